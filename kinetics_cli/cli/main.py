@@ -1,0 +1,71 @@
+"""The `kinetics` command: global options, error handling, and the command groups."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from kinetics_cli import __version__
+from kinetics_cli.cli import context, hardware, models
+from kinetics_cli.errors import KineticsError
+
+
+class _Group(TyperGroup):
+    """Turns library errors into one line on stderr and exit code 2 (traceback with --debug)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KineticsError as exc:
+            if context.OPTIONS.debug:
+                raise
+            sys.stderr.write(f"error: {exc}\n")
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="kinetics",
+    help="Deployment planner for LLM reasoning inference under the Kinetics cost model "
+    "(eFLOPs = FLOPs + I x bytes; arXiv 2506.05333).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kinetics {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    catalog: list[Path] = typer.Option(
+        [],
+        "--catalog",
+        metavar="DIR",
+        help="Extra catalog folder (with hardware_profiles/ and model_cards/); repeatable, "
+        "searched last so its entries override.",
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    context.reset(catalog, debug)
+
+
+app.add_typer(hardware.app, name="hardware")
+app.add_typer(models.app, name="models")
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

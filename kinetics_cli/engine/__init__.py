@@ -1,0 +1,1 @@
+"""The cost model: pure functions over numpy arrays (FLOPs, bytes, eFLOPs, seconds)."""

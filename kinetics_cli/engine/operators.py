@@ -1,0 +1,140 @@
+"""Operator accounting shared by the eFLOPs law, the roofline and calibration.
+
+Every function returns FLOPs and bytes moved for one operator call and broadcasts over numpy
+arrays, so a whole grid of shapes is costed at once. Derivations: docs/cost-model.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+Array = np.ndarray | float
+
+
+@dataclass(frozen=True)
+class OpCost:
+    """FLOPs and bytes moved by one operator (arrays broadcast over a grid)."""
+
+    flops: Array
+    bytes: Array
+
+    def __add__(self, other: OpCost) -> OpCost:
+        return OpCost(np.add(self.flops, other.flops), np.add(self.bytes, other.bytes))
+
+    def scaled(self, factor: ArrayLike) -> OpCost:
+        return OpCost(np.multiply(self.flops, factor), np.multiply(self.bytes, factor))
+
+    @property
+    def intensity(self) -> Array:
+        """FLOPs per byte moved (inf for an operator that moves nothing)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.divide(self.flops, self.bytes)
+
+
+ZERO = OpCost(0.0, 0.0)
+
+
+def matmul(
+    tokens: ArrayLike,
+    in_features: ArrayLike,
+    out_features: ArrayLike,
+    *,
+    weight_bytes: float = 2.0,
+    act_bytes: float = 2.0,
+) -> OpCost:
+    """Tokens x (in -> out) weight matmul: 2 T K N FLOPs; weights read once, activations in and out.
+
+    bytes = K N w + T (K + N) a. Weights are shared by every token of the call (batching).
+    """
+    t = np.asarray(tokens, dtype=float)
+    k = np.asarray(in_features, dtype=float)
+    n = np.asarray(out_features, dtype=float)
+    return OpCost(2.0 * t * k * n, k * n * weight_bytes + t * (k + n) * act_bytes)
+
+
+def gemm(m: ArrayLike, n: ArrayLike, k: ArrayLike, *, elem_bytes: float = 2.0) -> OpCost:
+    """Plain (m x k) @ (k x n) product: 2 m n k FLOPs; reads A and B, writes C once."""
+    m_, n_, k_ = (np.asarray(x, dtype=float) for x in (m, n, k))
+    return OpCost(2.0 * m_ * n_ * k_, (m_ * k_ + k_ * n_ + m_ * n_) * elem_bytes)
+
+
+def stream(nbytes: ArrayLike) -> OpCost:
+    """Device copy of `nbytes`: reads and writes each byte once, no arithmetic."""
+    b = np.asarray(nbytes, dtype=float)
+    return OpCost(np.zeros_like(b), 2.0 * b)
+
+
+def attention_decode(
+    batch: ArrayLike,
+    q_heads: int,
+    qk_head_dim: int,
+    v_head_dim: int,
+    kv_elements_per_token: int,
+    attended: ArrayLike,
+    *,
+    kv_bytes: float = 2.0,
+    act_bytes: float = 2.0,
+) -> OpCost:
+    """One decode step of attention for `batch` sequences, each attending to `attended` tokens.
+
+    FLOPs = 2 B H_q T (d_qk + d_v) (scores and weighted values). Bytes = B T e_kv kv_bytes (the
+    cache read) + B H_q (d_qk + d_v) act_bytes (query in, output out). Per layer.
+    With d_qk = d_v = d this is the paper's 4 h per attended token and 4 d bytes for GQA.
+    """
+    b = np.asarray(batch, dtype=float)
+    t = np.asarray(attended, dtype=float)
+    flops = 2.0 * b * q_heads * t * (qk_head_dim + v_head_dim)
+    nbytes = (
+        b * t * kv_elements_per_token * kv_bytes
+        + b * q_heads * (qk_head_dim + v_head_dim) * act_bytes
+    )
+    return OpCost(flops, nbytes)
+
+
+def block_search(
+    batch: ArrayLike,
+    q_heads: int,
+    qk_head_dim: int,
+    key_elements_per_token: int,
+    context: ArrayLike,
+    block_size: ArrayLike,
+    *,
+    kv_bytes: float = 2.0,
+) -> OpCost:
+    """Block top-k page scoring: every query head scores one K-sized summary per page.
+
+    FLOPs = 2 B H_q d_qk (T / S); bytes = B (T / S) e_k kv_bytes, per layer (continuous T / S,
+    no floor, as in the closed-form law).
+    """
+    b = np.asarray(batch, dtype=float)
+    pages = np.asarray(context, dtype=float) / np.asarray(block_size, dtype=float)
+    return OpCost(
+        2.0 * b * q_heads * qk_head_dim * pages, b * pages * key_elements_per_token * kv_bytes
+    )
+
+
+def linear_attention_decode(
+    batch: ArrayLike,
+    heads: int,
+    key_head_dim: int,
+    value_head_dim: int,
+    *,
+    state_bytes: float = 4.0,
+) -> OpCost:
+    """One decode step of a linear-attention layer with a d_k x d_v state per head.
+
+    FLOPs = 4 B H d_k d_v (state update and read-out); bytes = 2 B H d_k d_v state_bytes (read and
+    write the state). Independent of the context length.
+    """
+    b = np.asarray(batch, dtype=float)
+    elems = heads * key_head_dim * value_head_dim
+    return OpCost(4.0 * b * elems, 2.0 * b * elems * state_bytes)
+
+
+def all_reduce_bytes(message_bytes: ArrayLike, tp: ArrayLike) -> Array:
+    """Bytes each GPU sends in a ring all-reduce of `message_bytes` over `tp` GPUs: 2 (T-1)/T M."""
+    t = np.asarray(tp, dtype=float)
+    return 2.0 * (t - 1.0) / t * np.asarray(message_bytes, dtype=float)

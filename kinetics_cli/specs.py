@@ -1,0 +1,542 @@
+"""Typed data model of the catalog: hardware profiles, model cards and calibration tables.
+
+Figures that can be derived (intensity, parameter counts, KV bytes per token) are computed here
+from the typed fields and never stored in the files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from kinetics_cli.units import parse_quantity
+
+
+def _quantity(value: object) -> object:
+    """Let data files write '2.25P' or '80G' wherever a number is expected."""
+    if isinstance(value, str):
+        return parse_quantity(value)
+    return value
+
+
+Quantity = Annotated[float, BeforeValidator(_quantity)]
+PositiveQuantity = Annotated[float, BeforeValidator(_quantity), Field(gt=0)]
+Fraction = Annotated[float, Field(gt=0, le=1.5)]
+
+
+class _Strict(BaseModel):
+    """Base for every schema: unknown keys are errors, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Hardware
+# --------------------------------------------------------------------------------------------
+
+KERNEL_CLASSES = (
+    "gemm",
+    "stream",
+    "attention_decode_dense",
+    "attention_decode_blocktopk",
+    "decode_step",
+)
+KernelClass = Literal[
+    "gemm", "stream", "attention_decode_dense", "attention_decode_blocktopk", "decode_step"
+]
+
+
+class KernelFit(_Strict):
+    """Achieved fractions of peak and a fixed per-call overhead for one kernel class."""
+
+    compute_efficiency: Fraction = 1.0
+    bandwidth_efficiency: Fraction = 1.0
+    overhead_seconds: Annotated[float, Field(ge=0)] = 0.0
+    residual: Annotated[float, Field(ge=0)] | None = None
+    points: Annotated[int, Field(ge=0)] | None = None
+
+
+class Calibration(_Strict):
+    """Fitted efficiencies: defaults for every kernel class, refined per class where measured."""
+
+    compute_efficiency: Fraction = 1.0
+    bandwidth_efficiency: Fraction = 1.0
+    overhead_seconds: Annotated[float, Field(ge=0)] = 0.0
+    kernels: dict[KernelClass, KernelFit] = Field(default_factory=dict)
+    source: str = ""
+    checksum: str = ""
+    date: str = ""
+    backend: str = ""
+    device: str = ""
+    note: str = ""
+
+    def for_kernel(self, kernel: str) -> KernelFit:
+        """The fit for `kernel`, falling back to the table-wide defaults."""
+        if kernel in self.kernels:
+            return self.kernels[kernel]  # type: ignore[index]
+        return KernelFit(
+            compute_efficiency=self.compute_efficiency,
+            bandwidth_efficiency=self.bandwidth_efficiency,
+            overhead_seconds=self.overhead_seconds,
+        )
+
+
+UNCALIBRATED = KernelFit()
+
+
+class HardwareProfile(_Strict):
+    """One accelerator: dense peaks per dtype, HBM, scale-up link, power, price, sources."""
+
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    vendor: str
+    description: str = ""
+    peak_flops: dict[str, PositiveQuantity]
+    hbm_bandwidth: PositiveQuantity  # bytes/s
+    hbm_capacity: PositiveQuantity  # bytes
+    interconnect_bandwidth: Annotated[float, BeforeValidator(_quantity), Field(ge=0)] = 0.0
+    gpus_per_node: Annotated[int, Field(ge=1)] = 1
+    tdp_watts: PositiveQuantity | None = None
+    price_per_gpu_hour: PositiveQuantity | None = None  # USD, on-demand
+    price_source: str = ""
+    sources: list[str] = Field(min_length=1)
+    notes: str = ""
+    calibration: Calibration | None = None
+
+    @model_validator(mode="after")
+    def _bf16_required(self) -> HardwareProfile:
+        if "bf16" not in self.peak_flops:
+            raise ValueError("peak_flops must give 'bf16' (dense FLOP/s)")
+        return self
+
+    @property
+    def intensity(self) -> float:
+        """Arithmetic intensity I = dense peak bf16 FLOP/s / HBM bytes/s (the Kinetics constant)."""
+        return self.peak_flops["bf16"] / self.hbm_bandwidth
+
+    def peak(self, dtype: str = "bf16") -> float:
+        """Dense peak FLOP/s for `dtype`; raises KeyError naming what the profile has."""
+        if dtype not in self.peak_flops:
+            raise KeyError(
+                f"{self.name} has no {dtype} peak; it lists {', '.join(sorted(self.peak_flops))}"
+            )
+        return self.peak_flops[dtype]
+
+    def kernel_fit(self, kernel: str) -> KernelFit:
+        """Calibrated efficiencies for `kernel`, or full efficiency when uncalibrated."""
+        return self.calibration.for_kernel(kernel) if self.calibration else UNCALIBRATED
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------------------------
+
+Count = Annotated[int, Field(ge=1)]
+
+
+class Architecture(_Strict):
+    """The dense backbone: what every transformer block has, plus bias and norm details."""
+
+    layers: Count
+    hidden_size: Count
+    attention_heads: Count
+    kv_heads: Count
+    head_dim: Count
+    intermediate_size: Annotated[int, Field(ge=0)]
+    vocab_size: Count
+    tie_embeddings: bool = False
+    qkv_bias: bool = False  # Qwen2-style bias on q, k, v projections
+    o_bias: bool = False  # bias on the output projection (gpt-oss)
+    qk_norm: bool = False  # per-head RMSNorm on q and k (Qwen3)
+    attention_sinks: bool = False  # one learned sink logit per head per layer (gpt-oss)
+    attention_output_gate: bool = False  # q_proj also emits a sigmoid gate (Qwen3-Next)
+    gated_mlp: bool = True  # SwiGLU (gate, up, down) rather than (up, down)
+    weight_bytes: PositiveQuantity = 2.0
+    kv_bytes: PositiveQuantity = 2.0
+
+    @model_validator(mode="after")
+    def _heads_divide(self) -> Architecture:
+        if self.attention_heads % self.kv_heads:
+            raise ValueError(
+                f"attention_heads ({self.attention_heads}) must be a multiple of "
+                f"kv_heads ({self.kv_heads})"
+            )
+        return self
+
+
+class MoE(_Strict):
+    """Routed experts replacing the MLP in every layer except `dense_layers`."""
+
+    experts: Count
+    experts_per_token: Count
+    expert_intermediate_size: Count
+    shared_experts: Annotated[int, Field(ge=0)] = 0
+    shared_expert_intermediate_size: Annotated[int, Field(ge=0)] | None = None
+    shared_expert_gate: bool = False  # a 1-wide sigmoid gate on the shared expert (Qwen3-Next)
+    dense_layers: list[int] = Field(default_factory=list)
+    router_bias: bool = False
+    expert_bias: bool = False  # biases inside each expert (gpt-oss)
+
+    @model_validator(mode="after")
+    def _k_le_e(self) -> MoE:
+        if self.experts_per_token > self.experts:
+            raise ValueError("experts_per_token must not exceed experts")
+        return self
+
+
+class MLA(_Strict):
+    """Multi-head latent attention (DeepSeek-V2/V3): low-rank KV latent plus a shared RoPE key."""
+
+    kv_lora_rank: Count
+    q_lora_rank: Annotated[int, Field(ge=1)] | None = None
+    qk_rope_head_dim: Count
+    qk_nope_head_dim: Count
+    v_head_dim: Count
+
+
+class SlidingWindow(_Strict):
+    """Layers whose attention sees only the last `window` tokens."""
+
+    window: Count
+    layers: list[int] = Field(min_length=1)
+
+
+class LinearAttention(_Strict):
+    """Linear-attention layers (Gated DeltaNet style) in hybrid models: a fixed-size state."""
+
+    layers: list[int] = Field(min_length=1)
+    key_heads: Count
+    value_heads: Count
+    key_head_dim: Count
+    value_head_dim: Count
+    conv_kernel: Annotated[int, Field(ge=0)] = 4
+    state_bytes: PositiveQuantity = 4.0  # bytes per recurrent-state element (fp32 in practice)
+
+
+class PublishedFigures(_Strict):
+    """Figures the model's publisher states, to check the derived counts against."""
+
+    total_params: PositiveQuantity | None = None
+    non_embedding_params: PositiveQuantity | None = None
+    active_params: PositiveQuantity | None = None
+    active_counts_embedding: bool = True  # publishers' "activated" usually includes the embedding
+    source: str
+
+
+AttentionKind = Literal["full", "sliding", "linear"]
+
+
+@dataclass(frozen=True)
+class AttentionGroup:
+    """Layers that share one attention shape, in the terms the cost model needs.
+
+    Per layer and per attended token: score compute 2 * q_heads * qk_head_dim, value compute
+    2 * q_heads * v_head_dim; the cache holds kv_elements_per_token elements, of which
+    key_elements_per_token are keys (what a block summary is built from).
+    """
+
+    kind: AttentionKind
+    layers: int
+    q_heads: int
+    kv_heads: int
+    qk_head_dim: int
+    v_head_dim: int
+    kv_elements_per_token: int
+    key_elements_per_token: int
+    window: float | None = None  # sliding layers: tokens kept
+    state_elements: int = 0  # linear layers: recurrent state per sequence
+
+
+@dataclass(frozen=True)
+class LayerParams:
+    """Parameter counts of one layer, split by the operator that reads them."""
+
+    attention: float  # projections (q, k, v, o, MLA down/up), their biases and sinks
+    mlp_total: float  # dense MLP, or every expert (routed and shared) plus router
+    mlp_active: float  # what one token reads: dense MLP, or k routed + shared experts + router
+    router: float
+    norms: float
+
+
+class ModelCard(_Strict):
+    """One model: architecture, variants (MoE, MLA, sliding window, linear attention), sources."""
+
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    family: str
+    hf_id: str = ""
+    description: str = ""
+    sources: list[str] = Field(min_length=1)
+    architecture: Architecture
+    moe: MoE | None = None
+    mla: MLA | None = None
+    sliding_window: SlidingWindow | None = None
+    linear_attention: LinearAttention | None = None
+    published: PublishedFigures | None = None
+
+    @model_validator(mode="after")
+    def _layer_indices(self) -> ModelCard:
+        n = self.architecture.layers
+        for label, layers in (
+            ("moe.dense_layers", self.moe.dense_layers if self.moe else []),
+            ("sliding_window.layers", self.sliding_window.layers if self.sliding_window else []),
+            (
+                "linear_attention.layers",
+                self.linear_attention.layers if self.linear_attention else [],
+            ),
+        ):
+            bad = [i for i in layers if not 0 <= i < n]
+            if bad:
+                raise ValueError(f"{label}: layer indices {bad} outside 0..{n - 1}")
+            if len(set(layers)) != len(layers):
+                raise ValueError(f"{label}: repeated layer indices")
+        if self.sliding_window and self.linear_attention:
+            both = set(self.sliding_window.layers) & set(self.linear_attention.layers)
+            if both:
+                raise ValueError(f"layers {sorted(both)} are both sliding-window and linear")
+        if self.mla and (self.sliding_window or self.linear_attention):
+            raise ValueError("MLA together with sliding-window or linear layers is not modelled")
+        return self
+
+    # ---- layer structure -------------------------------------------------------------------
+
+    def layer_kind(self, index: int) -> AttentionKind:
+        """'full', 'sliding' or 'linear' for layer `index`."""
+        if self.linear_attention and index in self.linear_attention.layers:
+            return "linear"
+        if self.sliding_window and index in self.sliding_window.layers:
+            return "sliding"
+        return "full"
+
+    def is_moe_layer(self, index: int) -> bool:
+        return self.moe is not None and index not in self.moe.dense_layers
+
+    # ---- parameters --------------------------------------------------------------------------
+
+    def _attention_params(self, kind: AttentionKind) -> float:
+        a = self.architecture
+        h = a.hidden_size
+        if kind == "linear":
+            la = self.linear_attention
+            assert la is not None
+            key_dim = la.key_heads * la.key_head_dim
+            value_dim = la.value_heads * la.value_head_dim
+            qkvz = h * (2 * key_dim + 2 * value_dim)  # q, k, v and the output gate z
+            ba = h * 2 * la.value_heads  # beta and decay gates
+            conv = (2 * key_dim + value_dim) * la.conv_kernel
+            per_head = 2 * la.value_heads  # A_log and dt_bias
+            norm = la.value_head_dim
+            out = value_dim * h
+            return float(qkvz + ba + conv + per_head + norm + out)
+        if self.mla is not None:
+            m = self.mla
+            qk_dim = m.qk_nope_head_dim + m.qk_rope_head_dim
+            heads = a.attention_heads
+            if m.q_lora_rank:
+                q = h * m.q_lora_rank + m.q_lora_rank + m.q_lora_rank * heads * qk_dim
+            else:
+                q = h * heads * qk_dim
+            kv_down = h * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank
+            kv_up = m.kv_lora_rank * heads * (m.qk_nope_head_dim + m.v_head_dim)
+            o = heads * m.v_head_dim * h
+            return float(q + kv_down + kv_up + o)
+        q_width = a.attention_heads * a.head_dim * (2 if a.attention_output_gate else 1)
+        kv_width = a.kv_heads * a.head_dim
+        params = h * q_width + 2 * h * kv_width + a.attention_heads * a.head_dim * h
+        if a.qkv_bias:
+            params += q_width + 2 * kv_width
+        if a.o_bias:
+            params += h
+        if a.qk_norm:
+            params += 2 * a.head_dim
+        if a.attention_sinks:
+            params += a.attention_heads
+        return float(params)
+
+    def _mlp_params(self, width: int, bias: bool = False) -> float:
+        h = self.architecture.hidden_size
+        mats = 3 if self.architecture.gated_mlp else 2
+        params = mats * h * width
+        if bias:
+            params += (mats - 1) * width + h
+        return float(params)
+
+    def layer_params(self, index: int) -> LayerParams:
+        """Parameter counts of layer `index`, split by operator."""
+        a = self.architecture
+        attention = self._attention_params(self.layer_kind(index))
+        norms = 2.0 * a.hidden_size
+        if not self.is_moe_layer(index):
+            mlp = self._mlp_params(a.intermediate_size)
+            return LayerParams(attention, mlp, mlp, 0.0, norms)
+        moe = self.moe
+        assert moe is not None
+        expert = self._mlp_params(moe.expert_intermediate_size, moe.expert_bias)
+        shared_width = moe.shared_expert_intermediate_size or moe.expert_intermediate_size
+        shared = moe.shared_experts * self._mlp_params(shared_width)
+        if moe.shared_expert_gate:
+            shared += a.hidden_size
+        router = a.hidden_size * moe.experts + (moe.experts if moe.router_bias else 0)
+        total = moe.experts * expert + shared + router
+        active = moe.experts_per_token * expert + shared + router
+        return LayerParams(attention, float(total), float(active), float(router), norms)
+
+    @property
+    def embedding_params(self) -> float:
+        """The token-embedding table (vocab x hidden); the LM head has the same shape."""
+        return float(self.architecture.vocab_size * self.architecture.hidden_size)
+
+    @property
+    def total_params(self) -> float:
+        """Every stored parameter: embeddings, layers, norms, and the LM head unless tied."""
+        a = self.architecture
+        layers = sum(
+            p.attention + p.mlp_total + p.norms
+            for p in (self.layer_params(i) for i in range(a.layers))
+        )
+        head = 0.0 if a.tie_embeddings else self.embedding_params
+        return self.embedding_params + layers + a.hidden_size + head
+
+    @property
+    def non_embedding_params(self) -> float:
+        """Total minus the embedding table and the (untied) LM head, as Qwen's cards count it."""
+        head = 0.0 if self.architecture.tie_embeddings else self.embedding_params
+        return self.total_params - self.embedding_params - head
+
+    @property
+    def active_params(self) -> float:
+        """Parameters in every matmul one token passes through, LM head included, embedding not."""
+        a = self.architecture
+        layers = sum(
+            p.attention + p.mlp_active for p in (self.layer_params(i) for i in range(a.layers))
+        )
+        return layers + self.embedding_params
+
+    # ---- attention and KV cache ------------------------------------------------------------
+
+    def attention_groups(self) -> list[AttentionGroup]:
+        """Layers grouped by attention shape; MLA is counted in its absorbed (cached-latent) form."""
+        a = self.architecture
+        kinds = [self.layer_kind(i) for i in range(a.layers)]
+        groups: list[AttentionGroup] = []
+        for kind in ("full", "sliding", "linear"):
+            count = kinds.count(kind)  # type: ignore[arg-type]
+            if not count:
+                continue
+            if kind == "linear":
+                la = self.linear_attention
+                assert la is not None
+                state = la.value_heads * la.key_head_dim * la.value_head_dim
+                groups.append(
+                    AttentionGroup(
+                        kind="linear",
+                        layers=count,
+                        q_heads=la.value_heads,
+                        kv_heads=la.key_heads,
+                        qk_head_dim=la.key_head_dim,
+                        v_head_dim=la.value_head_dim,
+                        kv_elements_per_token=0,
+                        key_elements_per_token=0,
+                        state_elements=state,
+                    )
+                )
+            elif self.mla is not None:
+                m = self.mla
+                latent = m.kv_lora_rank + m.qk_rope_head_dim
+                groups.append(
+                    AttentionGroup(
+                        kind="full",
+                        layers=count,
+                        q_heads=a.attention_heads,
+                        kv_heads=1,
+                        qk_head_dim=latent,
+                        v_head_dim=m.kv_lora_rank,
+                        kv_elements_per_token=latent,
+                        key_elements_per_token=latent,
+                    )
+                )
+            else:
+                window = (
+                    float(self.sliding_window.window)
+                    if kind == "sliding" and self.sliding_window
+                    else None
+                )
+                groups.append(
+                    AttentionGroup(
+                        kind=kind,  # type: ignore[arg-type]
+                        layers=count,
+                        q_heads=a.attention_heads,
+                        kv_heads=a.kv_heads,
+                        qk_head_dim=a.head_dim,
+                        v_head_dim=a.head_dim,
+                        kv_elements_per_token=2 * a.kv_heads * a.head_dim,
+                        key_elements_per_token=a.kv_heads * a.head_dim,
+                        window=window,
+                    )
+                )
+        return groups
+
+    @property
+    def kv_bytes_per_token(self) -> float:
+        """KV-cache bytes each token adds in layers whose cache grows with the context."""
+        kv = self.architecture.kv_bytes
+        return sum(
+            g.layers * g.kv_elements_per_token * kv
+            for g in self.attention_groups()
+            if g.kind == "full"
+        )
+
+    @property
+    def sliding_kv_bytes_per_token(self) -> float:
+        """KV bytes per token in sliding-window layers (held for at most `window` tokens)."""
+        kv = self.architecture.kv_bytes
+        return sum(
+            g.layers * g.kv_elements_per_token * kv
+            for g in self.attention_groups()
+            if g.kind == "sliding"
+        )
+
+    @property
+    def state_bytes_per_sequence(self) -> float:
+        """Fixed recurrent-state bytes per sequence in linear-attention layers."""
+        if self.linear_attention is None:
+            return 0.0
+        return sum(
+            g.layers * g.state_elements * self.linear_attention.state_bytes
+            for g in self.attention_groups()
+            if g.kind == "linear"
+        )
+
+    def kv_cache_bytes(self, context: float) -> float:
+        """Cache bytes of one sequence holding `context` tokens, all layer kinds included."""
+        window = self.sliding_window.window if self.sliding_window else 0
+        return (
+            self.kv_bytes_per_token * context
+            + self.sliding_kv_bytes_per_token * min(context, window)
+            + self.state_bytes_per_sequence
+        )
+
+    @property
+    def weight_bytes(self) -> float:
+        """Bytes of all stored weights at the card's bytes per weight."""
+        return self.total_params * self.architecture.weight_bytes
+
+    @property
+    def attention_kind_summary(self) -> str:
+        """'GQA 32/8', 'MLA', 'MHA', 'MQA', with sliding/linear layer counts."""
+        a = self.architecture
+        if self.mla:
+            base = "MLA"
+        elif a.kv_heads == a.attention_heads:
+            base = "MHA"
+        elif a.kv_heads == 1:
+            base = "MQA"
+        else:
+            base = f"GQA {a.attention_heads}/{a.kv_heads}"
+        if self.sliding_window:
+            base += f" + {len(self.sliding_window.layers)} sliding({self.sliding_window.window})"
+        if self.linear_attention:
+            base += f" + {len(self.linear_attention.layers)} linear"
+        return base

@@ -1,0 +1,111 @@
+"""One parser and formatter for quantities across the CLI and data files (2.5e15, 2.5P, 80G, 80GiB, 3.35T/s)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from kinetics_cli.errors import InputError
+
+# Decimal SI prefixes (k is also accepted upper-case) and IEC binary prefixes.
+_DECIMAL = {
+    "": 1.0,
+    "k": 1e3,
+    "K": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "P": 1e15,
+    "E": 1e18,
+    "Z": 1e21,
+}
+_BINARY = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50}
+
+_QUANTITY = re.compile(
+    r"""^\s*
+    (?P<number>[+-]?(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)
+    \s*
+    (?P<prefix>Ki|Mi|Gi|Ti|Pi|[kKMGTPEZ])?
+    (?P<unit>[A-Za-z/]*)
+    \s*$""",
+    re.VERBOSE,
+)
+# Units accepted (and ignored) after the prefix: they document, they do not convert.
+_UNITS = {
+    "",
+    "B",
+    "b",
+    "B/s",
+    "/s",
+    "FLOP",
+    "FLOPs",
+    "FLOPS",
+    "FLOP/s",
+    "FLOPs/s",
+    "W",
+    "s",
+    "bytes",
+    "tok",
+}
+
+
+def parse_quantity(text: str | float | int, *, what: str = "value") -> float:
+    """Parse '2.5e15', '2.5P', '80G', '80GiB', '3.35T/s' or a plain number into a float.
+
+    Raises InputError naming `what` and the accepted forms when the text is not a quantity.
+    """
+    if isinstance(text, bool):
+        raise InputError(f"{what}: expected a number, got {text!r}")
+    if isinstance(text, (int, float)):
+        value = float(text)
+    else:
+        match = _QUANTITY.match(text)
+        if match is None or match.group("unit") not in _UNITS:
+            raise InputError(
+                f"{what}: cannot read {text!r} as a number; expected plain or scientific notation "
+                "with an optional SI or binary suffix (e.g. 2.5e15, 2.5P, 80G, 80GiB, 3.35T/s)"
+            )
+        prefix = match.group("prefix") or ""
+        scale = _BINARY.get(prefix) or _DECIMAL[prefix]
+        value = float(match.group("number").replace("_", "")) * scale
+    if not math.isfinite(value):
+        raise InputError(f"{what}: expected a finite number, got {text!r}")
+    return value
+
+
+def format_si(value: float, unit: str = "", digits: int = 3) -> str:
+    """Format with a decimal SI prefix: format_si(2.25e15, 'FLOP/s') -> '2.25 PFLOP/s'."""
+    if value is None or not math.isfinite(value):
+        return f"{value} {unit}".strip()
+    if value == 0:
+        return f"0 {unit}".strip()
+    magnitude = abs(value)
+    for prefix, scale in (
+        ("E", 1e18),
+        ("P", 1e15),
+        ("T", 1e12),
+        ("G", 1e9),
+        ("M", 1e6),
+        ("k", 1e3),
+    ):
+        if magnitude >= scale:
+            return f"{value / scale:.{digits}g} {prefix}{unit}".strip()
+    if magnitude >= 1 or unit not in {"s"}:
+        return f"{value:.{digits}g} {unit}".strip()
+    for prefix, scale in (("m", 1e-3), ("µ", 1e-6), ("n", 1e-9)):
+        if magnitude >= scale:
+            return f"{value / scale:.{digits}g} {prefix}{unit}".strip()
+    return f"{value:.{digits}g} {unit}".strip()
+
+
+def format_count(value: float, digits: int = 4) -> str:
+    """Format a count such as parameters: 8.19e9 -> '8.191B' (B = billions, as model cards write it)."""
+    for suffix, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.{digits}g}{suffix}"
+    return f"{value:.{digits}g}"
+
+
+def format_bytes(value: float, digits: int = 3) -> str:
+    """Format a byte count in decimal units: 8.0e10 -> '80 GB'."""
+    return format_si(value, "B", digits)
