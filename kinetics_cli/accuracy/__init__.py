@@ -1,0 +1,1 @@
+"""Accuracy of test-time strategies: user evaluations, bundled priors, coverage estimators."""
