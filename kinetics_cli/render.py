@@ -52,9 +52,9 @@ def make_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequenc
     table = Table(title=title, title_justify="left", header_style="bold")
     for col in columns:
         if col.startswith(">"):
-            table.add_column(col[1:], justify="right")
+            table.add_column(col[1:], justify="right", overflow="fold")
         else:
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(*(str(cell) for cell in row))
     return table

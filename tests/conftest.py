@@ -1,0 +1,64 @@
+"""Shared fixtures: an isolated environment and a tiny hand-written catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TINY_HARDWARE = """
+name = "tiny-gpu"
+aliases = ["tiny"]
+vendor = "Example"
+peak_flops = { bf16 = 1.0e15, fp8 = "2P" }
+hbm_bandwidth = "2T"
+hbm_capacity = 80e9
+interconnect_bandwidth = 4.5e11
+gpus_per_node = 8
+sources = ["hand-written test fixture"]
+"""
+
+# A 2-layer GQA model small enough to count by hand:
+# attention per layer: q 64*128 + k 64*32 + v 64*32 + o 128*64 = 8192+2048+2048+8192 = 20480
+# MLP per layer: 3 * 64 * 256 = 49152; norms 2*64 = 128
+# embedding 1000*64 = 64000 (tied); final norm 64
+# total = 64000 + 2*(20480+49152+128) + 64 = 203584
+TINY_MODEL = """
+name = "tiny-lm"
+aliases = ["example/Tiny-LM"]
+family = "tiny"
+sources = ["hand-written test fixture"]
+
+[architecture]
+layers = 2
+hidden_size = 64
+attention_heads = 4
+kv_heads = 1
+head_dim = 32
+intermediate_size = 256
+vocab_size = 1000
+tie_embeddings = true
+"""
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the user catalog at an empty folder and clear KINETICS_PATH for every test."""
+    home = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    monkeypatch.delenv("KINETICS_PATH", raising=False)
+    from kinetics_cli.cli import context
+
+    context.reset()
+    return home
+
+
+@pytest.fixture
+def tiny_catalog(tmp_path: Path) -> Path:
+    """A catalog folder with one hardware profile and one model card."""
+    root = tmp_path / "catalog"
+    (root / "hardware_profiles").mkdir(parents=True)
+    (root / "model_cards").mkdir(parents=True)
+    (root / "hardware_profiles" / "tiny-gpu.toml").write_text(TINY_HARDWARE)
+    (root / "model_cards" / "tiny-lm.toml").write_text(TINY_MODEL)
+    return root

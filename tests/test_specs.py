@@ -1,0 +1,144 @@
+"""specs: schema validation and figures derived from the architecture."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from kinetics_cli.specs import Calibration, HardwareProfile, KernelFit, ModelCard
+
+BASE_ARCH = {
+    "layers": 2,
+    "hidden_size": 64,
+    "attention_heads": 4,
+    "kv_heads": 1,
+    "head_dim": 32,
+    "intermediate_size": 256,
+    "vocab_size": 1000,
+    "tie_embeddings": True,
+}
+
+
+def card(**overrides: object) -> ModelCard:
+    data: dict[str, object] = {
+        "name": "tiny",
+        "family": "tiny",
+        "sources": ["test"],
+        "architecture": dict(BASE_ARCH),
+    }
+    data.update(overrides)
+    return ModelCard.model_validate(data)
+
+
+def test_dense_gqa_counts_by_hand() -> None:
+    m = card()
+    # attention per layer: q 64*128 + k 64*32 + v 64*32 + o 128*64 = 20480
+    # MLP per layer (SwiGLU): 3*64*256 = 49152; norms 2*64 = 128
+    # embedding 1000*64 = 64000, tied; final norm 64
+    assert m.total_params == 64000 + 2 * (20480 + 49152 + 128) + 64 == 203584
+    assert m.non_embedding_params == 203584 - 64000
+    # active: matmuls a token passes through, LM head (64000) included, norms excluded
+    assert m.active_params == 2 * (20480 + 49152) + 64000
+    # KV per token: 2 (K, V) * 2 layers * 1 kv head * 32 dims * 2 bytes = 256
+    assert m.kv_bytes_per_token == 256
+    assert m.kv_cache_bytes(1000) == 256_000
+
+
+def test_untied_counts_head_separately() -> None:
+    arch = dict(BASE_ARCH, tie_embeddings=False)
+    m = card(architecture=arch)
+    assert m.total_params == 203584 + 64000
+    assert m.non_embedding_params == 203584 - 64000
+
+
+def test_qkv_bias_and_qk_norm() -> None:
+    arch = dict(BASE_ARCH, qkv_bias=True, qk_norm=True)
+    m = card(architecture=arch)
+    # bias: q 128 + k 32 + v 32 = 192; qk-norm: 2*32 = 64; per layer 256, two layers
+    assert m.total_params == 203584 + 2 * 256
+
+
+def test_moe_counts() -> None:
+    moe = {
+        "experts": 8,
+        "experts_per_token": 2,
+        "expert_intermediate_size": 32,
+        "dense_layers": [0],
+    }
+    m = card(moe=moe)
+    # layer 1 is MoE: experts 8 * 3*64*32 = 49152, router 64*8 = 512; active 2 * 6144 + 512
+    expert = 3 * 64 * 32
+    assert m.layer_params(1).mlp_total == 8 * expert + 512
+    assert m.layer_params(1).mlp_active == 2 * expert + 512
+    assert m.layer_params(0).mlp_total == 49152  # dense layer keeps the dense MLP
+    assert m.total_params == 203584 - 49152 + 8 * expert + 512
+
+
+def test_mla_cache_is_latent_plus_rope() -> None:
+    mla = {"kv_lora_rank": 16, "qk_rope_head_dim": 8, "qk_nope_head_dim": 16, "v_head_dim": 16}
+    m = card(mla=mla)
+    # cached per token per layer: 16 latent + 8 rope = 24 elements * 2 bytes * 2 layers = 96
+    assert m.kv_bytes_per_token == 96
+    (group,) = m.attention_groups()
+    assert (group.q_heads, group.qk_head_dim, group.v_head_dim) == (4, 24, 16)
+
+
+def test_sliding_window_layers_are_bounded() -> None:
+    m = card(sliding_window={"window": 4, "layers": [0]})
+    # one full layer: 2*1*32*2 = 128 B/token; one sliding layer holds at most 4 tokens
+    assert m.kv_bytes_per_token == 128
+    assert m.sliding_kv_bytes_per_token == 128
+    assert m.kv_cache_bytes(100) == 128 * 100 + 128 * 4
+    kinds = {g.kind: g for g in m.attention_groups()}
+    assert kinds["sliding"].window == 4 and kinds["full"].window is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"architecture": dict(BASE_ARCH, kv_heads=3)}, "multiple of"),
+        ({"architecture": dict(BASE_ARCH, colour="red")}, "Extra inputs"),
+        ({"sliding_window": {"window": 4, "layers": [5]}}, "outside 0..1"),
+        ({"sources": []}, "at least 1"),
+        ({"moe": {"experts": 2, "experts_per_token": 4, "expert_intermediate_size": 8}}, "exceed"),
+    ],
+)
+def test_invalid_cards(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        card(**overrides)
+
+
+def hw(**overrides: object) -> HardwareProfile:
+    data: dict[str, object] = {
+        "name": "x",
+        "vendor": "v",
+        "peak_flops": {"bf16": "1P"},
+        "hbm_bandwidth": "2T",
+        "hbm_capacity": "80G",
+        "sources": ["test"],
+    }
+    data.update(overrides)
+    return HardwareProfile.model_validate(data)
+
+
+def test_intensity_is_bf16_over_bandwidth() -> None:
+    assert hw().intensity == 1e15 / 2e12 == 500.0
+
+
+def test_hardware_requires_bf16_and_positive_figures() -> None:
+    with pytest.raises(ValidationError, match="bf16"):
+        hw(peak_flops={"fp8": 1e15})
+    with pytest.raises(ValidationError, match="greater than 0"):
+        hw(hbm_bandwidth=0)
+
+
+def test_calibration_falls_back_to_defaults() -> None:
+    cal = Calibration(
+        compute_efficiency=0.5,
+        bandwidth_efficiency=0.8,
+        kernels={"gemm": KernelFit(compute_efficiency=0.9, bandwidth_efficiency=0.7)},
+    )
+    profile = hw(calibration=cal)
+    assert profile.kernel_fit("gemm").compute_efficiency == 0.9
+    assert profile.kernel_fit("stream").bandwidth_efficiency == 0.8
+    assert hw().kernel_fit("gemm").compute_efficiency == 1.0
