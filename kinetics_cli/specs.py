@@ -21,7 +21,15 @@ def _quantity(value: object) -> object:
     return value
 
 
+def _count_quantity(value: object) -> object:
+    """Counts (parameters) accept SI prefixes but no unit: '8.2G' is fine, '8.2B' is refused."""
+    if isinstance(value, str):
+        return parse_quantity(value, unit=False)
+    return value
+
+
 Quantity = Annotated[float, BeforeValidator(_quantity)]
+PositiveCount = Annotated[float, BeforeValidator(_count_quantity), Field(gt=0)]
 PositiveQuantity = Annotated[float, BeforeValidator(_quantity), Field(gt=0)]
 Fraction = Annotated[float, Field(gt=0, le=1.5)]
 
@@ -178,6 +186,9 @@ class MoE(_Strict):
     dense_layers: list[int] = Field(default_factory=list)
     router_bias: bool = False
     expert_bias: bool = False  # biases inside each expert (gpt-oss)
+    # Bytes per routed-expert weight when experts are stored narrower than the rest (gpt-oss keeps
+    # experts in MXFP4, 0.53125 B, and attention/embeddings in BF16); None = architecture.weight_bytes.
+    expert_weight_bytes: PositiveQuantity | None = None
 
     @model_validator(mode="after")
     def _k_le_e(self) -> MoE:
@@ -218,9 +229,9 @@ class LinearAttention(_Strict):
 class PublishedFigures(_Strict):
     """Figures the model's publisher states, to check the derived counts against."""
 
-    total_params: PositiveQuantity | None = None
-    non_embedding_params: PositiveQuantity | None = None
-    active_params: PositiveQuantity | None = None
+    total_params: PositiveCount | None = None
+    non_embedding_params: PositiveCount | None = None
+    active_params: PositiveCount | None = None
     active_counts_embedding: bool = True  # publishers' "activated" usually includes the embedding
     source: str
 
@@ -519,9 +530,29 @@ class ModelCard(_Strict):
         )
 
     @property
+    def expert_weight_bytes(self) -> float:
+        """Bytes per routed-expert weight (the card's weight width unless experts differ)."""
+        if self.moe is not None and self.moe.expert_weight_bytes is not None:
+            return self.moe.expert_weight_bytes
+        return self.architecture.weight_bytes
+
+    @property
+    def routed_expert_params(self) -> float:
+        """Parameters of all routed experts (stored at expert_weight_bytes)."""
+        moe = self.moe
+        if moe is None:
+            return 0.0
+        expert = self._mlp_params(moe.expert_intermediate_size, moe.expert_bias)
+        moe_layers = self.architecture.layers - len(moe.dense_layers)
+        return moe_layers * moe.experts * expert
+
+    @property
     def weight_bytes(self) -> float:
-        """Bytes of all stored weights at the card's bytes per weight."""
-        return self.total_params * self.architecture.weight_bytes
+        """Bytes of all stored weights: routed experts at their width, the rest at weight_bytes."""
+        experts = self.routed_expert_params
+        return (self.total_params - experts) * self.architecture.weight_bytes + (
+            experts * self.expert_weight_bytes
+        )
 
     @property
     def attention_kind_summary(self) -> str:

@@ -49,10 +49,11 @@ _UNITS = {
 }
 
 
-def parse_quantity(text: str | float | int, *, what: str = "value") -> float:
+def parse_quantity(text: str | float | int, *, what: str = "value", unit: bool = True) -> float:
     """Parse '2.5e15', '2.5P', '80G', '80GiB', '3.35T/s' or a plain number into a float.
 
-    Raises InputError naming `what` and the accepted forms when the text is not a quantity.
+    With unit=False (counts such as parameters or tokens) a trailing unit is refused, so '8.2B'
+    cannot silently read as 8.2 bytes. Raises InputError naming `what` and the accepted forms.
     """
     if isinstance(text, bool):
         raise InputError(f"{what}: expected a number, got {text!r}")
@@ -64,6 +65,11 @@ def parse_quantity(text: str | float | int, *, what: str = "value") -> float:
             raise InputError(
                 f"{what}: cannot read {text!r} as a number; expected plain or scientific notation "
                 "with an optional SI or binary suffix (e.g. 2.5e15, 2.5P, 80G, 80GiB, 3.35T/s)"
+            )
+        if not unit and match.group("unit"):
+            raise InputError(
+                f"{what}: {text!r} has a unit; a count takes a number with an optional SI "
+                "prefix only (e.g. 8.2e9 or 8.2G)"
             )
         prefix = match.group("prefix") or ""
         scale = _BINARY.get(prefix) or _DECIMAL[prefix]

@@ -53,3 +53,9 @@ def test_formatters() -> None:
     assert format_si(0.019, "s") == "19 ms"
     assert format_bytes(80e9) == "80 GB"
     assert format_count(8.19073536e9) == "8.191B"
+
+
+def test_counts_refuse_units() -> None:
+    assert parse_quantity("8.2G", unit=False) == pytest.approx(8.2e9)
+    with pytest.raises(InputError, match="has a unit"):
+        parse_quantity("8.2B", what="total_params", unit=False)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from kinetics_cli.cli import context
 from kinetics_cli.cli.params import JSON_OPTION
+from kinetics_cli.errors import InputError
 
 app = typer.Typer(
     help="Model cards: architecture, derived parameter counts, KV bytes per token.",
@@ -143,3 +146,53 @@ def show_model(
     console().print("sources:")
     for src in s.sources:
         console().print(f"  - {src}", soft_wrap=True)
+
+
+@app.command("import")
+def import_model(
+    config: Path = typer.Argument(
+        ...,
+        metavar="CONFIG.json",
+        help="A Hugging Face config.json (Llama, Mistral, Mixtral, Qwen2, Qwen3, Qwen3-MoE, "
+        "Qwen3-Next, DeepSeek-V3, gpt-oss).",
+    ),
+    name: str | None = typer.Option(
+        None,
+        "--name",
+        help="Card name (default: from the config's Hugging Face id or the folder name).",
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing card of that name."),
+    json: bool = JSON_OPTION,
+) -> None:
+    """Write a model card from a Hugging Face config.json into the user catalog folder."""
+    from kinetics_cli.catalog import MODELS_DIR, Entry, load_spec, user_root
+    from kinetics_cli.fsutil import write_atomic
+    from kinetics_cli.hf_import import card_from_hf_config, card_toml, default_name, read_config
+    from kinetics_cli.render import emit_json, print_table
+    from kinetics_cli.specs import ModelCard
+    from kinetics_cli.units import format_bytes, format_count
+
+    data = read_config(config)
+    card_name = name.strip() if name else default_name(data, config)
+    if not card_name or "/" in card_name or "\\" in card_name:
+        raise InputError(f"--name {name!r}: expected a plain name such as 'my-model'")
+    card = card_from_hf_config(data, name=card_name, source=str(config))
+    target = user_root() / MODELS_DIR / f"{card_name}.toml"
+    write_atomic(target, card_toml(card, config.resolve(), config.read_bytes()), force=force)
+    entry = Entry(load_spec(target, ModelCard), target, "user")
+    if json:
+        emit_json(model_document(entry))
+        return
+    s = entry.spec
+    print_table(
+        f"Imported model card {s.name}",
+        ["field", "value"],
+        [
+            ("file", str(target)),
+            ("attention", s.attention_kind_summary + (" MoE" if s.moe else "")),
+            ("total parameters (derived)", format_count(s.total_params)),
+            ("active parameters per token", format_count(s.active_params)),
+            ("KV cache per token", format_bytes(s.kv_bytes_per_token)),
+            ("weights", format_bytes(s.weight_bytes)),
+        ],
+    )

@@ -17,8 +17,14 @@ def quantity(text: str) -> float:
 
 
 def count(text: str) -> int:
-    """Typer parser for whole counts that may use SI suffixes ('32k' -> 32000)."""
-    value = quantity(text)
+    """Typer parser for whole counts that may use SI prefixes ('32k' -> 32000), no unit."""
+    from kinetics_cli.errors import InputError
+    from kinetics_cli.units import parse_quantity
+
+    try:
+        value = parse_quantity(text, unit=False)
+    except InputError as exc:
+        raise typer.BadParameter(str(exc).split(": ", 1)[-1]) from None
     if value != int(value):
         raise typer.BadParameter(f"expected a whole number, got {text!r}")
     return int(value)

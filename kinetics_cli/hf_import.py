@@ -1,0 +1,416 @@
+"""Turn a Hugging Face `config.json` into a model card.
+
+`card_from_hf_config` maps the config fields of the supported model families onto the ModelCard
+schema (architecture, MoE, MLA, sliding-window and linear-attention tables) and validates the result.
+Nothing is downloaded and no parameter count is copied: the catalog derives every figure from the
+shape, exactly as for a bundled card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from kinetics_cli.errors import InputError
+from kinetics_cli.specs import ModelCard
+from kinetics_cli.tomlio import dumps_toml
+
+# model_type -> family traits the config does not spell out.
+_DENSE = ("llama", "mistral", "qwen2", "qwen3")
+_MOE = ("qwen3_moe", "mixtral", "deepseek_v3", "gpt_oss", "qwen3_next")
+SUPPORTED_MODEL_TYPES = _DENSE + _MOE
+
+_QK_NORM = {"qwen3", "qwen3_moe", "qwen3_next"}
+
+# Bytes per stored weight, from torch_dtype (or `dtype` in newer configs).
+_DTYPE_BYTES = {
+    "bfloat16": 2.0,
+    "float16": 2.0,
+    "half": 2.0,
+    "float32": 4.0,
+    "float": 4.0,
+    "float8_e4m3fn": 1.0,
+    "float8_e5m2": 1.0,
+}
+# Bytes per weight for quantized checkpoints, by quantization_config.quant_method. MXFP4 is 4-bit
+# values plus one 8-bit shared scale per 32 values: 4.25 bits.
+_QUANT_BYTES = {"fp8": 1.0, "mxfp4": 4.25 / 8}
+
+
+def _get(config: Mapping[str, Any], key: str, model_type: str) -> Any:
+    if key not in config or config[key] is None:
+        raise InputError(f"config has no {key!r}, which a {model_type!r} config needs")
+    return config[key]
+
+
+def _count(config: Mapping[str, Any], key: str, model_type: str, *, minimum: int = 1) -> int:
+    value = _get(config, key, model_type)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InputError(
+            f"config field {key!r}: expected a whole number >= {minimum}, got {value!r}"
+        )
+    return value
+
+
+def _optional_count(config: Mapping[str, Any], key: str, model_type: str) -> int | None:
+    if config.get(key) is None:
+        return None
+    return _count(config, key, model_type)
+
+
+def _flag(config: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    value = config.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise InputError(f"config field {key!r}: expected true or false, got {value!r}")
+    return value
+
+
+def _index_list(config: Mapping[str, Any], key: str, layers: int) -> list[int]:
+    value = config.get(key) or []
+    if not isinstance(value, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) and 0 <= i < layers for i in value
+    ):
+        raise InputError(f"config field {key!r}: expected layer indices in 0..{layers - 1}")
+    return sorted(set(value))
+
+
+def _layer_types(config: Mapping[str, Any], layers: int) -> list[str] | None:
+    types = config.get("layer_types")
+    if types is None:
+        return None
+    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+        raise InputError("config field 'layer_types': expected a list of strings")
+    if len(types) != layers:
+        raise InputError(
+            f"config field 'layer_types' has {len(types)} entries for {layers} hidden layers"
+        )
+    known = {"full_attention", "sliding_attention", "linear_attention"}
+    unknown = sorted(set(types) - known)
+    if unknown:
+        raise InputError(
+            f"config field 'layer_types': unsupported layer type(s) {', '.join(unknown)} "
+            f"(supported: {', '.join(sorted(known))})"
+        )
+    return types
+
+
+def weight_bytes_from_config(config: Mapping[str, Any]) -> float:
+    """Bytes per stored weight: the quantization format if the checkpoint has one, else torch_dtype."""
+    quant = config.get("quantization_config")
+    if quant:
+        if not isinstance(quant, Mapping):
+            raise InputError("config field 'quantization_config': expected an object")
+        method = str(quant.get("quant_method", "")).lower()
+        if method in _QUANT_BYTES:
+            return _QUANT_BYTES[method]
+        bits = quant.get("bits")
+        if isinstance(bits, (int, float)) and not isinstance(bits, bool) and bits > 0:
+            return float(bits) / 8
+        raise InputError(
+            f"unsupported quantization_config.quant_method {method or '(none)'!r}; known: "
+            f"{', '.join(sorted(_QUANT_BYTES))} or a 'bits' field. Remove the quantization_config "
+            "block to import the model at its torch_dtype width"
+        )
+    dtype = config.get("torch_dtype", config.get("dtype")) or "bfloat16"
+    dtype = str(dtype).removeprefix("torch.")
+    if dtype not in _DTYPE_BYTES:
+        raise InputError(
+            f"unsupported torch_dtype {dtype!r}; known: {', '.join(sorted(_DTYPE_BYTES))}"
+        )
+    return _DTYPE_BYTES[dtype]
+
+
+def _architecture(config: Mapping[str, Any], model_type: str) -> dict[str, Any]:
+    layers = _count(config, "num_hidden_layers", model_type)
+    hidden = _count(config, "hidden_size", model_type)
+    heads = _count(config, "num_attention_heads", model_type)
+    kv_heads = _optional_count(config, "num_key_value_heads", model_type) or heads
+    if model_type == "deepseek_v3":
+        # Under MLA the backbone head_dim is not used; keep the q/k width for display.
+        head_dim = _count(config, "qk_nope_head_dim", model_type) + _count(
+            config, "qk_rope_head_dim", model_type
+        )
+    else:
+        head_dim = _optional_count(config, "head_dim", model_type) or 0
+        if not head_dim:
+            if hidden % heads:
+                raise InputError(
+                    f"config has no 'head_dim' and hidden_size {hidden} is not a multiple of "
+                    f"num_attention_heads {heads}"
+                )
+            head_dim = hidden // heads
+    if heads % kv_heads:
+        raise InputError(
+            f"num_attention_heads ({heads}) is not a multiple of num_key_value_heads ({kv_heads})"
+        )
+    if model_type == "qwen3_next" and config.get("intermediate_size") is None:
+        intermediate = 0  # every layer is MoE; the dense width is unused
+    else:
+        intermediate = _count(config, "intermediate_size", model_type)
+
+    if model_type != "gpt_oss" and _flag(config, "mlp_bias"):
+        raise InputError("config has mlp_bias = true; biases in a dense MLP are not modelled")
+    attention_bias = _flag(config, "attention_bias")
+    if model_type == "qwen2":
+        qkv_bias, o_bias = True, False  # Qwen2 hard-codes bias on q, k, v only
+    elif model_type == "deepseek_v3":
+        if attention_bias:
+            raise InputError("deepseek_v3 with attention_bias = true is not modelled")
+        qkv_bias = o_bias = False
+    elif model_type == "mixtral":
+        qkv_bias = o_bias = False
+    else:  # llama, mistral, qwen3, qwen3_moe, qwen3_next, gpt_oss: one flag for q, k, v and o
+        qkv_bias = o_bias = attention_bias
+
+    return {
+        "layers": layers,
+        "hidden_size": hidden,
+        "attention_heads": heads,
+        "kv_heads": kv_heads,
+        "head_dim": head_dim,
+        "intermediate_size": intermediate,
+        "vocab_size": _count(config, "vocab_size", model_type),
+        "tie_embeddings": _flag(config, "tie_word_embeddings"),
+        "qkv_bias": qkv_bias,
+        "o_bias": o_bias,
+        "qk_norm": model_type in _QK_NORM,
+        "attention_sinks": model_type == "gpt_oss",
+        "attention_output_gate": model_type == "qwen3_next",
+        "gated_mlp": True,
+        "weight_bytes": weight_bytes_from_config(config),
+    }
+
+
+def _moe(config: Mapping[str, Any], model_type: str, layers: int) -> dict[str, Any] | None:
+    if model_type in _DENSE:
+        return None
+    if model_type == "mixtral":
+        return {
+            "experts": _count(config, "num_local_experts", model_type),
+            "experts_per_token": _count(config, "num_experts_per_tok", model_type),
+            "expert_intermediate_size": _count(config, "intermediate_size", model_type),
+        }
+    if model_type == "gpt_oss":
+        k_key = (
+            "experts_per_token" if "num_experts_per_tok" not in config else "num_experts_per_tok"
+        )
+        return {
+            "experts": _count(config, "num_local_experts", model_type),
+            "experts_per_token": _count(config, k_key, model_type),
+            "expert_intermediate_size": _count(config, "intermediate_size", model_type),
+            "router_bias": True,
+            "expert_bias": True,
+        }
+    if model_type == "deepseek_v3":
+        first_dense = _count(config, "first_k_dense_replace", model_type, minimum=0)
+        freq = _optional_count(config, "moe_layer_freq", model_type) or 1
+        dense = [i for i in range(layers) if i < first_dense or i % freq]
+        return {
+            "experts": _count(config, "n_routed_experts", model_type),
+            "experts_per_token": _count(config, "num_experts_per_tok", model_type),
+            "expert_intermediate_size": _count(config, "moe_intermediate_size", model_type),
+            "shared_experts": _optional_count(config, "n_shared_experts", model_type) or 0,
+            "dense_layers": dense,
+            "router_bias": True,  # e_score_correction_bias, one per routed expert
+        }
+    # qwen3_moe, qwen3_next: MoE where (i + 1) % decoder_sparse_step == 0 and i not in mlp_only_layers
+    step = _optional_count(config, "decoder_sparse_step", model_type) or 1
+    mlp_only = set(_index_list(config, "mlp_only_layers", layers))
+    dense = [i for i in range(layers) if i in mlp_only or (i + 1) % step]
+    moe: dict[str, Any] = {
+        "experts": _count(config, "num_experts", model_type),
+        "experts_per_token": _count(config, "num_experts_per_tok", model_type),
+        "expert_intermediate_size": _count(config, "moe_intermediate_size", model_type),
+        "dense_layers": dense,
+    }
+    shared = config.get("shared_expert_intermediate_size") or 0
+    if model_type == "qwen3_next" and shared:
+        moe.update(
+            shared_experts=1,
+            shared_expert_intermediate_size=_count(
+                config, "shared_expert_intermediate_size", model_type
+            ),
+            shared_expert_gate=True,
+        )
+    if dense:
+        _count(config, "intermediate_size", model_type)  # the dense layers need their width
+    return moe
+
+
+def _mla(config: Mapping[str, Any], model_type: str) -> dict[str, Any] | None:
+    if model_type != "deepseek_v3":
+        return None
+    return {
+        "kv_lora_rank": _count(config, "kv_lora_rank", model_type),
+        "q_lora_rank": _optional_count(config, "q_lora_rank", model_type),
+        "qk_rope_head_dim": _count(config, "qk_rope_head_dim", model_type),
+        "qk_nope_head_dim": _count(config, "qk_nope_head_dim", model_type),
+        "v_head_dim": _count(config, "v_head_dim", model_type),
+    }
+
+
+def _sliding_layers(config: Mapping[str, Any], model_type: str, layers: int) -> list[int]:
+    types = _layer_types(config, layers)
+    if types is not None:
+        return [i for i, t in enumerate(types) if t == "sliding_attention"]
+    if model_type in ("mistral", "mixtral") and config.get("sliding_window"):
+        return list(range(layers))  # Mistral-7B-v0.1 style: every layer windowed
+    if model_type in ("qwen2", "qwen3", "qwen3_moe") and _flag(config, "use_sliding_window"):
+        first = config.get("max_window_layers", layers)
+        if not isinstance(first, int) or isinstance(first, bool):
+            raise InputError("config field 'max_window_layers': expected a whole number")
+        return list(range(max(first, 0), layers))
+    return []
+
+
+def _sliding_window(
+    config: Mapping[str, Any], model_type: str, layers: int
+) -> dict[str, Any] | None:
+    sliding = _sliding_layers(config, model_type, layers)
+    if not sliding:
+        return None
+    window = _count(config, "sliding_window", model_type)
+    return {"window": window, "layers": sliding}
+
+
+def _linear_attention(
+    config: Mapping[str, Any], model_type: str, layers: int
+) -> dict[str, Any] | None:
+    if model_type != "qwen3_next":
+        return None
+    types = _layer_types(config, layers)
+    if types is not None:
+        linear = [i for i, t in enumerate(types) if t == "linear_attention"]
+    else:
+        interval = _count(config, "full_attention_interval", model_type)
+        linear = [i for i in range(layers) if (i + 1) % interval]
+    if not linear:
+        return None
+    return {
+        "layers": linear,
+        "key_heads": _count(config, "linear_num_key_heads", model_type),
+        "value_heads": _count(config, "linear_num_value_heads", model_type),
+        "key_head_dim": _count(config, "linear_key_head_dim", model_type),
+        "value_head_dim": _count(config, "linear_value_head_dim", model_type),
+        "conv_kernel": _count(config, "linear_conv_kernel_dim", model_type, minimum=0),
+    }
+
+
+def hf_id_of(config: Mapping[str, Any]) -> str:
+    """The `owner/name` Hugging Face id in `_name_or_path`, or '' when it is a local path."""
+    value = config.get("_name_or_path")
+    if not isinstance(value, str):
+        return ""
+    if re.fullmatch(r"[A-Za-z0-9][\w.-]*/[\w.-]+", value):
+        return value
+    return ""
+
+
+def default_name(config: Mapping[str, Any], path: Path) -> str:
+    """A card name from the config's Hugging Face id, else from the folder or file name."""
+    hf_id = hf_id_of(config)
+    if hf_id:
+        base = hf_id.split("/")[-1]
+    elif path.name == "config.json" and path.resolve().parent.name:
+        base = path.resolve().parent.name
+    else:
+        base = path.stem
+    name = re.sub(r"[^a-z0-9._-]+", "-", base.lower()).strip("-.")
+    if not name:
+        raise InputError(f"cannot make a card name from {path}; pass --name")
+    return name
+
+
+def _split_expert_width(config: Mapping[str, Any], card: dict[str, Any]) -> None:
+    """MXFP4 checkpoints (gpt-oss) quantize only the routed experts: the rest keeps torch_dtype."""
+    quant = config.get("quantization_config")
+    method = str(quant.get("quant_method", "")).lower() if isinstance(quant, Mapping) else ""
+    if method != "mxfp4" or card.get("moe") is None:
+        return
+    card["moe"]["expert_weight_bytes"] = _QUANT_BYTES["mxfp4"]
+    dtype = str(config.get("torch_dtype", config.get("dtype")) or "bfloat16").removeprefix("torch.")
+    card["architecture"]["weight_bytes"] = _DTYPE_BYTES.get(dtype, 2.0)
+
+
+def card_from_hf_config(
+    config: Mapping[str, Any], *, name: str, source: str = "config.json"
+) -> dict[str, Any]:
+    """A validated ModelCard-shaped dict for the model described by a Hugging Face config.
+
+    Raises InputError naming the field when the config is missing something, has an unsupported
+    model_type, or describes a shape the schema cannot hold.
+    """
+    if not isinstance(config, Mapping):
+        raise InputError("config.json must hold a JSON object")
+    model_type = config.get("model_type")
+    if not model_type:
+        raise InputError(
+            "config has no 'model_type'; supported: " + ", ".join(SUPPORTED_MODEL_TYPES)
+        )
+    if model_type not in SUPPORTED_MODEL_TYPES:
+        raise InputError(
+            f"unsupported model_type {model_type!r}; supported: {', '.join(SUPPORTED_MODEL_TYPES)}"
+        )
+    architecture = _architecture(config, model_type)
+    layers = architecture["layers"]
+    hf_id = hf_id_of(config)
+    card: dict[str, Any] = {
+        "name": name,
+        "aliases": [hf_id] if hf_id and hf_id.lower() != name.lower() else [],
+        "family": model_type,
+        "hf_id": hf_id,
+        "description": f"Imported from {source}",
+        "sources": [f"{source} (Hugging Face config, imported with 'kinetics models import')"],
+        "architecture": architecture,
+        "moe": _moe(config, model_type, layers),
+        "mla": _mla(config, model_type),
+        "sliding_window": _sliding_window(config, model_type, layers),
+        "linear_attention": _linear_attention(config, model_type, layers),
+    }
+    _split_expert_width(config, card)
+    card = {key: value for key, value in card.items() if value is not None}
+    try:
+        ModelCard.model_validate(card)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise InputError(f"{source}: the imported card is not valid: {problems}") from exc
+    return card
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """Parse a config.json; unreadable files and bad JSON become InputError."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def card_toml(card: Mapping[str, Any], config_path: Path, config_text: bytes) -> str:
+    """The card as TOML, with a header naming the config it came from."""
+    digest = hashlib.sha256(config_text).hexdigest()[:16]
+    header = (
+        f"{card['name']}: model card imported with 'kinetics models import'\n"
+        f"from {config_path} (sha256 {digest}...).\n"
+        "Parameter counts and KV bytes are derived from these fields when the card is loaded.\n"
+        "Add sources and a [published] table with the publisher's figures to check them."
+    )
+    return dumps_toml(card, header=header)

@@ -1,0 +1,504 @@
+"""`kinetics models import` and kinetics_cli.hf_import: Hugging Face config.json -> model card.
+
+The config fixtures are written by hand from the published config.json values (the fields the
+importer reads; unrelated ones such as rope settings are kept where they test that they are ignored).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from kinetics_cli.catalog import load_catalog
+from kinetics_cli.cli.main import app
+from kinetics_cli.errors import InputError
+from kinetics_cli.hf_import import card_from_hf_config, default_name, weight_bytes_from_config
+from kinetics_cli.specs import ModelCard
+
+runner = CliRunner()
+
+# huggingface.co/Qwen/Qwen3-8B config.json
+QWEN3_8B: dict[str, Any] = {
+    "_name_or_path": "Qwen/Qwen3-8B",
+    "architectures": ["Qwen3ForCausalLM"],
+    "model_type": "qwen3",
+    "hidden_size": 4096,
+    "num_hidden_layers": 36,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "head_dim": 128,
+    "intermediate_size": 12288,
+    "vocab_size": 151936,
+    "max_position_embeddings": 40960,
+    "rope_theta": 1000000,
+    "attention_bias": False,
+    "sliding_window": None,
+    "use_sliding_window": False,
+    "max_window_layers": 36,
+    "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+}
+
+# huggingface.co/Qwen/Qwen3-30B-A3B config.json
+QWEN3_30B_A3B: dict[str, Any] = {
+    "architectures": ["Qwen3MoeForCausalLM"],
+    "model_type": "qwen3_moe",
+    "hidden_size": 2048,
+    "num_hidden_layers": 48,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 4,
+    "head_dim": 128,
+    "intermediate_size": 6144,
+    "moe_intermediate_size": 768,
+    "num_experts": 128,
+    "num_experts_per_tok": 8,
+    "decoder_sparse_step": 1,
+    "mlp_only_layers": [],
+    "norm_topk_prob": True,
+    "vocab_size": 151936,
+    "attention_bias": False,
+    "use_sliding_window": False,
+    "sliding_window": None,
+    "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+}
+
+# huggingface.co/deepseek-ai/DeepSeek-V3 config.json (FP8 checkpoint)
+DEEPSEEK_V3: dict[str, Any] = {
+    "architectures": ["DeepseekV3ForCausalLM"],
+    "model_type": "deepseek_v3",
+    "hidden_size": 7168,
+    "num_hidden_layers": 61,
+    "num_attention_heads": 128,
+    "num_key_value_heads": 128,
+    "intermediate_size": 18432,
+    "moe_intermediate_size": 2048,
+    "first_k_dense_replace": 3,
+    "moe_layer_freq": 1,
+    "n_routed_experts": 256,
+    "n_shared_experts": 1,
+    "num_experts_per_tok": 8,
+    "n_group": 8,
+    "topk_group": 4,
+    "topk_method": "noaux_tc",
+    "kv_lora_rank": 512,
+    "q_lora_rank": 1536,
+    "qk_rope_head_dim": 64,
+    "qk_nope_head_dim": 128,
+    "v_head_dim": 128,
+    "num_nextn_predict_layers": 1,
+    "vocab_size": 129280,
+    "attention_bias": False,
+    "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+    "quantization_config": {
+        "activation_scheme": "dynamic",
+        "fmt": "e4m3",
+        "quant_method": "fp8",
+        "weight_block_size": [128, 128],
+    },
+}
+
+# huggingface.co/openai/gpt-oss-20b config.json
+GPT_OSS_20B: dict[str, Any] = {
+    "architectures": ["GptOssForCausalLM"],
+    "model_type": "gpt_oss",
+    "hidden_size": 2880,
+    "num_hidden_layers": 24,
+    "num_attention_heads": 64,
+    "num_key_value_heads": 8,
+    "head_dim": 64,
+    "intermediate_size": 2880,
+    "num_local_experts": 32,
+    "num_experts_per_tok": 4,
+    "experts_per_token": 4,
+    "layer_types": ["sliding_attention", "full_attention"] * 12,
+    "sliding_window": 128,
+    "attention_bias": True,
+    "swiglu_limit": 7.0,
+    "rope_theta": 150000,
+    "vocab_size": 201088,
+    "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+    "quantization_config": {
+        "modules_to_not_convert": [
+            "model.layers.*.self_attn",
+            "model.layers.*.mlp.router",
+            "model.embed_tokens",
+            "lm_head",
+        ],
+        "quant_method": "mxfp4",
+    },
+}
+
+# huggingface.co/meta-llama/Llama-3.1-8B-Instruct config.json (older copies have no head_dim)
+LLAMA_31_8B: dict[str, Any] = {
+    "_name_or_path": "meta-llama/Llama-3.1-8B-Instruct",
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 4096,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "intermediate_size": 14336,
+    "vocab_size": 128256,
+    "attention_bias": False,
+    "mlp_bias": False,
+    "rope_theta": 500000.0,
+    "rope_scaling": {
+        "factor": 8.0,
+        "low_freq_factor": 1.0,
+        "high_freq_factor": 4.0,
+        "original_max_position_embeddings": 8192,
+        "rope_type": "llama3",
+    },
+    "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+}
+
+# huggingface.co/mistralai/Mixtral-8x7B-v0.1 config.json
+MIXTRAL_8X7B: dict[str, Any] = {
+    "_name_or_path": "mistralai/Mixtral-8x7B-v0.1",
+    "architectures": ["MixtralForCausalLM"],
+    "model_type": "mixtral",
+    "hidden_size": 4096,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "intermediate_size": 14336,
+    "num_local_experts": 8,
+    "num_experts_per_tok": 2,
+    "vocab_size": 32000,
+    "sliding_window": None,
+    "rope_theta": 1e6,
+    "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+}
+
+# Qwen/Qwen3-Next-80B-A3B-Thinking config.json (hybrid linear / full attention)
+QWEN3_NEXT: dict[str, Any] = {
+    "architectures": ["Qwen3NextForCausalLM"],
+    "model_type": "qwen3_next",
+    "hidden_size": 2048,
+    "num_hidden_layers": 48,
+    "num_attention_heads": 16,
+    "num_key_value_heads": 2,
+    "head_dim": 256,
+    "intermediate_size": 5120,
+    "moe_intermediate_size": 512,
+    "shared_expert_intermediate_size": 512,
+    "num_experts": 512,
+    "num_experts_per_tok": 10,
+    "decoder_sparse_step": 1,
+    "mlp_only_layers": [],
+    "full_attention_interval": 4,
+    "linear_num_key_heads": 16,
+    "linear_num_value_heads": 32,
+    "linear_key_head_dim": 128,
+    "linear_value_head_dim": 128,
+    "linear_conv_kernel_dim": 4,
+    "vocab_size": 151936,
+    "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+}
+
+# (fixture, imported name, bundled card it must reproduce)
+ROUND_TRIPS = [
+    (QWEN3_8B, "qwen3-8b", "qwen3-8b"),
+    (QWEN3_30B_A3B, "qwen3-30b-a3b", "qwen3-30b-a3b"),
+    (DEEPSEEK_V3, "deepseek-v3", "deepseek-v3"),
+    (GPT_OSS_20B, "gpt-oss-20b", "gpt-oss-20b"),
+    (LLAMA_31_8B, "llama-3.1-8b", "llama-3.1-8b"),
+    (QWEN3_NEXT, "qwen3-next-80b-a3b", "qwen3-next-80b-a3b"),
+]
+
+
+@pytest.fixture
+def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty user catalog folder for this test."""
+    home = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home
+
+
+def write_config(folder: Path, config: dict[str, Any]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "config.json"
+    path.write_text(json.dumps(config, indent=2))
+    return path
+
+
+def invoke(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args))
+
+
+def one_error_line(result) -> str:  # type: ignore[no-untyped-def]
+    """Exit code 2 and exactly one line on stderr, nothing on stdout."""
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert result.stdout == ""
+    return lines[0]
+
+
+# ---- round trips through the CLI and the catalog ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "stem", "bundled"), ROUND_TRIPS, ids=[r[1] for r in ROUND_TRIPS]
+)
+def test_import_reproduces_the_bundled_card(
+    config: dict[str, Any], stem: str, bundled: str, config_home: Path, tmp_path: Path
+) -> None:
+    path = write_config(tmp_path / stem, config)
+    name = f"{stem}-imported"
+    result = invoke("models", "import", str(path), "--name", name)
+    assert result.exit_code == 0, result.output
+
+    written = config_home / "kinetics" / "model_cards" / f"{name}.toml"
+    assert written.is_file()
+    assert str(path.resolve()) in written.read_text().splitlines()[1]  # header names the source
+
+    catalog = load_catalog()
+    imported = catalog.models.get(name)
+    assert imported.origin == "user" and imported.path == written
+    ours, theirs = imported.spec, catalog.models.get(bundled).spec
+    assert theirs.name == bundled
+    assert ours.total_params == theirs.total_params
+    assert ours.non_embedding_params == theirs.non_embedding_params
+    assert ours.active_params == theirs.active_params
+    assert ours.kv_bytes_per_token == theirs.kv_bytes_per_token
+    assert ours.sliding_kv_bytes_per_token == theirs.sliding_kv_bytes_per_token
+    assert ours.state_bytes_per_sequence == theirs.state_bytes_per_sequence
+    assert ours.weight_bytes == theirs.weight_bytes
+    assert ours.attention_kind_summary == theirs.attention_kind_summary
+
+
+def test_mixtral_against_mistral_published_counts(config_home: Path, tmp_path: Path) -> None:
+    """No bundled Mixtral card: compare with Mistral AI's figures, 46.7B total and 12.9B per token
+    (mistral.ai 'Mixtral of experts', Dec 2023; arXiv 2401.04088 rounds to 47B / 13B).
+
+    Per layer: attention 4096*4096*2 + 2*4096*1024 = 41,943,040; expert 3*4096*14336 = 176,160,768;
+    router 4096*8. The 12.9B counts the input embedding (32000*4096 = 131,072,000) as well.
+    """
+    path = write_config(tmp_path / "mixtral", MIXTRAL_8X7B)
+    result = invoke("models", "import", str(path))
+    assert result.exit_code == 0, result.output
+    card = load_catalog().models.get("mistralai/Mixtral-8x7B-v0.1").spec
+    assert card.name == "mixtral-8x7b-v0.1"  # from _name_or_path
+    assert card.moe is not None and card.moe.experts == 8 and card.moe.experts_per_token == 2
+    layer = 41_943_040 + 2 * 176_160_768 + 4096 * 8
+    assert card.active_params == 32 * layer + 131_072_000  # LM head, no embedding
+    assert card.total_params == pytest.approx(46.7e9, rel=0.02)
+    assert card.active_params + card.embedding_params == pytest.approx(12.9e9, rel=0.02)
+
+
+def test_import_json_prints_the_written_card(config_home: Path, tmp_path: Path) -> None:
+    path = write_config(tmp_path / "q", QWEN3_8B)
+    result = invoke("models", "import", str(path), "--name", "q8", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["name"] == "q8" and doc["origin"] == "user"
+    assert doc["file"] == str(config_home / "kinetics" / "model_cards" / "q8.toml")
+    assert doc["hf_id"] == "Qwen/Qwen3-8B" and "Qwen/Qwen3-8B" in doc["aliases"]
+    # 2 (K, V) x 36 layers x 8 KV heads x 128 x 2 bytes
+    assert doc["kv_bytes_per_token"] == 147_456
+    assert doc["total_params"] == load_catalog().models.get("qwen3-8b").spec.total_params
+
+
+def test_default_name_overrides_the_bundled_card(config_home: Path, tmp_path: Path) -> None:
+    """Without --name the card is named after the Hugging Face id; the user folder comes later on
+    the search path, so `qwen3-8b` now resolves to the imported card."""
+    path = write_config(tmp_path / "anything", QWEN3_8B)
+    result = invoke("models", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert (config_home / "kinetics" / "model_cards" / "qwen3-8b.toml").is_file()
+    assert load_catalog().models.get("qwen3-8b").origin == "user"
+
+
+def test_refuses_to_overwrite_without_force(config_home: Path, tmp_path: Path) -> None:
+    path = write_config(tmp_path / "q", QWEN3_8B)
+    assert invoke("models", "import", str(path), "--name", "q8").exit_code == 0
+    target = config_home / "kinetics" / "model_cards" / "q8.toml"
+    before = target.read_text()
+
+    line = one_error_line(invoke("models", "import", str(path), "--name", "q8"))
+    assert "already exists" in line and "--force" in line
+    assert target.read_text() == before
+
+    changed = dict(QWEN3_8B, num_hidden_layers=40)
+    write_config(tmp_path / "q", changed)
+    result = invoke("models", "import", str(path), "--name", "q8", "--force")
+    assert result.exit_code == 0, result.output
+    assert load_catalog().models.get("q8").spec.architecture.layers == 40
+    assert [p.name for p in target.parent.iterdir()] == ["q8.toml"]  # no temporary left behind
+
+
+# ---- bad input: one line on stderr, exit code 2 -----------------------------------------------
+
+
+def test_missing_field(config_home: Path, tmp_path: Path) -> None:
+    broken = {k: v for k, v in QWEN3_8B.items() if k != "num_hidden_layers"}
+    line = one_error_line(invoke("models", "import", str(write_config(tmp_path / "b", broken))))
+    assert "num_hidden_layers" in line
+    assert not (config_home / "kinetics" / "model_cards").exists()
+
+
+def test_not_json(config_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text('{"model_type": "qwen3",')
+    line = one_error_line(invoke("models", "import", str(path)))
+    assert "not valid JSON" in line and "line 1" in line
+
+
+def test_unknown_model_type(config_home: Path, tmp_path: Path) -> None:
+    path = write_config(tmp_path / "m", dict(QWEN3_8B, model_type="mamba"))
+    line = one_error_line(invoke("models", "import", str(path)))
+    assert "unsupported model_type 'mamba'" in line and "qwen3" in line
+
+
+def test_missing_file(config_home: Path, tmp_path: Path) -> None:
+    line = one_error_line(invoke("models", "import", str(tmp_path / "nope.json")))
+    assert "cannot read" in line
+
+
+def test_json_that_is_not_an_object(config_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text("[1, 2]")
+    assert "expected a JSON object" in one_error_line(invoke("models", "import", str(path)))
+
+
+def test_bad_name(config_home: Path, tmp_path: Path) -> None:
+    path = write_config(tmp_path / "q", QWEN3_8B)
+    line = one_error_line(invoke("models", "import", str(path), "--name", "../escape"))
+    assert "--name" in line
+
+
+# ---- the pure function ------------------------------------------------------------------------
+
+
+def test_qwen2_has_qkv_bias_and_no_qk_norm() -> None:
+    # DeepSeek-R1-Distill-Qwen-14B config.json (Qwen2ForCausalLM); head_dim = 5120 / 40 = 128
+    config = {
+        "model_type": "qwen2",
+        "hidden_size": 5120,
+        "num_hidden_layers": 48,
+        "num_attention_heads": 40,
+        "num_key_value_heads": 8,
+        "intermediate_size": 13824,
+        "vocab_size": 152064,
+        "sliding_window": 131072,  # present but off: use_sliding_window is false
+        "use_sliding_window": False,
+        "max_window_layers": 48,
+        "tie_word_embeddings": False,
+        "torch_dtype": "bfloat16",
+    }
+    card = ModelCard.model_validate(card_from_hf_config(config, name="r1-14b"))
+    a = card.architecture
+    assert a.qkv_bias and not a.o_bias and not a.qk_norm and a.head_dim == 128
+    assert card.sliding_window is None
+    bundled = load_catalog().models.get("deepseek-r1-distill-qwen-14b").spec
+    assert card.total_params == bundled.total_params
+
+
+def test_mistral_v0_1_window_applies_to_every_layer() -> None:
+    config = {
+        "model_type": "mistral",
+        "hidden_size": 4096,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "intermediate_size": 14336,
+        "vocab_size": 32000,
+        "sliding_window": 4096,
+    }
+    card = ModelCard.model_validate(card_from_hf_config(config, name="mistral-7b-v0.1"))
+    assert card.sliding_window is not None
+    assert card.sliding_window.layers == list(range(32)) and card.sliding_window.window == 4096
+    assert card.kv_bytes_per_token == 0  # nothing grows past the window
+    assert card.sliding_kv_bytes_per_token == 2 * 32 * 8 * 128 * 2
+
+
+def test_deepseek_structure_from_config() -> None:
+    card = card_from_hf_config(DEEPSEEK_V3, name="dsv3")
+    assert card["moe"]["dense_layers"] == [0, 1, 2]
+    assert card["moe"]["shared_experts"] == 1 and card["moe"]["router_bias"]
+    assert card["mla"]["kv_lora_rank"] == 512 and card["architecture"]["weight_bytes"] == 1.0
+    no_q_lora = card_from_hf_config(dict(DEEPSEEK_V3, q_lora_rank=None), name="dsv2-like")
+    assert no_q_lora["mla"]["q_lora_rank"] is None
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        ({"torch_dtype": "bfloat16"}, 2.0),
+        ({"torch_dtype": "float32"}, 4.0),
+        ({"dtype": "float16"}, 2.0),
+        ({}, 2.0),
+        ({"quantization_config": {"quant_method": "fp8"}}, 1.0),
+        ({"quantization_config": {"quant_method": "mxfp4"}}, 0.53125),  # 4 bits + 8-bit scale / 32
+        ({"quantization_config": {"quant_method": "gptq", "bits": 4}}, 0.5),
+    ],
+)
+def test_weight_bytes(patch: dict[str, Any], expected: float) -> None:
+    assert weight_bytes_from_config(patch) == expected
+
+
+def test_unknown_quantization_and_dtype_are_refused() -> None:
+    with pytest.raises(InputError, match="quant_method 'mystery'"):
+        weight_bytes_from_config({"quantization_config": {"quant_method": "mystery"}})
+    with pytest.raises(InputError, match="torch_dtype 'int3'"):
+        weight_bytes_from_config({"torch_dtype": "int3"})
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"num_attention_heads": 32, "num_key_value_heads": 5}, "multiple of num_key_value_heads"),
+        ({"hidden_size": "4096"}, "'hidden_size': expected a whole number"),
+        ({"mlp_bias": True}, "mlp_bias"),
+        ({"layer_types": ["full_attention"] * 3}, "3 entries for 32 hidden layers"),
+        ({"layer_types": ["sliding_attention"] * 32}, "'sliding_window'"),
+        ({"model_type": None}, "no 'model_type'"),
+    ],
+)
+def test_invalid_configs(patch: dict[str, Any], message: str) -> None:
+    config = copy.deepcopy(LLAMA_31_8B)
+    config.update(patch)
+    with pytest.raises(InputError, match=message):
+        card_from_hf_config(config, name="x")
+
+
+def test_default_name(tmp_path: Path) -> None:
+    assert default_name(QWEN3_8B, tmp_path / "config.json") == "qwen3-8b"
+    assert default_name(
+        {"_name_or_path": "/local/ckpt"}, tmp_path / "My Model" / "config.json"
+    ) == ("my-model")
+    assert default_name({}, tmp_path / "Llama_3.json") == "llama_3"
+
+
+def test_entry_point_subprocess(tmp_path: Path) -> None:
+    """One real run of the package entry point, writing into a fresh user folder."""
+    path = write_config(tmp_path / "gpt", GPT_OSS_20B)
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "xdg"))
+    env.pop("KINETICS_PATH", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "kinetics_cli", "models", "import", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["name"] == "gpt" and doc["sliding_window"]["window"] == 128
+    assert (tmp_path / "xdg" / "kinetics" / "model_cards" / "gpt.toml").is_file()
