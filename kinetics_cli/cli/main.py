@@ -11,6 +11,9 @@ from typer.core import TyperGroup
 
 from kinetics_cli import __version__
 from kinetics_cli.cli import context, hardware, models
+from kinetics_cli.cli import cost as cost_cmd
+from kinetics_cli.cli import isocost as isocost_cmd
+from kinetics_cli.cli import roofline as roofline_cmd
 from kinetics_cli.errors import KineticsError
 
 
@@ -64,6 +67,9 @@ def main(
 
 app.add_typer(hardware.app, name="hardware")
 app.add_typer(models.app, name="models")
+app.command("cost")(cost_cmd.cost)
+app.command("roofline")(roofline_cmd.roofline)
+app.command("isocost")(isocost_cmd.isocost)
 
 
 def run() -> None:

@@ -138,3 +138,78 @@ def all_reduce_bytes(message_bytes: ArrayLike, tp: ArrayLike) -> Array:
     """Bytes each GPU sends in a ring all-reduce of `message_bytes` over `tp` GPUs: 2 (T-1)/T M."""
     t = np.asarray(tp, dtype=float)
     return 2.0 * (t - 1.0) / t * np.asarray(message_bytes, dtype=float)
+
+
+def attention_prefill(
+    batch: ArrayLike,
+    q_heads: int,
+    qk_head_dim: int,
+    v_head_dim: int,
+    kv_elements_per_token: int,
+    new_tokens: ArrayLike,
+    cached: ArrayLike = 0.0,
+    *,
+    kv_bytes: float = 2.0,
+    act_bytes: float = 2.0,
+) -> OpCost:
+    """Causal attention of `new_tokens` queries per sequence over `cached` + themselves, per layer.
+
+    FLOPs = 2 B H_q (d_qk + d_v) (L C + L^2 / 2) (continuous causal triangle). Bytes = B (C + L)
+    e_kv kv_bytes (each attended key and value read once, the ideal of a fused kernel) + B L H_q
+    (d_qk + d_v) act_bytes (queries in, outputs out).
+    """
+    b = np.asarray(batch, dtype=float)
+    n = np.asarray(new_tokens, dtype=float)
+    c = np.asarray(cached, dtype=float)
+    width = q_heads * (qk_head_dim + v_head_dim)
+    flops = 2.0 * b * width * (n * c + 0.5 * n * n)
+    nbytes = b * (c + n) * kv_elements_per_token * kv_bytes + b * n * width * act_bytes
+    return OpCost(flops, nbytes)
+
+
+def experts_touched(tokens: ArrayLike, experts: int, experts_per_token: int) -> Array:
+    """Expected distinct experts when `tokens` tokens each route to k of E uniformly: E (1 - (1 - k/E)^T)."""
+    t = np.asarray(tokens, dtype=float)
+    return experts * (1.0 - (1.0 - experts_per_token / experts) ** t)
+
+
+def routed_experts(
+    tokens: ArrayLike,
+    experts: int,
+    experts_per_token: int,
+    expert_params: float,
+    in_features: float,
+    *,
+    weight_bytes: float = 2.0,
+    act_bytes: float = 2.0,
+) -> OpCost:
+    """Routed MoE experts for a batch of `tokens`: each token passes through k experts.
+
+    FLOPs = 2 T k P_e; bytes = experts_touched(T) P_e w (only the experts some token picked are
+    read) + T k (K + P_e / K) a (each expert pass reads its input row and writes its output width).
+    """
+    t = np.asarray(tokens, dtype=float)
+    passes = t * experts_per_token
+    out_features = expert_params / in_features
+    nbytes = (
+        experts_touched(t, experts, experts_per_token) * expert_params * weight_bytes
+        + passes * (in_features + out_features) * act_bytes
+    )
+    return OpCost(2.0 * passes * expert_params, nbytes)
+
+
+def elementwise(
+    elements: ArrayLike,
+    *,
+    inputs: int = 1,
+    outputs: int = 1,
+    flops_per_element: float = 1.0,
+    elem_bytes: float = 2.0,
+) -> OpCost:
+    """Pointwise operator (norm, activation, residual add) over `elements` values.
+
+    FLOPs = f E; bytes = (inputs + outputs) E elem_bytes: every operand read once, every result
+    written once.
+    """
+    e = np.asarray(elements, dtype=float)
+    return OpCost(flops_per_element * e, (inputs + outputs) * e * elem_bytes)

@@ -1,0 +1,593 @@
+"""One serving step, operator by operator: FLOPs, bytes, roofline time, memory fit.
+
+Where the eFLOPs law assumes weights are free (huge batches), this models a real step: weights
+read once per step and shared by the batch, MoE experts the batch touches, KV traffic of every
+sequence, tensor parallelism and its all-reduces. Operator time is engine.timing.kernel_seconds
+(calibrated roofline plus per-call overhead). Derivations: docs/cost-model.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+
+from kinetics_cli.engine.kinetics import ATTENTION_KERNEL, check_attention
+from kinetics_cli.engine.operators import (
+    OpCost,
+    all_reduce_bytes,
+    attention_decode,
+    attention_prefill,
+    block_search,
+    linear_attention_decode,
+    matmul,
+    routed_experts,
+    stream,
+)
+from kinetics_cli.engine.timing import is_compute_bound, kernel_seconds
+from kinetics_cli.errors import InputError
+from kinetics_cli.specs import AttentionGroup, HardwareProfile, ModelCard
+
+OperatorKind = Literal["attention", "linear", "communication", "other"]
+Phase = Literal["decode", "prefill"]
+DTYPE_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
+INTERCONNECT = "interconnect"  # kernel label of communication operators (not a calibration class)
+_RIDGE_BATCHES = np.unique(
+    np.concatenate([np.arange(1, 8193), np.round(np.geomspace(8193, 2**24, 4000))])
+)
+
+
+@dataclass(frozen=True)
+class OperatorTime:
+    """One operator of the step, summed over its `calls` (layers) and given per GPU."""
+
+    name: str
+    kind: OperatorKind
+    kernel: str
+    calls: int
+    flops: float
+    bytes: float
+    seconds: float
+    compute_seconds: float
+    memory_seconds: float
+    bound: str  # compute | memory | communication
+
+    @property
+    def intensity(self) -> float:
+        """FLOPs per byte moved (inf for an operator that moves nothing)."""
+        return self.flops / self.bytes if self.bytes else math.inf
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "kernel": self.kernel,
+            "calls": self.calls,
+            "flops": self.flops,
+            "bytes": self.bytes,
+            "intensity": self.intensity,
+            "seconds": self.seconds,
+            "compute_seconds": self.compute_seconds,
+            "memory_seconds": self.memory_seconds,
+            "bound": self.bound,
+        }
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """One serving step of `batch` sequences on a tensor-parallel group of `tp` GPUs.
+
+    Figures are per GPU unless named otherwise; tokens_per_second is per GPU.
+    """
+
+    model: str
+    hardware: str
+    phase: str
+    batch: int
+    context: float
+    prompt_len: float
+    tp: int
+    attention: str
+    kv_budget: float | None
+    block_size: float
+    dtype: str
+    operators: list[OperatorTime]
+    step_seconds: float
+    tokens_per_step: float
+    tokens_per_second: float
+    tokens_per_second_per_replica: float
+    tokens_per_second_per_node: float
+    bound: str
+    compute_seconds: float
+    memory_seconds: float
+    ridge_batch: int | None
+    attention_share: float
+    linear_share: float
+    communication_share: float
+    other_share: float
+    weight_bytes: float  # held per GPU
+    kv_bytes: float  # held per GPU for the batch (cache, page summaries, recurrent state)
+    kv_bytes_per_sequence: float
+    hbm_capacity: float
+    fits: bool
+    max_batch: int | None
+    weight_bytes_read: float  # per step, per GPU
+    kv_bytes_read: float  # per step, per GPU (attention operators)
+    peak_flops: float
+    hbm_bandwidth: float
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        doc: dict[str, object] = {
+            k: v for k, v in self.__dict__.items() if k not in ("operators", "notes")
+        }
+        doc["operators"] = [op.as_dict() for op in self.operators]
+        doc["notes"] = list(self.notes)
+        return doc
+
+
+@dataclass(frozen=True)
+class _Op:
+    """An operator before timing: per-call cost (arrays over batch), calls per step."""
+
+    name: str
+    kind: OperatorKind
+    kernel: str
+    calls: int
+    cost: OpCost
+    link_seconds: np.ndarray | None = None  # communication: time on the interconnect
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """Everything about a step except the batch, which the operators broadcast over."""
+
+    card: ModelCard
+    hardware: HardwareProfile
+    phase: str
+    context: float
+    prompt_len: float
+    tp: int
+    attention: str
+    kv_budget: float | None
+    block_size: float
+    dtype: str
+    activations: bool = True  # False: count weight and cache traffic only
+
+    @property
+    def weight_bytes(self) -> float:
+        """Bytes per weight read: the card's stored width, narrowed to the dtype if narrower."""
+        return min(self.card.architecture.weight_bytes, DTYPE_BYTES[self.dtype])
+
+    @property
+    def expert_bytes(self) -> float:
+        """Bytes per routed-expert weight (MXFP4 experts stay at 0.53 B under bf16 compute)."""
+        return min(self.card.expert_weight_bytes, DTYPE_BYTES[self.dtype])
+
+    @property
+    def kv_elem_bytes(self) -> float:
+        """Bytes per cached element: the card's KV width, narrowed to the dtype if narrower."""
+        return min(self.card.architecture.kv_bytes, DTYPE_BYTES[self.dtype])
+
+    @property
+    def act_bytes(self) -> float:
+        return DTYPE_BYTES[self.dtype] if self.activations else 0.0
+
+    @property
+    def new_tokens(self) -> float:
+        """Tokens each sequence adds in this step."""
+        return self.prompt_len if self.phase == "prefill" else 1.0
+
+    @property
+    def held_context(self) -> float:
+        """Tokens each sequence holds in its cache at the end of the step."""
+        return self.context + (self.prompt_len if self.phase == "prefill" else 0.0)
+
+
+def _layer_index(card: ModelCard, predicate: Callable[[int], bool]) -> int:
+    return next(i for i in range(card.architecture.layers) if predicate(i))
+
+
+def _attention_shapes(card: ModelCard, kind: str) -> tuple[float, float]:
+    """(input-projection parameters, output-projection input width) of one layer of `kind`."""
+    a = card.architecture
+    params = card.layer_params(_layer_index(card, lambda i: card.layer_kind(i) == kind)).attention
+    if kind == "linear" and card.linear_attention is not None:
+        o_in = card.linear_attention.value_heads * card.linear_attention.value_head_dim
+    elif card.mla is not None:
+        o_in = a.attention_heads * card.mla.v_head_dim
+    else:
+        o_in = a.attention_heads * a.head_dim
+    o_params = o_in * a.hidden_size + (a.hidden_size if a.o_bias else 0)
+    return params - o_params, float(o_in)
+
+
+def _per_rank(group: AttentionGroup, tp: int) -> tuple[int, int, int]:
+    """(query heads, KV elements per token, key elements per token) on one rank.
+
+    Query heads split over the group; KV heads split too, replicated once tp exceeds them.
+    """
+    q = group.q_heads // tp
+    kv_rank = _ceil_div(group.kv_heads, tp)
+    e = group.kv_elements_per_token * kv_rank // group.kv_heads
+    k = group.key_elements_per_token * kv_rank // group.kv_heads
+    return q, e, k
+
+
+def _attention_ops(s: _Setup, group: AttentionGroup, batch: np.ndarray) -> list[_Op]:
+    """Work over the cache (or recurrent state) in one layer of `group`, per rank."""
+    kvb, act = s.kv_elem_bytes, s.act_bytes
+    card, tp = s.card, s.tp
+    if group.kind == "linear":
+        la = card.linear_attention
+        assert la is not None
+        heads = group.q_heads // tp
+        step = linear_attention_decode(
+            batch, heads, group.qk_head_dim, group.v_head_dim, state_bytes=la.state_bytes
+        )
+        if s.phase == "prefill":  # chunked scan: per-token work, state read and written once
+            step = OpCost(np.multiply(step.flops, s.prompt_len), step.bytes)
+        return [_Op("linear attention", "attention", "stream", group.layers, step)]
+
+    q, e, k = _per_rank(group, tp)
+    window = group.window
+    if s.phase == "prefill":
+        cached = s.context if window is None else min(s.context, window)
+        cost = attention_prefill(
+            batch,
+            q,
+            group.qk_head_dim,
+            group.v_head_dim,
+            e,
+            s.prompt_len,
+            cached,
+            kv_bytes=kvb,
+            act_bytes=act,
+        )
+        return [_Op("attention", "attention", "gemm", group.layers, cost)]
+
+    in_view = s.context if window is None else min(s.context, window)
+    attended = in_view
+    if s.attention != "dense" and s.kv_budget is not None:
+        attended = min(in_view, s.kv_budget)
+    cost = attention_decode(
+        batch, q, group.qk_head_dim, group.v_head_dim, e, attended, kv_bytes=kvb, act_bytes=act
+    )
+    kernel = ATTENTION_KERNEL[s.attention]
+    ops = [_Op("attention", "attention", kernel, group.layers, cost)]
+    searching = s.attention == "block-topk" and (window is None or window > (s.kv_budget or 0))
+    if searching:
+        search = block_search(batch, q, group.qk_head_dim, k, in_view, s.block_size, kv_bytes=kvb)
+        ops.append(_Op("block search", "attention", kernel, group.layers, search))
+    return ops
+
+
+def _operators(s: _Setup, batch: np.ndarray) -> list[_Op]:
+    """Every operator of one step for each batch size in `batch`, grouped by layer shape."""
+    card, tp = s.card, s.tp
+    a = card.architecture
+    hidden = a.hidden_size
+    w, act = s.weight_bytes, s.act_bytes
+    tokens = batch * s.new_tokens
+    groups = card.attention_groups()
+    multi = len(groups) > 1
+    ops: list[_Op] = []
+
+    for group in groups:
+        suffix = f" [{group.kind}]" if multi else ""
+        in_params, o_in = _attention_shapes(card, group.kind)
+        qkv = matmul(tokens, hidden, in_params / hidden / tp, weight_bytes=w, act_bytes=act)
+        ops.append(_Op("qkv projection" + suffix, "linear", "gemm", group.layers, qkv))
+        for op in _attention_ops(s, group, batch):
+            ops.append(_Op(op.name + suffix, op.kind, op.kernel, op.calls, op.cost))
+        o_proj = matmul(tokens, o_in / tp, hidden, weight_bytes=w, act_bytes=act)
+        ops.append(_Op("output projection" + suffix, "linear", "gemm", group.layers, o_proj))
+
+    moe_layers = sum(card.is_moe_layer(i) for i in range(a.layers))
+    dense_layers = a.layers - moe_layers
+    if dense_layers:
+        index = _layer_index(card, lambda i: not card.is_moe_layer(i))
+        mlp_params = card.layer_params(index).mlp_active
+        name = "mlp [dense layers]" if moe_layers else "mlp"
+        mlp = matmul(tokens, hidden, mlp_params / hidden / tp, weight_bytes=w, act_bytes=act)
+        ops.append(_Op(name, "linear", "gemm", dense_layers, mlp))
+    if moe_layers and card.moe is not None:
+        moe = card.moe
+        lp = card.layer_params(_layer_index(card, card.is_moe_layer))
+        router = matmul(tokens, hidden, moe.experts, weight_bytes=w, act_bytes=act)
+        ops.append(_Op("router", "linear", "gemm", moe_layers, router))
+        expert_params = card._mlp_params(moe.expert_intermediate_size, moe.expert_bias)
+        shared_params = lp.mlp_active - lp.router - moe.experts_per_token * expert_params
+        experts = routed_experts(
+            tokens,
+            moe.experts,
+            moe.experts_per_token,
+            expert_params / tp,
+            hidden,
+            weight_bytes=s.expert_bytes,
+            act_bytes=act,
+        )
+        ops.append(_Op("routed experts", "linear", "gemm", moe_layers, experts))
+        if shared_params > 0:
+            shared = matmul(
+                tokens, hidden, shared_params / hidden / tp, weight_bytes=w, act_bytes=act
+            )
+            ops.append(_Op("shared experts", "linear", "gemm", moe_layers, shared))
+
+    # Two RMSNorms and two residual adds per layer: activations streamed in and out.
+    ops.append(
+        _Op("norms and residuals", "other", "stream", a.layers, stream(2 * tokens * hidden * act))
+    )
+    if tp > 1:
+        message = tokens * hidden * act
+        link = all_reduce_bytes(message, tp)
+        seconds = np.asarray(link / s.hardware.interconnect_bandwidth, dtype=float)
+        ops.append(
+            _Op(
+                "all-reduce",
+                "communication",
+                INTERCONNECT,
+                2 * a.layers,
+                OpCost(np.zeros_like(seconds), link),
+                link_seconds=seconds,
+            )
+        )
+    # The LM head runs once per step, on the last position of each sequence only.
+    head = matmul(batch, hidden, a.vocab_size / tp, weight_bytes=w, act_bytes=act)
+    ops.append(_Op("lm head", "linear", "gemm", 1, head))
+    return ops
+
+
+def _timed(s: _Setup, op: _Op) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(seconds, compute seconds, memory seconds, compute-bound) per step, over the batch axis."""
+    hw = s.hardware
+    if op.link_seconds is not None:
+        zero = np.zeros_like(op.link_seconds)
+        return op.link_seconds * op.calls, zero, zero, np.zeros(zero.shape, dtype=bool)
+    fit = hw.kernel_fit(op.kernel)
+    compute = np.asarray(op.cost.flops) / (hw.peak(s.dtype) * fit.compute_efficiency)
+    memory = np.asarray(op.cost.bytes) / (hw.hbm_bandwidth * fit.bandwidth_efficiency)
+    per_call = kernel_seconds(op.cost.flops, op.cost.bytes, hw, op.kernel, dtype=s.dtype)
+    bound = is_compute_bound(op.cost.flops, op.cost.bytes, hw, op.kernel, dtype=s.dtype)
+    return per_call * op.calls, compute * op.calls, memory * op.calls, bound
+
+
+def _held_bytes(s: _Setup) -> tuple[float, float]:
+    """(weight bytes, cache bytes per sequence) held on one GPU."""
+    card, tp = s.card, s.tp
+    experts = card.routed_expert_params
+    weights = ((card.total_params - experts) * s.weight_bytes + experts * s.expert_bytes) / tp
+    ctx = s.held_context
+    per_seq = 0.0
+    for group in card.attention_groups():
+        if group.kind == "linear":
+            la = card.linear_attention
+            assert la is not None
+            per_seq += group.layers * group.state_elements * la.state_bytes / tp
+            continue
+        _, e, k = _per_rank(group, tp)
+        held = ctx if group.window is None else min(ctx, group.window)
+        per_seq += group.layers * held * e * s.kv_elem_bytes
+        if s.attention == "block-topk":  # one key-sized summary per page
+            per_seq += group.layers * held / s.block_size * k * s.kv_elem_bytes
+    return weights, per_seq
+
+
+def _ridge(s: _Setup) -> int | None:
+    """Smallest batch whose step spends longer on FLOPs than on bytes (None if none up to 2^24)."""
+    compute = np.zeros(_RIDGE_BATCHES.shape)
+    memory = np.zeros(_RIDGE_BATCHES.shape)
+    for op in _operators(s, _RIDGE_BATCHES):
+        _, c, m, _ = _timed(s, op)
+        compute = compute + c
+        memory = memory + m
+    hits = np.nonzero(compute >= memory)[0]
+    return int(_RIDGE_BATCHES[hits[0]]) if hits.size else None
+
+
+def _validate(
+    card: ModelCard,
+    hardware: HardwareProfile,
+    batch: float,
+    context: float,
+    tp: int,
+    attention: str,
+    kv_budget: float | None,
+    block_size: float,
+    dtype: str,
+    phase: str,
+    prompt_len: float | None,
+) -> None:
+    if phase not in ("decode", "prefill"):
+        raise InputError(f"unknown phase {phase!r}; choose decode or prefill")
+    check_attention(attention, kv_budget, block_size)
+    if batch < 1 or batch != int(batch):
+        raise InputError(f"batch must be a whole number of at least 1 (got {batch:g})")
+    if context < 0:
+        raise InputError(f"context must not be negative (got {context:g})")
+    if phase == "prefill" and (prompt_len is None or prompt_len <= 0):
+        raise InputError("prefill needs a positive prompt length")
+    if tp < 1 or card.architecture.attention_heads % tp:
+        raise InputError(
+            f"tensor parallelism {tp} must divide the {card.architecture.attention_heads} "
+            "attention heads"
+        )
+    if card.linear_attention and card.linear_attention.value_heads % tp:
+        raise InputError(f"tensor parallelism {tp} must divide the linear-attention heads")
+    if tp > 1 and hardware.interconnect_bandwidth <= 0:
+        raise InputError(f"{hardware.name} has no interconnect bandwidth; use --tp 1")
+    if dtype not in DTYPE_BYTES:
+        raise InputError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPE_BYTES)}")
+    if dtype not in hardware.peak_flops:
+        raise InputError(
+            f"{hardware.name} has no {dtype} peak; it lists {', '.join(sorted(hardware.peak_flops))}"
+        )
+
+
+def decode_step(
+    card: ModelCard,
+    hardware: HardwareProfile,
+    *,
+    batch: int,
+    context: float,
+    tp: int = 1,
+    attention: str = "dense",
+    kv_budget: float | None = None,
+    block_size: float = 16,
+    dtype: str = "bf16",
+    phase: str = "decode",
+    prompt_len: float | None = None,
+) -> StepReport:
+    """Roofline of one step: decode (one token for each of `batch` sequences holding `context`
+    tokens) or prefill (`prompt_len` new tokens per sequence on top of `context` cached ones).
+
+    Operator time = max(F / (e_c peak), B / (e_m bandwidth)) + t0 (engine.timing); weights read
+    once per step; tensor parallelism `tp` splits weights, heads and KV and adds two all-reduces
+    per layer. A sparse budget larger than the context is capped at the context.
+    """
+    _validate(
+        card,
+        hardware,
+        batch,
+        context,
+        tp,
+        attention,
+        kv_budget,
+        block_size,
+        dtype,
+        phase,
+        prompt_len,
+    )
+    s = _Setup(
+        card=card,
+        hardware=hardware,
+        phase=phase,
+        context=float(context),
+        prompt_len=float(prompt_len or 0.0) if phase == "prefill" else 0.0,
+        tp=int(tp),
+        attention=attention,
+        kv_budget=None if attention == "dense" or kv_budget is None else float(kv_budget),
+        block_size=float(block_size),
+        dtype=dtype,
+    )
+    b = np.asarray(float(batch))
+    timed: list[OperatorTime] = []
+    for op in _operators(s, b):
+        seconds, comp, mem, bound = _timed(s, op)
+        flops = float(np.asarray(op.cost.flops)) * op.calls
+        nbytes = float(np.asarray(op.cost.bytes)) * op.calls
+        if op.kind == "communication":
+            label = "communication"
+        else:
+            label = "compute" if bool(bound) else "memory"
+        timed.append(
+            OperatorTime(
+                name=op.name,
+                kind=op.kind,
+                kernel=op.kernel,
+                calls=op.calls,
+                flops=flops,
+                bytes=nbytes,
+                seconds=float(seconds),
+                compute_seconds=float(comp),
+                memory_seconds=float(mem),
+                bound=label,
+            )
+        )
+    weight_read, kv_read = _bytes_without_activations(s, float(batch))
+
+    step = sum(op.seconds for op in timed)
+    by_kind = {"attention": 0.0, "linear": 0.0, "communication": 0.0, "other": 0.0}
+    for timed_op in timed:
+        by_kind[timed_op.kind] += timed_op.seconds
+    # The step is bound by whichever total is largest: FLOPs at achievable peak, bytes at
+    # achievable bandwidth, or time on the interconnect (the same test the ridge point uses).
+    compute_total = sum(op.compute_seconds for op in timed)
+    memory_total = sum(op.memory_seconds for op in timed)
+    totals = {
+        "compute": compute_total,
+        "memory": memory_total,
+        "communication": by_kind["communication"],
+    }
+    weights, per_seq = _held_bytes(s)
+    kv_held = per_seq * batch
+    free = hardware.hbm_capacity - weights
+    max_batch = None if per_seq <= 0 else max(0, math.floor(free / per_seq))
+    fits = weights + kv_held <= hardware.hbm_capacity
+    notes: list[str] = []
+    if not fits:
+        notes.append(
+            f"does not fit: weights {weights / 1e9:.1f} GB + KV {kv_held / 1e9:.1f} GB per GPU "
+            f"exceed {hardware.hbm_capacity / 1e9:.0f} GB of HBM; largest batch that fits: "
+            f"{max_batch}"
+        )
+    if phase == "prefill" and attention != "dense":
+        notes.append("prefill attends densely; the sparse setting applies to decode steps only")
+    if (
+        attention != "dense"
+        and s.kv_budget is not None
+        and phase == "decode"
+        and s.kv_budget >= context
+    ):
+        notes.append("KV budget covers the whole context: sparse attention reads every token")
+    tokens = batch * s.new_tokens
+    per_replica = tokens / step
+    return StepReport(
+        model=card.name,
+        hardware=hardware.name,
+        phase=phase,
+        batch=int(batch),
+        context=float(context),
+        prompt_len=s.prompt_len,
+        tp=s.tp,
+        attention=attention,
+        kv_budget=s.kv_budget,
+        block_size=s.block_size,
+        dtype=dtype,
+        operators=timed,
+        step_seconds=step,
+        tokens_per_step=tokens,
+        tokens_per_second=per_replica / s.tp,
+        tokens_per_second_per_replica=per_replica,
+        tokens_per_second_per_node=per_replica / s.tp * hardware.gpus_per_node,
+        bound=max(totals, key=lambda k: totals[k]),
+        compute_seconds=compute_total,
+        memory_seconds=memory_total,
+        ridge_batch=_ridge(s),
+        attention_share=by_kind["attention"] / step,
+        linear_share=by_kind["linear"] / step,
+        communication_share=by_kind["communication"] / step,
+        other_share=by_kind["other"] / step,
+        weight_bytes=weights,
+        kv_bytes=kv_held,
+        kv_bytes_per_sequence=per_seq,
+        hbm_capacity=hardware.hbm_capacity,
+        fits=fits,
+        max_batch=max_batch,
+        weight_bytes_read=weight_read,
+        kv_bytes_read=kv_read,
+        peak_flops=hardware.peak(dtype),
+        hbm_bandwidth=hardware.hbm_bandwidth,
+        notes=notes,
+    )
+
+
+def _bytes_without_activations(s: _Setup, batch: float) -> tuple[float, float]:
+    """(weight bytes, cache bytes) one GPU reads in a step: the operators with activations of
+    zero width, summed over the linear and the attention operators."""
+    bare = replace(s, activations=False)
+    weights = cache = 0.0
+    for op in _operators(bare, np.asarray(batch)):
+        nbytes = float(np.asarray(op.cost.bytes)) * op.calls
+        if op.kind == "linear":
+            weights += nbytes
+        elif op.kind == "attention":
+            cache += nbytes
+    return weights, cache

@@ -1,0 +1,218 @@
+"""`kinetics cost`: JSON contract, values, laws, length distributions, errors (exit code 2)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import engine_catalog
+import pytest
+from typer.testing import CliRunner
+
+from kinetics_cli.cli.main import app
+
+KEYS = {
+    "compute_flops",
+    "memory_bytes",
+    "eflops",
+    "intensity",
+    "linear_flops",
+    "attention_flops",
+    "kv_bytes",
+    "search_flops",
+    "search_bytes",
+    "seconds",
+}
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Path:
+    return engine_catalog.write_catalog(tmp_path / "catalog")
+
+
+def run(catalog: Path, *args: str):
+    return CliRunner().invoke(app, ["--catalog", str(catalog), "cost", *args])
+
+
+def cost_json(catalog: Path, *args: str) -> dict:
+    result = run(catalog, *args, "--json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_json_contract_and_golden_values(catalog):
+    doc = cost_json(
+        catalog,
+        "tiny-gqa",
+        "--hardware",
+        "tiny-gpu",
+        "--prompt-len",
+        "100",
+        "--gen-len",
+        "10",
+        "-n",
+        "4",
+    )
+    assert set(doc) >= KEYS
+    for key in KEYS:
+        assert isinstance(doc[key], (int, float)), key
+    # see tests/test_engine_kinetics.py::test_dense_golden_values; I = 1000 / 10 = 100
+    assert doc["compute_flops"] == 2_805_760
+    assert doc["memory_bytes"] == 153_600
+    assert doc["intensity"] == 100
+    assert doc["eflops"] == 2_805_760 + 100 * 153_600
+    # seconds: compute / 1000 FLOP/s + memory / 10 B/s
+    assert doc["seconds"] == pytest.approx(2_805.76 + 15_360)
+
+
+def test_intensity_override_and_flops_law(catalog):
+    base = ["tiny-gqa", "--hardware", "tiny-gpu", "--prompt-len", "100", "--gen-len", "10"]
+    doc = cost_json(catalog, *base, "--intensity", "562.5")
+    assert doc["intensity"] == 562.5
+    assert doc["eflops"] == pytest.approx(doc["compute_flops"] + 562.5 * doc["memory_bytes"])
+    flops = cost_json(catalog, *base, "--law", "flops")
+    assert flops["intensity"] == 0
+    assert flops["eflops"] == flops["compute_flops"]
+    # the FLOPs law is the kinetics law with I = 0
+    zero = cost_json(catalog, *base, "--intensity", "0")
+    assert zero["eflops"] == flops["eflops"]
+
+
+def test_sparse_variants_and_si_suffixes(catalog):
+    doc = cost_json(
+        catalog,
+        "tiny-gqa",
+        "--hardware",
+        "tiny-gpu",
+        "--prompt-len",
+        "100",
+        "--gen-len",
+        "1k",
+        "-n",
+        "2",
+        "--attention",
+        "block-topk",
+        "--kv-budget",
+        "50",
+        "--block-size",
+        "16",
+    )
+    # tests/test_engine_kinetics.py::test_block_topk_golden_values
+    assert doc["search_flops"] == 9_600_000
+    assert doc["search_bytes"] == 4_400_000
+    assert doc["kv_bytes"] == 12_800_000
+    assert doc["kv_budget"] == 50
+
+
+def test_distribution_of_lengths_is_the_mean(catalog):
+    base = ["tiny-gqa", "--hardware", "tiny-gpu", "--prompt-len", "100"]
+    a = cost_json(catalog, *base, "--gen-len", "1000")
+    b = cost_json(catalog, *base, "--gen-len", "3000")
+    both = cost_json(catalog, *base, "--gen-len", "1000", "--gen-len", "3000")
+    assert both["eflops"] == pytest.approx((a["eflops"] + b["eflops"]) / 2)
+    assert both["gen_len"] == [1000, 3000]
+
+
+def test_params_override(catalog):
+    doc = cost_json(
+        catalog,
+        "tiny-gqa",
+        "--prompt-len",
+        "0",
+        "--gen-len",
+        "1",
+        "--params",
+        "1M",
+        "--law",
+        "flops",
+    )
+    # 2 P L_out + 4 h (0 + 1/2) = 2e6 + 128
+    assert doc["linear_flops"] == 2e6
+    assert doc["params"] == 1e6
+
+
+def test_human_output(catalog):
+    result = run(
+        catalog,
+        "tiny-gqa",
+        "--hardware",
+        "tiny-gpu",
+        "--prompt-len",
+        "100",
+        "--gen-len",
+        "1k",
+        "--attention",
+        "block-topk",
+        "--kv-budget",
+        "64",
+    )
+    assert result.exit_code == 0, result.stderr
+    for text in ("eFLOPs", "KV memory", "search memory", "time on one tiny-gpu"):
+        assert text in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--prompt-len", "-1", "--gen-len", "10"], "prompt length"),
+        (["--prompt-len", "10", "--gen-len", "-10"], "generated length"),
+        (["--prompt-len", "10", "--gen-len", "10", "--attention", "topk"], "--kv-budget"),
+        (
+            [
+                "--prompt-len",
+                "10",
+                "--gen-len",
+                "10",
+                "--attention",
+                "block-topk",
+                "--kv-budget",
+                "100",
+            ],
+            "larger than the final context",
+        ),
+        (["--prompt-len", "10", "--gen-len", "10", "--attention", "full"], "unknown attention"),
+        (["--prompt-len", "10", "--gen-len", "10", "--law", "joules"], "unknown law"),
+        (["--prompt-len", "10", "--gen-len", "10", "-n", "0"], "trials"),
+        (["--prompt-len", "10", "--gen-len", "10", "--intensity", "-1"], "intensity"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(catalog, args, message):
+    result = run(catalog, "tiny-gqa", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_unknown_model_exits_2(catalog):
+    result = run(catalog, "tiny-gq", "--prompt-len", "1", "--gen-len", "1")
+    assert result.exit_code == 2
+    assert "tiny-gqa" in result.stderr  # the closest name is suggested
+
+
+def test_installed_entry_point(catalog):
+    exe = Path(sys.executable).with_name("kinetics")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "kinetics_cli"]
+    out = subprocess.run(
+        [
+            *command,
+            "--catalog",
+            str(catalog),
+            "cost",
+            "tiny-gqa",
+            "--hardware",
+            "tiny-gpu",
+            "--prompt-len",
+            "100",
+            "--gen-len",
+            "10",
+            "-n",
+            "4",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(out.stdout)["eflops"] == 2_805_760 + 100 * 153_600

@@ -1,0 +1,136 @@
+"""`kinetics isocost`: rows per model, setting and law; --match; --law; globs; plots; errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import engine_catalog
+import pytest
+from typer.testing import CliRunner
+
+from kinetics_cli.cli.main import app
+from kinetics_cli.engine.kinetics import problem_cost
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Path:
+    return engine_catalog.write_catalog(tmp_path / "catalog")
+
+
+def run(catalog: Path, *args: str):
+    return CliRunner().invoke(app, ["--catalog", str(catalog), "isocost", *args])
+
+
+def rows(catalog: Path, *args: str) -> list[dict]:
+    result = run(catalog, *args, "--json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_json_rows_for_models_settings_and_laws(catalog):
+    out = rows(
+        catalog,
+        "--budget",
+        "1e12",
+        "-m",
+        "tiny-gqa,tiny-big",
+        "-H",
+        "tiny-gpu",
+        "--attention",
+        "topk",
+        "--kv-budget",
+        "64",
+        "--kv-budget",
+        "256",
+    )
+    assert len(out) == 2 * 3 * 2  # models x (dense + 2 budgets) x laws
+    for row in out:
+        assert {"model", "attention", "kv_budget", "law", "gen_len", "trials", "eflops"} <= set(row)
+        assert row["eflops"] <= 1e12
+        assert row["trials"] == 1
+    dense = [r for r in out if r["attention"] == "dense"]
+    assert all(r["kv_budget"] is None for r in dense)
+
+
+def test_match_prices_the_reference_under_each_law(catalog):
+    out = rows(catalog, "--match", "tiny-big:5k", "-m", "tiny-*", "-H", "tiny-gpu")
+    ref = [r for r in out if r["model"] == "tiny-big"]
+    assert {r["gen_len"] for r in ref} == {5000}
+    big = engine_catalog.card("tiny-big")
+    cost = problem_cost(big, 256, 5000)
+    budgets = {r["law"]: r["budget"] for r in ref}
+    assert budgets["kinetics"] == pytest.approx(float(cost.eflops(100)))
+    assert budgets["flops"] == pytest.approx(float(cost.compute_flops))
+    # the FLOPs-only law overestimates what the smaller model affords
+    small = {r["law"]: r for r in out if r["model"] == "tiny-gqa"}
+    assert small["flops"]["gen_len"] > small["kinetics"]["gen_len"]
+    assert small["kinetics"]["law_ratio"] > 1
+
+
+def test_law_filter_and_best_of_n(catalog):
+    out = rows(
+        catalog,
+        "--budget",
+        "1e11",
+        "-m",
+        "tiny-gqa",
+        "-H",
+        "tiny-gpu",
+        "--strategy",
+        "best-of-n",
+        "--gen-len",
+        "1k",
+        "--law",
+        "kinetics",
+    )
+    assert [r["law"] for r in out] == ["kinetics"]
+    assert out[0]["gen_len"] == 1000
+    assert out[0]["trials"] >= 1
+
+
+def test_human_table_and_plot(catalog, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "iso.svg"
+    result = run(
+        catalog,
+        "--budget",
+        "1e12",
+        "-m",
+        "tiny-*",
+        "-H",
+        "tiny-gpu",
+        "--attention",
+        "block-topk",
+        "--kv-budget",
+        "128",
+        "--plot",
+        str(path),
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "flops / kinetics" in result.stdout
+    assert path.read_text().startswith("<?xml")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "exactly one of --budget"),
+        (["--budget", "1e9", "--match", "tiny-gqa:1k"], "exactly one of --budget"),
+        (["--budget", "-1"], "budget"),
+        (["--budget", "1e9", "--attention", "topk"], "--kv-budget"),
+        (["--budget", "1e9", "--strategy", "best-of-n"], "--gen-len"),
+        (["--budget", "1e9", "-m", "nothing-*"], "matches no model"),
+        (["--match", "tiny-gqa"], "MODEL:L_OUT"),
+        (["--match", "tiny-gqa:-5"], "L_OUT must be positive"),
+        (["--budget", "1e9", "--law", "watts"], "unknown law"),
+    ],
+)
+def test_bad_input_exits_2(catalog, args, message):
+    result = (
+        run(catalog, "-m", "tiny-gqa", "-H", "tiny-gpu", *args)
+        if "-m" not in args
+        else run(catalog, "-H", "tiny-gpu", *args)
+    )
+    assert result.exit_code == 2
+    assert message in result.stderr

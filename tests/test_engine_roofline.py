@@ -1,0 +1,267 @@
+"""One serving step: hand-derived operator figures, TP, MoE experts touched, fit, ridge, anchors."""
+
+from __future__ import annotations
+
+import engine_catalog
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kinetics_cli.catalog import load_catalog
+from kinetics_cli.engine.roofline import StepReport, decode_step
+from kinetics_cli.errors import CatalogError, InputError
+
+GPU = engine_catalog.hardware("tiny-gpu")  # 1000 FLOP/s bf16, 10 B/s HBM (I = 100), 1 MB HBM
+GQA = engine_catalog.card("tiny-gqa")
+
+
+def ops(report: StepReport) -> dict:
+    return {op.name: op for op in report.operators}
+
+
+def test_tiny_decode_step_by_hand():
+    r = decode_step(GQA, GPU, batch=1, context=100)
+    o = ops(r)
+    # qkv: (3072 - o 1024) params = 32 -> 64 matmul: 2*32*64 FLOPs; bytes 32*64*2 + (32+64)*2
+    assert o["qkv projection"].flops == 2 * 4096
+    assert o["qkv projection"].bytes == 2 * 4288
+    # attention over 100 cached tokens: 2*4 heads*100*(8+8); cache 100*32 elements*2 B + q/o 4*16*2
+    assert o["attention"].flops == 2 * 12_800
+    assert o["attention"].bytes == 2 * 6_528
+    assert o["attention"].kind == "attention"
+    assert o["attention"].kernel == "attention_decode_dense"
+    # output projection 32 -> 32; MLP 6144 params = 32 -> 192; LM head 32 -> 100 once per step
+    assert o["output projection"].bytes == 2 * (2048 + 128)
+    assert o["mlp"].flops == 2 * 12_288
+    assert o["mlp"].bytes == 2 * (12_288 + 448)
+    assert o["lm head"].calls == 1
+    assert o["lm head"].bytes == 6400 + 264
+    assert o["norms and residuals"].kind == "other"
+    assert "all-reduce" not in o
+    # every operator is memory-bound (intensity < 100): time = bytes / 10 B/s
+    total_bytes = 2 * (4288 + 6528 + 2176 + 12_736 + 256) + 6664
+    assert r.step_seconds == pytest.approx(total_bytes / 10)
+    assert r.bound == "memory"
+    assert all(op.bound == "memory" for op in r.operators)
+    assert r.tokens_per_second == pytest.approx(10 / total_bytes)
+    # weights read once: 2 bytes x active parameters (21632)
+    assert r.weight_bytes_read == 2 * 21_632
+    assert r.kv_bytes_read == 2 * 6400
+    # held: all 24992 parameters in bf16; KV 100 tokens * 32 elements * 2 B * 2 layers per sequence
+    assert r.weight_bytes == 2 * 24_992
+    assert r.kv_bytes_per_sequence == 12_800
+    assert r.max_batch == (1_000_000 - 49_984) // 12_800  # 74
+    assert r.fits
+
+
+def test_operator_time_is_kernel_seconds_with_calibration():
+    calibrated = engine_catalog.hardware("tiny-calibrated")
+    r = decode_step(GQA, calibrated, batch=1, context=100)
+    o = ops(r)
+    # gemm class: bandwidth efficiency 0.5 -> 4288 B / 5 B/s per layer
+    assert o["qkv projection"].seconds == pytest.approx(2 * 4288 / 5)
+    # attention_decode_dense: bandwidth efficiency 0.5
+    assert o["attention"].seconds == pytest.approx(2 * 6528 / 5)
+    # stream is absent from the table: the table-wide 0.8
+    assert o["norms and residuals"].seconds == pytest.approx(2 * 256 / 8)
+
+
+def test_tensor_parallel_splits_and_adds_all_reduces():
+    one = ops(decode_step(GQA, GPU, batch=1, context=100))
+    r = decode_step(GQA, GPU, batch=1, context=100, tp=2)
+    two = ops(r)
+    # weights halve (activation traffic does not)
+    assert two["mlp"].flops == one["mlp"].flops / 2
+    # each rank holds one of the 2 KV heads: half the cache bytes
+    assert two["attention"].flops == one["attention"].flops / 2
+    assert r.kv_bytes_per_sequence == 12_800 / 2
+    # two all-reduces per layer of 32 activations (64 B): ring sends 2 (T-1)/T * 64 = 64 B
+    ar = two["all-reduce"]
+    assert ar.calls == 4 and ar.kind == "communication" and ar.bound == "communication"
+    assert ar.bytes == 4 * 64
+    assert ar.seconds == pytest.approx(4 * 64 / 5.0)  # interconnect 5 B/s
+    # per GPU vs per replica vs per node (4 GPUs per node)
+    assert r.tokens_per_second == pytest.approx(r.tokens_per_second_per_replica / 2)
+    assert r.tokens_per_second_per_node == pytest.approx(r.tokens_per_second * 4)
+
+
+def test_kv_heads_replicate_when_tp_exceeds_them():
+    r = decode_step(GQA, GPU, batch=1, context=100, tp=4)  # 2 KV heads over 4 ranks
+    assert r.kv_bytes_per_sequence == 12_800 / 2
+
+
+def test_moe_reads_only_the_experts_the_batch_touches():
+    card = engine_catalog.card("tiny-moe")  # 8 experts, k = 2, expert 3*32*16 = 1536 params
+    r = decode_step(card, GPU, batch=4, context=10)
+    experts = ops(r)["routed experts"]
+    # E (1 - (1 - k/E)^B) = 8 (1 - 0.75^4) = 5.46875 experts; 2 MoE layers (layer 0 is dense)
+    touched = 8 * (1 - 0.75**4)
+    passes = 4 * 2
+    per_layer = touched * 1536 * 2 + passes * (32 + 48) * 2
+    assert experts.calls == 2
+    assert experts.bytes == pytest.approx(2 * per_layer)
+    assert experts.flops == 2 * 2 * passes * 1536
+    names = ops(r)
+    assert names["mlp [dense layers]"].calls == 1
+    assert names["shared experts"].calls == 2
+    # batch 1 touches exactly k experts
+    single = ops(decode_step(card, GPU, batch=1, context=10))["routed experts"]
+    assert single.bytes == pytest.approx(2 * (2 * 1536 * 2 + 2 * 80 * 2))
+
+
+def test_sparse_attention_and_block_search():
+    dense = ops(decode_step(GQA, GPU, batch=8, context=1000))
+    topk = ops(decode_step(GQA, GPU, batch=8, context=1000, attention="topk", kv_budget=100))
+    block = ops(decode_step(GQA, GPU, batch=8, context=1000, attention="block-topk", kv_budget=100))
+    # attended tokens 1000 -> 100
+    assert topk["attention"].flops == dense["attention"].flops / 10
+    assert topk["attention"].kernel == "attention_decode_blocktopk"
+    assert "block search" not in topk
+    # search: 1000/16 pages, 4 heads x 8 dims per score, 16 key elements per page (2 B each)
+    search = block["block search"]
+    assert search.kind == "attention"
+    assert search.flops == pytest.approx(2 * 2 * 8 * 4 * 8 * 1000 / 16)
+    assert search.bytes == pytest.approx(2 * 8 * 1000 / 16 * 16 * 2)
+
+
+def test_hybrid_model_groups_layers():
+    card = engine_catalog.card("tiny-hybrid")
+    r = decode_step(card, GPU, batch=2, context=1000)
+    o = ops(r)
+    assert o["attention [full]"].calls == 1
+    # the sliding layer attends to its 100-token window only
+    assert o["attention [sliding]"].flops == o["attention [full]"].flops / 10
+    lin = o["linear attention [linear]"]
+    assert lin.calls == 2 and lin.kind == "attention"
+    # held per sequence: full 1000 tokens + sliding 100 tokens (64 B each) + 2 states of 4*8*8 fp32
+    assert r.kv_bytes_per_sequence == pytest.approx(1000 * 64 + 100 * 64 + 2 * 256 * 4)
+
+
+def test_prefill_phase():
+    r = decode_step(GQA, GPU, batch=2, context=0, phase="prefill", prompt_len=50)
+    o = ops(r)
+    # causal attention of 50 new tokens: 2 B H (d_qk + d_v) L^2 / 2 per layer
+    assert o["attention"].flops == pytest.approx(2 * 2 * 2 * 4 * 16 * 50**2 / 2)
+    assert o["attention"].kernel == "gemm"
+    # linear operators see B L tokens; the LM head only the last position of each sequence
+    assert o["mlp"].flops == 2 * 2 * 100 * 6144
+    assert o["lm head"].flops == 2 * 2 * 32 * 100
+    assert r.tokens_per_step == 100
+    assert r.kv_bytes_per_sequence == 50 * 32 * 2 * 2  # tokens x elements x bytes x layers
+
+
+def test_memory_fit_and_warning():
+    r = decode_step(GQA, GPU, batch=100, context=100)
+    assert not r.fits
+    assert r.max_batch == 74
+    assert any("does not fit" in note for note in r.notes)
+    assert decode_step(GQA, GPU, batch=74, context=100).fits
+
+
+def test_ridge_batch_is_where_compute_overtakes_memory():
+    # The tiny matmuls top out near 20 FLOPs/byte (activations rival weights), so use a GPU
+    # whose ridge is 10 FLOPs/byte.
+    slow = GPU.model_copy(update={"peak_flops": {"bf16": 100.0}})
+    r = decode_step(GQA, slow, batch=1, context=0)
+    ridge = r.ridge_batch
+    assert ridge is not None and ridge > 1
+    at = decode_step(GQA, slow, batch=ridge, context=0)
+    below = decode_step(GQA, slow, batch=ridge - 1, context=0)
+    assert at.compute_seconds >= at.memory_seconds
+    assert below.compute_seconds < below.memory_seconds
+    assert at.bound == "compute" and below.bound == "memory"
+    # with a long context the KV traffic grows with the batch: never compute-bound
+    assert decode_step(GQA, slow, batch=1, context=100_000).ridge_batch is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4096), st.integers(0, 50_000), st.sampled_from([1, 2, 4]))
+def test_step_time_grows_with_batch_and_context(batch, context, tp):
+    base = decode_step(GQA, GPU, batch=batch, context=context, tp=tp)
+    assert decode_step(GQA, GPU, batch=batch + 1, context=context, tp=tp).step_seconds >= (
+        base.step_seconds
+    )
+    assert decode_step(GQA, GPU, batch=batch, context=context + 64, tp=tp).step_seconds > (
+        base.step_seconds
+    )
+    assert sum(op.seconds for op in base.operators) == pytest.approx(base.step_seconds)
+    assert base.attention_share + base.linear_share + base.communication_share + (
+        base.other_share
+    ) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"batch": 0}, "batch"),
+        ({"context": -1}, "context"),
+        ({"tp": 3}, "divide"),
+        ({"attention": "topk"}, "--kv-budget"),
+        ({"dtype": "int3"}, "dtype"),
+        ({"phase": "train"}, "phase"),
+        ({"phase": "prefill"}, "prompt length"),
+    ],
+)
+def test_bad_input(kwargs, message):
+    args = {"batch": 1, "context": 100, **kwargs}
+    with pytest.raises(InputError, match=message):
+        decode_step(GQA, GPU, **args)
+
+
+def test_missing_dtype_peak_and_interconnect():
+    calibrated = engine_catalog.hardware("tiny-calibrated")  # bf16 only, no interconnect
+    with pytest.raises(InputError, match="fp8"):
+        decode_step(GQA, calibrated, batch=1, context=10, dtype="fp8")
+    with pytest.raises(InputError, match="interconnect"):
+        decode_step(GQA, calibrated, batch=1, context=10, tp=2)
+
+
+def test_fp8_halves_weight_and_cache_bytes():
+    bf16 = decode_step(GQA, GPU, batch=1, context=100)
+    fp8 = decode_step(GQA, GPU, batch=1, context=100, dtype="fp8")
+    assert fp8.weight_bytes_read == bf16.weight_bytes_read / 2
+    assert fp8.kv_bytes_per_sequence == bf16.kv_bytes_per_sequence / 2
+    assert fp8.peak_flops == 2000
+
+
+# --------------------------------------------------------------------------------------------
+# anchors on the bundled catalog
+# --------------------------------------------------------------------------------------------
+
+
+def _bundled(model: str, hardware: str):
+    catalog = load_catalog()
+    try:
+        return catalog.models.get(model).spec, catalog.hardware.get(hardware).spec
+    except CatalogError:
+        pytest.skip(f"{model} or {hardware} not in the bundled catalog")
+
+
+def test_anchor_qwen3_32b_batch_1_on_h100_reads_64_gb_of_weights():
+    card, h100 = _bundled("qwen3-32b", "h100-sxm")
+    r = decode_step(card, h100, batch=1, context=1)
+    # active parameters (layers + LM head) 31.98e9 x 2 bytes = 63.97 GB; / 3.35 TB/s = 19.1 ms
+    assert r.weight_bytes_read == pytest.approx(63.97e9, rel=1e-3)
+    assert r.step_seconds == pytest.approx(63.97e9 / 3.35e12, rel=0.01)
+    assert r.bound == "memory"
+
+
+def test_anchor_attention_dominates_at_large_batch_and_long_context():
+    card, h100 = _bundled("qwen3-32b", "h100-sxm")
+    r = decode_step(card, h100, batch=256, context=32_768, tp=8)
+    assert r.attention_share > 0.8
+    assert not r.fits
+
+
+def test_anchor_block_topk_speedup_on_qwen3_0_6b_b200():
+    card, b200 = _bundled("qwen3-0.6b", "b200")
+    dense = decode_step(card, b200, batch=2048, context=32_768)
+    block = decode_step(
+        card, b200, batch=2048, context=32_768, attention="block-topk", kv_budget=1040
+    )
+    # KV traffic 32768 -> 1040 tokens plus page summaries 32768 / 16 / 2 token-equivalents:
+    # 32768 / (1040 + 1024) = 15.9x on attention; weights and activations bring it to ~15.6x
+    speedup = block.tokens_per_second / dense.tokens_per_second
+    assert 14 < speedup < 16
+    assert not dense.fits  # 3.76 GB of KV per sequence: 47 sequences fit in 180 GB
+    assert dense.max_batch == 47
