@@ -1,1 +1,29 @@
 """Accuracy of test-time strategies: user evaluations, bundled priors, coverage estimators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kinetics_cli.accuracy.base import AccuracySource, Outcome, Setting
+from kinetics_cli.accuracy.priors import available_tasks
+
+
+def load_accuracy(
+    task: str, evals: Sequence[Path] | None, resolve_model: Callable[[str], str]
+) -> AccuracySource:
+    """The accuracy source for `task`: the user's evaluation files when given, else the bundled priors.
+
+    Evaluation model names go through `resolve_model` (catalog names and aliases); an unknown task
+    raises InputError listing the known ones (priors) or the tasks found in the files (evaluations).
+    """
+    if evals:
+        from kinetics_cli.accuracy.evals import load_evaluations
+
+        return load_evaluations(task, list(evals), resolve_model)
+    from kinetics_cli.accuracy.priors import PriorSource, load_profile
+
+    return PriorSource(load_profile(task))
+
+
+__all__ = ["AccuracySource", "Outcome", "Setting", "available_tasks", "load_accuracy"]

@@ -1,0 +1,122 @@
+"""Coverage estimators: unbiased pass@k from counts, and fixed quadratures for Beta-mixture models.
+
+Best-of-N coverage here always means the oracle-verifier setting: a problem counts as solved when
+at least one of N trials is correct.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from kinetics_cli.errors import InputError
+
+
+def pass_at_k(n: np.ndarray | int, c: np.ndarray | int, k: np.ndarray | int) -> np.ndarray:
+    """Unbiased pass@k per problem, 1 - C(n-c, k) / C(n, k) (Chen et al. 2021); NaN where k > n.
+
+    The ratio of binomials is evaluated as the product prod_{i<k} (n-c-i) / (n-i), which never
+    forms a large binomial and is exactly 0 once k > n - c. n, c, k broadcast against each other.
+    """
+    n_, c_, k_ = np.broadcast_arrays(
+        np.asarray(n, dtype=float), np.asarray(c, dtype=float), np.asarray(k, dtype=float)
+    )
+    if np.any(n_ < 1) or np.any(c_ < 0) or np.any(c_ > n_) or np.any(k_ < 1):
+        raise InputError("pass@k needs n >= 1 trials, 0 <= c <= n correct and k >= 1")
+    valid = k_ <= n_
+    kmax = int(np.max(np.where(valid, k_, 0))) if k_.size else 0
+    i = np.arange(kmax, dtype=float)
+    num = np.clip(n_[..., None] - c_[..., None] - i, 0.0, None)
+    den = np.maximum(n_[..., None] - i, 1.0)
+    ratio = np.where(i < k_[..., None], num / den, 1.0)
+    miss = np.prod(ratio, axis=-1)
+    return np.where(valid, 1.0 - miss, np.nan)
+
+
+def normal_cdf(z: np.ndarray | float) -> np.ndarray:
+    """Standard normal CDF via the Chebyshev erfc approximation of Numerical Recipes (|rel err| < 1.2e-7)."""
+    x = -np.asarray(z, dtype=float) / np.sqrt(2.0)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.5 * a)
+    poly = -1.26551223 + t * (
+        1.00002368
+        + t
+        * (
+            0.37409196
+            + t
+            * (
+                0.09678418
+                + t
+                * (
+                    -0.18628806
+                    + t
+                    * (
+                        0.27886807
+                        + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))
+                    )
+                )
+            )
+        )
+    )
+    erfc_a = t * np.exp(-a * a + poly)
+    erfc_x = np.where(x >= 0, erfc_a, 2.0 - erfc_a)
+    return 0.5 * erfc_x
+
+
+@lru_cache(maxsize=512)
+def _beta_nodes_cached(a: float, b: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    # Golub-Welsch on the Jacobi matrix of the weight (1-x)^alpha (1+x)^beta on [-1, 1],
+    # alpha = b - 1, beta = a - 1, then x -> p = (1 + x) / 2 maps it onto the Beta(a, b) density.
+    al, be = b - 1.0, a - 1.0
+    k = np.arange(n, dtype=float)
+    s = 2.0 * k + al + be
+    diag = np.empty(n)
+    diag[0] = (be - al) / (al + be + 2.0)
+    if n > 1:
+        diag[1:] = (be * be - al * al) / (s[1:] * (s[1:] + 2.0))
+    off = np.empty(max(n - 1, 0))
+    if n > 1:
+        off[0] = 4.0 * (1.0 + al) * (1.0 + be) / ((2.0 + al + be) ** 2 * (3.0 + al + be))
+        kk = k[2:]
+        sk = s[2:]
+        off[1:] = (
+            4.0 * kk * (kk + al) * (kk + be) * (kk + al + be) / (sk**2 * (sk + 1.0) * (sk - 1.0))
+        )
+    jacobi = np.diag(diag) + np.diag(np.sqrt(off), 1) + np.diag(np.sqrt(off), -1)
+    x, vec = np.linalg.eigh(jacobi)
+    w = vec[0, :] ** 2
+    p = np.clip((1.0 + x) / 2.0, 0.0, 1.0)
+    return p, w / w.sum()
+
+
+def beta_nodes(a: float, b: float, n: int = 48) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Jacobi nodes and weights (summing to 1) for expectations over p ~ Beta(a, b).
+
+    Exact for polynomials in p up to degree 2n - 1; the endpoint behaviour p^(a-1) (1-p)^(b-1)
+    of U-shaped Betas (a, b < 1) is carried by the weight, not sampled.
+    """
+    if not (a > 0 and b > 0) or n < 1:
+        raise ValueError(f"Beta quadrature needs a, b > 0 and n >= 1 (got a={a}, b={b}, n={n})")
+    p, w = _beta_nodes_cached(float(a), float(b), int(n))
+    return p.copy(), w.copy()
+
+
+def normal_nodes(n: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Hermite nodes and weights (summing to 1) for expectations over z ~ N(0, 1)."""
+    z, w = np.polynomial.hermite_e.hermegauss(n)
+    return z, w / w.sum()
+
+
+def beta_binomial_pass_at_k(a: float, b: float, k: np.ndarray | int) -> np.ndarray:
+    """E_p[1 - (1-p)^k] for p ~ Beta(a, b), exactly: 1 - B(a, b+k) / B(a, b).
+
+    Uses 1 - prod_{i<k} (b+i) / (a+b+i); the reference against which the quadrature is checked.
+    """
+    k_ = np.atleast_1d(np.asarray(k, dtype=float))
+    kmax = int(k_.max())
+    i = np.arange(kmax, dtype=float)
+    log_terms = np.log(b + i) - np.log(a + b + i)
+    cum = np.concatenate([[0.0], np.cumsum(log_terms)])
+    out = 1.0 - np.exp(cum[k_.astype(int)])
+    return out.reshape(np.shape(k)) if np.ndim(k) else out[0]

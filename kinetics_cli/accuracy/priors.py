@@ -1,0 +1,338 @@
+"""Bundled task profiles: a small generative model of per-problem success and response length.
+
+For one (model, attention, KV budget) on a task:
+
+* per-problem solve rate with unlimited generation p ~ Beta(a, b), a = m k, b = (1 - m) k;
+* per-problem length effect u ~ N(0, tau^2) (some problems need long reasoning however easy);
+* a trial is correct-if-finished with probability r p; its length is lognormal,
+  ln len ~ N(mu_c + beta (1 - p) + u + ln g, sigma^2) when correct and shifted by delta when wrong;
+* with generation limit L a correct trial counts only if len <= L, and every trial costs min(len, L).
+
+Dense attention has r = g = 1. Sparse attention at KV budget B lowers success and lengthens
+generations: r = 1 / (1 + (B_r s_r / B)^rho), g = 1 + (B_g s_g / B)^gamma, s_x = (P / P_ref)^-eta_x for a
+model of P parameters; block top-k behaves like top-k at budget B / block_penalty. Expectations over
+(p, u) use fixed Gauss-Jacobi x Gauss-Hermite nodes. docs/accuracy-priors.md says how every
+parameter was fitted (tools/fit_priors.py) and how far to trust it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kinetics_cli.accuracy.base import AttentionName, Outcome, Setting, SourceKind
+from kinetics_cli.accuracy.passk import beta_nodes, normal_cdf, normal_nodes
+from kinetics_cli.errors import InputError
+
+PRIORS_DIR = Path(__file__).resolve().parent / "priors"
+BETA_NODES = 64  # Gauss-Jacobi nodes over p: exact to ~1e-5 for Best-of-N up to N = 1024
+NORMAL_NODES = 8  # Gauss-Hermite nodes over the per-problem length effect u
+LENGTH_POINTS = 32  # weighted points per limit: 31 equal-probability bins + the atom at L
+_GRID = 2048  # log-spaced grid used to invert the length CDF
+
+
+@dataclass(frozen=True)
+class LengthParams:
+    """Lognormal response length, in natural-log tokens."""
+
+    log_correct: float  # mu_c: ln tokens of a correct answer on a problem with p = 1, u = 0
+    difficulty_slope: float  # beta: ln-length added per unit of (1 - p)
+    wrong_shift: float  # delta: ln-length of a wrong answer minus a correct one, same problem
+    problem_sd: float  # tau: sd of the per-problem effect u
+    trial_sd: float  # sigma: sd of ln length between trials of one problem
+
+
+@dataclass(frozen=True)
+class ModelPrior:
+    """Fitted parameters of one model on one task."""
+
+    model: str
+    params: float  # parameter count (total) that scales the sparse-attention effect
+    mean: float  # m: mean per-problem solve rate with unlimited generation
+    concentration: float  # k = a + b: small k = heterogeneous (U-shaped) difficulty
+    length: LengthParams
+    published_pass1: float  # the figure the mean was calibrated to
+    published_limit: float  # generation limit (tokens) of that figure
+    basis: str  # one line: which data fixed the dispersion and lengths
+    sources: tuple[str, ...] = ()
+
+    @property
+    def beta_ab(self) -> tuple[float, float]:
+        return self.mean * self.concentration, (1.0 - self.mean) * self.concentration
+
+
+@dataclass(frozen=True)
+class SparseEffect:
+    """How sparse attention at a KV budget changes success and length (see the module docstring)."""
+
+    success_budget: float  # B_r
+    success_power: float  # rho
+    length_budget: float  # B_g
+    length_power: float  # gamma
+    size_exponent: float  # eta_r: success effect scales as (P / P_ref)^-eta_r
+    length_size_exponent: float  # eta_g: length effect scales as (P / P_ref)^-eta_g
+    reference_params: float  # P_ref
+    block_penalty: float  # block top-k at B behaves like top-k at B / block_penalty
+
+    def factors(
+        self, attention: str, kv_budget: float | None, params: float
+    ) -> tuple[float, float]:
+        """(r, ln g): success multiplier and ln-length shift for one setting."""
+        if attention == "dense" or kv_budget is None:
+            return 1.0, 0.0
+        budget = float(kv_budget)
+        if attention == "block-topk":
+            budget /= self.block_penalty
+        size = params / self.reference_params
+        r_budget = self.success_budget * size ** (-self.size_exponent)
+        g_budget = self.length_budget * size ** (-self.length_size_exponent)
+        with np.errstate(over="ignore"):
+            r = 1.0 / (1.0 + np.float64(r_budget / budget) ** self.success_power)
+            log_g = np.log1p(np.float64(g_budget / budget) ** self.length_power)
+        return float(r), float(log_g)
+
+
+@dataclass(frozen=True)
+class TaskProfile:
+    """One bundled task: prompt length, sparse effect, and the per-model priors."""
+
+    task: str
+    title: str
+    prompt_tokens: float
+    sparse_budgets: tuple[float, ...]
+    sparse: SparseEffect
+    models: dict[str, ModelPrior]
+    sources: tuple[str, ...] = ()
+    path: Path | None = field(default=None, compare=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# The model: accuracy on a (trials x limits) grid and the length distribution under each limit.
+
+
+def _node_grid(prior: ModelPrior, r: float, log_shift: float) -> dict[str, np.ndarray]:
+    """Quadrature nodes over (p, u), flattened: weight, success prob, ln-length of correct/wrong."""
+    a, b = prior.beta_ab
+    p, wp = beta_nodes(a, b, BETA_NODES)
+    z, wz = normal_nodes(NORMAL_NODES)
+    lp = prior.length
+    pp = np.repeat(p, z.size)
+    weight = np.outer(wp, wz).ravel()
+    u = np.tile(z, p.size) * lp.problem_sd
+    mu_correct = lp.log_correct + lp.difficulty_slope * (1.0 - pp) + u + log_shift
+    return {
+        "weight": weight,
+        "success": r * pp,
+        "mu_correct": mu_correct,
+        "mu_wrong": mu_correct + lp.wrong_shift,
+    }
+
+
+def model_accuracy(
+    prior: ModelPrior,
+    trials: np.ndarray,
+    limits: np.ndarray,
+    r: float = 1.0,
+    log_shift: float = 0.0,
+) -> np.ndarray:
+    """accuracy[t, g] = E_(p,u)[1 - (1 - r p F_c(L_g | p, u))^N_t], F_c the correct-length CDF."""
+    nodes = _node_grid(prior, r, log_shift)
+    n = np.asarray(trials, dtype=float)
+    log_l = np.log(np.asarray(limits, dtype=float))
+    finished = normal_cdf((log_l[:, None] - nodes["mu_correct"][None, :]) / prior.length.trial_sd)
+    s = np.clip(nodes["success"][None, :] * finished, 0.0, 1.0 - 1e-15)  # (G, J)
+    miss = np.exp(n[:, None, None] * np.log1p(-s)[None, :, :])  # (T, G, J)
+    return np.asarray(np.einsum("tgj,j->tg", 1.0 - miss, nodes["weight"]))
+
+
+def _mixture(nodes: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    weight = np.concatenate(
+        [nodes["weight"] * nodes["success"], nodes["weight"] * (1 - nodes["success"])]
+    )
+    mu = np.concatenate([nodes["mu_correct"], nodes["mu_wrong"]])
+    return weight, mu
+
+
+def model_lengths(
+    prior: ModelPrior,
+    limits: np.ndarray,
+    r: float = 1.0,
+    log_shift: float = 0.0,
+    points: int = LENGTH_POINTS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Generated tokens per trial under each limit as weighted points (lengths[g, q], weights[g, q]).
+
+    The finished part (len < L) is cut into points - 1 bins of equal probability, each represented
+    by its exact conditional mean; the last point is the atom at L holding P(len >= L). So the mean
+    of min(len, L) is exact and the spread is resolved to 1 / (points - 1) in probability.
+    """
+    w, mu = _mixture(_node_grid(prior, r, log_shift))
+    sd = prior.length.trial_sd
+    lim = np.asarray(limits, dtype=float)
+
+    def cdf(x: np.ndarray) -> np.ndarray:
+        lx = np.log(np.maximum(x, 1e-300))[..., None]
+        return np.asarray(np.where(x > 0, normal_cdf((lx - mu) / sd) @ w, 0.0))
+
+    def partial_mean(x: np.ndarray) -> np.ndarray:  # E[len; len <= x]
+        lx = np.log(np.maximum(x, 1e-300))[..., None]
+        pe = np.exp(mu + 0.5 * sd * sd) * normal_cdf((lx - mu - sd * sd) / sd)
+        return np.asarray(np.where(x > 0, pe @ w, 0.0))
+
+    grid = np.exp(np.linspace(0.0, np.log(max(lim.max(), 2.0)), _GRID))
+    f_grid = np.maximum.accumulate(cdf(grid))
+    f_lim = cdf(lim)  # (G,)
+    levels = f_lim[:, None] * np.linspace(0.0, 1.0, points)[None, :]  # (G, points)
+    edges = np.interp(levels, f_grid, grid)
+    edges[:, 0] = 0.0
+    edges[:, -1] = lim
+    f_e, pm_e = cdf(edges), partial_mean(edges)
+    mass = np.diff(f_e, axis=1)
+    mids = 0.5 * (edges[:, 1:] + edges[:, :-1])
+    means = np.where(mass > 1e-12, np.diff(pm_e, axis=1) / np.maximum(mass, 1e-300), mids)
+    lengths = np.concatenate([np.minimum(means, lim[:, None]), lim[:, None]], axis=1)
+    weights = np.concatenate([np.maximum(mass, 0.0), (1.0 - f_lim)[:, None]], axis=1)
+    weights /= weights.sum(axis=1, keepdims=True)
+    return lengths, weights
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading the bundled TOML files.
+
+
+def _get(table: dict[str, Any], key: str, path: Path, where: str) -> Any:
+    if key not in table:
+        raise InputError(f"{path}: {where}: missing field '{key}'")
+    return table[key]
+
+
+def _prior_from_toml(name: str, t: dict[str, Any], path: Path) -> ModelPrior:
+    where = f'[models."{name}"]'
+    length = LengthParams(
+        log_correct=float(_get(t, "log_len_correct", path, where)),
+        difficulty_slope=float(_get(t, "difficulty_slope", path, where)),
+        wrong_shift=float(_get(t, "wrong_shift", path, where)),
+        problem_sd=float(_get(t, "problem_sd", path, where)),
+        trial_sd=float(_get(t, "trial_sd", path, where)),
+    )
+    return ModelPrior(
+        model=name,
+        params=float(_get(t, "params", path, where)),
+        mean=float(_get(t, "mean", path, where)),
+        concentration=float(_get(t, "concentration", path, where)),
+        length=length,
+        published_pass1=float(_get(t, "published_pass1", path, where)),
+        published_limit=float(_get(t, "published_limit", path, where)),
+        basis=str(t.get("basis", "")),
+        sources=tuple(t.get("sources", ())),
+    )
+
+
+def read_profile(path: Path) -> TaskProfile:
+    """Parse one task profile TOML file."""
+    from kinetics_cli.tomlio import read_toml
+
+    data = read_toml(path)
+    sp = _get(data, "sparse", path, "top level")
+    sparse = SparseEffect(
+        success_budget=float(_get(sp, "success_budget", path, "[sparse]")),
+        success_power=float(_get(sp, "success_power", path, "[sparse]")),
+        length_budget=float(_get(sp, "length_budget", path, "[sparse]")),
+        length_power=float(_get(sp, "length_power", path, "[sparse]")),
+        size_exponent=float(_get(sp, "size_exponent", path, "[sparse]")),
+        length_size_exponent=float(_get(sp, "length_size_exponent", path, "[sparse]")),
+        reference_params=float(_get(sp, "reference_params", path, "[sparse]")),
+        block_penalty=float(_get(sp, "block_penalty", path, "[sparse]")),
+    )
+    models = {
+        name: _prior_from_toml(name, table, path)
+        for name, table in _get(data, "models", path, "top level").items()
+    }
+    return TaskProfile(
+        task=str(_get(data, "task", path, "top level")),
+        title=str(data.get("title", "")),
+        prompt_tokens=float(_get(data, "prompt_tokens", path, "top level")),
+        sparse_budgets=tuple(float(b) for b in data.get("sparse_budgets", ())),
+        sparse=sparse,
+        models=models,
+        sources=tuple(data.get("sources", ())),
+        path=path,
+    )
+
+
+def available_tasks() -> list[str]:
+    """Names of the bundled task profiles."""
+    return sorted(p.stem for p in PRIORS_DIR.glob("*.toml"))
+
+
+def load_profile(task: str) -> TaskProfile:
+    """The bundled profile for `task`; unknown tasks raise InputError listing the known ones."""
+    key = task.strip().lower()
+    path = PRIORS_DIR / f"{key}.toml"
+    if not key or not path.is_file():
+        raise InputError(
+            f"no bundled accuracy priors for task {task!r}; known tasks: {', '.join(available_tasks())} "
+            "(or pass --evals FILE with your own evaluation results)"
+        )
+    return read_profile(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# The accuracy source.
+
+
+class PriorSource:
+    """AccuracySource over a bundled task profile."""
+
+    kind: SourceKind = "priors"
+
+    def __init__(self, profile: TaskProfile):
+        self.profile = profile
+        self.task = profile.task
+        n_sources = len(profile.sources) + sum(len(m.sources) for m in profile.models.values())
+        self.description = (
+            f"bundled priors for {profile.task} ({profile.title}): {len(profile.models)} models, "
+            f"fitted to published pass@1, pass@k and per-problem traces ({n_sources} sources; "
+            f"see docs/accuracy-priors.md)"
+        )
+
+    def settings(self) -> list[Setting]:
+        out: list[Setting] = []
+        for name in self.profile.models:
+            out.append(Setting(name, "dense", None))
+            for attention in ("topk", "block-topk"):
+                att: AttentionName = attention  # type: ignore[assignment]
+                out.extend(Setting(name, att, b) for b in self.profile.sparse_budgets)
+        return out
+
+    def prior(self, model: str) -> ModelPrior:
+        try:
+            return self.profile.models[model]
+        except KeyError:
+            raise InputError(
+                f"the {self.task} priors have no model {model!r}; known: "
+                f"{', '.join(self.profile.models)}"
+            ) from None
+
+    def outcome(self, setting: Setting, trials: np.ndarray, limits: np.ndarray) -> Outcome:
+        prior = self.prior(setting.model)
+        trials = np.asarray(trials, dtype=float)
+        limits = np.asarray(limits, dtype=float)
+        if np.any(trials < 1) or np.any(limits <= 0):
+            raise InputError("trials must be >= 1 and generation limits > 0")
+        if setting.attention != "dense" and (setting.kv_budget is None or setting.kv_budget <= 0):
+            raise InputError(f"{setting.attention} attention needs a positive KV budget")
+        r, log_shift = self.profile.sparse.factors(
+            setting.attention, setting.kv_budget, prior.params
+        )
+        accuracy = model_accuracy(prior, trials, limits, r, log_shift)
+        lengths, weights = model_lengths(prior, limits, r, log_shift)
+        return Outcome(
+            accuracy=accuracy,
+            gen_lengths=lengths,
+            gen_weights=weights,
+            prompt_len=self.profile.prompt_tokens,
+        )

@@ -1,0 +1,214 @@
+"""User evaluation files: parsing, coverage, lengths, and errors that name file, line and field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kinetics_cli.accuracy import load_accuracy
+from kinetics_cli.accuracy.base import Setting
+from kinetics_cli.accuracy.evals import EvaluationSource, Trial, read_evals
+from kinetics_cli.errors import CatalogError, InputError
+
+ALIASES = {"qwen3-8b": "qwen3-8b", "qwen/qwen3-8b": "qwen3-8b", "qwen3-32b": "qwen3-32b"}
+
+
+def resolve(name: str) -> str:
+    try:
+        return ALIASES[name.lower()]
+    except KeyError:
+        raise CatalogError(f"unknown model card {name!r}") from None
+
+
+def row(
+    problem,
+    gen,
+    correct,
+    *,
+    model="Qwen/Qwen3-8B",
+    attention="dense",
+    budget=None,
+    prompt=100,
+    task="aime24",
+):
+    return {
+        "task": task,
+        "model": model,
+        "attention": attention,
+        "kv_budget": budget,
+        "problem": problem,
+        "prompt_tokens": prompt,
+        "gen_tokens": gen,
+        "correct": correct,
+    }
+
+
+def write_jsonl(path: Path, rows) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+# Problem "a": 4 trials, 1 correct; problem 7: 4 trials, 2 correct (one of them 5000 tokens long).
+ROWS = [
+    row("a", 1000, True, prompt=100),
+    row("a", 3000, False, prompt=100),
+    row("a", 6000, False, prompt=100),
+    row("a", 8000, False, prompt=100),
+    row(7, 2000, True, prompt=300),
+    row(7, 5000, True, prompt=300),
+    row(7, 9000, False, prompt=300),
+    row(7, 9000, False, prompt=300),
+]
+DENSE = Setting("qwen3-8b", "dense", None)
+
+
+def test_jsonl_coverage_golden(tmp_path):
+    src = load_accuracy("aime24", [write_jsonl(tmp_path / "e.jsonl", ROWS)], resolve)
+    assert (
+        src.kind == "evaluations" and "8 trials" in src.description and "e.jsonl" in src.description
+    )
+    assert src.settings() == [DENSE]
+    out = src.outcome(DENSE, np.array([1, 2, 4, 8]), np.array([4000.0, 1e6]))
+    # L = 1e6: pass@1 = (1/4 + 2/4) / 2 = 0.375
+    #          pass@2: a = 1 - C(3,2)/C(4,2) = 1 - 3/6 = 0.5; 7 = 1 - C(2,2)/C(4,2) = 1 - 1/6 -> mean 2/3
+    assert out.accuracy[0, 1] == pytest.approx(0.375)
+    assert out.accuracy[1, 1] == pytest.approx((0.5 + 5 / 6) / 2)
+    assert out.accuracy[2, 1] == pytest.approx(1.0)
+    # L = 4000: problem 7's 5000-token correct answer is cut off -> 7 has 1 of 4: pass@1 = 0.25
+    assert out.accuracy[0, 0] == pytest.approx(0.25)
+    assert np.isnan(out.accuracy[3]).all()  # 8 trials > 4 per problem: not available
+    assert src.max_trials(DENSE) == 4
+
+
+def test_lengths_cost_min_of_length_and_limit(tmp_path):
+    src = load_accuracy("aime24", [write_jsonl(tmp_path / "e.jsonl", ROWS)], resolve)
+    out = src.outcome(DENSE, np.array([1]), np.array([4000.0, 1e6]))
+    np.testing.assert_allclose(out.gen_weights.sum(axis=1), 1.0)
+    assert out.gen_lengths.max(axis=1)[0] == 4000.0
+    # each problem weighs 1/2, each trial 1/8: mean of min(len, 4000)
+    want = np.mean([1000, 3000, 4000, 4000, 2000, 4000, 4000, 4000])
+    assert np.sum(out.gen_lengths[0] * out.gen_weights[0]) == pytest.approx(want)
+    assert out.prompt_len == pytest.approx(200.0)
+    assert np.sum(out.point_prompt_lens[0] * out.gen_weights[0]) == pytest.approx(200.0)
+
+
+def test_csv_with_extra_columns_and_sparse_rows(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text(
+        "task,model,attention,kv_budget,problem,prompt_tokens,gen_tokens,correct,seed\n"
+        "AIME24,qwen3-32b,topk,1024,1,150,900,true,0\n"
+        "AIME24,qwen3-32b,topk,1024,1,150,1200,FALSE,1\n"
+        "AIME24,qwen3-32b,block_topk,512,1,150,1200,yes,0\n"
+        "AIME24,qwen3-32b,dense,,1,150,1000,0,0\n"
+    )
+    src = load_accuracy("aime24", [path], resolve)
+    assert set(src.settings()) == {
+        Setting("qwen3-32b", "topk", 1024.0),
+        Setting("qwen3-32b", "block-topk", 512.0),
+        Setting("qwen3-32b", "dense", None),
+    }
+    out = src.outcome(Setting("qwen3-32b", "topk", 1024.0), np.array([1, 2]), np.array([32768.0]))
+    np.testing.assert_allclose(out.accuracy[:, 0], [0.5, 1.0])
+
+
+def test_many_trials_are_merged_into_weighted_points():
+    trials = [Trial("t", DENSE, str(i % 10), 100, 100 + 7 * i, i % 3 == 0) for i in range(500)]
+    src = EvaluationSource("t", trials, [Path("x.jsonl")])
+    out = src.outcome(DENSE, np.array([1]), np.array([2000.0, 5000.0]))
+    assert out.gen_lengths.shape == (2, 64)
+    exact = [np.mean([min(100 + 7 * i, lim) for i in range(500)]) for lim in (2000.0, 5000.0)]
+    np.testing.assert_allclose((out.gen_lengths * out.gen_weights).sum(axis=1), exact)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 20000), st.booleans()), min_size=1, max_size=60
+    )
+)
+def test_coverage_rises_with_trials_and_limit(data):
+    trials = [Trial("t", DENSE, str(p), 50, g, c) for p, g, c in data]
+    src = EvaluationSource("t", trials, [Path("x.jsonl")])
+    n = src.max_trials(DENSE)
+    ns = np.arange(1, n + 1)
+    limits = np.array([1000.0, 5000.0, 10000.0, 25000.0])
+    acc = src.outcome(DENSE, ns, limits).accuracy
+    assert np.all(np.diff(acc, axis=0) >= -1e-12)
+    assert np.all(np.diff(acc, axis=1) >= -1e-12)
+
+
+@pytest.mark.parametrize(
+    "text,needle",
+    [
+        (
+            '{"task": "aime24", "model": "qwen3-8b", "attention": "dense", "problem": 1, "prompt_tokens": 5, "gen_tokens": 9}',
+            "missing field 'correct'",
+        ),
+        (
+            '{"task": "aime24", "model": "qwen3-8b", "attention": "dense", "problem": 1, "prompt_tokens": 5, "gen_tokens": 9, "correct": "maybe"}',
+            "field 'correct'",
+        ),
+        (
+            '{"task": "aime24", "model": "qwen3-8b", "attention": "dense", "problem": 1, "prompt_tokens": 5, "gen_tokens": -3, "correct": true}',
+            "field 'gen_tokens'",
+        ),
+        (
+            '{"task": "aime24", "model": "qwen3-8b", "attention": "sliding", "problem": 1, "prompt_tokens": 5, "gen_tokens": 3, "correct": true}',
+            "field 'attention'",
+        ),
+        (
+            '{"task": "aime24", "model": "qwen3-8b", "attention": "topk", "problem": 1, "prompt_tokens": 5, "gen_tokens": 3, "correct": true}',
+            "field 'kv_budget'",
+        ),
+        (
+            '{"task": "aime24", "model": "qwen3-8b", "attention": "dense", "kv_budget": 64, "problem": 1, "prompt_tokens": 5, "gen_tokens": 3, "correct": true}',
+            "field 'kv_budget'",
+        ),
+        (
+            '{"task": "aime24", "model": "gpt-9", "attention": "dense", "problem": 1, "prompt_tokens": 5, "gen_tokens": 3, "correct": true}',
+            "field 'model'",
+        ),
+        ("{not json", "not valid JSON"),
+    ],
+)
+def test_bad_jsonl_rows_name_file_line_and_field(tmp_path, text, needle):
+    good = json.dumps(row(1, 10, True))
+    path = tmp_path / "bad.jsonl"
+    path.write_text(good + "\n" + text + "\n")
+    with pytest.raises(InputError) as err:
+        read_evals(path, resolve)
+    assert f"{path}:2" in str(err.value) and needle in str(err.value)
+
+
+def test_bad_csv_header_and_values(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "task,model,attention,kv_budget,problem,prompt_tokens,correct\naime24,qwen3-8b,dense,,1,5,true\n"
+    )
+    with pytest.raises(InputError, match=rf"{path}:1: missing column 'gen_tokens'"):
+        read_evals(path, resolve)
+    path.write_text(
+        "task,model,attention,kv_budget,problem,prompt_tokens,gen_tokens,correct\n"
+        "aime24,qwen3-8b,dense,,1,5,10,true\n"
+        "aime24,qwen3-8b,dense,,1,5,ten,true\n"
+    )
+    with pytest.raises(InputError, match=rf"{path}:3: field 'gen_tokens'"):
+        read_evals(path, resolve)
+
+
+def test_unknown_task_lists_tasks_in_files(tmp_path):
+    path = write_jsonl(tmp_path / "e.jsonl", ROWS)
+    with pytest.raises(InputError, match="tasks there: aime24"):
+        load_accuracy("gpqa", [path], resolve)
+
+
+def test_empty_file_is_an_error(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("\n")
+    with pytest.raises(InputError, match="no evaluation rows"):
+        read_evals(path, resolve)

@@ -1,0 +1,84 @@
+"""Coverage estimators: unbiased pass@k and the fixed quadratures."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kinetics_cli.accuracy.passk import (
+    beta_binomial_pass_at_k,
+    beta_nodes,
+    normal_cdf,
+    normal_nodes,
+    pass_at_k,
+)
+from kinetics_cli.errors import InputError
+
+
+def test_pass_at_k_golden_values():
+    # n=4, c=1, k=2: 1 - C(3,2)/C(4,2) = 1 - 3/6 = 0.5
+    assert pass_at_k(4, 1, 2) == pytest.approx(0.5)
+    # n=5, c=2, k=2: 1 - C(3,2)/C(5,2) = 1 - 3/10 = 0.7
+    assert pass_at_k(5, 2, 2) == pytest.approx(0.7)
+    # n=32, c=6, k=2: 1 - C(26,2)/C(32,2) = 1 - 325/496 = 0.344758...
+    assert pass_at_k(32, 6, 2) == pytest.approx(1 - 325 / 496)
+    # k=1 is the plain fraction c/n; c=0 never covers; k > n-c always covers
+    assert pass_at_k(10, 3, 1) == pytest.approx(0.3)
+    assert pass_at_k(10, 0, 5) == 0.0
+    assert pass_at_k(10, 8, 3) == 1.0
+
+
+def test_pass_at_k_not_available_beyond_n():
+    out = pass_at_k(np.array([4, 8]), np.array([1, 1]), 8)
+    assert np.isnan(out[0]) and out[1] == pytest.approx(1 - math.comb(7, 8) / math.comb(8, 8))
+
+
+def test_pass_at_k_rejects_impossible_counts():
+    with pytest.raises(InputError):
+        pass_at_k(4, 5, 1)
+    with pytest.raises(InputError):
+        pass_at_k(4, 1, 0)
+
+
+@given(st.integers(1, 60), st.data())
+def test_pass_at_k_matches_exact_binomials_and_rises_with_k(n, data):
+    c = data.draw(st.integers(0, n))
+    ks = np.arange(1, n + 1)
+    got = pass_at_k(n, c, ks)
+    exact = np.array([1 - math.comb(n - c, k) / math.comb(n, k) for k in ks])
+    np.testing.assert_allclose(got, exact, atol=1e-12)
+    assert np.all(np.diff(got) >= -1e-12)
+
+
+@given(st.integers(1, 40), st.integers(1, 40), st.data())
+def test_pass_at_k_rises_with_correct_count(n, k, data):
+    c = data.draw(st.integers(0, n - 1))
+    if k <= n:
+        assert pass_at_k(n, c + 1, k) >= pass_at_k(n, c, k)
+
+
+def test_normal_cdf_reference_values():
+    assert normal_cdf(0.0) == pytest.approx(0.5, abs=1e-7)
+    assert normal_cdf(1.959963985) == pytest.approx(0.975, abs=1e-7)
+    assert normal_cdf(-3.0) == pytest.approx(0.0013498980, abs=1e-7)
+
+
+@pytest.mark.parametrize("a,b", [(0.25, 0.7), (0.5, 0.5), (2.0, 3.0), (1.0, 1.0), (0.1, 0.05)])
+def test_beta_quadrature_matches_exact_best_of_n(a, b):
+    p, w = beta_nodes(a, b, 64)
+    assert w.sum() == pytest.approx(1.0) and np.all((p >= 0) & (p <= 1))
+    assert np.sum(w * p) == pytest.approx(a / (a + b), rel=1e-10)
+    ks = np.array([1, 4, 64, 1024])
+    quad = np.array([np.sum(w * (1 - (1 - p) ** k)) for k in ks])
+    np.testing.assert_allclose(quad, beta_binomial_pass_at_k(a, b, ks), atol=1e-4)
+
+
+def test_normal_nodes_moments():
+    z, w = normal_nodes(8)
+    assert np.sum(w) == pytest.approx(1.0)
+    assert np.sum(w * z**2) == pytest.approx(1.0)
+    assert np.sum(w * z**4) == pytest.approx(3.0)

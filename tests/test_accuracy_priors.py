@@ -1,0 +1,172 @@
+"""Bundled task profiles: loading, calibration to published pass@1, monotonicity, heterogeneity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kinetics_cli.accuracy import available_tasks, load_accuracy
+from kinetics_cli.accuracy.base import Setting
+from kinetics_cli.accuracy.priors import PriorSource, load_profile, model_accuracy
+from kinetics_cli.errors import InputError
+
+TASKS = ("aime24", "aime25", "livecodebench")
+QWEN3 = ["qwen3-0.6b", "qwen3-1.7b", "qwen3-4b", "qwen3-8b", "qwen3-14b", "qwen3-32b"]
+R1 = [f"deepseek-r1-distill-qwen-{s}" for s in ("1.5b", "7b", "14b", "32b")]
+PASS1_TOLERANCE = 0.002  # absolute: the calibration solves pass@1(limit) = published to ~1e-9
+
+
+def source(task: str) -> PriorSource:
+    src = load_accuracy(task, None, lambda name: name)
+    assert isinstance(src, PriorSource)
+    return src
+
+
+def test_available_tasks_and_unknown_task():
+    assert set(TASKS) <= set(available_tasks())
+    with pytest.raises(InputError, match="known tasks: aime24, aime25, livecodebench"):
+        load_accuracy("gsm8k", None, lambda name: name)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_profile_loads_with_sources(task):
+    profile = load_profile(task)
+    assert profile.sources and profile.prompt_tokens > 0
+    assert set(QWEN3 + R1) <= set(profile.models)
+    for prior in profile.models.values():
+        assert prior.sources and prior.basis
+        assert 0 < prior.mean < 1 and prior.concentration > 0
+    src = source(task)
+    assert src.kind == "priors" and task in src.description
+    assert Setting("qwen3-8b", "dense", None) in src.settings()
+    assert Setting("qwen3-8b", "block-topk", 1024.0) in src.settings()
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_pass1_at_published_limit_reproduces_published(task):
+    src = source(task)
+    for name, prior in src.profile.models.items():
+        out = src.outcome(
+            Setting(name, "dense", None), np.array([1]), np.array([prior.published_limit])
+        )
+        assert out.accuracy[0, 0] == pytest.approx(prior.published_pass1, abs=PASS1_TOLERANCE), name
+
+
+def test_published_figures_are_the_reported_ones():
+    # Qwen3 report Tables 13-17 (AIME24, thinking) and the DeepSeek-R1 README
+    models = load_profile("aime24").models
+    assert models["qwen3-0.6b"].published_pass1 == 0.107
+    assert models["qwen3-32b"].published_pass1 == 0.814
+    assert models["deepseek-r1-distill-qwen-1.5b"].published_pass1 == 0.289
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize(
+    "attention,budget", [("dense", None), ("topk", 512.0), ("block-topk", 256.0)]
+)
+def test_coverage_rises_with_trials_and_limit(task, attention, budget):
+    src = source(task)
+    trials = np.array([1, 2, 4, 8, 16, 64, 256])
+    limits = np.array([1024.0, 4096.0, 8192.0, 16384.0, 32768.0, 65536.0])
+    for name in ("qwen3-0.6b", "qwen3-14b", "deepseek-r1-distill-qwen-7b"):
+        acc = src.outcome(Setting(name, attention, budget), trials, limits).accuracy
+        assert np.all(np.diff(acc, axis=0) >= -1e-12) and np.all(np.diff(acc, axis=1) >= -1e-12)
+        assert np.all((acc >= 0) & (acc <= 1))
+
+
+def test_difficulty_is_heterogeneous():
+    # i.i.d. trials with the same p on every problem would give pass@64 = 1 - (1 - p1)^64 ~ 1
+    src = source("aime24")
+    for name in ("qwen3-0.6b", "qwen3-8b", "deepseek-r1-distill-qwen-1.5b"):
+        limit = src.profile.models[name].published_limit
+        acc = src.outcome(
+            Setting(name, "dense", None), np.array([1, 64]), np.array([limit])
+        ).accuracy[:, 0]
+        iid = 1 - (1 - acc[0]) ** 64
+        assert acc[1] < iid - 0.05, name
+
+
+def test_dispersion_matches_pass_at_k_figures():
+    src = source("aime24")
+    # Qwen3 report Table 21: Qwen3-8B pass@1 74.4 -> pass@64 93.3 (the prior's pass@1 is 76.0)
+    acc = src.outcome(
+        Setting("qwen3-8b", "dense", None), np.array([64]), np.array([38912.0])
+    ).accuracy
+    assert acc[0, 0] == pytest.approx(0.933, abs=0.02)
+    # DeepSeek-R1 README: R1-Distill-1.5B cons@64 52.7 is a lower bound on pass@64
+    acc = src.outcome(Setting(R1[0], "dense", None), np.array([64]), np.array([32768.0])).accuracy
+    assert 0.527 <= acc[0, 0] < 0.95
+
+
+def test_length_points_are_a_distribution_capped_at_the_limit():
+    src = source("aime24")
+    limits = np.array([2048.0, 8192.0, 32768.0])
+    out = src.outcome(Setting("qwen3-8b", "dense", None), np.array([1]), limits)
+    assert out.gen_lengths.shape == out.gen_weights.shape == (3, 32)
+    np.testing.assert_allclose(out.gen_weights.sum(axis=1), 1.0)
+    assert np.all(out.gen_lengths <= limits[:, None] + 1e-6) and np.all(out.gen_lengths >= 0)
+    mean = (out.gen_lengths * out.gen_weights).sum(axis=1)
+    assert np.all(np.diff(mean) > 0)
+    assert 8000 < mean[-1] < 16000  # Kinetics traces: mean ~12K tokens for Qwen3-8B on AIME24
+    assert out.prompt_len == 160
+
+
+def test_small_models_give_long_wrong_answers():
+    models = load_profile("aime24").models
+    small, large = models["qwen3-0.6b"], models["qwen3-32b"]
+    assert small.length.wrong_shift > large.length.wrong_shift > 0
+    src = source("aime24")
+    out = src.outcome(Setting("qwen3-0.6b", "dense", None), np.array([1]), np.array([38912.0]))
+    assert (out.gen_lengths * out.gen_weights).sum() > 10000  # mostly wrong, and wrong is long
+
+
+def test_sparse_attention_converges_to_dense_and_hurts_small_models_more():
+    src = source("aime24")
+    trials, limits = np.array([1, 8]), np.array([32768.0])
+
+    def acc(name, attention, budget):
+        return src.outcome(Setting(name, attention, budget), trials, limits).accuracy
+
+    for name in ("qwen3-8b", "qwen3-14b", "qwen3-32b"):
+        dense = acc(name, "dense", None)
+        np.testing.assert_allclose(acc(name, "topk", 1024.0), dense, atol=0.01)
+        np.testing.assert_allclose(acc(name, "topk", 1e9), dense, atol=1e-4)
+    for name in ("qwen3-0.6b", "qwen3-8b"):
+        for budget in (256.0, 1024.0):
+            assert np.all(acc(name, "block-topk", budget) <= acc(name, "topk", budget) + 1e-12)
+            assert np.all(acc(name, "topk", budget) <= acc(name, "dense", None) + 1e-12)
+    drop = {
+        n: 1 - acc(n, "topk", 256.0)[0, 0] / acc(n, "dense", None)[0, 0]
+        for n in ("qwen3-0.6b", "qwen3-14b")
+    }
+    assert drop["qwen3-0.6b"] > 5 * drop["qwen3-14b"]
+
+
+def test_sparse_attention_lengthens_generations():
+    src = source("aime24")
+    limits = np.array([65536.0])
+
+    def mean_len(attention, budget):
+        out = src.outcome(Setting("qwen3-8b", attention, budget), np.array([1]), limits)
+        return float((out.gen_lengths * out.gen_weights).sum())
+
+    assert mean_len("topk", 128.0) > mean_len("topk", 1024.0) > mean_len("dense", None)
+
+
+def test_unknown_model_and_bad_settings():
+    src = source("aime24")
+    with pytest.raises(InputError, match="no model 'gpt-9'"):
+        src.outcome(Setting("gpt-9", "dense", None), np.array([1]), np.array([1000.0]))
+    with pytest.raises(InputError, match="positive KV budget"):
+        src.outcome(Setting("qwen3-8b", "topk", None), np.array([1]), np.array([1000.0]))
+
+
+def test_model_accuracy_matches_closed_form_without_length_limit():
+    # With an effectively unlimited L the model is a Beta-binomial: 1 - B(a, b+N) / B(a, b)
+    from kinetics_cli.accuracy.passk import beta_binomial_pass_at_k
+
+    prior = load_profile("aime24").models["qwen3-4b"]
+    a, b = prior.beta_ab
+    ns = np.array([1, 4, 32, 256])
+    got = model_accuracy(prior, ns, np.array([1e12]))[:, 0]
+    np.testing.assert_allclose(got, beta_binomial_pass_at_k(a, b, ns), atol=2e-4)
