@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -19,6 +20,10 @@ def console() -> Console:
     global _stdout
     if _stdout is None:
         _stdout = Console(highlight=False)
+        if not _stdout.is_terminal and "COLUMNS" not in os.environ:
+            # Piped or captured output: tables keep their rows on one line instead of folding
+            # at 80 columns.
+            _stdout = Console(highlight=False, width=160)
     return _stdout
 
 

@@ -31,7 +31,6 @@ PRIORS_DIR = Path(__file__).resolve().parent / "priors"
 BETA_NODES = 64  # Gauss-Jacobi nodes over p: exact to ~1e-5 for Best-of-N up to N = 1024
 NORMAL_NODES = 8  # Gauss-Hermite nodes over the per-problem length effect u
 LENGTH_POINTS = 32  # weighted points per limit: 31 equal-probability bins + the atom at L
-_GRID = 2048  # log-spaced grid used to invert the length CDF
 
 
 @dataclass(frozen=True)
@@ -148,12 +147,64 @@ def model_accuracy(
     return np.asarray(np.einsum("tgj,j->tg", 1.0 - miss, nodes["weight"]))
 
 
-def _mixture(nodes: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    weight = np.concatenate(
-        [nodes["weight"] * nodes["success"], nodes["weight"] * (1 - nodes["success"])]
+@dataclass(frozen=True)
+class _LengthTable:
+    """Length-distribution pieces of one model tabulated over y = ln(tokens) - ln(g).
+
+    With success r p per trial the length mixture is: correct components (weight w r p, mean mu_c)
+    and wrong ones (weight w (1 - r p), mean mu_w). Its CDF at x is r A(y) + B(y) - r C(y), with
+    A = sum w p Phi((y - mu_c) / s), B = sum w Phi((y - mu_w) / s), C = sum w p Phi((y - mu_w) / s),
+    and a length stretch g only shifts y. Partial means E[len; len <= x] follow the same split
+    (times g). So the mixture is evaluated once per model, and every (r, g) is interpolation.
+    """
+
+    y: np.ndarray
+    cdf: tuple[np.ndarray, np.ndarray, np.ndarray]
+    partial: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+    def parts(self, y: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
+        """(CDF, partial mean without the g factor) of the mixture at log-lengths y."""
+        a, b, c = (np.interp(y, self.y, t) for t in self.cdf)
+        pa, pb, pc = (np.interp(y, self.y, t) for t in self.partial)
+        return r * a + b - r * c, r * pa + pb - r * pc
+
+
+_LENGTH_BETA_NODES = 16  # nodes over p for the length mixture (mean and 2nd moment within 1e-4 of 64)
+_TABLE_POINTS = 1024  # y-grid points: spacing 0.016 in ln tokens, far under sigma
+_Y_MIN, _Y_MAX = -2.0, float(np.log(2.0**22))
+_tables: dict[int, tuple[ModelPrior, _LengthTable]] = {}
+
+
+def _length_table(prior: ModelPrior) -> _LengthTable:
+    """The tabulated mixture of `prior`, computed once per process."""
+    cached = _tables.get(id(prior))
+    if cached is not None and cached[0] is prior:
+        return cached[1]
+    a, b = prior.beta_ab
+    p, wp = beta_nodes(a, b, _LENGTH_BETA_NODES)
+    z, wz = normal_nodes(NORMAL_NODES)
+    lp = prior.length
+    pp = np.repeat(p, z.size)
+    w = np.outer(wp, wz).ravel()
+    mu_c = lp.log_correct + lp.difficulty_slope * (1.0 - pp) + np.tile(z, p.size) * lp.problem_sd
+    mu_w = mu_c + lp.wrong_shift
+    sd = lp.trial_sd
+    y = np.linspace(_Y_MIN, _Y_MAX, _TABLE_POINTS)[:, None]
+
+    def cdf(mu: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        return np.asarray(normal_cdf((y - mu) / sd) @ weight)
+
+    def partial(mu: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        pe = np.exp(mu + 0.5 * sd * sd) * normal_cdf((y - mu - sd * sd) / sd)
+        return np.asarray(pe @ weight)
+
+    table = _LengthTable(
+        y=y[:, 0],
+        cdf=(cdf(mu_c, w * pp), cdf(mu_w, w), cdf(mu_w, w * pp)),
+        partial=(partial(mu_c, w * pp), partial(mu_w, w), partial(mu_w, w * pp)),
     )
-    mu = np.concatenate([nodes["mu_correct"], nodes["mu_wrong"]])
-    return weight, mu
+    _tables[id(prior)] = (prior, table)
+    return table
 
 
 def model_lengths(
@@ -166,34 +217,26 @@ def model_lengths(
     """Generated tokens per trial under each limit as weighted points (lengths[g, q], weights[g, q]).
 
     The finished part (len < L) is cut into points - 1 bins of equal probability, each represented
-    by its exact conditional mean; the last point is the atom at L holding P(len >= L). So the mean
-    of min(len, L) is exact and the spread is resolved to 1 / (points - 1) in probability.
+    by its conditional mean; the last point is the atom at L holding P(len >= L). So the mean of
+    min(len, L) is exact up to the tabulation and the spread is resolved to 1 / (points - 1).
     """
-    w, mu = _mixture(_node_grid(prior, r, log_shift))
-    sd = prior.length.trial_sd
+    table = _length_table(prior)
     lim = np.asarray(limits, dtype=float)
-
-    def cdf(x: np.ndarray) -> np.ndarray:
-        lx = np.log(np.maximum(x, 1e-300))[..., None]
-        return np.asarray(np.where(x > 0, normal_cdf((lx - mu) / sd) @ w, 0.0))
-
-    def partial_mean(x: np.ndarray) -> np.ndarray:  # E[len; len <= x]
-        lx = np.log(np.maximum(x, 1e-300))[..., None]
-        pe = np.exp(mu + 0.5 * sd * sd) * normal_cdf((lx - mu - sd * sd) / sd)
-        return np.asarray(np.where(x > 0, pe @ w, 0.0))
-
-    grid = np.exp(np.linspace(0.0, np.log(max(lim.max(), 2.0)), _GRID))
-    f_grid = np.maximum.accumulate(cdf(grid))
-    f_lim = cdf(lim)  # (G,)
+    stretch = float(np.exp(log_shift))
+    f_grid, _ = table.parts(table.y, r)
+    f_grid = np.maximum.accumulate(f_grid)
+    x_grid = np.exp(table.y + log_shift)
+    f_lim, _ = table.parts(np.log(lim) - log_shift, r)  # (G,)
     levels = f_lim[:, None] * np.linspace(0.0, 1.0, points)[None, :]  # (G, points)
-    edges = np.interp(levels, f_grid, grid)
-    edges[:, 0] = 0.0
+    edges = np.interp(levels, f_grid, x_grid)
     edges[:, -1] = lim
-    f_e, pm_e = cdf(edges), partial_mean(edges)
+    f_e, pm_e = table.parts(np.log(np.maximum(edges, 1e-300)) - log_shift, r)
+    f_e[:, 0], pm_e[:, 0] = 0.0, 0.0  # the first edge is length 0
+    pm_e = pm_e * stretch
     mass = np.diff(f_e, axis=1)
     mids = 0.5 * (edges[:, 1:] + edges[:, :-1])
     means = np.where(mass > 1e-12, np.diff(pm_e, axis=1) / np.maximum(mass, 1e-300), mids)
-    lengths = np.concatenate([np.minimum(means, lim[:, None]), lim[:, None]], axis=1)
+    lengths = np.concatenate([np.clip(means, 0.0, lim[:, None]), lim[:, None]], axis=1)
     weights = np.concatenate([np.maximum(mass, 0.0), (1.0 - f_lim)[:, None]], axis=1)
     weights /= weights.sum(axis=1, keepdims=True)
     return lengths, weights

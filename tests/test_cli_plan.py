@@ -1,0 +1,293 @@
+"""`kinetics plan` and `kinetics frontier` through the CLI, on the hand-written accuracy source."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_planner_fakes import FakeSource
+from typer.testing import CliRunner
+
+from kinetics_cli.cli.main import app
+from kinetics_cli.errors import InputError
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeSource:
+    """Replace the accuracy loader by the hand-written source (bundled catalog for the cards)."""
+    source = FakeSource()
+
+    def load(task: str, evals: list[Path], resolve):  # type: ignore[no-untyped-def]
+        if task != "fake":
+            raise InputError(f"no accuracy data for task {task!r}")
+        return source
+
+    monkeypatch.setattr("kinetics_cli.cli.plan._load_source", load)
+    return source
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args))
+
+
+def plan_json(*args: str) -> dict:  # type: ignore[type-arg]
+    result = run("plan", "--task", "fake", *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_plan_prints_the_answer(fake: FakeSource) -> None:
+    result = run("plan", "--task", "fake", "--budget", "1e16")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Best:" in out and "alt 1" in out
+    assert "Not your own evaluations" in out  # says where accuracies come from
+    assert "FLOPs-only law" in out and "FLOPs law" in out
+    assert "costs" in out and "x as much" in out
+
+
+def test_plan_json_document(fake: FakeSource) -> None:
+    doc = plan_json("--budget", "10P", "--top", "2")
+    assert doc["budget"] == 1e16 and doc["budget_unit"] == "eflops"
+    assert doc["accuracy_source"]["kind"] == "priors"
+    keys = {
+        "model",
+        "strategy",
+        "trials",
+        "gen_len",
+        "attention",
+        "kv_budget",
+        "accuracy",
+        "eflops",
+        "seconds",
+    }
+    for item in [doc["best"], *doc["alternatives"], doc["flops_law_pick"]]:
+        assert keys <= set(item)
+        assert 0.0 <= item["accuracy"] <= 1.0
+    assert len(doc["alternatives"]) == 2
+    assert doc["best"]["eflops"] <= 1e16
+    assert doc["best"]["within_budget"] is True
+    flops = doc["flops_law_pick"]
+    assert flops["flops"] <= 1e16  # the FLOPs law counts compute only
+    assert doc["cost_ratio"] >= 1.0
+    assert doc["equal_accuracy_kinetics"]["accuracy"] >= flops["accuracy"]
+
+
+def test_budget_in_seconds_and_dollars(fake: FakeSource) -> None:
+    seconds = plan_json("--budget-seconds", "2")
+    assert seconds["budget_unit"] == "seconds"
+    assert seconds["best"]["seconds"] <= 2.0
+    usd = plan_json("--budget-usd", "2.5")  # per 1,000 problems on b200 at its listed price
+    assert usd["best"]["usd_per_1000"] <= 2.5
+    price = usd["price_per_gpu_hour"]
+    assert usd["best"]["usd_per_1000"] == pytest.approx(usd["best"]["seconds"] * price / 3.6)
+
+
+def test_usd_budget_needs_a_price(fake: FakeSource, tiny_catalog: Path) -> None:
+    result = run(
+        "--catalog",
+        str(tiny_catalog),
+        "plan",
+        "--task",
+        "fake",
+        "--budget-usd",
+        "1",
+        "-H",
+        "tiny-gpu",
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "tiny-gpu" in result.stderr and "price" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "exactly one of --budget"),
+        (("--budget", "1e16", "--budget-seconds", "1"), "exactly one of --budget"),
+        (("--budget", "0"), "must be positive"),
+        (("--budget", "1e16", "--models", "nosuch-model"), "unknown model"),
+        (("--budget", "1e16", "--models", "qwen3-4b"), "no accuracy data for model"),
+        (("--budget", "1e16", "--models", "llama*"), "matches no model"),
+        (("--budget", "1e16", "--law", "bytes"), "unknown law"),
+        (("--budget", "1e16", "--strategy", "beam"), "unknown strategy"),
+        (("--budget", "1e16", "--attention", "sliding"), "unknown attention"),
+        (("--budget", "1e16", "--kv-budgets", "0"), "must be positive"),
+        (("--budget", "1e16", "--plot", "out.txt"), ".png or .svg"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    fake: FakeSource, args: tuple[str, ...], message: str
+) -> None:
+    result = run("plan", "--task", "fake", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+
+
+def test_unknown_task(fake: FakeSource) -> None:
+    result = run("plan", "--task", "nosuch", "--budget", "1e16")
+    assert result.exit_code == 2 and "nosuch" in result.stderr
+
+
+def test_unknown_bundled_task_without_fakes() -> None:
+    result = run("plan", "--task", "nosuch-task", "--budget", "1e16")
+    assert result.exit_code == 2
+    assert "nosuch-task" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_budget_below_every_configuration(fake: FakeSource) -> None:
+    result = run("plan", "--task", "fake", "--budget", "1e6")
+    assert result.exit_code == 0
+    assert "No configuration fits" in result.stdout and "cheapest" in result.stdout
+    doc = plan_json("--budget", "1e6")
+    assert doc["best"] is None and doc["alternatives"] == []
+    assert doc["cheapest"]["eflops"] > 1e6
+
+
+def test_narrowing_options(fake: FakeSource) -> None:
+    doc = plan_json(
+        "--budget", "1e17", "--models", "qwen3-8b", "--attention", "dense", "--strategy", "long-cot"
+    )
+    best = doc["best"]
+    assert best["model"] == "qwen3-8b" and best["attention"] == "dense" and best["trials"] == 1
+    assert doc["alternatives"] == []  # one model, one attention kind
+    wide = plan_json("--budget", "1e17")
+    assert wide["best"]["accuracy"] >= best["accuracy"]
+    custom = plan_json(
+        "--budget", "1e17", "--kv-budgets", "1k,4k", "--gen-limits", "2k,8k", "--trials", "4"
+    )
+    assert custom["best"]["kv_budget"] in (None, 1000, 4000)
+    assert custom["best"]["gen_len"] in (2000, 8000) and custom["best"]["trials"] in (1, 4)
+
+
+def test_law_flops_picks_by_flops(fake: FakeSource) -> None:
+    doc = plan_json("--budget", "1e16", "--law", "flops")
+    assert doc["law"] == "flops"
+    assert doc["best"] == doc["flops_law_pick"]
+
+
+def test_plan_plot(fake: FakeSource, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "plan.png"
+    result = run("plan", "--task", "fake", "--budget", "1e16", "--plot", str(path))
+    assert result.exit_code == 0, result.output
+    assert path.stat().st_size > 0
+
+
+def test_plot_without_matplotlib(
+    fake: FakeSource, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing():  # type: ignore[no-untyped-def]
+        raise InputError("plotting needs matplotlib: pip install 'kinetics-cli[plot]'")
+
+    monkeypatch.setattr("kinetics_cli.plots.pyplot", missing)
+    result = run("plan", "--task", "fake", "--budget", "1e16", "--plot", str(tmp_path / "a.png"))
+    assert result.exit_code == 2
+    assert "matplotlib" in result.stderr and result.stderr.count("\n") == 1
+
+
+# ---- frontier ------------------------------------------------------------------------------
+
+
+def test_frontier_json(fake: FakeSource) -> None:
+    result = run("frontier", "--task", "fake", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    configs = doc["configurations"]
+    assert doc["accuracy_source"]["kind"] == "priors"
+    keys = {
+        "model",
+        "strategy",
+        "trials",
+        "gen_len",
+        "attention",
+        "kv_budget",
+        "accuracy",
+        "eflops",
+        "pareto",
+    }
+    assert all(keys <= set(c) for c in configs)
+    front = [c for c in configs if c["pareto"]]
+    assert front and len(front) < len(configs)
+    # accuracies are compared at 0.1 percentage point
+    cost = np.array([c["eflops"] for c in configs])
+    level = np.round(np.array([c["accuracy"] for c in configs]) * 1000)
+    on = np.array([c["pareto"] for c in configs])
+    for i in np.flatnonzero(
+        on
+    ):  # nothing is as cheap and more accurate, or cheaper and as accurate
+        assert not np.any((cost <= cost[i]) & (level > level[i]))
+        assert not np.any((cost < cost[i]) & (level >= level[i]))
+    for i in range(len(configs)):  # every configuration is weakly dominated by a frontier point
+        assert np.any(on & (cost <= cost[i]) & (level >= level[i]))
+
+
+def test_frontier_filters(fake: FakeSource) -> None:
+    result = run(
+        "frontier", "--task", "fake", "--strategy", "long-cot", "--attention", "dense", "--json"
+    )
+    configs = json.loads(result.stdout)["configurations"]
+    assert {c["trials"] for c in configs} == {1}
+    assert {c["attention"] for c in configs} == {"dense"}
+
+
+def test_frontier_table_and_plot(fake: FakeSource, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "frontier.svg"
+    result = run("frontier", "--task", "fake", "--full", "--plot", str(path))
+    assert result.exit_code == 0, result.output
+    assert "Overall frontier" in result.stdout
+    assert "Frontier of qwen3-8b dense" in result.stdout
+    assert "Not your own evaluations" in result.stdout
+    assert path.read_text().startswith("<?xml")
+
+
+def test_frontier_flops_law(fake: FakeSource) -> None:
+    result = run("frontier", "--task", "fake", "--law", "flops")
+    assert result.exit_code == 0, result.output
+    assert "FLOPs" in result.stdout
+
+
+def test_plan_with_evaluation_files(tmp_path: Path) -> None:
+    """The real loader on a small JSONL file: 2 problems x 4 trials of qwen3-8b, dense."""
+    rows = []
+    for problem, (correct, lengths) in enumerate(
+        [((1, 1, 0, 1), (3000, 5000, 9000, 2000)), ((0, 1, 0, 0), (7000, 12000, 8000, 15000))]
+    ):
+        for ok, gen in zip(correct, lengths, strict=True):
+            rows.append(
+                {
+                    "task": "mytask",
+                    "model": "Qwen/Qwen3-8B",
+                    "attention": "dense",
+                    "kv_budget": None,
+                    "problem": f"p{problem}",
+                    "prompt_tokens": 200,
+                    "gen_tokens": gen,
+                    "correct": bool(ok),
+                }
+            )
+    path = tmp_path / "evals.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = run("plan", "--task", "mytask", "--evals", str(path), "--budget", "1e18")
+    assert result.exit_code == 0, result.output
+    assert "accuracy: your evaluations" in result.stdout
+    doc = json.loads(
+        run("plan", "--task", "mytask", "--evals", str(path), "--budget", "1e18", "--json").stdout
+    )
+    assert doc["accuracy_source"]["kind"] == "evaluations"
+    best = doc["best"]
+    # 4 trials per problem: N = 8 and above cannot be estimated and are left out; with N = 4 and
+    # a 12K limit both problems are covered (p1 has a correct 12,000-token trial).
+    assert best["model"] == "qwen3-8b" and best["trials"] <= 4
+    assert best["accuracy"] == pytest.approx(1.0)
+    assert best["gen_len"] >= 12000
+    frontier = json.loads(
+        run("frontier", "--task", "mytask", "--evals", str(path), "--json").stdout
+    )
+    assert max(c["trials"] for c in frontier["configurations"]) == 4

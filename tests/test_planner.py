@@ -1,0 +1,294 @@
+"""The planner's grid and budget answers: golden costs, kept facts, both laws, three units."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_planner_fakes import FakeSource
+
+from kinetics_cli.accuracy.base import Setting
+from kinetics_cli.catalog import load_catalog
+from kinetics_cli.engine.kinetics import expected_problem_cost
+from kinetics_cli.errors import InputError
+from kinetics_cli.planner.grid import (
+    DEFAULT_LIMITS,
+    DEFAULT_TRIALS,
+    Grid,
+    evaluate_grid,
+    select_settings,
+    trials_for,
+)
+from kinetics_cli.planner.pareto import pareto_mask
+from kinetics_cli.planner.plan import (
+    Pricing,
+    accuracy_levels,
+    configuration,
+    costs,
+    make_plan,
+)
+from kinetics_cli.specs import HardwareProfile
+
+LIMITS = (1024, 2048, 4096, 8192, 16384, 32768)
+TRIALS = (1, 2, 4, 8, 16, 64)
+
+
+@pytest.fixture(scope="module")
+def bundled():  # type: ignore[no-untyped-def]
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def b200(bundled) -> HardwareProfile:  # type: ignore[no-untyped-def]
+    return bundled.hardware.get("b200").spec
+
+
+def _grid(bundled, hardware, source=None, **select) -> Grid:  # type: ignore[no-untyped-def]
+    source = source or FakeSource()
+    chosen = select_settings(source, **select)
+    cards = {s.model: bundled.models.get(s.model).spec for s in chosen}
+    return evaluate_grid(source, cards, chosen, hardware, trials=TRIALS, limits=LIMITS)
+
+
+@pytest.fixture(scope="module")
+def grid(bundled, b200) -> Grid:  # type: ignore[no-untyped-def]
+    return _grid(bundled, b200)
+
+
+@pytest.fixture(scope="module")
+def pricing(b200) -> Pricing:  # type: ignore[no-untyped-def]
+    return Pricing(b200.intensity, b200.price_per_gpu_hour, b200.name)
+
+
+# ---- the grid ------------------------------------------------------------------------------
+
+
+def test_grid_covers_every_setting_trial_and_limit(grid: Grid) -> None:
+    # 3 models x (dense + 2 sparse kinds x 2 budgets) = 15 settings, 6 trial counts, 6 limits
+    assert len(grid.settings) == 15
+    assert len(grid) == 15 * 6 * 6
+    assert np.all((grid.accuracy >= 0) & (grid.accuracy <= 1))
+
+
+def test_one_accuracy_query_per_setting(bundled, b200) -> None:  # type: ignore[no-untyped-def]
+    source = FakeSource()
+    _grid(bundled, b200, source)
+    assert len(source.calls) == len(source.settings())
+
+
+def test_cost_is_the_weighted_mean_over_generated_lengths(grid: Grid, bundled) -> None:  # type: ignore[no-untyped-def]
+    source = FakeSource()
+    setting = Setting("qwen3-8b", "block-topk", 512.0)
+    k = grid.settings.index(setting)
+    i = int(np.flatnonzero((grid.setting == k) & (grid.trials == 4) & (grid.gen_len == 8192))[0])
+    out = source.outcome(setting, np.array([4.0]), np.array([8192.0]))
+    card = bundled.models.get("qwen3-8b").spec
+    expected = expected_problem_cost(
+        card,
+        out.prompt_len,
+        out.gen_lengths[0],
+        4,
+        "block-topk",
+        512.0,
+        16,
+        weights=out.gen_weights[0],
+    )
+    assert grid.compute_flops[i] == pytest.approx(float(expected.compute_flops), rel=1e-12)
+    assert grid.memory_bytes[i] == pytest.approx(float(expected.memory_bytes), rel=1e-12)
+    assert grid.accuracy[i] == pytest.approx(float(out.accuracy[0, 0]))
+
+
+def test_flops_law_seconds_drop_the_memory_terms(grid: Grid, b200: HardwareProfile) -> None:
+    # Uncalibrated profile: seconds = FLOPs / peak + bytes / bandwidth; compute_seconds = FLOPs / peak.
+    np.testing.assert_allclose(grid.compute_seconds, grid.compute_flops / b200.peak("bf16"))
+    np.testing.assert_allclose(
+        grid.seconds,
+        grid.compute_flops / b200.peak("bf16") + grid.memory_bytes / b200.hbm_bandwidth,
+    )
+
+
+def test_strategies_select_trial_counts() -> None:
+    assert trials_for(["long-cot"], DEFAULT_TRIALS).tolist() == [1]
+    assert trials_for(["best-of-n"], DEFAULT_TRIALS).tolist() == [2, 4, 8, 16, 32, 64]
+    assert trials_for(["long-cot", "best-of-n"], [1, 8]).tolist() == [1, 8]
+    with pytest.raises(InputError):
+        trials_for(["best-of-n"], [1])
+    with pytest.raises(InputError):
+        trials_for(["beam"], DEFAULT_TRIALS)
+
+
+def test_unsampled_trial_counts_are_left_out(bundled, b200) -> None:  # type: ignore[no-untyped-def]
+    g = _grid(bundled, b200, FakeSource(max_trials=8))
+    assert g.trials.max() == 8
+    assert len(g) == 15 * 4 * 6
+
+
+def test_select_settings(bundled) -> None:  # type: ignore[no-untyped-def]
+    source = FakeSource()
+    dense = select_settings(source, attentions=["dense"])
+    assert [s.model for s in dense] == ["qwen3-0.6b", "qwen3-8b", "qwen3-32b"]
+    # priors are parametric: requested budgets replace the source's
+    chosen = select_settings(source, models=["qwen3-8b"], kv_budgets=[256, 1024])
+    assert {s.kv_budget for s in chosen if s.attention != "dense"} == {256.0, 1024.0}
+    # evaluations are not: requested budgets filter what was run
+    evals = FakeSource(kind="evaluations")
+    chosen = select_settings(evals, models=["qwen3-8b"], kv_budgets=[512, 1024])
+    assert {s.kv_budget for s in chosen if s.attention != "dense"} == {512.0}
+    with pytest.raises(InputError, match="no accuracy data for model 'qwen3-4b'"):
+        select_settings(source, models=["qwen3-4b"])
+    with pytest.raises(InputError, match="unknown attention"):
+        select_settings(source, attentions=["sliding"])
+    with pytest.raises(InputError, match="covers no model"):
+        select_settings(source, available_models=lambda name: False)
+
+
+# ---- the budget answer ---------------------------------------------------------------------
+
+budgets = st.floats(1e12, 1e20).map(float)
+
+
+@settings(max_examples=60, deadline=None)
+@given(budget=budgets, law=st.sampled_from(["kinetics", "flops"]))
+def test_the_pick_never_costs_more_than_the_budget(
+    grid: Grid, pricing: Pricing, budget: float, law: str
+) -> None:
+    for unit, scale in (("eflops", 1.0), ("seconds", 1e-15), ("usd", 1e-15)):
+        answer = make_plan(grid, budget * scale, unit=unit, law=law, pricing=pricing)
+        cost = costs(grid, law, unit, pricing)
+        if answer.best is None:
+            assert cost.min() > budget * scale
+            continue
+        assert cost[answer.best] <= budget * scale
+        fits = cost <= budget * scale
+        levels = accuracy_levels(grid.accuracy)  # compared at 0.1 percentage point
+        assert levels[answer.best] == levels[fits].max()
+        assert cost[answer.best] == cost[fits & (levels == levels[answer.best])].min()
+        for i in answer.alternatives:
+            assert cost[i] <= budget * scale
+            assert levels[i] <= levels[answer.best]
+        # the law's own pick is on that law's frontier
+        assert pareto_mask(cost, levels)[answer.best]
+
+
+@settings(max_examples=30, deadline=None)
+@given(budget=budgets)
+def test_more_options_never_lower_the_best_accuracy(
+    grid: Grid, pricing: Pricing, budget: float
+) -> None:
+    def best(mask: np.ndarray) -> float:
+        # exact comparison (resolution 0) and at the default 0.1-point resolution
+        sub = grid.subset(mask)
+        exact = make_plan(sub, budget, pricing=pricing, resolution=0.0)
+        rounded = make_plan(sub, budget, pricing=pricing)
+        if exact.best is None:
+            assert rounded.best is None
+            return -1.0
+        assert rounded.best is not None
+        assert (
+            accuracy_levels(sub.accuracy[[rounded.best]])[0]
+            == accuracy_levels(sub.accuracy[[exact.best]])[0]
+        )
+        return float(sub.accuracy[exact.best])
+
+    attention = np.array([grid.settings[k].attention for k in grid.setting])
+    model = np.array([grid.settings[k].model for k in grid.setting])
+    everything = best(np.ones(len(grid), dtype=bool))
+    dense = best(attention == "dense")
+    one_model = best((model == "qwen3-8b") & (attention == "dense"))
+    long_cot = best((grid.trials == 1) & (attention == "dense"))
+    assert everything >= dense >= one_model
+    assert dense >= long_cot
+
+
+def test_flops_law_pick_and_cost_ratio(grid: Grid, pricing: Pricing) -> None:
+    answer = make_plan(grid, 1e16, pricing=pricing)
+    f, k = answer.picks["flops"], answer.picks["kinetics"]
+    assert f is not None and k is not None and answer.best == k
+    assert answer.flops_cost[f] <= 1e16  # within the budget counted as FLOPs
+    assert answer.true_cost[f] >= answer.flops_cost[f]  # the bytes only add
+    assert answer.equal_accuracy is not None
+    levels = accuracy_levels(grid.accuracy)
+    assert levels[answer.equal_accuracy] >= levels[f]
+    assert answer.cost_ratio is not None and answer.cost_ratio >= 1.0
+    assert answer.cost_ratio == pytest.approx(
+        answer.true_cost[f] / answer.true_cost[answer.equal_accuracy]
+    )
+    assert answer.flops_pick_over_budget == bool(answer.true_cost[f] > 1e16)
+
+
+def test_laws_agree_when_bytes_are_free(grid: Grid) -> None:
+    free = Pricing(intensity=0.0)
+    answer = make_plan(grid, 1e16, pricing=free)
+    assert answer.picks["kinetics"] == answer.picks["flops"]
+    assert answer.cost_ratio == pytest.approx(1.0)
+
+
+def test_alternatives_are_the_best_of_other_models_and_attention(
+    grid: Grid, pricing: Pricing
+) -> None:
+    answer = make_plan(grid, 1e17, pricing=pricing, top=4)
+    assert answer.best is not None and len(answer.alternatives) == 4
+    groups, _ = grid.group_labels()
+    seen = [groups[answer.best], *(groups[i] for i in answer.alternatives)]
+    assert len(set(seen)) == len(seen)
+    levels = accuracy_levels(grid.accuracy)
+    acc = [levels[i] for i in answer.alternatives]
+    assert acc == sorted(acc, reverse=True)
+    assert make_plan(grid, 1e17, pricing=pricing, top=0).alternatives == ()
+
+
+def test_nothing_fits(grid: Grid, pricing: Pricing) -> None:
+    answer = make_plan(grid, 1.0, pricing=pricing)
+    assert answer.best is None and answer.alternatives == ()
+    assert answer.cheapest == int(np.argmin(answer.law_cost))
+    assert answer.cost_ratio is None
+
+
+def test_bad_budgets_and_prices(grid: Grid) -> None:
+    with pytest.raises(InputError, match="positive"):
+        make_plan(grid, 0.0, pricing=Pricing(100.0))
+    with pytest.raises(InputError, match="no price_per_gpu_hour"):
+        make_plan(grid, 1.0, unit="usd", pricing=Pricing(100.0, None, "tiny"))
+    with pytest.raises(InputError, match="unknown law"):
+        make_plan(grid, 1.0, law="bytes", pricing=Pricing(100.0))
+
+
+def test_usd_is_seconds_times_price(grid: Grid, pricing: Pricing) -> None:
+    assert pricing.usd_per_hour is not None
+    usd = costs(grid, "kinetics", "usd", pricing)
+    np.testing.assert_allclose(usd, grid.seconds * pricing.usd_per_hour / 3600 * 1000)
+
+
+def test_configuration_document(grid: Grid, pricing: Pricing) -> None:
+    answer = make_plan(grid, 1e17, pricing=pricing)
+    assert answer.best is not None
+    doc = configuration(grid, answer.best, pricing)
+    assert set(doc) >= {
+        "model",
+        "strategy",
+        "trials",
+        "gen_len",
+        "attention",
+        "kv_budget",
+        "accuracy",
+        "eflops",
+        "seconds",
+    }
+    assert 0 <= doc["accuracy"] <= 1  # type: ignore[operator]
+    assert doc["strategy"] == ("long-cot" if doc["trials"] == 1 else "best-of-n")
+    assert doc["eflops"] == pytest.approx(float(answer.true_cost[answer.best]))
+    assert isinstance(doc["gen_len"], int) and doc["gen_len"] in LIMITS
+
+
+def test_accuracy_levels_are_monotone() -> None:
+    acc = np.array([0.1, 0.10049, 0.1005, 0.1006, 0.5, 0.9999, 1.0])
+    levels = accuracy_levels(acc)
+    assert np.all(np.diff(levels) >= 0)
+    assert levels[0] == levels[1] == 100 and levels[3] == 101
+    np.testing.assert_array_equal(accuracy_levels(acc, 0.0), acc)
+
+
+def test_default_grid_sizes() -> None:
+    assert DEFAULT_LIMITS[0] == 1024 and DEFAULT_LIMITS[-1] == 32768
+    assert DEFAULT_TRIALS == (1, 2, 4, 8, 16, 32, 64)

@@ -1,0 +1,118 @@
+"""The Pareto set and the budget answer on hand-written points, and their properties."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kinetics_cli.planner.pareto import (
+    best_within,
+    cheapest_reaching,
+    frontier_order,
+    grouped_pareto_mask,
+    pareto_mask,
+)
+
+# Five points (cost, accuracy):
+#   0: (1, 0.2)  frontier: cheapest
+#   1: (2, 0.1)  dominated by 0 (costs more, less accurate)
+#   2: (2, 0.5)  frontier
+#   3: (3, 0.5)  dominated by 2 (same accuracy, costs more)
+#   4: (5, 0.9)  frontier
+COST = np.array([1.0, 2.0, 2.0, 3.0, 5.0])
+ACC = np.array([0.2, 0.1, 0.5, 0.5, 0.9])
+
+
+def test_hand_written_frontier() -> None:
+    assert pareto_mask(COST, ACC).tolist() == [True, False, True, False, True]
+    assert frontier_order(COST, ACC).tolist() == [0, 2, 4]
+
+
+def test_duplicates_keep_the_first() -> None:
+    assert pareto_mask([1.0, 1.0, 2.0], [0.5, 0.5, 0.5]).tolist() == [True, False, False]
+
+
+def test_nan_is_never_on_the_frontier() -> None:
+    assert pareto_mask([1.0, 2.0, np.nan], [np.nan, 0.3, 0.9]).tolist() == [False, True, False]
+    assert not pareto_mask([], []).any()
+
+
+def test_grouped_frontier_is_per_group() -> None:
+    # group 1 holds only the dominated points 1 and 3: alone, 1 (cheaper) and 3 (more accurate)
+    # are both on its frontier.
+    groups = np.array([0, 1, 0, 1, 0])
+    assert grouped_pareto_mask(COST, ACC, groups).tolist() == [True, True, True, True, True]
+    groups = np.array([0, 0, 1, 1, 1])
+    assert grouped_pareto_mask(COST, ACC, groups).tolist() == [True, False, True, False, True]
+
+
+def test_best_within_budget() -> None:
+    assert best_within(COST, ACC, 0.5) is None  # nothing fits
+    assert best_within(COST, ACC, 1.0) == 0  # the budget itself is allowed
+    assert best_within(COST, ACC, 2.9) == 2
+    assert best_within(COST, ACC, 4.0) == 2  # 3 ties 2 on accuracy but costs more
+    assert best_within(COST, ACC, 100.0) == 4
+
+
+def test_cheapest_reaching() -> None:
+    assert cheapest_reaching(COST, ACC, 0.5) == 2
+    assert cheapest_reaching(COST, ACC, 0.45) == 2
+    assert cheapest_reaching(COST, ACC, 0.95) is None
+
+
+points = st.lists(
+    st.tuples(
+        st.floats(0.0, 1e6, allow_nan=False),
+        st.floats(0.0, 1.0, allow_nan=False),
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+def _dominates(p: tuple[float, float], q: tuple[float, float]) -> bool:
+    return p[0] <= q[0] and p[1] >= q[1] and (p[0] < q[0] or p[1] > q[1])
+
+
+@given(points)
+def test_frontier_points_are_not_dominated(pts: list[tuple[float, float]]) -> None:
+    cost, acc = np.array(pts).T
+    mask = pareto_mask(cost, acc)
+    for i in np.flatnonzero(mask):
+        assert not any(_dominates(q, pts[i]) for q in pts)
+
+
+@given(points)
+def test_every_point_is_on_or_weakly_dominated_by_the_frontier(
+    pts: list[tuple[float, float]],
+) -> None:
+    cost, acc = np.array(pts).T
+    front = [pts[i] for i in np.flatnonzero(pareto_mask(cost, acc))]
+    assert front
+    for p in pts:
+        assert any(f[0] <= p[0] and f[1] >= p[1] for f in front)
+    # one frontier point per distinct (cost, accuracy): accuracy rises strictly with cost
+    ordered = sorted(front)
+    assert all(a[1] < b[1] and a[0] < b[0] for a, b in itertools.pairwise(ordered))
+
+
+@given(points, st.floats(0.0, 1.2e6, allow_nan=False))
+def test_best_within_is_the_best_affordable_point(
+    pts: list[tuple[float, float]], budget: float
+) -> None:
+    cost, acc = np.array(pts).T
+    i = best_within(cost, acc, budget)
+    affordable = [p for p in pts if p[0] <= budget]
+    if i is None:
+        assert not affordable
+        return
+    assert cost[i] <= budget
+    assert acc[i] == max(p[1] for p in affordable)
+    assert cost[i] == min(p[0] for p in affordable if p[1] == acc[i])
+    assert pareto_mask(cost, acc)[i] or any(
+        pareto_mask(cost, acc)[j] and cost[j] == cost[i] and acc[j] == acc[i]
+        for j in range(len(pts))
+    )
