@@ -169,7 +169,9 @@ class _LengthTable:
         return r * a + b - r * c, r * pa + pb - r * pc
 
 
-_LENGTH_BETA_NODES = 16  # nodes over p for the length mixture (mean and 2nd moment within 1e-4 of 64)
+_LENGTH_BETA_NODES = (
+    16  # nodes over p for the length mixture (mean and 2nd moment within 1e-4 of 64)
+)
 _TABLE_POINTS = 1024  # y-grid points: spacing 0.016 in ln tokens, far under sigma
 _Y_MIN, _Y_MAX = -2.0, float(np.log(2.0**22))
 _tables: dict[int, tuple[ModelPrior, _LengthTable]] = {}

@@ -109,7 +109,8 @@ def isocost(
         budgets = {name: budget for name in LAWS}
         label = f"{budget:.4g} eFLOPs per problem"
 
-    cards = [e.spec for e in _select(models, catalog)]
+    # Smallest to largest, so the table reads as the size axis of the iso-cost curve.
+    cards = sorted((e.spec for e in _select(models, catalog)), key=lambda c: c.active_params)
     rows = isocost_rows(
         cards,
         budgets,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,13 @@ import typer
 from typer.core import TyperGroup
 
 from kinetics_cli import __version__
+from kinetics_cli.cli import calibrate as calibrate_cmd
 from kinetics_cli.cli import context, hardware, models
 from kinetics_cli.cli import cost as cost_cmd
+from kinetics_cli.cli import evals as evals_cmd
+from kinetics_cli.cli import frontier as frontier_cmd
 from kinetics_cli.cli import isocost as isocost_cmd
+from kinetics_cli.cli import plan as plan_cmd
 from kinetics_cli.cli import roofline as roofline_cmd
 from kinetics_cli.errors import KineticsError
 
@@ -67,11 +72,27 @@ def main(
 
 app.add_typer(hardware.app, name="hardware")
 app.add_typer(models.app, name="models")
+app.add_typer(evals_cmd.app, name="evals")
+app.add_typer(calibrate_cmd.app, name="calibrate")
 app.command("cost")(cost_cmd.cost)
 app.command("roofline")(roofline_cmd.roofline)
 app.command("isocost")(isocost_cmd.isocost)
+app.command("plan")(plan_cmd.plan)
+app.command("frontier")(frontier_cmd.frontier)
+
+
+_BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Outside `calibrate` (which measures this machine as configured), the cost model's linear
+    algebra is small (64 x 64 eigen-decompositions, matrix-vector products), where BLAS thread
+    pools only cost start-up and contention on a busy machine: run single-threaded unless the user
+    set the thread count.
+    """
+    if "calibrate" not in sys.argv[1:]:
+        for name in _BLAS_THREADS:
+            os.environ.setdefault(name, "1")
     app()

@@ -1,0 +1,199 @@
+"""`kinetics calibrate`: the pipeline's plumbing on tiny shapes, run/fit/check, the shipped files.
+
+No timing assertions: the tiny shapes only exercise the plumbing; the speed and the held-out
+error of the real quick run are printed by `kinetics calibrate` itself.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kinetics_cli.calibrate import run as run_module
+from kinetics_cli.calibrate.kernels import COMPOSITE, Case
+from kinetics_cli.calibrate.measurements import read_measurements
+from kinetics_cli.catalog import bundled_root
+from kinetics_cli.cli.main import app
+
+runner = CliRunner()
+SHIPPED = bundled_root() / "hardware_profiles" / "measurements"
+HEADS = {"q_heads": 4, "kv_heads": 2, "head_dim": 16, "page_size": 16}
+
+
+def tiny_plan(*, quick: bool = True, gpu: bool = False) -> list[Case]:
+    """Three or more rows per micro class over both regimes, two held-out decode steps."""
+    cases = [Case("gemm", {"m": m, "n": 128, "k": 128}) for m in (2, 8, 32, 128)]
+    cases += [Case("stream", {"bytes": b}) for b in (4096, 65536, 1 << 20)]
+    for kernel in ("attention_decode_dense", "attention_decode_blocktopk"):
+        for batch, context in ((1, 128), (2, 256), (2, 512)):
+            shape = {"batch": batch, "context": context, **HEADS}
+            if kernel.endswith("blocktopk"):
+                shape.update(top_pages=2, window=16)
+            cases.append(Case(kernel, shape))
+    step = {"batch": 3, "context": 384, **HEADS, "hidden": 64, "intermediate": 128}
+    cases.append(Case(COMPOSITE, {**step, "attention": "dense"}))
+    cases.append(Case(COMPOSITE, {**step, "attention": "block-topk", "top_pages": 2, "window": 16}))
+    return cases
+
+
+@pytest.fixture
+def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run_module, "plan", tiny_plan)
+    monkeypatch.setattr("kinetics_cli.calibrate.kernels.plan", tiny_plan)
+    monkeypatch.setattr(run_module, "WARMUP_SECONDS", 0.0)
+
+
+def test_bare_calibrate_runs_fits_and_checks(tiny: None, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["calibrate", "--tolerance", "1000", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "held-out: median error" in result.stdout and "pass" in result.stdout
+    rows = read_measurements(tmp_path / "measurements.jsonl")
+    assert [r.kernel for r in rows][-2:] == [COMPOSITE, COMPOSITE]
+    assert (tmp_path / "local-cpu-calibrated.toml").is_file()
+
+
+def test_bare_calibrate_refuses_existing_files_before_timing(tmp_path: Path) -> None:
+    (tmp_path / "measurements.jsonl").write_text("keep\n")
+    result = runner.invoke(app, ["calibrate", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "already exists; pass --force" in result.stderr
+    assert (tmp_path / "measurements.jsonl").read_text() == "keep\n"
+
+
+def test_bare_calibrate_exits_1_over_tolerance(tiny: None) -> None:
+    result = runner.invoke(app, ["calibrate", "--tolerance", "1e-9", "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["held_out"]["passed"] is False and len(doc["held_out"]["rows"]) == 2
+    assert set(doc["fits"]) == {
+        "gemm",
+        "stream",
+        "attention_decode_dense",
+        "attention_decode_blocktopk",
+    }
+
+
+def test_run_fit_and_use_the_profile_by_name(tiny: None, tmp_path: Path) -> None:
+    data = tmp_path / "m.jsonl"
+    assert runner.invoke(app, ["calibrate", "run", "--quick", "--out", str(data)]).exit_code == 0
+    assert runner.invoke(app, ["calibrate", "run", "--out", str(data)]).exit_code == 2  # exists
+    result = runner.invoke(
+        app,
+        ["calibrate", "fit", str(data), "--hardware", "measured", "--name", "my-cpu-calibrated"],
+    )
+    assert result.exit_code == 0, result.output
+    shown = runner.invoke(app, ["hardware", "show", "my-cpu-calibrated", "--json"])
+    assert shown.exit_code == 0, shown.output
+    doc = json.loads(shown.stdout)
+    assert doc["calibrated"] and doc["origin"] == "user"
+    calibration = doc["calibration"]
+    assert calibration["source"] == "m.jsonl" and calibration["checksum"].startswith("sha256:")
+    assert calibration["kernels"]["gemm"]["points"] == 4
+    checked = runner.invoke(
+        app, ["calibrate", "check", str(data), "--hardware", "my-cpu-calibrated", "--json"]
+    )
+    assert checked.exit_code in (0, 1)
+    assert len(json.loads(checked.stdout)["rows"]) == len(tiny_plan())
+    strict = runner.invoke(app, ["calibrate", "check", str(data), "--tolerance", "1e-9"])
+    assert strict.exit_code == 1 and "FAIL" in strict.stdout
+
+
+def test_fit_against_a_catalog_profile(tiny: None, tmp_path: Path) -> None:
+    data = tmp_path / "m.jsonl"
+    runner.invoke(app, ["calibrate", "run", "--quick", "--out", str(data)])
+    out = tmp_path / "h100-cpu.toml"
+    result = runner.invoke(
+        app, ["calibrate", "fit", str(data), "--hardware", "h100-sxm", "--out", str(out)]
+    )
+    # numpy rows are fp32 and the H100 profile lists no fp32 peak: a clear input error
+    assert result.exit_code == 2 and "no fp32 peak" in result.stderr
+
+
+def test_fit_on_datasheet_peaks_feeds_the_roofline(tmp_path: Path) -> None:
+    """bf16 rows fitted against the bundled B200: the profile keeps the datasheet peaks, lands
+    in the user catalog, and the roofline prices a step with its efficiencies."""
+    from test_calibrate_fit import rows_from_model, truth
+
+    from kinetics_cli.calibrate.kernels import plan
+    from kinetics_cli.calibrate.measurements import write_measurements
+
+    data = write_measurements(tmp_path / "b.jsonl", rows_from_model(truth(), plan(), "bf16"))
+    result = runner.invoke(app, ["calibrate", "fit", str(data), "--hardware", "b200"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(runner.invoke(app, ["hardware", "show", "b200-calibrated", "--json"]).stdout)
+    assert doc["peak_flops"]["bf16"] == 2.25e15 and doc["hbm_bandwidth"] == 8e12
+    fit = doc["calibration"]["kernels"]["attention_decode_dense"]
+    # the rows run at 22% of the toy profile's 1e11 B/s: 2.75e-3 of the B200's 8e12 B/s
+    assert fit["bandwidth_efficiency"] == pytest.approx(0.22 * 1e11 / 8e12, rel=1e-6)
+    args = ["roofline", "qwen3-8b", "-b", "64", "-c", "8192", "--json"]
+    base = json.loads(runner.invoke(app, [*args, "--hardware", "b200"]).stdout)
+    fitted = json.loads(runner.invoke(app, [*args, "--hardware", "b200-calibrated"]).stdout)
+    assert fitted["step_seconds"] > 10 * base["step_seconds"]
+
+
+def test_check_on_the_shipped_cpu_measurements() -> None:
+    data = SHIPPED / "numpy-amd-epyc-2cpu.jsonl"
+    result = runner.invoke(app, ["calibrate", "check", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["hardware"] == "numpy-amd-epyc-2cpu" and doc["tolerance"] == 0.10
+    held = runner.invoke(
+        app, ["calibrate", "check", str(data), "--kernel", COMPOSITE, "--tolerance", "0.15"]
+    )
+    assert held.exit_code == 0, held.output
+
+
+def test_reference_rows_for_the_paper_b200_figures() -> None:
+    result = runner.invoke(app, ["calibrate", "reference", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    ratios = [r["predicted_ratio"] for r in doc["rows"]]
+    # datasheet B200, one Qwen3-0.6B layer at tp 8, memory-bound: dense reads the cached context
+    # C (8192, 16384) per sequence, block top-k 1040 tokens plus one key summary per page (C / 32
+    # token equivalents), so the ratio sits a little under C / (1040 + C / 32) = 6.3x and 10.6x
+    assert ratios == pytest.approx([5.70, 9.61], abs=0.05)
+    assert [r["context"] for r in doc["rows"]] == [8192, 16384]
+    assert all(r["reported_low"] == 23.6 and r["reported_high"] == 33.3 for r in doc["rows"])
+    assert doc["tolerance"] == 0.70 and doc["passed"]
+
+
+def test_reference_with_cpu_efficiencies() -> None:
+    profile = SHIPPED / "numpy-amd-epyc-2cpu.profile.toml"
+    result = runner.invoke(
+        app, ["calibrate", "reference", "--efficiencies-from", str(profile), "--json"]
+    )
+    assert result.exit_code in (0, 1), result.output
+    doc = json.loads(result.stdout)
+    assert doc["rows"][0]["hardware"] == "b200+numpy-amd-epyc-2cpu-efficiencies"
+
+
+def test_malformed_reference_file_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "ref.jsonl"
+    path.write_text(json.dumps({"reference": "blocktopk_dense_throughput_ratio"}) + "\n")
+    result = runner.invoke(app, ["calibrate", "reference", str(path)])
+    assert result.exit_code == 2 and f"{path}:1: missing field(s)" in result.stderr
+
+
+def test_torch_backend_errors_are_exit_2(tmp_path: Path) -> None:
+    out = str(tmp_path / "x.jsonl")
+    result = runner.invoke(app, ["calibrate", "run", "--backend", "torch", "--out", out])
+    if result.exit_code == 0:
+        pytest.skip("a CUDA GPU is present")
+    assert result.exit_code == 2
+    assert "PyTorch" in result.stderr or "CUDA" in result.stderr
+
+
+def test_entry_point_lists_the_calibrate_commands() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kinetics_cli", "calibrate", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0
+    for command in ("run", "fit", "check", "reference"):
+        assert command in done.stdout

@@ -1,0 +1,165 @@
+"""calibrate.measurements: the JSON Lines format, its validation, and atomic profile writes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kinetics_cli.calibrate.measurements import (
+    Measurement,
+    file_checksum,
+    read_measurements,
+    write_measurements,
+)
+from kinetics_cli.cli.main import app
+from kinetics_cli.errors import InputError
+
+runner = CliRunner()
+
+GOOD = {
+    "kernel": "gemm",
+    "shape": {"m": 4, "n": 8, "k": 16},
+    "flops": 1024.0,  # 2 * 4 * 8 * 16
+    "bytes": 896.0,  # (4*16 + 16*8 + 4*8) * 4
+    "seconds": 1e-6,
+    "spread": 0.01,
+    "repeats": 5,
+    "dtype": "fp32",
+    "device": "test cpu",
+    "backend": "numpy",
+    "timestamp": "2026-01-01T00:00:00+00:00",
+}
+
+
+def write_rows(path: Path, *docs: object) -> Path:
+    path.write_text("".join((d if isinstance(d, str) else json.dumps(d)) + "\n" for d in docs))
+    return path
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    rows = [Measurement(**{**GOOD, "shape": dict(GOOD["shape"])}, seconds_min=9e-7, clock="wall")]  # type: ignore[arg-type]
+    path = write_measurements(tmp_path / "m.jsonl", rows)
+    back = read_measurements(path)
+    assert back == rows and back[0].line == 1
+    assert file_checksum(path).startswith("sha256:") and len(file_checksum(path)) == 71
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"seconds": None}, "missing field 'seconds'"),
+        ({"seconds": -1.0}, "field 'seconds' must be positive"),
+        ({"seconds": 0}, "field 'seconds' must be positive"),
+        ({"seconds": "fast"}, "field 'seconds' must be a number"),
+        ({"flops": -5.0}, "field 'flops' must not be negative"),
+        ({"kernel": "fft"}, "field 'kernel': unknown kernel 'fft'"),
+        ({"shape": {"m": 4, "n": 8}}, "field 'shape': shape.k is missing"),
+        ({"shape": {"m": 4, "n": 8, "k": 0}}, "shape.k must be positive"),
+        ({"dtype": "int4"}, "field 'dtype': unknown dtype"),
+        ({"repeats": 0}, "field 'repeats' must be a whole number"),
+        ({"device": ""}, "field 'device' must be a non-empty string"),
+    ],
+)
+def test_malformed_rows_name_file_line_and_field(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    doc = {k: v for k, v in {**GOOD, **change}.items() if v is not None}
+    path = write_rows(tmp_path / "bad.jsonl", GOOD, doc)
+    with pytest.raises(InputError) as info:
+        read_measurements(path)
+    assert str(info.value).startswith(f"{path}:2: ")
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_rejected(tmp_path: Path, literal: str) -> None:
+    text = json.dumps(GOOD).replace('"seconds": 1e-06', f'"seconds": {literal}')
+    path = write_rows(tmp_path / "nan.jsonl", text)
+    with pytest.raises(InputError, match=r"nan.jsonl:1: not valid JSON"):
+        read_measurements(path)
+
+
+def test_nan_given_as_a_float_is_rejected(tmp_path: Path) -> None:
+    from kinetics_cli.calibrate.measurements import parse_row
+
+    with pytest.raises(InputError, match="field 'seconds' must be finite"):
+        parse_row({**GOOD, "seconds": float("nan")}, "row")
+
+
+def test_empty_and_unreadable_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    with pytest.raises(InputError, match="no measurement rows"):
+        read_measurements(empty)
+    with pytest.raises(InputError, match="no such measurement file"):
+        read_measurements(tmp_path / "missing.jsonl")
+    broken = write_rows(tmp_path / "broken.jsonl", GOOD, "{not json")
+    with pytest.raises(InputError, match=r"broken\.jsonl:2: not valid JSON"):
+        read_measurements(broken)
+    listed = write_rows(tmp_path / "list.jsonl", [1, 2])
+    with pytest.raises(InputError, match=r"list\.jsonl:1: expected a JSON object"):
+        read_measurements(listed)
+
+
+@pytest.mark.parametrize("command", ["check", "fit"])
+def test_cli_malformed_file_is_one_line_and_exit_2(tmp_path: Path, command: str) -> None:
+    path = write_rows(tmp_path / "bad.jsonl", {**GOOD, "seconds": -2.0})
+    args = ["calibrate", command, str(path)] + (
+        ["--hardware", "measured"] if command == "fit" else []
+    )
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{path}:1: field 'seconds' must be positive" in lines[0]
+
+
+def test_cli_empty_file_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    result = runner.invoke(app, ["calibrate", "check", str(path)])
+    assert result.exit_code == 2 and "no measurement rows" in result.stderr
+
+
+def shipped_like_file(tmp_path: Path) -> Path:
+    """A small valid measurement file: synthetic rows of every micro class."""
+    from test_calibrate_fit import rows_from_model, truth
+
+    from kinetics_cli.calibrate.kernels import plan
+
+    return write_measurements(tmp_path / "m.jsonl", rows_from_model(truth(), plan(quick=True)))
+
+
+def test_fit_never_overwrites_without_force(tmp_path: Path) -> None:
+    data = shipped_like_file(tmp_path)
+    out = tmp_path / "p.toml"
+    out.write_text("old\n")
+    args = ["calibrate", "fit", str(data), "--hardware", "measured", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "already exists; pass --force" in result.stderr
+    assert out.read_text() == "old\n"
+    assert runner.invoke(app, [*args, "--force"]).exit_code == 0
+    assert "[calibration.kernels.gemm]" in out.read_text()
+
+
+def test_interrupted_fit_leaves_the_old_profile_and_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = shipped_like_file(tmp_path)
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    out = folder / "p.toml"
+    out.write_text("old profile\n")
+
+    def interrupted(src: str, dst: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    args = ["calibrate", "fit", str(data), "--hardware", "measured", "--out", str(out), "--force"]
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert out.read_text() == "old profile\n"
+    assert [p.name for p in folder.iterdir()] == ["p.toml"]
