@@ -132,6 +132,16 @@ class HardwareProfile(_Strict):
             )
         return self.peak_flops[dtype]
 
+    @property
+    def calibration_note(self) -> str:
+        """One line saying whether times use fitted efficiencies, and from which measurements."""
+        c = self.calibration
+        if c is None:
+            return f"{self.name} uncalibrated: datasheet peaks at full efficiency"
+        what = ", ".join(x for x in (c.backend, c.device, c.date) if x)
+        source = f"; {c.source}" if c.source else ""
+        return f"{self.name} calibrated ({what}{source})"
+
     def kernel_fit(self, kernel: str) -> KernelFit:
         """Calibrated efficiencies for `kernel`, or full efficiency when uncalibrated."""
         return self.calibration.for_kernel(kernel) if self.calibration else UNCALIBRATED

@@ -103,6 +103,7 @@ def cost(
         "hardware_intensity": profile.intensity,
         "seconds": float(result.seconds(profile, calibrated=False)),
         "calibrated_seconds": float(result.seconds(profile, calibrated=True)),
+        "calibration": profile.calibration_note,
     }
     if json:
         emit_json(doc)
@@ -179,8 +180,8 @@ def _print(doc: dict, calibrated: bool) -> None:  # type: ignore[type-arg]
         f"(compute / peak bf16 + memory / HBM)"
     )
     if calibrated:
-        line += f"; calibrated: {format_si(doc['calibrated_seconds'], 's')}"
-    console().print(line)
+        line += f"; {doc['calibration']}: {format_si(doc['calibrated_seconds'], 's')}"
+    console().print(line, soft_wrap=True)
     console().print(
         f"P = {doc['params']:.4g} active parameters; {doc['hardware']} intensity "
         f"{doc['hardware_intensity']:g} FLOPs/byte (bf16 peak / HBM)"

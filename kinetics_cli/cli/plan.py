@@ -419,6 +419,7 @@ def plan_document(setup: Setup, answer: Any) -> dict[str, Any]:
         "hardware": setup.profile.name,
         "intensity": pricing.intensity,
         "price_per_gpu_hour": pricing.usd_per_hour,
+        "calibration": setup.profile.calibration_note,
         "accuracy_source": setup.source_document,
         "best": config(answer.best),
         "alternatives": [config(i) for i in answer.alternatives],
@@ -455,6 +456,7 @@ def _print(setup: Setup, answer: Any, doc: dict[str, Any]) -> None:
     )
     out.print(header, soft_wrap=True)
     out.print(setup.source_line, soft_wrap=True)
+    out.print(f"times: {setup.profile.calibration_note}", soft_wrap=True)
     if doc["best"] is None:
         cheapest = doc["cheapest"]
         cost = answer.law_cost[answer.cheapest]

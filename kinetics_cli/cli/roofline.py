@@ -61,7 +61,7 @@ def roofline(
     from kinetics_cli.cli import context as cli_context
     from kinetics_cli.engine.roofline import decode_step
     from kinetics_cli.errors import InputError
-    from kinetics_cli.render import emit_json, warn
+    from kinetics_cli.render import console, emit_json, warn
 
     catalog = cli_context.catalog()
     card = catalog.models.get(model).spec
@@ -98,9 +98,12 @@ def roofline(
     for note in report.notes:
         warn(note)
     if json:
-        emit_json(report.as_dict())
+        doc = report.as_dict()
+        doc.update(calibrated=profile.calibration is not None, calibration=profile.calibration_note)
+        emit_json(doc)
         return
     _print(report)
+    console().print(f"times: {profile.calibration_note}", soft_wrap=True)
 
 
 def _print(report) -> None:  # type: ignore[no-untyped-def]
