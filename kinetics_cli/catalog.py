@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -17,14 +18,15 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from kinetics_cli.errors import CatalogError, SpecError
-from kinetics_cli.specs import HardwareProfile, ModelCard
+from kinetics_cli.specs import CatalogSpec, HardwareProfile, ModelCard
 from kinetics_cli.tomlio import read_toml
 
 HARDWARE_DIR = "hardware_profiles"
 MODELS_DIR = "model_cards"
 ENV_PATH = "KINETICS_PATH"
 
-S = TypeVar("S", bound=BaseModel)
+M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S", bound=CatalogSpec)
 
 
 def bundled_root() -> Path:
@@ -37,13 +39,15 @@ def bundled_root() -> Path:
 
 
 def user_root() -> Path:
-    """The user's catalog folder: $XDG_CONFIG_HOME/kinetics, else the platform's config folder."""
+    """The user's catalog folder: $XDG_CONFIG_HOME/kinetics, else the platform's config folder
+    (~/.config/kinetics on Linux, ~/Library/Application Support/kinetics on macOS,
+    %LOCALAPPDATA%\\kinetics on Windows)."""
     xdg = os.environ.get("XDG_CONFIG_HOME")
     if xdg:
         return Path(xdg) / "kinetics"
-    import platformdirs
+    from typer import get_app_dir  # click's platform rules, without another dependency
 
-    return Path(platformdirs.user_config_dir("kinetics", appauthor=False))
+    return Path(get_app_dir("kinetics", roaming=False))
 
 
 @dataclass(frozen=True)
@@ -73,50 +77,96 @@ class Entry(Generic[S]):
     origin: str
 
 
-def format_validation_error(path: Path, exc: ValidationError) -> str:
-    """One line per problem: file, dotted field path, what was wrong and what was given."""
+_TABLE = re.compile(r"^\s*\[([^\[\]]+)\]\s*(?:#.*)?$")
+_KEY = re.compile(r'^\s*((?:[A-Za-z0-9_-]+|"[^"]*")(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"))*)\s*=')
+
+
+def _key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Line number (1-based) of each `key = ...` in a TOML text, by its dotted path.
+
+    Best effort for error messages: follows `[table]` headers and bare or quoted keys; keys inside
+    inline tables are not located (the error then names the field without a line).
+    """
+    lines: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _TABLE.match(line)
+        if header:
+            table = tuple(part.strip().strip('"') for part in header.group(1).split("."))
+            lines.setdefault(table, number)
+            continue
+        key = _KEY.match(line)
+        if key:
+            path = (*table, *(part.strip().strip('"') for part in key.group(1).split(".")))
+            lines.setdefault(path, number)
+    return lines
+
+
+def format_validation_error(path: Path, exc: ValidationError, text: str = "") -> str:
+    """One clause per problem: file, dotted field path, what was wrong, what was given, and the
+    line of the field when `text` (the file's contents) is given."""
+    lines = _key_lines(text) if text else {}
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        loc = tuple(str(x) for x in err["loc"])
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (not part of the schema)"
+        elif err["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
         given = err.get("input")
-        shown = "" if isinstance(given, dict) or err["type"] == "missing" else f" (got {given!r})"
-        parts.append(f"{loc}: {msg}{shown}")
+        details = []
+        if not (isinstance(given, dict) or err["type"] == "missing"):
+            details.append(f"got {given!r}")
+        line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
+        if line is not None:
+            details.append(f"line {line}")
+        shown = f" ({', '.join(details)})" if details else ""
+        parts.append(f"{'.'.join(loc) or '(top level)'}: {msg}{shown}")
     return f"{path}: " + "; ".join(parts)
 
 
-def load_spec(path: Path, kind: type[S]) -> S:
+def load_spec(path: Path, kind: type[M]) -> M:
     """Read and validate one TOML file as `kind`; errors name the file and field."""
     data = read_toml(path)
     try:
         return kind.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(format_validation_error(path, exc)) from exc
+        text = path.read_text(encoding="utf-8", errors="replace")
+        raise SpecError(format_validation_error(path, exc, text)) from exc
 
 
 class Registry(Generic[S]):
-    """Entries of one kind, resolvable by name or alias, case-insensitively."""
+    """Entries of one kind, resolvable by name or alias, case-insensitively.
 
-    def __init__(self, what: str, entries: Iterable[Entry[S]]):
+    `entries` come in search-path order. A later entry replaces an earlier one of the same name and
+    answers to its aliases too; an alias (or file stem) claimed by two entries resolves to the later
+    one. A name always wins over an alias.
+    """
+
+    def __init__(
+        self, what: str, command: str, entries: Iterable[Entry[S]], broken: Sequence[Path] = ()
+    ):
         self.what = what
+        self.command = command
+        self.broken = list(broken)  # files of this kind that were skipped as invalid
+        ordered = list(entries)
         self._by_name: dict[str, Entry[S]] = {}
-        for entry in entries:  # later entries override earlier ones by name
-            self._by_name[entry.spec.name.lower()] = entry  # type: ignore[attr-defined]
+        for entry in ordered:
+            self._by_name[entry.spec.name.lower()] = entry
         self._aliases: dict[str, str] = {}
-        for key, entry in self._by_name.items():
-            for alias in [*entry.spec.aliases, entry.path.stem]:  # type: ignore[attr-defined]
-                self._aliases.setdefault(alias.lower(), key)
+        for entry in ordered:  # a replaced entry's aliases lead to the entry that replaced it
+            for alias in [*entry.spec.aliases, entry.path.stem]:
+                self._aliases[alias.lower()] = entry.spec.name.lower()
 
-    def __iter__(self):
-        return iter(sorted(self._by_name.values(), key=lambda e: e.spec.name))  # type: ignore[attr-defined]
+    def __iter__(self) -> Iterator[Entry[S]]:
+        return iter(sorted(self._by_name.values(), key=lambda e: e.spec.name))
 
     def __len__(self) -> int:
         return len(self._by_name)
 
     def names(self) -> list[str]:
-        return [e.spec.name for e in self]  # type: ignore[attr-defined]
+        return [e.spec.name for e in self]
 
     def find(self, name: str) -> Entry[S] | None:
         key = name.strip().lower()
@@ -131,18 +181,21 @@ class Registry(Generic[S]):
         entry = self.find(name)
         if entry is not None:
             return entry
+        for path in self.broken:
+            if path.stem.lower() == name.strip().lower():
+                raise CatalogError(
+                    f"unknown {self.what} {name!r}: {path} was skipped because it is invalid "
+                    "(see the warning above)"
+                )
         candidates = list(self._by_name) + list(self._aliases)
         close = difflib.get_close_matches(name.strip().lower(), candidates, n=4, cutoff=0.5)
         close_names = list(
-            dict.fromkeys(self._by_name[self._aliases.get(c, c)].spec.name for c in close)  # type: ignore[attr-defined]
+            dict.fromkeys(self._by_name[self._aliases.get(c, c)].spec.name for c in close)
         )
         hint = f"; closest: {', '.join(close_names)}" if close_names else ""
         raise CatalogError(
-            f"unknown {self.what} {name!r}{hint} (see 'kinetics {self._command()} list')"
+            f"unknown {self.what} {name!r}{hint} (see 'kinetics {self.command} list')"
         )
-
-    def _command(self) -> str:
-        return "hardware" if self.what == "hardware profile" else "models"
 
 
 @dataclass
@@ -155,18 +208,29 @@ class Catalog:
     sources: list[Source] = field(default_factory=list)
 
 
-def _load_folder(source: Source, sub: str, kind: type[S], skipped: list[str]) -> list[Entry[S]]:
+def _load_folder(
+    source: Source, sub: str, kind: type[S], skipped: list[str], broken: list[Path]
+) -> list[Entry[S]]:
+    """Every valid entry in `source.root / sub`. A broken or duplicate bundled file raises; in
+    other folders it is reported in `skipped`, listed in `broken` and left out."""
     folder = source.root / sub
     if not folder.is_dir():
         return []
-    entries = []
+    entries: list[Entry[S]] = []
+    seen: dict[str, Path] = {}
     for path in sorted(folder.glob("*.toml")):
         try:
-            entries.append(Entry(load_spec(path, kind), path, source.origin))
+            spec = load_spec(path, kind)
+            first = seen.setdefault(spec.name.lower(), path)
+            if first != path:
+                raise SpecError(f"{path}: name {spec.name!r} is already used by {first}")
         except SpecError as exc:
             if source.origin == "bundled":
                 raise
             skipped.append(f"skipped {exc}")
+            broken.append(path)
+            continue
+        entries.append(Entry(spec, path, source.origin))
     return entries
 
 
@@ -174,18 +238,24 @@ def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
     """Load every entry on the search path. Broken bundled files raise; broken user files are
     skipped and reported in `Catalog.skipped`."""
     sources = search_path(extra)
-    for source in sources:
-        if source.origin == "--catalog" and not source.root.is_dir():
-            raise CatalogError(f"--catalog {source.root}: no such folder")
     skipped: list[str] = []
+    for source in sources:
+        if source.root.is_dir():
+            continue
+        if source.origin == "--catalog":
+            raise CatalogError(f"--catalog {source.root}: no such folder")
+        if source.origin == ENV_PATH:
+            skipped.append(f"{ENV_PATH} folder {source.root} does not exist; ignored")
     hardware: list[Entry[HardwareProfile]] = []
     models: list[Entry[ModelCard]] = []
+    broken_hardware: list[Path] = []
+    broken_models: list[Path] = []
     for source in sources:
-        hardware += _load_folder(source, HARDWARE_DIR, HardwareProfile, skipped)
-        models += _load_folder(source, MODELS_DIR, ModelCard, skipped)
+        hardware += _load_folder(source, HARDWARE_DIR, HardwareProfile, skipped, broken_hardware)
+        models += _load_folder(source, MODELS_DIR, ModelCard, skipped, broken_models)
     return Catalog(
-        hardware=Registry("hardware profile", hardware),
-        models=Registry("model", models),
+        hardware=Registry("hardware profile", "hardware", hardware, broken_hardware),
+        models=Registry("model", "models", models, broken_models),
         skipped=skipped,
         sources=sources,
     )

@@ -345,9 +345,24 @@ def card_from_hf_config(
 ) -> dict[str, Any]:
     """A validated ModelCard-shaped dict for the model described by a Hugging Face config.
 
-    Raises InputError naming the field when the config is missing something, has an unsupported
-    model_type, or describes a shape the schema cannot hold.
+    Raises InputError, starting with `source` and naming the field, when the config is missing
+    something, has an unsupported model_type, or describes a shape the schema cannot hold.
     """
+    try:
+        card = _card(config, name, source)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from exc
+    try:
+        ModelCard.model_validate(card)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise InputError(f"{source}: the imported card is not valid: {problems}") from exc
+    return card
+
+
+def _card(config: Mapping[str, Any], name: str, source: str) -> dict[str, Any]:
     if not isinstance(config, Mapping):
         raise InputError("config.json must hold a JSON object")
     model_type = config.get("model_type")
@@ -362,13 +377,14 @@ def card_from_hf_config(
     architecture = _architecture(config, model_type)
     layers = architecture["layers"]
     hf_id = hf_id_of(config)
+    origin = f"huggingface.co/{hf_id} config.json, read from {source}" if hf_id else source
     card: dict[str, Any] = {
         "name": name,
         "aliases": [hf_id] if hf_id and hf_id.lower() != name.lower() else [],
         "family": model_type,
         "hf_id": hf_id,
         "description": f"Imported from {source}",
-        "sources": [f"{source} (Hugging Face config, imported with 'kinetics models import')"],
+        "sources": [f"{origin} (imported with 'kinetics models import')"],
         "architecture": architecture,
         "moe": _moe(config, model_type, layers),
         "mla": _mla(config, model_type),
@@ -376,15 +392,7 @@ def card_from_hf_config(
         "linear_attention": _linear_attention(config, model_type, layers),
     }
     _split_expert_width(config, card)
-    card = {key: value for key, value in card.items() if value is not None}
-    try:
-        ModelCard.model_validate(card)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise InputError(f"{source}: the imported card is not valid: {problems}") from exc
-    return card
+    return {key: value for key, value in card.items() if value is not None}
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -393,6 +401,8 @@ def read_config(path: Path) -> dict[str, Any]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON: not UTF-8 text (byte {exc.start})") from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

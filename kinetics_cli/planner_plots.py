@@ -15,11 +15,19 @@ import numpy as np
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
 from kinetics_cli.planner.pareto import frontier_order
-from kinetics_cli.planner.plan import accuracy_levels
+from kinetics_cli.planner.plan import ORACLE_ATTENTION, accuracy_levels
 from kinetics_cli.plots import check_path, new_figure, save_figure
+from kinetics_cli.units import format_count
 
 LINESTYLES = {"dense": "-", "topk": "--", "block-topk": ":"}
 MARKERS = ("*", "X", "D", "P")
+# tab20's ten dark shades, then its ten light ones: distinct colours for up to 20 models.
+PALETTE = tuple(range(0, 20, 2)) + tuple(range(1, 20, 2))
+
+
+def attention_legend(attention: str) -> str:
+    """Legend text of an attention kind; oracle top-k says so (it is a bound, not a kernel)."""
+    return f"{attention} (oracle)" if attention == ORACLE_ATTENTION else attention
 
 
 def frontier_plot(
@@ -43,8 +51,8 @@ def frontier_plot(
     groups, keys = grid.group_labels()
     model_params = {s.model: p for s, p in zip(grid.settings, grid.params, strict=True)}
     models = sorted(dict.fromkeys(model for model, _ in keys), key=lambda m: model_params[m])
-    cmap = matplotlib.colormaps["viridis"]
-    colors = {m: cmap(0.92 * n / max(len(models) - 1, 1)) for n, m in enumerate(models)}
+    cmap = matplotlib.colormaps["tab20"]
+    colors = {m: cmap(PALETTE[n % len(PALETTE)]) for n, m in enumerate(models)}
     levels = accuracy_levels(grid.accuracy)
     positive = cost > 0
     for label, (model, attention) in enumerate(keys):
@@ -87,10 +95,11 @@ def frontier_plot(
             label=text,
         )
     for model in models:
-        ax.plot([], [], color=colors[model], lw=2, label=model)
+        active = format_count(model_params[model])
+        ax.plot([], [], color=colors[model], lw=2, label=f"{model} ({active} active)")
     for attention, style in LINESTYLES.items():
         if any(a == attention for _, a in keys):
-            ax.plot([], [], color="gray", ls=style, label=attention)
+            ax.plot([], [], color="black", ls=style, label=attention_legend(attention))
     ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("accuracy (%)")

@@ -11,20 +11,29 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from kinetics_cli.errors import InputError
 from kinetics_cli.units import parse_quantity
+
+
+def _parse(value: str, *, unit: bool) -> float:
+    """parse_quantity, with its error raised as ValueError so pydantic reports the field."""
+    try:
+        return parse_quantity(value, unit=unit)
+    except InputError as exc:
+        raise ValueError(str(exc).removeprefix("value: ")) from None
 
 
 def _quantity(value: object) -> object:
     """Let data files write '2.25P' or '80G' wherever a number is expected."""
     if isinstance(value, str):
-        return parse_quantity(value)
+        return _parse(value, unit=True)
     return value
 
 
 def _count_quantity(value: object) -> object:
     """Counts (parameters) accept SI prefixes but no unit: '8.2G' is fine, '8.2B' is refused."""
     if isinstance(value, str):
-        return parse_quantity(value, unit=False)
+        return _parse(value, unit=False)
     return value
 
 
@@ -94,11 +103,16 @@ class Calibration(_Strict):
 UNCALIBRATED = KernelFit()
 
 
-class HardwareProfile(_Strict):
-    """One accelerator: dense peaks per dtype, HBM, scale-up link, power, price, sources."""
+class CatalogSpec(_Strict):
+    """What every catalog entry has: a name (its key) and other names that resolve to it."""
 
     name: str = Field(min_length=1)
     aliases: list[str] = Field(default_factory=list)
+
+
+class HardwareProfile(CatalogSpec):
+    """One accelerator: dense peaks per dtype, HBM, scale-up link, power, price, sources."""
+
     vendor: str
     description: str = ""
     peak_flops: dict[str, PositiveQuantity]
@@ -281,11 +295,9 @@ class LayerParams:
     norms: float
 
 
-class ModelCard(_Strict):
+class ModelCard(CatalogSpec):
     """One model: architecture, variants (MoE, MLA, sliding window, linear attention), sources."""
 
-    name: str = Field(min_length=1)
-    aliases: list[str] = Field(default_factory=list)
     family: str
     hf_id: str = ""
     description: str = ""

@@ -25,6 +25,8 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML: not UTF-8 text (byte {exc.start})") from exc
     except OSError as exc:
         raise SpecError(f"{path}: cannot read: {exc.strerror}") from exc
 

@@ -19,11 +19,12 @@ _DECIMAL = {
     "E": 1e18,
     "Z": 1e21,
 }
+_DECIMAL_EXPONENT = {prefix: round(math.log10(scale)) for prefix, scale in _DECIMAL.items()}
 _BINARY = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50}
 
 _QUANTITY = re.compile(
     r"""^\s*
-    (?P<number>[+-]?(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)
+    (?P<mantissa>[+-]?(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+))(?:[eE](?P<exponent>[+-]?\d+))?
     \s*
     (?P<prefix>Ki|Mi|Gi|Ti|Pi|[kKMGTPEZ])?
     (?P<unit>[A-Za-z/]*)
@@ -72,8 +73,15 @@ def parse_quantity(text: str | float | int, *, what: str = "value", unit: bool =
                 "prefix only (e.g. 8.2e9 or 8.2G)"
             )
         prefix = match.group("prefix") or ""
-        scale = _BINARY.get(prefix) or _DECIMAL[prefix]
-        value = float(match.group("number").replace("_", "")) * scale
+        mantissa = match.group("mantissa").replace("_", "")
+        exponent_text = match.group("exponent") or "0"
+        if len(exponent_text.lstrip("+-")) > 6:  # far outside any float; int() may refuse it
+            raise InputError(f"{what}: expected a number of sensible size, got {text!r}")
+        exponent = int(exponent_text)
+        if prefix in _BINARY:
+            value = float(f"{mantissa}e{exponent}") * _BINARY[prefix]
+        else:  # shift the decimal exponent, so '8.2G' is the float nearest 8.2e9, as '8.2e9' is
+            value = float(f"{mantissa}e{exponent + _DECIMAL_EXPONENT[prefix]}")
     if not math.isfinite(value):
         raise InputError(f"{what}: expected a finite number, got {text!r}")
     return value

@@ -212,3 +212,24 @@ def test_empty_file_is_an_error(tmp_path):
     path.write_text("\n")
     with pytest.raises(InputError, match="no evaluation rows"):
         read_evals(path, resolve)
+
+
+def test_csv_row_with_too_few_values_names_its_line(tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_text(
+        "task,model,attention,kv_budget,problem,prompt_tokens,gen_tokens,correct\n"
+        "aime24,qwen3-8b,dense,,1,5,10,true\n"
+        "aime24,qwen3-8b,dense,,1,5\n"
+    )
+    with pytest.raises(InputError, match=rf"{path}:3: fewer values than header columns"):
+        read_evals(path, resolve)
+
+
+def test_approximate_token_counts_are_named_in_the_description(tmp_path):
+    # rows written by `kinetics evals import` without a tokenizer carry token_counts = approximate
+    rows = [dict(r, token_counts="approximate: ceil(characters / 4)") for r in ROWS[:4]]
+    rows += [dict(r, token_counts="tokenizer tok.json") for r in ROWS[4:]]
+    src = load_accuracy("aime24", [write_jsonl(tmp_path / "e.jsonl", rows)], resolve)
+    assert "token counts approximate (characters / 4) in 4 of 8 trials" in src.description
+    exact = load_accuracy("aime24", [write_jsonl(tmp_path / "x.jsonl", ROWS)], resolve)
+    assert "token counts" not in exact.description

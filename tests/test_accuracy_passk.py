@@ -82,3 +82,11 @@ def test_normal_nodes_moments():
     assert np.sum(w) == pytest.approx(1.0)
     assert np.sum(w * z**2) == pytest.approx(1.0)
     assert np.sum(w * z**4) == pytest.approx(3.0)
+
+
+def test_normal_nodes_match_numpy_gauss_hermite():
+    for n in (1, 2, 8, 16):
+        z, w = normal_nodes(n)
+        ref_z, ref_w = np.polynomial.hermite_e.hermegauss(n)
+        np.testing.assert_allclose(z, ref_z, atol=1e-12)
+        np.testing.assert_allclose(w, ref_w / ref_w.sum(), atol=1e-12)

@@ -170,3 +170,45 @@ def test_model_accuracy_matches_closed_form_without_length_limit():
     ns = np.array([1, 4, 32, 256])
     got = model_accuracy(prior, ns, np.array([1e12]))[:, 0]
     np.testing.assert_allclose(got, beta_binomial_pass_at_k(a, b, ns), atol=2e-4)
+
+
+def test_mean_length_matches_a_fine_quadrature():
+    """The tabulated length mixture against E[min(len, L)] summed on 200 x 60 (p, u) nodes:
+    lognormal partial means exp(mu + s^2/2) Phi((ln L - mu - s^2)/s) + L (1 - Phi((ln L - mu)/s))."""
+    from kinetics_cli.accuracy.passk import beta_nodes, normal_cdf, normal_nodes
+
+    src = source("aime24")
+    for name in ("qwen3-0.6b", "qwen3-8b", "qwen3-32b"):
+        prior = src.profile.models[name]
+        lp = prior.length
+        p, wp = beta_nodes(*prior.beta_ab, 200)
+        z, wz = normal_nodes(60)
+        mu = lp.log_correct + lp.difficulty_slope * (1 - p)[:, None] + lp.problem_sd * z[None, :]
+        weight = wp[:, None] * wz[None, :]
+        limits = np.array([2048.0, 8192.0, 32768.0])
+        out = src.outcome(Setting(name, "dense", None), np.array([1]), limits)
+        got = (out.gen_lengths * out.gen_weights).sum(axis=1)
+        for g, limit in enumerate(limits):
+            s, log_l = lp.trial_sd, np.log(limit)
+
+            def capped_mean(m: np.ndarray, s: float = s, log_l: float = log_l) -> np.ndarray:
+                part = np.exp(m + s * s / 2) * normal_cdf((log_l - m - s * s) / s)
+                return part + np.exp(log_l) * (1 - normal_cdf((log_l - m) / s))
+
+            want = np.sum(
+                weight
+                * (
+                    p[:, None] * capped_mean(mu)
+                    + (1 - p[:, None]) * capped_mean(mu + lp.wrong_shift)
+                )
+            )
+            assert got[g] == pytest.approx(want, rel=2e-4), (name, limit)
+
+
+def test_whole_trial_counts_by_squaring_match_the_exponential_form():
+    from kinetics_cli.accuracy.priors import _miss_powers
+
+    s = np.array([[0.0, 1e-9, 0.3, 0.999], [0.5, 0.1, 1 - 1e-15, 0.7]])
+    for counts in (np.array([1.0, 2, 3, 7, 64, 100]), np.array([1.0, 2.5, 8])):
+        want = np.exp(counts[:, None, None] * np.log1p(-s)[None, :, :])
+        np.testing.assert_allclose(_miss_powers(s, counts), want, rtol=1e-12, atol=1e-300)

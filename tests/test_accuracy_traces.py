@@ -170,3 +170,23 @@ def test_entry_point_runs_evals_import(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert len(out.read_text().splitlines()) == 3
+
+
+def test_cli_import_refuses_an_existing_output_before_reading(tmp_path):
+    out = tmp_path / "rows.jsonl"
+    out.write_text("keep me\n")
+    missing = tmp_path / "no-such-trace.jsonl"  # never read: the existing output is refused first
+    args = [
+        "evals",
+        "import",
+        str(missing),
+        "--task",
+        "t",
+        "--model",
+        "qwen3-8b",
+        "--out",
+        str(out),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "already exists" in result.stderr
+    assert "warning" not in result.stderr and result.stderr.count("\n") == 1

@@ -269,6 +269,21 @@ def test_torch_backend_without_torch_is_a_clear_error() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def torch_twin(cache: PagedCache) -> object:
+    """The torch backend's PagedCache holding copies of a numpy cache's arrays."""
+    import torch
+
+    from kinetics_cli.calibrate.backends import torch_backend as tb
+
+    twin = object.__new__(tb.PagedCache)
+    twin.page_size = cache.page_size
+    twin.k_pages = torch.from_numpy(cache.k_pages.copy())
+    twin.v_pages = torch.from_numpy(cache.v_pages.copy())
+    twin.page_table = torch.from_numpy(cache.page_table.copy())
+    twin.summaries = torch.from_numpy(cache.summaries.copy())
+    return twin
+
+
 @pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
 def test_torch_attention_matches_numpy_on_the_same_cache() -> None:
     import torch
@@ -278,12 +293,7 @@ def test_torch_attention_matches_numpy_on_the_same_cache() -> None:
     backend = tb.TorchBackend(device="cpu", dtype="fp32")
     try:
         q, cache = make()
-        twin = object.__new__(tb.PagedCache)
-        twin.page_size = cache.page_size
-        twin.k_pages = torch.from_numpy(cache.k_pages.copy())
-        twin.v_pages = torch.from_numpy(cache.v_pages.copy())
-        twin.page_table = torch.from_numpy(cache.page_table.copy())
-        twin.summaries = torch.from_numpy(cache.summaries.copy())
+        twin = torch_twin(cache)
         tq = torch.from_numpy(q.copy())
         np.testing.assert_allclose(
             backend.decode_attention(tq, twin).numpy(), decode_attention(q, cache), atol=2e-5
@@ -310,3 +320,102 @@ def test_torch_backend_needs_a_gpu_unless_told_cpu() -> None:
         pytest.skip("a CUDA GPU is present")
     with pytest.raises(InputError, match="no CUDA GPU"):
         get_backend("torch")
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
+@pytest.mark.parametrize("attention", ["dense", "block-topk"])
+def test_torch_decode_layer_matches_numpy_with_the_same_weights(attention: str) -> None:
+    """One decode step of the torch layer equals the numpy layer's, cache write included: the
+    same kernels in the same order (the GPU run times exactly what the CPU run times)."""
+    import torch
+
+    from kinetics_cli.calibrate.backends import torch_backend as tb
+
+    shape: dict[str, object] = {"batch": 2, "context": 256, **TINY, "hidden": 16}
+    shape.update(intermediate=32, attention=attention)
+    if attention == "block-topk":
+        shape.update(top_pages=3, window=32)
+    ref = DecodeLayer(np.random.default_rng(2), shape)  # type: ignore[arg-type]
+    backend = tb.TorchBackend(device="cpu", dtype="fp32")
+    try:
+        layer = tb.DecodeLayer(backend, shape)  # type: ignore[arg-type]
+        for name in ("w_qkv", "w_o", "w_gate_up", "w_down", "g_attn", "g_mlp", "x"):
+            setattr(layer, name, torch.from_numpy(getattr(ref, name).copy()))
+        layer.cache = torch_twin(ref.cache)
+        layer.last_pages = layer.cache.page_table[:, -1]
+        want = ref.step()
+        got = backend.time_call(lambda: setattr(layer, "out", layer.step()))
+        assert got >= 0
+        np.testing.assert_allclose(layer.out.numpy(), want, rtol=1e-4, atol=1e-4)
+        # the step wrote the new token's K and V into the last slot of each sequence's last page
+        np.testing.assert_allclose(layer.cache.k_pages.numpy(), ref.cache.k_pages, atol=1e-5)
+    finally:
+        backend.close()
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
+def test_torch_device_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cuda` becomes the current GPU with its index (set_device and the events need one); bad
+    names are one-line input errors, not tracebacks."""
+    import torch
+
+    from kinetics_cli.calibrate.backends.torch_backend import resolve_device
+
+    assert resolve_device(torch, "cpu") == torch.device("cpu")
+    for bad, message in (("gpu", "expected cuda, cuda:N or cpu"), ("mps", "cuda or cpu devices")):
+        with pytest.raises(InputError, match=message):
+            resolve_device(torch, bad)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert resolve_device(torch, None) == torch.device("cuda", 1)
+    assert resolve_device(torch, "cuda") == torch.device("cuda", 1)
+    assert resolve_device(torch, "cuda:0") == torch.device("cuda", 0)
+    with pytest.raises(InputError, match="sees 2 CUDA GPU"):
+        resolve_device(torch, "cuda:2")
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
+def test_torch_gpu_timing_protocol() -> None:
+    """The CUDA path of time_call, against a recording stand-in for torch.cuda: drain the device,
+    record the start event on the timed device's stream, call, record the end event on the same
+    stream, wait for it, and convert the events' milliseconds to seconds."""
+    import contextlib
+    from types import SimpleNamespace
+
+    from kinetics_cli.calibrate.backends import torch_backend as tb
+
+    log: list[object] = []
+    names = iter(["begin", "end"])  # the order time_call creates its two events in
+
+    class Event:
+        def __init__(self, enable_timing: bool = False):
+            assert enable_timing
+            self.name = next(names)
+
+        def record(self, stream: object) -> None:
+            log.append(("record", self.name, stream))
+
+        def synchronize(self) -> None:
+            log.append(("wait", self.name))
+
+        def elapsed_time(self, other: object) -> float:
+            return 2.5
+
+    cuda = SimpleNamespace(
+        Event=Event,
+        current_stream=lambda dev: f"stream of {dev}",
+        synchronize=lambda dev: log.append(f"synchronize {dev}"),
+    )
+    backend = object.__new__(tb.TorchBackend)
+    backend.torch = SimpleNamespace(cuda=cuda, inference_mode=contextlib.nullcontext)
+    backend.gpu, backend.dev = True, "cuda:1"
+    seconds = backend.time_call(lambda: log.append("kernels"))
+    assert seconds == pytest.approx(2.5e-3)
+    assert log == [
+        "synchronize cuda:1",
+        ("record", "begin", "stream of cuda:1"),
+        "kernels",
+        ("record", "end", "stream of cuda:1"),
+        ("wait", "end"),
+    ]

@@ -75,11 +75,11 @@ def test_malformed_rows_name_file_line_and_field(
     assert message in str(info.value)
 
 
-@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
-def test_non_finite_numbers_are_rejected(tmp_path: Path, literal: str) -> None:
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_numbers_are_rejected_naming_the_field(tmp_path: Path, literal: str) -> None:
     text = json.dumps(GOOD).replace('"seconds": 1e-06', f'"seconds": {literal}')
     path = write_rows(tmp_path / "nan.jsonl", text)
-    with pytest.raises(InputError, match=r"nan.jsonl:1: not valid JSON"):
+    with pytest.raises(InputError, match=r"nan\.jsonl:1: field 'seconds' must be finite"):
         read_measurements(path)
 
 

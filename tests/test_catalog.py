@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from kinetics_cli.tomlio import dumps_toml, read_toml
 
 def test_search_path_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
-    monkeypatch.setenv("KINETICS_PATH", f"{a}{__import__('os').pathsep}{b}")
+    monkeypatch.setenv("KINETICS_PATH", f"{a}{os.pathsep}{b}")
     origins = [(s.origin, s.root) for s in search_path([tmp_path / "c"])]
     assert [o for o, _ in origins] == [
         "bundled",
@@ -27,6 +29,15 @@ def test_search_path_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_user_root_follows_xdg(isolated_env: Path) -> None:
     assert user_root() == isolated_env / "kinetics"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux folder layout")
+def test_user_root_without_xdg_is_dot_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert user_root() == tmp_path / ".config" / "kinetics"
 
 
 def test_bundled_catalog_is_found() -> None:
@@ -63,6 +74,20 @@ def test_user_can_override_a_bundled_entry(isolated_env: Path) -> None:
     (folder / "my-b200.toml").write_text(dumps_toml(data))
     entry = load_catalog().hardware.get("b200")
     assert entry.origin == "user" and entry.spec.hbm_bandwidth == 7.7e12
+
+
+def test_an_override_keeps_the_aliases_of_what_it_replaces(isolated_env: Path) -> None:
+    """A user card named qwen3-8b without aliases still answers to the bundled card's aliases."""
+    folder = isolated_env / "kinetics" / "model_cards"
+    folder.mkdir(parents=True)
+    data = read_toml(bundled_root() / "model_cards" / "qwen3-8b.toml")
+    data["aliases"] = []
+    data["architecture"]["layers"] = 40
+    (folder / "mine.toml").write_text(dumps_toml(data))
+    catalog = load_catalog()
+    for alias in ("qwen3-8b", "Qwen/Qwen3-8B", "qwen3:8b", "mine"):
+        entry = catalog.models.get(alias)
+        assert entry.origin == "user" and entry.spec.architecture.layers == 40, alias
 
 
 def test_unknown_name_suggests_closest(tiny_catalog: Path) -> None:
@@ -107,3 +132,94 @@ def test_toml_writer_round_trips(tmp_path: Path) -> None:
     path.write_text(dumps_toml(data, header="made by a test"))
     assert read_toml(path) == data
     assert path.read_text().startswith("# made by a test\n")
+
+
+# ---- bad user files: named, located, and never hiding the rest --------------------------------
+
+
+def test_bad_quantity_string_is_a_field_error_not_a_crash(tiny_catalog: Path) -> None:
+    """A suffixed number that does not parse is a schema error of that field: the file is skipped
+    with its line, and the rest of the catalog still loads."""
+    text = (tiny_catalog / "hardware_profiles" / "tiny-gpu.toml").read_text()
+    (tiny_catalog / "hardware_profiles" / "bad-gpu.toml").write_text(
+        text.replace('"tiny-gpu"', '"bad-gpu"')
+        .replace('["tiny"]', "[]")
+        .replace('hbm_bandwidth = "2T"', 'hbm_bandwidth = "3X"')
+    )
+    catalog = load_catalog([tiny_catalog])
+    assert catalog.hardware.find("tiny-gpu") is not None
+    (message,) = catalog.skipped
+    # TINY_HARDWARE starts with a blank line: name is line 2, hbm_bandwidth line 6
+    assert "bad-gpu.toml: hbm_bandwidth: cannot read '3X' as a number" in message
+    assert "(got '3X', line 6)" in message
+    with pytest.raises(CatalogError, match=r"bad-gpu\.toml was skipped because it is invalid"):
+        catalog.hardware.get("bad-gpu")
+
+
+def test_field_errors_give_the_line_in_tables(tiny_catalog: Path) -> None:
+    (tiny_catalog / "model_cards" / "wrong.toml").write_text(
+        'name = "wrong"\nfamily = "x"\nsources = ["s"]\n\n[architecture]\nlayers = 0\n'
+        "hidden_size = 64\n"
+    )
+    (message,) = load_catalog([tiny_catalog]).skipped
+    assert "wrong.toml: architecture.layers: Input should be greater than or equal to 1" in message
+    assert "(got 0, line 6)" in message
+    assert "architecture.vocab_size: Field required" in message  # missing: no line to give
+
+
+def test_validator_messages_lose_pydantics_prefix(tmp_path: Path) -> None:
+    from kinetics_cli.catalog import load_spec
+    from kinetics_cli.specs import HardwareProfile
+
+    path = tmp_path / "x.toml"
+    path.write_text(
+        'name = "x"\nvendor = "v"\nhbm_bandwidth = 1e12\nhbm_capacity = 1e9\nsources = ["s"]\n'
+        "[peak_flops]\nfp8 = 1e15\n"
+    )
+    with pytest.raises(SpecError, match=r"x\.toml: \(top level\): peak_flops must give 'bf16'"):
+        load_spec(path, HardwareProfile)
+
+
+def test_duplicate_name_in_one_folder_keeps_the_first(tiny_catalog: Path) -> None:
+    text = (tiny_catalog / "model_cards" / "tiny-lm.toml").read_text()
+    (tiny_catalog / "model_cards" / "z-copy.toml").write_text(
+        text.replace("layers = 2", "layers = 3")
+    )
+    catalog = load_catalog([tiny_catalog])
+    assert catalog.models.get("tiny-lm").spec.architecture.layers == 2
+    (message,) = catalog.skipped
+    assert "z-copy.toml: name 'tiny-lm' is already used by" in message
+
+
+def test_missing_kinetics_path_folder_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KINETICS_PATH", str(tmp_path / "gone"))
+    catalog = load_catalog()
+    assert catalog.skipped == [f"KINETICS_PATH folder {tmp_path / 'gone'} does not exist; ignored"]
+    assert catalog.hardware.find("b200") is not None
+
+
+def test_later_alias_wins_but_never_over_a_name(tiny_catalog: Path, isolated_env: Path) -> None:
+    """A user profile that claims the alias `h100` takes it from the bundled h100-sxm; the name
+    `h100-sxm` still resolves to the bundled profile."""
+    folder = isolated_env / "kinetics" / "hardware_profiles"
+    folder.mkdir(parents=True)
+    text = (tiny_catalog / "hardware_profiles" / "tiny-gpu.toml").read_text()
+    (folder / "my-h100.toml").write_text(
+        text.replace('"tiny-gpu"', '"my-h100"').replace('["tiny"]', '["h100", "h100-sxm"]')
+    )
+    catalog = load_catalog()
+    assert catalog.hardware.get("H100").spec.name == "my-h100"
+    assert catalog.hardware.get("h100-sxm").origin == "bundled"
+    assert catalog.hardware.get("h100-sxm5").spec.name == "h100-sxm"  # unclaimed aliases stay
+
+
+def test_unreadable_files_are_skipped_not_fatal(tiny_catalog: Path) -> None:
+    (tiny_catalog / "model_cards" / "latin1.toml").write_bytes(b'name = "caf\xe9"\n')
+    (tiny_catalog / "model_cards" / "folder.toml").mkdir()
+    catalog = load_catalog([tiny_catalog])
+    assert catalog.models.find("tiny-lm") is not None
+    skipped = sorted(catalog.skipped)
+    assert skipped[0].endswith("folder.toml: cannot read: Is a directory")
+    assert skipped[1].endswith("latin1.toml: not valid TOML: not UTF-8 text (byte 11)")

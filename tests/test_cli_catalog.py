@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from kinetics_cli import __version__
@@ -115,3 +117,124 @@ def test_python_dash_m_and_entry_point(tmp_path: Path) -> None:
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: unknown hardware profile")
+
+
+# ---- every bad input is one line on stderr and exit code 2 -------------------------------------
+
+
+def one_error_line(result) -> str:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["plan", "--budget", "2.5X"], "invalid value for '--budget'"),
+        (["isocost", "--budget", "2.5X"], "invalid value for '--budget'"),
+        (["cost", "qwen3-8b", "--prompt-len", "2.5X", "--gen-len", "1k"], "'--prompt-len'"),
+        (["roofline", "qwen3-8b", "--batch", "2.5X"], "'--batch'"),
+        (["roofline", "qwen3-8b", "--batch", "1.5"], "expected a whole number"),
+        (["models", "show", "qwen3-8b", "--jsn"], "no such option: --jsn"),
+        (["models", "show"], "missing argument 'MODEL'"),
+        (["--bogus", "models", "list"], "no such option: --bogus"),
+        (["nosuch"], "no such command 'nosuch'"),
+    ],
+)
+def test_usage_errors_are_one_line(args: list[str], expected: str) -> None:
+    line = one_error_line(invoke(*args))
+    assert expected in line
+    if "2.5X" in args:
+        assert "cannot read '2.5X' as a number; expected plain or scientific notation" in line
+    if args[0] != "--bogus":
+        assert "--help')" in line  # where to read the usage
+
+
+def test_debug_keeps_clicks_usage_block() -> None:
+    result = invoke("--debug", "plan", "--budget", "2.5X")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Usage: ") and "Invalid value for '--budget'" in result.stderr
+
+
+def test_broken_user_file_with_a_bad_number(isolated_env: Path) -> None:
+    """A user profile whose number does not parse is skipped with its file, field and line; the
+    bundled catalog still answers, and asking for the broken entry says why it is missing."""
+    folder = isolated_env / "kinetics" / "hardware_profiles"
+    folder.mkdir(parents=True)
+    (folder / "my-gpu.toml").write_text(
+        'name = "my-gpu"\nvendor = "v"\nhbm_bandwidth = "3X"\nhbm_capacity = 8e10\n'
+        'sources = ["s"]\n[peak_flops]\nbf16 = 1e15\n'
+    )
+    result = invoke("hardware", "show", "h100", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["name"] == "h100-sxm"
+    assert result.stderr == (
+        f"warning: skipped {folder / 'my-gpu.toml'}: hbm_bandwidth: cannot read '3X' as a number; "
+        "expected plain or scientific notation with an optional SI or binary suffix (e.g. 2.5e15, "
+        "2.5P, 80G, 80GiB, 3.35T/s) (got '3X', line 3)\n"
+    )
+    result = invoke("hardware", "show", "my-gpu")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"error: unknown hardware profile 'my-gpu': {folder / 'my-gpu.toml'} was skipped because "
+        "it is invalid (see the warning above)"
+    )
+
+
+def test_missing_catalog_folder_is_one_line(tmp_path: Path) -> None:
+    line = one_error_line(invoke("--catalog", str(tmp_path / "nowhere"), "models", "list"))
+    assert line == f"error: --catalog {tmp_path / 'nowhere'}: no such folder"
+
+
+def test_file_system_errors_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command that lets an OSError through still ends in one line and exit code 2."""
+
+    def unreadable(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", "/data/profiles")
+
+    monkeypatch.setattr("kinetics_cli.catalog.load_catalog", unreadable)
+    line = one_error_line(invoke("models", "list"))
+    assert line == "error: /data/profiles: Permission denied"
+
+
+def test_b200_show_explains_the_papers_intensity() -> None:
+    result = invoke("hardware", "show", "b200")
+    assert result.exit_code == 0
+    assert "281.25 FLOPs/byte" in result.stdout and "--intensity 562.5" in result.stdout
+
+
+def test_installed_console_script(tmp_path: Path) -> None:
+    """The `kinetics` script next to this interpreter, run from an unrelated folder."""
+    script = Path(sys.executable).with_name("kinetics")
+    if not script.exists():
+        pytest.skip("no kinetics console script next to this interpreter")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"))
+    env.pop("KINETICS_PATH", None)
+    run = functools.partial(subprocess.run, capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert run([str(script), "--version"]).stdout.strip() == f"kinetics {__version__}"
+    done = run([str(script), "hardware", "show", "b200", "--json"])
+    assert done.returncode == 0 and json.loads(done.stdout)["intensity"] == 281.25
+    done = run([str(script), "plan", "--budget", "2.5X"])
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("error: invalid value for '--budget'")
+    assert done.stderr.count("\n") == 1 and "kinetics plan --help" in done.stderr
+
+
+def test_top_level_help_and_version_stay_light() -> None:
+    """`kinetics --help` and `--version` run without numpy, pydantic, rich tables or matplotlib."""
+    code = (
+        "import sys\n"
+        "from kinetics_cli.cli.main import app\n"
+        "for args in (['--help'], ['--version']):\n"
+        "    try:\n"
+        "        app(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('numpy', 'pydantic', 'matplotlib', 'torch', 'rich.table')\n"
+        "sys.stderr.write(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Usage:" in out.stdout and f"kinetics {__version__}" in out.stdout
+    assert out.stderr == ""

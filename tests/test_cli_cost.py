@@ -176,6 +176,9 @@ def test_human_output(catalog):
         (["--prompt-len", "10", "--gen-len", "10", "--law", "joules"], "unknown law"),
         (["--prompt-len", "10", "--gen-len", "10", "-n", "0"], "trials"),
         (["--prompt-len", "10", "--gen-len", "10", "--intensity", "-1"], "intensity"),
+        (["--prompt-len", "abc", "--gen-len", "10"], "--prompt-len"),
+        (["--prompt-len", "10", "--gen-len", "1e"], "--gen-len"),
+        (["--prompt-len", "10", "--gen-len", "10", "-n", "1.5"], "whole number"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(catalog, args, message):
@@ -183,6 +186,87 @@ def test_bad_input_exits_2_with_one_line(catalog, args, message):
     assert result.exit_code == 2
     assert message in result.stderr
     assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: ")
+
+
+def test_budget_is_checked_after_the_lengths(catalog):
+    # a negative prompt makes the "final context" negative too: the length is what is wrong
+    result = run(
+        catalog,
+        "tiny-gqa",
+        "--prompt-len",
+        "-50",
+        "--gen-len",
+        "10",
+        "--attention",
+        "topk",
+        "--kv-budget",
+        "20",
+    )
+    assert result.exit_code == 2
+    assert "prompt length" in result.stderr
+
+
+def test_budget_equal_to_the_final_context_is_accepted(catalog):
+    doc = cost_json(
+        catalog,
+        "tiny-gqa",
+        "-H",
+        "tiny-gpu",
+        "--prompt-len",
+        "100",
+        "--gen-len",
+        "10",
+        "--attention",
+        "topk",
+        "--kv-budget",
+        "110",
+    )
+    # the budget never binds: top-k attends to what dense attends to (A = 1050)
+    assert doc["attention_flops"] == 4 * 64 * 1050
+
+
+def test_kv_budget_with_dense_attention_warns_and_is_ignored(catalog):
+    base = ["tiny-gqa", "-H", "tiny-gpu", "--prompt-len", "100", "--gen-len", "10", "--json"]
+    result = run(catalog, *base, "--kv-budget", "50")
+    assert result.exit_code == 0
+    assert "ignores it" in result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["kv_budget"] is None
+    assert doc["eflops"] == json.loads(run(catalog, *base).stdout)["eflops"]
+
+
+def test_human_table_fits_80_columns_with_every_share(catalog, monkeypatch):
+    from rich.console import Console
+
+    from kinetics_cli import render
+
+    monkeypatch.setattr(render, "_stdout", Console(width=80, highlight=False))
+    result = run(
+        catalog,
+        "tiny-gqa",
+        "-H",
+        "tiny-gpu",
+        "--prompt-len",
+        "100",
+        "--gen-len",
+        "1k",
+        "-n",
+        "2",
+        "--attention",
+        "block-topk",
+        "--kv-budget",
+        "50",
+    )
+    assert result.exit_code == 0, result.stderr
+    table = result.stdout.split("time on one")[0]
+    assert max(len(line) for line in table.splitlines()) <= 80
+    # golden values of test_engine_kinetics.py::test_block_topk_golden_values at I = 100:
+    # eFLOPs = compute 2*2*21632*1000 + 25.6e6 + 9.6e6 + 100 * (12.8e6 + 4.4e6)
+    eflops = 2 * 2 * 21632 * 1000 + 25_600_000 + 9_600_000 + 100 * (12_800_000 + 4_400_000)
+    kv_line = next(line for line in table.splitlines() if "KV memory" in line)
+    assert f"{100 * 100 * 12_800_000 / eflops:.1f}%" in kv_line
 
 
 def test_unknown_model_exits_2(catalog):

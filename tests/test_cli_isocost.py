@@ -134,3 +134,34 @@ def test_bad_input_exits_2(catalog, args, message):
     )
     assert result.exit_code == 2
     assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_human_table_fits_the_console(catalog, monkeypatch, width):
+    from rich.console import Console
+
+    from kinetics_cli import render
+
+    monkeypatch.setattr(render, "_stdout", Console(width=width, highlight=False))
+    result = run(
+        catalog,
+        "--match",
+        "tiny-big:5k",
+        "-m",
+        "tiny-*",
+        "-H",
+        "tiny-gpu",
+        "--attention",
+        "block-topk",
+        "--kv-budget",
+        "128",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= width
+    # the budget each law gives is in the title, so the cost columns can go at 80 columns
+    assert "(kinetics)" in result.stdout and "budget" in result.stdout
+    assert ("cost (kinetics)" in result.stdout) == (width == 160)
+    for out in rows(catalog, "--match", "tiny-big:5k", "-m", "tiny-*", "-H", "tiny-gpu"):
+        if out["model"] == "tiny-gqa" and out["law"] == "kinetics":
+            assert f"{out['gen_len']:,.0f}" in result.stdout

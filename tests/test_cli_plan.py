@@ -117,6 +117,7 @@ def test_usd_budget_needs_a_price(fake: FakeSource, tiny_catalog: Path) -> None:
         (("--budget", "1e16", "--strategy", "beam"), "unknown strategy"),
         (("--budget", "1e16", "--attention", "sliding"), "unknown attention"),
         (("--budget", "1e16", "--kv-budgets", "0"), "must be positive"),
+        (("--budget", "1e16", "--gen-limits", "1.5"), "whole numbers of tokens"),
         (("--budget", "1e16", "--plot", "out.txt"), ".png or .svg"),
     ],
 )
@@ -291,3 +292,29 @@ def test_plan_with_evaluation_files(tmp_path: Path) -> None:
         run("frontier", "--task", "mytask", "--evals", str(path), "--json").stdout
     )
     assert max(c["trials"] for c in frontier["configurations"]) == 4
+
+
+def test_oracle_top_k_is_labelled_and_the_best_without_it_is_shown(fake: FakeSource) -> None:
+    doc = plan_json("--budget", "1e16")
+    assert doc["best"]["attention"] == "topk"  # JSON keeps the plain name
+    deployable = doc["best_without_oracle"]
+    assert deployable["attention"] != "topk" and deployable["within_budget"] is True
+    assert deployable["accuracy"] <= doc["best"]["accuracy"]
+    out = run("plan", "--task", "fake", "--budget", "1e16").stdout
+    assert "topk (oracle)" in out
+    assert f"Best without oracle top-k: {deployable['model']}, " in out
+    assert "Oracles, as in the paper" in out  # says what the oracles are
+    # a plain top-k label never appears in the human output
+    assert " topk " not in out.replace("topk (oracle)", "")
+    dense = run(
+        "plan", "--task", "fake", "--budget", "1e16", "--attention", "dense", "--trials", "1"
+    )
+    assert "oracle" not in dense.stdout.lower()  # long-CoT and dense need no oracle
+
+
+def test_budget_words_follow_the_unit_and_the_law(fake: FakeSource) -> None:
+    out = run("plan", "--task", "fake", "--budget-seconds", "2").stdout
+    assert "budget 2 s of accelerator time per problem" in out
+    out = run("plan", "--task", "fake", "--budget", "1e16", "--law", "flops").stdout
+    assert "budget 1e16 FLOPs per problem (memory traffic not counted)" in out
+    assert "The FLOPs-only law counts it at" in out and "true (Kinetics) cost" in out

@@ -119,9 +119,93 @@ def test_plot(catalog, tmp_path, suffix):
         (["--dtype", "fp4"], "dtype"),
         (["--phase", "train"], "phase"),
         (["--plot", "out.pdf"], ".png or .svg"),
+        (["--batch", "many"], "--batch"),
+        (["--context", "8x"], "--context"),
     ],
 )
 def test_bad_input_exits_2(catalog, args, message):
     result = run(catalog, "tiny-gqa", "-H", "tiny-gpu", *args)
     assert result.exit_code == 2
     assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
+
+
+def test_kv_budget_with_dense_attention_warns(catalog):
+    result = run(catalog, "tiny-gqa", "-H", "tiny-gpu", "--kv-budget", "50", "--json")
+    assert result.exit_code == 0
+    assert "ignores it" in result.stderr
+    assert json.loads(result.stdout)["kv_budget"] is None
+
+
+def test_prompt_len_with_decode_warns(catalog):
+    result = run(catalog, "tiny-gqa", "-H", "tiny-gpu", "--prompt-len", "64", "--json")
+    assert result.exit_code == 0
+    assert "--phase prefill" in result.stderr
+    assert json.loads(result.stdout)["tokens_per_step"] == 1
+
+
+def test_json_reports_both_ridges(catalog):
+    doc = json.loads(
+        run(catalog, "tiny-gqa", "-H", "tiny-gpu", "--context", "100000", "--json").stdout
+    )
+    # tiny-gpu's I = 100 is out of reach of the tiny matmuls (about 20 FLOPs/byte at most, see
+    # test_engine_roofline.py::test_ridge_batch_is_where_compute_overtakes_memory): neither turns
+    assert doc["ridge_batch"] is None
+    assert doc["linear_ridge_batch"] is None
+
+
+def test_summary_names_the_weight_ridge_when_the_step_has_none(monkeypatch):
+    from rich.console import Console
+
+    from kinetics_cli import render
+    from kinetics_cli.catalog import load_catalog
+    from kinetics_cli.errors import CatalogError
+
+    try:
+        load_catalog().models.get("qwen3-32b")
+        load_catalog().hardware.get("h100-sxm")
+    except CatalogError:  # pragma: no cover - bundled catalog trimmed
+        pytest.skip("qwen3-32b or h100-sxm not bundled")
+    args = ["roofline", "qwen3-32b", "-H", "h100-sxm"]
+    doc = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+    # 8192 tokens of context: never compute-bound; the weights alone near I = 295 (bf16)
+    assert doc["ridge_batch"] is None
+    assert 295 <= doc["linear_ridge_batch"] <= 350
+    monkeypatch.setattr(render, "_stdout", Console(width=200, highlight=False))
+    human = CliRunner().invoke(app, args).stdout
+    assert f"weight matmuls alone at batch {doc['linear_ridge_batch']}" in human
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_human_table_keeps_names_and_fits_the_console(catalog, monkeypatch, width):
+    from rich.console import Console
+
+    from kinetics_cli import render
+
+    monkeypatch.setattr(render, "_stdout", Console(width=width, highlight=False))
+    result = run(catalog, "tiny-moe", "-H", "tiny-gpu", "--batch", "4", "--tp", "2")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= width
+    # operator names with brackets are plain text, not rich markup that would swallow them
+    assert "[dense" in result.stdout and "layers]" in result.stdout
+    assert "all-reduce" in result.stdout and "lm head" in result.stdout
+    # every column survives at 160; the table gives up kind and calls first at 80
+    header = next(line for line in lines if "operator" in line)
+    assert ("kind" in header) == (width == 160)
+    for column in ("FLOPs", "bytes", "FLOP/B", "bound", "time", "share"):
+        assert column in header
+
+
+def test_plot_helpers():
+    from kinetics_cli.plots import _clusters, describe_step
+
+    points = [(1.0, 1e12, "linear"), (1.2, 1.2e12, "linear"), (8.0, 8e12, "attention")]
+    # 1.2 is within 0.2 decades of 1.0 on both axes; 8 is not
+    assert _clusters(points, 0.2) == [[0, 1], [2]]
+    from kinetics_cli.engine.roofline import decode_step
+
+    gqa, gpu = engine_catalog.card("tiny-gqa"), engine_catalog.hardware("tiny-gpu")
+    report = decode_step(gqa, gpu, batch=2, context=100, attention="topk", kv_budget=50)
+    assert describe_step(report) == ("batch 2, context 100", "topk (KV budget 50)")

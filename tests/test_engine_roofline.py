@@ -171,7 +171,18 @@ def test_ridge_batch_is_where_compute_overtakes_memory():
     assert below.compute_seconds < below.memory_seconds
     assert at.bound == "compute" and below.bound == "memory"
     # with a long context the KV traffic grows with the batch: never compute-bound
-    assert decode_step(GQA, slow, batch=1, context=100_000).ridge_batch is None
+    long = decode_step(GQA, slow, batch=1, context=100_000)
+    assert long.ridge_batch is None
+    # ... but the weight matmuls alone still turn compute-bound, at a batch that does not depend
+    # on the context, and no later than the whole step does at zero context
+    linear = long.linear_ridge_batch
+    assert linear is not None
+    assert linear == r.linear_ridge_batch <= ridge
+    linear_ops = ("qkv projection", "output projection", "mlp", "lm head")
+    at = ops(decode_step(GQA, slow, batch=linear, context=0))
+    below = ops(decode_step(GQA, slow, batch=linear - 1, context=0))
+    assert sum(at[n].compute_seconds - at[n].memory_seconds for n in linear_ops) >= 0
+    assert sum(below[n].compute_seconds - below[n].memory_seconds for n in linear_ops) < 0
 
 
 @settings(max_examples=60, deadline=None)

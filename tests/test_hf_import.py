@@ -502,3 +502,61 @@ def test_entry_point_subprocess(tmp_path: Path) -> None:
     doc = json.loads(done.stdout)
     assert doc["name"] == "gpt" and doc["sliding_window"]["window"] == 128
     assert (tmp_path / "xdg" / "kinetics" / "model_cards" / "gpt.toml").is_file()
+
+
+# ---- where errors point, names, and what the card records --------------------------------------
+
+
+def test_config_errors_name_the_config_file(config_home: Path, tmp_path: Path) -> None:
+    path = write_config(tmp_path / "m", dict(QWEN3_8B, num_key_value_heads=5))
+    line = one_error_line(invoke("models", "import", str(path)))
+    assert line.startswith(f"error: {path.resolve()}: num_attention_heads (32) is not a multiple")
+    assert not (config_home / "kinetics" / "model_cards").exists()  # nothing half-written
+
+
+@pytest.mark.parametrize("name", ["", " ", "../escape", ".hidden", "a b"])
+def test_names_must_be_plain(config_home: Path, tmp_path: Path, name: str) -> None:
+    path = write_config(tmp_path / "q", QWEN3_8B)
+    line = one_error_line(invoke("models", "import", str(path), "--name", name))
+    assert f"--name {name!r}: expected a plain name" in line
+    assert not (config_home / "kinetics").exists()
+
+
+def test_overriding_a_bundled_card_is_said(config_home: Path, tmp_path: Path) -> None:
+    path = write_config(tmp_path / "q", QWEN3_8B)
+    result = invoke("models", "import", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["origin"] == "user"
+    assert result.stderr == (
+        "warning: the imported card 'qwen3-8b' overrides the bundled card of that name\n"
+    )
+
+
+def test_a_name_taken_by_another_user_file_is_refused(config_home: Path, tmp_path: Path) -> None:
+    path = write_config(tmp_path / "q", QWEN3_8B)
+    assert invoke("models", "import", str(path), "--name", "q8").exit_code == 0
+    folder = config_home / "kinetics" / "model_cards"
+    (folder / "q8.toml").rename(folder / "renamed.toml")  # same card name, another file
+    line = one_error_line(invoke("models", "import", str(path), "--name", "q8", "--force"))
+    assert f"{folder / 'renamed.toml'} already defines a card named 'q8'" in line
+    assert sorted(p.name for p in folder.iterdir()) == ["renamed.toml"]
+
+
+def test_card_records_its_origin(config_home: Path, tmp_path: Path) -> None:
+    path = write_config(tmp_path / "q", QWEN3_8B)
+    card = card_from_hf_config(QWEN3_8B, name="q8", source=str(path))
+    assert card["sources"] == [
+        f"huggingface.co/Qwen/Qwen3-8B config.json, read from {path} "
+        "(imported with 'kinetics models import')"
+    ]
+    local = {k: v for k, v in QWEN3_8B.items() if k != "_name_or_path"}
+    assert card_from_hf_config(local, name="q8", source=str(path))["sources"] == [
+        f"{path} (imported with 'kinetics models import')"
+    ]
+
+
+def test_config_that_is_not_utf8(config_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_bytes(b'{"model_type": "\xff"}')
+    line = one_error_line(invoke("models", "import", str(path)))
+    assert line == f"error: {path}: not valid JSON: not UTF-8 text (byte 16)"

@@ -142,3 +142,23 @@ def test_calibration_falls_back_to_defaults() -> None:
     assert profile.kernel_fit("gemm").compute_efficiency == 0.9
     assert profile.kernel_fit("stream").bandwidth_efficiency == 0.8
     assert hw().kernel_fit("gemm").compute_efficiency == 1.0
+
+
+def test_unreadable_quantities_are_validation_errors_of_their_field() -> None:
+    """Quantities accept SI suffixes; one that does not parse is reported against its field
+    (pydantic only collects ValueError), and a count refuses a unit ('8.2B' is not 8.2e9)."""
+    with pytest.raises(ValidationError, match=r"hbm_bandwidth\n.*cannot read '3X' as a number"):
+        hw(hbm_bandwidth="3X")
+    with pytest.raises(ValidationError, match=r"total_params\n.*'8.2B' has a unit"):
+        card(published={"total_params": "8.2B", "source": "s"})
+    assert hw(hbm_bandwidth="3.35T/s").hbm_bandwidth == 3.35e12
+    assert card(published={"total_params": "8.2G", "source": "s"}).published.total_params == 8.2e9  # type: ignore[union-attr]
+
+
+def test_both_kinds_share_the_catalog_base() -> None:
+    """Name and aliases come first in every dump, as the JSON documents show them."""
+    from kinetics_cli.specs import CatalogSpec
+
+    assert issubclass(HardwareProfile, CatalogSpec) and issubclass(ModelCard, CatalogSpec)
+    assert list(hw().model_dump())[:2] == ["name", "aliases"]
+    assert list(card().model_dump())[:2] == ["name", "aliases"]

@@ -59,3 +59,28 @@ def test_counts_refuse_units() -> None:
     assert parse_quantity("8.2G", unit=False) == pytest.approx(8.2e9)
     with pytest.raises(InputError, match="has a unit"):
         parse_quantity("8.2B", what="total_params", unit=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "same_as"),
+    [
+        ("8.2G", "8.2e9"),  # 8.2 * 1e9 in floats is 8199999999.999999; the shift is exact
+        ("2.039T", "2.039e12"),  # 2.039 * 1e12 would be 2039000000000.0002
+        ("6.95G", "6.95e9"),
+        ("2.5e-3k", "2.5"),
+        ("1.5e3M", "1.5e9"),
+    ],
+)
+def test_decimal_prefixes_shift_the_exponent(text: str, same_as: str) -> None:
+    """A decimal prefix gives exactly the float of the same number written in e-notation."""
+    assert parse_quantity(text) == float(same_as)
+
+
+def test_out_of_range_exponents_are_refused_not_raised() -> None:
+    with pytest.raises(InputError, match="sensible size"):
+        parse_quantity("1e99999999999999999999k")
+    with pytest.raises(InputError, match="finite"):
+        parse_quantity("1e99999k")
+    with pytest.raises(InputError, match="finite"):
+        parse_quantity("1e400Gi")
+    assert parse_quantity("1e-99999k") == 0.0

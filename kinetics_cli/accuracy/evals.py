@@ -1,7 +1,9 @@
 """Evaluation results a user brings: one row per sampled trial, JSON Lines or CSV.
 
 Columns (JSON keys): task, model, attention (dense | topk | block-topk), kv_budget (empty for
-dense), problem, prompt_tokens, gen_tokens, correct. Other columns are ignored. From the rows:
+dense), problem, prompt_tokens, gen_tokens, correct. An optional token_counts column (written by
+`kinetics evals import`) marks approximate counts, which the source's description then names.
+Other columns are ignored. From the rows:
 
 * Best-of-N coverage (oracle verifier) at N trials and limit L: per problem the unbiased
   1 - C(n-c, N) / C(n, N) with c = trials correct *and* finished within L (gen_tokens <= L),
@@ -56,6 +58,7 @@ class Trial:
     prompt_tokens: int
     gen_tokens: int
     correct: bool
+    approximate_tokens: bool = False  # token_counts says the counts are approximate
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,7 @@ def _row(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]) -> T
         prompt_tokens=_count(raw["prompt_tokens"], "prompt_tokens", at),
         gen_tokens=_count(raw["gen_tokens"], "gen_tokens", at),
         correct=_bool(raw["correct"], at),
+        approximate_tokens=_text(raw.get("token_counts")).lower().startswith("approximate"),
     )
 
 
@@ -191,6 +195,8 @@ def _csv_rows(path: Path, handle: Any) -> Iterator[tuple[int, dict[str, Any]]]:
     for raw in reader:
         if None in raw:
             raise InputError(f"{_where(path, reader.line_num)}: more values than header columns")
+        if any(value is None for value in raw.values()):
+            raise InputError(f"{_where(path, reader.line_num)}: fewer values than header columns")
         yield reader.line_num, raw
 
 
@@ -257,6 +263,12 @@ class EvaluationSource:
             f"evaluations for {task} from {names}: {len(trials)} trials, "
             f"{len(self._tables)} settings"
         )
+        approximate = sum(t.approximate_tokens for t in trials)
+        if approximate:
+            self.description += (
+                f"; token counts approximate (characters / 4) in {approximate} of {len(trials)} "
+                "trials, so costs are too"
+            )
 
     def settings(self) -> list[Setting]:
         return list(self._tables)

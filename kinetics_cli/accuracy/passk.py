@@ -104,7 +104,18 @@ def beta_nodes(a: float, b: float, n: int = 48) -> tuple[np.ndarray, np.ndarray]
 
 def normal_nodes(n: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """Gauss-Hermite nodes and weights (summing to 1) for expectations over z ~ N(0, 1)."""
-    z, w = np.polynomial.hermite_e.hermegauss(n)
+    z, w = _normal_nodes_cached(int(n))
+    return z.copy(), w.copy()
+
+
+@lru_cache(maxsize=16)
+def _normal_nodes_cached(n: int) -> tuple[np.ndarray, np.ndarray]:
+    # Golub-Welsch on the Jacobi matrix of the probabilists' Hermite polynomials (zero diagonal,
+    # off-diagonal sqrt(k)); the same nodes as numpy.polynomial.hermite_e.hermegauss without
+    # importing numpy.polynomial (and numpy.ma) at start-up.
+    off = np.sqrt(np.arange(1, n, dtype=float))
+    z, vec = np.linalg.eigh(np.diag(off, 1) + np.diag(off, -1))
+    w = vec[0, :] ** 2
     return z, w / w.sum()
 
 

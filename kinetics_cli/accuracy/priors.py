@@ -18,6 +18,7 @@ parameter was fitted (tools/fit_priors.py) and how far to trust it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -112,21 +113,28 @@ class TaskProfile:
 # The model: accuracy on a (trials x limits) grid and the length distribution under each limit.
 
 
-def _node_grid(prior: ModelPrior, r: float, log_shift: float) -> dict[str, np.ndarray]:
-    """Quadrature nodes over (p, u), flattened: weight, success prob, ln-length of correct/wrong."""
+@lru_cache(maxsize=64)
+def _base_nodes(prior: ModelPrior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Quadrature nodes over (p, u), flattened: weight, p, ln-length of a correct answer."""
     a, b = prior.beta_ab
     p, wp = beta_nodes(a, b, BETA_NODES)
     z, wz = normal_nodes(NORMAL_NODES)
     lp = prior.length
     pp = np.repeat(p, z.size)
-    weight = np.outer(wp, wz).ravel()
     u = np.tile(z, p.size) * lp.problem_sd
-    mu_correct = lp.log_correct + lp.difficulty_slope * (1.0 - pp) + u + log_shift
+    mu_correct = lp.log_correct + lp.difficulty_slope * (1.0 - pp) + u
+    return np.outer(wp, wz).ravel(), pp, mu_correct
+
+
+def _node_grid(prior: ModelPrior, r: float, log_shift: float) -> dict[str, np.ndarray]:
+    """Quadrature nodes over (p, u), flattened: weight, success prob, ln-length of correct/wrong."""
+    weight, pp, mu = _base_nodes(prior)
+    mu_correct = mu + log_shift
     return {
         "weight": weight,
         "success": r * pp,
         "mu_correct": mu_correct,
-        "mu_wrong": mu_correct + lp.wrong_shift,
+        "mu_wrong": mu_correct + prior.length.wrong_shift,
     }
 
 
@@ -143,17 +151,39 @@ def model_accuracy(
     log_l = np.log(np.asarray(limits, dtype=float))
     finished = normal_cdf((log_l[:, None] - nodes["mu_correct"][None, :]) / prior.length.trial_sd)
     s = np.clip(nodes["success"][None, :] * finished, 0.0, 1.0 - 1e-15)  # (G, J)
-    miss = np.exp(n[:, None, None] * np.log1p(-s)[None, :, :])  # (T, G, J)
+    miss = _miss_powers(s, n)  # (T, G, J)
     return np.asarray(np.einsum("tgj,j->tg", 1.0 - miss, nodes["weight"]))
+
+
+def _miss_powers(s: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """(1 - s)^n[t] for every trial count, stacked on a new first axis.
+
+    Whole counts (the planner's) use repeated squaring, a few multiplications instead of one exp
+    per (count, node); other counts use exp(n log1p(-s)).
+    """
+    counts = np.asarray(n, dtype=float)
+    if counts.size == 0 or np.any(counts != np.round(counts)) or counts.max() > 2**20:
+        return np.exp(counts[:, None, None] * np.log1p(-s)[None, :, :])
+    whole = counts.astype(np.int64)
+    out = np.ones((whole.size, *s.shape))
+    power = 1.0 - s  # (1 - s)^bit
+    bit = 1
+    while True:
+        for t in np.flatnonzero(whole & bit):
+            out[t] *= power
+        bit <<= 1
+        if bit > whole.max():
+            return out
+        power = power * power
 
 
 @dataclass(frozen=True)
 class _LengthTable:
     """Length-distribution pieces of one model tabulated over y = ln(tokens) - ln(g).
 
-    With success r p per trial the length mixture is: correct components (weight w r p, mean mu_c)
-    and wrong ones (weight w (1 - r p), mean mu_w). Its CDF at x is r A(y) + B(y) - r C(y), with
-    A = sum w p Phi((y - mu_c) / s), B = sum w Phi((y - mu_w) / s), C = sum w p Phi((y - mu_w) / s),
+    With success r p per trial the length mixture is: correct components (weight w r p, mean m_c)
+    and wrong ones (weight w (1 - r p), mean m_w). Its CDF at x is r A(y) + B(y) - r C(y), with
+    A = sum w p Phi((y - m_c) / s), B = sum w Phi((y - m_w) / s), C = sum w p Phi((y - m_w) / s),
     and a length stretch g only shifts y. Partial means E[len; len <= x] follow the same split
     (times g). So the mixture is evaluated once per model, and every (r, g) is interpolation.
     """
@@ -169,28 +199,28 @@ class _LengthTable:
         return r * a + b - r * c, r * pa + pb - r * pc
 
 
-_LENGTH_BETA_NODES = (
-    16  # nodes over p for the length mixture (mean and 2nd moment within 1e-4 of 64)
-)
-_TABLE_POINTS = 1024  # y-grid points: spacing 0.016 in ln tokens, far under sigma
+_LENGTH_BETA_NODES = 16  # nodes over p for the length mixture (means within 1e-8 of 128 nodes)
+_TABLE_POINTS = 1024  # y-grid points: spacing 0.016 in ln tokens, far under the length sd
 _Y_MIN, _Y_MAX = -2.0, float(np.log(2.0**22))
 _tables: dict[int, tuple[ModelPrior, _LengthTable]] = {}
 
 
 def _length_table(prior: ModelPrior) -> _LengthTable:
-    """The tabulated mixture of `prior`, computed once per process."""
+    """The tabulated mixture of `prior`, computed once per process.
+
+    The lengths of one problem's trials are lognormal around mu + u with u ~ N(0, tau^2) shared by
+    the problem, so over problems of equal p they are lognormal with mean m = E[mu | p] and
+    sd s = sqrt(tau^2 + sigma^2): the u integral is done exactly, only p needs quadrature.
+    """
     cached = _tables.get(id(prior))
     if cached is not None and cached[0] is prior:
         return cached[1]
     a, b = prior.beta_ab
-    p, wp = beta_nodes(a, b, _LENGTH_BETA_NODES)
-    z, wz = normal_nodes(NORMAL_NODES)
+    p, w = beta_nodes(a, b, _LENGTH_BETA_NODES)
     lp = prior.length
-    pp = np.repeat(p, z.size)
-    w = np.outer(wp, wz).ravel()
-    mu_c = lp.log_correct + lp.difficulty_slope * (1.0 - pp) + np.tile(z, p.size) * lp.problem_sd
-    mu_w = mu_c + lp.wrong_shift
-    sd = lp.trial_sd
+    m_c = lp.log_correct + lp.difficulty_slope * (1.0 - p)
+    m_w = m_c + lp.wrong_shift
+    sd = float(np.hypot(lp.problem_sd, lp.trial_sd))
     y = np.linspace(_Y_MIN, _Y_MAX, _TABLE_POINTS)[:, None]
 
     def cdf(mu: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -202,8 +232,8 @@ def _length_table(prior: ModelPrior) -> _LengthTable:
 
     table = _LengthTable(
         y=y[:, 0],
-        cdf=(cdf(mu_c, w * pp), cdf(mu_w, w), cdf(mu_w, w * pp)),
-        partial=(partial(mu_c, w * pp), partial(mu_w, w), partial(mu_w, w * pp)),
+        cdf=(cdf(m_c, w * p), cdf(m_w, w), cdf(m_w, w * p)),
+        partial=(partial(m_c, w * p), partial(m_w, w), partial(m_w, w * p)),
     )
     _tables[id(prior)] = (prior, table)
     return table

@@ -98,14 +98,22 @@ def check_rows(
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     kernels: Sequence[str] = (),
+    source: str = "",
 ) -> CheckReport:
-    """Predict every row (or those of `kernels`) and summarise the relative errors."""
+    """Predict every row (or those of `kernels`) and summarise the relative errors; `source`
+    (the file) prefixes the line number in errors."""
     chosen = [r for r in rows if not kernels or r.kernel in kernels]
     if not chosen:
         wanted = ", ".join(kernels) if kernels else "any kernel"
         raise InputError(f"no rows of {wanted} to check")
     if tolerance <= 0:
         raise InputError(f"tolerance must be positive (got {tolerance:g})")
+    for row in chosen:
+        if row.dtype not in profile.peak_flops:
+            raise InputError(
+                f"{source or 'line'}:{row.line}: field 'dtype': {profile.name} has no "
+                f"{row.dtype} peak (it lists {', '.join(sorted(profile.peak_flops))})"
+            )
     return CheckReport([RowCheck(r, predict(r, profile)) for r in chosen], tolerance)
 
 

@@ -178,7 +178,10 @@ def _peak(profile: HardwareProfile, dtype: str) -> float:
     try:
         return profile.peak(dtype)
     except KeyError as exc:
-        raise InputError(str(exc.args[0])) from None
+        raise InputError(
+            f"{exc.args[0]}; the rows are {dtype}: fit them against a profile with a {dtype} "
+            f"peak, or against '{MEASURED}' (this machine's own best rows)"
+        ) from None
 
 
 def fit_classes(rows: Sequence[Measurement], base: HardwareProfile) -> dict[str, ClassFit]:
@@ -206,10 +209,11 @@ def _host_memory_bytes() -> float:
         return 1.0
 
 
-def measured_base(rows: Sequence[Measurement], name: str = "local-cpu") -> HardwareProfile:
+def measured_base(rows: Sequence[Measurement], name: str | None = None) -> HardwareProfile:
     """A base profile for the machine that produced `rows`: peak = the best gemm FLOP/s, bandwidth
     = the best stream bytes/s among copies of at least 64 MiB (past any CPU cache; all copies
-    when there are none that large), memory = this host's RAM.
+    when there are none that large), memory = this host's RAM. Named `local-gpu` when the rows
+    were timed with CUDA events, else `local-cpu`, unless `name` says otherwise.
 
     Efficiencies fitted against it are relative to what this machine was seen to reach, not to a
     datasheet. The schema needs a bf16 peak; a run in another dtype repeats its peak there.
@@ -233,6 +237,8 @@ def measured_base(rows: Sequence[Measurement], name: str = "local-cpu") -> Hardw
     peaks = {dtype: peak}
     peaks.setdefault("bf16", peak)
     devices = sorted({r.device for r in rows})
+    if name is None:
+        name = "local-gpu" if any(r.clock == "cuda_events" for r in rows) else "local-cpu"
     return HardwareProfile(
         name=name,
         vendor="measured",
@@ -308,6 +314,24 @@ def calibrated_profile(
         calibration=calibration,
     )
     return HardwareProfile.model_validate(doc)
+
+
+def fit_profile(
+    rows: Sequence[Measurement],
+    base: HardwareProfile,
+    *,
+    name: str,
+    source: str,
+    checksum: str,
+    date: str,
+) -> tuple[dict[str, ClassFit], HardwareProfile]:
+    """Fit the micro-kernel rows of `rows` against `base` (decode steps are held out) and return
+    the fits with the calibrated profile `name`."""
+    fits = fit_classes(rows, base)
+    profile = calibrated_profile(
+        base, fits, rows, name=name, source=source, checksum=checksum, date=date
+    )
+    return fits, profile
 
 
 def profile_toml(profile: HardwareProfile) -> str:

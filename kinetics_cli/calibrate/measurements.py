@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -150,38 +150,45 @@ def parse_row(doc: object, where: str) -> Measurement:
     )
 
 
-def _reject_constant(token: str) -> float:
-    raise ValueError(f"{token} is not a number")
+def read_jsonl(path: Path, what: str) -> list[tuple[int, dict[str, Any]]]:
+    """The JSON objects of a JSON Lines file with their line numbers (`what` names the file's
+    kind in messages: 'measurement', 'reference').
 
-
-def parse_lines(lines: Iterable[str], source: str) -> list[Measurement]:
-    """Rows of a JSON Lines text; blank lines are skipped. Errors name `source:line`."""
-    rows = []
+    Blank lines are skipped; NaN and Infinity literals are read as numbers, so that the field
+    check names the field. Any problem is an InputError naming the file (and line).
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such {what} file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a {what} file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    docs = []
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
-        where = f"{source}:{number}"
+        where = f"{path}:{number}"
         try:
-            doc = json.loads(text, parse_constant=_reject_constant)
+            doc = json.loads(text)
         except ValueError as exc:
             raise InputError(f"{where}: not valid JSON ({exc})") from None
-        row = parse_row(doc, where)
-        rows.append(Measurement(**{**row.__dict__, "line": number}))
-    if not rows:
-        raise InputError(f"{source}: no measurement rows (the file is empty)")
-    return rows
+        if not isinstance(doc, dict):
+            raise InputError(f"{where}: expected a JSON object, got {type(doc).__name__}")
+        docs.append((number, doc))
+    if not docs:
+        raise InputError(f"{path}: no {what} rows (the file is empty)")
+    return docs
 
 
 def read_measurements(path: Path) -> list[Measurement]:
     """Read and validate a measurement file; any problem is an InputError naming file and line."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such measurement file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
-    return parse_lines(text.splitlines(), str(path))
+    return [
+        replace(parse_row(doc, f"{path}:{line}"), line=line)
+        for line, doc in read_jsonl(path, "measurement")
+    ]
 
 
 def dumps_measurements(rows: Iterable[Measurement]) -> str:

@@ -10,13 +10,13 @@ the LM head, which the paper's single-layer benchmark does not run, is left out.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kinetics_cli.calibrate.measurements import read_jsonl
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import Architecture, Calibration, HardwareProfile, KernelFit, ModelCard
 
@@ -110,24 +110,9 @@ def _ratio(doc: Mapping[str, Any], key: str, where: str) -> float:
 
 def read_references(path: Path) -> list[ReferenceRow]:
     """Read reference rows (JSON Lines); errors name the file, line and field."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such reference file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
     rows = []
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
+    for number, doc in read_jsonl(path, "reference"):
         where = f"{path}:{number}"
-        try:
-            doc = json.loads(text)
-        except ValueError as exc:
-            raise InputError(f"{where}: not valid JSON ({exc})") from None
-        if not isinstance(doc, dict):
-            raise InputError(f"{where}: expected a JSON object")
         missing = [k for k in REQUIRED if k not in doc]
         if missing:
             raise InputError(f"{where}: missing field(s) {', '.join(repr(k) for k in missing)}")
@@ -159,9 +144,17 @@ def read_references(path: Path) -> list[ReferenceRow]:
                 line=number,
             )
         )
-    if not rows:
-        raise InputError(f"{path}: no reference rows (the file is empty)")
     return rows
+
+
+def is_reference_file(path: Path) -> bool:
+    """Whether `path` holds reference rows (its first row has a `reference` field) rather than
+    measurements; False also when it cannot be read, so that the measurement reader reports why."""
+    try:
+        first = read_jsonl(path, "measurement")[0][1]
+    except InputError:
+        return False
+    return "reference" in first
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import numpy as np
 
 from kinetics_cli.calibrate.backends import Backend
 from kinetics_cli.calibrate.check import CheckReport, check_rows
-from kinetics_cli.calibrate.fit import ClassFit, calibrated_profile, fit_classes, measured_base
+from kinetics_cli.calibrate.fit import ClassFit, fit_profile, measured_base
 from kinetics_cli.calibrate.kernels import COMPOSITE, Case, cost, plan
 from kinetics_cli.calibrate.measurements import Measurement, dumps_measurements, text_checksum
 from kinetics_cli.specs import HardwareProfile
@@ -33,13 +33,18 @@ def now_utc() -> str:
 
 
 def time_case(backend: Backend, case: Case, repeats: int) -> list[float]:
-    """Seconds of `repeats` cold-cache calls of `case`, after a warm-up."""
+    """Seconds of `repeats` cold-cache calls of `case`, after a warm-up.
+
+    Warm-up calls go through the backend's clock, so that on a GPU each has finished (not just
+    been queued) before the next; the warm-up lasts WARMUP_SECONDS of wall time, which on a busy
+    CPU means fewer calls rather than a longer run.
+    """
     fn = backend.prepare(case)
     start, calls = time.perf_counter(), 0
     while calls < WARMUP_MAX and (
         calls < WARMUP_CALLS or time.perf_counter() - start < WARMUP_SECONDS
     ):
-        fn()
+        backend.time_call(fn)
         calls += 1
     times = []
     for _ in range(repeats):
@@ -110,9 +115,9 @@ def pipeline(
     cases: Sequence[Case] | None = None,
     repeats: int = 5,
     on_step: Step | None = None,
-    name: str = "local-cpu",
 ) -> PipelineResult:
-    """Run, fit on the micro-kernels, check the held-out decode steps."""
+    """Run, fit on the micro-kernels, check the held-out decode steps. Without `base`, the fit is
+    relative to this machine's measured peaks (fit.measured_base: local-cpu or local-gpu)."""
     chosen = list(cases) if cases is not None else plan(quick=quick, gpu=backend.gpu)
     start = time.perf_counter()
     try:
@@ -120,13 +125,10 @@ def pipeline(
     finally:
         backend.close()
     elapsed = time.perf_counter() - start
-    micro = [r for r in rows if r.kernel != COMPOSITE]
-    base = base or measured_base(micro, name=name)
-    fits = fit_classes(micro, base)
-    profile = calibrated_profile(
-        base,
-        fits,
+    base = base or measured_base([r for r in rows if r.kernel != COMPOSITE])
+    fits, profile = fit_profile(
         rows,
+        base,
         name=f"{base.name}-calibrated",
         source="(this run, not saved)",
         checksum=text_checksum(dumps_measurements(rows)),

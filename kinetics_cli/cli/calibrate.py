@@ -72,13 +72,14 @@ def _fit_rows(fits: dict[str, Any]) -> list[tuple[str, ...]]:
 
     rows: list[tuple[str, ...]] = []
     for kernel, f in fits.items():
-        compute = f"{f.compute_efficiency:.3f}" if f.compute_identified else "n/a"
+        # three significant digits: a CPU run fitted against a GPU datasheet gives e ~ 1e-3
+        compute = f"{f.compute_efficiency:.3g}" if f.compute_identified else "n/a"
         if kernel != "stream" and not f.compute_identified:
-            compute = f"({f.compute_efficiency:.3f})"
+            compute = f"({f.compute_efficiency:.3g})"
         bandwidth = (
-            f"{f.bandwidth_efficiency:.3f}"
+            f"{f.bandwidth_efficiency:.3g}"
             if f.bandwidth_identified
-            else f"({f.bandwidth_efficiency:.3f})"
+            else f"({f.bandwidth_efficiency:.3g})"
         )
         rows.append(
             (
@@ -233,7 +234,8 @@ def calibrate(
     base = _resolve_profile(hardware) if hardware else None
     limit = CI_TOLERANCE if tolerance is None else _tolerance(tolerance, None)
     if out is not None and not force:  # refuse before timing, not after
-        profile_name = f"{base.name if base else 'local-cpu'}-calibrated.toml"
+        measured = "local-gpu" if chosen.gpu else "local-cpu"  # fit.measured_base's name
+        profile_name = f"{base.name if base else measured}-calibrated.toml"
         for existing in (out / "measurements.jsonl", out / profile_name):
             if existing.exists():
                 raise InputError(f"{existing} already exists; pass --force to overwrite it")
@@ -346,7 +348,7 @@ def fit_command(
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Fit e_c, e_m and t0 per kernel class and write a calibrated hardware profile."""
-    from kinetics_cli.calibrate.fit import calibrated_profile, fit_classes, profile_toml
+    from kinetics_cli.calibrate.fit import fit_profile, profile_toml
     from kinetics_cli.calibrate.kernels import COMPOSITE
     from kinetics_cli.calibrate.measurements import file_checksum, read_measurements
     from kinetics_cli.calibrate.run import now_utc
@@ -355,13 +357,10 @@ def fit_command(
     from kinetics_cli.render import console, emit_json, print_table
 
     rows = read_measurements(file)
-    micro = [r for r in rows if r.kernel != COMPOSITE]
-    base = _resolve_profile(hardware, micro)
-    fits = fit_classes(micro, base)
-    profile = calibrated_profile(
-        base,
-        fits,
+    base = _resolve_profile(hardware, [r for r in rows if r.kernel != COMPOSITE])
+    fits, profile = fit_profile(
         rows,
+        base,
         name=name or f"{base.name}-calibrated",
         source=file.name,
         checksum=file_checksum(file),
@@ -382,7 +381,9 @@ def fit_command(
 
 @app.command("check")
 def check_command(
-    file: Path = typer.Argument(..., help="Measurement file (JSON Lines)."),
+    file: Path = typer.Argument(
+        ..., help="Measurement file (JSON Lines), or a file of published reference ratios."
+    ),
     hardware: str | None = typer.Option(
         None,
         "--hardware",
@@ -398,13 +399,24 @@ def check_command(
     ),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Predict every row with a profile, print predicted vs measured; exit 1 over tolerance."""
+    """Predict every row with a profile, print predicted vs measured; exit 1 over tolerance.
+
+    A reference file (published block top-k / dense ratios) is checked as `calibrate reference`
+    checks it, so that every shipped file can be checked with this one command.
+    """
     from kinetics_cli.calibrate.check import check_rows, read_settings
-    from kinetics_cli.calibrate.fit import calibrated_profile, fit_classes, measured_base
+    from kinetics_cli.calibrate.fit import fit_profile, measured_base
     from kinetics_cli.calibrate.kernels import COMPOSITE
     from kinetics_cli.calibrate.measurements import file_checksum, read_measurements
+    from kinetics_cli.calibrate.reference import is_reference_file
+    from kinetics_cli.errors import InputError
     from kinetics_cli.render import console, emit_json
 
+    if is_reference_file(file):
+        if kernel:
+            raise InputError(f"{file} holds reference ratios, not kernel rows: drop --kernel")
+        _check_references(file, hardware, None, tolerance, json)
+        return
     rows = read_measurements(file)
     settings = read_settings(file)
     ref = hardware or (settings.hardware_ref() if settings else None)
@@ -412,12 +424,9 @@ def check_command(
         profile = _resolve_profile(ref)
         origin = ref
     else:
-        micro = [r for r in rows if r.kernel != COMPOSITE]
-        base = measured_base(micro)
-        profile = calibrated_profile(
-            base,
-            fit_classes(micro, base),
+        _, profile = fit_profile(
             rows,
+            measured_base([r for r in rows if r.kernel != COMPOSITE]),
             name="this-file",
             source=file.name,
             checksum=file_checksum(file),
@@ -426,7 +435,7 @@ def check_command(
         origin = "a fit of this file's micro-kernel rows on their measured peaks"
     limit = _tolerance(tolerance, settings)
     kernels = tuple(kernel) or (settings.kernels if settings else ())
-    report = check_rows(rows, profile, tolerance=limit, kernels=kernels)
+    report = check_rows(rows, profile, tolerance=limit, kernels=kernels, source=str(file))
     if json:
         emit_json({"file": str(file), "hardware": profile.name, **report.as_dict()})
     else:
@@ -458,6 +467,19 @@ def reference_command(
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Compare predicted block top-k / dense throughput ratios with published ones."""
+    _check_references(
+        file or shipped_reference_file(), hardware, efficiencies_from, tolerance, json
+    )
+
+
+def _check_references(
+    path: Path,
+    hardware: str | None,
+    efficiencies_from: str | None,
+    tolerance: float | None,
+    json: bool,
+) -> None:
+    """Predicted vs published ratios of a reference file; exit 1 over the tolerance."""
     import statistics
 
     from kinetics_cli.calibrate.check import read_settings
@@ -469,7 +491,6 @@ def reference_command(
     from kinetics_cli.render import console, emit_json, print_table
     from kinetics_cli.units import format_si
 
-    path = file or shipped_reference_file()
     rows = read_references(path)
     settings = read_settings(path)
     donor = _resolve_profile(efficiencies_from) if efficiencies_from else None
@@ -511,11 +532,11 @@ def reference_command(
         def joined(values: Any) -> str:
             return ", ".join(dict.fromkeys(str(v) for v in values))
 
-        rows_ = [c.row for _, c in checks]
+        refs = [c.row for _, c in checks]
         print_table(
             f"{path.name}: block top-k / dense decode throughput of one "
-            f"{joined(r.model for r in rows_)} layer on {joined(n for n, _ in checks)} "
-            f"(tp {joined(r.tp for r in rows_)}, KV budget {joined(r.kv_budget for r in rows_)})",
+            f"{joined(r.model for r in refs)} layer on {joined(n for n, _ in checks)} "
+            f"(tp {joined(r.tp for r in refs)}, KV budget {joined(r.kv_budget for r in refs)})",
             [
                 "#",
                 ">batch",

@@ -2,14 +2,117 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import typer
 
-from kinetics_cli.cli.params import JSON_OPTION, count, quantity
+from kinetics_cli.cli.params import (
+    JSON_OPTION,
+    block_size_option,
+    count,
+    hardware_option,
+    intensity_option,
+    model_argument,
+    quantity,
+)
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+# Options `kinetics roofline` shares with `kinetics cost` beyond those of cli/params.py, and
+# below the budget check and the table layout of the three cost-model commands.
+ATTENTION_OPTION = typer.Option(
+    "dense", "--attention", metavar="KIND", help="dense, topk (oracle top-k) or block-topk."
+)
+KV_BUDGET_OPTION = typer.Option(
+    None,
+    "--kv-budget",
+    parser=quantity,
+    metavar="B",
+    help="KV tokens each step attends to under sparse attention, local window included.",
+)
+
+
+def check_kv_budget(attention: str, kv_budget: float | None, context: float, what: str) -> None:
+    """Reject a sparse budget beyond the context (`what` describes it); warn that a budget given
+    with dense attention is ignored."""
+    from kinetics_cli.errors import InputError
+    from kinetics_cli.render import warn
+
+    if kv_budget is None:
+        return
+    if attention == "dense":
+        warn("--kv-budget applies to sparse attention only; dense attention ignores it")
+    elif kv_budget > context:
+        raise InputError(
+            f"--kv-budget {kv_budget:g} is larger than {what}; use dense attention or a smaller "
+            "budget"
+        )
+
+
+def fitted_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    wrap: Sequence[str] = (),
+    optional: Sequence[str | tuple[str, ...]] = (),
+) -> Table:
+    """A light-ruled table that fits the console: cells are plain text (never rich markup, so
+    names such as "mlp [dense layers]" print as they are), the `wrap` columns break between words
+    only, every other column stays on one line, and the `optional` columns are left out, in that
+    order (a tuple goes as one), while the table is still wider than the console. Column names as
+    in render.make_table ('>' for right-aligned)."""
+    from rich import box
+    from rich.cells import cell_len
+    from rich.markup import escape
+
+    from kinetics_cli.render import console, make_table
+
+    names = [c.lstrip(">") for c in columns]
+    cells = [[str(row[i]) for row in rows] for i in range(len(columns))]
+    widest = [max(cell_len(text) for text in [name, *cells[i]]) for i, name in enumerate(names)]
+    narrowest = [  # a wrapped column needs its longest word, any other its longest cell
+        max(cell_len(w) for w in " ".join([name, *cells[i]]).split()) if name in wrap else widest[i]
+        for i, name in enumerate(names)
+    ]
+    width = console().width
+
+    def overflow(keep: list[int], widths: list[int]) -> int:
+        # SIMPLE_HEAD: a padding space either side of each cell, a separator between cells and
+        # an edge character either side.
+        return sum(widths[i] + 3 for i in keep) + 1 - width
+
+    keep = list(range(len(columns)))
+    give_up = [(group,) if isinstance(group, str) else group for group in optional]
+    while give_up and overflow(keep, narrowest) > 0:
+        for name in give_up.pop(0):
+            keep.remove(names.index(name))
+    # Narrow the wrapped columns, the widest first, until the table fits (or cannot shrink).
+    widths = list(widest)
+    excess = overflow(keep, widths)
+    while excess > 0:
+        slack = [(widths[i] - narrowest[i], i) for i in keep if widths[i] > narrowest[i]]
+        if not slack:
+            break
+        widths[max(slack)[1]] -= 1
+        excess -= 1
+    table = make_table(
+        escape(title),
+        [columns[i] for i in keep],
+        [[escape(cells[i][r]) for i in keep] for r in range(len(rows))],
+    )
+    table.box = box.SIMPLE_HEAD
+    for column, i in zip(table.columns, keep, strict=True):
+        column.width = widths[i]
+        column.no_wrap = names[i] not in wrap
+    return table
 
 
 def cost(
-    model: str = typer.Argument(..., help="Model card name or alias, e.g. qwen3-8b."),
-    hardware: str = typer.Option("b200", "--hardware", "-H", help="Hardware profile."),
+    model: str = model_argument(),
+    hardware: str = hardware_option(),
     prompt_len: float = typer.Option(
         ..., "--prompt-len", parser=quantity, metavar="L_IN", help="Prompt tokens (L_in)."
     ),
@@ -22,27 +125,10 @@ def cost(
         "is the mean over them, as the paper computes it.",
     ),
     trials: int = typer.Option(1, "--trials", "-n", parser=count, help="Trials per problem (N)."),
-    attention: str = typer.Option(
-        "dense", "--attention", help="dense, topk (oracle top-k) or block-topk."
-    ),
-    kv_budget: float | None = typer.Option(
-        None,
-        "--kv-budget",
-        parser=quantity,
-        metavar="B",
-        help="KV tokens each step attends to under sparse attention, local window included.",
-    ),
-    block_size: float = typer.Option(
-        16, "--block-size", parser=quantity, metavar="S", help="Page size of block top-k."
-    ),
-    intensity: float | None = typer.Option(
-        None,
-        "--intensity",
-        parser=quantity,
-        metavar="I",
-        help="FLOPs per byte (default: the profile's bf16 FLOP/s / HBM B/s; 562.5 reproduces "
-        "the paper's B200 figures).",
-    ),
+    attention: str = ATTENTION_OPTION,
+    kv_budget: float | None = KV_BUDGET_OPTION,
+    block_size: float = block_size_option(),
+    intensity: float | None = intensity_option(),
     law: str = typer.Option("kinetics", "--law", help="kinetics (eFLOPs) or flops (I = 0)."),
     params: float | None = typer.Option(
         None,
@@ -66,14 +152,6 @@ def cost(
     catalog = context.catalog()
     card = catalog.models.get(model).spec
     profile = catalog.hardware.get(hardware).spec
-    if attention != "dense" and kv_budget is not None:
-        context_len = prompt_len + max(gen_len)
-        if kv_budget > context_len:
-            raise InputError(
-                f"--kv-budget {kv_budget:g} is larger than the final context "
-                f"({prompt_len:g} + {max(gen_len):g} = {context_len:g} tokens); "
-                "use dense attention or a smaller budget"
-            )
     hardware_intensity = profile.intensity if intensity is None else intensity
     if hardware_intensity < 0:
         raise InputError(f"--intensity must not be negative (got {hardware_intensity:g})")
@@ -87,6 +165,13 @@ def cost(
         kv_budget,
         block_size,
         params=params,
+    )  # validates every input before the budget is compared with the context
+    final = prompt_len + max(gen_len)
+    check_kv_budget(
+        attention,
+        kv_budget,
+        final,
+        f"the final context ({prompt_len:g} + {max(gen_len):g} = {final:g} tokens)",
     )
     doc: dict[str, object] = {
         "model": card.name,
@@ -111,9 +196,9 @@ def cost(
     _print(doc, profile.calibration is not None)
 
 
-def _print(doc: dict, calibrated: bool) -> None:  # type: ignore[type-arg]
-    from kinetics_cli.render import console, print_table
-    from kinetics_cli.units import format_bytes, format_si
+def _print(doc: dict[str, Any], calibrated: bool) -> None:
+    from kinetics_cli.render import console
+    from kinetics_cli.units import format_bytes, format_count, format_si
 
     i = float(doc["intensity"])
     eflops = float(doc["eflops"])
@@ -121,42 +206,30 @@ def _print(doc: dict, calibrated: bool) -> None:  # type: ignore[type-arg]
     def share(value: float) -> str:
         return f"{100 * value / eflops:.1f}%" if eflops else "-"
 
+    def compute(name: str, formula: str, key: str) -> tuple[str, str, str, str]:
+        value = float(doc[key])
+        return name, formula, format_si(value, "FLOP"), share(value)
+
+    def memory(name: str, formula: str, key: str) -> tuple[str, str, str, str]:
+        value = float(doc[key])
+        return name, formula, format_bytes(value), share(i * value)
+
     dense = doc["attention"] == "dense"
     rows = [
-        ("linear compute", "2 N P L_out", format_si(doc["linear_flops"], "FLOP"), ""),
-        ("attention compute", "4 h A N", format_si(doc["attention_flops"], "FLOP"), ""),
-        (
-            "KV memory",
-            "4 d (L_in L_out + N L_out²/2)" if dense else "4 d A N",
-            format_bytes(doc["kv_bytes"]),
-            "",
-        ),
+        compute("linear compute", "2 N P L_out", "linear_flops"),
+        compute("attention compute", "4 h A N", "attention_flops"),
+        memory("KV memory", "4 d (L_in L_out + N L_out²/2)" if dense else "4 d A N", "kv_bytes"),
     ]
     if doc["attention"] == "block-topk":
         rows += [
-            (
-                "search compute",
-                "2 h (L_in L_out + L_out²/2) N / S",
-                format_si(doc["search_flops"], "FLOP"),
-                "",
-            ),
-            (
-                "search memory",
-                "2 d (L_in L_out + N L_out²/2) / S",
-                format_bytes(doc["search_bytes"]),
-                "",
-            ),
+            compute("search compute", "2 h (L_in L_out + L_out²/2) N / S", "search_flops"),
+            memory("search memory", "2 d (L_in L_out + N L_out²/2) / S", "search_bytes"),
         ]
     rows += [
-        (
-            "compute FLOPs",
-            "",
-            format_si(doc["compute_flops"], "FLOP"),
-            share(float(doc["compute_flops"])),
-        ),
+        compute("compute FLOPs", "sum of the compute terms", "compute_flops"),
         (
             "memory bytes x I",
-            f"I = {i:g}",
+            f"I = {i:g} FLOPs/byte",
             format_si(i * float(doc["memory_bytes"]), "FLOP"),
             share(i * float(doc["memory_bytes"])),
         ),
@@ -169,11 +242,14 @@ def _print(doc: dict, calibrated: bool) -> None:  # type: ignore[type-arg]
     gen_text = (
         f"{gen:g}" if isinstance(gen, float) else "mean of " + ", ".join(f"{g:g}" for g in gen)
     )
-    print_table(
-        f"Cost per problem: {doc['model']}, L_in {doc['prompt_len']:g}, L_out {gen_text}, "
-        f"N {doc['trials']}, {setting}",
-        ["term", "formula", ">value", ">share of eFLOPs"],
-        rows,
+    console().print(
+        fitted_table(
+            f"Cost per problem: {doc['model']}, L_in {doc['prompt_len']:g}, L_out {gen_text}, "
+            f"N {doc['trials']}, {setting}",
+            ["term", "formula", ">value", ">share of eFLOPs"],
+            rows,
+            wrap=("term", "formula", "share of eFLOPs"),
+        )
     )
     line = (
         f"time on one {doc['hardware']} at full efficiency: {format_si(doc['seconds'], 's')} "
@@ -183,6 +259,6 @@ def _print(doc: dict, calibrated: bool) -> None:  # type: ignore[type-arg]
         line += f"; {doc['calibration']}: {format_si(doc['calibrated_seconds'], 's')}"
     console().print(line, soft_wrap=True)
     console().print(
-        f"P = {doc['params']:.4g} active parameters; {doc['hardware']} intensity "
+        f"P = {format_count(doc['params'])} active parameters; {doc['hardware']} intensity "
         f"{doc['hardware_intensity']:g} FLOPs/byte (bf16 peak / HBM)"
     )

@@ -42,8 +42,11 @@ def import_command(
     """Convert one trace file of the Kinetics paper into evaluation rows."""
     from kinetics_cli.accuracy.traces import import_traces, token_counter, write_rows
     from kinetics_cli.cli import context
+    from kinetics_cli.errors import InputError
     from kinetics_cli.render import warn
 
+    if out.exists() and not force:  # before reading anything (write_rows checks again)
+        raise InputError(f"{out} already exists; pass --force to overwrite it")
     name = context.catalog().models.get(model).spec.name
     counter = token_counter(tokenizer)
     rows = import_traces(traces, task, name, counter)

@@ -51,17 +51,12 @@ def frontier(
 ) -> None:
     """Accuracy against cost per problem: the Pareto frontier of each model and attention kind
     (over strategies, trials, generation limits and KV budgets) and the overall frontier."""
-    from kinetics_cli.cli.plan import _check_plot, build_grid
-    from kinetics_cli.engine.kinetics import LAWS
-    from kinetics_cli.errors import InputError
+    from kinetics_cli.cli.plan import build_grid, check_law_and_plot
     from kinetics_cli.planner.pareto import grouped_pareto_mask, pareto_mask
     from kinetics_cli.planner.plan import accuracy_levels
     from kinetics_cli.render import emit_json
 
-    if law not in LAWS:
-        raise InputError(f"unknown law {law!r}; choose one of {', '.join(LAWS)}")
-    if plot is not None:
-        _check_plot(plot)
+    check_law_and_plot(law, plot)
     setup = build_grid(
         task=task,
         evals=evals,
@@ -142,10 +137,17 @@ def _print(
 ) -> None:
     import numpy as np
 
-    from kinetics_cli.cli.plan import compact_table, format_cost, short_attention, short_strategy
+    from kinetics_cli.cli.plan import (
+        ORACLE_NOTE,
+        attention_label,
+        compact_table,
+        config_cells,
+        format_cost,
+    )
     from kinetics_cli.planner.pareto import best_within, frontier_order
+    from kinetics_cli.planner.plan import ORACLE_ATTENTION, configuration
     from kinetics_cli.render import console
-    from kinetics_cli.units import format_count, format_si
+    from kinetics_cli.units import format_count
 
     grid = setup.grid
     unit = "eFLOPs" if law == "kinetics" else "FLOPs"
@@ -157,29 +159,16 @@ def _print(
     )
     out.print(setup.source_line, soft_wrap=True)
 
-    def row(i: int) -> list[str]:
-        doc = {
-            "strategy": grid.strategy(i),
-            "trials": int(grid.trials[i]),
-            "attention": grid.attention(i),
-            "kv_budget": grid.kv_budget(i),
-        }
+    def rows(indices: Any) -> list[list[str]]:
         return [
-            grid.model(i),
-            short_strategy(doc),
-            f"{int(grid.gen_len[i]):,}",
-            short_attention(doc),
-            f"{grid.accuracy[i]:.1%}",
-            format_cost(float(cost[i]), "eflops"),
-            format_si(float(grid.seconds[i]), "s"),
+            config_cells(configuration(grid, int(i), setup.pricing), float(cost[i]))
+            for i in indices
         ]
 
     columns = ["model", "strategy", ">limit", "attention, KV", ">accuracy", f">{unit}", ">time"]
     order = np.flatnonzero(overall)
     order = order[np.argsort(cost[order], kind="stable")]
-    out.print(
-        compact_table("Overall frontier, cheapest first", columns, [row(int(i)) for i in order])
-    )
+    out.print(compact_table("Overall frontier, cheapest first", columns, rows(order)))
 
     cuts = _columns(cost)
     table = []
@@ -193,7 +182,7 @@ def _print(
         cells = [
             model,
             format_count(model_params[model]),
-            attention,
+            attention_label(attention),
             str(int(per_group[members].sum())),
             str(int(overall[members].sum())),
         ]
@@ -217,6 +206,8 @@ def _print(
             points = members[frontier_order(cost[members], levels[members])]
             out.print(
                 compact_table(
-                    f"Frontier of {model} {attention}", columns, [row(int(i)) for i in points]
+                    f"Frontier of {model} {attention_label(attention)}", columns, rows(points)
                 )
             )
+    if np.any(grid.trials > 1) or any(a == ORACLE_ATTENTION for _, a in keys):
+        out.print(ORACLE_NOTE, soft_wrap=True)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import typer
 
 from kinetics_cli.cli import context
-from kinetics_cli.cli.params import JSON_OPTION
+from kinetics_cli.cli.params import JSON_OPTION, hardware_argument
+
+if TYPE_CHECKING:
+    from kinetics_cli.catalog import Entry
+    from kinetics_cli.specs import HardwareProfile
 
 app = typer.Typer(
     help="Accelerator profiles: dense peaks, HBM, interconnect, calibration.", no_args_is_help=True
 )
 
 
-def hardware_document(entry) -> dict:  # type: ignore[no-untyped-def]
+def hardware_document(entry: Entry[HardwareProfile]) -> dict[str, Any]:
     """Every field of a profile plus derived figures, as `hardware show --json` writes it."""
     spec = entry.spec
     doc = spec.model_dump(mode="json")
@@ -68,7 +74,7 @@ def list_hardware(json: bool = JSON_OPTION) -> None:
 
 @app.command("show")
 def show_hardware(
-    name: str = typer.Argument(..., help="Name or alias, e.g. b200, h100."),
+    name: str = hardware_argument(),
     json: bool = JSON_OPTION,
 ) -> None:
     """Every field of one profile, derived figures, and the file it came from."""
@@ -108,8 +114,8 @@ def show_hardware(
             rows.append(
                 (
                     f"  {kernel}",
-                    f"compute {fit.compute_efficiency:.3f}, bandwidth "
-                    f"{fit.bandwidth_efficiency:.3f}, overhead {format_si(fit.overhead_seconds, 's')}",
+                    f"compute {fit.compute_efficiency:.3g}, bandwidth "
+                    f"{fit.bandwidth_efficiency:.3g}, overhead {format_si(fit.overhead_seconds, 's')}",
                 )
             )
     else:

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from kinetics_cli.cli.params import JSON_OPTION, count, quantity
+from kinetics_cli.cli.params import (
+    JSON_OPTION,
+    block_size_option,
+    count,
+    hardware_option,
+    intensity_option,
+    plot_option,
+    quantity,
+)
+
+if TYPE_CHECKING:
+    from kinetics_cli.engine.isocost import IsoCostRow
 
 
 def isocost(
@@ -52,25 +64,13 @@ def isocost(
     kv_budget: list[float] = typer.Option(
         [], "--kv-budget", parser=quantity, metavar="B", help="KV budgets (tokens); repeatable."
     ),
-    block_size: float = typer.Option(
-        16, "--block-size", parser=quantity, metavar="S", help="Page size of block top-k."
-    ),
-    hardware: str = typer.Option(
-        "b200", "--hardware", "-H", help="Hardware profile giving the intensity I."
-    ),
-    intensity: float | None = typer.Option(
-        None,
-        "--intensity",
-        parser=quantity,
-        metavar="I",
-        help="FLOPs per byte (overrides the profile).",
-    ),
+    block_size: float = block_size_option(),
+    hardware: str = hardware_option("Hardware profile giving the intensity I (name or alias)."),
+    intensity: float | None = intensity_option("FLOPs per byte (overrides the profile)."),
     law: str | None = typer.Option(
         None, "--law", help="Keep only the rows of one law (kinetics or flops)."
     ),
-    plot: Path | None = typer.Option(
-        None, "--plot", metavar="FILE", help="Draw the iso-cost curves to FILE (.png or .svg)."
-    ),
+    plot: Path | None = plot_option("Draw the iso-cost curves to FILE (.png or .svg)."),
     json: bool = JSON_OPTION,
 ) -> None:
     """Largest L_out (or N) each model affords at one cost, under the Kinetics and FLOPs laws."""
@@ -187,13 +187,16 @@ def _select(patterns: list[str], catalog):  # type: ignore[no-untyped-def]
     return list(chosen.values())
 
 
-def _print(rows, label: str, intensity: float, strategy: str, prompt_len: float) -> None:  # type: ignore[no-untyped-def]
-    from kinetics_cli.render import console, print_table
+def _print(
+    rows: list[IsoCostRow], label: str, intensity: float, strategy: str, prompt_len: float
+) -> None:
+    from kinetics_cli.cli.cost import fitted_table
+    from kinetics_cli.render import console
     from kinetics_cli.units import format_count, format_si
 
     field = "gen_len" if strategy == "long-cot" else "trials"
     laws = list(dict.fromkeys(r.law for r in rows))
-    grouped: dict[tuple[str, str, float | None], dict[str, object]] = {}
+    grouped: dict[tuple[str, str, float | None], dict[str, IsoCostRow]] = {}
     for r in rows:
         grouped.setdefault((r.model, r.attention, r.kv_budget), {})[r.law] = r
     table = []
@@ -201,24 +204,38 @@ def _print(rows, label: str, intensity: float, strategy: str, prompt_len: float)
         first = next(iter(by_law.values()))
         cells: list[object] = [
             model,
-            format_count(first.params),  # type: ignore[attr-defined]
+            format_count(first.params),
             attention if budget is None else f"{attention} B={budget:g}",
         ]
         for name in laws:
             row = by_law.get(name)
             cells.append(f"{getattr(row, field):,.0f}" if row else "-")
-            cells.append(format_si(row.eflops, "FLOP") if row else "-")  # type: ignore[attr-defined]
+            cells.append(format_si(row.eflops, "FLOP") if row else "-")
         if len(laws) == 2:
-            ratio = first.law_ratio  # type: ignore[attr-defined]
+            ratio = first.law_ratio
             cells.append("-" if ratio is None else f"{ratio:.2f}x")
         table.append(cells)
-    what = "L_out per trial" if field == "gen_len" else "trials"
+    what = "L_out" if field == "gen_len" else "N"
     columns = ["model", ">active", "attention"]
+    costs = []
     for name in laws:
         columns += [f">{what} ({name})", f">cost ({name})"]
+        costs.append(f"cost ({name})")
     if len(laws) == 2:
         columns.append(">flops / kinetics")
-    print_table(f"Iso-cost: {label}; L_in {prompt_len:g}, I = {intensity:g}", columns, table)
+    budgets = {r.law: r.budget for r in rows}
+    budget_text = ", ".join(f"{format_si(budgets[name], 'FLOP')} ({name})" for name in laws)
+    console().print(
+        fitted_table(
+            f"Iso-cost: {label}; L_in {prompt_len:g}, I = {intensity:g}; budget {budget_text}; "
+            + ("largest L_out per trial" if field == "gen_len" else "most trials")
+            + " within it",
+            columns,
+            table,
+            wrap=("attention", *(c.lstrip(">") for c in columns[3:] if "cost" not in c)),
+            optional=(tuple(costs), "active"),
+        )
+    )
     if len(laws) == 2:
         console().print(
             "flops / kinetics > 1: the FLOPs-only law promises that many times more than the "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -21,9 +21,41 @@ from kinetics_cli.cli import plan as plan_cmd
 from kinetics_cli.cli import roofline as roofline_cmd
 from kinetics_cli.errors import KineticsError
 
+# Click's usage error (bad option value, unknown option, missing argument). typer re-exports only
+# its BadParameter subclass, and vendors click in recent releases, so take the base from there.
+_UsageError: type[Exception] = next(
+    cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError"
+)
+
+
+def _fail(message: str) -> NoReturn:
+    """One line on stderr, exit code 2."""
+    sys.stderr.write("error: " + " ".join(message.split()) + "\n")
+    raise typer.Exit(2)
+
+
+def _usage_line(exc: Any) -> str:
+    """A click usage error as one line: what was wrong, then where to read the usage."""
+    message = exc.format_message().rstrip(".")
+    message = message[:1].lower() + message[1:] if message[1:2].islower() else message
+    ctx = getattr(exc, "ctx", None)
+    return f"{message} (see '{ctx.command_path} --help')" if ctx is not None else message
+
 
 class _Group(TyperGroup):
-    """Turns library errors into one line on stderr and exit code 2 (traceback with --debug)."""
+    """Turns library, usage and file-system errors into one line on stderr and exit code 2.
+
+    --debug shows the traceback of a library error, and click's usual usage block instead of the
+    one line.
+    """
+
+    def make_context(self, info_name: Any, args: Any, parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except _UsageError as exc:
+            if "--debug" in args or type(exc).__name__ == "NoArgsIsHelpError":
+                raise
+            _fail(_usage_line(exc))
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -31,8 +63,18 @@ class _Group(TyperGroup):
         except KineticsError as exc:
             if context.OPTIONS.debug:
                 raise
-            sys.stderr.write(f"error: {exc}\n")
-            raise typer.Exit(2) from None
+            _fail(str(exc))
+        except _UsageError as exc:
+            if context.OPTIONS.debug or type(exc).__name__ == "NoArgsIsHelpError":
+                raise
+            _fail(_usage_line(exc))
+        except OSError as exc:
+            # A file the user named cannot be read or written (commands should say so themselves;
+            # this keeps a missed case to one line). A closed pipe is left to click.
+            if context.OPTIONS.debug or isinstance(exc, BrokenPipeError):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror or exc}")
 
 
 app = typer.Typer(

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from kinetics_cli.cli import context
-from kinetics_cli.cli.params import JSON_OPTION
+from kinetics_cli.cli.params import JSON_OPTION, model_argument
 from kinetics_cli.errors import InputError
+
+if TYPE_CHECKING:
+    from kinetics_cli.catalog import Entry
+    from kinetics_cli.specs import ModelCard
 
 app = typer.Typer(
     help="Model cards: architecture, derived parameter counts, KV bytes per token.",
@@ -16,7 +22,7 @@ app = typer.Typer(
 )
 
 
-def model_document(entry) -> dict:  # type: ignore[no-untyped-def]
+def model_document(entry: Entry[ModelCard]) -> dict[str, Any]:
     """Every field of a card, flattened architecture keys, and derived figures."""
     spec = entry.spec
     a = spec.architecture
@@ -76,7 +82,7 @@ def list_models(json: bool = JSON_OPTION) -> None:
 
 @app.command("show")
 def show_model(
-    name: str = typer.Argument(..., help="Name or alias, e.g. qwen3-32b, Qwen/Qwen3-32B."),
+    name: str = model_argument("qwen3-32b, Qwen/Qwen3-32B"),
     json: bool = JSON_OPTION,
 ) -> None:
     """Every field of one card, derived figures with units, and the file it came from."""
@@ -134,18 +140,27 @@ def show_model(
     rows.append(("weights", format_bytes(s.weight_bytes)))
     if s.published:
         p = s.published
-        for label, value in (
-            ("published total", p.total_params),
-            ("published non-embedding", p.non_embedding_params),
-            ("published active", p.active_params),
-        ):
-            if value:
-                rows.append((label, format_count(value)))
+        if p.total_params:
+            rows.append(("published total", format_count(p.total_params)))
+        if p.non_embedding_params:
+            rows.append(("published non-embedding", format_count(p.non_embedding_params)))
+        if p.active_params:
+            counts = "counts" if p.active_counts_embedding else "does not count"
+            rows.append(
+                (
+                    "published active",
+                    f"{format_count(p.active_params)} ({counts} the input embedding)",
+                )
+            )
+        rows.append(("published source", p.source))
     rows.append(("file", f"{entry.path} ({entry.origin})"))
     print_table(f"Model card {s.name}", ["field", "value"], rows)
     console().print("sources:")
     for src in s.sources:
         console().print(f"  - {src}", soft_wrap=True)
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 
 
 @app.command("import")
@@ -168,18 +183,39 @@ def import_model(
     from kinetics_cli.catalog import MODELS_DIR, Entry, load_spec, user_root
     from kinetics_cli.fsutil import write_atomic
     from kinetics_cli.hf_import import card_from_hf_config, card_toml, default_name, read_config
-    from kinetics_cli.render import emit_json, print_table
+    from kinetics_cli.render import emit_json, print_table, warn
     from kinetics_cli.specs import ModelCard
     from kinetics_cli.units import format_bytes, format_count
 
+    if name is not None and not _PLAIN_NAME.fullmatch(name.strip()):
+        raise InputError(
+            f"--name {name!r}: expected a plain name (letters, digits, '.', '_', '+', '-'), "
+            "such as 'my-model'"
+        )
     data = read_config(config)
-    card_name = name.strip() if name else default_name(data, config)
-    if not card_name or "/" in card_name or "\\" in card_name:
-        raise InputError(f"--name {name!r}: expected a plain name such as 'my-model'")
-    card = card_from_hf_config(data, name=card_name, source=str(config))
+    card_name = name.strip() if name is not None else default_name(data, config)
+    card = card_from_hf_config(data, name=card_name, source=str(config.resolve()))
     target = user_root() / MODELS_DIR / f"{card_name}.toml"
+    same_name = context.catalog().models.find(card_name)
+    if (
+        same_name is not None
+        and same_name.origin == "user"
+        and same_name.spec.name.lower() == card_name.lower()
+        and same_name.path != target
+    ):
+        raise InputError(
+            f"{same_name.path} already defines a card named {card_name!r}; pass another --name"
+        )
     write_atomic(target, card_toml(card, config.resolve(), config.read_bytes()), force=force)
     entry = Entry(load_spec(target, ModelCard), target, "user")
+    if same_name is not None and same_name.spec.name.lower() == card_name.lower():
+        if same_name.origin == "bundled":
+            warn(f"the imported card {card_name!r} overrides the bundled card of that name")
+        elif same_name.origin != "user":
+            warn(
+                f"{same_name.path} ({same_name.origin}) comes later on the search path and hides "
+                f"the imported card {card_name!r}"
+            )
     if json:
         emit_json(model_document(entry))
         return

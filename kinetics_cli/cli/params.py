@@ -1,8 +1,18 @@
-"""Shared option parsers: every numeric CLI value goes through units.parse_quantity."""
+"""Shared option parsers and option definitions for every command.
+
+Every numeric CLI value goes through units.parse_quantity (`quantity`, `count`). The option
+factories below give the same flag, metavar and default wherever a command takes a model, a
+hardware profile, an intensity, a block size or a plot file; pass `help=` where a command needs
+its own wording.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+
+DEFAULT_HARDWARE = "b200"
 
 
 def quantity(text: str) -> float:
@@ -31,3 +41,38 @@ def count(text: str) -> int:
 
 
 JSON_OPTION = typer.Option(False, "--json", help="Write one JSON document to stdout.")
+
+
+def model_argument(example: str = "qwen3-8b") -> Any:
+    """The MODEL argument: a model card name or alias."""
+    return typer.Argument(..., metavar="MODEL", help=f"Model card name or alias, e.g. {example}.")
+
+
+def hardware_argument(example: str = "b200, h100") -> Any:
+    """The NAME argument of a command about one hardware profile."""
+    return typer.Argument(
+        ..., metavar="NAME", help=f"Hardware profile name or alias, e.g. {example}."
+    )
+
+
+def hardware_option(help: str = "Hardware profile (name or alias).") -> Any:
+    """--hardware / -H NAME, default b200."""
+    return typer.Option(DEFAULT_HARDWARE, "--hardware", "-H", metavar="NAME", help=help)
+
+
+def intensity_option(
+    help: str = "FLOPs per byte (default: the profile's bf16 FLOP/s / HBM B/s; 562.5 reproduces "
+    "the paper's B200 figures).",
+) -> Any:
+    """--intensity I, a quantity; None means the hardware profile's derived intensity."""
+    return typer.Option(None, "--intensity", parser=quantity, metavar="I", help=help)
+
+
+def block_size_option(help: str = "Page size of block top-k.") -> Any:
+    """--block-size S (tokens per KV page), default 16."""
+    return typer.Option(16, "--block-size", parser=quantity, metavar="S", help=help)
+
+
+def plot_option(help: str = "Draw the figure to FILE (.png or .svg).") -> Any:
+    """--plot FILE; None means no plot."""
+    return typer.Option(None, "--plot", metavar="FILE", help=help)

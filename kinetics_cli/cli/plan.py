@@ -38,7 +38,8 @@ STRATEGY_OPTION = typer.Option(
 ATTENTION_OPTION = typer.Option(
     [],
     "--attention",
-    help="Attention variants: dense, topk, block-topk; comma-separated or repeated (default: all).",
+    help="Attention variants: dense, topk (the paper's oracle top-k, an upper bound), block-topk; "
+    "comma-separated or repeated (default: all).",
 )
 KV_BUDGETS_OPTION = typer.Option(
     [],
@@ -72,7 +73,10 @@ INTENSITY_OPTION = typer.Option(
     "paper's B200 figures).",
 )
 LAW_OPTION = typer.Option(
-    "kinetics", "--law", help="Law that picks: kinetics (eFLOPs) or flops (FLOPs only)."
+    "kinetics",
+    "--law",
+    help="Law that picks: kinetics (eFLOPs) or flops (FLOPs only; the budget then counts no "
+    "memory traffic).",
 )
 
 
@@ -121,7 +125,6 @@ def plan(
     Also shows the next alternatives and what the FLOPs-only law would pick under the same
     budget, with its true (Kinetics) cost and the cost ratio at equal accuracy.
     """
-    from kinetics_cli.engine.kinetics import LAWS
     from kinetics_cli.errors import InputError
     from kinetics_cli.planner.plan import make_plan
     from kinetics_cli.render import emit_json
@@ -141,10 +144,7 @@ def plan(
     assert amount is not None
     if amount <= 0:
         raise InputError(f"the budget must be positive (got {amount:g})")
-    if law not in LAWS:
-        raise InputError(f"unknown law {law!r}; choose one of {', '.join(LAWS)}")
-    if plot is not None:
-        _check_plot(plot)
+    check_law_and_plot(law, plot)
     if unit == "usd":
         from kinetics_cli.cli import context
 
@@ -177,6 +177,17 @@ def plan(
 
 
 # ---- the shared setup -----------------------------------------------------------------------
+
+
+def check_law_and_plot(law: str, plot: Path | None) -> None:
+    """Fail early, before any work, on an unknown --law or an unusable --plot path."""
+    from kinetics_cli.engine.kinetics import LAWS
+    from kinetics_cli.errors import InputError
+
+    if law not in LAWS:
+        raise InputError(f"unknown law {law!r}; choose one of {', '.join(LAWS)}")
+    if plot is not None:
+        _check_plot(plot)
 
 
 class Setup:
@@ -282,6 +293,8 @@ def build_grid(
     else:
         raise InputError(f"unknown strategy {strategy!r}; choose long-cot, best-of-n or all")
     limits = _numbers(gen_limits, "--gen-limits") or list(DEFAULT_LIMITS)
+    if any(v != int(v) for v in limits):
+        raise InputError("--gen-limits: generation limits must be whole numbers of tokens")
     trial_values = _numbers(trials, "--trials") or list(DEFAULT_TRIALS)
     if any(t != int(t) for t in trial_values):
         raise InputError("--trials: trial counts must be whole numbers")
@@ -378,9 +391,21 @@ def _check_plot(path: Path) -> None:
 
 UNIT_WORDS = {
     "eflops": "eFLOPs per problem",
-    "seconds": "accelerator-seconds per problem",
-    "usd": "US dollars per 1,000 problems",
+    "seconds": "of accelerator time per problem",
+    "usd": "per 1,000 problems",
 }
+# The same budget as the FLOPs-only law reads it (memory traffic not counted).
+FLOPS_LAW_UNIT_WORDS = {
+    "eflops": "FLOPs per problem (memory traffic not counted)",
+    "seconds": "of compute-only accelerator time per problem",
+    "usd": "per 1,000 problems at compute-only time",
+}
+ORACLE_NOTE = (
+    "Oracles, as in the paper: BoN-N accuracy is coverage (solved when any of the N answers is "
+    "right, as if a perfect verifier chose); topk (oracle) attends the B highest-scoring cached "
+    "tokens found at no cost. Both are upper bounds; block-topk charges its page search, as a "
+    "deployed kernel does."
+)
 
 
 def format_cost(value: float, unit: str) -> str:
@@ -391,6 +416,20 @@ def format_cost(value: float, unit: str) -> str:
     if unit == "seconds":
         return format_si(value, "s")
     return f"${value:,.3g}" if value < 1000 else f"${value:,.0f}"
+
+
+def attention_label(attention: str) -> str:
+    """The attention name as human output shows it: oracle top-k says so."""
+    from kinetics_cli.planner.plan import ORACLE_ATTENTION
+
+    return f"{attention} (oracle)" if attention == ORACLE_ATTENTION else attention
+
+
+def needs_oracle_note(docs: list[dict[str, Any]]) -> bool:
+    """Whether any shown configuration relies on an oracle (Best-of-N coverage, top-k)."""
+    from kinetics_cli.planner.plan import ORACLE_ATTENTION
+
+    return any(d["trials"] > 1 or d["attention"] == ORACLE_ATTENTION for d in docs)
 
 
 def plan_document(setup: Setup, answer: Any) -> dict[str, Any]:
@@ -427,18 +466,19 @@ def plan_document(setup: Setup, answer: Any) -> dict[str, Any]:
         "kinetics_law_pick": config(answer.picks["kinetics"]),
         "equal_accuracy_kinetics": config(answer.equal_accuracy),
         "cost_ratio": answer.cost_ratio,
+        "best_without_oracle": config(answer.best_without_oracle),
         "cheapest": config(answer.cheapest),
         "configurations": len(grid),
     }
 
 
 def describe(doc: dict[str, Any]) -> str:
-    """'qwen3-32b, best-of-n N=8, L 16384, block-topk KV 1024' from a configuration document."""
+    """'qwen3-32b, best-of-8, L 16,384, block-topk KV 1024' from a configuration document."""
     if doc["strategy"] == "long-cot":
         strategy = f"long-CoT, L {doc['gen_len']:,}"
     else:
         strategy = f"best-of-{doc['trials']}, L {doc['gen_len']:,}"
-    attention = doc["attention"]
+    attention = attention_label(doc["attention"])
     if doc["kv_budget"] is not None:
         attention += f" KV {doc['kv_budget']:g}"
     return f"{doc['model']}, {strategy}, {attention}"
@@ -450,11 +490,13 @@ def _print(setup: Setup, answer: Any, doc: dict[str, Any]) -> None:
     out = console()
     unit = answer.unit
     p = setup.pricing
-    header = (
-        f"Plan for {setup.task}: budget {format_cost(answer.budget, unit)} {UNIT_WORDS[unit]} on "
-        f"{setup.profile.name} (I = {p.intensity:g} FLOPs/byte), chosen by the {answer.law} law"
+    priced = p.usd_per_hour is not None
+    words = (FLOPS_LAW_UNIT_WORDS if answer.law == "flops" else UNIT_WORDS)[unit]
+    out.print(
+        f"Plan for {setup.task}: budget {format_cost(answer.budget, unit)} {words} on "
+        f"{setup.profile.name} (I = {p.intensity:g} FLOPs/byte), chosen by the {answer.law} law",
+        soft_wrap=True,
     )
-    out.print(header, soft_wrap=True)
     out.print(setup.source_line, soft_wrap=True)
     out.print(f"times: {setup.profile.calibration_note}", soft_wrap=True)
     if doc["best"] is None:
@@ -469,38 +511,58 @@ def _print(setup: Setup, answer: Any, doc: dict[str, Any]) -> None:
 
     best = doc["best"]
     out.print(
-        f"Best: {describe(best)}: accuracy {best['accuracy']:.1%}, "
-        + _costs_text(best, p.usd_per_hour is not None),
+        f"Best: {describe(best)}: accuracy {best['accuracy']:.1%}, " + _costs_text(best, priced),
         soft_wrap=True,
     )
+    if answer.law == "flops":
+        verdict = (
+            "within the budget"
+            if best["within_budget"]
+            else f"{best['cost'] / answer.budget:.2f}x the budget"
+        )
+        out.print(
+            f"The FLOPs-only law counts it at {format_cost(best['flops_law_cost'], unit)}; its "
+            f"true (Kinetics) cost, {format_cost(best['cost'], unit)}, is {verdict}.",
+            soft_wrap=True,
+        )
     if best["accuracy"] < 0.0005:
-        out.print("Nothing within this budget solves a problem: the budget is too small.")
-    rows = [_row("best", doc["best"], p.usd_per_hour is not None)]
-    rows += [
-        _row(f"alt {n}", alt, p.usd_per_hour is not None)
-        for n, alt in enumerate(doc["alternatives"], 1)
-    ]
+        out.print("No configuration within this budget solves a problem (best: 0.0%).")
+    deployable = doc["best_without_oracle"]
+    if deployable != best:
+        text = (
+            "nothing fits this budget"
+            if deployable is None
+            else f"{describe(deployable)}: accuracy {deployable['accuracy']:.1%}, "
+            + _costs_text(deployable, priced)
+        )
+        out.print(f"Best without oracle top-k: {text}", soft_wrap=True)
+
+    shown = [("best", best)] + [(f"alt {n}", alt) for n, alt in enumerate(doc["alternatives"], 1)]
+    if deployable is not None and all(deployable != d for _, d in shown):
+        shown.append(("no oracle", deployable))
     flops_pick = doc["flops_law_pick"]
     if flops_pick is not None and answer.law != "flops":
-        rows.append(_row("FLOPs law", flops_pick, p.usd_per_hour is not None))
+        shown.append(("FLOPs law", flops_pick))
     kinetics_pick = doc["kinetics_law_pick"]
     if kinetics_pick is not None and answer.law != "kinetics":
-        rows.append(_row("Kinetics law", kinetics_pick, p.usd_per_hour is not None))
+        shown.append(("Kinetics law", kinetics_pick))
     equal = doc["equal_accuracy_kinetics"]
     if equal is not None and flops_pick is not None and equal not in (kinetics_pick, flops_pick):
-        rows.append(_row("same accuracy", equal, p.usd_per_hour is not None))
+        shown.append(("same accuracy", equal))
     columns = ["", "model", "strategy", ">limit", "attention, KV", ">accuracy", ">eFLOPs", ">time"]
-    if p.usd_per_hour is not None:
+    if priced:
         columns.append(">$/1k")
     out.print(
         compact_table(
             f"Per problem, Kinetics-law costs; alt = best of another model or attention kind "
             f"({doc['configurations']:,} configurations)",
             columns,
-            rows,
+            [[label, *config_cells(d, d["eflops"], priced)] for label, d in shown],
         )
     )
     _print_comparison(answer, doc)
+    if needs_oracle_note([d for _, d in shown]):
+        out.print(ORACLE_NOTE, soft_wrap=True)
 
 
 def compact_table(title: str, columns: list[str], rows: list[list[str]]) -> Any:
@@ -531,27 +593,27 @@ def short_strategy(doc: dict[str, Any]) -> str:
 
 
 def short_attention(doc: dict[str, Any]) -> str:
-    if doc["kv_budget"] is None:
-        return str(doc["attention"])
-    return f"{doc['attention']} {doc['kv_budget']:g}"
+    label = attention_label(doc["attention"])
+    return label if doc["kv_budget"] is None else f"{label} {doc['kv_budget']:g}"
 
 
-def _row(label: str, doc: dict[str, Any], priced: bool) -> list[str]:
+def config_cells(doc: dict[str, Any], cost: float, priced: bool = False) -> list[str]:
+    """One configuration as table cells: model, strategy, limit, attention, accuracy, `cost`
+    (eFLOPs or FLOPs), time, and dollars per 1,000 problems when `priced`."""
     from kinetics_cli.units import format_si
 
-    row = [
-        label,
+    cells = [
         doc["model"],
         short_strategy(doc),
         f"{doc['gen_len']:,}",
         short_attention(doc),
         f"{doc['accuracy']:.1%}",
-        format_cost(doc["eflops"], "eflops"),
+        format_cost(cost, "eflops"),
         format_si(doc["seconds"], "s"),
     ]
     if priced:
-        row.append(format_cost(doc["usd_per_1000"], "usd"))
-    return row
+        cells.append(format_cost(doc["usd_per_1000"], "usd"))
+    return cells
 
 
 def _print_comparison(answer: Any, doc: dict[str, Any]) -> None:

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from kinetics_cli.cli.params import JSON_OPTION, count, quantity
+from kinetics_cli.cli.cost import ATTENTION_OPTION, KV_BUDGET_OPTION, check_kv_budget, fitted_table
+from kinetics_cli.cli.params import (
+    JSON_OPTION,
+    block_size_option,
+    count,
+    hardware_option,
+    model_argument,
+    plot_option,
+    quantity,
+)
+
+if TYPE_CHECKING:
+    from kinetics_cli.engine.roofline import StepReport
 
 DEFAULT_CONTEXT = 8192.0
 
 
 def roofline(
-    model: str = typer.Argument(..., help="Model card name or alias, e.g. qwen3-32b."),
-    hardware: str = typer.Option("b200", "--hardware", "-H", help="Hardware profile."),
+    model: str = model_argument("qwen3-32b"),
+    hardware: str = hardware_option(),
     phase: str = typer.Option("decode", "--phase", help="decode or prefill."),
     batch: int = typer.Option(1, "--batch", "-b", parser=count, help="Sequences in the step."),
     context: float | None = typer.Option(
@@ -33,34 +46,21 @@ def roofline(
         help=f"Prefill: new prompt tokens per sequence (default {DEFAULT_CONTEXT:g}).",
     ),
     tp: int = typer.Option(1, "--tp", parser=count, help="Tensor-parallel GPUs per replica."),
-    attention: str = typer.Option(
-        "dense", "--attention", help="dense, topk (oracle top-k) or block-topk."
-    ),
-    kv_budget: float | None = typer.Option(
-        None,
-        "--kv-budget",
-        parser=quantity,
-        metavar="B",
-        help="KV tokens each step attends to under sparse attention, local window included.",
-    ),
-    block_size: float = typer.Option(
-        16, "--block-size", parser=quantity, metavar="S", help="Page size of block top-k."
-    ),
+    attention: str = ATTENTION_OPTION,
+    kv_budget: float | None = KV_BUDGET_OPTION,
+    block_size: float = block_size_option(),
     dtype: str = typer.Option(
         "bf16",
         "--dtype",
         help="bf16 or fp8: the peak used and the activation width; weights and KV keep the "
         "card's stored width, narrowed to this dtype if it is narrower.",
     ),
-    plot: Path | None = typer.Option(
-        None, "--plot", metavar="FILE", help="Draw the roofline to FILE (.png or .svg)."
-    ),
+    plot: Path | None = plot_option("Draw the roofline to FILE (.png or .svg)."),
     json: bool = JSON_OPTION,
 ) -> None:
     """FLOPs, bytes, roofline time per operator of one step; step time, throughput, memory fit."""
     from kinetics_cli.cli import context as cli_context
     from kinetics_cli.engine.roofline import decode_step
-    from kinetics_cli.errors import InputError
     from kinetics_cli.render import console, emit_json, warn
 
     catalog = cli_context.catalog()
@@ -73,11 +73,6 @@ def roofline(
     else:
         cached = DEFAULT_CONTEXT if context is None else context
         new = prompt_len
-    if phase == "decode" and attention != "dense" and kv_budget is not None and kv_budget > cached:
-        raise InputError(
-            f"--kv-budget {kv_budget:g} is larger than the context ({cached:g} tokens); "
-            "use dense attention or a smaller budget"
-        )
     report = decode_step(
         card,
         profile,
@@ -90,7 +85,11 @@ def roofline(
         dtype=dtype,
         phase=phase,
         prompt_len=new,
-    )
+    )  # validates every input before the budget is compared with the context
+    if phase == "decode" or attention == "dense":  # (prefill notes that it attends densely)
+        check_kv_budget(attention, kv_budget, cached, f"the context ({cached:g} tokens)")
+    if phase == "decode" and prompt_len is not None:
+        warn("--prompt-len applies to --phase prefill; a decode step adds one token per sequence")
     if plot is not None:
         from kinetics_cli.plots import roofline_plot
 
@@ -106,11 +105,11 @@ def roofline(
     console().print(f"times: {profile.calibration_note}", soft_wrap=True)
 
 
-def _print(report) -> None:  # type: ignore[no-untyped-def]
-    from kinetics_cli.render import console, print_table
+def _print(r: StepReport) -> None:
+    from kinetics_cli.plots import describe_step
+    from kinetics_cli.render import console
     from kinetics_cli.units import format_bytes, format_si
 
-    r = report
     rows = []
     for op in r.operators:
         share = op.seconds / r.step_seconds if r.step_seconds else 0.0
@@ -127,33 +126,33 @@ def _print(report) -> None:  # type: ignore[no-untyped-def]
                 f"{100 * share:.1f}%",
             )
         )
-    setting = r.attention if r.kv_budget is None else f"{r.attention} (KV budget {r.kv_budget:g})"
-    shape = (
-        f"batch {r.batch}, context {r.context:g}"
-        if r.phase == "decode"
-        else f"batch {r.batch}, prompt {r.prompt_len:g} (+{r.context:g} cached)"
+    shape, setting = describe_step(r)
+    console().print(
+        fitted_table(
+            f"{r.phase.capitalize()} step of {r.model} on {r.hardware} x{r.tp} (TP), {r.dtype}, "
+            f"{shape}, {setting}; per GPU",
+            [
+                "operator",
+                "kind",
+                ">calls",
+                ">FLOPs",
+                ">bytes",
+                ">FLOP/B",
+                "bound",
+                ">time",
+                ">share",
+            ],
+            rows,
+            wrap=("operator",),
+            optional=("kind", "calls"),
+        )
     )
-    print_table(
-        f"{r.phase.capitalize()} step of {r.model} on {r.hardware} x{r.tp} (TP), {r.dtype}, "
-        f"{shape}, {setting}; per GPU",
-        [
-            "operator",
-            "kind",
-            ">calls",
-            ">FLOPs",
-            ">bytes",
-            ">FLOP/B",
-            "bound",
-            ">time",
-            ">share",
-        ],
-        rows,
-    )
-    ridge = (
-        f"batch {r.ridge_batch}"
-        if r.ridge_batch is not None
-        else "never up to 16M sequences (traffic that grows with the batch keeps it memory-bound)"
-    )
+    if r.ridge_batch is not None:
+        ridge = f"batch {r.ridge_batch}"
+    else:
+        ridge = "never up to 16M sequences (the KV traffic grows with the batch)"
+        if r.linear_ridge_batch is not None:
+            ridge += f"; the weight matmuls alone at batch {r.linear_ridge_batch}"
     unit = "tokens" if r.phase == "decode" else "prompt tokens"
     summary = [
         ("step time", format_si(r.step_seconds, "s")),
@@ -185,9 +184,7 @@ def _print(report) -> None:  # type: ignore[no-untyped-def]
             f"{format_bytes(r.kv_bytes)} ({format_bytes(r.kv_bytes_per_sequence)} per sequence) "
             f"of {format_bytes(r.hbm_capacity)}",
         ),
-        ("fits", "yes" if r.fits else "NO"),
+        ("fits", "yes" if r.fits else "NO (see the warning on stderr)"),
         ("largest batch that fits", "unbounded" if r.max_batch is None else str(r.max_batch)),
     ]
-    print_table("Summary", ["figure", "value"], summary)
-    if not r.fits:
-        console().print("[bold red]warning:[/] this configuration does not fit in HBM")
+    console().print(fitted_table("Summary", ["figure", "value"], summary, wrap=("value",)))

@@ -27,7 +27,7 @@ from kinetics_cli.engine.operators import (
     routed_experts,
     stream,
 )
-from kinetics_cli.engine.timing import is_compute_bound, kernel_seconds
+from kinetics_cli.engine.timing import roofline_terms
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import AttentionGroup, HardwareProfile, ModelCard
 
@@ -104,6 +104,7 @@ class StepReport:
     compute_seconds: float
     memory_seconds: float
     ridge_batch: int | None
+    linear_ridge_batch: int | None  # where the weight matmuls alone turn compute-bound
     attention_share: float
     linear_share: float
     communication_share: float
@@ -351,12 +352,11 @@ def _timed(s: _Setup, op: _Op) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     if op.link_seconds is not None:
         zero = np.zeros_like(op.link_seconds)
         return op.link_seconds * op.calls, zero, zero, np.zeros(zero.shape, dtype=bool)
-    fit = hw.kernel_fit(op.kernel)
-    compute = np.asarray(op.cost.flops) / (hw.peak(s.dtype) * fit.compute_efficiency)
-    memory = np.asarray(op.cost.bytes) / (hw.hbm_bandwidth * fit.bandwidth_efficiency)
-    per_call = kernel_seconds(op.cost.flops, op.cost.bytes, hw, op.kernel, dtype=s.dtype)
-    bound = is_compute_bound(op.cost.flops, op.cost.bytes, hw, op.kernel, dtype=s.dtype)
-    return per_call * op.calls, compute * op.calls, memory * op.calls, bound
+    compute, memory, overhead = roofline_terms(
+        op.cost.flops, op.cost.bytes, hw, op.kernel, dtype=s.dtype
+    )
+    per_call = np.maximum(compute, memory) + overhead  # engine.timing.kernel_seconds
+    return per_call * op.calls, compute * op.calls, memory * op.calls, compute > memory
 
 
 def _held_bytes(s: _Setup) -> tuple[float, float]:
@@ -380,16 +380,22 @@ def _held_bytes(s: _Setup) -> tuple[float, float]:
     return weights, per_seq
 
 
-def _ridge(s: _Setup) -> int | None:
-    """Smallest batch whose step spends longer on FLOPs than on bytes (None if none up to 2^24)."""
-    compute = np.zeros(_RIDGE_BATCHES.shape)
-    memory = np.zeros(_RIDGE_BATCHES.shape)
+def _ridges(s: _Setup) -> tuple[int | None, int | None]:
+    """Smallest batch at which the step, and the weight matmuls alone, spend longer on FLOPs than
+    on bytes (None where no batch up to 2^24 does)."""
+    step = np.zeros((2, _RIDGE_BATCHES.size))  # rows: compute, memory
+    linear = np.zeros((2, _RIDGE_BATCHES.size))
     for op in _operators(s, _RIDGE_BATCHES):
         _, c, m, _ = _timed(s, op)
-        compute = compute + c
-        memory = memory + m
-    hits = np.nonzero(compute >= memory)[0]
-    return int(_RIDGE_BATCHES[hits[0]]) if hits.size else None
+        step += (c, m)
+        if op.kind == "linear":
+            linear += (c, m)
+
+    def first(terms: np.ndarray) -> int | None:
+        hits = np.nonzero(terms[0] >= terms[1])[0]
+        return int(_RIDGE_BATCHES[hits[0]]) if hits.size else None
+
+    return first(step), first(linear)
 
 
 def _validate(
@@ -502,6 +508,7 @@ def decode_step(
             )
         )
     weight_read, kv_read = _bytes_without_activations(s, float(batch))
+    ridge, linear_ridge = _ridges(s)
 
     step = sum(op.seconds for op in timed)
     by_kind = {"attention": 0.0, "linear": 0.0, "communication": 0.0, "other": 0.0}
@@ -560,7 +567,8 @@ def decode_step(
         bound=max(totals, key=lambda k: totals[k]),
         compute_seconds=compute_total,
         memory_seconds=memory_total,
-        ridge_batch=_ridge(s),
+        ridge_batch=ridge,
+        linear_ridge_batch=linear_ridge,
         attention_share=by_kind["attention"] / step,
         linear_share=by_kind["linear"] / step,
         communication_share=by_kind["communication"] / step,

@@ -12,6 +12,21 @@ from numpy.typing import ArrayLike
 from kinetics_cli.specs import HardwareProfile
 
 
+def roofline_terms(
+    flops: ArrayLike,
+    nbytes: ArrayLike,
+    hardware: HardwareProfile,
+    kernel: str,
+    *,
+    dtype: str = "bf16",
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """(F / (e_c peak), B / (e_m bandwidth), t0) of one `kernel`-class call, in seconds."""
+    fit = hardware.kernel_fit(kernel)
+    compute = np.asarray(flops, dtype=float) / (hardware.peak(dtype) * fit.compute_efficiency)
+    memory = np.asarray(nbytes, dtype=float) / (hardware.hbm_bandwidth * fit.bandwidth_efficiency)
+    return compute, memory, fit.overhead_seconds
+
+
 def kernel_seconds(
     flops: ArrayLike,
     nbytes: ArrayLike,
@@ -21,10 +36,8 @@ def kernel_seconds(
     dtype: str = "bf16",
 ) -> np.ndarray:
     """Roofline time of one call of a `kernel`-class operator moving `nbytes` and doing `flops`."""
-    fit = hardware.kernel_fit(kernel)
-    compute = np.asarray(flops, dtype=float) / (hardware.peak(dtype) * fit.compute_efficiency)
-    memory = np.asarray(nbytes, dtype=float) / (hardware.hbm_bandwidth * fit.bandwidth_efficiency)
-    return np.maximum(compute, memory) + fit.overhead_seconds
+    compute, memory, overhead = roofline_terms(flops, nbytes, hardware, kernel, dtype=dtype)
+    return np.maximum(compute, memory) + overhead
 
 
 def is_compute_bound(
@@ -36,7 +49,5 @@ def is_compute_bound(
     dtype: str = "bf16",
 ) -> np.ndarray:
     """True where the compute term of the roofline exceeds the memory term."""
-    fit = hardware.kernel_fit(kernel)
-    compute = np.asarray(flops, dtype=float) / (hardware.peak(dtype) * fit.compute_efficiency)
-    memory = np.asarray(nbytes, dtype=float) / (hardware.hbm_bandwidth * fit.bandwidth_efficiency)
+    compute, memory, _ = roofline_terms(flops, nbytes, hardware, kernel, dtype=dtype)
     return compute > memory

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from kinetics_cli.accuracy.base import AccuracySource, Setting
-from kinetics_cli.engine.kinetics import ProblemCost, law_intensity, problem_cost
+from kinetics_cli.engine.kinetics import CostShape, ProblemCost, law_intensity, problem_cost
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import HardwareProfile, ModelCard
 
@@ -218,8 +218,8 @@ def evaluate_grid(
     }
     shape = (n.size, lim.size)
     tt, ll = np.meshgrid(n, lim, indexing="ij")
+    shapes = {s.model: CostShape.of(cards[s.model]) for s in settings}  # card figures, once each
     for k, setting in enumerate(settings):
-        card = cards[setting.model]
         outcome = source.outcome(setting, n, lim)
         accuracy = np.asarray(outcome.accuracy, dtype=float)
         if accuracy.shape != shape:
@@ -231,7 +231,7 @@ def evaluate_grid(
         prompt = getattr(outcome, "point_prompt_lens", None)
         prompt_len = outcome.prompt_len if prompt is None else np.asarray(prompt, dtype=float)
         cost = problem_cost(
-            card,
+            shapes[setting.model],
             prompt_len,
             np.asarray(outcome.gen_lengths, dtype=float)[None, :, :],
             n[:, None, None],
@@ -260,6 +260,6 @@ def evaluate_grid(
     }
     return Grid(
         settings=tuple(settings),
-        params=tuple(cards[s.model].active_params for s in settings),
+        params=tuple(shapes[s.model].params for s in settings),
         **arrays,
     )

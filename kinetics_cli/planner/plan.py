@@ -19,6 +19,10 @@ from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
 from kinetics_cli.planner.pareto import best_within, cheapest_reaching
 
+# Top-k attention as the paper costs it: the B highest-scoring cached tokens, found at no cost.
+# It bounds what sparse attention can reach; block top-k charges its search and can be deployed.
+ORACLE_ATTENTION = "topk"
+
 Unit = Literal["eflops", "seconds", "usd"]
 UNITS: tuple[str, ...] = ("eflops", "seconds", "usd")
 PROBLEMS_PER_PRICE = 1000  # --budget-usd is per 1,000 problems
@@ -87,6 +91,9 @@ class Plan:
     equal_accuracy: (
         int | None
     )  # cheapest configuration (Kinetics cost) as accurate as the FLOPs pick
+    # `best` among configurations without oracle top-k (ORACLE_ATTENTION): what a deployed kernel
+    # can reach; equal to `best` when that is not oracle top-k.
+    best_without_oracle: int | None = None
 
     @property
     def cost_ratio(self) -> float | None:
@@ -158,6 +165,12 @@ def make_plan(
     law_cost = by_law[law]
     f = picks["flops"]
     equal = None if f is None else cheapest_reaching(by_law["kinetics"], levels, float(levels[f]))
+    deployable = best
+    if best is not None and grid.attention(best) == ORACLE_ATTENTION:
+        oracle = np.array([s.attention == ORACLE_ATTENTION for s in grid.settings])[grid.setting]
+        fits = np.flatnonzero(~oracle)
+        pick = best_within(law_cost[fits], levels[fits], budget)
+        deployable = None if pick is None else int(fits[pick])
     return Plan(
         budget=float(budget),
         unit=unit,
@@ -170,6 +183,7 @@ def make_plan(
         law_cost=law_cost,
         flops_cost=by_law["flops"],
         equal_accuracy=equal,
+        best_without_oracle=deployable,
     )
 
 

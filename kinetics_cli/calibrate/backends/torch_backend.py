@@ -95,6 +95,36 @@ def select_pages(torch: Any, q: Any, cache: PagedCache, top_pages: int, window_p
     return torch.gather(table[:, None, :].expand(b, q.shape[1], n), 2, positions)
 
 
+def resolve_device(torch: Any, device: str | None) -> Any:
+    """The torch.device to time on: the current CUDA GPU by default, `cuda:N`, or `cpu`; a CUDA
+    device always carries its index (torch.cuda.set_device and the events need one)."""
+    if device is None:
+        if not torch.cuda.is_available():
+            raise InputError(
+                "the torch backend found no CUDA GPU; pass --device cpu to time it on the "
+                "CPU, or use --backend numpy"
+            )
+        device = "cuda"
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise InputError(f"--device {device}: expected cuda, cuda:N or cpu") from None
+    if dev.type == "cpu":
+        return dev
+    if dev.type != "cuda":
+        raise InputError(f"--device {device}: the torch backend times cuda or cpu devices only")
+    if not torch.cuda.is_available():
+        raise InputError(f"--device {device}: torch sees no CUDA GPU")
+    if dev.index is None:
+        dev = torch.device("cuda", torch.cuda.current_device())
+    count = torch.cuda.device_count()
+    if dev.index >= count:
+        raise InputError(
+            f"--device {device}: torch sees {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}"
+        )
+    return dev
+
+
 class TorchBackend:
     """Times the calibration kernels with PyTorch on `device` (CUDA by default)."""
 
@@ -103,27 +133,21 @@ class TorchBackend:
     def __init__(self, device: str | None = None, dtype: str | None = None, seed: int = 0):
         torch = _torch()
         self.torch = torch
-        if device is None:
-            if not torch.cuda.is_available():
-                raise InputError(
-                    "the torch backend found no CUDA GPU; pass --device cpu to time it on the "
-                    "CPU, or use --backend numpy"
-                )
-            device = "cuda"
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise InputError(f"--device {device}: torch sees no CUDA GPU")
-        self.dev = torch.device(device)
+        self.dev = resolve_device(torch, device)
         self.gpu = self.dev.type == "cuda"
-        # On a CPU, as the numpy backend: one thread, timed by its CPU time (numpy_backend).
-        self.clock = "cuda_events" if self.gpu else "thread_cpu"
-        self._threads = torch.get_num_threads()
-        if not self.gpu:
-            torch.set_num_threads(1)
         self.dtype = dtype or ("bf16" if self.gpu else "fp32")
         if self.dtype not in TORCH_DTYPES:
             raise InputError(
                 f"unknown dtype {self.dtype!r}; choose one of {', '.join(TORCH_DTYPES)}"
             )
+        if self.gpu:
+            # CUDA events record on the current device's stream: make it the timed device's.
+            torch.cuda.set_device(self.dev)
+        # On a CPU, as the numpy backend: one thread, timed by its CPU time (numpy_backend).
+        self.clock = "cuda_events" if self.gpu else "thread_cpu"
+        self._threads = torch.get_num_threads()
+        if not self.gpu:
+            torch.set_num_threads(1)
         self.tdtype = getattr(torch, TORCH_DTYPES[self.dtype])
         self.elem_size = torch.empty((), dtype=self.tdtype).element_size()
         self.gen = torch.Generator(device=self.dev).manual_seed(seed)
@@ -161,19 +185,24 @@ class TorchBackend:
             self._flush.max()
 
     def time_call(self, fn: Callable[[], object]) -> float:
+        """Seconds of one call: CUDA events around it on an idle GPU (everything queued before,
+        the cache flush included, has finished), or the thread's CPU time on a CPU. Autograd is
+        off (inference mode), as in serving."""
         torch = self.torch
-        if not self.gpu:
-            start = time.thread_time()
+        with torch.inference_mode():
+            if not self.gpu:
+                start = time.thread_time()
+                fn()
+                return time.thread_time() - start
+            stream = torch.cuda.current_stream(self.dev)
+            begin = torch.cuda.Event(enable_timing=True)
+            end = torch.cuda.Event(enable_timing=True)
+            torch.cuda.synchronize(self.dev)
+            begin.record(stream)
             fn()
-            return time.thread_time() - start
-        begin = torch.cuda.Event(enable_timing=True)
-        end = torch.cuda.Event(enable_timing=True)
-        torch.cuda.synchronize(self.dev)
-        begin.record()
-        fn()
-        end.record()
-        end.synchronize()
-        return float(begin.elapsed_time(end)) / 1e3
+            end.record(stream)
+            end.synchronize()
+            return float(begin.elapsed_time(end)) / 1e3
 
     def _randn(self, *shape: int) -> Any:
         return self.torch.randn(shape, generator=self.gen, device=self.dev, dtype=self.tdtype)
@@ -209,7 +238,7 @@ class TorchBackend:
             dst = torch.empty_like(src)
             return lambda: dst.copy_(src)
         if case.kernel == COMPOSITE:
-            return self._decode_layer(shape)
+            return DecodeLayer(self, shape).step
         cache = PagedCache(torch, self.gen, shape, self.tdtype, self.dev)
         hq, hkv = int(shape["q_heads"]), int(shape["kv_heads"])
         q = self._randn(int(shape["batch"]), hkv, hq // hkv, int(shape["head_dim"]))
@@ -218,41 +247,47 @@ class TorchBackend:
             return lambda: self.decode_attention(q, cache, top, window)
         return lambda: self.decode_attention(q, cache)
 
-    def _decode_layer(self, shape: Mapping[str, ShapeValue]) -> Callable[[], object]:
-        """Pre-norm SwiGLU layer with GQA over the paged cache, as numpy_backend.DecodeLayer."""
-        torch = self.torch
-        b, h = int(shape["batch"]), int(shape["hidden"])
-        hq, hkv, d = int(shape["q_heads"]), int(shape["kv_heads"]), int(shape["head_dim"])
-        inter = int(shape["intermediate"])
-        top = int(shape["top_pages"]) if shape["attention"] == "block-topk" else None
-        window = int(shape.get("window", 0))
-        w_qkv = self._randn(h, (hq + 2 * hkv) * d) * h**-0.5
-        w_o = self._randn(hq * d, h) * (hq * d) ** -0.5
-        w_gate_up = self._randn(h, 2 * inter) * h**-0.5
-        w_down = self._randn(inter, h) * inter**-0.5
-        g_attn = torch.ones(h, dtype=self.tdtype, device=self.dev)
-        g_mlp = torch.ones(h, dtype=self.tdtype, device=self.dev)
-        cache = PagedCache(torch, self.gen, shape, self.tdtype, self.dev)
-        last_pages = cache.page_table[:, -1]
-        slot = cache.page_size - 1
-        x0 = self._randn(b, h)
 
-        def rms_norm(x: Any, gain: Any) -> Any:
-            return (
-                x * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + 1e-6).to(x.dtype) * gain
-            )
+class DecodeLayer:
+    """Pre-norm SwiGLU decoder layer with GQA over the paged cache: numpy_backend.DecodeLayer in
+    torch, with the same attribute names and the same step (the tests compare the two)."""
 
-        def step() -> Any:
-            qkv = rms_norm(x0, g_attn) @ w_qkv
-            q = qkv[:, : hq * d].reshape(b, hkv, hq // hkv, d)
-            k = qkv[:, hq * d : (hq + hkv) * d].reshape(b, hkv, d)
-            v = qkv[:, (hq + hkv) * d :].reshape(b, hkv, d)
-            cache.k_pages[last_pages, :, slot] = k
-            cache.v_pages[last_pages, :, slot] = v
-            attn = self.decode_attention(q, cache, top, window)
-            x = x0 + attn.reshape(b, hq * d) @ w_o
-            gate_up = rms_norm(x, g_mlp) @ w_gate_up
-            gate, up = gate_up[:, :inter], gate_up[:, inter:]
-            return x + (torch.nn.functional.silu(gate) * up) @ w_down
+    def __init__(self, backend: TorchBackend, shape: Mapping[str, ShapeValue]):
+        torch = backend.torch
+        self.backend = backend
+        self.b, self.h = int(shape["batch"]), int(shape["hidden"])
+        self.hq, self.hkv = int(shape["q_heads"]), int(shape["kv_heads"])
+        self.d, self.inter = int(shape["head_dim"]), int(shape["intermediate"])
+        self.top_pages = int(shape["top_pages"]) if shape["attention"] == "block-topk" else None
+        self.window = int(shape.get("window", 0))
+        h, d, inter, randn = self.h, self.d, self.inter, backend._randn
+        self.w_qkv = randn(h, (self.hq + 2 * self.hkv) * d) * h**-0.5
+        self.w_o = randn(self.hq * d, h) * (self.hq * d) ** -0.5
+        self.w_gate_up = randn(h, 2 * inter) * h**-0.5
+        self.w_down = randn(inter, h) * inter**-0.5
+        self.g_attn = torch.ones(h, dtype=backend.tdtype, device=backend.dev)
+        self.g_mlp = torch.ones(h, dtype=backend.tdtype, device=backend.dev)
+        self.cache = PagedCache(torch, backend.gen, shape, backend.tdtype, backend.dev)
+        self.last_pages = self.cache.page_table[:, -1]
+        self.x = randn(self.b, h)
 
-        return step
+    def _rms_norm(self, x: Any, gain: Any) -> Any:
+        variance = x.float().pow(2).mean(-1, keepdim=True)
+        return x * self.backend.torch.rsqrt(variance + 1e-6).to(x.dtype) * gain
+
+    def step(self) -> Any:
+        torch = self.backend.torch
+        b, hq, hkv, d, inter = self.b, self.hq, self.hkv, self.d, self.inter
+        x = self.x
+        qkv = self._rms_norm(x, self.g_attn) @ self.w_qkv
+        q = qkv[:, : hq * d].reshape(b, hkv, hq // hkv, d)
+        k = qkv[:, hq * d : (hq + hkv) * d].reshape(b, hkv, d)
+        v = qkv[:, (hq + hkv) * d :].reshape(b, hkv, d)
+        slot = self.cache.page_size - 1
+        self.cache.k_pages[self.last_pages, :, slot] = k
+        self.cache.v_pages[self.last_pages, :, slot] = v
+        attn = self.backend.decode_attention(q, self.cache, self.top_pages, self.window)
+        x = x + attn.reshape(b, hq * d) @ self.w_o
+        gate_up = self._rms_norm(x, self.g_mlp) @ self.w_gate_up
+        gate, up = gate_up[:, :inter], gate_up[:, inter:]
+        return x + (torch.nn.functional.silu(gate) * up) @ self.w_down
