@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from kinetics_cli.cli.params import JSON_OPTION, at_least, count, quantity
+
 app = typer.Typer(
     help="Measure kernels on this machine, fit efficiencies and overheads to the roofline, and "
     "check the fitted model on kernels it was not fitted on. Without a subcommand: the quick "
@@ -23,7 +25,6 @@ HARDWARE_FIT_HELP = (
     "Base profile whose peaks the efficiencies are relative to: a catalog name (h100-sxm), a "
     "profile TOML file, or 'measured' (peaks = the file's best gemm and stream rows)."
 )
-JSON_HELP = "Write one JSON document to stdout."
 
 
 def _progress_step() -> tuple[Any, Any]:
@@ -204,6 +205,7 @@ def calibrate(
     tolerance: float | None = typer.Option(
         None,
         "--tolerance",
+        parser=quantity,
         help="Largest held-out median relative error that passes (default: the figure "
         "docs/calibration.md derives for the quick CPU run).",
     ),
@@ -214,7 +216,7 @@ def calibrate(
         help="Keep the measurements (measurements.jsonl) and the fitted profile here.",
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite files in --out."),
-    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    json: bool = JSON_OPTION,
 ) -> None:
     """Quick run, fit on the micro-kernels, check on the held-out decode steps (CI)."""
     if ctx.invoked_subcommand is not None:
@@ -297,7 +299,11 @@ def run_command(
     ),
     quick: bool = typer.Option(False, "--quick", help="The quick set of shapes (CI's)."),
     repeats: int = typer.Option(
-        5, "--repeats", min=1, help="Timed calls per kernel (median kept)."
+        5,
+        "--repeats",
+        parser=count,
+        callback=at_least(1),
+        help="Timed calls per kernel (median kept).",
     ),
     out: Path | None = typer.Option(
         None,
@@ -345,7 +351,7 @@ def fit_command(
         None, "--name", help="Profile name (default: BASE-calibrated)."
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing profile file."),
-    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    json: bool = JSON_OPTION,
 ) -> None:
     """Fit e_c, e_m and t0 per kernel class and write a calibrated hardware profile."""
     from kinetics_cli.calibrate.fit import fit_profile, profile_toml
@@ -392,12 +398,15 @@ def check_command(
         "<stem>.check.toml, else a fit of the file's own micro-kernel rows.",
     ),
     tolerance: float | None = typer.Option(
-        None, "--tolerance", help="Largest median relative error that passes (default 0.25)."
+        None,
+        "--tolerance",
+        parser=quantity,
+        help="Largest median relative error that passes (default 0.25).",
     ),
     kernel: list[str] = typer.Option(
         [], "--kernel", help="Check only rows of this kernel class; repeatable."
     ),
-    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    json: bool = JSON_OPTION,
 ) -> None:
     """Predict every row with a profile, print predicted vs measured; exit 1 over tolerance.
 
@@ -462,9 +471,12 @@ def reference_command(
         help="Apply this calibrated profile's efficiencies (not its overheads) to the hardware.",
     ),
     tolerance: float | None = typer.Option(
-        None, "--tolerance", help="Largest median distance from the reported range that passes."
+        None,
+        "--tolerance",
+        parser=quantity,
+        help="Largest median distance from the reported range that passes.",
     ),
-    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    json: bool = JSON_OPTION,
 ) -> None:
     """Compare predicted block top-k / dense throughput ratios with published ones."""
     _check_references(

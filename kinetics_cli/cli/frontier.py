@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from kinetics_cli.cli.params import JSON_OPTION
+from kinetics_cli.cli.params import JSON_OPTION, plot_option
 from kinetics_cli.cli.plan import (
     ATTENTION_OPTION,
     EVALS_OPTION,
@@ -41,11 +41,8 @@ def frontier(
     full: bool = typer.Option(
         False, "--full", help="Also list every point of each model and attention frontier."
     ),
-    plot: Path | None = typer.Option(
-        None,
-        "--plot",
-        metavar="FILE",
-        help="Draw accuracy against cost, one curve per model and attention (.png or .svg).",
+    plot: Path | None = plot_option(
+        "Draw accuracy against cost, one curve per model and attention (.png or .svg)."
     ),
     json: bool = JSON_OPTION,
 ) -> None:

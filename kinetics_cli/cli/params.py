@@ -8,6 +8,7 @@ its own wording.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -38,6 +39,18 @@ def count(text: str) -> int:
     if value != int(value):
         raise typer.BadParameter(f"expected a whole number, got {text!r}")
     return int(value)
+
+
+def at_least(lowest: float) -> Callable[[Any], Any]:
+    """Option callback refusing a value below `lowest` as a usage error (typer ignores `min=` on
+    an option with a `parser=`); None (option not given) passes."""
+
+    def check(value: Any) -> Any:
+        if value is not None and value < lowest:
+            raise typer.BadParameter(f"must be at least {lowest:g} (got {value:g})")
+        return value
+
+    return check
 
 
 JSON_OPTION = typer.Option(False, "--json", help="Write one JSON document to stdout.")

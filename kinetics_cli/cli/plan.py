@@ -7,7 +7,14 @@ from typing import Any
 
 import typer
 
-from kinetics_cli.cli.params import JSON_OPTION, count, quantity
+from kinetics_cli.cli.params import (
+    JSON_OPTION,
+    count,
+    hardware_option,
+    intensity_option,
+    plot_option,
+    quantity,
+)
 
 # ---- options shared with `kinetics frontier` ---------------------------------------------------
 
@@ -61,17 +68,8 @@ TRIALS_OPTION = typer.Option(
     metavar="N,...",
     help="Best-of-N trial counts, e.g. 2,4,8 (default: 2 to 64, powers of two).",
 )
-HARDWARE_OPTION = typer.Option(
-    "b200", "--hardware", "-H", help="Hardware profile: intensity I, seconds, price."
-)
-INTENSITY_OPTION = typer.Option(
-    None,
-    "--intensity",
-    parser=quantity,
-    metavar="I",
-    help="FLOPs per byte (default: the profile's bf16 FLOP/s / HBM B/s; 562.5 reproduces the "
-    "paper's B200 figures).",
-)
+HARDWARE_OPTION = hardware_option("Hardware profile: intensity I, seconds, price.")
+INTENSITY_OPTION = intensity_option()
 LAW_OPTION = typer.Option(
     "kinetics",
     "--law",
@@ -115,9 +113,7 @@ def plan(
     gen_limits: list[str] = LIMITS_OPTION,
     trials: list[str] = TRIALS_OPTION,
     intensity: float | None = INTENSITY_OPTION,
-    plot: Path | None = typer.Option(
-        None, "--plot", metavar="FILE", help="Draw the frontier, budget and picks (.png or .svg)."
-    ),
+    plot: Path | None = plot_option("Draw the frontier, budget and picks (.png or .svg)."),
     json: bool = JSON_OPTION,
 ) -> None:
     """Best model, strategy, trials, generation limit and attention within a per-problem budget.

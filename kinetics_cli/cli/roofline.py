@@ -29,11 +29,11 @@ def roofline(
     hardware: str = hardware_option(),
     phase: str = typer.Option("decode", "--phase", help="decode or prefill."),
     batch: int = typer.Option(1, "--batch", "-b", parser=count, help="Sequences in the step."),
-    context: float | None = typer.Option(
+    context: int | None = typer.Option(
         None,
         "--context",
         "-c",
-        parser=quantity,
+        parser=count,
         metavar="C",
         help=f"Tokens already cached per sequence (decode default {DEFAULT_CONTEXT:g}, "
         "prefill default 0).",
@@ -67,6 +67,7 @@ def roofline(
     card = catalog.models.get(model).spec
     profile = catalog.hardware.get(hardware).spec
     new: float | None
+    cached: float
     if phase == "prefill":
         cached = 0.0 if context is None else context
         new = DEFAULT_CONTEXT if prompt_len is None else prompt_len
