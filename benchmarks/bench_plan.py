@@ -67,7 +67,6 @@ def clear_caches() -> None:
 
 def in_process(task: str, budget: float, repeat: int) -> None:
     from kinetics_cli.catalog import load_catalog
-    from kinetics_cli.cli.plan import _load_source
     from kinetics_cli.planner.grid import (
         DEFAULT_KV_BUDGETS,
         DEFAULT_LIMITS,
@@ -78,6 +77,7 @@ def in_process(task: str, budget: float, repeat: int) -> None:
         trials_for,
     )
     from kinetics_cli.planner.plan import Pricing, make_plan
+    from kinetics_cli.planner.setup import _load_source
 
     best: dict[str, float] = {}
     size = settings_count = 0

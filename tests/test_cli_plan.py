@@ -26,7 +26,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeSource:
             raise InputError(f"no accuracy data for task {task!r}")
         return source
 
-    monkeypatch.setattr("kinetics_cli.cli.plan._load_source", load)
+    monkeypatch.setattr("kinetics_cli.planner.setup._load_source", load)
     return source
 
 

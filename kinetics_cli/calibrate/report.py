@@ -1,0 +1,275 @@
+"""What the calibrate commands print: fit and check tables, summary lines, JSON documents.
+
+Tables go through kinetics_cli.render (rich), imported inside the functions that print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kinetics_cli.calibrate.backends import Backend
+    from kinetics_cli.calibrate.check import CheckReport
+    from kinetics_cli.calibrate.fit import ClassFit
+    from kinetics_cli.calibrate.run import PipelineResult
+    from kinetics_cli.calibrate.workflow import FileCheck, FileFit, ReferenceReport
+    from kinetics_cli.specs import HardwareProfile
+
+FIT_COLUMNS = ["kernel", ">e_c", ">e_m", ">t0", ">rms err", ">worst", ">rows"]
+CHECK_COLUMNS = ["#", "kernel", "shape", ">measured", ">predicted", ">error"]
+REFERENCE_COLUMNS = [
+    "#",
+    ">batch",
+    ">context",
+    ">dense",
+    ">top-k",
+    ">predicted",
+    ">reported",
+    ">error",
+]
+KERNEL_LABELS = {
+    "attention_decode_dense": "attn dense",
+    "attention_decode_blocktopk": "attn block top-k",
+    "decode_step": "decode step",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON documents
+# ---------------------------------------------------------------------------------------------
+
+
+def fits_document(fits: Mapping[str, ClassFit]) -> dict[str, Any]:
+    """Every fitted figure of every kernel class."""
+    return {
+        k: {
+            "compute_efficiency": f.compute_efficiency,
+            "bandwidth_efficiency": f.bandwidth_efficiency,
+            "overhead_seconds": f.overhead_seconds,
+            "compute_identified": f.compute_identified,
+            "bandwidth_identified": f.bandwidth_identified,
+            "rms_error": f.rms_error,
+            "median_error": f.median_error,
+            "worst_error": f.worst_error,
+            "points": f.points,
+        }
+        for k, f in fits.items()
+    }
+
+
+def fit_document(fit: FileFit, target: Path) -> dict[str, Any]:
+    """`calibrate fit --json`: the profile written, where, and the fits."""
+    return {"profile": fit.profile.name, "file": str(target), "fits": fits_document(fit.fits)}
+
+
+def pipeline_document(
+    backend: Backend, result: PipelineResult, wall_seconds: float
+) -> dict[str, Any]:
+    """`kinetics calibrate --json`: the device, the base, the fits and the held-out check."""
+    return {
+        "device": backend.device,
+        "backend": backend.name,
+        "base": result.base.model_dump(mode="json"),
+        "fits": fits_document(result.fits),
+        "held_out": result.report.as_dict(),
+        "rows": len(result.rows),
+        "measure_seconds": result.measure_seconds,
+        "wall_seconds": wall_seconds,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# text
+# ---------------------------------------------------------------------------------------------
+
+
+def fit_rows(fits: Mapping[str, ClassFit]) -> list[tuple[str, ...]]:
+    """One table row per kernel class; a figure the rows did not identify is in parentheses."""
+    from kinetics_cli.units import format_si
+
+    rows: list[tuple[str, ...]] = []
+    for kernel, f in fits.items():
+        # three significant digits: a CPU run fitted against a GPU datasheet gives e ~ 1e-3
+        compute = f"{f.compute_efficiency:.3g}" if f.compute_identified else "n/a"
+        if kernel != "stream" and not f.compute_identified:
+            compute = f"({f.compute_efficiency:.3g})"
+        bandwidth = (
+            f"{f.bandwidth_efficiency:.3g}"
+            if f.bandwidth_identified
+            else f"({f.bandwidth_efficiency:.3g})"
+        )
+        rows.append(
+            (
+                kernel,
+                compute,
+                bandwidth,
+                format_si(f.overhead_seconds, "s"),
+                f"{f.rms_error:.1%}",
+                f"{f.worst_error:.1%}",
+                str(f.points),
+            )
+        )
+    return rows
+
+
+def shape_text(shape: Mapping[str, Any]) -> str:
+    """A row's shape in a table cell: heads as q/kv, the per-model constants left out."""
+    from kinetics_cli.units import format_bytes
+
+    short = {"batch": "b", "context": "ctx", "attention": "", "top_pages": "top", "bytes": ""}
+    skip = {"q_heads", "kv_heads", "head_dim", "page_size", "hidden", "intermediate", "window"}
+    parts = []
+    if "q_heads" in shape:
+        parts.append(f"heads={shape['q_heads']}/{shape['kv_heads']}")
+    for key, value in shape.items():
+        if key in skip:
+            continue
+        label = short.get(key, key)
+        if key == "bytes":
+            value = format_bytes(float(value))
+        parts.append(f"{label}={value}" if label else str(value))
+    return " ".join(parts)
+
+
+def summary_line(report: CheckReport, what: str) -> str:
+    """Median and worst error, the tolerance and the verdict in one line."""
+    verdict = "pass" if report.passed else "FAIL"
+    return (
+        f"{what}: median error {report.median_error:.1%}, worst {report.worst_error:.1%} "
+        f"({report.worst.row.kernel} line {report.worst.row.line}); tolerance "
+        f"{report.tolerance:.0%}: {verdict}"
+    )
+
+
+def base_line(base: HardwareProfile) -> str:
+    """The base profile's name, peak and bandwidth."""
+    from kinetics_cli.units import format_si
+
+    return (
+        f"base {base.name}: peak {format_si(max(base.peak_flops.values()), 'FLOP/s')}, "
+        f"bandwidth {format_si(base.hbm_bandwidth, 'B/s')}"
+    )
+
+
+def fit_written_line(target: Path, profile_name: str) -> str:
+    """Where a fitted profile went and how commands find it."""
+    from kinetics_cli.catalog import HARDWARE_DIR
+
+    if target.parent.name == HARDWARE_DIR:
+        hint = f"commands with this catalog folder find it as --hardware {profile_name}"
+    else:
+        hint = "move it into a catalog folder's hardware_profiles/ to use it by name"
+    return f"wrote {target}; {hint}"
+
+
+def reference_summary_line(report: ReferenceReport) -> str:
+    verdict = "pass" if report.passed else "FAIL"
+    return (
+        f"median distance from the reported range {report.median_error:.1%}; "
+        f"tolerance {report.tolerance:.0%}: {verdict}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# tables on stdout
+# ---------------------------------------------------------------------------------------------
+
+
+def print_fits(title: str, fits: Mapping[str, ClassFit]) -> None:
+    from kinetics_cli.render import print_table
+
+    print_table(title, FIT_COLUMNS, fit_rows(fits))
+
+
+def print_check(report: CheckReport, title: str) -> None:
+    """Measured vs predicted seconds and the signed error, one row per checked row."""
+    from kinetics_cli.render import print_table
+    from kinetics_cli.units import format_si
+
+    rows = [
+        (
+            str(r.row.line or i + 1),
+            KERNEL_LABELS.get(r.row.kernel, r.row.kernel),
+            shape_text(dict(r.row.shape)),
+            format_si(r.row.seconds, "s"),
+            format_si(r.predicted, "s"),
+            f"{r.error:+.1%}",
+        )
+        for i, r in enumerate(report.rows)
+    ]
+    print_table(title, CHECK_COLUMNS, rows)
+
+
+def print_fit(fit: FileFit, file: Path, target: Path) -> None:
+    """`calibrate fit`: the fits table and where the profile went."""
+    from kinetics_cli.render import console
+
+    print_fits(f"Fitted against {fit.base.name} ({file.name})", fit.fits)
+    console().print(fit_written_line(target, fit.profile.name))
+
+
+def print_file_check(check: FileCheck) -> None:
+    """`calibrate check`: a note on an uncalibrated profile, the table, the summary line."""
+    from kinetics_cli.render import console
+
+    profile = check.profile
+    if profile.calibration is None:
+        console().print(f"note: {profile.name} is uncalibrated (datasheet peaks, no overheads)")
+    print_check(check.report, f"{check.file.name} predicted with {profile.name} ({check.origin})")
+    console().print(summary_line(check.report, "check"))
+
+
+def print_pipeline(
+    result: PipelineResult, wall_seconds: float, written: tuple[Path, Path] | None
+) -> None:
+    """Bare `kinetics calibrate`: the base, the fits, the held-out check, the timings."""
+    from kinetics_cli.render import console
+
+    console().print(base_line(result.base))
+    print_fits("Fitted per kernel class (fit rows)", result.fits)
+    print_check(
+        result.report, "Held-out decode steps: measured end to end vs sum of fitted kernels"
+    )
+    if written is not None:
+        console().print(f"wrote {written[0]} and {written[1]}")
+    console().print(
+        summary_line(result.report, "held-out")
+        + f"; {len(result.rows)} kernels timed in {result.measure_seconds:.1f} s, "
+        f"{wall_seconds:.1f} s in all"
+    )
+
+
+def print_references(report: ReferenceReport) -> None:
+    """Predicted vs reported ratio per reference row, then the median distance and verdict."""
+    from kinetics_cli.render import console, print_table
+    from kinetics_cli.units import format_si
+
+    checks = report.checks
+    table = [
+        (
+            str(c.row.line),
+            str(c.row.batch),
+            str(c.row.context),
+            format_si(c.dense_seconds, "s"),
+            format_si(c.sparse_seconds, "s"),
+            f"{c.predicted:.1f}x",
+            f"{c.row.reported_low:g}-{c.row.reported_high:g}x",
+            f"{c.error:+.0%}",
+        )
+        for _, c in checks
+    ]
+
+    def joined(values: Any) -> str:
+        return ", ".join(dict.fromkeys(str(v) for v in values))
+
+    refs = [c.row for _, c in checks]
+    print_table(
+        f"{report.file.name}: block top-k / dense decode throughput of one "
+        f"{joined(r.model for r in refs)} layer on {joined(n for n, _ in checks)} "
+        f"(tp {joined(r.tp for r in refs)}, KV budget {joined(r.kv_budget for r in refs)})",
+        REFERENCE_COLUMNS,
+        table,
+    )
+    console().print(reference_summary_line(report))

@@ -1,0 +1,258 @@
+"""The calibrate commands as library calls: resolve a profile, fit or check a file, save a run.
+
+Profiles are named as on the command line: a catalog name (`h100-sxm`), a profile TOML file, or
+'measured' (fit.measured_base on the given rows). The catalog comes as a loader, a function that
+returns it (`catalog.load_catalog`, or the CLI's per-invocation one), called only when a profile
+is named by catalog name. Errors are InputError / CatalogError / SpecError, as everywhere else.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kinetics_cli.calibrate.check import DEFAULT_TOLERANCE, CheckReport, CheckSettings
+from kinetics_cli.calibrate.fit import ClassFit
+from kinetics_cli.calibrate.measurements import Measurement
+from kinetics_cli.calibrate.reference import ReferenceCheck
+from kinetics_cli.errors import InputError
+from kinetics_cli.specs import HardwareProfile
+
+if TYPE_CHECKING:
+    from kinetics_cli.calibrate.run import PipelineResult
+    from kinetics_cli.catalog import Catalog
+
+CatalogLoader = Callable[[], "Catalog"]
+
+
+def resolve_profile(
+    ref: str, catalog: CatalogLoader, rows: Sequence[Measurement] | None = None
+) -> HardwareProfile:
+    """A catalog name, a TOML file, or 'measured' (from `rows`) into a HardwareProfile."""
+    from kinetics_cli.calibrate.fit import MEASURED, measured_base
+    from kinetics_cli.catalog import load_spec
+
+    if ref == MEASURED:
+        if rows is None:
+            raise InputError("'measured' needs measurement rows")
+        return measured_base(rows)
+    path = Path(ref)
+    if ref.endswith(".toml") or path.is_file():
+        if not path.is_file():
+            raise InputError(f"{path}: no such profile file")
+        return load_spec(path, HardwareProfile)
+    return catalog().hardware.get(ref).spec
+
+
+def resolve_tolerance(
+    given: float | None, settings: CheckSettings | None, default: float = DEFAULT_TOLERANCE
+) -> float:
+    """The given tolerance, else the sidecar's, else `default`; never silently non-positive."""
+    if given is not None:
+        if given <= 0:
+            raise InputError(f"--tolerance must be positive (got {given:g})")
+        return given
+    if settings is not None and settings.tolerance is not None:
+        return float(settings.tolerance)
+    return default
+
+
+# ---------------------------------------------------------------------------------------------
+# fit
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileFit:
+    """A measurement file fitted against a base profile."""
+
+    base: HardwareProfile
+    fits: dict[str, ClassFit]
+    profile: HardwareProfile
+
+
+def fit_file(
+    path: Path, base_ref: str, catalog: CatalogLoader, *, name: str | None = None
+) -> FileFit:
+    """Fit the rows of `path` against `base_ref`; the profile is `name`, else BASE-calibrated."""
+    from kinetics_cli.calibrate.fit import fit_profile
+    from kinetics_cli.calibrate.kernels import COMPOSITE
+    from kinetics_cli.calibrate.measurements import file_checksum, read_measurements
+    from kinetics_cli.calibrate.run import now_utc
+
+    rows = read_measurements(path)
+    base = resolve_profile(base_ref, catalog, [r for r in rows if r.kernel != COMPOSITE])
+    fits, profile = fit_profile(
+        rows,
+        base,
+        name=name or f"{base.name}-calibrated",
+        source=path.name,
+        checksum=file_checksum(path),
+        date=now_utc()[:10],
+    )
+    return FileFit(base, fits, profile)
+
+
+def write_profile(profile: HardwareProfile, path: Path | None = None, *, force: bool) -> Path:
+    """Write `profile` as TOML to `path`, by default NAME.toml in the user catalog folder."""
+    from kinetics_cli.calibrate.fit import profile_toml
+    from kinetics_cli.catalog import HARDWARE_DIR, user_root
+    from kinetics_cli.fsutil import write_atomic
+
+    target = path or user_root() / HARDWARE_DIR / f"{profile.name}.toml"
+    write_atomic(target, profile_toml(profile), force=force)
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+# check
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """A measurement file predicted with a profile; `origin` says where the profile came from."""
+
+    file: Path
+    profile: HardwareProfile
+    origin: str
+    report: CheckReport
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": str(self.file), "hardware": self.profile.name, **self.report.as_dict()}
+
+
+def check_file(
+    path: Path,
+    catalog: CatalogLoader,
+    *,
+    hardware: str | None = None,
+    tolerance: float | None = None,
+    kernels: Sequence[str] = (),
+) -> FileCheck:
+    """Predict the rows of a measurement file with `hardware`, else the sidecar's profile, else a
+    fit of the file's own micro-kernel rows on their measured peaks."""
+    from kinetics_cli.calibrate.check import check_rows, read_settings
+    from kinetics_cli.calibrate.fit import fit_profile, measured_base
+    from kinetics_cli.calibrate.kernels import COMPOSITE
+    from kinetics_cli.calibrate.measurements import file_checksum, read_measurements
+
+    rows = read_measurements(path)
+    settings = read_settings(path)
+    ref = hardware or (settings.hardware_ref() if settings else None)
+    if ref is not None:
+        profile = resolve_profile(ref, catalog)
+        origin = ref
+    else:
+        _, profile = fit_profile(
+            rows,
+            measured_base([r for r in rows if r.kernel != COMPOSITE]),
+            name="this-file",
+            source=path.name,
+            checksum=file_checksum(path),
+            date="",
+        )
+        origin = "a fit of this file's micro-kernel rows on their measured peaks"
+    limit = resolve_tolerance(tolerance, settings)
+    chosen = tuple(kernels) or (settings.kernels if settings else ())
+    report = check_rows(rows, profile, tolerance=limit, kernels=chosen, source=str(path))
+    return FileCheck(path, profile, origin, report)
+
+
+# ---------------------------------------------------------------------------------------------
+# reference
+# ---------------------------------------------------------------------------------------------
+
+
+def shipped_reference_file() -> Path:
+    """The paper's B200 reference rows shipped with the catalog."""
+    from kinetics_cli.catalog import HARDWARE_DIR, bundled_root
+
+    return bundled_root() / HARDWARE_DIR / "measurements" / "paper-b200-qwen3-0.6b.jsonl"
+
+
+@dataclass(frozen=True)
+class ReferenceReport:
+    """Predicted vs published ratios of a reference file, each with the profile's name."""
+
+    file: Path
+    checks: list[tuple[str, ReferenceCheck]]
+    tolerance: float
+
+    @property
+    def median_error(self) -> float:
+        return statistics.median(abs(c.error) for _, c in self.checks)
+
+    @property
+    def passed(self) -> bool:
+        return self.median_error <= self.tolerance
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": str(self.file),
+            "rows": [{"hardware": n, **c.as_dict()} for n, c in self.checks],
+            "median_error": self.median_error,
+            "tolerance": self.tolerance,
+            "passed": self.passed,
+        }
+
+
+def check_references(
+    path: Path,
+    catalog: CatalogLoader,
+    *,
+    hardware: str | None = None,
+    efficiencies_from: str | None = None,
+    tolerance: float | None = None,
+) -> ReferenceReport:
+    """Predict every reference row with `hardware` (else the sidecar's, else the row's profile),
+    with `efficiencies_from`'s fitted efficiencies when given."""
+    from kinetics_cli.calibrate.check import read_settings
+    from kinetics_cli.calibrate.reference import (
+        check_reference,
+        read_references,
+        with_efficiencies,
+    )
+
+    rows = read_references(path)
+    settings = read_settings(path)
+    donor = resolve_profile(efficiencies_from, catalog) if efficiencies_from else None
+    chosen = hardware or (settings.hardware_ref() if settings else None)
+    checks = []
+    for row in rows:
+        profile = resolve_profile(chosen or row.hardware, catalog)
+        if donor is not None:
+            profile = with_efficiencies(profile, donor)
+        checks.append((profile.name, check_reference(row, profile)))
+    return ReferenceReport(path, checks, resolve_tolerance(tolerance, settings))
+
+
+# ---------------------------------------------------------------------------------------------
+# the pipeline's files (bare `kinetics calibrate --out DIR`)
+# ---------------------------------------------------------------------------------------------
+
+PIPELINE_MEASUREMENTS = "measurements.jsonl"
+
+
+def refuse_existing_outputs(out: Path, base: HardwareProfile | None, *, gpu: bool) -> None:
+    """Raise before timing when a pipeline run would overwrite a file in `out`."""
+    measured = "local-gpu" if gpu else "local-cpu"  # fit.measured_base's name
+    profile_name = f"{base.name if base else measured}-calibrated.toml"
+    for existing in (out / PIPELINE_MEASUREMENTS, out / profile_name):
+        if existing.exists():
+            raise InputError(f"{existing} already exists; pass --force to overwrite it")
+
+
+def save_outputs(out: Path, result: PipelineResult, *, force: bool) -> tuple[Path, Path]:
+    """Write a pipeline run's measurements and fitted profile into `out`; both paths."""
+    from kinetics_cli.calibrate.fit import profile_toml
+    from kinetics_cli.calibrate.measurements import write_measurements
+    from kinetics_cli.fsutil import write_atomic
+
+    rows_path = write_measurements(out / PIPELINE_MEASUREMENTS, result.rows, force=force)
+    profile_path = out / f"{result.profile.name}.toml"
+    write_atomic(profile_path, profile_toml(result.profile), force=force)
+    return rows_path, profile_path

@@ -1,0 +1,497 @@
+"""How `plan` and `frontier` show their answers: JSON documents, rich tables, plots, progress.
+
+rich and matplotlib are imported inside the functions that draw.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kinetics_cli.planner.frontier import Frontier
+    from kinetics_cli.planner.plan import Plan
+    from kinetics_cli.planner.setup import Setup
+
+# ---- plan ------------------------------------------------------------------------------------
+
+UNIT_WORDS = {
+    "eflops": "eFLOPs per problem",
+    "seconds": "of accelerator time per problem",
+    "usd": "per 1,000 problems",
+}
+# The same budget as the FLOPs-only law reads it (memory traffic not counted).
+FLOPS_LAW_UNIT_WORDS = {
+    "eflops": "FLOPs per problem (memory traffic not counted)",
+    "seconds": "of compute-only accelerator time per problem",
+    "usd": "per 1,000 problems at compute-only time",
+}
+ORACLE_NOTE = (
+    "Oracles, as in the paper: BoN-N accuracy is coverage (solved when any of the N answers is "
+    "right, as if a perfect verifier chose); topk (oracle) attends the B highest-scoring cached "
+    "tokens found at no cost. Both are upper bounds; block-topk charges its page search, as a "
+    "deployed kernel does."
+)
+
+
+def source_line(setup: Setup) -> str:
+    """One line saying where the accuracies come from."""
+    if setup.source.kind == "evaluations":
+        return f"accuracy: your evaluations: {setup.source.description}"
+    return (
+        f"accuracy: {setup.source.description}. Not your own evaluations: "
+        "pass --evals FILE for those."
+    )
+
+
+def check_plot(path: Path) -> None:
+    """Fail early, in one line, on an unusable plot path or when matplotlib is missing."""
+    from kinetics_cli.plots import check_path, pyplot
+
+    check_path(path)
+    pyplot()
+
+
+def format_cost(value: float, unit: str) -> str:
+    from kinetics_cli.units import format_si
+
+    if unit == "eflops":
+        return f"{value:.3g}".replace("e+", "e")
+    if unit == "seconds":
+        return format_si(value, "s")
+    return f"${value:,.3g}" if value < 1000 else f"${value:,.0f}"
+
+
+def attention_label(attention: str) -> str:
+    """The attention name as human output shows it: oracle top-k says so."""
+    from kinetics_cli.planner.plan import ORACLE_ATTENTION
+
+    return f"{attention} (oracle)" if attention == ORACLE_ATTENTION else attention
+
+
+def needs_oracle_note(docs: list[dict[str, Any]]) -> bool:
+    """Whether any shown configuration relies on an oracle (Best-of-N coverage, top-k)."""
+    from kinetics_cli.planner.plan import ORACLE_ATTENTION
+
+    return any(d["trials"] > 1 or d["attention"] == ORACLE_ATTENTION for d in docs)
+
+
+def plan_document(setup: Setup, answer: Plan) -> dict[str, Any]:
+    """The `plan --json` document."""
+    from kinetics_cli.planner.plan import configuration
+
+    grid, pricing = setup.grid, setup.pricing
+
+    def config(i: int | None, **extra: Any) -> dict[str, Any] | None:
+        if i is None:
+            return None
+        doc = configuration(grid, i, pricing)
+        doc.update(
+            cost=float(answer.true_cost[i]),
+            flops_law_cost=float(answer.flops_cost[i]),
+            within_budget=bool(answer.true_cost[i] <= answer.budget),
+        )
+        doc.update(extra)
+        return doc
+
+    return {
+        "task": setup.task,
+        "budget": answer.budget,
+        "budget_unit": answer.unit,
+        "law": answer.law,
+        "hardware": setup.profile.name,
+        "intensity": pricing.intensity,
+        "price_per_gpu_hour": pricing.usd_per_hour,
+        "calibration": setup.profile.calibration_note,
+        "accuracy_source": setup.source_document,
+        "best": config(answer.best),
+        "alternatives": [config(i) for i in answer.alternatives],
+        "flops_law_pick": config(answer.picks["flops"]),
+        "kinetics_law_pick": config(answer.picks["kinetics"]),
+        "equal_accuracy_kinetics": config(answer.equal_accuracy),
+        "cost_ratio": answer.cost_ratio,
+        "best_without_oracle": config(answer.best_without_oracle),
+        "cheapest": config(answer.cheapest),
+        "configurations": len(grid),
+    }
+
+
+def describe(doc: dict[str, Any]) -> str:
+    """'qwen3-32b, best-of-8, L 16,384, block-topk KV 1024' from a configuration document."""
+    if doc["strategy"] == "long-cot":
+        strategy = f"long-CoT, L {doc['gen_len']:,}"
+    else:
+        strategy = f"best-of-{doc['trials']}, L {doc['gen_len']:,}"
+    attention = attention_label(doc["attention"])
+    if doc["kv_budget"] is not None:
+        attention += f" KV {doc['kv_budget']:g}"
+    return f"{doc['model']}, {strategy}, {attention}"
+
+
+def print_plan(setup: Setup, answer: Plan, doc: dict[str, Any]) -> None:
+    """The human answer to `plan`, on stdout through rich."""
+    from kinetics_cli.render import console
+
+    out = console()
+    unit = answer.unit
+    p = setup.pricing
+    priced = p.usd_per_hour is not None
+    words = (FLOPS_LAW_UNIT_WORDS if answer.law == "flops" else UNIT_WORDS)[unit]
+    out.print(
+        f"Plan for {setup.task}: budget {format_cost(answer.budget, unit)} {words} on "
+        f"{setup.profile.name} (I = {p.intensity:g} FLOPs/byte), chosen by the {answer.law} law",
+        soft_wrap=True,
+    )
+    out.print(source_line(setup), soft_wrap=True)
+    out.print(f"times: {setup.profile.calibration_note}", soft_wrap=True)
+    if doc["best"] is None:
+        cheapest = doc["cheapest"]
+        cost = answer.law_cost[answer.cheapest]
+        out.print(
+            f"No configuration fits this budget. The cheapest, {describe(cheapest)}, costs "
+            f"{format_cost(float(cost), unit)} ({cheapest['accuracy']:.1%} accuracy).",
+            soft_wrap=True,
+        )
+        return
+
+    best = doc["best"]
+    out.print(
+        f"Best: {describe(best)}: accuracy {best['accuracy']:.1%}, " + _costs_text(best, priced),
+        soft_wrap=True,
+    )
+    if answer.law == "flops":
+        verdict = (
+            "within the budget"
+            if best["within_budget"]
+            else f"{best['cost'] / answer.budget:.2f}x the budget"
+        )
+        out.print(
+            f"The FLOPs-only law counts it at {format_cost(best['flops_law_cost'], unit)}; its "
+            f"true (Kinetics) cost, {format_cost(best['cost'], unit)}, is {verdict}.",
+            soft_wrap=True,
+        )
+    if best["accuracy"] < 0.0005:
+        out.print("No configuration within this budget solves a problem (best: 0.0%).")
+    deployable = doc["best_without_oracle"]
+    if deployable != best:
+        text = (
+            "nothing fits this budget"
+            if deployable is None
+            else f"{describe(deployable)}: accuracy {deployable['accuracy']:.1%}, "
+            + _costs_text(deployable, priced)
+        )
+        out.print(f"Best without oracle top-k: {text}", soft_wrap=True)
+
+    shown = [("best", best)] + [(f"alt {n}", alt) for n, alt in enumerate(doc["alternatives"], 1)]
+    if deployable is not None and all(deployable != d for _, d in shown):
+        shown.append(("no oracle", deployable))
+    flops_pick = doc["flops_law_pick"]
+    if flops_pick is not None and answer.law != "flops":
+        shown.append(("FLOPs law", flops_pick))
+    kinetics_pick = doc["kinetics_law_pick"]
+    if kinetics_pick is not None and answer.law != "kinetics":
+        shown.append(("Kinetics law", kinetics_pick))
+    equal = doc["equal_accuracy_kinetics"]
+    if equal is not None and flops_pick is not None and equal not in (kinetics_pick, flops_pick):
+        shown.append(("same accuracy", equal))
+    columns = ["", "model", "strategy", ">limit", "attention, KV", ">accuracy", ">eFLOPs", ">time"]
+    if priced:
+        columns.append(">$/1k")
+    out.print(
+        compact_table(
+            f"Per problem, Kinetics-law costs; alt = best of another model or attention kind "
+            f"({doc['configurations']:,} configurations)",
+            columns,
+            [[label, *config_cells(d, d["eflops"], priced)] for label, d in shown],
+        )
+    )
+    _print_comparison(answer, doc)
+    if needs_oracle_note([d for _, d in shown]):
+        out.print(ORACLE_NOTE, soft_wrap=True)
+
+
+def compact_table(title: str, columns: list[str], rows: list[list[str]]) -> Any:
+    """A rich table with light rules and numeric columns that never wrap."""
+    from rich import box
+
+    from kinetics_cli.render import make_table
+
+    table = make_table(title, columns, rows)
+    table.box = box.SIMPLE_HEAD
+    for column, name in zip(table.columns, columns, strict=True):
+        column.no_wrap = name not in ("model", "attention, KV")
+    return table
+
+
+def _costs_text(doc: dict[str, Any], priced: bool) -> str:
+    from kinetics_cli.units import format_si
+
+    text = f"{format_cost(doc['eflops'], 'eflops')} eFLOPs, {format_si(doc['seconds'], 's')}"
+    if priced and doc["usd_per_1000"] is not None:
+        text += f" per problem, {format_cost(doc['usd_per_1000'], 'usd')} per 1,000 problems"
+        return text
+    return text + " per problem"
+
+
+def short_strategy(doc: dict[str, Any]) -> str:
+    return "long-CoT" if doc["strategy"] == "long-cot" else f"BoN-{doc['trials']}"
+
+
+def short_attention(doc: dict[str, Any]) -> str:
+    label = attention_label(doc["attention"])
+    return label if doc["kv_budget"] is None else f"{label} {doc['kv_budget']:g}"
+
+
+def config_cells(doc: dict[str, Any], cost: float, priced: bool = False) -> list[str]:
+    """One configuration as table cells: model, strategy, limit, attention, accuracy, `cost`
+    (eFLOPs or FLOPs), time, and dollars per 1,000 problems when `priced`."""
+    from kinetics_cli.units import format_si
+
+    cells = [
+        doc["model"],
+        short_strategy(doc),
+        f"{doc['gen_len']:,}",
+        short_attention(doc),
+        f"{doc['accuracy']:.1%}",
+        format_cost(cost, "eflops"),
+        format_si(doc["seconds"], "s"),
+    ]
+    if priced:
+        cells.append(format_cost(doc["usd_per_1000"], "usd"))
+    return cells
+
+
+def _print_comparison(answer: Plan, doc: dict[str, Any]) -> None:
+    from kinetics_cli.render import console
+
+    out = console()
+    unit = answer.unit
+    flops_pick = doc["flops_law_pick"]
+    if flops_pick is None:
+        out.print("The FLOPs-only law finds no configuration within this budget either.")
+        return
+    true_cost = flops_pick["cost"]
+    over = true_cost > answer.budget
+    status = (
+        f"{true_cost / answer.budget:.2f}x the budget: over budget" if over else "within the budget"
+    )
+    out.print(
+        f"FLOPs-only law (same budget counted without memory traffic) picks {describe(flops_pick)}: "
+        f"accuracy {flops_pick['accuracy']:.1%}, true cost {format_cost(true_cost, unit)} "
+        f"({status}).",
+        soft_wrap=True,
+    )
+    ratio = answer.cost_ratio
+    equal = doc["equal_accuracy_kinetics"]
+    if ratio is not None and equal is not None and equal == flops_pick:
+        out.print(
+            f"At its accuracy ({flops_pick['accuracy']:.1%}) no configuration is cheaper under the "
+            "Kinetics law: cost ratio 1.00.",
+            soft_wrap=True,
+        )
+    elif ratio is not None and equal is not None:
+        out.print(
+            f"At equal accuracy ({flops_pick['accuracy']:.1%}) the Kinetics law's cheapest choice, "
+            f"{describe(equal)}, costs {format_cost(equal['cost'], unit)}: the FLOPs-law pick costs "
+            f"{ratio:.2f}x as much.",
+            soft_wrap=True,
+        )
+
+
+def plot_plan(setup: Setup, answer: Plan, path: Path) -> None:
+    """The frontier with the budget and the two laws' picks marked."""
+    from kinetics_cli.planner_plots import frontier_plot
+
+    marks = []
+    if answer.best is not None:
+        marks.append((answer.best, f"{answer.law}-law pick"))
+    other = answer.picks["flops" if answer.law == "kinetics" else "kinetics"]
+    if other is not None and other != answer.best:
+        marks.append((other, f"{'flops' if answer.law == 'kinetics' else 'kinetics'}-law pick"))
+    xlabel = {
+        "eflops": "eFLOPs per problem (Kinetics law)",
+        "seconds": f"seconds per problem on {setup.profile.name}",
+        "usd": "US dollars per 1,000 problems",
+    }[answer.unit]
+    frontier_plot(
+        setup.grid,
+        answer.true_cost,
+        path,
+        title=f"{setup.task}: accuracy against cost, budget {format_cost(answer.budget, answer.unit)} "
+        f"({setup.source.kind})",
+        xlabel=xlabel,
+        budget=answer.budget,
+        marks=marks,
+    )
+
+
+# ---- frontier --------------------------------------------------------------------------------
+
+MAX_COLUMNS = 9  # cost columns of the per-model table
+
+
+def frontier_document(setup: Setup, frontier: Frontier) -> dict[str, Any]:
+    """The `frontier --json` document."""
+    from kinetics_cli.planner.plan import configuration
+
+    grid = setup.grid
+    configurations = []
+    for i in range(len(grid)):
+        doc = configuration(grid, i, setup.pricing)
+        doc["pareto"] = bool(frontier.overall[i])
+        doc["group_pareto"] = bool(frontier.per_group[i])
+        configurations.append(doc)
+    return {
+        "task": setup.task,
+        "law": frontier.law,
+        "hardware": setup.profile.name,
+        "intensity": setup.pricing.intensity,
+        "accuracy_source": setup.source_document,
+        "configurations": configurations,
+    }
+
+
+def cost_columns(cost: Any) -> list[float]:
+    """Cost levels (powers of ten) spanning the grid, at most MAX_COLUMNS of them."""
+    import math
+
+    positive = cost[cost > 0]
+    low = math.ceil(math.log10(float(positive.min())))
+    high = math.ceil(math.log10(float(positive.max())))
+    step = max(1, math.ceil((high - low + 1) / MAX_COLUMNS))
+    levels = list(range(high, low - 1, -step))[::-1]
+    return [10.0**e for e in levels]
+
+
+def print_frontier(setup: Setup, frontier: Frontier, full: bool) -> None:
+    """The human answer to `frontier`, on stdout through rich."""
+    import numpy as np
+
+    from kinetics_cli.planner.pareto import best_within, frontier_order
+    from kinetics_cli.planner.plan import ORACLE_ATTENTION, configuration
+    from kinetics_cli.render import console
+    from kinetics_cli.units import format_count
+
+    grid = setup.grid
+    law, cost, levels = frontier.law, frontier.cost, frontier.levels
+    overall, per_group = frontier.overall, frontier.per_group
+    groups, keys = frontier.groups, frontier.keys
+    unit = "eFLOPs" if law == "kinetics" else "FLOPs"
+    out = console()
+    out.print(
+        f"Frontier for {setup.task} on {setup.profile.name}: cost per problem in {unit} "
+        f"({law} law, I = {setup.pricing.intensity:g} FLOPs/byte); {len(grid):,} configurations",
+        soft_wrap=True,
+    )
+    out.print(source_line(setup), soft_wrap=True)
+
+    def rows(indices: Any) -> list[list[str]]:
+        return [
+            config_cells(configuration(grid, int(i), setup.pricing), float(cost[i]))
+            for i in indices
+        ]
+
+    columns = ["model", "strategy", ">limit", "attention, KV", ">accuracy", f">{unit}", ">time"]
+    order = np.flatnonzero(overall)
+    order = order[np.argsort(cost[order], kind="stable")]
+    out.print(compact_table("Overall frontier, cheapest first", columns, rows(order)))
+
+    cuts = cost_columns(cost)
+    table = []
+    rank = {"dense": 0, "topk": 1, "block-topk": 2}
+    model_params = dict(zip((s.model for s in grid.settings), grid.params, strict=True))
+    ordered = sorted(
+        enumerate(keys), key=lambda item: (model_params[item[1][0]], item[1][0], rank[item[1][1]])
+    )
+    for label, (model, attention) in ordered:
+        members = np.flatnonzero(groups == label)
+        cells = [
+            model,
+            format_count(model_params[model]),
+            attention_label(attention),
+            str(int(per_group[members].sum())),
+            str(int(overall[members].sum())),
+        ]
+        for cut in cuts:
+            pick = best_within(cost[members], levels[members], cut)
+            cells.append("-" if pick is None else f"{grid.accuracy[members[pick]]:.1%}")
+        table.append(cells)
+    header = ["model", ">active", "attention", ">frontier", ">on overall"]
+    header += [f">{format_cost(v, 'eflops')}" for v in cuts]
+    out.print(
+        compact_table(
+            f"Best accuracy of each model and attention kind within a cost per problem ({unit}); "
+            "frontier: its Pareto points, on overall: how many are on the overall frontier",
+            header,
+            table,
+        )
+    )
+    if full:
+        for label, (model, attention) in ordered:
+            members = np.flatnonzero(groups == label)
+            points = members[frontier_order(cost[members], levels[members])]
+            out.print(
+                compact_table(
+                    f"Frontier of {model} {attention_label(attention)}", columns, rows(points)
+                )
+            )
+    if np.any(grid.trials > 1) or any(a == ORACLE_ATTENTION for _, a in keys):
+        out.print(ORACLE_NOTE, soft_wrap=True)
+
+
+def plot_frontier(setup: Setup, frontier: Frontier, path: Path) -> None:
+    """Accuracy against cost, one curve per model and attention kind."""
+    from kinetics_cli.planner_plots import frontier_plot
+
+    frontier_plot(
+        setup.grid,
+        frontier.cost,
+        path,
+        title=f"{setup.task}: accuracy against cost per problem ({setup.source.kind}, "
+        f"{frontier.law} law, I = {setup.pricing.intensity:g})",
+        xlabel="eFLOPs per problem" if frontier.law == "kinetics" else "FLOPs per problem",
+    )
+
+
+# ---- progress --------------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """A rich progress bar on stderr for `build_setup(on_progress=bar.update)`, shown only on a
+    terminal and once evaluating the grid has taken more than a second (counted from the first
+    report, so loading the accuracy source does not count)."""
+
+    DELAY_S = 1.0
+
+    def __init__(self) -> None:
+        import sys
+        import time
+
+        self._clock = time.perf_counter
+        self._start: float | None = None
+        self._enabled = sys.stderr.isatty()
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if not self._enabled:
+            return
+        if self._bar is None:
+            if self._start is None:
+                self._start = self._clock()
+            if self._clock() - self._start < self.DELAY_S or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self._bar = Progress(console=Console(stderr=True), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("evaluating settings", total=total)
+        self._bar.update(self._task, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -1,0 +1,199 @@
+"""What `plan` and `frontier` share: the grid options, the accuracy source and the evaluated grid.
+
+`grid_options` checks which strategies, attention kinds, KV budgets, generation limits and trial
+counts to evaluate; `build_setup` loads the accuracy source, picks the models and evaluates the
+grid on one hardware profile of a catalog. Neither needs the CLI:
+
+    setup = build_setup(task="aime24", catalog=load_catalog(), hardware="b200")
+    answer = make_plan(setup.grid, 1e16, pricing=setup.pricing)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kinetics_cli.errors import InputError
+from kinetics_cli.planner.grid import (
+    DEFAULT_KV_BUDGETS,
+    DEFAULT_LIMITS,
+    DEFAULT_TRIALS,
+    STRATEGIES,
+    Grid,
+    evaluate_grid,
+    select_settings,
+    trials_for,
+)
+from kinetics_cli.planner.plan import Pricing
+
+if TYPE_CHECKING:
+    from kinetics_cli.accuracy.base import AccuracySource
+    from kinetics_cli.catalog import Catalog
+    from kinetics_cli.specs import HardwareProfile
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The accuracy source, the hardware profile and the evaluated grid with its pricing."""
+
+    task: str
+    source: AccuracySource
+    profile: HardwareProfile
+    grid: Grid
+    pricing: Pricing
+
+    @property
+    def source_document(self) -> dict[str, str]:
+        """Where the accuracies come from, as the JSON documents write it."""
+        return {"kind": self.source.kind, "description": self.source.description}
+
+
+@dataclass(frozen=True)
+class GridOptions:
+    """Which configurations to evaluate. Empty `attentions`: every kind; empty `kv_budgets`: the
+    defaults with bundled priors, the evaluated ones with evaluations."""
+
+    strategies: tuple[str, ...] = STRATEGIES
+    attentions: tuple[str, ...] = ()
+    kv_budgets: tuple[float, ...] = ()
+    gen_limits: tuple[float, ...] = DEFAULT_LIMITS
+    trials: tuple[int, ...] = DEFAULT_TRIALS
+
+
+def split_values(values: Iterable[str]) -> list[str]:
+    """The comma-separated items of every text, stripped, empty ones dropped."""
+    return [p.strip() for text in values for p in text.split(",") if p.strip()]
+
+
+def _numbers(values: Iterable[str | float], option: str) -> list[float]:
+    """Positive quantities from texts ('4k,8k', '1e3') or numbers; `option` names them in errors."""
+    from kinetics_cli.units import parse_quantity
+
+    out: list[float] = []
+    for value in values:
+        if isinstance(value, str):
+            out += [parse_quantity(v, what=option) for v in split_values([value])]
+        else:
+            out.append(float(value))
+    bad = [v for v in out if v <= 0]
+    if bad:
+        raise InputError(f"{option}: values must be positive (got {bad[0]:g})")
+    return out
+
+
+def grid_options(
+    *,
+    strategy: str = "all",
+    attention: Iterable[str] = (),
+    kv_budgets: Iterable[str | float] = (),
+    gen_limits: Iterable[str | float] = (),
+    trials: Iterable[str | float] = (),
+) -> GridOptions:
+    """Check the grid options: a strategy (long-cot, best-of-n or all), attention kinds, and
+    positive KV budgets, whole generation limits and whole trial counts (numbers, or texts with
+    SI suffixes and commas as the CLI takes them). Empty means the defaults."""
+    if strategy == "all":
+        strategies: tuple[str, ...] = STRATEGIES
+    elif strategy in STRATEGIES:
+        strategies = (strategy,)
+    else:
+        raise InputError(f"unknown strategy {strategy!r}; choose long-cot, best-of-n or all")
+    limits = _numbers(gen_limits, "--gen-limits") or list(DEFAULT_LIMITS)
+    if any(v != int(v) for v in limits):
+        raise InputError("--gen-limits: generation limits must be whole numbers of tokens")
+    trial_values = _numbers(trials, "--trials") or list(DEFAULT_TRIALS)
+    if any(t != int(t) for t in trial_values):
+        raise InputError("--trials: trial counts must be whole numbers")
+    budgets = _numbers(kv_budgets, "--kv-budgets")
+    return GridOptions(
+        strategies=strategies,
+        attentions=tuple(split_values(attention)),
+        kv_budgets=tuple(budgets),
+        gen_limits=tuple(limits),
+        trials=tuple(int(t) for t in trial_values),
+    )
+
+
+def _load_source(task: str, evals: Sequence[Path], resolve: Callable[[str], str]) -> AccuracySource:
+    """The accuracy source: the user's evaluations when given, else the bundled priors."""
+    from kinetics_cli.accuracy import load_accuracy
+
+    return load_accuracy(task, list(evals) or None, resolve)
+
+
+def _pick_models(
+    patterns: Iterable[str], covered: list[str], catalog: Catalog, task: str
+) -> list[str]:
+    """Catalog names for `patterns` (names, aliases, globs over the covered models)."""
+    import fnmatch
+
+    chosen: dict[str, None] = {}
+    for pattern in split_values(patterns):
+        if any(ch in pattern for ch in "*?["):
+            hits = [m for m in covered if fnmatch.fnmatch(m.lower(), pattern.lower())]
+            if not hits:
+                raise InputError(
+                    f"--models {pattern!r} matches no model with accuracy data for {task}; "
+                    f"covered: {', '.join(covered)}"
+                )
+        else:
+            hits = [catalog.models.get(pattern).spec.name]
+        chosen.update(dict.fromkeys(hits))
+    return list(chosen)
+
+
+def build_setup(
+    *,
+    task: str,
+    catalog: Catalog,
+    hardware: str,
+    evals: Sequence[Path] = (),
+    models: Sequence[str] = (),
+    options: GridOptions | None = None,
+    intensity: float | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Setup:
+    """Load the accuracy source for `task` (`evals` files, else the bundled priors), keep the
+    `models` asked for (names, aliases or globs; default: every covered model with a card in
+    `catalog`) and evaluate the grid of `options` on the `hardware` profile at `intensity`
+    (default: the profile's). `on_progress(done, total)` follows the evaluated settings."""
+    options = GridOptions() if options is None else options
+    profile = catalog.hardware.get(hardware).spec
+    i = profile.intensity if intensity is None else intensity
+    if i < 0:
+        raise InputError(f"--intensity must not be negative (got {i:g})")
+
+    def resolve(name: str) -> str:
+        return str(catalog.models.get(name).spec.name)
+
+    source = _load_source(task, evals, resolve)
+
+    def has_card(name: str) -> bool:
+        return catalog.models.find(name) is not None
+
+    covered = list(dict.fromkeys(s.model for s in source.settings() if has_card(s.model)))
+    wanted = _pick_models(models, covered, catalog, source.task) if models else None
+    budgets = list(options.kv_budgets)
+    if not budgets and source.kind == "priors":
+        budgets = list(DEFAULT_KV_BUDGETS)
+    settings = select_settings(
+        source,
+        models=wanted,
+        attentions=list(options.attentions) or None,
+        kv_budgets=budgets or None,
+        available_models=has_card,
+    )
+    cards = {s.model: catalog.models.get(s.model).spec for s in settings}
+    grid = evaluate_grid(
+        source,
+        cards,
+        settings,
+        profile,
+        trials=trials_for(options.strategies, list(options.trials)),
+        limits=list(options.gen_limits),
+        on_progress=on_progress,
+    )
+    pricing = Pricing(intensity=i, usd_per_hour=profile.price_per_gpu_hour, hardware=profile.name)
+    return Setup(source.task, source, profile, grid, pricing)

@@ -1,0 +1,144 @@
+"""The planner used from Python, without the CLI: grid options, setup, answers, documents."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_planner_fakes import FakeSource
+from typer.testing import CliRunner
+
+from kinetics_cli.catalog import load_catalog
+from kinetics_cli.cli.main import app
+from kinetics_cli.errors import InputError
+from kinetics_cli.planner.frontier import make_frontier
+from kinetics_cli.planner.grid import DEFAULT_LIMITS, DEFAULT_TRIALS, STRATEGIES
+from kinetics_cli.planner.plan import make_plan
+from kinetics_cli.planner.report import frontier_document, plan_document
+from kinetics_cli.planner.setup import GridOptions, build_setup, grid_options, split_values
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeSource:
+    """The hand-written accuracy source in place of the bundled priors (bundled catalog)."""
+    source = FakeSource()
+
+    def load(task: str, evals: list[Path], resolve):  # type: ignore[no-untyped-def]
+        if task != "fake":
+            raise InputError(f"no accuracy data for task {task!r}")
+        return source
+
+    monkeypatch.setattr("kinetics_cli.planner.setup._load_source", load)
+    return source
+
+
+def test_split_values() -> None:
+    assert split_values(["a, b", "", "c,", " d "]) == ["a", "b", "c", "d"]
+
+
+def test_grid_options_defaults() -> None:
+    options = grid_options()
+    assert options == GridOptions()
+    assert options.strategies == STRATEGIES
+    assert options.gen_limits == DEFAULT_LIMITS and options.trials == DEFAULT_TRIALS
+    assert options.attentions == () and options.kv_budgets == ()
+
+
+def test_grid_options_take_text_and_numbers() -> None:
+    options = grid_options(
+        strategy="best-of-n",
+        attention=["dense,block-topk"],
+        kv_budgets=["1k", 2048],
+        gen_limits=["4k,8k", 16384],
+        trials=[2, "4"],
+    )
+    assert options.strategies == ("best-of-n",)
+    assert options.attentions == ("dense", "block-topk")
+    assert options.kv_budgets == (1000.0, 2048.0)  # 1k = 1,000 (SI), not 1,024
+    assert options.gen_limits == (4000.0, 8000.0, 16384.0)
+    assert options.trials == (2, 4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"strategy": "greedy"}, "unknown strategy 'greedy'"),
+        ({"gen_limits": ["1.5"]}, "--gen-limits: generation limits must be whole numbers"),
+        ({"gen_limits": [0]}, "--gen-limits: values must be positive (got 0)"),
+        ({"trials": [2.5]}, "--trials: trial counts must be whole numbers"),
+        ({"kv_budgets": ["-3"]}, "--kv-budgets: values must be positive (got -3)"),
+    ],
+)
+def test_grid_options_refuse(kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        grid_options(**kwargs)
+
+
+def test_build_setup_and_plan_without_the_cli(fake: FakeSource) -> None:
+    catalog = load_catalog()
+    setup = build_setup(
+        task="fake",
+        catalog=catalog,
+        hardware="b200",
+        models=["qwen3-8b"],
+        options=grid_options(strategy="long-cot", attention=["dense"], gen_limits=[4096, 8192]),
+    )
+    # one setting (qwen3-8b dense) x one trial count (long-CoT) x two limits
+    assert len(setup.grid) == 2
+    assert setup.profile.name == "b200"
+    assert setup.pricing.intensity == setup.profile.intensity
+    assert setup.source_document == {"kind": "priors", "description": fake.description}
+    answer = make_plan(setup.grid, 1e18, pricing=setup.pricing)
+    doc = plan_document(setup, answer)
+    assert doc["best"]["model"] == "qwen3-8b" and doc["best"]["gen_len"] == 8192
+    assert doc["configurations"] == 2
+
+
+def test_build_setup_reports_progress_and_checks_intensity(fake: FakeSource) -> None:
+    catalog = load_catalog()
+    seen: list[tuple[int, int]] = []
+    setup = build_setup(
+        task="fake",
+        catalog=catalog,
+        hardware="b200",
+        models=["qwen3-*"],
+        intensity=100.0,
+        on_progress=lambda done, total: seen.append((done, total)),
+    )
+    settings = len(setup.grid.settings)
+    assert seen == [(k, settings) for k in range(1, settings + 1)]
+    assert setup.pricing.intensity == 100.0
+    with pytest.raises(InputError, match="--intensity must not be negative"):
+        build_setup(task="fake", catalog=catalog, hardware="b200", intensity=-1.0)
+
+
+def test_library_documents_match_the_cli(fake: FakeSource) -> None:
+    """plan --json and frontier --json are the library's documents, unchanged."""
+    setup = build_setup(task="fake", catalog=load_catalog(), hardware="b200")
+    answer = make_plan(setup.grid, 1e16, pricing=setup.pricing, top=2)
+    runner = CliRunner()
+    cli_plan = runner.invoke(
+        app, ["plan", "--task", "fake", "--budget", "1e16", "-k", "2", "--json"]
+    )
+    assert cli_plan.exit_code == 0, cli_plan.output
+    assert json.loads(cli_plan.stdout) == json.loads(json.dumps(plan_document(setup, answer)))
+    frontier = make_frontier(setup.grid, "flops", setup.pricing.intensity)
+    cli_frontier = runner.invoke(app, ["frontier", "--task", "fake", "--law", "flops", "--json"])
+    assert cli_frontier.exit_code == 0, cli_frontier.output
+    expected = json.loads(json.dumps(frontier_document(setup, frontier)))
+    assert json.loads(cli_frontier.stdout) == expected
+    assert any(c["pareto"] for c in expected["configurations"])
+
+
+def test_planner_imports_without_typer_or_rich() -> None:
+    code = (
+        "import sys\n"
+        "import kinetics_cli.planner.setup, kinetics_cli.planner.report, "
+        "kinetics_cli.planner.frontier\n"
+        "assert 'typer' not in sys.modules and 'rich' not in sys.modules, sorted(sys.modules)\n"
+        "assert 'matplotlib' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
