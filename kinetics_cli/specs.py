@@ -7,7 +7,7 @@ from the typed fields and never stored in the files.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -53,16 +53,10 @@ class _Strict(BaseModel):
 # Hardware
 # --------------------------------------------------------------------------------------------
 
-KERNEL_CLASSES = (
-    "gemm",
-    "stream",
-    "attention_decode_dense",
-    "attention_decode_blocktopk",
-    "decode_step",
-)
 KernelClass = Literal[
     "gemm", "stream", "attention_decode_dense", "attention_decode_blocktopk", "decode_step"
 ]
+KERNEL_CLASSES: tuple[str, ...] = get_args(KernelClass)  # named in calibrate's docs
 
 
 class KernelFit(_Strict):
@@ -282,6 +276,16 @@ class AttentionGroup:
     key_elements_per_token: int
     window: float | None = None  # sliding layers: tokens kept
     state_elements: int = 0  # linear layers: recurrent state per sequence
+    # Head dims of prefill kernels, where they differ from decode (MLA prefill runs in the
+    # non-absorbed form: d_nope + d_rope scores, d_v values); 0 means the decode dims.
+    prefill_qk_head_dim: int = 0
+    prefill_v_head_dim: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.prefill_qk_head_dim:
+            object.__setattr__(self, "prefill_qk_head_dim", self.qk_head_dim)
+        if not self.prefill_v_head_dim:
+            object.__setattr__(self, "prefill_v_head_dim", self.v_head_dim)
 
 
 @dataclass(frozen=True)
@@ -450,7 +454,8 @@ class ModelCard(CatalogSpec):
     # ---- attention and KV cache ------------------------------------------------------------
 
     def attention_groups(self) -> list[AttentionGroup]:
-        """Layers grouped by attention shape; MLA is counted in its absorbed (cached-latent) form."""
+        """Layers grouped by attention shape; MLA decode is counted in its absorbed (cached-latent)
+        form, MLA prefill in the non-absorbed form (per-head keys and values)."""
         a = self.architecture
         kinds = [self.layer_kind(i) for i in range(a.layers)]
         groups: list[AttentionGroup] = []
@@ -488,6 +493,8 @@ class ModelCard(CatalogSpec):
                         v_head_dim=m.kv_lora_rank,
                         kv_elements_per_token=latent,
                         key_elements_per_token=latent,
+                        prefill_qk_head_dim=m.qk_nope_head_dim + m.qk_rope_head_dim,
+                        prefill_v_head_dim=m.v_head_dim,
                     )
                 )
             else:

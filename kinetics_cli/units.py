@@ -31,11 +31,11 @@ _QUANTITY = re.compile(
     \s*$""",
     re.VERBOSE,
 )
-# Units accepted (and ignored) after the prefix: they document, they do not convert.
+# Units accepted (and ignored) after the prefix: they document, they do not convert. A lower-case
+# 'b' is bits, never bytes: '80Gb' is refused rather than silently read as 80 GB.
 _UNITS = {
     "",
     "B",
-    "b",
     "B/s",
     "/s",
     "FLOP",
@@ -63,8 +63,15 @@ def parse_quantity(text: str | float | int, *, what: str = "value", unit: bool =
     else:
         match = _QUANTITY.match(text)
         if match is None or match.group("unit") not in _UNITS:
+            given = match.group("unit") if match is not None else ""
+            bits = (  # '80Gb', '400Gb/s': bits, which no field takes; say so, not just 'cannot read'
+                f" as a number: the unit {given!r} is not understood (a lower-case 'b' is bits; "
+                "bytes are 'B')"
+                if given.startswith("b") and given != "bytes"
+                else " as a number"
+            )
             raise InputError(
-                f"{what}: cannot read {text!r} as a number; expected plain or scientific notation "
+                f"{what}: cannot read {text!r}{bits}; expected plain or scientific notation "
                 "with an optional SI or binary suffix (e.g. 2.5e15, 2.5P, 80G, 80GiB, 3.35T/s)"
             )
         if not unit and match.group("unit"):
@@ -93,6 +100,9 @@ def format_si(value: float, unit: str = "", digits: int = 3) -> str:
         return f"{value} {unit}".strip()
     if value == 0:
         return f"0 {unit}".strip()
+    # Round to `digits` significant figures before choosing the prefix, so 999.9996e12 is
+    # '1 PFLOP', not '1e+03 TFLOP'.
+    value = float(f"{value:.{digits}g}")
     magnitude = abs(value)
     for prefix, scale in (
         ("E", 1e18),
@@ -114,6 +124,8 @@ def format_si(value: float, unit: str = "", digits: int = 3) -> str:
 
 def format_count(value: float, digits: int = 4) -> str:
     """Format a count such as parameters: 8.19e9 -> '8.191B' (B = billions, as model cards write it)."""
+    if math.isfinite(value):  # rounded first, as in format_si: 999.99996e9 is '1T', not '1000B'
+        value = float(f"{value:.{digits}g}")
     for suffix, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
         if abs(value) >= scale:
             return f"{value / scale:.{digits}g}{suffix}"

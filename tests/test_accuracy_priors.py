@@ -212,3 +212,12 @@ def test_whole_trial_counts_by_squaring_match_the_exponential_form():
     for counts in (np.array([1.0, 2, 3, 7, 64, 100]), np.array([1.0, 2.5, 8])):
         want = np.exp(counts[:, None, None] * np.log1p(-s)[None, :, :])
         np.testing.assert_allclose(_miss_powers(s, counts), want, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_description_counts_distinct_sources(task):
+    profile = load_profile(task)
+    distinct = {*profile.sources, *(s for m in profile.models.values() for s in m.sources)}
+    listed = len(profile.sources) + sum(len(m.sources) for m in profile.models.values())
+    assert len(distinct) < listed  # the profiles repeat sources across models
+    assert f"({len(distinct)} sources;" in PriorSource(profile).description

@@ -16,9 +16,10 @@ from typer.testing import CliRunner
 
 from kinetics_cli.calibrate import run as run_module
 from kinetics_cli.calibrate.kernels import COMPOSITE, Case
-from kinetics_cli.calibrate.measurements import read_measurements
-from kinetics_cli.catalog import bundled_root
+from kinetics_cli.calibrate.measurements import file_checksum, read_measurements
+from kinetics_cli.catalog import bundled_root, load_spec
 from kinetics_cli.cli.main import app
+from kinetics_cli.specs import HardwareProfile
 
 runner = CliRunner()
 SHIPPED = bundled_root() / "hardware_profiles" / "measurements"
@@ -69,7 +70,13 @@ def test_bare_calibrate_runs_fits_and_checks(tiny: None, tmp_path: Path) -> None
     assert "held-out: median error" in result.stdout and "pass" in result.stdout
     rows = read_measurements(tmp_path / "measurements.jsonl")
     assert [r.kernel for r in rows][-2:] == [COMPOSITE, COMPOSITE]
-    assert (tmp_path / "local-cpu-calibrated.toml").is_file()
+    saved = tmp_path / "local-cpu-calibrated.toml"
+    profile = load_spec(saved, HardwareProfile)
+    calibration = profile.calibration
+    assert calibration is not None and calibration.source == "measurements.jsonl"
+    assert calibration.checksum == file_checksum(tmp_path / "measurements.jsonl")
+    assert any("fit of measurements.jsonl (sha256:" in s for s in profile.sources)
+    assert "not saved" not in saved.read_text()
 
 
 def test_bare_calibrate_refuses_existing_files_before_timing(tmp_path: Path) -> None:
@@ -115,6 +122,22 @@ def test_run_fit_and_use_the_profile_by_name(tiny: None, tmp_path: Path) -> None
     assert len(json.loads(checked.stdout)["rows"]) == len(tiny_plan())
     strict = runner.invoke(app, ["calibrate", "check", str(data), "--tolerance", "1e-9"])
     assert strict.exit_code == 1 and "FAIL" in strict.stdout
+
+
+@pytest.mark.parametrize("name", ["../../evil", "a/b", ".hidden", ""])
+def test_fit_refuses_a_name_that_is_not_plain(
+    tiny: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    data = tmp_path / "m.jsonl"
+    assert runner.invoke(app, ["calibrate", "run", "--quick", "--out", str(data)]).exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    result = runner.invoke(
+        app, ["calibrate", "fit", str(data), "--hardware", "measured", "--name", name]
+    )
+    assert result.exit_code == 2 and "expected a plain name" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == before
 
 
 def test_fit_against_a_catalog_profile(tiny: None, tmp_path: Path) -> None:
@@ -235,6 +258,17 @@ def test_torch_backend_errors_are_exit_2(tmp_path: Path) -> None:
         (GOOD_ROW.replace("1e-06", "0") + "\n", ":1: field 'seconds' must be positive"),
         (GOOD_ROW.replace("1e-06", "-1e-06") + "\n", ":1: field 'seconds' must be positive"),
         (GOOD_ROW.replace("1e-06", "NaN") + "\n", ":1: field 'seconds' must be finite"),
+        (
+            GOOD_ROW.replace('"k": 16}', '"k": 16, "q_heads": 4}') + "\n",
+            ":1: field 'shape': shape.q_heads is not a parameter of gemm",
+        ),
+        (
+            GOOD_ROW.replace('"gemm"', '"stream"').replace(
+                '{"m": 4, "n": 8, "k": 16}', '{"bytes": 64, "page_size": 16, "window": "x"}'
+            )
+            + "\n",
+            ":1: field 'shape': shape.page_size is not a parameter of stream",
+        ),
     ],
 )
 def test_installed_entry_point_reports_a_malformed_file_in_one_line(

@@ -113,6 +113,21 @@ def test_decode_step_is_the_sum_of_its_operators() -> None:
             "top_pages is missing",
         ),
         ("conv", {}, "unknown kernel"),
+        ("gemm", {"m": 1, "n": 1, "k": 1, "q_heads": 4}, "shape.q_heads is not a parameter"),
+        ("stream", {"bytes": 8, "page_size": 16, "window": "x"}, "shape.page_size is not a"),
+        (
+            "decode_step",
+            {
+                "batch": 1,
+                "context": 32,
+                **TINY,
+                "hidden": 8,
+                "intermediate": 8,
+                "attention": "dense",
+                "window": "x",
+            },
+            "shape.window must be a whole number",
+        ),
     ],
 )
 def test_bad_shapes(kernel: str, shape: dict[str, object], message: str) -> None:

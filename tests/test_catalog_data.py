@@ -194,7 +194,11 @@ def test_qwen2_layout_against_qwq_32b() -> None:
     ],
 )
 def test_totals_without_a_publisher_figure(name: str, total: float) -> None:
-    """Hand-computed totals from the project facts sheet (section B4), to 0.1%."""
+    """Totals counted by hand from the architecture (embedding + layers + norms + untied head), to 0.1%.
+
+    E.g. llama-3.1-8b: 128256*4096*2 + 32 x [4096*4096*2 + 2*4096*1024 + 3*4096*14336 + 2*4096]
+    + 4096 = 1,050,673,152 + 32 x 218,112,000 + 4096 = 8,030,261,248.
+    """
     assert _card(name).total_params == pytest.approx(total, rel=1e-3)
 
 
@@ -207,7 +211,7 @@ def test_r1_distill_1_5b_counts_its_untied_head() -> None:
     assert card.published is None  # "1.5B" is a size class, not a published count
 
 
-# ---- KV-cache bytes per token (facts B5) -------------------------------------------------------
+# ---- KV-cache bytes per token ----------------------------------------------------------------
 
 KV_BYTES = [
     # name, bytes/token, arithmetic: 2 (K, V) x layers x kv_heads x head_dim x 2 bytes (BF16)

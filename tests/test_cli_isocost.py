@@ -58,7 +58,7 @@ def test_match_prices_the_reference_under_each_law(catalog):
     ref = [r for r in out if r["model"] == "tiny-big"]
     assert {r["gen_len"] for r in ref} == {5000}
     big = engine_catalog.card("tiny-big")
-    cost = problem_cost(big, 256, 5000)
+    cost = problem_cost(big, 160, 5000)  # the default prompt length
     budgets = {r["law"]: r["budget"] for r in ref}
     assert budgets["kinetics"] == pytest.approx(float(cost.eflops(100)))
     assert budgets["flops"] == pytest.approx(float(cost.compute_flops))
@@ -165,3 +165,13 @@ def test_human_table_fits_the_console(catalog, monkeypatch, width):
     for out in rows(catalog, "--match", "tiny-big:5k", "-m", "tiny-*", "-H", "tiny-gpu"):
         if out["model"] == "tiny-gqa" and out["law"] == "kinetics":
             assert f"{out['gen_len']:,.0f}" in result.stdout
+
+
+def test_kv_budget_without_a_sparse_variant_warns(catalog):
+    args = ["--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu", "--kv-budget", "100"]
+    result = run(catalog, *args, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "warning: --kv-budget applies to sparse attention only" in result.stderr
+    assert {r["attention"] for r in json.loads(result.stdout)} == {"dense"}
+    sparse = run(catalog, *args, "--attention", "topk", "--json")
+    assert sparse.exit_code == 0 and "warning" not in sparse.stderr

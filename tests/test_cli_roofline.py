@@ -209,3 +209,11 @@ def test_plot_helpers():
     gqa, gpu = engine_catalog.card("tiny-gqa"), engine_catalog.hardware("tiny-gpu")
     report = decode_step(gqa, gpu, batch=2, context=100, attention="topk", kv_budget=50)
     assert describe_step(report) == ("batch 2, context 100", "topk (KV budget 50)")
+
+
+def test_tp_beyond_one_node_is_an_input_error(catalog):
+    result = run(catalog, "tiny-big", "-H", "tiny-gpu", "--tp", "8")
+    assert result.exit_code == 2
+    assert "--tp 8 exceeds tiny-gpu's 4 GPUs per node; inter-node links are not modelled" in (
+        result.stderr
+    )

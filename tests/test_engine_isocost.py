@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kinetics_cli.engine.isocost import affordable, isocost_rows
+from kinetics_cli.engine.isocost import DEFAULT_PROMPT_LEN, affordable, isocost_rows
 from kinetics_cli.engine.kinetics import problem_cost
 from kinetics_cli.errors import InputError
 
@@ -25,6 +25,17 @@ def test_long_cot_by_hand():
     assert spent == budget
     value, _ = affordable(GQA, budget - 1, prompt_len=100, intensity=0.0)
     assert value == 999
+
+
+def test_default_prompt_is_the_measured_aime_prompt():
+    # DEFAULT_PROMPT_LEN = 160 (aime24 priors' prompt_tokens). tiny-gqa dense, I = 0:
+    # cost = 43264 L + 256 (160 L + L^2 / 2) = 84224 L + 128 L^2; at L = 1000: 84.224e6 + 128e6.
+    # (At the former 256 tokens the same L costs 108800 L + 128 L^2 = 236.8e6: 1000 would not fit.)
+    assert DEFAULT_PROMPT_LEN == 160
+    budget = 84_224_000 + 128_000_000
+    value, spent = affordable(GQA, budget, intensity=0.0)
+    assert value == 1000
+    assert spent == budget
 
 
 def test_best_of_n_by_hand():
@@ -54,7 +65,7 @@ def test_best_of_n_by_hand():
 def test_affordable_inverts_the_cost_law(name, setting, length, trials, intensity):
     card = engine_catalog.card(name)
     attention, budget = setting
-    exact = problem_cost(card, 256, length, trials, attention, budget).eflops(intensity)
+    exact = problem_cost(card, 160, length, trials, attention, budget).eflops(intensity)
     value, _ = affordable(
         card,
         exact,
@@ -64,12 +75,12 @@ def test_affordable_inverts_the_cost_law(name, setting, length, trials, intensit
         intensity=intensity,
     )
     assert value == length
-    below = problem_cost(card, 256, length + 1, trials, attention, budget).eflops(intensity)
+    below = problem_cost(card, 160, length + 1, trials, attention, budget).eflops(intensity)
     assert below > exact
 
 
 def test_both_laws_in_one_call_and_the_flops_law_promises_more():
-    budget = problem_cost(BIG, 256, 8000).eflops(100)
+    budget = problem_cost(BIG, 160, 8000).eflops(100)
     values, spent = affordable(GQA, budget, intensity=np.array([100.0, 0.0]))
     kinetics, flops = values
     assert flops > kinetics > 0

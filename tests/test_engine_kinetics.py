@@ -143,7 +143,7 @@ def test_window_wider_than_the_context_equals_full_attention():
 
 
 # --------------------------------------------------------------------------------------------
-# the paper's code (KIN-code cost_model/utils.py), reproduced with its own constants
+# the paper's code (github.com/Infini-AI-Lab/Kinetics@af7fa57 cost_model/utils.py), reproduced with its own constants
 # --------------------------------------------------------------------------------------------
 
 

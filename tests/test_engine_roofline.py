@@ -150,6 +150,49 @@ def test_prefill_phase():
     assert r.kv_bytes_per_sequence == 50 * 32 * 2 * 2  # tokens x elements x bytes x layers
 
 
+def test_prefill_sliding_layers_see_at_most_the_window():
+    # tiny-hybrid: 4 heads, d 8 (width 4 x 16 = 64), window 100; 1000 new tokens after 500 cached.
+    card = engine_catalog.card("tiny-hybrid")
+    r = decode_step(card, GPU, batch=1, context=500, phase="prefill", prompt_len=1000)
+    o = ops(r)
+    # full: A = L C + L^2 / 2 = 500000 + 500000 = 1e6 -> 2 x 64 x 1e6 FLOPs
+    assert o["attention [full]"].flops == pytest.approx(2 * 64 * 1_000_000)
+    # sliding: the cache already fills the window, so every new token sees 100 keys:
+    # A = attended_tokens(500, 1000, cap=100) = 100 x 1000 (was 100 L + L^2 / 2 = 600000)
+    assert o["attention [sliding]"].flops == pytest.approx(2 * 64 * 100_000)
+    # bytes: (min(C, W) + L) x 32 elements x 2 B + L x 64 x 2 B (queries in, outputs out)
+    assert o["attention [sliding]"].bytes == pytest.approx((100 + 1000) * 64 + 1000 * 128)
+    assert o["attention [full]"].bytes == pytest.approx((500 + 1000) * 64 + 1000 * 128)
+    # no cache: A = W^2 / 2 + W (L - W) = 5000 + 90000
+    r0 = decode_step(card, GPU, batch=1, context=0, phase="prefill", prompt_len=1000)
+    assert ops(r0)["attention [sliding]"].flops == pytest.approx(2 * 64 * 95_000)
+
+
+def test_prefill_mla_uses_the_non_absorbed_head_dims():
+    # tiny-mla: 4 heads; prefill scores nope 8 + rope 4 = 12 wide and sums v 8 wide (width 80),
+    # not the absorbed 20 and 16 of decode (width 144). 10 new tokens: A = 50, two layers.
+    card = engine_catalog.card("tiny-mla")
+    r = decode_step(card, GPU, batch=1, context=0, phase="prefill", prompt_len=10)
+    assert ops(r)["attention"].flops == pytest.approx(2 * 2 * 4 * (12 + 8) * 50)  # was 28800
+    # decode keeps the absorbed form: 2 x 4 heads x 100 tokens x (20 + 16) per layer
+    d = decode_step(card, GPU, batch=1, context=100)
+    assert ops(d)["attention"].flops == pytest.approx(2 * 2 * 4 * 100 * (20 + 16))
+
+
+@pytest.mark.parametrize("name", ["tiny-gqa", "tiny-moe", "tiny-mla", "tiny-hybrid"])
+def test_held_cache_matches_the_card_at_tp_1(name):
+    card = engine_catalog.card(name)
+    r = decode_step(card, GPU, batch=1, context=1000)
+    assert r.kv_bytes_per_sequence == pytest.approx(card.kv_cache_bytes(1000))
+
+
+def test_tp_beyond_one_node_is_refused():
+    big = engine_catalog.card("tiny-big")  # 8 heads; tiny-gpu has 4 GPUs per node
+    assert decode_step(big, GPU, batch=1, context=10, tp=4).tp == 4
+    with pytest.raises(InputError, match="--tp 8 exceeds tiny-gpu's 4 GPUs per node"):
+        decode_step(big, GPU, batch=1, context=10, tp=8)
+
+
 def test_memory_fit_and_warning():
     r = decode_step(GQA, GPU, batch=100, context=100)
     assert not r.fits

@@ -83,6 +83,15 @@ def test_mla_cache_is_latent_plus_rope() -> None:
     assert (group.q_heads, group.qk_head_dim, group.v_head_dim) == (4, 24, 16)
 
 
+def test_mla_prefill_head_dims_are_the_non_absorbed_ones() -> None:
+    mla = {"kv_lora_rank": 16, "qk_rope_head_dim": 8, "qk_nope_head_dim": 32, "v_head_dim": 8}
+    (group,) = card(mla=mla).attention_groups()
+    assert (group.qk_head_dim, group.v_head_dim) == (24, 16)  # decode: latent + rope, latent
+    assert (group.prefill_qk_head_dim, group.prefill_v_head_dim) == (40, 8)  # nope + rope, v
+    (gqa,) = card().attention_groups()  # elsewhere prefill runs at the decode dims
+    assert (gqa.prefill_qk_head_dim, gqa.prefill_v_head_dim) == (gqa.qk_head_dim, gqa.v_head_dim)
+
+
 def test_sliding_window_layers_are_bounded() -> None:
     m = card(sliding_window={"window": 4, "layers": [0]})
     # one full layer: 2*1*32*2 = 128 B/token; one sliding layer holds at most 4 tokens

@@ -55,6 +55,35 @@ def test_formatters() -> None:
     assert format_count(8.19073536e9) == "8.191B"
 
 
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        (999.9996e12, "FLOP", "1 PFLOP"),
+        (-999.9996e12, "FLOP", "-1 PFLOP"),
+        (0.99996, "s", "1 s"),
+        (0.00099996, "s", "1 ms"),
+        (999.4e9, "B", "999 GB"),
+        (999.5e9, "B", "1 TB"),
+        (0.9994, "s", "999 ms"),
+    ],
+)
+def test_format_si_rounds_before_choosing_the_prefix(
+    value: float, unit: str, expected: str
+) -> None:
+    assert format_si(value, unit) == expected
+
+
+def test_format_count_rounds_before_choosing_the_suffix() -> None:
+    assert format_count(999.99996e9) == "1T"
+    assert format_count(999.9e9) == "999.9B"
+
+
+@pytest.mark.parametrize("text", ["80Gb", "400Gb/s", "1b", "8Mib"])
+def test_bits_are_never_read_as_bytes(text: str) -> None:
+    with pytest.raises(InputError, match=r"unit 'b(/s)?' is not understood.*bits"):
+        parse_quantity(text, what="hbm_capacity")
+
+
 def test_counts_refuse_units() -> None:
     assert parse_quantity("8.2G", unit=False) == pytest.approx(8.2e9)
     with pytest.raises(InputError, match="has a unit"):

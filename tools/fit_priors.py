@@ -11,7 +11,8 @@ Steps (docs/accuracy-priors.md explains each):
      (correct counts and every trial's length) under the model of kinetics_cli/accuracy/priors.py;
   2. models without traces: length and dispersion interpolated in log(parameters);
   3. every model: Beta mean calibrated so that pass@1 at the published limit is the published value;
-  4. dispersion elsewhere: Qwen3-8B pass@64 ablation (AIME25 / AIME24 ratio), GPassK Beta fits (R1-Distill);
+  4. dispersion elsewhere: Qwen3-8B pass@64 ablation (AIME25 / AIME24 ratio); R1-Distill takes the
+     Qwen3 dispersion of its size (the GPassK Beta fits are only reported next to it, as a cross-check);
   5. sparse attention: conditional likelihood of the paired sparse traces given the dense ones.
 """
 
@@ -44,7 +45,7 @@ DATA = ROOT / "tools" / "data"
 OUT = ROOT / "kinetics_cli" / "accuracy" / "priors"
 CAP = 30700.0  # the Kinetics traces stop at 30,719-30,778 generated tokens: >= CAP is censored
 FIT_NODES = 32  # Beta nodes while fitting (the package uses 64)
-PARAMS = {  # total parameters, from the catalog model cards (facts.md B4)
+PARAMS = {  # total parameters, as in model_cards/*.toml and the Hugging Face model cards they cite
     "qwen3-0.6b": 0.6e9,
     "qwen3-1.7b": 1.7e9,
     "qwen3-4b": 4.0e9,

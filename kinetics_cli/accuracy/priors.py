@@ -367,7 +367,9 @@ class PriorSource:
     def __init__(self, profile: TaskProfile):
         self.profile = profile
         self.task = profile.task
-        n_sources = len(profile.sources) + sum(len(m.sources) for m in profile.models.values())
+        n_sources = len(
+            {*profile.sources, *(s for m in profile.models.values() for s in m.sources)}
+        )
         self.description = (
             f"bundled priors for {profile.task} ({profile.title}): {len(profile.models)} models, "
             f"fitted to published pass@1, pass@k and per-problem traces ({n_sources} sources; "

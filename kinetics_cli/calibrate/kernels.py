@@ -59,13 +59,24 @@ class Operator:
 
 
 def check_shape(kernel: str, shape: Mapping[str, object]) -> str | None:
-    """What is wrong with `shape` for `kernel` (None when it is complete and consistent)."""
+    """What is wrong with `shape` for `kernel` (None when it is complete and consistent).
+
+    A key the kernel does not take is refused rather than ignored, so a row cannot carry a
+    parameter that looks meaningful but changes nothing; the consistency checks only ever read
+    keys that were validated first.
+    """
     if kernel not in SHAPE_KEYS:
         return f"unknown kernel {kernel!r}; expected one of {', '.join(SHAPE_KEYS)}"
     needed = list(SHAPE_KEYS[kernel])
-    if kernel == COMPOSITE and shape.get("attention") == "block-topk":
-        needed += ["top_pages", "window"]
-    for key in needed:
+    optional: list[str] = []
+    if kernel == COMPOSITE:
+        sparse = shape.get("attention") == "block-topk"
+        (needed if sparse else optional).extend(["top_pages", "window"])
+    allowed = needed + optional
+    for key in shape:
+        if key not in allowed:
+            return f"shape.{key} is not a parameter of {kernel} (expected {', '.join(allowed)})"
+    for key in needed + [k for k in optional if k in shape]:
         if key not in shape:
             return f"shape.{key} is missing"
         value = shape[key]
@@ -77,6 +88,7 @@ def check_shape(kernel: str, shape: Mapping[str, object]) -> str | None:
             return f"shape.{key} must be a whole number >= 0 (got {value!r})"
         if value == 0 and key != "window":
             return f"shape.{key} must be positive"
+    # Every key read below is allowed for this kernel, so it passed the checks above.
     if "q_heads" in shape and shape["q_heads"] % shape["kv_heads"]:  # type: ignore[operator]
         return "shape.q_heads must be a multiple of shape.kv_heads"
     if "page_size" in shape:
@@ -192,8 +204,10 @@ def cost(kernel: str, shape: Mapping[str, ShapeValue], dtype: str) -> OpCost:
 # ---------------------------------------------------------------------------------------------
 
 # The attention and MLP of Qwen3-0.6B (16 query heads, 8 KV heads of 128, hidden 1024, MLP 3072;
-# facts B1), the model of the paper's block top-k throughput figures; pages of 16 tokens and 64
-# top pages as in the Kinetics benchmark (facts A4), plus a local window of 4 pages.
+# github.com/AI-Hypercomputer/maxtext@e591f30 src/maxtext/configs/models/qwen3-0.6b.yml), the
+# model of the paper's block top-k throughput figures; pages of 16 tokens and 64 top pages as in
+# the Kinetics benchmark (github.com/Infini-AI-Lab/Kinetics@af7fa57 benchmark/README.md), plus a
+# local window of 4 pages.
 LAYER: dict[str, ShapeValue] = {"q_heads": 16, "kv_heads": 8, "head_dim": 128, "page_size": 16}
 MLP: dict[str, ShapeValue] = {"hidden": 1024, "intermediate": 3072}
 BLOCK: dict[str, ShapeValue] = {"top_pages": 64, "window": 64}

@@ -247,12 +247,27 @@ def refuse_existing_outputs(out: Path, base: HardwareProfile | None, *, gpu: boo
 
 
 def save_outputs(out: Path, result: PipelineResult, *, force: bool) -> tuple[Path, Path]:
-    """Write a pipeline run's measurements and fitted profile into `out`; both paths."""
-    from kinetics_cli.calibrate.fit import profile_toml
+    """Write a pipeline run's measurements and fitted profile into `out`; both paths.
+
+    The run's profile names no file as its source (none was saved yet); the saved one names the
+    measurements file written beside it, whose checksum is the one the run already recorded.
+    """
+    from kinetics_cli.calibrate.fit import calibrated_profile, profile_toml
     from kinetics_cli.calibrate.measurements import write_measurements
     from kinetics_cli.fsutil import write_atomic
 
     rows_path = write_measurements(out / PIPELINE_MEASUREMENTS, result.rows, force=force)
-    profile_path = out / f"{result.profile.name}.toml"
-    write_atomic(profile_path, profile_toml(result.profile), force=force)
+    run_calibration = result.profile.calibration
+    assert run_calibration is not None  # fit.calibrated_profile always fills it
+    profile = calibrated_profile(
+        result.base,
+        result.fits,
+        result.rows,
+        name=result.profile.name,
+        source=PIPELINE_MEASUREMENTS,
+        checksum=run_calibration.checksum,
+        date=run_calibration.date,
+    )
+    profile_path = out / f"{profile.name}.toml"
+    write_atomic(profile_path, profile_toml(profile), force=force)
     return rows_path, profile_path

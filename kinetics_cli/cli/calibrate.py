@@ -194,8 +194,17 @@ def fit_command(
     from kinetics_cli.calibrate import report
     from kinetics_cli.calibrate.workflow import fit_file, write_profile
     from kinetics_cli.cli import context
+    from kinetics_cli.cli.models import _PLAIN_NAME
+    from kinetics_cli.errors import InputError
     from kinetics_cli.render import emit_json
 
+    if name is not None:  # the name is a file name in the catalog folder: keep it there
+        name = name.strip()
+        if not _PLAIN_NAME.fullmatch(name):
+            raise InputError(
+                f"--name {name!r}: expected a plain name (letters, digits, '.', '_', '+', '-'), "
+                "such as 'my-gpu-calibrated'"
+            )
     fit = fit_file(file, hardware, context.catalog, name=name)
     target = write_profile(fit.profile, out, force=force)
     if json:

@@ -53,7 +53,7 @@ def isocost(
         "--prompt-len",
         parser=quantity,
         metavar="L_IN",
-        help="Prompt tokens (default 256, a typical AIME problem with its instruction).",
+        help="Prompt tokens (default 160, the mean AIME prompt with its chat template).",
     ),
     attention: list[str] = typer.Option(
         [],
@@ -78,7 +78,7 @@ def isocost(
     from kinetics_cli.engine.isocost import DEFAULT_PROMPT_LEN, isocost_rows
     from kinetics_cli.engine.kinetics import LAWS, law_intensity, problem_cost
     from kinetics_cli.errors import InputError
-    from kinetics_cli.render import emit_json
+    from kinetics_cli.render import emit_json, warn
 
     catalog = context.catalog()
     if (budget is None) == (match is None):
@@ -98,6 +98,11 @@ def isocost(
         if not kv_budget:
             raise InputError(f"--kv-budget is required for {name} attention")
         settings += [(name, b) for b in kv_budget]
+    if kv_budget and len(settings) == 1:
+        warn(
+            "--kv-budget applies to sparse attention only (--attention topk or block-topk); "
+            "dense attention ignores it"
+        )
 
     if match is not None:
         ref_card, ref_len, ref_trials = _parse_match(match, catalog)

@@ -55,15 +55,16 @@ KV_BUDGETS_OPTION = typer.Option(
     [],
     "--kv-budgets",
     metavar="B,...",
-    help="KV budgets (tokens attended per step) for sparse attention, e.g. 512,1k,2k "
-    "(default: 256,512,1024,2048,4096 with bundled priors; the evaluated ones with --evals).",
+    help="KV budgets (tokens attended per step) for sparse attention, e.g. 512,1024,2048 "
+    "(a k suffix means 1000: 2k is 2000; default: 256,512,1024,2048,4096 with bundled priors; "
+    "the evaluated ones with --evals).",
 )
 LIMITS_OPTION = typer.Option(
     [],
     "--gen-limits",
     metavar="L,...",
-    help="Generation limits (tokens per trial), e.g. 4k,8k,16k (default: 1K to 32K, powers of "
-    "two and their midpoints).",
+    help="Generation limits (tokens per trial), e.g. 4096,8192,32768 (a k suffix means "
+    "1000: 32k is 32000; default: 1024 to 32768, powers of two and their midpoints).",
 )
 TRIALS_OPTION = typer.Option(
     [],

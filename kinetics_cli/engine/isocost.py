@@ -19,7 +19,9 @@ from kinetics_cli.specs import ModelCard
 
 Strategy = Literal["long-cot", "best-of-n"]
 STRATEGIES = ("long-cot", "best-of-n")
-DEFAULT_PROMPT_LEN = 256.0  # tokens: a typical AIME problem statement with its instruction
+# Tokens: the mean AIME prompt with its chat template, as measured for the bundled aime24 priors
+# (Qwen3 159, R1-Distill 164; accuracy/priors/aime24.toml prompt_tokens, docs/accuracy-priors.md).
+DEFAULT_PROMPT_LEN = 160.0
 _ITERATIONS = 64
 _MAX_VALUE = 1e12  # search ceiling for L_out or N (a budget beyond it reports this ceiling)
 

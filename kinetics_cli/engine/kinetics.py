@@ -21,6 +21,7 @@ from kinetics_cli.engine.operators import (
     linear_attention_decode,
     matmul,
 )
+from kinetics_cli.engine.operators import attended_tokens as attended_tokens  # public here too
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import AttentionGroup, HardwareProfile, ModelCard
 
@@ -44,23 +45,6 @@ def law_intensity(law: str, intensity: float) -> float:
     if law == "flops":
         return 0.0
     raise InputError(f"unknown law {law!r}; choose one of {', '.join(LAWS)}")
-
-
-def attended_tokens(
-    prompt_len: ArrayLike, gen_len: ArrayLike, cap: ArrayLike | None = None
-) -> np.ndarray:
-    """A = integral over t in [0, L_out] of min(cap, L_in + t): KV tokens read over one trial.
-
-    No cap (dense): L_in L_out + L_out^2 / 2. With cap B: B L_out when B <= L_in; the dense value
-    when B >= L_in + L_out; else L_in t* + t*^2 / 2 + B (L_out - t*) with t* = B - L_in.
-    """
-    c = np.asarray(prompt_len, dtype=float)
-    n = np.asarray(gen_len, dtype=float)
-    if cap is None:
-        return c * n + 0.5 * n * n
-    b = np.asarray(cap, dtype=float)
-    t_star = np.clip(b - c, 0.0, n)
-    return c * t_star + 0.5 * t_star * t_star + b * (n - t_star)
 
 
 @dataclass(frozen=True)
@@ -345,7 +329,7 @@ def expected_problem_cost(
 ) -> ProblemCost:
     """Mean cost over a distribution of generated lengths on the last axis of `gen_lens`.
 
-    Each length is costed as if every trial generated it, then averaged (KIN-code expected_cost).
+    Each length is costed as if every trial generated it, then averaged (the paper's code, cost_model/utils.py expected_cost).
     The other arguments must broadcast against gen_lens.shape[:-1].
     """
     lengths = np.asarray(gen_lens, dtype=float)

@@ -140,6 +140,25 @@ def all_reduce_bytes(message_bytes: ArrayLike, tp: ArrayLike) -> Array:
     return 2.0 * (t - 1.0) / t * np.asarray(message_bytes, dtype=float)
 
 
+def attended_tokens(
+    prompt_len: ArrayLike, gen_len: ArrayLike, cap: ArrayLike | None = None
+) -> np.ndarray:
+    """A = integral over t in [0, L_out] of min(cap, L_in + t): KV tokens read over one trial.
+
+    No cap (dense): L_in L_out + L_out^2 / 2. With cap B: B L_out when B <= L_in; the dense value
+    when B >= L_in + L_out; else L_in t* + t*^2 / 2 + B (L_out - t*) with t* = B - L_in.
+    The same integral counts the keys L new prefill tokens attend after L_in cached ones, with a
+    sliding window as the cap.
+    """
+    c = np.asarray(prompt_len, dtype=float)
+    n = np.asarray(gen_len, dtype=float)
+    if cap is None:
+        return c * n + 0.5 * n * n
+    b = np.asarray(cap, dtype=float)
+    t_star = np.clip(b - c, 0.0, n)
+    return c * t_star + 0.5 * t_star * t_star + b * (n - t_star)
+
+
 def attention_prefill(
     batch: ArrayLike,
     q_heads: int,
@@ -149,21 +168,24 @@ def attention_prefill(
     new_tokens: ArrayLike,
     cached: ArrayLike = 0.0,
     *,
+    window: float | None = None,
     kv_bytes: float = 2.0,
     act_bytes: float = 2.0,
 ) -> OpCost:
     """Causal attention of `new_tokens` queries per sequence over `cached` + themselves, per layer.
 
-    FLOPs = 2 B H_q (d_qk + d_v) (L C + L^2 / 2) (continuous causal triangle). Bytes = B (C + L)
-    e_kv kv_bytes (each attended key and value read once, the ideal of a fused kernel) + B L H_q
-    (d_qk + d_v) act_bytes (queries in, outputs out).
+    FLOPs = 2 B H_q (d_qk + d_v) A with A = attended_tokens(C, L, cap=W): L C + L^2 / 2 without a
+    window (continuous causal triangle), each query seeing at most W keys with one. Bytes =
+    B (min(C, W) + L) e_kv kv_bytes (each key and value in view read once, the ideal of a fused
+    kernel) + B L H_q (d_qk + d_v) act_bytes (queries in, outputs out).
     """
     b = np.asarray(batch, dtype=float)
     n = np.asarray(new_tokens, dtype=float)
     c = np.asarray(cached, dtype=float)
+    in_view = c if window is None else np.minimum(c, window)
     width = q_heads * (qk_head_dim + v_head_dim)
-    flops = 2.0 * b * width * (n * c + 0.5 * n * n)
-    nbytes = b * (c + n) * kv_elements_per_token * kv_bytes + b * n * width * act_bytes
+    flops = 2.0 * b * width * attended_tokens(c, n, window)
+    nbytes = b * (in_view + n) * kv_elements_per_token * kv_bytes + b * n * width * act_bytes
     return OpCost(flops, nbytes)
 
 

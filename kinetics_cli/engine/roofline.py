@@ -239,16 +239,16 @@ def _attention_ops(s: _Setup, group: AttentionGroup, batch: np.ndarray) -> list[
 
     q, e, k = _per_rank(group, tp)
     window = group.window
-    if s.phase == "prefill":
-        cached = s.context if window is None else min(s.context, window)
+    if s.phase == "prefill":  # sliding layers: each new token sees at most `window` keys
         cost = attention_prefill(
             batch,
             q,
-            group.qk_head_dim,
-            group.v_head_dim,
+            group.prefill_qk_head_dim,
+            group.prefill_v_head_dim,
             e,
             s.prompt_len,
-            cached,
+            s.context,
+            window=window,
             kv_bytes=kvb,
             act_bytes=act,
         )
@@ -360,7 +360,12 @@ def _timed(s: _Setup, op: _Op) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
 
 
 def _held_bytes(s: _Setup) -> tuple[float, float]:
-    """(weight bytes, cache bytes per sequence) held on one GPU."""
+    """(weight bytes, cache bytes per sequence) held on one GPU.
+
+    At TP 1, the card's KV width and no page summaries the cache equals card.kv_cache_bytes (a
+    test holds them together); kept apart because a rank holds ceil(kv_heads / tp) KV heads (KV
+    replicated past the head count) at the dtype-narrowed width, which the card does not know.
+    """
     card, tp = s.card, s.tp
     experts = card.routed_expert_params
     weights = ((card.total_params - experts) * s.weight_bytes + experts * s.expert_bytes) / tp
@@ -429,6 +434,11 @@ def _validate(
         raise InputError(f"tensor parallelism {tp} must divide the linear-attention heads")
     if tp > 1 and hardware.interconnect_bandwidth <= 0:
         raise InputError(f"{hardware.name} has no interconnect bandwidth; use --tp 1")
+    if tp > hardware.gpus_per_node:
+        raise InputError(
+            f"--tp {tp} exceeds {hardware.name}'s {hardware.gpus_per_node} GPUs per node; "
+            "inter-node links are not modelled"
+        )
     if dtype not in DTYPE_BYTES:
         raise InputError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPE_BYTES)}")
     if dtype not in hardware.peak_flops:

@@ -38,16 +38,3 @@ def kernel_seconds(
     """Roofline time of one call of a `kernel`-class operator moving `nbytes` and doing `flops`."""
     compute, memory, overhead = roofline_terms(flops, nbytes, hardware, kernel, dtype=dtype)
     return np.maximum(compute, memory) + overhead
-
-
-def is_compute_bound(
-    flops: ArrayLike,
-    nbytes: ArrayLike,
-    hardware: HardwareProfile,
-    kernel: str,
-    *,
-    dtype: str = "bf16",
-) -> np.ndarray:
-    """True where the compute term of the roofline exceeds the memory term."""
-    compute, memory, _ = roofline_terms(flops, nbytes, hardware, kernel, dtype=dtype)
-    return compute > memory

@@ -172,7 +172,12 @@ def select_settings(
 
 
 def _weighted(cost: ProblemCost, weights: np.ndarray) -> ProblemCost:
-    """Weighted mean over the last axis (the points of the length distribution)."""
+    """Weighted mean over the last axis (the points of the length distribution).
+
+    Not ProblemCost.mean: np.average there needs weights of each term's full shape (these
+    broadcast over the trials axis) and divides by their sum, which moves results by an ulp;
+    the weights here already sum to one.
+    """
     values = {
         f.name: np.sum(getattr(cost, f.name) * weights, axis=-1)
         for f in fields(cost)
