@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from kinetics_cli.cli.params import JSON_OPTION, plot_option
+from kinetics_cli.cli.params import FORCE_PLOT_OPTION, FORMAT_OPTION, JSON_OPTION, plot_option
 from kinetics_cli.cli.plan import (
     ATTENTION_OPTION,
     EVALS_OPTION,
@@ -41,7 +41,9 @@ def frontier(
     plot: Path | None = plot_option(
         "Draw accuracy against cost, one curve per model and attention (.png or .svg)."
     ),
+    force: bool = FORCE_PLOT_OPTION,
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """Accuracy against cost per problem: the Pareto frontier of each model and attention kind
     (over strategies, trials, generation limits and KV budgets) and the overall frontier."""
@@ -50,7 +52,7 @@ def frontier(
     from kinetics_cli.report.console import emit_json
     from kinetics_cli.report.plan import frontier_document, plot_frontier, print_frontier
 
-    check_law_and_plot(law, plot)
+    check_law_and_plot(law, plot, force)
     setup = load_setup(
         task=task,
         evals=evals,
@@ -65,7 +67,7 @@ def frontier(
     )
     frontier = make_frontier(setup.grid, law, setup.pricing.intensity)
     if plot is not None:
-        plot_frontier(setup, frontier, plot)
+        plot_frontier(setup, frontier, plot, force=force)
     if json:
         emit_json(frontier_document(setup, frontier))
         return

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from kinetics_cli.cli.params import (
+    FORCE_PLOT_OPTION,
+    FORMAT_OPTION,
     JSON_OPTION,
     count,
     hardware_option,
@@ -18,6 +20,8 @@ from kinetics_cli.cli.params import (
 
 if TYPE_CHECKING:
     from kinetics_cli.planner.setup import Setup
+
+NO_ANSWER_EXIT = 1  # nothing fits the budget (bad input is 2)
 
 # ---- options shared with `kinetics frontier` ---------------------------------------------------
 
@@ -118,12 +122,17 @@ def plan(
     trials: list[str] = TRIALS_OPTION,
     intensity: float | None = INTENSITY_OPTION,
     plot: Path | None = plot_option("Draw the frontier, budget and picks (.png or .svg)."),
+    force: bool = FORCE_PLOT_OPTION,
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """Best model, strategy, trials, generation limit and attention within a per-problem budget.
 
     Also shows the next alternatives and what the FLOPs-only law would pick under the same
     budget, with its true (Kinetics) cost and the cost ratio at equal accuracy.
+
+    Exit codes: 0 an answer; 1 no configuration fits the budget (the output, --json included,
+    still names the cheapest); 2 bad input.
     """
     from kinetics_cli.cli import context
     from kinetics_cli.errors import InputError
@@ -146,7 +155,7 @@ def plan(
     assert amount is not None
     if amount <= 0:
         raise InputError(f"the budget must be positive (got {amount:g})")
-    check_law_and_plot(law, plot)
+    check_law_and_plot(law, plot, force)
     if unit == "usd":
         profile = context.catalog().hardware.get(hardware).spec
         if profile.price_per_gpu_hour is None:
@@ -169,26 +178,29 @@ def plan(
     answer = make_plan(setup.grid, amount, unit=unit, law=law, pricing=setup.pricing, top=top)
     doc = plan_document(setup, answer)
     if plot is not None:
-        plot_plan(setup, answer, plot)
+        plot_plan(setup, answer, plot, force=force)
     if json:
         emit_json(doc)
-        return
-    print_plan(setup, answer, doc)
+    else:
+        print_plan(setup, answer, doc)
+    if answer.best is None:
+        raise typer.Exit(NO_ANSWER_EXIT)
 
 
 # ---- shared with `kinetics frontier` --------------------------------------------------------
 
 
-def check_law_and_plot(law: str, plot: Path | None) -> None:
-    """Fail early, before any work, on an unknown --law or an unusable --plot path."""
+def check_law_and_plot(law: str, plot: Path | None, force: bool) -> None:
+    """Fail early, before any work, on an unknown --law or an unusable --plot path (an existing
+    file without --force included)."""
     from kinetics_cli.engine.kinetics import LAWS
     from kinetics_cli.errors import InputError
-    from kinetics_cli.report.plan import check_plot
+    from kinetics_cli.report.plotting import check_plot
 
     if law not in LAWS:
         raise InputError(f"unknown law {law!r}; choose one of {', '.join(LAWS)}")
     if plot is not None:
-        check_plot(plot)
+        check_plot(plot, force=force)
 
 
 def load_setup(

@@ -8,6 +8,8 @@ import typer
 
 from kinetics_cli.cli.cost import ATTENTION_OPTION, KV_BUDGET_OPTION, check_kv_budget
 from kinetics_cli.cli.params import (
+    FORCE_PLOT_OPTION,
+    FORMAT_OPTION,
     JSON_OPTION,
     block_size_option,
     count,
@@ -52,7 +54,9 @@ def roofline(
         "card's stored width, narrowed to this dtype if it is narrower.",
     ),
     plot: Path | None = plot_option("Draw the roofline to FILE (.png or .svg)."),
+    force: bool = FORCE_PLOT_OPTION,
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """FLOPs, bytes, roofline time per operator of one step; step time, throughput, memory fit."""
     from kinetics_cli.cli import context as cli_context
@@ -60,6 +64,10 @@ def roofline(
     from kinetics_cli.report.console import emit_json, warn
     from kinetics_cli.report.roofline import print_roofline, roofline_document
 
+    if plot is not None:
+        from kinetics_cli.report.plotting import check_plot
+
+        check_plot(plot, force=force)
     catalog = cli_context.catalog()
     card = catalog.models.get(model).spec
     profile = catalog.hardware.get(hardware).spec
@@ -91,7 +99,7 @@ def roofline(
     if plot is not None:
         from kinetics_cli.report.roofline import roofline_plot
 
-        roofline_plot(report, plot)
+        roofline_plot(report, plot, force=force)
     for note in report.notes:
         warn(note)
     if json:

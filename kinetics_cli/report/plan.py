@@ -51,26 +51,21 @@ def source_line(setup: Setup) -> str:
     )
 
 
-def check_plot(path: Path) -> None:
-    """Fail early, in one line, on an unusable plot path or when matplotlib is missing."""
-    from kinetics_cli.report.plotting import check_path, pyplot
-
-    check_path(path)
-    pyplot()
-
-
 def format_cost(value: float, unit: str) -> str:
-    from kinetics_cli.units import format_si
+    """A per-problem cost in its budget unit: eFLOPs ('8.59e15'), a time ('3.82 s') or dollars
+    per 1,000 problems ('$3.98'), as report.format writes each."""
+    from kinetics_cli.report.format import duration, flops, money
 
     if unit == "eflops":
-        return f"{value:.3g}".replace("e+", "e")
+        return flops(value)
     if unit == "seconds":
-        return format_si(value, "s")
-    return f"${value:,.3g}" if value < 1000 else f"${value:,.0f}"
+        return duration(value)
+    return money(value)
 
 
 def attention_label(attention: str) -> str:
-    """The attention name as human output shows it: oracle top-k says so."""
+    """The attention name as tables, lines and plot legends show it: oracle top-k says so (it is
+    a bound, not a kernel)."""
     from kinetics_cli.planner.plan import ORACLE_ATTENTION
 
     return f"{attention} (oracle)" if attention == ORACLE_ATTENTION else attention
@@ -126,45 +121,58 @@ def plan_document(setup: Setup, answer: Plan) -> dict[str, Any]:
 def describe(doc: dict[str, Any]) -> str:
     """'qwen3-32b, best-of-8, L 16,384, block-topk KV 1024' from a configuration document."""
     if doc["strategy"] == "long-cot":
-        strategy = f"long-CoT, L {doc['gen_len']:,}"
+        strategy = f"long-CoT, L {tokens(doc['gen_len'])}"
     else:
-        strategy = f"best-of-{doc['trials']}, L {doc['gen_len']:,}"
+        strategy = f"best-of-{doc['trials']}, L {tokens(doc['gen_len'])}"
     attention = attention_label(doc["attention"])
     if doc["kv_budget"] is not None:
-        attention += f" KV {doc['kv_budget']:g}"
+        attention += f" KV {tokens(doc['kv_budget'])}"
     return f"{doc['model']}, {strategy}, {attention}"
 
 
-def print_plan(setup: Setup, answer: Plan, doc: dict[str, Any]) -> None:
-    """The human answer to `plan`, on stdout through rich."""
-    from kinetics_cli.report.console import console
+PLAN_MERGE = "configuration"  # the header of the merged identifying columns on a narrow console
 
-    out = console()
+
+def config_merge() -> Any:
+    """How a configuration table narrows: model, strategy, limit and attention become one
+    wrapped column ('qwen3-8b BoN-32 L 32,768 topk (oracle) 512'); no identifying cell is lost."""
+    from kinetics_cli.report.console import Merge
+
+    return Merge(
+        PLAN_MERGE, ("model", "strategy", "limit", "attention, KV"), prefixes={"limit": "L "}
+    )
+
+
+def print_plan(setup: Setup, answer: Plan, doc: dict[str, Any]) -> None:
+    """The human answer to `plan`, on stdout."""
+    from kinetics_cli.report.console import say, show_table
+    from kinetics_cli.report.format import intensity, percent, plural
+
     unit = answer.unit
     p = setup.pricing
     priced = p.usd_per_hour is not None
     words = (FLOPS_LAW_UNIT_WORDS if answer.law == "flops" else UNIT_WORDS)[unit]
-    out.print(
+    say(
         f"Plan for {setup.task}: budget {format_cost(answer.budget, unit)} {words} on "
-        f"{setup.profile.name} (I = {p.intensity:g} FLOPs/byte), chosen by the {answer.law} law",
-        soft_wrap=True,
+        f"{setup.profile.name} (I = {intensity(p.intensity)} FLOPs/byte), chosen by the "
+        f"{answer.law} law"
     )
-    out.print(source_line(setup), soft_wrap=True)
-    out.print(f"times: {setup.profile.calibration_note}", soft_wrap=True)
+    say(source_line(setup))
+    say(f"times: {setup.profile.calibration_note}")
     if doc["best"] is None:
         cheapest = doc["cheapest"]
         cost = answer.law_cost[answer.cheapest]
-        out.print(
-            f"No configuration fits this budget. The cheapest, {describe(cheapest)}, costs "
-            f"{format_cost(float(cost), unit)} ({cheapest['accuracy']:.1%} accuracy).",
-            soft_wrap=True,
+        say(
+            f"No configuration fits this budget (exit code 1). The cheapest, "
+            f"{describe(cheapest)}, costs {format_cost(float(cost), unit)} "
+            f"({percent(cheapest['accuracy'])} accuracy)."
         )
         return
 
     best = doc["best"]
-    out.print(
-        f"Best: {describe(best)}: accuracy {best['accuracy']:.1%}, " + _costs_text(best, priced),
-        soft_wrap=True,
+    say(
+        f"Best: {describe(best)}: accuracy {percent(best['accuracy'])}, "
+        + _costs_text(best, priced)
     )
     if answer.law == "flops":
         verdict = (
@@ -172,22 +180,21 @@ def print_plan(setup: Setup, answer: Plan, doc: dict[str, Any]) -> None:
             if best["within_budget"]
             else f"{best['cost'] / answer.budget:.2f}x the budget"
         )
-        out.print(
+        say(
             f"The FLOPs-only law counts it at {format_cost(best['flops_law_cost'], unit)}; its "
-            f"true (Kinetics) cost, {format_cost(best['cost'], unit)}, is {verdict}.",
-            soft_wrap=True,
+            f"true (Kinetics) cost, {format_cost(best['cost'], unit)}, is {verdict}."
         )
     if best["accuracy"] < 0.0005:
-        out.print("No configuration within this budget solves a problem (best: 0.0%).")
+        say("No configuration within this budget solves a problem (best: 0.0%).")
     deployable = doc["best_without_oracle"]
     if deployable != best:
         text = (
             "nothing fits this budget"
             if deployable is None
-            else f"{describe(deployable)}: accuracy {deployable['accuracy']:.1%}, "
+            else f"{describe(deployable)}: accuracy {percent(deployable['accuracy'])}, "
             + _costs_text(deployable, priced)
         )
-        out.print(f"Best without oracle top-k: {text}", soft_wrap=True)
+        say(f"Best without oracle top-k: {text}")
 
     shown = [("best", best)] + [(f"alt {n}", alt) for n, alt in enumerate(doc["alternatives"], 1)]
     if deployable is not None and all(deployable != d for _, d in shown):
@@ -204,36 +211,23 @@ def print_plan(setup: Setup, answer: Plan, doc: dict[str, Any]) -> None:
     columns = ["", "model", "strategy", ">limit", "attention, KV", ">accuracy", ">eFLOPs", ">time"]
     if priced:
         columns.append(">$/1k")
-    out.print(
-        compact_table(
-            f"Per problem, Kinetics-law costs; alt = best of another model or attention kind "
-            f"({doc['configurations']:,} configurations)",
-            columns,
-            [[label, *config_cells(d, d["eflops"], priced)] for label, d in shown],
-        )
+    show_table(
+        "Per problem, Kinetics-law costs; alt = best of another model or attention kind "
+        f"({plural(doc['configurations'], 'configuration')})",
+        columns,
+        [[label, *config_cells(d, d["eflops"], priced)] for label, d in shown],
+        wrap=("", "attention, KV"),
+        merge=(config_merge(),),
     )
     _print_comparison(answer, doc)
     if needs_oracle_note([d for _, d in shown]):
-        out.print(ORACLE_NOTE, soft_wrap=True)
-
-
-def compact_table(title: str, columns: list[str], rows: list[list[str]]) -> Any:
-    """A rich table with light rules and numeric columns that never wrap."""
-    from rich import box
-
-    from kinetics_cli.report.console import make_table
-
-    table = make_table(title, columns, rows)
-    table.box = box.SIMPLE_HEAD
-    for column, name in zip(table.columns, columns, strict=True):
-        column.no_wrap = name not in ("model", "attention, KV")
-    return table
+        say(ORACLE_NOTE)
 
 
 def _costs_text(doc: dict[str, Any], priced: bool) -> str:
-    from kinetics_cli.units import format_si
-
-    text = f"{format_cost(doc['eflops'], 'eflops')} eFLOPs, {format_si(doc['seconds'], 's')}"
+    text = (
+        f"{format_cost(doc['eflops'], 'eflops')} eFLOPs, {format_cost(doc['seconds'], 'seconds')}"
+    )
     if priced and doc["usd_per_1000"] is not None:
         text += f" per problem, {format_cost(doc['usd_per_1000'], 'usd')} per 1,000 problems"
         return text
@@ -246,22 +240,28 @@ def short_strategy(doc: dict[str, Any]) -> str:
 
 def short_attention(doc: dict[str, Any]) -> str:
     label = attention_label(doc["attention"])
-    return label if doc["kv_budget"] is None else f"{label} {doc['kv_budget']:g}"
+    return label if doc["kv_budget"] is None else f"{label} {tokens(doc['kv_budget'])}"
+
+
+def tokens(value: float) -> str:
+    from kinetics_cli.report.format import tokens as format_tokens
+
+    return format_tokens(value)
 
 
 def config_cells(doc: dict[str, Any], cost: float, priced: bool = False) -> list[str]:
     """One configuration as table cells: model, strategy, limit, attention, accuracy, `cost`
     (eFLOPs or FLOPs), time, and dollars per 1,000 problems when `priced`."""
-    from kinetics_cli.units import format_si
+    from kinetics_cli.report.format import percent
 
     cells = [
         doc["model"],
         short_strategy(doc),
-        f"{doc['gen_len']:,}",
+        tokens(doc["gen_len"]),
         short_attention(doc),
-        f"{doc['accuracy']:.1%}",
+        percent(doc["accuracy"]),
         format_cost(cost, "eflops"),
-        format_si(doc["seconds"], "s"),
+        format_cost(doc["seconds"], "seconds"),
     ]
     if priced:
         cells.append(format_cost(doc["usd_per_1000"], "usd"))
@@ -269,65 +269,70 @@ def config_cells(doc: dict[str, Any], cost: float, priced: bool = False) -> list
 
 
 def _print_comparison(answer: Plan, doc: dict[str, Any]) -> None:
-    from kinetics_cli.report.console import console
+    from kinetics_cli.report.console import say
+    from kinetics_cli.report.format import percent
 
-    out = console()
     unit = answer.unit
     flops_pick = doc["flops_law_pick"]
     if flops_pick is None:
-        out.print("The FLOPs-only law finds no configuration within this budget either.")
+        say("The FLOPs-only law finds no configuration within this budget either.")
         return
     true_cost = flops_pick["cost"]
     over = true_cost > answer.budget
     status = (
         f"{true_cost / answer.budget:.2f}x the budget: over budget" if over else "within the budget"
     )
-    out.print(
+    say(
         f"FLOPs-only law (same budget counted without memory traffic) picks {describe(flops_pick)}: "
-        f"accuracy {flops_pick['accuracy']:.1%}, true cost {format_cost(true_cost, unit)} "
-        f"({status}).",
-        soft_wrap=True,
+        f"accuracy {percent(flops_pick['accuracy'])}, true cost {format_cost(true_cost, unit)} "
+        f"({status})."
     )
     ratio = answer.cost_ratio
     equal = doc["equal_accuracy_kinetics"]
     if ratio is not None and equal is not None and equal == flops_pick:
-        out.print(
-            f"At its accuracy ({flops_pick['accuracy']:.1%}) no configuration is cheaper under the "
-            "Kinetics law: cost ratio 1.00.",
-            soft_wrap=True,
+        say(
+            f"At its accuracy ({percent(flops_pick['accuracy'])}) no configuration is cheaper "
+            "under the Kinetics law: cost ratio 1.00."
         )
     elif ratio is not None and equal is not None:
-        out.print(
-            f"At equal accuracy ({flops_pick['accuracy']:.1%}) the Kinetics law's cheapest choice, "
-            f"{describe(equal)}, costs {format_cost(equal['cost'], unit)}: the FLOPs-law pick costs "
-            f"{ratio:.2f}x as much.",
-            soft_wrap=True,
+        say(
+            f"At equal accuracy ({percent(flops_pick['accuracy'])}) the Kinetics law's cheapest "
+            f"choice, {describe(equal)}, costs {format_cost(equal['cost'], unit)}: the FLOPs-law "
+            f"pick costs {ratio:.2f}x as much."
         )
 
 
-def plot_plan(setup: Setup, answer: Plan, path: Path) -> None:
-    """The frontier with the budget and the two laws' picks marked."""
-
+def plot_plan(setup: Setup, answer: Plan, path: Path, *, force: bool = False) -> None:
+    """The frontier with the budget and the two laws' picks marked, on the axis of the law that
+    chose: with --law flops the costs (and the budget) are FLOPs-law costs."""
     marks = []
     if answer.best is not None:
         marks.append((answer.best, f"{answer.law}-law pick"))
     other = answer.picks["flops" if answer.law == "kinetics" else "kinetics"]
     if other is not None and other != answer.best:
         marks.append((other, f"{'flops' if answer.law == 'kinetics' else 'kinetics'}-law pick"))
-    xlabel = {
-        "eflops": "eFLOPs per problem (Kinetics law)",
-        "seconds": f"seconds per problem on {setup.profile.name}",
-        "usd": "US dollars per 1,000 problems",
-    }[answer.unit]
+    if answer.law == "flops":
+        xlabel = {
+            "eflops": "FLOPs per problem (FLOPs-only law: memory traffic not counted)",
+            "seconds": f"compute-only seconds per problem on {setup.profile.name}",
+            "usd": "US dollars per 1,000 problems at compute-only time",
+        }[answer.unit]
+    else:
+        xlabel = {
+            "eflops": "eFLOPs per problem (Kinetics law)",
+            "seconds": f"seconds per problem on {setup.profile.name}",
+            "usd": "US dollars per 1,000 problems",
+        }[answer.unit]
     frontier_plot(
         setup.grid,
-        answer.true_cost,
+        answer.law_cost,
         path,
         title=f"{setup.task}: accuracy against cost, budget {format_cost(answer.budget, answer.unit)} "
-        f"({setup.source.kind})",
+        f"({setup.source.kind}, {answer.law} law)",
         xlabel=xlabel,
         budget=answer.budget,
         marks=marks,
+        force=force,
     )
 
 
@@ -357,39 +362,38 @@ def frontier_document(setup: Setup, frontier: Frontier) -> dict[str, Any]:
     }
 
 
-def cost_columns(cost: Any) -> list[float]:
-    """Cost levels (powers of ten) spanning the grid, at most MAX_COLUMNS of them."""
+def cost_columns(cost: Any, most: int = MAX_COLUMNS) -> list[float]:
+    """Cost levels (powers of ten) spanning the grid, at most `most` of them."""
     import math
 
     positive = cost[cost > 0]
     low = math.ceil(math.log10(float(positive.min())))
     high = math.ceil(math.log10(float(positive.max())))
-    step = max(1, math.ceil((high - low + 1) / MAX_COLUMNS))
+    step = max(1, math.ceil((high - low + 1) / max(1, most)))
     levels = list(range(high, low - 1, -step))[::-1]
     return [10.0**e for e in levels]
 
 
 def print_frontier(setup: Setup, frontier: Frontier, full: bool) -> None:
-    """The human answer to `frontier`, on stdout through rich."""
+    """The human answer to `frontier`, on stdout."""
     import numpy as np
 
     from kinetics_cli.planner.pareto import best_within, frontier_order
     from kinetics_cli.planner.plan import ORACLE_ATTENTION, configuration
-    from kinetics_cli.report.console import console
-    from kinetics_cli.units import format_count
+    from kinetics_cli.report.console import say, show_table, table_fits
+    from kinetics_cli.report.format import format_count, intensity, percent, plural
 
     grid = setup.grid
     law, cost, levels = frontier.law, frontier.cost, frontier.levels
     overall, per_group = frontier.overall, frontier.per_group
     groups, keys = frontier.groups, frontier.keys
     unit = "eFLOPs" if law == "kinetics" else "FLOPs"
-    out = console()
-    out.print(
+    say(
         f"Frontier for {setup.task} on {setup.profile.name}: cost per problem in {unit} "
-        f"({law} law, I = {setup.pricing.intensity:g} FLOPs/byte); {len(grid):,} configurations",
-        soft_wrap=True,
+        f"({law} law, I = {intensity(setup.pricing.intensity)} FLOPs/byte); "
+        f"{plural(len(grid), 'configuration')}"
     )
-    out.print(source_line(setup), soft_wrap=True)
+    say(source_line(setup))
 
     def rows(indices: Any) -> list[list[str]]:
         return [
@@ -400,77 +404,89 @@ def print_frontier(setup: Setup, frontier: Frontier, full: bool) -> None:
     columns = ["model", "strategy", ">limit", "attention, KV", ">accuracy", f">{unit}", ">time"]
     order = np.flatnonzero(overall)
     order = order[np.argsort(cost[order], kind="stable")]
-    out.print(compact_table("Overall frontier, cheapest first", columns, rows(order)))
+    show_table(
+        "Overall frontier, cheapest first",
+        columns,
+        rows(order),
+        wrap=("attention, KV",),
+        merge=(config_merge(),),
+    )
 
-    cuts = cost_columns(cost)
-    table = []
     rank = {"dense": 0, "topk": 1, "block-topk": 2}
     model_params = dict(zip((s.model for s in grid.settings), grid.params, strict=True))
     ordered = sorted(
         enumerate(keys), key=lambda item: (model_params[item[1][0]], item[1][0], rank[item[1][1]])
     )
-    for label, (model, attention) in ordered:
-        members = np.flatnonzero(groups == label)
-        cells = [
-            model,
-            format_count(model_params[model]),
-            attention_label(attention),
-            str(int(per_group[members].sum())),
-            str(int(overall[members].sum())),
-        ]
-        for cut in cuts:
-            pick = best_within(cost[members], levels[members], cut)
-            cells.append("-" if pick is None else f"{grid.accuracy[members[pick]]:.1%}")
-        table.append(cells)
     header = ["model", ">active", "attention", ">frontier", ">on overall"]
-    header += [f">{format_cost(v, 'eflops')}" for v in cuts]
-    out.print(
-        compact_table(
-            f"Best accuracy of each model and attention kind within a cost per problem ({unit}); "
-            "frontier: its Pareto points, on overall: how many are on the overall frontier",
-            header,
-            table,
-        )
+    wrap = ("attention", "frontier", "on overall")
+    optional = ("active", ("frontier", "on overall"))
+    # As many cost columns as the console holds (every one of them in CSV and Markdown).
+    for most in range(MAX_COLUMNS, 0, -1):
+        cuts = cost_columns(cost, most)
+        table = []
+        for label, (model, attention) in ordered:
+            members = np.flatnonzero(groups == label)
+            cells = [
+                model,
+                format_count(model_params[model]),
+                attention_label(attention),
+                str(int(per_group[members].sum())),
+                str(int(overall[members].sum())),
+            ]
+            for cut in cuts:
+                pick = best_within(cost[members], levels[members], cut)
+                cells.append("-" if pick is None else percent(grid.accuracy[members[pick]]))
+            table.append(cells)
+        cut_header = header + [f">{format_cost(v, 'eflops')}" for v in cuts]
+        if table_fits(cut_header, table, wrap=wrap, optional=optional) or most == 1:
+            break
+    show_table(
+        f"Best accuracy of each model and attention kind within a cost per problem ({unit}); "
+        "frontier: its Pareto points, on overall: how many are on the overall frontier",
+        cut_header,
+        table,
+        wrap=wrap,
+        optional=optional,
     )
     if full:
         for label, (model, attention) in ordered:
             members = np.flatnonzero(groups == label)
             points = members[frontier_order(cost[members], levels[members])]
-            out.print(
-                compact_table(
-                    f"Frontier of {model} {attention_label(attention)}", columns, rows(points)
-                )
+            show_table(
+                f"Frontier of {model} {attention_label(attention)}",
+                columns,
+                rows(points),
+                wrap=("attention, KV",),
+                merge=(config_merge(),),
             )
     if np.any(grid.trials > 1) or any(a == ORACLE_ATTENTION for _, a in keys):
-        out.print(ORACLE_NOTE, soft_wrap=True)
+        say(ORACLE_NOTE)
 
 
-def plot_frontier(setup: Setup, frontier: Frontier, path: Path) -> None:
+def plot_frontier(setup: Setup, frontier: Frontier, path: Path, *, force: bool = False) -> None:
     """Accuracy against cost, one curve per model and attention kind."""
+    from kinetics_cli.report.format import intensity
 
     frontier_plot(
         setup.grid,
         frontier.cost,
         path,
         title=f"{setup.task}: accuracy against cost per problem ({setup.source.kind}, "
-        f"{frontier.law} law, I = {setup.pricing.intensity:g})",
+        f"{frontier.law} law, I = {intensity(setup.pricing.intensity)})",
         xlabel="eFLOPs per problem" if frontier.law == "kinetics" else "FLOPs per problem",
+        force=force,
     )
 
 
 # ---- figures ---------------------------------------------------------------------------------
 
-LINESTYLES = {"dense": "-", "topk": "--", "block-topk": ":"}
-MARKERS = ("*", "X", "D", "P")
-# tab20's ten dark shades, then its ten light ones: distinct colours for up to 20 models.
-PALETTE = tuple(range(0, 20, 2)) + tuple(range(1, 20, 2))
-
-
-def attention_legend(attention: str) -> str:
-    """Legend text of an attention kind; oracle top-k says so (it is a bound, not a kernel)."""
-    from kinetics_cli.planner.plan import ORACLE_ATTENTION
-
-    return f"{attention} (oracle)" if attention == ORACLE_ATTENTION else attention
+MARKERS = (  # the picks: (marker, face colour), never a model's colour
+    ("*", "white"),
+    ("D", "black"),
+)
+# Models drawn in colour: those on the overall frontier or picked, at most this many (the rest
+# thin and grey, as "other models"); more hues than this cannot be told apart at a glance.
+MAX_COLORED_MODELS = 8
 
 
 def frontier_plot(
@@ -482,75 +498,95 @@ def frontier_plot(
     xlabel: str = "cost per problem (eFLOPs)",
     budget: float | None = None,
     marks: Sequence[tuple[int, str]] = (),
+    force: bool = False,
 ) -> Path:
-    """Accuracy (percent) against `cost` on a log axis; `marks` are (configuration, label) pairs
-    drawn as large markers (e.g. the two laws' picks), `budget` as a vertical line."""
-    import matplotlib
+    """Accuracy (percent) against `cost` on a log axis.
+
+    One step curve per (model, attention kind): the models on the overall frontier or picked in
+    their fixed colours (report.plotting.MODEL_COLORS), attention kind by line style, every
+    other model as a thin grey line; the overall frontier underneath in black. `marks` are
+    (configuration, label) pairs drawn as large black-and-white markers, `budget` as a vertical
+    line.
+    """
     import numpy as np
 
     from kinetics_cli.errors import InputError
     from kinetics_cli.planner.pareto import frontier_order
     from kinetics_cli.planner.plan import accuracy_levels
-    from kinetics_cli.report.plotting import check_path, new_figure, save_figure
-    from kinetics_cli.units import format_count
+    from kinetics_cli.report.format import format_count
+    from kinetics_cli.report.plotting import (
+        LINESTYLES,
+        check_path,
+        model_colors,
+        new_figure,
+        save_figure,
+    )
 
-    check_path(path)
+    check_path(path, force=force)
     if len(grid) == 0:
         raise InputError("nothing to plot")
     fig, ax = new_figure(8.5, 5.0)
 
     groups, keys = grid.group_labels()
     model_params = {s.model: p for s, p in zip(grid.settings, grid.params, strict=True)}
-    models = sorted(dict.fromkeys(model for model, _ in keys), key=lambda m: model_params[m])
-    cmap = matplotlib.colormaps["tab20"]
-    colors = {m: cmap(PALETTE[n % len(PALETTE)]) for n, m in enumerate(models)}
     levels = accuracy_levels(grid.accuracy)
     positive = cost > 0
+    overall = np.flatnonzero(positive)[frontier_order(cost[positive], levels[positive])]
+    featured = [grid.model(int(i)) for i in [*(m for m, _ in marks), *overall[::-1]]]
+    colored = list(dict.fromkeys(featured))[:MAX_COLORED_MODELS]
+    colors = model_colors(colored)
+    others = False
     for label, (model, attention) in enumerate(keys):
         members = np.flatnonzero((groups == label) & positive)
         if members.size == 0:
             continue
         order = members[frontier_order(cost[members], levels[members])]
+        mine = model in colors
+        others = others or not mine
         ax.step(
             cost[order],
             100 * grid.accuracy[order],
             where="post",
-            color=colors[model],
+            color=colors[model] if mine else "0.75",
             ls=LINESTYLES.get(attention, "-"),
-            lw=1.2,
-            alpha=0.9,
+            lw=1.4 if mine else 0.7,
+            alpha=0.95 if mine else 0.8,
+            zorder=3 if mine else 2,
         )
-    overall = np.flatnonzero(positive)[frontier_order(cost[positive], levels[positive])]
     ax.step(
         cost[overall],
         100 * grid.accuracy[overall],
         where="post",
         color="black",
         lw=5,
-        alpha=0.18,
+        alpha=0.15,
         zorder=1,
         label="overall frontier",
     )
     ax.scatter(cost[overall], 100 * grid.accuracy[overall], color="black", s=8, zorder=4)
     if budget is not None:
-        ax.axvline(budget, color="tab:red", lw=1, ls="-.", label="budget")
+        ax.axvline(budget, color="0.2", lw=1.2, ls="-.", label="budget", zorder=2)
     for n, (index, text) in enumerate(marks):
+        marker, face = MARKERS[n % len(MARKERS)]
         ax.scatter(
             [cost[index]],
             [100 * grid.accuracy[index]],
-            marker=MARKERS[n % len(MARKERS)],
-            s=160,
-            color="tab:red" if n == 0 else "tab:orange",
+            marker=marker,
+            s=220 if marker == "*" else 90,
+            facecolor=face,
             edgecolor="black",
+            linewidth=1.2,
             zorder=5,
-            label=text,
+            label=f"{text}: {grid.model(index)}",
         )
-    for model in models:
+    for model in sorted(colors, key=lambda m: model_params[m]):
         active = format_count(model_params[model])
         ax.plot([], [], color=colors[model], lw=2, label=f"{model} ({active} active)")
+    if others:
+        ax.plot([], [], color="0.75", lw=1, label="other models")
     for attention, style in LINESTYLES.items():
         if any(a == attention for _, a in keys):
-            ax.plot([], [], color="black", ls=style, label=attention_legend(attention))
+            ax.plot([], [], color="black", ls=style, lw=1.4, label=attention_label(attention))
     ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("accuracy (%)")
@@ -558,4 +594,4 @@ def frontier_plot(
     ax.grid(True, which="major", alpha=0.3)
     ax.set_title(title or "Accuracy against cost per problem", fontsize=10)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    return save_figure(fig, path)
+    return save_figure(fig, path, force=force)

@@ -50,6 +50,8 @@ class ProgressBar:
 def timing_progress() -> tuple[Any, Any]:
     """A rich progress bar on stderr for the calibration kernels and the `on_step(done, total,
     case)` callback that advances it."""
+    import sys
+
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -60,6 +62,7 @@ def timing_progress() -> tuple[Any, Any]:
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
+        disable=not sys.stderr.isatty(),  # off a terminal: nothing on stderr, not even a blank line
     )
     task = progress.add_task("timing", total=1)
 
