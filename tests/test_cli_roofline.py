@@ -193,19 +193,6 @@ def test_human_table_keeps_names_and_fits_the_console(catalog, monkeypatch, widt
         assert column in header
 
 
-def test_plot_helpers():
-    from kinetics_cli.report.roofline import _clusters, describe_step
-
-    points = [(1.0, 1e12, "linear"), (1.2, 1.2e12, "linear"), (8.0, 8e12, "attention")]
-    # 1.2 is within 0.2 decades of 1.0 on both axes; 8 is not
-    assert _clusters(points, 0.2) == [[0, 1], [2]]
-    from kinetics_cli.engine.roofline import decode_step
-
-    gqa, gpu = engine_catalog.card("tiny-gqa"), engine_catalog.hardware("tiny-gpu")
-    report = decode_step(gqa, gpu, batch=2, context=100, attention="topk", kv_budget=50)
-    assert describe_step(report) == ("batch 2, context 100", "topk (KV budget 50)")
-
-
 def test_tp_beyond_one_node_is_an_input_error(catalog):
     result = run(catalog, "tiny-big", "-H", "tiny-gpu", "--tp", "8")
     assert result.exit_code == 2

@@ -73,6 +73,7 @@ FORMAT_OPTION = typer.Option(
     "--format",
     metavar="table|csv|markdown",
     callback=_set_format,
+    autocompletion=lambda: ["table", "csv", "markdown"],
     help="Tables as a terminal table (default), CSV (tables only on stdout; titles and notes on "
     "stderr) or Markdown (for reports). --json gives every figure unformatted.",
 )
