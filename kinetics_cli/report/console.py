@@ -2,7 +2,7 @@
 format (a table fitted to the terminal, CSV or Markdown), prose lines, warnings on stderr.
 
 Every table goes through `show_table` and every line of prose through `say`, so the output
-format (`--format table|csv|markdown`), the width rule (the terminal's width; 100 columns, or
+format (`--format table|csv|markdown`), the width rule (the terminal's width; 120 columns, or
 $COLUMNS, when piped) and the no-trailing-spaces rule hold for every command.
 """
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 FORMATS = ("table", "csv", "markdown")
-PIPED_WIDTH = 100  # columns when stdout is not a terminal and $COLUMNS is not set
+PIPED_WIDTH = 120  # columns when stdout is not a terminal and $COLUMNS is not set
 
 
 @dataclass

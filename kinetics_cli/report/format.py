@@ -1,7 +1,7 @@
 """One formatter per kind of number the commands print, so every table, line and plot writes it
 the same way.
 
-The rules (docs/cli.md, "Output conventions"):
+The rules (README, "Output"):
 
 - FLOP and eFLOP counts in scientific notation without a plus sign or padding: ``8.59e15``,
   ``1e16`` (the form ``--budget`` takes). Rates, bytes and short times with SI prefixes:
