@@ -64,7 +64,7 @@ def print_hardware_list(entries: list[Entry[HardwareProfile]]) -> None:
 def print_hardware(entry: Entry[HardwareProfile]) -> None:
     """The `hardware show` table: every field of one profile, then its sources."""
     from kinetics_cli.report.console import show_table
-    from kinetics_cli.report.format import format_bytes, format_si, intensity, money
+    from kinetics_cli.report.format import duration, format_bytes, format_si, intensity, money
 
     s = entry.spec
     rows: list[tuple[str, str]] = [
@@ -96,7 +96,7 @@ def print_hardware(entry: Entry[HardwareProfile]) -> None:
                 (
                     f"  {kernel}",
                     f"compute {fit.compute_efficiency:.3g}, bandwidth "
-                    f"{fit.bandwidth_efficiency:.3g}, overhead {format_si(fit.overhead_seconds, 's')}",
+                    f"{fit.bandwidth_efficiency:.3g}, overhead {duration(fit.overhead_seconds)}",
                 )
             )
     else:

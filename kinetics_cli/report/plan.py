@@ -502,9 +502,9 @@ def frontier_plot(
 ) -> Path:
     """Accuracy (percent) against `cost` on a log axis.
 
-    One step curve per (model, attention kind): the models on the overall frontier or picked in
-    their fixed colours (report.plotting.MODEL_COLORS), attention kind by line style, every
-    other model as a thin grey line; the overall frontier underneath in black. `marks` are
+    One step curve per (model, attention kind): those with a point on the overall frontier or a
+    pick in their model's fixed colour (report.plotting.MODEL_COLORS), attention kind by line
+    style, every other curve thin and grey; the overall frontier underneath in black. `marks` are
     (configuration, label) pairs drawn as large black-and-white markers, `budget` as a vertical
     line.
     """
@@ -532,16 +532,19 @@ def frontier_plot(
     levels = accuracy_levels(grid.accuracy)
     positive = cost > 0
     overall = np.flatnonzero(positive)[frontier_order(cost[positive], levels[positive])]
-    featured = [grid.model(int(i)) for i in [*(m for m, _ in marks), *overall[::-1]]]
-    colored = list(dict.fromkeys(featured))[:MAX_COLORED_MODELS]
+    # In colour: the (model, attention kind) curves with a point on the overall frontier or a
+    # pick, for at most MAX_COLORED_MODELS models; every other curve thin and grey.
+    featured = [int(groups[i]) for i in [*(m for m, _ in marks), *overall[::-1]]]
+    colored = list(dict.fromkeys(keys[g][0] for g in featured))[:MAX_COLORED_MODELS]
     colors = model_colors(colored)
+    highlighted = {g for g in featured if keys[g][0] in colors}
     others = False
     for label, (model, attention) in enumerate(keys):
         members = np.flatnonzero((groups == label) & positive)
         if members.size == 0:
             continue
         order = members[frontier_order(cost[members], levels[members])]
-        mine = model in colors
+        mine = label in highlighted
         others = others or not mine
         ax.step(
             cost[order],
@@ -583,7 +586,7 @@ def frontier_plot(
         active = format_count(model_params[model])
         ax.plot([], [], color=colors[model], lw=2, label=f"{model} ({active} active)")
     if others:
-        ax.plot([], [], color="0.75", lw=1, label="other models")
+        ax.plot([], [], color="0.75", lw=1, label="off the overall frontier")
     for attention, style in LINESTYLES.items():
         if any(a == attention for _, a in keys):
             ax.plot([], [], color="black", ls=style, lw=1.4, label=attention_label(attention))
