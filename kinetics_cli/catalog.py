@@ -102,6 +102,13 @@ def _key_lines(text: str) -> dict[tuple[str, ...], int]:
     return lines
 
 
+def _short_int(value: int) -> str:
+    """An integer as written, or its digit count when it is too long to show."""
+    if isinstance(value, bool) or -(10**30) < value < 10**30:
+        return repr(value)
+    return f"an integer of {len(str(abs(value))):,} digits"
+
+
 def format_validation_error(path: Path, exc: ValidationError, text: str = "") -> str:
     """One clause per problem: file, dotted field path, what was wrong, what was given, and the
     line of the field when `text` (the file's contents) is given."""
@@ -117,7 +124,10 @@ def format_validation_error(path: Path, exc: ValidationError, text: str = "") ->
         given = err.get("input")
         details = []
         if not (isinstance(given, dict) or err["type"] == "missing"):
-            details.append(f"got {given!r}")
+            shown_value = repr(given) if not isinstance(given, int) else _short_int(given)
+            if len(shown_value) > 60:  # a list of thousands of indices, a very long string
+                shown_value = shown_value[:40] + f"... ({len(shown_value):,} characters)"
+            details.append(f"got {shown_value}")
         line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
         if line is not None:
             details.append(f"line {line}")

@@ -162,7 +162,7 @@ def test_field_errors_give_the_line_in_tables(tiny_catalog: Path) -> None:
         "hidden_size = 64\n"
     )
     (message,) = load_catalog([tiny_catalog]).skipped
-    assert "wrong.toml: architecture.layers: Input should be greater than or equal to 1" in message
+    assert "wrong.toml: architecture.layers: must be between 1 and 1,000" in message
     assert "(got 0, line 6)" in message
     assert "architecture.vocab_size: Field required" in message  # missing: no line to give
 

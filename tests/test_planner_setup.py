@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,8 +58,8 @@ def test_grid_options_take_text_and_numbers() -> None:
     )
     assert options.strategies == ("best-of-n",)
     assert options.attentions == ("dense", "block-topk")
-    assert options.kv_budgets == (1000.0, 2048.0)  # 1k = 1,000 (SI), not 1,024
-    assert options.gen_limits == (4000.0, 8000.0, 16384.0)
+    assert options.kv_budgets == (1024.0, 2048.0)  # token counts: 1k = 1,024 ("32K tokens")
+    assert options.gen_limits == (4096.0, 8192.0, 16384.0)
     assert options.trials == (2, 4)
 
 
@@ -69,11 +70,18 @@ def test_grid_options_take_text_and_numbers() -> None:
         ({"gen_limits": ["1.5"]}, "--gen-limits: generation limits must be whole numbers"),
         ({"gen_limits": [0]}, "--gen-limits: values must be positive (got 0)"),
         ({"trials": [2.5]}, "--trials: trial counts must be whole numbers"),
-        ({"kv_budgets": ["-3"]}, "--kv-budgets: values must be positive (got -3)"),
+        ({"kv_budgets": ["-3"]}, "--kv-budgets: a token count must not be negative"),
+        ({"kv_budgets": [0]}, "--kv-budgets: values must be positive (got 0)"),
+        ({"gen_limits": [""]}, "--gen-limits: no values given"),
+        ({"trials": [" , "]}, "--trials: no values given"),
+        ({"gen_limits": ["1e12"]}, "beyond any model's context window"),
+        ({"trials": ["1e7"]}, "--trials: 1e+07 is outside the accepted range 1 to 1,048,576"),
+        ({"strategy": "long-cot", "trials": ["8"]}, "--trials applies to best-of-n"),
+        ({"attention": ["dense"], "kv_budgets": ["512"]}, "--kv-budgets applies to sparse"),
     ],
 )
 def test_grid_options_refuse(kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
-    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(InputError, match=re.escape(message)):
         grid_options(**kwargs)
 
 

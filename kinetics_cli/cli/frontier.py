@@ -50,7 +50,7 @@ def frontier(
     from kinetics_cli.planner.report import frontier_document, plot_frontier, print_frontier
     from kinetics_cli.render import emit_json
 
-    check_law_and_plot(law, plot)
+    check_law_and_plot(law, plot, intensity, needs_intensity=False)
     setup = load_setup(
         task=task,
         evals=evals,
