@@ -444,6 +444,33 @@ def read_config(path: Path) -> dict[str, Any]:
     return data
 
 
+# Fields that do not change what a model is (storage width, context extension): an import that
+# differs from a card only there is the same model.
+_NOT_SHAPE = {"weight_bytes", "kv_bytes", "max_position_embeddings", "expert_weight_bytes"}
+
+
+def shape_differences(old: ModelCard, new: ModelCard) -> list[str]:
+    """'architecture.layers 36 -> 48' for every shape field where two cards differ (storage
+    widths and context windows aside): a non-empty answer means a different model."""
+    out = []
+    for section in ("architecture", "moe", "mla", "sliding_window", "linear_attention"):
+        a, b = getattr(old, section), getattr(new, section)
+        if a is None or b is None:
+            if (a is None) != (b is None):
+                out.append(
+                    f"{section} {'absent' if a is None else 'present'} -> "
+                    f"{'absent' if b is None else 'present'}"
+                )
+            continue
+        da, db = a.model_dump(), b.model_dump()
+        out += [
+            f"{section}.{key} {da[key]} -> {db[key]}"
+            for key in da
+            if key not in _NOT_SHAPE and da[key] != db[key]
+        ]
+    return out
+
+
 def card_toml(card: Mapping[str, Any], config_path: Path, config_text: bytes) -> str:
     """The card as TOML, with a header naming the config it came from."""
     digest = hashlib.sha256(config_text).hexdigest()[:16]
