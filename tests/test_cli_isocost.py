@@ -174,3 +174,26 @@ def test_kv_budget_without_a_sparse_variant_is_refused(catalog):
     assert "--kv-budget applies to sparse attention" in result.stderr
     sparse = run(catalog, *args, "--attention", "topk", "--json")
     assert sparse.exit_code == 0 and "warning" not in sparse.stderr
+
+
+def test_affordable_length_beyond_the_context_window_warns() -> None:
+    # qwen3-8b's window is 40,960 tokens (max_position_embeddings); 1e18 eFLOPs buys far more
+    result = CliRunner().invoke(app, ["isocost", "--budget", "1e18", "-m", "qwen3-8b", "--json"])
+    assert result.exit_code == 0, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("warning: the budget affords generations beyond the context window")
+    assert "qwen3-8b (window 40,960; L_out up to" in line
+    small = CliRunner().invoke(app, ["isocost", "--budget", "1e14", "-m", "qwen3-8b", "--json"])
+    assert small.exit_code == 0 and small.stderr == ""
+
+
+def test_dense_named_among_the_variants_is_a_warned_no_op(catalog):
+    args = ["--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu", "--json"]
+    plain = run(catalog, *args)
+    result = run(catalog, *args, "--attention", "dense")
+    assert result.exit_code == 0
+    assert (
+        result.stderr
+        == "warning: --attention dense adds nothing: dense attention is always solved\n"
+    )
+    assert json.loads(result.stdout) == json.loads(plain.stdout)

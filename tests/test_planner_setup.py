@@ -105,6 +105,30 @@ def test_build_setup_and_plan_without_the_cli(fake: FakeSource) -> None:
     assert doc["configurations"] == 2
 
 
+def test_limits_beyond_the_context_window_are_left_out_with_one_warning(fake: FakeSource) -> None:
+    catalog = load_catalog()  # qwen3-8b: max_position_embeddings 40,960
+    setup = build_setup(
+        task="fake",
+        catalog=catalog,
+        hardware="b200",
+        models=["qwen3-8b"],
+        options=grid_options(strategy="long-cot", attention=["dense"], gen_limits=["32k,40k,64k"]),
+    )
+    # the fake prompt is 200 tokens: 32,768 + 200 fits in 40,960; 40,960 + 200 and 65,536 do not
+    assert sorted(setup.grid.gen_len) == [32768]
+    assert setup.grid.beyond_context == (("qwen3-8b", 40960.0, 40960), ("qwen3-8b", 65536.0, 40960))
+    (line,) = setup.warnings
+    assert "qwen3-8b (window 40,960): 40,960, 65,536" in line
+    with pytest.raises(InputError, match="every generation limit"):
+        build_setup(
+            task="fake",
+            catalog=catalog,
+            hardware="b200",
+            models=["qwen3-8b"],
+            options=grid_options(strategy="long-cot", attention=["dense"], gen_limits=["64k"]),
+        )
+
+
 def test_build_setup_reports_progress_and_checks_intensity(fake: FakeSource) -> None:
     catalog = load_catalog()
     seen: list[tuple[int, int]] = []
