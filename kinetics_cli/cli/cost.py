@@ -130,8 +130,9 @@ def cost(
         "--gen-len",
         parser=tokens,
         metavar="L_OUT",
-        help="Generated tokens per trial (L_out). Repeat for a distribution of lengths: the cost "
-        "is the mean over them, as the paper computes it.",
+        help="Generated tokens per trial (L_out; k = 1024 tokens). Repeat for a distribution of "
+        "lengths: the cost is the mean over them, as the paper computes it. L_in + L_out must "
+        "fit the model's context window.",
     ),
     trials: int = typer.Option(
         1, "--trials", "-n", parser=bounded(TRIALS, whole=True), help="Trials per problem (N)."

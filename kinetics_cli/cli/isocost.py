@@ -34,7 +34,8 @@ def isocost(
         None,
         "--match",
         metavar="MODEL:L_OUT[:N]",
-        help="Use the cost of this reference (dense attention) as the budget, priced by each law.",
+        help="Use the cost of this reference (dense attention) as the budget, priced by each law "
+        "(L_OUT in tokens, k = 1024: qwen3-32b:16k is 16,384).",
     ),
     models: list[str] = typer.Option(
         [],
@@ -68,7 +69,8 @@ def isocost(
         "--prompt-len",
         parser=tokens,
         metavar="L_IN",
-        help="Prompt tokens (default 160, the mean AIME prompt with its chat template).",
+        help="Prompt tokens (default 160, the mean AIME prompt with its chat template; "
+        "k = 1024 tokens).",
     ),
     attention: list[str] = typer.Option(
         [],

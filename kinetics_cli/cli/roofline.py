@@ -40,7 +40,7 @@ def roofline(
         parser=whole_tokens,
         metavar="C",
         help=f"Tokens already cached per sequence (decode default {DEFAULT_CONTEXT:g}, "
-        "prefill default 0).",
+        "prefill default 0; k = 1024 tokens: 32k is 32768; at most the model's context window).",
     ),
     prompt_len: float | None = typer.Option(
         None,
