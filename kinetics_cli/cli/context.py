@@ -36,7 +36,7 @@ def catalog() -> Catalog:
     global _catalog
     if _catalog is None:
         from kinetics_cli.catalog import load_catalog
-        from kinetics_cli.render import warn
+        from kinetics_cli.report.console import warn
 
         _catalog = load_catalog(OPTIONS.catalog_dirs)
         for message in _catalog.warnings:
@@ -48,7 +48,7 @@ def catalog() -> Catalog:
 def flush_warnings(error: str = "") -> None:
     """Report the skipped catalog files, except one the command's `error` already explains (it
     names the file), so that a failed lookup of a broken entry stays one line."""
-    from kinetics_cli.render import warn
+    from kinetics_cli.report.console import warn
 
     named = set()
     if error and _catalog is not None:
