@@ -52,7 +52,7 @@ def frontier(
     from kinetics_cli.report.console import emit_json
     from kinetics_cli.report.plan import frontier_document, plot_frontier, print_frontier
 
-    check_law_and_plot(law, plot, force)
+    check_law_and_plot(law, plot, force, intensity, needs_intensity=False)
     setup = load_setup(
         task=task,
         evals=evals,

@@ -14,11 +14,6 @@ if TYPE_CHECKING:
     from kinetics_cli.engine.isocost import IsoCostRow
 
 
-# The longest context window among the bundled models, 131,072 tokens (128K: Qwen3 4B and up
-# with YaRN, Qwen3 Technical Report arXiv 2505.09388 Table 1; Llama 3.1, DeepSeek-V3 and gpt-oss
-# likewise; docs/catalog.md). Drawn on the iso-cost plot of generation lengths so that a length
-# no deployment can generate reads as such.
-REFERENCE_CONTEXT = 131072
 MARKER_SHAPES = ("o", "s", "^", "D", "v", "P", "X", "<", ">")  # per attention setting
 
 
@@ -93,14 +88,14 @@ def isocost_plot(
     """What each model affords within the budget: one row per model (smallest active parameter
     count at the top, named horizontally), the affordable generation length (long-CoT) or trials
     (best-of-N) on a log axis. Kinetics law filled, FLOPs law hollow, the two joined by a line
-    (the gap the FLOPs-only law promises); attention settings by colour and marker. Lengths get
-    the context-window line (and each model's own window where `context_windows` gives one), so
-    a length no deployment can generate reads as such."""
+    (the gap the FLOPs-only law promises); attention settings by colour and marker. Lengths get a
+    black tick at each model's context window where `context_windows` gives one, so a length no
+    deployment can generate reads as such."""
     import textwrap
 
     import numpy as np
 
-    from kinetics_cli.report.format import format_count, tokens
+    from kinetics_cli.report.format import format_count
 
     check_path(path, force=force)
     if not rows:
@@ -145,19 +140,20 @@ def isocost_plot(
                 linewidth=1.3,
                 zorder=3,
             )
-    if field == "gen_len":
+    if field == "gen_len":  # each model's context window, where its card gives one
+        marked = False
         for model, window in (context_windows or {}).items():
             if window and model in models:
                 y = models.index(model)
-                ax.plot([window, window], [y - 0.4, y + 0.4], color="black", lw=1.5, zorder=4)
-        ax.axvline(
-            REFERENCE_CONTEXT,
-            color="0.3",
-            ls="--",
-            lw=1,
-            zorder=1,
-            label=f"{tokens(REFERENCE_CONTEXT)} tokens: longest\ncontext window of the\nbundled models",
-        )
+                ax.plot(
+                    [window, window],
+                    [y - 0.42, y + 0.42],
+                    color="black",
+                    lw=2,
+                    zorder=4,
+                    label=None if marked else "context window (prompt + generation)",
+                )
+                marked = True
     for setting, (color, shape) in style.items():
         ax.scatter(
             [], [], marker=shape, facecolor=color, edgecolor=color, label=setting_label(*setting)
