@@ -465,10 +465,13 @@ def _bilinear(table: np.ndarray, v: np.ndarray, theta: np.ndarray) -> np.ndarray
     iv = np.minimum(fv.astype(int), table.shape[-2] - 2)
     it = np.minimum(ft.astype(int), table.shape[-1] - 2)
     dv, dt = fv - iv, ft - it
-    a = table[:, iv, it]
-    b = table[:, iv + 1, it]
-    c = table[:, iv, it + 1]
-    d = table[:, iv + 1, it + 1]
+    width = table.shape[-1]
+    flat = table.reshape(table.shape[0], -1)
+    base = iv * width + it
+    a = np.take(flat, base, axis=1)
+    b = np.take(flat, base + width, axis=1)
+    c = np.take(flat, base + 1, axis=1)
+    d = np.take(flat, base + width + 1, axis=1)
     return np.asarray(a * (1 - dv) * (1 - dt) + b * dv * (1 - dt) + c * (1 - dv) * dt + d * dv * dt)
 
 

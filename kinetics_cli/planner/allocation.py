@@ -728,7 +728,9 @@ def long_first_from_prior(
         acc = np.einsum("cj,j->c", right_c, weight)[None, None, :] + np.einsum(
             "tgj,cj,j->tgc", maj, long_c, weight
         )
-        samples = 1.0 + n_trials[:, None, None] * (long_c @ weight)[None, None, :]
+        samples = np.broadcast_to(
+            1.0 + n_trials[:, None, None] * (long_c @ weight)[None, None, :], t_grid.shape
+        )
         # lengths per node: correct and wrong lognormal components at Gauss-Hermite points
         lengths = np.exp(
             np.stack([mu_c, mu_w], axis=1)[:, :, None] + sd * zl[None, None, :]
@@ -777,4 +779,161 @@ def long_first_from_prior(
         raise InputError("no setting with a model card for the long-first rule")
     return _flatten(
         kept, parts, cost_parts, f"{source.description}; answer model: {answer_model.source}"
+    )
+
+
+# ------------------------------------------------------------------------------ the report
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Uniform against per-problem allocation on one per-problem data set, plus the deployable
+    long-first rule, at a budget (and at cost levels for a frontier). Costs: Kinetics law, in
+    `unit`. `None` fields say what could not be computed and `notes` why."""
+
+    unit: str
+    per_problem_source: str | None
+    problems: int
+    budget: float | None
+    oracle_cap: tuple[float, float] | None  # (accuracy, mean cost) with every problem <= budget
+    oracle_mean: tuple[float, float, float] | None  # (accuracy, mean cost, cap): mean <= budget
+    uniform: tuple[float, float, dict[str, Any]] | None  # best single configuration, same data
+    adaptive: tuple[float, float, dict[str, Any]] | None  # long-first within the budget
+    adaptive_source: str | None
+    levels: np.ndarray
+    oracle_levels: np.ndarray  # oracle accuracy at each level (cap)
+    oracle_level_cost: np.ndarray  # its mean cost
+    uniform_levels: np.ndarray
+    adaptive_levels: np.ndarray
+    notes: tuple[str, ...] = ()
+
+
+def _per_problem(setup: Any) -> tuple[PerProblemGrid | None, str]:
+    """The per-problem data for a setup: the user's trials, or the paper's AIME24 table."""
+    grid = setup.grid
+    trials = sorted(set(float(t) for t in grid.trials))
+    limits = sorted(set(float(x) for x in grid.gen_len))
+    wanted = set(grid.settings)
+    if setup.source.kind == "evaluations":
+        rows = {s: r for s, r in setup.source.trials_by_setting.items() if s in wanted}
+        if not rows:
+            return None, "no evaluated setting in the grid"
+        pp = per_problem_from_trials(
+            rows, setup.cards, setup.profile, trials, limits, source=setup.source.description
+        )
+        return pp, ""
+    if setup.task.lower() != PAPER_TASK:
+        return None, f"no per-problem data for {setup.task} (the paper's table covers aime24)"
+    models = {s.model for s in grid.settings}
+    records = [r for r in load_paper_per_problem() if r.setting.model in models]
+    if not records:
+        return None, "the paper's per-problem table covers none of the chosen models"
+    cards = {m: setup.cards[m] for m in {r.setting.model for r in records}}
+    paper_trials = [t for t in trials if t <= 32] or [1.0]
+    return per_problem_from_counts(records, cards, setup.profile, paper_trials), ""
+
+
+def _adaptive(setup: Any) -> tuple[AdaptiveGrid | None, str]:
+    grid = setup.grid
+    trials = sorted(set(float(t) for t in grid.trials if t >= 2))
+    limits = sorted(set(float(x) for x in grid.gen_len))
+    if not trials:
+        return None, "the long-first rule needs Best-of-N trial counts (N >= 2) in the grid"
+    from kinetics_cli.planner.plan import ORACLE_ATTENTION
+
+    settings = [s for s in grid.settings if s.attention != ORACLE_ATTENTION]
+    if not settings:
+        return None, "the long-first rule is deployable only without oracle top-k attention"
+    try:
+        if setup.source.kind == "evaluations":
+            rows = {s: setup.source.trials_by_setting[s] for s in settings}
+            out = long_first_from_trials(
+                rows,
+                setup.cards,
+                setup.profile,
+                trials,
+                limits,
+                limits,
+                source=setup.source.description,
+            )
+        else:
+            out = long_first_from_prior(
+                setup.source, settings, setup.cards, setup.profile, trials, limits, limits
+            )
+    except InputError as exc:
+        return None, str(exc)
+    return out, ""
+
+
+def allocation_report(
+    setup: Any,
+    *,
+    budget: float | None = None,
+    unit: str = "eflops",
+    levels: np.ndarray | None = None,
+) -> Allocation:
+    """Compare allocations for a planner Setup at `budget` (in `unit`, Kinetics law) and at
+    cost `levels`: the paper's per-problem oracle (per model and attention kind, the best at
+    each cap), held to a cap and to a mean cost, against the best uniform configuration on
+    the same per-problem data, and the long-first rule (deployable) on the setup's source."""
+    from kinetics_cli.planner.pareto import best_within
+    from kinetics_cli.planner.plan import accuracy_levels
+
+    notes: list[str] = []
+    lv = np.zeros(0) if levels is None else np.asarray(levels, dtype=float)
+    pp, why = _per_problem(setup)
+    empty = np.full(lv.size, np.nan)
+    oracle_cap = oracle_mean = uniform = None
+    o_levels, o_cost, u_levels = empty, empty, empty
+    if pp is None:
+        notes.append(f"per-problem allocation: {why}")
+    else:
+        cost = pp.costs.in_unit("kinetics", unit, setup.pricing)
+        groups, _ = pp.group_labels()
+        if budget is not None:
+            a, m, _ = paper_oracle(pp.accuracy, cost, groups, np.array([budget]))
+            oracle_cap = (float(a[0]), float(m[0]))
+            oracle_mean = oracle_at_mean_cost(pp.accuracy, cost, budget, groups)
+            ua, uc, ui = uniform_best(pp.accuracy, cost, np.array([budget]))
+            if ui[0] >= 0:
+                uniform = (float(ua[0]), float(uc[0]), pp.describe(int(ui[0])))
+        if lv.size:
+            o_levels, o_cost, _ = paper_oracle(pp.accuracy, cost, groups, lv)
+            u_levels, _, ui = uniform_best(pp.accuracy, cost, lv)
+            u_levels = np.where(ui >= 0, u_levels, np.nan)
+    adaptive_grid, why = _adaptive(setup)
+    adaptive = None
+    a_levels = empty
+    if adaptive_grid is None:
+        notes.append(f"long-first rule: {why}")
+    else:
+        a_cost = adaptive_grid.costs.in_unit("kinetics", unit, setup.pricing)
+        score = accuracy_levels(adaptive_grid.accuracy)
+        if budget is not None:
+            i = best_within(a_cost, score, budget)
+            if i is not None:
+                adaptive = (
+                    float(adaptive_grid.accuracy[i]),
+                    float(a_cost[i]),
+                    adaptive_grid.describe(i),
+                )
+        if lv.size:
+            picks = [best_within(a_cost, score, float(c)) for c in lv]
+            a_levels = np.array([np.nan if i is None else adaptive_grid.accuracy[i] for i in picks])
+    return Allocation(
+        unit=unit,
+        per_problem_source=None if pp is None else pp.source,
+        problems=0 if pp is None else len(pp.problems),
+        budget=budget,
+        oracle_cap=oracle_cap,
+        oracle_mean=oracle_mean,
+        uniform=uniform,
+        adaptive=adaptive,
+        adaptive_source=None if adaptive_grid is None else adaptive_grid.source,
+        levels=lv,
+        oracle_levels=o_levels,
+        oracle_level_cost=o_cost,
+        uniform_levels=u_levels,
+        adaptive_levels=a_levels,
+        notes=tuple(notes),
     )
