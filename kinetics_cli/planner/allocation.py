@@ -839,8 +839,11 @@ def _adaptive(setup: Any) -> tuple[AdaptiveGrid | None, str]:
     limits = sorted(set(float(x) for x in grid.gen_len))
     if not trials:
         return None, "the long-first rule needs Best-of-N trial counts (N >= 2) in the grid"
+    from kinetics_cli.planner.grid import DEFAULT_LIMITS
     from kinetics_cli.planner.plan import ORACLE_ATTENTION
 
+    # first-trial caps: the grid's limits and the default ones below the longest limit
+    caps = sorted({*limits, *(float(x) for x in DEFAULT_LIMITS if x < max(limits))})
     settings = [s for s in grid.settings if s.attention != ORACLE_ATTENTION]
     if not settings:
         return None, "the long-first rule is deployable only without oracle top-k attention"
@@ -853,12 +856,12 @@ def _adaptive(setup: Any) -> tuple[AdaptiveGrid | None, str]:
                 setup.profile,
                 trials,
                 limits,
-                limits,
+                caps,
                 source=setup.source.description,
             )
         else:
             out = long_first_from_prior(
-                setup.source, settings, setup.cards, setup.profile, trials, limits, limits
+                setup.source, settings, setup.cards, setup.profile, trials, limits, caps
             )
     except InputError as exc:
         return None, str(exc)
@@ -911,7 +914,9 @@ def allocation_report(
         score = accuracy_levels(adaptive_grid.accuracy)
         if budget is not None:
             i = best_within(a_cost, score, budget)
-            if i is not None:
+            if i is None:
+                notes.append("long-first rule: no configuration of it fits the budget")
+            else:
                 adaptive = (
                     float(adaptive_grid.accuracy[i]),
                     float(a_cost[i]),
