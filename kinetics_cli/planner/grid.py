@@ -401,23 +401,33 @@ def evaluate_grid(
                         _verifier_cost(selection.verifier_card, prompt_len, lengths, weights, n),
                     )
             variants.append((r, np.where(one, np.nan, acc), samples, cost))
+        terms: dict[int, tuple[np.ndarray, ...]] = {}  # per distinct cost, computed once
         for r, acc, samples, mean in variants:
-            memoryless = replace(
-                mean,
-                kv_bytes=np.zeros_like(mean.kv_bytes),
-                search_bytes=np.zeros_like(mean.kv_bytes),
-            )
+            if id(mean) not in terms:
+                memoryless = replace(
+                    mean,
+                    kv_bytes=np.zeros_like(mean.kv_bytes),
+                    search_bytes=np.zeros_like(mean.kv_bytes),
+                )
+                terms[id(mean)] = tuple(
+                    np.broadcast_to(t, shape)
+                    for t in (
+                        mean.compute_flops,
+                        mean.memory_bytes,
+                        mean.seconds(hardware),
+                        memoryless.seconds(hardware),
+                    )
+                )
+            flops, nbytes, seconds, compute_seconds = terms[id(mean)]
             keep = np.isfinite(acc)
             parts["setting"].append(np.full(int(keep.sum()), k, dtype=int))
             parts["trials"].append(tt[keep])
             parts["gen_len"].append(ll[keep])
             parts["accuracy"].append(np.clip(acc[keep], 0.0, 1.0))
-            parts["compute_flops"].append(np.broadcast_to(mean.compute_flops, shape)[keep])
-            parts["memory_bytes"].append(np.broadcast_to(mean.memory_bytes, shape)[keep])
-            parts["seconds"].append(np.broadcast_to(mean.seconds(hardware), shape)[keep])
-            parts["compute_seconds"].append(
-                np.broadcast_to(memoryless.seconds(hardware), shape)[keep]
-            )
+            parts["compute_flops"].append(flops[keep])
+            parts["memory_bytes"].append(nbytes[keep])
+            parts["seconds"].append(seconds[keep])
+            parts["compute_seconds"].append(compute_seconds[keep])
             parts["selection"].append(np.full(int(keep.sum()), r, dtype=int))
             parts["samples"].append(np.broadcast_to(samples, shape)[keep])
         if on_progress is not None:
