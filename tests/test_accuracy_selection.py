@@ -297,3 +297,16 @@ def test_rule_names() -> None:
     assert is_oracle("coverage") and not is_oracle("majority")
     with pytest.raises(InputError, match="unknown selection rule"):
         check_rules(["best"])
+
+
+def test_stated_precision_holds_at_each_limits_pass_at_1() -> None:
+    rows = [Row("a", 900, True, "5"), Row("a", 100, False, "1"), Row("a", 100, False, "2")]
+    stated = Verifier(0.9, 0.0, precision=0.9)
+    out = evaluation_rule_outcome(
+        rows, "verifier", np.array([2.0]), np.array([500.0, 1000.0]), stated
+    )
+    # limit 500: nothing right finishes (pass@1 0): accuracy 0. Limit 1000: pass@1 b = 1/3, so
+    # F = R b (1 - P) / (P (1 - b)) = 0.9 * (1/3) * 0.1 / (0.9 * 2/3) = 0.05
+    assert out.accuracy[0, 0] == pytest.approx(0.0)
+    want = verifier_accuracy(3, 1, [2], Verifier(0.9, 0.05))[0]
+    assert out.accuracy[0, 1] == pytest.approx(want)

@@ -614,6 +614,19 @@ def evaluation_rule_outcome(
         )
     acc = np.zeros((trials.size, limits.size))
     samples = np.zeros((trials.size, limits.size))
+    verifiers: list[Verifier | None] = [verifier] * limits.size
+    if rule == "verifier" and verifier is not None and verifier.precision is not None:
+        # a stated precision holds at the candidates' pass@1 under each limit
+        for g, limit in enumerate(limits):
+            base = np.mean(
+                [
+                    np.mean([r.correct and r.gen_tokens <= limit for r in v])
+                    for v in by_problem.values()
+                ]
+            )
+            verifiers[g] = Verifier.from_precision(
+                verifier.recall, verifier.precision, float(base), verifier.model
+            )
     for group in by_problem.values():
         gen = np.array([float(r.gen_tokens) for r in group])
         ok = [bool(r.correct) for r in group]
@@ -627,9 +640,10 @@ def evaluation_rule_outcome(
                 a = pass_at_k(counts.n, counts.correct, trials)
                 s = np.where(np.isnan(a), np.nan, trials)
             elif rule == "verifier":
-                if verifier is None:
+                v = verifiers[g]
+                if v is None:
                     raise InputError("the verifier rule needs a Verifier")
-                a = verifier_accuracy(counts.n, counts.correct, trials, verifier)
+                a = verifier_accuracy(counts.n, counts.correct, trials, v)
                 s = np.where(np.isnan(a), np.nan, trials)
             elif rule in ("majority", "early-stop"):
                 a = majority_accuracy(counts, trials)

@@ -246,13 +246,7 @@ def _rule_outcome(
         )
     else:
         rows = getattr(source, "trials_by_setting", {}).get(setting, [])
-        verifier = selection.verifier
-        if rule == "verifier" and verifier is not None and verifier.precision is not None:
-            right = np.mean([t.correct for t in rows]) if rows else 0.5
-            verifier = Verifier.from_precision(
-                verifier.recall, verifier.precision, float(right), verifier.model
-            )
-        out = sel.evaluation_rule_outcome(rows, rule, n, lim, verifier)
+        out = sel.evaluation_rule_outcome(rows, rule, n, lim, selection.verifier)
     return out.accuracy, out.samples
 
 
