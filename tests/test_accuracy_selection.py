@@ -310,3 +310,15 @@ def test_stated_precision_holds_at_each_limits_pass_at_1() -> None:
     assert out.accuracy[0, 0] == pytest.approx(0.0)
     want = verifier_accuracy(3, 1, [2], Verifier(0.9, 0.05))[0]
     assert out.accuracy[0, 1] == pytest.approx(want)
+
+
+def test_early_stop_grid_reads_within_a_percent_of_n() -> None:
+    from kinetics_cli.accuracy.selection import _bilinear, _early_stop_grid
+
+    trials = (4, 16, 64)
+    table = _early_stop_grid(0.2, trials)
+    rng = np.random.default_rng(7)
+    right, share = rng.random(50), rng.random(50)
+    exact = iid_early_stop_samples(right, share * (1 - right), AnswerModel(0.2), trials)
+    read = _bilinear(table, right, share)
+    assert np.all(np.abs(read - exact) <= 0.01 * np.array(trials)[:, None])

@@ -661,41 +661,21 @@ def evaluation_rule_outcome(
 
 
 def _prior_nodes(
-    source: PriorSource, setting: Setting, limits: np.ndarray, beta_nodes_n: int | None = None
+    source: PriorSource, setting: Setting, limits: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(weight[J], right[G, J], wrong_finished[G, J]) per (p, u) node of a prior setting."""
     from kinetics_cli.accuracy import priors as pr
+    from kinetics_cli.accuracy.passk import normal_cdf
 
     prior = source.prior(setting.model)
     r, log_shift = source.profile.sparse.factors(setting.attention, setting.kv_budget, prior.params)
-    if beta_nodes_n is None:
-        nodes = pr._node_grid(prior, r, log_shift)
-        weight, success, mu_c, mu_w = (
-            nodes["weight"],
-            nodes["success"],
-            nodes["mu_correct"],
-            nodes["mu_wrong"],
-        )
-    else:
-        from kinetics_cli.accuracy.passk import beta_nodes, normal_nodes
-
-        a, b = prior.beta_ab
-        p, wp = beta_nodes(a, b, beta_nodes_n)
-        zz, wz = normal_nodes(2)
-        lp = prior.length
-        pp = np.repeat(p, zz.size)
-        u = np.tile(zz, p.size) * lp.problem_sd
-        mu_c = lp.log_correct + lp.difficulty_slope * (1.0 - pp) + u + log_shift
-        mu_w = mu_c + lp.wrong_shift
-        weight = np.outer(wp, wz).ravel()
-        success = r * pp
-    from kinetics_cli.accuracy.passk import normal_cdf
-
+    nodes = pr._node_grid(prior, r, log_shift)
     log_l = np.log(np.asarray(limits, dtype=float))[:, None]
     sd = prior.length.trial_sd
-    right = success[None, :] * normal_cdf((log_l - mu_c[None, :]) / sd)
-    wrong = (1.0 - success[None, :]) * normal_cdf((log_l - mu_w[None, :]) / sd)
-    return weight, right, wrong
+    success = nodes["success"][None, :]
+    right = success * normal_cdf((log_l - nodes["mu_correct"][None, :]) / sd)
+    wrong = (1.0 - success) * normal_cdf((log_l - nodes["mu_wrong"][None, :]) / sd)
+    return nodes["weight"], right, wrong
 
 
 def iid_early_stop_samples(
@@ -710,40 +690,67 @@ def iid_early_stop_samples(
     w = model.dominant_share * wr
     o = wr - w
     rest = np.clip(1.0 - c - w, 0.0, 1.0)
-    pi = np.where(rest > 0, o / np.maximum(rest, 1e-300), 0.0)
     counts = [int(t) for t in trials]
     top = max(counts)
     out = np.zeros((len(counts), c.size))
-    state = np.zeros((c.size, top + 1, top + 1))
-    state[:, 0, 0] = 1.0
+    a = np.clip(rest - o, 0.0, 1.0)  # no answer
+    rows = c.size
+    # state[s][x_right, x_dominant, row]: s = whether a scattered singleton has been drawn yet
+    # (rows last, so every slice below is contiguous)
+    none = np.zeros((top + 1, top + 1, rows))
+    some = np.zeros_like(none)
+    none[0, 0] = 1.0
     x = np.arange(top + 1)
-    keep = (1.0 - pi)[:, None] ** x[None, :]  # (1 - pi)^rest: no scattered singleton yet
+    column = np.arange(rows)[None, :]
     for k in range(top):
-        # P(lead_k > d) for the needed d = N - k, from the state after k samples
-        xc = x[: k + 1, None]
-        xw = x[None, : k + 1]
-        left = np.maximum(k - xc - xw, 0)
-        sub = state[:, : k + 1, : k + 1]
-        none = keep[:, left]  # (J, k+1, k+1)
-        lead0 = np.abs(xc - xw)
-        lead1 = np.maximum(np.maximum(xc, xw) - np.maximum(np.minimum(xc, xw), 1), 0)
-        flat_none = (sub * none).reshape(c.size, -1)
-        flat_some = (sub - sub * none).reshape(c.size, -1)
+        needed = [i for i, big_n in enumerate(counts) if big_n > k and 2 * k > big_n]
         for i, big_n in enumerate(counts):
-            if k >= big_n:
-                continue
-            d = big_n - k
-            p_stop = flat_none @ (lead0 > d).ravel() + flat_some @ (lead1 > d).ravel()
-            out[i] += 1.0 - p_stop
-        nxt = np.zeros_like(state[:, : k + 2, : k + 2])
-        nxt[:, : k + 1, : k + 1] += sub * rest[:, None, None]
-        nxt[:, 1 : k + 2, : k + 1] += sub * c[:, None, None]
-        nxt[:, : k + 1, 1 : k + 2] += sub * w[:, None, None]
-        state[:, : k + 2, : k + 2] = nxt
+            if big_n > k and 2 * k <= big_n:
+                out[i] += 1.0  # the lead (at most k) cannot exceed the N - k trials left
+        if needed:
+            xc = x[: k + 1, None]
+            xw = x[None, : k + 1]
+            lead0 = np.abs(xc - xw)
+            lead1 = np.maximum(np.maximum(xc, xw) - np.maximum(np.minimum(xc, xw), 1), 0)
+            # the lead's distribution per row, by one weighted bincount per singleton state
+            tail = np.zeros((k + 2, rows))
+            for state, lead in ((none, lead0), (some, lead1)):
+                flat = (lead.reshape(-1, 1) * rows + column).ravel()
+                weights = state[: k + 1, : k + 1].reshape(-1)
+                hist = np.bincount(flat, weights=weights, minlength=(k + 2) * rows)
+                tail += hist.reshape(k + 2, rows)[::-1].cumsum(axis=0)[::-1]
+            for i in needed:
+                d = counts[i] - k
+                out[i] += 1.0 - tail[d + 1]  # P(lead > d) = P(lead >= d + 1)
+        if k + 1 >= top:
+            break
+        old_none = none[: k + 1, : k + 1].copy()
+        for state, stay in ((some, a + o), (none, a)):
+            cur = state[: k + 1, : k + 1].copy()
+            state[: k + 1, : k + 1] = cur * stay
+            state[k + 1, : k + 2] = 0.0
+            state[: k + 1, k + 1] = 0.0
+            state[1 : k + 2, : k + 1] += cur * c
+            state[: k + 1, 1 : k + 2] += cur * w
+        some[: k + 1, : k + 1] += old_none * o  # a singleton drawn from the no-singleton state
     return out.reshape((len(counts), *np.shape(right)))
 
 
-EARLY_STOP_BETA_NODES = 8  # nodes over p (x 2 over u) for early stopping under the priors
+EARLY_STOP_POINTS = 17  # grid over (right rate, wrong share of the rest) for E[trials] under priors
+
+
+@lru_cache(maxsize=8)
+def _early_stop_grid(dominant_share: float, trials: tuple[int, ...]) -> np.ndarray:
+    """E[trials] of early-stopped majority on a grid over right rate c and f = wrong / (1 - c),
+    shape (T, points, points); read bilinearly (within 0.7% of N of the exact value, 0.06% on
+    average, on random rates for N up to 64)."""
+    g = np.linspace(0.0, 1.0, EARLY_STOP_POINTS)
+    cc, ff = np.meshgrid(g, g, indexing="ij")
+    table = iid_early_stop_samples(
+        cc.ravel(), (ff * (1.0 - cc)).ravel(), AnswerModel(dominant_share), trials
+    ).reshape(len(trials), g.size, g.size)
+    table.setflags(write=False)
+    return table
 
 
 def prior_rule_outcome(
@@ -787,7 +794,9 @@ def prior_rule_outcome(
         )
         if rule == "majority":
             return RuleOutcome(rule, acc, full)
-        w2, r2, wr2 = _prior_nodes(source, setting, limits, EARLY_STOP_BETA_NODES)
-        samples = iid_early_stop_samples(r2, wr2, answer_model, whole) @ w2
+        table = _early_stop_grid(answer_model.dominant_share, whole)
+        share = np.where(right < 1, wrong / np.maximum(1.0 - right, 1e-300), 0.0)
+        per_node = _bilinear(table, right.ravel(), share.ravel()).reshape(len(whole), *right.shape)
+        samples = per_node @ weight
         return RuleOutcome(rule, acc, samples)
     raise InputError(f"unknown selection rule {rule!r}")
