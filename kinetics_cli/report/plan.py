@@ -566,7 +566,8 @@ def print_frontier(
     out.print(
         compact_table(
             f"Best accuracy of each model and attention kind within a cost per problem ({unit}); "
-            "frontier: its Pareto points, on overall: how many are on the overall frontier",
+            "frontier: its Pareto points, on overall: how many are on the overall frontier; "
+            f"Best-of-N selection: the best of {', '.join(SELECTION_WORDS[r] for r in grid.rules)}",
             header,
             table,
         )
