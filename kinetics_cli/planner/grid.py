@@ -1,8 +1,9 @@
 """The configuration grid: settings x strategies x generation limits, costed in one pass per setting.
 
-A configuration is (model, attention, KV budget) from the accuracy source, a trial count N and a
-generation limit L. N = 1 is long-CoT truncated at L; N >= 2 is Best-of-N with an oracle verifier,
-every trial truncated at L. Its cost is the mean, over the source's distribution of generated
+A configuration is (model, attention, KV budget) from the accuracy source, a trial count N, a
+generation limit L and, for N >= 2, a selection rule (accuracy/selection.py: coverage, the
+paper's oracle verifier, by default; majority vote, a verifier, early-stopped majority on
+request). N = 1 is long-CoT truncated at L; every trial is truncated at L. Its cost is the mean, over the source's distribution of generated
 lengths under L, of the Kinetics law's per-problem FLOPs and bytes (engine/kinetics.py).
 """
 
