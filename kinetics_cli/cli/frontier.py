@@ -63,7 +63,7 @@ def frontier(
     from kinetics_cli.report.console import emit_json
     from kinetics_cli.report.plan import frontier_document, plot_frontier, print_frontier
 
-    check_law_and_plot(law, plot)
+    check_law_and_plot(law, plot, intensity, needs_intensity=False)
     check_allocation(allocation)
     setup = load_setup(
         task=task,

@@ -55,6 +55,9 @@ class Grid:
     rules: tuple[str, ...] = ("coverage",)
     # expected trials sampled per problem (fewer than `trials` with early stopping)
     samples: np.ndarray | None = None
+    # (model, generation limit, context window) left out because the mean prompt plus the limit
+    # is beyond the model's context window (max_position_embeddings).
+    beyond_context: tuple[tuple[str, float, int], ...] = ()
 
     def __post_init__(self) -> None:
         if self.selection is None:
@@ -78,7 +81,7 @@ class Grid:
         arrays = {
             f.name: getattr(self, f.name)[mask]
             for f in fields(self)
-            if f.name not in ("settings", "params", "rules")
+            if f.name not in ("settings", "params", "rules", "beyond_context")
         }
         return replace(self, **arrays)
 
@@ -323,7 +326,8 @@ def evaluate_grid(
     """Accuracy and cost of every (setting, N, L, selection rule): one accuracy query per rule
     and one broadcast cost call per setting over the (N, L, length point) grid. One trial
     (N = 1) appears once, with no selection. Configurations the source gives no accuracy for
-    (NaN, e.g. more trials than were sampled) are left out."""
+    (NaN, e.g. more trials than were sampled) are left out, and so are generation limits that
+    with the mean prompt exceed the model's context window (listed in Grid.beyond_context)."""
     selection = Selection() if selection is None else selection
     rules = tuple(selection.rules)
     if "verifier" in rules and (selection.verifier is None or selection.verifier_card is None):
@@ -352,6 +356,7 @@ def evaluate_grid(
     shape = (n.size, lim.size)
     tt, ll = np.meshgrid(n, lim, indexing="ij")
     shapes = {s.model: CostShape.of(cards[s.model]) for s in settings}  # card figures, once each
+    beyond: dict[tuple[str, float], int] = {}
     for k, setting in enumerate(settings):
         outcome = source.outcome(setting, n, lim)
         coverage = np.asarray(outcome.accuracy, dtype=float)
@@ -377,6 +382,12 @@ def evaluate_grid(
             )
 
         plain = cost_at(np.broadcast_to(n[:, None], shape))
+        fits = np.ones(lim.size, dtype=bool)
+        window = cards[setting.model].architecture.max_position_embeddings
+        if window is not None:
+            fits = lim + float(outcome.prompt_len) <= window
+            for limit in lim[~fits]:
+                beyond[(setting.model, float(limit))] = window
         one = tt == 1
         # (rule index, accuracy, samples, cost) per rule; N = 1 rows once, with rule -1
         variants: list[tuple[int, np.ndarray, np.ndarray, ProblemCost]] = [
@@ -414,7 +425,7 @@ def evaluate_grid(
                     )
                 )
             flops, nbytes, seconds, compute_seconds = terms[id(mean)]
-            keep = np.isfinite(acc)
+            keep = np.isfinite(acc) & fits[None, :]
             parts["setting"].append(np.full(int(keep.sum()), k, dtype=int))
             parts["trials"].append(tt[keep])
             parts["gen_len"].append(ll[keep])
@@ -438,4 +449,5 @@ def evaluate_grid(
         params=tuple(shapes[s.model].params for s in settings),
         rules=rules,
         **arrays,
+        beyond_context=tuple((m, limit, w) for (m, limit), w in beyond.items()),
     )
