@@ -97,6 +97,26 @@ class Calibration(_Strict):
 UNCALIBRATED = KernelFit()
 
 
+class ServingEfficiency(_Strict):
+    """Achieved fractions of the datasheet and fixed costs, from kernel-level public measurements.
+
+    The `default` efficiency mode of the serving model (engine/serving.py). Each figure carries
+    its source in a comment of the profile and in `sources`; none is fitted to end-to-end serving
+    throughput.
+    """
+
+    gemm_compute: Fraction  # achieved matmul FLOP/s / dense peak (e.g. MAMF)
+    gemm_bandwidth: Fraction  # achieved HBM bandwidth of weight-streaming (small-batch) matmuls
+    attention_compute: Fraction  # decode/prefill attention kernels, FLOP/s / peak
+    attention_bandwidth: Fraction  # decode attention kernels, bytes/s / HBM bandwidth
+    stream_bandwidth: Fraction  # elementwise kernels, bytes/s / HBM bandwidth
+    step_overhead_seconds: Annotated[float, Field(ge=0)]  # per decode step (launch, scheduling)
+    collective_latency_seconds: Annotated[float, Field(ge=0)]  # per collective call
+    collective_bandwidth: Fraction  # achieved bus bandwidth / interconnect_bandwidth
+    sources: list[str] = Field(min_length=1)
+    note: str = ""
+
+
 class CatalogSpec(_Strict):
     """What every catalog entry has: a name (its key) and other names that resolve to it."""
 
@@ -120,6 +140,7 @@ class HardwareProfile(CatalogSpec):
     sources: list[str] = Field(min_length=1)
     notes: str = ""
     calibration: Calibration | None = None
+    efficiency: ServingEfficiency | None = None
 
     @model_validator(mode="after")
     def _bf16_required(self) -> HardwareProfile:
