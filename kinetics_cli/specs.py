@@ -105,16 +105,26 @@ class ServingEfficiency(_Strict):
     throughput.
     """
 
-    gemm_compute: Fraction  # achieved matmul FLOP/s / dense peak (e.g. MAMF)
+    gemm_compute: Fraction  # achieved bf16 matmul FLOP/s / dense bf16 peak (e.g. MAMF)
+    gemm_compute_fp8: Fraction | None = None  # the same at fp8 (None: the bf16 fraction)
+    gemm_compute_fp4: Fraction | None = None  # the same at fp4 (None: the fp8 fraction)
     gemm_bandwidth: Fraction  # achieved HBM bandwidth of weight-streaming (small-batch) matmuls
-    attention_compute: Fraction  # decode/prefill attention kernels, FLOP/s / peak
+    attention_compute: Fraction  # decode attention kernels, FLOP/s / peak
     attention_bandwidth: Fraction  # decode attention kernels, bytes/s / HBM bandwidth
     stream_bandwidth: Fraction  # elementwise kernels, bytes/s / HBM bandwidth
-    step_overhead_seconds: Annotated[float, Field(ge=0)]  # per decode step (launch, scheduling)
+    kernel_overhead_seconds: Annotated[float, Field(ge=0)]  # per kernel call (launch gap)
+    step_overhead_seconds: Annotated[float, Field(ge=0)] = 0.0  # per step, host side
     collective_latency_seconds: Annotated[float, Field(ge=0)]  # per collective call
     collective_bandwidth: Fraction  # achieved bus bandwidth / interconnect_bandwidth
     sources: list[str] = Field(min_length=1)
     note: str = ""
+
+    def gemm_compute_for(self, dtype: str) -> float:
+        """Matmul compute fraction at `dtype` (fp4 falls back to fp8, fp8 to bf16)."""
+        fp8 = self.gemm_compute_fp8 if self.gemm_compute_fp8 is not None else self.gemm_compute
+        if dtype == "fp4":
+            return self.gemm_compute_fp4 if self.gemm_compute_fp4 is not None else fp8
+        return fp8 if dtype == "fp8" else self.gemm_compute
 
 
 class CatalogSpec(_Strict):

@@ -44,6 +44,7 @@ gemm_bandwidth = 0.8
 attention_compute = 0.5
 attention_bandwidth = 0.5
 stream_bandwidth = 0.5
+kernel_overhead_seconds = 0.25
 step_overhead_seconds = 2.0
 collective_latency_seconds = 1.0
 collective_bandwidth = 0.5
@@ -122,8 +123,11 @@ def test_default_mode_adds_overheads_and_efficiencies():
     assert default.overhead_seconds == 2.0
     # collectives: 4 calls x (1 s latency + 64 B / (0.5 x 5 B/s))
     assert float(default.communication_seconds) == pytest.approx(4 * (1 + 64 / 2.5))
-    # memory-bound attention at half the bandwidth takes twice as long
-    assert float(default.attention_seconds) == pytest.approx(2 * float(sheet.attention_seconds))
+    # memory-bound attention at half the bandwidth takes twice as long, plus 0.25 s per call in
+    # each of the 2 layers
+    assert float(default.attention_seconds) == pytest.approx(
+        2 * float(sheet.attention_seconds) + 2 * 0.25
+    )
     assert resolve_efficiency(EFFICIENT, "default").mode == "default"
     with pytest.raises(InputError, match="no \\[efficiency\\] table"):
         resolve_efficiency(GPU, "default")

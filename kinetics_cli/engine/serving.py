@@ -134,7 +134,9 @@ class Deployment:
     compute: the peak matmuls run at (None: the weight format's peak where the profile lists it,
     else bf16: weight-only quantisation, dequantised in the kernel).
     memory_utilization: fraction of HBM the engine may use (vLLM's gpu_memory_utilization,
-    default 0.9). prefill_chunk_tokens: tokens per prefill pass (vLLM/TensorRT-LLM default
+    default 0.9). kv_cache_fraction: when set, the cache gets this fraction of the memory left
+    after weights and activations instead (TensorRT-LLM's kv_cache_free_gpu_mem_fraction, default
+    0.9 there), and memory_utilization is ignored. prefill_chunk_tokens: tokens per prefill pass (vLLM/TensorRT-LLM default
     max_num_batched_tokens / max_num_tokens 8192). max_batch: the engine's cap on concurrent
     sequences (None: memory is the only cap). kv_admission: "full" reserves each sequence's final
     context on admission (TensorRT-LLM's GUARANTEED_NO_EVICT); "average" counts the time-averaged
@@ -153,6 +155,7 @@ class Deployment:
     prefill_chunk_tokens: int = 8192
     max_batch: int | None = None
     kv_admission: Literal["full", "average"] = "full"
+    kv_cache_fraction: float | None = None
 
     @property
     def gpus_per_replica(self) -> int:
@@ -233,6 +236,8 @@ def check_deployment(card: ModelCard, profile: HardwareProfile, d: Deployment) -
             )
         if d.tp % d.ep:
             raise InputError(f"--ep {d.ep} must divide --tp {d.tp} (experts live on the TP GPUs)")
+    if d.kv_cache_fraction is not None and not 0 < d.kv_cache_fraction <= 1:
+        raise InputError(f"KV-cache fraction must be in (0, 1] (got {d.kv_cache_fraction:g})")
     if not 0 < d.memory_utilization <= 1:
         raise InputError(f"memory utilisation must be in (0, 1] (got {d.memory_utilization:g})")
     if d.prefill_chunk_tokens < 1:
@@ -264,8 +269,11 @@ class Efficiency:
     label: str
 
 
-def resolve_efficiency(profile: HardwareProfile, mode: str = "default") -> Efficiency:
-    """Effective peaks, bandwidths and overheads of `profile` under `mode`."""
+def resolve_efficiency(
+    profile: HardwareProfile, mode: str = "default", compute: str = "bf16"
+) -> Efficiency:
+    """Effective peaks, bandwidths and overheads of `profile` under `mode`, for matmuls whose
+    inputs are `compute` (the peak they run at)."""
     if mode == "datasheet":
         return Efficiency(
             mode,
@@ -281,19 +289,26 @@ def resolve_efficiency(profile: HardwareProfile, mode: str = "default") -> Effic
                 f"{profile.name} has no [efficiency] table for the default efficiencies; "
                 "use --efficiency datasheet or calibrated"
             )
+        t0 = e.kernel_overhead_seconds
+        gemm = e.gemm_compute_for(compute)
         attention = KernelFit(
-            compute_efficiency=e.attention_compute, bandwidth_efficiency=e.attention_bandwidth
+            compute_efficiency=e.attention_compute,
+            bandwidth_efficiency=e.attention_bandwidth,
+            overhead_seconds=t0,
         )
         table = Calibration(
-            compute_efficiency=e.gemm_compute,
+            compute_efficiency=gemm,
             bandwidth_efficiency=e.gemm_bandwidth,
+            overhead_seconds=t0,
             kernels={
                 "gemm": KernelFit(
-                    compute_efficiency=e.gemm_compute, bandwidth_efficiency=e.gemm_bandwidth
+                    compute_efficiency=gemm,
+                    bandwidth_efficiency=e.gemm_bandwidth,
+                    overhead_seconds=t0,
                 ),
                 "attention_decode_dense": attention,
                 "attention_decode_blocktopk": attention,
-                "stream": KernelFit(bandwidth_efficiency=e.stream_bandwidth),
+                "stream": KernelFit(bandwidth_efficiency=e.stream_bandwidth, overhead_seconds=t0),
             },
             source="default efficiencies (kernel-level public measurements)",
         )
@@ -302,9 +317,10 @@ def resolve_efficiency(profile: HardwareProfile, mode: str = "default") -> Effic
             profile.model_copy(update={"calibration": table}),
             e.step_overhead_seconds,
             Links(e.collective_latency_seconds, e.collective_bandwidth),
-            f"default: {profile.name} matmuls at {e.gemm_compute:.0%} of peak, decode attention "
-            f"at {e.attention_bandwidth:.0%} of HBM bandwidth, "
-            f"{e.step_overhead_seconds * 1e3:.2g} ms per step, collectives "
+            f"default: {profile.name} {compute} matmuls at {gemm:.0%} of peak and "
+            f"{e.gemm_bandwidth:.0%} of HBM bandwidth, decode attention at "
+            f"{e.attention_bandwidth:.0%}, {t0 * 1e6:.3g} us per kernel, "
+            f"{e.step_overhead_seconds * 1e3:.3g} ms per step, collectives "
             f"{e.collective_latency_seconds * 1e6:.3g} us + {e.collective_bandwidth:.0%} of the "
             "link (public kernel measurements; sources in the profile)",
         )
@@ -384,7 +400,8 @@ class MemoryPlan:
     """What one GPU holds, and how many sequences (or problems) a replica can hold at a context.
 
     capacity_bytes: HBM per GPU (datasheet). reserve_bytes: (1 - memory_utilization) x capacity
-    plus the activation workspace of a prefill chunk. weights_bytes: stored weights per GPU.
+    plus the activation workspace of a prefill chunk (or, with kv_cache_fraction f, the workspace
+    plus (1 - f) of what weights and workspace leave). weights_bytes: stored weights per GPU.
     kv_capacity_bytes: capacity - reserve - weights (negative when the weights do not fit).
     kv_bytes_per_token: cache one token of one sequence adds per GPU in layers whose cache grows
     with the context (page summaries included). kv_bytes_per_sequence, max_sequences,
@@ -460,9 +477,12 @@ def memory_plan(
     fixed = kv(0.0)
     per_token = float(kv(1.0) - fixed)  # sliding layers count until their window fills
     capacity = profile.hbm_capacity
-    reserve = (1.0 - deployment.memory_utilization) * capacity + activation_workspace_bytes(
-        card, deployment
-    )
+    workspace = activation_workspace_bytes(card, deployment)
+    if deployment.kv_cache_fraction is None:
+        reserve = (1.0 - deployment.memory_utilization) * capacity + workspace
+    else:
+        left = max(capacity - weights - workspace, 0.0)
+        reserve = workspace + (1.0 - deployment.kv_cache_fraction) * left
     free = capacity - reserve - weights
     per_seq = kv(ctx)
     problem = trials * per_seq - (trials - 1.0) * (kv(prompt) - fixed)
@@ -582,7 +602,7 @@ def decode_step_seconds(
     """
     check_deployment(card, profile, deployment)
     check_attention(attention, kv_budget, block_size)
-    eff = resolve_efficiency(profile, efficiency)
+    eff = resolve_efficiency(profile, efficiency, precision(card, profile, deployment).compute)
     b = np.asarray(batch, dtype=float)
     c = np.asarray(context, dtype=float)
     b, c = np.broadcast_arrays(b, c)
@@ -614,7 +634,7 @@ def prefill_seconds(
     check_deployment(card, profile, deployment)
     if prompt_len <= 0:
         raise InputError("prefill needs a positive prompt length")
-    eff = resolve_efficiency(profile, efficiency)
+    eff = resolve_efficiency(profile, efficiency, precision(card, profile, deployment).compute)
     s = _setup(
         card,
         profile,
@@ -718,7 +738,7 @@ def request_costs(
     if probs.shape != lens.shape or np.any(probs < 0) or probs.sum() <= 0:
         raise InputError("length weights must be non-negative, one per length")
     probs = probs / probs.sum()
-    eff = resolve_efficiency(profile, efficiency)
+    eff = resolve_efficiency(profile, efficiency, precision(card, profile, deployment).compute)
     b = np.asarray(batch, dtype=float)
     if np.any(b <= 0):
         raise InputError("batch must be positive")
@@ -873,5 +893,266 @@ def problem_costs(
         expected_longest_tokens=longest,
         memory=mem,
         requests=req,
-        efficiency_mode=resolve_efficiency(profile, efficiency).mode,
+        efficiency_mode=efficiency,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# One serving configuration: the batch, and what it yields
+# --------------------------------------------------------------------------------------------
+
+
+class DoesNotFit(InputError):
+    """The deployment cannot hold one sequence (weights, reserve and one cache exceed HBM)."""
+
+
+@dataclass(frozen=True)
+class ServeResult:
+    """`kinetics serve`'s answer: the batch used and its throughput, latency and memory.
+
+    Throughput and latency are per replica (output_tokens_per_s_per_gpu = / gpus_per_replica);
+    memory is per GPU at the batch used.
+    """
+
+    model: str
+    hardware: str
+    deployment: Deployment
+    efficiency_mode: str
+    efficiency_label: str
+    prompt_len: float
+    gen_len: float
+    batch: int
+    batch_rule: str  # "given", "memory", "max-tpot", "max-ttft"
+    max_batch: int  # largest batch that fits at the final context
+    costs: RequestCosts  # at the batch used (0-d arrays)
+    memory: MemoryPlan  # at the final context
+    kv_bytes: float  # per GPU, the batch's cache at the final context
+    sweep: RequestCosts | None = None  # over `sweep_batches` when asked
+
+    def as_dict(self) -> dict[str, object]:
+        c = self.costs
+        doc: dict[str, object] = {
+            "model": self.model,
+            "hardware": self.hardware,
+            "efficiency_mode": self.efficiency_mode,
+            "efficiency": self.efficiency_label,
+            "tp": self.deployment.tp,
+            "ep": self.deployment.ep,
+            "replicas": self.deployment.replicas,
+            "attention_dp": self.deployment.data_parallel_attention(),
+            "weights": self.deployment.weights or "card",
+            "kv": self.deployment.kv,
+            "activations": self.deployment.activations,
+            "gpus_per_replica": self.deployment.gpus_per_replica,
+            "isl": self.prompt_len,
+            "osl": self.gen_len,
+            "batch": self.batch,
+            "batch_rule": self.batch_rule,
+            "max_batch": self.max_batch,
+            "output_tokens_per_s": float(c.output_tokens_per_s),
+            "output_tokens_per_s_per_gpu": float(c.output_tokens_per_s_per_gpu),
+            "output_tokens_per_s_total": float(c.output_tokens_per_s) * self.deployment.replicas,
+            "requests_per_s": float(c.requests_per_s),
+            "ttft_s": float(c.ttft_seconds),
+            "tpot_s": float(c.tpot_seconds),
+            "decode_step_s": float(c.decode_step_seconds),
+            "prefill_s_per_request": c.prefill_seconds_per_request,
+            "prefill_share": float(c.prefill_share),
+            "memory": {
+                "weights_bytes": self.memory.weights_bytes,
+                "kv_bytes": self.kv_bytes,
+                "reserve_bytes": self.memory.reserve_bytes,
+                "capacity_bytes": self.memory.capacity_bytes,
+                "kv_capacity_bytes": self.memory.kv_capacity_bytes,
+                "kv_bytes_per_token": self.memory.kv_bytes_per_token,
+                "kv_bytes_per_sequence": float(self.memory.kv_bytes_per_sequence),
+            },
+        }
+        if self.sweep is not None:
+            s = self.sweep
+            doc["sweep"] = [
+                {
+                    "batch": int(b),
+                    "output_tokens_per_s": float(t),
+                    "output_tokens_per_s_per_gpu": float(g),
+                    "tpot_s": float(p),
+                    "ttft_s": float(f),
+                }
+                for b, t, g, p, f in zip(
+                    s.batch,
+                    s.output_tokens_per_s,
+                    s.output_tokens_per_s_per_gpu,
+                    s.tpot_seconds,
+                    s.ttft_seconds,
+                    strict=True,
+                )
+            ]
+        return doc
+
+
+def smallest_fitting_tp(
+    card: ModelCard,
+    profile: HardwareProfile,
+    deployment: Deployment,
+    context: float,
+    *,
+    attention: str = "dense",
+    block_size: float = 16,
+) -> int | None:
+    """The smallest TP (same formats) whose replica holds one sequence of `context` tokens, or
+    None when not even a whole node does."""
+    for tp in range(1, profile.gpus_per_node + 1):
+        if card.architecture.attention_heads % tp or tp % deployment.ep:
+            continue
+        if card.linear_attention and card.linear_attention.value_heads % tp:
+            continue
+        if tp > 1 and profile.interconnect_bandwidth <= 0:
+            break
+        trial = replace(deployment, tp=tp)
+        plan = memory_plan(
+            card, profile, trial, context=context, attention=attention, block_size=block_size
+        )
+        if plan.fits:
+            return tp
+    return None
+
+
+def _fit_message(
+    card: ModelCard,
+    profile: HardwareProfile,
+    d: Deployment,
+    plan: MemoryPlan,
+    context: float,
+    suggestion: int | None,
+) -> str:
+    gb = 1e9
+    need = plan.weights_bytes + plan.reserve_bytes + float(plan.kv_bytes_per_sequence)
+    hint = (
+        f"--tp {suggestion} would fit"
+        if suggestion is not None
+        else f"no TP up to {profile.gpus_per_node} on one node fits; try narrower --weights/--kv"
+    )
+    return (
+        f"{card.name} does not fit on {profile.name} at {d.describe()}: per GPU weights "
+        f"{plan.weights_bytes / gb:.1f} GB + reserve {plan.reserve_bytes / gb:.1f} GB + one "
+        f"sequence of {context:g} tokens {float(plan.kv_bytes_per_sequence) / gb:.2f} GB = "
+        f"{need / gb:.1f} GB > {plan.capacity_bytes / gb:.0f} GB; {hint}"
+    )
+
+
+def sweep_batches(max_batch: int, points: int = 24) -> np.ndarray:
+    """Batches 1 .. max_batch, geometric, whole and distinct."""
+    if max_batch <= 1:
+        return np.array([1.0])
+    grid = np.unique(np.round(np.geomspace(1, max_batch, points)))
+    return grid.astype(float)
+
+
+def serve(
+    card: ModelCard,
+    profile: HardwareProfile,
+    deployment: Deployment,
+    *,
+    prompt_len: float,
+    gen_len: float,
+    batch: int | None = None,
+    max_tpot: float | None = None,
+    max_ttft: float | None = None,
+    attention: str = "dense",
+    kv_budget: float | None = None,
+    block_size: float = 16,
+    efficiency: str = "default",
+    sweep: bool = False,
+) -> ServeResult:
+    """Serve requests of `prompt_len` + `gen_len` tokens at one batch per replica: `batch` if
+    given (it must fit), else the largest that fits at the final context, lowered to the largest
+    meeting `max_tpot` and `max_ttft` (seconds) when given. Raises DoesNotFit (with the memory
+    arithmetic and the smallest TP that fits) or InputError (targets no batch meets)."""
+    check_deployment(card, profile, deployment)
+    if prompt_len <= 0 or gen_len <= 0:
+        raise InputError("--isl and --osl must be positive")
+    if batch is not None and (max_tpot is not None or max_ttft is not None):
+        raise InputError("give --batch or latency targets (--max-tpot, --max-ttft), not both")
+    final = prompt_len + gen_len
+    held = final if deployment.kv_admission == "full" else prompt_len + gen_len / 2
+    plan = memory_plan(
+        card,
+        profile,
+        deployment,
+        context=held,
+        attention=attention,
+        kv_budget=kv_budget,
+        block_size=block_size,
+    )
+    if not plan.fits:
+        hint = smallest_fitting_tp(
+            card, profile, deployment, held, attention=attention, block_size=block_size
+        )
+        raise DoesNotFit(_fit_message(card, profile, deployment, plan, held, hint))
+    cap = int(min(float(plan.max_sequences), 2**24))
+    eff = resolve_efficiency(profile, efficiency, precision(card, profile, deployment).compute)
+
+    def costs(batches: np.ndarray) -> RequestCosts:
+        return request_costs(
+            card,
+            profile,
+            deployment,
+            prompt_len=prompt_len,
+            gen_lens=gen_len,
+            batch=batches,
+            attention=attention,
+            kv_budget=kv_budget,
+            block_size=block_size,
+            efficiency=efficiency,
+        )
+
+    rule = "memory"
+    if batch is not None:
+        if batch < 1:
+            raise InputError("--batch must be at least 1")
+        if batch > cap:
+            raise DoesNotFit(
+                f"batch {batch} does not fit: {profile.name} holds at most {cap} sequences of "
+                f"{held:g} tokens per replica at {deployment.describe()} (KV "
+                f"{float(plan.kv_bytes_per_sequence) / 1e9:.3g} GB per sequence per GPU, "
+                f"{plan.kv_capacity_bytes / 1e9:.1f} GB for KV per GPU)"
+            )
+        chosen, rule = batch, "given"
+    elif max_tpot is None and max_ttft is None:
+        chosen = cap
+    else:
+        dense_part = np.arange(1, min(cap, 4096) + 1, dtype=float)
+        tail = np.round(np.geomspace(4096, cap, 2000)) if cap > 4096 else np.empty(0)
+        grid = np.unique(np.concatenate([dense_part, tail]))
+        all_costs = costs(grid)
+        ok = np.ones(grid.shape, dtype=bool)
+        if max_tpot is not None:
+            ok &= all_costs.tpot_seconds <= max_tpot
+        if max_ttft is not None:
+            ok &= all_costs.ttft_seconds <= max_ttft
+        if not ok.any():
+            best_tpot = float(all_costs.tpot_seconds[0])
+            best_ttft = float(all_costs.ttft_seconds[0])
+            raise InputError(
+                "no batch meets the latency targets: at batch 1 TPOT is "
+                f"{best_tpot * 1e3:.3g} ms and TTFT {best_ttft:.3g} s ({eff.mode} efficiencies)"
+            )
+        chosen = int(grid[ok][-1])
+        rule = "max-tpot" if max_ttft is None else ("max-ttft" if max_tpot is None else "latency")
+    point = costs(np.asarray(float(chosen)))
+    return ServeResult(
+        model=card.name,
+        hardware=profile.name,
+        deployment=deployment,
+        efficiency_mode=eff.mode,
+        efficiency_label=eff.label,
+        prompt_len=float(prompt_len),
+        gen_len=float(gen_len),
+        batch=int(chosen),
+        batch_rule=rule,
+        max_batch=cap,
+        costs=point,
+        memory=plan,
+        kv_bytes=float(plan.kv_bytes_per_sequence) * chosen,
+        sweep=costs(sweep_batches(cap)) if sweep else None,
     )
