@@ -52,6 +52,11 @@ def roofline(
         "card's stored width, narrowed to this dtype if it is narrower.",
     ),
     plot: Path | None = plot_option("Draw the roofline to FILE (.png or .svg)."),
+    allow_oversubscribe: bool = typer.Option(
+        False,
+        "--allow-oversubscribe",
+        help="Time a step whose weights and KV exceed the GPU's memory (refused otherwise).",
+    ),
     json: bool = JSON_OPTION,
 ) -> None:
     """FLOPs, bytes, roofline time per operator of one step; step time, throughput, memory fit."""
@@ -60,6 +65,10 @@ def roofline(
     from kinetics_cli.report.console import emit_json, warn
     from kinetics_cli.report.roofline import print_roofline, roofline_document
 
+    if plot is not None:
+        from kinetics_cli.report.plotting import check_path
+
+        check_path(plot)
     catalog = cli_context.catalog()
     card = catalog.models.get(model).spec
     profile = catalog.hardware.get(hardware).spec
@@ -86,6 +95,10 @@ def roofline(
     )  # validates every input before the budget is compared with the context
     if phase == "decode" or attention == "dense":  # (prefill notes that it attends densely)
         check_kv_budget(attention, kv_budget, cached, f"the context ({cached:g} tokens)")
+    if not report.fits and not allow_oversubscribe:
+        from kinetics_cli.errors import InputError
+
+        raise InputError(f"{report.notes[0]}; pass --allow-oversubscribe to time it anyway")
     if phase == "decode" and prompt_len is not None:
         warn("--prompt-len applies to --phase prefill; a decode step adds one token per sequence")
     if plot is not None:

@@ -31,6 +31,7 @@ from kinetics_cli.engine.operators import (
 from kinetics_cli.engine.timing import roofline_terms
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import AttentionGroup, HardwareProfile, ModelCard
+from kinetics_cli.units import format_bytes
 
 OperatorKind = Literal["attention", "linear", "communication", "other"]
 Phase = Literal["decode", "prefill"]
@@ -629,8 +630,8 @@ def decode_step(
     notes: list[str] = []
     if not fits:
         notes.append(
-            f"does not fit: weights {weights / 1e9:.1f} GB + KV {kv_held / 1e9:.1f} GB per GPU "
-            f"exceed {hardware.hbm_capacity / 1e9:.0f} GB of HBM; largest batch that fits: "
+            f"does not fit: weights {format_bytes(weights)} + KV {format_bytes(kv_held)} per GPU "
+            f"exceed {format_bytes(hardware.hbm_capacity)} of HBM; largest batch that fits: "
             f"{max_batch}"
         )
     if phase == "prefill" and attention != "dense":
