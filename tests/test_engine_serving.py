@@ -242,3 +242,41 @@ def test_tpot_and_throughput_grow_with_batch(batch, prompt, gen):
     )
     assert r.tpot_seconds[1] >= r.tpot_seconds[0]
     assert r.output_tokens_per_s[1] >= r.output_tokens_per_s[0]
+
+
+def test_kv_cache_fraction_of_free_memory():
+    d = Deployment(prefill_chunk_tokens=16, kv_cache_fraction=0.5)
+    m = memory_plan(GQA, GPU, d, context=100)
+    # half of what weights (49,984 B) and workspace (8,192 B) leave of 1 MB goes to the cache
+    assert m.kv_capacity_bytes == pytest.approx(0.5 * (1e6 - 49_984 - 8_192))
+    assert m.reserve_bytes == pytest.approx(8_192 + 0.5 * (1e6 - 49_984 - 8_192))
+
+
+def test_serve_picks_the_largest_batch_that_fits_and_refuses_what_does_not():
+    from kinetics_cli.engine.serving import DoesNotFit, serve
+
+    r = serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=40, efficiency="datasheet")
+    # 841,824 B of KV capacity / (100 tokens x 128 B) = 65 sequences
+    assert r.batch == r.max_batch == 65 and r.batch_rule == "memory"
+    assert r.kv_bytes == 65 * 12_800
+    given = serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=40, batch=8, efficiency="datasheet")
+    assert given.batch == 8 and float(given.costs.output_tokens_per_s) < float(
+        r.costs.output_tokens_per_s
+    )
+    with pytest.raises(DoesNotFit, match="batch 66 does not fit"):
+        serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=40, batch=66, efficiency="datasheet")
+    # TP1 needs 49,984 + 0.1 C + 8,192 + 12,800 B <= C (C >= 78,862); TP2 half the weights and KV
+    small = GPU.model_copy(update={"hbm_capacity": 60_000.0})
+    with pytest.raises(DoesNotFit, match="--tp 2 would fit"):
+        serve(GQA, small, SMALL_CHUNK, prompt_len=60, gen_len=40, efficiency="datasheet")
+
+
+def test_prefix_sharing_holds_more_problems():
+    shared = problem_costs(
+        GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_lens=40.0, trials=4, efficiency="datasheet"
+    )
+    # 4 trials x 100 tokens x 128 B - 3 x 60 x 128 = 28,160 B per problem: 29 problems
+    assert float(shared.problems) == 29 and float(shared.sequences) == 116
+    assert float(shared.requests.batch) == 116
+    alone = memory_plan(GQA, GPU, SMALL_CHUNK, context=100)
+    assert float(shared.sequences) > float(alone.max_sequences)  # 116 > 65
