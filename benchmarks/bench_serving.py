@@ -13,14 +13,21 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from kinetics_cli.catalog import load_catalog
-from kinetics_cli.engine.serving import EFFICIENCY_MODES, Deployment, serve
+from kinetics_cli.catalog import Catalog, load_catalog
+from kinetics_cli.engine.serving import (
+    EFFICIENCY_MODES,
+    Deployment,
+    decode_step_seconds,
+    request_costs,
+    serve,
+)
 from kinetics_cli.errors import KineticsError
 
 DEFAULT_CSV = Path(__file__).parent / "data" / "serving_throughput.csv"
@@ -72,11 +79,17 @@ def read_points(path: Path) -> list[Point]:
     return points
 
 
+@functools.cache
+def catalog() -> Catalog:
+    """The bundled catalog, read once."""
+    return load_catalog()
+
+
 def predict(point: Point, mode: str) -> tuple[float | None, int | None, str]:
     """(predicted output tokens/s per replica, batch, note) under `mode`."""
-    catalog = load_catalog()
-    card = catalog.models.get(point.model).spec
-    profile = catalog.hardware.get(point.hardware).spec
+    catalog_ = catalog()
+    card = catalog_.models.get(point.model).spec
+    profile = catalog_.hardware.get(point.hardware).spec
     deployment = Deployment(
         tp=point.tp,
         ep=point.ep,
@@ -169,6 +182,41 @@ def main() -> None:
     print(
         f"time: {elapsed:.2f} s for {len(points)} points x {len(EFFICIENCY_MODES)} modes "
         f"({1e3 * elapsed / max(1, len(points) * len(EFFICIENCY_MODES)):.1f} ms per prediction)"
+    )
+    grid_speed()
+
+
+def grid_speed() -> None:
+    """Time the vectorised calls on whole grids (best of 3)."""
+    card = catalog().models.get("llama-3.1-70b").spec
+    profile = catalog().hardware.get("h100-sxm").spec
+    deployment = Deployment(tp=4, weights="fp8", kv="fp8")
+    batch = np.arange(1, 1025, dtype=float)[:, None]
+    context = np.geomspace(128, 131072, 100)[None, :]
+
+    def best(fn) -> float:  # type: ignore[no-untyped-def]
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    step = best(lambda: decode_step_seconds(card, profile, deployment, batch, context))
+    req = best(
+        lambda: request_costs(
+            card,
+            profile,
+            deployment,
+            prompt_len=1000,
+            gen_lens=[500, 2000, 8000],
+            batch=batch[:, 0],
+        )
+    )
+    print(
+        f"decode_step_seconds on a 1,024 batch x 100 context grid: {1e3 * step:.1f} ms "
+        f"({batch.size * context.size / step / 1e6:.1f} M steps/s); request_costs over 1,024 "
+        f"batches x a 3-length distribution: {1e3 * req:.1f} ms"
     )
 
 
