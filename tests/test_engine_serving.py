@@ -280,3 +280,25 @@ def test_prefix_sharing_holds_more_problems():
     assert float(shared.requests.batch) == 116
     alone = memory_plan(GQA, GPU, SMALL_CHUNK, context=100)
     assert float(shared.sequences) > float(alone.max_sequences)  # 116 > 65
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    context=st.floats(1, 5e4),
+    extra=st.floats(1, 5e4),
+    trials=st.integers(1, 64),
+    prompt_share=st.floats(0, 1),
+)
+def test_memory_plan_properties(context, extra, trials, prompt_share):
+    d = Deployment(prefill_chunk_tokens=16)
+    prompt = prompt_share * context
+    m = memory_plan(
+        GQA, GPU, d, context=np.array([context, context + extra]), prompt_len=prompt, trials=trials
+    )
+    # a longer context never holds more sequences
+    assert m.max_sequences[1] <= m.max_sequences[0]
+    # a problem never holds more than its trials alone, nor less than one trial
+    alone = trials * m.kv_bytes_per_sequence[0]
+    assert m.kv_bytes_per_sequence[0] - 1e-9 <= m.problem_bytes[0] <= alone + 1e-9
+    # so sharing the prompt fits at least as many trials as independent sequences
+    assert m.max_problems[0] * trials >= m.max_sequences[0] - trials + 1
