@@ -299,6 +299,19 @@ def test_memory_plan_properties(context, extra, trials, prompt_share):
     assert m.max_sequences[1] <= m.max_sequences[0]
     # a problem never holds more than its trials alone, nor less than one trial
     alone = trials * m.kv_bytes_per_sequence[0]
-    assert m.kv_bytes_per_sequence[0] - 1e-9 <= m.problem_bytes[0] <= alone + 1e-9
+    tol = 1e-9 * alone
+    assert m.kv_bytes_per_sequence[0] - tol <= m.problem_bytes[0] <= alone + tol
     # so sharing the prompt fits at least as many trials as independent sequences
     assert m.max_problems[0] * trials >= m.max_sequences[0] - trials + 1
+
+
+def test_smallest_fitting_tp_for_a_problem():
+    from kinetics_cli.engine.serving import smallest_fitting_tp
+
+    # 60 kB of HBM: TP1 cannot hold the 49,984 B of weights with its reserve; TP2 holds one
+    # sequence of 100 tokens (6,400 B per GPU) but not 64 trials sharing a 60-token prompt
+    # (64 x 6,400 - 63 x 3,840 = 167,680 B per GPU); TP4 neither: its 4 ranks replicate the 2 KV
+    # heads, so the cache per GPU is TP2's
+    small = GPU.model_copy(update={"hbm_capacity": 60_000.0})
+    assert smallest_fitting_tp(GQA, small, SMALL_CHUNK, 100) == 2
+    assert smallest_fitting_tp(GQA, small, SMALL_CHUNK, 100, prompt_len=60, trials=64) is None

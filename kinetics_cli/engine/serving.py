@@ -1018,11 +1018,14 @@ def smallest_fitting_tp(
     deployment: Deployment,
     context: float,
     *,
+    prompt_len: float = 0.0,
+    trials: float = 1.0,
     attention: str = "dense",
     block_size: float = 16,
 ) -> int | None:
-    """The smallest TP (same formats) whose replica holds one sequence of `context` tokens, or
-    None when not even a whole node does."""
+    """The smallest TP (same formats, EP dividing it) whose replica holds one problem of `trials`
+    sequences of `context` tokens sharing `prompt_len` tokens of prompt (one sequence by
+    default), or None when not even a whole node does."""
     for tp in range(1, profile.gpus_per_node + 1):
         if card.architecture.attention_heads % tp or tp % deployment.ep:
             continue
@@ -1030,11 +1033,17 @@ def smallest_fitting_tp(
             continue
         if tp > 1 and profile.interconnect_bandwidth <= 0:
             break
-        trial = replace(deployment, tp=tp)
         plan = memory_plan(
-            card, profile, trial, context=context, attention=attention, block_size=block_size
+            card,
+            profile,
+            replace(deployment, tp=tp),
+            context=context,
+            prompt_len=prompt_len,
+            trials=trials,
+            attention=attention,
+            block_size=block_size,
         )
-        if plan.fits:
+        if float(plan.max_problems) >= 1:
             return tp
     return None
 
