@@ -315,3 +315,15 @@ def test_smallest_fitting_tp_for_a_problem():
     small = GPU.model_copy(update={"hbm_capacity": 60_000.0})
     assert smallest_fitting_tp(GQA, small, SMALL_CHUNK, 100) == 2
     assert smallest_fitting_tp(GQA, small, SMALL_CHUNK, 100, prompt_len=60, trials=64) is None
+
+
+def test_calibrated_mode_uses_the_profile_fits():
+    calibrated = engine_catalog.hardware("tiny-calibrated")  # no interconnect: TP 1
+    ours = decode_step_seconds(GQA, calibrated, Deployment(), 3, 100, efficiency="calibrated")
+    # the roofline prices every operator with the same [calibration] table
+    assert float(ours.seconds) == pytest.approx(
+        decode_step(GQA, calibrated, batch=3, context=100).step_seconds
+    )
+    sheet = decode_step_seconds(GQA, calibrated, Deployment(), 3, 100, efficiency="datasheet")
+    assert float(sheet.seconds) < float(ours.seconds)
+    assert resolve_efficiency(calibrated, "calibrated").label.startswith("calibrated:")
