@@ -146,7 +146,7 @@ def test_roofline_takes_formats_per_tensor_kind():
     )
     assert doc["dtype"] == "fp4"  # the fp4 peak, which B200 lists
     assert doc["weight_bytes"] == pytest.approx(70.55e9 * 4.5 / 8, rel=1e-3)
-    # 80 layers x 8 KV heads x 128 x (K, V) x 1 B x 4,000 tokens ('4k' is SI)
-    assert doc["kv_bytes_per_sequence"] == 80 * 8 * 128 * 2 * 4000
+    # 80 layers x 8 KV heads x 128 x (K, V) x 1 B x 4,096 tokens (token counts: k = 1024)
+    assert doc["kv_bytes_per_sequence"] == 80 * 8 * 128 * 2 * 4096
     refused = CliRunner().invoke(app, [*args[:3], "h100", *args[4:], "--dtype", "fp4"])
     assert refused.exit_code == 2 and "h100-sxm has no fp4 peak" in refused.stderr
