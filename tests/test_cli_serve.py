@@ -150,3 +150,10 @@ def test_roofline_takes_formats_per_tensor_kind():
     assert doc["kv_bytes_per_sequence"] == 80 * 8 * 128 * 2 * 4096
     refused = CliRunner().invoke(app, [*args[:3], "h100", *args[4:], "--dtype", "fp4"])
     assert refused.exit_code == 2 and "h100-sxm has no fp4 peak" in refused.stderr
+
+
+def test_hardware_show_names_the_default_serving_efficiency():
+    result = CliRunner().invoke(app, ["hardware", "show", "h100"])
+    assert result.exit_code == 0
+    assert "default serving efficiency" in result.stdout
+    assert "serving efficiency sources:" in result.stdout and "DeepGEMM" in result.stdout
