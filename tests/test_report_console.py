@@ -57,7 +57,7 @@ def test_narrow_console_merges_identifying_columns_instead_of_dropping_them(widt
     assert max(len(line) for line in lines(out)) <= 60
     assert "configuration" in out and "eFLOPs" in out  # merged, so the optional one stays
     text = " ".join(out.split())
-    for name in ("qwen3-235b-a22b", "qwen3-0.6b", "L 32,768", "BoN-32", "long-CoT"):
+    for name in ("qwen3-235b-a22b", "qwen3-0.6b", "32,768", "BoN-32", "long-CoT"):
         assert name in text
 
 

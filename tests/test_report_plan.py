@@ -71,4 +71,4 @@ def test_labels_and_costs() -> None:
         "attention": "block-topk",
         "kv_budget": 1024.0,
     }
-    assert describe(doc) == "qwen3-8b, best-of-8, L 16,384, block-topk KV 1,024"
+    assert describe(doc) == "qwen3-8b, best-of-8 coverage (oracle), L 16,384, block-topk KV 1,024"

@@ -19,6 +19,7 @@ PLOTTING = {
     "frontier": ["frontier", "--models", "qwen3-8b", "--attention", "dense"],
     "roofline": ["roofline", "qwen3-8b"],
     "isocost": ["isocost", "--budget", "1e16", "--models", "qwen3-8b,qwen3-32b"],
+    "serve": ["serve", "qwen3-8b", "-H", "h100", "--isl", "1k", "--osl", "1k"],
 }
 
 

@@ -101,11 +101,27 @@ def print_hardware(entry: Entry[HardwareProfile]) -> None:
             )
     else:
         rows.append(("calibration", "none (datasheet peaks at full efficiency)"))
+    e = s.efficiency
+    if e is not None:
+        rows.append(
+            (
+                "default serving efficiency",
+                f"matmuls {e.gemm_compute:.0%} of peak (fp8 {e.gemm_compute_for('fp8'):.0%}), "
+                f"{e.gemm_bandwidth:.0%} of HBM; decode attention {e.attention_bandwidth:.0%}; "
+                f"{duration(e.kernel_overhead_seconds)} per kernel; collectives "
+                f"{duration(e.collective_latency_seconds)} + {e.collective_bandwidth:.0%} "
+                "of the link (kinetics serve; sources below)",
+            )
+        )
+    else:
+        rows.append(("default serving efficiency", "none (serve with --efficiency datasheet)"))
     if s.notes:
         rows.append(("notes", s.notes))
     rows.append(("file", f"{entry.path} ({entry.origin})"))
     show_table(f"Hardware profile {s.name}", ["field", "value"], rows, wrap=("field", "value"))
     _sources(s.sources)
+    if e is not None:
+        _sources(e.sources, "serving efficiency sources:")
 
 
 def model_document(entry: Entry[ModelCard]) -> dict[str, Any]:
@@ -233,11 +249,11 @@ def print_model(entry: Entry[ModelCard]) -> None:
     _sources(s.sources)
 
 
-def _sources(sources: list[str]) -> None:
-    """The sources of an entry, one per line after a 'sources:' line."""
+def _sources(sources: list[str], heading: str = "sources:") -> None:
+    """The sources of an entry, one per line after a heading line."""
     from kinetics_cli.report.console import say
 
-    say("sources:")
+    say(heading)
     for src in sources:
         say(f"  - {src}")
 

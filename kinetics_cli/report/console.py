@@ -288,8 +288,8 @@ def fit_table(
     Cells are plain text (never rich markup, so "mlp [dense layers]" prints as it is). While the
     table is wider than the console, at its narrowest: first the `merge` groups become one
     wrapped column each, in order, then the `optional` columns are left out, in order (a tuple
-    goes as one); identifying columns belong in neither. Then columns narrow, the widest first:
-    `wrap` columns break between words, headers of the others between words.
+    goes as one); identifying columns belong in neither. Then columns narrow where that wraps the
+    fewest cells: `wrap` columns break between words, headers of the others between words.
     """
     from rich import box
     from rich.markup import escape
@@ -300,15 +300,22 @@ def fit_table(
     names, cells, _, widest, narrowest, right = _fit_columns(
         columns, cells, len(rows), wrap, merge, optional, width
     )
+    # Narrow one character at a time the column where that wraps the fewest cells (header
+    # included), the one with the most room to spare among equals.
+    from rich.cells import cell_len
+
+    lengths = [[cell_len(t) for t in [names[i], *cells[i]]] for i in range(len(names))]
     widths = list(widest)
     excess = _overflow(widths, width)
     while excess > 0:
-        slack = [
-            (widths[i] - narrowest[i], i) for i in range(len(names)) if widths[i] > narrowest[i]
+        candidates = [
+            (sum(n >= widths[i] for n in lengths[i]), narrowest[i] - widths[i], i)
+            for i in range(len(names))
+            if widths[i] > narrowest[i]
         ]
-        if not slack:
+        if not candidates:
             break
-        widths[max(slack)[1]] -= 1
+        widths[min(candidates)[2]] -= 1
         excess -= 1
     table = Table(
         title=escape(title) if title else None,
