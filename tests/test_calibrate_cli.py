@@ -79,11 +79,50 @@ def test_bare_calibrate_runs_fits_and_checks(tiny: None, tmp_path: Path) -> None
     assert "not saved" not in saved.read_text()
 
 
-def test_bare_calibrate_refuses_existing_files_before_timing(tmp_path: Path) -> None:
-    (tmp_path / "measurements.jsonl").write_text("keep\n")
-    result = runner.invoke(app, ["calibrate", "--out", str(tmp_path)])
+@pytest.fixture
+def no_timing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to time a kernel fails the test: outputs must be refused before."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("timed kernels before checking the output paths")
+
+    monkeypatch.setattr(run_module, "measure", refuse)
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        ("measurements", ["calibrate", "--out", "{tmp}"], "already exists; pass --force"),
+        ("file", ["calibrate", "--out", "{tmp}/taken"], "exists and is not a folder"),
+        ("", ["calibrate", "--out", "{tmp}/no/such/dir"], "does not exist"),
+        ("file", ["calibrate", "run", "--out", "{tmp}/taken"], "already exists; pass --force"),
+        ("", ["calibrate", "run", "--out", "{tmp}/no/x.jsonl"], "does not exist"),
+        ("", ["calibrate", "run", "--out", "{tmp}", "--force"], "is a folder"),
+    ],
+)
+def test_outputs_are_refused_before_timing(
+    no_timing: None, tmp_path: Path, setup: str, args: list[str], message: str
+) -> None:
+    if setup == "measurements":
+        (tmp_path / "measurements.jsonl").write_text("keep\n")
+    if setup == "file":
+        (tmp_path / "taken").write_text("keep\n")
+    before = sorted((p.name, p.read_bytes()) for p in tmp_path.rglob("*") if p.is_file())
+    result = runner.invoke(app, [a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert sorted((p.name, p.read_bytes()) for p in tmp_path.rglob("*") if p.is_file()) == before
+
+
+def test_fit_refuses_an_existing_out_before_fitting(tmp_path: Path) -> None:
+    out = tmp_path / "mine.toml"
+    out.write_text("keep\n")
+    data = SHIPPED / "numpy-amd-epyc-2cpu.jsonl"
+    result = runner.invoke(
+        app, ["calibrate", "fit", str(data), "--hardware", "measured", "--out", str(out)]
+    )
     assert result.exit_code == 2 and "already exists; pass --force" in result.stderr
-    assert (tmp_path / "measurements.jsonl").read_text() == "keep\n"
+    assert out.read_text() == "keep\n"
 
 
 def test_bare_calibrate_exits_1_over_tolerance(tiny: None) -> None:

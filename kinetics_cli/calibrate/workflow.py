@@ -237,13 +237,20 @@ def check_references(
 PIPELINE_MEASUREMENTS = "measurements.jsonl"
 
 
-def refuse_existing_outputs(out: Path, base: HardwareProfile | None, *, gpu: bool) -> None:
-    """Raise before timing when a pipeline run would overwrite a file in `out`."""
+def check_outputs(out: Path, base: HardwareProfile | None, *, gpu: bool, force: bool) -> None:
+    """Raise before timing when a pipeline run could not write its files into `out`: `out` is a
+    file, neither it nor its parent folder exists, a folder is not writable, or a file is there
+    already (without `force`)."""
+    from kinetics_cli.fsutil import check_folder, check_writable
+
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    check_folder(out if out.exists() else out.parent, what=f"into {out}")
     measured = "local-gpu" if gpu else "local-cpu"  # fit.measured_base's name
     profile_name = f"{base.name if base else measured}-calibrated.toml"
-    for existing in (out / PIPELINE_MEASUREMENTS, out / profile_name):
-        if existing.exists():
-            raise InputError(f"{existing} already exists; pass --force to overwrite it")
+    if out.exists():
+        for target in (out / PIPELINE_MEASUREMENTS, out / profile_name):
+            check_writable(target, force=force)
 
 
 def save_outputs(out: Path, result: PipelineResult, *, force: bool) -> tuple[Path, Path]:

@@ -356,7 +356,8 @@ class NumpyBackend:
     def __init__(self, seed: int = 0):
         self.rng = np.random.default_rng(seed)
         self.device = _cpu_name()
-        self._flush = np.ones(flush_bytes(_last_level_cache_bytes()) // 4, dtype=DTYPE)
+        self._flush_size = flush_bytes(_last_level_cache_bytes())
+        self._flush = np.empty(0, dtype=DTYPE)  # allocated by the first flush
         self._sink = 0.0
         self._blas = SingleThreadedBlas()
         # Inputs of the case being prepared are views of one random pool, allocated and filled
@@ -373,9 +374,12 @@ class NumpyBackend:
         self._blas.close()
         self._layers.clear()
         self._pool = np.empty(0, dtype=DTYPE)
+        self._flush = np.empty(0, dtype=DTYPE)
 
     def flush(self) -> None:
         """Evict the CPU caches by reading one value per cache line of the flush buffer."""
+        if not self._flush.size:
+            self._flush = np.ones(self._flush_size // self._flush.itemsize, dtype=DTYPE)
         step = CACHE_LINE_BYTES // self._flush.itemsize
         self._sink += float(self._flush[::step].max())  # every line is read; the cheapest pass
 
