@@ -128,6 +128,7 @@ def test_fit_refuses_an_existing_out_before_fitting(tmp_path: Path) -> None:
 def test_bare_calibrate_exits_1_over_tolerance(tiny: None) -> None:
     result = runner.invoke(app, ["calibrate", "--tolerance", "1e-9", "--json"])
     assert result.exit_code == 1
+    assert result.stderr == ""  # no progress bar, not even its last line, off a terminal
     doc = json.loads(result.stdout)
     assert doc["held_out"]["passed"] is False and len(doc["held_out"]["rows"]) == 2
     assert set(doc["fits"]) == {
