@@ -21,6 +21,7 @@ from kinetics_cli.errors import InputError
 from kinetics_cli.specs import HardwareProfile
 
 DEFAULT_TOLERANCE = 0.25
+MAX_TOLERANCE = 100.0  # a relative error; anything larger accepts every prediction
 
 
 @dataclass(frozen=True)
@@ -153,9 +154,11 @@ def read_settings(data_file: Path) -> CheckSettings | None:
         raise InputError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
     tolerance = doc.get("tolerance")
     if tolerance is not None and (
-        isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance <= 0
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, (int, float))
+        or not 0 < tolerance <= MAX_TOLERANCE
     ):
-        raise InputError(f"{path}: tolerance must be a positive number")
+        raise InputError(f"{path}: tolerance must be a positive number up to {MAX_TOLERANCE:g}")
     kernels = doc.get("kernels", [])
     if not isinstance(kernels, list) or not all(isinstance(k, str) for k in kernels):
         raise InputError(f"{path}: kernels must be a list of kernel names")

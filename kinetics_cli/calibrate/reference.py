@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kinetics_cli.calibrate.kernels import show
 from kinetics_cli.calibrate.measurements import read_jsonl
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import Architecture, Calibration, HardwareProfile, KernelFit, ModelCard
@@ -81,30 +82,37 @@ class ReferenceRow:
             raise InputError(f"line {self.line}: architecture: {exc}") from None
 
 
-def _int(doc: Mapping[str, Any], key: str, where: str) -> int:
-    value = doc[key]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputError(f"{where}: field {key!r} must be a whole number >= 1 (got {value!r})")
+# Largest whole numbers a reference row may give: layers of the benchmarked slice (the largest
+# models have about a hundred), and every other count (batch, tokens, pages, GPUs).
+MAX_LAYERS, MAX_COUNT = 1000, 2**40
+MAX_RATIO = 1e6
+
+
+def _int(doc: Mapping[str, Any], key: str, where: str, low: int = 1) -> int:
+    """A whole number from `low` to its field's maximum."""
+    value = doc.get(key, 0)
+    high = MAX_LAYERS if key == "layers" else MAX_COUNT
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InputError(
+            f"{where}: field {key!r} must be a whole number from {low} to {high} "
+            f"(got {show(value)})"
+        )
     return value
 
 
 def _count(doc: Mapping[str, Any], key: str, where: str) -> int:
     """An optional whole number >= 0 (0 when absent)."""
-    value = doc.get(key, 0)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InputError(f"{where}: field {key!r} must be a whole number >= 0 (got {value!r})")
-    return value
+    return _int(doc, key, where, low=0)
 
 
 def _ratio(doc: Mapping[str, Any], key: str, where: str) -> float:
     value = doc[key]
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise InputError(f"{where}: field {key!r} must be a positive number (got {value!r})")
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or not 0 < value <= MAX_RATIO or (isinstance(value, float) and math.isnan(value)):
+        raise InputError(
+            f"{where}: field {key!r} must be a positive number up to {MAX_RATIO:g} "
+            f"(got {show(value)})"
+        )
     return float(value)
 
 
