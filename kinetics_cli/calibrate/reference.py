@@ -11,7 +11,7 @@ the LM head, which the paper's single-layer benchmark does not run, is left out.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,9 @@ REQUIRED = (
     "source",
 )
 LEFT_OUT = ("lm head",)
+# Largest median distance from a published range that counts as agreement: the roofline's
+# ratios are read against a range that is itself a spread of measurements.
+AGREEMENT_TOLERANCE = 0.10
 
 
 @dataclass(frozen=True)
@@ -261,3 +264,43 @@ def with_efficiencies(hardware: HardwareProfile, donor: HardwareProfile) -> Hard
         name=f"{hardware.name}+{donor.name}-efficiencies", aliases=[], calibration=calibration
     )
     return HardwareProfile.model_validate(doc)
+
+
+def gap_reasons(
+    checks: Sequence[tuple[ReferenceCheck, HardwareProfile]], donor: HardwareProfile | None = None
+) -> list[str]:
+    """Why predictions can sit outside their published ranges, from what is known about the rows
+    and profiles: an uncalibrated profile, efficiencies measured on another machine (a CPU), and
+    published ratios no roofline with one efficiency for both attention kernels can reach."""
+    reasons: list[str] = []
+    if donor is not None and donor.calibration is not None:
+        c = donor.calibration
+        cpu = "numpy" in c.backend or "cpu" in c.device.lower()
+        hardware = ", ".join(dict.fromkeys(check.row.hardware for check, _ in checks))
+        reasons.append(
+            f"the efficiencies are {donor.name}'s, measured on {c.device} ({c.backend})"
+            f"{', a CPU,' if cpu else ''} not on {hardware}"
+        )
+    uncalibrated = [p.name for _, p in checks if p.calibration is None]
+    if donor is None and uncalibrated:
+        reasons.append(
+            f"{', '.join(dict.fromkeys(uncalibrated))} is priced from datasheet peaks (nothing "
+            "measured on it), so dense and block top-k attention run at one fraction of bandwidth"
+        )
+    beyond = [
+        check
+        for check, _ in checks
+        if check.predicted < check.row.reported_low
+        and check.row.reported_low > check.row.context / check.row.kv_budget
+    ]
+    if beyond:
+        bounds = ", ".join(dict.fromkeys(f"{c.row.context / c.row.kv_budget:.3g}x" for c in beyond))
+        ranges = ", ".join(
+            dict.fromkeys(f"{c.row.reported_low:g}-{c.row.reported_high:g}x" for c in beyond)
+        )
+        reasons.append(
+            f"the published {ranges} exceeds context / KV budget ({bounds}), the most a roofline "
+            "that reads less KV at equal efficiency can give: the published GPU kernels ran dense "
+            "attention at a lower fraction of bandwidth than block top-k"
+        )
+    return reasons
