@@ -10,12 +10,14 @@ from kinetics_cli.cli.cost import ATTENTION_OPTION, KV_BUDGET_OPTION, check_kv_b
 from kinetics_cli.cli.params import (
     JSON_OPTION,
     block_size_option,
-    count,
+    bounded,
     hardware_option,
     model_argument,
     plot_option,
-    quantity,
+    tokens,
+    whole_tokens,
 )
+from kinetics_cli.limits import BATCH, TENSOR_PARALLEL
 
 DEFAULT_CONTEXT = 8192.0
 
@@ -24,42 +26,75 @@ def roofline(
     model: str = model_argument("qwen3-32b"),
     hardware: str = hardware_option(),
     phase: str = typer.Option("decode", "--phase", help="decode or prefill."),
-    batch: int = typer.Option(1, "--batch", "-b", parser=count, help="Sequences in the step."),
+    batch: int = typer.Option(
+        1, "--batch", "-b", parser=bounded(BATCH, whole=True), help="Sequences in the step."
+    ),
     context: int | None = typer.Option(
         None,
         "--context",
         "-c",
-        parser=count,
+        parser=whole_tokens,
         metavar="C",
         help=f"Tokens already cached per sequence (decode default {DEFAULT_CONTEXT:g}, "
-        "prefill default 0).",
+        "prefill default 0; k = 1024 tokens: 32k is 32768; at most the model's context window).",
     ),
     prompt_len: float | None = typer.Option(
         None,
         "--prompt-len",
-        parser=quantity,
+        parser=tokens,
         metavar="L",
         help=f"Prefill: new prompt tokens per sequence (default {DEFAULT_CONTEXT:g}).",
     ),
-    tp: int = typer.Option(1, "--tp", parser=count, help="Tensor-parallel GPUs per replica."),
+    tp: int = typer.Option(
+        1,
+        "--tp",
+        parser=bounded(TENSOR_PARALLEL, whole=True),
+        help="Tensor-parallel GPUs per replica.",
+    ),
     attention: str = ATTENTION_OPTION,
     kv_budget: float | None = KV_BUDGET_OPTION,
     block_size: float = block_size_option(),
     dtype: str = typer.Option(
         "bf16",
         "--dtype",
-        help="bf16 or fp8: the peak used and the activation width; weights and KV keep the "
-        "card's stored width, narrowed to this dtype if it is narrower.",
+        help="bf16, fp8 or fp4 (where the profile has the peak): the peak used and the width of "
+        "weights, cache and activations (weights and KV keep the card's width if narrower; fp4 "
+        "means NVFP4 weights at 4.5 bits with an fp8 cache and activations).",
+    ),
+    weights: str | None = typer.Option(
+        None,
+        "--weights",
+        help="Weight format (bf16, fp8, mxfp4, nvfp4 or fp4), overriding --dtype for weights; "
+        "the peak follows the format where the profile lists it.",
+    ),
+    kv: str | None = typer.Option(
+        None, "--kv", help="KV-cache format (bf16 or fp8), overriding --dtype for the cache."
     ),
     plot: Path | None = plot_option("Draw the roofline to FILE (.png or .svg)."),
+    allow_oversubscribe: bool = typer.Option(
+        False,
+        "--allow-oversubscribe",
+        help="Time a step whose weights and KV exceed the GPU's memory (refused otherwise).",
+    ),
     json: bool = JSON_OPTION,
 ) -> None:
     """FLOPs, bytes, roofline time per operator of one step; step time, throughput, memory fit."""
     from kinetics_cli.cli import context as cli_context
+    from kinetics_cli.engine.kinetics import check_context
     from kinetics_cli.engine.roofline import decode_step
+    from kinetics_cli.errors import InputError
     from kinetics_cli.report.console import emit_json, warn
     from kinetics_cli.report.roofline import print_roofline, roofline_document
 
+    if phase == "decode" and prompt_len is not None:
+        raise InputError(
+            "--prompt-len applies to --phase prefill; a decode step adds one token per sequence "
+            "(use --context for the tokens already cached)"
+        )
+    if plot is not None:
+        from kinetics_cli.report.plotting import check_path
+
+        check_path(plot)
     catalog = cli_context.catalog()
     card = catalog.models.get(model).spec
     profile = catalog.hardware.get(hardware).spec
@@ -71,6 +106,30 @@ def roofline(
     else:
         cached = DEFAULT_CONTEXT if context is None else context
         new = prompt_len
+    check_context(
+        card,
+        cached + (new if phase == "prefill" and new is not None else 1.0),
+        f"the context of this step ({cached:,.0f} cached + "
+        + (f"{new:,.0f} new" if phase == "prefill" and new is not None else "1 new")
+        + " tokens)",
+    )
+    precision = None
+    if weights is not None or kv is not None:
+        from kinetics_cli.engine.serving import Deployment
+        from kinetics_cli.engine.serving import precision as deployment_precision
+
+        wide = "fp8" if dtype == "fp8" else "bf16"
+        precision = deployment_precision(
+            card,
+            profile,
+            Deployment(
+                tp=tp,
+                weights=weights,
+                kv=kv or wide,
+                activations=wide,
+                compute=None if dtype == "bf16" and weights is not None else dtype,
+            ),
+        )
     report = decode_step(
         card,
         profile,
@@ -83,11 +142,12 @@ def roofline(
         dtype=dtype,
         phase=phase,
         prompt_len=new,
+        precision=precision,
     )  # validates every input before the budget is compared with the context
     if phase == "decode" or attention == "dense":  # (prefill notes that it attends densely)
         check_kv_budget(attention, kv_budget, cached, f"the context ({cached:g} tokens)")
-    if phase == "decode" and prompt_len is not None:
-        warn("--prompt-len applies to --phase prefill; a decode step adds one token per sequence")
+    if not report.fits and not allow_oversubscribe:
+        raise InputError(f"{report.notes[0]}; pass --allow-oversubscribe to time it anyway")
     if plot is not None:
         from kinetics_cli.report.roofline import roofline_plot
 
