@@ -264,11 +264,13 @@ def reference_command(
         None,
         "--tolerance",
         parser=quantity,
-        help="Largest median distance from the reported range that passes.",
+        help="Largest median distance from the published range that counts as agreement "
+        "(default 0.10); beyond it: exit 1, outside the published range.",
     ),
     json: bool = JSON_OPTION,
 ) -> None:
-    """Compare predicted block top-k / dense throughput ratios with published ones."""
+    """Compare predicted block top-k / dense throughput ratios with published ones; exit 1 when
+    the prediction is outside the published range (the output says why)."""
     from kinetics_cli.calibrate.workflow import shipped_reference_file
 
     _check_references(
