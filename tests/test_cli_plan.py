@@ -314,7 +314,7 @@ def test_oracle_top_k_is_labelled_and_the_best_without_it_is_shown(fake: FakeSou
 
 def test_budget_words_follow_the_unit_and_the_law(fake: FakeSource) -> None:
     out = run("plan", "--task", "fake", "--budget-seconds", "2").stdout
-    assert "budget 2 s of accelerator time per problem" in out
+    assert "budget 2 s of GPU time per problem (deployable)" in out
     out = run("plan", "--task", "fake", "--budget", "1e16", "--law", "flops").stdout
     assert "budget 1e16 FLOPs per problem (memory traffic not counted)" in out
     assert "The FLOPs-only law counts it at" in out and "true (Kinetics) cost" in out

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from kinetics_cli.accuracy.base import AccuracySource, Setting
+from kinetics_cli.accuracy.base import AccuracySource, Outcome, Setting
 from kinetics_cli.engine.kinetics import CostShape, ProblemCost, law_intensity, problem_cost
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import HardwareProfile, ModelCard
@@ -196,10 +196,12 @@ def evaluate_grid(
     limits: Sequence[float] | np.ndarray = DEFAULT_LIMITS,
     block_size: float = DEFAULT_BLOCK_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
+    on_outcome: Callable[[int, Outcome, np.ndarray, np.ndarray], None] | None = None,
 ) -> Grid:
     """Accuracy and cost of every (setting, N, L): one accuracy query and one broadcast cost
     call per setting over the (N, L, length point) grid. Configurations the source gives no
-    accuracy for (NaN, e.g. more trials than were sampled) are left out."""
+    accuracy for (NaN, e.g. more trials than were sampled) are left out. `on_outcome(k, outcome,
+    trials, limits)` sees each setting's answer (the deployable costs reuse its lengths)."""
     n = np.asarray(sorted(set(float(t) for t in trials)), dtype=float)
     lim = np.asarray(sorted(set(float(x) for x in limits)), dtype=float)
     if n.size == 0 or lim.size == 0:
@@ -226,6 +228,8 @@ def evaluate_grid(
     shapes = {s.model: CostShape.of(cards[s.model]) for s in settings}  # card figures, once each
     for k, setting in enumerate(settings):
         outcome = source.outcome(setting, n, lim)
+        if on_outcome is not None:
+            on_outcome(k, outcome, n, lim)
         accuracy = np.asarray(outcome.accuracy, dtype=float)
         if accuracy.shape != shape:
             raise InputError(

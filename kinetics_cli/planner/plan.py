@@ -10,7 +10,7 @@ FLOPs-only law; it is then priced under the Kinetics law, where it may exceed th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -19,12 +19,15 @@ from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
 from kinetics_cli.planner.pareto import best_within, cheapest_reaching
 
+if TYPE_CHECKING:
+    from kinetics_cli.planner.deploy import DeployCosts
+
 # Top-k attention as the paper costs it: the B highest-scoring cached tokens, found at no cost.
 # It bounds what sparse attention can reach; block top-k charges its search and can be deployed.
 ORACLE_ATTENTION = "topk"
 
-Unit = Literal["eflops", "seconds", "usd"]
-UNITS: tuple[str, ...] = ("eflops", "seconds", "usd")
+Unit = Literal["eflops", "seconds", "usd", "latency", "joules"]
+UNITS: tuple[str, ...] = ("eflops", "seconds", "usd", "latency", "joules")
 PROBLEMS_PER_PRICE = 1000  # --budget-usd is per 1,000 problems
 # Accuracies are compared on a grid of 0.1 percentage point (the precision the CLI prints): a
 # configuration 1e-6 more accurate but twice as expensive is a tie, and ties go to the cheaper.
@@ -45,6 +48,9 @@ class Pricing:
     intensity: float  # FLOPs per byte charged by the Kinetics law
     usd_per_hour: float | None = None  # accelerator price; None when the profile has none
     hardware: str = ""
+    # Deployable costs (planner/deploy.py): when present, seconds, dollars, latency and joules
+    # are those of a deployment; eFLOPs stay the law's.
+    deploy: DeployCosts | None = None
 
     @property
     def usd_per_second(self) -> float | None:
@@ -60,6 +66,10 @@ def costs(grid: Grid, law: str, unit: str, pricing: Pricing) -> np.ndarray:
         raise InputError(f"unknown law {law!r}; choose one of {', '.join(LAWS)}")
     if unit == "eflops":
         return grid.law_eflops(law, pricing.intensity)
+    if pricing.deploy is not None:
+        return _deployable_costs(grid, law, unit, pricing, pricing.deploy)
+    if unit in ("latency", "joules"):
+        raise InputError(f"a {unit} budget needs deployable costs (planner/deploy.py)")
     seconds = grid.seconds if law == "kinetics" else grid.compute_seconds
     if unit == "seconds":
         return seconds
@@ -72,6 +82,26 @@ def costs(grid: Grid, law: str, unit: str, pricing: Pricing) -> np.ndarray:
             )
         return seconds * rate
     raise InputError(f"unknown budget unit {unit!r}; choose one of {', '.join(UNITS)}")
+
+
+def _deployable_costs(
+    grid: Grid, law: str, unit: str, pricing: Pricing, deploy: DeployCosts
+) -> np.ndarray:
+    """Deployable cost in `unit` (Kinetics law), or the FLOPs-law counterfactual: the law's
+    compute-only seconds per problem in the same unit (x price, x board power)."""
+    if law == "kinetics":
+        return deploy.cost(unit)
+    seconds = grid.compute_seconds
+    if unit in ("seconds", "latency"):
+        return seconds
+    if unit == "usd":
+        deploy.cost(unit)  # the same error as the Kinetics side when there is no price
+        rate = pricing.usd_per_second
+        assert rate is not None
+        return seconds * rate
+    deploy.cost(unit)
+    assert deploy.tdp_watts is not None
+    return seconds * deploy.tdp_watts
 
 
 @dataclass(frozen=True)
@@ -205,4 +235,5 @@ def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
         "seconds": seconds,
         "usd_per_1000": None if rate is None else seconds * rate,
         "active_params": float(grid.params[int(grid.setting[i])]),
+        **({} if pricing.deploy is None else pricing.deploy.document(i)),
     }

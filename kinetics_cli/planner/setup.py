@@ -31,6 +31,7 @@ from kinetics_cli.planner.plan import Pricing
 if TYPE_CHECKING:
     from kinetics_cli.accuracy.base import AccuracySource
     from kinetics_cli.catalog import Catalog
+    from kinetics_cli.planner.deploy import DeployCosts, DeployOptions
     from kinetics_cli.specs import HardwareProfile
 
 
@@ -43,11 +44,29 @@ class Setup:
     profile: HardwareProfile
     grid: Grid
     pricing: Pricing
+    # With deployable costs: one entry per hardware profile asked for, `profile` first; the grid
+    # and pricing of each (law seconds rescaled to that profile's peaks and bandwidth).
+    hardware: tuple[HardwareOption, ...] = ()
 
     @property
     def source_document(self) -> dict[str, str]:
         """Where the accuracies come from, as the JSON documents write it."""
         return {"kind": self.source.kind, "description": self.source.description}
+
+
+@dataclass(frozen=True)
+class HardwareOption:
+    """One accelerator a plan may deploy on: its profile, grid (law figures on it) and pricing
+    (with the deployable costs of every configuration)."""
+
+    profile: HardwareProfile
+    grid: Grid
+    pricing: Pricing
+
+    @property
+    def deploy(self) -> DeployCosts:
+        assert self.pricing.deploy is not None
+        return self.pricing.deploy
 
 
 @dataclass(frozen=True)
@@ -154,12 +173,20 @@ def build_setup(
     options: GridOptions | None = None,
     intensity: float | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    deploy: DeployOptions | None = None,
+    on_deploy_progress: Callable[[int, int], None] | None = None,
 ) -> Setup:
     """Load the accuracy source for `task` (`evals` files, else the bundled priors), keep the
     `models` asked for (names, aliases or globs; default: every covered model with a card in
     `catalog`) and evaluate the grid of `options` on the `hardware` profile at `intensity`
-    (default: the profile's). `on_progress(done, total)` follows the evaluated settings."""
+    (default: the profile's). `on_progress(done, total)` follows the evaluated settings.
+
+    With `deploy`, `hardware` may name several profiles (comma-separated, or `all`) and every
+    configuration is also priced on a deployment of each (planner/deploy.py); the first is the
+    setup's profile. `on_deploy_progress(done, total)` follows the profiles."""
     options = GridOptions() if options is None else options
+    names = hardware_names(hardware, catalog) if deploy is not None else [hardware]
+    hardware = names[0]
     profile = catalog.hardware.get(hardware).spec
     i = profile.intensity if intensity is None else intensity
     if i < 0:
@@ -186,6 +213,11 @@ def build_setup(
         available_models=has_card,
     )
     cards = {s.model: catalog.models.get(s.model).spec for s in settings}
+    log = None
+    if deploy is not None:
+        from kinetics_cli.planner.deploy import OutcomeLog
+
+        log = OutcomeLog()
     grid = evaluate_grid(
         source,
         cards,
@@ -194,6 +226,48 @@ def build_setup(
         trials=trials_for(options.strategies, list(options.trials)),
         limits=list(options.gen_limits),
         on_progress=on_progress,
+        on_outcome=log,
     )
     pricing = Pricing(intensity=i, usd_per_hour=profile.price_per_gpu_hour, hardware=profile.name)
-    return Setup(source.task, source, profile, grid, pricing)
+    if deploy is None or log is None:
+        return Setup(source.task, source, profile, grid, pricing)
+    from dataclasses import replace
+
+    from kinetics_cli.planner.deploy import law_grid_on, price_grid
+
+    profiles = [catalog.hardware.get(name).spec for name in names]
+    priced = price_grid(
+        log,
+        grid.setting,
+        grid.trials,
+        grid.gen_len,
+        settings,
+        cards,
+        profiles,
+        deploy,
+        on_progress=on_deploy_progress,
+    )
+    choices = []
+    for n, (p, costs) in enumerate(zip(profiles, priced, strict=True)):
+        if n == 0:
+            choices.append(HardwareOption(p, grid, replace(pricing, deploy=costs)))
+            continue
+        other = Pricing(
+            intensity=p.intensity if intensity is None else intensity,
+            usd_per_hour=p.price_per_gpu_hour,
+            hardware=p.name,
+            deploy=costs,
+        )
+        choices.append(HardwareOption(p, law_grid_on(grid, profile, p), other))
+    return Setup(source.task, source, profile, grid, choices[0].pricing, hardware=tuple(choices))
+
+
+def hardware_names(text: str, catalog: Catalog) -> list[str]:
+    """Profile names from `--hardware`: one name or alias, several comma-separated, or `all`
+    (every profile of the catalog); duplicates dropped, order kept."""
+    parts = split_values([text])
+    if not parts:
+        raise InputError("--hardware needs a profile name")
+    if parts == ["all"]:
+        return list(catalog.hardware.names())
+    return list(dict.fromkeys(str(catalog.hardware.get(p).spec.name) for p in parts))
