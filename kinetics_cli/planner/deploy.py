@@ -202,6 +202,8 @@ class _Shapes:
     held: np.ndarray  # [S, L] context each sequence holds under the deployment's admission
     mean_len: np.ndarray  # [S, L]
     longest: np.ndarray  # [S, N, L] expected longest of N trials
+    life_contexts: np.ndarray  # [S, L, Q x 16] contexts a stream of such sequences holds
+    life_weights: np.ndarray  # [S, L, Q x 16]
 
 
 def expected_longest_grid(lens: np.ndarray, probs: np.ndarray, trials: np.ndarray) -> np.ndarray:
@@ -216,12 +218,12 @@ def expected_longest_grid(lens: np.ndarray, probs: np.ndarray, trials: np.ndarra
     return np.sum(lo[:, None] * (cdf[:, None] ** n - prev[:, None] ** n), axis=-1)
 
 
-def _life(shapes: _Shapes) -> tuple[np.ndarray, np.ndarray]:
+def _life(prompt: np.ndarray, lens: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """serving._life_contexts for every (setting, limit): contexts and weights [S, L, Q x 16]."""
     k = (np.arange(LIFE_SAMPLES) + 0.5) / LIFE_SAMPLES
-    s, lim, q = shapes.lens.shape
-    ctx = shapes.prompt[:, None, None, None] + shapes.lens[..., None] * k
-    w = np.repeat((shapes.probs * shapes.lens)[..., None], LIFE_SAMPLES, axis=-1)
+    s, lim, q = lens.shape
+    ctx = prompt[:, None, None, None] + lens[..., None] * k
+    w = np.repeat((probs * lens)[..., None], LIFE_SAMPLES, axis=-1)
     w = w.reshape(s, lim, q * LIFE_SAMPLES)
     return ctx.reshape(s, lim, q * LIFE_SAMPLES), w / w.sum(axis=-1, keepdims=True)
 
@@ -356,7 +358,7 @@ def _price_candidate(
     n = trials[None, :, None]
     fits = cap >= 1
     eff = resolve_efficiency(profile, options.efficiency, precision(card, profile, d).compute)
-    ctx, w = _life(shapes)
+    ctx, w = shapes.life_contexts, shapes.life_weights
     for p in np.unique(shapes.prompt):
         if float(p) not in prefill:
             prefill[float(p)] = _prefill_per_prompt(card, profile, d, float(p), eff)
@@ -422,6 +424,7 @@ def _shapes(
     probs = raw / raw.sum(axis=-1, keepdims=True)
     prompt = np.array([float(outcomes[i].prompt_len) for i in indices])
     budgets = np.array([_budget(settings[i]) for i in indices])
+    life_contexts, life_weights = _life(prompt, lens, probs)
     return _Shapes(
         settings=indices,
         budgets=budgets,
@@ -431,6 +434,8 @@ def _shapes(
         held=prompt[:, None] + lens.max(axis=-1),
         mean_len=np.sum(lens * probs, axis=-1),
         longest=expected_longest_grid(lens, probs, trials),
+        life_contexts=life_contexts,
+        life_weights=life_weights,
     )
 
 
