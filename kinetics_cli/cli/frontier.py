@@ -50,7 +50,7 @@ def frontier(
     from kinetics_cli.report.console import emit_json
     from kinetics_cli.report.plan import frontier_document, plot_frontier, print_frontier
 
-    check_law_and_plot(law, plot)
+    check_law_and_plot(law, plot, intensity, needs_intensity=False)
     setup = load_setup(
         task=task,
         evals=evals,

@@ -48,6 +48,9 @@ class Grid:
     memory_bytes: np.ndarray
     seconds: np.ndarray
     compute_seconds: np.ndarray
+    # (model, generation limit, context window) left out because the mean prompt plus the limit
+    # is beyond the model's context window (max_position_embeddings).
+    beyond_context: tuple[tuple[str, float, int], ...] = ()
 
     def __len__(self) -> int:
         return int(self.setting.size)
@@ -64,7 +67,7 @@ class Grid:
         arrays = {
             f.name: getattr(self, f.name)[mask]
             for f in fields(self)
-            if f.name not in ("settings", "params")
+            if f.name not in ("settings", "params", "beyond_context")
         }
         return replace(self, **arrays)
 
@@ -200,8 +203,10 @@ def evaluate_grid(
 ) -> Grid:
     """Accuracy and cost of every (setting, N, L): one accuracy query and one broadcast cost
     call per setting over the (N, L, length point) grid. Configurations the source gives no
-    accuracy for (NaN, e.g. more trials than were sampled) are left out. `on_outcome(k, outcome,
-    trials, limits)` sees each setting's answer (the deployable costs reuse its lengths)."""
+    accuracy for (NaN, e.g. more trials than were sampled) are left out, and so are generation
+    limits that with the mean prompt exceed the model's context window (listed in
+    Grid.beyond_context). `on_outcome(k, outcome, trials, limits)` sees each setting's answer
+    (the deployable costs reuse its lengths)."""
     n = np.asarray(sorted(set(float(t) for t in trials)), dtype=float)
     lim = np.asarray(sorted(set(float(x) for x in limits)), dtype=float)
     if n.size == 0 or lim.size == 0:
@@ -226,6 +231,7 @@ def evaluate_grid(
     shape = (n.size, lim.size)
     tt, ll = np.meshgrid(n, lim, indexing="ij")
     shapes = {s.model: CostShape.of(cards[s.model]) for s in settings}  # card figures, once each
+    beyond: dict[tuple[str, float], int] = {}
     for k, setting in enumerate(settings):
         outcome = source.outcome(setting, n, lim)
         if on_outcome is not None:
@@ -253,6 +259,12 @@ def evaluate_grid(
             mean, kv_bytes=np.zeros_like(mean.kv_bytes), search_bytes=np.zeros_like(mean.kv_bytes)
         )
         keep = np.isfinite(accuracy)
+        window = cards[setting.model].architecture.max_position_embeddings
+        if window is not None:
+            fits = lim + float(outcome.prompt_len) <= window
+            for limit in lim[~fits]:
+                beyond[(setting.model, float(limit))] = window
+            keep &= fits[None, :]
         parts["setting"].append(np.full(int(keep.sum()), k, dtype=int))
         parts["trials"].append(tt[keep])
         parts["gen_len"].append(ll[keep])
@@ -271,4 +283,5 @@ def evaluate_grid(
         settings=tuple(settings),
         params=tuple(shapes[s.model].params for s in settings),
         **arrays,
+        beyond_context=tuple((m, limit, w) for (m, limit), w in beyond.items()),
     )

@@ -461,10 +461,17 @@ def plot_plan(setup: Setup, answer: Plan, path: Path) -> None:
     other = answer.picks["flops" if answer.law == "kinetics" else "kinetics"]
     if other is not None and other != answer.best:
         marks.append((other, f"{'flops' if answer.law == 'kinetics' else 'kinetics'}-law pick"))
+    where = f"on {setup.profile.name}" + (
+        f" (deployable, {setup.pricing.deploy.efficiency_mode} efficiencies)"
+        if setup.pricing.deploy is not None
+        else ""
+    )
     xlabel = {
         "eflops": "eFLOPs per problem (Kinetics law)",
-        "seconds": f"seconds per problem on {setup.profile.name}",
-        "usd": "US dollars per 1,000 problems",
+        "seconds": f"GPU-seconds per problem {where}",
+        "usd": f"US dollars per 1,000 problems {where}",
+        "latency": f"wall seconds per problem {where}",
+        "joules": f"joules per problem {where}",
     }[answer.unit]
     frontier_plot(
         setup.grid,
@@ -786,7 +793,7 @@ def frontier_plot(
     cmap = matplotlib.colormaps["tab20"]
     colors = {m: cmap(PALETTE[n % len(PALETTE)]) for n, m in enumerate(models)}
     levels = accuracy_levels(grid.accuracy)
-    positive = cost > 0
+    positive = np.isfinite(cost) & (cost > 0)  # configurations no replica holds: inf
     for label, (model, attention) in enumerate(keys):
         members = np.flatnonzero((groups == label) & positive)
         if members.size == 0:
