@@ -174,6 +174,8 @@ class ServingEfficiency(_Strict):
     gemm_compute_fp8: Fraction | None = None  # the same at fp8 (None: the bf16 fraction)
     gemm_compute_fp4: Fraction | None = None  # the same at fp4 (None: the fp8 fraction)
     gemm_bandwidth: Fraction  # achieved HBM bandwidth of weight-streaming (small-batch) matmuls
+    grouped_gemm_compute: Fraction | None = None  # routed MoE experts (grouped GEMM), of the peak
+    grouped_gemm_bandwidth: Fraction | None = None  # the same, of HBM bandwidth (None: gemm's)
     attention_compute: Fraction  # decode attention kernels, FLOP/s / peak
     attention_bandwidth: Fraction  # decode attention kernels, bytes/s / HBM bandwidth
     stream_bandwidth: Fraction  # elementwise kernels, bytes/s / HBM bandwidth

@@ -280,3 +280,50 @@ def test_prefix_sharing_holds_more_problems():
     assert float(shared.requests.batch) == 116
     alone = memory_plan(GQA, GPU, SMALL_CHUNK, context=100)
     assert float(shared.sequences) > float(alone.max_sequences)  # 116 > 65
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    context=st.floats(1, 5e4),
+    extra=st.floats(1, 5e4),
+    trials=st.integers(1, 64),
+    prompt_share=st.floats(0, 1),
+)
+def test_memory_plan_properties(context, extra, trials, prompt_share):
+    d = Deployment(prefill_chunk_tokens=16)
+    prompt = prompt_share * context
+    m = memory_plan(
+        GQA, GPU, d, context=np.array([context, context + extra]), prompt_len=prompt, trials=trials
+    )
+    # a longer context never holds more sequences
+    assert m.max_sequences[1] <= m.max_sequences[0]
+    # a problem never holds more than its trials alone, nor less than one trial
+    alone = trials * m.kv_bytes_per_sequence[0]
+    tol = 1e-9 * alone
+    assert m.kv_bytes_per_sequence[0] - tol <= m.problem_bytes[0] <= alone + tol
+    # so sharing the prompt fits at least as many trials as independent sequences
+    assert m.max_problems[0] * trials >= m.max_sequences[0] - trials + 1
+
+
+def test_smallest_fitting_tp_for_a_problem():
+    from kinetics_cli.engine.serving import smallest_fitting_tp
+
+    # 60 kB of HBM: TP1 cannot hold the 49,984 B of weights with its reserve; TP2 holds one
+    # sequence of 100 tokens (6,400 B per GPU) but not 64 trials sharing a 60-token prompt
+    # (64 x 6,400 - 63 x 3,840 = 167,680 B per GPU); TP4 neither: its 4 ranks replicate the 2 KV
+    # heads, so the cache per GPU is TP2's
+    small = GPU.model_copy(update={"hbm_capacity": 60_000.0})
+    assert smallest_fitting_tp(GQA, small, SMALL_CHUNK, 100) == 2
+    assert smallest_fitting_tp(GQA, small, SMALL_CHUNK, 100, prompt_len=60, trials=64) is None
+
+
+def test_calibrated_mode_uses_the_profile_fits():
+    calibrated = engine_catalog.hardware("tiny-calibrated")  # no interconnect: TP 1
+    ours = decode_step_seconds(GQA, calibrated, Deployment(), 3, 100, efficiency="calibrated")
+    # the roofline prices every operator with the same [calibration] table
+    assert float(ours.seconds) == pytest.approx(
+        decode_step(GQA, calibrated, batch=3, context=100).step_seconds
+    )
+    sheet = decode_step_seconds(GQA, calibrated, Deployment(), 3, 100, efficiency="datasheet")
+    assert float(sheet.seconds) < float(ours.seconds)
+    assert resolve_efficiency(calibrated, "calibrated").label.startswith("calibrated:")

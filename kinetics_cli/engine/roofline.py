@@ -142,6 +142,7 @@ class _Op:
     calls: int
     cost: OpCost
     link_seconds: np.ndarray | None = None  # communication: time on the interconnect
+    grouped: bool = False  # a grouped (per-expert) matmul: routed MoE experts
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -398,7 +399,7 @@ def step_operators(s: StepSetup, batch: np.ndarray) -> list[_Op]:
             weight_bytes=s.expert_bytes,
             act_bytes=act,
         )
-        ops.append(_Op("routed experts", "linear", "gemm", moe_layers, experts))
+        ops.append(_Op("routed experts", "linear", "gemm", moe_layers, experts, grouped=True))
         if shared_params > 0:
             shared = matmul(
                 local_tokens, hidden, shared_params / hidden / dtp, weight_bytes=w, act_bytes=act

@@ -267,6 +267,7 @@ class Efficiency:
     step_overhead_seconds: float
     links: Links
     label: str
+    grouped: HardwareProfile | None = None  # the profile that times routed experts, if different
 
 
 def resolve_efficiency(
@@ -312,6 +313,18 @@ def resolve_efficiency(
             },
             source="default efficiencies (kernel-level public measurements)",
         )
+        grouped = None
+        if e.grouped_gemm_compute is not None or e.grouped_gemm_bandwidth is not None:
+            experts = KernelFit(
+                compute_efficiency=e.grouped_gemm_compute or gemm,
+                bandwidth_efficiency=e.grouped_gemm_bandwidth or e.gemm_bandwidth,
+                overhead_seconds=t0,
+            )
+            kernels = dict(table.kernels)
+            kernels["gemm"] = experts
+            grouped = profile.model_copy(
+                update={"calibration": table.model_copy(update={"kernels": kernels})}
+            )
         return Efficiency(
             mode,
             profile.model_copy(update={"calibration": table}),
@@ -322,7 +335,15 @@ def resolve_efficiency(
             f"{e.attention_bandwidth:.0%}, {t0 * 1e6:.3g} us per kernel, "
             f"{e.step_overhead_seconds * 1e3:.3g} ms per step, collectives "
             f"{e.collective_latency_seconds * 1e6:.3g} us + {e.collective_bandwidth:.0%} of the "
-            "link (public kernel measurements; sources in the profile)",
+            "link"
+            + (
+                f", MoE experts at {e.grouped_gemm_compute or gemm:.0%} of peak and "
+                f"{e.grouped_gemm_bandwidth or e.gemm_bandwidth:.0%} of HBM bandwidth"
+                if grouped is not None
+                else ""
+            )
+            + " (public kernel measurements; sources in the profile)",
+            grouped,
         )
     if mode == "calibrated":
         if profile.calibration is None:
@@ -554,6 +575,7 @@ def _step(
         "communication": 0.0,
         "other": 0.0,
     }
+    grouped_setup = replace(s, hardware=eff.grouped) if eff.grouped is not None else s
     for op in step_operators(s, batch):
         if weights is not None:
             if op.link_seconds is None:
@@ -562,7 +584,7 @@ def _step(
                 )
             else:
                 op = replace(op, link_seconds=_mix(op.link_seconds, weights))
-        seconds = time_operator(s, op)[0]
+        seconds = time_operator(grouped_setup if op.grouped else s, op)[0]
         totals[op.kind] = totals[op.kind] + seconds
     tokens = batch * s.new_tokens
     if weights is not None:
@@ -996,11 +1018,14 @@ def smallest_fitting_tp(
     deployment: Deployment,
     context: float,
     *,
+    prompt_len: float = 0.0,
+    trials: float = 1.0,
     attention: str = "dense",
     block_size: float = 16,
 ) -> int | None:
-    """The smallest TP (same formats) whose replica holds one sequence of `context` tokens, or
-    None when not even a whole node does."""
+    """The smallest TP (same formats, EP dividing it) whose replica holds one problem of `trials`
+    sequences of `context` tokens sharing `prompt_len` tokens of prompt (one sequence by
+    default), or None when not even a whole node does."""
     for tp in range(1, profile.gpus_per_node + 1):
         if card.architecture.attention_heads % tp or tp % deployment.ep:
             continue
@@ -1008,11 +1033,17 @@ def smallest_fitting_tp(
             continue
         if tp > 1 and profile.interconnect_bandwidth <= 0:
             break
-        trial = replace(deployment, tp=tp)
         plan = memory_plan(
-            card, profile, trial, context=context, attention=attention, block_size=block_size
+            card,
+            profile,
+            replace(deployment, tp=tp),
+            context=context,
+            prompt_len=prompt_len,
+            trials=trials,
+            attention=attention,
+            block_size=block_size,
         )
-        if plan.fits:
+        if float(plan.max_problems) >= 1:
             return tp
     return None
 
