@@ -272,13 +272,16 @@ def _step_model(
                 np.sum(np.broadcast_to(nbytes, full) * w, axis=-1),
             )
 
+    # MoE experts timed at the grouped-GEMM efficiencies where the mode has them (serving._step)
+    grouped = replace(s0, hardware=eff.grouped) if eff.grouped is not None else s0
+
     def step(sequences: np.ndarray) -> tuple[np.ndarray, ...]:
         total: np.ndarray | float = 0.0
         for j, op in enumerate(step_operators(s0, sequences)):
             if j in per_sequence:
                 unit = per_sequence[j]
                 op = replace(op, cost=OpCost(unit.flops * sequences, unit.bytes * sequences))
-            total = total + time_operator(s0, op)[0]
+            total = total + time_operator(grouped if op.grouped else s0, op)[0]
         seconds = np.broadcast_to(np.asarray(total, dtype=float), sequences.shape)
         return (seconds + eff.step_overhead_seconds,)
 
