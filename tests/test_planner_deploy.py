@@ -255,3 +255,29 @@ def test_compare_hardware_ranks_and_skips(catalog: Catalog) -> None:
     assert second.accuracy_points <= 0  # the overall best is at least as accurate
     with pytest.raises(InputError, match="deployable budget"):
         compare_hardware(options, 1e16, unit="eflops")
+
+
+def test_a_profile_without_efficiencies_is_priced_at_datasheet(catalog: Catalog) -> None:
+    source = FakeSource(models={"qwen3-8b": MODELS["qwen3-8b"]})
+    settings = source.settings()
+    cards = {"qwen3-8b": catalog.models.get("qwen3-8b").spec}
+    bare = catalog.hardware.get("b200").spec.model_copy(update={"efficiency": None})
+    log = OutcomeLog()
+    grid = evaluate_grid(
+        source, cards, settings, bare, trials=TRIALS, limits=LIMITS, on_outcome=log
+    )  # type: ignore[arg-type]
+    (costs,) = price_grid(
+        log, grid.setting, grid.trials, grid.gen_len, settings, cards, [bare], DeployOptions()
+    )
+    assert costs.efficiency_mode == "datasheet" and costs.fits.all()
+    with pytest.raises(InputError, match="calibration"):
+        price_grid(
+            log,
+            grid.setting,
+            grid.trials,
+            grid.gen_len,
+            settings,
+            cards,
+            [bare],
+            DeployOptions(efficiency="calibrated"),
+        )

@@ -355,12 +355,16 @@ def _price_candidate(
     block_size: float,
     options: DeployOptions,
     prefill: dict[float, tuple[float, float]],
+    efficiencies: dict[str, Efficiency],
 ) -> _Priced:
     """serving.problem_costs on `d` for every (setting, N, L) of `shapes`, at the most problems
     that fit (`cap`) or, with a TPOT target, the most that meet it."""
     n = trials[None, :, None]
     fits = cap >= 1
-    eff = resolve_efficiency(profile, options.efficiency, precision(card, profile, d).compute)
+    compute = precision(card, profile, d).compute
+    if compute not in efficiencies:
+        efficiencies[compute] = resolve_efficiency(profile, options.efficiency, compute)
+    eff = efficiencies[compute]
     ctx, w = shapes.life_contexts, shapes.life_weights
     for p in np.unique(shapes.prompt):
         if float(p) not in prefill:
@@ -452,6 +456,7 @@ def price_settings(
     *,
     options: DeployOptions | None = None,
     block_size: float = 16,
+    shapes_cache: dict[tuple[int, ...], _Shapes] | None = None,
 ) -> dict[str, np.ndarray]:
     """Deployable figures as tables [setting, N, L].
 
@@ -472,6 +477,7 @@ def price_settings(
         "gpu_seconds": np.full(shape, np.inf),
         "latency": np.full(shape, np.inf),
     }
+    efficiencies: dict[str, Efficiency] = {}  # per compute dtype
     by_model: dict[str, dict[str, list[int]]] = {}
     for i, s in enumerate(settings):
         by_model.setdefault(s.model, {}).setdefault(s.attention, []).append(i)
@@ -483,7 +489,11 @@ def price_settings(
             for attention, members in kinds.items()
             for chunk in ([members] if card.sliding_window is None else [[i] for i in members])
         ]
-        shapes = [_shapes(chunk, outcomes, settings, trials) for _, chunk in chunks]
+        cache = {} if shapes_cache is None else shapes_cache
+        for _, chunk in chunks:  # request shapes depend on the accuracy source only
+            if tuple(chunk) not in cache:
+                cache[tuple(chunk)] = _shapes(chunk, outcomes, settings, trials)
+        shapes = [cache[tuple(chunk)] for _, chunk in chunks]
         open_ = [np.ones((len(c), trials.size, limits.size), dtype=bool) for _, c in chunks]
         for group in candidate_deployments(card, profile, options.max_batch):
             chosen = [np.zeros(o.shape, dtype=bool) for o in open_]
@@ -522,6 +532,7 @@ def price_settings(
                         block_size,
                         options,
                         prefill,
+                        efficiencies,
                     )
                     rows = np.asarray(chunk)
                     # The cheapest fitting deployment of the smallest replica size that fits.
@@ -621,6 +632,14 @@ class OutcomeLog:
         self.trials, self.limits = trials, limits
 
 
+def usable_mode(profile: HardwareProfile, mode: str) -> str:
+    """`mode`, or datasheet where `default` is asked of a profile without an [efficiency] table
+    (a user's profile, say): the plan still gets deployable figures, labelled as what they are."""
+    if mode == "default" and profile.efficiency is None:
+        return "datasheet"
+    return mode
+
+
 def price_grid(
     log: OutcomeLog,
     grid_setting: np.ndarray,
@@ -638,7 +657,10 @@ def price_grid(
     ti = np.searchsorted(log.trials, grid_trials)
     li = np.searchsorted(log.limits, grid_limits)
     out = []
+    shapes: dict[tuple[int, ...], _Shapes] = {}
     for n, profile in enumerate(profiles):
+        mode = usable_mode(profile, options.efficiency)
+        chosen = replace(options, efficiency=mode)
         tables = price_settings(
             log.outcomes,
             settings,
@@ -646,10 +668,11 @@ def price_grid(
             profile,
             log.trials,
             log.limits,
-            options=options,
+            options=chosen,
             block_size=block_size,
+            shapes_cache=shapes,
         )
-        out.append(deploy_costs(tables, profile, options, grid_setting, ti, li))
+        out.append(deploy_costs(tables, profile, chosen, grid_setting, ti, li))
         if on_progress is not None:
             on_progress(n + 1, len(profiles))
     return tuple(out)

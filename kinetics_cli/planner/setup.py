@@ -279,9 +279,15 @@ def build_setup(
         return Setup(source.task, source, profile, grid, pricing, tuple(warnings))
     from dataclasses import replace
 
-    from kinetics_cli.planner.deploy import law_grid_on, price_grid
+    from kinetics_cli.planner.deploy import law_grid_on, price_grid, usable_mode
 
     profiles = [catalog.hardware.get(name).spec for name in names]
+    for p in profiles:
+        if usable_mode(p, deploy.efficiency) != deploy.efficiency:
+            warnings.append(
+                f"{p.name} has no [efficiency] table: its deployable figures use datasheet "
+                "efficiencies (100% of peaks, no overheads)"
+            )
     priced = price_grid(
         log,
         grid.setting,

@@ -327,7 +327,7 @@ def deploy_text(doc: dict[str, Any]) -> str:
     ]
     if f["joules"] is not None:
         parts.append(format_si(f["joules"], "J"))
-    text = ", ".join(parts) + " per problem"
+    text = ", ".join(parts) + f" per problem ({f['problems_per_gpu_hour']:,.3g} per GPU-hour)"
     if f["usd_per_1000"] is not None:
         text += f", {format_cost(f['usd_per_1000'], 'usd')} per 1,000 problems"
     return (
@@ -425,6 +425,14 @@ def _print_comparison(answer: Plan, doc: dict[str, Any]) -> None:
         out.print("The FLOPs-only law finds no configuration within this budget either.")
         return
     true_cost = flops_pick["cost"]
+    if "deployable" in flops_pick and not flops_pick["deployable"]["fits"]:
+        out.print(
+            f"FLOPs-only law (same budget counted without memory traffic) picks "
+            f"{describe(flops_pick)}: accuracy {flops_pick['accuracy']:.1%}, which no replica of "
+            f"{flops_pick['deployment']['hardware']} holds.",
+            soft_wrap=True,
+        )
+        return
     over = true_cost > answer.budget
     status = (
         f"{true_cost / answer.budget:.2f}x the budget: over budget" if over else "within the budget"
