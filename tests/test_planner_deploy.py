@@ -8,6 +8,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kinetics_cli.catalog import Catalog, load_catalog
 from kinetics_cli.engine import serving
@@ -281,3 +283,56 @@ def test_a_profile_without_efficiencies_is_priced_at_datasheet(catalog: Catalog)
             [bare],
             DeployOptions(efficiency="calibrated"),
         )
+
+
+@given(
+    lens=st.lists(st.floats(1.0, 1e5), min_size=1, max_size=12),
+    raw=st.lists(st.floats(0.01, 1.0), min_size=12, max_size=12),
+    trials=st.lists(st.integers(1, 128), min_size=1, max_size=5, unique=True),
+)
+def test_expected_longest_properties(
+    lens: list[float], raw: list[float], trials: list[int]
+) -> None:
+    """E[longest of N]: the mean at N = 1, never below it, never above the longest length, and
+    non-decreasing in N."""
+    x = np.array(lens)[None, None, :]
+    p = np.array(raw[: len(lens)])[None, None, :]
+    p /= p.sum()
+    n = np.array(sorted(trials), dtype=float)
+    got = expected_longest_grid(x, p, n)[0, :, 0]
+    mean = float(np.sum(x * p))
+    assert np.all(got >= mean * (1 - 1e-9)) and np.all(got <= x.max() * (1 + 1e-9))
+    assert np.all(np.diff(got) >= -1e-9 * x.max())
+    if n[0] == 1:
+        assert got[0] == pytest.approx(mean, rel=1e-9)
+
+
+def test_distributions_of_different_sizes_share_a_chunk() -> None:
+    """Settings whose sources give different numbers of length points (evaluations with more
+    trials for one budget) are padded with zero-weight points that change no figure."""
+    from kinetics_cli.accuracy.base import Outcome, Setting
+    from kinetics_cli.planner.deploy import _shapes
+
+    acc = np.zeros((3, 2))
+    small = Outcome(acc, np.array([[100.0, 900.0], [300.0, 2000.0]]), np.full((2, 2), 0.5), 50.0)
+    big = Outcome(
+        acc,
+        np.array([[100.0, 200.0, 900.0], [500.0, 1000.0, 4000.0]]),
+        np.array([[0.2, 0.3, 0.5], [0.1, 0.6, 0.3]]),
+        80.0,
+    )
+    settings = [Setting("m", "topk", 256.0), Setting("m", "topk", 512.0)]
+    outcomes = {0: small, 1: big}
+    trials = np.array([1.0, 2.0, 8.0])
+    both = _shapes([0, 1], outcomes, settings, trials)
+    for k in (0, 1):
+        alone = _shapes([k], outcomes, settings, trials)
+        np.testing.assert_allclose(both.mean_len[k], alone.mean_len[0])
+        np.testing.assert_allclose(both.longest[k], alone.longest[0])
+        np.testing.assert_allclose(both.held[k], alone.held[0])
+        # the life-context mix: same weighted mean context and same weighted mean of its square
+        for power in (1, 2):
+            np.testing.assert_allclose(
+                np.sum(both.life_contexts[k] ** power * both.life_weights[k], axis=-1),
+                np.sum(alone.life_contexts[0] ** power * alone.life_weights[0], axis=-1),
+            )
