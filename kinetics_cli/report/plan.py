@@ -605,9 +605,9 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
         )
     out.print(
         compact_table(
-            f"Best on each accelerator (deployable {DEPLOYABLE_UNIT_WORDS[unit]}); vs best: "
-            "accuracy behind the overall best, and the cost of reaching its accuracy there "
-            "over its cost",
+            f"Best on each accelerator; cost: deployable, {DEPLOYABLE_UNIT_WORDS[unit]}; vs "
+            "best: accuracy behind the overall best, and the cost of reaching its accuracy "
+            "there over its cost",
             [
                 "hardware",
                 "model",
