@@ -7,6 +7,8 @@ round sees the same load): the CLI's own dependencies imported and nothing else
 (`python -c 'import numpy, pydantic, rich, typer'`), a default `kinetics plan --budget 1e16`
 (deployable costs on one accelerator) and `kinetics plan --budget-usd 20 -H b200,h100,h200,mi300x`
 (four accelerators). Prints the medians and the two ratios (targets: 3x and 5x); asserts nothing.
+`--baseline-tree DIR` also times `plan --budget 1e16` from another source tree (say an export of
+an earlier version: `git archive main | tar -x -C DIR`), the same rounds, for comparison.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import sys
 import time
 
 
-def wall(command: list[str]) -> float:
+def wall(command: list[str], tree: str | None = None) -> float:
+    env = dict(os.environ, PYTHONPATH=tree) if tree else None
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    # `python -m` puts the working folder first on the path: run from the tree itself
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env, cwd=tree)
     return time.perf_counter() - start
 
 
@@ -29,6 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--task", default="aime24")
+    parser.add_argument("--baseline-tree", default=None, metavar="DIR")
     args = parser.parse_args()
     py = sys.executable
     commands = {
@@ -41,21 +46,28 @@ def main() -> None:
             "-H", "b200,h100,h200,mi300x",
         ],
     }  # fmt: skip
+    trees: dict[str, str | None] = dict.fromkeys(commands)
+    if args.baseline_tree:
+        name = f"plan --budget 1e16 from {args.baseline_tree}"
+        commands[name] = commands["plan --budget 1e16 (one accelerator)"]
+        trees[name] = args.baseline_tree
     times: dict[str, list[float]] = {k: [] for k in commands}
-    for command in commands.values():  # warm the file cache once
-        wall(command)
+    for name, command in commands.items():  # warm the file cache once
+        wall(command, trees[name])
     for _ in range(args.repeat):
         for name, command in commands.items():
-            times[name].append(wall(command))
+            times[name].append(wall(command, trees[name]))
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"CPUs: {cpus}, load average (1 min) at the end: {load:.2f}; {args.repeat} rounds")
     medians = {k: statistics.median(v) for k, v in times.items()}
     for name, value in medians.items():
         print(f"  {name:48s} median {value:6.3f} s  (fastest {min(times[name]):.3f} s)")
-    floor, one, four = medians.values()
-    print(f"default plan / imports:        {one / floor:.2f}x (target <= 3x)")
+    floor, one, four, *baseline = medians.values()
+    print(f"default plan / imports:          {one / floor:.2f}x (target <= 3x)")
     print(f"four-accelerator plan / imports: {four / floor:.2f}x (target <= 5x)")
+    if baseline:
+        print(f"baseline plan / imports:         {baseline[0] / floor:.2f}x")
 
 
 if __name__ == "__main__":

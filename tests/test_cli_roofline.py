@@ -137,7 +137,8 @@ def test_plot(catalog, tmp_path, suffix):
         (["--attention", "topk"], "--kv-budget"),
         (["--tp", "3"], "divide"),
         (["--context", "-5"], "context"),
-        (["--dtype", "fp4"], "dtype"),
+        (["--dtype", "int4"], "dtype"),
+        (["--dtype", "fp4"], "tiny-gpu has no fp4 peak"),
         (["--phase", "train"], "phase"),
         (["--plot", "out.pdf"], ".png or .svg"),
         (["--batch", "many"], "--batch"),
@@ -153,7 +154,9 @@ def test_bad_input_exits_2(catalog, args, message):
 
 
 def test_kv_budget_with_dense_attention_is_refused(catalog):
-    result = run(catalog, "tiny-gqa", "-H", "tiny-gpu", "--kv-budget", "50", "--json")
+    result = run(
+        catalog, "tiny-gqa", "-H", "tiny-gpu", "--context", "100", "--kv-budget", "50", "--json"
+    )
     assert result.exit_code == 2
     assert "--kv-budget applies to sparse attention" in result.stderr
 

@@ -137,3 +137,23 @@ def test_sweep_and_plot(tmp_path: Path):
     assert path.stat().st_size > 0
     human = run(*FP8_8B, "--sweep")
     assert "Throughput against latency" in human.stdout
+
+
+def test_roofline_takes_formats_per_tensor_kind():
+    args = ["roofline", "llama-3.1-70b", "-H", "b200", "--batch", "8", "--context", "4k"]
+    doc = json.loads(
+        CliRunner().invoke(app, [*args, "--weights", "nvfp4", "--kv", "fp8", "--json"]).stdout
+    )
+    assert doc["dtype"] == "fp4"  # the fp4 peak, which B200 lists
+    assert doc["weight_bytes"] == pytest.approx(70.55e9 * 4.5 / 8, rel=1e-3)
+    # 80 layers x 8 KV heads x 128 x (K, V) x 1 B x 4,096 tokens (token counts: k = 1024)
+    assert doc["kv_bytes_per_sequence"] == 80 * 8 * 128 * 2 * 4096
+    refused = CliRunner().invoke(app, [*args[:3], "h100", *args[4:], "--dtype", "fp4"])
+    assert refused.exit_code == 2 and "h100-sxm has no fp4 peak" in refused.stderr
+
+
+def test_hardware_show_names_the_default_serving_efficiency():
+    result = CliRunner().invoke(app, ["hardware", "show", "h100"])
+    assert result.exit_code == 0
+    assert "default serving efficiency" in result.stdout
+    assert "serving efficiency sources:" in result.stdout and "DeepGEMM" in result.stdout

@@ -6,30 +6,35 @@ from pathlib import Path
 
 import typer
 
-from kinetics_cli.cli.cost import ATTENTION_OPTION, KV_BUDGET_OPTION
+from kinetics_cli.cli.cost import ATTENTION_OPTION, KV_BUDGET_OPTION, check_kv_budget
 from kinetics_cli.cli.params import (
     JSON_OPTION,
     at_least,
     block_size_option,
+    bounded,
     count,
     duration,
     hardware_option,
     model_argument,
     plot_option,
+    whole_tokens,
 )
+from kinetics_cli.limits import BATCH, TENSOR_PARALLEL
 
 
 def serve(
     model: str = model_argument("qwen3-32b"),
     hardware: str = hardware_option(),
     tp: int = typer.Option(
-        1, "--tp", parser=count, callback=at_least(1), help="Tensor-parallel GPUs per replica."
+        1,
+        "--tp",
+        parser=bounded(TENSOR_PARALLEL, whole=True),
+        help="Tensor-parallel GPUs per replica.",
     ),
     ep: int = typer.Option(
         1,
         "--ep",
-        parser=count,
-        callback=at_least(1),
+        parser=bounded(TENSOR_PARALLEL, whole=True),
         help="Expert-parallel groups among the TP GPUs (MoE; attention runs data-parallel).",
     ),
     replicas: int = typer.Option(
@@ -43,17 +48,24 @@ def serve(
     ),
     kv: str = typer.Option("bf16", "--kv", help="KV-cache format: bf16 or fp8."),
     isl: int = typer.Option(
-        1000, "--isl", parser=count, callback=at_least(1), help="Prompt tokens per request."
+        1000,
+        "--isl",
+        parser=whole_tokens,
+        callback=at_least(1),
+        help="Prompt tokens per request (k = 1024 tokens).",
     ),
     osl: int = typer.Option(
-        1000, "--osl", parser=count, callback=at_least(1), help="Generated tokens per request."
+        1000,
+        "--osl",
+        parser=whole_tokens,
+        callback=at_least(1),
+        help="Generated tokens per request (k = 1024 tokens).",
     ),
     batch: int | None = typer.Option(
         None,
         "--batch",
         "-b",
-        parser=count,
-        callback=at_least(1),
+        parser=bounded(BATCH, whole=True),
         help="Concurrent sequences per replica (default: the largest that fits).",
     ),
     max_tpot: float | None = typer.Option(
@@ -93,6 +105,9 @@ def serve(
     from kinetics_cli.report.plotting import check_path
     from kinetics_cli.report.serve import print_serve, serve_document, serve_plot
 
+    check_kv_budget(
+        attention, kv_budget, isl + osl, f"a request's final context ({isl + osl} tokens)"
+    )
     if plot is not None:
         check_path(plot)
     catalog = cli_context.catalog()

@@ -35,7 +35,7 @@ from kinetics_cli.units import format_bytes
 
 OperatorKind = Literal["attention", "linear", "communication", "other"]
 Phase = Literal["decode", "prefill"]
-DTYPE_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
+DTYPE_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 0.5625}  # fp4: NVFP4, 4.5 bits
 INTERCONNECT = "interconnect"  # kernel label of communication operators (not a calibration class)
 _RIDGE_BATCHES = np.unique(
     np.concatenate([np.arange(1, 8193), np.round(np.geomspace(8193, 2**24, 4000))])
@@ -169,12 +169,13 @@ class Precision:
         """One dtype for everything (`kinetics roofline --dtype`): the card's stored widths,
         narrowed to the dtype where it is narrower."""
         width = DTYPE_BYTES[dtype]
+        act = max(width, DTYPE_BYTES["fp8"])  # no engine keeps activations or a cache in fp4
         return cls(
             weight=min(card.architecture.weight_bytes, width),
             expert=min(card.expert_weight_bytes, width),
-            kv=min(card.architecture.kv_bytes, width),
-            act=width,
-            collective=width,
+            kv=min(card.architecture.kv_bytes, act),
+            act=act,
+            collective=act,
             compute=dtype,
         )
 
@@ -548,14 +549,21 @@ def decode_step(
     dtype: str = "bf16",
     phase: str = "decode",
     prompt_len: float | None = None,
+    precision: Precision | None = None,
 ) -> StepReport:
     """Roofline of one step: decode (one token for each of `batch` sequences holding `context`
     tokens) or prefill (`prompt_len` new tokens per sequence on top of `context` cached ones).
+
+    `dtype` sets every width and the peak (the card's widths narrowed to it); `precision`, when
+    given, sets each tensor kind's width and the peak instead (engine.serving.precision builds
+    one from formats such as nvfp4 weights with an fp8 cache).
 
     Operator time = max(F / (e_c peak), B / (e_m bandwidth)) + t0 (engine.timing); weights read
     once per step; tensor parallelism `tp` splits weights, heads and KV and adds two all-reduces
     per layer. A sparse budget larger than the context is capped at the context.
     """
+    if precision is not None:
+        dtype = precision.compute
     _validate(
         card,
         hardware,
@@ -580,7 +588,7 @@ def decode_step(
         kv_budget=None if attention == "dense" or kv_budget is None else float(kv_budget),
         block_size=float(block_size),
         dtype=dtype,
-        precision=Precision.from_dtype(card, dtype),
+        precision=precision or Precision.from_dtype(card, dtype),
     )
     b = np.asarray(float(batch))
     timed: list[OperatorTime] = []

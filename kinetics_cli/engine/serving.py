@@ -40,7 +40,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kinetics_cli.engine.kinetics import check_attention
+from kinetics_cli.engine.kinetics import check_attention, check_context
 from kinetics_cli.engine.operators import OpCost
 from kinetics_cli.engine.roofline import (
     Links,
@@ -1102,6 +1102,11 @@ def serve(
     check_deployment(card, profile, deployment)
     if prompt_len <= 0 or gen_len <= 0:
         raise InputError("--isl and --osl must be positive")
+    check_context(
+        card,
+        prompt_len + gen_len,
+        f"a request of {prompt_len:,.0f} prompt + {gen_len:,.0f} generated tokens",
+    )
     if batch is not None and (max_tpot is not None or max_ttft is not None):
         raise InputError("give --batch or latency targets (--max-tpot, --max-ttft), not both")
     final = prompt_len + gen_len
