@@ -74,6 +74,38 @@ TRIALS_OPTION = typer.Option(
     metavar="N,...",
     help="Best-of-N trial counts, e.g. 2,4,8 (default: 2 to 64, powers of two).",
 )
+SELECTION_OPTION = typer.Option(
+    [],
+    "--selection",
+    metavar="RULE,...",
+    help="Best-of-N selection rules searched: coverage (an oracle: any right answer counts), "
+    "majority, verifier, early-stop; comma-separated or repeated (default: coverage). "
+    "majority and early-stop need an 'answer' column in --evals rows.",
+)
+VERIFIER_RECALL_OPTION = typer.Option(
+    None,
+    "--verifier-recall",
+    metavar="R",
+    help="The verifier's stated recall (share of right candidates it accepts), for --selection verifier.",
+)
+VERIFIER_PRECISION_OPTION = typer.Option(
+    None,
+    "--verifier-precision",
+    metavar="P",
+    help="The verifier's stated precision on the candidates it scores, for --selection verifier.",
+)
+VERIFIER_MODEL_OPTION = typer.Option(
+    None,
+    "--verifier-model",
+    metavar="MODEL",
+    help="Catalog model whose prefill of every candidate prices the verifier's scoring pass.",
+)
+ALLOCATION_OPTION = typer.Option(
+    "uniform",
+    "--allocation",
+    help="uniform (one configuration for every problem) or oracle-per-problem (also report the "
+    "paper's per-problem oracle frontier, its headroom over uniform and a deployable adaptive rule).",
+)
 HARDWARE_OPTION = hardware_option("Hardware profile: intensity I, seconds, price.")
 INTENSITY_OPTION = intensity_option()
 LAW_OPTION = typer.Option(
@@ -150,6 +182,11 @@ def plan(
     kv_budgets: list[str] = KV_BUDGETS_OPTION,
     gen_limits: list[str] = LIMITS_OPTION,
     trials: list[str] = TRIALS_OPTION,
+    selection: list[str] = SELECTION_OPTION,
+    verifier_recall: float | None = VERIFIER_RECALL_OPTION,
+    verifier_precision: float | None = VERIFIER_PRECISION_OPTION,
+    verifier_model: str | None = VERIFIER_MODEL_OPTION,
+    allocation: str = ALLOCATION_OPTION,
     intensity: float | None = INTENSITY_OPTION,
     plot: Path | None = plot_option("Draw the frontier, budget and picks (.png or .svg)."),
     json: bool = JSON_OPTION,
@@ -161,6 +198,7 @@ def plan(
     """
     from kinetics_cli.cli import context
     from kinetics_cli.errors import InputError
+    from kinetics_cli.planner.allocation import check_allocation
     from kinetics_cli.planner.deploy import DeployOptions, compare_hardware
     from kinetics_cli.planner.plan import make_plan
     from kinetics_cli.planner.setup import hardware_names
@@ -194,6 +232,12 @@ def plan(
     if amount <= 0:
         raise InputError(f"the budget must be positive (got {amount:g})")
     check_law_and_plot(law, plot)
+    check_allocation(allocation)
+    if allocation == "oracle-per-problem" and unit != "eflops":
+        raise InputError(
+            "--allocation oracle-per-problem compares allocations under the Kinetics law; give "
+            "the budget in eFLOPs (--budget X)"
+        )
     if efficiency not in ("default", "datasheet", "calibrated"):
         raise InputError(
             f"unknown efficiency mode {efficiency!r}; choose default, datasheet or calibrated"
@@ -231,6 +275,8 @@ def plan(
         trials=trials,
         intensity=intensity,
         deploy=DeployOptions(efficiency=efficiency, max_tpot=max_tpot),
+        selection=selection,
+        verifier=(verifier_recall, verifier_precision, verifier_model),
     )
     if several:
         comparison = compare_hardware(
@@ -247,13 +293,18 @@ def plan(
         print_comparison(setup, comparison, document)
         return
     answer = make_plan(setup.grid, amount, unit=unit, law=law, pricing=setup.pricing, top=top)
-    doc = plan_document(setup, answer)
+    report = None
+    if allocation == "oracle-per-problem":
+        from kinetics_cli.planner.allocation import allocation_report
+
+        report = allocation_report(setup, budget=amount, unit=unit)
+    doc = plan_document(setup, answer, report)
     if plot is not None:
         plot_plan(setup, answer, plot)
     if json:
         emit_json(doc)
         return
-    print_plan(setup, answer, doc)
+    print_plan(setup, answer, doc, report)
 
 
 # ---- shared with `kinetics frontier` --------------------------------------------------------
@@ -299,6 +350,8 @@ def load_setup(
     gen_limits: list[str],
     trials: list[str],
     intensity: float | None,
+    selection: list[str] | None = None,
+    verifier: tuple[float | None, float | None, str | None] = (None, None, None),
     deploy: DeployOptions | None = None,
 ) -> Setup:
     """Check the grid options, then load the catalog and evaluate the grid (a planner Setup),
@@ -315,6 +368,10 @@ def load_setup(
         kv_budgets=kv_budgets,
         gen_limits=gen_limits,
         trials=trials,
+        selection=selection or (),
+        verifier_recall=verifier[0],
+        verifier_precision=verifier[1],
+        verifier_model=verifier[2],
     )
     catalog = context.catalog()
     with ProgressBar() as progress, ProgressBar("pricing deployments") as accelerators:

@@ -6,7 +6,7 @@ memory holds the weights and one problem's N trials at L (prompt cache shared), 
 of problems that fits (or meets a TPOT target), and from the serving model (engine/serving.py):
 GPU-seconds, dollars, problems per GPU-hour, wall time and energy per problem. The arithmetic is
 engine/serving.py's `problem_costs`, broadcast over settings x trials x limits (a test holds the
-two equal); docs/planning.md section 9 describes it.
+two equal); docs/planning.md section 11 describes it.
 """
 
 from __future__ import annotations
@@ -566,12 +566,17 @@ def deploy_costs(
     setting: np.ndarray,
     trial_index: np.ndarray,
     limit_index: np.ndarray,
+    sampled: np.ndarray | None = None,
 ) -> DeployCosts:
     """Gather the [setting, N, L] tables onto a grid's configurations and add dollars, energy
-    and the count of configurations no replica holds, by reason."""
+    and the count of configurations no replica holds, by reason. `sampled`: the fraction of
+    the N trials a configuration runs on average (early stopping; 1 otherwise), which scales
+    its GPU time; memory, batch and latency stay those of N trials."""
     at = (setting, trial_index, limit_index)
     fits = tables["fits"][at]
     gpu_s = tables["gpu_seconds"][at]
+    if sampled is not None:
+        gpu_s = gpu_s * sampled
     price, watts = profile.price_per_gpu_hour, profile.tdp_watts
     usd = gpu_s * price / 3600.0 * 1000.0 if price is not None else np.full(gpu_s.shape, np.nan)
     joules = gpu_s * watts if watts is not None else np.full(gpu_s.shape, np.nan)
@@ -650,10 +655,13 @@ def price_grid(
     profiles: Sequence[HardwareProfile],
     options: DeployOptions,
     *,
+    grid_samples: np.ndarray | None = None,
     block_size: float = 16,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[DeployCosts, ...]:
-    """Deployable costs of a grid's configurations on each profile."""
+    """Deployable costs of a grid's configurations on each profile. `grid_samples`: expected
+    trials sampled per configuration (Grid.samples; fewer than N with early stopping)."""
+    sampled = None if grid_samples is None else np.asarray(grid_samples) / grid_trials
     ti = np.searchsorted(log.trials, grid_trials)
     li = np.searchsorted(log.limits, grid_limits)
     out = []
@@ -672,7 +680,7 @@ def price_grid(
             block_size=block_size,
             shapes_cache=shapes,
         )
-        out.append(deploy_costs(tables, profile, chosen, grid_setting, ti, li))
+        out.append(deploy_costs(tables, profile, chosen, grid_setting, ti, li, sampled))
         if on_progress is not None:
             on_progress(n + 1, len(profiles))
     return tuple(out)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from kinetics_cli.accuracy.selection import ORACLE_RULES
 from kinetics_cli.engine.kinetics import LAWS
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
@@ -124,6 +125,9 @@ class Plan:
     # `best` among configurations without oracle top-k (ORACLE_ATTENTION): what a deployed kernel
     # can reach; equal to `best` when that is not oracle top-k.
     best_without_oracle: int | None = None
+    # `best` among configurations relying on no oracle at all (neither top-k nor an oracle
+    # selection rule such as coverage): what a deployment without a perfect verifier reaches.
+    best_deployable: int | None = None
 
     @property
     def cost_ratio(self) -> float | None:
@@ -201,6 +205,9 @@ def make_plan(
         fits = np.flatnonzero(~oracle)
         pick = best_within(law_cost[fits], levels[fits], budget)
         deployable = None if pick is None else int(fits[pick])
+    deployable_all = ~(grid.oracle_selection() | oracle_attention(grid))
+    fits = np.flatnonzero(deployable_all)
+    pick = best_within(law_cost[fits], levels[fits], budget) if fits.size else None
     return Plan(
         budget=float(budget),
         unit=unit,
@@ -214,7 +221,22 @@ def make_plan(
         flops_cost=by_law["flops"],
         equal_accuracy=equal,
         best_without_oracle=deployable,
+        best_deployable=None if pick is None else int(fits[pick]),
     )
+
+
+def oracle_attention(grid: Grid) -> np.ndarray:
+    """True where a configuration uses oracle top-k attention."""
+    return np.array([s.attention == ORACLE_ATTENTION for s in grid.settings] + [False])[
+        grid.setting
+    ]
+
+
+def is_oracle(grid: Grid, i: int) -> bool:
+    """Whether configuration i relies on an oracle (selection or attention)."""
+    from kinetics_cli.accuracy.selection import is_oracle as oracle_rule
+
+    return oracle_rule(grid.rule(i)) or grid.attention(i) == ORACLE_ATTENTION
 
 
 def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
@@ -230,6 +252,10 @@ def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
         "attention": grid.attention(i),
         "kv_budget": None if kv is None else (int(kv) if float(kv).is_integer() else kv),
         "accuracy": float(grid.accuracy[i]),
+        "selection": grid.rule(i),
+        "selection_oracle": grid.rule(i) in ORACLE_RULES,
+        "oracle": is_oracle(grid, i),
+        "expected_trials": float(grid.samples[i]) if grid.samples is not None else None,
         "eflops": float(grid.compute_flops[i] + pricing.intensity * grid.memory_bytes[i]),
         "flops": float(grid.compute_flops[i]),
         "seconds": seconds,
