@@ -547,3 +547,10 @@ def test_default_plan_reports_headroom_on_the_paper_data() -> None:
     assert allocation["problems"] == 30
     assert allocation["oracle_per_problem"]["mean_cost"] <= 1e16
     assert allocation["adaptive"]["expected_cost"] <= 1e16
+
+
+def test_allocation_needs_an_eflops_budget(fake: FakeSource) -> None:
+    result = run(
+        "plan", "--task", "fake", "--budget-usd", "5", "--allocation", "oracle-per-problem"
+    )
+    assert result.exit_code == 2 and "--budget X" in result.output

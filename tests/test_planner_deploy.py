@@ -336,3 +336,29 @@ def test_distributions_of_different_sizes_share_a_chunk() -> None:
                 np.sum(both.life_contexts[k] ** power * both.life_weights[k], axis=-1),
                 np.sum(alone.life_contexts[0] ** power * alone.life_weights[0], axis=-1),
             )
+
+
+def test_early_stopping_runs_fewer_trials_on_the_same_deployment(catalog: Catalog) -> None:
+    from kinetics_cli.planner.setup import grid_options
+
+    setup = build_setup(
+        task="aime24",
+        catalog=catalog,
+        hardware="b200",
+        models=["qwen3-8b"],
+        options=grid_options(
+            selection=["coverage", "early-stop"], trials=[8], gen_limits=[8192], attention=["dense"]
+        ),
+        deploy=DeployOptions(),
+    )
+    grid, deploy = setup.grid, setup.pricing.deploy
+    assert deploy is not None and grid.selection is not None and grid.samples is not None
+    rules = list(grid.rules)
+    (cover,) = np.flatnonzero(grid.selection == rules.index("coverage"))
+    (early,) = np.flatnonzero(grid.selection == rules.index("early-stop"))
+    assert grid.samples[early] < 8
+    assert deploy.tp[early] == deploy.tp[cover] and deploy.batch[early] == deploy.batch[cover]
+    assert deploy.gpu_seconds[early] == pytest.approx(
+        deploy.gpu_seconds[cover] * grid.samples[early] / 8, rel=1e-12
+    )
+    assert deploy.latency_s[early] == deploy.latency_s[cover]  # N trials in parallel, at most
