@@ -362,3 +362,15 @@ def test_early_stopping_runs_fewer_trials_on_the_same_deployment(catalog: Catalo
         deploy.gpu_seconds[cover] * grid.samples[early] / 8, rel=1e-12
     )
     assert deploy.latency_s[early] == deploy.latency_s[cover]  # N trials in parallel, at most
+
+
+def test_an_engine_cap_on_sequences(catalog: Catalog) -> None:
+    """max_batch 64 sequences per replica (vLLM's max_num_seqs, say): problems in flight x N
+    never exceed it, and the figures stay problem_costs' on that deployment."""
+    grid, costs, log, cards, profile = priced(catalog, "b200", DeployOptions(max_batch=64))
+    fits = costs.fits
+    assert np.all(costs.batch[fits] * grid.trials[fits] <= 64)
+    for i in np.flatnonzero(fits)[:: max(1, int(fits.sum()) // 8)]:
+        lib = library_costs(grid, costs, log, cards, profile, i)
+        assert float(lib.memory.max_problems) == costs.batch[i]
+        np.testing.assert_allclose(costs.gpu_seconds[i], lib.gpu_seconds_per_problem, rtol=1e-9)

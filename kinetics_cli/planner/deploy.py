@@ -79,6 +79,7 @@ class DeployCosts:
     dropped: dict[str, int] = field(default_factory=dict)  # reason -> configurations
     power_model: str = POWER_MODEL
     batch_rule: str = "memory"
+    max_batch: int | None = None  # the engine's cap on sequences per replica, if any
 
     @property
     def problems_per_gpu_hour(self) -> np.ndarray:
@@ -110,18 +111,10 @@ class DeployCosts:
     def deployment(self, i: int) -> Deployment:
         """The Deployment configuration `i` is priced on (replicas: 1)."""
         return Deployment(
-            tp=int(self.tp[i]), ep=int(self.ep[i]), attention_dp=bool(self.attention_dp[i])
-        )
-
-    def describe(self, i: int) -> str:
-        """'deployable (default, b200 TP2, 14 problems in flight)' for human output."""
-        if not self.fits[i]:
-            return f"not deployable on {self.hardware}"
-        d = self.deployment(i)
-        parts = f"TP{d.tp}" + (f" EP{d.ep}" if d.ep > 1 else "")
-        return (
-            f"deployable ({self.efficiency_mode}, {self.hardware} {parts}, "
-            f"{int(self.batch[i]):,} problems in flight)"
+            tp=int(self.tp[i]),
+            ep=int(self.ep[i]),
+            attention_dp=bool(self.attention_dp[i]),
+            max_batch=self.max_batch,
         )
 
     def document(self, i: int) -> dict[str, object]:
@@ -620,6 +613,7 @@ def deploy_costs(
         joules=joules,
         dropped=dropped,
         batch_rule="memory" if options.max_tpot is None else "max-tpot",
+        max_batch=options.max_batch,
     )
 
 
