@@ -282,9 +282,12 @@ def test_plan_with_evaluation_files(tmp_path: Path) -> None:
         run("plan", "--task", "mytask", "--evals", str(path), "--budget", "1e18", "--json").stdout
     )
     assert doc["accuracy_source"]["kind"] == "evaluations"
-    best = doc["best"]
+    best = doc["most_accurate"]
     # 4 trials per problem: N = 8 and above cannot be estimated and are left out; with N = 4 and
-    # a 12K limit both problems are covered (p1 has a correct 12,000-token trial).
+    # a 12K limit both problems are covered (p1 has a correct 12,000-token trial). With two
+    # problems nothing is distinguishable from it, so the pick is the cheapest configuration.
+    assert doc["indistinguishable"]["count"] >= 1
+    assert doc["best"]["eflops"] <= best["eflops"]
     assert best["model"] == "qwen3-8b" and best["trials"] <= 4
     assert best["accuracy"] == pytest.approx(1.0)
     assert best["gen_len"] >= 12000

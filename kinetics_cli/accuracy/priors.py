@@ -32,6 +32,7 @@ PRIORS_DIR = Path(__file__).resolve().parent / "priors"
 BETA_NODES = 64  # Gauss-Jacobi nodes over p: exact to ~1e-5 for Best-of-N up to N = 1024
 NORMAL_NODES = 8  # Gauss-Hermite nodes over the per-problem length effect u
 LENGTH_POINTS = 32  # weighted points per limit: 31 equal-probability bins + the atom at L
+SMALL_BUDGET = 256.0  # sparse budgets below this get their own (wider) prior interval
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class ModelPrior:
     published_limit: float  # generation limit (tokens) of that figure
     basis: str  # one line: which data fixed the dispersion and lengths
     sources: tuple[str, ...] = ()
+    unsolved: float = 0.0  # z: share of problems never solved (p = 0); the Beta covers the rest
 
     @property
     def beta_ab(self) -> tuple[float, float]:
@@ -107,6 +109,18 @@ class TaskProfile:
     models: dict[str, ModelPrior]
     sources: tuple[str, ...] = ()
     path: Path | None = field(default=None, compare=False)
+    # Half-widths of the CONFIDENCE interval around a prior's accuracy, from the leave-one-size-out
+    # errors of the fit (tools/validate_priors.py): dense, sparse at budgets >= SMALL_BUDGET, and
+    # sparse below it.
+    uncertainty: dict[str, float] = field(default_factory=dict, compare=False)
+
+    def spread(self, attention: str, kv_budget: float | None) -> float:
+        """Half-width of the interval around a prior accuracy for one setting."""
+        if attention == "dense" or kv_budget is None:
+            key = "dense"
+        else:
+            key = "sparse" if kv_budget >= SMALL_BUDGET else "sparse_small"
+        return float(self.uncertainty.get(key, 0.0))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,7 +137,8 @@ def _base_nodes(prior: ModelPrior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pp = np.repeat(p, z.size)
     u = np.tile(z, p.size) * lp.problem_sd
     mu_correct = lp.log_correct + lp.difficulty_slope * (1.0 - pp) + u
-    return np.outer(wp, wz).ravel(), pp, mu_correct
+    # never-solved problems (p = 0) add nothing to accuracy: only the Beta part's weight shrinks
+    return (1.0 - prior.unsolved) * np.outer(wp, wz).ravel(), pp, mu_correct
 
 
 def _node_grid(prior: ModelPrior, r: float, log_shift: float) -> dict[str, np.ndarray]:
@@ -217,6 +232,9 @@ def _length_table(prior: ModelPrior) -> _LengthTable:
         return cached[1]
     a, b = prior.beta_ab
     p, w = beta_nodes(a, b, _LENGTH_BETA_NODES)
+    if prior.unsolved > 0:  # never-solved problems: one node at p = 0 (wrong answers only)
+        p = np.append(p, 0.0)
+        w = np.append((1.0 - prior.unsolved) * w, prior.unsolved)
     lp = prior.length
     m_c = lp.log_correct + lp.difficulty_slope * (1.0 - p)
     m_w = m_c + lp.wrong_shift
@@ -303,6 +321,7 @@ def _prior_from_toml(name: str, t: dict[str, Any], path: Path) -> ModelPrior:
         published_limit=float(_get(t, "published_limit", path, where)),
         basis=str(t.get("basis", "")),
         sources=tuple(t.get("sources", ())),
+        unsolved=float(t.get("unsolved", 0.0)),
     )
 
 
@@ -335,6 +354,9 @@ def read_profile(path: Path) -> TaskProfile:
         models=models,
         sources=tuple(data.get("sources", ())),
         path=path,
+        uncertainty={
+            k: float(v) for k, v in data.get("uncertainty", {}).items() if k != "confidence"
+        },
     )
 
 
@@ -363,6 +385,7 @@ class PriorSource:
     """AccuracySource over a bundled task profile."""
 
     kind: SourceKind = "priors"
+    parametric = True  # any KV budget can be asked for
 
     def __init__(self, profile: TaskProfile):
         self.profile = profile
@@ -407,9 +430,15 @@ class PriorSource:
         )
         accuracy = model_accuracy(prior, trials, limits, r, log_shift)
         lengths, weights = model_lengths(prior, limits, r, log_shift)
+        spread = self.profile.spread(setting.attention, setting.kv_budget)
+        interval = np.clip(np.stack([accuracy - spread, accuracy + spread]), 0.0, 1.0)
         return Outcome(
             accuracy=accuracy,
             gen_lengths=lengths,
             gen_weights=weights,
             prompt_len=self.profile.prompt_tokens,
+            accuracy_ci=interval,
+            pairing=f"priors:{self.task}:{setting.model}",
+            kind="priors",
+            note=f"prior (fit spread +-{100 * spread:.1f} points)",
         )

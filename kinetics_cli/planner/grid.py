@@ -9,7 +9,7 @@ lengths under L, of the Kinetics law's per-problem FLOPs and bytes (engine/kinet
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -48,6 +48,14 @@ class Grid:
     memory_bytes: np.ndarray
     seconds: np.ndarray
     compute_seconds: np.ndarray
+    # Accuracy intervals (base.CONFIDENCE) and bootstrap replicates (configuration, replicate);
+    # NaN where the source has none. Per setting: the source's pairing key and its note
+    # ("measured: 30 problems x 32 samples", "prior (fit spread ...)").
+    accuracy_lo: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    accuracy_hi: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    replicates: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    pairings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return int(self.setting.size)
@@ -64,7 +72,7 @@ class Grid:
         arrays = {
             f.name: getattr(self, f.name)[mask]
             for f in fields(self)
-            if f.name not in ("settings", "params")
+            if f.name not in ("settings", "params", "pairings", "notes")
         }
         return replace(self, **arrays)
 
@@ -151,7 +159,7 @@ def select_settings(
             raise InputError("KV budgets must be positive")
         budgets = sorted(set(float(b) for b in kv_budgets))
         dense = [s for s in covered if s.attention == "dense"]
-        if source.kind == "priors":
+        if getattr(source, "parametric", source.kind == "priors"):
             pairs = list(
                 dict.fromkeys((s.model, s.attention) for s in covered if s.attention != "dense")
             )
@@ -219,8 +227,13 @@ def evaluate_grid(
             "memory_bytes",
             "seconds",
             "compute_seconds",
+            "accuracy_lo",
+            "accuracy_hi",
         )
     }
+    replicate_parts: list[np.ndarray | None] = []
+    pairings: list[str] = []
+    notes: list[str] = []
     shape = (n.size, lim.size)
     tt, ll = np.meshgrid(n, lim, indexing="ij")
     shapes = {s.model: CostShape.of(cards[s.model]) for s in settings}  # card figures, once each
@@ -257,6 +270,14 @@ def evaluate_grid(
         parts["memory_bytes"].append(np.broadcast_to(mean.memory_bytes, shape)[keep])
         parts["seconds"].append(np.broadcast_to(mean.seconds(hardware), shape)[keep])
         parts["compute_seconds"].append(np.broadcast_to(memoryless.seconds(hardware), shape)[keep])
+        ci = getattr(outcome, "accuracy_ci", None)
+        lo, hi = (accuracy, accuracy) if ci is None else (ci[0], ci[1])
+        parts["accuracy_lo"].append(np.clip(np.minimum(lo, accuracy)[keep], 0.0, 1.0))
+        parts["accuracy_hi"].append(np.clip(np.maximum(hi, accuracy)[keep], 0.0, 1.0))
+        reps = getattr(outcome, "replicates", None)
+        replicate_parts.append(None if reps is None else np.asarray(reps)[:, keep].T)
+        pairings.append(getattr(outcome, "pairing", None) or f"setting:{setting.label}")
+        notes.append(getattr(outcome, "note", "") or getattr(source, "kind", ""))
         if on_progress is not None:
             on_progress(k + 1, len(settings))
     arrays = {
@@ -266,5 +287,18 @@ def evaluate_grid(
     return Grid(
         settings=tuple(settings),
         params=tuple(shapes[s.model].params for s in settings),
+        replicates=_stack_replicates(replicate_parts, parts["setting"]),
+        pairings=tuple(pairings),
+        notes=tuple(notes),
         **arrays,
     )
+
+
+def _stack_replicates(parts: list[np.ndarray | None], counts: list[np.ndarray]) -> np.ndarray:
+    """(configurations, replicates) from per-setting blocks; NaN rows where a setting has none."""
+    width = max((p.shape[1] for p in parts if p is not None), default=0)
+    rows = [
+        p if p is not None and p.shape[1] == width else np.full((c.size, width), np.nan)
+        for p, c in zip(parts, counts, strict=True)
+    ]
+    return np.concatenate(rows) if rows else np.zeros((0, width))

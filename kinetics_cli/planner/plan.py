@@ -5,6 +5,10 @@ FLOPs-only law), accelerator-seconds (the additive roofline time; the FLOPs-only
 compute terms only) or US dollars per 1,000 problems (seconds x price per hour / 3600 x 1000).
 The FLOPs-law pick is the best configuration when the same numeric budget is spent under the
 FLOPs-only law; it is then priced under the Kinetics law, where it may exceed the budget.
+
+Ties: configurations within budget whose accuracy cannot be told apart from the most accurate one
+at the reported confidence (accuracy.base.CONFIDENCE) are ties, and the cheapest of them is the
+pick (`indistinguishable` says when two accuracies are). docs/planning.md has the rule.
 """
 
 from __future__ import annotations
@@ -94,6 +98,10 @@ class Plan:
     # `best` among configurations without oracle top-k (ORACLE_ATTENTION): what a deployed kernel
     # can reach; equal to `best` when that is not oracle top-k.
     best_without_oracle: int | None = None
+    # The most accurate configuration within budget (before ties went to the cheapest) and the
+    # configurations within budget that could not be told apart from it, most accurate first.
+    most_accurate: int | None = None
+    ties: tuple[int, ...] = ()
 
     @property
     def cost_ratio(self) -> float | None:
@@ -109,6 +117,84 @@ class Plan:
     def flops_pick_over_budget(self) -> bool:
         f = self.picks.get("flops")
         return f is not None and float(self.true_cost[f]) > self.budget
+
+
+def indistinguishable(
+    grid: Grid, i: int, others: np.ndarray, levels: np.ndarray | None = None
+) -> np.ndarray:
+    """Whether each of `others` has an accuracy statistically indistinguishable from that of `i`
+    at the reported confidence.
+
+    * Same pairing key with bootstrap replicates on both sides (one source, the same problems
+      resampled the same way): paired bootstrap; a tie when the interval of the replicate
+      differences contains 0.
+    * Same pairing key without replicates (the priors of one model: their error is shared by all
+      its settings): a tie only when the accuracies are equal at the reporting resolution.
+    * Otherwise (independent sources): a tie when the difference is within the two interval
+      half-widths combined in quadrature (normal approximation; plain interval overlap would be a
+      test at a far higher confidence than the intervals').
+    """
+    from kinetics_cli.accuracy.base import CONFIDENCE
+
+    others = np.asarray(others, dtype=int)
+    acc = grid.accuracy
+    score = accuracy_levels(acc) if levels is None else levels
+    if others.size == 0:
+        return np.zeros(0, dtype=bool)
+    pairing = np.array(grid.pairings, dtype=object)[grid.setting] if grid.pairings else None
+    same = np.zeros(others.size, dtype=bool) if pairing is None else pairing[others] == pairing[i]
+    reps = grid.replicates
+    has = reps.shape[0] == acc.size and reps.shape[1] > 0
+    rep_ok = (
+        np.isfinite(reps[others]).all(axis=1) & bool(np.isfinite(reps[i]).all())
+        if has
+        else np.zeros(others.size, dtype=bool)
+    )
+    tie = np.zeros(others.size, dtype=bool)
+    paired = same & rep_ok
+    if paired.any():
+        tail = (1.0 - CONFIDENCE) / 2.0
+        diff = reps[i][None, :] - reps[others[paired]]
+        low, high = np.quantile(diff, [tail, 1.0 - tail], axis=1)
+        tie[paired] = (low <= 0.0) & (high >= 0.0)
+    shared = same & ~rep_ok
+    tie[shared] = score[others[shared]] == score[i]
+    apart = ~same
+    if apart.any():
+        lo, hi = grid.accuracy_lo, grid.accuracy_hi
+        if lo.size != acc.size:
+            tie[apart] = score[others[apart]] == score[i]
+        else:
+            j = others[apart]
+            above = acc[i] >= acc[j]
+            half_i = np.where(above, acc[i] - lo[i], hi[i] - acc[i])
+            half_j = np.where(above, hi[j] - acc[j], acc[j] - lo[j])
+            tie[apart] = np.abs(acc[i] - acc[j]) <= np.hypot(half_i, half_j) + 1e-12
+    return tie
+
+
+def cheapest_tie(
+    grid: Grid,
+    cost: np.ndarray,
+    levels: np.ndarray,
+    budget: float,
+    candidates: np.ndarray | None = None,
+) -> tuple[int | None, int | None, tuple[int, ...]]:
+    """(pick, most accurate, ties): the most accurate configuration within `budget` (among
+    `candidates`, default all), the cheapest configuration indistinguishable from it (the pick),
+    and the others within budget indistinguishable from it, most accurate first."""
+    pool = np.arange(cost.size) if candidates is None else np.asarray(candidates, dtype=int)
+    pick = best_within(cost[pool], levels[pool], budget)
+    if pick is None:
+        return None, None, ()
+    top = int(pool[pick])
+    fits = pool[(cost[pool] <= budget) & np.isfinite(grid.accuracy[pool]) & (pool != top)]
+    tied = fits[indistinguishable(grid, top, fits, levels)]
+    group = np.append(tied, top)
+    chosen = int(group[np.lexsort((group, -levels[group], cost[group]))[0]])
+    rest = group[group != chosen]
+    rest = rest[np.lexsort((rest, cost[rest], -levels[rest]))]
+    return chosen, top, tuple(int(k) for k in rest)
 
 
 def alternatives(
@@ -160,17 +246,16 @@ def make_plan(
         raise InputError("no configuration to choose from (the accuracy data gave none)")
     levels = accuracy_levels(grid.accuracy, resolution)
     by_law = {name: costs(grid, name, unit, pricing) for name in LAWS}
-    picks = {name: best_within(by_law[name], levels, budget) for name in LAWS}
-    best = picks[law]
+    answers = {name: cheapest_tie(grid, by_law[name], levels, budget) for name in LAWS}
+    picks = {name: answers[name][0] for name in LAWS}
+    best, most_accurate, ties = answers[law]
     law_cost = by_law[law]
     f = picks["flops"]
     equal = None if f is None else cheapest_reaching(by_law["kinetics"], levels, float(levels[f]))
     deployable = best
     if best is not None and grid.attention(best) == ORACLE_ATTENTION:
         oracle = np.array([s.attention == ORACLE_ATTENTION for s in grid.settings])[grid.setting]
-        fits = np.flatnonzero(~oracle)
-        pick = best_within(law_cost[fits], levels[fits], budget)
-        deployable = None if pick is None else int(fits[pick])
+        deployable = cheapest_tie(grid, law_cost, levels, budget, np.flatnonzero(~oracle))[0]
     return Plan(
         budget=float(budget),
         unit=unit,
@@ -184,7 +269,17 @@ def make_plan(
         flops_cost=by_law["flops"],
         equal_accuracy=equal,
         best_without_oracle=deployable,
+        most_accurate=most_accurate,
+        ties=ties,
     )
+
+
+def accuracy_interval(grid: Grid, i: int) -> list[float] | None:
+    """[lower, upper] accuracy bounds of configuration i at the reported confidence, or None."""
+    if grid.accuracy_lo.size != grid.accuracy.size:
+        return None
+    lo, hi = float(grid.accuracy_lo[i]), float(grid.accuracy_hi[i])
+    return [lo, hi] if np.isfinite(lo) and np.isfinite(hi) else None
 
 
 def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
@@ -200,6 +295,8 @@ def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
         "attention": grid.attention(i),
         "kv_budget": None if kv is None else (int(kv) if float(kv).is_integer() else kv),
         "accuracy": float(grid.accuracy[i]),
+        "accuracy_ci": accuracy_interval(grid, i),
+        "accuracy_source": grid.notes[int(grid.setting[i])] if grid.notes else "",
         "eflops": float(grid.compute_flops[i] + pricing.intensity * grid.memory_bytes[i]),
         "flops": float(grid.compute_flops[i]),
         "seconds": seconds,

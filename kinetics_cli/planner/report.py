@@ -36,11 +36,19 @@ ORACLE_NOTE = (
 
 def source_line(setup: Setup) -> str:
     """One line saying where the accuracies come from."""
+    from kinetics_cli.accuracy.base import CONFIDENCE
+
+    level = f" Intervals: {CONFIDENCE:.0%} confidence."
     if setup.source.kind == "evaluations":
-        return f"accuracy: your evaluations: {setup.source.description}"
+        return f"accuracy: your evaluations: {setup.source.description}.{level}"
+    if setup.source.kind == "composite":
+        return (
+            f"accuracy: {setup.source.description}. Not your own evaluations: pass --evals FILE "
+            f"for those.{level}"
+        )
     return (
         f"accuracy: {setup.source.description}. Not your own evaluations: "
-        "pass --evals FILE for those."
+        f"pass --evals FILE for those.{level}"
     )
 
 
@@ -94,8 +102,11 @@ def plan_document(setup: Setup, answer: Plan) -> dict[str, Any]:
         doc.update(extra)
         return doc
 
+    from kinetics_cli.accuracy.base import CONFIDENCE
+
     return {
         "task": setup.task,
+        "confidence": CONFIDENCE,
         "budget": answer.budget,
         "budget_unit": answer.unit,
         "law": answer.law,
@@ -105,6 +116,12 @@ def plan_document(setup: Setup, answer: Plan) -> dict[str, Any]:
         "calibration": setup.profile.calibration_note,
         "accuracy_source": setup.source_document,
         "best": config(answer.best),
+        "most_accurate": config(answer.most_accurate),
+        "indistinguishable": {
+            "rule": TIE_RULE,
+            "count": len(answer.ties),
+            "configurations": [config(i) for i in answer.ties[:MAX_TIES_SHOWN]],
+        },
         "alternatives": [config(i) for i in answer.alternatives],
         "flops_law_pick": config(answer.picks["flops"]),
         "kinetics_law_pick": config(answer.picks["kinetics"]),
@@ -114,6 +131,24 @@ def plan_document(setup: Setup, answer: Plan) -> dict[str, Any]:
         "cheapest": config(answer.cheapest),
         "configurations": len(grid),
     }
+
+
+MAX_TIES_SHOWN = 5
+TIE_RULE = (
+    "configurations within budget whose accuracy is statistically indistinguishable from the "
+    "most accurate one at the stated confidence are ties and the cheapest is chosen: paired "
+    "bootstrap over the same problems within one measured or evaluation source, equal accuracy "
+    "within one model's priors, half-widths combined in quadrature across sources"
+)
+
+
+def accuracy_text(doc: dict[str, Any]) -> str:
+    """'86.7% [80.0, 93.3]' (the interval when there is one)."""
+    ci = doc.get("accuracy_ci")
+    text = f"{doc['accuracy']:.1%}"
+    if ci is not None and ci[1] - ci[0] > 0.0005:
+        text += f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]"
+    return text
 
 
 def describe(doc: dict[str, Any]) -> str:
@@ -156,9 +191,28 @@ def print_plan(setup: Setup, answer: Plan, doc: dict[str, Any]) -> None:
 
     best = doc["best"]
     out.print(
-        f"Best: {describe(best)}: accuracy {best['accuracy']:.1%}, " + _costs_text(best, priced),
+        f"Best: {describe(best)}: accuracy {accuracy_text(best)} ({best['accuracy_source']}), "
+        + _costs_text(best, priced),
         soft_wrap=True,
     )
+    ties = doc["indistinguishable"]
+    top = doc["most_accurate"]
+    if ties["count"]:
+        listed = [d for d in ties["configurations"] if d != top][:3]
+        names = "; ".join(f"{describe(d)} {accuracy_text(d)}" for d in listed)
+        more = ties["count"] - len(listed) - (1 if top is not None and top != best else 0)
+        lead = (
+            f"The most accurate, {describe(top)} at {accuracy_text(top)}, cannot be told apart"
+            if top is not None and top != best
+            else "It cannot be told apart"
+        )
+        out.print(
+            f"{lead} from {ties['count']} other configuration(s) within budget at "
+            f"{doc['confidence']:.0%} confidence, so the cheapest was chosen; among them: {names}"
+            + (f" and {more} more" if more > 0 else "")
+            + ".",
+            soft_wrap=True,
+        )
     if answer.law == "flops":
         verdict = (
             "within the budget"
@@ -177,7 +231,7 @@ def print_plan(setup: Setup, answer: Plan, doc: dict[str, Any]) -> None:
         text = (
             "nothing fits this budget"
             if deployable is None
-            else f"{describe(deployable)}: accuracy {deployable['accuracy']:.1%}, "
+            else f"{describe(deployable)}: accuracy {accuracy_text(deployable)}, "
             + _costs_text(deployable, priced)
         )
         out.print(f"Best without oracle top-k: {text}", soft_wrap=True)
@@ -252,7 +306,7 @@ def config_cells(doc: dict[str, Any], cost: float, priced: bool = False) -> list
         short_strategy(doc),
         f"{doc['gen_len']:,}",
         short_attention(doc),
-        f"{doc['accuracy']:.1%}",
+        accuracy_text(doc),
         format_cost(cost, "eflops"),
         format_si(doc["seconds"], "s"),
     ]

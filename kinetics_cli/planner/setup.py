@@ -176,7 +176,7 @@ def build_setup(
     covered = list(dict.fromkeys(s.model for s in source.settings() if has_card(s.model)))
     wanted = _pick_models(models, covered, catalog, source.task) if models else None
     budgets = list(options.kv_budgets)
-    if not budgets and source.kind == "priors":
+    if not budgets and getattr(source, "parametric", source.kind == "priors"):
         budgets = list(DEFAULT_KV_BUDGETS)
     settings = select_settings(
         source,
