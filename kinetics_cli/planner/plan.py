@@ -128,8 +128,9 @@ def indistinguishable(
     * Same pairing key with bootstrap replicates on both sides (one source, the same problems
       resampled the same way): paired bootstrap; a tie when the interval of the replicate
       differences contains 0.
-    * Same pairing key without replicates (the priors of one model: their error is shared by all
-      its settings): a tie only when the accuracies are equal at the reporting resolution.
+    * Same pairing key without replicates (the bundled priors of one task: one fit, whose error
+      the interval states for the absolute level, while its ranking of two configurations is the
+      fit's best guess): a tie only when the accuracies are equal at the reporting resolution.
     * Otherwise (independent sources): a tie when the difference is within the two interval
       half-widths combined in quadrature (normal approximation; plain interval overlap would be a
       test at a far higher confidence than the intervals').
@@ -173,6 +174,9 @@ def indistinguishable(
     return tie
 
 
+REFERENCES_PER_SOURCE = 10  # strongest configurations per pairing key that a tie must match
+
+
 def cheapest_tie(
     grid: Grid,
     cost: np.ndarray,
@@ -180,17 +184,36 @@ def cheapest_tie(
     budget: float,
     candidates: np.ndarray | None = None,
 ) -> tuple[int | None, int | None, tuple[int, ...]]:
-    """(pick, most accurate, ties): the most accurate configuration within `budget` (among
-    `candidates`, default all), the cheapest configuration indistinguishable from it (the pick),
-    and the others within budget indistinguishable from it, most accurate first."""
+    """(pick, most accurate, ties) among `candidates` (default: all) within `budget`.
+
+    The ties are the configurations within budget that cannot be told apart from the most
+    accurate one and are not significantly worse than any of the strongest configurations of
+    each source (the REFERENCES_PER_SOURCE most accurate per pairing key): the set of
+    statistically best configurations. The pick is the cheapest of them; ties lists the others,
+    most accurate first.
+    """
     pool = np.arange(cost.size) if candidates is None else np.asarray(candidates, dtype=int)
     pick = best_within(cost[pool], levels[pool], budget)
     if pick is None:
         return None, None, ()
     top = int(pool[pick])
-    fits = pool[(cost[pool] <= budget) & np.isfinite(grid.accuracy[pool]) & (pool != top)]
-    tied = fits[indistinguishable(grid, top, fits, levels)]
-    group = np.append(tied, top)
+    fits = pool[(cost[pool] <= budget) & np.isfinite(grid.accuracy[pool])]
+    others = fits[fits != top]
+    group = np.append(others[indistinguishable(grid, top, others, levels)], top)
+    keys = np.array(grid.pairings, dtype=object)[grid.setting[fits]] if grid.pairings else None
+    references: list[int] = []
+    for key in [None] if keys is None else list(dict.fromkeys(keys)):
+        members = fits if keys is None else fits[keys == key]
+        order = members[np.lexsort((members, cost[members], -levels[members]))]
+        references.extend(int(k) for k in order[:REFERENCES_PER_SOURCE])
+    keep = np.ones(group.size, dtype=bool)
+    for ref in references:
+        below = levels[group] < levels[ref]
+        if below.any():
+            apart = ~indistinguishable(grid, ref, group[below], levels)
+            keep[np.flatnonzero(below)[apart]] = False
+    keep[group == top] = True
+    group = group[keep]
     chosen = int(group[np.lexsort((group, -levels[group], cost[group]))[0]])
     rest = group[group != chosen]
     rest = rest[np.lexsort((rest, cost[rest], -levels[rest]))]

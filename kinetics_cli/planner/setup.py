@@ -140,6 +140,13 @@ def _pick_models(
                 )
         else:
             hits = [catalog.models.get(pattern).spec.name]
+            if hits[0] not in covered:
+                raise InputError(
+                    f"no accuracy data for model {hits[0]!r} on {task} (covered: "
+                    f"{', '.join(covered)}); bring your own evaluations with --evals FILE: one "
+                    "row per trial or per problem (docs/accuracy-priors.md), or convert "
+                    "lm-evaluation-harness / Qwen2.5-Math logs with `kinetics evals import`"
+                )
         chosen.update(dict.fromkeys(hits))
     return list(chosen)
 
