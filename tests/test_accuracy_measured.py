@@ -155,12 +155,23 @@ def test_truncated_coverage_against_enumeration():
 def test_bootstrap_without_sample_noise_matches_resampled_problem_means():
     # every problem all-correct or all-wrong: only the problem draw varies, so each replicate is
     # the share of solved problems among the drawn ones.
-    n = np.array([4, 4, 4])
-    buckets = np.array([[4], [0], [4]])  # correct samples finishing within the one limit
-    reps = coverage_replicates(n, buckets, np.array([1.0, 2.0]), "key", "label", replicates=50)
+    n = np.array([4, 4, 3])
+    # per-sample bucket: 0 = correct within the one limit, 1 = not (wrong or too long); problem 2
+    # has 3 samples, its 4th column is padding (the 'not solved' bucket)
+    buckets = np.array([[0, 0, 0, 0], [1, 1, 1, 1], [0, 0, 0, 1]])
+    reps = coverage_replicates(n, buckets, 1, np.array([1.0, 2.0]), "key", "label", replicates=50)
     from kinetics_cli.accuracy.bootstrap import problem_draws
 
     idx = problem_draws(3, "key", 50)
-    expected = (buckets[idx, 0] == 4).mean(axis=1)
+    expected = (idx != 1).mean(axis=1)
     np.testing.assert_allclose(reps[:, 0, 0], expected)
     np.testing.assert_allclose(reps[:, 1, 0], expected)
+
+
+def test_bootstrap_replicates_average_to_the_estimate():
+    # one problem, 10 samples, 3 correct: resampling samples, pass@1 averages 0.3
+    n = np.array([10])
+    buckets = np.array([[0, 0, 0, 1, 1, 1, 1, 1, 1, 1]])
+    reps = coverage_replicates(n, buckets, 1, np.array([1.0]), "k", "l", replicates=4000)
+    assert reps[:, 0, 0].mean() == pytest.approx(0.3, abs=0.01)
+    assert reps[:, 0, 0].std() == pytest.approx(np.sqrt(0.3 * 0.7 / 10), rel=0.1)

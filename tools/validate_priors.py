@@ -120,12 +120,14 @@ def report(results: list[tuple[str, str, str, np.ndarray]], verbose: bool) -> No
     for name, keep in (
         ("interpolated", lambda r: r[0] in INTERPOLATED_SIZES),
         ("all sizes", lambda r: True),
+        ("interp. B>=256", lambda r: r[0] in INTERPOLATED_SIZES and r[2] != "sparse_small"),
+        ("all, B>=256", lambda r: r[2] != "sparse_small"),
     ):
         chosen = [r for r in results if keep(r)]
         if chosen:
             errs = np.concatenate([e for *_, e in chosen])
             print(
-                f"{name:12s} {len(chosen):4d} {errs.size:6d} {np.mean(np.abs(errs)):10.2f} "
+                f"{name:14s} {len(chosen):2d} {errs.size:6d} {np.mean(np.abs(errs)):10.2f} "
                 f"{np.max(np.abs(errs)):11.2f} {np.mean(errs):+9.2f}"
             )
     for kind, values in spreads(results).items():

@@ -401,6 +401,16 @@ class _Table:
             fixed_limit=limits.pop(),
         )
 
+    def sample_matrix(self, values: np.ndarray, fill: int = 0) -> np.ndarray:
+        """Per-trial `values` as a (problems, most trials) matrix, row p holding problem p's
+        trials first (the rest padded with `fill`)."""
+        order = np.argsort(self.problem, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(self.n.astype(np.int64))[:-1]])
+        column = np.arange(order.size) - starts[self.problem[order]]
+        out = np.full((self.n.size, int(self.n.max())), fill, dtype=np.asarray(values).dtype)
+        out[self.problem[order], column] = np.asarray(values)[order]
+        return out
+
     def samples_text(self) -> str:
         low, high = int(self.n.min()), int(self.n.max())
         per = f"{low}" if low == high else f"{low}-{high}"
@@ -506,9 +516,10 @@ class EvaluationSource:
         unsort = np.argsort(order, kind="stable")
         accuracy = cover.mean(axis=2)[:, unsort]  # NaN wherever some problem has < N trials
         pairing = f"{self.task}:{seed(chr(31).join(tab.ids)):08x}"
-        replicates = coverage_replicates(n_int, buckets, trials, pairing, setting.label)[
-            :, :, unsort
-        ]
+        per_sample = tab.sample_matrix(np.where(ok, first, ascending.size), ascending.size)
+        replicates = coverage_replicates(
+            n_int, per_sample, ascending.size, trials, pairing, setting.label
+        )[:, :, unsort]
         interval = percentile_interval(replicates)
         if tab.fixed_limit is not None:
             known = limits == tab.fixed_limit

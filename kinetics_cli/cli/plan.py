@@ -9,12 +9,12 @@ import typer
 
 from kinetics_cli.cli.params import (
     JSON_OPTION,
-    count,
+    bounded,
     hardware_option,
     intensity_option,
     plot_option,
-    quantity,
 )
+from kinetics_cli.limits import EFLOPS_BUDGET, SECONDS_BUDGET, TOP, USD_BUDGET
 
 if TYPE_CHECKING:
     from kinetics_cli.planner.setup import Setup
@@ -56,15 +56,15 @@ KV_BUDGETS_OPTION = typer.Option(
     "--kv-budgets",
     metavar="B,...",
     help="KV budgets (tokens attended per step) for sparse attention, e.g. 512,1024,2048 "
-    "(a k suffix means 1000: 2k is 2000; default: 256,512,1024,2048,4096 with bundled priors; "
+    "(k = 1024 tokens: 2k is 2048; default: 256,512,1024,2048,4096 with bundled priors; "
     "the evaluated ones with --evals).",
 )
 LIMITS_OPTION = typer.Option(
     [],
     "--gen-limits",
     metavar="L,...",
-    help="Generation limits (tokens per trial), e.g. 4096,8192,32768 (a k suffix means "
-    "1000: 32k is 32000; default: 1024 to 32768, powers of two and their midpoints).",
+    help="Generation limits (tokens per trial), e.g. 4096,8192,32768 (k = 1024 tokens: "
+    "32k is 32768; default: 1024 to 32768, powers of two and their midpoints).",
 )
 TRIALS_OPTION = typer.Option(
     [],
@@ -87,21 +87,21 @@ def plan(
         None,
         "--budget",
         "-b",
-        parser=quantity,
+        parser=bounded(EFLOPS_BUDGET),
         metavar="X",
         help="eFLOPs per problem, e.g. 1e18 or 2.5E.",
     ),
     budget_seconds: float | None = typer.Option(
         None,
         "--budget-seconds",
-        parser=quantity,
+        parser=bounded(SECONDS_BUDGET),
         metavar="S",
         help="Accelerator-seconds per problem on --hardware (its calibration when present).",
     ),
     budget_usd: float | None = typer.Option(
         None,
         "--budget-usd",
-        parser=quantity,
+        parser=bounded(USD_BUDGET),
         metavar="USD",
         help="US dollars per 1,000 problems, from the profile's price per GPU-hour.",
     ),
@@ -109,7 +109,9 @@ def plan(
     evals: list[Path] = EVALS_OPTION,
     hardware: str = HARDWARE_OPTION,
     law: str = LAW_OPTION,
-    top: int = typer.Option(3, "--top", "-k", parser=count, help="Alternatives to show."),
+    top: int = typer.Option(
+        3, "--top", "-k", parser=bounded(TOP, whole=True), help="Alternatives to show."
+    ),
     models: list[str] = MODELS_OPTION,
     strategy: str = STRATEGY_OPTION,
     attention: list[str] = ATTENTION_OPTION,
@@ -128,8 +130,8 @@ def plan(
     from kinetics_cli.cli import context
     from kinetics_cli.errors import InputError
     from kinetics_cli.planner.plan import make_plan
-    from kinetics_cli.planner.report import plan_document, plot_plan, print_plan
-    from kinetics_cli.render import emit_json
+    from kinetics_cli.report.console import emit_json
+    from kinetics_cli.report.plan import plan_document, plot_plan, print_plan
 
     given = [
         (name, value)
@@ -179,14 +181,30 @@ def plan(
 # ---- shared with `kinetics frontier` --------------------------------------------------------
 
 
-def check_law_and_plot(law: str, plot: Path | None) -> None:
-    """Fail early, before any work, on an unknown --law or an unusable --plot path."""
+def check_law_intensity(law: str | None, intensity: float | None, *, needs_intensity: bool) -> None:
+    """Refuse --intensity with --law flops where nothing else uses it: the FLOPs-only law charges
+    no memory traffic, so the value would be silently ignored."""
+    from kinetics_cli.errors import InputError
+
+    if law == "flops" and intensity is not None and not needs_intensity:
+        raise InputError(
+            "--intensity has no effect with --law flops (the FLOPs-only law charges no memory "
+            "traffic); drop one of them"
+        )
+
+
+def check_law_and_plot(
+    law: str, plot: Path | None, intensity: float | None = None, *, needs_intensity: bool = True
+) -> None:
+    """Fail early, before any work, on an unknown --law, an unusable --plot path, or an
+    --intensity the FLOPs-only law would ignore (`needs_intensity` False: nothing else uses it)."""
     from kinetics_cli.engine.kinetics import LAWS
     from kinetics_cli.errors import InputError
-    from kinetics_cli.planner.report import check_plot
+    from kinetics_cli.report.plan import check_plot
 
     if law not in LAWS:
         raise InputError(f"unknown law {law!r}; choose one of {', '.join(LAWS)}")
+    check_law_intensity(law, intensity, needs_intensity=needs_intensity)
     if plot is not None:
         check_plot(plot)
 
@@ -207,8 +225,9 @@ def load_setup(
     """Check the grid options, then load the catalog and evaluate the grid (a planner Setup),
     with a progress bar on a terminal."""
     from kinetics_cli.cli import context
-    from kinetics_cli.planner.report import ProgressBar
     from kinetics_cli.planner.setup import build_setup, grid_options
+    from kinetics_cli.report.console import warn
+    from kinetics_cli.report.progress import ProgressBar
 
     options = grid_options(
         strategy=strategy,
@@ -219,7 +238,7 @@ def load_setup(
     )
     catalog = context.catalog()
     with ProgressBar() as progress:
-        return build_setup(
+        setup = build_setup(
             task=task,
             catalog=catalog,
             hardware=hardware,
@@ -229,3 +248,6 @@ def load_setup(
             intensity=intensity,
             on_progress=progress.update,
         )
+    for line in setup.warnings:
+        warn(line)
+    return setup

@@ -56,6 +56,9 @@ class Grid:
     replicates: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     pairings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # (model, generation limit, context window) left out because the mean prompt plus the limit
+    # is beyond the model's context window (max_position_embeddings).
+    beyond_context: tuple[tuple[str, float, int], ...] = ()
 
     def __len__(self) -> int:
         return int(self.setting.size)
@@ -72,7 +75,7 @@ class Grid:
         arrays = {
             f.name: getattr(self, f.name)[mask]
             for f in fields(self)
-            if f.name not in ("settings", "params", "pairings", "notes")
+            if f.name not in ("settings", "params", "pairings", "notes", "beyond_context")
         }
         return replace(self, **arrays)
 
@@ -207,7 +210,9 @@ def evaluate_grid(
 ) -> Grid:
     """Accuracy and cost of every (setting, N, L): one accuracy query and one broadcast cost
     call per setting over the (N, L, length point) grid. Configurations the source gives no
-    accuracy for (NaN, e.g. more trials than were sampled) are left out."""
+    accuracy for (NaN, e.g. more trials than were sampled) are left out, and so are generation
+    limits that with the mean prompt exceed the model's context window (listed in
+    Grid.beyond_context)."""
     n = np.asarray(sorted(set(float(t) for t in trials)), dtype=float)
     lim = np.asarray(sorted(set(float(x) for x in limits)), dtype=float)
     if n.size == 0 or lim.size == 0:
@@ -237,6 +242,7 @@ def evaluate_grid(
     shape = (n.size, lim.size)
     tt, ll = np.meshgrid(n, lim, indexing="ij")
     shapes = {s.model: CostShape.of(cards[s.model]) for s in settings}  # card figures, once each
+    beyond: dict[tuple[str, float], int] = {}
     for k, setting in enumerate(settings):
         outcome = source.outcome(setting, n, lim)
         accuracy = np.asarray(outcome.accuracy, dtype=float)
@@ -262,6 +268,12 @@ def evaluate_grid(
             mean, kv_bytes=np.zeros_like(mean.kv_bytes), search_bytes=np.zeros_like(mean.kv_bytes)
         )
         keep = np.isfinite(accuracy)
+        window = cards[setting.model].architecture.max_position_embeddings
+        if window is not None:
+            fits = lim + float(outcome.prompt_len) <= window
+            for limit in lim[~fits]:
+                beyond[(setting.model, float(limit))] = window
+            keep &= fits[None, :]
         parts["setting"].append(np.full(int(keep.sum()), k, dtype=int))
         parts["trials"].append(tt[keep])
         parts["gen_len"].append(ll[keep])
@@ -291,14 +303,18 @@ def evaluate_grid(
         pairings=tuple(pairings),
         notes=tuple(notes),
         **arrays,
+        beyond_context=tuple((m, limit, w) for (m, limit), w in beyond.items()),
     )
 
 
 def _stack_replicates(parts: list[np.ndarray | None], counts: list[np.ndarray]) -> np.ndarray:
-    """(configurations, replicates) from per-setting blocks; NaN rows where a setting has none."""
+    """(configurations, replicates) float32 from per-setting blocks; NaN rows where a setting
+    has none (filled in place, no per-setting NaN blocks)."""
     width = max((p.shape[1] for p in parts if p is not None), default=0)
-    rows = [
-        p if p is not None and p.shape[1] == width else np.full((c.size, width), np.nan)
-        for p, c in zip(parts, counts, strict=True)
-    ]
-    return np.concatenate(rows) if rows else np.zeros((0, width))
+    out = np.full((sum(c.size for c in counts), width), np.nan, dtype=np.float32)
+    start = 0
+    for block, c in zip(parts, counts, strict=True):
+        if block is not None and block.shape[1] == width:
+            out[start : start + c.size] = block
+        start += c.size
+    return out
