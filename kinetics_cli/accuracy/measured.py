@@ -47,7 +47,14 @@ def read_measured(
 
     prompt_tokens: the file has none; the aime24 priors' mean prompt (160 tokens) is used.
     """
-    rows = list(csv.DictReader(io.StringIO(read_text(path), newline="")))
+    text = read_text(path)
+    lines = text.splitlines()
+    header = lines[0].split(",") if lines else []
+    split = [line.split(",") for line in lines[1:] if line]
+    if all(len(parts) == len(header) for parts in split):  # no quoted commas: plain split
+        rows = [dict(zip(header, parts, strict=True)) for parts in split]
+    else:
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
     grouped: dict[Setting, list[dict[str, str]]] = defaultdict(list)
     for r in rows:
         attention = r["attention"]
@@ -58,22 +65,27 @@ def read_measured(
     tables: dict[Setting, _Table] = {}
     for setting, group in grouped.items():
         group.sort(key=lambda r: int(r["problem"]))
-        lengths = [np.sort(np.array(r["gen_lengths"].split(";"), dtype=float)) for r in group]
-        counts = [int(r["n_correct"]) for r in group]
-        n = np.array([x.size for x in lengths], dtype=float)
-        if any(int(r["n_samples"]) != x.size for r, x in zip(group, lengths, strict=True)):
+        n = np.array([int(r["n_samples"]) for r in group])
+        texts = [r["gen_lengths"] for r in group]
+        flat = np.array(";".join(texts).split(";"), dtype=float)  # one conversion per setting
+        if flat.size != n.sum() or any(
+            t.count(";") + 1 != k for t, k in zip(texts, n, strict=True)
+        ):
             raise InputError(f"{path}: {setting.label}: n_samples and gen_lengths disagree")
-        problem = np.repeat(np.arange(len(group)), n.astype(int))
-        correct = np.concatenate(
-            [np.arange(x.size) < c for x, c in zip(lengths, counts, strict=True)]
-        )
+        problem = np.repeat(np.arange(len(group)), n)
+        starts = np.concatenate([[0], np.cumsum(n)[:-1]])
+        # each problem's lengths ascending (lexsort by problem, then length)
+        order = np.lexsort((flat, problem))
+        gen = flat[order]
+        rank = np.arange(flat.size) - starts[problem]
+        counts = np.array([int(r["n_correct"]) for r in group])
         tables[setting] = _Table(
             ids=tuple(f"{int(r['problem']):02d}" for r in group),
             problem=problem,
             prompt=np.full(problem.size, float(prompt_tokens)),
-            gen=np.concatenate(lengths),
-            correct=correct,
-            n=n,
+            gen=gen,
+            correct=rank < counts[problem],
+            n=n.astype(float),
             paired=True,
             fixed_limit=None,
         )

@@ -119,8 +119,20 @@ class Plan:
         return f is not None and float(self.true_cost[f]) > self.budget
 
 
+def pairing_codes(grid: Grid) -> np.ndarray | None:
+    """An integer per configuration for its source's pairing key (None: the grid has none)."""
+    if not grid.pairings:
+        return None
+    _, codes = np.unique(np.array(grid.pairings, dtype=object), return_inverse=True)
+    return np.asarray(codes)[grid.setting]
+
+
 def indistinguishable(
-    grid: Grid, i: int, others: np.ndarray, levels: np.ndarray | None = None
+    grid: Grid,
+    i: int,
+    others: np.ndarray,
+    levels: np.ndarray | None = None,
+    pairing: np.ndarray | None = None,
 ) -> np.ndarray:
     """Whether each of `others` has an accuracy statistically indistinguishable from that of `i`
     at the reported confidence.
@@ -153,6 +165,11 @@ def indistinguishable(
     )
     tie = np.zeros(others.size, dtype=bool)
     paired = same & rep_ok
+    if paired.any():
+        # no replicate of `others` reaching the lowest replicate of i: apart without quantiles
+        reach = np.zeros(others.size, dtype=bool)
+        reach[paired] = np.nanmax(reps[others[paired]], axis=1) >= np.nanmin(reps[i])
+        paired &= reach
     if paired.any():
         tail = (1.0 - CONFIDENCE) / 2.0
         diff = reps[i][None, :] - reps[others[paired]]
@@ -199,8 +216,9 @@ def cheapest_tie(
     top = int(pool[pick])
     fits = pool[(cost[pool] <= budget) & np.isfinite(grid.accuracy[pool])]
     others = fits[fits != top]
-    group = np.append(others[indistinguishable(grid, top, others, levels)], top)
-    keys = np.array(grid.pairings, dtype=object)[grid.setting[fits]] if grid.pairings else None
+    codes = pairing_codes(grid)
+    group = np.append(others[indistinguishable(grid, top, others, levels, codes)], top)
+    keys = None if codes is None else codes[fits]
     references: list[int] = []
     for key in [None] if keys is None else list(dict.fromkeys(keys)):
         members = fits if keys is None else fits[keys == key]
@@ -210,7 +228,7 @@ def cheapest_tie(
     for ref in references:
         below = levels[group] < levels[ref]
         if below.any():
-            apart = ~indistinguishable(grid, ref, group[below], levels)
+            apart = ~indistinguishable(grid, ref, group[below], levels, codes)
             keep[np.flatnonzero(below)[apart]] = False
     keep[group == top] = True
     group = group[keep]
