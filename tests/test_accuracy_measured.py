@@ -175,3 +175,28 @@ def test_bootstrap_replicates_average_to_the_estimate():
     reps = coverage_replicates(n, buckets, 1, np.array([1.0]), "k", "l", replicates=4000)
     assert reps[:, 0, 0].mean() == pytest.approx(0.3, abs=0.01)
     assert reps[:, 0, 0].std() == pytest.approx(np.sqrt(0.3 * 0.7 / 10), rel=0.1)
+
+
+def test_default_plan_says_per_setting_which_data_answers():
+    import json
+
+    from typer.testing import CliRunner
+
+    from kinetics_cli.cli.main import app
+
+    result = CliRunner().invoke(app, ["plan", "--budget", "1e16", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    source = doc["accuracy_source"]
+    assert source["kind"] == "composite" and source["confidence"] == doc["confidence"] == 0.95
+    kinds = {(s["model"], s["attention"], s["kv_budget"]): s["source"] for s in source["settings"]}
+    assert kinds[("qwen3-8b", "topk", 512.0)] == "measured: 30 problems x 32 samples"
+    assert kinds[("qwen3-32b", "dense", None)] == "measured: 30 problems x 8 samples"
+    assert kinds[("qwen3-4b", "dense", None)].startswith("prior")
+    best = doc["best"]
+    lo, hi = best["accuracy_ci"]
+    assert lo <= best["accuracy"] <= hi
+    # the pick is the cheapest of the configurations it could not tell apart
+    ties = doc["indistinguishable"]["configurations"]
+    assert all(t["cost"] >= best["cost"] for t in ties)
+    assert doc["most_accurate"]["accuracy"] >= best["accuracy"]

@@ -46,9 +46,27 @@ class Setup:
     warnings: tuple[str, ...] = ()  # one line each, for the caller to show
 
     @property
-    def source_document(self) -> dict[str, str]:
-        """Where the accuracies come from, as the JSON documents write it."""
-        return {"kind": self.source.kind, "description": self.source.description}
+    def source_document(self) -> dict[str, object]:
+        """Where the accuracies come from, as the JSON documents write it: the source, and per
+        evaluated setting which kind of data answers for it (measured, evaluations, priors)."""
+        from kinetics_cli.accuracy.base import CONFIDENCE
+
+        grid = self.grid
+        settings = [
+            {
+                "model": s.model,
+                "attention": s.attention,
+                "kv_budget": s.kv_budget,
+                "source": note,
+            }
+            for s, note in zip(grid.settings, grid.notes, strict=True)
+        ]
+        return {
+            "kind": self.source.kind,
+            "description": self.source.description,
+            "confidence": CONFIDENCE,
+            "settings": settings,
+        }
 
 
 @dataclass(frozen=True)
