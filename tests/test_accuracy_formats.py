@@ -204,3 +204,23 @@ def test_integers_with_hundreds_of_digits_are_rejected(tmp_path, field):
 def test_missing_file_names_it(tmp_path):
     with pytest.raises(InputError, match="cannot read"):
         read_evals(tmp_path / "absent.jsonl", same)
+
+
+def test_imports_keep_the_extracted_answer_and_reject_huge_metrics(tmp_path):
+    rows = import_lm_eval(
+        [EXAMPLES / "lm_eval_samples_aime24.jsonl"], "aime24", "qwen3-8b", approximate_counter()
+    )
+    assert [r["answer"] for r in rows] == ["204", "0", "0"]
+    qm = import_qwen_math(
+        [EXAMPLES / "qwen_math_aime24.jsonl"], "aime24", "qwen3-8b", approximate_counter()
+    )
+    assert [r["answer"] for r in qm[:4]] == ["204", "204", "1", "204"]
+    big = json.loads((EXAMPLES / "lm_eval_samples_aime24.jsonl").read_text().splitlines()[0])
+    big["exact_match"] = 10**400
+    path = tmp_path / "samples_big.jsonl"
+    path.write_text(json.dumps(big) + "\n")
+    assert import_lm_eval([path], "t", "qwen3-8b", approximate_counter())[0]["correct"] is True
+    big["exact_match"] = "1e999"
+    path.write_text(json.dumps(big) + "\n")
+    with pytest.raises(InputError, match="expected a number"):
+        import_lm_eval([path], "t", "qwen3-8b", approximate_counter())

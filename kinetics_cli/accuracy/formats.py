@@ -73,8 +73,9 @@ def _row(
     generation: str,
     correct: bool,
     counter: TokenCounter,
+    answer: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    row = {
         "task": task,
         "model": model,
         "attention": attention,
@@ -85,6 +86,18 @@ def _row(
         "correct": correct,
         "token_counts": counter.source,
     }
+    if answer is not None:
+        row["answer"] = answer  # the extracted final answer (for voting-style selection)
+    return row
+
+
+def _answer(value: Any) -> str | None:
+    """The extracted final answer, as text (the first of a list), or None."""
+    while isinstance(value, list) and value:
+        value = value[0]
+    if value is None or isinstance(value, (list, dict)):
+        return None
+    return str(value)[:200]
 
 
 def _text(value: Any, field: str, where: str) -> str:
@@ -147,9 +160,11 @@ def import_lm_eval(
             name = _metric(raw, metric, where)
             value = raw[name]
             if isinstance(value, bool):
-                value = float(value)
-            if not isinstance(value, (int, float)):
-                raise InputError(f"{where}: metric '{name}': expected a number, got {value!r}")
+                value = int(value)
+            if not isinstance(value, (int, float)) or value != value:
+                raise InputError(
+                    f"{where}: metric '{name}': expected a number, got {value!r}"[:200]
+                )
             rows.append(
                 _row(
                     task,
@@ -159,8 +174,9 @@ def import_lm_eval(
                     str(raw["doc_id"]),
                     _lm_eval_prompt(raw.get("arguments", ""), where),
                     _text(raw["resps"], "resps", where),
-                    float(value) > 0,
+                    value > 0,
                     counter,
+                    _answer(raw.get("filtered_resps")),
                 )
             )
     if not rows:
@@ -190,6 +206,8 @@ def import_qwen_math(
                     f"{where}: fields 'code' and 'score' must be lists of the same length"
                 )
             prompt = raw.get("question", raw.get("problem", ""))
+            pred_raw = raw.get("pred")
+            pred: list[Any] = pred_raw if isinstance(pred_raw, list) else []
             for j, (generation, ok) in enumerate(zip(code, score, strict=True)):
                 if not isinstance(ok, (bool, int, float)):
                     raise InputError(f"{where}: field 'score'[{j}]: expected true/false")
@@ -204,6 +222,7 @@ def import_qwen_math(
                         _text(generation, "code", where),
                         bool(ok),
                         counter,
+                        _answer(pred[j] if j < len(pred) else None),
                     )
                 )
     if not rows:
