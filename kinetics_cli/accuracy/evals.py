@@ -3,7 +3,8 @@
 Per-trial rows (JSON keys / CSV columns): task, model, attention (dense | topk | block-topk),
 kv_budget (empty for dense), problem, prompt_tokens, gen_tokens, correct. An optional token_counts
 column (written by `kinetics evals import`) marks approximate counts, which the source's
-description then names.
+description then names. An optional answer column (the extracted final answer) lets the selection
+rules of accuracy/selection.py (majority vote, early stopping) count votes.
 
 Per-problem rows (aggregates): task, model, attention, kv_budget, problem, prompt_tokens, samples,
 correct (how many of the samples were right), and either gen_lengths (every sample's generated
@@ -82,6 +83,7 @@ class Trial:
     gen_tokens: float
     correct: bool
     approximate_tokens: bool = False  # token_counts says the counts are approximate
+    answer: str | None = None  # extracted final answer (optional column), for majority vote
     paired: bool = False  # correctness assigned to the shortest samples (per-problem row)
     fixed_limit: float | None = None  # per-problem row without lengths: its generation limit
 
@@ -245,6 +247,7 @@ def _row(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]) -> l
             gen_tokens=_count(raw["gen_tokens"], "gen_tokens", at),
             correct=_bool(raw["correct"], at),
             approximate_tokens=_text(raw.get("token_counts")).lower().startswith("approximate"),
+            answer=_text(raw.get("answer"))[:1000] or None,
         )
     ]
 
@@ -430,6 +433,7 @@ class EvaluationSource:
         """A source over ready tables (the bundled measured data builds them directly)."""
         source = cls.__new__(cls)
         source.task, source._tables, source.description = task, dict(tables), description
+        source.trials_by_setting = {}  # no per-trial rows (no answers to vote on)
         return source
 
     def __init__(self, task: str, trials: Sequence[Trial], files: Sequence[Path]):
@@ -440,6 +444,7 @@ class EvaluationSource:
             grouped.setdefault(t.setting, []).append(t)
         for setting, rows in grouped.items():
             self._tables[setting] = _Table.build(rows, f"{task} {setting.label}")
+        self.trials_by_setting = grouped  # per-trial rows, for selection rules and allocation
         names = ", ".join(str(f) for f in files)
         self.description = (
             f"evaluations for {task} from {names}: {len(trials)} trials, "

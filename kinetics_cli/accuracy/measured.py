@@ -125,6 +125,8 @@ class CompositeSource:
         assert isinstance(priors, PriorSource)
         self.measured, self.priors = measured, priors
         self.task = priors.task
+        self.profile = priors.profile  # the priors' task profile (selection rules, allocation)
+        self.trials_by_setting: dict[Setting, list[object]] = {}  # no per-trial answers
         self._covered = set(measured.settings())
         models = sorted({s.model for s in self._covered})
         self.description = (
@@ -137,6 +139,10 @@ class CompositeSource:
         prior = self.priors.settings()
         extra = [s for s in self.measured.settings() if s not in set(prior)]
         return prior + extra
+
+    def prior(self, model: str) -> object:
+        """The prior of `model` (as PriorSource.prior)."""
+        return self.priors.prior(model)
 
     def setting_kind(self, setting: Setting) -> str:
         """'measured' or 'priors': which source answers for `setting`."""

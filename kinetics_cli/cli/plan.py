@@ -72,6 +72,38 @@ TRIALS_OPTION = typer.Option(
     metavar="N,...",
     help="Best-of-N trial counts, e.g. 2,4,8 (default: 2 to 64, powers of two).",
 )
+SELECTION_OPTION = typer.Option(
+    [],
+    "--selection",
+    metavar="RULE,...",
+    help="Best-of-N selection rules searched: coverage (an oracle: any right answer counts), "
+    "majority, verifier, early-stop; comma-separated or repeated (default: coverage). "
+    "majority and early-stop need an 'answer' column in --evals rows.",
+)
+VERIFIER_RECALL_OPTION = typer.Option(
+    None,
+    "--verifier-recall",
+    metavar="R",
+    help="The verifier's stated recall (share of right candidates it accepts), for --selection verifier.",
+)
+VERIFIER_PRECISION_OPTION = typer.Option(
+    None,
+    "--verifier-precision",
+    metavar="P",
+    help="The verifier's stated precision on the candidates it scores, for --selection verifier.",
+)
+VERIFIER_MODEL_OPTION = typer.Option(
+    None,
+    "--verifier-model",
+    metavar="MODEL",
+    help="Catalog model whose prefill of every candidate prices the verifier's scoring pass.",
+)
+ALLOCATION_OPTION = typer.Option(
+    "uniform",
+    "--allocation",
+    help="uniform (one configuration for every problem) or oracle-per-problem (also report the "
+    "paper's per-problem oracle frontier, its headroom over uniform and a deployable adaptive rule).",
+)
 HARDWARE_OPTION = hardware_option("Hardware profile: intensity I, seconds, price.")
 INTENSITY_OPTION = intensity_option()
 LAW_OPTION = typer.Option(
@@ -118,6 +150,11 @@ def plan(
     kv_budgets: list[str] = KV_BUDGETS_OPTION,
     gen_limits: list[str] = LIMITS_OPTION,
     trials: list[str] = TRIALS_OPTION,
+    selection: list[str] = SELECTION_OPTION,
+    verifier_recall: float | None = VERIFIER_RECALL_OPTION,
+    verifier_precision: float | None = VERIFIER_PRECISION_OPTION,
+    verifier_model: str | None = VERIFIER_MODEL_OPTION,
+    allocation: str = ALLOCATION_OPTION,
     intensity: float | None = INTENSITY_OPTION,
     plot: Path | None = plot_option("Draw the frontier, budget and picks (.png or .svg)."),
     json: bool = JSON_OPTION,
@@ -129,6 +166,7 @@ def plan(
     """
     from kinetics_cli.cli import context
     from kinetics_cli.errors import InputError
+    from kinetics_cli.planner.allocation import check_allocation
     from kinetics_cli.planner.plan import make_plan
     from kinetics_cli.report.console import emit_json
     from kinetics_cli.report.plan import plan_document, plot_plan, print_plan
@@ -149,6 +187,7 @@ def plan(
     if amount <= 0:
         raise InputError(f"the budget must be positive (got {amount:g})")
     check_law_and_plot(law, plot)
+    check_allocation(allocation)
     if unit == "usd":
         profile = context.catalog().hardware.get(hardware).spec
         if profile.price_per_gpu_hour is None:
@@ -167,15 +206,22 @@ def plan(
         gen_limits=gen_limits,
         trials=trials,
         intensity=intensity,
+        selection=selection,
+        verifier=(verifier_recall, verifier_precision, verifier_model),
     )
     answer = make_plan(setup.grid, amount, unit=unit, law=law, pricing=setup.pricing, top=top)
-    doc = plan_document(setup, answer)
+    report = None
+    if allocation == "oracle-per-problem":
+        from kinetics_cli.planner.allocation import allocation_report
+
+        report = allocation_report(setup, budget=amount, unit=unit)
+    doc = plan_document(setup, answer, report)
     if plot is not None:
         plot_plan(setup, answer, plot)
     if json:
         emit_json(doc)
         return
-    print_plan(setup, answer, doc)
+    print_plan(setup, answer, doc, report)
 
 
 # ---- shared with `kinetics frontier` --------------------------------------------------------
@@ -221,6 +267,8 @@ def load_setup(
     gen_limits: list[str],
     trials: list[str],
     intensity: float | None,
+    selection: list[str] | None = None,
+    verifier: tuple[float | None, float | None, str | None] = (None, None, None),
 ) -> Setup:
     """Check the grid options, then load the catalog and evaluate the grid (a planner Setup),
     with a progress bar on a terminal."""
@@ -235,6 +283,10 @@ def load_setup(
         kv_budgets=kv_budgets,
         gen_limits=gen_limits,
         trials=trials,
+        selection=selection or (),
+        verifier_recall=verifier[0],
+        verifier_precision=verifier[1],
+        verifier_model=verifier[2],
     )
     catalog = context.catalog()
     with ProgressBar() as progress:

@@ -1,8 +1,9 @@
 """The configuration grid: settings x strategies x generation limits, costed in one pass per setting.
 
-A configuration is (model, attention, KV budget) from the accuracy source, a trial count N and a
-generation limit L. N = 1 is long-CoT truncated at L; N >= 2 is Best-of-N with an oracle verifier,
-every trial truncated at L. Its cost is the mean, over the source's distribution of generated
+A configuration is (model, attention, KV budget) from the accuracy source, a trial count N, a
+generation limit L and, for N >= 2, a selection rule (accuracy/selection.py: coverage, the
+paper's oracle verifier, by default; majority vote, a verifier, early-stopped majority on
+request). N = 1 is long-CoT truncated at L; every trial is truncated at L. Its cost is the mean, over the source's distribution of generated
 lengths under L, of the Kinetics law's per-problem FLOPs and bytes (engine/kinetics.py).
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from kinetics_cli.accuracy.base import AccuracySource, Setting
+from kinetics_cli.accuracy.selection import DEFAULT_RULES, ORACLE_RULES, Verifier
 from kinetics_cli.engine.kinetics import CostShape, ProblemCost, law_intensity, problem_cost
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import HardwareProfile, ModelCard
@@ -56,9 +58,21 @@ class Grid:
     replicates: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     pairings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # selection rule of each configuration: index into `rules`, -1 for one trial (no selection)
+    selection: np.ndarray | None = None
+    rules: tuple[str, ...] = ("coverage",)
+    # expected trials sampled per problem (fewer than `trials` with early stopping)
+    samples: np.ndarray | None = None
     # (model, generation limit, context window) left out because the mean prompt plus the limit
     # is beyond the model's context window (max_position_embeddings).
     beyond_context: tuple[tuple[str, float, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.selection is None:
+            one = np.asarray(self.trials) == 1
+            object.__setattr__(self, "selection", np.where(one, -1, 0))
+        if self.samples is None:
+            object.__setattr__(self, "samples", np.asarray(self.trials, dtype=float))
 
     def __len__(self) -> int:
         return int(self.setting.size)
@@ -75,7 +89,7 @@ class Grid:
         arrays = {
             f.name: getattr(self, f.name)[mask]
             for f in fields(self)
-            if f.name not in ("settings", "params", "pairings", "notes", "beyond_context")
+            if f.name not in ("settings", "params", "pairings", "notes", "rules", "beyond_context")
         }
         return replace(self, **arrays)
 
@@ -93,6 +107,18 @@ class Grid:
 
     def strategy(self, i: int) -> str:
         return "long-cot" if self.trials[i] == 1 else "best-of-n"
+
+    def rule(self, i: int) -> str:
+        """The selection rule of configuration i ('single' for one trial: nothing to select)."""
+        assert self.selection is not None
+        k = int(self.selection[i])
+        return "single" if k < 0 else self.rules[k]
+
+    def oracle_selection(self) -> np.ndarray:
+        """True where the accuracy assumes an oracle selection rule (coverage, N >= 2)."""
+        assert self.selection is not None
+        oracle = np.array([r in ORACLE_RULES for r in self.rules] + [False])
+        return oracle[self.selection]  # index -1 reads the trailing False
 
     def active_params(self) -> np.ndarray:
         """Active parameters of each configuration's model."""
@@ -197,6 +223,107 @@ def _weighted(cost: ProblemCost, weights: np.ndarray) -> ProblemCost:
     return ProblemCost(**values, attention_kernel=cost.attention_kernel)
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which selection rules to search and how to model them (accuracy/selection.py).
+
+    verifier: recall and precision (at the candidates' own pass@1) of the verifier, and
+    `verifier_card`, the model whose prefill of every candidate prices its scoring pass.
+    """
+
+    rules: tuple[str, ...] = DEFAULT_RULES
+    verifier: Verifier | None = None
+    verifier_card: ModelCard | None = None
+
+
+def _rule_outcome(
+    source: AccuracySource,
+    setting: Setting,
+    rule: str,
+    n: np.ndarray,
+    lim: np.ndarray,
+    selection: Selection,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(accuracy, expected samples) of a non-coverage rule on the (N, L) grid of a setting."""
+    from kinetics_cli.accuracy import selection as sel
+
+    if source.kind == "composite":  # bundled measurements (no answers) or priors
+        if source.setting_kind(setting) == "measured":  # type: ignore[attr-defined]
+            nan = np.full((n.size, lim.size), np.nan)
+            return nan, nan.copy()  # votes need answers, which the measured data lacks
+        source = source.priors  # type: ignore[attr-defined]
+    if source.kind == "priors":
+        out = sel.prior_rule_outcome(
+            source,  # type: ignore[arg-type]
+            setting,
+            rule,
+            n,
+            lim,
+            verifier=selection.verifier,
+        )
+    else:
+        rows = getattr(source, "trials_by_setting", {}).get(setting, [])
+        out = sel.evaluation_rule_outcome(rows, rule, n, lim, selection.verifier)
+    return out.accuracy, out.samples
+
+
+def _verifier_cost(
+    card: ModelCard,
+    prompt_len: np.ndarray | float,
+    lengths: np.ndarray,
+    weights: np.ndarray,
+    n: np.ndarray,
+) -> ProblemCost:
+    """The verifier's scoring pass: a prefill of each of the N candidates (prompt + answer)
+    through `card`. Compute as for T = prompt + generated tokens (linear 2 P T, attention over
+    the causal prefix); memory: the KV cache written once (bytes per token x T); the weights
+    are read once per batch and, as in the paper, not charged per problem."""
+    tokens = np.asarray(prompt_len, dtype=float) + lengths  # (G, Q)
+    cost = problem_cost(card, 0.0, tokens[None, :, :], n[:, None, None], "dense", None)
+    mean = _weighted(cost, weights[None, :, :])
+    kv = card.kv_bytes_per_token * np.sum(tokens * weights, axis=-1)[None, :] * n[:, None]
+    zero = np.zeros_like(mean.linear_flops)
+    return ProblemCost(
+        linear_flops=mean.linear_flops,
+        attention_flops=mean.attention_flops,
+        search_flops=zero,
+        kv_bytes=np.broadcast_to(kv, zero.shape),
+        search_bytes=zero,
+        attention_kernel=mean.attention_kernel,
+    )
+
+
+def _mean_cost(
+    shape: CostShape,
+    setting: Setting,
+    prompt_len: np.ndarray | float,
+    lengths: np.ndarray,
+    weights: np.ndarray,
+    count: np.ndarray,
+    block_size: float,
+) -> ProblemCost:
+    """Mean cost over the length points (G, Q) with `count[t, g]` trials per (N, L) cell."""
+    cost = problem_cost(
+        shape,
+        prompt_len,
+        lengths[None, :, :],
+        count[:, :, None],
+        setting.attention,
+        None if setting.attention == "dense" else setting.kv_budget,
+        block_size,
+    )
+    return _weighted(cost, weights[None, :, :])
+
+
+def _add(a: ProblemCost, b: ProblemCost) -> ProblemCost:
+    values = {
+        f.name: getattr(a, f.name) + getattr(b, f.name)
+        for f in fields(a)
+        if f.name != "attention_kernel"
+    }
+    return ProblemCost(**values, attention_kernel=a.attention_kernel)
+
+
 def evaluate_grid(
     source: AccuracySource,
     cards: Mapping[str, ModelCard],
@@ -206,13 +333,18 @@ def evaluate_grid(
     trials: Sequence[float] | np.ndarray = DEFAULT_TRIALS,
     limits: Sequence[float] | np.ndarray = DEFAULT_LIMITS,
     block_size: float = DEFAULT_BLOCK_SIZE,
+    selection: Selection | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Grid:
-    """Accuracy and cost of every (setting, N, L): one accuracy query and one broadcast cost
-    call per setting over the (N, L, length point) grid. Configurations the source gives no
-    accuracy for (NaN, e.g. more trials than were sampled) are left out, and so are generation
-    limits that with the mean prompt exceed the model's context window (listed in
-    Grid.beyond_context)."""
+    """Accuracy and cost of every (setting, N, L, selection rule): one accuracy query per rule
+    and one broadcast cost call per setting over the (N, L, length point) grid. One trial
+    (N = 1) appears once, with no selection. Configurations the source gives no accuracy for
+    (NaN, e.g. more trials than were sampled) are left out, and so are generation limits that
+    with the mean prompt exceed the model's context window (listed in Grid.beyond_context)."""
+    selection = Selection() if selection is None else selection
+    rules = tuple(selection.rules)
+    if "verifier" in rules and (selection.verifier is None or selection.verifier_card is None):
+        raise InputError("the verifier rule needs a verifier (recall, precision and model)")
     n = np.asarray(sorted(set(float(t) for t in trials)), dtype=float)
     lim = np.asarray(sorted(set(float(x) for x in limits)), dtype=float)
     if n.size == 0 or lim.size == 0:
@@ -221,21 +353,21 @@ def evaluate_grid(
         raise InputError("trial counts must be whole numbers >= 1")
     if np.any(lim <= 0):
         raise InputError("generation limits must be positive")
-    parts: dict[str, list[np.ndarray]] = {
-        k: []
-        for k in (
-            "setting",
-            "trials",
-            "gen_len",
-            "accuracy",
-            "compute_flops",
-            "memory_bytes",
-            "seconds",
-            "compute_seconds",
-            "accuracy_lo",
-            "accuracy_hi",
-        )
-    }
+    names = (
+        "setting",
+        "trials",
+        "gen_len",
+        "accuracy",
+        "compute_flops",
+        "memory_bytes",
+        "seconds",
+        "compute_seconds",
+        "selection",
+        "samples",
+        "accuracy_lo",
+        "accuracy_hi",
+    )
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in names}
     replicate_parts: list[np.ndarray | None] = []
     pairings: list[str] = []
     notes: list[str] = []
@@ -245,55 +377,108 @@ def evaluate_grid(
     beyond: dict[tuple[str, float], int] = {}
     for k, setting in enumerate(settings):
         outcome = source.outcome(setting, n, lim)
-        accuracy = np.asarray(outcome.accuracy, dtype=float)
-        if accuracy.shape != shape:
+        coverage = np.asarray(outcome.accuracy, dtype=float)
+        if coverage.shape != shape:
             raise InputError(
-                f"accuracy data for {setting.label} has shape {accuracy.shape}, expected {shape}"
+                f"accuracy data for {setting.label} has shape {coverage.shape}, expected {shape}"
             )
         weights = np.asarray(outcome.gen_weights, dtype=float)
+        lengths = np.asarray(outcome.gen_lengths, dtype=float)
         # Per-point prompt lengths where the source has them (evaluations), else the mean prompt.
         prompt = getattr(outcome, "point_prompt_lens", None)
         prompt_len = outcome.prompt_len if prompt is None else np.asarray(prompt, dtype=float)
-        cost = problem_cost(
-            shapes[setting.model],
-            prompt_len,
-            np.asarray(outcome.gen_lengths, dtype=float)[None, :, :],
-            n[:, None, None],
-            setting.attention,
-            None if setting.attention == "dense" else setting.kv_budget,
-            block_size,
-        )
-        mean = _weighted(cost, weights[None, :, :])
-        memoryless = replace(
-            mean, kv_bytes=np.zeros_like(mean.kv_bytes), search_bytes=np.zeros_like(mean.kv_bytes)
-        )
-        keep = np.isfinite(accuracy)
+
+        def cost_at(count: np.ndarray) -> ProblemCost:
+            return _mean_cost(
+                shapes[setting.model],  # noqa: B023 (called within this iteration only)
+                setting,  # noqa: B023
+                prompt_len,  # noqa: B023
+                lengths,  # noqa: B023
+                weights,  # noqa: B023
+                count,
+                block_size,
+            )
+
+        plain = cost_at(np.broadcast_to(n[:, None], shape))
+        fits = np.ones(lim.size, dtype=bool)
         window = cards[setting.model].architecture.max_position_embeddings
         if window is not None:
             fits = lim + float(outcome.prompt_len) <= window
             for limit in lim[~fits]:
                 beyond[(setting.model, float(limit))] = window
-            keep &= fits[None, :]
-        parts["setting"].append(np.full(int(keep.sum()), k, dtype=int))
-        parts["trials"].append(tt[keep])
-        parts["gen_len"].append(ll[keep])
-        parts["accuracy"].append(np.clip(accuracy[keep], 0.0, 1.0))
-        parts["compute_flops"].append(np.broadcast_to(mean.compute_flops, shape)[keep])
-        parts["memory_bytes"].append(np.broadcast_to(mean.memory_bytes, shape)[keep])
-        parts["seconds"].append(np.broadcast_to(mean.seconds(hardware), shape)[keep])
-        parts["compute_seconds"].append(np.broadcast_to(memoryless.seconds(hardware), shape)[keep])
-        ci = getattr(outcome, "accuracy_ci", None)
-        lo, hi = (accuracy, accuracy) if ci is None else (ci[0], ci[1])
-        parts["accuracy_lo"].append(np.clip(np.minimum(lo, accuracy)[keep], 0.0, 1.0))
-        parts["accuracy_hi"].append(np.clip(np.maximum(hi, accuracy)[keep], 0.0, 1.0))
+        ci_raw = getattr(outcome, "accuracy_ci", None)
+        ci = None if ci_raw is None else np.asarray(ci_raw, dtype=float)
+        if ci is None:
+            ci = np.stack([coverage, coverage])
         reps = getattr(outcome, "replicates", None)
-        replicate_parts.append(None if reps is None else np.asarray(reps)[:, keep].T)
         pairings.append(getattr(outcome, "pairing", None) or f"setting:{setting.label}")
-        notes.append(getattr(outcome, "note", "") or getattr(source, "kind", ""))
+        notes.append(getattr(outcome, "note", "") or str(getattr(source, "kind", "")))
+        one = tt == 1
+        # (rule index, accuracy, samples, cost) per rule; N = 1 rows once, with rule -1
+        variants: list[tuple[int, np.ndarray, np.ndarray, ProblemCost]] = [
+            (-1, np.where(one, coverage, np.nan), tt, plain)
+        ]
+        for r, rule in enumerate(rules):
+            if rule == "coverage":
+                acc, samples, cost = coverage, tt, plain
+            else:
+                acc, samples = _rule_outcome(source, setting, rule, n, lim, selection)
+                samples = np.where(np.isfinite(samples), samples, tt)
+                cost = plain if rule != "early-stop" else cost_at(np.maximum(samples, 1.0))
+                if rule == "verifier":
+                    assert selection.verifier_card is not None
+                    cost = _add(
+                        cost,
+                        _verifier_cost(selection.verifier_card, prompt_len, lengths, weights, n),
+                    )
+            variants.append((r, np.where(one, np.nan, acc), samples, cost))
+        terms: dict[int, tuple[np.ndarray, ...]] = {}  # per distinct cost, computed once
+        for r, acc, samples, mean in variants:
+            if id(mean) not in terms:
+                memoryless = replace(
+                    mean,
+                    kv_bytes=np.zeros_like(mean.kv_bytes),
+                    search_bytes=np.zeros_like(mean.kv_bytes),
+                )
+                terms[id(mean)] = tuple(
+                    np.broadcast_to(t, shape)
+                    for t in (
+                        mean.compute_flops,
+                        mean.memory_bytes,
+                        mean.seconds(hardware),
+                        memoryless.seconds(hardware),
+                    )
+                )
+            flops, nbytes, seconds, compute_seconds = terms[id(mean)]
+            keep = np.isfinite(acc) & fits[None, :]
+            parts["setting"].append(np.full(int(keep.sum()), k, dtype=int))
+            parts["trials"].append(tt[keep])
+            parts["gen_len"].append(ll[keep])
+            parts["accuracy"].append(np.clip(acc[keep], 0.0, 1.0))
+            parts["compute_flops"].append(flops[keep])
+            parts["memory_bytes"].append(nbytes[keep])
+            parts["seconds"].append(seconds[keep])
+            parts["compute_seconds"].append(compute_seconds[keep])
+            parts["selection"].append(np.full(int(keep.sum()), r, dtype=int))
+            parts["samples"].append(np.broadcast_to(samples, shape)[keep])
+            # intervals and replicates: the source's, for coverage (and N = 1); other selection
+            # rules have none yet (NaN)
+            interval = ci if (r == -1 or rules[r] == "coverage") else None
+            if interval is None:
+                parts["accuracy_lo"].append(np.full(int(keep.sum()), np.nan))
+                parts["accuracy_hi"].append(np.full(int(keep.sum()), np.nan))
+                replicate_parts.append(None)
+            else:
+                lo = np.clip(np.minimum(interval[0], acc)[keep], 0.0, 1.0)
+                parts["accuracy_lo"].append(lo)
+                parts["accuracy_hi"].append(np.clip(np.maximum(interval[1], acc)[keep], 0.0, 1.0))
+                replicate_parts.append(None if reps is None else np.asarray(reps)[:, keep].T)
         if on_progress is not None:
             on_progress(k + 1, len(settings))
     arrays = {
-        key: np.concatenate(v) if v else np.zeros(0, dtype=int if key == "setting" else float)
+        key: np.concatenate(v)
+        if v
+        else np.zeros(0, dtype=int if key in ("setting", "selection") else float)
         for key, v in parts.items()
     }
     return Grid(
@@ -302,6 +487,7 @@ def evaluate_grid(
         replicates=_stack_replicates(replicate_parts, parts["setting"]),
         pairings=tuple(pairings),
         notes=tuple(notes),
+        rules=rules,
         **arrays,
         beyond_context=tuple((m, limit, w) for (m, limit), w in beyond.items()),
     )

@@ -18,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 
+from kinetics_cli.accuracy.selection import ORACLE_RULES
 from kinetics_cli.engine.kinetics import LAWS
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
@@ -102,6 +103,9 @@ class Plan:
     # configurations within budget that could not be told apart from it, most accurate first.
     most_accurate: int | None = None
     ties: tuple[int, ...] = ()
+    # `best` among configurations relying on no oracle at all (neither top-k nor an oracle
+    # selection rule such as coverage): what a deployment without a perfect verifier reaches.
+    best_deployable: int | None = None
 
     @property
     def cost_ratio(self) -> float | None:
@@ -297,6 +301,9 @@ def make_plan(
     if best is not None and grid.attention(best) == ORACLE_ATTENTION:
         oracle = np.array([s.attention == ORACLE_ATTENTION for s in grid.settings])[grid.setting]
         deployable = cheapest_tie(grid, law_cost, levels, budget, np.flatnonzero(~oracle))[0]
+    deployable_all = ~(grid.oracle_selection() | oracle_attention(grid))
+    fits = np.flatnonzero(deployable_all)
+    pick = cheapest_tie(grid, law_cost, levels, budget, fits)[0] if fits.size else None
     return Plan(
         budget=float(budget),
         unit=unit,
@@ -312,6 +319,7 @@ def make_plan(
         best_without_oracle=deployable,
         most_accurate=most_accurate,
         ties=ties,
+        best_deployable=pick,
     )
 
 
@@ -321,6 +329,20 @@ def accuracy_interval(grid: Grid, i: int) -> list[float] | None:
         return None
     lo, hi = float(grid.accuracy_lo[i]), float(grid.accuracy_hi[i])
     return [lo, hi] if np.isfinite(lo) and np.isfinite(hi) else None
+
+
+def oracle_attention(grid: Grid) -> np.ndarray:
+    """True where a configuration uses oracle top-k attention."""
+    return np.array([s.attention == ORACLE_ATTENTION for s in grid.settings] + [False])[
+        grid.setting
+    ]
+
+
+def is_oracle(grid: Grid, i: int) -> bool:
+    """Whether configuration i relies on an oracle (selection or attention)."""
+    from kinetics_cli.accuracy.selection import is_oracle as oracle_rule
+
+    return oracle_rule(grid.rule(i)) or grid.attention(i) == ORACLE_ATTENTION
 
 
 def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
@@ -338,6 +360,10 @@ def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
         "accuracy": float(grid.accuracy[i]),
         "accuracy_ci": accuracy_interval(grid, i),
         "accuracy_source": grid.notes[int(grid.setting[i])] if grid.notes else "",
+        "selection": grid.rule(i),
+        "selection_oracle": grid.rule(i) in ORACLE_RULES,
+        "oracle": is_oracle(grid, i),
+        "expected_trials": float(grid.samples[i]) if grid.samples is not None else None,
         "eflops": float(grid.compute_flops[i] + pricing.intensity * grid.memory_bytes[i]),
         "flops": float(grid.compute_flops[i]),
         "seconds": seconds,

@@ -11,10 +11,11 @@ grid on one hardware profile of a catalog. Neither needs the CLI:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kinetics_cli.accuracy.selection import DEFAULT_RULES, Verifier, check_rules
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import (
     DEFAULT_KV_BUDGETS,
@@ -22,6 +23,7 @@ from kinetics_cli.planner.grid import (
     DEFAULT_TRIALS,
     STRATEGIES,
     Grid,
+    Selection,
     evaluate_grid,
     select_settings,
     trials_for,
@@ -31,7 +33,7 @@ from kinetics_cli.planner.plan import Pricing
 if TYPE_CHECKING:
     from kinetics_cli.accuracy.base import AccuracySource
     from kinetics_cli.catalog import Catalog
-    from kinetics_cli.specs import HardwareProfile
+    from kinetics_cli.specs import HardwareProfile, ModelCard
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Setup:
     grid: Grid
     pricing: Pricing
     warnings: tuple[str, ...] = ()  # one line each, for the caller to show
+    cards: dict[str, ModelCard] = field(default_factory=dict)  # model cards of the grid's models
 
     @property
     def source_document(self) -> dict[str, object]:
@@ -79,6 +82,11 @@ class GridOptions:
     kv_budgets: tuple[float, ...] = ()
     gen_limits: tuple[float, ...] = DEFAULT_LIMITS
     trials: tuple[int, ...] = DEFAULT_TRIALS
+    selection: tuple[str, ...] = DEFAULT_RULES  # selection rules searched (accuracy/selection.py)
+    # the verifier rule's stated recall and precision and the model whose prefill prices it
+    verifier_recall: float | None = None
+    verifier_precision: float | None = None
+    verifier_model: str | None = None
 
 
 def split_values(values: Iterable[str]) -> list[str]:
@@ -119,6 +127,10 @@ def grid_options(
     kv_budgets: Iterable[str | float] = (),
     gen_limits: Iterable[str | float] = (),
     trials: Iterable[str | float] = (),
+    selection: Iterable[str] = (),
+    verifier_recall: float | None = None,
+    verifier_precision: float | None = None,
+    verifier_model: str | None = None,
 ) -> GridOptions:
     """Check the grid options: a strategy (long-cot, best-of-n or all), attention kinds, and
     positive KV budgets, whole generation limits and whole trial counts (numbers, or texts with
@@ -153,12 +165,26 @@ def grid_options(
             "--kv-budgets applies to sparse attention; --attention dense attends to the whole "
             "context (drop --kv-budgets, or add topk or block-topk)"
         )
+    rules = check_rules(split_values(selection)) if split_values(selection) else DEFAULT_RULES
+    stated = (verifier_recall, verifier_precision, verifier_model)
+    if "verifier" in rules and any(v is None for v in stated):
+        raise InputError(
+            "--selection verifier needs the verifier's --verifier-recall, --verifier-precision "
+            "and --verifier-model (the model whose prefill prices the scoring pass)"
+        )
+    for name, value in (("recall", verifier_recall), ("precision", verifier_precision)):
+        if value is not None and not 0.0 < value <= 1.0:
+            raise InputError(f"--verifier-{name} must lie in (0, 1] (got {value:g})")
     return GridOptions(
         strategies=strategies,
         attentions=tuple(attentions),
         kv_budgets=tuple(budgets),
         gen_limits=tuple(limits),
         trials=tuple(int(t) for t in trial_values),
+        selection=rules,
+        verifier_recall=verifier_recall,
+        verifier_precision=verifier_precision,
+        verifier_model=verifier_model,
     )
 
 
@@ -239,6 +265,15 @@ def build_setup(
         available_models=has_card,
     )
     cards = {s.model: catalog.models.get(s.model).spec for s in settings}
+    verifier = None
+    verifier_card = None
+    if "verifier" in options.selection:
+        if options.verifier_recall is None or options.verifier_precision is None:
+            raise InputError("the verifier rule needs a stated recall and precision")
+        verifier_card = catalog.models.get(str(options.verifier_model)).spec
+        verifier = Verifier(
+            options.verifier_recall, 0.0, verifier_card.name, options.verifier_precision
+        )
     grid = evaluate_grid(
         source,
         cards,
@@ -246,6 +281,7 @@ def build_setup(
         profile,
         trials=trials_for(options.strategies, list(options.trials)),
         limits=list(options.gen_limits),
+        selection=Selection(options.selection, verifier, verifier_card),
         on_progress=on_progress,
     )
     pricing = Pricing(intensity=i, usd_per_hour=profile.price_per_gpu_hour, hardware=profile.name)
@@ -267,4 +303,4 @@ def build_setup(
             f"generation limits left out, the prompt plus the limit being beyond the model's "
             f"context window: {listed}"
         )
-    return Setup(source.task, source, profile, grid, pricing, tuple(warnings))
+    return Setup(source.task, source, profile, grid, pricing, tuple(warnings), cards)
