@@ -303,7 +303,7 @@ def print_plan(
         text = (
             "nothing fits this budget"
             if fully is None
-            else f"{describe(fully)}: accuracy {fully['accuracy']:.1%}, "
+            else f"{describe(fully)}: accuracy {accuracy_text(fully)}, "
             + _costs_text(fully, priced)
         )
         out.print(
@@ -471,7 +471,7 @@ def _print_comparison(answer: Plan, doc: dict[str, Any]) -> None:
     )
     out.print(
         f"FLOPs-only law (same budget counted without memory traffic) picks {describe(flops_pick)}: "
-        f"accuracy {flops_pick['accuracy']:.1%}, true cost {format_cost(true_cost, unit)} "
+        f"accuracy {accuracy_text(flops_pick)}, true cost {format_cost(true_cost, unit)} "
         f"({status}).",
         soft_wrap=True,
     )
