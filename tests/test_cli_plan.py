@@ -282,9 +282,12 @@ def test_plan_with_evaluation_files(tmp_path: Path) -> None:
         run("plan", "--task", "mytask", "--evals", str(path), "--budget", "1e18", "--json").stdout
     )
     assert doc["accuracy_source"]["kind"] == "evaluations"
-    best = doc["best"]
+    best = doc["most_accurate"]
     # 4 trials per problem: N = 8 and above cannot be estimated and are left out; with N = 4 and
-    # a 12K limit both problems are covered (p1 has a correct 12,000-token trial).
+    # a 12K limit both problems are covered (p1 has a correct 12,000-token trial). With two
+    # problems nothing is distinguishable from it, so the pick is the cheapest configuration.
+    assert doc["indistinguishable"]["count"] >= 1
+    assert doc["best"]["eflops"] <= best["eflops"]
     assert best["model"] == "qwen3-8b" and best["trials"] <= 4
     assert best["accuracy"] == pytest.approx(1.0)
     assert best["gen_len"] >= 12000
@@ -476,7 +479,9 @@ def test_selection_rules_and_allocation_with_answers(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["selection_rules"] == ["coverage", "majority", "early-stop"]
-    best, deployable = doc["best"], doc["best_deployable"]
+    # two problems: nothing is statistically distinguishable, so the pick is the cheapest; the
+    # most accurate configuration is the oracle coverage one
+    best, deployable = doc["most_accurate"], doc["best_deployable"]
     assert best["selection"] == "coverage" and best["oracle"] is True
     # pass@1 = (3/4 + 1/4) / 2 = 0.5; majority@2 = (3/4 + 1/4) / 2 and majority@4 = (1 + 0) / 2
     # tie with it, so the cheapest deployable answer is one trial

@@ -53,9 +53,27 @@ class Setup:
     hardware: tuple[HardwareOption, ...] = ()
 
     @property
-    def source_document(self) -> dict[str, str]:
-        """Where the accuracies come from, as the JSON documents write it."""
-        return {"kind": self.source.kind, "description": self.source.description}
+    def source_document(self) -> dict[str, object]:
+        """Where the accuracies come from, as the JSON documents write it: the source, and per
+        evaluated setting which kind of data answers for it (measured, evaluations, priors)."""
+        from kinetics_cli.accuracy.base import CONFIDENCE
+
+        grid = self.grid
+        settings = [
+            {
+                "model": s.model,
+                "attention": s.attention,
+                "kv_budget": s.kv_budget,
+                "source": note,
+            }
+            for s, note in zip(grid.settings, grid.notes, strict=True)
+        ]
+        return {
+            "kind": self.source.kind,
+            "description": self.source.description,
+            "confidence": CONFIDENCE,
+            "settings": settings,
+        }
 
 
 @dataclass(frozen=True)
@@ -213,6 +231,13 @@ def _pick_models(
                 )
         else:
             hits = [catalog.models.get(pattern).spec.name]
+            if hits[0] not in covered:
+                raise InputError(
+                    f"no accuracy data for model {hits[0]!r} on {task} (covered: "
+                    f"{', '.join(covered)}); bring your own evaluations with --evals FILE: one "
+                    "row per trial or per problem (docs/accuracy-priors.md), or convert "
+                    "lm-evaluation-harness / Qwen2.5-Math logs with `kinetics evals import`"
+                )
         chosen.update(dict.fromkeys(hits))
     return list(chosen)
 
@@ -257,7 +282,7 @@ def build_setup(
     covered = list(dict.fromkeys(s.model for s in source.settings() if has_card(s.model)))
     wanted = _pick_models(models, covered, catalog, source.task) if models else None
     budgets = list(options.kv_budgets)
-    if not budgets and source.kind == "priors":
+    if not budgets and getattr(source, "parametric", source.kind == "priors"):
         budgets = list(DEFAULT_KV_BUDGETS)
     settings = select_settings(
         source,

@@ -63,11 +63,19 @@ SELECTION_WORDS = {
 
 def source_line(setup: Setup) -> str:
     """One line saying where the accuracies come from."""
+    from kinetics_cli.accuracy.base import CONFIDENCE
+
+    level = f" Intervals: {CONFIDENCE:.0%} confidence."
     if setup.source.kind == "evaluations":
-        return f"accuracy: your evaluations: {setup.source.description}"
+        return f"accuracy: your evaluations: {setup.source.description}.{level}"
+    if setup.source.kind == "composite":
+        return (
+            f"accuracy: {setup.source.description}. Not your own evaluations: pass --evals FILE "
+            f"for those.{level}"
+        )
     return (
         f"accuracy: {setup.source.description}. Not your own evaluations: "
-        "pass --evals FILE for those."
+        f"pass --evals FILE for those.{level}"
     )
 
 
@@ -163,8 +171,11 @@ def plan_document(
         doc.update(extra)
         return doc
 
+    from kinetics_cli.accuracy.base import CONFIDENCE
+
     return {
         "task": setup.task,
+        "confidence": CONFIDENCE,
         "budget": answer.budget,
         "budget_unit": answer.unit,
         "law": answer.law,
@@ -174,6 +185,12 @@ def plan_document(
         "calibration": setup.profile.calibration_note,
         "accuracy_source": setup.source_document,
         "best": config(answer.best),
+        "most_accurate": config(answer.most_accurate),
+        "indistinguishable": {
+            "rule": TIE_RULE,
+            "count": len(answer.ties),
+            "configurations": [config(i) for i in answer.ties[:MAX_TIES_SHOWN]],
+        },
         "alternatives": [config(i) for i in answer.alternatives],
         "flops_law_pick": config(answer.picks["flops"]),
         "kinetics_law_pick": config(answer.picks["kinetics"]),
@@ -201,6 +218,24 @@ def deploy_summary(deploy: DeployCosts | None) -> dict[str, Any]:
         "deployable_configurations": int(deploy.fits.sum()),
         "dropped": [{"reason": why, "configurations": n} for why, n in deploy.dropped.items()],
     }
+
+
+MAX_TIES_SHOWN = 5
+TIE_RULE = (
+    "configurations within budget whose accuracy is statistically indistinguishable from the "
+    "most accurate one at the stated confidence are ties and the cheapest is chosen: paired "
+    "bootstrap over the same problems within one measured or evaluation source, equal accuracy "
+    "within one model's priors, half-widths combined in quadrature across sources"
+)
+
+
+def accuracy_text(doc: dict[str, Any]) -> str:
+    """'86.7% [80.0, 93.3]' (the interval when there is one)."""
+    ci = doc.get("accuracy_ci")
+    text = f"{doc['accuracy']:.1%}"
+    if ci is not None and ci[1] - ci[0] > 0.0005:
+        text += f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]"
+    return text
 
 
 def describe(doc: dict[str, Any]) -> str:
@@ -258,9 +293,28 @@ def print_plan(
 
     best = doc["best"]
     out.print(
-        f"Best: {describe(best)}: accuracy {best['accuracy']:.1%}, " + _costs_text(best, priced),
+        f"Best: {describe(best)}: accuracy {accuracy_text(best)} ({best['accuracy_source']}), "
+        + _costs_text(best, priced),
         soft_wrap=True,
     )
+    ties = doc["indistinguishable"]
+    top = doc["most_accurate"]
+    if ties["count"]:
+        listed = [d for d in ties["configurations"] if d != top][:3]
+        names = "; ".join(f"{describe(d)} {accuracy_text(d)}" for d in listed)
+        more = ties["count"] - len(listed) - (1 if top is not None and top != best else 0)
+        lead = (
+            f"The most accurate, {describe(top)} at {accuracy_text(top)}, cannot be told apart"
+            if top is not None and top != best
+            else "It cannot be told apart"
+        )
+        out.print(
+            f"{lead} from {ties['count']} other configuration(s) within budget at "
+            f"{doc['confidence']:.0%} confidence, so the cheapest was chosen; among them: {names}"
+            + (f" and {more} more" if more > 0 else "")
+            + ".",
+            soft_wrap=True,
+        )
     if answer.law == "flops":
         verdict = (
             "within the budget"
@@ -279,7 +333,7 @@ def print_plan(
         text = (
             "nothing fits this budget"
             if deployable is None
-            else f"{describe(deployable)}: accuracy {deployable['accuracy']:.1%}, "
+            else f"{describe(deployable)}: accuracy {accuracy_text(deployable)}, "
             + _costs_text(deployable, priced)
         )
         out.print(f"Best without oracle top-k: {text}", soft_wrap=True)
@@ -288,7 +342,7 @@ def print_plan(
         text = (
             "nothing fits this budget"
             if fully is None
-            else f"{describe(fully)}: accuracy {fully['accuracy']:.1%}, "
+            else f"{describe(fully)}: accuracy {accuracy_text(fully)}, "
             + _costs_text(fully, priced)
         )
         out.print(
@@ -535,7 +589,7 @@ def config_cells(doc: dict[str, Any], cost: float, priced: bool = False) -> list
         short_strategy(doc),
         f"{doc['gen_len']:,}",
         short_attention(doc),
-        f"{doc['accuracy']:.1%}",
+        accuracy_text(doc),
         format_cost(cost, "eflops"),
         format_si(doc["seconds"], "s"),
     ]
@@ -568,7 +622,7 @@ def _print_comparison(answer: Plan, doc: dict[str, Any]) -> None:
     )
     out.print(
         f"FLOPs-only law (same budget counted without memory traffic) picks {describe(flops_pick)}: "
-        f"accuracy {flops_pick['accuracy']:.1%}, true cost {format_cost(true_cost, unit)} "
+        f"accuracy {accuracy_text(flops_pick)}, true cost {format_cost(true_cost, unit)} "
         f"({status}).",
         soft_wrap=True,
     )
@@ -976,6 +1030,7 @@ def frontier_plot(
     colors = {m: cmap(PALETTE[n % len(PALETTE)]) for n, m in enumerate(models)}
     levels = accuracy_levels(grid.accuracy)
     positive = np.isfinite(cost) & (cost > 0)  # configurations no replica holds: inf
+    banded = grid.accuracy_lo.size == grid.accuracy.size
     for label, (model, attention) in enumerate(keys):
         members = np.flatnonzero((groups == label) & positive)
         if members.size == 0:
@@ -990,7 +1045,31 @@ def frontier_plot(
             lw=1.2,
             alpha=0.9,
         )
+        if banded and len(keys) <= 6:  # interval along this group's frontier (few groups)
+            ax.fill_between(
+                cost[order],
+                100 * grid.accuracy_lo[order],
+                100 * grid.accuracy_hi[order],
+                step="post",
+                color=colors[model],
+                alpha=0.08,
+                lw=0,
+            )
     overall = np.flatnonzero(positive)[frontier_order(cost[positive], levels[positive])]
+    if banded:
+        from kinetics_cli.accuracy.base import CONFIDENCE
+
+        ax.fill_between(
+            cost[overall],
+            100 * grid.accuracy_lo[overall],
+            100 * grid.accuracy_hi[overall],
+            step="post",
+            color="black",
+            alpha=0.12,
+            lw=0,
+            zorder=1,
+            label=f"{CONFIDENCE:.0%} accuracy interval",
+        )
     ax.step(
         cost[overall],
         100 * grid.accuracy[overall],
