@@ -94,7 +94,14 @@ def test_build_setup_and_plan_without_the_cli(fake: FakeSource) -> None:
     assert len(setup.grid) == 2
     assert setup.profile.name == "b200"
     assert setup.pricing.intensity == setup.profile.intensity
-    assert setup.source_document == {"kind": "priors", "description": fake.description}
+    assert setup.source_document == {
+        "kind": "priors",
+        "description": fake.description,
+        "confidence": 0.95,
+        "settings": [
+            {"model": "qwen3-8b", "attention": "dense", "kv_budget": None, "source": "priors"}
+        ],
+    }
     answer = make_plan(setup.grid, 1e18, pricing=setup.pricing)
     doc = plan_document(setup, answer)
     assert doc["best"]["model"] == "qwen3-8b" and doc["best"]["gen_len"] == 8192

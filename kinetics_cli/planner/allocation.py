@@ -13,7 +13,7 @@
 
 The gap between the oracle and the best uniform configuration is the headroom of adaptive
 allocation. Per-problem data comes from per-trial evaluations or from the paper's per-problem
-AIME24 table (load_paper_per_problem; bundled copy in planner/data/).
+AIME24 table (load_paper_per_problem; the file the measured source ships, accuracy/data/).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kinetics_cli.accuracy.base import AttentionName, Setting
+from kinetics_cli.accuracy.measured import MEASURED_FILE
 from kinetics_cli.errors import InputError
 
 if TYPE_CHECKING:
@@ -39,8 +40,7 @@ if TYPE_CHECKING:
     from kinetics_cli.specs import HardwareProfile, ModelCard
 
 ALLOCATIONS = ("uniform", "oracle-per-problem")
-DATA_DIR = Path(__file__).resolve().parent / "data"
-PAPER_PER_PROBLEM = DATA_DIR / "kinetics_aime24_qwen3_per_problem.csv"
+PAPER_PER_PROBLEM = MEASURED_FILE  # one bundled copy, shared with the measured accuracy source
 PAPER_PER_PROBLEM_SOURCE = (
     "Kinetics paper per-problem AIME24 results (github.com/Infini-AI-Lab/Kinetics@e7765597 "
     "cost_model/aime24/*/*_tradeoff.csv; Qwen3 0.6B-32B, 30 problems, 8-32 samples each)"
@@ -715,6 +715,18 @@ def long_first_from_prior(
         mu_w = mu_c + lp.wrong_shift
         sd = lp.trial_sd
         success = r * pp
+        # problems without a chance (never solved, or left unsolvable by sparse attention;
+        # priors.keep_share): one more node with wrong answers only, at p = 0
+        from kinetics_cli.accuracy.priors import keep_share
+
+        sparse = source.profile.sparse
+        solvable = sparse.keep(setting.attention, setting.kv_budget, prior.params)
+        weight = (1.0 - prior.unsolved) * weight * keep_share(solvable, sparse.keep_slope, pp)
+        weight = np.append(weight, max(0.0, 1.0 - float(weight.sum())))
+        lost_mu = lp.log_correct + lp.difficulty_slope + log_shift
+        mu_c = np.append(mu_c, lost_mu)
+        mu_w = np.append(mu_w, lost_mu + lp.wrong_shift)
+        success = np.append(success, 0.0)
 
         lc, ll = np.log(cap)[:, None], np.log(lim)[:, None]
         right_c = success[None, :] * normal_cdf((lc - mu_c[None, :]) / sd)  # (C, J)

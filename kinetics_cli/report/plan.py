@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from kinetics_cli.planner.allocation import Allocation
+    from kinetics_cli.planner.deploy import DeployCosts, HardwareComparison
     from kinetics_cli.planner.frontier import Frontier
     from kinetics_cli.planner.grid import Grid
     from kinetics_cli.planner.plan import Plan
@@ -27,12 +28,23 @@ UNIT_WORDS = {
     "eflops": "eFLOPs per problem",
     "seconds": "of accelerator time per problem",
     "usd": "per 1,000 problems",
+    "latency": "of wall time per problem",
+    "joules": "of energy per problem",
+}
+# The same units priced on a deployment (planner/deploy.py).
+DEPLOYABLE_UNIT_WORDS = {
+    "seconds": "of GPU time per problem",
+    "usd": "per 1,000 problems",
+    "latency": "of wall time per problem (longest trial)",
+    "joules": "of energy per problem",
 }
 # The same budget as the FLOPs-only law reads it (memory traffic not counted).
 FLOPS_LAW_UNIT_WORDS = {
     "eflops": "FLOPs per problem (memory traffic not counted)",
     "seconds": "of compute-only accelerator time per problem",
     "usd": "per 1,000 problems at compute-only time",
+    "latency": "of compute-only time per problem",
+    "joules": "per problem at compute-only time and board power",
 }
 ORACLE_NOTE = (
     "Oracles, as in the paper: BoN-N coverage counts a problem solved when any of the N answers "
@@ -51,24 +63,53 @@ SELECTION_WORDS = {
 
 def source_line(setup: Setup) -> str:
     """One line saying where the accuracies come from."""
+    from kinetics_cli.accuracy.base import CONFIDENCE
+
+    level = f" Intervals: {CONFIDENCE:.0%} confidence."
     if setup.source.kind == "evaluations":
-        return f"accuracy: your evaluations: {setup.source.description}"
+        return f"accuracy: your evaluations: {setup.source.description}.{level}"
+    if setup.source.kind == "composite":
+        return (
+            f"accuracy: {setup.source.description}. Not your own evaluations: pass --evals FILE "
+            f"for those.{level}"
+        )
     return (
         f"accuracy: {setup.source.description}. Not your own evaluations: "
-        "pass --evals FILE for those."
+        f"pass --evals FILE for those.{level}"
     )
 
 
 def format_cost(value: float, unit: str) -> str:
-    """A per-problem cost in its budget unit: eFLOPs ('8.59e15'), a time ('3.82 s') or dollars
-    per 1,000 problems ('$3.98'), as report.format writes each."""
-    from kinetics_cli.report.format import duration, flops, money
+    """A per-problem cost in its budget unit as report.format writes it: eFLOPs ('8.59e15'), a
+    time ('3.82 s', '4.2 min'), joules ('1.2 kJ') or dollars per 1,000 problems ('$3.98')."""
+    from kinetics_cli.report.format import duration, flops, format_si, money
 
     if unit == "eflops":
         return flops(value)
-    if unit == "seconds":
+    if unit in ("seconds", "latency"):
         return duration(value)
+    if unit == "joules":
+        return format_si(value, "J")
     return money(value)
+
+
+def tokens(value: float) -> str:
+    """A token count as report.format writes it ('32,768')."""
+    from kinetics_cli.report.format import tokens as format_tokens
+
+    return format_tokens(value)
+
+
+def format_intensity(value: float) -> str:
+    from kinetics_cli.report.format import intensity
+
+    return intensity(value)
+
+
+def plural(count: int, noun: str) -> str:
+    from kinetics_cli.report.format import plural as format_plural
+
+    return format_plural(count, noun)
 
 
 def attention_label(attention: str) -> str:
@@ -144,8 +185,11 @@ def plan_document(
         doc.update(extra)
         return doc
 
+    from kinetics_cli.accuracy.base import CONFIDENCE
+
     return {
         "task": setup.task,
+        "confidence": CONFIDENCE,
         "budget": answer.budget,
         "budget_unit": answer.unit,
         "law": answer.law,
@@ -155,6 +199,12 @@ def plan_document(
         "calibration": setup.profile.calibration_note,
         "accuracy_source": setup.source_document,
         "best": config(answer.best),
+        "most_accurate": config(answer.most_accurate),
+        "indistinguishable": {
+            "rule": TIE_RULE,
+            "count": len(answer.ties),
+            "configurations": [config(i) for i in answer.ties[:MAX_TIES_SHOWN]],
+        },
         "alternatives": [config(i) for i in answer.alternatives],
         "flops_law_pick": config(answer.picks["flops"]),
         "kinetics_law_pick": config(answer.picks["kinetics"]),
@@ -166,7 +216,40 @@ def plan_document(
         "configurations": len(grid),
         "selection_rules": list(grid.rules),
         "allocation": allocation_document(allocation),
+        **deploy_summary(pricing.deploy),
     }
+
+
+def deploy_summary(deploy: DeployCosts | None) -> dict[str, Any]:
+    """Top-level keys of the deployable figures: efficiency mode, power model, dropped."""
+    if deploy is None:
+        return {}
+    return {
+        "efficiency_mode": deploy.efficiency_mode,
+        "efficiency": deploy.efficiency_label,
+        "power_model": deploy.power_model,
+        "batch_rule": deploy.batch_rule,
+        "deployable_configurations": int(deploy.fits.sum()),
+        "dropped": [{"reason": why, "configurations": n} for why, n in deploy.dropped.items()],
+    }
+
+
+MAX_TIES_SHOWN = 5
+TIE_RULE = (
+    "configurations within budget whose accuracy is statistically indistinguishable from the "
+    "most accurate one at the stated confidence are ties and the cheapest is chosen: paired "
+    "bootstrap over the same problems within one measured or evaluation source, equal accuracy "
+    "within one model's priors, half-widths combined in quadrature across sources"
+)
+
+
+def accuracy_text(doc: dict[str, Any]) -> str:
+    """'86.7% [80.0, 93.3]' (the interval when there is one)."""
+    ci = doc.get("accuracy_ci")
+    text = f"{doc['accuracy']:.1%}"
+    if ci is not None and ci[1] - ci[0] > 0.0005:
+        text += f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]"
+    return text
 
 
 def describe(doc: dict[str, Any]) -> str:
@@ -184,52 +267,63 @@ def describe(doc: dict[str, Any]) -> str:
     return f"{doc['model']}, {strategy}, {attention}"
 
 
-PLAN_MERGE = "configuration"  # the header of the merged identifying columns on a narrow console
-
-
-def config_merge() -> Any:
-    """How a configuration table narrows: model, strategy, limit and attention become one
-    wrapped column ('qwen3-8b BoN-32 L 32,768 topk (oracle) 512'); no identifying cell is lost."""
-    from kinetics_cli.report.console import Merge
-
-    return Merge(
-        PLAN_MERGE, ("model", "strategy", "limit", "attention, KV"), prefixes={"limit": "L "}
-    )
-
-
 def print_plan(
     setup: Setup, answer: Plan, doc: dict[str, Any], allocation: Allocation | None = None
 ) -> None:
-    """The human answer to `plan`, on stdout."""
-    from kinetics_cli.report.console import say, show_table
-    from kinetics_cli.report.format import intensity, percent, plural
+    """The human answer to `plan`, on stdout through rich."""
+    from kinetics_cli.report.console import say
 
     unit = answer.unit
     p = setup.pricing
     priced = p.usd_per_hour is not None
-    words = (FLOPS_LAW_UNIT_WORDS if answer.law == "flops" else UNIT_WORDS)[unit]
+    deploy = p.deploy
+    deployable = deploy is not None and unit != "eflops"
+    words = (
+        FLOPS_LAW_UNIT_WORDS
+        if answer.law == "flops"
+        else (DEPLOYABLE_UNIT_WORDS if deployable else UNIT_WORDS)
+    )[unit]
+    kind = "deployable" if deployable else "Kinetics law"
     say(
-        f"Plan for {setup.task}: budget {format_cost(answer.budget, unit)} {words} on "
-        f"{setup.profile.name} (I = {intensity(p.intensity)} FLOPs/byte), chosen by the "
-        f"{answer.law} law"
+        f"Plan for {setup.task}: budget {format_cost(answer.budget, unit)} {words} ({kind}) on "
+        f"{setup.profile.name} (I = {format_intensity(p.intensity)} FLOPs/byte), chosen by the {answer.law} law"
     )
     say(source_line(setup))
-    say(f"times: {setup.profile.calibration_note}")
+    if deploy is None:
+        say(f"times: {setup.profile.calibration_note}")
+    else:
+        print_deploy_notes(deploy, len(setup.grid))
     if doc["best"] is None:
         cheapest = doc["cheapest"]
         cost = answer.law_cost[answer.cheapest]
         say(
-            f"No configuration fits this budget (exit code 1). The cheapest, "
-            f"{describe(cheapest)}, costs {format_cost(float(cost), unit)} "
-            f"({percent(cheapest['accuracy'])} accuracy)."
+            f"No configuration fits this budget. The cheapest, {describe(cheapest)}, costs "
+            f"{format_cost(float(cost), unit)} ({cheapest['accuracy']:.1%} accuracy)."
         )
         return
 
     best = doc["best"]
     say(
-        f"Best: {describe(best)}: accuracy {percent(best['accuracy'])}, "
+        f"Best: {describe(best)}: accuracy {accuracy_text(best)} ({best['accuracy_source']}), "
         + _costs_text(best, priced)
     )
+    ties = doc["indistinguishable"]
+    top = doc["most_accurate"]
+    if ties["count"]:
+        listed = [d for d in ties["configurations"] if d != top][:3]
+        names = "; ".join(f"{describe(d)} {accuracy_text(d)}" for d in listed)
+        more = ties["count"] - len(listed) - (1 if top is not None and top != best else 0)
+        lead = (
+            f"The most accurate, {describe(top)} at {accuracy_text(top)}, cannot be told apart"
+            if top is not None and top != best
+            else "It cannot be told apart"
+        )
+        say(
+            f"{lead} from {ties['count']} other configuration(s) within budget at "
+            f"{doc['confidence']:.0%} confidence, so the cheapest was chosen; among them: {names}"
+            + (f" and {more} more" if more > 0 else "")
+            + "."
+        )
     if answer.law == "flops":
         verdict = (
             "within the budget"
@@ -247,7 +341,7 @@ def print_plan(
         text = (
             "nothing fits this budget"
             if deployable is None
-            else f"{describe(deployable)}: accuracy {percent(deployable['accuracy'])}, "
+            else f"{describe(deployable)}: accuracy {accuracy_text(deployable)}, "
             + _costs_text(deployable, priced)
         )
         say(f"Best without oracle top-k: {text}")
@@ -256,7 +350,7 @@ def print_plan(
         text = (
             "nothing fits this budget"
             if fully is None
-            else f"{describe(fully)}: accuracy {percent(fully['accuracy'])}, "
+            else f"{describe(fully)}: accuracy {accuracy_text(fully)}, "
             + _costs_text(fully, priced)
         )
         say(
@@ -278,17 +372,24 @@ def print_plan(
     equal = doc["equal_accuracy_kinetics"]
     if equal is not None and flops_pick is not None and equal not in (kinetics_pick, flops_pick):
         shown.append(("same accuracy", equal))
-    columns = ["", "model", "strategy", ">limit", "attention, KV", ">accuracy", ">eFLOPs", ">time"]
-    if priced:
-        columns.append(">$/1k")
-    show_table(
-        "Per problem, Kinetics-law costs; alt = best of another model or attention kind "
-        f"({plural(doc['configurations'], 'configuration')})",
-        columns,
-        [[label, *config_cells(d, d["eflops"], priced)] for label, d in shown],
-        wrap=("", "attention, KV"),
-        merge=(config_merge(),),
-    )
+    if deploy is not None:
+        compact_table(
+            f"Per problem: eFLOPs by the Kinetics law; replica, GPU-seconds, latency, joules "
+            f"and dollars deployable ({deploy.efficiency_mode} efficiencies on "
+            f"{deploy.hardware}); alt = best of another model or attention kind "
+            f"({plural(doc['configurations'], 'configuration')})",
+            DEPLOY_COLUMNS + ([">$/1k"] if priced else []),
+            [[label, *deploy_cells(d, priced)] for label, d in shown],
+        )
+    else:
+        columns = ["", "model", "strategy", ">limit", "attention, KV", ">accuracy", ">eFLOPs"]
+        columns += [">time", ">$/1k"] if priced else [">time"]
+        compact_table(
+            f"Per problem, Kinetics-law costs; alt = best of another model or attention kind "
+            f"({plural(doc['configurations'], 'configuration')})",
+            columns,
+            [[label, *config_cells(d, d["eflops"], priced)] for label, d in shown],
+        )
     _print_comparison(answer, doc)
     if allocation is not None:
         print_allocation(allocation)
@@ -305,7 +406,6 @@ def _where(config: dict[str, Any]) -> str:
 def print_allocation(allocation: Allocation) -> None:
     """The headroom of per-problem allocation at the budget, and the deployable adaptive rule."""
     from kinetics_cli.report.console import say
-    from kinetics_cli.report.format import percent
 
     unit = allocation.unit
     if allocation.oracle_cap is not None:
@@ -314,15 +414,15 @@ def print_allocation(allocation: Allocation) -> None:
             f"Allocation per problem (oracle: each problem takes its best coverage among the "
             f"configurations it can afford, the paper's frontier; {allocation.problems} problems "
             f"of {allocation.per_problem_source}): an ideal per-problem allocator would reach "
-            f"{percent(acc)} with every problem at most this cost (mean {format_cost(mean, unit)})"
+            f"{acc:.1%} with every problem at most this cost (mean {format_cost(mean, unit)})"
         )
         if allocation.oracle_mean is not None:
             m_acc, m_cost, _ = allocation.oracle_mean
-            line += f", {percent(m_acc)} holding its mean to it (mean {format_cost(m_cost, unit)})"
+            line += f", {m_acc:.1%} holding its mean to it (mean {format_cost(m_cost, unit)})"
         if allocation.uniform is not None:
             u_acc, u_cost, u_conf = allocation.uniform
             line += (
-                f"; the best uniform configuration on the same data reaches {percent(u_acc)} "
+                f"; the best uniform configuration on the same data reaches {u_acc:.1%} "
                 f"({_where(u_conf)}, best-of-{u_conf['trials']} coverage, "
                 f"{format_cost(u_cost, unit)})."
             )
@@ -332,24 +432,142 @@ def print_allocation(allocation: Allocation) -> None:
     if allocation.adaptive is not None:
         a_acc, a_cost, conf = allocation.adaptive
         say(
-            f"Deployable adaptive rule (long-first: one trial capped at "
-            f"{tokens(conf['first_cap'])} tokens; if it has not finished, majority vote over "
-            f"{conf['trials']} fresh trials): {_where(conf)}: accuracy {percent(a_acc)} at "
-            f"expected cost {format_cost(a_cost, unit)} (~{conf['expected_samples']:.1f} trials), "
-            f"from {allocation.adaptive_source}."
+            f"Deployable adaptive rule (long-first: one trial capped at {conf['first_cap']:,} "
+            f"tokens; if it has not finished, majority vote over {conf['trials']} fresh trials): "
+            f"{_where(conf)}: accuracy {a_acc:.1%} at expected cost {format_cost(a_cost, unit)} "
+            f"(~{conf['expected_samples']:.1f} trials), from {allocation.adaptive_source}."
         )
     for note in allocation.notes:
         say(f"Not available: {note}.")
 
 
-def _costs_text(doc: dict[str, Any], priced: bool) -> str:
-    text = (
-        f"{format_cost(doc['eflops'], 'eflops')} eFLOPs, {format_cost(doc['seconds'], 'seconds')}"
+def config_merge() -> Any:
+    """How a configuration table narrows: model, strategy, limit and attention become one
+    wrapped column ('qwen3-8b BoN-32 L 32,768 topk (oracle) 512'); no identifying cell is lost."""
+    from kinetics_cli.report.console import Merge
+
+    return Merge(
+        "configuration", ("model", "strategy", "limit", "attention, KV"), prefixes={"limit": "L "}
     )
+
+
+WRAPPED = ("", "hardware", "attention", "attention, KV", "replica", "frontier", "on overall")
+
+
+def compact_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    """Show a configuration table (report.console.show_table): labels and attention wrap, and
+    on a narrow console the identifying columns merge into one rather than disappear."""
+    from kinetics_cli.report.console import show_table
+
+    names = {c.lstrip(">") for c in columns}
+    show_table(
+        title,
+        columns,
+        rows,
+        wrap=tuple(w for w in WRAPPED if w in names),
+        merge=(config_merge(),) if "model" in names else (),
+        optional=tuple(o for o in ("active", ("frontier", "on overall")) if o),
+    )
+
+
+def _costs_text(doc: dict[str, Any], priced: bool) -> str:
+    from kinetics_cli.report.format import duration
+
+    if "deployable" in doc:
+        return deploy_text(doc)
+    text = f"{format_cost(doc['eflops'], 'eflops')} eFLOPs, {duration(doc['seconds'])}"
     if priced and doc["usd_per_1000"] is not None:
         text += f" per problem, {format_cost(doc['usd_per_1000'], 'usd')} per 1,000 problems"
         return text
     return text + " per problem"
+
+
+DEPLOY_COLUMNS = [
+    "",
+    "model",
+    "strategy",
+    ">limit",
+    "attention, KV",
+    ">accuracy",
+    ">eFLOPs",
+    "replica",
+    ">GPU-s",
+    ">latency",
+    ">energy",
+]
+
+
+def deploy_text(doc: dict[str, Any]) -> str:
+    """'8.59e15 eFLOPs (Kinetics law); deployable (default, b200 TP2, 2 problems in flight):
+    90.1 GPU-s, ...' for a configuration document with deployable figures."""
+    from kinetics_cli.report.format import duration, format_si
+
+    law = f"{format_cost(doc['eflops'], 'eflops')} eFLOPs (Kinetics law)"
+    d, f = doc["deployment"], doc["deployable"]
+    if not f["fits"]:
+        return f"{law}; no replica of {d['hardware']} holds it"
+    ep = f" EP{d['ep']}" if d["ep"] and d["ep"] > 1 else ""
+    parts = [
+        f"{duration(f['gpu_seconds'])} GPU time",
+        f"latency {duration(f['latency_s'])}",
+    ]
+    if f["joules"] is not None:
+        parts.append(format_si(f["joules"], "J"))
+    text = ", ".join(parts) + f" per problem ({f['problems_per_gpu_hour']:,.3g} per GPU-hour)"
+    if f["usd_per_1000"] is not None:
+        text += f", {format_cost(f['usd_per_1000'], 'usd')} per 1,000 problems"
+    return (
+        f"{law}; deployable ({d['efficiency_mode']} efficiencies, {d['hardware']} TP{d['tp']}{ep}, "
+        f"{d['batch']:,} problem{'s' if d['batch'] != 1 else ''} in flight): {text}"
+    )
+
+
+def deploy_cells(doc: dict[str, Any], priced: bool) -> list[str]:
+    """Table cells of DEPLOY_COLUMNS (less the label), and dollars per 1,000 when `priced`."""
+    from kinetics_cli.report.format import duration, format_si
+
+    d, f = doc["deployment"], doc["deployable"]
+    cells = [
+        doc["model"],
+        short_strategy(doc),
+        tokens(doc["gen_len"]),
+        short_attention(doc),
+        f"{doc['accuracy']:.1%}",
+        format_cost(doc["eflops"], "eflops"),
+    ]
+    if not f["fits"]:
+        return cells + ["does not fit", "-", "-", "-"] + (["-"] if priced else [])
+    ep = f" EP{d['ep']}" if d["ep"] and d["ep"] > 1 else ""
+    cells += [
+        f"TP{d['tp']}{ep} x{d['batch']:,}",
+        duration(f["gpu_seconds"]),
+        duration(f["latency_s"]),
+        "-" if f["joules"] is None else format_si(f["joules"], "J"),
+    ]
+    if priced:
+        cells.append("-" if f["usd_per_1000"] is None else format_cost(f["usd_per_1000"], "usd"))
+    return cells
+
+
+def print_deploy_notes(deploy: DeployCosts, configurations: int) -> None:
+    """What the deployable figures assume, and which configurations no replica holds."""
+    from kinetics_cli.report.console import say
+
+    say(
+        f"deployable: each configuration on the smallest {deploy.hardware} replica (TP within a "
+        "node; EP for MoE where cheaper) that holds the weights and one problem's trials at the "
+        f"limit, at the most problems in flight that "
+        + ("fit" if deploy.batch_rule == "memory" else "fit and meet the TPOT target")
+        + f"; {deploy.efficiency_label}"
+    )
+    say(f"energy: {deploy.power_model}")
+    dropped = sum(deploy.dropped.values())
+    if dropped:
+        reasons = "; ".join(f"{n:,}: {why}" for why, n in deploy.dropped.items())
+        say(
+            f"{dropped:,} of {configurations:,} configurations dropped (no replica of "
+            f"{deploy.hardware} holds them): {reasons}"
+        )
 
 
 SHORT_SELECTION = {
@@ -375,25 +593,19 @@ def short_attention(doc: dict[str, Any]) -> str:
     return label if doc["kv_budget"] is None else f"{label} {tokens(doc['kv_budget'])}"
 
 
-def tokens(value: float) -> str:
-    from kinetics_cli.report.format import tokens as format_tokens
-
-    return format_tokens(value)
-
-
 def config_cells(doc: dict[str, Any], cost: float, priced: bool = False) -> list[str]:
     """One configuration as table cells: model, strategy, limit, attention, accuracy, `cost`
     (eFLOPs or FLOPs), time, and dollars per 1,000 problems when `priced`."""
-    from kinetics_cli.report.format import percent
+    from kinetics_cli.report.format import duration
 
     cells = [
         doc["model"],
         short_strategy(doc),
         tokens(doc["gen_len"]),
         short_attention(doc),
-        percent(doc["accuracy"]),
+        accuracy_text(doc),
         format_cost(cost, "eflops"),
-        format_cost(doc["seconds"], "seconds"),
+        duration(doc["seconds"]),
     ]
     if priced:
         cells.append(format_cost(doc["usd_per_1000"], "usd"))
@@ -402,7 +614,6 @@ def config_cells(doc: dict[str, Any], cost: float, priced: bool = False) -> list
 
 def _print_comparison(answer: Plan, doc: dict[str, Any]) -> None:
     from kinetics_cli.report.console import say
-    from kinetics_cli.report.format import percent
 
     unit = answer.unit
     flops_pick = doc["flops_law_pick"]
@@ -410,27 +621,34 @@ def _print_comparison(answer: Plan, doc: dict[str, Any]) -> None:
         say("The FLOPs-only law finds no configuration within this budget either.")
         return
     true_cost = flops_pick["cost"]
+    if "deployable" in flops_pick and not flops_pick["deployable"]["fits"]:
+        say(
+            f"FLOPs-only law (same budget counted without memory traffic) picks "
+            f"{describe(flops_pick)}: accuracy {flops_pick['accuracy']:.1%}, which no replica of "
+            f"{flops_pick['deployment']['hardware']} holds."
+        )
+        return
     over = true_cost > answer.budget
     status = (
         f"{true_cost / answer.budget:.2f}x the budget: over budget" if over else "within the budget"
     )
     say(
         f"FLOPs-only law (same budget counted without memory traffic) picks {describe(flops_pick)}: "
-        f"accuracy {percent(flops_pick['accuracy'])}, true cost {format_cost(true_cost, unit)} "
+        f"accuracy {accuracy_text(flops_pick)}, true cost {format_cost(true_cost, unit)} "
         f"({status})."
     )
     ratio = answer.cost_ratio
     equal = doc["equal_accuracy_kinetics"]
     if ratio is not None and equal is not None and equal == flops_pick:
         say(
-            f"At its accuracy ({percent(flops_pick['accuracy'])}) no configuration is cheaper "
-            "under the Kinetics law: cost ratio 1.00."
+            f"At its accuracy ({flops_pick['accuracy']:.1%}) no configuration is cheaper under the "
+            "Kinetics law: cost ratio 1.00."
         )
     elif ratio is not None and equal is not None:
         say(
-            f"At equal accuracy ({percent(flops_pick['accuracy'])}) the Kinetics law's cheapest "
-            f"choice, {describe(equal)}, costs {format_cost(equal['cost'], unit)}: the FLOPs-law "
-            f"pick costs {ratio:.2f}x as much."
+            f"At equal accuracy ({flops_pick['accuracy']:.1%}) the Kinetics law's cheapest choice, "
+            f"{describe(equal)}, costs {format_cost(equal['cost'], unit)}: the FLOPs-law pick costs "
+            f"{ratio:.2f}x as much."
         )
 
 
@@ -443,17 +661,26 @@ def plot_plan(setup: Setup, answer: Plan, path: Path, *, force: bool = False) ->
     other = answer.picks["flops" if answer.law == "kinetics" else "kinetics"]
     if other is not None and other != answer.best:
         marks.append((other, f"{'flops' if answer.law == 'kinetics' else 'kinetics'}-law pick"))
+    where = f"on {setup.profile.name}" + (
+        f" (deployable, {setup.pricing.deploy.efficiency_mode} efficiencies)"
+        if setup.pricing.deploy is not None
+        else ""
+    )
     if answer.law == "flops":
         xlabel = {
             "eflops": "FLOPs per problem (FLOPs-only law: memory traffic not counted)",
-            "seconds": f"compute-only seconds per problem on {setup.profile.name}",
-            "usd": "US dollars per 1,000 problems at compute-only time",
+            "seconds": f"compute-only GPU-seconds per problem {where}",
+            "usd": f"US dollars per 1,000 problems at compute-only time {where}",
+            "latency": f"compute-only wall seconds per problem {where}",
+            "joules": f"compute-only joules per problem {where}",
         }[answer.unit]
     else:
         xlabel = {
             "eflops": "eFLOPs per problem (Kinetics law)",
-            "seconds": f"seconds per problem on {setup.profile.name}",
-            "usd": "US dollars per 1,000 problems",
+            "seconds": f"GPU-seconds per problem {where}",
+            "usd": f"US dollars per 1,000 problems {where}",
+            "latency": f"wall seconds per problem {where}",
+            "joules": f"joules per problem {where}",
         }[answer.unit]
     frontier_plot(
         setup.grid,
@@ -466,6 +693,134 @@ def plot_plan(setup: Setup, answer: Plan, path: Path, *, force: bool = False) ->
         marks=marks,
         force=force,
     )
+
+
+# ---- plans across accelerators ----------------------------------------------------------------
+
+
+def comparison_document(setup: Setup, comparison: HardwareComparison) -> dict[str, Any]:
+    """The `plan --json` document when several accelerators compete: the overall best, the
+    best on each accelerator and how far each is from the overall best."""
+    from kinetics_cli.planner.plan import configuration
+
+    options = {h.profile.name: h for h in setup.hardware}
+    rows = []
+    for rank, pick in enumerate(comparison.picks):
+        h = options[pick.hardware]
+
+        def config(i: int | None, h: Any = h, pick: Any = pick) -> dict[str, Any] | None:
+            if i is None:
+                return None
+            doc = configuration(h.grid, i, h.pricing)
+            doc.update(
+                cost=float(pick.plan.true_cost[i]),
+                flops_law_cost=float(pick.plan.flops_cost[i]),
+                within_budget=bool(pick.plan.true_cost[i] <= comparison.budget),
+            )
+            return doc
+
+        rows.append(
+            {
+                "hardware": pick.hardware,
+                "rank": rank + 1,
+                "price_per_gpu_hour": h.profile.price_per_gpu_hour,
+                "intensity": h.pricing.intensity,
+                "best": config(pick.best),
+                "accuracy_points_behind": None if rank == 0 else -pick.accuracy_points,
+                "cost_ratio": pick.cost_ratio,
+                "equal_accuracy": config(pick.equal_accuracy),
+                "equal_accuracy_cost_ratio": pick.equal_accuracy_ratio,
+                "flops_law_pick": config(pick.plan.picks["flops"]),
+                **deploy_summary(h.pricing.deploy),
+            }
+        )
+    best = rows[0]
+    return {
+        "task": setup.task,
+        "budget": comparison.budget,
+        "budget_unit": comparison.unit,
+        "hardware": [h.profile.name for h in setup.hardware],
+        "accuracy_source": setup.source_document,
+        "best_hardware": best["hardware"],
+        "best": best["best"],
+        "by_hardware": rows,
+        "skipped_hardware": [{"hardware": k, "reason": v} for k, v in comparison.skipped.items()],
+        "configurations": len(setup.grid),
+    }
+
+
+def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str, Any]) -> None:
+    """The human answer to `plan` over several accelerators."""
+    from kinetics_cli.report.console import say
+
+    unit = comparison.unit
+    first = setup.hardware[0].pricing.deploy
+    mode = first.efficiency_mode if first is not None else "default"
+    say(
+        f"Plan for {setup.task} across {len(setup.hardware)} accelerators: budget "
+        f"{format_cost(comparison.budget, unit)} {DEPLOYABLE_UNIT_WORDS[unit]} (deployable, "
+        f"{mode} efficiencies)"
+    )
+    say(source_line(setup))
+    for h in setup.hardware:
+        deploy = h.pricing.deploy
+        if deploy is not None and deploy.dropped:
+            n = sum(deploy.dropped.values())
+            say(
+                f"{h.profile.name}: {n:,} of {len(h.grid):,} configurations dropped: "
+                + "; ".join(f"{k:,}: {why}" for why, k in deploy.dropped.items())
+            )
+    for name, why in comparison.skipped.items():
+        say(f"skipped {name}: {why}")
+    if first is not None:
+        say(f"energy: {first.power_model}")
+    best = doc["best"]
+    if best is None:
+        say("No configuration fits this budget on any accelerator.")
+        return
+    say(
+        f"Best: {doc['best_hardware']}, {describe(best)}: accuracy {best['accuracy']:.1%}, "
+        + deploy_text(best)
+    )
+    rows = []
+    for row in doc["by_hardware"]:
+        b = row["best"]
+        if b is None:
+            rows.append([row["hardware"], "nothing fits", *["-"] * 8])
+            continue
+        behind = row["accuracy_points_behind"]
+        equal = row["equal_accuracy_cost_ratio"]
+        cells = deploy_cells(b, False)
+        rows.append(
+            [
+                row["hardware"],
+                *cells[:5],
+                cells[6],
+                format_cost(b["cost"], unit),
+                "-" if behind is None else f"{-behind:+.1f} pt",
+                "-" if equal is None else f"{equal:.2f}x",
+            ]
+        )
+    compact_table(
+        f"Best on each accelerator; cost: deployable, {DEPLOYABLE_UNIT_WORDS[unit]}; vs "
+        "best: accuracy behind the overall best, and the cost of reaching its accuracy "
+        "there over its cost",
+        [
+            "hardware",
+            "model",
+            "strategy",
+            ">limit",
+            "attention, KV",
+            ">accuracy",
+            "replica",
+            ">cost",
+            ">accuracy vs best",
+            ">cost at equal accuracy",
+        ],
+        rows,
+    )
+    if needs_oracle_note([r["best"] for r in doc["by_hardware"] if r["best"] is not None]):
+        say(ORACLE_NOTE)
 
 
 # ---- frontier --------------------------------------------------------------------------------
@@ -513,13 +868,13 @@ def cost_columns(cost: Any, most: int = MAX_COLUMNS) -> list[float]:
 def print_frontier(
     setup: Setup, frontier: Frontier, full: bool, allocation: Allocation | None = None
 ) -> None:
-    """The human answer to `frontier`, on stdout."""
+    """The human answer to `frontier`, on stdout through rich."""
     import numpy as np
 
     from kinetics_cli.planner.pareto import best_within, frontier_order
     from kinetics_cli.planner.plan import ORACLE_ATTENTION, configuration
-    from kinetics_cli.report.console import say, show_table, table_fits
-    from kinetics_cli.report.format import format_count, intensity, percent, plural
+    from kinetics_cli.report.console import say, table_fits
+    from kinetics_cli.units import format_count
 
     grid = setup.grid
     law, cost, levels = frontier.law, frontier.cost, frontier.levels
@@ -528,7 +883,7 @@ def print_frontier(
     unit = "eFLOPs" if law == "kinetics" else "FLOPs"
     say(
         f"Frontier for {setup.task} on {setup.profile.name}: cost per problem in {unit} "
-        f"({law} law, I = {intensity(setup.pricing.intensity)} FLOPs/byte); "
+        f"({law} law, I = {format_intensity(setup.pricing.intensity)} FLOPs/byte); "
         f"{plural(len(grid), 'configuration')}"
     )
     say(source_line(setup))
@@ -542,22 +897,13 @@ def print_frontier(
     columns = ["model", "strategy", ">limit", "attention, KV", ">accuracy", f">{unit}", ">time"]
     order = np.flatnonzero(overall)
     order = order[np.argsort(cost[order], kind="stable")]
-    show_table(
-        "Overall frontier, cheapest first",
-        columns,
-        rows(order),
-        wrap=("attention, KV",),
-        merge=(config_merge(),),
-    )
+    compact_table("Overall frontier, cheapest first", columns, rows(order))
 
     rank = {"dense": 0, "topk": 1, "block-topk": 2}
     model_params = dict(zip((s.model for s in grid.settings), grid.params, strict=True))
     ordered = sorted(
         enumerate(keys), key=lambda item: (model_params[item[1][0]], item[1][0], rank[item[1][1]])
     )
-    header = ["model", ">active", "attention", ">frontier", ">on overall"]
-    wrap = ("attention", "frontier", "on overall")
-    optional = ("active", ("frontier", "on overall"))
     # As many cost columns as the console holds (every one of them in CSV and Markdown).
     for most in range(MAX_COLUMNS, 0, -1):
         cuts = cost_columns(cost, most)
@@ -573,70 +919,70 @@ def print_frontier(
             ]
             for cut in cuts:
                 pick = best_within(cost[members], levels[members], cut)
-                cells.append("-" if pick is None else percent(grid.accuracy[members[pick]]))
+                cells.append("-" if pick is None else f"{grid.accuracy[members[pick]]:.1%}")
             table.append(cells)
-        cut_header = header + [f">{format_cost(v, 'eflops')}" for v in cuts]
-        if table_fits(cut_header, table, wrap=wrap, optional=optional) or most == 1:
+        header = ["model", ">active", "attention", ">frontier", ">on overall"]
+        header += [f">{format_cost(v, 'eflops')}" for v in cuts]
+        fits = table_fits(
+            header,
+            table,
+            wrap=("attention", "frontier", "on overall"),
+            optional=("active", ("frontier", "on overall")),
+        )
+        if fits or most == 1:
             break
-    show_table(
+    compact_table(
         f"Best accuracy of each model and attention kind within a cost per problem ({unit}); "
         "frontier: its Pareto points, on overall: how many are on the overall frontier; "
         f"Best-of-N selection: the best of {', '.join(SELECTION_WORDS[r] for r in grid.rules)}",
-        cut_header,
+        header,
         table,
-        wrap=wrap,
-        optional=optional,
     )
     if full:
         for label, (model, attention) in ordered:
             members = np.flatnonzero(groups == label)
             points = members[frontier_order(cost[members], levels[members])]
-            show_table(
-                f"Frontier of {model} {attention_label(attention)}",
-                columns,
-                rows(points),
-                wrap=("attention, KV",),
-                merge=(config_merge(),),
+            compact_table(
+                f"Frontier of {model} {attention_label(attention)}", columns, rows(points)
             )
     if allocation is not None and allocation.levels.size:
-        _print_allocation_levels(allocation)
+        rows_a = []
+        if allocation.per_problem_source is not None:
+            rows_a.append(
+                ["oracle per problem (cap)", *(_pct(v) for v in allocation.oracle_levels)]
+            )
+            rows_a.append(
+                [
+                    "  its mean cost",
+                    *(format_cost(v, "eflops") for v in allocation.oracle_level_cost),
+                ]
+            )
+            rows_a.append(
+                ["best uniform, same data", *(_pct(v) for v in allocation.uniform_levels)]
+            )
+        if allocation.adaptive_source is not None:
+            rows_a.append(
+                ["long-first (deployable)", *(_pct(v) for v in allocation.adaptive_levels)]
+            )
+        compact_table(
+            "Allocation within each cost per problem (eFLOPs): the per-problem oracle (the "
+            "paper's frontier) against one configuration for all, and the deployable "
+            "long-first rule",
+            ["", *(f">{format_cost(v, 'eflops')}" for v in allocation.levels)],
+            rows_a,
+        )
+        if allocation.per_problem_source is not None:
+            say(f"per-problem data: {allocation.per_problem_source}")
+        if allocation.adaptive_source is not None:
+            say(f"long-first rule: {allocation.adaptive_source}")
+        for note in allocation.notes:
+            say(f"Not available: {note}.")
     if np.any(grid.trials > 1) or any(a == ORACLE_ATTENTION for _, a in keys):
         say(ORACLE_NOTE)
 
 
-def _print_allocation_levels(allocation: Allocation) -> None:
-    """`frontier --allocation`: per-problem oracle, best uniform and long-first accuracy within
-    each cost level."""
-    from kinetics_cli.report.console import say, show_table
-
-    rows_a = []
-    if allocation.per_problem_source is not None:
-        rows_a.append(["oracle per problem (cap)", *(_pct(v) for v in allocation.oracle_levels)])
-        rows_a.append(
-            ["  its mean cost", *(format_cost(v, "eflops") for v in allocation.oracle_level_cost)]
-        )
-        rows_a.append(["best uniform, same data", *(_pct(v) for v in allocation.uniform_levels)])
-    if allocation.adaptive_source is not None:
-        rows_a.append(["long-first (deployable)", *(_pct(v) for v in allocation.adaptive_levels)])
-    show_table(
-        "Allocation within each cost per problem (eFLOPs): the per-problem oracle (the paper's "
-        "frontier) against one configuration for all, and the deployable long-first rule",
-        ["", *(f">{format_cost(v, 'eflops')}" for v in allocation.levels)],
-        rows_a,
-        wrap=("",),
-    )
-    if allocation.per_problem_source is not None:
-        say(f"per-problem data: {allocation.per_problem_source}")
-    if allocation.adaptive_source is not None:
-        say(f"long-first rule: {allocation.adaptive_source}")
-    for note in allocation.notes:
-        say(f"Not available: {note}.")
-
-
 def _pct(value: float) -> str:
-    from kinetics_cli.report.format import percent
-
-    return "-" if value != value else percent(value)
+    return "-" if value != value else f"{value:.1%}"
 
 
 def plot_frontier(setup: Setup, frontier: Frontier, path: Path, *, force: bool = False) -> None:
@@ -706,8 +1052,9 @@ def frontier_plot(
     groups, keys = grid.group_labels()
     model_params = {s.model: p for s, p in zip(grid.settings, grid.params, strict=True)}
     levels = accuracy_levels(grid.accuracy)
-    positive = cost > 0
+    positive = np.isfinite(cost) & (cost > 0)  # configurations no replica holds: inf
     overall = np.flatnonzero(positive)[frontier_order(cost[positive], levels[positive])]
+    banded = grid.accuracy_lo.size == grid.accuracy.size
     # In colour: the (model, attention kind) curves with a point on the overall frontier or a
     # pick, for at most MAX_COLORED_MODELS models; every other curve thin and grey.
     featured = [int(groups[i]) for i in [*(m for m, _ in marks), *overall[::-1]]]
@@ -731,6 +1078,30 @@ def frontier_plot(
             lw=1.4 if mine else 0.7,
             alpha=0.95 if mine else 0.8,
             zorder=3 if mine else 2,
+        )
+        if banded and mine and len(highlighted) <= 6:  # interval along this curve (few curves)
+            ax.fill_between(
+                cost[order],
+                100 * grid.accuracy_lo[order],
+                100 * grid.accuracy_hi[order],
+                step="post",
+                color=colors[model],
+                alpha=0.08,
+                lw=0,
+            )
+    if banded:
+        from kinetics_cli.accuracy.base import CONFIDENCE
+
+        ax.fill_between(
+            cost[overall],
+            100 * grid.accuracy_lo[overall],
+            100 * grid.accuracy_hi[overall],
+            step="post",
+            color="black",
+            alpha=0.12,
+            lw=0,
+            zorder=1,
+            label=f"{CONFIDENCE:.0%} accuracy interval",
         )
     ax.step(
         cost[overall],

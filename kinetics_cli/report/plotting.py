@@ -89,16 +89,20 @@ def pyplot() -> Any:
 
 
 def check_path(path: Path, *, force: bool = False) -> Path:
-    """The --plot path, if its suffix is a supported format, its folder exists and it is not an
-    existing file (unless `force`). Call before any work; `save_figure` checks again."""
-    from kinetics_cli.fsutil import check_target
+    """The --plot path, if its suffix is a supported format, its folder exists and is writable,
+    and it is not an existing file (unless `force`). Call before any work; `save_figure` checks
+    again."""
+    from kinetics_cli.fsutil import check_writable
 
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise InputError(f"--plot {path}: use a .png or .svg file name")
     if not path.parent.exists():
         raise InputError(f"--plot {path}: folder {path.parent} does not exist")
-    return check_target(path, force=force, option="--plot")
+    try:  # an existing file without --force, a folder, a folder this process cannot write into
+        return check_writable(path, force=force)
+    except InputError as exc:
+        raise InputError(f"--plot {exc}") from None
 
 
 def check_plot(path: Path, *, force: bool = False) -> None:

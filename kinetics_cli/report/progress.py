@@ -13,7 +13,7 @@ class ProgressBar:
 
     DELAY_S = 1.0
 
-    def __init__(self) -> None:
+    def __init__(self, label: str = "evaluating settings") -> None:
         import sys
         import time
 
@@ -22,6 +22,7 @@ class ProgressBar:
         self._enabled = sys.stderr.isatty()
         self._bar: Any = None
         self._task: Any = None
+        self._label = label
 
     def __enter__(self) -> ProgressBar:
         return self
@@ -39,7 +40,7 @@ class ProgressBar:
 
             self._bar = Progress(console=Console(stderr=True), transient=True)
             self._bar.start()
-            self._task = self._bar.add_task("evaluating settings", total=total)
+            self._task = self._bar.add_task(self._label, total=total)
         self._bar.update(self._task, completed=done)
 
     def __exit__(self, *exc: object) -> None:
@@ -49,20 +50,20 @@ class ProgressBar:
 
 def timing_progress() -> tuple[Any, Any]:
     """A rich progress bar on stderr for the calibration kernels and the `on_step(done, total,
-    case)` callback that advances it."""
-    import sys
-
+    case)` callback that advances it; drawn on a terminal only, so that stderr redirected to a
+    file or a CI log gets nothing (not even the line a stopped bar leaves)."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    console = Console(stderr=True)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
-        disable=not sys.stderr.isatty(),  # off a terminal: nothing on stderr, not even a blank line
+        disable=not console.is_terminal,
     )
     task = progress.add_task("timing", total=1)
 
