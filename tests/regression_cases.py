@@ -161,7 +161,7 @@ def engine_results(shape: CostShape) -> dict[str, Any]:
             out[f"{attention}/S={s:g}"] = {t: getattr(cost, t).tolist() for t in TERMS}
         budget_axis = None if attention == "dense" else np.array(BUDGETS)[:, None, None]
         mean = expected_problem_cost(
-            shape,  # type: ignore[arg-type]
+            shape,
             160.0,
             POINT_LENGTHS[None, None, :, :],
             np.array(TRIALS)[None, :, None],
