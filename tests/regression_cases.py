@@ -173,16 +173,16 @@ def engine_results(shape: CostShape) -> dict[str, Any]:
     return out
 
 
-def planner_results(catalog: Any) -> dict[str, Any]:
-    """The grid's costs per configuration and the plan's answers, for two accuracy sources."""
+PRICING_ARGS = (HARDWARE.intensity, HARDWARE.price_per_gpu_hour, HARDWARE.name)
+
+
+def planner_grids(catalog: Any) -> dict[str, Any]:
+    """The evaluated grid of each accuracy source (a mean prompt; a prompt per length point)."""
     from test_planner_fakes import FakeSource
 
-    from kinetics_cli.planner.frontier import make_frontier
     from kinetics_cli.planner.grid import evaluate_grid, select_settings
-    from kinetics_cli.planner.plan import Pricing, make_plan
 
-    pricing = Pricing(HARDWARE.intensity, HARDWARE.price_per_gpu_hour, HARDWARE.name)
-    out: dict[str, Any] = {}
+    grids = {}
     for label, source in (
         ("mean-prompt", FakeSource(models=dict(PLANNER_MODELS), budgets=PLANNER_BUDGETS)),
         (
@@ -192,7 +192,7 @@ def planner_results(catalog: Any) -> dict[str, Any]:
     ):
         chosen = select_settings(source)  # type: ignore[arg-type]
         cards = {s.model: catalog.models.get(s.model).spec for s in chosen}
-        grid = evaluate_grid(
+        grids[label] = evaluate_grid(
             source,  # type: ignore[arg-type]
             cards,
             chosen,
@@ -200,24 +200,42 @@ def planner_results(catalog: Any) -> dict[str, Any]:
             trials=PLANNER_TRIALS,
             limits=PLANNER_LIMITS,
         )
+    return grids
+
+
+def answers(grid: Any) -> dict[str, Any]:
+    """The plan's answers at PLAN_BUDGETS (eFLOPs and seconds) and the frontiers of `grid`."""
+    from kinetics_cli.planner.frontier import make_frontier
+    from kinetics_cli.planner.plan import Pricing, make_plan
+
+    pricing = Pricing(*PRICING_ARGS)
+    plans = {}
+    for budget in PLAN_BUDGETS:
+        for unit, amount in (("eflops", budget), ("seconds", budget / 2e15)):
+            answer = make_plan(grid, amount, unit=unit, pricing=pricing)
+            plans[f"{unit}/{amount:g}"] = {
+                "best": answer.best,
+                "alternatives": list(answer.alternatives),
+                "picks": answer.picks,
+                "cheapest": answer.cheapest,
+                "equal_accuracy": answer.equal_accuracy,
+                "best_without_oracle": answer.best_without_oracle,
+            }
+    frontier = make_frontier(grid, "kinetics", pricing.intensity)
+    return {
+        "plans": plans,
+        "frontier": np.flatnonzero(frontier.overall).tolist(),
+        "frontier_per_group": np.flatnonzero(frontier.per_group).tolist(),
+    }
+
+
+def planner_results(catalog: Any) -> dict[str, Any]:
+    """The grid's arrays per configuration and the answers, for each accuracy source."""
+    out: dict[str, Any] = {}
+    for label, grid in planner_grids(catalog).items():
         doc: dict[str, Any] = {name: getattr(grid, name).tolist() for name in GRID_ARRAYS}
         doc["params"] = list(grid.params)
-        plans = {}
-        for budget in PLAN_BUDGETS:
-            for unit, amount in (("eflops", budget), ("seconds", budget / 2e15)):
-                answer = make_plan(grid, amount, unit=unit, pricing=pricing)
-                plans[f"{unit}/{amount:g}"] = {
-                    "best": answer.best,
-                    "alternatives": list(answer.alternatives),
-                    "picks": answer.picks,
-                    "cheapest": answer.cheapest,
-                    "equal_accuracy": answer.equal_accuracy,
-                    "best_without_oracle": answer.best_without_oracle,
-                }
-        doc["plans"] = plans
-        frontier = make_frontier(grid, "kinetics", pricing.intensity)
-        doc["frontier"] = np.flatnonzero(frontier.overall).tolist()
-        doc["frontier_per_group"] = np.flatnonzero(frontier.per_group).tolist()
+        doc.update(answers(grid))
         out[label] = doc
     return out
 

@@ -207,7 +207,7 @@ class SplitCost:
         return ProblemCost(**values, attention_kernel=self.shared.attention_kernel)
 
 
-def _check_nonnegative(name: str, value: ArrayLike) -> np.ndarray:
+def check_nonnegative(name: str, value: ArrayLike) -> np.ndarray:
     """`value` as a float array; InputError unless every element is finite and >= 0."""
     array = np.asarray(value, dtype=float)
     if array.size:
@@ -219,8 +219,8 @@ def _check_nonnegative(name: str, value: ArrayLike) -> np.ndarray:
     return array
 
 
-def _check_positive(name: str, value: ArrayLike) -> np.ndarray:
-    array = _check_nonnegative(name, value)
+def check_positive(name: str, value: ArrayLike) -> np.ndarray:
+    array = check_nonnegative(name, value)
     if array.size and not array.min() > 0:
         raise InputError(f"{name} must be positive (got {array.min():g})")
     return array
@@ -233,8 +233,8 @@ def check_attention(attention: str, kv_budget: ArrayLike | None, block_size: Arr
     if attention != "dense":
         if kv_budget is None:
             raise InputError(f"--kv-budget is required for {attention} attention")
-        _check_positive("KV budget", kv_budget)
-    _check_positive("block size", block_size)
+        check_positive("KV budget", kv_budget)
+    check_positive("block size", block_size)
 
 
 @dataclass(frozen=True)
@@ -296,7 +296,7 @@ class CostShape:
     @classmethod
     def of(cls, card: ModelCard, params: float | None = None) -> CostShape:
         """The card's shape; `params` overrides P (default: the card's active parameters)."""
-        p = card.active_params if params is None else float(_check_positive("params", params))
+        p = card.active_params if params is None else float(check_positive("params", params))
         return cls(
             params=p,
             groups=tuple(card.attention_groups()),
@@ -320,7 +320,7 @@ def _shape(card: ModelCard | CostShape, params: float | None) -> CostShape:
         return CostShape.of(card, params)
     if params is None:
         return card
-    return replace(card, params=float(_check_positive("params", params)))
+    return replace(card, params=float(check_positive("params", params)))
 
 
 def problem_cost(
@@ -345,9 +345,9 @@ def problem_cost(
     is the same without the checks.
     """
     check_attention(attention, kv_budget, block_size)
-    l_in = _check_nonnegative("prompt length", prompt_len)
-    l_out = _check_nonnegative("generated length", gen_len)
-    n = _check_positive("trials", trials)
+    l_in = check_nonnegative("prompt length", prompt_len)
+    l_out = check_nonnegative("generated length", gen_len)
+    n = check_positive("trials", trials)
     budget = None if kv_budget is None or attention == "dense" else np.asarray(kv_budget, float)
     s = np.asarray(block_size, dtype=float)
     return shaped_cost(_shape(card, params), l_in, l_out, n, attention, budget, s)
@@ -469,12 +469,12 @@ def expected_problem_cost(
     l_in = np.asarray(prompt_len, dtype=float)[..., None]
     budget = None if kv_budget is None else np.asarray(kv_budget, dtype=float)[..., None]
     s = np.asarray(block_size, dtype=float)[..., None]
-    n = _check_positive("trials", trials)
+    n = check_positive("trials", trials)
     # Checks every input as problem_cost does, then averages f(L) and g(L) over the lengths
     # before the trials axis (SplitCost): the same mean, without costing every length N times.
     check_attention(attention, budget, s)
-    _check_nonnegative("prompt length", l_in)
-    _check_nonnegative("generated length", lengths)
+    check_nonnegative("prompt length", l_in)
+    check_nonnegative("generated length", lengths)
     if attention == "dense":
         budget = None
     return split_cost(_shape(card, params), l_in, lengths, attention, budget, s).mean(w).at(n)

@@ -14,7 +14,14 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from kinetics_cli.accuracy.base import AccuracySource, Setting
-from kinetics_cli.engine.kinetics import CostShape, ProblemCost, law_intensity, problem_cost
+from kinetics_cli.engine.kinetics import (
+    ZERO,
+    CostShape,
+    check_nonnegative,
+    check_positive,
+    law_intensity,
+    split_cost,
+)
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import HardwareProfile, ModelCard
 
@@ -171,21 +178,6 @@ def select_settings(
     return covered
 
 
-def _weighted(cost: ProblemCost, weights: np.ndarray) -> ProblemCost:
-    """Weighted mean over the last axis (the points of the length distribution).
-
-    Not ProblemCost.mean: np.average there needs weights of each term's full shape (these
-    broadcast over the trials axis) and divides by their sum, which moves results by an ulp;
-    the weights here already sum to one.
-    """
-    values = {
-        f.name: np.sum(getattr(cost, f.name) * weights, axis=-1)
-        for f in fields(cost)
-        if f.name != "attention_kernel"
-    }
-    return ProblemCost(**values, attention_kernel=cost.attention_kernel)
-
-
 def evaluate_grid(
     source: AccuracySource,
     cards: Mapping[str, ModelCard],
@@ -197,9 +189,14 @@ def evaluate_grid(
     block_size: float = DEFAULT_BLOCK_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Grid:
-    """Accuracy and cost of every (setting, N, L): one accuracy query and one broadcast cost
-    call per setting over the (N, L, length point) grid. Configurations the source gives no
-    accuracy for (NaN, e.g. more trials than were sampled) are left out."""
+    """Accuracy and cost of every (setting, N, L): one accuracy query and one cost evaluation
+    per setting. Configurations the source gives no accuracy for (NaN, e.g. more trials than
+    were sampled) are left out.
+
+    Every term of the law is f(L) + N g(L) (engine SplitCost), so each setting's costs are
+    averaged over its (limit x length point) distribution first and only then combined with the
+    trial counts: the same mean as costing every length at every N, at a fraction of the work.
+    """
     n = np.asarray(sorted(set(float(t) for t in trials)), dtype=float)
     lim = np.asarray(sorted(set(float(x) for x in limits)), dtype=float)
     if n.size == 0 or lim.size == 0:
@@ -208,22 +205,18 @@ def evaluate_grid(
         raise InputError("trial counts must be whole numbers >= 1")
     if np.any(lim <= 0):
         raise InputError("generation limits must be positive")
-    parts: dict[str, list[np.ndarray]] = {
-        k: []
-        for k in (
-            "setting",
-            "trials",
-            "gen_len",
-            "accuracy",
-            "compute_flops",
-            "memory_bytes",
-            "seconds",
-            "compute_seconds",
-        )
-    }
+    check_positive("block size", block_size)
+    s = np.asarray(float(block_size))
     shape = (n.size, lim.size)
     tt, ll = np.meshgrid(n, lim, indexing="ij")
-    shapes = {s.model: CostShape.of(cards[s.model]) for s in settings}  # card figures, once each
+    trials_axis = n[:, None]
+    # Card figures once per model, not once per setting.
+    shapes = {m: CostShape.of(cards[m]) for m in dict.fromkeys(s.model for s in settings)}
+    # Filled setting by setting, trimmed at the end: no second copy of the grid.
+    capacity = len(settings) * n.size * lim.size
+    out = {name: np.empty(capacity) for name in _COST_ARRAYS}
+    setting_index = np.empty(capacity, dtype=int)
+    filled = 0
     for k, setting in enumerate(settings):
         outcome = source.outcome(setting, n, lim)
         accuracy = np.asarray(outcome.accuracy, dtype=float)
@@ -232,39 +225,48 @@ def evaluate_grid(
                 f"accuracy data for {setting.label} has shape {accuracy.shape}, expected {shape}"
             )
         weights = np.asarray(outcome.gen_weights, dtype=float)
+        lengths = check_nonnegative(f"generated lengths of {setting.label}", outcome.gen_lengths)
         # Per-point prompt lengths where the source has them (evaluations), else the mean prompt.
         prompt = getattr(outcome, "point_prompt_lens", None)
-        prompt_len = outcome.prompt_len if prompt is None else np.asarray(prompt, dtype=float)
-        cost = problem_cost(
-            shapes[setting.model],
-            prompt_len,
-            np.asarray(outcome.gen_lengths, dtype=float)[None, :, :],
-            n[:, None, None],
-            setting.attention,
-            None if setting.attention == "dense" else setting.kv_budget,
-            block_size,
+        prompt_len = check_nonnegative(
+            f"prompt lengths of {setting.label}",
+            outcome.prompt_len if prompt is None else prompt,
         )
-        mean = _weighted(cost, weights[None, :, :])
-        memoryless = replace(
-            mean, kv_bytes=np.zeros_like(mean.kv_bytes), search_bytes=np.zeros_like(mean.kv_bytes)
-        )
+        budget = None
+        if setting.attention != "dense":
+            budget = check_positive(f"KV budget of {setting.label}", setting.kv_budget)
+        split = split_cost(shapes[setting.model], prompt_len, lengths, setting.attention, budget, s)
+        cost = split.mean(weights).at(trials_axis)  # (trials, limits)
+        zero = np.broadcast_to(ZERO, shape)
+        memoryless = replace(cost, kv_bytes=zero, search_bytes=zero)
         keep = np.isfinite(accuracy)
-        parts["setting"].append(np.full(int(keep.sum()), k, dtype=int))
-        parts["trials"].append(tt[keep])
-        parts["gen_len"].append(ll[keep])
-        parts["accuracy"].append(np.clip(accuracy[keep], 0.0, 1.0))
-        parts["compute_flops"].append(np.broadcast_to(mean.compute_flops, shape)[keep])
-        parts["memory_bytes"].append(np.broadcast_to(mean.memory_bytes, shape)[keep])
-        parts["seconds"].append(np.broadcast_to(mean.seconds(hardware), shape)[keep])
-        parts["compute_seconds"].append(np.broadcast_to(memoryless.seconds(hardware), shape)[keep])
+        count = int(keep.sum())
+        part = slice(filled, filled + count)
+        setting_index[part] = k
+        out["trials"][part] = tt[keep]
+        out["gen_len"][part] = ll[keep]
+        out["accuracy"][part] = np.clip(accuracy[keep], 0.0, 1.0)
+        out["compute_flops"][part] = np.broadcast_to(cost.compute_flops, shape)[keep]
+        out["memory_bytes"][part] = np.broadcast_to(cost.memory_bytes, shape)[keep]
+        out["seconds"][part] = np.broadcast_to(cost.seconds(hardware), shape)[keep]
+        out["compute_seconds"][part] = np.broadcast_to(memoryless.seconds(hardware), shape)[keep]
+        filled += count
         if on_progress is not None:
             on_progress(k + 1, len(settings))
-    arrays = {
-        key: np.concatenate(v) if v else np.zeros(0, dtype=int if key == "setting" else float)
-        for key, v in parts.items()
-    }
     return Grid(
         settings=tuple(settings),
         params=tuple(shapes[s.model].params for s in settings),
-        **arrays,
+        setting=setting_index[:filled],
+        **{name: array[:filled] for name, array in out.items()},
     )
+
+
+_COST_ARRAYS = (
+    "trials",
+    "gen_len",
+    "accuracy",
+    "compute_flops",
+    "memory_bytes",
+    "seconds",
+    "compute_seconds",
+)
