@@ -234,6 +234,10 @@ def evaluate_grid(
         )
         budget = None
         if setting.attention != "dense":
+            if setting.kv_budget is None:
+                raise InputError(
+                    f"{setting.label}: {setting.attention} attention needs a KV budget"
+                )
             budget = check_positive(f"KV budget of {setting.label}", setting.kv_budget)
         split = split_cost(shapes[setting.model], prompt_len, lengths, setting.attention, budget, s)
         cost = split.mean(weights).at(trials_axis)  # (trials, limits)
