@@ -25,21 +25,30 @@ def pareto_mask(cost: ArrayLike, accuracy: ArrayLike) -> np.ndarray:
     valid = np.flatnonzero(np.isfinite(c) & np.isfinite(a))
     if valid.size == 0:
         return mask
-    order = valid[np.lexsort((valid, -a[valid], c[valid]))]
+    order = valid[np.lexsort((-a[valid], c[valid]))]  # stable: equal points keep index order
     acc = a[order]
     best_before = np.concatenate([[-np.inf], np.maximum.accumulate(acc)[:-1]])
     mask[order[acc > best_before]] = True
     return mask
 
 
+def group_members(groups: ArrayLike) -> list[np.ndarray]:
+    """Indices of each group's members (ascending), groups in label order: one stable sort of
+    the labels instead of one scan of the whole grid per group."""
+    g = np.asarray(groups).ravel()
+    if g.size == 0:
+        return []
+    order = np.argsort(g, kind="stable")
+    labels = g[order]
+    return np.split(order, np.flatnonzero(labels[1:] != labels[:-1]) + 1)
+
+
 def grouped_pareto_mask(cost: ArrayLike, accuracy: ArrayLike, groups: ArrayLike) -> np.ndarray:
     """The frontier of each group on its own (groups: one integer label per point)."""
     c = np.asarray(cost, dtype=float).ravel()
     a = np.asarray(accuracy, dtype=float).ravel()
-    g = np.asarray(groups).ravel()
     mask = np.zeros(c.size, dtype=bool)
-    for label in np.unique(g):
-        members = np.flatnonzero(g == label)
+    for members in group_members(groups):
         mask[members] = pareto_mask(c[members], a[members])
     return mask
 
@@ -51,25 +60,37 @@ def frontier_order(cost: ArrayLike, accuracy: ArrayLike) -> np.ndarray:
     return idx[np.argsort(c[idx], kind="stable")]
 
 
-def best_within(cost: ArrayLike, accuracy: ArrayLike, budget: float) -> int | None:
+def _first(mask: np.ndarray) -> int:
+    """Index of the first true element (the caller knows there is one)."""
+    return int(np.argmax(mask))
+
+
+def best_within(
+    cost: ArrayLike, accuracy: ArrayLike, budget: float, where: np.ndarray | None = None
+) -> int | None:
     """Index of the most accurate point costing at most `budget` (ties: lower cost, then lower
-    index), or None when nothing fits."""
+    index), or None when nothing fits. `where`: only these points compete.
+
+    Linear passes: the best accuracy among the fitting points, the lowest cost among those at
+    it, the first index among those."""
     c = np.asarray(cost, dtype=float).ravel()
     a = np.asarray(accuracy, dtype=float).ravel()
-    fits = np.flatnonzero((c <= budget) & np.isfinite(a))
-    if fits.size == 0:
+    fits = (c <= budget) & np.isfinite(a)
+    if where is not None:
+        fits &= where
+    if not fits.any():
         return None
-    order = np.lexsort((fits, c[fits], -a[fits]))
-    return int(fits[order[0]])
+    top = fits & (a == np.max(a, where=fits, initial=-np.inf))
+    return _first(top & (c == np.min(c, where=top, initial=np.inf)))
 
 
 def cheapest_reaching(cost: ArrayLike, accuracy: ArrayLike, target: float) -> int | None:
     """Index of the cheapest point whose accuracy is at least `target` (ties: higher accuracy,
-    then lower index), or None when no point reaches it."""
+    then lower index), or None when no point reaches it. Linear passes, as best_within."""
     c = np.asarray(cost, dtype=float).ravel()
     a = np.asarray(accuracy, dtype=float).ravel()
-    reach = np.flatnonzero(np.isfinite(c) & (a >= target))
-    if reach.size == 0:
+    reach = np.isfinite(c) & (a >= target)
+    if not reach.any():
         return None
-    order = np.lexsort((reach, -a[reach], c[reach]))
-    return int(reach[order[0]])
+    low = reach & (c == np.min(c, where=reach, initial=np.inf))
+    return _first(low & (a == np.max(a, where=low, initial=-np.inf)))

@@ -17,7 +17,7 @@ import numpy as np
 from kinetics_cli.engine.kinetics import LAWS
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
-from kinetics_cli.planner.pareto import best_within, cheapest_reaching
+from kinetics_cli.planner.pareto import best_within, cheapest_reaching, group_members
 
 # Top-k attention as the paper costs it: the B highest-scoring cached tokens, found at no cost.
 # It bounds what sparse attention can reach; block top-k charges its search and can be deployed.
@@ -126,10 +126,9 @@ def alternatives(
         return ()
     groups, _ = grid.group_labels()
     chosen: list[int] = []
-    for label in np.unique(groups):
-        if label == groups[best]:
+    for members in group_members(groups):
+        if groups[members[0]] == groups[best]:
             continue
-        members = np.flatnonzero(groups == label)
         pick = best_within(cost[members], score[members], budget)
         if pick is not None:
             chosen.append(int(members[pick]))
@@ -167,10 +166,8 @@ def make_plan(
     equal = None if f is None else cheapest_reaching(by_law["kinetics"], levels, float(levels[f]))
     deployable = best
     if best is not None and grid.attention(best) == ORACLE_ATTENTION:
-        oracle = np.array([s.attention == ORACLE_ATTENTION for s in grid.settings])[grid.setting]
-        fits = np.flatnonzero(~oracle)
-        pick = best_within(law_cost[fits], levels[fits], budget)
-        deployable = None if pick is None else int(fits[pick])
+        deployed = np.array([s.attention != ORACLE_ATTENTION for s in grid.settings])
+        deployable = best_within(law_cost, levels, budget, where=deployed[grid.setting])
     return Plan(
         budget=float(budget),
         unit=unit,
