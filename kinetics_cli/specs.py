@@ -7,6 +7,7 @@ from the typed fields and never stored in the files.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -425,7 +426,7 @@ class ModelCard(CatalogSpec):
         """The token-embedding table (vocab x hidden); the LM head has the same shape."""
         return float(self.architecture.vocab_size * self.architecture.hidden_size)
 
-    @property
+    @cached_property  # frozen model: derived once (cached_property needs pydantic >= 2.6)
     def total_params(self) -> float:
         """Every stored parameter: embeddings, layers, norms, and the LM head unless tied."""
         a = self.architecture
@@ -442,7 +443,7 @@ class ModelCard(CatalogSpec):
         head = 0.0 if self.architecture.tie_embeddings else self.embedding_params
         return self.total_params - self.embedding_params - head
 
-    @property
+    @cached_property  # frozen model: derived once
     def active_params(self) -> float:
         """Parameters in every matmul one token passes through, LM head included, embedding not."""
         a = self.architecture
@@ -456,6 +457,10 @@ class ModelCard(CatalogSpec):
     def attention_groups(self) -> list[AttentionGroup]:
         """Layers grouped by attention shape; MLA decode is counted in its absorbed (cached-latent)
         form, MLA prefill in the non-absorbed form (per-head keys and values)."""
+        return list(self._attention_groups)
+
+    @cached_property  # frozen model: derived once
+    def _attention_groups(self) -> tuple[AttentionGroup, ...]:
         a = self.architecture
         kinds = [self.layer_kind(i) for i in range(a.layers)]
         groups: list[AttentionGroup] = []
@@ -516,7 +521,7 @@ class ModelCard(CatalogSpec):
                         window=window,
                     )
                 )
-        return groups
+        return tuple(groups)
 
     @property
     def kv_bytes_per_token(self) -> float:
