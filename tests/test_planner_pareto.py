@@ -149,3 +149,17 @@ def test_linear_answers_equal_the_sorted_definitions(
         members = idx[group == label]
         per_group[members] = pareto_mask(cost[members], acc[members])
     assert np.array_equal(grouped_pareto_mask(cost, acc, group), per_group)
+
+
+def test_large_inputs_go_through_blocks_with_the_same_answer(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The two-pass frontier of a large grid equals the one-sort frontier (ties and NaN too)."""
+    from kinetics_cli.planner import pareto
+
+    rng = np.random.default_rng(7)
+    cost = rng.integers(1, 50, 3000).astype(float)
+    acc = cost + rng.integers(0, 5, 3000)  # dearer tends to be better: a long frontier
+    cost[::97], acc[::89] = np.nan, np.nan
+    whole = pareto._sorted_frontier(cost, acc)
+    monkeypatch.setattr(pareto, "_BLOCK", 64)
+    assert np.array_equal(pareto.pareto_mask(cost, acc), whole)
+    assert whole.sum() > 10

@@ -86,17 +86,24 @@ class ProblemCost:
         Calibrated: linear FLOPs at the gemm class's compute efficiency, attention, search and KV
         terms at the attention class's efficiencies; per-call overheads are not charged.
         """
+        compute, memory = self.split_seconds(hardware, calibrated)
+        return compute + memory
+
+    def split_seconds(
+        self, hardware: HardwareProfile, calibrated: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The two parts of `seconds`: compute terms (what the FLOPs-only law charges) and
+        memory terms."""
         peak, bandwidth = hardware.peak("bf16"), hardware.hbm_bandwidth
         gemm = hardware.kernel_fit("gemm") if calibrated else None
         attn = hardware.kernel_fit(self.attention_kernel) if calibrated else None
         linear_eff = gemm.compute_efficiency if gemm else 1.0
         attn_eff = attn.compute_efficiency if attn else 1.0
         bw_eff = attn.bandwidth_efficiency if attn else 1.0
-        return (
-            self.linear_flops / (peak * linear_eff)
-            + _total(self.attention_flops, self.search_flops) / (peak * attn_eff)
-            + self.memory_bytes / (bandwidth * bw_eff)
-        )
+        compute = self.linear_flops / (peak * linear_eff) + _total(
+            self.attention_flops, self.search_flops
+        ) / (peak * attn_eff)
+        return compute, self.memory_bytes / (bandwidth * bw_eff)
 
     def mean(
         self, axis: int | tuple[int, ...] = -1, weights: ArrayLike | None = None

@@ -15,7 +15,6 @@ import numpy as np
 
 from kinetics_cli.accuracy.base import AccuracySource, Setting
 from kinetics_cli.engine.kinetics import (
-    ZERO,
     CostShape,
     check_nonnegative,
     check_positive,
@@ -208,8 +207,8 @@ def evaluate_grid(
     check_positive("block size", block_size)
     s = np.asarray(float(block_size))
     shape = (n.size, lim.size)
-    tt, ll = np.meshgrid(n, lim, indexing="ij")
     trials_axis = n[:, None]
+    tt, ll = np.broadcast_to(trials_axis, shape), np.broadcast_to(lim, shape)
     # Card figures once per model, not once per setting.
     shapes = {m: CostShape.of(cards[m]) for m in dict.fromkeys(s.model for s in settings)}
     # Filled setting by setting, trimmed at the end: no second copy of the grid.
@@ -225,35 +224,39 @@ def evaluate_grid(
                 f"accuracy data for {setting.label} has shape {accuracy.shape}, expected {shape}"
             )
         weights = np.asarray(outcome.gen_weights, dtype=float)
-        lengths = check_nonnegative(f"generated lengths of {setting.label}", outcome.gen_lengths)
         # Per-point prompt lengths where the source has them (evaluations), else the mean prompt.
         prompt = getattr(outcome, "point_prompt_lens", None)
-        prompt_len = check_nonnegative(
-            f"prompt lengths of {setting.label}",
-            outcome.prompt_len if prompt is None else prompt,
-        )
-        budget = None
-        if setting.attention != "dense":
-            if setting.kv_budget is None:
-                raise InputError(
-                    f"{setting.label}: {setting.attention} attention needs a KV budget"
+        try:
+            lengths = check_nonnegative("generated lengths", outcome.gen_lengths)
+            prompt_len = check_nonnegative(
+                "prompt lengths", outcome.prompt_len if prompt is None else prompt
+            )
+            budget = None
+            if setting.attention != "dense":
+                budget = check_positive(
+                    "KV budget", np.nan if setting.kv_budget is None else setting.kv_budget
                 )
-            budget = check_positive(f"KV budget of {setting.label}", setting.kv_budget)
+        except InputError as exc:
+            raise InputError(f"{setting.label}: {exc}") from None
         split = split_cost(shapes[setting.model], prompt_len, lengths, setting.attention, budget, s)
         cost = split.mean(weights).at(trials_axis)  # (trials, limits)
-        zero = np.broadcast_to(ZERO, shape)
-        memoryless = replace(cost, kv_bytes=zero, search_bytes=zero)
+        compute_seconds, memory_seconds = cost.split_seconds(hardware)
+        values = {
+            "trials": tt,
+            "gen_len": ll,
+            "accuracy": np.clip(accuracy, 0.0, 1.0),
+            "compute_flops": cost.compute_flops,
+            "memory_bytes": cost.memory_bytes,
+            "seconds": compute_seconds + memory_seconds,
+            "compute_seconds": compute_seconds,
+        }
         keep = np.isfinite(accuracy)
         count = int(keep.sum())
         part = slice(filled, filled + count)
         setting_index[part] = k
-        out["trials"][part] = tt[keep]
-        out["gen_len"][part] = ll[keep]
-        out["accuracy"][part] = np.clip(accuracy[keep], 0.0, 1.0)
-        out["compute_flops"][part] = np.broadcast_to(cost.compute_flops, shape)[keep]
-        out["memory_bytes"][part] = np.broadcast_to(cost.memory_bytes, shape)[keep]
-        out["seconds"][part] = np.broadcast_to(cost.seconds(hardware), shape)[keep]
-        out["compute_seconds"][part] = np.broadcast_to(memoryless.seconds(hardware), shape)[keep]
+        for name, value in values.items():
+            full = np.broadcast_to(value, shape)
+            out[name][part] = full.ravel() if count == keep.size else full[keep]
         filled += count
         if on_progress is not None:
             on_progress(k + 1, len(settings))
