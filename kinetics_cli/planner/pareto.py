@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-
 # Block size of the frontier's first pass: sorting blocks that fit in cache, then the few points
 # that survive them, is faster than one sort of a large grid.
 _BLOCK = 1 << 16
