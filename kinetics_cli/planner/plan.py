@@ -203,3 +203,37 @@ def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
         "usd_per_1000": None if rate is None else seconds * rate,
         "active_params": float(grid.params[int(grid.setting[i])]),
     }
+
+
+def configurations(grid: Grid, pricing: Pricing) -> list[dict[str, object]]:
+    """Every configuration as `configuration` writes it, built column by column (one pass per
+    field over the grid, not one Python call per configuration)."""
+    rate = pricing.usd_per_second
+    per_setting: dict[str, list[object]] = {
+        "model": [s.model for s in grid.settings],
+        "attention": [s.attention for s in grid.settings],
+        "kv_budget": [
+            None
+            if s.attention == "dense" or s.kv_budget is None
+            else (int(s.kv_budget) if float(s.kv_budget).is_integer() else s.kv_budget)
+            for s in grid.settings
+        ],
+        "active_params": [float(p) for p in grid.params],
+    }
+    setting = grid.setting.tolist()
+    columns: dict[str, list[object]] = {
+        "model": [per_setting["model"][k] for k in setting],
+        "strategy": ["long-cot" if t == 1 else "best-of-n" for t in grid.trials.tolist()],
+        "trials": grid.trials.astype(int).tolist(),
+        "gen_len": grid.gen_len.astype(int).tolist(),
+        "attention": [per_setting["attention"][k] for k in setting],
+        "kv_budget": [per_setting["kv_budget"][k] for k in setting],
+        "accuracy": grid.accuracy.tolist(),
+        "eflops": (grid.compute_flops + pricing.intensity * grid.memory_bytes).tolist(),
+        "flops": grid.compute_flops.tolist(),
+        "seconds": grid.seconds.tolist(),
+        "usd_per_1000": [None] * len(grid) if rate is None else (grid.seconds * rate).tolist(),
+        "active_params": [per_setting["active_params"][k] for k in setting],
+    }
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]

@@ -332,15 +332,13 @@ MAX_COLUMNS = 9  # cost columns of the per-model table
 
 def frontier_document(setup: Setup, frontier: Frontier) -> dict[str, Any]:
     """The `frontier --json` document."""
-    from kinetics_cli.planner.plan import configuration
+    from kinetics_cli.planner.plan import configurations as all_configurations
 
-    grid = setup.grid
-    configurations = []
-    for i in range(len(grid)):
-        doc = configuration(grid, i, setup.pricing)
-        doc["pareto"] = bool(frontier.overall[i])
-        doc["group_pareto"] = bool(frontier.per_group[i])
-        configurations.append(doc)
+    configurations = all_configurations(setup.grid, setup.pricing)
+    for doc, overall, group in zip(
+        configurations, frontier.overall.tolist(), frontier.per_group.tolist(), strict=True
+    ):
+        doc["pareto"], doc["group_pareto"] = overall, group
     return {
         "task": setup.task,
         "law": frontier.law,
