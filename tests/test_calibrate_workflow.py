@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from kinetics_cli.calibrate import report
 from kinetics_cli.calibrate.check import CheckSettings
 from kinetics_cli.calibrate.kernels import COMPOSITE
 from kinetics_cli.calibrate.measurements import read_measurements
@@ -23,6 +22,7 @@ from kinetics_cli.calibrate.workflow import (
 )
 from kinetics_cli.catalog import Catalog, bundled_root, load_catalog
 from kinetics_cli.errors import InputError
+from kinetics_cli.report import calibrate as report
 
 SHIPPED = bundled_root() / "hardware_profiles" / "measurements"
 CPU_FILE = SHIPPED / "numpy-amd-epyc-2cpu.jsonl"

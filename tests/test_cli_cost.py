@@ -240,9 +240,9 @@ def test_kv_budget_with_dense_attention_warns_and_is_ignored(catalog):
 def test_human_table_fits_80_columns_with_every_share(catalog, monkeypatch):
     from rich.console import Console
 
-    from kinetics_cli import render
+    from kinetics_cli.report import console as report_console
 
-    monkeypatch.setattr(render, "_stdout", Console(width=80, highlight=False))
+    monkeypatch.setattr(report_console, "_stdout", Console(width=80, highlight=False))
     result = run(
         catalog,
         "tiny-gqa",

@@ -141,9 +141,9 @@ def test_bad_input_exits_2(catalog, args, message):
 def test_human_table_fits_the_console(catalog, monkeypatch, width):
     from rich.console import Console
 
-    from kinetics_cli import render
+    from kinetics_cli.report import console as report_console
 
-    monkeypatch.setattr(render, "_stdout", Console(width=width, highlight=False))
+    monkeypatch.setattr(report_console, "_stdout", Console(width=width, highlight=False))
     result = run(
         catalog,
         "--match",

@@ -186,7 +186,7 @@ def test_plot_without_matplotlib(
     def missing():  # type: ignore[no-untyped-def]
         raise InputError("plotting needs matplotlib: pip install 'kinetics-cli[plot]'")
 
-    monkeypatch.setattr("kinetics_cli.plots.pyplot", missing)
+    monkeypatch.setattr("kinetics_cli.report.plotting.pyplot", missing)
     result = run("plan", "--task", "fake", "--budget", "1e16", "--plot", str(tmp_path / "a.png"))
     assert result.exit_code == 2
     assert "matplotlib" in result.stderr and result.stderr.count("\n") == 1

@@ -158,9 +158,9 @@ def test_json_reports_both_ridges(catalog):
 def test_summary_names_the_weight_ridge_when_the_step_has_none(monkeypatch):
     from rich.console import Console
 
-    from kinetics_cli import render
     from kinetics_cli.catalog import load_catalog
     from kinetics_cli.errors import CatalogError
+    from kinetics_cli.report import console as report_console
 
     try:
         load_catalog().models.get("qwen3-32b")
@@ -172,7 +172,7 @@ def test_summary_names_the_weight_ridge_when_the_step_has_none(monkeypatch):
     # 8192 tokens of context: never compute-bound; the weights alone near I = 295 (bf16)
     assert doc["ridge_batch"] is None
     assert 295 <= doc["linear_ridge_batch"] <= 350
-    monkeypatch.setattr(render, "_stdout", Console(width=200, highlight=False))
+    monkeypatch.setattr(report_console, "_stdout", Console(width=200, highlight=False))
     human = CliRunner().invoke(app, args).stdout
     assert f"weight matmuls alone at batch {doc['linear_ridge_batch']}" in human
 
@@ -181,9 +181,9 @@ def test_summary_names_the_weight_ridge_when_the_step_has_none(monkeypatch):
 def test_human_table_keeps_names_and_fits_the_console(catalog, monkeypatch, width):
     from rich.console import Console
 
-    from kinetics_cli import render
+    from kinetics_cli.report import console as report_console
 
-    monkeypatch.setattr(render, "_stdout", Console(width=width, highlight=False))
+    monkeypatch.setattr(report_console, "_stdout", Console(width=width, highlight=False))
     result = run(catalog, "tiny-moe", "-H", "tiny-gpu", "--batch", "4", "--tp", "2")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -199,7 +199,7 @@ def test_human_table_keeps_names_and_fits_the_console(catalog, monkeypatch, widt
 
 
 def test_plot_helpers():
-    from kinetics_cli.plots import _clusters, describe_step
+    from kinetics_cli.report.roofline import _clusters, describe_step
 
     points = [(1.0, 1e12, "linear"), (1.2, 1.2e12, "linear"), (8.0, 8e12, "attention")]
     # 1.2 is within 0.2 decades of 1.0 on both axes; 8 is not

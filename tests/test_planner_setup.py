@@ -17,8 +17,8 @@ from kinetics_cli.errors import InputError
 from kinetics_cli.planner.frontier import make_frontier
 from kinetics_cli.planner.grid import DEFAULT_LIMITS, DEFAULT_TRIALS, STRATEGIES
 from kinetics_cli.planner.plan import make_plan
-from kinetics_cli.planner.report import frontier_document, plan_document
 from kinetics_cli.planner.setup import GridOptions, build_setup, grid_options, split_values
+from kinetics_cli.report.plan import frontier_document, plan_document
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def test_library_documents_match_the_cli(fake: FakeSource) -> None:
 def test_planner_imports_without_typer_or_rich() -> None:
     code = (
         "import sys\n"
-        "import kinetics_cli.planner.setup, kinetics_cli.planner.report, "
+        "import kinetics_cli.planner.setup, kinetics_cli.report.plan, "
         "kinetics_cli.planner.frontier\n"
         "assert 'typer' not in sys.modules and 'rich' not in sys.modules, sorted(sys.modules)\n"
         "assert 'matplotlib' not in sys.modules\n"

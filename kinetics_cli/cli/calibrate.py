@@ -8,7 +8,6 @@ tolerance. Method and file formats: docs/calibration.md.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -25,27 +24,6 @@ HARDWARE_FIT_HELP = (
     "Base profile whose peaks the efficiencies are relative to: a catalog name (h100-sxm), a "
     "profile TOML file, or 'measured' (peaks = the file's best gemm and stream rows)."
 )
-
-
-def _progress_step() -> tuple[Any, Any]:
-    """A rich progress bar on stderr and the callback that advances it."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    task = progress.add_task("timing", total=1)
-
-    def step(done: int, total: int, case: Any) -> None:
-        progress.update(task, total=total, completed=done, description=f"timing {case.kernel}")
-
-    return progress, step
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,7 +67,6 @@ def calibrate(
         return
     import time
 
-    from kinetics_cli.calibrate import report
     from kinetics_cli.calibrate.backends import get_backend
     from kinetics_cli.calibrate.run import CI_TOLERANCE, pipeline
     from kinetics_cli.calibrate.workflow import (
@@ -99,7 +76,9 @@ def calibrate(
         save_outputs,
     )
     from kinetics_cli.cli import context
-    from kinetics_cli.render import console, emit_json
+    from kinetics_cli.report import calibrate as report
+    from kinetics_cli.report.console import console, emit_json
+    from kinetics_cli.report.progress import timing_progress
 
     start = time.perf_counter()
     chosen = get_backend(backend, device=device)
@@ -109,7 +88,7 @@ def calibrate(
         refuse_existing_outputs(out, base, gpu=chosen.gpu)
     if not json:
         console().print(f"calibrating {chosen.describe()} ({'full' if full else 'quick'} run)")
-    progress, step = _progress_step()
+    progress, step = timing_progress()
     with progress:
         result = pipeline(chosen, base=base, quick=not full, tolerance=limit, on_step=step)
     written = save_outputs(out, result, force=force) if out is not None else None
@@ -156,7 +135,8 @@ def run_command(
     from kinetics_cli.calibrate.measurements import write_measurements
     from kinetics_cli.calibrate.run import measure, now_utc
     from kinetics_cli.errors import InputError
-    from kinetics_cli.render import console
+    from kinetics_cli.report.console import console
+    from kinetics_cli.report.progress import timing_progress
 
     chosen = get_backend(backend, device=device, dtype=dtype)
     target = out or Path(f"measurements-{chosen.name}-{now_utc().replace(':', '')[:15]}.jsonl")
@@ -164,7 +144,7 @@ def run_command(
         raise InputError(f"{target} already exists; pass --force to overwrite it")
     cases = plan(quick=quick, gpu=chosen.gpu)
     console().print(f"timing {len(cases)} kernels with {chosen.describe()}")
-    progress, step = _progress_step()
+    progress, step = timing_progress()
     try:
         with progress:
             rows = measure(chosen, cases, repeats=repeats, on_step=step)
@@ -191,12 +171,12 @@ def fit_command(
     json: bool = JSON_OPTION,
 ) -> None:
     """Fit e_c, e_m and t0 per kernel class and write a calibrated hardware profile."""
-    from kinetics_cli.calibrate import report
     from kinetics_cli.calibrate.workflow import fit_file, write_profile
     from kinetics_cli.cli import context
     from kinetics_cli.cli.models import _PLAIN_NAME
     from kinetics_cli.errors import InputError
-    from kinetics_cli.render import emit_json
+    from kinetics_cli.report import calibrate as report
+    from kinetics_cli.report.console import emit_json
 
     if name is not None:  # the name is a file name in the catalog folder: keep it there
         name = name.strip()
@@ -241,12 +221,12 @@ def check_command(
     A reference file (published block top-k / dense ratios) is checked as `calibrate reference`
     checks it, so that every shipped file can be checked with this one command.
     """
-    from kinetics_cli.calibrate import report
     from kinetics_cli.calibrate.reference import is_reference_file
     from kinetics_cli.calibrate.workflow import check_file
     from kinetics_cli.cli import context
     from kinetics_cli.errors import InputError
-    from kinetics_cli.render import emit_json
+    from kinetics_cli.report import calibrate as report
+    from kinetics_cli.report.console import emit_json
 
     if is_reference_file(file):
         if kernel:
@@ -302,10 +282,10 @@ def _check_references(
     json: bool,
 ) -> None:
     """Predicted vs published ratios of a reference file; exit 1 over the tolerance."""
-    from kinetics_cli.calibrate import report
     from kinetics_cli.calibrate.workflow import check_references
     from kinetics_cli.cli import context
-    from kinetics_cli.render import emit_json
+    from kinetics_cli.report import calibrate as report
+    from kinetics_cli.report.console import emit_json
 
     checked = check_references(
         path,

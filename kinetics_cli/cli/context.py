@@ -33,7 +33,7 @@ def catalog() -> Catalog:
     global _catalog
     if _catalog is None:
         from kinetics_cli.catalog import load_catalog
-        from kinetics_cli.render import warn
+        from kinetics_cli.report.console import warn
 
         _catalog = load_catalog(OPTIONS.catalog_dirs)
         for message in _catalog.skipped:

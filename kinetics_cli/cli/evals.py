@@ -43,7 +43,7 @@ def import_command(
     from kinetics_cli.accuracy.traces import import_traces, token_counter, write_rows
     from kinetics_cli.cli import context
     from kinetics_cli.errors import InputError
-    from kinetics_cli.render import warn
+    from kinetics_cli.report.console import warn
 
     if out.exists() and not force:  # before reading anything (write_rows checks again)
         raise InputError(f"{out} already exists; pass --force to overwrite it")

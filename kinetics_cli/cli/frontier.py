@@ -47,8 +47,8 @@ def frontier(
     (over strategies, trials, generation limits and KV budgets) and the overall frontier."""
     from kinetics_cli.cli.plan import check_law_and_plot, load_setup
     from kinetics_cli.planner.frontier import make_frontier
-    from kinetics_cli.planner.report import frontier_document, plot_frontier, print_frontier
-    from kinetics_cli.render import emit_json
+    from kinetics_cli.report.console import emit_json
+    from kinetics_cli.report.plan import frontier_document, plot_frontier, print_frontier
 
     check_law_and_plot(law, plot)
     setup = load_setup(

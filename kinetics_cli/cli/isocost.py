@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
@@ -16,9 +15,6 @@ from kinetics_cli.cli.params import (
     plot_option,
     quantity,
 )
-
-if TYPE_CHECKING:
-    from kinetics_cli.engine.isocost import IsoCostRow
 
 
 def isocost(
@@ -78,7 +74,8 @@ def isocost(
     from kinetics_cli.engine.isocost import DEFAULT_PROMPT_LEN, isocost_rows
     from kinetics_cli.engine.kinetics import LAWS, law_intensity, problem_cost
     from kinetics_cli.errors import InputError
-    from kinetics_cli.render import emit_json, warn
+    from kinetics_cli.report.console import emit_json, warn
+    from kinetics_cli.report.isocost import print_isocost
 
     catalog = context.catalog()
     if (budget is None) == (match is None):
@@ -130,13 +127,13 @@ def isocost(
     if law is not None:
         rows = [r for r in rows if r.law == law]
     if plot is not None:
-        from kinetics_cli.plots import isocost_plot
+        from kinetics_cli.report.isocost import isocost_plot
 
         isocost_plot(rows, plot, title=f"Iso-cost at {label}, I = {i:g}")
     if json:
         emit_json([r.as_dict() for r in rows])
         return
-    _print(rows, label, i, strategy, l_in)
+    print_isocost(rows, label, i, strategy, l_in)
 
 
 def _parse_match(text: str, catalog):  # type: ignore[no-untyped-def]
@@ -190,59 +187,3 @@ def _select(patterns: list[str], catalog):  # type: ignore[no-untyped-def]
         for e in hits:
             chosen[e.spec.name] = e
     return list(chosen.values())
-
-
-def _print(
-    rows: list[IsoCostRow], label: str, intensity: float, strategy: str, prompt_len: float
-) -> None:
-    from kinetics_cli.cli.cost import fitted_table
-    from kinetics_cli.render import console
-    from kinetics_cli.units import format_count, format_si
-
-    field = "gen_len" if strategy == "long-cot" else "trials"
-    laws = list(dict.fromkeys(r.law for r in rows))
-    grouped: dict[tuple[str, str, float | None], dict[str, IsoCostRow]] = {}
-    for r in rows:
-        grouped.setdefault((r.model, r.attention, r.kv_budget), {})[r.law] = r
-    table = []
-    for (model, attention, budget), by_law in grouped.items():
-        first = next(iter(by_law.values()))
-        cells: list[object] = [
-            model,
-            format_count(first.params),
-            attention if budget is None else f"{attention} B={budget:g}",
-        ]
-        for name in laws:
-            row = by_law.get(name)
-            cells.append(f"{getattr(row, field):,.0f}" if row else "-")
-            cells.append(format_si(row.eflops, "FLOP") if row else "-")
-        if len(laws) == 2:
-            ratio = first.law_ratio
-            cells.append("-" if ratio is None else f"{ratio:.2f}x")
-        table.append(cells)
-    what = "L_out" if field == "gen_len" else "N"
-    columns = ["model", ">active", "attention"]
-    costs = []
-    for name in laws:
-        columns += [f">{what} ({name})", f">cost ({name})"]
-        costs.append(f"cost ({name})")
-    if len(laws) == 2:
-        columns.append(">flops / kinetics")
-    budgets = {r.law: r.budget for r in rows}
-    budget_text = ", ".join(f"{format_si(budgets[name], 'FLOP')} ({name})" for name in laws)
-    console().print(
-        fitted_table(
-            f"Iso-cost: {label}; L_in {prompt_len:g}, I = {intensity:g}; budget {budget_text}; "
-            + ("largest L_out per trial" if field == "gen_len" else "most trials")
-            + " within it",
-            columns,
-            table,
-            wrap=("attention", *(c.lstrip(">") for c in columns[3:] if "cost" not in c)),
-            optional=(tuple(costs), "active"),
-        )
-    )
-    if len(laws) == 2:
-        console().print(
-            "flops / kinetics > 1: the FLOPs-only law promises that many times more than the "
-            "memory-aware law allows."
-        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -12,72 +11,23 @@ from kinetics_cli.cli import context
 from kinetics_cli.cli.params import JSON_OPTION, model_argument
 from kinetics_cli.errors import InputError
 
-if TYPE_CHECKING:
-    from kinetics_cli.catalog import Entry
-    from kinetics_cli.specs import ModelCard
-
 app = typer.Typer(
     help="Model cards: architecture, derived parameter counts, KV bytes per token.",
     no_args_is_help=True,
 )
 
 
-def model_document(entry: Entry[ModelCard]) -> dict[str, Any]:
-    """Every field of a card, flattened architecture keys, and derived figures."""
-    spec = entry.spec
-    a = spec.architecture
-    doc = spec.model_dump(mode="json")
-    doc.update(
-        layers=a.layers,
-        hidden_size=a.hidden_size,
-        attention_heads=a.attention_heads,
-        kv_heads=a.kv_heads,
-        head_dim=a.head_dim,
-        total_params=spec.total_params,
-        active_params=spec.active_params,
-        non_embedding_params=spec.non_embedding_params,
-        embedding_params=spec.embedding_params,
-        kv_bytes_per_token=spec.kv_bytes_per_token,
-        sliding_kv_bytes_per_token=spec.sliding_kv_bytes_per_token,
-        state_bytes_per_sequence=spec.state_bytes_per_sequence,
-        weight_bytes=spec.weight_bytes,
-        attention=spec.attention_kind_summary,
-        file=str(entry.path),
-        origin=entry.origin,
-    )
-    return doc
-
-
 @app.command("list")
 def list_models(json: bool = JSON_OPTION) -> None:
     """List model cards with derived parameter counts and KV-cache size."""
-    from kinetics_cli.render import emit_json, print_table
-    from kinetics_cli.units import format_bytes, format_count
+    from kinetics_cli.report.catalog import model_document, print_model_list
+    from kinetics_cli.report.console import emit_json
 
     entries = list(context.catalog().models)
     if json:
         emit_json([model_document(e) for e in entries])
         return
-    rows = []
-    for e in entries:
-        s = e.spec
-        rows.append(
-            (
-                s.name,
-                s.family,
-                format_count(s.total_params),
-                format_count(s.active_params),
-                s.architecture.layers,
-                s.attention_kind_summary + (" MoE" if s.moe else ""),
-                format_bytes(s.kv_bytes_per_token),
-                e.origin,
-            )
-        )
-    print_table(
-        "Model cards (derived from the architecture; active = matmul weights per token incl. LM head)",
-        ["name", "family", ">total", ">active", ">layers", "attention", ">KV/token", "origin"],
-        rows,
-    )
+    print_model_list(entries)
 
 
 @app.command("show")
@@ -86,78 +36,14 @@ def show_model(
     json: bool = JSON_OPTION,
 ) -> None:
     """Every field of one card, derived figures with units, and the file it came from."""
-    from kinetics_cli.render import console, emit_json, print_table
-    from kinetics_cli.units import format_bytes, format_count
+    from kinetics_cli.report.catalog import model_document, print_model
+    from kinetics_cli.report.console import emit_json
 
     entry = context.catalog().models.get(name)
     if json:
         emit_json(model_document(entry))
         return
-    s = entry.spec
-    rows: list[tuple[str, str]] = [
-        ("name", s.name),
-        ("aliases", ", ".join(s.aliases)),
-        ("family", s.family),
-        ("Hugging Face id", s.hf_id),
-        ("description", s.description),
-    ]
-    for key, value in s.architecture.model_dump().items():
-        rows.append((f"architecture.{key}", str(value)))
-    for section in ("moe", "mla", "sliding_window", "linear_attention"):
-        block = getattr(s, section)
-        if block is not None:
-            for key, value in block.model_dump().items():
-                rows.append((f"{section}.{key}", str(value)))
-    rows += [
-        ("attention", s.attention_kind_summary),
-        ("total parameters (derived)", f"{format_count(s.total_params)} ({s.total_params:,.0f})"),
-        (
-            "non-embedding parameters",
-            f"{format_count(s.non_embedding_params)} ({s.non_embedding_params:,.0f})",
-        ),
-        (
-            "active parameters per token",
-            f"{format_count(s.active_params)} ({s.active_params:,.0f}); "
-            "matmuls incl. LM head, embedding lookup excluded",
-        ),
-        (
-            "KV cache per token",
-            f"{format_bytes(s.kv_bytes_per_token)} ({s.kv_bytes_per_token:,.0f} B)",
-        ),
-    ]
-    if s.sliding_window is not None:
-        rows.append(
-            (
-                "sliding-window KV per token",
-                f"{s.sliding_kv_bytes_per_token:,.0f} B "
-                f"(held for {s.sliding_window.window} tokens)",
-            )
-        )
-    if s.state_bytes_per_sequence:
-        rows.append(
-            ("linear-attention state", format_bytes(s.state_bytes_per_sequence) + " per sequence")
-        )
-    rows.append(("weights", format_bytes(s.weight_bytes)))
-    if s.published:
-        p = s.published
-        if p.total_params:
-            rows.append(("published total", format_count(p.total_params)))
-        if p.non_embedding_params:
-            rows.append(("published non-embedding", format_count(p.non_embedding_params)))
-        if p.active_params:
-            counts = "counts" if p.active_counts_embedding else "does not count"
-            rows.append(
-                (
-                    "published active",
-                    f"{format_count(p.active_params)} ({counts} the input embedding)",
-                )
-            )
-        rows.append(("published source", p.source))
-    rows.append(("file", f"{entry.path} ({entry.origin})"))
-    print_table(f"Model card {s.name}", ["field", "value"], rows)
-    console().print("sources:")
-    for src in s.sources:
-        console().print(f"  - {src}", soft_wrap=True)
+    print_model(entry)
 
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
@@ -183,9 +69,9 @@ def import_model(
     from kinetics_cli.catalog import MODELS_DIR, Entry, load_spec, user_root
     from kinetics_cli.fsutil import write_atomic
     from kinetics_cli.hf_import import card_from_hf_config, card_toml, default_name, read_config
-    from kinetics_cli.render import emit_json, print_table, warn
+    from kinetics_cli.report.catalog import model_document, print_imported_model
+    from kinetics_cli.report.console import emit_json, warn
     from kinetics_cli.specs import ModelCard
-    from kinetics_cli.units import format_bytes, format_count
 
     if name is not None and not _PLAIN_NAME.fullmatch(name.strip()):
         raise InputError(
@@ -219,16 +105,4 @@ def import_model(
     if json:
         emit_json(model_document(entry))
         return
-    s = entry.spec
-    print_table(
-        f"Imported model card {s.name}",
-        ["field", "value"],
-        [
-            ("file", str(target)),
-            ("attention", s.attention_kind_summary + (" MoE" if s.moe else "")),
-            ("total parameters (derived)", format_count(s.total_params)),
-            ("active parameters per token", format_count(s.active_params)),
-            ("KV cache per token", format_bytes(s.kv_bytes_per_token)),
-            ("weights", format_bytes(s.weight_bytes)),
-        ],
-    )
+    print_imported_model(entry)

@@ -128,8 +128,8 @@ def plan(
     from kinetics_cli.cli import context
     from kinetics_cli.errors import InputError
     from kinetics_cli.planner.plan import make_plan
-    from kinetics_cli.planner.report import plan_document, plot_plan, print_plan
-    from kinetics_cli.render import emit_json
+    from kinetics_cli.report.console import emit_json
+    from kinetics_cli.report.plan import plan_document, plot_plan, print_plan
 
     given = [
         (name, value)
@@ -183,7 +183,7 @@ def check_law_and_plot(law: str, plot: Path | None) -> None:
     """Fail early, before any work, on an unknown --law or an unusable --plot path."""
     from kinetics_cli.engine.kinetics import LAWS
     from kinetics_cli.errors import InputError
-    from kinetics_cli.planner.report import check_plot
+    from kinetics_cli.report.plan import check_plot
 
     if law not in LAWS:
         raise InputError(f"unknown law {law!r}; choose one of {', '.join(LAWS)}")
@@ -207,8 +207,8 @@ def load_setup(
     """Check the grid options, then load the catalog and evaluate the grid (a planner Setup),
     with a progress bar on a terminal."""
     from kinetics_cli.cli import context
-    from kinetics_cli.planner.report import ProgressBar
     from kinetics_cli.planner.setup import build_setup, grid_options
+    from kinetics_cli.report.progress import ProgressBar
 
     options = grid_options(
         strategy=strategy,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
-from kinetics_cli.cli.cost import ATTENTION_OPTION, KV_BUDGET_OPTION, check_kv_budget, fitted_table
+from kinetics_cli.cli.cost import ATTENTION_OPTION, KV_BUDGET_OPTION, check_kv_budget
 from kinetics_cli.cli.params import (
     JSON_OPTION,
     block_size_option,
@@ -17,9 +16,6 @@ from kinetics_cli.cli.params import (
     plot_option,
     quantity,
 )
-
-if TYPE_CHECKING:
-    from kinetics_cli.engine.roofline import StepReport
 
 DEFAULT_CONTEXT = 8192.0
 
@@ -61,7 +57,8 @@ def roofline(
     """FLOPs, bytes, roofline time per operator of one step; step time, throughput, memory fit."""
     from kinetics_cli.cli import context as cli_context
     from kinetics_cli.engine.roofline import decode_step
-    from kinetics_cli.render import console, emit_json, warn
+    from kinetics_cli.report.console import emit_json, warn
+    from kinetics_cli.report.roofline import print_roofline, roofline_document
 
     catalog = cli_context.catalog()
     card = catalog.models.get(model).spec
@@ -92,100 +89,12 @@ def roofline(
     if phase == "decode" and prompt_len is not None:
         warn("--prompt-len applies to --phase prefill; a decode step adds one token per sequence")
     if plot is not None:
-        from kinetics_cli.plots import roofline_plot
+        from kinetics_cli.report.roofline import roofline_plot
 
         roofline_plot(report, plot)
     for note in report.notes:
         warn(note)
     if json:
-        doc = report.as_dict()
-        doc.update(calibrated=profile.calibration is not None, calibration=profile.calibration_note)
-        emit_json(doc)
+        emit_json(roofline_document(report, profile))
         return
-    _print(report)
-    console().print(f"times: {profile.calibration_note}", soft_wrap=True)
-
-
-def _print(r: StepReport) -> None:
-    from kinetics_cli.plots import describe_step
-    from kinetics_cli.render import console
-    from kinetics_cli.units import format_bytes, format_si
-
-    rows = []
-    for op in r.operators:
-        share = op.seconds / r.step_seconds if r.step_seconds else 0.0
-        rows.append(
-            (
-                op.name,
-                op.kind,
-                op.calls,
-                format_si(op.flops, "FLOP"),
-                format_bytes(op.bytes),
-                f"{op.intensity:.3g}",
-                op.bound,
-                format_si(op.seconds, "s"),
-                f"{100 * share:.1f}%",
-            )
-        )
-    shape, setting = describe_step(r)
-    console().print(
-        fitted_table(
-            f"{r.phase.capitalize()} step of {r.model} on {r.hardware} x{r.tp} (TP), {r.dtype}, "
-            f"{shape}, {setting}; per GPU",
-            [
-                "operator",
-                "kind",
-                ">calls",
-                ">FLOPs",
-                ">bytes",
-                ">FLOP/B",
-                "bound",
-                ">time",
-                ">share",
-            ],
-            rows,
-            wrap=("operator",),
-            optional=("kind", "calls"),
-        )
-    )
-    if r.ridge_batch is not None:
-        ridge = f"batch {r.ridge_batch}"
-    else:
-        ridge = "never up to 16M sequences (the KV traffic grows with the batch)"
-        if r.linear_ridge_batch is not None:
-            ridge += f"; the weight matmuls alone at batch {r.linear_ridge_batch}"
-    unit = "tokens" if r.phase == "decode" else "prompt tokens"
-    summary = [
-        ("step time", format_si(r.step_seconds, "s")),
-        (
-            "bound",
-            f"{r.bound} (compute {format_si(r.compute_seconds, 's')}, "
-            f"memory {format_si(r.memory_seconds, 's')} summed over operators)",
-        ),
-        ("throughput per GPU", f"{r.tokens_per_second:,.1f} {unit}/s"),
-        (
-            "throughput per node",
-            f"{r.tokens_per_second_per_node:,.1f} {unit}/s "
-            f"({round(r.tokens_per_second_per_node / r.tokens_per_second)} GPUs)",
-        ),
-        ("ridge point", ridge),
-        (
-            "time in attention / parameters",
-            f"{100 * r.attention_share:.1f}% / "
-            f"{100 * r.linear_share:.1f}% (communication {100 * r.communication_share:.1f}%, "
-            f"other {100 * r.other_share:.1f}%)",
-        ),
-        (
-            "bytes read per step",
-            f"weights {format_bytes(r.weight_bytes_read)}, KV {format_bytes(r.kv_bytes_read)}",
-        ),
-        (
-            "memory per GPU",
-            f"weights {format_bytes(r.weight_bytes)} + KV "
-            f"{format_bytes(r.kv_bytes)} ({format_bytes(r.kv_bytes_per_sequence)} per sequence) "
-            f"of {format_bytes(r.hbm_capacity)}",
-        ),
-        ("fits", "yes" if r.fits else "NO (see the warning on stderr)"),
-        ("largest batch that fits", "unbounded" if r.max_batch is None else str(r.max_batch)),
-    ]
-    console().print(fitted_table("Summary", ["figure", "value"], summary, wrap=("value",)))
+    print_roofline(report, profile)

@@ -1,6 +1,6 @@
 """What the calibrate commands print: fit and check tables, summary lines, JSON documents.
 
-Tables go through kinetics_cli.render (rich), imported inside the functions that print.
+Tables go through kinetics_cli.report.console (rich), imported inside the functions that print.
 """
 
 from __future__ import annotations
@@ -178,14 +178,14 @@ def reference_summary_line(report: ReferenceReport) -> str:
 
 
 def print_fits(title: str, fits: Mapping[str, ClassFit]) -> None:
-    from kinetics_cli.render import print_table
+    from kinetics_cli.report.console import print_table
 
     print_table(title, FIT_COLUMNS, fit_rows(fits))
 
 
 def print_check(report: CheckReport, title: str) -> None:
     """Measured vs predicted seconds and the signed error, one row per checked row."""
-    from kinetics_cli.render import print_table
+    from kinetics_cli.report.console import print_table
     from kinetics_cli.units import format_si
 
     rows = [
@@ -204,7 +204,7 @@ def print_check(report: CheckReport, title: str) -> None:
 
 def print_fit(fit: FileFit, file: Path, target: Path) -> None:
     """`calibrate fit`: the fits table and where the profile went."""
-    from kinetics_cli.render import console
+    from kinetics_cli.report.console import console
 
     print_fits(f"Fitted against {fit.base.name} ({file.name})", fit.fits)
     console().print(fit_written_line(target, fit.profile.name))
@@ -212,7 +212,7 @@ def print_fit(fit: FileFit, file: Path, target: Path) -> None:
 
 def print_file_check(check: FileCheck) -> None:
     """`calibrate check`: a note on an uncalibrated profile, the table, the summary line."""
-    from kinetics_cli.render import console
+    from kinetics_cli.report.console import console
 
     profile = check.profile
     if profile.calibration is None:
@@ -225,7 +225,7 @@ def print_pipeline(
     result: PipelineResult, wall_seconds: float, written: tuple[Path, Path] | None
 ) -> None:
     """Bare `kinetics calibrate`: the base, the fits, the held-out check, the timings."""
-    from kinetics_cli.render import console
+    from kinetics_cli.report.console import console
 
     console().print(base_line(result.base))
     print_fits("Fitted per kernel class (fit rows)", result.fits)
@@ -243,7 +243,7 @@ def print_pipeline(
 
 def print_references(report: ReferenceReport) -> None:
     """Predicted vs reported ratio per reference row, then the median distance and verdict."""
-    from kinetics_cli.render import console, print_table
+    from kinetics_cli.report.console import console, print_table
     from kinetics_cli.units import format_si
 
     checks = report.checks

@@ -1,15 +1,22 @@
-"""How `plan` and `frontier` show their answers: JSON documents, rich tables, plots, progress.
+"""How `plan` and `frontier` show their answers: JSON documents, rich tables and plots.
 
-rich and matplotlib are imported inside the functions that draw.
+The plots are the picture the Kinetics paper's Figure 1 draws: each (model, attention kind)
+frontier as a step line (the best accuracy it reaches at each cost), the overall frontier
+highlighted underneath, and for a plan the budget and the two laws' picks. rich and matplotlib
+are imported inside the functions that draw.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from kinetics_cli.planner.frontier import Frontier
+    from kinetics_cli.planner.grid import Grid
     from kinetics_cli.planner.plan import Plan
     from kinetics_cli.planner.setup import Setup
 
@@ -46,7 +53,7 @@ def source_line(setup: Setup) -> str:
 
 def check_plot(path: Path) -> None:
     """Fail early, in one line, on an unusable plot path or when matplotlib is missing."""
-    from kinetics_cli.plots import check_path, pyplot
+    from kinetics_cli.report.plotting import check_path, pyplot
 
     check_path(path)
     pyplot()
@@ -130,7 +137,7 @@ def describe(doc: dict[str, Any]) -> str:
 
 def print_plan(setup: Setup, answer: Plan, doc: dict[str, Any]) -> None:
     """The human answer to `plan`, on stdout through rich."""
-    from kinetics_cli.render import console
+    from kinetics_cli.report.console import console
 
     out = console()
     unit = answer.unit
@@ -214,7 +221,7 @@ def compact_table(title: str, columns: list[str], rows: list[list[str]]) -> Any:
     """A rich table with light rules and numeric columns that never wrap."""
     from rich import box
 
-    from kinetics_cli.render import make_table
+    from kinetics_cli.report.console import make_table
 
     table = make_table(title, columns, rows)
     table.box = box.SIMPLE_HEAD
@@ -262,7 +269,7 @@ def config_cells(doc: dict[str, Any], cost: float, priced: bool = False) -> list
 
 
 def _print_comparison(answer: Plan, doc: dict[str, Any]) -> None:
-    from kinetics_cli.render import console
+    from kinetics_cli.report.console import console
 
     out = console()
     unit = answer.unit
@@ -300,7 +307,6 @@ def _print_comparison(answer: Plan, doc: dict[str, Any]) -> None:
 
 def plot_plan(setup: Setup, answer: Plan, path: Path) -> None:
     """The frontier with the budget and the two laws' picks marked."""
-    from kinetics_cli.planner_plots import frontier_plot
 
     marks = []
     if answer.best is not None:
@@ -367,7 +373,7 @@ def print_frontier(setup: Setup, frontier: Frontier, full: bool) -> None:
 
     from kinetics_cli.planner.pareto import best_within, frontier_order
     from kinetics_cli.planner.plan import ORACLE_ATTENTION, configuration
-    from kinetics_cli.render import console
+    from kinetics_cli.report.console import console
     from kinetics_cli.units import format_count
 
     grid = setup.grid
@@ -439,7 +445,6 @@ def print_frontier(setup: Setup, frontier: Frontier, full: bool) -> None:
 
 def plot_frontier(setup: Setup, frontier: Frontier, path: Path) -> None:
     """Accuracy against cost, one curve per model and attention kind."""
-    from kinetics_cli.planner_plots import frontier_plot
 
     frontier_plot(
         setup.grid,
@@ -451,45 +456,104 @@ def plot_frontier(setup: Setup, frontier: Frontier, path: Path) -> None:
     )
 
 
-# ---- progress --------------------------------------------------------------------------------
+# ---- figures ---------------------------------------------------------------------------------
+
+LINESTYLES = {"dense": "-", "topk": "--", "block-topk": ":"}
+MARKERS = ("*", "X", "D", "P")
+# tab20's ten dark shades, then its ten light ones: distinct colours for up to 20 models.
+PALETTE = tuple(range(0, 20, 2)) + tuple(range(1, 20, 2))
 
 
-class ProgressBar:
-    """A rich progress bar on stderr for `build_setup(on_progress=bar.update)`, shown only on a
-    terminal and once evaluating the grid has taken more than a second (counted from the first
-    report, so loading the accuracy source does not count)."""
+def attention_legend(attention: str) -> str:
+    """Legend text of an attention kind; oracle top-k says so (it is a bound, not a kernel)."""
+    from kinetics_cli.planner.plan import ORACLE_ATTENTION
 
-    DELAY_S = 1.0
+    return f"{attention} (oracle)" if attention == ORACLE_ATTENTION else attention
 
-    def __init__(self) -> None:
-        import sys
-        import time
 
-        self._clock = time.perf_counter
-        self._start: float | None = None
-        self._enabled = sys.stderr.isatty()
-        self._bar: Any = None
-        self._task: Any = None
+def frontier_plot(
+    grid: Grid,
+    cost: np.ndarray,
+    path: Path,
+    *,
+    title: str = "",
+    xlabel: str = "cost per problem (eFLOPs)",
+    budget: float | None = None,
+    marks: Sequence[tuple[int, str]] = (),
+) -> Path:
+    """Accuracy (percent) against `cost` on a log axis; `marks` are (configuration, label) pairs
+    drawn as large markers (e.g. the two laws' picks), `budget` as a vertical line."""
+    import matplotlib
+    import numpy as np
 
-    def __enter__(self) -> ProgressBar:
-        return self
+    from kinetics_cli.errors import InputError
+    from kinetics_cli.planner.pareto import frontier_order
+    from kinetics_cli.planner.plan import accuracy_levels
+    from kinetics_cli.report.plotting import check_path, new_figure, save_figure
+    from kinetics_cli.units import format_count
 
-    def update(self, done: int, total: int) -> None:
-        if not self._enabled:
-            return
-        if self._bar is None:
-            if self._start is None:
-                self._start = self._clock()
-            if self._clock() - self._start < self.DELAY_S or done >= total:
-                return
-            from rich.console import Console
-            from rich.progress import Progress
+    check_path(path)
+    if len(grid) == 0:
+        raise InputError("nothing to plot")
+    fig, ax = new_figure(8.5, 5.0)
 
-            self._bar = Progress(console=Console(stderr=True), transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task("evaluating settings", total=total)
-        self._bar.update(self._task, completed=done)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+    groups, keys = grid.group_labels()
+    model_params = {s.model: p for s, p in zip(grid.settings, grid.params, strict=True)}
+    models = sorted(dict.fromkeys(model for model, _ in keys), key=lambda m: model_params[m])
+    cmap = matplotlib.colormaps["tab20"]
+    colors = {m: cmap(PALETTE[n % len(PALETTE)]) for n, m in enumerate(models)}
+    levels = accuracy_levels(grid.accuracy)
+    positive = cost > 0
+    for label, (model, attention) in enumerate(keys):
+        members = np.flatnonzero((groups == label) & positive)
+        if members.size == 0:
+            continue
+        order = members[frontier_order(cost[members], levels[members])]
+        ax.step(
+            cost[order],
+            100 * grid.accuracy[order],
+            where="post",
+            color=colors[model],
+            ls=LINESTYLES.get(attention, "-"),
+            lw=1.2,
+            alpha=0.9,
+        )
+    overall = np.flatnonzero(positive)[frontier_order(cost[positive], levels[positive])]
+    ax.step(
+        cost[overall],
+        100 * grid.accuracy[overall],
+        where="post",
+        color="black",
+        lw=5,
+        alpha=0.18,
+        zorder=1,
+        label="overall frontier",
+    )
+    ax.scatter(cost[overall], 100 * grid.accuracy[overall], color="black", s=8, zorder=4)
+    if budget is not None:
+        ax.axvline(budget, color="tab:red", lw=1, ls="-.", label="budget")
+    for n, (index, text) in enumerate(marks):
+        ax.scatter(
+            [cost[index]],
+            [100 * grid.accuracy[index]],
+            marker=MARKERS[n % len(MARKERS)],
+            s=160,
+            color="tab:red" if n == 0 else "tab:orange",
+            edgecolor="black",
+            zorder=5,
+            label=text,
+        )
+    for model in models:
+        active = format_count(model_params[model])
+        ax.plot([], [], color=colors[model], lw=2, label=f"{model} ({active} active)")
+    for attention, style in LINESTYLES.items():
+        if any(a == attention for _, a in keys):
+            ax.plot([], [], color="black", ls=style, label=attention_legend(attention))
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.set_title(title or "Accuracy against cost per problem", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return save_figure(fig, path)

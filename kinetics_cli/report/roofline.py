@@ -1,8 +1,5 @@
-"""Figures: the roofline of one step, iso-cost curves, and helpers other plots reuse.
-
-matplotlib is an optional extra (`pip install kinetics-cli[plot]`) and is imported only inside
-the functions that draw.
-"""
+"""What `roofline` shows: the operator table and summary of one step, its JSON document, and the
+roofline plot (matplotlib imported inside the function that draws)."""
 
 from __future__ import annotations
 
@@ -10,13 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kinetics_cli.errors import InputError
+from kinetics_cli.report.plotting import check_path, new_figure, save_figure
 
 if TYPE_CHECKING:
-    from kinetics_cli.engine.isocost import IsoCostRow
     from kinetics_cli.engine.roofline import StepReport
+    from kinetics_cli.specs import HardwareProfile
 
-FORMATS = (".png", ".svg")
 KIND_COLORS = {
     "attention": "tab:red",
     "linear": "tab:blue",
@@ -25,41 +21,104 @@ KIND_COLORS = {
 }
 
 
-def pyplot() -> Any:
-    """matplotlib.pyplot on a non-interactive backend, or InputError naming the extra."""
-    try:
-        import matplotlib
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise InputError("plotting needs matplotlib: pip install 'kinetics-cli[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+def roofline_document(report: StepReport, profile: HardwareProfile) -> dict[str, Any]:
+    """The `roofline --json` document: the step report and whether its times are calibrated."""
+    doc = report.as_dict()
+    doc.update(calibrated=profile.calibration is not None, calibration=profile.calibration_note)
+    return doc
 
 
-def check_path(path: Path) -> Path:
-    """The output path, if its suffix is a supported format and its folder exists."""
-    path = Path(path)
-    if path.suffix.lower() not in FORMATS:
-        raise InputError(f"--plot {path}: use a .png or .svg file name")
-    if not path.parent.exists():
-        raise InputError(f"--plot {path}: folder {path.parent} does not exist")
-    return path
+def print_roofline(report: StepReport, profile: HardwareProfile) -> None:
+    """The human answer to `roofline`, on stdout through rich."""
+    from kinetics_cli.report.console import console
+
+    print_step(report)
+    console().print(f"times: {profile.calibration_note}", soft_wrap=True)
 
 
-def new_figure(width: float = 7.0, height: float = 4.5) -> tuple[Any, Any]:
-    """A figure and one axes of the house size."""
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
-    return fig, ax
+def print_step(r: StepReport) -> None:
+    """The operator table and the summary of one step, on stdout through rich."""
+    from kinetics_cli.report.console import console, fitted_table
+    from kinetics_cli.units import format_bytes, format_si
 
-
-def save_figure(fig: Any, path: Path) -> Path:
-    """Write `fig` to `path` (png at 150 dpi, or svg) and close it."""
-    path = check_path(path)
-    fig.savefig(path, dpi=150)
-    pyplot().close(fig)
-    return path
+    rows = []
+    for op in r.operators:
+        share = op.seconds / r.step_seconds if r.step_seconds else 0.0
+        rows.append(
+            (
+                op.name,
+                op.kind,
+                op.calls,
+                format_si(op.flops, "FLOP"),
+                format_bytes(op.bytes),
+                f"{op.intensity:.3g}",
+                op.bound,
+                format_si(op.seconds, "s"),
+                f"{100 * share:.1f}%",
+            )
+        )
+    shape, setting = describe_step(r)
+    console().print(
+        fitted_table(
+            f"{r.phase.capitalize()} step of {r.model} on {r.hardware} x{r.tp} (TP), {r.dtype}, "
+            f"{shape}, {setting}; per GPU",
+            [
+                "operator",
+                "kind",
+                ">calls",
+                ">FLOPs",
+                ">bytes",
+                ">FLOP/B",
+                "bound",
+                ">time",
+                ">share",
+            ],
+            rows,
+            wrap=("operator",),
+            optional=("kind", "calls"),
+        )
+    )
+    if r.ridge_batch is not None:
+        ridge = f"batch {r.ridge_batch}"
+    else:
+        ridge = "never up to 16M sequences (the KV traffic grows with the batch)"
+        if r.linear_ridge_batch is not None:
+            ridge += f"; the weight matmuls alone at batch {r.linear_ridge_batch}"
+    unit = "tokens" if r.phase == "decode" else "prompt tokens"
+    summary = [
+        ("step time", format_si(r.step_seconds, "s")),
+        (
+            "bound",
+            f"{r.bound} (compute {format_si(r.compute_seconds, 's')}, "
+            f"memory {format_si(r.memory_seconds, 's')} summed over operators)",
+        ),
+        ("throughput per GPU", f"{r.tokens_per_second:,.1f} {unit}/s"),
+        (
+            "throughput per node",
+            f"{r.tokens_per_second_per_node:,.1f} {unit}/s "
+            f"({round(r.tokens_per_second_per_node / r.tokens_per_second)} GPUs)",
+        ),
+        ("ridge point", ridge),
+        (
+            "time in attention / parameters",
+            f"{100 * r.attention_share:.1f}% / "
+            f"{100 * r.linear_share:.1f}% (communication {100 * r.communication_share:.1f}%, "
+            f"other {100 * r.other_share:.1f}%)",
+        ),
+        (
+            "bytes read per step",
+            f"weights {format_bytes(r.weight_bytes_read)}, KV {format_bytes(r.kv_bytes_read)}",
+        ),
+        (
+            "memory per GPU",
+            f"weights {format_bytes(r.weight_bytes)} + KV "
+            f"{format_bytes(r.kv_bytes)} ({format_bytes(r.kv_bytes_per_sequence)} per sequence) "
+            f"of {format_bytes(r.hbm_capacity)}",
+        ),
+        ("fits", "yes" if r.fits else "NO (see the warning on stderr)"),
+        ("largest batch that fits", "unbounded" if r.max_batch is None else str(r.max_batch)),
+    ]
+    console().print(fitted_table("Summary", ["figure", "value"], summary, wrap=("value",)))
 
 
 def describe_step(report: StepReport) -> tuple[str, str]:
@@ -208,76 +267,3 @@ def roofline_plot(report: StepReport, path: Path) -> Path:
             f"Not plotted (no FLOPs; share of step time): {note}", x=0.01, ha="left", fontsize=7
         )
     return save_figure(fig, path)
-
-
-def isocost_plot(rows: Sequence[IsoCostRow], path: Path, *, title: str = "") -> Path:
-    """Affordable generation length (long-CoT) or trials (best-of-N) against active parameters,
-    one line per attention setting; solid for the Kinetics law, dashed for the FLOPs law. The
-    models are named along the top axis."""
-    import textwrap
-
-    check_path(path)
-    if not rows:
-        raise InputError("nothing to plot")
-    longest = max(len(row.model) for row in rows)
-    # Room above the axes for the model names, written upright along the top axis.
-    fig, ax = new_figure(7.5, 4.2 + 2 * longest * 0.6 * 7 / 72)
-    field = "gen_len" if rows[0].strategy == "long-cot" else "trials"
-    settings: dict[tuple[str, float | None, str], list[IsoCostRow]] = {}
-    for row in rows:
-        settings.setdefault((row.attention, row.kv_budget, row.law), []).append(row)
-    colors: dict[tuple[str, float | None], str] = {}
-    for (attention, budget, law), group in settings.items():
-        group = sorted(group, key=lambda r: r.params)
-        key = (attention, budget)
-        colors.setdefault(key, f"C{len(colors)}")
-        label = attention if budget is None else f"{attention} B={budget:g}"
-        ax.plot(
-            [r.params for r in group],
-            [max(getattr(r, field), 0.5) for r in group],
-            marker="o",
-            color=colors[key],
-            ls="-" if law == "kinetics" else "--",
-            label=f"{label} ({law} law)",
-        )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("active parameters P (log scale)")
-    ax.set_ylabel(
-        "affordable L_out (tokens per trial)" if field == "gen_len" else "affordable trials N"
-    )
-    _name_models_on_top(ax, fig, rows)
-    ax.set_title(
-        textwrap.fill(title or "Iso-cost: what each model affords within the budget", 90),
-        fontsize=9,
-    )
-    ax.legend(fontsize=7)
-    return save_figure(fig, path)
-
-
-def _name_models_on_top(ax: Any, fig: Any, rows: Sequence[IsoCostRow]) -> None:
-    """Model names as upright tick labels of a top axis at their active parameter counts; models
-    closer than one line of text share a tick ("a / b")."""
-    import math
-
-    by_params: dict[float, list[str]] = {}
-    for row in rows:
-        names = by_params.setdefault(row.params, [])
-        if row.model not in names:
-            names.append(row.model)
-    low, high = ax.get_xlim()
-    axes_points = 0.85 * fig.get_figwidth() * 72
-    min_gap = 9.0 / axes_points * math.log10(high / low)  # decades per line of 7 pt text
-    groups: list[tuple[list[float], list[str]]] = []
-    for params in sorted(by_params):
-        if groups and math.log10(params / groups[-1][0][-1]) < min_gap:
-            groups[-1][0].append(params)
-            groups[-1][1].extend(by_params[params])
-        else:
-            groups.append(([params], list(by_params[params])))
-    top = ax.secondary_xaxis("top")
-    top.set_xticks(
-        [math.sqrt(g[0][0] * g[0][-1]) for g in groups], labels=[" / ".join(g[1]) for g in groups]
-    )
-    top.minorticks_off()
-    top.tick_params(axis="x", labelrotation=90, labelsize=7)

@@ -1,0 +1,253 @@
+"""What `hardware` and `models` show: the list tables, every field of one entry, and their JSON
+documents."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kinetics_cli.catalog import Entry
+    from kinetics_cli.specs import HardwareProfile, ModelCard
+
+
+def hardware_document(entry: Entry[HardwareProfile]) -> dict[str, Any]:
+    """Every field of a profile plus derived figures, as `hardware show --json` writes it."""
+    spec = entry.spec
+    doc = spec.model_dump(mode="json")
+    doc.update(
+        intensity=spec.intensity,
+        calibrated=spec.calibration is not None,
+        file=str(entry.path),
+        origin=entry.origin,
+    )
+    return doc
+
+
+def print_hardware_list(entries: list[Entry[HardwareProfile]]) -> None:
+    """The `hardware list` table: key figures of every profile."""
+    from kinetics_cli.report.console import print_table
+    from kinetics_cli.units import format_bytes, format_si
+
+    rows = []
+    for e in entries:
+        s = e.spec
+        rows.append(
+            (
+                s.name,
+                s.vendor,
+                format_si(s.peak_flops["bf16"], "FLOP/s"),
+                format_si(s.hbm_bandwidth, "B/s"),
+                format_bytes(s.hbm_capacity),
+                f"{s.intensity:.1f}",
+                "yes" if s.calibration else "",
+                e.origin,
+            )
+        )
+    print_table(
+        "Hardware profiles (dense peaks; intensity = bf16 FLOP/s / HBM B/s)",
+        [
+            "name",
+            "vendor",
+            ">bf16 dense",
+            ">HBM bandwidth",
+            ">HBM",
+            ">intensity",
+            "calibrated",
+            "origin",
+        ],
+        rows,
+    )
+
+
+def print_hardware(entry: Entry[HardwareProfile]) -> None:
+    """The `hardware show` table: every field of one profile, then its sources."""
+    from kinetics_cli.report.console import console, print_table
+    from kinetics_cli.units import format_bytes, format_si
+
+    s = entry.spec
+    rows: list[tuple[str, str]] = [
+        ("name", s.name),
+        ("aliases", ", ".join(s.aliases)),
+        ("vendor", s.vendor),
+        ("description", s.description),
+    ]
+    rows += [(f"peak {dtype} (dense)", format_si(v, "FLOP/s")) for dtype, v in s.peak_flops.items()]
+    rows += [
+        ("HBM bandwidth", format_si(s.hbm_bandwidth, "B/s")),
+        ("HBM capacity", format_bytes(s.hbm_capacity)),
+        ("intensity (bf16 / HBM)", f"{s.intensity:.2f} FLOPs/byte"),
+        ("interconnect (per GPU, one way)", format_si(s.interconnect_bandwidth, "B/s")),
+        ("GPUs per node", str(s.gpus_per_node)),
+        ("TDP", f"{s.tdp_watts:g} W" if s.tdp_watts else "n/a"),
+        (
+            "price",
+            f"${s.price_per_gpu_hour:g} per GPU-hour ({s.price_source})"
+            if s.price_per_gpu_hour
+            else "n/a",
+        ),
+    ]
+    if s.calibration:
+        c = s.calibration
+        rows.append(("calibration", f"{c.backend} on {c.device}, {c.date} ({c.source})"))
+        for kernel, fit in c.kernels.items():
+            rows.append(
+                (
+                    f"  {kernel}",
+                    f"compute {fit.compute_efficiency:.3g}, bandwidth "
+                    f"{fit.bandwidth_efficiency:.3g}, overhead {format_si(fit.overhead_seconds, 's')}",
+                )
+            )
+    else:
+        rows.append(("calibration", "none (datasheet peaks at full efficiency)"))
+    if s.notes:
+        rows.append(("notes", s.notes))
+    rows.append(("file", f"{entry.path} ({entry.origin})"))
+    print_table(f"Hardware profile {s.name}", ["field", "value"], rows)
+    console().print("sources:")
+    for src in s.sources:
+        console().print(f"  - {src}", soft_wrap=True)
+
+
+def model_document(entry: Entry[ModelCard]) -> dict[str, Any]:
+    """Every field of a card, flattened architecture keys, and derived figures."""
+    spec = entry.spec
+    a = spec.architecture
+    doc = spec.model_dump(mode="json")
+    doc.update(
+        layers=a.layers,
+        hidden_size=a.hidden_size,
+        attention_heads=a.attention_heads,
+        kv_heads=a.kv_heads,
+        head_dim=a.head_dim,
+        total_params=spec.total_params,
+        active_params=spec.active_params,
+        non_embedding_params=spec.non_embedding_params,
+        embedding_params=spec.embedding_params,
+        kv_bytes_per_token=spec.kv_bytes_per_token,
+        sliding_kv_bytes_per_token=spec.sliding_kv_bytes_per_token,
+        state_bytes_per_sequence=spec.state_bytes_per_sequence,
+        weight_bytes=spec.weight_bytes,
+        attention=spec.attention_kind_summary,
+        file=str(entry.path),
+        origin=entry.origin,
+    )
+    return doc
+
+
+def print_model_list(entries: list[Entry[ModelCard]]) -> None:
+    """The `models list` table: derived figures of every card."""
+    from kinetics_cli.report.console import print_table
+    from kinetics_cli.units import format_bytes, format_count
+
+    rows = []
+    for e in entries:
+        s = e.spec
+        rows.append(
+            (
+                s.name,
+                s.family,
+                format_count(s.total_params),
+                format_count(s.active_params),
+                s.architecture.layers,
+                s.attention_kind_summary + (" MoE" if s.moe else ""),
+                format_bytes(s.kv_bytes_per_token),
+                e.origin,
+            )
+        )
+    print_table(
+        "Model cards (derived from the architecture; active = matmul weights per token incl. LM head)",
+        ["name", "family", ">total", ">active", ">layers", "attention", ">KV/token", "origin"],
+        rows,
+    )
+
+
+def print_model(entry: Entry[ModelCard]) -> None:
+    """The `models show` table: every field of one card with derived figures, then its sources."""
+    from kinetics_cli.report.console import console, print_table
+    from kinetics_cli.units import format_bytes, format_count
+
+    s = entry.spec
+    rows: list[tuple[str, str]] = [
+        ("name", s.name),
+        ("aliases", ", ".join(s.aliases)),
+        ("family", s.family),
+        ("Hugging Face id", s.hf_id),
+        ("description", s.description),
+    ]
+    for key, value in s.architecture.model_dump().items():
+        rows.append((f"architecture.{key}", str(value)))
+    for section in ("moe", "mla", "sliding_window", "linear_attention"):
+        block = getattr(s, section)
+        if block is not None:
+            for key, value in block.model_dump().items():
+                rows.append((f"{section}.{key}", str(value)))
+    rows += [
+        ("attention", s.attention_kind_summary),
+        ("total parameters (derived)", f"{format_count(s.total_params)} ({s.total_params:,.0f})"),
+        (
+            "non-embedding parameters",
+            f"{format_count(s.non_embedding_params)} ({s.non_embedding_params:,.0f})",
+        ),
+        (
+            "active parameters per token",
+            f"{format_count(s.active_params)} ({s.active_params:,.0f}); "
+            "matmuls incl. LM head, embedding lookup excluded",
+        ),
+        (
+            "KV cache per token",
+            f"{format_bytes(s.kv_bytes_per_token)} ({s.kv_bytes_per_token:,.0f} B)",
+        ),
+    ]
+    if s.sliding_window is not None:
+        rows.append(
+            (
+                "sliding-window KV per token",
+                f"{s.sliding_kv_bytes_per_token:,.0f} B "
+                f"(held for {s.sliding_window.window} tokens)",
+            )
+        )
+    if s.state_bytes_per_sequence:
+        rows.append(
+            ("linear-attention state", format_bytes(s.state_bytes_per_sequence) + " per sequence")
+        )
+    rows.append(("weights", format_bytes(s.weight_bytes)))
+    if s.published:
+        p = s.published
+        if p.total_params:
+            rows.append(("published total", format_count(p.total_params)))
+        if p.non_embedding_params:
+            rows.append(("published non-embedding", format_count(p.non_embedding_params)))
+        if p.active_params:
+            counts = "counts" if p.active_counts_embedding else "does not count"
+            rows.append(
+                (
+                    "published active",
+                    f"{format_count(p.active_params)} ({counts} the input embedding)",
+                )
+            )
+        rows.append(("published source", p.source))
+    rows.append(("file", f"{entry.path} ({entry.origin})"))
+    print_table(f"Model card {s.name}", ["field", "value"], rows)
+    console().print("sources:")
+    for src in s.sources:
+        console().print(f"  - {src}", soft_wrap=True)
+
+
+def print_imported_model(entry: Entry[ModelCard]) -> None:
+    """The `models import` table: the file written and the card's key figures."""
+    from kinetics_cli.report.console import print_table
+    from kinetics_cli.units import format_bytes, format_count
+
+    s = entry.spec
+    print_table(
+        f"Imported model card {s.name}",
+        ["field", "value"],
+        [
+            ("file", str(entry.path)),
+            ("attention", s.attention_kind_summary + (" MoE" if s.moe else "")),
+            ("total parameters (derived)", format_count(s.total_params)),
+            ("active parameters per token", format_count(s.active_params)),
+            ("KV cache per token", format_bytes(s.kv_bytes_per_token)),
+            ("weights", format_bytes(s.weight_bytes)),
+        ],
+    )

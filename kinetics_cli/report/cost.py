@@ -1,0 +1,114 @@
+"""What `cost` shows: the JSON document of one problem's cost and the table of its terms."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kinetics_cli.engine.kinetics import ProblemCost
+    from kinetics_cli.specs import HardwareProfile, ModelCard
+
+
+def cost_document(
+    card: ModelCard,
+    profile: HardwareProfile,
+    result: ProblemCost,
+    used: float,
+    *,
+    law: str,
+    attention: str,
+    kv_budget: float | None,
+    block_size: float,
+    prompt_len: float,
+    gen_len: Sequence[float],
+    trials: int,
+    params: float | None,
+) -> dict[str, Any]:
+    """The `cost --json` document: the setting, every term at intensity `used`, and the times."""
+    return {
+        "model": card.name,
+        "hardware": profile.name,
+        "law": law,
+        "attention": attention,
+        "kv_budget": kv_budget if attention != "dense" else None,
+        "block_size": block_size,
+        "prompt_len": prompt_len,
+        "gen_len": gen_len[0] if len(gen_len) == 1 else gen_len,
+        "trials": trials,
+        "params": card.active_params if params is None else params,
+        **{k: float(v) for k, v in result.as_dict(used).items()},
+        "hardware_intensity": profile.intensity,
+        "seconds": float(result.seconds(profile, calibrated=False)),
+        "calibrated_seconds": float(result.seconds(profile, calibrated=True)),
+        "calibration": profile.calibration_note,
+    }
+
+
+def print_cost(doc: dict[str, Any], calibrated: bool) -> None:
+    """The human answer to `cost`: the terms of the law with their shares, and the time."""
+    from kinetics_cli.report.console import console, fitted_table
+    from kinetics_cli.units import format_bytes, format_count, format_si
+
+    i = float(doc["intensity"])
+    eflops = float(doc["eflops"])
+
+    def share(value: float) -> str:
+        return f"{100 * value / eflops:.1f}%" if eflops else "-"
+
+    def compute(name: str, formula: str, key: str) -> tuple[str, str, str, str]:
+        value = float(doc[key])
+        return name, formula, format_si(value, "FLOP"), share(value)
+
+    def memory(name: str, formula: str, key: str) -> tuple[str, str, str, str]:
+        value = float(doc[key])
+        return name, formula, format_bytes(value), share(i * value)
+
+    dense = doc["attention"] == "dense"
+    rows = [
+        compute("linear compute", "2 N P L_out", "linear_flops"),
+        compute("attention compute", "4 h A N", "attention_flops"),
+        memory("KV memory", "4 d (L_in L_out + N L_out²/2)" if dense else "4 d A N", "kv_bytes"),
+    ]
+    if doc["attention"] == "block-topk":
+        rows += [
+            compute("search compute", "2 h (L_in L_out + L_out²/2) N / S", "search_flops"),
+            memory("search memory", "2 d (L_in L_out + N L_out²/2) / S", "search_bytes"),
+        ]
+    rows += [
+        compute("compute FLOPs", "sum of the compute terms", "compute_flops"),
+        (
+            "memory bytes x I",
+            f"I = {i:g} FLOPs/byte",
+            format_si(i * float(doc["memory_bytes"]), "FLOP"),
+            share(i * float(doc["memory_bytes"])),
+        ),
+        ("eFLOPs", f"law: {doc['law']}", format_si(eflops, "FLOP"), "100%"),
+    ]
+    setting = doc["attention"]
+    if doc["kv_budget"] is not None:
+        setting = f"{setting}, KV budget {doc['kv_budget']:g}"
+    gen = doc["gen_len"]
+    gen_text = (
+        f"{gen:g}" if isinstance(gen, float) else "mean of " + ", ".join(f"{g:g}" for g in gen)
+    )
+    console().print(
+        fitted_table(
+            f"Cost per problem: {doc['model']}, L_in {doc['prompt_len']:g}, L_out {gen_text}, "
+            f"N {doc['trials']}, {setting}",
+            ["term", "formula", ">value", ">share of eFLOPs"],
+            rows,
+            wrap=("term", "formula", "share of eFLOPs"),
+        )
+    )
+    line = (
+        f"time on one {doc['hardware']} at full efficiency: {format_si(doc['seconds'], 's')} "
+        f"(compute / peak bf16 + memory / HBM)"
+    )
+    if calibrated:
+        line += f"; {doc['calibration']}: {format_si(doc['calibrated_seconds'], 's')}"
+    console().print(line, soft_wrap=True)
+    console().print(
+        f"P = {format_count(doc['params'])} active parameters; {doc['hardware']} intensity "
+        f"{doc['hardware_intensity']:g} FLOPs/byte (bf16 peak / HBM)"
+    )
