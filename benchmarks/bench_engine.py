@@ -183,6 +183,10 @@ def compare(sizes: list[float], repeat: int, model: str) -> None:
             times[key][1].append(
                 timed(lambda r=reference, n=loops: [r() for _ in range(n)]) / loops
             )
+    peaks = {}
+    for key, (engine, reference) in cases.items():
+        if key[1] == "point" and key[2] == max(k[2] for k in cases if k[0] == key[0]):
+            peaks[key] = (traced_peak(engine), traced_peak(reference))
     print(
         f"engine vs one numpy expression ({model}, b200 I = {i:g}), median of {repeat} "
         "interleaved samples (fastest-slowest):"
@@ -194,6 +198,22 @@ def compare(sizes: list[float], repeat: int, model: str) -> None:
             f"({min(engine_t) * 1e3:.3f}-{max(engine_t) * 1e3:.3f}), numpy {r * 1e3:9.3f} ms "
             f"({min(plain_t) * 1e3:.3f}-{max(plain_t) * 1e3:.3f}), ratio {e / r:4.2f}x"
         )
+    for (attention, _, configs), (engine_peak, plain_peak) in peaks.items():
+        print(
+            f"  peak memory, {attention} at {configs:,} configs: engine {engine_peak / 2**20:.0f} "
+            f"MiB, numpy {plain_peak / 2**20:.0f} MiB (one float64 grid: {configs * 8 / 2**20:.0f} MiB)"
+        )
+
+
+def traced_peak(fn: Callable[[], object]) -> int:
+    """Peak bytes numpy allocates during one call of `fn`, result included (tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
 
 
 def best_of(repeat: int, fn) -> float:  # type: ignore[no-untyped-def]

@@ -214,22 +214,35 @@ class SplitCost:
         return ProblemCost(**values, attention_kernel=self.shared.attention_kernel)
 
 
+def _lowest(name: str, array: np.ndarray) -> float:
+    """The smallest element of `array` (inf when empty); InputError unless every element is
+    finite and >= 0. Two reductions, or none for a scalar."""
+    if array.ndim == 0:
+        low = high = float(array)
+    elif array.size == 0:
+        return np.inf
+    else:
+        low, high = float(array.min()), float(array.max())  # NaN propagates into both
+    if not (low >= 0 and high < np.inf):
+        if not np.all(np.isfinite(array)):
+            raise InputError(f"{name} must be finite")
+        raise InputError(f"{name} must not be negative (got {low:g})")
+    return low
+
+
 def check_nonnegative(name: str, value: ArrayLike) -> np.ndarray:
     """`value` as a float array; InputError unless every element is finite and >= 0."""
     array = np.asarray(value, dtype=float)
-    if array.size:
-        low, high = array.min(), array.max()  # NaN propagates into both
-        if not (low >= 0 and high < np.inf):
-            if not np.all(np.isfinite(array)):
-                raise InputError(f"{name} must be finite")
-            raise InputError(f"{name} must not be negative (got {low:g})")
+    _lowest(name, array)
     return array
 
 
 def check_positive(name: str, value: ArrayLike) -> np.ndarray:
-    array = check_nonnegative(name, value)
-    if array.size and not array.min() > 0:
-        raise InputError(f"{name} must be positive (got {array.min():g})")
+    """`value` as a float array; InputError unless every element is finite and > 0."""
+    array = np.asarray(value, dtype=float)
+    low = _lowest(name, array)
+    if not low > 0:
+        raise InputError(f"{name} must be positive (got {low:g})")
     return array
 
 
