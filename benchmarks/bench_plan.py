@@ -1,13 +1,13 @@
 """Speed of `kinetics plan` and `frontier`: cold starts against the import floor, where the time
 goes in process, and how the planner scales with the number of configurations.
 
-    python benchmarks/bench_plan.py [--repeat 7] [--task aime24] [--budget 1e16]
+    python benchmarks/bench_plan.py [--repeat 7] [--task aime24] [--budget 1e16] [--compare DIR]
     python benchmarks/bench_plan.py --scaling [--sizes 1e5,1e6,1e7] [--compare DIR]
 
 1. Cold start: `kinetics plan`, `plan --json`, `frontier`, `frontier --json` as fresh processes,
    interleaved with the import floor (`python -c 'import numpy, pydantic, rich, typer'`), so a
    busy machine slows every command alike; prints medians, the spread (fastest to slowest) and
-   each median over the floor's.
+   each median over the floor's. With --compare DIR, each command also runs from DIR.
 2. In process: the default plan split into catalog, accuracy source, accuracy queries, cost
    engine and budget answer (medians; the priors' caches cleared before each run).
 3. --scaling: the planner (grid, budget answer, frontiers) on a synthetic accuracy source of
@@ -48,25 +48,31 @@ def wall(command: list[str], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - start
 
 
-def cold_starts(task: str, budget: str, repeat: int) -> None:
-    """Each command and the import floor, interleaved, `repeat` rounds."""
+def cold_starts(task: str, budget: str, repeat: int, compare: Path | None) -> None:
+    """Each command and the import floor, interleaved, `repeat` rounds (and each command run
+    from the `compare` tree too, when given)."""
     kinetics = [sys.executable, "-m", "kinetics_cli"]
-    commands = {
-        "import floor": FLOOR,
-        "plan": [*kinetics, "plan", "--task", task, "--budget", budget],
-        "plan --json": [*kinetics, "plan", "--task", task, "--budget", budget, "--json"],
-        "frontier": [*kinetics, "frontier", "--task", task],
-        "frontier --json": [*kinetics, "frontier", "--task", task, "--json"],
+    args = {
+        "plan": ["plan", "--task", task, "--budget", budget],
+        "plan --json": ["plan", "--task", task, "--budget", budget, "--json"],
+        "frontier": ["frontier", "--task", task],
+        "frontier --json": ["frontier", "--task", task, "--json"],
     }
+    here = str(Path(__file__).resolve().parent.parent)
+    trees = {"": here} if compare is None else {"": here, " (--compare)": str(compare.resolve())}
+    commands: dict[str, tuple[list[str], str]] = {"import floor": (FLOOR, here)}
+    for name, rest in args.items():
+        for suffix, tree in trees.items():
+            commands[name + suffix] = ([*kinetics, *rest], tree)
     times: dict[str, list[float]] = {k: [] for k in commands}
     for _ in range(repeat):
-        for name, command in commands.items():
-            times[name].append(wall(command))
+        for name, (command, tree) in commands.items():
+            times[name].append(wall(command, dict(os.environ, PYTHONPATH=tree)))
     floor = statistics.median(times["import floor"])
     print(f"cold start, {repeat} interleaved rounds: median (fastest-slowest), median / floor")
     for name, values in times.items():
         ratio = statistics.median(values) / floor
-        print(f"  {name:16s} {spread(values):28s} {ratio:5.2f}x")
+        print(f"  {name:28s} {spread(values):28s} {ratio:5.2f}x")
 
 
 class TimedSource:
@@ -302,7 +308,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--scaling", action="store_true", help="planner scaling instead")
     parser.add_argument("--sizes", default="1e5,1e6,1e7", help="configurations, comma-separated")
-    parser.add_argument("--compare", type=Path, help="another tree to run --scaling against")
+    parser.add_argument("--compare", type=Path, help="another tree to run the same commands from")
     parser.add_argument("--scaling-worker", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scaling_worker:
@@ -314,7 +320,7 @@ def main() -> None:
         sizes = [float(s) for s in args.sizes.split(",")]
         scaling(sizes, max(1, args.repeat), args.compare)
         return
-    cold_starts(args.task, args.budget, args.repeat)
+    cold_starts(args.task, args.budget, args.repeat, args.compare)
     from kinetics_cli.units import parse_quantity
 
     in_process(args.task, parse_quantity(args.budget), args.repeat)

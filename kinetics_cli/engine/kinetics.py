@@ -139,12 +139,17 @@ def _is_zero(term: np.ndarray) -> bool:
 
 
 def _total(*terms: np.ndarray) -> np.ndarray:
-    """Sum of the terms, skipping broadcast zeros (the result has the terms' broadcast shape)."""
+    """Sum of the terms, skipping broadcast zeros, with the terms' broadcast shape. A single
+    non-zero term comes back as a read-only view, so a caller cannot write into a field."""
     kept = [t for t in terms if not _is_zero(t)] or [terms[0]]
-    total = kept[0]
+    total = np.asarray(kept[0])
     for term in kept[1:]:
         total = total + term
-    return total
+    if len(kept) == 1:
+        total = total.view()
+        total.flags.writeable = False
+    shape = np.broadcast(*terms).shape
+    return total if total.shape == shape else np.broadcast_to(total, shape)
 
 
 def _broadcast(term: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
