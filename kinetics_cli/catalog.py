@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -167,6 +167,13 @@ def _key_lines(text: str) -> dict[tuple[str, ...], int]:
     return lines
 
 
+def _short_int(value: int) -> str:
+    """An integer as written, or its digit count when it is too long to show."""
+    if isinstance(value, bool) or -(10**30) < value < 10**30:
+        return repr(value)
+    return f"an integer of {len(str(abs(value))):,} digits"
+
+
 def format_validation_error(path: Path, exc: ValidationError, text: str = "") -> str:
     """One clause per problem: file, dotted field path, what was wrong, what was given, and the
     line of the field when `text` (the file's contents) is given."""
@@ -182,7 +189,10 @@ def format_validation_error(path: Path, exc: ValidationError, text: str = "") ->
         given = err.get("input")
         details = []
         if not (isinstance(given, dict) or err["type"] == "missing"):
-            details.append(f"got {given!r}")
+            shown_value = repr(given) if not isinstance(given, int) else _short_int(given)
+            if len(shown_value) > 60:  # a list of thousands of indices, a very long string
+                shown_value = shown_value[:40] + f"... ({len(shown_value):,} characters)"
+            details.append(f"got {shown_value}")
         line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
         if line is not None:
             details.append(f"line {line}")
@@ -210,19 +220,54 @@ class Registry(Generic[S]):
     """
 
     def __init__(
-        self, what: str, command: str, entries: Iterable[Entry[S]], broken: Sequence[Path] = ()
+        self,
+        what: str,
+        command: str,
+        entries: Iterable[Entry[S]],
+        broken: Mapping[Path, str] | Sequence[Path] = (),
     ):
         self.what = what
         self.command = command
-        self.broken = list(broken)  # files of this kind that were skipped as invalid
+        # files of this kind that were skipped as invalid, with why
+        self.broken: dict[Path, str] = (
+            dict(broken) if isinstance(broken, Mapping) else dict.fromkeys(broken, "invalid")
+        )
         ordered = list(entries)
         self._by_name: dict[str, Entry[S]] = {}
         for entry in ordered:
             self._by_name[entry.name.lower()] = entry
         self._aliases: dict[str, str] = {}
+        claims: dict[str, list[Entry[S]]] = {}
         for entry in ordered:  # a replaced entry's aliases lead to the entry that replaced it
             for alias in [*entry.aliases, entry.path.stem]:
                 self._aliases[alias.lower()] = entry.name.lower()
+                claims.setdefault(alias.lower(), []).append(entry)
+        self.warnings = self._ambiguities(claims)
+
+    def _ambiguities(self, claims: dict[str, list[Entry[S]]]) -> list[str]:
+        """One line per alias that two different entries claim, or that names another entry:
+        which entry answers to it, so that a user file cannot take over a name unnoticed."""
+        lines = []
+        for alias, entries in claims.items():
+            names = list(dict.fromkeys(e.name.lower() for e in entries))
+            if alias in self._by_name:
+                owner = self._by_name[alias]
+                for entry in (e for e in entries if e.name.lower() != alias):
+                    lines.append(
+                        f"{entry.path} ({entry.origin}): alias {alias!r} of {entry.name!r} "
+                        f"is the name of the {self.what} in {owner.path} ({owner.origin}); the "
+                        "name wins, the alias is ignored"
+                    )
+            elif len(names) > 1:
+                winner = self._by_name[self._aliases[alias]]
+                others = [e for e in entries if e.name.lower() != winner.name.lower()]
+                lines.append(
+                    f"{winner.path} ({winner.origin}): alias {alias!r} of "
+                    f"{winner.name!r} is also claimed by "
+                    + ", ".join(f"{e.name!r} ({e.path}, {e.origin})" for e in others)
+                    + f"; {alias!r} now means {winner.name!r}"
+                )
+        return lines
 
     def __iter__(self) -> Iterator[Entry[S]]:
         return iter(sorted(self._by_name.values(), key=lambda e: e.name))
@@ -246,12 +291,10 @@ class Registry(Generic[S]):
         entry = self.find(name)
         if entry is not None:
             return entry
-        for path in self.broken:
+        for path, reason in self.broken.items():
             if path.stem.lower() == name.strip().lower():
-                raise CatalogError(
-                    f"unknown {self.what} {name!r}: {path} was skipped because it is invalid "
-                    "(see the warning above)"
-                )
+                why = reason if reason.startswith(str(path)) else f"{path}: {reason}"
+                raise CatalogError(f"unknown {self.what} {name!r}: skipped {why}")
         candidates = list(self._by_name) + list(self._aliases)
         close = difflib.get_close_matches(name.strip().lower(), candidates, n=4, cutoff=0.5)
         close_names = list(
@@ -271,10 +314,11 @@ class Catalog:
     models: Registry[ModelCard]
     skipped: list[str] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # ambiguous aliases, empty folders
 
 
 def _load_folder(
-    source: Source, sub: str, kind: type[S], skipped: list[str], broken: list[Path]
+    source: Source, sub: str, kind: type[S], skipped: list[str], broken: dict[Path, str]
 ) -> list[Entry[S]]:
     """Every entry in `source.root / sub`. Bundled files are indexed (validated on first use; a
     broken one raises then); other files are validated now, and a broken or duplicate one is
@@ -298,7 +342,7 @@ def _load_folder(
             if source.origin == "bundled":
                 raise
             skipped.append(f"skipped {exc}")
-            broken.append(path)
+            broken[path] = str(exc)
             continue
         entries.append(entry)
     return entries
@@ -311,6 +355,13 @@ def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
     skipped: list[str] = []
     for source in sources:
         if source.root.is_dir():
+            if source.origin in ("--catalog", ENV_PATH) and not any(
+                (source.root / sub).is_dir() for sub in (HARDWARE_DIR, MODELS_DIR)
+            ):
+                skipped.append(
+                    f"{source.origin} folder {source.root} has neither {HARDWARE_DIR}/ nor "
+                    f"{MODELS_DIR}/; nothing loaded from it"
+                )
             continue
         if source.origin == "--catalog":
             raise CatalogError(f"--catalog {source.root}: no such folder")
@@ -318,14 +369,17 @@ def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
             skipped.append(f"{ENV_PATH} folder {source.root} does not exist; ignored")
     hardware: list[Entry[HardwareProfile]] = []
     models: list[Entry[ModelCard]] = []
-    broken_hardware: list[Path] = []
-    broken_models: list[Path] = []
+    broken_hardware: dict[Path, str] = {}
+    broken_models: dict[Path, str] = {}
     for source in sources:
         hardware += _load_folder(source, HARDWARE_DIR, HardwareProfile, skipped, broken_hardware)
         models += _load_folder(source, MODELS_DIR, ModelCard, skipped, broken_models)
+    hardware_registry = Registry("hardware profile", "hardware", hardware, broken_hardware)
+    model_registry = Registry("model", "models", models, broken_models)
     return Catalog(
-        hardware=Registry("hardware profile", "hardware", hardware, broken_hardware),
-        models=Registry("model", "models", models, broken_models),
+        hardware=hardware_registry,
+        models=model_registry,
         skipped=skipped,
         sources=sources,
+        warnings=hardware_registry.warnings + model_registry.warnings,
     )

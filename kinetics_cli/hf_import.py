@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from kinetics_cli import limits
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import ModelCard
 from kinetics_cli.tomlio import dumps_toml
@@ -49,11 +50,29 @@ def _get(config: Mapping[str, Any], key: str, model_type: str) -> Any:
     return config[key]
 
 
+# Largest value any count field of a config may hold before the card's own ranges apply: checked
+# here first so that no per-layer list is ever built for an absurd layer count.
+_COUNT_CEILING = {
+    "num_hidden_layers": limits.LAYERS[1],
+    "max_position_embeddings": limits.CONTEXT_TOKENS[1],
+    "sliding_window": limits.CONTEXT_TOKENS[1],
+}
+_ANY_COUNT_CEILING = 2**31
+
+
 def _count(config: Mapping[str, Any], key: str, model_type: str, *, minimum: int = 1) -> int:
     value = _get(config, key, model_type)
+    ceiling = _COUNT_CEILING.get(key, _ANY_COUNT_CEILING)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        shown = value if not isinstance(value, int) or abs(value) < 10**30 else "a huge integer"
         raise InputError(
-            f"config field {key!r}: expected a whole number >= {minimum}, got {value!r}"
+            f"config field {key!r}: expected a whole number >= {minimum}, got {shown!r}"
+        )
+    if value > ceiling:
+        shown = f"{value:,}" if value < 10**30 else f"an integer of {len(str(value)):,} digits"
+        raise InputError(
+            f"config field {key!r}: {shown} is beyond the plausible range {minimum} to "
+            f"{ceiling:,} (docs/catalog.md)"
         )
     return value
 
@@ -112,7 +131,13 @@ def weight_bytes_from_config(config: Mapping[str, Any]) -> float:
         if method in _QUANT_BYTES:
             return _QUANT_BYTES[method]
         bits = quant.get("bits")
-        if isinstance(bits, (int, float)) and not isinstance(bits, bool) and bits > 0:
+        if isinstance(bits, (int, float)) and not isinstance(bits, bool):
+            low, high = (8 * b for b in limits.ELEMENT_BYTES)
+            if (isinstance(bits, int) and abs(bits) > 10**6) or not low <= float(bits) <= high:
+                raise InputError(
+                    f"config field 'quantization_config.bits': expected {low:g} to {high:g} bits "
+                    "per weight"
+                )
             return float(bits) / 8
         raise InputError(
             f"unsupported quantization_config.quant_method {method or '(none)'!r}; known: "
@@ -178,6 +203,7 @@ def _architecture(config: Mapping[str, Any], model_type: str) -> dict[str, Any]:
         "head_dim": head_dim,
         "intermediate_size": intermediate,
         "vocab_size": _count(config, "vocab_size", model_type),
+        "max_position_embeddings": _optional_count(config, "max_position_embeddings", model_type),
         "tie_embeddings": _flag(config, "tie_word_embeddings"),
         "qkv_bias": qkv_bias,
         "o_bias": o_bias,
@@ -409,9 +435,40 @@ def read_config(path: Path) -> dict[str, Any]:
         raise InputError(
             f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise InputError(f"{path}: not a config this tool can read: {exc}") from exc
+    except RecursionError as exc:
+        raise InputError(f"{path}: not a config this tool can read: nested too deeply") from exc
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object, got {type(data).__name__}")
     return data
+
+
+# Fields that do not change what a model is (storage width, context extension): an import that
+# differs from a card only there is the same model.
+_NOT_SHAPE = {"weight_bytes", "kv_bytes", "max_position_embeddings", "expert_weight_bytes"}
+
+
+def shape_differences(old: ModelCard, new: ModelCard) -> list[str]:
+    """'architecture.layers 36 -> 48' for every shape field where two cards differ (storage
+    widths and context windows aside): a non-empty answer means a different model."""
+    out = []
+    for section in ("architecture", "moe", "mla", "sliding_window", "linear_attention"):
+        a, b = getattr(old, section), getattr(new, section)
+        if a is None or b is None:
+            if (a is None) != (b is None):
+                out.append(
+                    f"{section} {'absent' if a is None else 'present'} -> "
+                    f"{'absent' if b is None else 'present'}"
+                )
+            continue
+        da, db = a.model_dump(), b.model_dump()
+        out += [
+            f"{section}.{key} {da[key]} -> {db[key]}"
+            for key in da
+            if key not in _NOT_SHAPE and da[key] != db[key]
+        ]
+    return out
 
 
 def card_toml(card: Mapping[str, Any], config_path: Path, config_text: bytes) -> str:

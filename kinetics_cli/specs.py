@@ -6,14 +6,24 @@ from the typed fields and never stored in the files.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
+from kinetics_cli import limits
 from kinetics_cli.errors import InputError
-from kinetics_cli.units import parse_quantity
+from kinetics_cli.units import format_plain, parse_quantity
 
 
 def _parse(value: str, *, unit: bool) -> float:
@@ -24,24 +34,79 @@ def _parse(value: str, *, unit: bool) -> float:
         raise ValueError(str(exc).removeprefix("value: ")) from None
 
 
+def _number(value: object, *, text: str | None) -> object:
+    """A finite number for a float field: booleans are refused (TOML's `true` is not 1), text only
+    where `text` says how to read it ('unit': '2.25P', '80G'; 'count': '8.2G'), integers of any
+    size become floats or a clear error rather than an overflow."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    if isinstance(value, str):
+        if text is None:
+            raise ValueError("expected a number, got text (write it without quotes)")
+        return _parse(value, unit=text == "unit")
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError("expected a number of sensible size") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
+
+
+def _whole(value: object) -> object:
+    """A whole number for a count field: refuses booleans, text and floats (even 32.0), so that
+    `layers = true` or `layers = "32"` cannot pass as a count."""
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number, got a boolean")
+    if isinstance(value, str):
+        raise ValueError("expected a whole number, got text (write it without quotes)")
+    if isinstance(value, float):
+        raise ValueError("expected a whole number (an integer such as 32), got a decimal number")
+    return value
+
+
+def _in_range(low: float, high: float) -> Callable[[Any], Any]:
+    """Refuse a value outside [low, high], naming the range (kinetics_cli/limits.py says why)."""
+
+    def check(value: Any) -> Any:
+        if not low <= value <= high:
+            raise ValueError(
+                f"must be between {format_plain(low)} and {format_plain(high)} (plausible "
+                "physical range, docs/catalog.md)"
+            )
+        return value
+
+    return check
+
+
+def _range(bounds: tuple[float, float]) -> AfterValidator:
+    """The range check of one field, as pydantic metadata."""
+    return AfterValidator(_in_range(*bounds))
+
+
 def _quantity(value: object) -> object:
     """Let data files write '2.25P' or '80G' wherever a number is expected."""
-    if isinstance(value, str):
-        return _parse(value, unit=True)
-    return value
+    return _number(value, text="unit")
 
 
 def _count_quantity(value: object) -> object:
     """Counts (parameters) accept SI prefixes but no unit: '8.2G' is fine, '8.2B' is refused."""
-    if isinstance(value, str):
-        return _parse(value, unit=False)
-    return value
+    return _number(value, text="count")
 
 
-Quantity = Annotated[float, BeforeValidator(_quantity)]
-PositiveCount = Annotated[float, BeforeValidator(_count_quantity), Field(gt=0)]
-PositiveQuantity = Annotated[float, BeforeValidator(_quantity), Field(gt=0)]
-Fraction = Annotated[float, Field(gt=0, le=1.5)]
+_AS_QUANTITY = BeforeValidator(_quantity)
+_AS_WHOLE = BeforeValidator(_whole)
+_AS_NUMBER = BeforeValidator(lambda v: _number(v, text=None))
+
+Quantity = Annotated[float, _AS_QUANTITY]
+PositiveCount = Annotated[float, BeforeValidator(_count_quantity), _range(limits.PARAMETERS)]
+PositiveQuantity = Annotated[float, _AS_QUANTITY, Field(gt=0, allow_inf_nan=False)]
+Fraction = Annotated[float, _AS_NUMBER, Field(gt=0, le=1.5)]
+NonNegative = Annotated[float, _AS_NUMBER, Field(ge=0, allow_inf_nan=False)]
+ElementBytes = Annotated[float, _AS_QUANTITY, _range(limits.ELEMENT_BYTES)]
+Tokens = Annotated[int, _AS_WHOLE, _range(limits.CONTEXT_TOKENS)]
+LayerIndices = Annotated[list[Annotated[int, _AS_WHOLE]], Field(max_length=limits.LAYERS[1])]
 
 
 class _Strict(BaseModel):
@@ -65,9 +130,9 @@ class KernelFit(_Strict):
 
     compute_efficiency: Fraction = 1.0
     bandwidth_efficiency: Fraction = 1.0
-    overhead_seconds: Annotated[float, Field(ge=0)] = 0.0
-    residual: Annotated[float, Field(ge=0)] | None = None
-    points: Annotated[int, Field(ge=0)] | None = None
+    overhead_seconds: NonNegative = 0.0
+    residual: NonNegative | None = None
+    points: Annotated[int, _AS_WHOLE, Field(ge=0)] | None = None
 
 
 class Calibration(_Strict):
@@ -75,7 +140,7 @@ class Calibration(_Strict):
 
     compute_efficiency: Fraction = 1.0
     bandwidth_efficiency: Fraction = 1.0
-    overhead_seconds: Annotated[float, Field(ge=0)] = 0.0
+    overhead_seconds: NonNegative = 0.0
     kernels: dict[KernelClass, KernelFit] = Field(default_factory=dict)
     source: str = ""
     checksum: str = ""
@@ -110,13 +175,19 @@ class HardwareProfile(CatalogSpec):
 
     vendor: str
     description: str = ""
-    peak_flops: dict[str, PositiveQuantity]
-    hbm_bandwidth: PositiveQuantity  # bytes/s
-    hbm_capacity: PositiveQuantity  # bytes
-    interconnect_bandwidth: Annotated[float, BeforeValidator(_quantity), Field(ge=0)] = 0.0
-    gpus_per_node: Annotated[int, Field(ge=1)] = 1
-    tdp_watts: PositiveQuantity | None = None
-    price_per_gpu_hour: PositiveQuantity | None = None  # USD, on-demand
+    # Ranges: kinetics_cli/limits.py (generous but physical; docs/catalog.md).
+    peak_flops: dict[str, Annotated[float, _AS_QUANTITY, _range(limits.PEAK_FLOPS)]]
+    hbm_bandwidth: Annotated[float, _AS_QUANTITY, _range(limits.HBM_BANDWIDTH)]  # bytes/s
+    hbm_capacity: Annotated[float, _AS_QUANTITY, _range(limits.HBM_CAPACITY)]  # bytes
+    interconnect_bandwidth: Annotated[
+        float, _AS_QUANTITY, _range(limits.INTERCONNECT_BANDWIDTH)
+    ] = 0.0
+    gpus_per_node: Annotated[int, _AS_WHOLE, _range(limits.GPUS_PER_NODE)] = 1
+    tdp_watts: Annotated[float, _AS_QUANTITY, _range(limits.TDP_WATTS)] | None = None
+    # USD, on-demand
+    price_per_gpu_hour: Annotated[float, _AS_QUANTITY, _range(limits.PRICE_PER_GPU_HOUR)] | None = (
+        None
+    )
     price_source: str = ""
     sources: list[str] = Field(min_length=1)
     notes: str = ""
@@ -160,19 +231,30 @@ class HardwareProfile(CatalogSpec):
 # Models
 # --------------------------------------------------------------------------------------------
 
-Count = Annotated[int, Field(ge=1)]
+Count = Annotated[int, _AS_WHOLE, Field(ge=1)]
+Layers = Annotated[int, _AS_WHOLE, _range(limits.LAYERS)]
+Width = Annotated[int, _AS_WHOLE, _range(limits.HIDDEN_SIZE)]
+Heads = Annotated[int, _AS_WHOLE, _range(limits.HEADS)]
+HeadDim = Annotated[int, _AS_WHOLE, _range(limits.HEAD_DIM)]
+Experts = Annotated[int, _AS_WHOLE, _range(limits.EXPERTS)]
+Rank = Annotated[int, _AS_WHOLE, _range(limits.RANK)]
+MlpWidth = Annotated[int, _AS_WHOLE, _range(limits.INTERMEDIATE_SIZE)]
 
 
 class Architecture(_Strict):
     """The dense backbone: what every transformer block has, plus bias and norm details."""
 
-    layers: Count
-    hidden_size: Count
-    attention_heads: Count
-    kv_heads: Count
-    head_dim: Count
-    intermediate_size: Annotated[int, Field(ge=0)]
-    vocab_size: Count
+    # Ranges: kinetics_cli/limits.py (generous but physical; docs/catalog.md).
+    layers: Layers
+    hidden_size: Width
+    attention_heads: Heads
+    kv_heads: Heads
+    head_dim: HeadDim
+    intermediate_size: MlpWidth
+    vocab_size: Annotated[int, _AS_WHOLE, _range(limits.VOCAB_SIZE)]
+    # Longest context the model was trained or extended for (HF max_position_embeddings): prompt
+    # plus generation beyond it is refused or flagged. None: unknown, nothing checked.
+    max_position_embeddings: Tokens | None = None
     tie_embeddings: bool = False
     qkv_bias: bool = False  # Qwen2-style bias on q, k, v projections
     o_bias: bool = False  # bias on the output projection (gpt-oss)
@@ -180,8 +262,8 @@ class Architecture(_Strict):
     attention_sinks: bool = False  # one learned sink logit per head per layer (gpt-oss)
     attention_output_gate: bool = False  # q_proj also emits a sigmoid gate (Qwen3-Next)
     gated_mlp: bool = True  # SwiGLU (gate, up, down) rather than (up, down)
-    weight_bytes: PositiveQuantity = 2.0
-    kv_bytes: PositiveQuantity = 2.0
+    weight_bytes: ElementBytes = 2.0
+    kv_bytes: ElementBytes = 2.0
 
     @model_validator(mode="after")
     def _heads_divide(self) -> Architecture:
@@ -196,18 +278,18 @@ class Architecture(_Strict):
 class MoE(_Strict):
     """Routed experts replacing the MLP in every layer except `dense_layers`."""
 
-    experts: Count
-    experts_per_token: Count
-    expert_intermediate_size: Count
-    shared_experts: Annotated[int, Field(ge=0)] = 0
-    shared_expert_intermediate_size: Annotated[int, Field(ge=0)] | None = None
+    experts: Experts
+    experts_per_token: Experts
+    expert_intermediate_size: Annotated[int, _AS_WHOLE, _range((1, limits.INTERMEDIATE_SIZE[1]))]
+    shared_experts: Annotated[int, _AS_WHOLE, _range(limits.SHARED_EXPERTS)] = 0
+    shared_expert_intermediate_size: MlpWidth | None = None
     shared_expert_gate: bool = False  # a 1-wide sigmoid gate on the shared expert (Qwen3-Next)
-    dense_layers: list[int] = Field(default_factory=list)
+    dense_layers: LayerIndices = Field(default_factory=list)
     router_bias: bool = False
     expert_bias: bool = False  # biases inside each expert (gpt-oss)
     # Bytes per routed-expert weight when experts are stored narrower than the rest (gpt-oss keeps
     # experts in MXFP4, 0.53125 B, and attention/embeddings in BF16); None = architecture.weight_bytes.
-    expert_weight_bytes: PositiveQuantity | None = None
+    expert_weight_bytes: ElementBytes | None = None
 
     @model_validator(mode="after")
     def _k_le_e(self) -> MoE:
@@ -219,30 +301,30 @@ class MoE(_Strict):
 class MLA(_Strict):
     """Multi-head latent attention (DeepSeek-V2/V3): low-rank KV latent plus a shared RoPE key."""
 
-    kv_lora_rank: Count
-    q_lora_rank: Annotated[int, Field(ge=1)] | None = None
-    qk_rope_head_dim: Count
-    qk_nope_head_dim: Count
-    v_head_dim: Count
+    kv_lora_rank: Rank
+    q_lora_rank: Rank | None = None
+    qk_rope_head_dim: HeadDim
+    qk_nope_head_dim: HeadDim
+    v_head_dim: HeadDim
 
 
 class SlidingWindow(_Strict):
     """Layers whose attention sees only the last `window` tokens."""
 
-    window: Count
-    layers: list[int] = Field(min_length=1)
+    window: Tokens
+    layers: LayerIndices = Field(min_length=1)
 
 
 class LinearAttention(_Strict):
     """Linear-attention layers (Gated DeltaNet style) in hybrid models: a fixed-size state."""
 
-    layers: list[int] = Field(min_length=1)
-    key_heads: Count
-    value_heads: Count
-    key_head_dim: Count
-    value_head_dim: Count
-    conv_kernel: Annotated[int, Field(ge=0)] = 4
-    state_bytes: PositiveQuantity = 4.0  # bytes per recurrent-state element (fp32 in practice)
+    layers: LayerIndices = Field(min_length=1)
+    key_heads: Heads
+    value_heads: Heads
+    key_head_dim: HeadDim
+    value_head_dim: HeadDim
+    conv_kernel: Annotated[int, _AS_WHOLE, _range(limits.CONV_KERNEL)] = 4
+    state_bytes: ElementBytes = 4.0  # bytes per recurrent-state element (fp32 in practice)
 
 
 class PublishedFigures(_Strict):

@@ -29,12 +29,16 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise SpecError(f"{path}: not valid TOML: not UTF-8 text (byte {exc.start})") from exc
     except OSError as exc:
         raise SpecError(f"{path}: cannot read: {exc.strerror}") from exc
+    except ValueError as exc:  # an integer of more than 4300 digits (Python's conversion limit)
+        raise SpecError(f"{path}: not valid TOML for this tool: {exc}") from exc
 
 
 def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
+        if not -(2**63) <= value < 2**63:  # TOML integers are 64-bit; other parsers refuse more
+            raise ValueError(f"TOML cannot hold the integer {value} (beyond 64 bits)")
         return str(value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):

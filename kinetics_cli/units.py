@@ -94,6 +94,76 @@ def parse_quantity(text: str | float | int, *, what: str = "value", unit: bool =
     return value
 
 
+# Token counts follow the field's convention: "32K tokens" is 32,768, so for token counts only
+# k/K, M and G are powers of 1024 (as are Ki, Mi, Gi); every other quantity keeps SI prefixes.
+_TOKEN_PREFIX = {
+    "k": 2**10,
+    "K": 2**10,
+    "Ki": 2**10,
+    "M": 2**20,
+    "Mi": 2**20,
+    "G": 2**30,
+    "Gi": 2**30,
+}
+# Largest token count any option or data file takes: 2**27 = 134,217,728 tokens, about 13 times
+# the longest context window published (10M tokens); beyond it a length is a typo, not a plan.
+MAX_TOKENS = 2**27
+
+
+def parse_tokens(text: str | float | int, *, what: str = "value") -> float:
+    """Parse a token count: '32k' and '32K' are 32,768 (powers of 1024: k, K, M, G, Ki, Mi, Gi),
+    plain and scientific numbers as they are ('32768', '3.2e4'), an optional 'tok' unit.
+
+    Refuses other prefixes (a 'P' of tokens is a mistake), negative, non-finite and larger than
+    MAX_TOKENS values, each with an InputError naming `what`.
+    """
+    if isinstance(text, str):
+        match = _QUANTITY.match(text)
+        if match is None or match.group("unit") not in ("", "tok"):
+            raise InputError(
+                f"{what}: cannot read {text!r} as a token count; expected a number with an "
+                "optional k, M or G suffix (powers of 1024: 32k = 32,768 tokens)"
+            )
+        prefix = match.group("prefix") or ""
+        if prefix and prefix not in _TOKEN_PREFIX:
+            raise InputError(
+                f"{what}: {text!r}: token counts take the suffixes k, M or G (powers of 1024: "
+                f"32k = 32,768 tokens), not {prefix!r}"
+            )
+        plain = text.strip()
+        plain = plain[: len(plain) - len(match.group("unit"))].rstrip()
+        plain = plain[: len(plain) - len(prefix)] if prefix else plain
+        value = parse_quantity(plain, what=what, unit=False) * _TOKEN_PREFIX.get(prefix, 1)
+    else:
+        value = parse_quantity(text, what=what, unit=False)
+    if value < 0:
+        raise InputError(f"{what}: a token count must not be negative (got {text!r})")
+    if value > MAX_TOKENS:
+        raise InputError(
+            f"{what}: {text!r} is more than {MAX_TOKENS:,} tokens (2**27), far beyond any "
+            "model's context window"
+        )
+    return value
+
+
+def check_range(value: float, low: float, high: float, *, what: str) -> float:
+    """`value` if it is finite and within [low, high], else an InputError naming `what` and the
+    range (`low` and `high` are plausible physical limits, documented where they are set)."""
+    if not math.isfinite(value) or not low <= value <= high:
+        raise InputError(
+            f"{what}: {format_plain(value)} is outside the accepted range {format_plain(low)} to "
+            f"{format_plain(high)}"
+        )
+    return value
+
+
+def format_plain(value: float) -> str:
+    """A whole number below ten million with thousands separators ('1,048,576'), else '%g'."""
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e7:
+        return f"{int(value):,}"
+    return f"{value:g}"
+
+
 def format_si(value: float, unit: str = "", digits: int = 3) -> str:
     """Format with a decimal SI prefix: format_si(2.25e15, 'FLOP/s') -> '2.25 PFLOP/s'."""
     if value is None or not math.isfinite(value):

@@ -152,7 +152,7 @@ def test_bad_quantity_string_is_a_field_error_not_a_crash(tiny_catalog: Path) ->
     # TINY_HARDWARE starts with a blank line: name is line 2, hbm_bandwidth line 6
     assert "bad-gpu.toml: hbm_bandwidth: cannot read '3X' as a number" in message
     assert "(got '3X', line 6)" in message
-    with pytest.raises(CatalogError, match=r"bad-gpu\.toml was skipped because it is invalid"):
+    with pytest.raises(CatalogError, match=r"skipped .*bad-gpu\.toml: "):
         catalog.hardware.get("bad-gpu")
 
 
@@ -162,7 +162,7 @@ def test_field_errors_give_the_line_in_tables(tiny_catalog: Path) -> None:
         "hidden_size = 64\n"
     )
     (message,) = load_catalog([tiny_catalog]).skipped
-    assert "wrong.toml: architecture.layers: Input should be greater than or equal to 1" in message
+    assert "wrong.toml: architecture.layers: must be between 1 and 1,000" in message
     assert "(got 0, line 6)" in message
     assert "architecture.vocab_size: Field required" in message  # missing: no line to give
 
@@ -223,6 +223,98 @@ def test_unreadable_files_are_skipped_not_fatal(tiny_catalog: Path) -> None:
     skipped = sorted(catalog.skipped)
     assert skipped[0].endswith("folder.toml: cannot read: Is a directory")
     assert skipped[1].endswith("latin1.toml: not valid TOML: not UTF-8 text (byte 11)")
+
+
+# ---- ambiguity: one warning line each ---------------------------------------------------------
+
+
+def _hardware_copy(folder: Path, name: str, aliases: list[str]) -> None:
+    """A copy of the bundled h100-sxm profile under another name and aliases."""
+    text = (bundled_root() / "hardware_profiles" / "h100-sxm.toml").read_text()
+    lines = [
+        f'name = "{name}"'
+        if line.startswith("name = ")
+        else f"aliases = {aliases!r}".replace("'", '"')
+        if line.startswith("aliases = ")
+        else line
+        for line in text.splitlines()
+    ]
+    (folder / "hardware_profiles").mkdir(parents=True, exist_ok=True)
+    (folder / "hardware_profiles" / f"{name}.toml").write_text("\n".join(lines) + "\n")
+
+
+def test_alias_taking_over_a_bundled_alias_warns(tmp_path: Path) -> None:
+    _hardware_copy(tmp_path, "my-gpu", ["h100"])
+    catalog = load_catalog([tmp_path])
+    assert catalog.hardware.get("h100").spec.name == "my-gpu"  # later wins, as documented
+    (line,) = catalog.warnings
+    assert "alias 'h100' of 'my-gpu' is also claimed by 'h100-sxm'" in line
+    assert "'h100' now means 'my-gpu'" in line
+
+
+def test_alias_naming_another_entry_warns_and_loses(tmp_path: Path) -> None:
+    _hardware_copy(tmp_path, "my-gpu", ["b200"])
+    catalog = load_catalog([tmp_path])
+    assert catalog.hardware.get("b200").spec.name == "b200"  # a name wins over an alias
+    (line,) = catalog.warnings
+    assert "alias 'b200' of 'my-gpu' is the name of the hardware profile" in line
+
+
+def test_two_user_entries_claiming_one_alias_warn(tmp_path: Path) -> None:
+    _hardware_copy(tmp_path, "gpu-a", ["fast"])
+    _hardware_copy(tmp_path, "gpu-b", ["fast"])
+    (line,) = load_catalog([tmp_path]).warnings
+    assert "alias 'fast' of 'gpu-b' is also claimed by 'gpu-a'" in line
+
+
+def test_bundled_catalog_has_no_ambiguous_alias() -> None:
+    assert load_catalog().warnings == []
+
+
+def test_catalog_folder_without_subfolders_warns(tmp_path: Path) -> None:
+    catalog = load_catalog([tmp_path])
+    assert catalog.skipped == [
+        f"--catalog folder {tmp_path} has neither hardware_profiles/ nor model_cards/; "
+        "nothing loaded from it"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("layers = " + "1" + "0" * 30, "layers: must be between 1 and 1,000"),
+        ("layers = " + "9" * 5000, "not valid TOML for this tool"),
+        ("layers = true", "expected a whole number, got a boolean"),
+        ('layers = "32"', "expected a whole number, got text"),
+        ("layers = 32.0", "expected a whole number (an integer such as 32)"),
+        ("layers = 1e20", "expected a whole number (an integer such as 32)"),
+        ("layers = 2\nweight_bytes = inf", "weight_bytes: expected a finite number"),
+        ("layers = 2\nmax_position_embeddings = 1e999", "expected a whole number"),
+    ],
+)
+def test_card_values_outside_their_range_are_refused(
+    tiny_catalog: Path, line: str, message: str
+) -> None:
+    card = tiny_catalog / "model_cards" / "tiny-lm.toml"
+    card.write_text(card.read_text().replace("layers = 2", line))
+    (skipped,) = load_catalog([tiny_catalog]).skipped
+    assert message in skipped
+    assert len(skipped) < 400  # a 5000-digit integer is not echoed back
+
+
+def test_profile_values_outside_their_range_are_refused(tiny_catalog: Path) -> None:
+    profile = tiny_catalog / "hardware_profiles" / "tiny-gpu.toml"
+    text = profile.read_text()
+    for old, new, message in [
+        ("gpus_per_node = 8", "gpus_per_node = 1e23", "expected a whole number"),
+        ("gpus_per_node = 8", "gpus_per_node = 100000", "must be between 1 and 1,024"),
+        ('hbm_bandwidth = "2T"', "hbm_bandwidth = inf", "expected a finite number"),
+        ("bf16 = 1.0e15", "bf16 = 1e308", "must be between 1 and 1e+18"),
+    ]:
+        assert old in text
+        profile.write_text(text.replace(old, new))
+        (skipped,) = load_catalog([tiny_catalog]).skipped
+        assert message in skipped, skipped
 
 
 # ---- lazy bundled entries -----------------------------------------------------------------------

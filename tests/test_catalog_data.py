@@ -82,6 +82,10 @@ def test_model_card_validates(path: Path) -> None:
         assert spec.hf_id in spec.aliases or spec.hf_id.lower() == spec.name.lower()
     assert spec.total_params > spec.non_embedding_params > 0
     assert 0 < spec.active_params <= spec.total_params
+    # every bundled card states its context window, with the config it comes from on that line
+    assert spec.architecture.max_position_embeddings is not None
+    line = next(x for x in path.read_text().splitlines() if x.startswith("max_position_embeddings"))
+    assert "config.json" in line
 
 
 def test_aliases_do_not_collide() -> None:
@@ -328,3 +332,19 @@ def test_interconnect_is_one_direction_per_gpu(name: str, one_way: float) -> Non
 
 def test_gb200_node_is_the_nvlink_domain() -> None:
     assert _profile("gb200").gpus_per_node == 72
+
+
+@pytest.mark.parametrize(
+    ("name", "window"),
+    [  # HF config.json max_position_embeddings (facts: B1, B2)
+        ("qwen3-8b", 40_960),
+        ("qwen3-235b-a22b", 40_960),
+        ("deepseek-r1-distill-qwen-7b", 131_072),
+        ("llama-3.1-70b", 131_072),
+        ("gpt-oss-120b", 131_072),
+        ("deepseek-v3", 163_840),
+        ("qwen3-next-80b-a3b", 262_144),
+    ],
+)
+def test_context_windows(name: str, window: int) -> None:
+    assert _card(name).architecture.max_position_embeddings == window

@@ -89,7 +89,7 @@ def test_sparse_variants_and_si_suffixes(catalog):
         "--prompt-len",
         "100",
         "--gen-len",
-        "1k",
+        "1000",
         "-n",
         "2",
         "--attention",
@@ -142,7 +142,7 @@ def test_human_output(catalog):
         "--prompt-len",
         "100",
         "--gen-len",
-        "1k",
+        "1000",
         "--attention",
         "block-topk",
         "--kv-budget",
@@ -156,8 +156,8 @@ def test_human_output(catalog):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--prompt-len", "-1", "--gen-len", "10"], "prompt length"),
-        (["--prompt-len", "10", "--gen-len", "-10"], "generated length"),
+        (["--prompt-len", "-1", "--gen-len", "10"], "--prompt-len"),
+        (["--prompt-len", "10", "--gen-len", "-10"], "--gen-len"),
         (["--prompt-len", "10", "--gen-len", "10", "--attention", "topk"], "--kv-budget"),
         (
             [
@@ -205,7 +205,7 @@ def test_budget_is_checked_after_the_lengths(catalog):
         "20",
     )
     assert result.exit_code == 2
-    assert "prompt length" in result.stderr
+    assert "--prompt-len" in result.stderr and "negative" in result.stderr
 
 
 def test_budget_equal_to_the_final_context_is_accepted(catalog):
@@ -227,14 +227,22 @@ def test_budget_equal_to_the_final_context_is_accepted(catalog):
     assert doc["attention_flops"] == 4 * 64 * 1050
 
 
-def test_kv_budget_with_dense_attention_warns_and_is_ignored(catalog):
+def test_kv_budget_with_dense_attention_is_refused(catalog):
+    # an option another option makes meaningless is refused, naming both (docs/catalog.md)
     base = ["tiny-gqa", "-H", "tiny-gpu", "--prompt-len", "100", "--gen-len", "10", "--json"]
     result = run(catalog, *base, "--kv-budget", "50")
-    assert result.exit_code == 0
-    assert "ignores it" in result.stderr
-    doc = json.loads(result.stdout)
-    assert doc["kv_budget"] is None
-    assert doc["eflops"] == json.loads(run(catalog, *base).stdout)["eflops"]
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "--kv-budget applies to sparse attention" in result.stderr
+
+
+def test_k_means_1024_tokens(catalog):
+    # "32K tokens" is 32,768 in this field: token options read k as 1024
+    base = ["tiny-gqa", "-H", "tiny-gpu", "--prompt-len", "100", "--json"]
+    with_k = json.loads(run(catalog, *base, "--gen-len", "1k").stdout)
+    plain = json.loads(run(catalog, *base, "--gen-len", "1024").stdout)
+    assert with_k["gen_len"] == 1024
+    assert with_k["eflops"] == plain["eflops"]
 
 
 def test_human_table_fits_80_columns_with_every_share(catalog, monkeypatch):
@@ -251,7 +259,7 @@ def test_human_table_fits_80_columns_with_every_share(catalog, monkeypatch):
         "--prompt-len",
         "100",
         "--gen-len",
-        "1k",
+        "1000",
         "-n",
         "2",
         "--attention",

@@ -54,7 +54,7 @@ def test_json_rows_for_models_settings_and_laws(catalog):
 
 
 def test_match_prices_the_reference_under_each_law(catalog):
-    out = rows(catalog, "--match", "tiny-big:5k", "-m", "tiny-*", "-H", "tiny-gpu")
+    out = rows(catalog, "--match", "tiny-big:5000", "-m", "tiny-*", "-H", "tiny-gpu")
     ref = [r for r in out if r["model"] == "tiny-big"]
     assert {r["gen_len"] for r in ref} == {5000}
     big = engine_catalog.card("tiny-big")
@@ -80,12 +80,12 @@ def test_law_filter_and_best_of_n(catalog):
         "--strategy",
         "best-of-n",
         "--gen-len",
-        "1k",
+        "1k",  # 1,024 tokens: k is 1024 for token counts
         "--law",
         "kinetics",
     )
     assert [r["law"] for r in out] == ["kinetics"]
-    assert out[0]["gen_len"] == 1000
+    assert out[0]["gen_len"] == 1024
     assert out[0]["trials"] >= 1
 
 
@@ -122,7 +122,7 @@ def test_human_table_and_plot(catalog, tmp_path):
         (["--budget", "1e9", "--strategy", "best-of-n"], "--gen-len"),
         (["--budget", "1e9", "-m", "nothing-*"], "matches no model"),
         (["--match", "tiny-gqa"], "MODEL:L_OUT"),
-        (["--match", "tiny-gqa:-5"], "L_OUT must be positive"),
+        (["--match", "tiny-gqa:-5"], "must not be negative"),
         (["--budget", "1e9", "--law", "watts"], "unknown law"),
     ],
 )
@@ -167,11 +167,33 @@ def test_human_table_fits_the_console(catalog, monkeypatch, width):
             assert f"{out['gen_len']:,.0f}" in result.stdout
 
 
-def test_kv_budget_without_a_sparse_variant_warns(catalog):
+def test_kv_budget_without_a_sparse_variant_is_refused(catalog):
     args = ["--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu", "--kv-budget", "100"]
     result = run(catalog, *args, "--json")
-    assert result.exit_code == 0, result.stderr
-    assert "warning: --kv-budget applies to sparse attention only" in result.stderr
-    assert {r["attention"] for r in json.loads(result.stdout)} == {"dense"}
+    assert result.exit_code == 2
+    assert "--kv-budget applies to sparse attention" in result.stderr
     sparse = run(catalog, *args, "--attention", "topk", "--json")
     assert sparse.exit_code == 0 and "warning" not in sparse.stderr
+
+
+def test_affordable_length_beyond_the_context_window_warns() -> None:
+    # qwen3-8b's window is 40,960 tokens (max_position_embeddings); 1e18 eFLOPs buys far more
+    result = CliRunner().invoke(app, ["isocost", "--budget", "1e18", "-m", "qwen3-8b", "--json"])
+    assert result.exit_code == 0, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("warning: the budget affords generations beyond the context window")
+    assert "qwen3-8b (window 40,960; L_out up to" in line
+    small = CliRunner().invoke(app, ["isocost", "--budget", "1e14", "-m", "qwen3-8b", "--json"])
+    assert small.exit_code == 0 and small.stderr == ""
+
+
+def test_dense_named_among_the_variants_is_a_warned_no_op(catalog):
+    args = ["--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu", "--json"]
+    plain = run(catalog, *args)
+    result = run(catalog, *args, "--attention", "dense")
+    assert result.exit_code == 0
+    assert (
+        result.stderr
+        == "warning: --attention dense adds nothing: dense attention is always solved\n"
+    )
+    assert json.loads(result.stdout) == json.loads(plain.stdout)

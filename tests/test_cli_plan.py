@@ -109,7 +109,7 @@ def test_usd_budget_needs_a_price(fake: FakeSource, tiny_catalog: Path) -> None:
     [
         ((), "exactly one of --budget"),
         (("--budget", "1e16", "--budget-seconds", "1"), "exactly one of --budget"),
-        (("--budget", "0"), "must be positive"),
+        (("--budget", "0"), "outside the accepted range"),
         (("--budget", "1e16", "--models", "nosuch-model"), "unknown model"),
         (("--budget", "1e16", "--models", "qwen3-4b"), "no accuracy data for model"),
         (("--budget", "1e16", "--models", "llama*"), "matches no model"),
@@ -162,8 +162,8 @@ def test_narrowing_options(fake: FakeSource) -> None:
     custom = plan_json(
         "--budget", "1e17", "--kv-budgets", "1k,4k", "--gen-limits", "2k,8k", "--trials", "4"
     )
-    assert custom["best"]["kv_budget"] in (None, 1000, 4000)
-    assert custom["best"]["gen_len"] in (2000, 8000) and custom["best"]["trials"] in (1, 4)
+    assert custom["best"]["kv_budget"] in (None, 1024, 4096)
+    assert custom["best"]["gen_len"] in (2048, 8192) and custom["best"]["trials"] in (1, 4)
 
 
 def test_law_flops_picks_by_flops(fake: FakeSource) -> None:
@@ -318,3 +318,110 @@ def test_budget_words_follow_the_unit_and_the_law(fake: FakeSource) -> None:
     out = run("plan", "--task", "fake", "--budget", "1e16", "--law", "flops").stdout
     assert "budget 1e16 FLOPs per problem (memory traffic not counted)" in out
     assert "The FLOPs-only law counts it at" in out and "true (Kinetics) cost" in out
+
+
+def answer_rows() -> list[dict[str, object]]:
+    """2 problems x 4 trials of qwen3-8b with final answers: p0 R R W(7) R, p1 W(1) R W(1) W(2)."""
+    data = [
+        [(True, "5", 3000), (True, "5", 5000), (False, "7", 9000), (True, "5", 2000)],
+        [(False, "1", 7000), (True, "3", 12000), (False, "1", 8000), (False, "2", 15000)],
+    ]
+    return [
+        {
+            "task": "mytask",
+            "model": "qwen3-8b",
+            "attention": "dense",
+            "kv_budget": None,
+            "problem": f"p{p}",
+            "prompt_tokens": 200,
+            "gen_tokens": gen,
+            "correct": ok,
+            "answer": answer,
+        }
+        for p, trials in enumerate(data)
+        for ok, answer, gen in trials
+    ]
+
+
+def test_selection_rules_and_allocation_with_answers(tmp_path: Path) -> None:
+    path = tmp_path / "evals.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in answer_rows()))
+    args = ["--task", "mytask", "--evals", str(path), "--gen-limits", "16k"]
+    result = run(
+        "plan", *args, "--budget", "1e18", "--selection", "coverage,majority,early-stop",
+        "--allocation", "oracle-per-problem", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["selection_rules"] == ["coverage", "majority", "early-stop"]
+    best, deployable = doc["best"], doc["best_deployable"]
+    assert best["selection"] == "coverage" and best["oracle"] is True
+    # pass@1 = (3/4 + 1/4) / 2 = 0.5; majority@2 = (3/4 + 1/4) / 2 and majority@4 = (1 + 0) / 2
+    # tie with it, so the cheapest deployable answer is one trial
+    assert deployable["oracle"] is False and deployable["accuracy"] == pytest.approx(0.5)
+    # majority@3 of p0 (R R W R) is 1: every 3 of 4 hold two R; of p1 (W1 R W1 W2) it is 1/6
+    # (leaving out one W1 gives R W1 W2, a three-way tie worth 1/3, in 2 of the 4 subsets)
+    frontier = json.loads(
+        run("frontier", *args, "--selection", "majority", "--trials", "2,3,4", "--json").stdout
+    )
+    maj3 = [c for c in frontier["configurations"] if c["trials"] == 3]
+    assert frontier["allocation"] is None and len(maj3) == 1
+    assert maj3[0]["selection"] == "majority"
+    assert maj3[0]["accuracy"] == pytest.approx((1 + 1 / 6) / 2)
+    allocation = doc["allocation"]
+    assert "evaluations" in allocation["per_problem_source"]
+    assert allocation["oracle"] == {"oracle_per_problem": True, "uniform": True, "adaptive": False}
+    assert allocation["oracle_per_problem"]["accuracy"] >= allocation["uniform"]["accuracy"]
+    assert allocation["adaptive"]["configuration"]["rule"] == "long-first"
+    human = run("plan", *args, "--budget", "1e18", "--allocation", "oracle-per-problem")
+    assert "an ideal per-problem allocator would reach" in human.stdout
+    assert "Deployable adaptive rule" in human.stdout
+
+
+def test_selection_errors_are_one_line(tmp_path: Path) -> None:
+    rows = [{k: v for k, v in r.items() if k != "answer"} for r in answer_rows()]
+    path = tmp_path / "evals.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    base = ["plan", "--task", "mytask", "--evals", str(path), "--budget", "1e18"]
+    for extra, message in [
+        (["--selection", "majority"], "answer"),
+        (["--selection", "verifier"], "--verifier-recall"),
+        (["--selection", "best"], "unknown selection rule"),
+        (["--allocation", "greedy"], "unknown allocation"),
+    ]:
+        result = run(*base, *extra)
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_verifier_rule_costs_its_scoring_pass(tmp_path: Path) -> None:
+    path = tmp_path / "evals.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in answer_rows()))
+    doc = json.loads(
+        run(
+            "frontier", "--task", "mytask", "--evals", str(path), "--selection",
+            "coverage,verifier", "--verifier-recall", "0.9", "--verifier-precision", "0.8",
+            "--verifier-model", "qwen3-0.6b", "--json",
+        ).stdout
+    )  # fmt: skip
+    by_key: dict[tuple[int, int, str], dict] = {  # type: ignore[type-arg]
+        (c["trials"], c["gen_len"], c["selection"]): c for c in doc["configurations"]
+    }
+    for (n, limit, rule), c in by_key.items():
+        if rule == "verifier":
+            cover = by_key[(n, limit, "coverage")]
+            assert c["eflops"] > cover["eflops"] and c["accuracy"] <= cover["accuracy"] + 1e-12
+            assert c["oracle"] is False and cover["oracle"] is True
+
+
+def test_default_plan_reports_headroom_on_the_paper_data() -> None:
+    result = run(
+        "plan", "--budget", "1e16", "--models", "qwen3-8b,qwen3-14b", "--allocation",
+        "oracle-per-problem", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    allocation = json.loads(result.stdout)["allocation"]
+    assert "Kinetics paper per-problem AIME24" in allocation["per_problem_source"]
+    assert allocation["problems"] == 30
+    assert allocation["oracle_per_problem"]["mean_cost"] <= 1e16
+    assert allocation["adaptive"]["expected_cost"] <= 1e16

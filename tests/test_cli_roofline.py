@@ -131,18 +131,16 @@ def test_bad_input_exits_2(catalog, args, message):
     assert result.stdout == ""
 
 
-def test_kv_budget_with_dense_attention_warns(catalog):
+def test_kv_budget_with_dense_attention_is_refused(catalog):
     result = run(catalog, "tiny-gqa", "-H", "tiny-gpu", "--kv-budget", "50", "--json")
-    assert result.exit_code == 0
-    assert "ignores it" in result.stderr
-    assert json.loads(result.stdout)["kv_budget"] is None
+    assert result.exit_code == 2
+    assert "--kv-budget applies to sparse attention" in result.stderr
 
 
-def test_prompt_len_with_decode_warns(catalog):
+def test_prompt_len_with_decode_is_refused(catalog):
     result = run(catalog, "tiny-gqa", "-H", "tiny-gpu", "--prompt-len", "64", "--json")
-    assert result.exit_code == 0
-    assert "--phase prefill" in result.stderr
-    assert json.loads(result.stdout)["tokens_per_step"] == 1
+    assert result.exit_code == 2
+    assert "--prompt-len applies to --phase prefill" in result.stderr
 
 
 def test_json_reports_both_ridges(catalog):

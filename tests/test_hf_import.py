@@ -309,7 +309,12 @@ def test_import_json_prints_the_written_card(config_home: Path, tmp_path: Path) 
     doc = json.loads(result.stdout)
     assert doc["name"] == "q8" and doc["origin"] == "user"
     assert doc["file"] == str(config_home / "kinetics" / "model_cards" / "q8.toml")
-    assert doc["hf_id"] == "Qwen/Qwen3-8B" and "Qwen/Qwen3-8B" in doc["aliases"]
+    # the Hugging Face id already names the bundled qwen3-8b: it is not taken over, and says so
+    assert doc["hf_id"] == "Qwen/Qwen3-8B" and doc["aliases"] == []
+    assert result.stderr == (
+        "warning: alias 'Qwen/Qwen3-8B' left out of the imported card: it already names "
+        "'qwen3-8b' (bundled)\n"
+    )
     # 2 (K, V) x 36 layers x 8 KV heads x 128 x 2 bytes
     assert doc["kv_bytes_per_token"] == 147_456
     assert doc["total_params"] == load_catalog().models.get("qwen3-8b").spec.total_params
@@ -560,3 +565,67 @@ def test_config_that_is_not_utf8(config_home: Path, tmp_path: Path) -> None:
     path.write_bytes(b'{"model_type": "\xff"}')
     line = one_error_line(invoke("models", "import", str(path)))
     assert line == f"error: {path}: not valid JSON: not UTF-8 text (byte 16)"
+
+
+# ---- absurd values: refused before any per-layer list is built ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"num_hidden_layers": 10**30}, "an integer of 31 digits is beyond the plausible range"),
+        ({"num_hidden_layers": 1e20}, "expected a whole number >= 1"),
+        ({"num_hidden_layers": 1_000_000}, "1,000,000 is beyond the plausible range 1 to 1,000"),
+        (
+            {"num_hidden_layers": 300_000_000, "use_sliding_window": True, "sliding_window": 4096},
+            "beyond the plausible range",
+        ),
+        ({"quantization_config": {"bits": 1e999}}, "quantization_config.bits': expected 0.5 to 64"),
+        ({"quantization_config": {"bits": 10**400}}, "quantization_config.bits'"),
+        ({"max_position_embeddings": 10**20}, "'max_position_embeddings'"),
+        ({"vocab_size": 10**12}, "vocab_size"),
+    ],
+)
+def test_absurd_config_values_are_one_line(
+    config_home: Path, tmp_path: Path, changes: dict[str, Any], message: str
+) -> None:
+    text = json.dumps(dict(QWEN3_8B, **changes)).replace("Infinity", "1e999")
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    line = one_error_line(invoke("models", "import", str(path), "--name", "big"))
+    assert message in line
+    assert len(line) < 400
+    assert not (config_home / "kinetics" / "model_cards").exists()
+
+
+def test_integer_beyond_python_digit_limit_is_one_line(config_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(
+        json.dumps(QWEN3_8B).replace('"vocab_size": 151936', '"vocab_size": ' + "9" * 5000)
+    )
+    line = one_error_line(invoke("models", "import", str(path)))
+    assert "not a config this tool can read" in line
+
+
+def test_written_toml_integers_fit_in_64_bits() -> None:
+    from kinetics_cli.tomlio import dumps_toml
+
+    assert dumps_toml({"a": 2**63 - 1}) == f"a = {2**63 - 1}\n"
+    with pytest.raises(ValueError, match="beyond 64 bits"):
+        dumps_toml({"a": 2**63})
+
+
+def test_importing_another_architecture_under_a_bundled_name_needs_force(
+    config_home: Path, tmp_path: Path
+) -> None:
+    """qwen3-8b's accuracy data would silently apply to a different model."""
+    path = write_config(tmp_path / "q", dict(QWEN3_8B, num_hidden_layers=40))
+    line = one_error_line(invoke("models", "import", str(path), "--name", "qwen3-8b"))
+    assert "'qwen3-8b' is the bundled card" in line
+    assert "architecture.layers 36 -> 40" in line and "--force" in line
+    assert not (config_home / "kinetics" / "model_cards").exists()
+    forced = invoke("models", "import", str(path), "--name", "qwen3-8b", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert "overrides the bundled card" in forced.stderr
+    same = write_config(tmp_path / "same", QWEN3_8B)  # the same shape: no question asked
+    assert invoke("models", "import", str(same), "--name", "qwen3-8b", "--force").exit_code == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,8 +58,8 @@ def test_grid_options_take_text_and_numbers() -> None:
     )
     assert options.strategies == ("best-of-n",)
     assert options.attentions == ("dense", "block-topk")
-    assert options.kv_budgets == (1000.0, 2048.0)  # 1k = 1,000 (SI), not 1,024
-    assert options.gen_limits == (4000.0, 8000.0, 16384.0)
+    assert options.kv_budgets == (1024.0, 2048.0)  # token counts: 1k = 1,024 ("32K tokens")
+    assert options.gen_limits == (4096.0, 8192.0, 16384.0)
     assert options.trials == (2, 4)
 
 
@@ -69,11 +70,18 @@ def test_grid_options_take_text_and_numbers() -> None:
         ({"gen_limits": ["1.5"]}, "--gen-limits: generation limits must be whole numbers"),
         ({"gen_limits": [0]}, "--gen-limits: values must be positive (got 0)"),
         ({"trials": [2.5]}, "--trials: trial counts must be whole numbers"),
-        ({"kv_budgets": ["-3"]}, "--kv-budgets: values must be positive (got -3)"),
+        ({"kv_budgets": ["-3"]}, "--kv-budgets: a token count must not be negative"),
+        ({"kv_budgets": [0]}, "--kv-budgets: values must be positive (got 0)"),
+        ({"gen_limits": [""]}, "--gen-limits: no values given"),
+        ({"trials": [" , "]}, "--trials: no values given"),
+        ({"gen_limits": ["1e12"]}, "beyond any model's context window"),
+        ({"trials": ["1e7"]}, "--trials: 1e+07 is outside the accepted range 1 to 1,048,576"),
+        ({"strategy": "long-cot", "trials": ["8"]}, "--trials applies to best-of-n"),
+        ({"attention": ["dense"], "kv_budgets": ["512"]}, "--kv-budgets applies to sparse"),
     ],
 )
 def test_grid_options_refuse(kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
-    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(InputError, match=re.escape(message)):
         grid_options(**kwargs)
 
 
@@ -95,6 +103,30 @@ def test_build_setup_and_plan_without_the_cli(fake: FakeSource) -> None:
     doc = plan_document(setup, answer)
     assert doc["best"]["model"] == "qwen3-8b" and doc["best"]["gen_len"] == 8192
     assert doc["configurations"] == 2
+
+
+def test_limits_beyond_the_context_window_are_left_out_with_one_warning(fake: FakeSource) -> None:
+    catalog = load_catalog()  # qwen3-8b: max_position_embeddings 40,960
+    setup = build_setup(
+        task="fake",
+        catalog=catalog,
+        hardware="b200",
+        models=["qwen3-8b"],
+        options=grid_options(strategy="long-cot", attention=["dense"], gen_limits=["32k,40k,64k"]),
+    )
+    # the fake prompt is 200 tokens: 32,768 + 200 fits in 40,960; 40,960 + 200 and 65,536 do not
+    assert sorted(setup.grid.gen_len) == [32768]
+    assert setup.grid.beyond_context == (("qwen3-8b", 40960.0, 40960), ("qwen3-8b", 65536.0, 40960))
+    (line,) = setup.warnings
+    assert "qwen3-8b (window 40,960): 40,960, 65,536" in line
+    with pytest.raises(InputError, match="every generation limit"):
+        build_setup(
+            task="fake",
+            catalog=catalog,
+            hardware="b200",
+            models=["qwen3-8b"],
+            options=grid_options(strategy="long-cot", attention=["dense"], gen_limits=["64k"]),
+        )
 
 
 def test_build_setup_reports_progress_and_checks_intensity(fake: FakeSource) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -113,3 +115,51 @@ def test_out_of_range_exponents_are_refused_not_raised() -> None:
     with pytest.raises(InputError, match="finite"):
         parse_quantity("1e400Gi")
     assert parse_quantity("1e-99999k") == 0.0
+
+
+# ---- token counts: k is 1024 ("32K tokens" = 32,768) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("32k", 32 * 1024),  # 32,768
+        ("32K", 32_768),
+        ("1.5k", 1_536),  # 1.5 x 1024
+        ("8Ki", 8_192),
+        ("1M", 1_048_576),  # 1024 x 1024
+        ("32768", 32_768),
+        ("3.2e4", 32_000),
+        ("100tok", 100),
+        (4096, 4096),
+    ],
+)
+def test_parse_tokens(text: str | int, tokens: int) -> None:
+    from kinetics_cli.units import parse_tokens
+
+    assert parse_tokens(text) == tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1P", "token counts take the suffixes k, M or G"),
+        ("32kB", "cannot read '32kB' as a token count"),
+        ("-5", "must not be negative"),
+        ("1e200", "more than 134,217,728 tokens"),
+        ("1G", "more than 134,217,728 tokens"),  # 2**30 > 2**27
+        ("inf", "cannot read 'inf'"),
+    ],
+)
+def test_parse_tokens_refuses(text: str, message: str) -> None:
+    from kinetics_cli.units import parse_tokens
+
+    with pytest.raises(InputError, match=re.escape(message)):
+        parse_tokens(text)
+
+
+@given(st.integers(min_value=0, max_value=2**17))
+def test_k_is_1024_for_every_count(n: int) -> None:
+    from kinetics_cli.units import parse_tokens
+
+    assert parse_tokens(f"{n}k") == n * 1024 == parse_tokens(str(n * 1024))

@@ -3,7 +3,9 @@
 Columns (JSON keys): task, model, attention (dense | topk | block-topk), kv_budget (empty for
 dense), problem, prompt_tokens, gen_tokens, correct. An optional token_counts column (written by
 `kinetics evals import`) marks approximate counts, which the source's description then names.
-Other columns are ignored. From the rows:
+An optional answer column (the extracted final answer) lets the selection rules of
+accuracy/selection.py (majority vote, early stopping) count votes. Other columns are ignored. From
+the rows:
 
 * Best-of-N coverage (oracle verifier) at N trials and limit L: per problem the unbiased
   1 - C(n-c, N) / C(n, N) with c = trials correct *and* finished within L (gen_tokens <= L),
@@ -59,6 +61,7 @@ class Trial:
     gen_tokens: int
     correct: bool
     approximate_tokens: bool = False  # token_counts says the counts are approximate
+    answer: str | None = None  # extracted final answer (optional column), for majority vote
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,7 @@ def _row(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]) -> T
         gen_tokens=_count(raw["gen_tokens"], "gen_tokens", at),
         correct=_bool(raw["correct"], at),
         approximate_tokens=_text(raw.get("token_counts")).lower().startswith("approximate"),
+        answer=_text(raw.get("answer")) or None,
     )
 
 
@@ -258,6 +262,7 @@ class EvaluationSource:
             grouped.setdefault(t.setting, []).append(t)
         for setting, rows in grouped.items():
             self._tables[setting] = _Table.build(rows)
+        self.trials_by_setting = grouped  # per-trial rows, for selection rules and allocation
         names = ", ".join(str(f) for f in files)
         self.description = (
             f"evaluations for {task} from {names}: {len(trials)} trials, "

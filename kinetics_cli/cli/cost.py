@@ -7,12 +7,13 @@ import typer
 from kinetics_cli.cli.params import (
     JSON_OPTION,
     block_size_option,
-    count,
+    bounded,
     hardware_option,
     intensity_option,
     model_argument,
-    quantity,
+    tokens,
 )
+from kinetics_cli.limits import PARAMETERS, TRIALS
 
 # Options `kinetics roofline` shares with `kinetics cost` beyond those of cli/params.py, and
 # below the budget check of the three cost-model commands.
@@ -22,23 +23,27 @@ ATTENTION_OPTION = typer.Option(
 KV_BUDGET_OPTION = typer.Option(
     None,
     "--kv-budget",
-    parser=quantity,
+    parser=tokens,
     metavar="B",
-    help="KV tokens each step attends to under sparse attention, local window included.",
+    help="KV tokens each step attends to under sparse attention, local window included "
+    "(k = 1024 tokens).",
 )
 
 
 def check_kv_budget(attention: str, kv_budget: float | None, context: float, what: str) -> None:
-    """Reject a sparse budget beyond the context (`what` describes it); warn that a budget given
-    with dense attention is ignored."""
+    """Reject a sparse budget beyond the context (`what` describes it), and a budget given with
+    dense attention, which would be ignored (an option another option makes meaningless is
+    refused, naming both)."""
     from kinetics_cli.errors import InputError
-    from kinetics_cli.report.console import warn
 
     if kv_budget is None:
         return
     if attention == "dense":
-        warn("--kv-budget applies to sparse attention only; dense attention ignores it")
-    elif kv_budget > context:
+        raise InputError(
+            "--kv-budget applies to sparse attention; dense attention attends to the whole "
+            "context (add --attention topk or block-topk, or drop --kv-budget)"
+        )
+    if kv_budget > context:
         raise InputError(
             f"--kv-budget {kv_budget:g} is larger than {what}; use dense attention or a smaller "
             "budget"
@@ -49,17 +54,24 @@ def cost(
     model: str = model_argument(),
     hardware: str = hardware_option(),
     prompt_len: float = typer.Option(
-        ..., "--prompt-len", parser=quantity, metavar="L_IN", help="Prompt tokens (L_in)."
+        ...,
+        "--prompt-len",
+        parser=tokens,
+        metavar="L_IN",
+        help="Prompt tokens (L_in; k = 1024 tokens, as in '32k context').",
     ),
     gen_len: list[float] = typer.Option(
         ...,
         "--gen-len",
-        parser=quantity,
+        parser=tokens,
         metavar="L_OUT",
-        help="Generated tokens per trial (L_out). Repeat for a distribution of lengths: the cost "
-        "is the mean over them, as the paper computes it.",
+        help="Generated tokens per trial (L_out; k = 1024 tokens). Repeat for a distribution of "
+        "lengths: the cost is the mean over them, as the paper computes it. L_in + L_out must "
+        "fit the model's context window.",
     ),
-    trials: int = typer.Option(1, "--trials", "-n", parser=count, help="Trials per problem (N)."),
+    trials: int = typer.Option(
+        1, "--trials", "-n", parser=bounded(TRIALS, whole=True), help="Trials per problem (N)."
+    ),
     attention: str = ATTENTION_OPTION,
     kv_budget: float | None = KV_BUDGET_OPTION,
     block_size: float = block_size_option(),
@@ -68,7 +80,7 @@ def cost(
     params: float | None = typer.Option(
         None,
         "--params",
-        parser=quantity,
+        parser=bounded(PARAMETERS),
         metavar="P",
         help="Override the active parameter count P (e.g. 8.19e9 as in the paper's code).",
     ),
@@ -80,11 +92,13 @@ def cost(
     bandwidth on one accelerator at full efficiency (the paper's additive time).
     """
     from kinetics_cli.cli import context
-    from kinetics_cli.engine.kinetics import expected_problem_cost, law_intensity
+    from kinetics_cli.cli.plan import check_law_intensity
+    from kinetics_cli.engine.kinetics import check_context, expected_problem_cost, law_intensity
     from kinetics_cli.errors import InputError
     from kinetics_cli.report.console import emit_json
     from kinetics_cli.report.cost import cost_document, print_cost
 
+    check_law_intensity(law, intensity, needs_intensity=False)
     catalog = context.catalog()
     card = catalog.models.get(model).spec
     profile = catalog.hardware.get(hardware).spec
@@ -103,6 +117,9 @@ def cost(
         params=params,
     )  # validates every input before the budget is compared with the context
     final = prompt_len + max(gen_len)
+    check_context(
+        card, final, f"--prompt-len + --gen-len ({prompt_len:,.0f} + {max(gen_len):,.0f} tokens)"
+    )
     check_kv_budget(
         attention,
         kv_budget,

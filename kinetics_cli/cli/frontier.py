@@ -8,6 +8,7 @@ import typer
 
 from kinetics_cli.cli.params import JSON_OPTION, plot_option
 from kinetics_cli.cli.plan import (
+    ALLOCATION_OPTION,
     ATTENTION_OPTION,
     EVALS_OPTION,
     HARDWARE_OPTION,
@@ -15,9 +16,13 @@ from kinetics_cli.cli.plan import (
     KV_BUDGETS_OPTION,
     LIMITS_OPTION,
     MODELS_OPTION,
+    SELECTION_OPTION,
     STRATEGY_OPTION,
     TASK_OPTION,
     TRIALS_OPTION,
+    VERIFIER_MODEL_OPTION,
+    VERIFIER_PRECISION_OPTION,
+    VERIFIER_RECALL_OPTION,
 )
 
 
@@ -30,6 +35,11 @@ def frontier(
     kv_budgets: list[str] = KV_BUDGETS_OPTION,
     gen_limits: list[str] = LIMITS_OPTION,
     trials: list[str] = TRIALS_OPTION,
+    selection: list[str] = SELECTION_OPTION,
+    verifier_recall: float | None = VERIFIER_RECALL_OPTION,
+    verifier_precision: float | None = VERIFIER_PRECISION_OPTION,
+    verifier_model: str | None = VERIFIER_MODEL_OPTION,
+    allocation: str = ALLOCATION_OPTION,
     hardware: str = HARDWARE_OPTION,
     intensity: float | None = INTENSITY_OPTION,
     law: str = typer.Option(
@@ -45,12 +55,16 @@ def frontier(
 ) -> None:
     """Accuracy against cost per problem: the Pareto frontier of each model and attention kind
     (over strategies, trials, generation limits and KV budgets) and the overall frontier."""
+    import numpy as np
+
     from kinetics_cli.cli.plan import check_law_and_plot, load_setup
+    from kinetics_cli.planner.allocation import check_allocation
     from kinetics_cli.planner.frontier import make_frontier
     from kinetics_cli.report.console import emit_json
     from kinetics_cli.report.plan import frontier_document, plot_frontier, print_frontier
 
-    check_law_and_plot(law, plot)
+    check_law_and_plot(law, plot, intensity, needs_intensity=False)
+    check_allocation(allocation)
     setup = load_setup(
         task=task,
         evals=evals,
@@ -62,11 +76,20 @@ def frontier(
         gen_limits=gen_limits,
         trials=trials,
         intensity=intensity,
+        selection=selection,
+        verifier=(verifier_recall, verifier_precision, verifier_model),
     )
+    report = None
+    if allocation == "oracle-per-problem":
+        from kinetics_cli.planner.allocation import allocation_report
+        from kinetics_cli.report.plan import cost_columns
+
+        levels = np.array(cost_columns(setup.grid.law_eflops("kinetics", setup.pricing.intensity)))
+        report = allocation_report(setup, unit="eflops", levels=levels)
     frontier = make_frontier(setup.grid, law, setup.pricing.intensity)
     if plot is not None:
         plot_frontier(setup, frontier, plot)
     if json:
-        emit_json(frontier_document(setup, frontier))
+        emit_json(frontier_document(setup, frontier, report))
         return
-    print_frontier(setup, frontier, full)
+    print_frontier(setup, frontier, full, report)

@@ -3,29 +3,40 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from kinetics_cli.cli.params import (
     JSON_OPTION,
     block_size_option,
-    count,
+    bounded,
     hardware_option,
     intensity_option,
     plot_option,
-    quantity,
+    tokens,
 )
+from kinetics_cli.limits import EFLOPS_BUDGET, TRIALS
+
+if TYPE_CHECKING:
+    from kinetics_cli.engine.isocost import IsoCostRow
+    from kinetics_cli.specs import ModelCard
 
 
 def isocost(
     budget: float | None = typer.Option(
-        None, "--budget", parser=quantity, metavar="X", help="eFLOPs per problem, e.g. 1e15 or 1P."
+        None,
+        "--budget",
+        parser=bounded(EFLOPS_BUDGET),
+        metavar="X",
+        help="eFLOPs per problem, e.g. 1e15 or 1P.",
     ),
     match: str | None = typer.Option(
         None,
         "--match",
         metavar="MODEL:L_OUT[:N]",
-        help="Use the cost of this reference (dense attention) as the budget, priced by each law.",
+        help="Use the cost of this reference (dense attention) as the budget, priced by each law "
+        "(L_OUT in tokens, k = 1024: qwen3-32b:16k is 16,384).",
     ),
     models: list[str] = typer.Option(
         [],
@@ -40,16 +51,27 @@ def isocost(
         help="long-cot: the longest generation per trial (N = --trials); best-of-n: the most "
         "trials (L_out = --gen-len).",
     ),
-    trials: int = typer.Option(1, "--trials", "-n", parser=count, help="Trials for long-cot."),
+    trials: int | None = typer.Option(
+        None,
+        "--trials",
+        "-n",
+        parser=bounded(TRIALS, whole=True),
+        help="Trials for long-cot (default 1).",
+    ),
     gen_len: float | None = typer.Option(
-        None, "--gen-len", parser=quantity, metavar="L_OUT", help="Tokens per trial for best-of-n."
+        None,
+        "--gen-len",
+        parser=tokens,
+        metavar="L_OUT",
+        help="Tokens per trial for best-of-n (k = 1024 tokens).",
     ),
     prompt_len: float | None = typer.Option(
         None,
         "--prompt-len",
-        parser=quantity,
+        parser=tokens,
         metavar="L_IN",
-        help="Prompt tokens (default 160, the mean AIME prompt with its chat template).",
+        help="Prompt tokens (default 160, the mean AIME prompt with its chat template; "
+        "k = 1024 tokens).",
     ),
     attention: list[str] = typer.Option(
         [],
@@ -58,7 +80,11 @@ def isocost(
         "every --kv-budget.",
     ),
     kv_budget: list[float] = typer.Option(
-        [], "--kv-budget", parser=quantity, metavar="B", help="KV budgets (tokens); repeatable."
+        [],
+        "--kv-budget",
+        parser=tokens,
+        metavar="B",
+        help="KV budgets (tokens; k = 1024); repeatable.",
     ),
     block_size: float = block_size_option(),
     hardware: str = hardware_option("Hardware profile giving the intensity I (name or alias)."),
@@ -71,17 +97,33 @@ def isocost(
 ) -> None:
     """Largest L_out (or N) each model affords at one cost, under the Kinetics and FLOPs laws."""
     from kinetics_cli.cli import context
-    from kinetics_cli.engine.isocost import DEFAULT_PROMPT_LEN, isocost_rows
-    from kinetics_cli.engine.kinetics import LAWS, law_intensity, problem_cost
+    from kinetics_cli.cli.plan import check_law_intensity
+    from kinetics_cli.engine.isocost import DEFAULT_PROMPT_LEN, STRATEGIES, isocost_rows
+    from kinetics_cli.engine.kinetics import LAWS, check_context, law_intensity, problem_cost
     from kinetics_cli.errors import InputError
     from kinetics_cli.report.console import emit_json, warn
     from kinetics_cli.report.isocost import print_isocost
 
-    catalog = context.catalog()
     if (budget is None) == (match is None):
         raise InputError("give exactly one of --budget X or --match MODEL:L_OUT[:N]")
     if law is not None and law not in LAWS:
         raise InputError(f"unknown law {law!r}; choose one of {', '.join(LAWS)}")
+    if strategy not in STRATEGIES:
+        raise InputError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    # The free variable of each strategy is solved for, so giving it is a contradiction.
+    if strategy == "long-cot" and gen_len is not None:
+        raise InputError(
+            "--gen-len is what long-cot solves for (the longest generation within the budget); "
+            "drop it, or use --strategy best-of-n to fix the length and solve for trials"
+        )
+    if strategy == "best-of-n" and trials is not None:
+        raise InputError(
+            "--trials is what best-of-n solves for (the most trials within the budget); drop it, "
+            "or use --strategy long-cot to fix the trials and solve for the length"
+        )
+    check_law_intensity(law, intensity, needs_intensity=False)
+    trials = 1 if trials is None else trials
+    catalog = context.catalog()
     profile = catalog.hardware.get(hardware).spec
     i = profile.intensity if intensity is None else intensity
     if i < 0:
@@ -91,18 +133,24 @@ def isocost(
     settings: list[tuple[str, float | None]] = [("dense", None)]
     for name in attention:
         if name == "dense":
+            warn("--attention dense adds nothing: dense attention is always solved")
             continue
         if not kv_budget:
             raise InputError(f"--kv-budget is required for {name} attention")
         settings += [(name, b) for b in kv_budget]
     if kv_budget and len(settings) == 1:
-        warn(
-            "--kv-budget applies to sparse attention only (--attention topk or block-topk); "
-            "dense attention ignores it"
+        raise InputError(
+            "--kv-budget applies to sparse attention; dense attention attends to the whole "
+            "context (add --attention topk or block-topk, or drop --kv-budget)"
         )
 
     if match is not None:
         ref_card, ref_len, ref_trials = _parse_match(match, catalog)
+        check_context(
+            ref_card,
+            l_in + ref_len,
+            f"--match prompt + L_OUT ({l_in:,.0f} + {ref_len:,.0f} tokens)",
+        )
         reference = problem_cost(ref_card, l_in, ref_len, ref_trials)
         budgets = {name: float(reference.eflops(law_intensity(name, i))) for name in LAWS}
         label = f"cost of {ref_card.name} at L_out {ref_len:g}, N {ref_trials:g} (dense)"
@@ -113,6 +161,13 @@ def isocost(
 
     # Smallest to largest, so the table reads as the size axis of the iso-cost curve.
     cards = sorted((e.spec for e in _select(models, catalog)), key=lambda c: c.active_params)
+    if strategy == "best-of-n" and gen_len is not None:
+        for card in cards:
+            check_context(
+                card,
+                l_in + gen_len,
+                f"--prompt-len + --gen-len ({l_in:,.0f} + {gen_len:,.0f} tokens)",
+            )
     rows = isocost_rows(
         cards,
         budgets,
@@ -126,6 +181,12 @@ def isocost(
     )
     if law is not None:
         rows = [r for r in rows if r.law == law]
+    beyond = _beyond_context(rows, cards, l_in) if strategy == "long-cot" else ""
+    if beyond:
+        warn(
+            "the budget affords generations beyond the context window (max_position_embeddings), "
+            f"which no deployment can run: {beyond}"
+        )
     if plot is not None:
         from kinetics_cli.report.isocost import isocost_plot
 
@@ -136,10 +197,22 @@ def isocost(
     print_isocost(rows, label, i, strategy, l_in)
 
 
+def _beyond_context(rows: list[IsoCostRow], cards: list[ModelCard], prompt_len: float) -> str:
+    """'qwen3-8b (window 40,960; L_out up to 7,000,000)' for every model whose affordable L_out
+    plus the prompt is beyond its context window, or ''."""
+    windows = {c.name: c.architecture.max_position_embeddings for c in cards}
+    worst: dict[str, float] = {}
+    for r in rows:
+        window = windows.get(r.model)
+        if window is not None and prompt_len + r.gen_len > window:
+            worst[r.model] = max(worst.get(r.model, 0.0), r.gen_len)
+    return "; ".join(f"{m} (window {windows[m]:,}; L_out up to {v:,.0f})" for m, v in worst.items())
+
+
 def _parse_match(text: str, catalog):  # type: ignore[no-untyped-def]
     """MODEL:L_OUT[:N]; the model name may itself hold colons (aliases such as qwen3:8b)."""
     from kinetics_cli.errors import InputError
-    from kinetics_cli.units import parse_quantity
+    from kinetics_cli.units import parse_quantity, parse_tokens
 
     parts = text.split(":")
     for numbers in (2, 1):
@@ -149,10 +222,15 @@ def _parse_match(text: str, catalog):  # type: ignore[no-untyped-def]
         entry = catalog.models.find(name)
         if entry is None:
             continue
-        values = [parse_quantity(p, what="--match") for p in parts[-numbers:]]
+        values = [parse_tokens(parts[-numbers], what="--match L_OUT")]
+        if numbers == 2:
+            values.append(parse_quantity(parts[-1], what="--match N"))
         length, trials = values[0], (values[1] if numbers == 2 else 1.0)
-        if length <= 0 or trials < 1 or trials != int(trials):
-            raise InputError(f"--match {text!r}: L_OUT must be positive and N a whole number >= 1")
+        if length <= 0 or not 1 <= trials <= TRIALS[1] or trials != int(trials):
+            raise InputError(
+                f"--match {text!r}: L_OUT must be positive and N a whole number from 1 to "
+                f"{TRIALS[1]:,}"
+            )
         return entry.spec, length, trials
     if len(parts) < 2:
         raise InputError(f"--match {text!r}: expected MODEL:L_OUT[:N], e.g. qwen3-32b:16k")

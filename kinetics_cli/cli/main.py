@@ -49,6 +49,15 @@ class _Group(TyperGroup):
     one line.
     """
 
+    def main(self, args: Any = None, *rest: Any, **extra: Any) -> Any:
+        """Accept the global --debug anywhere before a `--`, e.g. after the subcommand."""
+        args = list(sys.argv[1:] if args is None else args)
+        end = args.index("--") if "--" in args else len(args)
+        if "--debug" in args[1:end]:
+            args.remove("--debug")
+            args.insert(0, "--debug")
+        return super().main(args, *rest, **extra)
+
     def make_context(self, info_name: Any, args: Any, parent: Any = None, **extra: Any) -> Any:
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
@@ -59,8 +68,18 @@ class _Group(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         try:
+            result = self._invoke(ctx)
+        except BaseException:
+            context.flush_warnings()
+            raise
+        context.flush_warnings()
+        return result
+
+    def _invoke(self, ctx: Any) -> Any:
+        try:
             return super().invoke(ctx)
         except KineticsError as exc:
+            context.flush_warnings(str(exc))
             if context.OPTIONS.debug:
                 raise
             _fail(str(exc))

@@ -62,13 +62,23 @@ def import_model(
         "--name",
         help="Card name (default: from the config's Hugging Face id or the folder name).",
     ),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing card of that name."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Overwrite an existing card of that name, even one of a different architecture.",
+    ),
     json: bool = JSON_OPTION,
 ) -> None:
     """Write a model card from a Hugging Face config.json into the user catalog folder."""
     from kinetics_cli.catalog import MODELS_DIR, Entry, load_spec, user_root
     from kinetics_cli.fsutil import write_atomic
-    from kinetics_cli.hf_import import card_from_hf_config, card_toml, default_name, read_config
+    from kinetics_cli.hf_import import (
+        card_from_hf_config,
+        card_toml,
+        default_name,
+        read_config,
+        shape_differences,
+    )
     from kinetics_cli.report.catalog import model_document, print_imported_model
     from kinetics_cli.report.console import emit_json, warn
     from kinetics_cli.specs import ModelCard
@@ -83,6 +93,17 @@ def import_model(
     card = card_from_hf_config(data, name=card_name, source=str(config.resolve()))
     target = user_root() / MODELS_DIR / f"{card_name}.toml"
     same_name = context.catalog().models.find(card_name)
+    kept, dropped = [], []
+    for alias in card.get("aliases", []):  # an alias another card answers to would take it over
+        other = context.catalog().models.find(alias)
+        if other is not None and other.spec.name.lower() != card_name.lower():
+            dropped.append(
+                f"alias {alias!r} left out of the imported card: it already names "
+                f"{other.spec.name!r} ({other.origin})"
+            )
+        else:
+            kept.append(alias)
+    card["aliases"] = kept
     if (
         same_name is not None
         and same_name.origin == "user"
@@ -92,8 +113,19 @@ def import_model(
         raise InputError(
             f"{same_name.path} already defines a card named {card_name!r}; pass another --name"
         )
+    if same_name is not None and same_name.spec.name.lower() == card_name.lower() and not force:
+        differences = shape_differences(same_name.spec, ModelCard.model_validate(card))
+        if differences:
+            shown = ", ".join(differences[:3]) + (", ..." if len(differences) > 3 else "")
+            raise InputError(
+                f"{card_name!r} is the {same_name.origin} card {same_name.path} with a different "
+                f"architecture ({shown}); the import would take over its name and its accuracy "
+                "data. Pass another --name, or --force to replace it"
+            )
     write_atomic(target, card_toml(card, config.resolve(), config.read_bytes()), force=force)
     entry = Entry(load_spec(target, ModelCard), target, "user")
+    for line in dropped:
+        warn(line)
     if same_name is not None and same_name.spec.name.lower() == card_name.lower():
         if same_name.origin == "bundled":
             warn(f"the imported card {card_name!r} overrides the bundled card of that name")

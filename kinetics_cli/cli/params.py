@@ -1,6 +1,8 @@
 """Shared option parsers and option definitions for every command.
 
-Every numeric CLI value goes through units.parse_quantity (`quantity`, `count`). The option
+Every numeric CLI value goes through units.parse_quantity (`quantity`, `count`, `bounded` for a
+plausible physical range from kinetics_cli/limits.py) or, for token counts, units.parse_tokens
+(`tokens`, `whole_tokens`: k, M and G are powers of 1024 there, 32k = 32,768). The option
 factories below give the same flag, metavar and default wherever a command takes a model, a
 hardware profile, an intensity, a block size or a plot file; pass `help=` where a command needs
 its own wording.
@@ -41,6 +43,44 @@ def count(text: str) -> int:
     return int(value)
 
 
+def bounded(limits: tuple[float, float], *, whole: bool = False) -> Callable[[str], Any]:
+    """Typer parser for a quantity (or, `whole`, a count) within `limits` (kinetics_cli/limits.py),
+    refusing anything outside as a usage error naming the range."""
+
+    def parse(text: str) -> Any:
+        from kinetics_cli.errors import InputError
+        from kinetics_cli.units import check_range
+
+        value = count(text) if whole else quantity(text)
+        try:
+            check_range(value, *limits, what="value")
+        except InputError as exc:
+            raise typer.BadParameter(str(exc).split(": ", 1)[-1]) from None
+        return value
+
+    parse.__name__ = "count" if whole else "quantity"
+    return parse
+
+
+def tokens(text: str) -> float:
+    """Typer parser for token counts: k, M, G are powers of 1024 ('32k' -> 32768), at most 2**27."""
+    from kinetics_cli.errors import InputError
+    from kinetics_cli.units import parse_tokens
+
+    try:
+        return parse_tokens(text)
+    except InputError as exc:
+        raise typer.BadParameter(str(exc).split(": ", 1)[-1]) from None
+
+
+def whole_tokens(text: str) -> int:
+    """Typer parser for whole token counts ('32k' -> 32768)."""
+    value = tokens(text)
+    if value != int(value):
+        raise typer.BadParameter(f"expected a whole number of tokens, got {text!r}")
+    return int(value)
+
+
 def at_least(lowest: float) -> Callable[[Any], Any]:
     """Option callback refusing a value below `lowest` as a usage error (typer ignores `min=` on
     an option with a `parser=`); None (option not given) passes."""
@@ -78,12 +118,16 @@ def intensity_option(
     "the paper's B200 figures).",
 ) -> Any:
     """--intensity I, a quantity; None means the hardware profile's derived intensity."""
-    return typer.Option(None, "--intensity", parser=quantity, metavar="I", help=help)
+    from kinetics_cli.limits import INTENSITY
+
+    return typer.Option(None, "--intensity", parser=bounded(INTENSITY), metavar="I", help=help)
 
 
-def block_size_option(help: str = "Page size of block top-k.") -> Any:
+def block_size_option(help: str = "Page size of block top-k (tokens).") -> Any:
     """--block-size S (tokens per KV page), default 16."""
-    return typer.Option(16, "--block-size", parser=quantity, metavar="S", help=help)
+    from kinetics_cli.limits import BLOCK_SIZE
+
+    return typer.Option(16, "--block-size", parser=bounded(BLOCK_SIZE), metavar="S", help=help)
 
 
 def plot_option(help: str = "Draw the figure to FILE (.png or .svg).") -> Any:

@@ -9,12 +9,12 @@ import typer
 
 from kinetics_cli.cli.params import (
     JSON_OPTION,
-    count,
+    bounded,
     hardware_option,
     intensity_option,
     plot_option,
-    quantity,
 )
+from kinetics_cli.limits import EFLOPS_BUDGET, SECONDS_BUDGET, TOP, USD_BUDGET
 
 if TYPE_CHECKING:
     from kinetics_cli.planner.setup import Setup
@@ -56,21 +56,53 @@ KV_BUDGETS_OPTION = typer.Option(
     "--kv-budgets",
     metavar="B,...",
     help="KV budgets (tokens attended per step) for sparse attention, e.g. 512,1024,2048 "
-    "(a k suffix means 1000: 2k is 2000; default: 256,512,1024,2048,4096 with bundled priors; "
+    "(k = 1024 tokens: 2k is 2048; default: 256,512,1024,2048,4096 with bundled priors; "
     "the evaluated ones with --evals).",
 )
 LIMITS_OPTION = typer.Option(
     [],
     "--gen-limits",
     metavar="L,...",
-    help="Generation limits (tokens per trial), e.g. 4096,8192,32768 (a k suffix means "
-    "1000: 32k is 32000; default: 1024 to 32768, powers of two and their midpoints).",
+    help="Generation limits (tokens per trial), e.g. 4096,8192,32768 (k = 1024 tokens: "
+    "32k is 32768; default: 1024 to 32768, powers of two and their midpoints).",
 )
 TRIALS_OPTION = typer.Option(
     [],
     "--trials",
     metavar="N,...",
     help="Best-of-N trial counts, e.g. 2,4,8 (default: 2 to 64, powers of two).",
+)
+SELECTION_OPTION = typer.Option(
+    [],
+    "--selection",
+    metavar="RULE,...",
+    help="Best-of-N selection rules searched: coverage (an oracle: any right answer counts), "
+    "majority, verifier, early-stop; comma-separated or repeated (default: coverage). "
+    "majority and early-stop need an 'answer' column in --evals rows.",
+)
+VERIFIER_RECALL_OPTION = typer.Option(
+    None,
+    "--verifier-recall",
+    metavar="R",
+    help="The verifier's stated recall (share of right candidates it accepts), for --selection verifier.",
+)
+VERIFIER_PRECISION_OPTION = typer.Option(
+    None,
+    "--verifier-precision",
+    metavar="P",
+    help="The verifier's stated precision on the candidates it scores, for --selection verifier.",
+)
+VERIFIER_MODEL_OPTION = typer.Option(
+    None,
+    "--verifier-model",
+    metavar="MODEL",
+    help="Catalog model whose prefill of every candidate prices the verifier's scoring pass.",
+)
+ALLOCATION_OPTION = typer.Option(
+    "uniform",
+    "--allocation",
+    help="uniform (one configuration for every problem) or oracle-per-problem (also report the "
+    "paper's per-problem oracle frontier, its headroom over uniform and a deployable adaptive rule).",
 )
 HARDWARE_OPTION = hardware_option("Hardware profile: intensity I, seconds, price.")
 INTENSITY_OPTION = intensity_option()
@@ -87,21 +119,21 @@ def plan(
         None,
         "--budget",
         "-b",
-        parser=quantity,
+        parser=bounded(EFLOPS_BUDGET),
         metavar="X",
         help="eFLOPs per problem, e.g. 1e18 or 2.5E.",
     ),
     budget_seconds: float | None = typer.Option(
         None,
         "--budget-seconds",
-        parser=quantity,
+        parser=bounded(SECONDS_BUDGET),
         metavar="S",
         help="Accelerator-seconds per problem on --hardware (its calibration when present).",
     ),
     budget_usd: float | None = typer.Option(
         None,
         "--budget-usd",
-        parser=quantity,
+        parser=bounded(USD_BUDGET),
         metavar="USD",
         help="US dollars per 1,000 problems, from the profile's price per GPU-hour.",
     ),
@@ -109,13 +141,20 @@ def plan(
     evals: list[Path] = EVALS_OPTION,
     hardware: str = HARDWARE_OPTION,
     law: str = LAW_OPTION,
-    top: int = typer.Option(3, "--top", "-k", parser=count, help="Alternatives to show."),
+    top: int = typer.Option(
+        3, "--top", "-k", parser=bounded(TOP, whole=True), help="Alternatives to show."
+    ),
     models: list[str] = MODELS_OPTION,
     strategy: str = STRATEGY_OPTION,
     attention: list[str] = ATTENTION_OPTION,
     kv_budgets: list[str] = KV_BUDGETS_OPTION,
     gen_limits: list[str] = LIMITS_OPTION,
     trials: list[str] = TRIALS_OPTION,
+    selection: list[str] = SELECTION_OPTION,
+    verifier_recall: float | None = VERIFIER_RECALL_OPTION,
+    verifier_precision: float | None = VERIFIER_PRECISION_OPTION,
+    verifier_model: str | None = VERIFIER_MODEL_OPTION,
+    allocation: str = ALLOCATION_OPTION,
     intensity: float | None = INTENSITY_OPTION,
     plot: Path | None = plot_option("Draw the frontier, budget and picks (.png or .svg)."),
     json: bool = JSON_OPTION,
@@ -127,6 +166,7 @@ def plan(
     """
     from kinetics_cli.cli import context
     from kinetics_cli.errors import InputError
+    from kinetics_cli.planner.allocation import check_allocation
     from kinetics_cli.planner.plan import make_plan
     from kinetics_cli.report.console import emit_json
     from kinetics_cli.report.plan import plan_document, plot_plan, print_plan
@@ -147,6 +187,7 @@ def plan(
     if amount <= 0:
         raise InputError(f"the budget must be positive (got {amount:g})")
     check_law_and_plot(law, plot)
+    check_allocation(allocation)
     if unit == "usd":
         profile = context.catalog().hardware.get(hardware).spec
         if profile.price_per_gpu_hour is None:
@@ -165,28 +206,51 @@ def plan(
         gen_limits=gen_limits,
         trials=trials,
         intensity=intensity,
+        selection=selection,
+        verifier=(verifier_recall, verifier_precision, verifier_model),
     )
     answer = make_plan(setup.grid, amount, unit=unit, law=law, pricing=setup.pricing, top=top)
-    doc = plan_document(setup, answer)
+    report = None
+    if allocation == "oracle-per-problem":
+        from kinetics_cli.planner.allocation import allocation_report
+
+        report = allocation_report(setup, budget=amount, unit=unit)
+    doc = plan_document(setup, answer, report)
     if plot is not None:
         plot_plan(setup, answer, plot)
     if json:
         emit_json(doc)
         return
-    print_plan(setup, answer, doc)
+    print_plan(setup, answer, doc, report)
 
 
 # ---- shared with `kinetics frontier` --------------------------------------------------------
 
 
-def check_law_and_plot(law: str, plot: Path | None) -> None:
-    """Fail early, before any work, on an unknown --law or an unusable --plot path."""
+def check_law_intensity(law: str | None, intensity: float | None, *, needs_intensity: bool) -> None:
+    """Refuse --intensity with --law flops where nothing else uses it: the FLOPs-only law charges
+    no memory traffic, so the value would be silently ignored."""
+    from kinetics_cli.errors import InputError
+
+    if law == "flops" and intensity is not None and not needs_intensity:
+        raise InputError(
+            "--intensity has no effect with --law flops (the FLOPs-only law charges no memory "
+            "traffic); drop one of them"
+        )
+
+
+def check_law_and_plot(
+    law: str, plot: Path | None, intensity: float | None = None, *, needs_intensity: bool = True
+) -> None:
+    """Fail early, before any work, on an unknown --law, an unusable --plot path, or an
+    --intensity the FLOPs-only law would ignore (`needs_intensity` False: nothing else uses it)."""
     from kinetics_cli.engine.kinetics import LAWS
     from kinetics_cli.errors import InputError
     from kinetics_cli.report.plan import check_plot
 
     if law not in LAWS:
         raise InputError(f"unknown law {law!r}; choose one of {', '.join(LAWS)}")
+    check_law_intensity(law, intensity, needs_intensity=needs_intensity)
     if plot is not None:
         check_plot(plot)
 
@@ -203,11 +267,14 @@ def load_setup(
     gen_limits: list[str],
     trials: list[str],
     intensity: float | None,
+    selection: list[str] | None = None,
+    verifier: tuple[float | None, float | None, str | None] = (None, None, None),
 ) -> Setup:
     """Check the grid options, then load the catalog and evaluate the grid (a planner Setup),
     with a progress bar on a terminal."""
     from kinetics_cli.cli import context
     from kinetics_cli.planner.setup import build_setup, grid_options
+    from kinetics_cli.report.console import warn
     from kinetics_cli.report.progress import ProgressBar
 
     options = grid_options(
@@ -216,10 +283,14 @@ def load_setup(
         kv_budgets=kv_budgets,
         gen_limits=gen_limits,
         trials=trials,
+        selection=selection or (),
+        verifier_recall=verifier[0],
+        verifier_precision=verifier[1],
+        verifier_model=verifier[2],
     )
     catalog = context.catalog()
     with ProgressBar() as progress:
-        return build_setup(
+        setup = build_setup(
             task=task,
             catalog=catalog,
             hardware=hardware,
@@ -229,3 +300,6 @@ def load_setup(
             intensity=intensity,
             on_progress=progress.update,
         )
+    for line in setup.warnings:
+        warn(line)
+    return setup

@@ -10,12 +10,14 @@ from kinetics_cli.cli.cost import ATTENTION_OPTION, KV_BUDGET_OPTION, check_kv_b
 from kinetics_cli.cli.params import (
     JSON_OPTION,
     block_size_option,
-    count,
+    bounded,
     hardware_option,
     model_argument,
     plot_option,
-    quantity,
+    tokens,
+    whole_tokens,
 )
+from kinetics_cli.limits import BATCH, TENSOR_PARALLEL
 
 DEFAULT_CONTEXT = 8192.0
 
@@ -24,24 +26,31 @@ def roofline(
     model: str = model_argument("qwen3-32b"),
     hardware: str = hardware_option(),
     phase: str = typer.Option("decode", "--phase", help="decode or prefill."),
-    batch: int = typer.Option(1, "--batch", "-b", parser=count, help="Sequences in the step."),
+    batch: int = typer.Option(
+        1, "--batch", "-b", parser=bounded(BATCH, whole=True), help="Sequences in the step."
+    ),
     context: int | None = typer.Option(
         None,
         "--context",
         "-c",
-        parser=count,
+        parser=whole_tokens,
         metavar="C",
         help=f"Tokens already cached per sequence (decode default {DEFAULT_CONTEXT:g}, "
-        "prefill default 0).",
+        "prefill default 0; k = 1024 tokens: 32k is 32768; at most the model's context window).",
     ),
     prompt_len: float | None = typer.Option(
         None,
         "--prompt-len",
-        parser=quantity,
+        parser=tokens,
         metavar="L",
         help=f"Prefill: new prompt tokens per sequence (default {DEFAULT_CONTEXT:g}).",
     ),
-    tp: int = typer.Option(1, "--tp", parser=count, help="Tensor-parallel GPUs per replica."),
+    tp: int = typer.Option(
+        1,
+        "--tp",
+        parser=bounded(TENSOR_PARALLEL, whole=True),
+        help="Tensor-parallel GPUs per replica.",
+    ),
     attention: str = ATTENTION_OPTION,
     kv_budget: float | None = KV_BUDGET_OPTION,
     block_size: float = block_size_option(),
@@ -56,10 +65,17 @@ def roofline(
 ) -> None:
     """FLOPs, bytes, roofline time per operator of one step; step time, throughput, memory fit."""
     from kinetics_cli.cli import context as cli_context
+    from kinetics_cli.engine.kinetics import check_context
     from kinetics_cli.engine.roofline import decode_step
+    from kinetics_cli.errors import InputError
     from kinetics_cli.report.console import emit_json, warn
     from kinetics_cli.report.roofline import print_roofline, roofline_document
 
+    if phase == "decode" and prompt_len is not None:
+        raise InputError(
+            "--prompt-len applies to --phase prefill; a decode step adds one token per sequence "
+            "(use --context for the tokens already cached)"
+        )
     catalog = cli_context.catalog()
     card = catalog.models.get(model).spec
     profile = catalog.hardware.get(hardware).spec
@@ -71,6 +87,13 @@ def roofline(
     else:
         cached = DEFAULT_CONTEXT if context is None else context
         new = prompt_len
+    check_context(
+        card,
+        cached + (new if phase == "prefill" and new is not None else 1.0),
+        f"the context of this step ({cached:,.0f} cached + "
+        + (f"{new:,.0f} new" if phase == "prefill" and new is not None else "1 new")
+        + " tokens)",
+    )
     report = decode_step(
         card,
         profile,
@@ -86,8 +109,6 @@ def roofline(
     )  # validates every input before the budget is compared with the context
     if phase == "decode" or attention == "dense":  # (prefill notes that it attends densely)
         check_kv_budget(attention, kv_budget, cached, f"the context ({cached:g} tokens)")
-    if phase == "decode" and prompt_len is not None:
-        warn("--prompt-len applies to --phase prefill; a decode step adds one token per sequence")
     if plot is not None:
         from kinetics_cli.report.roofline import roofline_plot
 

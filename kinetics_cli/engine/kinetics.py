@@ -47,6 +47,17 @@ def law_intensity(law: str, intensity: float) -> float:
     raise InputError(f"unknown law {law!r}; choose one of {', '.join(LAWS)}")
 
 
+def check_context(card: ModelCard, tokens: float, what: str) -> None:
+    """Raise InputError when `tokens` (a prompt plus its generation, described by `what`) is
+    beyond the card's context window (max_position_embeddings); unknown windows pass."""
+    window = card.architecture.max_position_embeddings
+    if window is not None and tokens > window:
+        raise InputError(
+            f"{what} is beyond {card.name}'s context window of {window:,} tokens "
+            "(max_position_embeddings)"
+        )
+
+
 @dataclass(frozen=True)
 class ProblemCost:
     """Cost of one problem (N trials of one prompt), each field an array over the grid.

@@ -2,7 +2,9 @@
 
 grid.py evaluates every (model, attention, KV budget, trials, generation limit) with the
 accuracy source and the Kinetics cost law; pareto.py keeps the non-dominated points; plan.py
-answers one per-problem budget under both laws. docs/planning.md describes the assumptions.
+answers one per-problem budget under both laws; allocation.py compares one configuration for all
+problems with the paper's per-problem oracle and a deployable adaptive rule. docs/planning.md
+describes the assumptions.
 """
 
 from kinetics_cli.planner.grid import Grid, evaluate_grid, select_settings

@@ -1,8 +1,9 @@
 """The configuration grid: settings x strategies x generation limits, costed in one pass per setting.
 
-A configuration is (model, attention, KV budget) from the accuracy source, a trial count N and a
-generation limit L. N = 1 is long-CoT truncated at L; N >= 2 is Best-of-N with an oracle verifier,
-every trial truncated at L. Its cost is the mean, over the source's distribution of generated
+A configuration is (model, attention, KV budget) from the accuracy source, a trial count N, a
+generation limit L and, for N >= 2, a selection rule (accuracy/selection.py: coverage, the
+paper's oracle verifier, by default; majority vote, a verifier, early-stopped majority on
+request). N = 1 is long-CoT truncated at L; every trial is truncated at L. Its cost is the mean, over the source's distribution of generated
 lengths under L, of the Kinetics law's per-problem FLOPs and bytes (engine/kinetics.py).
 """
 
@@ -14,8 +15,11 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from kinetics_cli.accuracy.base import AccuracySource, Setting
+from kinetics_cli.accuracy.selection import DEFAULT_RULES, ORACLE_RULES, Verifier
 from kinetics_cli.engine.kinetics import (
     CostShape,
+    ProblemCost,
+    SplitCost,
     check_nonnegative,
     check_positive,
     law_intensity,
@@ -54,6 +58,21 @@ class Grid:
     memory_bytes: np.ndarray
     seconds: np.ndarray
     compute_seconds: np.ndarray
+    # selection rule of each configuration: index into `rules`, -1 for one trial (no selection)
+    selection: np.ndarray | None = None
+    rules: tuple[str, ...] = ("coverage",)
+    # expected trials sampled per problem (fewer than `trials` with early stopping)
+    samples: np.ndarray | None = None
+    # (model, generation limit, context window) left out because the mean prompt plus the limit
+    # is beyond the model's context window (max_position_embeddings).
+    beyond_context: tuple[tuple[str, float, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.selection is None:
+            one = np.asarray(self.trials) == 1
+            object.__setattr__(self, "selection", np.where(one, -1, 0))
+        if self.samples is None:
+            object.__setattr__(self, "samples", np.asarray(self.trials, dtype=float))
 
     def __len__(self) -> int:
         return int(self.setting.size)
@@ -70,7 +89,7 @@ class Grid:
         arrays = {
             f.name: getattr(self, f.name)[mask]
             for f in fields(self)
-            if f.name not in ("settings", "params")
+            if f.name not in ("settings", "params", "rules", "beyond_context")
         }
         return replace(self, **arrays)
 
@@ -88,6 +107,18 @@ class Grid:
 
     def strategy(self, i: int) -> str:
         return "long-cot" if self.trials[i] == 1 else "best-of-n"
+
+    def rule(self, i: int) -> str:
+        """The selection rule of configuration i ('single' for one trial: nothing to select)."""
+        assert self.selection is not None
+        k = int(self.selection[i])
+        return "single" if k < 0 else self.rules[k]
+
+    def oracle_selection(self) -> np.ndarray:
+        """True where the accuracy assumes an oracle selection rule (coverage, N >= 2)."""
+        assert self.selection is not None
+        oracle = np.array([r in ORACLE_RULES for r in self.rules] + [False])
+        return oracle[self.selection]  # index -1 reads the trailing False
 
     def active_params(self) -> np.ndarray:
         """Active parameters of each configuration's model."""
@@ -177,6 +208,106 @@ def select_settings(
     return covered
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which selection rules to search and how to model them (accuracy/selection.py).
+
+    verifier: recall and precision (at the candidates' own pass@1) of the verifier, and
+    `verifier_card`, the model whose prefill of every candidate prices its scoring pass.
+    """
+
+    rules: tuple[str, ...] = DEFAULT_RULES
+    verifier: Verifier | None = None
+    verifier_card: ModelCard | None = None
+
+
+def _rule_outcome(
+    source: AccuracySource,
+    setting: Setting,
+    rule: str,
+    n: np.ndarray,
+    lim: np.ndarray,
+    selection: Selection,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(accuracy, expected samples) of a non-coverage rule on the (N, L) grid of a setting."""
+    from kinetics_cli.accuracy import selection as sel
+
+    if source.kind == "priors":
+        out = sel.prior_rule_outcome(
+            source,  # type: ignore[arg-type]
+            setting,
+            rule,
+            n,
+            lim,
+            verifier=selection.verifier,
+        )
+    else:
+        rows = getattr(source, "trials_by_setting", {}).get(setting, [])
+        out = sel.evaluation_rule_outcome(rows, rule, n, lim, selection.verifier)
+    return out.accuracy, out.samples
+
+
+def _verifier_cost(
+    card: ModelCard,
+    prompt_len: np.ndarray | float,
+    lengths: np.ndarray,
+    weights: np.ndarray,
+    n: np.ndarray,
+) -> ProblemCost:
+    """The verifier's scoring pass: a prefill of each of the N candidates (prompt + answer)
+    through `card`. Compute as for T = prompt + generated tokens (linear 2 P T, attention over
+    the causal prefix); memory: the KV cache written once (bytes per token x T); the weights
+    are read once per batch and, as in the paper, not charged per problem."""
+    tokens = np.asarray(prompt_len, dtype=float) + lengths  # (G, Q)
+    split = split_cost(
+        CostShape.of(card), np.zeros(()), tokens, "dense", None, np.asarray(DEFAULT_BLOCK_SIZE)
+    )
+    mean = split.mean(weights).at(n[:, None])  # (N, G)
+    kv = card.kv_bytes_per_token * np.sum(tokens * weights, axis=-1)[None, :] * n[:, None]
+    zero = np.zeros_like(mean.linear_flops)
+    return ProblemCost(
+        linear_flops=mean.linear_flops,
+        attention_flops=mean.attention_flops,
+        search_flops=zero,
+        kv_bytes=np.broadcast_to(kv, zero.shape),
+        search_bytes=zero,
+        attention_kernel=mean.attention_kernel,
+    )
+
+
+def _split_cost(
+    shape: CostShape,
+    setting: Setting,
+    prompt_len: np.ndarray | float,
+    lengths: np.ndarray,
+    weights: np.ndarray,
+    block_size: float,
+) -> SplitCost:
+    """A setting's cost over its length points (G, Q), averaged over them before any trial count
+    enters: every term is f(L) + N g(L) (engine SplitCost), so `.at(count)` then prices
+    `count[t, g]` trials per (N, L) cell. Inputs are checked here, once per setting."""
+    try:
+        l_out = check_nonnegative("generated lengths", lengths)
+        l_in = check_nonnegative("prompt lengths", prompt_len)
+        budget = None
+        if setting.attention != "dense":
+            kv = np.nan if setting.kv_budget is None else setting.kv_budget
+            budget = check_positive("KV budget", kv)
+    except InputError as exc:
+        raise InputError(f"{setting.label}: {exc}") from None
+    s = np.asarray(float(block_size))
+    return split_cost(shape, l_in, l_out, setting.attention, budget, s).mean(weights)
+
+
+def _add(a: ProblemCost, b: ProblemCost) -> ProblemCost:
+    values = {
+        f.name: getattr(a, f.name) + getattr(b, f.name)
+        for f in fields(a)
+        if f.name != "attention_kernel"
+    }
+    return ProblemCost(**values, attention_kernel=a.attention_kernel)
+
+
 def evaluate_grid(
     source: AccuracySource,
     cards: Mapping[str, ModelCard],
@@ -186,16 +317,18 @@ def evaluate_grid(
     trials: Sequence[float] | np.ndarray = DEFAULT_TRIALS,
     limits: Sequence[float] | np.ndarray = DEFAULT_LIMITS,
     block_size: float = DEFAULT_BLOCK_SIZE,
+    selection: Selection | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Grid:
-    """Accuracy and cost of every (setting, N, L): one accuracy query and one cost evaluation
-    per setting. Configurations the source gives no accuracy for (NaN, e.g. more trials than
-    were sampled) are left out.
-
-    Every term of the law is f(L) + N g(L) (engine SplitCost), so each setting's costs are
-    averaged over its (limit x length point) distribution first and only then combined with the
-    trial counts: the same mean as costing every length at every N, at a fraction of the work.
-    """
+    """Accuracy and cost of every (setting, N, L, selection rule): one accuracy query per rule
+    and one broadcast cost call per setting over the (N, L, length point) grid. One trial
+    (N = 1) appears once, with no selection. Configurations the source gives no accuracy for
+    (NaN, e.g. more trials than were sampled) are left out, and so are generation limits that
+    with the mean prompt exceed the model's context window (listed in Grid.beyond_context)."""
+    selection = Selection() if selection is None else selection
+    rules = tuple(selection.rules)
+    if "verifier" in rules and (selection.verifier is None or selection.verifier_card is None):
+        raise InputError("the verifier rule needs a verifier (recall, precision and model)")
     n = np.asarray(sorted(set(float(t) for t in trials)), dtype=float)
     lim = np.asarray(sorted(set(float(x) for x in limits)), dtype=float)
     if n.size == 0 or lim.size == 0:
@@ -204,76 +337,108 @@ def evaluate_grid(
         raise InputError("trial counts must be whole numbers >= 1")
     if np.any(lim <= 0):
         raise InputError("generation limits must be positive")
-    check_positive("block size", block_size)
-    s = np.asarray(float(block_size))
+    names = (
+        "setting",
+        "trials",
+        "gen_len",
+        "accuracy",
+        "compute_flops",
+        "memory_bytes",
+        "seconds",
+        "compute_seconds",
+        "selection",
+        "samples",
+    )
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in names}
     shape = (n.size, lim.size)
-    trials_axis = n[:, None]
-    tt, ll = np.broadcast_to(trials_axis, shape), np.broadcast_to(lim, shape)
+    tt, ll = np.meshgrid(n, lim, indexing="ij")
+    check_positive("block size", block_size)
     # Card figures once per model, not once per setting.
     shapes = {m: CostShape.of(cards[m]) for m in dict.fromkeys(s.model for s in settings)}
-    # Filled setting by setting, trimmed at the end: no second copy of the grid.
-    capacity = len(settings) * n.size * lim.size
-    out = {name: np.empty(capacity) for name in _COST_ARRAYS}
-    setting_index = np.empty(capacity, dtype=int)
-    filled = 0
+    beyond: dict[tuple[str, float], int] = {}
     for k, setting in enumerate(settings):
         outcome = source.outcome(setting, n, lim)
-        accuracy = np.asarray(outcome.accuracy, dtype=float)
-        if accuracy.shape != shape:
+        coverage = np.asarray(outcome.accuracy, dtype=float)
+        if coverage.shape != shape:
             raise InputError(
-                f"accuracy data for {setting.label} has shape {accuracy.shape}, expected {shape}"
+                f"accuracy data for {setting.label} has shape {coverage.shape}, expected {shape}"
             )
         weights = np.asarray(outcome.gen_weights, dtype=float)
+        lengths = np.asarray(outcome.gen_lengths, dtype=float)
         # Per-point prompt lengths where the source has them (evaluations), else the mean prompt.
         prompt = getattr(outcome, "point_prompt_lens", None)
-        try:
-            lengths = check_nonnegative("generated lengths", outcome.gen_lengths)
-            prompt_len = check_nonnegative(
-                "prompt lengths", outcome.prompt_len if prompt is None else prompt
-            )
-            budget = None
-            if setting.attention != "dense":
-                budget = check_positive(
-                    "KV budget", np.nan if setting.kv_budget is None else setting.kv_budget
+        prompt_len = outcome.prompt_len if prompt is None else np.asarray(prompt, dtype=float)
+
+        split = _split_cost(
+            shapes[setting.model], setting, prompt_len, lengths, weights, block_size
+        )
+
+        def cost_at(count: np.ndarray) -> ProblemCost:
+            return split.at(count)  # noqa: B023 (called within this iteration only)
+
+        plain = cost_at(n[:, None])
+        fits = np.ones(lim.size, dtype=bool)
+        window = cards[setting.model].architecture.max_position_embeddings
+        if window is not None:
+            fits = lim + float(outcome.prompt_len) <= window
+            for limit in lim[~fits]:
+                beyond[(setting.model, float(limit))] = window
+        one = tt == 1
+        # (rule index, accuracy, samples, cost) per rule; N = 1 rows once, with rule -1
+        variants: list[tuple[int, np.ndarray, np.ndarray, ProblemCost]] = [
+            (-1, np.where(one, coverage, np.nan), tt, plain)
+        ]
+        for r, rule in enumerate(rules):
+            if rule == "coverage":
+                acc, samples, cost = coverage, tt, plain
+            else:
+                acc, samples = _rule_outcome(source, setting, rule, n, lim, selection)
+                samples = np.where(np.isfinite(samples), samples, tt)
+                cost = plain if rule != "early-stop" else cost_at(np.maximum(samples, 1.0))
+                if rule == "verifier":
+                    assert selection.verifier_card is not None
+                    cost = _add(
+                        cost,
+                        _verifier_cost(selection.verifier_card, prompt_len, lengths, weights, n),
+                    )
+            variants.append((r, np.where(one, np.nan, acc), samples, cost))
+        terms: dict[int, tuple[np.ndarray, ...]] = {}  # per distinct cost, computed once
+        for r, acc, samples, mean in variants:
+            if id(mean) not in terms:
+                compute_seconds, memory_seconds = mean.split_seconds(hardware)
+                terms[id(mean)] = tuple(
+                    np.broadcast_to(t, shape)
+                    for t in (
+                        mean.compute_flops,
+                        mean.memory_bytes,
+                        compute_seconds + memory_seconds,
+                        compute_seconds,
+                    )
                 )
-        except InputError as exc:
-            raise InputError(f"{setting.label}: {exc}") from None
-        split = split_cost(shapes[setting.model], prompt_len, lengths, setting.attention, budget, s)
-        cost = split.mean(weights).at(trials_axis)  # (trials, limits)
-        compute_seconds, memory_seconds = cost.split_seconds(hardware)
-        values = {
-            "trials": tt,
-            "gen_len": ll,
-            "accuracy": np.clip(accuracy, 0.0, 1.0),
-            "compute_flops": cost.compute_flops,
-            "memory_bytes": cost.memory_bytes,
-            "seconds": compute_seconds + memory_seconds,
-            "compute_seconds": compute_seconds,
-        }
-        keep = np.isfinite(accuracy)
-        count = int(keep.sum())
-        part = slice(filled, filled + count)
-        setting_index[part] = k
-        for name, value in values.items():
-            full = np.broadcast_to(value, shape)
-            out[name][part] = full.ravel() if count == keep.size else full[keep]
-        filled += count
+            flops, nbytes, seconds, compute_seconds = terms[id(mean)]
+            keep = np.isfinite(acc) & fits[None, :]
+            parts["setting"].append(np.full(int(keep.sum()), k, dtype=int))
+            parts["trials"].append(tt[keep])
+            parts["gen_len"].append(ll[keep])
+            parts["accuracy"].append(np.clip(acc[keep], 0.0, 1.0))
+            parts["compute_flops"].append(flops[keep])
+            parts["memory_bytes"].append(nbytes[keep])
+            parts["seconds"].append(seconds[keep])
+            parts["compute_seconds"].append(compute_seconds[keep])
+            parts["selection"].append(np.full(int(keep.sum()), r, dtype=int))
+            parts["samples"].append(np.broadcast_to(samples, shape)[keep])
         if on_progress is not None:
             on_progress(k + 1, len(settings))
+    arrays = {
+        key: np.concatenate(v)
+        if v
+        else np.zeros(0, dtype=int if key in ("setting", "selection") else float)
+        for key, v in parts.items()
+    }
     return Grid(
         settings=tuple(settings),
         params=tuple(shapes[s.model].params for s in settings),
-        setting=setting_index[:filled],
-        **{name: array[:filled] for name, array in out.items()},
+        rules=rules,
+        **arrays,
+        beyond_context=tuple((m, limit, w) for (m, limit), w in beyond.items()),
     )
-
-
-_COST_ARRAYS = (
-    "trials",
-    "gen_len",
-    "accuracy",
-    "compute_flops",
-    "memory_bytes",
-    "seconds",
-    "compute_seconds",
-)

@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from kinetics_cli.accuracy.selection import ORACLE_RULES
 from kinetics_cli.engine.kinetics import LAWS
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
@@ -94,6 +95,9 @@ class Plan:
     # `best` among configurations without oracle top-k (ORACLE_ATTENTION): what a deployed kernel
     # can reach; equal to `best` when that is not oracle top-k.
     best_without_oracle: int | None = None
+    # `best` among configurations relying on no oracle at all (neither top-k nor an oracle
+    # selection rule such as coverage): what a deployment without a perfect verifier reaches.
+    best_deployable: int | None = None
 
     @property
     def cost_ratio(self) -> float | None:
@@ -166,8 +170,8 @@ def make_plan(
     equal = None if f is None else cheapest_reaching(by_law["kinetics"], levels, float(levels[f]))
     deployable = best
     if best is not None and grid.attention(best) == ORACLE_ATTENTION:
-        deployed = np.array([s.attention != ORACLE_ATTENTION for s in grid.settings])
-        deployable = best_within(law_cost, levels, budget, where=deployed[grid.setting])
+        deployable = best_within(law_cost, levels, budget, where=~oracle_attention(grid))
+    deployable_all = ~(grid.oracle_selection() | oracle_attention(grid))
     return Plan(
         budget=float(budget),
         unit=unit,
@@ -181,7 +185,22 @@ def make_plan(
         flops_cost=by_law["flops"],
         equal_accuracy=equal,
         best_without_oracle=deployable,
+        best_deployable=best_within(law_cost, levels, budget, where=deployable_all),
     )
+
+
+def oracle_attention(grid: Grid) -> np.ndarray:
+    """True where a configuration uses oracle top-k attention."""
+    return np.array([s.attention == ORACLE_ATTENTION for s in grid.settings] + [False])[
+        grid.setting
+    ]
+
+
+def is_oracle(grid: Grid, i: int) -> bool:
+    """Whether configuration i relies on an oracle (selection or attention)."""
+    from kinetics_cli.accuracy.selection import is_oracle as oracle_rule
+
+    return oracle_rule(grid.rule(i)) or grid.attention(i) == ORACLE_ATTENTION
 
 
 def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
@@ -197,6 +216,10 @@ def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
         "attention": grid.attention(i),
         "kv_budget": None if kv is None else (int(kv) if float(kv).is_integer() else kv),
         "accuracy": float(grid.accuracy[i]),
+        "selection": grid.rule(i),
+        "selection_oracle": grid.rule(i) in ORACLE_RULES,
+        "oracle": is_oracle(grid, i),
+        "expected_trials": float(grid.samples[i]) if grid.samples is not None else None,
         "eflops": float(grid.compute_flops[i] + pricing.intensity * grid.memory_bytes[i]),
         "flops": float(grid.compute_flops[i]),
         "seconds": seconds,
@@ -209,31 +232,38 @@ def configurations(grid: Grid, pricing: Pricing) -> list[dict[str, object]]:
     """Every configuration as `configuration` writes it, built column by column (one pass per
     field over the grid, not one Python call per configuration)."""
     rate = pricing.usd_per_second
-    per_setting: dict[str, list[object]] = {
-        "model": [s.model for s in grid.settings],
-        "attention": [s.attention for s in grid.settings],
-        "kv_budget": [
-            None
-            if s.attention == "dense" or s.kv_budget is None
-            else (int(s.kv_budget) if float(s.kv_budget).is_integer() else s.kv_budget)
-            for s in grid.settings
-        ],
-        "active_params": [float(p) for p in grid.params],
-    }
+    settings = grid.settings
+    kv_budgets: list[object] = [
+        None
+        if s.attention == "dense" or s.kv_budget is None
+        else (int(s.kv_budget) if float(s.kv_budget).is_integer() else s.kv_budget)
+        for s in settings
+    ]
+    rules = [*grid.rules, "single"]  # selection index -1 (one trial) reads the last
+    rule_oracle = [r in ORACLE_RULES for r in rules]
     setting = grid.setting.tolist()
+    assert grid.selection is not None
+    selection = grid.selection.tolist()
+    topk = [s.attention == ORACLE_ATTENTION for s in settings]
     columns: dict[str, list[object]] = {
-        "model": [per_setting["model"][k] for k in setting],
+        "model": [settings[k].model for k in setting],
         "strategy": ["long-cot" if t == 1 else "best-of-n" for t in grid.trials.tolist()],
         "trials": grid.trials.astype(int).tolist(),
         "gen_len": grid.gen_len.astype(int).tolist(),
-        "attention": [per_setting["attention"][k] for k in setting],
-        "kv_budget": [per_setting["kv_budget"][k] for k in setting],
+        "attention": [settings[k].attention for k in setting],
+        "kv_budget": [kv_budgets[k] for k in setting],
         "accuracy": grid.accuracy.tolist(),
+        "selection": [rules[r] for r in selection],
+        "selection_oracle": [rule_oracle[r] for r in selection],
+        "oracle": [rule_oracle[r] or topk[k] for r, k in zip(selection, setting, strict=True)],
+        "expected_trials": (
+            [None] * len(grid) if grid.samples is None else grid.samples.astype(float).tolist()
+        ),
         "eflops": (grid.compute_flops + pricing.intensity * grid.memory_bytes).tolist(),
         "flops": grid.compute_flops.tolist(),
         "seconds": grid.seconds.tolist(),
         "usd_per_1000": [None] * len(grid) if rate is None else (grid.seconds * rate).tolist(),
-        "active_params": [per_setting["active_params"][k] for k in setting],
+        "active_params": [float(grid.params[k]) for k in setting],
     }
     names = list(columns)
     return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]

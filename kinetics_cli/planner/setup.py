@@ -11,10 +11,11 @@ grid on one hardware profile of a catalog. Neither needs the CLI:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kinetics_cli.accuracy.selection import DEFAULT_RULES, Verifier, check_rules
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import (
     DEFAULT_KV_BUDGETS,
@@ -22,6 +23,7 @@ from kinetics_cli.planner.grid import (
     DEFAULT_TRIALS,
     STRATEGIES,
     Grid,
+    Selection,
     evaluate_grid,
     select_settings,
     trials_for,
@@ -31,7 +33,7 @@ from kinetics_cli.planner.plan import Pricing
 if TYPE_CHECKING:
     from kinetics_cli.accuracy.base import AccuracySource
     from kinetics_cli.catalog import Catalog
-    from kinetics_cli.specs import HardwareProfile
+    from kinetics_cli.specs import HardwareProfile, ModelCard
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class Setup:
     profile: HardwareProfile
     grid: Grid
     pricing: Pricing
+    warnings: tuple[str, ...] = ()  # one line each, for the caller to show
+    cards: dict[str, ModelCard] = field(default_factory=dict)  # model cards of the grid's models
 
     @property
     def source_document(self) -> dict[str, str]:
@@ -60,6 +64,11 @@ class GridOptions:
     kv_budgets: tuple[float, ...] = ()
     gen_limits: tuple[float, ...] = DEFAULT_LIMITS
     trials: tuple[int, ...] = DEFAULT_TRIALS
+    selection: tuple[str, ...] = DEFAULT_RULES  # selection rules searched (accuracy/selection.py)
+    # the verifier rule's stated recall and precision and the model whose prefill prices it
+    verifier_recall: float | None = None
+    verifier_precision: float | None = None
+    verifier_model: str | None = None
 
 
 def split_values(values: Iterable[str]) -> list[str]:
@@ -67,16 +76,26 @@ def split_values(values: Iterable[str]) -> list[str]:
     return [p.strip() for text in values for p in text.split(",") if p.strip()]
 
 
-def _numbers(values: Iterable[str | float], option: str) -> list[float]:
-    """Positive quantities from texts ('4k,8k', '1e3') or numbers; `option` names them in errors."""
-    from kinetics_cli.units import parse_quantity
+def _numbers(
+    values: Iterable[str | float], option: str, bounds: tuple[float, float] | None = None
+) -> list[float]:
+    """Positive numbers from texts or numbers; `option` names them in errors. Token counts
+    (`bounds` None) read k, M, G as powers of 1024 ('4k,8k' is 4096, 8192) and stay within
+    units.MAX_TOKENS; other values are quantities within `bounds`. Given but empty (`''`) is an
+    error, not the defaults."""
+    from kinetics_cli.units import check_range, parse_quantity, parse_tokens
 
+    given = list(values)
     out: list[float] = []
-    for value in values:
-        if isinstance(value, str):
-            out += [parse_quantity(v, what=option) for v in split_values([value])]
-        else:
-            out.append(float(value))
+    for value in given:
+        texts = split_values([value]) if isinstance(value, str) else [value]
+        for v in texts:
+            if bounds is None:
+                out.append(parse_tokens(v, what=option))
+            else:
+                out.append(check_range(parse_quantity(v, what=option), *bounds, what=option))
+    if given and not out:
+        raise InputError(f"{option}: no values given (leave the option out for the defaults)")
     bad = [v for v in out if v <= 0]
     if bad:
         raise InputError(f"{option}: values must be positive (got {bad[0]:g})")
@@ -90,6 +109,10 @@ def grid_options(
     kv_budgets: Iterable[str | float] = (),
     gen_limits: Iterable[str | float] = (),
     trials: Iterable[str | float] = (),
+    selection: Iterable[str] = (),
+    verifier_recall: float | None = None,
+    verifier_precision: float | None = None,
+    verifier_model: str | None = None,
 ) -> GridOptions:
     """Check the grid options: a strategy (long-cot, best-of-n or all), attention kinds, and
     positive KV budgets, whole generation limits and whole trial counts (numbers, or texts with
@@ -100,19 +123,50 @@ def grid_options(
         strategies = (strategy,)
     else:
         raise InputError(f"unknown strategy {strategy!r}; choose long-cot, best-of-n or all")
+    from kinetics_cli.limits import TRIALS
+
     limits = _numbers(gen_limits, "--gen-limits") or list(DEFAULT_LIMITS)
     if any(v != int(v) for v in limits):
         raise InputError("--gen-limits: generation limits must be whole numbers of tokens")
-    trial_values = _numbers(trials, "--trials") or list(DEFAULT_TRIALS)
-    if any(t != int(t) for t in trial_values):
+    given_trials = _numbers(trials, "--trials", TRIALS)
+    if any(t != int(t) for t in given_trials):
         raise InputError("--trials: trial counts must be whole numbers")
+    if given_trials and strategies == ("long-cot",):
+        raise InputError(
+            "--trials applies to best-of-n; --strategy long-cot runs one trial per problem "
+            "(drop --trials, or use --strategy best-of-n or all)"
+        )
+    trial_values = given_trials or list(DEFAULT_TRIALS)
     budgets = _numbers(kv_budgets, "--kv-budgets")
+    attention = list(attention)
+    attentions = split_values(attention)
+    if attention and not attentions:
+        raise InputError("--attention: no values given (leave the option out for every kind)")
+    if budgets and attentions and set(attentions) == {"dense"}:
+        raise InputError(
+            "--kv-budgets applies to sparse attention; --attention dense attends to the whole "
+            "context (drop --kv-budgets, or add topk or block-topk)"
+        )
+    rules = check_rules(split_values(selection)) if split_values(selection) else DEFAULT_RULES
+    stated = (verifier_recall, verifier_precision, verifier_model)
+    if "verifier" in rules and any(v is None for v in stated):
+        raise InputError(
+            "--selection verifier needs the verifier's --verifier-recall, --verifier-precision "
+            "and --verifier-model (the model whose prefill prices the scoring pass)"
+        )
+    for name, value in (("recall", verifier_recall), ("precision", verifier_precision)):
+        if value is not None and not 0.0 < value <= 1.0:
+            raise InputError(f"--verifier-{name} must lie in (0, 1] (got {value:g})")
     return GridOptions(
         strategies=strategies,
-        attentions=tuple(split_values(attention)),
+        attentions=tuple(attentions),
         kv_budgets=tuple(budgets),
         gen_limits=tuple(limits),
         trials=tuple(int(t) for t in trial_values),
+        selection=rules,
+        verifier_recall=verifier_recall,
+        verifier_precision=verifier_precision,
+        verifier_model=verifier_model,
     )
 
 
@@ -186,6 +240,15 @@ def build_setup(
         available_models=has_card,
     )
     cards = {s.model: catalog.models.get(s.model).spec for s in settings}
+    verifier = None
+    verifier_card = None
+    if "verifier" in options.selection:
+        if options.verifier_recall is None or options.verifier_precision is None:
+            raise InputError("the verifier rule needs a stated recall and precision")
+        verifier_card = catalog.models.get(str(options.verifier_model)).spec
+        verifier = Verifier(
+            options.verifier_recall, 0.0, verifier_card.name, options.verifier_precision
+        )
     grid = evaluate_grid(
         source,
         cards,
@@ -193,7 +256,26 @@ def build_setup(
         profile,
         trials=trials_for(options.strategies, list(options.trials)),
         limits=list(options.gen_limits),
+        selection=Selection(options.selection, verifier, verifier_card),
         on_progress=on_progress,
     )
     pricing = Pricing(intensity=i, usd_per_hour=profile.price_per_gpu_hour, hardware=profile.name)
-    return Setup(source.task, source, profile, grid, pricing)
+    warnings = []
+    if grid.beyond_context:
+        by_model: dict[tuple[str, int], list[float]] = {}
+        for model, limit, window in grid.beyond_context:
+            by_model.setdefault((model, window), []).append(limit)
+        listed = "; ".join(
+            f"{model} (window {window:,}): {', '.join(f'{x:,.0f}' for x in sorted(lims))}"
+            for (model, window), lims in by_model.items()
+        )
+        if len(grid) == 0:
+            raise InputError(
+                "every generation limit with the prompt is beyond the context window "
+                f"(max_position_embeddings) of the chosen models: {listed}"
+            )
+        warnings.append(
+            f"generation limits left out, the prompt plus the limit being beyond the model's "
+            f"context window: {listed}"
+        )
+    return Setup(source.task, source, profile, grid, pricing, tuple(warnings), cards)

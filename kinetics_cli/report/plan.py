@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
+    from kinetics_cli.planner.allocation import Allocation
     from kinetics_cli.planner.frontier import Frontier
     from kinetics_cli.planner.grid import Grid
     from kinetics_cli.planner.plan import Plan
@@ -34,11 +35,18 @@ FLOPS_LAW_UNIT_WORDS = {
     "usd": "per 1,000 problems at compute-only time",
 }
 ORACLE_NOTE = (
-    "Oracles, as in the paper: BoN-N accuracy is coverage (solved when any of the N answers is "
-    "right, as if a perfect verifier chose); topk (oracle) attends the B highest-scoring cached "
+    "Oracles, as in the paper: BoN-N coverage counts a problem solved when any of the N answers "
+    "is right, as if a perfect verifier chose; topk (oracle) attends the B highest-scoring cached "
     "tokens found at no cost. Both are upper bounds; block-topk charges its page search, as a "
-    "deployed kernel does."
+    "deployed kernel does, and majority, verifier and early-stop selections need no oracle "
+    "(--selection chooses the rules searched)."
 )
+SELECTION_WORDS = {
+    "coverage": "coverage (oracle)",
+    "majority": "majority vote",
+    "verifier": "verifier",
+    "early-stop": "early-stopped majority",
+}
 
 
 def source_line(setup: Setup) -> str:
@@ -80,10 +88,50 @@ def needs_oracle_note(docs: list[dict[str, Any]]) -> bool:
     """Whether any shown configuration relies on an oracle (Best-of-N coverage, top-k)."""
     from kinetics_cli.planner.plan import ORACLE_ATTENTION
 
-    return any(d["trials"] > 1 or d["attention"] == ORACLE_ATTENTION for d in docs)
+    return any(d.get("oracle", d["trials"] > 1) or d["attention"] == ORACLE_ATTENTION for d in docs)
 
 
-def plan_document(setup: Setup, answer: Plan) -> dict[str, Any]:
+def allocation_document(allocation: Allocation | None) -> dict[str, Any] | None:
+    """The allocation comparison as the JSON documents write it (null when not asked for)."""
+    if allocation is None:
+        return None
+
+    def pair(value: Any, keys: tuple[str, ...]) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        out = dict(zip(keys, value, strict=True))
+        return out
+
+    levels = allocation.levels
+
+    def floats(a: Any) -> list[float | None]:
+        return [None if v != v else float(v) for v in a]
+
+    return {
+        "unit": allocation.unit,
+        "per_problem_source": allocation.per_problem_source,
+        "problems": allocation.problems,
+        "budget": allocation.budget,
+        "oracle_per_problem": pair(allocation.oracle_cap, ("accuracy", "mean_cost")),
+        "oracle_per_problem_mean_cost": pair(
+            allocation.oracle_mean, ("accuracy", "mean_cost", "cap")
+        ),
+        "uniform": pair(allocation.uniform, ("accuracy", "cost", "configuration")),
+        "adaptive": pair(allocation.adaptive, ("accuracy", "expected_cost", "configuration")),
+        "adaptive_source": allocation.adaptive_source,
+        "oracle": {"oracle_per_problem": True, "uniform": True, "adaptive": False},
+        "levels": floats(levels),
+        "oracle_levels": floats(allocation.oracle_levels),
+        "oracle_level_mean_cost": floats(allocation.oracle_level_cost),
+        "uniform_levels": floats(allocation.uniform_levels),
+        "adaptive_levels": floats(allocation.adaptive_levels),
+        "notes": list(allocation.notes),
+    }
+
+
+def plan_document(
+    setup: Setup, answer: Plan, allocation: Allocation | None = None
+) -> dict[str, Any]:
     """The `plan --json` document."""
     from kinetics_cli.planner.plan import configuration
 
@@ -118,8 +166,11 @@ def plan_document(setup: Setup, answer: Plan) -> dict[str, Any]:
         "equal_accuracy_kinetics": config(answer.equal_accuracy),
         "cost_ratio": answer.cost_ratio,
         "best_without_oracle": config(answer.best_without_oracle),
+        "best_deployable": config(answer.best_deployable),
         "cheapest": config(answer.cheapest),
         "configurations": len(grid),
+        "selection_rules": list(grid.rules),
+        "allocation": allocation_document(allocation),
     }
 
 
@@ -128,14 +179,19 @@ def describe(doc: dict[str, Any]) -> str:
     if doc["strategy"] == "long-cot":
         strategy = f"long-CoT, L {doc['gen_len']:,}"
     else:
-        strategy = f"best-of-{doc['trials']}, L {doc['gen_len']:,}"
+        rule = SELECTION_WORDS.get(doc.get("selection", "coverage"), "coverage (oracle)")
+        if doc.get("selection") == "early-stop":
+            rule += f" (~{doc['expected_trials']:.1f} trials)"
+        strategy = f"best-of-{doc['trials']} {rule}, L {doc['gen_len']:,}"
     attention = attention_label(doc["attention"])
     if doc["kv_budget"] is not None:
         attention += f" KV {doc['kv_budget']:g}"
     return f"{doc['model']}, {strategy}, {attention}"
 
 
-def print_plan(setup: Setup, answer: Plan, doc: dict[str, Any]) -> None:
+def print_plan(
+    setup: Setup, answer: Plan, doc: dict[str, Any], allocation: Allocation | None = None
+) -> None:
     """The human answer to `plan`, on stdout through rich."""
     from kinetics_cli.report.console import console
 
@@ -188,10 +244,25 @@ def print_plan(setup: Setup, answer: Plan, doc: dict[str, Any]) -> None:
             + _costs_text(deployable, priced)
         )
         out.print(f"Best without oracle top-k: {text}", soft_wrap=True)
+    fully = doc["best_deployable"]
+    if fully != best:
+        text = (
+            "nothing fits this budget"
+            if fully is None
+            else f"{describe(fully)}: accuracy {fully['accuracy']:.1%}, "
+            + _costs_text(fully, priced)
+        )
+        out.print(
+            f"Best deployable (no oracle selection, no oracle attention; rules searched: "
+            f"{', '.join(doc['selection_rules'])}): {text}",
+            soft_wrap=True,
+        )
 
     shown = [("best", best)] + [(f"alt {n}", alt) for n, alt in enumerate(doc["alternatives"], 1)]
     if deployable is not None and all(deployable != d for _, d in shown):
-        shown.append(("no oracle", deployable))
+        shown.append(("no oracle top-k", deployable))
+    if fully is not None and all(fully != d for _, d in shown):
+        shown.append(("deployable", fully))
     flops_pick = doc["flops_law_pick"]
     if flops_pick is not None and answer.law != "flops":
         shown.append(("FLOPs law", flops_pick))
@@ -213,8 +284,56 @@ def print_plan(setup: Setup, answer: Plan, doc: dict[str, Any]) -> None:
         )
     )
     _print_comparison(answer, doc)
+    if allocation is not None:
+        print_allocation(allocation)
     if needs_oracle_note([d for _, d in shown]):
         out.print(ORACLE_NOTE, soft_wrap=True)
+
+
+def _where(config: dict[str, Any]) -> str:
+    kv = "" if config.get("kv_budget") is None else f" KV {config['kv_budget']:g}"
+    limit = "" if config.get("gen_len") is None else f", L {config['gen_len']:,}"
+    return f"{config['model']}, {attention_label(config['attention'])}{kv}{limit}"
+
+
+def print_allocation(allocation: Allocation) -> None:
+    """The headroom of per-problem allocation at the budget, and the deployable adaptive rule."""
+    from kinetics_cli.report.console import console
+
+    out = console()
+    unit = allocation.unit
+    if allocation.oracle_cap is not None:
+        acc, mean = allocation.oracle_cap
+        line = (
+            f"Allocation per problem (oracle: each problem takes its best coverage among the "
+            f"configurations it can afford, the paper's frontier; {allocation.problems} problems "
+            f"of {allocation.per_problem_source}): an ideal per-problem allocator would reach "
+            f"{acc:.1%} with every problem at most this cost (mean {format_cost(mean, unit)})"
+        )
+        if allocation.oracle_mean is not None:
+            m_acc, m_cost, _ = allocation.oracle_mean
+            line += f", {m_acc:.1%} holding its mean to it (mean {format_cost(m_cost, unit)})"
+        if allocation.uniform is not None:
+            u_acc, u_cost, u_conf = allocation.uniform
+            line += (
+                f"; the best uniform configuration on the same data reaches {u_acc:.1%} "
+                f"({_where(u_conf)}, best-of-{u_conf['trials']} coverage, "
+                f"{format_cost(u_cost, unit)})."
+            )
+        else:
+            line += "; no uniform configuration of that data fits the budget."
+        out.print(line, soft_wrap=True)
+    if allocation.adaptive is not None:
+        a_acc, a_cost, conf = allocation.adaptive
+        out.print(
+            f"Deployable adaptive rule (long-first: one trial capped at {conf['first_cap']:,} "
+            f"tokens; if it has not finished, majority vote over {conf['trials']} fresh trials): "
+            f"{_where(conf)}: accuracy {a_acc:.1%} at expected cost {format_cost(a_cost, unit)} "
+            f"(~{conf['expected_samples']:.1f} trials), from {allocation.adaptive_source}.",
+            soft_wrap=True,
+        )
+    for note in allocation.notes:
+        out.print(f"Not available: {note}.", soft_wrap=True)
 
 
 def compact_table(title: str, columns: list[str], rows: list[list[str]]) -> Any:
@@ -240,8 +359,22 @@ def _costs_text(doc: dict[str, Any], priced: bool) -> str:
     return text + " per problem"
 
 
+SHORT_SELECTION = {
+    "coverage": "cov (oracle)",
+    "majority": "majority",
+    "verifier": "verifier",
+    "early-stop": "early-stop",
+}
+
+
 def short_strategy(doc: dict[str, Any]) -> str:
-    return "long-CoT" if doc["strategy"] == "long-cot" else f"BoN-{doc['trials']}"
+    """'long-CoT' or 'BoN-8 majority': the trials and the selection rule."""
+    if doc["strategy"] == "long-cot":
+        return "long-CoT"
+    rule = SHORT_SELECTION.get(doc.get("selection", "coverage"), "cov (oracle)")
+    if doc.get("selection") == "early-stop":
+        rule += f" ~{doc['expected_trials']:.1f}"
+    return f"BoN-{doc['trials']} {rule}"
 
 
 def short_attention(doc: dict[str, Any]) -> str:
@@ -336,7 +469,9 @@ def plot_plan(setup: Setup, answer: Plan, path: Path) -> None:
 MAX_COLUMNS = 9  # cost columns of the per-model table
 
 
-def frontier_document(setup: Setup, frontier: Frontier) -> dict[str, Any]:
+def frontier_document(
+    setup: Setup, frontier: Frontier, allocation: Allocation | None = None
+) -> dict[str, Any]:
     """The `frontier --json` document."""
     from kinetics_cli.planner.plan import configurations as all_configurations
 
@@ -351,7 +486,9 @@ def frontier_document(setup: Setup, frontier: Frontier) -> dict[str, Any]:
         "hardware": setup.profile.name,
         "intensity": setup.pricing.intensity,
         "accuracy_source": setup.source_document,
+        "selection_rules": list(setup.grid.rules),
         "configurations": configurations,
+        "allocation": allocation_document(allocation),
     }
 
 
@@ -367,7 +504,9 @@ def cost_columns(cost: Any) -> list[float]:
     return [10.0**e for e in levels]
 
 
-def print_frontier(setup: Setup, frontier: Frontier, full: bool) -> None:
+def print_frontier(
+    setup: Setup, frontier: Frontier, full: bool, allocation: Allocation | None = None
+) -> None:
     """The human answer to `frontier`, on stdout through rich."""
     import numpy as np
 
@@ -425,7 +564,8 @@ def print_frontier(setup: Setup, frontier: Frontier, full: bool) -> None:
     out.print(
         compact_table(
             f"Best accuracy of each model and attention kind within a cost per problem ({unit}); "
-            "frontier: its Pareto points, on overall: how many are on the overall frontier",
+            "frontier: its Pareto points, on overall: how many are on the overall frontier; "
+            f"Best-of-N selection: the best of {', '.join(SELECTION_WORDS[r] for r in grid.rules)}",
             header,
             table,
         )
@@ -439,8 +579,46 @@ def print_frontier(setup: Setup, frontier: Frontier, full: bool) -> None:
                     f"Frontier of {model} {attention_label(attention)}", columns, rows(points)
                 )
             )
+    if allocation is not None and allocation.levels.size:
+        rows_a = []
+        if allocation.per_problem_source is not None:
+            rows_a.append(
+                ["oracle per problem (cap)", *(_pct(v) for v in allocation.oracle_levels)]
+            )
+            rows_a.append(
+                [
+                    "  its mean cost",
+                    *(format_cost(v, "eflops") for v in allocation.oracle_level_cost),
+                ]
+            )
+            rows_a.append(
+                ["best uniform, same data", *(_pct(v) for v in allocation.uniform_levels)]
+            )
+        if allocation.adaptive_source is not None:
+            rows_a.append(
+                ["long-first (deployable)", *(_pct(v) for v in allocation.adaptive_levels)]
+            )
+        out.print(
+            compact_table(
+                "Allocation within each cost per problem (eFLOPs): the per-problem oracle (the "
+                "paper's frontier) against one configuration for all, and the deployable "
+                "long-first rule",
+                ["", *(f">{format_cost(v, 'eflops')}" for v in allocation.levels)],
+                rows_a,
+            )
+        )
+        if allocation.per_problem_source is not None:
+            out.print(f"per-problem data: {allocation.per_problem_source}", soft_wrap=True)
+        if allocation.adaptive_source is not None:
+            out.print(f"long-first rule: {allocation.adaptive_source}", soft_wrap=True)
+        for note in allocation.notes:
+            out.print(f"Not available: {note}.", soft_wrap=True)
     if np.any(grid.trials > 1) or any(a == ORACLE_ATTENTION for _, a in keys):
         out.print(ORACLE_NOTE, soft_wrap=True)
+
+
+def _pct(value: float) -> str:
+    return "-" if value != value else f"{value:.1%}"
 
 
 def plot_frontier(setup: Setup, frontier: Frontier, path: Path) -> None:

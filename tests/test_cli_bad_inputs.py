@@ -1,0 +1,383 @@
+"""A corpus of bad inputs for every command, by family.
+
+Every case must end the way the README promises: exit code 2, nothing on stdout, exactly one line
+on stderr that starts with 'error: ', no traceback, and no file changed anywhere under the test's
+folder (the small catalog, the user catalog folder, the output folder), which is snapshotted
+before and after.
+
+One line adds a case: (family, argv, setup). In argv, {tmp} is the test's folder; `setup(tmp)`
+writes the files the case needs (a broken card, an existing output) before the snapshot. A new
+command adds its rows here and inherits the same checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kinetics_cli.catalog import bundled_root
+from kinetics_cli.cli.main import app
+
+Setup = Callable[[Path], None] | None
+
+MEASUREMENTS = bundled_root() / "hardware_profiles" / "measurements" / "numpy-amd-epyc-2cpu.jsonl"
+
+# A Hugging Face config of Qwen3-8B (huggingface.co/Qwen/Qwen3-8B config.json, the fields read).
+QWEN3_8B = {
+    "_name_or_path": "Qwen/Qwen3-8B",
+    "model_type": "qwen3",
+    "hidden_size": 4096,
+    "num_hidden_layers": 36,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "head_dim": 128,
+    "intermediate_size": 12288,
+    "vocab_size": 151936,
+    "max_position_embeddings": 40960,
+    "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+}
+
+
+def write(relative: str, text: str) -> Setup:
+    """A setup writing `text` to tmp/relative."""
+
+    def setup(tmp: Path) -> None:
+        path = tmp / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+    return setup
+
+
+class Raw(str):
+    """JSON text spliced into a config as it is: numbers Python's json module would not write."""
+
+
+def config(**changes: object) -> Setup:
+    """A setup writing tmp/config.json: Qwen3-8B's config with `changes`."""
+    raw = {k: v for k, v in changes.items() if isinstance(v, Raw)}
+    data = {k: v for k, v in {**QWEN3_8B, **changes}.items() if k not in raw}
+    text = json.dumps(data)[:-1] + "".join(f', "{k}": {v}' for k, v in raw.items()) + "}"
+    return write("config.json", text)
+
+
+def card(name: str, replace: tuple[str, str]) -> Setup:
+    """A setup writing tmp/cat/model_cards/NAME.toml: the bundled qwen3-8b card renamed, with one
+    line replaced."""
+    text = (bundled_root() / "model_cards" / "qwen3-8b.toml").read_text()
+    text = text.replace('name = "qwen3-8b"', f'name = "{name}"').replace(
+        'aliases = ["Qwen/Qwen3-8B", "qwen3:8b"]', "aliases = []"
+    )
+    assert replace[0] in text
+    return write(f"cat/model_cards/{name}.toml", text.replace(*replace))
+
+
+def profile(name: str, replace: tuple[str, str]) -> Setup:
+    """A setup writing tmp/cat/hardware_profiles/NAME.toml: the bundled h100-sxm renamed, with
+    one line replaced."""
+    text = (bundled_root() / "hardware_profiles" / "h100-sxm.toml").read_text()
+    text = text.replace('name = "h100-sxm"', f'name = "{name}"')
+    text = "\n".join(x for x in text.splitlines() if not x.startswith("aliases"))
+    assert replace[0] in text
+    return write(f"cat/hardware_profiles/{name}.toml", text.replace(*replace))
+
+
+def both(*setups: Setup) -> Setup:
+    def setup(tmp: Path) -> None:
+        for s in setups:
+            if s is not None:
+                s(tmp)
+
+    return setup
+
+
+CAT = ["--catalog", "{tmp}/cat"]
+COST = ["cost", "qwen3-8b", "--prompt-len", "100", "--gen-len", "1k"]
+PLAN = ["plan", "--budget", "1e16", "-m", "qwen3-0.6b"]
+ISO = ["isocost", "--budget", "1e16", "-m", "qwen3-8b"]
+EXISTING_OUT = write("out/rows.csv", "keep me\n")
+TRACE = write(
+    "trace.jsonl",
+    '{"attn_local": 0, "attn_topk": 0}\n{"query": "q", "prediction": "p", "score": 100}\n',
+)
+
+CASES: list[tuple[str, list[str], Setup]] = [
+    # ---- tracebacks before: values no Python number or parser holds ---------------------------
+    (
+        "traceback",
+        ["models", "import", "{tmp}/config.json"],
+        config(quantization_config=Raw('{"bits": 1e999}')),
+    ),
+    ("traceback", ["models", "import", "{tmp}/config.json"], config(vocab_size=Raw("9" * 5000))),
+    (
+        "traceback",
+        ["models", "import", "{tmp}/config.json"],
+        config(num_hidden_layers=300_000_000, use_sliding_window=True, sliding_window=4096),
+    ),
+    (
+        "traceback",
+        [*CAT, "models", "show", "big"],
+        card("big", ("layers = 36", "layers = " + "9" * 5000)),
+    ),
+    (
+        "traceback",
+        [*CAT, "hardware", "show", "huge"],
+        profile("huge", ("bf16 = 989.4e12", "bf16 = " + "1" * 400)),
+    ),
+    # ---- hangs before: absurd layer counts, refused before any per-layer loop -------------------
+    ("hang", ["models", "import", "{tmp}/config.json"], config(num_hidden_layers=10**30)),
+    ("hang", ["models", "import", "{tmp}/config.json"], config(num_hidden_layers=Raw("1e20"))),
+    ("hang", ["models", "import", "{tmp}/config.json"], config(num_hidden_layers=1_000_000)),
+    (
+        "hang",
+        [*CAT, "cost", "deep", "--prompt-len", "1", "--gen-len", "1"],
+        card("deep", ("layers = 36", "layers = 1000000")),
+    ),
+    # ---- invalid values in the catalog: each field has a physical range ------------------------
+    ("invalid value", [*CAT, "models", "show", "m"], card("m", ("layers = 36", "layers = true"))),
+    ("invalid value", [*CAT, "models", "show", "m"], card("m", ("layers = 36", 'layers = "32"'))),
+    (
+        "invalid value",
+        [*CAT, "models", "show", "m"],
+        card("m", ("vocab_size = 151936", "vocab_size = 151936\nweight_bytes = inf")),
+    ),
+    ("invalid value", [*CAT, "models", "show", "m"], card("m", ("head_dim = 128", "head_dim = 0"))),
+    (
+        "invalid value",
+        [*CAT, "hardware", "show", "g"],
+        profile("g", ("bf16 = 989.4e12", "bf16 = inf")),
+    ),
+    (
+        "invalid value",
+        [*CAT, "hardware", "show", "g"],
+        profile("g", ("bf16 = 989.4e12", "bf16 = 1e308")),
+    ),
+    (
+        "invalid value",
+        [*CAT, "hardware", "show", "g"],
+        profile("g", ("gpus_per_node = 8", "gpus_per_node = 1e23")),
+    ),
+    (
+        "invalid value",
+        [*CAT, "cost", "qwen3-8b", "-H", "g", "--prompt-len", "1", "--gen-len", "1"],
+        profile("g", ("hbm_bandwidth = 3.35e12", "hbm_bandwidth = inf")),
+    ),
+    # ---- nonsense results: lengths, budgets and counts out of any physical range --------------
+    ("nonsense", ["plan", "--budget", "1e16", "--gen-limits", "1e12"], None),
+    ("nonsense", ["cost", "qwen3-8b", "--prompt-len", "100", "--gen-len", "1e200"], None),
+    ("nonsense", ["cost", "qwen3-8b", "--prompt-len", "100", "--gen-len", "64k"], None),
+    ("nonsense", ["cost", "qwen3-8b", "--prompt-len", "40k", "--gen-len", "1k"], None),
+    ("nonsense", ["roofline", "qwen3-8b", "--context", "64k"], None),
+    ("nonsense", ["roofline", "qwen3-8b", "--phase", "prefill", "--prompt-len", "48k"], None),
+    ("nonsense", [*ISO, "--strategy", "best-of-n", "--gen-len", "64k"], None),
+    ("nonsense", ["isocost", "--match", "qwen3-8b:64k"], None),
+    ("nonsense", [*PLAN, "--gen-limits", "64k,128k"], None),
+    ("nonsense", ["plan", "--budget", "1e40"], None),
+    ("nonsense", ["plan", "--budget", "0"], None),
+    ("nonsense", ["plan", "--budget-seconds", "1e12"], None),
+    ("nonsense", ["plan", "--budget-usd", "-1"], None),
+    ("nonsense", [*PLAN, "--top", "0"], None),
+    ("nonsense", [*PLAN, "--trials", "1e7"], None),
+    ("nonsense", [*COST, "--trials", "1e7"], None),
+    ("nonsense", [*COST, "--intensity", "1e9"], None),
+    ("nonsense", [*COST, "--intensity", "inf"], None),
+    ("nonsense", [*COST, "--params", "1e30"], None),
+    (
+        "nonsense",
+        [*COST, "--attention", "block-topk", "--kv-budget", "512", "--block-size", "0"],
+        None,
+    ),
+    ("nonsense", ["roofline", "qwen3-8b", "--batch", "1e9"], None),
+    ("nonsense", ["roofline", "qwen3-8b", "--tp", "4096"], None),
+    ("nonsense", ["isocost", "--budget", "1e31"], None),
+    ("nonsense", [*ISO, "--trials", "0"], None),
+    # ---- token counts: k is 1024, and only k, M, G are token prefixes ---------------------------
+    ("token suffix", ["cost", "qwen3-8b", "--prompt-len", "100", "--gen-len", "1P"], None),
+    ("token suffix", [*PLAN, "--gen-limits", "32kB"], None),
+    ("token suffix", [*PLAN, "--kv-budgets", "1.5X"], None),
+    ("token suffix", ["roofline", "qwen3-8b", "--context", "1.5"], None),
+    # ---- contradictions: an option another option makes meaningless is refused ----------------
+    ("contradiction", [*PLAN, "--strategy", "long-cot", "--trials", "8"], None),
+    ("contradiction", [*PLAN, "--attention", "dense", "--kv-budgets", "512"], None),
+    ("contradiction", [*PLAN, "--gen-limits", ""], None),
+    ("contradiction", [*PLAN, "--trials", ","], None),
+    ("contradiction", ["frontier", "-m", "qwen3-0.6b", "--attention", ""], None),
+    (
+        "contradiction",
+        ["frontier", "-m", "qwen3-0.6b", "--law", "flops", "--intensity", "562.5"],
+        None,
+    ),
+    ("contradiction", [*ISO, "--strategy", "long-cot", "--gen-len", "8192"], None),
+    ("contradiction", [*ISO, "--strategy", "best-of-n", "--trials", "4", "--gen-len", "1k"], None),
+    ("contradiction", [*ISO, "--law", "flops", "--intensity", "562.5"], None),
+    ("contradiction", [*ISO, "--kv-budget", "512"], None),
+    ("contradiction", [*COST, "--law", "flops", "--intensity", "562.5"], None),
+    ("contradiction", [*COST, "--kv-budget", "512"], None),
+    ("contradiction", ["roofline", "qwen3-8b", "--kv-budget", "512"], None),
+    ("contradiction", ["roofline", "qwen3-8b", "--prompt-len", "100"], None),
+    ("contradiction", ["plan", "--budget", "1e16", "--budget-seconds", "1"], None),
+    # ---- ambiguity that would change the answer: refused without --force ----------------------
+    (
+        "ambiguity",
+        ["models", "import", "{tmp}/config.json", "--name", "qwen3-8b"],
+        config(num_hidden_layers=40),
+    ),
+    # ---- names and folders ---------------------------------------------------------------------
+    ("unknown name", ["models", "show", "qwen9"], None),
+    ("unknown name", ["hardware", "show", "h900"], None),
+    (
+        "unknown name",
+        ["cost", "qwen3-8b", "-H", "h900", "--prompt-len", "1", "--gen-len", "1"],
+        None,
+    ),
+    ("unknown name", [*PLAN, "--task", "nosuch"], None),
+    ("unknown name", ["--catalog", "{tmp}/nowhere", "models", "list"], None),
+    ("unknown name", ["models", "import", "{tmp}/config.json", "--name", "a b"], config()),
+    # ---- files: missing inputs, and outputs never overwritten without --force -----------------
+    ("files", ["models", "import", "{tmp}/missing.json"], None),
+    ("files", ["models", "import", "{tmp}/config.json"], write("config.json", "{not json")),
+    ("files", ["models", "import", "{tmp}/config.json"], write("config.json", "[1, 2]")),
+    (
+        "files",
+        ["models", "import", "{tmp}/config.json", "--name", "q8"],
+        both(config(), write("config/kinetics/model_cards/q8.toml", "keep me\n")),
+    ),
+    (
+        "files",
+        [
+            "evals",
+            "import",
+            "{tmp}/missing.jsonl",
+            "--task",
+            "aime24",
+            "--model",
+            "qwen3-8b",
+            "--out",
+            "{tmp}/out/new.csv",
+        ],
+        None,
+    ),
+    (
+        "files",
+        [
+            "evals",
+            "import",
+            "{tmp}/trace.jsonl",
+            "--task",
+            "aime24",
+            "--model",
+            "qwen3-8b",
+            "--out",
+            "{tmp}/out/rows.csv",
+        ],
+        both(TRACE, EXISTING_OUT),
+    ),
+    (
+        "files",
+        [
+            "evals",
+            "import",
+            "{tmp}/trace.jsonl",
+            "--task",
+            "aime24",
+            "--model",
+            "qwen9",
+            "--out",
+            "{tmp}/out/new.csv",
+        ],
+        TRACE,
+    ),
+    ("files", [*PLAN, "--evals", "{tmp}/missing.csv"], None),
+    ("files", ["calibrate", "fit", "{tmp}/missing.jsonl", "--hardware", "measured"], None),
+    ("files", ["calibrate", "fit", str(MEASUREMENTS), "--hardware", "h900"], None),
+    (
+        "files",
+        [
+            "calibrate",
+            "fit",
+            str(MEASUREMENTS),
+            "--hardware",
+            "measured",
+            "--out",
+            "{tmp}/out/rows.csv",
+        ],
+        EXISTING_OUT,
+    ),
+    ("files", ["calibrate", "check", "{tmp}/missing.jsonl"], None),
+    ("files", ["calibrate", "check", str(MEASUREMENTS), "--tolerance", "-1"], None),
+    ("files", ["calibrate", "run", "--repeats", "0"], None),
+    ("files", ["calibrate", "reference", "{tmp}/missing.jsonl"], None),
+    ("files", ["calibrate", "--tolerance", "x"], None),
+    # ---- usage ---------------------------------------------------------------------------------
+    ("usage", ["cost", "qwen3-8b", "--gen-len", "1k"], None),
+    ("usage", ["models", "show"], None),
+    ("usage", ["plan", "--budget", "1e16", "--nosuch"], None),
+    ("usage", ["nosuch"], None),
+]
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file and folder under `root`: a digest of each file's bytes and its mtime."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        key = str(path.relative_to(root))
+        if path.is_file():
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            out[key] = f"{digest} {path.stat().st_mtime_ns}"
+        else:
+            out[key] = "folder"
+    return out
+
+
+@pytest.mark.parametrize(
+    ("family", "argv", "setup"),
+    CASES,
+    ids=[f"{family}: {' '.join(argv)[:60]}" for family, argv, _ in CASES],
+)
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(
+    family: str, argv: list[str], setup: Setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    (tmp_path / "cat").mkdir()
+    (tmp_path / "out").mkdir()
+    if setup is not None:
+        setup(tmp_path)
+    before = snapshot(tmp_path)
+    result = CliRunner().invoke(app, [a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert result.exit_code == 2, (family, result.output)
+    assert isinstance(result.exception, SystemExit), result.exception  # no traceback
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(lines[0]) < 600, lines[0]  # no 5,000-digit number echoed back
+    assert snapshot(tmp_path) == before
+
+
+def test_every_command_has_a_case() -> None:
+    """A command added to the CLI without a row here fails this test."""
+    from typer.main import get_command
+
+    def commands(group: object, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+        out: set[tuple[str, ...]] = set()
+        for name, command in getattr(group, "commands", {}).items():
+            path = (*prefix, name)
+            out |= commands(command, path) if hasattr(command, "commands") else {path}
+        return out
+
+    cases = [
+        [a for a in argv if not a.startswith("-") and "{tmp}" not in a] for _, argv, _ in CASES
+    ]
+    missing = [
+        " ".join(path)
+        for path in sorted(commands(get_command(app)))
+        if path not in {("hardware", "list"), ("models", "list")}  # no input to get wrong
+        and not any(tuple(words[: len(path)]) == path for words in cases)
+    ]
+    assert missing == []
