@@ -163,6 +163,38 @@ class Calibration(_Strict):
 UNCALIBRATED = KernelFit()
 
 
+class ServingEfficiency(_Strict):
+    """Achieved fractions of the datasheet and fixed costs, from kernel-level public measurements.
+
+    The `default` efficiency mode of the serving model (engine/serving.py). Each figure carries
+    its source in a comment of the profile and in `sources`; none is fitted to end-to-end serving
+    throughput.
+    """
+
+    gemm_compute: Fraction  # achieved bf16 matmul FLOP/s / dense bf16 peak (e.g. MAMF)
+    gemm_compute_fp8: Fraction | None = None  # the same at fp8 (None: the bf16 fraction)
+    gemm_compute_fp4: Fraction | None = None  # the same at fp4 (None: the fp8 fraction)
+    gemm_bandwidth: Fraction  # achieved HBM bandwidth of weight-streaming (small-batch) matmuls
+    grouped_gemm_compute: Fraction | None = None  # routed MoE experts (grouped GEMM), of the peak
+    grouped_gemm_bandwidth: Fraction | None = None  # the same, of HBM bandwidth (None: gemm's)
+    attention_compute: Fraction  # decode attention kernels, FLOP/s / peak
+    attention_bandwidth: Fraction  # decode attention kernels, bytes/s / HBM bandwidth
+    stream_bandwidth: Fraction  # elementwise kernels, bytes/s / HBM bandwidth
+    kernel_overhead_seconds: Annotated[float, Field(ge=0)]  # per kernel call (launch gap)
+    step_overhead_seconds: Annotated[float, Field(ge=0)] = 0.0  # per step, host side
+    collective_latency_seconds: Annotated[float, Field(ge=0)]  # per collective call
+    collective_bandwidth: Fraction  # achieved bus bandwidth / interconnect_bandwidth
+    sources: list[str] = Field(min_length=1)
+    note: str = ""
+
+    def gemm_compute_for(self, dtype: str) -> float:
+        """Matmul compute fraction at `dtype` (fp4 falls back to fp8, fp8 to bf16)."""
+        fp8 = self.gemm_compute_fp8 if self.gemm_compute_fp8 is not None else self.gemm_compute
+        if dtype == "fp4":
+            return self.gemm_compute_fp4 if self.gemm_compute_fp4 is not None else fp8
+        return fp8 if dtype == "fp8" else self.gemm_compute
+
+
 class CatalogSpec(_Strict):
     """What every catalog entry has: a name (its key) and other names that resolve to it."""
 
@@ -192,6 +224,7 @@ class HardwareProfile(CatalogSpec):
     sources: list[str] = Field(min_length=1)
     notes: str = ""
     calibration: Calibration | None = None
+    efficiency: ServingEfficiency | None = None
 
     @model_validator(mode="after")
     def _bf16_required(self) -> HardwareProfile:

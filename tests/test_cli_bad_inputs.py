@@ -195,6 +195,12 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ),
     ("nonsense", ["roofline", "qwen3-8b", "--batch", "1e9"], None),
     ("nonsense", ["roofline", "qwen3-8b", "--tp", "4096"], None),
+    ("nonsense", ["serve", "qwen3-8b", "--isl", "32k", "--osl", "32k"], None),
+    ("nonsense", ["serve", "qwen3-8b", "--tp", "4096"], None),
+    ("nonsense", ["serve", "qwen3-8b", "--batch", "1e9"], None),
+    ("nonsense", ["serve", "qwen3-8b", "--max-tpot", "-5ms"], None),
+    ("nonsense", ["serve", "qwen3-8b", "-H", "h100", "--tp", "3"], None),
+    ("nonsense", ["serve", "qwen3-8b", "-H", "h100", "--max-tpot", "1us"], None),
     ("nonsense", ["isocost", "--budget", "1e31"], None),
     ("nonsense", [*ISO, "--trials", "0"], None),
     # ---- token counts: k is 1024, and only k, M, G are token prefixes ---------------------------
@@ -221,6 +227,9 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("contradiction", [*COST, "--kv-budget", "512"], None),
     ("contradiction", ["roofline", "qwen3-8b", "--kv-budget", "512"], None),
     ("contradiction", ["roofline", "qwen3-8b", "--prompt-len", "100"], None),
+    ("contradiction", ["serve", "qwen3-8b", "--kv-budget", "512"], None),
+    ("contradiction", ["serve", "qwen3-8b", "--batch", "8", "--max-tpot", "50ms"], None),
+    ("contradiction", ["serve", "qwen3-8b", "--ep", "2", "--tp", "2"], None),
     ("contradiction", ["plan", "--budget", "1e16", "--budget-seconds", "1"], None),
     # ---- ambiguity that would change the answer: refused without --force ----------------------
     (
@@ -237,6 +246,9 @@ CASES: list[tuple[str, list[str], Setup]] = [
         None,
     ),
     ("unknown name", [*PLAN, "--task", "nosuch"], None),
+    ("unknown name", ["serve", "qwen3-8b", "-H", "h900"], None),
+    ("unknown name", ["serve", "qwen3-8b", "--weights", "int3"], None),
+    ("unknown name", ["serve", "qwen3-8b", "--efficiency", "best"], None),
     ("unknown name", ["--catalog", "{tmp}/nowhere", "models", "list"], None),
     ("unknown name", ["models", "import", "{tmp}/config.json", "--name", "a b"], config()),
     # ---- files: missing inputs, and outputs never overwritten without --force -----------------

@@ -72,8 +72,18 @@ def test_golden_step_matches_the_engine(catalog):
     assert doc["max_batch"] == 74 and doc["fits"] is True
 
 
-def test_does_not_fit_warns_on_stderr(catalog):
-    result = run(catalog, "tiny-gqa", "-H", "tiny-gpu", "--batch", "100", "--context", "100")
+def test_does_not_fit_is_refused_unless_asked(catalog):
+    refused = run(catalog, "tiny-gqa", "-H", "tiny-gpu", "--batch", "100", "--context", "100")
+    assert refused.exit_code == 2 and not refused.stdout
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "does not fit" in lines[0] and "--allow-oversubscribe" in lines[0]
+    # 100 sequences of 12,800 B of KV + 49,984 B of weights exceed 1 MB; 74 fit
+    assert "largest batch that fits: 74" in lines[0]
+    result = run(
+        catalog,
+        "tiny-gqa",
+        *("-H", "tiny-gpu", "--batch", "100", "--context", "100", "--allow-oversubscribe"),
+    )
     assert result.exit_code == 0
     assert "does not fit" in result.stderr
     assert "largest batch that fits" in result.stdout
@@ -101,7 +111,18 @@ def test_prefill_and_human_table(catalog):
 def test_plot(catalog, tmp_path, suffix):
     pytest.importorskip("matplotlib")
     path = tmp_path / f"roofline{suffix}"
-    result = run(catalog, "tiny-gqa", "-H", "tiny-gpu", "--batch", "8", "--plot", str(path))
+    result = run(
+        catalog,
+        "tiny-gqa",
+        "-H",
+        "tiny-gpu",
+        "--batch",
+        "8",
+        "--context",
+        "100",
+        "--plot",
+        str(path),
+    )
     assert result.exit_code == 0, result.stderr
     assert path.stat().st_size > 1000
 
@@ -116,7 +137,8 @@ def test_plot(catalog, tmp_path, suffix):
         (["--attention", "topk"], "--kv-budget"),
         (["--tp", "3"], "divide"),
         (["--context", "-5"], "context"),
-        (["--dtype", "fp4"], "dtype"),
+        (["--dtype", "int4"], "dtype"),
+        (["--dtype", "fp4"], "tiny-gpu has no fp4 peak"),
         (["--phase", "train"], "phase"),
         (["--plot", "out.pdf"], ".png or .svg"),
         (["--batch", "many"], "--batch"),
@@ -132,7 +154,9 @@ def test_bad_input_exits_2(catalog, args, message):
 
 
 def test_kv_budget_with_dense_attention_is_refused(catalog):
-    result = run(catalog, "tiny-gqa", "-H", "tiny-gpu", "--kv-budget", "50", "--json")
+    result = run(
+        catalog, "tiny-gqa", "-H", "tiny-gpu", "--context", "100", "--kv-budget", "50", "--json"
+    )
     assert result.exit_code == 2
     assert "--kv-budget applies to sparse attention" in result.stderr
 
@@ -145,7 +169,11 @@ def test_prompt_len_with_decode_is_refused(catalog):
 
 def test_json_reports_both_ridges(catalog):
     doc = json.loads(
-        run(catalog, "tiny-gqa", "-H", "tiny-gpu", "--context", "100000", "--json").stdout
+        run(
+            catalog,
+            *("tiny-gqa", "-H", "tiny-gpu", "--context", "100000", "--allow-oversubscribe"),
+            "--json",
+        ).stdout
     )
     # tiny-gpu's I = 100 is out of reach of the tiny matmuls (about 20 FLOPs/byte at most, see
     # test_engine_roofline.py::test_ridge_batch_is_where_compute_overtakes_memory): neither turns
@@ -182,7 +210,9 @@ def test_human_table_keeps_names_and_fits_the_console(catalog, monkeypatch, widt
     from kinetics_cli.report import console as report_console
 
     monkeypatch.setattr(report_console, "_stdout", Console(width=width, highlight=False))
-    result = run(catalog, "tiny-moe", "-H", "tiny-gpu", "--batch", "4", "--tp", "2")
+    result = run(
+        catalog, "tiny-moe", "-H", "tiny-gpu", "--batch", "4", "--tp", "2", "--allow-oversubscribe"
+    )
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= width

@@ -319,3 +319,23 @@ def test_anchor_block_topk_speedup_on_qwen3_0_6b_b200():
     assert 14 < speedup < 16
     assert not dense.fits  # 3.76 GB of KV per sequence: 47 sequences fit in 180 GB
     assert dense.max_batch == 47
+
+
+def test_fp4_where_the_profile_has_the_peak():
+    with pytest.raises(InputError, match="tiny-gpu has no fp4 peak"):
+        decode_step(GQA, GPU, batch=1, context=100, dtype="fp4")
+    fp4_gpu = GPU.model_copy(update={"peak_flops": {**GPU.peak_flops, "fp4": 4000.0}})
+    r = decode_step(GQA, fp4_gpu, batch=1, context=100, dtype="fp4")
+    # NVFP4 weights: 4 bits + one 8-bit scale per 16 = 4.5 bits; the cache stays fp8 (1 B)
+    assert r.weight_bytes == pytest.approx(24_992 * 4.5 / 8)
+    assert r.kv_bytes_per_sequence == 12_800 / 2
+    assert r.peak_flops == 4000.0
+
+
+def test_precision_per_tensor_kind():
+    from kinetics_cli.engine.roofline import Precision
+
+    mixed = Precision(weight=1.0, expert=1.0, kv=2.0, act=2.0, collective=2.0, compute="fp8")
+    r = decode_step(GQA, GPU, batch=1, context=100, precision=mixed)
+    assert r.weight_bytes == 24_992 and r.kv_bytes_per_sequence == 12_800
+    assert r.dtype == "fp8" and r.peak_flops == 2000.0

@@ -19,6 +19,7 @@ from kinetics_cli.cli import frontier as frontier_cmd
 from kinetics_cli.cli import isocost as isocost_cmd
 from kinetics_cli.cli import plan as plan_cmd
 from kinetics_cli.cli import roofline as roofline_cmd
+from kinetics_cli.cli import serve as serve_cmd
 from kinetics_cli.errors import KineticsError
 
 # Click's usage error (bad option value, unknown option, missing argument). typer re-exports only
@@ -137,6 +138,7 @@ app.add_typer(evals_cmd.app, name="evals")
 app.add_typer(calibrate_cmd.app, name="calibrate")
 app.command("cost")(cost_cmd.cost)
 app.command("roofline")(roofline_cmd.roofline)
+app.command("serve")(serve_cmd.serve)
 app.command("isocost")(isocost_cmd.isocost)
 app.command("plan")(plan_cmd.plan)
 app.command("frontier")(frontier_cmd.frontier)

@@ -43,6 +43,22 @@ def count(text: str) -> int:
     return int(value)
 
 
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "": 1.0}
+
+
+def duration(text: str) -> float:
+    """Typer parser for durations in seconds: '50ms', '2s', '1.5', '200us'."""
+    import re
+
+    match = re.fullmatch(r"\s*([0-9.]+(?:[eE][-+]?[0-9]+)?)\s*(ns|us|µs|ms|s)?\s*", text)
+    if match is None:
+        raise typer.BadParameter(f"cannot read {text!r} as a duration (e.g. 50ms, 2s, 0.05)")
+    value = float(match.group(1)) * _DURATION_UNITS[match.group(2) or ""]
+    if value <= 0:
+        raise typer.BadParameter(f"must be positive (got {text!r})")
+    return value
+
+
 def bounded(limits: tuple[float, float], *, whole: bool = False) -> Callable[[str], Any]:
     """Typer parser for a quantity (or, `whole`, a count) within `limits` (kinetics_cli/limits.py),
     refusing anything outside as a usage error naming the range."""

@@ -57,10 +57,25 @@ def roofline(
     dtype: str = typer.Option(
         "bf16",
         "--dtype",
-        help="bf16 or fp8: the peak used and the activation width; weights and KV keep the "
-        "card's stored width, narrowed to this dtype if it is narrower.",
+        help="bf16, fp8 or fp4 (where the profile has the peak): the peak used and the width of "
+        "weights, cache and activations (weights and KV keep the card's width if narrower; fp4 "
+        "means NVFP4 weights at 4.5 bits with an fp8 cache and activations).",
+    ),
+    weights: str | None = typer.Option(
+        None,
+        "--weights",
+        help="Weight format (bf16, fp8, mxfp4, nvfp4 or fp4), overriding --dtype for weights; "
+        "the peak follows the format where the profile lists it.",
+    ),
+    kv: str | None = typer.Option(
+        None, "--kv", help="KV-cache format (bf16 or fp8), overriding --dtype for the cache."
     ),
     plot: Path | None = plot_option("Draw the roofline to FILE (.png or .svg)."),
+    allow_oversubscribe: bool = typer.Option(
+        False,
+        "--allow-oversubscribe",
+        help="Time a step whose weights and KV exceed the GPU's memory (refused otherwise).",
+    ),
     json: bool = JSON_OPTION,
 ) -> None:
     """FLOPs, bytes, roofline time per operator of one step; step time, throughput, memory fit."""
@@ -76,6 +91,10 @@ def roofline(
             "--prompt-len applies to --phase prefill; a decode step adds one token per sequence "
             "(use --context for the tokens already cached)"
         )
+    if plot is not None:
+        from kinetics_cli.report.plotting import check_path
+
+        check_path(plot)
     catalog = cli_context.catalog()
     card = catalog.models.get(model).spec
     profile = catalog.hardware.get(hardware).spec
@@ -94,6 +113,23 @@ def roofline(
         + (f"{new:,.0f} new" if phase == "prefill" and new is not None else "1 new")
         + " tokens)",
     )
+    precision = None
+    if weights is not None or kv is not None:
+        from kinetics_cli.engine.serving import Deployment
+        from kinetics_cli.engine.serving import precision as deployment_precision
+
+        wide = "fp8" if dtype == "fp8" else "bf16"
+        precision = deployment_precision(
+            card,
+            profile,
+            Deployment(
+                tp=tp,
+                weights=weights,
+                kv=kv or wide,
+                activations=wide,
+                compute=None if dtype == "bf16" and weights is not None else dtype,
+            ),
+        )
     report = decode_step(
         card,
         profile,
@@ -106,9 +142,12 @@ def roofline(
         dtype=dtype,
         phase=phase,
         prompt_len=new,
+        precision=precision,
     )  # validates every input before the budget is compared with the context
     if phase == "decode" or attention == "dense":  # (prefill notes that it attends densely)
         check_kv_budget(attention, kv_budget, cached, f"the context ({cached:g} tokens)")
+    if not report.fits and not allow_oversubscribe:
+        raise InputError(f"{report.notes[0]}; pass --allow-oversubscribe to time it anyway")
     if plot is not None:
         from kinetics_cli.report.roofline import roofline_plot
 

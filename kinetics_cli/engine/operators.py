@@ -140,6 +140,12 @@ def all_reduce_bytes(message_bytes: ArrayLike, tp: ArrayLike) -> Array:
     return 2.0 * (t - 1.0) / t * np.asarray(message_bytes, dtype=float)
 
 
+def all_to_all_bytes(message_bytes: ArrayLike, group: ArrayLike) -> Array:
+    """Bytes each GPU sends when it scatters `message_bytes` evenly over `group` GPUs: (G-1)/G M."""
+    g = np.asarray(group, dtype=float)
+    return (g - 1.0) / g * np.asarray(message_bytes, dtype=float)
+
+
 def attended_tokens(
     prompt_len: ArrayLike, gen_len: ArrayLike, cap: ArrayLike | None = None
 ) -> np.ndarray:

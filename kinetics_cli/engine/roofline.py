@@ -19,6 +19,7 @@ from kinetics_cli.engine.kinetics import ATTENTION_KERNEL, check_attention
 from kinetics_cli.engine.operators import (
     OpCost,
     all_reduce_bytes,
+    all_to_all_bytes,
     attention_decode,
     attention_prefill,
     block_search,
@@ -30,10 +31,11 @@ from kinetics_cli.engine.operators import (
 from kinetics_cli.engine.timing import roofline_terms
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import AttentionGroup, HardwareProfile, ModelCard
+from kinetics_cli.units import format_bytes
 
 OperatorKind = Literal["attention", "linear", "communication", "other"]
 Phase = Literal["decode", "prefill"]
-DTYPE_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
+DTYPE_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 0.5625}  # fp4: NVFP4, 4.5 bits
 INTERCONNECT = "interconnect"  # kernel label of communication operators (not a calibration class)
 _RIDGE_BATCHES = np.unique(
     np.concatenate([np.arange(1, 8193), np.round(np.geomspace(8193, 2**24, 4000))])
@@ -140,6 +142,7 @@ class _Op:
     calls: int
     cost: OpCost
     link_seconds: np.ndarray | None = None  # communication: time on the interconnect
+    grouped: bool = False  # a grouped (per-expert) matmul: routed MoE experts
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -147,39 +150,96 @@ def _ceil_div(a: int, b: int) -> int:
 
 
 @dataclass(frozen=True)
-class _Setup:
-    """Everything about a step except the batch, which the operators broadcast over."""
+class Precision:
+    """Bytes per element of each tensor kind and the dtype whose peak the matmuls run at.
+
+    `weight` covers every stored weight except routed experts (`expert`); `kv` the cache;
+    `act` activations read and written by operators; `collective` what collectives send.
+    """
+
+    weight: float
+    expert: float
+    kv: float
+    act: float
+    collective: float
+    compute: str
+
+    @classmethod
+    def from_dtype(cls, card: ModelCard, dtype: str) -> Precision:
+        """One dtype for everything (`kinetics roofline --dtype`): the card's stored widths,
+        narrowed to the dtype where it is narrower."""
+        width = DTYPE_BYTES[dtype]
+        act = max(width, DTYPE_BYTES["fp8"])  # no engine keeps activations or a cache in fp4
+        return cls(
+            weight=min(card.architecture.weight_bytes, width),
+            expert=min(card.expert_weight_bytes, width),
+            kv=min(card.architecture.kv_bytes, act),
+            act=act,
+            collective=act,
+            compute=dtype,
+        )
+
+
+@dataclass(frozen=True)
+class Links:
+    """Collective cost: time = calls x (latency + bytes / (efficiency x interconnect bandwidth))."""
+
+    latency_seconds: float = 0.0
+    bandwidth_efficiency: float = 1.0
+
+
+@dataclass(frozen=True)
+class StepSetup:
+    """Everything about a step except the batch, which the operators broadcast over.
+
+    `context` may be an array that broadcasts against the batch. With `attention_dp` the
+    attention, dense MLP, shared experts and LM head run data-parallel over the `tp` GPUs (each
+    holds them whole and serves batch / tp sequences) and only routed experts are split; the
+    tokens reach their experts by all-to-all instead of all-reduce.
+    """
 
     card: ModelCard
     hardware: HardwareProfile
     phase: str
-    context: float
+    context: float | np.ndarray
     prompt_len: float
     tp: int
     attention: str
     kv_budget: float | None
     block_size: float
     dtype: str
+    precision: Precision
+    attention_dp: bool = False
+    links: Links = Links()
     activations: bool = True  # False: count weight and cache traffic only
 
     @property
     def weight_bytes(self) -> float:
-        """Bytes per weight read: the card's stored width, narrowed to the dtype if narrower."""
-        return min(self.card.architecture.weight_bytes, DTYPE_BYTES[self.dtype])
+        """Bytes per stored weight outside the routed experts."""
+        return self.precision.weight
 
     @property
     def expert_bytes(self) -> float:
         """Bytes per routed-expert weight (MXFP4 experts stay at 0.53 B under bf16 compute)."""
-        return min(self.card.expert_weight_bytes, DTYPE_BYTES[self.dtype])
+        return self.precision.expert
 
     @property
     def kv_elem_bytes(self) -> float:
-        """Bytes per cached element: the card's KV width, narrowed to the dtype if narrower."""
-        return min(self.card.architecture.kv_bytes, DTYPE_BYTES[self.dtype])
+        """Bytes per cached element."""
+        return self.precision.kv
 
     @property
     def act_bytes(self) -> float:
-        return DTYPE_BYTES[self.dtype] if self.activations else 0.0
+        return self.precision.act if self.activations else 0.0
+
+    @property
+    def collective_bytes(self) -> float:
+        return self.precision.collective if self.activations else 0.0
+
+    @property
+    def dense_tp(self) -> int:
+        """GPUs the non-expert weights and the attention heads are split over."""
+        return 1 if self.attention_dp else self.tp
 
     @property
     def new_tokens(self) -> float:
@@ -187,7 +247,7 @@ class _Setup:
         return self.prompt_len if self.phase == "prefill" else 1.0
 
     @property
-    def held_context(self) -> float:
+    def held_context(self) -> float | np.ndarray:
         """Tokens each sequence holds in its cache at the end of the step."""
         return self.context + (self.prompt_len if self.phase == "prefill" else 0.0)
 
@@ -222,10 +282,11 @@ def _per_rank(group: AttentionGroup, tp: int) -> tuple[int, int, int]:
     return q, e, k
 
 
-def _attention_ops(s: _Setup, group: AttentionGroup, batch: np.ndarray) -> list[_Op]:
-    """Work over the cache (or recurrent state) in one layer of `group`, per rank."""
+def _attention_ops(s: StepSetup, group: AttentionGroup, batch: np.ndarray) -> list[_Op]:
+    """Work over the cache (or recurrent state) in one layer of `group`, per rank, for `batch`
+    sequences on that rank."""
     kvb, act = s.kv_elem_bytes, s.act_bytes
-    card, tp = s.card, s.tp
+    card, tp = s.card, s.dense_tp
     if group.kind == "linear":
         la = card.linear_attention
         assert la is not None
@@ -254,10 +315,10 @@ def _attention_ops(s: _Setup, group: AttentionGroup, batch: np.ndarray) -> list[
         )
         return [_Op("attention", "attention", "gemm", group.layers, cost)]
 
-    in_view = s.context if window is None else min(s.context, window)
+    in_view = s.context if window is None else np.minimum(s.context, window)
     attended = in_view
     if s.attention != "dense" and s.kv_budget is not None:
-        attended = min(in_view, s.kv_budget)
+        attended = np.minimum(in_view, s.kv_budget)
     cost = attention_decode(
         batch, q, group.qk_head_dim, group.v_head_dim, e, attended, kv_bytes=kvb, act_bytes=act
     )
@@ -270,13 +331,34 @@ def _attention_ops(s: _Setup, group: AttentionGroup, batch: np.ndarray) -> list[
     return ops
 
 
-def _operators(s: _Setup, batch: np.ndarray) -> list[_Op]:
-    """Every operator of one step for each batch size in `batch`, grouped by layer shape."""
+def _collective(s: StepSetup, name: str, calls: int, link_bytes: np.ndarray) -> _Op:
+    """A collective sending `link_bytes` per GPU per call: latency + bytes / achieved bandwidth."""
+    seconds = np.asarray(
+        s.links.latency_seconds
+        + link_bytes / (s.hardware.interconnect_bandwidth * s.links.bandwidth_efficiency),
+        dtype=float,
+    )
+    return _Op(
+        name,
+        "communication",
+        INTERCONNECT,
+        calls,
+        OpCost(np.zeros_like(seconds), link_bytes),
+        link_seconds=seconds,
+    )
+
+
+def step_operators(s: StepSetup, batch: np.ndarray) -> list[_Op]:
+    """Every operator of one step for each batch size in `batch` (sequences per replica), grouped
+    by layer shape; per GPU."""
     card, tp = s.card, s.tp
+    dtp = s.dense_tp
     a = card.architecture
     hidden = a.hidden_size
     w, act = s.weight_bytes, s.act_bytes
+    local = batch / tp if s.attention_dp else batch  # sequences whose attention one GPU runs
     tokens = batch * s.new_tokens
+    local_tokens = local * s.new_tokens
     groups = card.attention_groups()
     multi = len(groups) > 1
     ops: list[_Op] = []
@@ -284,11 +366,11 @@ def _operators(s: _Setup, batch: np.ndarray) -> list[_Op]:
     for group in groups:
         suffix = f" [{group.kind}]" if multi else ""
         in_params, o_in = _attention_shapes(card, group.kind)
-        qkv = matmul(tokens, hidden, in_params / hidden / tp, weight_bytes=w, act_bytes=act)
+        qkv = matmul(local_tokens, hidden, in_params / hidden / dtp, weight_bytes=w, act_bytes=act)
         ops.append(_Op("qkv projection" + suffix, "linear", "gemm", group.layers, qkv))
-        for op in _attention_ops(s, group, batch):
+        for op in _attention_ops(s, group, local):
             ops.append(_Op(op.name + suffix, op.kind, op.kernel, op.calls, op.cost))
-        o_proj = matmul(tokens, o_in / tp, hidden, weight_bytes=w, act_bytes=act)
+        o_proj = matmul(local_tokens, o_in / dtp, hidden, weight_bytes=w, act_bytes=act)
         ops.append(_Op("output projection" + suffix, "linear", "gemm", group.layers, o_proj))
 
     moe_layers = sum(card.is_moe_layer(i) for i in range(a.layers))
@@ -297,15 +379,18 @@ def _operators(s: _Setup, batch: np.ndarray) -> list[_Op]:
         index = _layer_index(card, lambda i: not card.is_moe_layer(i))
         mlp_params = card.layer_params(index).mlp_active
         name = "mlp [dense layers]" if moe_layers else "mlp"
-        mlp = matmul(tokens, hidden, mlp_params / hidden / tp, weight_bytes=w, act_bytes=act)
+        mlp = matmul(local_tokens, hidden, mlp_params / hidden / dtp, weight_bytes=w, act_bytes=act)
         ops.append(_Op(name, "linear", "gemm", dense_layers, mlp))
     if moe_layers and card.moe is not None:
         moe = card.moe
         lp = card.layer_params(_layer_index(card, card.is_moe_layer))
-        router = matmul(tokens, hidden, moe.experts, weight_bytes=w, act_bytes=act)
+        router = matmul(local_tokens, hidden, moe.experts, weight_bytes=w, act_bytes=act)
         ops.append(_Op("router", "linear", "gemm", moe_layers, router))
         expert_params = card._mlp_params(moe.expert_intermediate_size, moe.expert_bias)
         shared_params = lp.mlp_active - lp.router - moe.experts_per_token * expert_params
+        # Every token of the replica reaches its k experts; one GPU holds 1/tp of every expert's
+        # weights in expectation (experts split over EP groups, each split over tp/ep GPUs), so
+        # it does 1/tp of the expert FLOPs and reads 1/tp of the touched experts' bytes.
         experts = routed_experts(
             tokens,
             moe.experts,
@@ -315,83 +400,87 @@ def _operators(s: _Setup, batch: np.ndarray) -> list[_Op]:
             weight_bytes=s.expert_bytes,
             act_bytes=act,
         )
-        ops.append(_Op("routed experts", "linear", "gemm", moe_layers, experts))
+        ops.append(_Op("routed experts", "linear", "gemm", moe_layers, experts, grouped=True))
         if shared_params > 0:
             shared = matmul(
-                tokens, hidden, shared_params / hidden / tp, weight_bytes=w, act_bytes=act
+                local_tokens, hidden, shared_params / hidden / dtp, weight_bytes=w, act_bytes=act
             )
             ops.append(_Op("shared experts", "linear", "gemm", moe_layers, shared))
 
     # Two RMSNorms and two residual adds per layer: activations streamed in and out.
     ops.append(
-        _Op("norms and residuals", "other", "stream", a.layers, stream(2 * tokens * hidden * act))
-    )
-    if tp > 1:
-        message = tokens * hidden * act
-        link = all_reduce_bytes(message, tp)
-        seconds = np.asarray(link / s.hardware.interconnect_bandwidth, dtype=float)
-        ops.append(
-            _Op(
-                "all-reduce",
-                "communication",
-                INTERCONNECT,
-                2 * a.layers,
-                OpCost(np.zeros_like(seconds), link),
-                link_seconds=seconds,
-            )
+        _Op(
+            "norms and residuals",
+            "other",
+            "stream",
+            a.layers,
+            stream(2 * local_tokens * hidden * act),
         )
+    )
+    if tp > 1 and not s.attention_dp:  # after attention and after the MLP, every layer
+        link = all_reduce_bytes(tokens * hidden * s.collective_bytes, tp)
+        ops.append(_collective(s, "all-reduce", 2 * a.layers, np.asarray(link, dtype=float)))
+    elif tp > 1 and moe_layers and card.moe is not None:  # dispatch and combine, MoE layers
+        k = card.moe.experts_per_token
+        message = local_tokens * min(k, tp) * hidden * s.collective_bytes
+        link = all_to_all_bytes(message, tp)
+        ops.append(_collective(s, "all-to-all", 2 * moe_layers, np.asarray(link, dtype=float)))
     # The LM head runs once per step, on the last position of each sequence only.
-    head = matmul(batch, hidden, a.vocab_size / tp, weight_bytes=w, act_bytes=act)
+    head = matmul(local, hidden, a.vocab_size / dtp, weight_bytes=w, act_bytes=act)
     ops.append(_Op("lm head", "linear", "gemm", 1, head))
     return ops
 
 
-def _timed(s: _Setup, op: _Op) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def time_operator(s: StepSetup, op: _Op) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(seconds, compute seconds, memory seconds, compute-bound) per step, over the batch axis."""
     hw = s.hardware
     if op.link_seconds is not None:
         zero = np.zeros_like(op.link_seconds)
         return op.link_seconds * op.calls, zero, zero, np.zeros(zero.shape, dtype=bool)
     compute, memory, overhead = roofline_terms(
-        op.cost.flops, op.cost.bytes, hw, op.kernel, dtype=s.dtype
+        op.cost.flops, op.cost.bytes, hw, op.kernel, dtype=s.precision.compute
     )
     per_call = np.maximum(compute, memory) + overhead  # engine.timing.kernel_seconds
     return per_call * op.calls, compute * op.calls, memory * op.calls, compute > memory
 
 
-def _held_bytes(s: _Setup) -> tuple[float, float]:
-    """(weight bytes, cache bytes per sequence) held on one GPU.
+def held_bytes(s: StepSetup) -> tuple[float, float | np.ndarray]:
+    """(weight bytes, cache bytes per sequence of the replica's batch) held on one GPU.
 
     At TP 1, the card's KV width and no page summaries the cache equals card.kv_cache_bytes (a
     test holds them together); kept apart because a rank holds ceil(kv_heads / tp) KV heads (KV
     replicated past the head count) at the dtype-narrowed width, which the card does not know.
+    With attention data-parallel every GPU holds the non-expert weights whole and the whole cache
+    of 1/tp of the sequences: per sequence of the batch, 1/tp of a whole cache on average.
     """
-    card, tp = s.card, s.tp
+    card, tp, dtp = s.card, s.tp, s.dense_tp
     experts = card.routed_expert_params
-    weights = ((card.total_params - experts) * s.weight_bytes + experts * s.expert_bytes) / tp
+    weights = (card.total_params - experts) * s.weight_bytes / dtp + experts * s.expert_bytes / tp
     ctx = s.held_context
-    per_seq = 0.0
+    per_seq: float | np.ndarray = 0.0
     for group in card.attention_groups():
         if group.kind == "linear":
             la = card.linear_attention
             assert la is not None
-            per_seq += group.layers * group.state_elements * la.state_bytes / tp
+            per_seq = per_seq + group.layers * group.state_elements * la.state_bytes / dtp
             continue
-        _, e, k = _per_rank(group, tp)
-        held = ctx if group.window is None else min(ctx, group.window)
-        per_seq += group.layers * held * e * s.kv_elem_bytes
+        _, e, k = _per_rank(group, dtp)
+        held = ctx if group.window is None else np.minimum(ctx, group.window)
+        per_seq = per_seq + group.layers * held * e * s.kv_elem_bytes
         if s.attention == "block-topk":  # one key-sized summary per page
-            per_seq += group.layers * held / s.block_size * k * s.kv_elem_bytes
+            per_seq = per_seq + group.layers * held / s.block_size * k * s.kv_elem_bytes
+    if s.attention_dp:
+        per_seq = per_seq / tp
     return weights, per_seq
 
 
-def _ridges(s: _Setup) -> tuple[int | None, int | None]:
+def _ridges(s: StepSetup) -> tuple[int | None, int | None]:
     """Smallest batch at which the step, and the weight matmuls alone, spend longer on FLOPs than
     on bytes (None where no batch up to 2^24 does)."""
     step = np.zeros((2, _RIDGE_BATCHES.size))  # rows: compute, memory
     linear = np.zeros((2, _RIDGE_BATCHES.size))
-    for op in _operators(s, _RIDGE_BATCHES):
-        _, c, m, _ = _timed(s, op)
+    for op in step_operators(s, _RIDGE_BATCHES):
+        _, c, m, _ = time_operator(s, op)
         step += (c, m)
         if op.kind == "linear":
             linear += (c, m)
@@ -460,14 +549,21 @@ def decode_step(
     dtype: str = "bf16",
     phase: str = "decode",
     prompt_len: float | None = None,
+    precision: Precision | None = None,
 ) -> StepReport:
     """Roofline of one step: decode (one token for each of `batch` sequences holding `context`
     tokens) or prefill (`prompt_len` new tokens per sequence on top of `context` cached ones).
+
+    `dtype` sets every width and the peak (the card's widths narrowed to it); `precision`, when
+    given, sets each tensor kind's width and the peak instead (engine.serving.precision builds
+    one from formats such as nvfp4 weights with an fp8 cache).
 
     Operator time = max(F / (e_c peak), B / (e_m bandwidth)) + t0 (engine.timing); weights read
     once per step; tensor parallelism `tp` splits weights, heads and KV and adds two all-reduces
     per layer. A sparse budget larger than the context is capped at the context.
     """
+    if precision is not None:
+        dtype = precision.compute
     _validate(
         card,
         hardware,
@@ -481,7 +577,7 @@ def decode_step(
         phase,
         prompt_len,
     )
-    s = _Setup(
+    s = StepSetup(
         card=card,
         hardware=hardware,
         phase=phase,
@@ -492,11 +588,12 @@ def decode_step(
         kv_budget=None if attention == "dense" or kv_budget is None else float(kv_budget),
         block_size=float(block_size),
         dtype=dtype,
+        precision=precision or Precision.from_dtype(card, dtype),
     )
     b = np.asarray(float(batch))
     timed: list[OperatorTime] = []
-    for op in _operators(s, b):
-        seconds, comp, mem, bound = _timed(s, op)
+    for op in step_operators(s, b):
+        seconds, comp, mem, bound = time_operator(s, op)
         flops = float(np.asarray(op.cost.flops)) * op.calls
         nbytes = float(np.asarray(op.cost.bytes)) * op.calls
         if op.kind == "communication":
@@ -533,7 +630,8 @@ def decode_step(
         "memory": memory_total,
         "communication": by_kind["communication"],
     }
-    weights, per_seq = _held_bytes(s)
+    weights, per_seq_any = held_bytes(s)
+    per_seq = float(per_seq_any)
     kv_held = per_seq * batch
     free = hardware.hbm_capacity - weights
     max_batch = None if per_seq <= 0 else max(0, math.floor(free / per_seq))
@@ -541,8 +639,8 @@ def decode_step(
     notes: list[str] = []
     if not fits:
         notes.append(
-            f"does not fit: weights {weights / 1e9:.1f} GB + KV {kv_held / 1e9:.1f} GB per GPU "
-            f"exceed {hardware.hbm_capacity / 1e9:.0f} GB of HBM; largest batch that fits: "
+            f"does not fit: weights {format_bytes(weights)} + KV {format_bytes(kv_held)} per GPU "
+            f"exceed {format_bytes(hardware.hbm_capacity)} of HBM; largest batch that fits: "
             f"{max_batch}"
         )
     if phase == "prefill" and attention != "dense":
@@ -597,12 +695,12 @@ def decode_step(
     )
 
 
-def _bytes_without_activations(s: _Setup, batch: float) -> tuple[float, float]:
+def _bytes_without_activations(s: StepSetup, batch: float) -> tuple[float, float]:
     """(weight bytes, cache bytes) one GPU reads in a step: the operators with activations of
     zero width, summed over the linear and the attention operators."""
     bare = replace(s, activations=False)
     weights = cache = 0.0
-    for op in _operators(bare, np.asarray(batch)):
+    for op in step_operators(bare, np.asarray(batch)):
         nbytes = float(np.asarray(op.cost.bytes)) * op.calls
         if op.kind == "linear":
             weights += nbytes

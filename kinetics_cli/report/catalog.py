@@ -99,6 +99,20 @@ def print_hardware(entry: Entry[HardwareProfile]) -> None:
             )
     else:
         rows.append(("calibration", "none (datasheet peaks at full efficiency)"))
+    e = s.efficiency
+    if e is not None:
+        rows.append(
+            (
+                "default serving efficiency",
+                f"matmuls {e.gemm_compute:.0%} of peak (fp8 {e.gemm_compute_for('fp8'):.0%}), "
+                f"{e.gemm_bandwidth:.0%} of HBM; decode attention {e.attention_bandwidth:.0%}; "
+                f"{format_si(e.kernel_overhead_seconds, 's')} per kernel; collectives "
+                f"{format_si(e.collective_latency_seconds, 's')} + {e.collective_bandwidth:.0%} "
+                "of the link (kinetics serve; sources below)",
+            )
+        )
+    else:
+        rows.append(("default serving efficiency", "none (serve with --efficiency datasheet)"))
     if s.notes:
         rows.append(("notes", s.notes))
     rows.append(("file", f"{entry.path} ({entry.origin})"))
@@ -106,6 +120,10 @@ def print_hardware(entry: Entry[HardwareProfile]) -> None:
     console().print("sources:")
     for src in s.sources:
         console().print(f"  - {src}", soft_wrap=True)
+    if e is not None:
+        console().print("serving efficiency sources:")
+        for src in e.sources:
+            console().print(f"  - {src}", soft_wrap=True)
 
 
 def model_document(entry: Entry[ModelCard]) -> dict[str, Any]:

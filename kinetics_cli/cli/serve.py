@@ -1,0 +1,137 @@
+"""`kinetics serve MODEL`: throughput, latency and memory of one deployment at one batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from kinetics_cli.cli.cost import ATTENTION_OPTION, KV_BUDGET_OPTION, check_kv_budget
+from kinetics_cli.cli.params import (
+    JSON_OPTION,
+    at_least,
+    block_size_option,
+    bounded,
+    count,
+    duration,
+    hardware_option,
+    model_argument,
+    plot_option,
+    whole_tokens,
+)
+from kinetics_cli.limits import BATCH, TENSOR_PARALLEL
+
+
+def serve(
+    model: str = model_argument("qwen3-32b"),
+    hardware: str = hardware_option(),
+    tp: int = typer.Option(
+        1,
+        "--tp",
+        parser=bounded(TENSOR_PARALLEL, whole=True),
+        help="Tensor-parallel GPUs per replica.",
+    ),
+    ep: int = typer.Option(
+        1,
+        "--ep",
+        parser=bounded(TENSOR_PARALLEL, whole=True),
+        help="Expert-parallel groups among the TP GPUs (MoE; attention runs data-parallel).",
+    ),
+    replicas: int = typer.Option(
+        1, "--replicas", parser=count, callback=at_least(1), help="Data-parallel replicas."
+    ),
+    weights: str | None = typer.Option(
+        None,
+        "--weights",
+        help="Weight format: bf16, fp8, mxfp4 (4.25 bits), nvfp4 or fp4 (4.5 bits); default: "
+        "as the model card stores them.",
+    ),
+    kv: str = typer.Option("bf16", "--kv", help="KV-cache format: bf16 or fp8."),
+    isl: int = typer.Option(
+        1000,
+        "--isl",
+        parser=whole_tokens,
+        callback=at_least(1),
+        help="Prompt tokens per request (k = 1024 tokens).",
+    ),
+    osl: int = typer.Option(
+        1000,
+        "--osl",
+        parser=whole_tokens,
+        callback=at_least(1),
+        help="Generated tokens per request (k = 1024 tokens).",
+    ),
+    batch: int | None = typer.Option(
+        None,
+        "--batch",
+        "-b",
+        parser=bounded(BATCH, whole=True),
+        help="Concurrent sequences per replica (default: the largest that fits).",
+    ),
+    max_tpot: float | None = typer.Option(
+        None,
+        "--max-tpot",
+        parser=duration,
+        metavar="TIME",
+        help="Largest batch whose time per output token is at most TIME (e.g. 50ms).",
+    ),
+    max_ttft: float | None = typer.Option(
+        None,
+        "--max-ttft",
+        parser=duration,
+        metavar="TIME",
+        help="Largest batch whose time to first token is at most TIME (e.g. 2s).",
+    ),
+    efficiency: str = typer.Option(
+        "default",
+        "--efficiency",
+        help="default (kernel-level measured efficiencies, sources in the profile), datasheet "
+        "(100% of peaks) or calibrated (the profile's [calibration] table).",
+    ),
+    attention: str = ATTENTION_OPTION,
+    kv_budget: float | None = KV_BUDGET_OPTION,
+    block_size: float = block_size_option(),
+    sweep: bool = typer.Option(
+        False, "--sweep", help="Also give throughput against latency over batch sizes."
+    ),
+    plot: Path | None = plot_option("Draw throughput against TPOT over batch sizes to FILE."),
+    json: bool = JSON_OPTION,
+) -> None:
+    """Output tokens/s per replica and per GPU, TTFT, TPOT and the memory plan of a deployment."""
+    from kinetics_cli.cli import context as cli_context
+    from kinetics_cli.engine.serving import Deployment
+    from kinetics_cli.engine.serving import serve as run_serve
+    from kinetics_cli.report.console import emit_json
+    from kinetics_cli.report.plotting import check_path
+    from kinetics_cli.report.serve import print_serve, serve_document, serve_plot
+
+    check_kv_budget(
+        attention, kv_budget, isl + osl, f"a request's final context ({isl + osl} tokens)"
+    )
+    if plot is not None:
+        check_path(plot)
+    catalog = cli_context.catalog()
+    card = catalog.models.get(model).spec
+    profile = catalog.hardware.get(hardware).spec
+    deployment = Deployment(tp=tp, ep=ep, replicas=replicas, weights=weights, kv=kv)
+    result = run_serve(
+        card,
+        profile,
+        deployment,
+        prompt_len=isl,
+        gen_len=osl,
+        batch=batch,
+        max_tpot=max_tpot,
+        max_ttft=max_ttft,
+        attention=attention,
+        kv_budget=kv_budget,
+        block_size=block_size,
+        efficiency=efficiency,
+        sweep=sweep or plot is not None,
+    )
+    if plot is not None:
+        serve_plot(result, plot)
+    if json:
+        emit_json(serve_document(result))
+        return
+    print_serve(result, sweep=sweep)

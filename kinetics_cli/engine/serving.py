@@ -1,0 +1,1194 @@
+"""A deployment of a model on an accelerator: memory plan, step times, request and problem costs.
+
+Where the eFLOPs law prices a problem on an idealised accelerator, this prices it on a concrete
+deployment: tensor/expert parallelism, data-parallel replicas, a precision per tensor kind, the
+memory each GPU holds, the largest batch that fits, per-step overheads and collective latency,
+and continuous batching. The operator accounting is engine/operators.py through
+engine/roofline.py (the same as the law and calibration). Derivations: docs/serving.md.
+
+API contract (what callers, the planner included, may rely on)
+--------------------------------------------------------------
+* Units are SI: seconds, bytes, FLOPs, joules, tokens; rates per second. Nothing is formatted.
+* A *replica* is one copy of the model on `Deployment.gpus_per_replica` (= tp) GPUs of one node;
+  `replicas` copies serve independently. All GPUs of a replica run each step in lockstep.
+* **Per GPU**: every figure of `MemoryPlan` (weights, reserve, capacity, KV bytes per token and
+  per sequence; with attention data-parallel, per-sequence figures are averaged over the
+  replica's GPUs).
+* **Per replica**: `batch` (concurrent sequences), `max_sequences`, `max_problems`, step and
+  prefill seconds, TTFT/TPOT, `output_tokens_per_s`, `requests_per_s`. Per GPU throughput is
+  per replica / gpus_per_replica; a deployment's total is per replica x replicas.
+* **GPU-seconds** are replica-seconds x gpus_per_replica; energy is GPU-seconds x the profile's
+  board power (`tdp_watts`: an upper bound, every GPU at full board power while busy).
+* Functions broadcast over `batch` and `context` (numpy rules) and return arrays of the
+  broadcast shape; `batch` may be fractional in the arithmetic, callers pass whole numbers.
+* Every result names its `efficiency_mode`: "datasheet" (100% of peaks, no overheads: the
+  roofline's figures), "default" (the profile's [efficiency] table of kernel-level public
+  measurements), "calibrated" (the profile's [calibration] fits, collectives from [efficiency]).
+* Bad input raises errors.InputError (one line): TP not dividing the attention heads or the
+  linear-attention heads, EP not dividing the experts or the TP size, TP beyond one node, an
+  unknown format for a tensor kind, a compute dtype the profile has no peak for, a mode the
+  profile cannot provide. A deployment whose weights do not fit is not an error here:
+  `MemoryPlan.fits` is False and `max_sequences` 0; `serve` raises `DoesNotFit`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from kinetics_cli.engine.kinetics import check_attention, check_context
+from kinetics_cli.engine.operators import OpCost
+from kinetics_cli.engine.roofline import (
+    Links,
+    Precision,
+    StepSetup,
+    held_bytes,
+    step_operators,
+    time_operator,
+)
+from kinetics_cli.errors import InputError
+from kinetics_cli.specs import Calibration, HardwareProfile, KernelFit, ModelCard
+
+EfficiencyMode = Literal["datasheet", "default", "calibrated"]
+EFFICIENCY_MODES: tuple[str, ...] = ("datasheet", "default", "calibrated")
+LIFE_SAMPLES = 16  # midpoints per generation when averaging a step over a request's life
+
+
+# --------------------------------------------------------------------------------------------
+# Number formats per tensor kind
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """A storage format: effective bytes per element (block scales included), and the profile
+    peak a matmul whose inputs are in this format runs at."""
+
+    name: str
+    bytes: float
+    peak: str
+    source: str
+
+
+FORMATS: dict[str, NumberFormat] = {
+    "bf16": NumberFormat("bf16", 2.0, "bf16", "16-bit brain float"),
+    "fp16": NumberFormat("fp16", 2.0, "bf16", "16-bit IEEE half (same tensor-core rate as bf16)"),
+    "fp8": NumberFormat(
+        "fp8",
+        1.0,
+        "fp8",
+        "E4M3 with per-tensor or per-channel scales (negligible); 128x128 block scales add "
+        "1 byte per 16,384 weights",
+    ),
+    "mxfp4": NumberFormat(
+        "mxfp4",
+        4.25 / 8,
+        "fp4",
+        "OCP Microscaling (MX) Formats v1.0: FP4 E2M1 elements, one shared 8-bit E8M0 scale per "
+        "block of 32 -> 4 + 8/32 = 4.25 bits per weight",
+    ),
+    "nvfp4": NumberFormat(
+        "nvfp4",
+        4.5 / 8,
+        "fp4",
+        "NVIDIA NVFP4 (developer.nvidia.com/blog/introducing-nvfp4-for-efficient-and-accurate-"
+        "low-precision-inference): FP4 E2M1 elements, one FP8 E4M3 scale per block of 16 (plus "
+        "one FP32 scale per tensor) -> 4 + 8/16 = 4.5 bits per weight",
+    ),
+}
+FORMAT_ALIASES = {"fp4": "nvfp4", "float8": "fp8", "e4m3": "fp8"}
+WEIGHT_FORMATS = ("bf16", "fp16", "fp8", "mxfp4", "nvfp4", "fp4")
+KV_FORMATS = ("bf16", "fp16", "fp8")
+ACTIVATION_FORMATS = ("bf16", "fp16", "fp8")
+COMPUTE_FORMATS = ("bf16", "fp8", "fp4")
+
+
+def number_format(name: str, part: str, allowed: tuple[str, ...]) -> NumberFormat:
+    """The format `name` for tensor kind `part`; InputError naming the choices otherwise."""
+    key = FORMAT_ALIASES.get(name.lower(), name.lower())
+    if name.lower() not in allowed and key not in allowed:
+        raise InputError(f"unknown {part} format {name!r}; choose one of {', '.join(allowed)}")
+    return FORMATS[key]
+
+
+# --------------------------------------------------------------------------------------------
+# Deployment
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """How one model is served: parallelism, a format per tensor kind, engine memory settings.
+
+    tp: GPUs per replica (tensor parallel within a node). ep: expert-parallel groups among those
+    GPUs (divides tp and the expert count; experts split over ep groups, each expert over tp/ep
+    GPUs). attention_dp: attention, dense MLPs, shared experts and the LM head run data-parallel
+    over the tp GPUs (whole weights on each, batch / tp sequences each) while routed experts stay
+    split; None means on exactly when ep > 1, as SGLang and TensorRT-LLM serve large MoE models.
+    weights: format of every stored weight (None: the card's stored widths, e.g. gpt-oss's MXFP4
+    experts). kv: cache format. activations: width of activations and of what collectives send.
+    compute: the peak matmuls run at (None: the weight format's peak where the profile lists it,
+    else bf16: weight-only quantisation, dequantised in the kernel).
+    memory_utilization: fraction of HBM the engine may use (vLLM's gpu_memory_utilization,
+    default 0.9). kv_cache_fraction: when set, the cache gets this fraction of the memory left
+    after weights and activations instead (TensorRT-LLM's kv_cache_free_gpu_mem_fraction, default
+    0.9 there), and memory_utilization is ignored. prefill_chunk_tokens: tokens per prefill pass (vLLM/TensorRT-LLM default
+    max_num_batched_tokens / max_num_tokens 8192). max_batch: the engine's cap on concurrent
+    sequences (None: memory is the only cap). kv_admission: "full" reserves each sequence's final
+    context on admission (TensorRT-LLM's GUARANTEED_NO_EVICT); "average" counts the time-averaged
+    context held (engines that admit on current use and preempt, e.g. vLLM).
+    """
+
+    tp: int = 1
+    ep: int = 1
+    replicas: int = 1
+    weights: str | None = None
+    kv: str = "bf16"
+    activations: str = "bf16"
+    compute: str | None = None
+    attention_dp: bool | None = None
+    memory_utilization: float = 0.90
+    prefill_chunk_tokens: int = 8192
+    max_batch: int | None = None
+    kv_admission: Literal["full", "average"] = "full"
+    kv_cache_fraction: float | None = None
+
+    @property
+    def gpus_per_replica(self) -> int:
+        return self.tp
+
+    @property
+    def gpus(self) -> int:
+        return self.tp * self.replicas
+
+    def data_parallel_attention(self) -> bool:
+        """Whether attention runs data-parallel (the `attention_dp` rule above)."""
+        return self.ep > 1 if self.attention_dp is None else bool(self.attention_dp and self.tp > 1)
+
+    def describe(self) -> str:
+        """'TP8 EP8 (attention DP), fp8 weights, fp8 KV' style one-liner."""
+        parts = [f"TP{self.tp}"]
+        if self.ep > 1:
+            parts.append(f"EP{self.ep}")
+        if self.data_parallel_attention():
+            parts.append("(attention DP)")
+        if self.replicas > 1:
+            parts.append(f"x{self.replicas} replicas")
+        weights = self.weights or "card"
+        return f"{' '.join(parts)}, {weights} weights, {self.kv} KV, {self.activations} activations"
+
+
+def precision(card: ModelCard, profile: HardwareProfile, d: Deployment) -> Precision:
+    """Bytes per element of each tensor kind and the compute peak, checked against the profile."""
+    if d.weights is None:
+        weight = card.architecture.weight_bytes
+        expert = card.expert_weight_bytes
+        natural = "bf16" if weight >= 2 else ("fp8" if weight >= 1 else "fp4")
+    else:
+        wf = number_format(d.weights, "weight", WEIGHT_FORMATS)
+        weight = expert = wf.bytes
+        natural = wf.peak
+    kv = number_format(d.kv, "KV-cache", KV_FORMATS).bytes
+    act = number_format(d.activations, "activation", ACTIVATION_FORMATS).bytes
+    if d.compute is None:
+        compute = natural if natural in profile.peak_flops else "bf16"
+    else:
+        compute = number_format(d.compute, "compute", COMPUTE_FORMATS).peak
+        if compute not in profile.peak_flops:
+            raise InputError(
+                f"{profile.name} has no {compute} peak; it lists "
+                f"{', '.join(sorted(profile.peak_flops))}"
+            )
+    return Precision(weight=weight, expert=expert, kv=kv, act=act, collective=act, compute=compute)
+
+
+def check_deployment(card: ModelCard, profile: HardwareProfile, d: Deployment) -> None:
+    """Raise InputError for a deployment no engine could run (see the module contract)."""
+    a = card.architecture
+    if d.tp < 1 or d.ep < 1 or d.replicas < 1:
+        raise InputError("tp, ep and replicas must be at least 1")
+    if a.attention_heads % d.tp:
+        raise InputError(
+            f"--tp {d.tp} must divide {card.name}'s {a.attention_heads} attention heads"
+        )
+    if card.linear_attention and card.linear_attention.value_heads % d.tp:
+        raise InputError(
+            f"--tp {d.tp} must divide {card.name}'s {card.linear_attention.value_heads} "
+            "linear-attention heads"
+        )
+    if d.tp > profile.gpus_per_node:
+        raise InputError(
+            f"--tp {d.tp} exceeds {profile.name}'s {profile.gpus_per_node} GPUs per node; "
+            "inter-node tensor parallelism is not modelled"
+        )
+    if d.tp > 1 and profile.interconnect_bandwidth <= 0:
+        raise InputError(f"{profile.name} has no interconnect bandwidth; use --tp 1")
+    if d.ep > 1:
+        if card.moe is None:
+            raise InputError(f"--ep {d.ep} needs a mixture-of-experts model; {card.name} is dense")
+        if card.moe.experts % d.ep:
+            raise InputError(
+                f"--ep {d.ep} must divide {card.name}'s {card.moe.experts} routed experts"
+            )
+        if d.tp % d.ep:
+            raise InputError(f"--ep {d.ep} must divide --tp {d.tp} (experts live on the TP GPUs)")
+    if d.kv_cache_fraction is not None and not 0 < d.kv_cache_fraction <= 1:
+        raise InputError(f"KV-cache fraction must be in (0, 1] (got {d.kv_cache_fraction:g})")
+    if not 0 < d.memory_utilization <= 1:
+        raise InputError(f"memory utilisation must be in (0, 1] (got {d.memory_utilization:g})")
+    if d.prefill_chunk_tokens < 1:
+        raise InputError("prefill chunk must be at least 1 token")
+    if d.max_batch is not None and d.max_batch < 1:
+        raise InputError("max batch must be at least 1")
+    if d.kv_admission not in ("full", "average"):
+        raise InputError(f"unknown KV admission {d.kv_admission!r}; choose full or average")
+    precision(card, profile, d)
+
+
+# --------------------------------------------------------------------------------------------
+# Efficiency modes
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """One efficiency mode resolved for a profile.
+
+    `profile` is the input profile with its calibration table replaced by this mode's kernel
+    fits (None for datasheet), so engine.timing prices every operator with them.
+    """
+
+    mode: str
+    profile: HardwareProfile
+    step_overhead_seconds: float
+    links: Links
+    label: str
+    grouped: HardwareProfile | None = None  # the profile that times routed experts, if different
+
+
+def resolve_efficiency(
+    profile: HardwareProfile, mode: str = "default", compute: str = "bf16"
+) -> Efficiency:
+    """Effective peaks, bandwidths and overheads of `profile` under `mode`, for matmuls whose
+    inputs are `compute` (the peak they run at)."""
+    if mode == "datasheet":
+        return Efficiency(
+            mode,
+            profile.model_copy(update={"calibration": None}),
+            0.0,
+            Links(),
+            f"datasheet: 100% of {profile.name}'s peaks and bandwidths, no overheads",
+        )
+    e = profile.efficiency
+    if mode == "default":
+        if e is None:
+            raise InputError(
+                f"{profile.name} has no [efficiency] table for the default efficiencies; "
+                "use --efficiency datasheet or calibrated"
+            )
+        t0 = e.kernel_overhead_seconds
+        gemm = e.gemm_compute_for(compute)
+        attention = KernelFit(
+            compute_efficiency=e.attention_compute,
+            bandwidth_efficiency=e.attention_bandwidth,
+            overhead_seconds=t0,
+        )
+        table = Calibration(
+            compute_efficiency=gemm,
+            bandwidth_efficiency=e.gemm_bandwidth,
+            overhead_seconds=t0,
+            kernels={
+                "gemm": KernelFit(
+                    compute_efficiency=gemm,
+                    bandwidth_efficiency=e.gemm_bandwidth,
+                    overhead_seconds=t0,
+                ),
+                "attention_decode_dense": attention,
+                "attention_decode_blocktopk": attention,
+                "stream": KernelFit(bandwidth_efficiency=e.stream_bandwidth, overhead_seconds=t0),
+            },
+            source="default efficiencies (kernel-level public measurements)",
+        )
+        grouped = None
+        if e.grouped_gemm_compute is not None or e.grouped_gemm_bandwidth is not None:
+            experts = KernelFit(
+                compute_efficiency=e.grouped_gemm_compute or gemm,
+                bandwidth_efficiency=e.grouped_gemm_bandwidth or e.gemm_bandwidth,
+                overhead_seconds=t0,
+            )
+            kernels = dict(table.kernels)
+            kernels["gemm"] = experts
+            grouped = profile.model_copy(
+                update={"calibration": table.model_copy(update={"kernels": kernels})}
+            )
+        return Efficiency(
+            mode,
+            profile.model_copy(update={"calibration": table}),
+            e.step_overhead_seconds,
+            Links(e.collective_latency_seconds, e.collective_bandwidth),
+            f"default: {profile.name} {compute} matmuls at {gemm:.0%} of peak and "
+            f"{e.gemm_bandwidth:.0%} of HBM bandwidth, decode attention at "
+            f"{e.attention_bandwidth:.0%}, {t0 * 1e6:.3g} us per kernel, "
+            f"{e.step_overhead_seconds * 1e3:.3g} ms per step, collectives "
+            f"{e.collective_latency_seconds * 1e6:.3g} us + {e.collective_bandwidth:.0%} of the "
+            "link"
+            + (
+                f", MoE experts at {e.grouped_gemm_compute or gemm:.0%} of peak and "
+                f"{e.grouped_gemm_bandwidth or e.gemm_bandwidth:.0%} of HBM bandwidth"
+                if grouped is not None
+                else ""
+            )
+            + " (public kernel measurements; sources in the profile)",
+            grouped,
+        )
+    if mode == "calibrated":
+        if profile.calibration is None:
+            raise InputError(
+                f"{profile.name} has no [calibration] table; run `kinetics calibrate` or use "
+                "--efficiency default"
+            )
+        step = profile.calibration.kernels.get("decode_step")
+        overhead = step.overhead_seconds if step is not None else 0.0
+        links = Links(e.collective_latency_seconds, e.collective_bandwidth) if e else Links()
+        return Efficiency(
+            mode,
+            profile,
+            overhead,
+            links,
+            f"calibrated: {profile.calibration_note}; collectives from "
+            + ("the [efficiency] table" if e else "the datasheet"),
+        )
+    raise InputError(
+        f"unknown efficiency mode {mode!r}; choose one of {', '.join(EFFICIENCY_MODES)}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Memory
+# --------------------------------------------------------------------------------------------
+
+
+def _setup(
+    card: ModelCard,
+    profile: HardwareProfile,
+    d: Deployment,
+    *,
+    context: ArrayLike = 0.0,
+    attention: str = "dense",
+    kv_budget: float | None = None,
+    block_size: float = 16,
+    phase: str = "decode",
+    prompt_len: float = 0.0,
+    efficiency: Efficiency | None = None,
+) -> StepSetup:
+    p = precision(card, profile, d)
+    return StepSetup(
+        card=card,
+        hardware=efficiency.profile if efficiency else profile,
+        phase=phase,
+        context=np.asarray(context, dtype=float),
+        prompt_len=float(prompt_len),
+        tp=d.tp,
+        attention=attention,
+        kv_budget=None if attention == "dense" or kv_budget is None else float(kv_budget),
+        block_size=float(block_size),
+        dtype=p.compute,
+        precision=p,
+        attention_dp=d.data_parallel_attention(),
+        links=efficiency.links if efficiency else Links(),
+    )
+
+
+def activation_workspace_bytes(card: ModelCard, d: Deployment) -> float:
+    """Peak activation memory of one prefill chunk per GPU: chunk x (4 hidden + 2 intermediate
+    per GPU) x activation bytes (residual, norm output, attention output, gate and up outputs).
+    An estimate of what engines measure by a profiling run and set aside."""
+    a = card.architecture
+    act = number_format(d.activations, "activation", ACTIVATION_FORMATS).bytes
+    dense_split = 1 if d.data_parallel_attention() else d.tp
+    widths = [a.intermediate_size / dense_split]
+    if card.moe is not None:
+        widths.append(card.moe.experts_per_token * card.moe.expert_intermediate_size / d.tp)
+    return d.prefill_chunk_tokens * (4 * a.hidden_size + 2 * max(widths)) * act
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    """What one GPU holds, and how many sequences (or problems) a replica can hold at a context.
+
+    capacity_bytes: HBM per GPU (datasheet). reserve_bytes: (1 - memory_utilization) x capacity
+    plus the activation workspace of a prefill chunk (or, with kv_cache_fraction f, the workspace
+    plus (1 - f) of what weights and workspace leave). weights_bytes: stored weights per GPU.
+    kv_capacity_bytes: capacity - reserve - weights (negative when the weights do not fit).
+    kv_bytes_per_token: cache one token of one sequence adds per GPU in layers whose cache grows
+    with the context (page summaries included). kv_bytes_per_sequence, max_sequences,
+    problem_bytes, max_problems: arrays over `context`.
+    """
+
+    capacity_bytes: float
+    reserve_bytes: float
+    weights_bytes: float
+    kv_capacity_bytes: float
+    kv_bytes_per_token: float
+    context: np.ndarray
+    kv_bytes_per_sequence: np.ndarray
+    max_sequences: np.ndarray  # per replica: floor(kv_capacity / kv_bytes_per_sequence)
+    trials: float
+    prompt_len: float
+    problem_bytes: np.ndarray  # per GPU: one problem's N trials sharing the prompt's cache
+    max_problems: np.ndarray  # per replica
+    fits: bool  # weights + reserve leave room for at least one sequence at the context
+
+    def as_dict(self) -> dict[str, object]:
+        def plain(x: np.ndarray | float) -> object:
+            arr = np.asarray(x)
+            return arr.item() if arr.ndim == 0 else arr.tolist()
+
+        return {
+            "capacity_bytes": self.capacity_bytes,
+            "reserve_bytes": self.reserve_bytes,
+            "weights_bytes": self.weights_bytes,
+            "kv_capacity_bytes": self.kv_capacity_bytes,
+            "kv_bytes_per_token": self.kv_bytes_per_token,
+            "kv_bytes_per_sequence": plain(self.kv_bytes_per_sequence),
+            "max_sequences": plain(self.max_sequences),
+            "fits": self.fits,
+        }
+
+
+def memory_plan(
+    card: ModelCard,
+    profile: HardwareProfile,
+    deployment: Deployment,
+    *,
+    context: ArrayLike,
+    prompt_len: ArrayLike = 0.0,
+    trials: float = 1.0,
+    attention: str = "dense",
+    kv_budget: float | None = None,
+    block_size: float = 16,
+) -> MemoryPlan:
+    """Per-GPU memory plan at `context` tokens per sequence (array), and the largest number of
+    concurrent sequences, and of problems of `trials` sequences that share `prompt_len` tokens
+    of prompt cache (prefix caching), one replica holds.
+
+    problem bytes = N kv(C) - (N - 1) (kv(L_in) - kv(0)): the prompt's growing cache once, each
+    trial's own tokens and fixed state (recurrent state) N times. Sparse attention keeps every
+    token cached (it reads a subset), so the budget changes only block top-k's page summaries.
+    """
+    check_deployment(card, profile, deployment)
+    check_attention(attention, kv_budget, block_size)
+    ctx = np.asarray(context, dtype=float)
+    prompt = np.asarray(prompt_len, dtype=float)
+    if np.any(ctx < 0) or np.any(prompt < 0) or np.any(prompt > ctx):
+        raise InputError("contexts must be non-negative and hold the prompt")
+    if trials < 1:
+        raise InputError(f"trials must be at least 1 (got {trials:g})")
+
+    def kv(c: np.ndarray | float) -> np.ndarray:
+        s = _setup(card, profile, deployment, context=c, attention=attention, block_size=block_size)
+        return np.asarray(held_bytes(s)[1], dtype=float)
+
+    s0 = _setup(card, profile, deployment, attention=attention, block_size=block_size)
+    weights = float(held_bytes(s0)[0])
+    fixed = kv(0.0)
+    per_token = float(kv(1.0) - fixed)  # sliding layers count until their window fills
+    capacity = profile.hbm_capacity
+    workspace = activation_workspace_bytes(card, deployment)
+    if deployment.kv_cache_fraction is None:
+        reserve = (1.0 - deployment.memory_utilization) * capacity + workspace
+    else:
+        left = max(capacity - weights - workspace, 0.0)
+        reserve = workspace + (1.0 - deployment.kv_cache_fraction) * left
+    free = capacity - reserve - weights
+    per_seq = kv(ctx)
+    problem = trials * per_seq - (trials - 1.0) * (kv(prompt) - fixed)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        max_seq = np.where(per_seq > 0, np.floor(np.maximum(free, 0.0) / per_seq), np.inf)
+        max_prob = np.where(problem > 0, np.floor(np.maximum(free, 0.0) / problem), np.inf)
+    if deployment.max_batch is not None:
+        max_seq = np.minimum(max_seq, deployment.max_batch)
+        max_prob = np.minimum(max_prob, np.floor(deployment.max_batch / trials))
+    return MemoryPlan(
+        capacity_bytes=capacity,
+        reserve_bytes=reserve,
+        weights_bytes=weights,
+        kv_capacity_bytes=free,
+        kv_bytes_per_token=per_token,
+        context=ctx,
+        kv_bytes_per_sequence=per_seq,
+        max_sequences=max_seq,
+        trials=float(trials),
+        prompt_len=float(np.max(prompt)) if prompt.size else 0.0,
+        problem_bytes=problem,
+        max_problems=max_prob,
+        fits=bool(np.all(max_seq >= 1)),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Step times
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """Seconds of one step of a replica (all GPUs in lockstep), split by operator kind.
+
+    seconds = linear + attention + communication + other + overhead; arrays broadcast over
+    batch and context.
+    """
+
+    seconds: np.ndarray
+    linear_seconds: np.ndarray
+    attention_seconds: np.ndarray
+    communication_seconds: np.ndarray
+    other_seconds: np.ndarray
+    overhead_seconds: float
+    tokens: np.ndarray  # tokens the step produces (decode) or processes (prefill)
+
+
+def _mix(x: np.ndarray | float, weights: np.ndarray) -> np.ndarray:
+    """Reduce the last (context-mix) axis: the weighted mean where an array spans the contexts,
+    the single value where it does not depend on them."""
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim == 0:
+        return arr
+    if arr.shape[-1] == weights.size:
+        return np.asarray(arr @ weights)
+    return arr[..., 0]
+
+
+def _step(
+    s: StepSetup, batch: np.ndarray, eff: Efficiency, weights: np.ndarray | None = None
+) -> StepTime:
+    """Time every operator for `batch` and sum. With `weights`, `batch` has a trailing axis of
+    one and the batch is a mix of the contexts on the last axis of `s.context`: FLOPs and bytes
+    are averaged over that axis before timing, as one kernel call serves the whole mixed batch."""
+    totals: dict[str, np.ndarray | float] = {
+        "linear": 0.0,
+        "attention": 0.0,
+        "communication": 0.0,
+        "other": 0.0,
+    }
+    grouped_setup = replace(s, hardware=eff.grouped) if eff.grouped is not None else s
+    for op in step_operators(s, batch):
+        if weights is not None:
+            if op.link_seconds is None:
+                op = replace(
+                    op, cost=OpCost(_mix(op.cost.flops, weights), _mix(op.cost.bytes, weights))
+                )
+            else:
+                op = replace(op, link_seconds=_mix(op.link_seconds, weights))
+        seconds = time_operator(grouped_setup if op.grouped else s, op)[0]
+        totals[op.kind] = totals[op.kind] + seconds
+    tokens = batch * s.new_tokens
+    if weights is not None:
+        tokens = _mix(tokens, weights)
+    shape = np.broadcast_shapes(np.shape(tokens), *(np.shape(v) for v in totals.values()))
+    parts = {k: np.broadcast_to(np.asarray(v, dtype=float), shape) for k, v in totals.items()}
+    overhead = eff.step_overhead_seconds
+    total = parts["linear"] + parts["attention"] + parts["communication"] + parts["other"]
+    return StepTime(
+        seconds=np.asarray(total + overhead),
+        linear_seconds=parts["linear"],
+        attention_seconds=parts["attention"],
+        communication_seconds=parts["communication"],
+        other_seconds=parts["other"],
+        overhead_seconds=overhead,
+        tokens=np.broadcast_to(np.asarray(tokens, dtype=float), shape),
+    )
+
+
+def decode_step_seconds(
+    card: ModelCard,
+    profile: HardwareProfile,
+    deployment: Deployment,
+    batch: ArrayLike,
+    context: ArrayLike,
+    *,
+    attention: str = "dense",
+    kv_budget: float | None = None,
+    block_size: float = 16,
+    efficiency: str = "default",
+) -> StepTime:
+    """One decode step of `batch` sequences (per replica) each holding `context` tokens.
+
+    Per-operator roofline (engine/roofline.py) at the mode's efficiencies, plus the per-step
+    overhead and, for each collective, latency + bytes / achieved link bandwidth. Memory fit is
+    not checked here (memory_plan does that).
+    """
+    check_deployment(card, profile, deployment)
+    check_attention(attention, kv_budget, block_size)
+    eff = resolve_efficiency(profile, efficiency, precision(card, profile, deployment).compute)
+    b = np.asarray(batch, dtype=float)
+    c = np.asarray(context, dtype=float)
+    b, c = np.broadcast_arrays(b, c)
+    s = _setup(
+        card,
+        profile,
+        deployment,
+        context=c,
+        attention=attention,
+        kv_budget=kv_budget,
+        block_size=block_size,
+        efficiency=eff,
+    )
+    return _step(s, b, eff)
+
+
+def prefill_seconds(
+    card: ModelCard,
+    profile: HardwareProfile,
+    deployment: Deployment,
+    batch: ArrayLike,
+    prompt_len: float,
+    *,
+    cached: float = 0.0,
+    efficiency: str = "default",
+) -> StepTime:
+    """One prefill pass of `batch` prompts of `prompt_len` new tokens on `cached` ones (one pass,
+    not chunked; `request_costs` chunks by Deployment.prefill_chunk_tokens). Always dense."""
+    check_deployment(card, profile, deployment)
+    if prompt_len <= 0:
+        raise InputError("prefill needs a positive prompt length")
+    eff = resolve_efficiency(profile, efficiency, precision(card, profile, deployment).compute)
+    s = _setup(
+        card,
+        profile,
+        deployment,
+        context=cached,
+        phase="prefill",
+        prompt_len=prompt_len,
+        efficiency=eff,
+    )
+    return _step(s, np.asarray(batch, dtype=float), eff)
+
+
+def _prefill_per_prompt(
+    card: ModelCard,
+    profile: HardwareProfile,
+    d: Deployment,
+    prompt_len: float,
+    eff: Efficiency,
+) -> tuple[float, float]:
+    """(replica seconds of prefill charged per prompt under chunked prefill, seconds of the pass
+    that holds one prompt). A pass packs floor(chunk / L_in) prompts (at least one)."""
+    per_pass = max(1.0, math.floor(d.prefill_chunk_tokens / prompt_len))
+    s = _setup(card, profile, d, phase="prefill", prompt_len=prompt_len, efficiency=eff)
+    packed = float(_step(s, np.asarray(per_pass), eff).seconds)
+    single = float(_step(s, np.asarray(1.0), eff).seconds)
+    return packed / per_pass, single
+
+
+# --------------------------------------------------------------------------------------------
+# Requests and problems under continuous batching
+# --------------------------------------------------------------------------------------------
+
+
+def _life_contexts(
+    prompt_len: float, gen_lens: np.ndarray, gen_weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Contexts a steady stream of sequences holds, and their weights: LIFE_SAMPLES midpoints of
+    each generation, weighted by the probability of its length times the length (a sequence of
+    length L occupies a slot for L steps)."""
+    k = (np.arange(LIFE_SAMPLES) + 0.5) / LIFE_SAMPLES
+    ctx = prompt_len + np.outer(gen_lens, k).ravel()
+    w = np.repeat(gen_weights * gen_lens, LIFE_SAMPLES)
+    return ctx, w / w.sum()
+
+
+@dataclass(frozen=True)
+class RequestCosts:
+    """Steady-state continuous batching of one request shape, per replica, arrays over `batch`.
+
+    decode_step_seconds: a step of `batch` sequences at the mix of contexts their lives cover.
+    prefill_seconds_per_request: chunked prefill charged to one request. tpot_seconds: mean time
+    per output token = step + (batch / mean L_out) x prefill per request (prefill of the requests
+    that replace finished ones shares the GPUs). ttft_seconds: one prefill pass holding the prompt
+    plus one decode step, with no queueing. output_tokens_per_s = batch / tpot (per replica).
+    """
+
+    batch: np.ndarray
+    decode_step_seconds: np.ndarray
+    prefill_seconds_per_request: float
+    tpot_seconds: np.ndarray
+    ttft_seconds: np.ndarray
+    output_tokens_per_s: np.ndarray
+    output_tokens_per_s_per_gpu: np.ndarray
+    requests_per_s: np.ndarray
+    prefill_share: np.ndarray  # fraction of the replica's time spent in prefill
+    step: StepTime
+
+
+def request_costs(
+    card: ModelCard,
+    profile: HardwareProfile,
+    deployment: Deployment,
+    *,
+    prompt_len: float,
+    gen_lens: ArrayLike,
+    batch: ArrayLike,
+    gen_weights: ArrayLike | None = None,
+    prompts_per_sequence: float = 1.0,
+    attention: str = "dense",
+    kv_budget: float | None = None,
+    block_size: float = 16,
+    efficiency: str = "default",
+) -> RequestCosts:
+    """Throughput, TTFT and TPOT of requests of `prompt_len` prompt tokens and generated lengths
+    `gen_lens` (a distribution with `gen_weights`; one value for fixed lengths) at `batch`
+    concurrent sequences per replica (array). `prompts_per_sequence` < 1 prices prefix sharing:
+    1/N when N trials share one prompt (prefilled once). Memory fit is the caller's to check
+    with memory_plan."""
+    check_deployment(card, profile, deployment)
+    check_attention(attention, kv_budget, block_size)
+    if prompt_len <= 0:
+        raise InputError("prompt length must be positive")
+    lens = np.atleast_1d(np.asarray(gen_lens, dtype=float))
+    if np.any(lens <= 0):
+        raise InputError("generated lengths must be positive")
+    probs = (
+        np.full(lens.shape, 1.0 / lens.size)
+        if gen_weights is None
+        else np.atleast_1d(np.asarray(gen_weights, dtype=float))
+    )
+    if probs.shape != lens.shape or np.any(probs < 0) or probs.sum() <= 0:
+        raise InputError("length weights must be non-negative, one per length")
+    probs = probs / probs.sum()
+    eff = resolve_efficiency(profile, efficiency, precision(card, profile, deployment).compute)
+    b = np.asarray(batch, dtype=float)
+    if np.any(b <= 0):
+        raise InputError("batch must be positive")
+    ctx, w = _life_contexts(prompt_len, lens, probs)
+    s = _setup(
+        card,
+        profile,
+        deployment,
+        context=ctx,
+        attention=attention,
+        kv_budget=kv_budget,
+        block_size=block_size,
+        efficiency=eff,
+    )
+    step = _step(s, b[..., None], eff, weights=w)
+    step_s = np.broadcast_to(step.seconds, b.shape)
+    per_request, single = _prefill_per_prompt(card, profile, deployment, prompt_len, eff)
+    per_request *= prompts_per_sequence
+    mean_len = float(lens @ probs)
+    tpot = step_s + b / mean_len * per_request
+    rate = b / tpot
+    return RequestCosts(
+        batch=b,
+        decode_step_seconds=step_s,
+        prefill_seconds_per_request=per_request,
+        tpot_seconds=tpot,
+        ttft_seconds=single + step_s,
+        output_tokens_per_s=rate,
+        output_tokens_per_s_per_gpu=rate / deployment.gpus_per_replica,
+        requests_per_s=rate / mean_len,
+        prefill_share=(b / mean_len * per_request) / tpot,
+        step=step,
+    )
+
+
+def expected_longest(gen_lens: ArrayLike, gen_weights: ArrayLike | None, trials: float) -> float:
+    """E[max of N draws] of a discrete length distribution: sum_j L_j (F(L_j)^N - F(L_j-1)^N)."""
+    lens = np.atleast_1d(np.asarray(gen_lens, dtype=float))
+    probs = (
+        np.full(lens.shape, 1.0 / lens.size)
+        if gen_weights is None
+        else np.atleast_1d(np.asarray(gen_weights, dtype=float))
+    )
+    order = np.argsort(lens)
+    lens, probs = lens[order], probs[order] / probs.sum()
+    cdf = np.cumsum(probs)
+    prev = np.concatenate([[0.0], cdf[:-1]])
+    return float(lens @ (cdf**trials - prev**trials))
+
+
+@dataclass(frozen=True)
+class ProblemCosts:
+    """A problem of N trials (one prompt, prefix-cached) served at `problems` problems in flight
+    per replica (array): time, GPU-time and energy per problem.
+
+    gpu_seconds_per_problem = gpus_per_replica x (N mean L_out x TPOT / sequences), where
+    sequences = problems x N; wall_seconds: prefill + the longest of the N trials (expected
+    maximum of N draws of the length distribution) at TPOT; energy_joules = GPU-seconds x board
+    power (None when the profile has none); usd_per_problem = GPU-seconds x price / 3600 (None
+    without a price).
+    """
+
+    problems: np.ndarray
+    sequences: np.ndarray
+    fits: np.ndarray
+    tpot_seconds: np.ndarray
+    gpu_seconds_per_problem: np.ndarray
+    wall_seconds: np.ndarray
+    problems_per_gpu_hour: np.ndarray
+    energy_joules: np.ndarray | None
+    usd_per_problem: np.ndarray | None
+    expected_longest_tokens: float
+    memory: MemoryPlan
+    requests: RequestCosts
+    efficiency_mode: str
+    power_model: str = field(default="board power (tdp_watts) x GPU-seconds: an upper bound")
+
+
+def problem_costs(
+    card: ModelCard,
+    profile: HardwareProfile,
+    deployment: Deployment,
+    *,
+    prompt_len: float,
+    gen_lens: ArrayLike,
+    trials: float,
+    problems: ArrayLike | None = None,
+    gen_weights: ArrayLike | None = None,
+    attention: str = "dense",
+    kv_budget: float | None = None,
+    block_size: float = 16,
+    efficiency: str = "default",
+) -> ProblemCosts:
+    """Price problems of `trials` trials with generated lengths `gen_lens` (weights
+    `gen_weights`) on a replica holding `problems` problems at once (default: the most that fit,
+    by Deployment.kv_admission). `fits` says where the memory holds them."""
+    lens = np.atleast_1d(np.asarray(gen_lens, dtype=float))
+    probs = None if gen_weights is None else np.atleast_1d(np.asarray(gen_weights, dtype=float))
+    if deployment.kv_admission == "full":
+        held = prompt_len + float(lens.max())
+    else:  # time-averaged context of a slot: L_in + E[L^2] / (2 E[L])
+        p = np.full(lens.shape, 1 / lens.size) if probs is None else probs / probs.sum()
+        held = prompt_len + float((lens**2) @ p / (2 * (lens @ p)))
+    mem = memory_plan(
+        card,
+        profile,
+        deployment,
+        context=held,
+        prompt_len=prompt_len,
+        trials=trials,
+        attention=attention,
+        kv_budget=kv_budget,
+        block_size=block_size,
+    )
+    cap = float(mem.max_problems)
+    n = np.asarray(max(cap, 1.0) if problems is None else problems, dtype=float)
+    fits = n <= cap
+    seqs = n * trials
+    req = request_costs(
+        card,
+        profile,
+        deployment,
+        prompt_len=prompt_len,
+        gen_lens=lens,
+        gen_weights=probs,
+        batch=seqs,
+        prompts_per_sequence=1.0 / trials,
+        attention=attention,
+        kv_budget=kv_budget,
+        block_size=block_size,
+        efficiency=efficiency,
+    )
+    mean_len = float(
+        lens @ (np.full(lens.shape, 1 / lens.size) if probs is None else probs / probs.sum())
+    )
+    replica_s = trials * mean_len * req.tpot_seconds / seqs
+    gpu_s = replica_s * deployment.gpus_per_replica
+    longest = expected_longest(lens, probs, trials)
+    wall = req.ttft_seconds + longest * req.tpot_seconds
+    energy = None if profile.tdp_watts is None else gpu_s * profile.tdp_watts
+    usd = None if profile.price_per_gpu_hour is None else gpu_s * profile.price_per_gpu_hour / 3600
+    return ProblemCosts(
+        problems=n,
+        sequences=seqs,
+        fits=fits,
+        tpot_seconds=req.tpot_seconds,
+        gpu_seconds_per_problem=gpu_s,
+        wall_seconds=wall,
+        problems_per_gpu_hour=3600.0 / gpu_s,
+        energy_joules=energy,
+        usd_per_problem=usd,
+        expected_longest_tokens=longest,
+        memory=mem,
+        requests=req,
+        efficiency_mode=efficiency,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# One serving configuration: the batch, and what it yields
+# --------------------------------------------------------------------------------------------
+
+
+class DoesNotFit(InputError):
+    """The deployment cannot hold one sequence (weights, reserve and one cache exceed HBM)."""
+
+
+@dataclass(frozen=True)
+class ServeResult:
+    """`kinetics serve`'s answer: the batch used and its throughput, latency and memory.
+
+    Throughput and latency are per replica (output_tokens_per_s_per_gpu = / gpus_per_replica);
+    memory is per GPU at the batch used.
+    """
+
+    model: str
+    hardware: str
+    deployment: Deployment
+    efficiency_mode: str
+    efficiency_label: str
+    prompt_len: float
+    gen_len: float
+    batch: int
+    batch_rule: str  # "given", "memory", "max-tpot", "max-ttft"
+    max_batch: int  # largest batch that fits at the final context
+    costs: RequestCosts  # at the batch used (0-d arrays)
+    memory: MemoryPlan  # at the final context
+    kv_bytes: float  # per GPU, the batch's cache at the final context
+    sweep: RequestCosts | None = None  # over `sweep_batches` when asked
+
+    def as_dict(self) -> dict[str, object]:
+        c = self.costs
+        doc: dict[str, object] = {
+            "model": self.model,
+            "hardware": self.hardware,
+            "efficiency_mode": self.efficiency_mode,
+            "efficiency": self.efficiency_label,
+            "tp": self.deployment.tp,
+            "ep": self.deployment.ep,
+            "replicas": self.deployment.replicas,
+            "attention_dp": self.deployment.data_parallel_attention(),
+            "weights": self.deployment.weights or "card",
+            "kv": self.deployment.kv,
+            "activations": self.deployment.activations,
+            "gpus_per_replica": self.deployment.gpus_per_replica,
+            "isl": self.prompt_len,
+            "osl": self.gen_len,
+            "batch": self.batch,
+            "batch_rule": self.batch_rule,
+            "max_batch": self.max_batch,
+            "output_tokens_per_s": float(c.output_tokens_per_s),
+            "output_tokens_per_s_per_gpu": float(c.output_tokens_per_s_per_gpu),
+            "output_tokens_per_s_total": float(c.output_tokens_per_s) * self.deployment.replicas,
+            "requests_per_s": float(c.requests_per_s),
+            "ttft_s": float(c.ttft_seconds),
+            "tpot_s": float(c.tpot_seconds),
+            "decode_step_s": float(c.decode_step_seconds),
+            "prefill_s_per_request": c.prefill_seconds_per_request,
+            "prefill_share": float(c.prefill_share),
+            "memory": {
+                "weights_bytes": self.memory.weights_bytes,
+                "kv_bytes": self.kv_bytes,
+                "reserve_bytes": self.memory.reserve_bytes,
+                "capacity_bytes": self.memory.capacity_bytes,
+                "kv_capacity_bytes": self.memory.kv_capacity_bytes,
+                "kv_bytes_per_token": self.memory.kv_bytes_per_token,
+                "kv_bytes_per_sequence": float(self.memory.kv_bytes_per_sequence),
+            },
+        }
+        if self.sweep is not None:
+            s = self.sweep
+            doc["sweep"] = [
+                {
+                    "batch": int(b),
+                    "output_tokens_per_s": float(t),
+                    "output_tokens_per_s_per_gpu": float(g),
+                    "tpot_s": float(p),
+                    "ttft_s": float(f),
+                }
+                for b, t, g, p, f in zip(
+                    s.batch,
+                    s.output_tokens_per_s,
+                    s.output_tokens_per_s_per_gpu,
+                    s.tpot_seconds,
+                    s.ttft_seconds,
+                    strict=True,
+                )
+            ]
+        return doc
+
+
+def smallest_fitting_tp(
+    card: ModelCard,
+    profile: HardwareProfile,
+    deployment: Deployment,
+    context: float,
+    *,
+    prompt_len: float = 0.0,
+    trials: float = 1.0,
+    attention: str = "dense",
+    block_size: float = 16,
+) -> int | None:
+    """The smallest TP (same formats, EP dividing it) whose replica holds one problem of `trials`
+    sequences of `context` tokens sharing `prompt_len` tokens of prompt (one sequence by
+    default), or None when not even a whole node does."""
+    for tp in range(1, profile.gpus_per_node + 1):
+        if card.architecture.attention_heads % tp or tp % deployment.ep:
+            continue
+        if card.linear_attention and card.linear_attention.value_heads % tp:
+            continue
+        if tp > 1 and profile.interconnect_bandwidth <= 0:
+            break
+        plan = memory_plan(
+            card,
+            profile,
+            replace(deployment, tp=tp),
+            context=context,
+            prompt_len=prompt_len,
+            trials=trials,
+            attention=attention,
+            block_size=block_size,
+        )
+        if float(plan.max_problems) >= 1:
+            return tp
+    return None
+
+
+def _fit_message(
+    card: ModelCard,
+    profile: HardwareProfile,
+    d: Deployment,
+    plan: MemoryPlan,
+    context: float,
+    suggestion: int | None,
+) -> str:
+    gb = 1e9
+    need = plan.weights_bytes + plan.reserve_bytes + float(plan.kv_bytes_per_sequence)
+    hint = (
+        f"--tp {suggestion} would fit"
+        if suggestion is not None
+        else f"no TP up to {profile.gpus_per_node} on one node fits; try narrower --weights/--kv"
+    )
+    return (
+        f"{card.name} does not fit on {profile.name} at {d.describe()}: per GPU weights "
+        f"{plan.weights_bytes / gb:.1f} GB + reserve {plan.reserve_bytes / gb:.1f} GB + one "
+        f"sequence of {context:g} tokens {float(plan.kv_bytes_per_sequence) / gb:.2f} GB = "
+        f"{need / gb:.1f} GB > {plan.capacity_bytes / gb:.0f} GB; {hint}"
+    )
+
+
+def sweep_batches(max_batch: int, points: int = 24) -> np.ndarray:
+    """Batches 1 .. max_batch, geometric, whole and distinct."""
+    if max_batch <= 1:
+        return np.array([1.0])
+    grid = np.unique(np.round(np.geomspace(1, max_batch, points)))
+    return grid.astype(float)
+
+
+def serve(
+    card: ModelCard,
+    profile: HardwareProfile,
+    deployment: Deployment,
+    *,
+    prompt_len: float,
+    gen_len: float,
+    batch: int | None = None,
+    max_tpot: float | None = None,
+    max_ttft: float | None = None,
+    attention: str = "dense",
+    kv_budget: float | None = None,
+    block_size: float = 16,
+    efficiency: str = "default",
+    sweep: bool = False,
+) -> ServeResult:
+    """Serve requests of `prompt_len` + `gen_len` tokens at one batch per replica: `batch` if
+    given (it must fit), else the largest that fits at the final context, lowered to the largest
+    meeting `max_tpot` and `max_ttft` (seconds) when given. Raises DoesNotFit (with the memory
+    arithmetic and the smallest TP that fits) or InputError (targets no batch meets)."""
+    check_deployment(card, profile, deployment)
+    if prompt_len <= 0 or gen_len <= 0:
+        raise InputError("--isl and --osl must be positive")
+    check_context(
+        card,
+        prompt_len + gen_len,
+        f"a request of {prompt_len:,.0f} prompt + {gen_len:,.0f} generated tokens",
+    )
+    if batch is not None and (max_tpot is not None or max_ttft is not None):
+        raise InputError("give --batch or latency targets (--max-tpot, --max-ttft), not both")
+    final = prompt_len + gen_len
+    held = final if deployment.kv_admission == "full" else prompt_len + gen_len / 2
+    plan = memory_plan(
+        card,
+        profile,
+        deployment,
+        context=held,
+        attention=attention,
+        kv_budget=kv_budget,
+        block_size=block_size,
+    )
+    if not plan.fits:
+        hint = smallest_fitting_tp(
+            card, profile, deployment, held, attention=attention, block_size=block_size
+        )
+        raise DoesNotFit(_fit_message(card, profile, deployment, plan, held, hint))
+    cap = int(min(float(plan.max_sequences), 2**24))
+    eff = resolve_efficiency(profile, efficiency, precision(card, profile, deployment).compute)
+
+    def costs(batches: np.ndarray) -> RequestCosts:
+        return request_costs(
+            card,
+            profile,
+            deployment,
+            prompt_len=prompt_len,
+            gen_lens=gen_len,
+            batch=batches,
+            attention=attention,
+            kv_budget=kv_budget,
+            block_size=block_size,
+            efficiency=efficiency,
+        )
+
+    rule = "memory"
+    if batch is not None:
+        if batch < 1:
+            raise InputError("--batch must be at least 1")
+        if batch > cap:
+            raise DoesNotFit(
+                f"batch {batch} does not fit: {profile.name} holds at most {cap} sequences of "
+                f"{held:g} tokens per replica at {deployment.describe()} (KV "
+                f"{float(plan.kv_bytes_per_sequence) / 1e9:.3g} GB per sequence per GPU, "
+                f"{plan.kv_capacity_bytes / 1e9:.1f} GB for KV per GPU)"
+            )
+        chosen, rule = batch, "given"
+    elif max_tpot is None and max_ttft is None:
+        chosen = cap
+    else:
+        dense_part = np.arange(1, min(cap, 4096) + 1, dtype=float)
+        tail = np.round(np.geomspace(4096, cap, 2000)) if cap > 4096 else np.empty(0)
+        grid = np.unique(np.concatenate([dense_part, tail]))
+        all_costs = costs(grid)
+        ok = np.ones(grid.shape, dtype=bool)
+        if max_tpot is not None:
+            ok &= all_costs.tpot_seconds <= max_tpot
+        if max_ttft is not None:
+            ok &= all_costs.ttft_seconds <= max_ttft
+        if not ok.any():
+            best_tpot = float(all_costs.tpot_seconds[0])
+            best_ttft = float(all_costs.ttft_seconds[0])
+            raise InputError(
+                "no batch meets the latency targets: at batch 1 TPOT is "
+                f"{best_tpot * 1e3:.3g} ms and TTFT {best_ttft:.3g} s ({eff.mode} efficiencies)"
+            )
+        chosen = int(grid[ok][-1])
+        rule = "max-tpot" if max_ttft is None else ("max-ttft" if max_tpot is None else "latency")
+    point = costs(np.asarray(float(chosen)))
+    return ServeResult(
+        model=card.name,
+        hardware=profile.name,
+        deployment=deployment,
+        efficiency_mode=eff.mode,
+        efficiency_label=eff.label,
+        prompt_len=float(prompt_len),
+        gen_len=float(gen_len),
+        batch=int(chosen),
+        batch_rule=rule,
+        max_batch=cap,
+        costs=point,
+        memory=plan,
+        kv_bytes=float(plan.kv_bytes_per_sequence) * chosen,
+        sweep=costs(sweep_batches(cap)) if sweep else None,
+    )

@@ -1,0 +1,154 @@
+"""What `serve` shows: the answer table, the memory plan, the sweep, its JSON document and the
+throughput-against-latency plot (matplotlib imported inside the function that draws)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kinetics_cli.report.plotting import new_figure, save_figure
+
+if TYPE_CHECKING:
+    from kinetics_cli.engine.serving import ServeResult
+
+RULES = {
+    "memory": "the largest that fits at the final context",
+    "given": "as given",
+    "max-tpot": "the largest meeting --max-tpot",
+    "max-ttft": "the largest meeting --max-ttft",
+    "latency": "the largest meeting --max-tpot and --max-ttft",
+}
+
+
+def serve_document(result: ServeResult) -> dict[str, Any]:
+    """The `serve --json` document (keys: docs/serving.md)."""
+    return result.as_dict()
+
+
+def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
+    """The human answer to `serve`, on stdout through rich."""
+    from kinetics_cli.report.console import console, fitted_table
+    from kinetics_cli.units import format_bytes, format_si
+
+    d, c, m = result.deployment, result.costs, result.memory
+    gpus = d.gpus_per_replica
+    mode = result.efficiency_mode
+    rows = [
+        ("deployment", f"{d.describe()}; {gpus} GPU{'s' if gpus > 1 else ''} per replica"),
+        ("request", f"{result.prompt_len:,.0f} prompt + {result.gen_len:,.0f} generated tokens"),
+        (
+            "batch",
+            f"{result.batch:,} sequences per replica ({RULES[result.batch_rule]}; "
+            f"at most {result.max_batch:,} fit)",
+        ),
+        ("output tokens/s per replica", f"{float(c.output_tokens_per_s):,.0f} ({mode})"),
+        ("output tokens/s per GPU", f"{float(c.output_tokens_per_s_per_gpu):,.0f} ({mode})"),
+        ("requests/s per replica", f"{float(c.requests_per_s):,.2f} ({mode})"),
+        (
+            "TPOT",
+            f"{format_si(float(c.tpot_seconds), 's')} (decode step "
+            f"{format_si(float(c.decode_step_seconds), 's')} + prefill of arriving requests; {mode})",
+        ),
+        (
+            "TTFT",
+            f"{format_si(float(c.ttft_seconds), 's')} (one prefill pass + one step, no "
+            f"queueing; {mode})",
+        ),
+        ("prefill share of GPU time", f"{100 * float(c.prefill_share):.1f}%"),
+    ]
+    if d.replicas > 1:
+        rows.insert(
+            4,
+            (
+                "output tokens/s, all replicas",
+                f"{float(c.output_tokens_per_s) * d.replicas:,.0f} ({mode})",
+            ),
+        )
+    console().print(
+        fitted_table(
+            f"Serving {result.model} on {result.hardware}",
+            ["figure", "value"],
+            rows,
+            wrap=("value",),
+        )
+    )
+    memory = [
+        ("capacity", format_bytes(m.capacity_bytes)),
+        ("weights", format_bytes(m.weights_bytes)),
+        ("reserve (engine, activations)", format_bytes(m.reserve_bytes)),
+        ("KV capacity", format_bytes(m.kv_capacity_bytes)),
+        ("KV per token", format_bytes(m.kv_bytes_per_token)),
+        ("KV per sequence at the final context", format_bytes(float(m.kv_bytes_per_sequence))),
+        ("KV of the batch", format_bytes(result.kv_bytes)),
+    ]
+    console().print(fitted_table("Memory per GPU", ["part", "bytes"], memory))
+    if sweep and result.sweep is not None:
+        s = result.sweep
+        table = [
+            (
+                f"{int(b):,}",
+                f"{float(t):,.0f}",
+                f"{float(g):,.0f}",
+                format_si(float(p), "s"),
+                format_si(float(f), "s"),
+            )
+            for b, t, g, p, f in zip(
+                s.batch,
+                s.output_tokens_per_s,
+                s.output_tokens_per_s_per_gpu,
+                s.tpot_seconds,
+                s.ttft_seconds,
+                strict=True,
+            )
+        ]
+        console().print(
+            fitted_table(
+                f"Throughput against latency ({mode})",
+                [">batch", ">tokens/s per replica", ">per GPU", ">TPOT", ">TTFT"],
+                table,
+            )
+        )
+    console().print(f"efficiency: {result.efficiency_label}", soft_wrap=True)
+
+
+def serve_plot(result: ServeResult, path: Path) -> Path:
+    """Output tokens/s per GPU against TPOT over the sweep's batches, the chosen batch marked."""
+    assert result.sweep is not None
+    s = result.sweep
+    fig, ax = new_figure()
+    ax.plot(
+        s.tpot_seconds * 1e3,
+        s.output_tokens_per_s_per_gpu,
+        marker="o",
+        ms=3,
+        color="tab:blue",
+        label=f"{result.efficiency_mode} efficiencies",
+    )
+    c = result.costs
+    ax.scatter(
+        [float(c.tpot_seconds) * 1e3],
+        [float(c.output_tokens_per_s_per_gpu)],
+        s=60,
+        color="tab:red",
+        zorder=3,
+        label=f"batch {result.batch:,}",
+    )
+    for b, x, y in zip(s.batch, s.tpot_seconds, s.output_tokens_per_s_per_gpu, strict=True):
+        if b in (s.batch[0], s.batch[len(s.batch) // 2], s.batch[-1]):
+            ax.annotate(
+                f"B={int(b):,}",
+                (x * 1e3, y),
+                textcoords="offset points",
+                xytext=(4, -10),
+                fontsize=8,
+            )
+    ax.set_xlabel("time per output token (ms)")
+    ax.set_ylabel("output tokens/s per GPU")
+    ax.set_title(
+        f"{result.model} on {result.hardware}, {result.deployment.describe()}\n"
+        f"ISL {result.prompt_len:,.0f} / OSL {result.gen_len:,.0f}",
+        fontsize=9,
+    )
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return save_figure(fig, path)

@@ -1,0 +1,159 @@
+"""`kinetics serve`: JSON contract, batch rules, fit errors with their arithmetic, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kinetics_cli.cli.main import app
+
+FP8_8B = ["llama-3.1-8b", "-H", "h100", "--weights", "fp8", "--kv", "fp8"]
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, ["serve", *args])
+
+
+def one_line_error(result) -> str:
+    assert result.exit_code == 2, result.stdout
+    assert not result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_json_keys_and_memory_arithmetic():
+    result = run(*FP8_8B, "--isl", "1000", "--osl", "1000", "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    for key in (
+        "output_tokens_per_s",
+        "output_tokens_per_s_per_gpu",
+        "batch",
+        "gpus_per_replica",
+        "ttft_s",
+        "tpot_s",
+        "efficiency_mode",
+        "memory",
+    ):
+        assert key in doc
+    assert doc["efficiency_mode"] == "default"
+    assert doc["gpus_per_replica"] == 1
+    mem = doc["memory"]
+    # Llama-3.1-8B: 8.03e9 parameters at 1 byte; KV 32 layers x 8 heads x 128 x (K, V) x 1 B
+    assert mem["weights_bytes"] == pytest.approx(8.0303e9, rel=1e-4)
+    assert mem["kv_bytes_per_token"] == 32 * 8 * 128 * 2
+    assert mem["capacity_bytes"] == 80e9
+    # the largest batch that fits: KV capacity / (2,000 tokens x 65,536 B)
+    free = mem["capacity_bytes"] - mem["reserve_bytes"] - mem["weights_bytes"]
+    assert doc["batch"] == doc["max_batch"] == int(free // (2000 * 65_536))
+    assert mem["kv_bytes"] == pytest.approx(doc["batch"] * 2000 * 65_536)
+    assert doc["output_tokens_per_s"] == pytest.approx(doc["batch"] / doc["tpot_s"])
+    assert doc["requests_per_s"] == pytest.approx(doc["output_tokens_per_s"] / 1000)
+
+
+def test_modes_are_labelled_and_datasheet_is_faster():
+    docs = {
+        mode: json.loads(run(*FP8_8B, "--efficiency", mode, "--json").stdout)
+        for mode in ("datasheet", "default")
+    }
+    assert docs["datasheet"]["efficiency_mode"] == "datasheet"
+    assert docs["datasheet"]["output_tokens_per_s"] > docs["default"]["output_tokens_per_s"]
+    human = run(*FP8_8B)
+    assert human.exit_code == 0
+    assert "(default)" in human.stdout and "efficiency: default" in human.stdout
+    calibrated = one_line_error(run(*FP8_8B, "--efficiency", "calibrated"))
+    assert "no [calibration] table" in calibrated
+
+
+def test_max_tpot_picks_the_largest_batch_meeting_it():
+    doc = json.loads(run(*FP8_8B, "--max-tpot", "10ms", "--json").stdout)
+    assert doc["batch_rule"] == "max-tpot" and doc["tpot_s"] <= 0.010
+    above = json.loads(run(*FP8_8B, "--batch", str(doc["batch"] + 1), "--json").stdout)
+    assert above["tpot_s"] > 0.010
+    assert doc["batch"] < doc["max_batch"]
+
+
+def test_replicas_and_tensor_parallel_per_gpu():
+    doc = json.loads(
+        run("llama-3.1-70b", "-H", "h100", "--tp", "4", "--replicas", "2", "--json").stdout
+    )
+    assert doc["gpus_per_replica"] == 4
+    assert doc["output_tokens_per_s_per_gpu"] == pytest.approx(doc["output_tokens_per_s"] / 4)
+    assert doc["output_tokens_per_s_total"] == pytest.approx(2 * doc["output_tokens_per_s"])
+
+
+def test_does_not_fit_names_the_arithmetic_and_the_smallest_tp():
+    line = one_line_error(run("llama-3.1-70b", "-H", "h100"))
+    # 70.6e9 parameters x 2 B = 141.1 GB on one 80 GB GPU
+    assert "does not fit" in line and "weights 141.1 GB" in line and "> 80 GB" in line
+    assert "--tp 2 would fit" in line
+    line = one_line_error(run("deepseek-v3", "-H", "h100", "--tp", "8"))
+    assert "no TP up to 8" in line
+    line = one_line_error(run(*FP8_8B, "--batch", "100000"))
+    assert "batch 100000 does not fit" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["llama-3.1-8b", "-H", "h100", "--tp", "3"], "must divide llama-3.1-8b's 32 attention"),
+        (["qwen3-30b-a3b", "-H", "h100", "--tp", "2", "--ep", "4"], "must divide --tp 2"),
+        (["qwen3-30b-a3b", "-H", "h100", "--tp", "3", "--ep", "3"], "must divide qwen3-30b"),
+        (["llama-3.1-8b", "-H", "h100", "--ep", "2", "--tp", "2"], "needs a mixture-of-experts"),
+        (["llama-3.1-8b", "-H", "h100", "--kv", "fp4"], "unknown KV-cache format 'fp4'"),
+        (["llama-3.1-8b", "-H", "h100", "--weights", "int3"], "unknown weight format"),
+        ([*FP8_8B, "--max-tpot", "1ms"], "no batch meets the latency targets"),
+        ([*FP8_8B, "--max-tpot", "1s", "--batch", "4"], "not both"),
+        ([*FP8_8B, "--efficiency", "best"], "unknown efficiency mode"),
+        ([*FP8_8B, "--max-ttft", "fast"], "--max-ttft"),
+    ],
+)
+def test_bad_input_is_one_line(args, message):
+    assert message in one_line_error(run(*args))
+
+
+def test_fp4_weights_where_the_profile_has_a_peak():
+    doc = json.loads(run("llama-3.1-70b", "-H", "b200", "--weights", "nvfp4", "--json").stdout)
+    # 70.6e9 parameters x 4.5 bits
+    assert doc["memory"]["weights_bytes"] == pytest.approx(70.55e9 * 4.5 / 8, rel=1e-3)
+    assert "fp4 matmuls" in doc["efficiency"]
+    h100 = json.loads(run("llama-3.1-70b", "-H", "h100", "--weights", "fp4", "--json").stdout)
+    assert "bf16 matmuls" in h100["efficiency"]  # no fp4 peak: weight-only, dequantised
+
+
+def test_sweep_and_plot(tmp_path: Path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "serve.png"
+    result = run(*FP8_8B, "--sweep", "--plot", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    sweep = json.loads(result.stdout)["sweep"]
+    assert sweep[0]["batch"] == 1 and len(sweep) > 5
+    tpots = [p["tpot_s"] for p in sweep]
+    assert tpots == sorted(tpots)
+    assert path.stat().st_size > 0
+    human = run(*FP8_8B, "--sweep")
+    assert "Throughput against latency" in human.stdout
+
+
+def test_roofline_takes_formats_per_tensor_kind():
+    args = ["roofline", "llama-3.1-70b", "-H", "b200", "--batch", "8", "--context", "4k"]
+    doc = json.loads(
+        CliRunner().invoke(app, [*args, "--weights", "nvfp4", "--kv", "fp8", "--json"]).stdout
+    )
+    assert doc["dtype"] == "fp4"  # the fp4 peak, which B200 lists
+    assert doc["weight_bytes"] == pytest.approx(70.55e9 * 4.5 / 8, rel=1e-3)
+    # 80 layers x 8 KV heads x 128 x (K, V) x 1 B x 4,096 tokens (token counts: k = 1024)
+    assert doc["kv_bytes_per_sequence"] == 80 * 8 * 128 * 2 * 4096
+    refused = CliRunner().invoke(app, [*args[:3], "h100", *args[4:], "--dtype", "fp4"])
+    assert refused.exit_code == 2 and "h100-sxm has no fp4 peak" in refused.stderr
+
+
+def test_hardware_show_names_the_default_serving_efficiency():
+    result = CliRunner().invoke(app, ["hardware", "show", "h100"])
+    assert result.exit_code == 0
+    assert "default serving efficiency" in result.stdout
+    assert "serving efficiency sources:" in result.stdout and "DeepGEMM" in result.stdout

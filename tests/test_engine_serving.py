@@ -1,0 +1,329 @@
+"""Serving model: memory plan by hand, formats per tensor kind, modes, requests, problems."""
+
+from __future__ import annotations
+
+import sys
+
+import engine_catalog
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kinetics_cli.engine.roofline import decode_step
+from kinetics_cli.engine.serving import (
+    Deployment,
+    decode_step_seconds,
+    expected_longest,
+    memory_plan,
+    prefill_seconds,
+    problem_costs,
+    request_costs,
+    resolve_efficiency,
+)
+from kinetics_cli.errors import InputError
+from kinetics_cli.specs import HardwareProfile
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 only
+    import tomli as tomllib
+
+GPU = engine_catalog.hardware("tiny-gpu")  # 1000 FLOP/s bf16, 2000 fp8, 10 B/s, 1 MB, link 5 B/s
+GQA = engine_catalog.card("tiny-gqa")  # 24,992 parameters; 128 B of bf16 KV per token
+MOE = engine_catalog.card("tiny-moe")
+SMALL_CHUNK = Deployment(prefill_chunk_tokens=16)  # workspace 16 x (4*32 + 2*64) x 2 = 8192 B
+
+EFFICIENT = HardwareProfile.model_validate(
+    tomllib.loads(
+        engine_catalog.HARDWARE["tiny-gpu.toml"]
+        + """
+[efficiency]
+gemm_compute = 0.5
+gemm_bandwidth = 0.8
+attention_compute = 0.5
+attention_bandwidth = 0.5
+stream_bandwidth = 0.5
+kernel_overhead_seconds = 0.25
+step_overhead_seconds = 2.0
+collective_latency_seconds = 1.0
+collective_bandwidth = 0.5
+sources = ["hand-written test figures"]
+"""
+    )
+)
+
+
+def test_memory_plan_by_hand():
+    m = memory_plan(GQA, GPU, SMALL_CHUNK, context=100, prompt_len=60, trials=4)
+    assert m.weights_bytes == 2 * 24_992
+    # 10% of the 1 MB left to the engine, plus the prefill chunk's activations
+    assert m.reserve_bytes == pytest.approx(100_000 + 16 * (4 * 32 + 2 * 64) * 2)
+    assert m.kv_capacity_bytes == pytest.approx(1e6 - 108_192 - 49_984)  # 841,824
+    # 2 layers x (2 KV heads x 8) x (K, V) x 2 B = 128 B per token; 12,800 at 100 tokens
+    assert m.kv_bytes_per_token == 128
+    assert float(m.kv_bytes_per_sequence) == 12_800
+    assert float(m.max_sequences) == 841_824 // 12_800  # 65
+    # 4 trials share the 60-token prompt: 4 x 12,800 - 3 x 60 x 128 = 28,160 B
+    assert float(m.problem_bytes) == 28_160
+    assert float(m.max_problems) == 841_824 // 28_160  # 29
+    assert m.fits
+
+
+def test_memory_plan_broadcasts_over_context_and_caps_at_max_batch():
+    m = memory_plan(GQA, GPU, SMALL_CHUNK, context=np.array([100.0, 200.0, 400.0]))
+    assert m.max_sequences.tolist() == [65, 32, 16]
+    capped = memory_plan(GQA, GPU, Deployment(prefill_chunk_tokens=16, max_batch=20), context=100)
+    assert float(capped.max_sequences) == 20
+
+
+def test_weights_that_do_not_fit_hold_no_sequence():
+    small = GPU.model_copy(update={"hbm_capacity": 60_000.0})
+    m = memory_plan(GQA, small, SMALL_CHUNK, context=100)
+    assert not m.fits and float(m.max_sequences) == 0
+
+
+def test_formats_per_tensor_kind():
+    nv = memory_plan(
+        GQA, GPU, Deployment(weights="fp4", kv="fp8", prefill_chunk_tokens=16), context=100
+    )
+    # NVFP4: 4 bits + one 8-bit scale per 16 weights = 4.5 bits
+    assert nv.weights_bytes == pytest.approx(24_992 * 4.5 / 8)
+    assert nv.kv_bytes_per_token == 64  # fp8 cache: 1 byte per element
+    mx = memory_plan(GQA, GPU, Deployment(weights="mxfp4", prefill_chunk_tokens=16), context=100)
+    # MXFP4: 4 bits + one 8-bit scale per 32 weights = 4.25 bits
+    assert mx.weights_bytes == pytest.approx(24_992 * 4.25 / 8)
+    assert mx.kv_bytes_per_token == 128
+
+
+def test_datasheet_step_equals_the_roofline():
+    ours = decode_step_seconds(GQA, GPU, Deployment(), batch=3, context=100, efficiency="datasheet")
+    theirs = decode_step(GQA, GPU, batch=3, context=100)
+    assert float(ours.seconds) == pytest.approx(theirs.step_seconds)
+    tp2 = decode_step_seconds(
+        GQA, GPU, Deployment(tp=2), batch=3, context=100, efficiency="datasheet"
+    )
+    assert float(tp2.seconds) == pytest.approx(
+        decode_step(GQA, GPU, batch=3, context=100, tp=2).step_seconds
+    )
+
+
+def test_fp8_weights_keep_bf16_collectives():
+    fp8 = Deployment(tp=2, weights="fp8")
+    s = decode_step_seconds(GQA, GPU, fp8, batch=1, context=100, efficiency="datasheet")
+    # two all-reduces per layer of 32 bf16 activations: ring sends 2 (2-1)/2 x 64 B = 64 B each,
+    # 4 calls / 5 B/s
+    assert float(s.communication_seconds) == pytest.approx(4 * 64 / 5)
+
+
+def test_default_mode_adds_overheads_and_efficiencies():
+    d = Deployment(tp=2)
+    sheet = decode_step_seconds(GQA, EFFICIENT, d, batch=1, context=100, efficiency="datasheet")
+    default = decode_step_seconds(GQA, EFFICIENT, d, batch=1, context=100, efficiency="default")
+    assert default.overhead_seconds == 2.0
+    # collectives: 4 calls x (1 s latency + 64 B / (0.5 x 5 B/s))
+    assert float(default.communication_seconds) == pytest.approx(4 * (1 + 64 / 2.5))
+    # memory-bound attention at half the bandwidth takes twice as long, plus 0.25 s per call in
+    # each of the 2 layers
+    assert float(default.attention_seconds) == pytest.approx(
+        2 * float(sheet.attention_seconds) + 2 * 0.25
+    )
+    assert resolve_efficiency(EFFICIENT, "default").mode == "default"
+    with pytest.raises(InputError, match="no \\[efficiency\\] table"):
+        resolve_efficiency(GPU, "default")
+    with pytest.raises(InputError, match="no \\[calibration\\] table"):
+        resolve_efficiency(GPU, "calibrated")
+
+
+def test_attention_data_parallel_with_expert_parallel():
+    tp = memory_plan(MOE, GPU, Deployment(tp=2, prefill_chunk_tokens=16), context=100)
+    dp = memory_plan(MOE, GPU, Deployment(tp=2, ep=2, prefill_chunk_tokens=16), context=100)
+    # attention DP: each GPU holds both KV heads of half the sequences: the same bytes per
+    # sequence on average as TP splitting the two heads
+    assert float(dp.kv_bytes_per_sequence) == pytest.approx(float(tp.kv_bytes_per_sequence))
+    # ... but holds the non-expert weights whole: more weight bytes per GPU
+    assert dp.weights_bytes > tp.weights_bytes
+    s = decode_step_seconds(
+        MOE, GPU, Deployment(tp=2, ep=2), batch=4, context=10, efficiency="datasheet"
+    )
+    assert float(s.communication_seconds) > 0  # all-to-all dispatch and combine
+
+
+@pytest.mark.parametrize(
+    ("card", "deployment", "message"),
+    [
+        (GQA, Deployment(tp=3), "must divide tiny-gqa's 4 attention heads"),
+        (GQA, Deployment(ep=2, tp=2), "needs a mixture-of-experts model"),
+        (MOE, Deployment(tp=2, ep=3), "must divide tiny-moe's 8 routed experts"),
+        (MOE, Deployment(tp=2, ep=4), "must divide --tp 2"),
+        (GQA, Deployment(kv="fp4"), "unknown KV-cache format 'fp4'"),
+        (GQA, Deployment(weights="int3"), "unknown weight format 'int3'"),
+        (GQA, Deployment(compute="fp4"), "tiny-gpu has no fp4 peak"),
+        (engine_catalog.card("tiny-big"), Deployment(tp=8), "exceeds tiny-gpu's 4 GPUs per node"),
+    ],
+)
+def test_bad_deployments(card, deployment, message):
+    with pytest.raises(InputError, match=message):
+        memory_plan(card, GPU, deployment, context=10)
+
+
+def test_request_costs_by_hand():
+    d = SMALL_CHUNK
+    r = request_costs(
+        GQA, GPU, d, prompt_len=16, gen_lens=8, batch=np.array([1.0, 4.0]), efficiency="datasheet"
+    )
+    # a prefill pass packs floor(16 / 16) = 1 prompt; tpot = step + batch / L_out x prefill
+    pre = float(prefill_seconds(GQA, GPU, d, 1, 16, efficiency="datasheet").seconds)
+    assert r.prefill_seconds_per_request == pytest.approx(pre)
+    # the batch is a mix of contexts 16 + 8 (k + 0.5) / 16; attention is linear in the context,
+    # so the mix costs the same as its mean, 20 tokens
+    mean = decode_step_seconds(GQA, GPU, d, np.array([1.0, 4.0]), 20.0, efficiency="datasheet")
+    assert r.decode_step_seconds == pytest.approx(mean.seconds)
+    assert r.tpot_seconds == pytest.approx(mean.seconds + np.array([1.0, 4.0]) / 8 * pre)
+    assert r.output_tokens_per_s == pytest.approx(np.array([1.0, 4.0]) / r.tpot_seconds)
+    assert r.requests_per_s == pytest.approx(r.output_tokens_per_s / 8)
+
+
+def test_expected_longest_of_n_trials():
+    # two lengths, equally likely: max of 2 draws is 1 with probability 1/4
+    assert expected_longest([1.0, 2.0], None, 2) == pytest.approx(1 * 0.25 + 2 * 0.75)
+    assert expected_longest([5.0], None, 7) == 5.0
+
+
+def test_problem_costs_by_hand():
+    p = problem_costs(
+        GQA,
+        GPU,
+        Deployment(tp=2, prefill_chunk_tokens=16),
+        prompt_len=16,
+        gen_lens=[8.0, 24.0],
+        trials=4,
+        problems=np.array([1.0, 2.0]),
+        efficiency="datasheet",
+    )
+    # GPU-seconds = 2 GPUs x N x mean L x tpot / sequences
+    assert p.sequences.tolist() == [4.0, 8.0]
+    assert p.gpu_seconds_per_problem == pytest.approx(2 * 4 * 16 * p.tpot_seconds / p.sequences)
+    assert p.problems_per_gpu_hour == pytest.approx(3600 / p.gpu_seconds_per_problem)
+    # the longest of 4 trials: 24 unless all four draw 8 (1/16)
+    assert p.expected_longest_tokens == pytest.approx(8 / 16 + 24 * 15 / 16)
+    assert p.wall_seconds == pytest.approx(p.requests.ttft_seconds + 23.0 * p.tpot_seconds)
+    assert p.energy_joules is None and p.usd_per_problem is None  # the tiny GPU has neither
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    batch=st.integers(1, 500),
+    context=st.floats(0, 1e5),
+    tp=st.sampled_from([1, 2, 4]),
+    mode=st.sampled_from(["datasheet", "default"]),
+)
+def test_step_time_grows_with_batch_and_context(batch, context, tp, mode):
+    d = Deployment(tp=tp)
+    base = decode_step_seconds(GQA, EFFICIENT, d, batch, context, efficiency=mode)
+    more = decode_step_seconds(GQA, EFFICIENT, d, batch + 1, context, efficiency=mode)
+    longer = decode_step_seconds(GQA, EFFICIENT, d, batch, context + 100, efficiency=mode)
+    assert float(more.seconds) >= float(base.seconds)
+    assert float(longer.seconds) >= float(base.seconds)
+    sheet = decode_step_seconds(GQA, EFFICIENT, d, batch, context, efficiency="datasheet")
+    assert float(base.seconds) >= float(sheet.seconds) * (1 - 1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(batch=st.integers(1, 200), prompt=st.integers(1, 2000), gen=st.integers(1, 4000))
+def test_tpot_and_throughput_grow_with_batch(batch, prompt, gen):
+    r = request_costs(
+        GQA,
+        EFFICIENT,
+        SMALL_CHUNK,
+        prompt_len=prompt,
+        gen_lens=gen,
+        batch=np.array([batch, batch + 1.0]),
+    )
+    assert r.tpot_seconds[1] >= r.tpot_seconds[0]
+    assert r.output_tokens_per_s[1] >= r.output_tokens_per_s[0]
+
+
+def test_kv_cache_fraction_of_free_memory():
+    d = Deployment(prefill_chunk_tokens=16, kv_cache_fraction=0.5)
+    m = memory_plan(GQA, GPU, d, context=100)
+    # half of what weights (49,984 B) and workspace (8,192 B) leave of 1 MB goes to the cache
+    assert m.kv_capacity_bytes == pytest.approx(0.5 * (1e6 - 49_984 - 8_192))
+    assert m.reserve_bytes == pytest.approx(8_192 + 0.5 * (1e6 - 49_984 - 8_192))
+
+
+def test_serve_picks_the_largest_batch_that_fits_and_refuses_what_does_not():
+    from kinetics_cli.engine.serving import DoesNotFit, serve
+
+    r = serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=40, efficiency="datasheet")
+    # 841,824 B of KV capacity / (100 tokens x 128 B) = 65 sequences
+    assert r.batch == r.max_batch == 65 and r.batch_rule == "memory"
+    assert r.kv_bytes == 65 * 12_800
+    given = serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=40, batch=8, efficiency="datasheet")
+    assert given.batch == 8 and float(given.costs.output_tokens_per_s) < float(
+        r.costs.output_tokens_per_s
+    )
+    with pytest.raises(DoesNotFit, match="batch 66 does not fit"):
+        serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=40, batch=66, efficiency="datasheet")
+    # TP1 needs 49,984 + 0.1 C + 8,192 + 12,800 B <= C (C >= 78,862); TP2 half the weights and KV
+    small = GPU.model_copy(update={"hbm_capacity": 60_000.0})
+    with pytest.raises(DoesNotFit, match="--tp 2 would fit"):
+        serve(GQA, small, SMALL_CHUNK, prompt_len=60, gen_len=40, efficiency="datasheet")
+
+
+def test_prefix_sharing_holds_more_problems():
+    shared = problem_costs(
+        GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_lens=40.0, trials=4, efficiency="datasheet"
+    )
+    # 4 trials x 100 tokens x 128 B - 3 x 60 x 128 = 28,160 B per problem: 29 problems
+    assert float(shared.problems) == 29 and float(shared.sequences) == 116
+    assert float(shared.requests.batch) == 116
+    alone = memory_plan(GQA, GPU, SMALL_CHUNK, context=100)
+    assert float(shared.sequences) > float(alone.max_sequences)  # 116 > 65
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    context=st.floats(1, 5e4),
+    extra=st.floats(1, 5e4),
+    trials=st.integers(1, 64),
+    prompt_share=st.floats(0, 1),
+)
+def test_memory_plan_properties(context, extra, trials, prompt_share):
+    d = Deployment(prefill_chunk_tokens=16)
+    prompt = prompt_share * context
+    m = memory_plan(
+        GQA, GPU, d, context=np.array([context, context + extra]), prompt_len=prompt, trials=trials
+    )
+    # a longer context never holds more sequences
+    assert m.max_sequences[1] <= m.max_sequences[0]
+    # a problem never holds more than its trials alone, nor less than one trial
+    alone = trials * m.kv_bytes_per_sequence[0]
+    tol = 1e-9 * alone
+    assert m.kv_bytes_per_sequence[0] - tol <= m.problem_bytes[0] <= alone + tol
+    # so sharing the prompt fits at least as many trials as independent sequences
+    assert m.max_problems[0] * trials >= m.max_sequences[0] - trials + 1
+
+
+def test_smallest_fitting_tp_for_a_problem():
+    from kinetics_cli.engine.serving import smallest_fitting_tp
+
+    # 60 kB of HBM: TP1 cannot hold the 49,984 B of weights with its reserve; TP2 holds one
+    # sequence of 100 tokens (6,400 B per GPU) but not 64 trials sharing a 60-token prompt
+    # (64 x 6,400 - 63 x 3,840 = 167,680 B per GPU); TP4 neither: its 4 ranks replicate the 2 KV
+    # heads, so the cache per GPU is TP2's
+    small = GPU.model_copy(update={"hbm_capacity": 60_000.0})
+    assert smallest_fitting_tp(GQA, small, SMALL_CHUNK, 100) == 2
+    assert smallest_fitting_tp(GQA, small, SMALL_CHUNK, 100, prompt_len=60, trials=64) is None
+
+
+def test_calibrated_mode_uses_the_profile_fits():
+    calibrated = engine_catalog.hardware("tiny-calibrated")  # no interconnect: TP 1
+    ours = decode_step_seconds(GQA, calibrated, Deployment(), 3, 100, efficiency="calibrated")
+    # the roofline prices every operator with the same [calibration] table
+    assert float(ours.seconds) == pytest.approx(
+        decode_step(GQA, calibrated, batch=3, context=100).step_seconds
+    )
+    sheet = decode_step_seconds(GQA, calibrated, Deployment(), 3, 100, efficiency="datasheet")
+    assert float(sheet.seconds) < float(ours.seconds)
+    assert resolve_efficiency(calibrated, "calibrated").label.startswith("calibrated:")
