@@ -308,6 +308,27 @@ def _add(a: ProblemCost, b: ProblemCost) -> ProblemCost:
     return ProblemCost(**values, attention_kernel=a.attention_kernel)
 
 
+_ARRAYS = (
+    "setting",
+    "trials",
+    "gen_len",
+    "accuracy",
+    "compute_flops",
+    "memory_bytes",
+    "seconds",
+    "compute_seconds",
+    "selection",
+    "samples",
+)
+_INDEX_ARRAYS = ("setting", "selection")
+
+
+def _full(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`value` broadcast to `shape` (itself when it already has that shape)."""
+    value = np.asarray(value)
+    return value if value.shape == shape else np.broadcast_to(value, shape)
+
+
 def evaluate_grid(
     source: AccuracySource,
     cards: Mapping[str, ModelCard],
@@ -337,20 +358,14 @@ def evaluate_grid(
         raise InputError("trial counts must be whole numbers >= 1")
     if np.any(lim <= 0):
         raise InputError("generation limits must be positive")
-    names = (
-        "setting",
-        "trials",
-        "gen_len",
-        "accuracy",
-        "compute_flops",
-        "memory_bytes",
-        "seconds",
-        "compute_seconds",
-        "selection",
-        "samples",
-    )
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in names}
     shape = (n.size, lim.size)
+    # Filled variant by variant and trimmed at the end: no second copy of the grid (pages of the
+    # unused capacity are never touched).
+    capacity = len(settings) * (1 + len(rules)) * n.size * lim.size
+    out = {
+        name: np.empty(capacity, dtype=int if name in _INDEX_ARRAYS else float) for name in _ARRAYS
+    }
+    filled = 0
     tt, ll = np.meshgrid(n, lim, indexing="ij")
     check_positive("block size", block_size)
     # Card figures once per model, not once per setting.
@@ -407,7 +422,7 @@ def evaluate_grid(
             if id(mean) not in terms:
                 compute_seconds, memory_seconds = mean.split_seconds(hardware)
                 terms[id(mean)] = tuple(
-                    np.broadcast_to(t, shape)
+                    _full(t, shape)
                     for t in (
                         mean.compute_flops,
                         mean.memory_bytes,
@@ -417,28 +432,27 @@ def evaluate_grid(
                 )
             flops, nbytes, seconds, compute_seconds = terms[id(mean)]
             keep = np.isfinite(acc) & fits[None, :]
-            parts["setting"].append(np.full(int(keep.sum()), k, dtype=int))
-            parts["trials"].append(tt[keep])
-            parts["gen_len"].append(ll[keep])
-            parts["accuracy"].append(np.clip(acc[keep], 0.0, 1.0))
-            parts["compute_flops"].append(flops[keep])
-            parts["memory_bytes"].append(nbytes[keep])
-            parts["seconds"].append(seconds[keep])
-            parts["compute_seconds"].append(compute_seconds[keep])
-            parts["selection"].append(np.full(int(keep.sum()), r, dtype=int))
-            parts["samples"].append(np.broadcast_to(samples, shape)[keep])
+            part = slice(filled, filled + int(keep.sum()))
+            filled = part.stop
+            out["setting"][part] = k
+            out["selection"][part] = r
+            out["accuracy"][part] = np.clip(acc[keep], 0.0, 1.0)
+            for name, value in (
+                ("trials", tt),
+                ("gen_len", ll),
+                ("compute_flops", flops),
+                ("memory_bytes", nbytes),
+                ("seconds", seconds),
+                ("compute_seconds", compute_seconds),
+                ("samples", samples),
+            ):
+                out[name][part] = _full(value, shape)[keep]
         if on_progress is not None:
             on_progress(k + 1, len(settings))
-    arrays = {
-        key: np.concatenate(v)
-        if v
-        else np.zeros(0, dtype=int if key in ("setting", "selection") else float)
-        for key, v in parts.items()
-    }
     return Grid(
         settings=tuple(settings),
         params=tuple(shapes[s.model].params for s in settings),
         rules=rules,
-        **arrays,
+        **{name: array[:filled] for name, array in out.items()},
         beyond_context=tuple((m, limit, w) for (m, limit), w in beyond.items()),
     )
