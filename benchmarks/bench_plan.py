@@ -136,7 +136,7 @@ def in_process(task: str, budget: float, repeat: int) -> None:
         source = TimedSource(_load_source(task, [], lambda n, m=models: m.get(n).spec.name))
         chosen = select_settings(
             source,
-            kv_budgets=DEFAULT_KV_BUDGETS if source.kind == "priors" else None,
+            kv_budgets=DEFAULT_KV_BUDGETS if getattr(source, "parametric", False) else None,
             available_models=models.find,
         )
         cards = {s.model: catalog.models.get(s.model).spec for s in chosen}

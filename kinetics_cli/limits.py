@@ -58,6 +58,8 @@ EFLOPS_BUDGET = (1.0, 1e30)
 SECONDS_BUDGET = (1e-9, 1e9)
 # USD per 1,000 problems.
 USD_BUDGET = (1e-9, 1e12)
+# Joules per problem: 1e9 s at 1.4 kW (the largest board power) is about 1.4e12 J.
+JOULES_BUDGET = (1e-9, 1e13)
 # FLOPs per byte: B200 562.5; a compute-rich, bandwidth-poor device might reach 1e4.
 INTENSITY = (0.0, 1e6)
 # Best-of-N trials per problem: published sweeps stop at a few thousand.

@@ -140,7 +140,13 @@ class PromptPerPointSource:
     def outcome(self, setting: Setting, trials: np.ndarray, limits: np.ndarray) -> TrialOutcome:
         out = self.inner.outcome(setting, trials, limits)
         prompts = np.linspace(50.0, 900.0, out.gen_lengths.size).reshape(out.gen_lengths.shape)
-        return TrialOutcome(out.accuracy, out.gen_lengths, out.gen_weights, out.prompt_len, prompts)
+        return TrialOutcome(
+            out.accuracy,
+            out.gen_lengths,
+            out.gen_weights,
+            out.prompt_len,
+            point_prompt_lens=prompts,
+        )
 
 
 # ---- computing today's values ----------------------------------------------------------------

@@ -231,6 +231,13 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("contradiction", ["serve", "qwen3-8b", "--batch", "8", "--max-tpot", "50ms"], None),
     ("contradiction", ["serve", "qwen3-8b", "--ep", "2", "--tp", "2"], None),
     ("contradiction", ["plan", "--budget", "1e16", "--budget-seconds", "1"], None),
+    ("contradiction", [*PLAN, "-H", "b200,h100"], None),
+    ("contradiction", [*PLAN, "--budget-latency", "1s"], None),
+    ("nonsense", ["plan", "--budget-latency", "0s"], None),
+    ("nonsense", ["plan", "--budget-joules", "-5"], None),
+    ("nonsense", [*PLAN, "--efficiency", "fast"], None),
+    ("unknown name", ["plan", "--budget-usd", "5", "-H", "b200,h900"], None),
+    ("impossible", ["serve", "deepseek-v3", "-H", "h100", "--isl", "1k", "--osl", "1k"], None),
     # ---- ambiguity that would change the answer: refused without --force ----------------------
     (
         "ambiguity",

@@ -282,9 +282,12 @@ def test_plan_with_evaluation_files(tmp_path: Path) -> None:
         run("plan", "--task", "mytask", "--evals", str(path), "--budget", "1e18", "--json").stdout
     )
     assert doc["accuracy_source"]["kind"] == "evaluations"
-    best = doc["best"]
+    best = doc["most_accurate"]
     # 4 trials per problem: N = 8 and above cannot be estimated and are left out; with N = 4 and
-    # a 12K limit both problems are covered (p1 has a correct 12,000-token trial).
+    # a 12K limit both problems are covered (p1 has a correct 12,000-token trial). With two
+    # problems nothing is distinguishable from it, so the pick is the cheapest configuration.
+    assert doc["indistinguishable"]["count"] >= 1
+    assert doc["best"]["eflops"] <= best["eflops"]
     assert best["model"] == "qwen3-8b" and best["trials"] <= 4
     assert best["accuracy"] == pytest.approx(1.0)
     assert best["gen_len"] >= 12000
@@ -314,10 +317,132 @@ def test_oracle_top_k_is_labelled_and_the_best_without_it_is_shown(fake: FakeSou
 
 def test_budget_words_follow_the_unit_and_the_law(fake: FakeSource) -> None:
     out = run("plan", "--task", "fake", "--budget-seconds", "2").stdout
-    assert "budget 2 s of accelerator time per problem" in out
+    assert "budget 2 s of GPU time per problem (deployable)" in out
     out = run("plan", "--task", "fake", "--budget", "1e16", "--law", "flops").stdout
     assert "budget 1e16 FLOPs per problem (memory traffic not counted)" in out
     assert "The FLOPs-only law counts it at" in out and "true (Kinetics) cost" in out
+
+
+# ---- deployable costs (planner/deploy.py) -----------------------------------------------------
+
+
+def fixed_length_evals(tmp_path: Path, prompt: int = 500, gen: int = 2000) -> Path:
+    """Every trial of qwen3-8b and qwen3-32b reads `prompt` tokens and writes `gen`: one request
+    shape, as `serve --isl --osl` takes it."""
+    rows = [
+        {
+            "task": "fixed",
+            "model": model,
+            "attention": "dense",
+            "kv_budget": None,
+            "problem": f"p{p}",
+            "prompt_tokens": prompt,
+            "gen_tokens": gen,
+            "correct": (p + t) % 3 == 0,
+        }
+        for model in ("Qwen/Qwen3-8B", "Qwen/Qwen3-32B")
+        for p in range(4)
+        for t in range(2)
+    ]
+    path = tmp_path / "fixed.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.mark.parametrize("hardware", ["b200", "h100-sxm"])
+def test_plan_seconds_and_dollars_equal_serve(tmp_path: Path, hardware: str) -> None:
+    """A long-CoT plan answer on fixed-length requests is `serve` on the same deployment, batch
+    and request shape: GPU-seconds per problem = TP x osl / (output tokens/s per replica)."""
+    path = fixed_length_evals(tmp_path)
+    args = ["plan", "--task", "fixed", "--evals", str(path), "--strategy", "long-cot"]
+    args += ["--gen-limits", "4096", "-H", hardware, "--budget-usd", "1000", "--json"]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    for config in [doc["best"], *doc["alternatives"]]:
+        d, f = config["deployment"], config["deployable"]
+        served = run(
+            "serve", config["model"], "-H", hardware, "--tp", str(d["tp"]),
+            "--batch", str(d["batch"]), "--isl", "500", "--osl", "2000", "--json",
+        )  # fmt: skip
+        assert served.exit_code == 0, served.output
+        s = json.loads(served.stdout)
+        gpu_seconds = d["tp"] * 2000 / s["output_tokens_per_s"]
+        assert f["gpu_seconds"] == pytest.approx(gpu_seconds, rel=1e-9)
+        price = doc["price_per_gpu_hour"]
+        assert f["usd_per_1000"] == pytest.approx(gpu_seconds * price / 3600 * 1000, rel=1e-9)
+        assert config["cost"] == pytest.approx(f["usd_per_1000"], rel=1e-12)
+        assert f["tpot_s"] == pytest.approx(s["tpot_s"], rel=1e-9)
+        # one trial: latency = TTFT + 2000 tokens at TPOT
+        assert f["latency_s"] == pytest.approx(s["ttft_s"] + 2000 * s["tpot_s"], rel=1e-9)
+        assert d["efficiency_mode"] == s["efficiency_mode"] == "default"
+
+
+def test_plan_json_has_deployments(fake: FakeSource) -> None:
+    doc = plan_json("--budget", "1e16")
+    best = doc["best"]
+    assert set(best["deployment"]) >= {"hardware", "tp", "ep", "replicas", "batch"}
+    assert best["deployment"]["efficiency_mode"] == "default"
+    assert set(best["deployable"]) >= {
+        "gpu_seconds",
+        "usd_per_1000",
+        "problems_per_gpu_hour",
+        "latency_s",
+        "joules",
+    }
+    f = best["deployable"]
+    assert f["problems_per_gpu_hour"] == pytest.approx(3600 / f["gpu_seconds"])
+    assert f["joules"] == pytest.approx(f["gpu_seconds"] * 1000)  # b200 board power 1,000 W
+    assert best["eflops"] > 0 and best["seconds"] > 0  # the law's figures stay beside them
+    assert doc["efficiency_mode"] == "default" and "power_model" in doc
+    datasheet = plan_json("--budget", "1e16", "--efficiency", "datasheet")
+    assert datasheet["best"]["deployment"]["efficiency_mode"] == "datasheet"
+
+
+def test_deployable_budgets(fake: FakeSource) -> None:
+    for option, value, key in (
+        ("--budget-latency", "120s", "latency_s"),
+        ("--budget-joules", "50k", "joules"),
+        ("--budget-seconds", "20", "gpu_seconds"),
+    ):
+        doc = plan_json(option, value)
+        best = doc["best"]
+        assert best is not None and best["within_budget"]
+        assert best["cost"] == best["deployable"][key]
+    tight = plan_json("--budget-seconds", "20", "--max-tpot", "20ms")
+    assert tight["batch_rule"] == "max-tpot"
+    assert tight["best"]["deployable"]["tpot_s"] <= 0.020
+
+
+def test_235b_is_not_picked_for_one_l40s(fake: FakeSource) -> None:
+    """235B x 2 bytes = 470 GB of weights; an l40s node holds 8 x 48 GB = 384 GB."""
+    fake.models["qwen3-235b-a22b"] = (0.95, 5000.0)
+    args = ("--budget-usd", "5", "-H", "l40s", "-m", "qwen3-235b-a22b,qwen3-32b")
+    doc = plan_json(*args)
+    assert doc["best"]["model"] == "qwen3-32b"
+    (dropped,) = [d for d in doc["dropped"] if "weights and reserve exceed" in d["reason"]]
+    assert dropped["configurations"] == doc["configurations"] // 2  # every 235B configuration
+    out = run("plan", "--task", "fake", *args).stdout
+    assert "configurations dropped" in out and "8 x 48 GB" in out
+
+
+def test_plan_across_accelerators(fake: FakeSource) -> None:
+    doc = plan_json("--budget-usd", "50", "-H", "b200,h100-sxm,a100-80gb-sxm")
+    assert doc["skipped_hardware"] == [
+        {"hardware": "a100-80gb-sxm", "reason": "no price_per_gpu_hour in its profile"}
+    ]
+    rows = doc["by_hardware"]
+    assert rows[0]["hardware"] == doc["best_hardware"]
+    assert {r["hardware"] for r in rows} == {"b200", "h100-sxm"}
+    assert (
+        rows[0]["best"] == doc["best"]
+        and rows[0]["best"]["deployment"]["hardware"] == (doc["best_hardware"])
+    )
+    assert rows[1]["accuracy_points_behind"] >= 0
+    out = run("plan", "--task", "fake", "--budget-usd", "50", "-H", "b200,h100-sxm").stdout
+    assert "Best on each accelerator" in out and "h100-sxm" in out
+    bad = run("plan", "--task", "fake", "--budget", "1e16", "-H", "b200,h100-sxm")
+    assert bad.exit_code == 2 and "deployable budget" in bad.output
 
 
 def answer_rows() -> list[dict[str, object]]:
@@ -354,7 +479,9 @@ def test_selection_rules_and_allocation_with_answers(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["selection_rules"] == ["coverage", "majority", "early-stop"]
-    best, deployable = doc["best"], doc["best_deployable"]
+    # two problems: nothing is statistically distinguishable, so the pick is the cheapest; the
+    # most accurate configuration is the oracle coverage one
+    best, deployable = doc["most_accurate"], doc["best_deployable"]
     assert best["selection"] == "coverage" and best["oracle"] is True
     # pass@1 = (3/4 + 1/4) / 2 = 0.5; majority@2 = (3/4 + 1/4) / 2 and majority@4 = (1 + 0) / 2
     # tie with it, so the cheapest deployable answer is one trial
@@ -425,3 +552,10 @@ def test_default_plan_reports_headroom_on_the_paper_data() -> None:
     assert allocation["problems"] == 30
     assert allocation["oracle_per_problem"]["mean_cost"] <= 1e16
     assert allocation["adaptive"]["expected_cost"] <= 1e16
+
+
+def test_allocation_needs_an_eflops_budget(fake: FakeSource) -> None:
+    result = run(
+        "plan", "--task", "fake", "--budget-usd", "5", "--allocation", "oracle-per-problem"
+    )
+    assert result.exit_code == 2 and "--budget X" in result.output

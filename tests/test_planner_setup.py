@@ -98,7 +98,14 @@ def test_build_setup_and_plan_without_the_cli(fake: FakeSource) -> None:
     assert len(setup.grid) == 2
     assert setup.profile.name == "b200"
     assert setup.pricing.intensity == setup.profile.intensity
-    assert setup.source_document == {"kind": "priors", "description": fake.description}
+    assert setup.source_document == {
+        "kind": "priors",
+        "description": fake.description,
+        "confidence": 0.95,
+        "settings": [
+            {"model": "qwen3-8b", "attention": "dense", "kv_budget": None, "source": "priors"}
+        ],
+    }
     answer = make_plan(setup.grid, 1e18, pricing=setup.pricing)
     doc = plan_document(setup, answer)
     assert doc["best"]["model"] == "qwen3-8b" and doc["best"]["gen_len"] == 8192
@@ -149,14 +156,19 @@ def test_build_setup_reports_progress_and_checks_intensity(fake: FakeSource) -> 
 
 def test_library_documents_match_the_cli(fake: FakeSource) -> None:
     """plan --json and frontier --json are the library's documents, unchanged."""
+    from kinetics_cli.planner.deploy import DeployOptions
+
     setup = build_setup(task="fake", catalog=load_catalog(), hardware="b200")
-    answer = make_plan(setup.grid, 1e16, pricing=setup.pricing, top=2)
+    deployed = build_setup(
+        task="fake", catalog=load_catalog(), hardware="b200", deploy=DeployOptions()
+    )
+    answer = make_plan(deployed.grid, 1e16, pricing=deployed.pricing, top=2)
     runner = CliRunner()
     cli_plan = runner.invoke(
         app, ["plan", "--task", "fake", "--budget", "1e16", "-k", "2", "--json"]
     )
     assert cli_plan.exit_code == 0, cli_plan.output
-    assert json.loads(cli_plan.stdout) == json.loads(json.dumps(plan_document(setup, answer)))
+    assert json.loads(cli_plan.stdout) == json.loads(json.dumps(plan_document(deployed, answer)))
     frontier = make_frontier(setup.grid, "flops", setup.pricing.intensity)
     cli_frontier = runner.invoke(app, ["frontier", "--task", "fake", "--law", "flops", "--json"])
     assert cli_frontier.exit_code == 0, cli_frontier.output

@@ -12,7 +12,8 @@ from kinetics_cli.accuracy.priors import available_tasks
 def load_accuracy(
     task: str, evals: Sequence[Path] | None, resolve_model: Callable[[str], str]
 ) -> AccuracySource:
-    """The accuracy source for `task`: the user's evaluation files when given, else the bundled priors.
+    """The accuracy source for `task`: the user's evaluation files when given; else, for aime24,
+    the bundled measurements where they cover a setting and the priors elsewhere; else the priors.
 
     Evaluation model names go through `resolve_model` (catalog names and aliases); an unknown task
     raises InputError listing the known ones (priors) or the tasks found in the files (evaluations).
@@ -23,7 +24,13 @@ def load_accuracy(
         return load_evaluations(task, list(evals), resolve_model)
     from kinetics_cli.accuracy.priors import PriorSource, load_profile
 
-    return PriorSource(load_profile(task))
+    profile = load_profile(task)
+    priors = PriorSource(profile)
+    from kinetics_cli.accuracy.measured import MEASURED_TASK, CompositeSource, load_measured
+
+    if profile.task == MEASURED_TASK:
+        return CompositeSource(load_measured(profile.prompt_tokens), priors)
+    return priors
 
 
 __all__ = ["AccuracySource", "Outcome", "Setting", "available_tasks", "load_accuracy"]

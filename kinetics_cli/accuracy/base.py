@@ -13,7 +13,9 @@ from typing import Literal, Protocol
 import numpy as np
 
 AttentionName = Literal["dense", "topk", "block-topk"]
-SourceKind = Literal["evaluations", "priors"]
+SourceKind = Literal["evaluations", "priors", "measured", "composite"]
+# Two-sided confidence level of every accuracy interval the planner reports (accuracy_ci).
+CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,24 @@ class Outcome:
     gen_lengths[g, q], gen_weights[g, q]: generated tokens per trial under limit g, as weighted
     points (weights sum to 1 over q); costs are the weighted mean over these points.
     prompt_len: mean prompt tokens per problem.
+    accuracy_ci[0 | 1, t, g]: lower and upper bound of the CONFIDENCE interval of accuracy[t, g]
+    (None: the source has no uncertainty to report).
+    replicates[b, t, g]: bootstrap replicates of accuracy; sources that resample the same problems
+    in the same way give the same `pairing` key, so replicate b of two settings with one key can be
+    subtracted (a paired comparison). None where the source has no replicates.
+    kind: what the accuracy is ("measured", "evaluations", "priors"); note: one line saying so,
+    with sample counts (e.g. "measured: 30 problems x 32 samples").
     """
 
     accuracy: np.ndarray
     gen_lengths: np.ndarray
     gen_weights: np.ndarray
     prompt_len: float
+    accuracy_ci: np.ndarray | None = None
+    replicates: np.ndarray | None = None
+    pairing: str | None = None
+    kind: str = ""
+    note: str = ""
 
 
 class AccuracySource(Protocol):

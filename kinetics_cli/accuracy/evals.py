@@ -1,21 +1,32 @@
-"""Evaluation results a user brings: one row per sampled trial, JSON Lines or CSV.
+"""Evaluation results a user brings: one row per sampled trial, or one row per problem.
 
-Columns (JSON keys): task, model, attention (dense | topk | block-topk), kv_budget (empty for
-dense), problem, prompt_tokens, gen_tokens, correct. An optional token_counts column (written by
-`kinetics evals import`) marks approximate counts, which the source's description then names.
-An optional answer column (the extracted final answer) lets the selection rules of
-accuracy/selection.py (majority vote, early stopping) count votes. Other columns are ignored. From
-the rows:
+Per-trial rows (JSON keys / CSV columns): task, model, attention (dense | topk | block-topk),
+kv_budget (empty for dense), problem, prompt_tokens, gen_tokens, correct. An optional token_counts
+column (written by `kinetics evals import`) marks approximate counts, which the source's
+description then names. An optional answer column (the extracted final answer) lets the selection
+rules of accuracy/selection.py (majority vote, early stopping) count votes.
+
+Per-problem rows (aggregates): task, model, attention, kv_budget, problem, prompt_tokens, samples,
+correct (how many of the samples were right), and either gen_lengths (every sample's generated
+tokens: a JSON list, or `;`-separated in CSV) or gen_limit and mean_gen_tokens. Which samples were
+correct is not in such a row: the c correct ones are taken to be the c shortest (wrong answers run
+longer, see docs/accuracy-priors.md), which makes truncated coverage an upper bound. Without
+lengths the coverage is known only at the evaluation's own gen_limit. Other columns are ignored.
+
+From the rows:
 
 * Best-of-N coverage (oracle verifier) at N trials and limit L: per problem the unbiased
   1 - C(n-c, N) / C(n, N) with c = trials correct *and* finished within L (gen_tokens <= L),
   averaged over problems; NaN where N exceeds the trials of some problem (not estimable);
+* an interval at base.CONFIDENCE: bootstrap over problems and over the samples of each problem
+  (accuracy/bootstrap.py);
 * generated tokens under L: every trial's min(gen_tokens, L), each problem weighted equally.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,7 +36,6 @@ from typing import Any, cast
 import numpy as np
 
 from kinetics_cli.accuracy.base import AttentionName, Outcome, Setting, SourceKind
-from kinetics_cli.accuracy.passk import pass_at_k
 from kinetics_cli.errors import InputError, KineticsError
 
 COLUMNS = (
@@ -36,6 +46,16 @@ COLUMNS = (
     "problem",
     "prompt_tokens",
     "gen_tokens",
+    "correct",
+)
+AGGREGATE_COLUMNS = (
+    "task",
+    "model",
+    "attention",
+    "kv_budget",
+    "problem",
+    "prompt_tokens",
+    "samples",
     "correct",
 )
 _ATTENTION = {
@@ -50,6 +70,8 @@ _ATTENTION = {
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 MAX_POINTS = 64  # gen-length points per limit when there are more trials than this
+MAX_TOKENS = 10**9  # larger token counts are input errors, not generations
+MAX_SAMPLES = 10**6  # samples per problem in one aggregate row
 
 
 @dataclass(frozen=True)
@@ -58,10 +80,12 @@ class Trial:
     setting: Setting
     problem: str
     prompt_tokens: int
-    gen_tokens: int
+    gen_tokens: float
     correct: bool
     approximate_tokens: bool = False  # token_counts says the counts are approximate
     answer: str | None = None  # extracted final answer (optional column), for majority vote
+    paired: bool = False  # correctness assigned to the shortest samples (per-problem row)
+    fixed_limit: float | None = None  # per-problem row without lengths: its generation limit
 
 
 @dataclass(frozen=True)
@@ -73,6 +97,29 @@ class TrialOutcome(Outcome):
     """
 
     point_prompt_lens: np.ndarray | None = None
+
+
+# ------------------------------------------------------------------------------ reading text
+
+
+def read_text(path: Path) -> str:
+    """The file as text: UTF-8 with or without a byte-order mark. UTF-16/32, binary files and
+    undecodable bytes raise one InputError naming the file; so do I/O errors."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path}: the file is UTF-16 (or UTF-32) text; save it as UTF-8")
+    if b"\x00" in data[:4096]:
+        raise InputError(f"{path}: not a text file (NUL bytes); expected UTF-8 JSON Lines or CSV")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (undecodable byte 0x{data[exc.start]:02x} at byte {exc.start})"
+        ) from None
 
 
 # ------------------------------------------------------------------------------ parsing
@@ -90,22 +137,34 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _count(value: Any, field: str, at: str) -> int:
-    if isinstance(value, bool) or value is None or _text(value) == "":
-        raise InputError(
-            f"{at}: field '{field}': expected a whole number of tokens >= 0, got {value!r}"
-        )
+def _whole(value: Any, field: str, at: str, what: str, upper: int) -> int:
+    """A whole number in [0, upper] from JSON or CSV text; anything else is an InputError."""
+    message = f"{at}: field '{field}': expected {what} (0 to {upper:.0e}), got {_short(value)}"
+    if isinstance(value, bool) or value is None:
+        raise InputError(message)
+    if isinstance(value, int):
+        if not 0 <= value <= upper:
+            raise InputError(message)
+        return value
+    text = _text(value)
+    if not text or len(text) > 32:
+        raise InputError(message)
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(
-            f"{at}: field '{field}': expected a whole number of tokens >= 0, got {value!r}"
-        ) from None
-    if not np.isfinite(number) or number < 0 or number != int(number):
-        raise InputError(
-            f"{at}: field '{field}': expected a whole number of tokens >= 0, got {value!r}"
-        )
+        number = float(text)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(message) from None
+    if not np.isfinite(number) or number < 0 or number > upper or number != int(number):
+        raise InputError(message)
     return int(number)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _count(value: Any, field: str, at: str) -> int:
+    return _whole(value, field, at, "a whole number of tokens", MAX_TOKENS)
 
 
 def _bool(value: Any, at: str) -> bool:
@@ -118,40 +177,31 @@ def _bool(value: Any, at: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise InputError(f"{at}: field 'correct': expected true/false (or 1/0, yes/no), got {value!r}")
+    raise InputError(
+        f"{at}: field 'correct': expected true/false (or 1/0, yes/no), got {_short(value)}"
+    )
 
 
-def _row(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]) -> Trial:
-    missing = [c for c in COLUMNS if c not in raw and c != "kv_budget"]
-    if missing:
-        raise InputError(f"{at}: missing field '{missing[0]}' (columns: {', '.join(COLUMNS)})")
-    task = _text(raw["task"])
-    if not task:
-        raise InputError(f"{at}: field 'task': expected a task name, got an empty value")
-    problem = _text(raw["problem"])
-    if not problem:
-        raise InputError(f"{at}: field 'problem': expected a problem id, got an empty value")
+def _setting(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]) -> Setting:
     attention_text = _text(raw["attention"]).lower()
     if attention_text not in _ATTENTION:
         raise InputError(
-            f"{at}: field 'attention': expected dense, topk or block-topk, got {raw['attention']!r}"
+            f"{at}: field 'attention': expected dense, topk or block-topk, got {_short(raw['attention'])}"
         )
     attention = cast(AttentionName, _ATTENTION[attention_text])
     budget_raw = raw.get("kv_budget")
     if attention == "dense":
         if _text(budget_raw) not in ("", "none", "null"):
             raise InputError(
-                f"{at}: field 'kv_budget': must be empty for dense attention, got {budget_raw!r}"
+                f"{at}: field 'kv_budget': must be empty for dense attention, got {_short(budget_raw)}"
             )
         budget: float | None = None
     else:
-        try:
-            budget = float(_text(budget_raw))
-        except ValueError:
-            budget = float("nan")
-        if not (np.isfinite(budget) and budget > 0):
+        budget = float(_whole(budget_raw, "kv_budget", at, "a whole number of tokens", MAX_TOKENS))
+        if budget <= 0:
             raise InputError(
-                f"{at}: field 'kv_budget': expected a positive number of tokens for {attention}, got {budget_raw!r}"
+                f"{at}: field 'kv_budget': expected a positive number of tokens for {attention}, "
+                f"got {_short(budget_raw)}"
             )
     name = _text(raw["model"])
     if not name:
@@ -160,16 +210,98 @@ def _row(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]) -> T
         model = resolve_model(name)
     except KineticsError as exc:
         raise InputError(f"{at}: field 'model': {exc}") from None
-    return Trial(
-        task=task,
-        setting=Setting(model, attention, budget),
-        problem=problem,
-        prompt_tokens=_count(raw["prompt_tokens"], "prompt_tokens", at),
-        gen_tokens=_count(raw["gen_tokens"], "gen_tokens", at),
-        correct=_bool(raw["correct"], at),
-        approximate_tokens=_text(raw.get("token_counts")).lower().startswith("approximate"),
-        answer=_text(raw.get("answer")) or None,
-    )
+    return Setting(model, attention, budget)
+
+
+def _names(raw: dict[str, Any], at: str) -> tuple[str, str]:
+    task = _text(raw["task"])
+    if not task:
+        raise InputError(f"{at}: field 'task': expected a task name, got an empty value")
+    problem = _text(raw["problem"])
+    if not problem:
+        raise InputError(f"{at}: field 'problem': expected a problem id, got an empty value")
+    return task, problem
+
+
+def is_aggregate(raw: dict[str, Any]) -> bool:
+    """A per-problem row has a sample count instead of one trial's length."""
+    return ("samples" in raw or "n_samples" in raw) and "gen_tokens" not in raw
+
+
+def _row(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]) -> list[Trial]:
+    if is_aggregate(raw):
+        return _aggregate(raw, at, resolve_model)
+    missing = [c for c in COLUMNS if c not in raw and c != "kv_budget"]
+    if missing:
+        raise InputError(
+            f"{at}: missing field '{missing[0]}' (per trial: {', '.join(COLUMNS)}; per problem: "
+            f"{', '.join(AGGREGATE_COLUMNS)}, gen_lengths)"
+        )
+    task, problem = _names(raw, at)
+    return [
+        Trial(
+            task=task,
+            setting=_setting(raw, at, resolve_model),
+            problem=problem,
+            prompt_tokens=_count(raw["prompt_tokens"], "prompt_tokens", at),
+            gen_tokens=_count(raw["gen_tokens"], "gen_tokens", at),
+            correct=_bool(raw["correct"], at),
+            approximate_tokens=_text(raw.get("token_counts")).lower().startswith("approximate"),
+            answer=_text(raw.get("answer"))[:1000] or None,
+        )
+    ]
+
+
+def _lengths(value: Any, at: str) -> list[int]:
+    items = value if isinstance(value, list) else _text(value).replace(",", ";").split(";")
+    return [_count(v, "gen_lengths", at) for v in items if _text(v) != ""]
+
+
+def _aggregate(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]) -> list[Trial]:
+    """One per-problem row as trials: the c correct samples are the c shortest."""
+    raw = dict(raw)
+    raw.setdefault("samples", raw.get("n_samples"))
+    raw.setdefault("correct", raw.get("n_correct"))
+    missing = [c for c in AGGREGATE_COLUMNS if raw.get(c) is None and c != "kv_budget"]
+    if missing:
+        raise InputError(
+            f"{at}: missing field '{missing[0]}' (per problem: {', '.join(AGGREGATE_COLUMNS)}, "
+            "and gen_lengths or gen_limit with mean_gen_tokens)"
+        )
+    task, problem = _names(raw, at)
+    setting = _setting(raw, at, resolve_model)
+    n = _whole(raw["samples"], "samples", at, "a whole number of samples", MAX_SAMPLES)
+    c = _whole(raw["correct"], "correct", at, "a whole number of correct samples", MAX_SAMPLES)
+    if n < 1 or c > n:
+        raise InputError(
+            f"{at}: fields 'samples', 'correct': need 1 <= samples and correct <= samples (got {n}, {c})"
+        )
+    prompt = _count(raw["prompt_tokens"], "prompt_tokens", at)
+
+    def trial(gen: float, correct: bool, limit: float | None = None) -> Trial:
+        return Trial(task, setting, problem, prompt, gen, correct, paired=True, fixed_limit=limit)
+
+    if _text(raw.get("gen_lengths")) not in ("", "[]"):
+        lengths = sorted(_lengths(raw["gen_lengths"], at))
+        if len(lengths) != n:
+            raise InputError(f"{at}: field 'gen_lengths': {len(lengths)} lengths for {n} samples")
+        return [trial(float(x), j < c) for j, x in enumerate(lengths)]
+    if raw.get("gen_limit") is None or raw.get("mean_gen_tokens") is None:
+        raise InputError(
+            f"{at}: a per-problem row needs gen_lengths (every sample's tokens) or gen_limit "
+            "and mean_gen_tokens"
+        )
+    limit = _count(raw["gen_limit"], "gen_limit", at)
+    try:
+        mean = float(_text(raw["mean_gen_tokens"]))
+    except (ValueError, OverflowError):
+        mean = float("nan")
+    if not (np.isfinite(mean) and 0 <= mean <= min(limit, MAX_TOKENS)) or limit < 1:
+        raise InputError(
+            f"{at}: field 'mean_gen_tokens': expected a number of tokens within gen_limit "
+            f"{limit}, got {_short(raw['mean_gen_tokens'])}"
+        )
+    return [trial(mean, j < c, float(limit)) for j in range(n)]
 
 
 def _jsonl_rows(path: Path, handle: Any) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -178,8 +310,9 @@ def _jsonl_rows(path: Path, handle: Any) -> Iterator[tuple[int, dict[str, Any]]]
             continue
         try:
             raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{_where(path, number)}: not valid JSON: {exc.msg}") from None
+        except (json.JSONDecodeError, ValueError, RecursionError) as exc:
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).split("\n")[0]
+            raise InputError(f"{_where(path, number)}: not valid JSON: {msg}") from None
         if not isinstance(raw, dict):
             raise InputError(
                 f"{_where(path, number)}: expected a JSON object with fields {', '.join(COLUMNS)}"
@@ -189,36 +322,46 @@ def _jsonl_rows(path: Path, handle: Any) -> Iterator[tuple[int, dict[str, Any]]]
 
 def _csv_rows(path: Path, handle: Any) -> Iterator[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(handle)
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in COLUMNS if c not in header]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise InputError(f"{_where(path, 1)}: not valid CSV: {exc}") from None
+    aggregate = ("samples" in header or "n_samples" in header) and "gen_tokens" not in header
+    wanted = [c for c in (AGGREGATE_COLUMNS if aggregate else COLUMNS)]
+    if aggregate:
+        wanted = ["n_samples" if c == "samples" and "samples" not in header else c for c in wanted]
+        wanted = ["n_correct" if c == "correct" and "correct" not in header else c for c in wanted]
+    missing = [c for c in wanted if c not in header]
     if missing:
         raise InputError(
-            f"{_where(path, 1)}: missing column '{missing[0]}' in the header (columns: {', '.join(COLUMNS)})"
+            f"{_where(path, 1)}: missing column '{missing[0]}' in the header (columns: {', '.join(wanted)})"
         )
     reader.fieldnames = header
-    for raw in reader:
-        if None in raw:
-            raise InputError(f"{_where(path, reader.line_num)}: more values than header columns")
-        if any(value is None for value in raw.values()):
-            raise InputError(f"{_where(path, reader.line_num)}: fewer values than header columns")
-        yield reader.line_num, raw
+    try:
+        for raw in reader:
+            if None in raw:
+                raise InputError(
+                    f"{_where(path, reader.line_num)}: more values than header columns"
+                )
+            if any(value is None for value in raw.values()):
+                raise InputError(
+                    f"{_where(path, reader.line_num)}: fewer values than header columns"
+                )
+            yield reader.line_num, raw
+    except csv.Error as exc:
+        raise InputError(f"{_where(path, reader.line_num)}: not valid CSV: {exc}") from None
 
 
 def read_evals(path: Path, resolve_model: Callable[[str], str]) -> list[Trial]:
     """Every trial in one file; the format is CSV for a .csv name, JSON Lines otherwise."""
     path = Path(path)
-    try:
-        handle = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    with handle:
-        rows = (
-            _csv_rows(path, handle) if path.suffix.lower() == ".csv" else _jsonl_rows(path, handle)
-        )
-        trials = [_row(raw, _where(path, number), resolve_model) for number, raw in rows]
+    handle = io.StringIO(read_text(path), newline="")
+    rows = _csv_rows(path, handle) if path.suffix.lower() == ".csv" else _jsonl_rows(path, handle)
+    trials = [t for number, raw in rows for t in _row(raw, _where(path, number), resolve_model)]
     if not trials:
         raise InputError(
-            f"{path}: no evaluation rows (expected one row per trial with {', '.join(COLUMNS)})"
+            f"{path}: no evaluation rows (expected one row per trial with {', '.join(COLUMNS)}, "
+            f"or one per problem with {', '.join(AGGREGATE_COLUMNS)}, gen_lengths)"
         )
     return trials
 
@@ -228,31 +371,70 @@ def read_evals(path: Path, resolve_model: Callable[[str], str]) -> list[Trial]:
 
 @dataclass(frozen=True)
 class _Table:
-    """Trials of one setting as arrays, problems indexed 0..P-1."""
+    """Trials of one setting as arrays, problems indexed 0..P-1 in sorted id order."""
 
+    ids: tuple[str, ...]  # problem ids, sorted
     problem: np.ndarray  # (R,) problem index of each trial
     prompt: np.ndarray  # (R,)
     gen: np.ndarray  # (R,)
     correct: np.ndarray  # (R,) bool
     n: np.ndarray  # (P,) trials per problem
+    paired: bool  # some correctness assigned by length (per-problem rows)
+    fixed_limit: float | None  # per-problem rows without lengths: the only limit known
 
     @classmethod
-    def build(cls, trials: Sequence[Trial]) -> _Table:
-        ids = {t: i for i, t in enumerate(dict.fromkeys(tr.problem for tr in trials))}
-        problem = np.array([ids[t.problem] for t in trials])
+    def build(cls, trials: Sequence[Trial], label: str) -> _Table:
+        ids = sorted({tr.problem for tr in trials})
+        index = {t: i for i, t in enumerate(ids)}
+        problem = np.array([index[t.problem] for t in trials])
+        limits = {t.fixed_limit for t in trials}
+        if len(limits) > 1:
+            raise InputError(
+                f"{label}: mixes rows with per-sample lengths and rows with only a gen_limit, or "
+                "different gen_limits; give one kind per setting"
+            )
         return cls(
+            ids=tuple(ids),
             problem=problem,
             prompt=np.array([t.prompt_tokens for t in trials], dtype=float),
             gen=np.array([t.gen_tokens for t in trials], dtype=float),
             correct=np.array([t.correct for t in trials], dtype=bool),
             n=np.bincount(problem, minlength=len(ids)).astype(float),
+            paired=any(t.paired for t in trials),
+            fixed_limit=limits.pop(),
         )
+
+    def sample_matrix(self, values: np.ndarray, fill: int = 0) -> np.ndarray:
+        """Per-trial `values` as a (problems, most trials) matrix, row p holding problem p's
+        trials first (the rest padded with `fill`)."""
+        order = np.argsort(self.problem, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(self.n.astype(np.int64))[:-1]])
+        column = np.arange(order.size) - starts[self.problem[order]]
+        out = np.full((self.n.size, int(self.n.max())), fill, dtype=np.asarray(values).dtype)
+        out[self.problem[order], column] = np.asarray(values)[order]
+        return out
+
+    def samples_text(self) -> str:
+        low, high = int(self.n.min()), int(self.n.max())
+        per = f"{low}" if low == high else f"{low}-{high}"
+        return f"{self.n.size} problems x {per} samples"
 
 
 class EvaluationSource:
-    """AccuracySource over evaluation rows a user brought (one task)."""
+    """AccuracySource over per-problem samples: a user's evaluation rows (one task)."""
 
     kind: SourceKind = "evaluations"
+    parametric = False  # covers only the settings that were evaluated
+
+    @classmethod
+    def from_tables(
+        cls, task: str, tables: dict[Setting, _Table], description: str
+    ) -> EvaluationSource:
+        """A source over ready tables (the bundled measured data builds them directly)."""
+        source = cls.__new__(cls)
+        source.task, source._tables, source.description = task, dict(tables), description
+        source.trials_by_setting = {}  # no per-trial rows (no answers to vote on)
+        return source
 
     def __init__(self, task: str, trials: Sequence[Trial], files: Sequence[Path]):
         self.task = task
@@ -261,7 +443,7 @@ class EvaluationSource:
         for t in trials:
             grouped.setdefault(t.setting, []).append(t)
         for setting, rows in grouped.items():
-            self._tables[setting] = _Table.build(rows)
+            self._tables[setting] = _Table.build(rows, f"{task} {setting.label}")
         self.trials_by_setting = grouped  # per-trial rows, for selection rules and allocation
         names = ", ".join(str(f) for f in files)
         self.description = (
@@ -274,6 +456,17 @@ class EvaluationSource:
                 f"; token counts approximate (characters / 4) in {approximate} of {len(trials)} "
                 "trials, so costs are too"
             )
+        if any(t.paired for t in self._tables.values()):
+            self.description += (
+                "; per-problem rows: correct samples taken as the shortest (truncated coverage "
+                "is an upper bound)"
+            )
+        fixed = [s.label for s, t in self._tables.items() if t.fixed_limit is not None]
+        if fixed:
+            self.description += (
+                f"; {len(fixed)} settings have no per-sample lengths: coverage only at their own "
+                "gen_limit (pass it in --gen-limits)"
+            )
 
     def settings(self) -> list[Setting]:
         return list(self._tables)
@@ -281,6 +474,10 @@ class EvaluationSource:
     def max_trials(self, setting: Setting) -> int:
         """The largest N with a coverage estimate: the fewest trials any problem has."""
         return int(self._table(setting).n.min())
+
+    def samples_text(self, setting: Setting) -> str:
+        """'30 problems x 32 samples' for one setting."""
+        return self._table(setting).samples_text()
 
     def _table(self, setting: Setting) -> _Table:
         try:
@@ -292,23 +489,59 @@ class EvaluationSource:
             ) from None
 
     def outcome(self, setting: Setting, trials: np.ndarray, limits: np.ndarray) -> TrialOutcome:
+        from kinetics_cli.accuracy.bootstrap import (
+            coverage_replicates,
+            passk_table,
+            percentile_interval,
+            seed,
+        )
+
         tab = self._table(setting)
         trials = np.asarray(trials, dtype=float)
         limits = np.asarray(limits, dtype=float)
         if np.any(trials < 1) or np.any(limits <= 0):
             raise InputError("trials must be >= 1 and generation limits > 0")
         n_problems = tab.n.size
-        # c[g, i]: trials of problem i correct and finished within limit g
-        ok = tab.correct[None, :] & (tab.gen[None, :] <= limits[:, None])
-        c = np.stack([np.bincount(tab.problem, weights=row, minlength=n_problems) for row in ok])
-        cover = pass_at_k(tab.n[None, None, :], c[None, :, :], trials[:, None, None])  # (T, G, P)
-        accuracy = cover.mean(axis=2)  # NaN wherever some problem has fewer than N trials
+        order = np.argsort(limits, kind="stable")
+        ascending = limits[order]
+        # bucket of each correct trial: the first (ascending) limit it finishes within
+        first = np.searchsorted(ascending, tab.gen, side="left")
+        ok = tab.correct & (first < ascending.size)
+        flat = tab.problem[ok] * ascending.size + first[ok]
+        buckets = np.bincount(flat, minlength=n_problems * ascending.size).reshape(
+            n_problems, ascending.size
+        )
+        solved = np.cumsum(buckets, axis=1)  # (P, G ascending): correct within each limit
+        n_int = tab.n.astype(np.int64)
+        cover = np.empty((trials.size, ascending.size, n_problems))
+        for size in np.unique(n_int):
+            cols = np.flatnonzero(n_int == size)
+            table = passk_table(int(size), trials)  # (size + 1, T)
+            cover[:, :, cols] = np.moveaxis(table[solved[cols]], -1, 0).transpose(0, 2, 1)
+        unsort = np.argsort(order, kind="stable")
+        accuracy = cover.mean(axis=2)[:, unsort]  # NaN wherever some problem has < N trials
+        pairing = f"{self.task}:{seed(chr(31).join(tab.ids)):08x}"
+        per_sample = tab.sample_matrix(np.where(ok, first, ascending.size), ascending.size)
+        replicates = coverage_replicates(
+            n_int, per_sample, ascending.size, trials, pairing, setting.label
+        )[:, :, unsort]
+        interval = percentile_interval(replicates)
+        if tab.fixed_limit is not None:
+            known = limits == tab.fixed_limit
+            accuracy[:, ~known] = np.nan
+            replicates[:, :, ~known] = np.nan
+            interval[:, :, ~known] = np.nan
         lengths, weights, prompts = _length_points(tab, limits)
         return TrialOutcome(
             accuracy=accuracy,
             gen_lengths=lengths,
             gen_weights=weights,
             prompt_len=float(np.mean(np.bincount(tab.problem, weights=tab.prompt) / tab.n)),
+            accuracy_ci=interval,
+            replicates=replicates,
+            pairing=pairing,
+            kind=self.kind,
+            note=f"{self.kind}: {tab.samples_text()}",
             point_prompt_lens=prompts,
         )
 

@@ -32,6 +32,7 @@ PRIORS_DIR = Path(__file__).resolve().parent / "priors"
 BETA_NODES = 64  # Gauss-Jacobi nodes over p: exact to ~1e-5 for Best-of-N up to N = 1024
 NORMAL_NODES = 8  # Gauss-Hermite nodes over the per-problem length effect u
 LENGTH_POINTS = 32  # weighted points per limit: 31 equal-probability bins + the atom at L
+SMALL_BUDGET = 256.0  # sparse budgets below this get their own (wider) prior interval
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class ModelPrior:
     published_limit: float  # generation limit (tokens) of that figure
     basis: str  # one line: which data fixed the dispersion and lengths
     sources: tuple[str, ...] = ()
+    unsolved: float = 0.0  # z: share of problems never solved (p = 0); the Beta covers the rest
 
     @property
     def beta_ab(self) -> tuple[float, float]:
@@ -76,21 +78,46 @@ class SparseEffect:
     length_size_exponent: float  # eta_g: length effect scales as (P / P_ref)^-eta_g
     reference_params: float  # P_ref
     block_penalty: float  # block top-k at B behaves like top-k at B / block_penalty
+    power_size_exponent: float = 0.0  # rho scales as (P / P_ref)^power_size_exponent
+    keep_budget: float = 0.0  # B_q: q = 1 / (1 + (B_q s_r / B)^rho_q); 0: q = 1
+    keep_power: float = 1.0  # rho_q
+    keep_slope: float = (
+        0.0  # kappa: a problem of solve rate p stays solvable w.p. q^(1 + kappa (1 - p))
+    )
+    page_exponent: float = 0.0  # block penalty at page size s: block_penalty (s / PAGE_TOKENS)^this
+
+    def effective_budget(self, attention: str, kv_budget: float, page: float = 16.0) -> float:
+        """The top-k budget a setting acts like: block top-k with pages of `page` tokens at B
+        acts like top-k at B / (block_penalty (page / 16)^page_exponent)."""
+        if attention != "block-topk":
+            return float(kv_budget)
+        return float(kv_budget) / (self.block_penalty * (page / 16.0) ** self.page_exponent)
+
+    def keep(
+        self, attention: str, kv_budget: float | None, params: float, page: float = 16.0
+    ) -> float:
+        """q: the share of solvable problems that stay solvable (the rest never are)."""
+        if attention == "dense" or kv_budget is None or self.keep_budget <= 0:
+            return 1.0
+        budget = self.effective_budget(attention, kv_budget, page)
+        size = params / self.reference_params
+        q_budget = self.keep_budget * size ** (-self.size_exponent)
+        with np.errstate(over="ignore"):
+            return float(1.0 / (1.0 + np.float64(q_budget / budget) ** self.keep_power))
 
     def factors(
-        self, attention: str, kv_budget: float | None, params: float
+        self, attention: str, kv_budget: float | None, params: float, page: float = 16.0
     ) -> tuple[float, float]:
         """(r, ln g): success multiplier and ln-length shift for one setting."""
         if attention == "dense" or kv_budget is None:
             return 1.0, 0.0
-        budget = float(kv_budget)
-        if attention == "block-topk":
-            budget /= self.block_penalty
+        budget = self.effective_budget(attention, kv_budget, page)
         size = params / self.reference_params
         r_budget = self.success_budget * size ** (-self.size_exponent)
         g_budget = self.length_budget * size ** (-self.length_size_exponent)
         with np.errstate(over="ignore"):
-            r = 1.0 / (1.0 + np.float64(r_budget / budget) ** self.success_power)
+            rho = self.success_power * size**self.power_size_exponent
+            r = 1.0 / (1.0 + np.float64(r_budget / budget) ** rho)
             log_g = np.log1p(np.float64(g_budget / budget) ** self.length_power)
         return float(r), float(log_g)
 
@@ -107,6 +134,20 @@ class TaskProfile:
     models: dict[str, ModelPrior]
     sources: tuple[str, ...] = ()
     path: Path | None = field(default=None, compare=False)
+    # Half-widths of the CONFIDENCE interval around a prior's accuracy, from the leave-one-size-out
+    # errors of the fit (tools/validate_priors.py): dense, sparse at budgets >= SMALL_BUDGET, and
+    # sparse below it; each for N = 1, N = 2-8 and N >= 9 trials.
+    uncertainty: dict[str, tuple[float, ...]] = field(default_factory=dict, compare=False)
+
+    def spread(self, attention: str, kv_budget: float | None, trials: np.ndarray) -> np.ndarray:
+        """Half-width of the interval around a prior accuracy, per trial count."""
+        if attention == "dense" or kv_budget is None:
+            key = "dense"
+        else:
+            key = "sparse" if kv_budget >= SMALL_BUDGET else "sparse_small"
+        widths = self.uncertainty.get(key, (0.0, 0.0, 0.0))
+        bucket = np.searchsorted(np.array([1.5, 8.5]), np.asarray(trials, dtype=float))
+        return np.asarray(widths, dtype=float)[bucket]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,7 +164,8 @@ def _base_nodes(prior: ModelPrior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pp = np.repeat(p, z.size)
     u = np.tile(z, p.size) * lp.problem_sd
     mu_correct = lp.log_correct + lp.difficulty_slope * (1.0 - pp) + u
-    return np.outer(wp, wz).ravel(), pp, mu_correct
+    # never-solved problems (p = 0) add nothing to accuracy: only the Beta part's weight shrinks
+    return (1.0 - prior.unsolved) * np.outer(wp, wz).ravel(), pp, mu_correct
 
 
 def _node_grid(prior: ModelPrior, r: float, log_shift: float) -> dict[str, np.ndarray]:
@@ -144,15 +186,36 @@ def model_accuracy(
     limits: np.ndarray,
     r: float = 1.0,
     log_shift: float = 0.0,
+    keep: float = 1.0,
+    keep_slope: float = 0.0,
 ) -> np.ndarray:
-    """accuracy[t, g] = E_(p,u)[1 - (1 - r p F_c(L_g | p, u))^N_t], F_c the correct-length CDF."""
+    """accuracy[t, g] = E_(p,u)[q(p) (1 - (1 - r p F_c(L_g | p, u))^N_t)], F_c the correct-length
+    CDF and q(p) = keep^(1 + keep_slope (1 - p)) the chance that sparse attention leaves a
+    problem of solve rate p solvable (hard problems are lost first)."""
     nodes = _node_grid(prior, r, log_shift)
     n = np.asarray(trials, dtype=float)
     log_l = np.log(np.asarray(limits, dtype=float))
     finished = normal_cdf((log_l[:, None] - nodes["mu_correct"][None, :]) / prior.length.trial_sd)
     s = np.clip(nodes["success"][None, :] * finished, 0.0, 1.0 - 1e-15)  # (G, J)
     miss = _miss_powers(s, n)  # (T, G, J)
-    return np.asarray(np.einsum("tgj,j->tg", 1.0 - miss, nodes["weight"]))
+    weight = nodes["weight"] * keep_share(keep, keep_slope, nodes["success"] / max(r, 1e-300))
+    return np.asarray(np.einsum("tgj,j->tg", 1.0 - miss, weight))
+
+
+def keep_share(keep: float, slope: float, p: np.ndarray) -> np.ndarray:
+    """q(p) = keep^(1 + slope (1 - p)): the chance a problem of solve rate p stays solvable."""
+    if keep >= 1.0:
+        return np.ones_like(p)
+    return np.asarray(keep ** (1.0 + slope * (1.0 - p)))
+
+
+def mean_keep(prior: ModelPrior, keep: float, slope: float) -> float:
+    """E[q(p)] over the solvable problems (the length mixture uses this mean share)."""
+    if keep >= 1.0:
+        return 1.0
+    a, b = prior.beta_ab
+    p, w = beta_nodes(a, b, _LENGTH_BETA_NODES)
+    return float(np.sum(w * keep_share(keep, slope, p)))
 
 
 def _miss_powers(s: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -181,22 +244,35 @@ def _miss_powers(s: np.ndarray, n: np.ndarray) -> np.ndarray:
 class _LengthTable:
     """Length-distribution pieces of one model tabulated over y = ln(tokens) - ln(g).
 
-    With success r p per trial the length mixture is: correct components (weight w r p, mean m_c)
-    and wrong ones (weight w (1 - r p), mean m_w). Its CDF at x is r A(y) + B(y) - r C(y), with
-    A = sum w p Phi((y - m_c) / s), B = sum w Phi((y - m_w) / s), C = sum w p Phi((y - m_w) / s),
-    and a length stretch g only shifts y. Partial means E[len; len <= x] follow the same split
-    (times g). So the mixture is evaluated once per model, and every (r, g) is interpolation.
+    With success r p per trial, a share z of problems never solved and a share q of the solvable
+    ones kept solvable by sparse attention, the length mixture is: correct components (weight
+    q w r p, mean m_c), wrong ones (weight q w (1 - r p), mean m_w) and problems without a chance
+    (weight 1 - q (1 - z), mean m_w at p = 0). Its CDF is
+    q r A + q B + (1 - q (1 - z)) Z - q r C, with A = sum w p Phi((y - m_c) / s),
+    B = sum w Phi((y - m_w) / s), C = sum w p Phi((y - m_w) / s) over the Beta nodes (weights w
+    summing to 1 - z) and Z = Phi((y - m_w(0)) / s); a length stretch g only shifts y. Partial
+    means E[len; len <= x] follow the same split (times g). So the mixture is evaluated once per
+    model, and every (r, g, q) is a weighted sum and an interpolation.
     """
 
     y: np.ndarray
-    cdf: tuple[np.ndarray, np.ndarray, np.ndarray]
-    partial: tuple[np.ndarray, np.ndarray, np.ndarray]
+    cdf: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    partial: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    unsolved: float
 
-    def parts(self, y: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
+    def _mix(self, parts: tuple[np.ndarray, ...], r: float, q: float) -> np.ndarray:
+        a, b, c, z = parts
+        return q * r * a + q * b + (1.0 - q * (1.0 - self.unsolved)) * z - q * r * c
+
+    def on_grid(self, r: float, q: float) -> np.ndarray:
+        """The mixture CDF on the table's own y grid (no interpolation)."""
+        return self._mix(self.cdf, r, q)
+
+    def parts(self, y: np.ndarray, r: float, q: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """(CDF, partial mean without the g factor) of the mixture at log-lengths y."""
-        a, b, c = (np.interp(y, self.y, t) for t in self.cdf)
-        pa, pb, pc = (np.interp(y, self.y, t) for t in self.partial)
-        return r * a + b - r * c, r * pa + pb - r * pc
+        cdf = tuple(np.interp(y, self.y, t) for t in self.cdf)
+        partial = tuple(np.interp(y, self.y, t) for t in self.partial)
+        return self._mix(cdf, r, q), self._mix(partial, r, q)
 
 
 _LENGTH_BETA_NODES = 16  # nodes over p for the length mixture (means within 1e-8 of 128 nodes)
@@ -217,6 +293,7 @@ def _length_table(prior: ModelPrior) -> _LengthTable:
         return cached[1]
     a, b = prior.beta_ab
     p, w = beta_nodes(a, b, _LENGTH_BETA_NODES)
+    w = (1.0 - prior.unsolved) * w  # the Beta part; never-solved problems are the Z component
     lp = prior.length
     m_c = lp.log_correct + lp.difficulty_slope * (1.0 - p)
     m_w = m_c + lp.wrong_shift
@@ -230,10 +307,18 @@ def _length_table(prior: ModelPrior) -> _LengthTable:
         pe = np.exp(mu + 0.5 * sd * sd) * normal_cdf((y - mu - sd * sd) / sd)
         return np.asarray(pe @ weight)
 
+    m_zero = np.array([lp.log_correct + lp.difficulty_slope + lp.wrong_shift])
+    one = np.ones(1)
     table = _LengthTable(
         y=y[:, 0],
-        cdf=(cdf(m_c, w * p), cdf(m_w, w), cdf(m_w, w * p)),
-        partial=(partial(m_c, w * p), partial(m_w, w), partial(m_w, w * p)),
+        cdf=(cdf(m_c, w * p), cdf(m_w, w), cdf(m_w, w * p), cdf(m_zero, one)),
+        partial=(
+            partial(m_c, w * p),
+            partial(m_w, w),
+            partial(m_w, w * p),
+            partial(m_zero, one),
+        ),
+        unsolved=prior.unsolved,
     )
     _tables[id(prior)] = (prior, table)
     return table
@@ -245,6 +330,7 @@ def model_lengths(
     r: float = 1.0,
     log_shift: float = 0.0,
     points: int = LENGTH_POINTS,
+    keep: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Generated tokens per trial under each limit as weighted points (lengths[g, q], weights[g, q]).
 
@@ -255,14 +341,13 @@ def model_lengths(
     table = _length_table(prior)
     lim = np.asarray(limits, dtype=float)
     stretch = float(np.exp(log_shift))
-    f_grid, _ = table.parts(table.y, r)
-    f_grid = np.maximum.accumulate(f_grid)
+    f_grid = np.maximum.accumulate(table.on_grid(r, keep))
     x_grid = np.exp(table.y + log_shift)
-    f_lim, _ = table.parts(np.log(lim) - log_shift, r)  # (G,)
+    f_lim, _ = table.parts(np.log(lim) - log_shift, r, keep)  # (G,)
     levels = f_lim[:, None] * np.linspace(0.0, 1.0, points)[None, :]  # (G, points)
     edges = np.interp(levels, f_grid, x_grid)
     edges[:, -1] = lim
-    f_e, pm_e = table.parts(np.log(np.maximum(edges, 1e-300)) - log_shift, r)
+    f_e, pm_e = table.parts(np.log(np.maximum(edges, 1e-300)) - log_shift, r, keep)
     f_e[:, 0], pm_e[:, 0] = 0.0, 0.0  # the first edge is length 0
     pm_e = pm_e * stretch
     mass = np.diff(f_e, axis=1)
@@ -303,6 +388,7 @@ def _prior_from_toml(name: str, t: dict[str, Any], path: Path) -> ModelPrior:
         published_limit=float(_get(t, "published_limit", path, where)),
         basis=str(t.get("basis", "")),
         sources=tuple(t.get("sources", ())),
+        unsolved=float(t.get("unsolved", 0.0)),
     )
 
 
@@ -321,6 +407,11 @@ def read_profile(path: Path) -> TaskProfile:
         length_size_exponent=float(_get(sp, "length_size_exponent", path, "[sparse]")),
         reference_params=float(_get(sp, "reference_params", path, "[sparse]")),
         block_penalty=float(_get(sp, "block_penalty", path, "[sparse]")),
+        power_size_exponent=float(sp.get("power_size_exponent", 0.0)),
+        keep_budget=float(sp.get("keep_budget", 0.0)),
+        keep_power=float(sp.get("keep_power", 1.0)),
+        keep_slope=float(sp.get("keep_slope", 0.0)),
+        page_exponent=float(sp.get("page_exponent", 0.0)),
     )
     models = {
         name: _prior_from_toml(name, table, path)
@@ -335,6 +426,11 @@ def read_profile(path: Path) -> TaskProfile:
         models=models,
         sources=tuple(data.get("sources", ())),
         path=path,
+        uncertainty={
+            k: tuple(float(x) for x in v)
+            for k, v in data.get("uncertainty", {}).items()
+            if k != "confidence"
+        },
     )
 
 
@@ -363,6 +459,7 @@ class PriorSource:
     """AccuracySource over a bundled task profile."""
 
     kind: SourceKind = "priors"
+    parametric = True  # any KV budget can be asked for
 
     def __init__(self, profile: TaskProfile):
         self.profile = profile
@@ -402,14 +499,22 @@ class PriorSource:
             raise InputError("trials must be >= 1 and generation limits > 0")
         if setting.attention != "dense" and (setting.kv_budget is None or setting.kv_budget <= 0):
             raise InputError(f"{setting.attention} attention needs a positive KV budget")
-        r, log_shift = self.profile.sparse.factors(
-            setting.attention, setting.kv_budget, prior.params
-        )
-        accuracy = model_accuracy(prior, trials, limits, r, log_shift)
-        lengths, weights = model_lengths(prior, limits, r, log_shift)
+        sparse = self.profile.sparse
+        r, log_shift = sparse.factors(setting.attention, setting.kv_budget, prior.params)
+        keep = sparse.keep(setting.attention, setting.kv_budget, prior.params)
+        accuracy = model_accuracy(prior, trials, limits, r, log_shift, keep, sparse.keep_slope)
+        share = mean_keep(prior, keep, sparse.keep_slope)
+        lengths, weights = model_lengths(prior, limits, r, log_shift, keep=share)
+        spread = self.profile.spread(setting.attention, setting.kv_budget, trials)[:, None]
+        interval = np.clip(np.stack([accuracy - spread, accuracy + spread]), 0.0, 1.0)
         return Outcome(
             accuracy=accuracy,
             gen_lengths=lengths,
             gen_weights=weights,
             prompt_len=self.profile.prompt_tokens,
+            accuracy_ci=interval,
+            pairing=f"priors:{self.task}",
+            kind="priors",
+            note=f"prior (interval: leave-one-size-out spread +-{100 * float(spread.min()):.0f}"
+            f"-{100 * float(spread.max()):.0f} points)",
         )

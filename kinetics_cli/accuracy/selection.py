@@ -668,14 +668,26 @@ def _prior_nodes(
     from kinetics_cli.accuracy.passk import normal_cdf
 
     prior = source.prior(setting.model)
-    r, log_shift = source.profile.sparse.factors(setting.attention, setting.kv_budget, prior.params)
+    sparse = source.profile.sparse
+    r, log_shift = sparse.factors(setting.attention, setting.kv_budget, prior.params)
     nodes = pr._node_grid(prior, r, log_shift)
     log_l = np.log(np.asarray(limits, dtype=float))[:, None]
     sd = prior.length.trial_sd
     success = nodes["success"][None, :]
     right = success * normal_cdf((log_l - nodes["mu_correct"][None, :]) / sd)
     wrong = (1.0 - success) * normal_cdf((log_l - nodes["mu_wrong"][None, :]) / sd)
-    return nodes["weight"], right, wrong
+    # problems without a chance (the never-solved share, and those sparse attention leaves
+    # unsolvable, priors.keep_share): one node with wrong answers only, at p = 0
+    keep = sparse.keep(setting.attention, setting.kv_budget, prior.params)
+    weight = nodes["weight"] * pr.keep_share(
+        keep, sparse.keep_slope, nodes["success"] / max(r, 1e-300)
+    )
+    lp = prior.length
+    mu_lost = lp.log_correct + lp.difficulty_slope + lp.wrong_shift + log_shift
+    lost = normal_cdf((log_l - mu_lost) / float(np.hypot(lp.problem_sd, lp.trial_sd)))
+    right = np.concatenate([right, np.zeros_like(lost)], axis=1)
+    wrong = np.concatenate([wrong, lost], axis=1)
+    return np.append(weight, max(0.0, 1.0 - float(weight.sum()))), right, wrong
 
 
 def iid_early_stop_samples(

@@ -63,7 +63,7 @@ def token_counter(tokenizer: Path | None) -> TokenCounter:
 def _setting(meta: dict[str, Any], path: Path) -> tuple[str, float | None]:
     def number(key: str) -> float:
         value = meta.get(key)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1e9:
             raise InputError(
                 f"{path}:1: metadata field '{key}': expected a number >= 0, got {value!r}"
             )
@@ -90,17 +90,17 @@ def _text(value: Any, field: str, where: str) -> str:
 
 def import_traces(path: Path, task: str, model: str, counter: TokenCounter) -> list[dict[str, Any]]:
     """Evaluation rows (see kinetics_cli.accuracy.evals) for every trial in one trace file."""
+    from kinetics_cli.accuracy.evals import read_text
+
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    lines = read_text(path).splitlines()
     if not lines or not lines[0].strip():
         raise InputError(f"{path}:1: expected a metadata JSON object on the first line")
     try:
         meta = json.loads(lines[0])
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:1: metadata is not valid JSON: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).split("\n")[0]
+        raise InputError(f"{path}:1: metadata is not valid JSON: {msg}") from None
     if not isinstance(meta, dict):
         raise InputError(f"{path}:1: metadata must be a JSON object")
     attention, budget = _setting(meta, path)
@@ -112,8 +112,9 @@ def import_traces(path: Path, task: str, model: str, counter: TokenCounter) -> l
         where = f"{path}:{number}"
         try:
             raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not valid JSON: {exc.msg}") from None
+        except (ValueError, RecursionError) as exc:
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).split("\n")[0]
+            raise InputError(f"{where}: not valid JSON: {msg}") from None
         if not isinstance(raw, dict):
             raise InputError(f"{where}: expected a JSON object")
         for field in ("query", "prediction", "score"):

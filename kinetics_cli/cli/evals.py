@@ -1,4 +1,5 @@
-"""`kinetics evals import`: turn the Kinetics paper's trace files into evaluation rows."""
+"""`kinetics evals import`: turn evaluation logs (the Kinetics paper's traces, lm-evaluation-harness
+sample logs, Qwen2.5-Math evaluation outputs) into evaluation rows for `plan --evals`."""
 
 from __future__ import annotations
 
@@ -7,25 +8,49 @@ from pathlib import Path
 import typer
 
 app = typer.Typer(
-    help="Evaluation results (one row per trial) for `plan --evals`: import released traces.",
+    help="Evaluation results for `plan --evals`: import evaluation logs into rows.",
     no_args_is_help=True,
 )
 
 
 @app.callback()
 def evals() -> None:
-    """Evaluation results: one row per sampled trial (task, model, attention, kv_budget, problem,
-    prompt_tokens, gen_tokens, correct), JSON Lines or CSV."""
+    """Evaluation results for `plan --evals`, JSON Lines or CSV: one row per sampled trial (task,
+    model, attention, kv_budget, problem, prompt_tokens, gen_tokens, correct) or one per problem
+    (task, model, attention, kv_budget, problem, prompt_tokens, samples, correct, gen_lengths).
+    docs/accuracy-priors.md describes both."""
 
 
 @app.command("import")
 def import_command(
-    traces: Path = typer.Argument(
-        ..., metavar="TRACES", help="Trace file (JSON Lines, metadata on line 1)."
+    logs: list[Path] = typer.Argument(
+        ...,
+        metavar="FILE...",
+        help="Evaluation logs (JSON Lines); several files of one format (e.g. one per seed).",
     ),
     task: str = typer.Option(..., "--task", help="Task name to write on every row, e.g. aime24."),
     model: str = typer.Option(
         ..., "--model", help="Model name or alias, e.g. qwen3-8b or Qwen/Qwen3-8B."
+    ),
+    log_format: str = typer.Option(
+        "auto",
+        "--format",
+        help="kinetics (the paper's traces), lm-eval (lm-evaluation-harness --log_samples), "
+        "qwen-math (Qwen2.5-Math evaluation outputs) or auto (from the first line).",
+    ),
+    attention: str = typer.Option(
+        "dense",
+        "--attention",
+        help="Attention the logs were generated with (lm-eval, qwen-math): dense, topk, block-topk.",
+    ),
+    kv_budget: float | None = typer.Option(
+        None, "--kv-budget", metavar="B", help="KV budget for topk / block-topk logs."
+    ),
+    metric: str | None = typer.Option(
+        None, "--metric", help="lm-eval: the metric that grades a sample (default: exact_match)."
+    ),
+    filter_name: str | None = typer.Option(
+        None, "--filter", help="lm-eval: the filter whose rows to use (default: the first seen)."
     ),
     tokenizer: Path | None = typer.Option(
         None,
@@ -39,7 +64,13 @@ def import_command(
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
 ) -> None:
-    """Convert one trace file of the Kinetics paper into evaluation rows."""
+    """Convert evaluation logs into evaluation rows."""
+    from kinetics_cli.accuracy.formats import (
+        FORMATS,
+        detect_format,
+        import_lm_eval,
+        import_qwen_math,
+    )
     from kinetics_cli.accuracy.traces import import_traces, token_counter, write_rows
     from kinetics_cli.cli import context
     from kinetics_cli.errors import InputError
@@ -47,17 +78,40 @@ def import_command(
 
     if out.exists() and not force:  # before reading anything (write_rows checks again)
         raise InputError(f"{out} already exists; pass --force to overwrite it")
+    if log_format not in FORMATS:
+        raise InputError(f"unknown --format {log_format!r}; choose one of {', '.join(FORMATS)}")
+    if attention not in ("dense", "topk", "block-topk"):
+        raise InputError(f"unknown --attention {attention!r}; choose dense, topk or block-topk")
+    if (attention == "dense") != (kv_budget is None) or (kv_budget is not None and kv_budget <= 0):
+        raise InputError("--kv-budget B (positive) goes with --attention topk or block-topk only")
     name = context.catalog().models.get(model).spec.name
     counter = token_counter(tokenizer)
-    rows = import_traces(traces, task, name, counter)
+    kind = detect_format(logs[0]) if log_format == "auto" else log_format
+    if kind == "kinetics":
+        rows = [row for path in logs for row in import_traces(path, task, name, counter)]
+    elif kind == "lm-eval":
+        rows = import_lm_eval(
+            logs,
+            task,
+            name,
+            counter,
+            attention=attention,
+            kv_budget=kv_budget,
+            metric=metric,
+            filter_name=filter_name,
+        )
+    else:
+        rows = import_qwen_math(logs, task, name, counter, attention=attention, kv_budget=kv_budget)
     path = write_rows(rows, out, force=force)
     problems = len({r["problem"] for r in rows})
+    settings = sorted(
+        {f"{r['attention']}{'@' + r['kv_budget'] if r['kv_budget'] else ''}" for r in rows}
+    )
     if counter.approximate:
         warn(
             "token counts are approximate (characters / 4); pass --tokenizer FILE for exact counts"
         )
     typer.echo(
-        f"wrote {len(rows)} trials of {problems} problems ({rows[0]['attention']}"
-        f"{'@' + rows[0]['kv_budget'] if rows[0]['kv_budget'] else ''}, {name}, task {task}) to {path}; "
-        f"token counts: {counter.source}"
+        f"wrote {len(rows)} trials of {problems} problems ({', '.join(settings)}, {name}, task "
+        f"{task}, {kind} format) to {path}; token counts: {counter.source}"
     )

@@ -10,13 +10,15 @@ import typer
 from kinetics_cli.cli.params import (
     JSON_OPTION,
     bounded,
+    duration,
     hardware_option,
     intensity_option,
     plot_option,
 )
-from kinetics_cli.limits import EFLOPS_BUDGET, SECONDS_BUDGET, TOP, USD_BUDGET
+from kinetics_cli.limits import EFLOPS_BUDGET, JOULES_BUDGET, SECONDS_BUDGET, TOP, USD_BUDGET
 
 if TYPE_CHECKING:
+    from kinetics_cli.planner.deploy import DeployOptions
     from kinetics_cli.planner.setup import Setup
 
 # ---- options shared with `kinetics frontier` ---------------------------------------------------
@@ -128,18 +130,48 @@ def plan(
         "--budget-seconds",
         parser=bounded(SECONDS_BUDGET),
         metavar="S",
-        help="Accelerator-seconds per problem on --hardware (its calibration when present).",
+        help="GPU-seconds per problem on a deployment of --hardware (deployable).",
     ),
     budget_usd: float | None = typer.Option(
         None,
         "--budget-usd",
         parser=bounded(USD_BUDGET),
         metavar="USD",
-        help="US dollars per 1,000 problems, from the profile's price per GPU-hour.",
+        help="US dollars per 1,000 problems on a deployment (GPU-seconds x price per GPU-hour).",
+    ),
+    budget_latency: float | None = typer.Option(
+        None,
+        "--budget-latency",
+        parser=duration,
+        metavar="TIME",
+        help="Wall time per problem on a deployment: prefill plus its longest trial (e.g. 90s).",
+    ),
+    budget_joules: float | None = typer.Option(
+        None,
+        "--budget-joules",
+        parser=bounded(JOULES_BUDGET),
+        metavar="J",
+        help="Energy per problem on a deployment, joules (GPU-seconds x board power).",
     ),
     task: str = TASK_OPTION,
     evals: list[Path] = EVALS_OPTION,
-    hardware: str = HARDWARE_OPTION,
+    hardware: str = hardware_option(
+        "Hardware profile(s): one, several comma-separated (b200,h100,h200,mi300x) or all; with "
+        "several, a deployable budget picks the accelerator too."
+    ),
+    efficiency: str = typer.Option(
+        "default",
+        "--efficiency",
+        help="Deployable figures at default (kernel-level measured efficiencies), datasheet "
+        "(100% of peaks) or calibrated (the profile's [calibration] table) efficiencies.",
+    ),
+    max_tpot: float | None = typer.Option(
+        None,
+        "--max-tpot",
+        parser=duration,
+        metavar="TIME",
+        help="Deploy at the most problems in flight whose time per output token is at most TIME.",
+    ),
     law: str = LAW_OPTION,
     top: int = typer.Option(
         3, "--top", "-k", parser=bounded(TOP, whole=True), help="Alternatives to show."
@@ -167,9 +199,17 @@ def plan(
     from kinetics_cli.cli import context
     from kinetics_cli.errors import InputError
     from kinetics_cli.planner.allocation import check_allocation
+    from kinetics_cli.planner.deploy import DeployOptions, compare_hardware
     from kinetics_cli.planner.plan import make_plan
+    from kinetics_cli.planner.setup import hardware_names
     from kinetics_cli.report.console import emit_json
-    from kinetics_cli.report.plan import plan_document, plot_plan, print_plan
+    from kinetics_cli.report.plan import (
+        comparison_document,
+        plan_document,
+        plot_plan,
+        print_comparison,
+        print_plan,
+    )
 
     given = [
         (name, value)
@@ -177,23 +217,51 @@ def plan(
             ("eflops", budget),
             ("seconds", budget_seconds),
             ("usd", budget_usd),
+            ("latency", budget_latency),
+            ("joules", budget_joules),
         )
         if value is not None
     ]
     if len(given) != 1:
-        raise InputError("give exactly one of --budget X, --budget-seconds S or --budget-usd USD")
+        raise InputError(
+            "give exactly one of --budget X, --budget-seconds S, --budget-usd USD, "
+            "--budget-latency TIME or --budget-joules J"
+        )
     unit, amount = given[0]
     assert amount is not None
     if amount <= 0:
         raise InputError(f"the budget must be positive (got {amount:g})")
     check_law_and_plot(law, plot)
     check_allocation(allocation)
-    if unit == "usd":
-        profile = context.catalog().hardware.get(hardware).spec
-        if profile.price_per_gpu_hour is None:
+    if allocation == "oracle-per-problem" and unit != "eflops":
+        raise InputError(
+            "--allocation oracle-per-problem compares allocations under the Kinetics law; give "
+            "the budget in eFLOPs (--budget X)"
+        )
+    if efficiency not in ("default", "datasheet", "calibrated"):
+        raise InputError(
+            f"unknown efficiency mode {efficiency!r}; choose default, datasheet or calibrated"
+        )
+    names = hardware_names(hardware, context.catalog())
+    several = len(names) > 1
+    if several and unit == "eflops":
+        raise InputError(
+            "several accelerators compare under a deployable budget (--budget-usd, "
+            "--budget-seconds, --budget-latency or --budget-joules): eFLOPs depend on each "
+            "accelerator's intensity"
+        )
+    if several and plot is not None:
+        raise InputError("--plot draws one accelerator's frontier; give one --hardware")
+    for name in names[:1] if not several else []:
+        profile = context.catalog().hardware.get(name).spec
+        if unit == "usd" and profile.price_per_gpu_hour is None:
             raise InputError(
                 f"hardware profile {profile.name!r} has no price_per_gpu_hour; "
                 "--budget-usd needs one (use --budget or --budget-seconds)"
+            )
+        if unit == "joules" and profile.tdp_watts is None:
+            raise InputError(
+                f"hardware profile {profile.name!r} has no tdp_watts; --budget-joules needs one"
             )
     setup = load_setup(
         task=task,
@@ -206,9 +274,24 @@ def plan(
         gen_limits=gen_limits,
         trials=trials,
         intensity=intensity,
+        deploy=DeployOptions(efficiency=efficiency, max_tpot=max_tpot),
         selection=selection,
         verifier=(verifier_recall, verifier_precision, verifier_model),
     )
+    if several:
+        comparison = compare_hardware(
+            [(h.profile.name, h.grid, h.pricing) for h in setup.hardware],
+            amount,
+            unit=unit,
+            law=law,
+            top=top,
+        )
+        document = comparison_document(setup, comparison)
+        if json:
+            emit_json(document)
+            return
+        print_comparison(setup, comparison, document)
+        return
     answer = make_plan(setup.grid, amount, unit=unit, law=law, pricing=setup.pricing, top=top)
     report = None
     if allocation == "oracle-per-problem":
@@ -269,9 +352,11 @@ def load_setup(
     intensity: float | None,
     selection: list[str] | None = None,
     verifier: tuple[float | None, float | None, str | None] = (None, None, None),
+    deploy: DeployOptions | None = None,
 ) -> Setup:
     """Check the grid options, then load the catalog and evaluate the grid (a planner Setup),
-    with a progress bar on a terminal."""
+    with a progress bar on a terminal; with `deploy`, price every configuration on a
+    deployment of each accelerator named (a second bar across accelerators)."""
     from kinetics_cli.cli import context
     from kinetics_cli.planner.setup import build_setup, grid_options
     from kinetics_cli.report.console import warn
@@ -289,7 +374,7 @@ def load_setup(
         verifier_model=verifier[2],
     )
     catalog = context.catalog()
-    with ProgressBar() as progress:
+    with ProgressBar() as progress, ProgressBar("pricing deployments") as accelerators:
         setup = build_setup(
             task=task,
             catalog=catalog,
@@ -299,6 +384,8 @@ def load_setup(
             options=options,
             intensity=intensity,
             on_progress=progress.update,
+            deploy=deploy,
+            on_deploy_progress=accelerators.update,
         )
     for line in setup.warnings:
         warn(line)

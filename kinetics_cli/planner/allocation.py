@@ -715,6 +715,18 @@ def long_first_from_prior(
         mu_w = mu_c + lp.wrong_shift
         sd = lp.trial_sd
         success = r * pp
+        # problems without a chance (never solved, or left unsolvable by sparse attention;
+        # priors.keep_share): one more node with wrong answers only, at p = 0
+        from kinetics_cli.accuracy.priors import keep_share
+
+        sparse = source.profile.sparse
+        solvable = sparse.keep(setting.attention, setting.kv_budget, prior.params)
+        weight = (1.0 - prior.unsolved) * weight * keep_share(solvable, sparse.keep_slope, pp)
+        weight = np.append(weight, max(0.0, 1.0 - float(weight.sum())))
+        lost_mu = lp.log_correct + lp.difficulty_slope + log_shift
+        mu_c = np.append(mu_c, lost_mu)
+        mu_w = np.append(mu_w, lost_mu + lp.wrong_shift)
+        success = np.append(success, 0.0)
 
         lc, ll = np.log(cap)[:, None], np.log(lim)[:, None]
         right_c = success[None, :] * normal_cdf((lc - mu_c[None, :]) / sd)  # (C, J)

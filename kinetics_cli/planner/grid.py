@@ -10,11 +10,11 @@ lengths under L, of the Kinetics law's per-problem FLOPs and bytes (engine/kinet
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from kinetics_cli.accuracy.base import AccuracySource, Setting
+from kinetics_cli.accuracy.base import AccuracySource, Outcome, Setting
 from kinetics_cli.accuracy.selection import DEFAULT_RULES, ORACLE_RULES, Verifier
 from kinetics_cli.engine.kinetics import (
     CostShape,
@@ -58,6 +58,14 @@ class Grid:
     memory_bytes: np.ndarray
     seconds: np.ndarray
     compute_seconds: np.ndarray
+    # Accuracy intervals (base.CONFIDENCE) and bootstrap replicates (configuration, replicate);
+    # NaN where the source has none. Per setting: the source's pairing key and its note
+    # ("measured: 30 problems x 32 samples", "prior (fit spread ...)").
+    accuracy_lo: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    accuracy_hi: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    replicates: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    pairings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     # selection rule of each configuration: index into `rules`, -1 for one trial (no selection)
     selection: np.ndarray | None = None
     rules: tuple[str, ...] = ("coverage",)
@@ -89,7 +97,7 @@ class Grid:
         arrays = {
             f.name: getattr(self, f.name)[mask]
             for f in fields(self)
-            if f.name not in ("settings", "params", "rules", "beyond_context")
+            if f.name not in ("settings", "params", "pairings", "notes", "rules", "beyond_context")
         }
         return replace(self, **arrays)
 
@@ -188,7 +196,7 @@ def select_settings(
             raise InputError("KV budgets must be positive")
         budgets = sorted(set(float(b) for b in kv_budgets))
         dense = [s for s in covered if s.attention == "dense"]
-        if source.kind == "priors":
+        if getattr(source, "parametric", source.kind == "priors"):
             pairs = list(
                 dict.fromkeys((s.model, s.attention) for s in covered if s.attention != "dense")
             )
@@ -232,6 +240,11 @@ def _rule_outcome(
     """(accuracy, expected samples) of a non-coverage rule on the (N, L) grid of a setting."""
     from kinetics_cli.accuracy import selection as sel
 
+    if source.kind == "composite":  # bundled measurements (no answers) or priors
+        if source.setting_kind(setting) == "measured":  # type: ignore[attr-defined]
+            nan = np.full((n.size, lim.size), np.nan)
+            return nan, nan.copy()  # votes need answers, which the measured data lacks
+        source = source.priors  # type: ignore[attr-defined]
     if source.kind == "priors":
         out = sel.prior_rule_outcome(
             source,  # type: ignore[arg-type]
@@ -319,6 +332,8 @@ _ARRAYS = (
     "compute_seconds",
     "selection",
     "samples",
+    "accuracy_lo",
+    "accuracy_hi",
 )
 _INDEX_ARRAYS = ("setting", "selection")
 
@@ -340,12 +355,15 @@ def evaluate_grid(
     block_size: float = DEFAULT_BLOCK_SIZE,
     selection: Selection | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    on_outcome: Callable[[int, Outcome, np.ndarray, np.ndarray], None] | None = None,
 ) -> Grid:
     """Accuracy and cost of every (setting, N, L, selection rule): one accuracy query per rule
     and one broadcast cost call per setting over the (N, L, length point) grid. One trial
     (N = 1) appears once, with no selection. Configurations the source gives no accuracy for
     (NaN, e.g. more trials than were sampled) are left out, and so are generation limits that
-    with the mean prompt exceed the model's context window (listed in Grid.beyond_context)."""
+    with the mean prompt exceed the model's context window (listed in Grid.beyond_context).
+    `on_outcome(k, outcome, trials, limits)` sees each setting's answer (the deployable costs
+    reuse its lengths)."""
     selection = Selection() if selection is None else selection
     rules = tuple(selection.rules)
     if "verifier" in rules and (selection.verifier is None or selection.verifier_card is None):
@@ -358,6 +376,10 @@ def evaluate_grid(
         raise InputError("trial counts must be whole numbers >= 1")
     if np.any(lim <= 0):
         raise InputError("generation limits must be positive")
+    replicate_parts: list[np.ndarray | None] = []
+    counts: list[int] = []
+    pairings: list[str] = []
+    notes: list[str] = []
     shape = (n.size, lim.size)
     # Filled variant by variant and trimmed at the end: no second copy of the grid (pages of the
     # unused capacity are never touched).
@@ -373,6 +395,8 @@ def evaluate_grid(
     beyond: dict[tuple[str, float], int] = {}
     for k, setting in enumerate(settings):
         outcome = source.outcome(setting, n, lim)
+        if on_outcome is not None:
+            on_outcome(k, outcome, n, lim)
         coverage = np.asarray(outcome.accuracy, dtype=float)
         if coverage.shape != shape:
             raise InputError(
@@ -398,6 +422,13 @@ def evaluate_grid(
             fits = lim + float(outcome.prompt_len) <= window
             for limit in lim[~fits]:
                 beyond[(setting.model, float(limit))] = window
+        ci_raw = getattr(outcome, "accuracy_ci", None)
+        ci = None if ci_raw is None else np.asarray(ci_raw, dtype=float)
+        if ci is None:
+            ci = np.stack([coverage, coverage])
+        reps = getattr(outcome, "replicates", None)
+        pairings.append(getattr(outcome, "pairing", None) or f"setting:{setting.label}")
+        notes.append(getattr(outcome, "note", "") or str(getattr(source, "kind", "")))
         one = tt == 1
         # (rule index, accuracy, samples, cost) per rule; N = 1 rows once, with rule -1
         variants: list[tuple[int, np.ndarray, np.ndarray, ProblemCost]] = [
@@ -434,6 +465,7 @@ def evaluate_grid(
             keep = np.isfinite(acc) & fits[None, :]
             part = slice(filled, filled + int(keep.sum()))
             filled = part.stop
+            counts.append(part.stop - part.start)
             out["setting"][part] = k
             out["selection"][part] = r
             out["accuracy"][part] = np.clip(acc[keep], 0.0, 1.0)
@@ -447,12 +479,40 @@ def evaluate_grid(
                 ("samples", samples),
             ):
                 out[name][part] = _full(value, shape)[keep]
+            # intervals and replicates: the source's, for coverage (and N = 1); other selection
+            # rules have none yet (NaN)
+            interval = ci if (r == -1 or rules[r] == "coverage") else None
+            if interval is None:
+                out["accuracy_lo"][part] = np.nan
+                out["accuracy_hi"][part] = np.nan
+                replicate_parts.append(None)
+            else:
+                lo = np.clip(np.minimum(interval[0], acc)[keep], 0.0, 1.0)
+                out["accuracy_lo"][part] = lo
+                out["accuracy_hi"][part] = np.clip(np.maximum(interval[1], acc)[keep], 0.0, 1.0)
+                replicate_parts.append(None if reps is None else np.asarray(reps)[:, keep].T)
         if on_progress is not None:
             on_progress(k + 1, len(settings))
     return Grid(
         settings=tuple(settings),
         params=tuple(shapes[s.model].params for s in settings),
+        replicates=_stack_replicates(replicate_parts, counts),
+        pairings=tuple(pairings),
+        notes=tuple(notes),
         rules=rules,
         **{name: array[:filled] for name, array in out.items()},
         beyond_context=tuple((m, limit, w) for (m, limit), w in beyond.items()),
     )
+
+
+def _stack_replicates(parts: list[np.ndarray | None], counts: list[int]) -> np.ndarray:
+    """(configurations, replicates) float32 from per-variant blocks of `counts` rows; NaN rows
+    where a block has none (filled in place, no per-setting NaN blocks)."""
+    width = max((p.shape[1] for p in parts if p is not None), default=0)
+    out = np.full((sum(counts), width), np.nan, dtype=np.float32)
+    start = 0
+    for block, count in zip(parts, counts, strict=True):
+        if block is not None and block.shape[1] == width:
+            out[start : start + count] = block
+        start += count
+    return out

@@ -5,12 +5,16 @@ FLOPs-only law), accelerator-seconds (the additive roofline time; the FLOPs-only
 compute terms only) or US dollars per 1,000 problems (seconds x price per hour / 3600 x 1000).
 The FLOPs-law pick is the best configuration when the same numeric budget is spent under the
 FLOPs-only law; it is then priced under the Kinetics law, where it may exceed the budget.
+
+Ties: configurations within budget whose accuracy cannot be told apart from the most accurate one
+at the reported confidence (accuracy.base.CONFIDENCE) are ties, and the cheapest of them is the
+pick (`indistinguishable` says when two accuracies are). docs/planning.md has the rule.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -20,12 +24,15 @@ from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
 from kinetics_cli.planner.pareto import best_within, cheapest_reaching, group_members
 
+if TYPE_CHECKING:
+    from kinetics_cli.planner.deploy import DeployCosts
+
 # Top-k attention as the paper costs it: the B highest-scoring cached tokens, found at no cost.
 # It bounds what sparse attention can reach; block top-k charges its search and can be deployed.
 ORACLE_ATTENTION = "topk"
 
-Unit = Literal["eflops", "seconds", "usd"]
-UNITS: tuple[str, ...] = ("eflops", "seconds", "usd")
+Unit = Literal["eflops", "seconds", "usd", "latency", "joules"]
+UNITS: tuple[str, ...] = ("eflops", "seconds", "usd", "latency", "joules")
 PROBLEMS_PER_PRICE = 1000  # --budget-usd is per 1,000 problems
 # Accuracies are compared on a grid of 0.1 percentage point (the precision the CLI prints): a
 # configuration 1e-6 more accurate but twice as expensive is a tie, and ties go to the cheaper.
@@ -46,6 +53,9 @@ class Pricing:
     intensity: float  # FLOPs per byte charged by the Kinetics law
     usd_per_hour: float | None = None  # accelerator price; None when the profile has none
     hardware: str = ""
+    # Deployable costs (planner/deploy.py): when present, seconds, dollars, latency and joules
+    # are those of a deployment; eFLOPs stay the law's.
+    deploy: DeployCosts | None = None
 
     @property
     def usd_per_second(self) -> float | None:
@@ -61,6 +71,10 @@ def costs(grid: Grid, law: str, unit: str, pricing: Pricing) -> np.ndarray:
         raise InputError(f"unknown law {law!r}; choose one of {', '.join(LAWS)}")
     if unit == "eflops":
         return grid.law_eflops(law, pricing.intensity)
+    if pricing.deploy is not None:
+        return _deployable_costs(grid, law, unit, pricing, pricing.deploy)
+    if unit in ("latency", "joules"):
+        raise InputError(f"a {unit} budget needs deployable costs (planner/deploy.py)")
     seconds = grid.seconds if law == "kinetics" else grid.compute_seconds
     if unit == "seconds":
         return seconds
@@ -73,6 +87,26 @@ def costs(grid: Grid, law: str, unit: str, pricing: Pricing) -> np.ndarray:
             )
         return seconds * rate
     raise InputError(f"unknown budget unit {unit!r}; choose one of {', '.join(UNITS)}")
+
+
+def _deployable_costs(
+    grid: Grid, law: str, unit: str, pricing: Pricing, deploy: DeployCosts
+) -> np.ndarray:
+    """Deployable cost in `unit` (Kinetics law), or the FLOPs-law counterfactual: the law's
+    compute-only seconds per problem in the same unit (x price, x board power)."""
+    if law == "kinetics":
+        return deploy.cost(unit)
+    seconds = grid.compute_seconds
+    if unit in ("seconds", "latency"):
+        return seconds
+    if unit == "usd":
+        deploy.cost(unit)  # the same error as the Kinetics side when there is no price
+        rate = pricing.usd_per_second
+        assert rate is not None
+        return seconds * rate
+    deploy.cost(unit)
+    assert deploy.tdp_watts is not None
+    return seconds * deploy.tdp_watts
 
 
 @dataclass(frozen=True)
@@ -95,6 +129,10 @@ class Plan:
     # `best` among configurations without oracle top-k (ORACLE_ATTENTION): what a deployed kernel
     # can reach; equal to `best` when that is not oracle top-k.
     best_without_oracle: int | None = None
+    # The most accurate configuration within budget (before ties went to the cheapest) and the
+    # configurations within budget that could not be told apart from it, most accurate first.
+    most_accurate: int | None = None
+    ties: tuple[int, ...] = ()
     # `best` among configurations relying on no oracle at all (neither top-k nor an oracle
     # selection rule such as coverage): what a deployment without a perfect verifier reaches.
     best_deployable: int | None = None
@@ -113,6 +151,125 @@ class Plan:
     def flops_pick_over_budget(self) -> bool:
         f = self.picks.get("flops")
         return f is not None and float(self.true_cost[f]) > self.budget
+
+
+def pairing_codes(grid: Grid) -> np.ndarray | None:
+    """An integer per configuration for its source's pairing key (None: the grid has none)."""
+    if not grid.pairings:
+        return None
+    _, codes = np.unique(np.array(grid.pairings, dtype=object), return_inverse=True)
+    return np.asarray(codes)[grid.setting]
+
+
+def indistinguishable(
+    grid: Grid,
+    i: int,
+    others: np.ndarray,
+    levels: np.ndarray | None = None,
+    pairing: np.ndarray | None = None,
+) -> np.ndarray:
+    """Whether each of `others` has an accuracy statistically indistinguishable from that of `i`
+    at the reported confidence.
+
+    * Same pairing key with bootstrap replicates on both sides (one source, the same problems
+      resampled the same way): paired bootstrap; a tie when the interval of the replicate
+      differences contains 0.
+    * Same pairing key without replicates (the bundled priors of one task: one fit, whose error
+      the interval states for the absolute level, while its ranking of two configurations is the
+      fit's best guess): a tie only when the accuracies are equal at the reporting resolution.
+    * Otherwise (independent sources): a tie when the difference is within the two interval
+      half-widths combined in quadrature (normal approximation; plain interval overlap would be a
+      test at a far higher confidence than the intervals').
+    """
+    from kinetics_cli.accuracy.base import CONFIDENCE
+
+    others = np.asarray(others, dtype=int)
+    acc = grid.accuracy
+    score = accuracy_levels(acc) if levels is None else levels
+    if others.size == 0:
+        return np.zeros(0, dtype=bool)
+    pairing = np.array(grid.pairings, dtype=object)[grid.setting] if grid.pairings else None
+    same = np.zeros(others.size, dtype=bool) if pairing is None else pairing[others] == pairing[i]
+    reps = grid.replicates
+    has = reps.shape[0] == acc.size and reps.shape[1] > 0
+    rep_ok = (
+        np.isfinite(reps[others]).all(axis=1) & bool(np.isfinite(reps[i]).all())
+        if has
+        else np.zeros(others.size, dtype=bool)
+    )
+    tie = np.zeros(others.size, dtype=bool)
+    paired = same & rep_ok
+    if paired.any():
+        # no replicate of `others` reaching the lowest replicate of i: apart without quantiles
+        reach = np.zeros(others.size, dtype=bool)
+        reach[paired] = np.nanmax(reps[others[paired]], axis=1) >= np.nanmin(reps[i])
+        paired &= reach
+    if paired.any():
+        tail = (1.0 - CONFIDENCE) / 2.0
+        diff = reps[i][None, :] - reps[others[paired]]
+        low, high = np.quantile(diff, [tail, 1.0 - tail], axis=1)
+        tie[paired] = (low <= 0.0) & (high >= 0.0)
+    shared = same & ~rep_ok
+    tie[shared] = score[others[shared]] == score[i]
+    apart = ~same
+    if apart.any():
+        lo, hi = grid.accuracy_lo, grid.accuracy_hi
+        if lo.size != acc.size:
+            tie[apart] = score[others[apart]] == score[i]
+        else:
+            j = others[apart]
+            above = acc[i] >= acc[j]
+            half_i = np.where(above, acc[i] - lo[i], hi[i] - acc[i])
+            half_j = np.where(above, hi[j] - acc[j], acc[j] - lo[j])
+            tie[apart] = np.abs(acc[i] - acc[j]) <= np.hypot(half_i, half_j) + 1e-12
+    return tie
+
+
+REFERENCES_PER_SOURCE = 10  # strongest configurations per pairing key that a tie must match
+
+
+def cheapest_tie(
+    grid: Grid,
+    cost: np.ndarray,
+    levels: np.ndarray,
+    budget: float,
+    candidates: np.ndarray | None = None,
+) -> tuple[int | None, int | None, tuple[int, ...]]:
+    """(pick, most accurate, ties) among `candidates` (default: all) within `budget`.
+
+    The ties are the configurations within budget that cannot be told apart from the most
+    accurate one and are not significantly worse than any of the strongest configurations of
+    each source (the REFERENCES_PER_SOURCE most accurate per pairing key): the set of
+    statistically best configurations. The pick is the cheapest of them; ties lists the others,
+    most accurate first.
+    """
+    pool = np.arange(cost.size) if candidates is None else np.asarray(candidates, dtype=int)
+    pick = best_within(cost[pool], levels[pool], budget)
+    if pick is None:
+        return None, None, ()
+    top = int(pool[pick])
+    fits = pool[(cost[pool] <= budget) & np.isfinite(grid.accuracy[pool])]
+    others = fits[fits != top]
+    codes = pairing_codes(grid)
+    group = np.append(others[indistinguishable(grid, top, others, levels, codes)], top)
+    keys = None if codes is None else codes[fits]
+    references: list[int] = []
+    for key in [None] if keys is None else list(dict.fromkeys(keys)):
+        members = fits if keys is None else fits[keys == key]
+        order = members[np.lexsort((members, cost[members], -levels[members]))]
+        references.extend(int(k) for k in order[:REFERENCES_PER_SOURCE])
+    keep = np.ones(group.size, dtype=bool)
+    for ref in references:
+        below = levels[group] < levels[ref]
+        if below.any():
+            apart = ~indistinguishable(grid, ref, group[below], levels, codes)
+            keep[np.flatnonzero(below)[apart]] = False
+    keep[group == top] = True
+    group = group[keep]
+    chosen = int(group[np.lexsort((group, -levels[group], cost[group]))[0]])
+    rest = group[group != chosen]
+    rest = rest[np.lexsort((rest, cost[rest], -levels[rest]))]
+    return chosen, top, tuple(int(k) for k in rest)
 
 
 def alternatives(
@@ -163,15 +320,19 @@ def make_plan(
         raise InputError("no configuration to choose from (the accuracy data gave none)")
     levels = accuracy_levels(grid.accuracy, resolution)
     by_law = {name: costs(grid, name, unit, pricing) for name in LAWS}
-    picks = {name: best_within(by_law[name], levels, budget) for name in LAWS}
-    best = picks[law]
+    answers = {name: cheapest_tie(grid, by_law[name], levels, budget) for name in LAWS}
+    picks = {name: answers[name][0] for name in LAWS}
+    best, most_accurate, ties = answers[law]
     law_cost = by_law[law]
     f = picks["flops"]
     equal = None if f is None else cheapest_reaching(by_law["kinetics"], levels, float(levels[f]))
     deployable = best
     if best is not None and grid.attention(best) == ORACLE_ATTENTION:
-        deployable = best_within(law_cost, levels, budget, where=~oracle_attention(grid))
+        oracle = np.array([s.attention == ORACLE_ATTENTION for s in grid.settings])[grid.setting]
+        deployable = cheapest_tie(grid, law_cost, levels, budget, np.flatnonzero(~oracle))[0]
     deployable_all = ~(grid.oracle_selection() | oracle_attention(grid))
+    fits = np.flatnonzero(deployable_all)
+    pick = cheapest_tie(grid, law_cost, levels, budget, fits)[0] if fits.size else None
     return Plan(
         budget=float(budget),
         unit=unit,
@@ -185,8 +346,18 @@ def make_plan(
         flops_cost=by_law["flops"],
         equal_accuracy=equal,
         best_without_oracle=deployable,
-        best_deployable=best_within(law_cost, levels, budget, where=deployable_all),
+        most_accurate=most_accurate,
+        ties=ties,
+        best_deployable=pick,
     )
+
+
+def accuracy_interval(grid: Grid, i: int) -> list[float] | None:
+    """[lower, upper] accuracy bounds of configuration i at the reported confidence, or None."""
+    if grid.accuracy_lo.size != grid.accuracy.size:
+        return None
+    lo, hi = float(grid.accuracy_lo[i]), float(grid.accuracy_hi[i])
+    return [lo, hi] if np.isfinite(lo) and np.isfinite(hi) else None
 
 
 def oracle_attention(grid: Grid) -> np.ndarray:
@@ -216,6 +387,8 @@ def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
         "attention": grid.attention(i),
         "kv_budget": None if kv is None else (int(kv) if float(kv).is_integer() else kv),
         "accuracy": float(grid.accuracy[i]),
+        "accuracy_ci": accuracy_interval(grid, i),
+        "accuracy_source": grid.notes[int(grid.setting[i])] if grid.notes else "",
         "selection": grid.rule(i),
         "selection_oracle": grid.rule(i) in ORACLE_RULES,
         "oracle": is_oracle(grid, i),
@@ -225,7 +398,17 @@ def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
         "seconds": seconds,
         "usd_per_1000": None if rate is None else seconds * rate,
         "active_params": float(grid.params[int(grid.setting[i])]),
+        **({} if pricing.deploy is None else pricing.deploy.document(i)),
     }
+
+
+def _intervals(grid: Grid) -> list[object]:
+    """accuracy_interval of every configuration, column by column."""
+    if grid.accuracy_lo.size != grid.accuracy.size:
+        return [None] * len(grid)
+    lo, hi = grid.accuracy_lo.tolist(), grid.accuracy_hi.tolist()
+    finite = (np.isfinite(grid.accuracy_lo) & np.isfinite(grid.accuracy_hi)).tolist()
+    return [[a, b] if ok else None for a, b, ok in zip(lo, hi, finite, strict=True)]
 
 
 def configurations(grid: Grid, pricing: Pricing) -> list[dict[str, object]]:
@@ -253,6 +436,8 @@ def configurations(grid: Grid, pricing: Pricing) -> list[dict[str, object]]:
         "attention": [settings[k].attention for k in setting],
         "kv_budget": [kv_budgets[k] for k in setting],
         "accuracy": grid.accuracy.tolist(),
+        "accuracy_ci": _intervals(grid),
+        "accuracy_source": [grid.notes[k] if grid.notes else "" for k in setting],
         "selection": [rules[r] for r in selection],
         "selection_oracle": [rule_oracle[r] for r in selection],
         "oracle": [rule_oracle[r] or topk[k] for r, k in zip(selection, setting, strict=True)],

@@ -33,6 +33,7 @@ from kinetics_cli.planner.plan import Pricing
 if TYPE_CHECKING:
     from kinetics_cli.accuracy.base import AccuracySource
     from kinetics_cli.catalog import Catalog
+    from kinetics_cli.planner.deploy import DeployCosts, DeployOptions
     from kinetics_cli.specs import HardwareProfile, ModelCard
 
 
@@ -47,11 +48,47 @@ class Setup:
     pricing: Pricing
     warnings: tuple[str, ...] = ()  # one line each, for the caller to show
     cards: dict[str, ModelCard] = field(default_factory=dict)  # model cards of the grid's models
+    # With deployable costs: one entry per hardware profile asked for, `profile` first; the grid
+    # and pricing of each (law seconds rescaled to that profile's peaks and bandwidth).
+    hardware: tuple[HardwareOption, ...] = ()
 
     @property
-    def source_document(self) -> dict[str, str]:
-        """Where the accuracies come from, as the JSON documents write it."""
-        return {"kind": self.source.kind, "description": self.source.description}
+    def source_document(self) -> dict[str, object]:
+        """Where the accuracies come from, as the JSON documents write it: the source, and per
+        evaluated setting which kind of data answers for it (measured, evaluations, priors)."""
+        from kinetics_cli.accuracy.base import CONFIDENCE
+
+        grid = self.grid
+        settings = [
+            {
+                "model": s.model,
+                "attention": s.attention,
+                "kv_budget": s.kv_budget,
+                "source": note,
+            }
+            for s, note in zip(grid.settings, grid.notes, strict=True)
+        ]
+        return {
+            "kind": self.source.kind,
+            "description": self.source.description,
+            "confidence": CONFIDENCE,
+            "settings": settings,
+        }
+
+
+@dataclass(frozen=True)
+class HardwareOption:
+    """One accelerator a plan may deploy on: its profile, grid (law figures on it) and pricing
+    (with the deployable costs of every configuration)."""
+
+    profile: HardwareProfile
+    grid: Grid
+    pricing: Pricing
+
+    @property
+    def deploy(self) -> DeployCosts:
+        assert self.pricing.deploy is not None
+        return self.pricing.deploy
 
 
 @dataclass(frozen=True)
@@ -194,6 +231,13 @@ def _pick_models(
                 )
         else:
             hits = [catalog.models.get(pattern).spec.name]
+            if hits[0] not in covered:
+                raise InputError(
+                    f"no accuracy data for model {hits[0]!r} on {task} (covered: "
+                    f"{', '.join(covered)}); bring your own evaluations with --evals FILE: one "
+                    "row per trial or per problem (docs/accuracy-priors.md), or convert "
+                    "lm-evaluation-harness / Qwen2.5-Math logs with `kinetics evals import`"
+                )
         chosen.update(dict.fromkeys(hits))
     return list(chosen)
 
@@ -208,12 +252,20 @@ def build_setup(
     options: GridOptions | None = None,
     intensity: float | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    deploy: DeployOptions | None = None,
+    on_deploy_progress: Callable[[int, int], None] | None = None,
 ) -> Setup:
     """Load the accuracy source for `task` (`evals` files, else the bundled priors), keep the
     `models` asked for (names, aliases or globs; default: every covered model with a card in
     `catalog`) and evaluate the grid of `options` on the `hardware` profile at `intensity`
-    (default: the profile's). `on_progress(done, total)` follows the evaluated settings."""
+    (default: the profile's). `on_progress(done, total)` follows the evaluated settings.
+
+    With `deploy`, `hardware` may name several profiles (comma-separated, or `all`) and every
+    configuration is also priced on a deployment of each (planner/deploy.py); the first is the
+    setup's profile. `on_deploy_progress(done, total)` follows the profiles."""
     options = GridOptions() if options is None else options
+    names = hardware_names(hardware, catalog) if deploy is not None else [hardware]
+    hardware = names[0]
     profile = catalog.hardware.get(hardware).spec
     i = profile.intensity if intensity is None else intensity
     if i < 0:
@@ -230,7 +282,7 @@ def build_setup(
     covered = list(dict.fromkeys(s.model for s in source.settings() if has_card(s.model)))
     wanted = _pick_models(models, covered, catalog, source.task) if models else None
     budgets = list(options.kv_budgets)
-    if not budgets and source.kind == "priors":
+    if not budgets and getattr(source, "parametric", source.kind == "priors"):
         budgets = list(DEFAULT_KV_BUDGETS)
     settings = select_settings(
         source,
@@ -249,6 +301,11 @@ def build_setup(
         verifier = Verifier(
             options.verifier_recall, 0.0, verifier_card.name, options.verifier_precision
         )
+    log = None
+    if deploy is not None:
+        from kinetics_cli.planner.deploy import OutcomeLog
+
+        log = OutcomeLog()
     grid = evaluate_grid(
         source,
         cards,
@@ -258,6 +315,7 @@ def build_setup(
         limits=list(options.gen_limits),
         selection=Selection(options.selection, verifier, verifier_card),
         on_progress=on_progress,
+        on_outcome=log,
     )
     pricing = Pricing(intensity=i, usd_per_hour=profile.price_per_gpu_hour, hardware=profile.name)
     warnings = []
@@ -278,4 +336,61 @@ def build_setup(
             f"generation limits left out, the prompt plus the limit being beyond the model's "
             f"context window: {listed}"
         )
-    return Setup(source.task, source, profile, grid, pricing, tuple(warnings), cards)
+    if deploy is None or log is None:
+        return Setup(source.task, source, profile, grid, pricing, tuple(warnings), cards)
+    from dataclasses import replace
+
+    from kinetics_cli.planner.deploy import law_grid_on, price_grid, usable_mode
+
+    profiles = [catalog.hardware.get(name).spec for name in names]
+    for p in profiles:
+        if usable_mode(p, deploy.efficiency) != deploy.efficiency:
+            warnings.append(
+                f"{p.name} has no [efficiency] table: its deployable figures use datasheet "
+                "efficiencies (100% of peaks, no overheads)"
+            )
+    priced = price_grid(
+        log,
+        grid.setting,
+        grid.trials,
+        grid.gen_len,
+        settings,
+        cards,
+        profiles,
+        deploy,
+        grid_samples=grid.samples,
+        on_progress=on_deploy_progress,
+    )
+    choices = []
+    for n, (p, costs) in enumerate(zip(profiles, priced, strict=True)):
+        if n == 0:
+            choices.append(HardwareOption(p, grid, replace(pricing, deploy=costs)))
+            continue
+        other = Pricing(
+            intensity=p.intensity if intensity is None else intensity,
+            usd_per_hour=p.price_per_gpu_hour,
+            hardware=p.name,
+            deploy=costs,
+        )
+        choices.append(HardwareOption(p, law_grid_on(grid, profile, p), other))
+    return Setup(
+        source.task,
+        source,
+        profile,
+        grid,
+        choices[0].pricing,
+        tuple(warnings),
+        cards,
+        hardware=tuple(choices),
+    )
+
+
+def hardware_names(text: str, catalog: Catalog) -> list[str]:
+    """Profile names from `--hardware`: one name or alias, several comma-separated, or `all`
+    (every profile of the catalog); duplicates dropped, order kept."""
+    parts = split_values([text])
+    if not parts:
+        raise InputError("--hardware needs a profile name")
+    if parts == ["all"]:
+        return list(catalog.hardware.names())
+    return list(dict.fromkeys(str(catalog.hardware.get(p).spec.name) for p in parts))

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from kinetics_cli.planner.allocation import Allocation
+    from kinetics_cli.planner.deploy import DeployCosts, HardwareComparison
     from kinetics_cli.planner.frontier import Frontier
     from kinetics_cli.planner.grid import Grid
     from kinetics_cli.planner.plan import Plan
@@ -27,12 +28,23 @@ UNIT_WORDS = {
     "eflops": "eFLOPs per problem",
     "seconds": "of accelerator time per problem",
     "usd": "per 1,000 problems",
+    "latency": "of wall time per problem",
+    "joules": "of energy per problem",
+}
+# The same units priced on a deployment (planner/deploy.py).
+DEPLOYABLE_UNIT_WORDS = {
+    "seconds": "of GPU time per problem",
+    "usd": "per 1,000 problems",
+    "latency": "of wall time per problem (longest trial)",
+    "joules": "of energy per problem",
 }
 # The same budget as the FLOPs-only law reads it (memory traffic not counted).
 FLOPS_LAW_UNIT_WORDS = {
     "eflops": "FLOPs per problem (memory traffic not counted)",
     "seconds": "of compute-only accelerator time per problem",
     "usd": "per 1,000 problems at compute-only time",
+    "latency": "of compute-only time per problem",
+    "joules": "per problem at compute-only time and board power",
 }
 ORACLE_NOTE = (
     "Oracles, as in the paper: BoN-N coverage counts a problem solved when any of the N answers "
@@ -51,11 +63,19 @@ SELECTION_WORDS = {
 
 def source_line(setup: Setup) -> str:
     """One line saying where the accuracies come from."""
+    from kinetics_cli.accuracy.base import CONFIDENCE
+
+    level = f" Intervals: {CONFIDENCE:.0%} confidence."
     if setup.source.kind == "evaluations":
-        return f"accuracy: your evaluations: {setup.source.description}"
+        return f"accuracy: your evaluations: {setup.source.description}.{level}"
+    if setup.source.kind == "composite":
+        return (
+            f"accuracy: {setup.source.description}. Not your own evaluations: pass --evals FILE "
+            f"for those.{level}"
+        )
     return (
         f"accuracy: {setup.source.description}. Not your own evaluations: "
-        "pass --evals FILE for those."
+        f"pass --evals FILE for those.{level}"
     )
 
 
@@ -72,8 +92,10 @@ def format_cost(value: float, unit: str) -> str:
 
     if unit == "eflops":
         return f"{value:.3g}".replace("e+", "e")
-    if unit == "seconds":
+    if unit in ("seconds", "latency"):
         return format_si(value, "s")
+    if unit == "joules":
+        return format_si(value, "J")
     return f"${value:,.3g}" if value < 1000 else f"${value:,.0f}"
 
 
@@ -149,8 +171,11 @@ def plan_document(
         doc.update(extra)
         return doc
 
+    from kinetics_cli.accuracy.base import CONFIDENCE
+
     return {
         "task": setup.task,
+        "confidence": CONFIDENCE,
         "budget": answer.budget,
         "budget_unit": answer.unit,
         "law": answer.law,
@@ -160,6 +185,12 @@ def plan_document(
         "calibration": setup.profile.calibration_note,
         "accuracy_source": setup.source_document,
         "best": config(answer.best),
+        "most_accurate": config(answer.most_accurate),
+        "indistinguishable": {
+            "rule": TIE_RULE,
+            "count": len(answer.ties),
+            "configurations": [config(i) for i in answer.ties[:MAX_TIES_SHOWN]],
+        },
         "alternatives": [config(i) for i in answer.alternatives],
         "flops_law_pick": config(answer.picks["flops"]),
         "kinetics_law_pick": config(answer.picks["kinetics"]),
@@ -171,7 +202,40 @@ def plan_document(
         "configurations": len(grid),
         "selection_rules": list(grid.rules),
         "allocation": allocation_document(allocation),
+        **deploy_summary(pricing.deploy),
     }
+
+
+def deploy_summary(deploy: DeployCosts | None) -> dict[str, Any]:
+    """Top-level keys of the deployable figures: efficiency mode, power model, dropped."""
+    if deploy is None:
+        return {}
+    return {
+        "efficiency_mode": deploy.efficiency_mode,
+        "efficiency": deploy.efficiency_label,
+        "power_model": deploy.power_model,
+        "batch_rule": deploy.batch_rule,
+        "deployable_configurations": int(deploy.fits.sum()),
+        "dropped": [{"reason": why, "configurations": n} for why, n in deploy.dropped.items()],
+    }
+
+
+MAX_TIES_SHOWN = 5
+TIE_RULE = (
+    "configurations within budget whose accuracy is statistically indistinguishable from the "
+    "most accurate one at the stated confidence are ties and the cheapest is chosen: paired "
+    "bootstrap over the same problems within one measured or evaluation source, equal accuracy "
+    "within one model's priors, half-widths combined in quadrature across sources"
+)
+
+
+def accuracy_text(doc: dict[str, Any]) -> str:
+    """'86.7% [80.0, 93.3]' (the interval when there is one)."""
+    ci = doc.get("accuracy_ci")
+    text = f"{doc['accuracy']:.1%}"
+    if ci is not None and ci[1] - ci[0] > 0.0005:
+        text += f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]"
+    return text
 
 
 def describe(doc: dict[str, Any]) -> str:
@@ -199,14 +263,24 @@ def print_plan(
     unit = answer.unit
     p = setup.pricing
     priced = p.usd_per_hour is not None
-    words = (FLOPS_LAW_UNIT_WORDS if answer.law == "flops" else UNIT_WORDS)[unit]
+    deploy = p.deploy
+    deployable = deploy is not None and unit != "eflops"
+    words = (
+        FLOPS_LAW_UNIT_WORDS
+        if answer.law == "flops"
+        else (DEPLOYABLE_UNIT_WORDS if deployable else UNIT_WORDS)
+    )[unit]
+    kind = "deployable" if deployable else "Kinetics law"
     out.print(
-        f"Plan for {setup.task}: budget {format_cost(answer.budget, unit)} {words} on "
+        f"Plan for {setup.task}: budget {format_cost(answer.budget, unit)} {words} ({kind}) on "
         f"{setup.profile.name} (I = {p.intensity:g} FLOPs/byte), chosen by the {answer.law} law",
         soft_wrap=True,
     )
     out.print(source_line(setup), soft_wrap=True)
-    out.print(f"times: {setup.profile.calibration_note}", soft_wrap=True)
+    if deploy is None:
+        out.print(f"times: {setup.profile.calibration_note}", soft_wrap=True)
+    else:
+        print_deploy_notes(deploy, len(setup.grid))
     if doc["best"] is None:
         cheapest = doc["cheapest"]
         cost = answer.law_cost[answer.cheapest]
@@ -219,9 +293,28 @@ def print_plan(
 
     best = doc["best"]
     out.print(
-        f"Best: {describe(best)}: accuracy {best['accuracy']:.1%}, " + _costs_text(best, priced),
+        f"Best: {describe(best)}: accuracy {accuracy_text(best)} ({best['accuracy_source']}), "
+        + _costs_text(best, priced),
         soft_wrap=True,
     )
+    ties = doc["indistinguishable"]
+    top = doc["most_accurate"]
+    if ties["count"]:
+        listed = [d for d in ties["configurations"] if d != top][:3]
+        names = "; ".join(f"{describe(d)} {accuracy_text(d)}" for d in listed)
+        more = ties["count"] - len(listed) - (1 if top is not None and top != best else 0)
+        lead = (
+            f"The most accurate, {describe(top)} at {accuracy_text(top)}, cannot be told apart"
+            if top is not None and top != best
+            else "It cannot be told apart"
+        )
+        out.print(
+            f"{lead} from {ties['count']} other configuration(s) within budget at "
+            f"{doc['confidence']:.0%} confidence, so the cheapest was chosen; among them: {names}"
+            + (f" and {more} more" if more > 0 else "")
+            + ".",
+            soft_wrap=True,
+        )
     if answer.law == "flops":
         verdict = (
             "within the budget"
@@ -240,7 +333,7 @@ def print_plan(
         text = (
             "nothing fits this budget"
             if deployable is None
-            else f"{describe(deployable)}: accuracy {deployable['accuracy']:.1%}, "
+            else f"{describe(deployable)}: accuracy {accuracy_text(deployable)}, "
             + _costs_text(deployable, priced)
         )
         out.print(f"Best without oracle top-k: {text}", soft_wrap=True)
@@ -249,7 +342,7 @@ def print_plan(
         text = (
             "nothing fits this budget"
             if fully is None
-            else f"{describe(fully)}: accuracy {fully['accuracy']:.1%}, "
+            else f"{describe(fully)}: accuracy {accuracy_text(fully)}, "
             + _costs_text(fully, priced)
         )
         out.print(
@@ -272,17 +365,28 @@ def print_plan(
     equal = doc["equal_accuracy_kinetics"]
     if equal is not None and flops_pick is not None and equal not in (kinetics_pick, flops_pick):
         shown.append(("same accuracy", equal))
-    columns = ["", "model", "strategy", ">limit", "attention, KV", ">accuracy", ">eFLOPs", ">time"]
-    if priced:
-        columns.append(">$/1k")
-    out.print(
-        compact_table(
-            f"Per problem, Kinetics-law costs; alt = best of another model or attention kind "
-            f"({doc['configurations']:,} configurations)",
-            columns,
-            [[label, *config_cells(d, d["eflops"], priced)] for label, d in shown],
+    if deploy is not None:
+        out.print(
+            compact_table(
+                f"Per problem: eFLOPs by the Kinetics law; replica, GPU-seconds, latency, joules "
+                f"and dollars deployable ({deploy.efficiency_mode} efficiencies on "
+                f"{deploy.hardware}); alt = best of another model or attention kind "
+                f"({doc['configurations']:,} configurations)",
+                DEPLOY_COLUMNS + ([">$/1k"] if priced else []),
+                [[label, *deploy_cells(d, priced)] for label, d in shown],
+            )
         )
-    )
+    else:
+        columns = ["", "model", "strategy", ">limit", "attention, KV", ">accuracy", ">eFLOPs"]
+        columns += [">time", ">$/1k"] if priced else [">time"]
+        out.print(
+            compact_table(
+                f"Per problem, Kinetics-law costs; alt = best of another model or attention kind "
+                f"({doc['configurations']:,} configurations)",
+                columns,
+                [[label, *config_cells(d, d["eflops"], priced)] for label, d in shown],
+            )
+        )
     _print_comparison(answer, doc)
     if allocation is not None:
         print_allocation(allocation)
@@ -352,11 +456,104 @@ def compact_table(title: str, columns: list[str], rows: list[list[str]]) -> Any:
 def _costs_text(doc: dict[str, Any], priced: bool) -> str:
     from kinetics_cli.units import format_si
 
+    if "deployable" in doc:
+        return deploy_text(doc)
     text = f"{format_cost(doc['eflops'], 'eflops')} eFLOPs, {format_si(doc['seconds'], 's')}"
     if priced and doc["usd_per_1000"] is not None:
         text += f" per problem, {format_cost(doc['usd_per_1000'], 'usd')} per 1,000 problems"
         return text
     return text + " per problem"
+
+
+DEPLOY_COLUMNS = [
+    "",
+    "model",
+    "strategy",
+    ">limit",
+    "attention, KV",
+    ">accuracy",
+    ">eFLOPs",
+    "replica",
+    ">GPU-s",
+    ">latency",
+    ">energy",
+]
+
+
+def deploy_text(doc: dict[str, Any]) -> str:
+    """'8.59e15 eFLOPs (Kinetics law); deployable (default, b200 TP2, 2 problems in flight):
+    90.1 GPU-s, ...' for a configuration document with deployable figures."""
+    from kinetics_cli.units import format_si
+
+    law = f"{format_cost(doc['eflops'], 'eflops')} eFLOPs (Kinetics law)"
+    d, f = doc["deployment"], doc["deployable"]
+    if not f["fits"]:
+        return f"{law}; no replica of {d['hardware']} holds it"
+    ep = f" EP{d['ep']}" if d["ep"] and d["ep"] > 1 else ""
+    parts = [
+        f"{format_si(f['gpu_seconds'], 's')} GPU time",
+        f"latency {format_si(f['latency_s'], 's')}",
+    ]
+    if f["joules"] is not None:
+        parts.append(format_si(f["joules"], "J"))
+    text = ", ".join(parts) + f" per problem ({f['problems_per_gpu_hour']:,.3g} per GPU-hour)"
+    if f["usd_per_1000"] is not None:
+        text += f", {format_cost(f['usd_per_1000'], 'usd')} per 1,000 problems"
+    return (
+        f"{law}; deployable ({d['efficiency_mode']} efficiencies, {d['hardware']} TP{d['tp']}{ep}, "
+        f"{d['batch']:,} problem{'s' if d['batch'] != 1 else ''} in flight): {text}"
+    )
+
+
+def deploy_cells(doc: dict[str, Any], priced: bool) -> list[str]:
+    """Table cells of DEPLOY_COLUMNS (less the label), and dollars per 1,000 when `priced`."""
+    from kinetics_cli.units import format_si
+
+    d, f = doc["deployment"], doc["deployable"]
+    cells = [
+        doc["model"],
+        short_strategy(doc),
+        f"{doc['gen_len']:,}",
+        short_attention(doc),
+        f"{doc['accuracy']:.1%}",
+        format_cost(doc["eflops"], "eflops"),
+    ]
+    if not f["fits"]:
+        return cells + ["does not fit", "-", "-", "-"] + (["-"] if priced else [])
+    ep = f" EP{d['ep']}" if d["ep"] and d["ep"] > 1 else ""
+    cells += [
+        f"TP{d['tp']}{ep} x{d['batch']:,}",
+        format_si(f["gpu_seconds"], "s"),
+        format_si(f["latency_s"], "s"),
+        "-" if f["joules"] is None else format_si(f["joules"], "J"),
+    ]
+    if priced:
+        cells.append("-" if f["usd_per_1000"] is None else format_cost(f["usd_per_1000"], "usd"))
+    return cells
+
+
+def print_deploy_notes(deploy: DeployCosts, configurations: int) -> None:
+    """What the deployable figures assume, and which configurations no replica holds."""
+    from kinetics_cli.report.console import console
+
+    out = console()
+    out.print(
+        f"deployable: each configuration on the smallest {deploy.hardware} replica (TP within a "
+        "node; EP for MoE where cheaper) that holds the weights and one problem's trials at the "
+        f"limit, at the most problems in flight that "
+        + ("fit" if deploy.batch_rule == "memory" else "fit and meet the TPOT target")
+        + f"; {deploy.efficiency_label}",
+        soft_wrap=True,
+    )
+    out.print(f"energy: {deploy.power_model}", soft_wrap=True)
+    dropped = sum(deploy.dropped.values())
+    if dropped:
+        reasons = "; ".join(f"{n:,}: {why}" for why, n in deploy.dropped.items())
+        out.print(
+            f"{dropped:,} of {configurations:,} configurations dropped (no replica of "
+            f"{deploy.hardware} holds them): {reasons}",
+            soft_wrap=True,
+        )
 
 
 SHORT_SELECTION = {
@@ -392,7 +589,7 @@ def config_cells(doc: dict[str, Any], cost: float, priced: bool = False) -> list
         short_strategy(doc),
         f"{doc['gen_len']:,}",
         short_attention(doc),
-        f"{doc['accuracy']:.1%}",
+        accuracy_text(doc),
         format_cost(cost, "eflops"),
         format_si(doc["seconds"], "s"),
     ]
@@ -411,13 +608,21 @@ def _print_comparison(answer: Plan, doc: dict[str, Any]) -> None:
         out.print("The FLOPs-only law finds no configuration within this budget either.")
         return
     true_cost = flops_pick["cost"]
+    if "deployable" in flops_pick and not flops_pick["deployable"]["fits"]:
+        out.print(
+            f"FLOPs-only law (same budget counted without memory traffic) picks "
+            f"{describe(flops_pick)}: accuracy {flops_pick['accuracy']:.1%}, which no replica of "
+            f"{flops_pick['deployment']['hardware']} holds.",
+            soft_wrap=True,
+        )
+        return
     over = true_cost > answer.budget
     status = (
         f"{true_cost / answer.budget:.2f}x the budget: over budget" if over else "within the budget"
     )
     out.print(
         f"FLOPs-only law (same budget counted without memory traffic) picks {describe(flops_pick)}: "
-        f"accuracy {flops_pick['accuracy']:.1%}, true cost {format_cost(true_cost, unit)} "
+        f"accuracy {accuracy_text(flops_pick)}, true cost {format_cost(true_cost, unit)} "
         f"({status}).",
         soft_wrap=True,
     )
@@ -447,10 +652,17 @@ def plot_plan(setup: Setup, answer: Plan, path: Path) -> None:
     other = answer.picks["flops" if answer.law == "kinetics" else "kinetics"]
     if other is not None and other != answer.best:
         marks.append((other, f"{'flops' if answer.law == 'kinetics' else 'kinetics'}-law pick"))
+    where = f"on {setup.profile.name}" + (
+        f" (deployable, {setup.pricing.deploy.efficiency_mode} efficiencies)"
+        if setup.pricing.deploy is not None
+        else ""
+    )
     xlabel = {
         "eflops": "eFLOPs per problem (Kinetics law)",
-        "seconds": f"seconds per problem on {setup.profile.name}",
-        "usd": "US dollars per 1,000 problems",
+        "seconds": f"GPU-seconds per problem {where}",
+        "usd": f"US dollars per 1,000 problems {where}",
+        "latency": f"wall seconds per problem {where}",
+        "joules": f"joules per problem {where}",
     }[answer.unit]
     frontier_plot(
         setup.grid,
@@ -462,6 +674,140 @@ def plot_plan(setup: Setup, answer: Plan, path: Path) -> None:
         budget=answer.budget,
         marks=marks,
     )
+
+
+# ---- plans across accelerators ----------------------------------------------------------------
+
+
+def comparison_document(setup: Setup, comparison: HardwareComparison) -> dict[str, Any]:
+    """The `plan --json` document when several accelerators compete: the overall best, the
+    best on each accelerator and how far each is from the overall best."""
+    from kinetics_cli.planner.plan import configuration
+
+    options = {h.profile.name: h for h in setup.hardware}
+    rows = []
+    for rank, pick in enumerate(comparison.picks):
+        h = options[pick.hardware]
+
+        def config(i: int | None, h: Any = h, pick: Any = pick) -> dict[str, Any] | None:
+            if i is None:
+                return None
+            doc = configuration(h.grid, i, h.pricing)
+            doc.update(
+                cost=float(pick.plan.true_cost[i]),
+                flops_law_cost=float(pick.plan.flops_cost[i]),
+                within_budget=bool(pick.plan.true_cost[i] <= comparison.budget),
+            )
+            return doc
+
+        rows.append(
+            {
+                "hardware": pick.hardware,
+                "rank": rank + 1,
+                "price_per_gpu_hour": h.profile.price_per_gpu_hour,
+                "intensity": h.pricing.intensity,
+                "best": config(pick.best),
+                "accuracy_points_behind": None if rank == 0 else -pick.accuracy_points,
+                "cost_ratio": pick.cost_ratio,
+                "equal_accuracy": config(pick.equal_accuracy),
+                "equal_accuracy_cost_ratio": pick.equal_accuracy_ratio,
+                "flops_law_pick": config(pick.plan.picks["flops"]),
+                **deploy_summary(h.pricing.deploy),
+            }
+        )
+    best = rows[0]
+    return {
+        "task": setup.task,
+        "budget": comparison.budget,
+        "budget_unit": comparison.unit,
+        "hardware": [h.profile.name for h in setup.hardware],
+        "accuracy_source": setup.source_document,
+        "best_hardware": best["hardware"],
+        "best": best["best"],
+        "by_hardware": rows,
+        "skipped_hardware": [{"hardware": k, "reason": v} for k, v in comparison.skipped.items()],
+        "configurations": len(setup.grid),
+    }
+
+
+def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str, Any]) -> None:
+    """The human answer to `plan` over several accelerators."""
+    from kinetics_cli.report.console import console
+
+    out = console()
+    unit = comparison.unit
+    first = setup.hardware[0].pricing.deploy
+    mode = first.efficiency_mode if first is not None else "default"
+    out.print(
+        f"Plan for {setup.task} across {len(setup.hardware)} accelerators: budget "
+        f"{format_cost(comparison.budget, unit)} {DEPLOYABLE_UNIT_WORDS[unit]} (deployable, "
+        f"{mode} efficiencies)",
+        soft_wrap=True,
+    )
+    out.print(source_line(setup), soft_wrap=True)
+    for h in setup.hardware:
+        deploy = h.pricing.deploy
+        if deploy is not None and deploy.dropped:
+            n = sum(deploy.dropped.values())
+            out.print(
+                f"{h.profile.name}: {n:,} of {len(h.grid):,} configurations dropped: "
+                + "; ".join(f"{k:,}: {why}" for why, k in deploy.dropped.items()),
+                soft_wrap=True,
+            )
+    for name, why in comparison.skipped.items():
+        out.print(f"skipped {name}: {why}", soft_wrap=True)
+    if first is not None:
+        out.print(f"energy: {first.power_model}", soft_wrap=True)
+    best = doc["best"]
+    if best is None:
+        out.print("No configuration fits this budget on any accelerator.")
+        return
+    out.print(
+        f"Best: {doc['best_hardware']}, {describe(best)}: accuracy {best['accuracy']:.1%}, "
+        + deploy_text(best),
+        soft_wrap=True,
+    )
+    rows = []
+    for row in doc["by_hardware"]:
+        b = row["best"]
+        if b is None:
+            rows.append([row["hardware"], "nothing fits", *["-"] * 8])
+            continue
+        behind = row["accuracy_points_behind"]
+        equal = row["equal_accuracy_cost_ratio"]
+        cells = deploy_cells(b, False)
+        rows.append(
+            [
+                row["hardware"],
+                *cells[:5],
+                cells[6],
+                format_cost(b["cost"], unit),
+                "-" if behind is None else f"{-behind:+.1f} pt",
+                "-" if equal is None else f"{equal:.2f}x",
+            ]
+        )
+    out.print(
+        compact_table(
+            f"Best on each accelerator; cost: deployable, {DEPLOYABLE_UNIT_WORDS[unit]}; vs "
+            "best: accuracy behind the overall best, and the cost of reaching its accuracy "
+            "there over its cost",
+            [
+                "hardware",
+                "model",
+                "strategy",
+                ">limit",
+                "attention, KV",
+                ">accuracy",
+                "replica",
+                ">cost",
+                ">accuracy vs best",
+                ">cost at equal accuracy",
+            ],
+            rows,
+        )
+    )
+    if needs_oracle_note([r["best"] for r in doc["by_hardware"] if r["best"] is not None]):
+        out.print(ORACLE_NOTE, soft_wrap=True)
 
 
 # ---- frontier --------------------------------------------------------------------------------
@@ -681,7 +1027,8 @@ def frontier_plot(
     cmap = matplotlib.colormaps["tab20"]
     colors = {m: cmap(PALETTE[n % len(PALETTE)]) for n, m in enumerate(models)}
     levels = accuracy_levels(grid.accuracy)
-    positive = cost > 0
+    positive = np.isfinite(cost) & (cost > 0)  # configurations no replica holds: inf
+    banded = grid.accuracy_lo.size == grid.accuracy.size
     for label, (model, attention) in enumerate(keys):
         members = np.flatnonzero((groups == label) & positive)
         if members.size == 0:
@@ -696,7 +1043,31 @@ def frontier_plot(
             lw=1.2,
             alpha=0.9,
         )
+        if banded and len(keys) <= 6:  # interval along this group's frontier (few groups)
+            ax.fill_between(
+                cost[order],
+                100 * grid.accuracy_lo[order],
+                100 * grid.accuracy_hi[order],
+                step="post",
+                color=colors[model],
+                alpha=0.08,
+                lw=0,
+            )
     overall = np.flatnonzero(positive)[frontier_order(cost[positive], levels[positive])]
+    if banded:
+        from kinetics_cli.accuracy.base import CONFIDENCE
+
+        ax.fill_between(
+            cost[overall],
+            100 * grid.accuracy_lo[overall],
+            100 * grid.accuracy_hi[overall],
+            step="post",
+            color="black",
+            alpha=0.12,
+            lw=0,
+            zorder=1,
+            label=f"{CONFIDENCE:.0%} accuracy interval",
+        )
     ax.step(
         cost[overall],
         100 * grid.accuracy[overall],

@@ -13,7 +13,7 @@ class ProgressBar:
 
     DELAY_S = 1.0
 
-    def __init__(self) -> None:
+    def __init__(self, label: str = "evaluating settings") -> None:
         import sys
         import time
 
@@ -22,6 +22,7 @@ class ProgressBar:
         self._enabled = sys.stderr.isatty()
         self._bar: Any = None
         self._task: Any = None
+        self._label = label
 
     def __enter__(self) -> ProgressBar:
         return self
@@ -39,7 +40,7 @@ class ProgressBar:
 
             self._bar = Progress(console=Console(stderr=True), transient=True)
             self._bar.start()
-            self._task = self._bar.add_task("evaluating settings", total=total)
+            self._task = self._bar.add_task(self._label, total=total)
         self._bar.update(self._task, completed=done)
 
     def __exit__(self, *exc: object) -> None:

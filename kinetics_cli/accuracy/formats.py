@@ -1,0 +1,230 @@
+"""Evaluation logs of widely used harnesses, converted into evaluation rows (accuracy/evals.py).
+
+* lm-evaluation-harness `--log_samples` (samples_<task>_<date>.jsonl): one JSON object per
+  (document, filter) with doc_id, doc, arguments (the prompt: [[prompt, gen_kwargs], ...] or, in
+  newer versions, {"gen_args_0": {"arg_0": prompt, "arg_1": gen_kwargs}}), resps (per request, the
+  list of generations), filtered_resps, filter, metrics (names) and each metric's value as a
+  top-level field (e.g. "exact_match": 1.0). The metric is per document: one trial per row (its
+  first generation), correct when the metric is > 0. Several files (seeds) give several trials
+  per problem; rows of other filters than the chosen one are skipped.
+* Qwen2.5-Math evaluation (github.com/QwenLM/Qwen2.5-Math, evaluation/math_eval.py
+  --save_outputs, also used by many reasoning-RL repositories): one JSON object per problem with
+  idx, question, gt, code (the n_sampling generations), pred and score (one bool per generation).
+  One trial per generation.
+* the Kinetics paper's released traces: accuracy/traces.py.
+
+Token counts: a tokenizer file when given (exact), else characters / 4, marked in every row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from kinetics_cli.accuracy.evals import read_text
+from kinetics_cli.accuracy.traces import TokenCounter
+from kinetics_cli.errors import InputError
+
+FORMATS = ("auto", "kinetics", "lm-eval", "qwen-math")
+METRIC_PREFERENCE = ("exact_match", "acc", "pass@1", "math_verify", "em")
+
+
+def _objects(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(where, object) for every non-empty JSON line of `path`."""
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            raw = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).split("\n")[0]
+            raise InputError(f"{where}: not valid JSON: {msg}") from None
+        if not isinstance(raw, dict):
+            raise InputError(f"{where}: expected a JSON object")
+        yield where, raw
+
+
+def detect_format(path: Path) -> str:
+    """'lm-eval', 'qwen-math' or 'kinetics' from the first JSON object of the file."""
+    for where, first in _objects(path):
+        if "doc_id" in first and ("resps" in first or "filtered_resps" in first):
+            return "lm-eval"
+        if isinstance(first.get("score"), list) and isinstance(first.get("code"), list):
+            return "qwen-math"
+        if not first or any(k.startswith("attn_") for k in first):
+            return "kinetics"
+        raise InputError(
+            f"{where}: unknown evaluation log format (keys: {', '.join(sorted(first)[:8])}); "
+            "give --format lm-eval, qwen-math or kinetics"
+        )
+    raise InputError(f"{path}: empty file")
+
+
+def _row(
+    task: str,
+    model: str,
+    attention: str,
+    budget: float | None,
+    problem: str,
+    prompt: str,
+    generation: str,
+    correct: bool,
+    counter: TokenCounter,
+    answer: str | None = None,
+) -> dict[str, Any]:
+    row = {
+        "task": task,
+        "model": model,
+        "attention": attention,
+        "kv_budget": "" if budget is None else f"{budget:g}",
+        "problem": problem,
+        "prompt_tokens": counter.count(prompt),
+        "gen_tokens": counter.count(generation),
+        "correct": correct,
+        "token_counts": counter.source,
+    }
+    if answer is not None:
+        row["answer"] = answer  # the extracted final answer (for voting-style selection)
+    return row
+
+
+def _answer(value: Any) -> str | None:
+    """The extracted final answer, as text (the first of a list), or None."""
+    while isinstance(value, list) and value:
+        value = value[0]
+    if value is None or isinstance(value, (list, dict)):
+        return None
+    return str(value)[:200]
+
+
+def _text(value: Any, field: str, where: str) -> str:
+    while isinstance(value, list) and value:
+        value = value[0]
+    if isinstance(value, dict):  # {"arg_0": prompt, ...} of newer lm-eval versions
+        value = value.get("arg_0", next(iter(value.values()), ""))
+        return _text(value, field, where)
+    if not isinstance(value, str):
+        raise InputError(f"{where}: field '{field}': expected text, got {type(value).__name__}")
+    return value
+
+
+def _lm_eval_prompt(arguments: Any, where: str) -> str:
+    if isinstance(arguments, dict):  # {"gen_args_0": {"arg_0": prompt, "arg_1": kwargs}}
+        first = next(iter(arguments.values()), None)
+        return _text(first, "arguments", where)
+    return _text(arguments, "arguments", where)
+
+
+def _metric(raw: dict[str, Any], metric: str | None, where: str) -> str:
+    if metric is not None:
+        if metric not in raw:
+            raise InputError(f"{where}: no metric field '{metric}' (give --metric NAME)")
+        return metric
+    names = raw.get("metrics")
+    candidates = [m for m in names if m in raw] if isinstance(names, list) else []
+    preferred = [m for m in METRIC_PREFERENCE if m in raw]
+    if preferred:
+        return preferred[0]
+    if candidates:
+        return str(candidates[0])
+    raise InputError(f"{where}: no metric field to grade by; give --metric NAME")
+
+
+def import_lm_eval(
+    paths: Sequence[Path],
+    task: str,
+    model: str,
+    counter: TokenCounter,
+    *,
+    attention: str = "dense",
+    kv_budget: float | None = None,
+    metric: str | None = None,
+    filter_name: str | None = None,
+) -> list[dict[str, Any]]:
+    """Evaluation rows from lm-evaluation-harness sample logs (one trial per document and file)."""
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        chosen_filter = filter_name
+        for where, raw in _objects(Path(path)):
+            for field in ("doc_id", "resps"):
+                if field not in raw:
+                    raise InputError(f"{where}: missing field '{field}' of an lm-eval sample")
+            row_filter = raw.get("filter")
+            if chosen_filter is None:
+                chosen_filter = row_filter
+            if row_filter != chosen_filter:
+                continue
+            name = _metric(raw, metric, where)
+            value = raw[name]
+            if isinstance(value, bool):
+                value = int(value)
+            if not isinstance(value, (int, float)) or value != value:
+                raise InputError(
+                    f"{where}: metric '{name}': expected a number, got {value!r}"[:200]
+                )
+            rows.append(
+                _row(
+                    task,
+                    model,
+                    attention,
+                    kv_budget,
+                    str(raw["doc_id"]),
+                    _lm_eval_prompt(raw.get("arguments", ""), where),
+                    _text(raw["resps"], "resps", where),
+                    value > 0,
+                    counter,
+                    _answer(raw.get("filtered_resps")),
+                )
+            )
+    if not rows:
+        raise InputError(f"{', '.join(str(p) for p in paths)}: no lm-eval samples")
+    return rows
+
+
+def import_qwen_math(
+    paths: Sequence[Path],
+    task: str,
+    model: str,
+    counter: TokenCounter,
+    *,
+    attention: str = "dense",
+    kv_budget: float | None = None,
+) -> list[dict[str, Any]]:
+    """Evaluation rows from Qwen2.5-Math evaluation outputs (one trial per generation)."""
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        for where, raw in _objects(Path(path)):
+            for field in ("idx", "code", "score"):
+                if field not in raw:
+                    raise InputError(f"{where}: missing field '{field}' of a Qwen2.5-Math sample")
+            code, score = raw["code"], raw["score"]
+            if not isinstance(code, list) or not isinstance(score, list) or len(code) != len(score):
+                raise InputError(
+                    f"{where}: fields 'code' and 'score' must be lists of the same length"
+                )
+            prompt = raw.get("question", raw.get("problem", ""))
+            pred_raw = raw.get("pred")
+            pred: list[Any] = pred_raw if isinstance(pred_raw, list) else []
+            for j, (generation, ok) in enumerate(zip(code, score, strict=True)):
+                if not isinstance(ok, (bool, int, float)):
+                    raise InputError(f"{where}: field 'score'[{j}]: expected true/false")
+                rows.append(
+                    _row(
+                        task,
+                        model,
+                        attention,
+                        kv_budget,
+                        str(raw["idx"]),
+                        _text(prompt, "question", where),
+                        _text(generation, "code", where),
+                        bool(ok),
+                        counter,
+                        _answer(pred[j] if j < len(pred) else None),
+                    )
+                )
+    if not rows:
+        raise InputError(f"{', '.join(str(p) for p in paths)}: no Qwen2.5-Math samples")
+    return rows

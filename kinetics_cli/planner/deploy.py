@@ -1,0 +1,794 @@
+"""Deployable costs of a planner grid: every configuration priced on a deployment that holds it.
+
+The Kinetics law prices a problem on an idealised accelerator. Here each configuration (model,
+attention, KV budget, N trials, limit L) gets the smallest replica of `hardware` whose per-GPU
+memory holds the weights and one problem's N trials at L (prompt cache shared), the largest batch
+of problems that fits (or meets a TPOT target), and from the serving model (engine/serving.py):
+GPU-seconds, dollars, problems per GPU-hour, wall time and energy per problem. The arithmetic is
+engine/serving.py's `problem_costs`, broadcast over settings x trials x limits (a test holds the
+two equal); docs/planning.md section 11 describes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from kinetics_cli.accuracy.base import Outcome, Setting
+from kinetics_cli.engine.operators import OpCost
+from kinetics_cli.engine.roofline import step_operators, time_operator
+from kinetics_cli.engine.serving import (
+    LIFE_SAMPLES,
+    Deployment,
+    Efficiency,
+    _prefill_per_prompt,
+    _setup,
+    memory_plan,
+    precision,
+    resolve_efficiency,
+)
+from kinetics_cli.errors import InputError
+from kinetics_cli.planner.grid import Grid
+from kinetics_cli.planner.plan import Plan, Pricing
+from kinetics_cli.specs import HardwareProfile, ModelCard
+
+MAX_SEQUENCES = 2**24  # per replica, as `serve` caps the batch
+POWER_MODEL = (
+    "board power: every GPU of a busy replica draws its tdp_watts (the profile's datasheet "
+    "figure) for the whole GPU-second; an upper bound, decode rarely reaches it"
+)
+DEPLOYABLE_UNITS = ("seconds", "usd", "latency", "joules")
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """How `plan` deploys: the efficiency mode (as in `serve`), an optional TPOT target and the
+    engine's cap on concurrent sequences; formats are the card's weights and a bf16 cache."""
+
+    efficiency: str = "default"
+    max_tpot: float | None = None
+    max_batch: int | None = None
+
+
+@dataclass(frozen=True)
+class DeployCosts:
+    """Deployable figures of every configuration of a Grid on one profile (parallel arrays).
+
+    Configurations no replica of the profile can hold have fits False, tp 0 and infinite costs.
+    Batches are problems in flight per replica (batch x trials sequences). usd_per_1000 is NaN
+    without a price, joules NaN without board power.
+    """
+
+    hardware: str
+    efficiency_mode: str
+    efficiency_label: str
+    price_per_gpu_hour: float | None
+    tdp_watts: float | None
+    fits: np.ndarray
+    tp: np.ndarray
+    ep: np.ndarray
+    attention_dp: np.ndarray
+    batch: np.ndarray
+    tpot_s: np.ndarray
+    gpu_seconds: np.ndarray
+    latency_s: np.ndarray
+    usd_per_1000: np.ndarray
+    joules: np.ndarray
+    dropped: dict[str, int] = field(default_factory=dict)  # reason -> configurations
+    power_model: str = POWER_MODEL
+    batch_rule: str = "memory"
+    max_batch: int | None = None  # the engine's cap on sequences per replica, if any
+
+    @property
+    def problems_per_gpu_hour(self) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.where(self.fits, 3600.0 / self.gpu_seconds, 0.0)
+
+    def cost(self, unit: str) -> np.ndarray:
+        """Per-problem cost in a deployable unit (inf where nothing holds the configuration)."""
+        if unit == "seconds":
+            return self.gpu_seconds
+        if unit == "latency":
+            return self.latency_s
+        if unit == "usd":
+            if self.price_per_gpu_hour is None:
+                raise InputError(
+                    f"hardware profile {self.hardware!r} has no price_per_gpu_hour; "
+                    "--budget-usd needs one"
+                )
+            return self.usd_per_1000
+        if unit == "joules":
+            if self.tdp_watts is None:
+                raise InputError(
+                    f"hardware profile {self.hardware!r} has no tdp_watts; --budget-joules "
+                    "needs one"
+                )
+            return self.joules
+        raise InputError(f"{unit!r} is not a deployable unit")
+
+    def deployment(self, i: int) -> Deployment:
+        """The Deployment configuration `i` is priced on (replicas: 1)."""
+        return Deployment(
+            tp=int(self.tp[i]),
+            ep=int(self.ep[i]),
+            attention_dp=bool(self.attention_dp[i]),
+            max_batch=self.max_batch,
+        )
+
+    def document(self, i: int) -> dict[str, object]:
+        """The deployment and deployable figures of configuration `i`, as JSON writes them."""
+        ok = bool(self.fits[i])
+
+        def value(x: np.ndarray) -> float | None:
+            v = float(x[i])
+            return v if ok and np.isfinite(v) else None
+
+        return {
+            "deployment": {
+                "hardware": self.hardware,
+                "tp": int(self.tp[i]) if ok else None,
+                "ep": int(self.ep[i]) if ok else None,
+                "attention_dp": bool(self.attention_dp[i]) if ok else None,
+                "replicas": 1,
+                "gpus_per_replica": int(self.tp[i]) if ok else None,
+                "batch": int(self.batch[i]) if ok else None,
+                "batch_rule": self.batch_rule,
+                "efficiency_mode": self.efficiency_mode,
+            },
+            "deployable": {
+                "fits": ok,
+                "gpu_seconds": value(self.gpu_seconds),
+                "usd_per_1000": value(self.usd_per_1000),
+                "problems_per_gpu_hour": value(self.problems_per_gpu_hour),
+                "latency_s": value(self.latency_s),
+                "tpot_s": value(self.tpot_s),
+                "joules": value(self.joules),
+            },
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Candidate deployments of one model
+# --------------------------------------------------------------------------------------------
+
+
+def candidate_deployments(
+    card: ModelCard, profile: HardwareProfile, max_batch: int | None = None
+) -> list[list[Deployment]]:
+    """Deployments to try, grouped by replica size (ascending): TP 1, 2, 4, ... within a node
+    where TP divides the heads; for MoE models with TP > 1 also EP = TP with attention data-
+    parallel where EP divides the experts."""
+    a = card.architecture
+    out: list[list[Deployment]] = []
+    tp = 1
+    while tp <= profile.gpus_per_node:
+        if tp > 1 and profile.interconnect_bandwidth <= 0:
+            break
+        heads_ok = a.attention_heads % tp == 0 and (
+            card.linear_attention is None or card.linear_attention.value_heads % tp == 0
+        )
+        if heads_ok:
+            group = [Deployment(tp=tp, max_batch=max_batch)]
+            if card.moe is not None and tp > 1 and card.moe.experts % tp == 0:
+                group.append(Deployment(tp=tp, ep=tp, max_batch=max_batch))
+            out.append(group)
+        tp *= 2
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The serving model broadcast over (settings, trials, limits)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Shapes:
+    """Request shapes of the settings of one (model, attention kind): arrays [S, L, Q]."""
+
+    settings: list[int]  # indices into the grid's settings
+    budgets: np.ndarray  # [S] KV budgets (nan for dense)
+    prompt: np.ndarray  # [S]
+    lens: np.ndarray  # [S, L, Q]
+    probs: np.ndarray  # [S, L, Q], rows sum to 1
+    held: np.ndarray  # [S, L] context each sequence holds under the deployment's admission
+    mean_len: np.ndarray  # [S, L]
+    longest: np.ndarray  # [S, N, L] expected longest of N trials
+    life_contexts: np.ndarray  # [S, L, Q x 16] contexts a stream of such sequences holds
+    life_weights: np.ndarray  # [S, L, Q x 16]
+
+
+def expected_longest_grid(lens: np.ndarray, probs: np.ndarray, trials: np.ndarray) -> np.ndarray:
+    """E[max of N draws] for every row of a length distribution: [S, L, Q] x [N] -> [S, N, L].
+    serving.expected_longest row by row: sum_j L_j (F(L_j)^N - F(L_j-1)^N)."""
+    order = np.argsort(lens, axis=-1)
+    lo = np.take_along_axis(lens, order, -1)
+    p = np.take_along_axis(probs, order, -1)
+    cdf = np.cumsum(p, axis=-1)
+    prev = np.concatenate([np.zeros_like(cdf[..., :1]), cdf[..., :-1]], axis=-1)
+    n = trials[None, :, None, None]
+    return np.sum(lo[:, None] * (cdf[:, None] ** n - prev[:, None] ** n), axis=-1)
+
+
+def _life(prompt: np.ndarray, lens: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """serving._life_contexts for every (setting, limit): contexts and weights [S, L, Q x 16]."""
+    k = (np.arange(LIFE_SAMPLES) + 0.5) / LIFE_SAMPLES
+    s, lim, q = lens.shape
+    ctx = prompt[:, None, None, None] + lens[..., None] * k
+    w = np.repeat((probs * lens)[..., None], LIFE_SAMPLES, axis=-1)
+    w = w.reshape(s, lim, q * LIFE_SAMPLES)
+    return ctx.reshape(s, lim, q * LIFE_SAMPLES), w / w.sum(axis=-1, keepdims=True)
+
+
+def _step_model(
+    card: ModelCard,
+    profile: HardwareProfile,
+    d: Deployment,
+    eff: Efficiency,
+    attention: str,
+    budgets: np.ndarray,
+    block_size: float,
+    contexts: np.ndarray,
+    weights: np.ndarray,
+) -> Callable[[np.ndarray], tuple[np.ndarray, ...]]:
+    """Decode step seconds of a replica as a function of its sequences [S, N, L], each holding
+    the mix of `contexts` with `weights` [S, L, K]: serving._step with one weight row per
+    (setting, limit). Operators that depend on the context cost (sequences x their cost for one
+    sequence), so their mixed FLOPs and bytes are computed once for one sequence and scaled;
+    the equality with serving.problem_costs is held by tests."""
+    kv = None if attention == "dense" else float(budgets[0])
+    s0 = _setup(
+        card,
+        profile,
+        d,
+        context=0.0,
+        attention=attention,
+        kv_budget=kv,
+        block_size=block_size,
+        efficiency=eff,
+    )
+    mixed_setup = replace(s0, context=contexts[:, None])
+    if attention != "dense" and budgets.size > 1:
+        mixed_setup = replace(mixed_setup, kv_budget=budgets[:, None, None, None])  # type: ignore[arg-type]
+    k = contexts.shape[-1]
+    w = weights[:, None]
+    settings, limits = contexts.shape[0], contexts.shape[1]
+    one = np.ones((settings, 1, limits, 1))
+    full = (settings, 1, limits, k)
+    per_sequence: dict[int, OpCost] = {}
+    for j, op in enumerate(step_operators(mixed_setup, one)):
+        flops, nbytes = np.asarray(op.cost.flops), np.asarray(op.cost.bytes)
+        if op.link_seconds is None and (flops.shape[-1:] == (k,) or nbytes.shape[-1:] == (k,)):
+            per_sequence[j] = OpCost(
+                np.sum(np.broadcast_to(flops, full) * w, axis=-1),
+                np.sum(np.broadcast_to(nbytes, full) * w, axis=-1),
+            )
+
+    # MoE experts timed at the grouped-GEMM efficiencies where the mode has them (serving._step)
+    grouped = replace(s0, hardware=eff.grouped) if eff.grouped is not None else s0
+
+    def step(sequences: np.ndarray) -> tuple[np.ndarray, ...]:
+        total: np.ndarray | float = 0.0
+        for j, op in enumerate(step_operators(s0, sequences)):
+            if j in per_sequence:
+                unit = per_sequence[j]
+                op = replace(op, cost=OpCost(unit.flops * sequences, unit.bytes * sequences))
+            total = total + time_operator(grouped if op.grouped else s0, op)[0]
+        seconds = np.broadcast_to(np.asarray(total, dtype=float), sequences.shape)
+        return (seconds + eff.step_overhead_seconds,)
+
+    return step
+
+
+@dataclass(frozen=True)
+class _Priced:
+    """One candidate deployment's figures over [S, N, L]."""
+
+    fits: np.ndarray
+    batch: np.ndarray
+    tpot: np.ndarray
+    gpu_seconds: np.ndarray
+    latency: np.ndarray
+
+
+def _problem_caps(
+    card: ModelCard,
+    profile: HardwareProfile,
+    d: Deployment,
+    attention: str,
+    chunks: list[_Shapes],
+    trials: np.ndarray,
+    block_size: float,
+) -> tuple[list[np.ndarray], bool]:
+    """Most problems of N trials (prompt cache shared) one replica holds, [S, N, L] per chunk
+    (serving.memory_plan's max_problems, one memory plan for all chunks), and whether the
+    weights leave room for any cache."""
+    prompts = [c.prompt for c in chunks]
+    helds = [c.held.ravel() for c in chunks]
+    contexts = np.concatenate([[0.0], *prompts, *helds])
+    budget = next((float(b) for c in chunks for b in c.budgets if np.isfinite(b)), 256.0)
+    mem = memory_plan(  # the KV budget changes no memory (every token stays cached)
+        card,
+        profile,
+        d,
+        context=contexts,
+        attention=attention,
+        kv_budget=None if attention == "dense" else budget,
+        block_size=block_size,
+    )
+    per_seq = np.asarray(mem.kv_bytes_per_sequence, dtype=float)
+    fixed = per_seq[0]
+    free = max(mem.kv_capacity_bytes, 0.0)
+    n = trials[None, :, None]
+    at = 1 + sum(p.size for p in prompts)
+    caps, start = [], 1
+    for c in chunks:
+        kv_prompt = per_seq[start : start + c.prompt.size]
+        start += c.prompt.size
+        kv_held = per_seq[at : at + c.held.size].reshape(c.held.shape)
+        at += c.held.size
+        problem = n * kv_held[:, None, :] - (n - 1.0) * (kv_prompt - fixed)[:, None, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cap = np.where(problem > 0, np.floor(free / problem), np.inf)
+        if d.max_batch is not None:
+            cap = np.minimum(cap, np.floor(d.max_batch / n))
+        caps.append(np.minimum(cap, np.floor(MAX_SEQUENCES / n)))
+    return caps, mem.kv_capacity_bytes > 0
+
+
+def _price_candidate(
+    card: ModelCard,
+    profile: HardwareProfile,
+    d: Deployment,
+    shapes: _Shapes,
+    cap: np.ndarray,
+    trials: np.ndarray,
+    attention: str,
+    block_size: float,
+    options: DeployOptions,
+    prefill: dict[float, tuple[float, float]],
+    efficiencies: dict[str, Efficiency],
+) -> _Priced:
+    """serving.problem_costs on `d` for every (setting, N, L) of `shapes`, at the most problems
+    that fit (`cap`) or, with a TPOT target, the most that meet it."""
+    n = trials[None, :, None]
+    fits = cap >= 1
+    compute = precision(card, profile, d).compute
+    if compute not in efficiencies:
+        efficiencies[compute] = resolve_efficiency(profile, options.efficiency, compute)
+    eff = efficiencies[compute]
+    ctx, w = shapes.life_contexts, shapes.life_weights
+    for p in np.unique(shapes.prompt):
+        if float(p) not in prefill:
+            prefill[float(p)] = _prefill_per_prompt(card, profile, d, float(p), eff)
+    per_prompt = np.array([prefill[float(p)][0] for p in shapes.prompt])[:, None, None]
+    single = np.array([prefill[float(p)][1] for p in shapes.prompt])[:, None, None]
+    step_of = _step_model(card, profile, d, eff, attention, shapes.budgets, block_size, ctx, w)
+
+    def tpot_at(problems: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        seqs = problems * n
+        (step,) = step_of(seqs)
+        return step, step + seqs / shapes.mean_len[:, None, :] * per_prompt / n
+
+    batch = np.where(fits, cap, 1.0)
+    step, tpot = tpot_at(batch)
+    if options.max_tpot is not None:
+        # Largest whole number of problems meeting the target (TPOT grows with the batch).
+        target = options.max_tpot
+        ok = tpot <= target
+        lo, hi = np.ones_like(batch), batch.copy()
+        meets = tpot_at(lo)[1] <= target
+        for _ in range(int(np.ceil(np.log2(max(float(hi.max()), 2.0)))) + 1):
+            mid = np.floor((lo + hi + 1) / 2)
+            good = tpot_at(mid)[1] <= target
+            lo = np.where(good, mid, lo)
+            hi = np.where(good, hi, mid - 1)
+        batch = np.where(ok, batch, lo)
+        fits = fits & meets
+        step, tpot = tpot_at(batch)
+    seqs = batch * n
+    gpu_s = d.gpus_per_replica * n * shapes.mean_len[:, None, :] * tpot / seqs
+    latency = single + step + shapes.longest * tpot
+    return _Priced(
+        fits,
+        batch,
+        np.where(fits, tpot, np.inf),
+        np.where(fits, gpu_s, np.inf),
+        np.where(fits, latency, np.inf),
+    )
+
+
+def _budget(setting: Setting) -> float:
+    return np.nan if setting.kv_budget is None else float(setting.kv_budget)
+
+
+def _shapes(
+    indices: list[int],
+    outcomes: Mapping[int, Outcome],
+    settings: Sequence[Setting],
+    trials: np.ndarray,
+) -> _Shapes:
+    """The request shapes of `indices`; distributions with fewer points are padded with
+    zero-weight copies of their longest length (which changes none of the figures)."""
+    lens_list = [np.asarray(outcomes[i].gen_lengths, dtype=float) for i in indices]
+    probs_list = [np.asarray(outcomes[i].gen_weights, dtype=float) for i in indices]
+    q = max(x.shape[-1] for x in lens_list)
+    for j, (x, p) in enumerate(zip(lens_list, probs_list, strict=True)):
+        if x.shape[-1] < q:
+            pad = q - x.shape[-1]
+            top = x.max(axis=-1, keepdims=True)
+            lens_list[j] = np.concatenate([x, np.repeat(top, pad, axis=-1)], axis=-1)
+            probs_list[j] = np.concatenate([p, np.zeros((p.shape[0], pad))], axis=-1)
+    lens, raw = np.stack(lens_list), np.stack(probs_list)
+    probs = raw / raw.sum(axis=-1, keepdims=True)
+    prompt = np.array([float(outcomes[i].prompt_len) for i in indices])
+    budgets = np.array([_budget(settings[i]) for i in indices])
+    life_contexts, life_weights = _life(prompt, lens, probs)
+    return _Shapes(
+        settings=indices,
+        budgets=budgets,
+        prompt=prompt,
+        lens=lens,
+        probs=probs,
+        held=prompt[:, None] + lens.max(axis=-1),
+        mean_len=np.sum(lens * probs, axis=-1),
+        longest=expected_longest_grid(lens, probs, trials),
+        life_contexts=life_contexts,
+        life_weights=life_weights,
+    )
+
+
+def price_settings(
+    outcomes: Mapping[int, Outcome],
+    settings: Sequence[Setting],
+    cards: Mapping[str, ModelCard],
+    profile: HardwareProfile,
+    trials: np.ndarray,
+    limits: np.ndarray,
+    *,
+    options: DeployOptions | None = None,
+    block_size: float = 16,
+    shapes_cache: dict[tuple[int, ...], _Shapes] | None = None,
+) -> dict[str, np.ndarray]:
+    """Deployable figures as tables [setting, N, L].
+
+    Per model, a loop over its few replica sizes (smallest first; at each, the deployments of
+    that size, the cheapest kept): one memory plan per (size, cache layout) and one broadcast
+    pricing per (size, attention kind); none over configurations.
+    """
+    options = DeployOptions() if options is None else options
+    shape = (len(settings), trials.size, limits.size)
+    out = {
+        "fits": np.zeros(shape, dtype=bool),
+        "weights_fit": np.zeros(shape, dtype=bool),
+        "tp": np.zeros(shape, dtype=int),
+        "ep": np.zeros(shape, dtype=int),
+        "attention_dp": np.zeros(shape, dtype=bool),
+        "batch": np.zeros(shape),
+        "tpot": np.full(shape, np.inf),
+        "gpu_seconds": np.full(shape, np.inf),
+        "latency": np.full(shape, np.inf),
+    }
+    efficiencies: dict[str, Efficiency] = {}  # per compute dtype
+    by_model: dict[str, dict[str, list[int]]] = {}
+    for i, s in enumerate(settings):
+        by_model.setdefault(s.model, {}).setdefault(s.attention, []).append(i)
+    for model, kinds in by_model.items():
+        card = cards[model]
+        # Budgets broadcast as an array except where sliding windows compare against one.
+        chunks = [
+            (attention, chunk)
+            for attention, members in kinds.items()
+            for chunk in ([members] if card.sliding_window is None else [[i] for i in members])
+        ]
+        cache = {} if shapes_cache is None else shapes_cache
+        for _, chunk in chunks:  # request shapes depend on the accuracy source only
+            if tuple(chunk) not in cache:
+                cache[tuple(chunk)] = _shapes(chunk, outcomes, settings, trials)
+        shapes = [cache[tuple(chunk)] for _, chunk in chunks]
+        open_ = [np.ones((len(c), trials.size, limits.size), dtype=bool) for _, c in chunks]
+        for group in candidate_deployments(card, profile, options.max_batch):
+            chosen = [np.zeros(o.shape, dtype=bool) for o in open_]
+            for d in group:
+                prefill: dict[float, tuple[float, float]] = {}
+                # One memory plan per cache layout: block top-k adds page summaries.
+                caps: list[np.ndarray | None] = [None] * len(chunks)
+                for layout in ("block-topk", "dense"):
+                    which = [
+                        j
+                        for j, (a, _) in enumerate(chunks)
+                        if (a == "block-topk") == (layout == "block-topk") and open_[j].any()
+                    ]
+                    if not which:
+                        continue
+                    attention = chunks[which[0]][0]
+                    got, weights_fit = _problem_caps(
+                        card, profile, d, attention, [shapes[j] for j in which], trials, block_size
+                    )
+                    for j, held in zip(which, got, strict=True):
+                        caps[j] = held
+                        out["weights_fit"][chunks[j][1]] |= weights_fit
+                for j, (attention, chunk) in enumerate(chunks):
+                    cap = caps[j]
+                    if cap is None or not (open_[j] & (cap >= 1)).any():
+                        continue
+                    assert cap is not None
+                    priced = _price_candidate(
+                        card,
+                        profile,
+                        d,
+                        shapes[j],
+                        cap,
+                        trials,
+                        attention,
+                        block_size,
+                        options,
+                        prefill,
+                        efficiencies,
+                    )
+                    rows = np.asarray(chunk)
+                    # The cheapest fitting deployment of the smallest replica size that fits.
+                    take = open_[j] & priced.fits
+                    take &= ~chosen[j] | (priced.gpu_seconds < out["gpu_seconds"][rows])
+                    if not take.any():
+                        continue
+                    chosen[j] |= take
+                    for key, value in (
+                        ("tp", d.tp),
+                        ("ep", d.ep),
+                        ("attention_dp", d.data_parallel_attention()),
+                        ("batch", priced.batch),
+                        ("tpot", priced.tpot),
+                        ("gpu_seconds", priced.gpu_seconds),
+                        ("latency", priced.latency),
+                    ):
+                        out[key][rows] = np.where(take, value, out[key][rows])
+                    out["fits"][rows] |= take
+            for j in range(len(chunks)):
+                open_[j] &= ~chosen[j]
+            if not any(o.any() for o in open_):
+                break
+    return out
+
+
+def deploy_costs(
+    tables: dict[str, np.ndarray],
+    profile: HardwareProfile,
+    options: DeployOptions,
+    setting: np.ndarray,
+    trial_index: np.ndarray,
+    limit_index: np.ndarray,
+    sampled: np.ndarray | None = None,
+) -> DeployCosts:
+    """Gather the [setting, N, L] tables onto a grid's configurations and add dollars, energy
+    and the count of configurations no replica holds, by reason. `sampled`: the fraction of
+    the N trials a configuration runs on average (early stopping; 1 otherwise), which scales
+    its GPU time; memory, batch and latency stay those of N trials."""
+    at = (setting, trial_index, limit_index)
+    fits = tables["fits"][at]
+    gpu_s = tables["gpu_seconds"][at]
+    if sampled is not None:
+        gpu_s = gpu_s * sampled
+    price, watts = profile.price_per_gpu_hour, profile.tdp_watts
+    usd = gpu_s * price / 3600.0 * 1000.0 if price is not None else np.full(gpu_s.shape, np.nan)
+    joules = gpu_s * watts if watts is not None else np.full(gpu_s.shape, np.nan)
+    weights_fit = tables["weights_fit"][at]
+    dropped: dict[str, int] = {}
+    no_weights = int(np.sum(~fits & ~weights_fit))
+    no_kv = int(np.sum(~fits & weights_fit))
+    if options.max_tpot is not None:
+        reason = (
+            f"no replica up to a whole {profile.name} node meets TPOT "
+            f"{options.max_tpot * 1e3:g} ms at one problem in flight, or holds the problem"
+        )
+        if no_kv:
+            dropped[reason] = no_kv
+    elif no_kv:
+        dropped[
+            f"one problem's trials at the generation limit need more KV cache than a whole "
+            f"{profile.name} node leaves after weights and reserve"
+        ] = no_kv
+    if no_weights:
+        dropped[
+            f"the weights and reserve exceed a whole {profile.name} node "
+            f"({profile.gpus_per_node} x {profile.hbm_capacity / 1e9:.0f} GB)"
+        ] = no_weights
+    eff = resolve_efficiency(profile, options.efficiency, "bf16")
+    return DeployCosts(
+        hardware=profile.name,
+        efficiency_mode=eff.mode,
+        efficiency_label=eff.label,
+        price_per_gpu_hour=price,
+        tdp_watts=watts,
+        fits=fits,
+        tp=tables["tp"][at],
+        ep=tables["ep"][at],
+        attention_dp=tables["attention_dp"][at],
+        batch=tables["batch"][at],
+        tpot_s=tables["tpot"][at],
+        gpu_seconds=gpu_s,
+        latency_s=tables["latency"][at],
+        usd_per_1000=usd,
+        joules=joules,
+        dropped=dropped,
+        batch_rule="memory" if options.max_tpot is None else "max-tpot",
+        max_batch=options.max_batch,
+    )
+
+
+@dataclass
+class OutcomeLog:
+    """Keeps what the accuracy source said for each setting while the grid is evaluated, so the
+    deployable costs reuse the length distributions without asking again."""
+
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    trials: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    limits: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __call__(self, k: int, outcome: Outcome, trials: np.ndarray, limits: np.ndarray) -> None:
+        self.outcomes[k] = outcome
+        self.trials, self.limits = trials, limits
+
+
+def usable_mode(profile: HardwareProfile, mode: str) -> str:
+    """`mode`, or datasheet where `default` is asked of a profile without an [efficiency] table
+    (a user's profile, say): the plan still gets deployable figures, labelled as what they are."""
+    if mode == "default" and profile.efficiency is None:
+        return "datasheet"
+    return mode
+
+
+def price_grid(
+    log: OutcomeLog,
+    grid_setting: np.ndarray,
+    grid_trials: np.ndarray,
+    grid_limits: np.ndarray,
+    settings: Sequence[Setting],
+    cards: Mapping[str, ModelCard],
+    profiles: Sequence[HardwareProfile],
+    options: DeployOptions,
+    *,
+    grid_samples: np.ndarray | None = None,
+    block_size: float = 16,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[DeployCosts, ...]:
+    """Deployable costs of a grid's configurations on each profile. `grid_samples`: expected
+    trials sampled per configuration (Grid.samples; fewer than N with early stopping)."""
+    sampled = None if grid_samples is None else np.asarray(grid_samples) / grid_trials
+    ti = np.searchsorted(log.trials, grid_trials)
+    li = np.searchsorted(log.limits, grid_limits)
+    out = []
+    shapes: dict[tuple[int, ...], _Shapes] = {}
+    for n, profile in enumerate(profiles):
+        mode = usable_mode(profile, options.efficiency)
+        chosen = replace(options, efficiency=mode)
+        tables = price_settings(
+            log.outcomes,
+            settings,
+            cards,
+            profile,
+            log.trials,
+            log.limits,
+            options=chosen,
+            block_size=block_size,
+            shapes_cache=shapes,
+        )
+        out.append(deploy_costs(tables, profile, chosen, grid_setting, ti, li, sampled))
+        if on_progress is not None:
+            on_progress(n + 1, len(profiles))
+    return tuple(out)
+
+
+def law_grid_on(grid: Grid, profile: HardwareProfile, other: HardwareProfile) -> Grid:
+    """`grid` with its law seconds moved from `profile` to `other`: compute seconds scaled by
+    the bf16 peaks, memory seconds by the HBM bandwidths (exact for uncalibrated profiles; the
+    calibrated efficiencies of `profile` carry over otherwise). eFLOPs need no change."""
+    compute = grid.compute_seconds * (profile.peak("bf16") / other.peak("bf16"))
+    memory = (grid.seconds - grid.compute_seconds) * (profile.hbm_bandwidth / other.hbm_bandwidth)
+    return replace(grid, seconds=compute + memory, compute_seconds=compute)
+
+
+# --------------------------------------------------------------------------------------------
+# Several accelerators: the best of each, and how far apart they are
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HardwarePick:
+    """The answer on one accelerator, compared with the overall best."""
+
+    hardware: str
+    plan: Plan
+    best: int | None
+    accuracy_points: float  # best accuracy here minus the overall best's, in percentage points
+    cost_ratio: float | None  # this pick's cost over the overall best's cost
+    # cheapest configuration here reaching the overall best's accuracy, and its cost ratio
+    equal_accuracy: int | None
+    equal_accuracy_ratio: float | None
+
+
+@dataclass(frozen=True)
+class HardwareComparison:
+    """Plans on several accelerators under one deployable budget: `picks[0]` is the overall
+    best (most accurate within the budget; ties: cheaper), the others follow in the order of
+    their best accuracy. `skipped` names profiles that cannot be priced in the budget's unit."""
+
+    unit: str
+    budget: float
+    picks: tuple[HardwarePick, ...]
+    skipped: dict[str, str]
+
+
+def compare_hardware(
+    options: Sequence[tuple[str, Grid, Pricing]],
+    budget: float,
+    *,
+    unit: str,
+    law: str = "kinetics",
+    top: int = 3,
+) -> HardwareComparison:
+    """Answer one budget on each accelerator (a plan each) and rank the accelerators."""
+    from kinetics_cli.planner.pareto import cheapest_reaching
+    from kinetics_cli.planner.plan import accuracy_levels, make_plan
+
+    if unit not in DEPLOYABLE_UNITS:
+        raise InputError(
+            "several accelerators compare under a deployable budget: --budget-usd, "
+            "--budget-seconds, --budget-latency or --budget-joules (eFLOPs depend on the "
+            "accelerator's intensity)"
+        )
+    skipped: dict[str, str] = {}
+    plans: list[tuple[str, Grid, Plan]] = []
+    for name, grid, pricing in options:
+        deploy = pricing.deploy
+        assert deploy is not None
+        if unit == "usd" and deploy.price_per_gpu_hour is None:
+            skipped[name] = "no price_per_gpu_hour in its profile"
+            continue
+        if unit == "joules" and deploy.tdp_watts is None:
+            skipped[name] = "no tdp_watts in its profile"
+            continue
+        if not deploy.fits.any():
+            skipped[name] = "no configuration fits its memory"
+            continue
+        plans.append(
+            (name, grid, make_plan(grid, budget, unit=unit, law=law, pricing=pricing, top=top))
+        )
+    if not plans:
+        raise InputError(
+            "no accelerator can be priced in this unit: "
+            + "; ".join(f"{k}: {v}" for k, v in skipped.items())
+        )
+
+    def key(item: tuple[str, Grid, Plan]) -> tuple[float, float]:
+        _, grid, plan = item
+        if plan.best is None:
+            return (np.inf, np.inf)
+        level = float(accuracy_levels(grid.accuracy[[plan.best]])[0])
+        return (-level, float(plan.law_cost[plan.best]))
+
+    plans.sort(key=key)
+    _, top_grid, top_plan = plans[0]
+    picks = []
+    for name, grid, plan in plans:
+        if plan.best is None or top_plan.best is None:
+            picks.append(HardwarePick(name, plan, plan.best, np.nan, None, None, None))
+            continue
+        best_cost = float(top_plan.law_cost[top_plan.best])
+        target = float(accuracy_levels(top_grid.accuracy[[top_plan.best]])[0])
+        equal = cheapest_reaching(plan.law_cost, accuracy_levels(grid.accuracy), target)
+        picks.append(
+            HardwarePick(
+                name,
+                plan,
+                plan.best,
+                100.0 * float(grid.accuracy[plan.best] - top_grid.accuracy[top_plan.best]),
+                float(plan.law_cost[plan.best]) / best_cost if best_cost > 0 else None,
+                equal,
+                None
+                if equal is None or best_cost <= 0
+                else float(plan.law_cost[equal]) / best_cost,
+            )
+        )
+    return HardwareComparison(unit, float(budget), tuple(picks), skipped)

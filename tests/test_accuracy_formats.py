@@ -1,0 +1,226 @@
+"""Evaluation inputs users have: per-problem aggregates, lm-evaluation-harness sample logs,
+Qwen2.5-Math evaluation outputs, and robust reading (encodings, binary files, huge numbers)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from kinetics_cli.accuracy.base import Setting
+from kinetics_cli.accuracy.evals import load_evaluations, read_evals
+from kinetics_cli.accuracy.formats import detect_format, import_lm_eval, import_qwen_math
+from kinetics_cli.accuracy.traces import approximate_counter
+from kinetics_cli.cli.main import app
+from kinetics_cli.errors import InputError
+
+EXAMPLES = Path(__file__).parent / "examples"
+DENSE = Setting("qwen3-8b", "dense", None)
+
+
+def same(name: str) -> str:
+    return name
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_per_problem_csv_gives_pass_at_k_from_counts():
+    source = load_evaluations("mytask", [EXAMPLES / "per_problem_mytask.csv"], same)
+    out = source.outcome(DENSE, np.array([1.0, 2.0, 4.0]), np.array([2600.0, 1e5]))
+    # unlimited: c = 3, 1, 0 of 4 -> pass@1 = (3/4 + 1/4 + 0) / 3 = 1/3
+    assert out.accuracy[0, 1] == pytest.approx(1 / 3)
+    # pass@2: p1 1 - C(1,2)/C(4,2) = 1; p2 1 - C(3,2)/C(4,2) = 1/2; p3 0 -> 1/2
+    assert out.accuracy[1, 1] == pytest.approx(0.5)
+    # at L = 2600 the correct samples are the shortest: p1 has 2 (1200, 2500), p2 none (4000)
+    assert out.accuracy[0, 0] == pytest.approx((2 / 4) / 3)
+    assert "correct samples taken as the shortest" in source.description
+    assert out.note == "evaluations: 3 problems x 4 samples"
+
+
+def test_per_problem_rows_without_lengths_only_at_their_limit(tmp_path):
+    path = tmp_path / "agg.jsonl"
+    rows = [
+        {
+            "task": "t",
+            "model": "qwen3-8b",
+            "attention": "dense",
+            "problem": p,
+            "prompt_tokens": 100,
+            "samples": 4,
+            "correct": c,
+            "gen_limit": 8192,
+            "mean_gen_tokens": 5000,
+        }
+        for p, c in (("a", 4), ("b", 2))
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    source = load_evaluations("t", [path], same)
+    out = source.outcome(DENSE, np.array([1.0]), np.array([4096.0, 8192.0]))
+    assert np.isnan(out.accuracy[0, 0]) and out.accuracy[0, 1] == pytest.approx(0.75)
+    assert "only at their own gen_limit" in source.description
+    mixed = EXAMPLES / "per_problem_mytask.jsonl"  # lengths on one row, a gen_limit on the other
+    with pytest.raises(InputError, match="one kind per setting"):
+        load_evaluations("mytask", [mixed], same)
+
+
+def test_lm_eval_samples_one_trial_per_document_of_the_first_filter():
+    path = EXAMPLES / "lm_eval_samples_aime24.jsonl"
+    assert detect_format(path) == "lm-eval"
+    rows = import_lm_eval([path], "aime24", "qwen3-8b", approximate_counter())
+    assert [(r["problem"], r["correct"]) for r in rows] == [("0", True), ("1", False), ("2", False)]
+    flexible = import_lm_eval(
+        [path], "aime24", "qwen3-8b", approximate_counter(), filter_name="flexible-extract"
+    )
+    assert [r["correct"] for r in flexible] == [True, True, False]
+    first = json.loads(path.read_text().splitlines()[0])
+    prompt = first["arguments"]["gen_args_0"]["arg_0"]
+    assert rows[0]["prompt_tokens"] == -(-len(prompt) // 4)  # ceil(characters / 4)
+    assert rows[0]["gen_tokens"] == -(-len(first["resps"][0][0]) // 4)
+
+
+def test_qwen_math_outputs_one_trial_per_generation():
+    path = EXAMPLES / "qwen_math_aime24.jsonl"
+    assert detect_format(path) == "qwen-math"
+    rows = import_qwen_math([path], "aime24", "qwen3-8b", approximate_counter())
+    assert len(rows) == 12 and sum(r["correct"] for r in rows) == 4
+    assert [r["problem"] for r in rows[:4]] == ["0"] * 4
+
+
+def test_cli_import_then_plan_a_task_only_the_evaluations_define(tmp_path):
+    out = tmp_path / "rows.jsonl"
+    result = run(
+        "evals",
+        "import",
+        str(EXAMPLES / "qwen_math_aime24.jsonl"),
+        "--task",
+        "mytask",
+        "--model",
+        "Qwen/Qwen3-8B",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert "wrote 12 trials of 3 problems" in result.output and "qwen-math format" in result.output
+    plan = run("plan", "--task", "mytask", "--evals", str(out), "--budget", "1e18", "--json")
+    assert plan.exit_code == 0, plan.output
+    doc = json.loads(plan.stdout)
+    assert doc["accuracy_source"]["kind"] == "evaluations" and doc["confidence"] == 0.95
+    lo, hi = doc["best"]["accuracy_ci"]
+    assert lo <= doc["best"]["accuracy"] <= hi
+    agg = run(
+        "plan",
+        "--task",
+        "mytask",
+        "--evals",
+        str(EXAMPLES / "per_problem_mytask.csv"),
+        "--budget",
+        "1e18",
+    )
+    assert agg.exit_code == 0, agg.output
+    assert "measured" not in agg.stdout.split("\n")[1] and "evaluations" in agg.stdout
+
+
+def test_model_without_data_says_how_to_bring_evaluations():
+    result = run(
+        "plan",
+        "--budget",
+        "1e16",
+        "--models",
+        "qwen3-8b",
+        "--task",
+        "mytask",
+        "--evals",
+        str(EXAMPLES / "per_problem_mytask.csv"),
+        "--models",
+        "qwen3-32b",
+    )
+    assert result.exit_code == 2
+    assert "--evals" in result.stderr and "kinetics evals import" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "content, needle",
+    [
+        ("\ufefftask,model".encode("utf-16"), "UTF-16"),
+        (b"\x00\x01\x02binary\x00", "not a text file"),
+        (b"task,model\n\xff\xfe\xfa,x\n", "not UTF-8 text"),
+    ],
+)
+def test_unreadable_files_give_one_line_and_exit_2(tmp_path, content, needle):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    result = run("plan", "--budget", "1e16", "--task", "t", "--evals", str(path))
+    assert result.exit_code == 2
+    assert needle in result.stderr and str(path) in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    imp = run(
+        "evals",
+        "import",
+        str(path),
+        "--task",
+        "t",
+        "--model",
+        "qwen3-8b",
+        "--out",
+        str(tmp_path / "o.jsonl"),
+    )
+    assert imp.exit_code == 2 and needle in imp.stderr and "Traceback" not in imp.stderr
+
+
+def test_bom_is_accepted(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (EXAMPLES / "per_problem_mytask.csv").read_bytes())
+    assert len(read_evals(path, same)) == 24
+
+
+@pytest.mark.parametrize("field", ["gen_tokens", "prompt_tokens", "kv_budget"])
+def test_integers_with_hundreds_of_digits_are_rejected(tmp_path, field):
+    row = {
+        "task": "t",
+        "model": "qwen3-8b",
+        "attention": "topk",
+        "kv_budget": 512,
+        "problem": "a",
+        "prompt_tokens": 10,
+        "gen_tokens": 100,
+        "correct": True,
+    }
+    row[field] = 10**400
+    path = tmp_path / "big.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    with pytest.raises(InputError, match=f"field '{field}'"):
+        read_evals(path, same)
+    csv_path = tmp_path / "big.csv"
+    csv_path.write_text(",".join(row) + "\n" + ",".join(str(v) for v in row.values()) + "\n")
+    with pytest.raises(InputError, match=f"field '{field}'"):
+        read_evals(csv_path, same)
+
+
+def test_missing_file_names_it(tmp_path):
+    with pytest.raises(InputError, match="cannot read"):
+        read_evals(tmp_path / "absent.jsonl", same)
+
+
+def test_imports_keep_the_extracted_answer_and_reject_huge_metrics(tmp_path):
+    rows = import_lm_eval(
+        [EXAMPLES / "lm_eval_samples_aime24.jsonl"], "aime24", "qwen3-8b", approximate_counter()
+    )
+    assert [r["answer"] for r in rows] == ["204", "0", "0"]
+    qm = import_qwen_math(
+        [EXAMPLES / "qwen_math_aime24.jsonl"], "aime24", "qwen3-8b", approximate_counter()
+    )
+    assert [r["answer"] for r in qm[:4]] == ["204", "204", "1", "204"]
+    big = json.loads((EXAMPLES / "lm_eval_samples_aime24.jsonl").read_text().splitlines()[0])
+    big["exact_match"] = 10**400
+    path = tmp_path / "samples_big.jsonl"
+    path.write_text(json.dumps(big) + "\n")
+    assert import_lm_eval([path], "t", "qwen3-8b", approximate_counter())[0]["correct"] is True
+    big["exact_match"] = "1e999"
+    path.write_text(json.dumps(big) + "\n")
+    with pytest.raises(InputError, match="expected a number"):
+        import_lm_eval([path], "t", "qwen3-8b", approximate_counter())

@@ -1,0 +1,376 @@
+"""Deployable costs of the planner grid (planner/deploy.py): equal to the serving model's
+problem_costs configuration by configuration, on the smallest replica that holds each, with the
+configurations no replica holds dropped and counted."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kinetics_cli.catalog import Catalog, load_catalog
+from kinetics_cli.engine import serving
+from kinetics_cli.engine.serving import Deployment, memory_plan, problem_costs
+from kinetics_cli.errors import InputError
+from kinetics_cli.planner.deploy import (
+    DeployOptions,
+    OutcomeLog,
+    compare_hardware,
+    expected_longest_grid,
+    law_grid_on,
+    price_grid,
+)
+from kinetics_cli.planner.grid import evaluate_grid
+from kinetics_cli.planner.plan import Pricing, make_plan
+from kinetics_cli.planner.setup import build_setup
+from tests.test_planner_fakes import FakeSource
+
+# One model of each architecture the serving model distinguishes: dense GQA, MoE, sliding
+# windows with MXFP4 experts, linear attention.
+MODELS = {
+    "qwen3-8b": (0.55, 7000.0),
+    "qwen3-30b-a3b": (0.7, 8000.0),
+    "gpt-oss-20b": (0.6, 6000.0),
+    "qwen3-next-80b-a3b": (0.75, 9000.0),
+}
+TRIALS = np.array([1.0, 4.0, 32.0])
+LIMITS = np.array([2048.0, 16384.0, 32768.0])
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+def priced(catalog: Catalog, hardware: str, options: DeployOptions | None = None):  # type: ignore[no-untyped-def]
+    source = FakeSource(models=dict(MODELS))
+    settings = source.settings()
+    cards = {s.model: catalog.models.get(s.model).spec for s in settings}
+    profile = catalog.hardware.get(hardware).spec
+    log = OutcomeLog()
+    grid = evaluate_grid(
+        source,  # type: ignore[arg-type]
+        cards,
+        settings,
+        profile,
+        trials=TRIALS,
+        limits=LIMITS,
+        on_outcome=log,
+    )
+    (costs,) = price_grid(
+        log,
+        grid.setting,
+        grid.trials,
+        grid.gen_len,
+        settings,
+        cards,
+        [profile],
+        options or DeployOptions(),
+    )
+    return grid, costs, log, cards, profile
+
+
+def library_costs(grid, costs, log, cards, profile, i, efficiency="default"):  # type: ignore[no-untyped-def]
+    """serving.problem_costs for configuration i, on the planner's deployment and batch."""
+    s = grid.settings[int(grid.setting[i])]
+    outcome = log.outcomes[int(grid.setting[i])]
+    row = int(np.searchsorted(log.limits, grid.gen_len[i]))
+    return problem_costs(
+        cards[s.model],
+        profile,
+        costs.deployment(i),
+        prompt_len=outcome.prompt_len,
+        gen_lens=outcome.gen_lengths[row],
+        gen_weights=outcome.gen_weights[row],
+        trials=float(grid.trials[i]),
+        problems=float(costs.batch[i]),
+        attention=s.attention,
+        kv_budget=s.kv_budget,
+        efficiency=efficiency,
+    )
+
+
+@pytest.mark.parametrize("hardware", ["b200", "h100-sxm"])
+def test_every_configuration_equals_problem_costs(catalog: Catalog, hardware: str) -> None:
+    grid, costs, log, cards, profile = priced(catalog, hardware)
+    assert costs.fits.any()
+    for i in np.flatnonzero(costs.fits):
+        lib = library_costs(grid, costs, log, cards, profile, i)
+        assert bool(lib.fits)  # the batch the planner chose fits the memory plan
+        assert float(lib.memory.max_problems) == costs.batch[i]  # and is the most that fit
+        np.testing.assert_allclose(costs.gpu_seconds[i], lib.gpu_seconds_per_problem, rtol=1e-9)
+        np.testing.assert_allclose(costs.latency_s[i], lib.wall_seconds, rtol=1e-9)
+        np.testing.assert_allclose(costs.tpot_s[i], lib.tpot_seconds, rtol=1e-9)
+        assert lib.usd_per_problem is not None and lib.energy_joules is not None
+        np.testing.assert_allclose(costs.usd_per_1000[i], 1000 * lib.usd_per_problem, rtol=1e-9)
+        np.testing.assert_allclose(costs.joules[i], lib.energy_joules, rtol=1e-9)
+
+
+def test_the_replica_is_the_smallest_that_holds_one_problem(catalog: Catalog) -> None:
+    grid, costs, log, cards, profile = priced(catalog, "h100-sxm")
+    assert set(np.unique(costs.tp[costs.fits])) > {1}  # some configurations need TP > 1
+    for i in np.flatnonzero(costs.fits & (costs.tp > 1)):
+        s = grid.settings[int(grid.setting[i])]
+        outcome = log.outcomes[int(grid.setting[i])]
+        row = int(np.searchsorted(log.limits, grid.gen_len[i]))
+        held = outcome.prompt_len + float(np.max(outcome.gen_lengths[row]))
+        smaller = Deployment(tp=int(costs.tp[i]) // 2)
+        plan = memory_plan(
+            cards[s.model],
+            profile,
+            smaller,
+            context=held,
+            prompt_len=outcome.prompt_len,
+            trials=float(grid.trials[i]),
+            attention=s.attention,
+            kv_budget=s.kv_budget,
+        )
+        assert float(plan.max_problems) < 1  # half the replica holds not even one problem
+
+
+def test_datasheet_and_tpot_target(catalog: Catalog) -> None:
+    grid, default, *_ = priced(catalog, "b200")
+    _, datasheet, *_ = priced(catalog, "b200", DeployOptions(efficiency="datasheet"))
+    both = default.fits & datasheet.fits
+    assert np.all(datasheet.gpu_seconds[both] <= default.gpu_seconds[both])  # 100% of peaks
+    target = 0.030
+    grid, capped, log, cards, profile = priced(catalog, "b200", DeployOptions(max_tpot=target))
+    assert capped.batch_rule == "max-tpot"
+    assert np.all(capped.tpot_s[capped.fits] <= target)
+    assert np.all(capped.batch[capped.fits] <= default.batch[capped.fits])
+    for i in np.flatnonzero(capped.fits)[:: max(1, int(capped.fits.sum()) // 6)]:
+        # one more problem in flight would miss the target (or not fit)
+        more = replace(capped, batch=capped.batch + 1)
+        lib = library_costs(grid, more, log, cards, profile, i)
+        assert not bool(lib.fits) or float(lib.tpot_seconds) > target
+
+
+def test_expected_longest_matches_the_serving_model() -> None:
+    rng = np.random.default_rng(3)
+    lens = rng.uniform(100, 5000, size=(2, 3, 7))
+    probs = rng.uniform(0, 1, size=(2, 3, 7))
+    probs /= probs.sum(axis=-1, keepdims=True)
+    trials = np.array([1.0, 3.0, 16.0])
+    got = expected_longest_grid(lens, probs, trials)
+    for s in range(2):
+        for n, t in enumerate(trials):
+            for g in range(3):
+                want = serving.expected_longest(lens[s, g], probs[s, g], t)
+                assert got[s, n, g] == pytest.approx(want, rel=1e-12)
+    # one trial: the mean; many: towards the longest
+    np.testing.assert_allclose(got[:, 0], np.sum(lens * probs, axis=-1))
+    assert np.all(got[:, 2] <= lens.max(axis=-1))
+
+
+def test_235b_is_dropped_on_one_l40s_node(catalog: Catalog) -> None:
+    """235B parameters x 2 bytes (bf16) = 470 GB of weights > 8 x 48 GB = 384 GB per node."""
+    setup = build_setup(
+        task="aime24",
+        catalog=catalog,
+        hardware="l40s",
+        models=["qwen3-235b-a22b", "qwen3-32b"],
+        deploy=DeployOptions(),
+    )
+    deploy = setup.pricing.deploy
+    assert deploy is not None
+    big = np.array([s.model == "qwen3-235b-a22b" for s in setup.grid.settings])[setup.grid.setting]
+    assert not deploy.fits[big].any()
+    assert np.all(np.isinf(deploy.usd_per_1000[big]))
+    (why,) = [k for k in deploy.dropped if "weights and reserve exceed" in k]
+    assert deploy.dropped[why] == int(big.sum())
+    answer = make_plan(setup.grid, 5.0, unit="usd", pricing=setup.pricing)
+    assert answer.best is not None and setup.grid.model(answer.best) == "qwen3-32b"
+    assert deploy.usd_per_1000[answer.best] <= 5.0
+
+
+def test_the_b200_bug_is_priced_at_a_throughput_the_roofline_allows(catalog: Catalog) -> None:
+    """qwen3-30b-a3b best-of-32 at 32K, oracle top-k 512 on B200: the law's 3.82 s per problem
+    meant ~117k generated tokens/s; the deployment prices it no faster than the datasheet
+    roofline of the batch that fits."""
+    setup = build_setup(
+        task="aime24",
+        catalog=catalog,
+        hardware="b200",
+        models=["qwen3-30b-a3b"],
+        deploy=DeployOptions(),
+    )
+    grid, deploy = setup.grid, setup.pricing.deploy
+    assert deploy is not None
+    (i,) = [
+        j
+        for j in range(len(grid))
+        if grid.trials[j] == 32
+        and grid.gen_len[j] == 32768
+        and grid.attention(j) == "topk"
+        and grid.kv_budget(j) == 512
+    ]
+    assert deploy.fits[i]
+    card, b200 = catalog.models.get("qwen3-30b-a3b").spec, catalog.hardware.get("b200").spec
+    outcome = setup.source.outcome(
+        grid.settings[int(grid.setting[i])], np.array([32.0]), np.array([32768.0])
+    )
+    mean_len = float(outcome.gen_lengths[0] @ outcome.gen_weights[0])
+    tokens_per_gpu_s = 32 * mean_len / deploy.gpu_seconds[i]
+    law_tokens_per_s = 32 * mean_len / grid.seconds[i]
+    assert law_tokens_per_s > 100e3  # the law's figure the planner used to print
+    # the datasheet roofline of one step at the same batch and the mean context, per GPU
+    step = serving.decode_step_seconds(
+        card,
+        b200,
+        deploy.deployment(i),
+        batch=32 * deploy.batch[i],
+        context=outcome.prompt_len + mean_len / 2,
+        attention="topk",
+        kv_budget=512,
+        efficiency="datasheet",
+    )
+    roofline = 32 * deploy.batch[i] / float(step.seconds) / int(deploy.tp[i])
+    assert tokens_per_gpu_s <= roofline
+    assert deploy.usd_per_1000[i] > 10 * float(grid.seconds[i]) * 3.75 / 3.6  # >10x the law's $
+
+
+def test_law_seconds_move_between_uncalibrated_profiles(catalog: Catalog) -> None:
+    grid, *_ = priced(catalog, "b200")
+    b200, h100 = catalog.hardware.get("b200").spec, catalog.hardware.get("h100-sxm").spec
+    source = FakeSource(models=dict(MODELS))
+    cards = {s.model: catalog.models.get(s.model).spec for s in source.settings()}
+    direct = evaluate_grid(source, cards, source.settings(), h100, trials=TRIALS, limits=LIMITS)  # type: ignore[arg-type]
+    moved = law_grid_on(grid, b200, h100)
+    np.testing.assert_allclose(moved.seconds, direct.seconds, rtol=1e-9)
+    np.testing.assert_allclose(moved.compute_seconds, direct.compute_seconds, rtol=1e-9)
+
+
+def test_compare_hardware_ranks_and_skips(catalog: Catalog) -> None:
+    options = []
+    for name in ("b200", "h100-sxm", "a100-80gb-sxm"):
+        grid, costs, *_ = priced(catalog, name)
+        pricing = Pricing(1.0, costs.price_per_gpu_hour, name, deploy=costs)
+        options.append((name, grid, pricing))
+    budget = float(np.nanmedian(options[0][2].deploy.usd_per_1000[options[0][2].deploy.fits]))  # type: ignore[union-attr]
+    comparison = compare_hardware(options, budget, unit="usd")
+    assert comparison.skipped == {"a100-80gb-sxm": "no price_per_gpu_hour in its profile"}
+    first, second = comparison.picks
+    assert first.accuracy_points == 0 and first.cost_ratio == 1.0
+    assert second.accuracy_points <= 0  # the overall best is at least as accurate
+    with pytest.raises(InputError, match="deployable budget"):
+        compare_hardware(options, 1e16, unit="eflops")
+
+
+def test_a_profile_without_efficiencies_is_priced_at_datasheet(catalog: Catalog) -> None:
+    source = FakeSource(models={"qwen3-8b": MODELS["qwen3-8b"]})
+    settings = source.settings()
+    cards = {"qwen3-8b": catalog.models.get("qwen3-8b").spec}
+    bare = catalog.hardware.get("b200").spec.model_copy(update={"efficiency": None})
+    log = OutcomeLog()
+    grid = evaluate_grid(
+        source, cards, settings, bare, trials=TRIALS, limits=LIMITS, on_outcome=log
+    )  # type: ignore[arg-type]
+    (costs,) = price_grid(
+        log, grid.setting, grid.trials, grid.gen_len, settings, cards, [bare], DeployOptions()
+    )
+    assert costs.efficiency_mode == "datasheet" and costs.fits.all()
+    with pytest.raises(InputError, match="calibration"):
+        price_grid(
+            log,
+            grid.setting,
+            grid.trials,
+            grid.gen_len,
+            settings,
+            cards,
+            [bare],
+            DeployOptions(efficiency="calibrated"),
+        )
+
+
+@given(
+    lens=st.lists(st.floats(1.0, 1e5), min_size=1, max_size=12),
+    raw=st.lists(st.floats(0.01, 1.0), min_size=12, max_size=12),
+    trials=st.lists(st.integers(1, 128), min_size=1, max_size=5, unique=True),
+)
+def test_expected_longest_properties(
+    lens: list[float], raw: list[float], trials: list[int]
+) -> None:
+    """E[longest of N]: the mean at N = 1, never below it, never above the longest length, and
+    non-decreasing in N."""
+    x = np.array(lens)[None, None, :]
+    p = np.array(raw[: len(lens)])[None, None, :]
+    p /= p.sum()
+    n = np.array(sorted(trials), dtype=float)
+    got = expected_longest_grid(x, p, n)[0, :, 0]
+    mean = float(np.sum(x * p))
+    assert np.all(got >= mean * (1 - 1e-9)) and np.all(got <= x.max() * (1 + 1e-9))
+    assert np.all(np.diff(got) >= -1e-9 * x.max())
+    if n[0] == 1:
+        assert got[0] == pytest.approx(mean, rel=1e-9)
+
+
+def test_distributions_of_different_sizes_share_a_chunk() -> None:
+    """Settings whose sources give different numbers of length points (evaluations with more
+    trials for one budget) are padded with zero-weight points that change no figure."""
+    from kinetics_cli.accuracy.base import Outcome, Setting
+    from kinetics_cli.planner.deploy import _shapes
+
+    acc = np.zeros((3, 2))
+    small = Outcome(acc, np.array([[100.0, 900.0], [300.0, 2000.0]]), np.full((2, 2), 0.5), 50.0)
+    big = Outcome(
+        acc,
+        np.array([[100.0, 200.0, 900.0], [500.0, 1000.0, 4000.0]]),
+        np.array([[0.2, 0.3, 0.5], [0.1, 0.6, 0.3]]),
+        80.0,
+    )
+    settings = [Setting("m", "topk", 256.0), Setting("m", "topk", 512.0)]
+    outcomes = {0: small, 1: big}
+    trials = np.array([1.0, 2.0, 8.0])
+    both = _shapes([0, 1], outcomes, settings, trials)
+    for k in (0, 1):
+        alone = _shapes([k], outcomes, settings, trials)
+        np.testing.assert_allclose(both.mean_len[k], alone.mean_len[0])
+        np.testing.assert_allclose(both.longest[k], alone.longest[0])
+        np.testing.assert_allclose(both.held[k], alone.held[0])
+        # the life-context mix: same weighted mean context and same weighted mean of its square
+        for power in (1, 2):
+            np.testing.assert_allclose(
+                np.sum(both.life_contexts[k] ** power * both.life_weights[k], axis=-1),
+                np.sum(alone.life_contexts[0] ** power * alone.life_weights[0], axis=-1),
+            )
+
+
+def test_early_stopping_runs_fewer_trials_on_the_same_deployment(catalog: Catalog) -> None:
+    from kinetics_cli.planner.setup import grid_options
+
+    setup = build_setup(
+        task="aime24",
+        catalog=catalog,
+        hardware="b200",
+        models=["qwen3-8b"],
+        options=grid_options(
+            selection=["coverage", "early-stop"], trials=[8], gen_limits=[8192], attention=["dense"]
+        ),
+        deploy=DeployOptions(),
+    )
+    grid, deploy = setup.grid, setup.pricing.deploy
+    assert deploy is not None and grid.selection is not None and grid.samples is not None
+    rules = list(grid.rules)
+    (cover,) = np.flatnonzero(grid.selection == rules.index("coverage"))
+    (early,) = np.flatnonzero(grid.selection == rules.index("early-stop"))
+    assert grid.samples[early] < 8
+    assert deploy.tp[early] == deploy.tp[cover] and deploy.batch[early] == deploy.batch[cover]
+    assert deploy.gpu_seconds[early] == pytest.approx(
+        deploy.gpu_seconds[cover] * grid.samples[early] / 8, rel=1e-12
+    )
+    assert deploy.latency_s[early] == deploy.latency_s[cover]  # N trials in parallel, at most
+
+
+def test_an_engine_cap_on_sequences(catalog: Catalog) -> None:
+    """max_batch 64 sequences per replica (vLLM's max_num_seqs, say): problems in flight x N
+    never exceed it, and the figures stay problem_costs' on that deployment."""
+    grid, costs, log, cards, profile = priced(catalog, "b200", DeployOptions(max_batch=64))
+    fits = costs.fits
+    assert np.all(costs.batch[fits] * grid.trials[fits] <= 64)
+    for i in np.flatnonzero(fits)[:: max(1, int(fits.sum()) // 8)]:
+        lib = library_costs(grid, costs, log, cards, profile, i)
+        assert float(lib.memory.max_problems) == costs.batch[i]
+        np.testing.assert_allclose(costs.gpu_seconds[i], lib.gpu_seconds_per_problem, rtol=1e-9)

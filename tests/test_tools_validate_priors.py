@@ -1,0 +1,44 @@
+"""tools/validate_priors.py (leave one model size out) runs and prints its table; the figures
+themselves are documented in docs/accuracy-priors.md, not asserted here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_leave_one_size_out_runs_on_a_small_subset_and_prints():
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "validate_priors.py"),
+            "--sizes",
+            "qwen3-14b",
+            "--iterations",
+            "10",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "mean |err|" in out and "worst |err|" in out
+    rows = [line for line in out.splitlines() if line.startswith("qwen3-14b")]
+    assert len(rows) == 1 and len(rows[0].split()) >= 6  # held out, runs, points, mean, worst, bias
+    assert "95th percentile |err| dense" in out
+
+
+def test_unknown_size_is_refused():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "validate_priors.py"), "--sizes", "qwen3-4b"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "unknown size 'qwen3-4b'" in result.stderr

@@ -1,0 +1,163 @@
+"""Leave one model size out: fit the priors on four Qwen3 sizes, predict the fifth, for each size.
+
+    python tools/validate_priors.py               # all five sizes, every run of the held-out size
+    python tools/validate_priors.py --sizes qwen3-8b,qwen3-14b --iterations 100   # quicker
+
+For a held-out size, only the other sizes' data is used: their dense fits (counts and lengths)
+are interpolated in ln(parameters) to the held-out size (clamped at the ends, so 0.6B and 32B are
+extrapolations), the sparse effect is fitted on their sparse runs, and the Beta mean is calibrated
+to the held-out size's published pass@1 (Qwen3 report, not this data), as the bundled priors are.
+Prediction: pass@N for N = 1..min(32, samples) at a 32,768-token limit (every measured sample
+finishes within it), for the dense run and every top-k and block top-k run of that size; truth:
+the mean over problems of the unbiased pass@N from the measured counts. Prints mean and worst
+absolute error in points per held-out size and overall, and the 95th percentiles by kind that
+the bundled priors carry as their interval half-widths. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from prior_fit import (
+    PARAMS,
+    ROOT,
+    Run,
+    fit_size,
+    fit_sparse,
+    interpolate,
+    load_runs,
+    make_prior,
+    measured_coverage,
+    predicted_coverage,
+)
+
+SIZES = ("qwen3-0.6b", "qwen3-1.7b", "qwen3-8b", "qwen3-14b", "qwen3-32b")
+INTERPOLATED_SIZES = ("qwen3-1.7b", "qwen3-8b", "qwen3-14b")
+PUBLISHED_LIMIT = 38912.0
+SMALL_BUDGET = 256.0  # as kinetics_cli.accuracy.priors.SMALL_BUDGET
+
+
+def published_pass1() -> dict[str, float]:
+    with (ROOT / "tools" / "data" / "published_pass1.csv").open(newline="") as handle:
+        return {
+            r["model"]: float(r["pass1"]) for r in csv.DictReader(handle) if r["task"] == "aime24"
+        }
+
+
+def kind_of(run: Run) -> str:
+    if run.attention == "dense":
+        return "dense"
+    assert run.budget is not None
+    return "sparse" if run.budget >= SMALL_BUDGET else "sparse_small"
+
+
+def leave_one_out(
+    runs: list[Run], sizes: tuple[str, ...], held_out: tuple[str, ...], iterations: int
+) -> list[tuple[str, str, str, np.ndarray]]:
+    """(held-out size, run label, kind, errors in points over N) for every run of each held-out size."""
+    fits = {m: fit_size(runs, m) for m in sizes}
+    pub = published_pass1()
+    out = []
+    for h in held_out:
+        others = {m: f for m, f in fits.items() if m != h}
+        effect = fit_sparse(runs, others, iterations=iterations)
+        prior = make_prior(h, PARAMS[h], interpolate(others, PARAMS[h]), pub[h], PUBLISHED_LIMIT)
+        for run in (r for r in runs if r.model == h):
+            trials = np.arange(1, min(32, int(run.n.min())) + 1, dtype=float)
+            error = 100.0 * (
+                predicted_coverage(prior, effect, run, trials) - measured_coverage(run, trials)
+            )
+            out.append((h, run.label, kind_of(run), error))
+    return out
+
+
+TRIAL_BUCKETS = ((1, 1), (2, 8), (9, 32))  # N ranges with their own interval half-width
+
+
+def spreads(results: list[tuple[str, str, str, np.ndarray]]) -> dict[str, list[float]]:
+    """95th percentile of |error| (as a fraction) by kind and N range (TRIAL_BUCKETS): the
+    priors' interval half-widths."""
+    out = {}
+    for kind in ("dense", "sparse", "sparse_small"):
+        rows = [np.abs(e) for _, _, k, e in results if k == kind]
+        if not rows:
+            continue
+        widths = []
+        for lo, hi in TRIAL_BUCKETS:
+            errs = [e[lo - 1 : hi] for e in rows if e.size >= lo]
+            widths.append(
+                float(np.quantile(np.concatenate(errs), 0.95)) / 100.0 if errs else widths[-1]
+            )
+        out[kind] = widths
+    return out
+
+
+def report(results: list[tuple[str, str, str, np.ndarray]], verbose: bool) -> None:
+    print(
+        f"{'held out':12s} {'runs':>4s} {'points':>6s} {'mean |err|':>10s} {'worst |err|':>11s} {'mean err':>9s}  worst run"
+    )
+    for h in dict.fromkeys(r[0] for r in results):
+        rows = [r for r in results if r[0] == h]
+        errs = np.concatenate([e for *_, e in rows])
+        worst = max(rows, key=lambda r: float(np.max(np.abs(r[3]))))
+        print(
+            f"{h:12s} {len(rows):4d} {errs.size:6d} {np.mean(np.abs(errs)):10.2f} "
+            f"{np.max(np.abs(errs)):11.2f} {np.mean(errs):+9.2f}  {worst[1]}"
+        )
+        if verbose:
+            for _, label, _, e in rows:
+                print(
+                    f"    {label:34s} N=1 {e[0]:+6.1f}  N=max {e[-1]:+6.1f}  worst {e[np.argmax(np.abs(e))]:+6.1f}"
+                )
+    for name, keep in (
+        ("interpolated", lambda r: r[0] in INTERPOLATED_SIZES),
+        ("all sizes", lambda r: True),
+        ("interp. B>=256", lambda r: r[0] in INTERPOLATED_SIZES and r[2] != "sparse_small"),
+        ("all, B>=256", lambda r: r[2] != "sparse_small"),
+    ):
+        chosen = [r for r in results if keep(r)]
+        if chosen:
+            errs = np.concatenate([e for *_, e in chosen])
+            print(
+                f"{name:14s} {len(chosen):2d} {errs.size:6d} {np.mean(np.abs(errs)):10.2f} "
+                f"{np.max(np.abs(errs)):11.2f} {np.mean(errs):+9.2f}"
+            )
+    for kind, values in spreads(results).items():
+        cells = ", ".join(
+            f"N {lo}-{hi}: {100 * v:4.1f}"
+            for (lo, hi), v in zip(TRIAL_BUCKETS, values, strict=True)
+        )
+        print(f"95th percentile |err| {kind:12s} {cells} points")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default=",".join(SIZES), help="held-out sizes, comma-separated")
+    ap.add_argument(
+        "--iterations", type=int, default=300, help="simplex iterations of the sparse fit"
+    )
+    ap.add_argument("--verbose", action="store_true", help="one line per held-out run")
+    args = ap.parse_args(argv)
+    held = tuple(s for s in args.sizes.split(",") if s)
+    unknown = [s for s in held if s not in SIZES]
+    if unknown:
+        ap.error(f"unknown size {unknown[0]!r}; choose from {', '.join(SIZES)}")
+    start = time.perf_counter()
+    results = leave_one_out(load_runs(), SIZES, held, args.iterations)
+    print(
+        "leave-one-size-out: pass@N, N = 1..32 (8 for 32B, 16 for 14B dense), limit 32,768; error = prior - measured, points"
+    )
+    report(results, args.verbose)
+    print(f"({time.perf_counter() - start:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
