@@ -188,7 +188,8 @@ def indistinguishable(
     score = accuracy_levels(acc) if levels is None else levels
     if others.size == 0:
         return np.zeros(0, dtype=bool)
-    pairing = np.array(grid.pairings, dtype=object)[grid.setting] if grid.pairings else None
+    if pairing is None:  # the callers' codes, or computed here (integers, not strings per row)
+        pairing = pairing_codes(grid)
     same = np.zeros(others.size, dtype=bool) if pairing is None else pairing[others] == pairing[i]
     reps = grid.replicates
     has = reps.shape[0] == acc.size and reps.shape[1] > 0
@@ -254,8 +255,8 @@ def cheapest_tie(
     group = np.append(others[indistinguishable(grid, top, others, levels, codes)], top)
     keys = None if codes is None else codes[fits]
     references: list[int] = []
-    for key in [None] if keys is None else list(dict.fromkeys(keys)):
-        members = fits if keys is None else fits[keys == key]
+    # each source's members from one sort of the keys, not one scan of the grid per source
+    for members in [fits] if keys is None else [fits[m] for m in group_members(keys)]:
         order = members[np.lexsort((members, cost[members], -levels[members]))]
         references.extend(int(k) for k in order[:REFERENCES_PER_SOURCE])
     keep = np.ones(group.size, dtype=bool)
