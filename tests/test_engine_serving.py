@@ -77,6 +77,20 @@ def test_memory_plan_broadcasts_over_context_and_caps_at_max_batch():
     assert float(capped.max_sequences) == 20
 
 
+def test_engine_cap_on_sequences_by_default():
+    from kinetics_cli.engine.serving import DEFAULT_MAX_BATCH
+
+    # 100 MB of HBM: (0.9 x 1e8 - 8,192 - 49,984) / (10 tokens x 128 B) = 70,267 sequences fit,
+    # but the engine schedules at most DEFAULT_MAX_BATCH (vLLM's max_num_seqs, 1,024)
+    roomy = GPU.model_copy(update={"hbm_capacity": 1e8})
+    assert DEFAULT_MAX_BATCH == 1024
+    assert float(memory_plan(GQA, roomy, SMALL_CHUNK, context=10).max_sequences) == 1024
+    # 4 trials a problem: floor(1,024 / 4) = 256 problems
+    assert float(memory_plan(GQA, roomy, SMALL_CHUNK, context=10, trials=4).max_problems) == 256
+    unbounded = Deployment(prefill_chunk_tokens=16, max_batch=None)
+    assert float(memory_plan(GQA, roomy, unbounded, context=10).max_sequences) == 70_267
+
+
 def test_weights_that_do_not_fit_hold_no_sequence():
     small = GPU.model_copy(update={"hbm_capacity": 60_000.0})
     m = memory_plan(GQA, small, SMALL_CHUNK, context=100)

@@ -56,6 +56,13 @@ from kinetics_cli.specs import Calibration, HardwareProfile, KernelFit, ModelCar
 EfficiencyMode = Literal["datasheet", "default", "calibrated"]
 EFFICIENCY_MODES: tuple[str, ...] = ("datasheet", "default", "calibrated")
 LIFE_SAMPLES = 16  # midpoints per generation when averaging a step over a request's life
+# Concurrent sequences per replica an engine schedules unless told otherwise. vLLM's default
+# max_num_seqs is 1,024 on GPUs with at least 70 GiB that are not A100s (H100, H200, B200,
+# MI300X) and 256 on smaller ones (vllm/engine/arg_utils.py EngineArgs.get_batch_defaults, for
+# both the LLM class and the OpenAI server); TensorRT-LLM's LLM API defaults max_batch_size to
+# 2,048 (nvidia.github.io/TensorRT-LLM/llm-api/reference.html, TorchLlmArgs). The lower, vLLM's
+# figure for the accelerators this tool targets, is the default; None means memory is the only cap.
+DEFAULT_MAX_BATCH = 1024
 
 
 # --------------------------------------------------------------------------------------------
@@ -138,7 +145,8 @@ class Deployment:
     after weights and activations instead (TensorRT-LLM's kv_cache_free_gpu_mem_fraction, default
     0.9 there), and memory_utilization is ignored. prefill_chunk_tokens: tokens per prefill pass (vLLM/TensorRT-LLM default
     max_num_batched_tokens / max_num_tokens 8192). max_batch: the engine's cap on concurrent
-    sequences (None: memory is the only cap). kv_admission: "full" reserves each sequence's final
+    sequences (default DEFAULT_MAX_BATCH, vLLM's max_num_seqs on 70 GiB-class GPUs; None: memory
+    is the only cap). kv_admission: "full" reserves each sequence's final
     context on admission (TensorRT-LLM's GUARANTEED_NO_EVICT); "average" counts the time-averaged
     context held (engines that admit on current use and preempt, e.g. vLLM).
     """
@@ -153,7 +161,7 @@ class Deployment:
     attention_dp: bool | None = None
     memory_utilization: float = 0.90
     prefill_chunk_tokens: int = 8192
-    max_batch: int | None = None
+    max_batch: int | None = DEFAULT_MAX_BATCH
     kv_admission: Literal["full", "average"] = "full"
     kv_cache_fraction: float | None = None
 

@@ -20,6 +20,7 @@ from kinetics_cli.accuracy.base import Outcome, Setting
 from kinetics_cli.engine.operators import OpCost
 from kinetics_cli.engine.roofline import step_operators, time_operator
 from kinetics_cli.engine.serving import (
+    DEFAULT_MAX_BATCH,
     LIFE_SAMPLES,
     Deployment,
     Efficiency,
@@ -49,7 +50,7 @@ class DeployOptions:
 
     efficiency: str = "default"
     max_tpot: float | None = None
-    max_batch: int | None = None
+    max_batch: int | None = DEFAULT_MAX_BATCH  # per replica, as `serve` (None: memory only)
 
 
 @dataclass(frozen=True)
