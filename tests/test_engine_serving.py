@@ -341,3 +341,36 @@ def test_calibrated_mode_uses_the_profile_fits():
     sheet = decode_step_seconds(GQA, calibrated, Deployment(), 3, 100, efficiency="datasheet")
     assert float(sheet.seconds) < float(ours.seconds)
     assert resolve_efficiency(calibrated, "calibrated").label.startswith("calibrated:")
+
+
+def test_host_time_per_sequence_bounds_the_iteration():
+    """TPOT = max(GPU step + prefill share, host seconds per sequence x sequences one scheduler
+    handles); datasheet mode charges no host time."""
+    slow_host = EFFICIENT.model_copy(
+        update={
+            "efficiency": EFFICIENT.efficiency.model_copy(
+                update={"host_seconds_per_sequence": 5000.0}
+            )
+        }
+    )
+    batch = np.array([1.0, 4.0, 64.0])
+    kwargs = dict(prompt_len=60, gen_lens=40, batch=batch)
+    gpu = request_costs(GQA, EFFICIENT, SMALL_CHUNK, **kwargs)
+    host = request_costs(GQA, slow_host, SMALL_CHUNK, **kwargs)
+    assert host.tpot_seconds == pytest.approx(np.maximum(gpu.tpot_seconds, 5000.0 * batch))
+    assert (host.tpot_seconds > gpu.tpot_seconds).tolist() == [
+        False,
+        True,
+        True,
+    ]  # 1 sequence: GPU-bound (8,489 s); 4 and 64: host-bound
+    assert host.output_tokens_per_s == pytest.approx(batch / host.tpot_seconds)
+    sheet = request_costs(GQA, slow_host, SMALL_CHUNK, efficiency="datasheet", **kwargs)
+    plain = request_costs(GQA, EFFICIENT, SMALL_CHUNK, efficiency="datasheet", **kwargs)
+    assert sheet.tpot_seconds == pytest.approx(plain.tpot_seconds)
+    # attention data-parallel over 2 GPUs: each rank schedules half the batch
+    from kinetics_cli.engine.serving import host_seconds, resolve_efficiency
+
+    eff = resolve_efficiency(slow_host, "default")
+    dp = Deployment(tp=2, ep=2)
+    assert host_seconds(eff, dp, 64.0) == pytest.approx(5000.0 * 32)
+    assert host_seconds(eff, Deployment(tp=2), 64.0) == pytest.approx(5000.0 * 64)

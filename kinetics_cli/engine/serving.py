@@ -276,6 +276,7 @@ class Efficiency:
     links: Links
     label: str
     grouped: HardwareProfile | None = None  # the profile that times routed experts, if different
+    host_seconds_per_sequence: float = 0.0  # engine CPU time per scheduled sequence, per step
 
 
 def resolve_efficiency(
@@ -341,7 +342,9 @@ def resolve_efficiency(
             f"default: {profile.name} {compute} matmuls at {gemm:.0%} of peak and "
             f"{e.gemm_bandwidth:.0%} of HBM bandwidth, decode attention at "
             f"{e.attention_bandwidth:.0%}, {t0 * 1e6:.3g} us per kernel, "
-            f"{e.step_overhead_seconds * 1e3:.3g} ms per step, collectives "
+            f"{e.step_overhead_seconds * 1e3:.3g} ms per step, host "
+            f"{e.host_seconds_per_sequence * 1e6:.3g} us per sequence per step (overlapped), "
+            "collectives "
             f"{e.collective_latency_seconds * 1e6:.3g} us + {e.collective_bandwidth:.0%} of the "
             "link"
             + (
@@ -352,6 +355,7 @@ def resolve_efficiency(
             )
             + " (public kernel measurements; sources in the profile)",
             grouped,
+            e.host_seconds_per_sequence,
         )
     if mode == "calibrated":
         if profile.calibration is None:
@@ -693,6 +697,18 @@ def _prefill_per_prompt(
     return packed / per_pass, single
 
 
+def host_seconds(eff: Efficiency, d: Deployment, sequences: ArrayLike) -> np.ndarray:
+    """Engine host (CPU) seconds of one iteration over `sequences` per replica: the mode's
+    seconds per scheduled sequence x the sequences one rank's scheduler handles (batch / tp under
+    attention data-parallel, where every rank runs its own; the whole batch otherwise). Engines
+    overlap it with the GPU (TensorRT-LLM's overlap scheduler), so an iteration takes the longer
+    of the two."""
+    local = np.asarray(sequences, dtype=float)
+    if d.data_parallel_attention():
+        local = local / d.tp
+    return eff.host_seconds_per_sequence * local
+
+
 # --------------------------------------------------------------------------------------------
 # Requests and problems under continuous batching
 # --------------------------------------------------------------------------------------------
@@ -716,8 +732,9 @@ class RequestCosts:
 
     decode_step_seconds: a step of `batch` sequences at the mix of contexts their lives cover.
     prefill_seconds_per_request: chunked prefill charged to one request. tpot_seconds: mean time
-    per output token = step + (batch / mean L_out) x prefill per request (prefill of the requests
-    that replace finished ones shares the GPUs). ttft_seconds: one prefill pass holding the prompt
+    per output token = max(step + (batch / mean L_out) x prefill per request, host seconds of the
+    iteration) (prefill of the requests that replace finished ones shares the GPUs; the engine's
+    CPU work overlaps the GPU's). ttft_seconds: one prefill pass holding the prompt
     plus one decode step, with no queueing. output_tokens_per_s = batch / tpot (per replica).
     """
 
@@ -788,7 +805,7 @@ def request_costs(
     per_request, single = _prefill_per_prompt(card, profile, deployment, prompt_len, eff)
     per_request *= prompts_per_sequence
     mean_len = float(lens @ probs)
-    tpot = step_s + b / mean_len * per_request
+    tpot = np.maximum(step_s + b / mean_len * per_request, host_seconds(eff, deployment, b))
     rate = b / tpot
     return RequestCosts(
         batch=b,

@@ -26,6 +26,7 @@ from kinetics_cli.engine.serving import (
     Efficiency,
     _prefill_per_prompt,
     _setup,
+    host_seconds,
     memory_plan,
     precision,
     resolve_efficiency,
@@ -370,7 +371,8 @@ def _price_candidate(
     def tpot_at(problems: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         seqs = problems * n
         (step,) = step_of(seqs)
-        return step, step + seqs / shapes.mean_len[:, None, :] * per_prompt / n
+        gpu = step + seqs / shapes.mean_len[:, None, :] * per_prompt / n
+        return step, np.maximum(gpu, host_seconds(eff, d, seqs))
 
     batch = np.where(fits, cap, 1.0)
     step, tpot = tpot_at(batch)
