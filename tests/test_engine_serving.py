@@ -374,3 +374,24 @@ def test_host_time_per_sequence_bounds_the_iteration():
     dp = Deployment(tp=2, ep=2)
     assert host_seconds(eff, dp, 64.0) == pytest.approx(5000.0 * 32)
     assert host_seconds(eff, Deployment(tp=2), 64.0) == pytest.approx(5000.0 * 64)
+
+
+def test_moe_routing_kernels_are_charged_outside_datasheet():
+    from kinetics_cli.engine.serving import _setup, moe_routing_operators
+
+    batch = np.asarray(5.0)
+    s = _setup(MOE, EFFICIENT, Deployment(), context=10.0)
+    sheet = resolve_efficiency(EFFICIENT, "datasheet")
+    assert moe_routing_operators(s, batch, sheet) == []
+    assert moe_routing_operators(_setup(GQA, EFFICIENT, Deployment()), batch, sheet) == []
+    expand, finalize = moe_routing_operators(s, batch, resolve_efficiency(EFFICIENT, "default"))
+    # tiny-moe: 2 MoE layers of 8 experts, top-2, hidden 32, bf16 activations; 5 tokens
+    assert expand.calls == finalize.calls == 2 and expand.kernel == "stream"
+    # expand reads 5 x (32 + 8 logits) and writes 5 x 2 x 32: 5 x (32 x 3 + 8) x 2 B = 1,040 B
+    assert float(expand.cost.bytes) == 5 * (32 * 3 + 8) * 2
+    # finalize reads 5 x 2 x 32 and writes 5 x 32: 5 x 32 x 3 x 2 B = 960 B
+    assert float(finalize.cost.bytes) == 960
+    # under attention data-parallel over 2 GPUs each runs them for its half of the tokens
+    dp = _setup(MOE, EFFICIENT, Deployment(tp=2, ep=2), context=10.0)
+    half = moe_routing_operators(dp, batch, resolve_efficiency(EFFICIENT, "default"))[1]
+    assert float(half.cost.bytes) == 480

@@ -46,6 +46,7 @@ from kinetics_cli.engine.roofline import (
     Links,
     Precision,
     StepSetup,
+    _Op,
     held_bytes,
     step_operators,
     time_operator,
@@ -575,6 +576,32 @@ def _mix(x: np.ndarray | float, weights: np.ndarray) -> np.ndarray:
     return arr[..., 0]
 
 
+def moe_routing_operators(s: StepSetup, batch: np.ndarray, eff: Efficiency) -> list[_Op]:
+    """The MoE layer's routing kernels the roofline leaves out, charged outside datasheet mode:
+    top-k selection and the permutation of each token's row to its k experts before the grouped
+    GEMMs (TensorRT-LLM's expandInputRowsKernel), and the weighted un-permute and reduction of the
+    k expert outputs after them (finalizeMoeRoutingKernel); vLLM's fused MoE has the same two
+    passes (moe_align_block_size / moe_sum). Per MoE layer and GPU, for its T local tokens:
+    expand reads T x (hidden + experts) and writes T k hidden activations; finalize reads T k
+    hidden and writes T hidden. Streaming kernels, timed at the stream efficiency."""
+    card = s.card
+    if eff.mode == "datasheet" or card.moe is None:
+        return []
+    layers = sum(card.is_moe_layer(i) for i in range(card.architecture.layers))
+    if not layers:
+        return []
+    moe, hidden, act = card.moe, card.architecture.hidden_size, s.act_bytes
+    local = batch / s.tp if s.attention_dp else batch
+    tokens = np.asarray(local * s.new_tokens, dtype=float)
+    k = moe.experts_per_token
+    expand = OpCost(np.zeros_like(tokens), tokens * (hidden * (1 + k) + moe.experts) * act)
+    finalize = OpCost(np.zeros_like(tokens), tokens * hidden * (k + 1) * act)
+    return [
+        _Op("moe routing and permute", "other", "stream", layers, expand),
+        _Op("moe un-permute and reduce", "other", "stream", layers, finalize),
+    ]
+
+
 def _step(
     s: StepSetup, batch: np.ndarray, eff: Efficiency, weights: np.ndarray | None = None
 ) -> StepTime:
@@ -588,7 +615,7 @@ def _step(
         "other": 0.0,
     }
     grouped_setup = replace(s, hardware=eff.grouped) if eff.grouped is not None else s
-    for op in step_operators(s, batch):
+    for op in [*step_operators(s, batch), *moe_routing_operators(s, batch, eff)]:
         if weights is not None:
             if op.link_seconds is None:
                 op = replace(

@@ -28,6 +28,7 @@ from kinetics_cli.engine.serving import (
     _setup,
     host_seconds,
     memory_plan,
+    moe_routing_operators,
     precision,
     resolve_efficiency,
 )
@@ -277,6 +278,8 @@ def _step_model(
                 unit = per_sequence[j]
                 op = replace(op, cost=OpCost(unit.flops * sequences, unit.bytes * sequences))
             total = total + time_operator(grouped if op.grouped else s0, op)[0]
+        for op in moe_routing_operators(s0, sequences, eff):
+            total = total + time_operator(s0, op)[0]
         seconds = np.broadcast_to(np.asarray(total, dtype=float), sequences.shape)
         return (seconds + eff.step_overhead_seconds,)
 
