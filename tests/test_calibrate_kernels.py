@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 
 import numpy as np
 import pytest
@@ -77,7 +78,8 @@ def test_decode_step_is_the_sum_of_its_operators() -> None:
     ("kernel", "shape", "message"),
     [
         ("gemm", {"m": 1, "n": 2}, "shape.k is missing"),
-        ("stream", {"bytes": -1}, "whole number >= 0"),
+        ("stream", {"bytes": -1}, "whole number from 0 to 2**40"),
+        ("stream", {"bytes": 2**41}, "whole number from 0 to 2**40"),
         (
             "attention_decode_dense",
             {"batch": 1, "context": 20, **TINY},
@@ -133,7 +135,7 @@ def test_decode_step_is_the_sum_of_its_operators() -> None:
 def test_bad_shapes(kernel: str, shape: dict[str, object], message: str) -> None:
     problem = check_shape(kernel, shape)
     assert problem is not None and message in problem
-    with pytest.raises(InputError, match=message):
+    with pytest.raises(InputError, match=re.escape(message)):
         operators(kernel, shape, "fp32")  # type: ignore[arg-type]
 
 
@@ -434,3 +436,33 @@ def test_torch_gpu_timing_protocol() -> None:
         ("record", "end", "stream of cuda:1"),
         ("wait", "end"),
     ]
+
+
+def test_flush_is_one_last_level_cache_within_bounds() -> None:
+    from kinetics_cli.calibrate.backends.numpy_backend import FLUSH_MAX, FLUSH_MIN, flush_bytes
+
+    assert flush_bytes(0) == FLUSH_MIN == 64 << 20  # unknown cache: the floor
+    assert flush_bytes(260 << 20) == 260 << 20  # a VM reporting its host's L3: one cache's worth
+    assert flush_bytes(4 << 30) == FLUSH_MAX == 512 << 20
+
+
+def test_inputs_are_aligned_non_overlapping_pool_views_and_steps_share_a_layer() -> None:
+    """The pool is filled once; a case's views never overlap each other, start on FILL_BLOCK
+    boundaries (so equal shapes hold equal values); dense and block top-k steps of one shape
+    share weights and cache."""
+    from kinetics_cli.calibrate.backends.numpy_backend import FILL_BLOCK, NumpyBackend
+
+    backend = NumpyBackend()
+    try:
+        cases = tiny_cases()
+        backend.reserve(cases)
+        a, b = backend._inputs([(3, FILL_BLOCK + 1), (3, FILL_BLOCK + 1)])  # grows the pool
+        assert np.shares_memory(a, backend._pool) and not np.shares_memory(a, b)
+        offset = (b.__array_interface__["data"][0] - a.__array_interface__["data"][0]) // 4
+        assert offset % FILL_BLOCK == 0 and np.array_equal(a, b)
+        dense, sparse = (backend._decode_layer(c.shape) for c in cases[-2:])
+        assert dense.cache is sparse.cache and dense.w_qkv is sparse.w_qkv
+        assert dense.top_pages is None and sparse.top_pages == 1
+    finally:
+        backend.close()
+    assert backend._pool.size == 0 and not backend._layers

@@ -163,3 +163,77 @@ def test_interrupted_fit_leaves_the_old_profile_and_no_temp_file(
     assert result.exit_code != 0
     assert out.read_text() == "old profile\n"
     assert [p.name for p in folder.iterdir()] == ["p.toml"]
+
+
+# Bad values, as JSON literals, for every number of a row: each must be refused on the row's
+# line, naming the field, before any fit or TOML sees it.
+HUGE_INT = "1" + "0" * 400  # beyond any float
+BIG_INT = "1" + "0" * 300  # a float, but no physical quantity
+BAD_NUMBERS = {
+    "huge integer": HUGE_INT,
+    "big integer": BIG_INT,
+    "1e308": "1e308",
+    "Infinity": "Infinity",
+    "NaN": "NaN",
+    "negative": "-1",
+    "string": '"5"',
+    "boolean": "true",
+    "list": "[1]",
+    "object": "{}",
+    "null": "null",
+}
+NUMBER_FIELDS = ["flops", "bytes", "seconds", "spread", "repeats", "seconds_min", "shape.m"]
+
+
+def _row_with(field: str, literal: str) -> str:
+    doc: dict[str, object] = {**GOOD, "shape": dict(GOOD["shape"])}  # type: ignore[arg-type]
+    if field.startswith("shape."):
+        doc["shape"][field.split(".")[1]] = "@@"  # type: ignore[index]
+    else:
+        doc[field] = "@@"
+    return json.dumps(doc).replace('"@@"', literal)
+
+
+@pytest.mark.parametrize("command", ["fit", "check"])
+@pytest.mark.parametrize("field", NUMBER_FIELDS)
+@pytest.mark.parametrize("name", list(BAD_NUMBERS))
+def test_bad_numbers_in_any_field_are_one_line_exit_2_and_write_nothing(
+    tmp_path: Path, command: str, field: str, name: str
+) -> None:
+    if field == "seconds_min" and name == "null":
+        pytest.skip("seconds_min is optional: null means absent")
+    path = write_rows(tmp_path / "bad.jsonl", GOOD, _row_with(field, BAD_NUMBERS[name]))
+    out = tmp_path / "profile.toml"
+    args = ["calibrate", command, str(path)]
+    args += ["--hardware", "measured", "--out", str(out)] if command == "fit" else []
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    key = "shape" if field.startswith("shape.") else field
+    assert lines[0].startswith(f"error: {path}:2: field '{key}'"), lines[0]
+    assert len(lines[0]) < 200  # a 400-digit integer is described, not printed
+    assert not out.exists()
+
+
+def test_fastest_call_cannot_exceed_the_median(tmp_path: Path) -> None:
+    path = write_rows(tmp_path / "m.jsonl", {**GOOD, "seconds_min": 2e-6})
+    with pytest.raises(InputError, match=r"m\.jsonl:1: field 'seconds_min' \(2e-06\) exceeds"):
+        read_measurements(path)
+
+
+def test_deeply_nested_json_is_invalid_json_not_a_crash(tmp_path: Path) -> None:
+    path = write_rows(tmp_path / "deep.jsonl", "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InputError, match=r"deep\.jsonl:1: not valid JSON"):
+        read_measurements(path)
+
+
+def test_a_fit_that_cannot_be_written_as_toml_is_refused() -> None:
+    """The last line of defence: whatever reaches the writer, no TOML with inf or nan."""
+    from kinetics_cli.calibrate.fit import profile_toml
+    from kinetics_cli.catalog import load_catalog
+
+    profile = load_catalog().hardware.get("h100-sxm").spec
+    broken = profile.model_copy(update={"hbm_bandwidth": float("inf")})
+    with pytest.raises(InputError, match="cannot be written as TOML"):
+        profile_toml(broken)

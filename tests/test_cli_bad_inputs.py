@@ -102,6 +102,20 @@ COST = ["cost", "qwen3-8b", "--prompt-len", "100", "--gen-len", "1k"]
 PLAN = ["plan", "--budget", "1e16", "-m", "qwen3-0.6b"]
 ISO = ["isocost", "--budget", "1e16", "-m", "qwen3-8b"]
 EXISTING_OUT = write("out/rows.csv", "keep me\n")
+MEASURED_ROWS = MEASUREMENTS.read_text().splitlines()
+REFERENCE_ROWS = (
+    bundled_root() / "hardware_profiles" / "measurements" / "paper-b200-qwen3-0.6b.jsonl"
+).read_text()
+
+
+def rows_with(field: str, literal: str, relative: str = "bad.jsonl") -> Setup:
+    """The shipped CPU measurements with `field` of the first row set to the JSON `literal`."""
+    first = json.loads(MEASURED_ROWS[0])
+    first[field] = "@@"
+    text = "\n".join([json.dumps(first).replace('"@@"', literal), *MEASURED_ROWS[1:]]) + "\n"
+    return write(relative, text)
+
+
 TRACE = write(
     "trace.jsonl",
     '{"attn_local": 0, "attn_topk": 0}\n{"query": "q", "prediction": "p", "score": 100}\n',
@@ -333,6 +347,24 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("files", ["calibrate", "run", "--repeats", "0"], None),
     ("files", ["calibrate", "reference", "{tmp}/missing.jsonl"], None),
     ("files", ["calibrate", "--tolerance", "x"], None),
+    # ---- calibrate: measurement-file numbers and output paths, refused before any work ------
+    ("calibrate", ["calibrate", "check", "{tmp}/bad.jsonl"], rows_with("flops", "1" + "0" * 400)),
+    (
+        "calibrate",
+        ["calibrate", "fit", "{tmp}/bad.jsonl", "--hardware", "measured", "--out", "{tmp}/p.toml"],
+        rows_with("flops", "1e308"),
+    ),
+    ("calibrate", ["calibrate", "check", "{tmp}/bad.jsonl"], rows_with("seconds", "Infinity")),
+    ("calibrate", ["calibrate", "check", "{tmp}/bad.jsonl"], rows_with("repeats", "1e3")),
+    ("calibrate", ["calibrate", "check", "{tmp}/bad.jsonl"], rows_with("spread", '"wide"')),
+    (
+        "calibrate",
+        ["calibrate", "reference", "{tmp}/ref.jsonl"],
+        write("ref.jsonl", REFERENCE_ROWS.replace('"layers": 1', '"layers": ' + "9" * 400)),
+    ),
+    ("calibrate", ["calibrate", "--out", "{tmp}/out"], write("out/measurements.jsonl", "keep\n")),
+    ("calibrate", ["calibrate", "--out", "{tmp}/out/rows.csv"], EXISTING_OUT),
+    ("calibrate", ["calibrate", "run", "--out", "{tmp}/no/such/rows.jsonl"], None),
     # ---- usage ---------------------------------------------------------------------------------
     ("usage", ["cost", "qwen3-8b", "--gen-len", "1k"], None),
     ("usage", ["models", "show"], None),

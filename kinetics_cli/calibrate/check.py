@@ -21,6 +21,7 @@ from kinetics_cli.errors import InputError
 from kinetics_cli.specs import HardwareProfile
 
 DEFAULT_TOLERANCE = 0.25
+MAX_TOLERANCE = 100.0  # a relative error; anything larger accepts every prediction
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class CheckSettings:
     tolerance: float | None
     kernels: tuple[str, ...]
     reason: str
+    known_gap: float | None = None  # reference files: the distance from the range on record
 
     def hardware_ref(self) -> str | None:
         """The profile to use: a path relative to the sidecar when such a file exists, else a name."""
@@ -148,14 +150,23 @@ def read_settings(data_file: Path) -> CheckSettings | None:
     if not path.is_file():
         return None
     doc = read_toml(path)
-    unknown = set(doc) - {"hardware", "tolerance", "kernels", "reason"}
+    unknown = set(doc) - {"hardware", "tolerance", "kernels", "reason", "known_gap"}
     if unknown:
         raise InputError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
     tolerance = doc.get("tolerance")
     if tolerance is not None and (
-        isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance <= 0
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, (int, float))
+        or not 0 < tolerance <= MAX_TOLERANCE
     ):
-        raise InputError(f"{path}: tolerance must be a positive number")
+        raise InputError(f"{path}: tolerance must be a positive number up to {MAX_TOLERANCE:g}")
+    known_gap = doc.get("known_gap")
+    if known_gap is not None and (
+        isinstance(known_gap, bool)
+        or not isinstance(known_gap, (int, float))
+        or not 0 <= known_gap <= MAX_TOLERANCE
+    ):
+        raise InputError(f"{path}: known_gap must be a number from 0 to {MAX_TOLERANCE:g}")
     kernels = doc.get("kernels", [])
     if not isinstance(kernels, list) or not all(isinstance(k, str) for k in kernels):
         raise InputError(f"{path}: kernels must be a list of kernel names")
@@ -165,4 +176,5 @@ def read_settings(data_file: Path) -> CheckSettings | None:
         tolerance=None if tolerance is None else float(tolerance),
         kernels=tuple(kernels),
         reason=str(doc.get("reason", "")),
+        known_gap=None if known_gap is None else float(known_gap),
     )

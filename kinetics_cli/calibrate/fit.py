@@ -17,8 +17,9 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from kinetics_cli.calibrate.measurements import Measurement
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import Calibration, HardwareProfile, KernelFit
 
+T = TypeVar("T")
 MAX_EFFICIENCY = 1.5  # the schema's ceiling (specs.Fraction)
 MIN_POINTS = 3
 MEASURED = "measured"  # --hardware value: take the peaks from the file's own best rows
@@ -160,6 +162,13 @@ def fit_roofline(
     assert best is not None
     u, v, t0, has_c, has_m = best[1]
     errors = np.abs(_relative_errors(u, v, t0, c, m, t))
+    if not (math.isfinite(u) and math.isfinite(v) and math.isfinite(t0) and u > 0 and v > 0):
+        raise InputError(
+            f"{kernel or 'kernel'}: the fit gives no finite efficiencies and overhead from these "
+            "rows (look for rows whose flops, bytes or seconds are far from the others)"
+        )
+    if not np.all(np.isfinite(errors)):
+        raise InputError(f"{kernel or 'kernel'}: the fitted model cannot reproduce the rows")
     return ClassFit(
         kernel=kernel,
         compute_efficiency=min(MAX_EFFICIENCY, 1.0 / u),
@@ -276,7 +285,33 @@ def calibrated_profile(
     date: str,
 ) -> HardwareProfile:
     """`base` with a filled [calibration] table: one KernelFit per fitted class; the table-wide
-    defaults (used by classes without a fit) take gemm's compute and stream's bandwidth figures."""
+    defaults (used by classes without a fit) take gemm's compute and stream's bandwidth figures.
+    Fitted figures the schema refuses are an InputError, never a profile that cannot be written."""
+    calibration = _valid(
+        lambda: _calibration(base, fits, rows, source=source, checksum=checksum, date=date),
+        "the fitted figures do not make a valid calibration table",
+    )
+    doc = base.model_dump()
+    doc.update(
+        name=name,
+        aliases=[],
+        description=(base.description + " (calibrated)").strip(),
+        sources=[*base.sources, f"calibration: kinetics calibrate fit of {source} ({checksum})"],
+        calibration=calibration,
+    )
+    return _valid(lambda: HardwareProfile.model_validate(doc), "the calibrated profile is invalid")
+
+
+def _calibration(
+    base: HardwareProfile,
+    fits: dict[str, ClassFit],
+    rows: Sequence[Measurement],
+    *,
+    source: str,
+    checksum: str,
+    date: str,
+) -> Calibration:
+    """The [calibration] table of calibrated_profile."""
     gemm, copy = fits.get("gemm"), fits.get("stream")
     unidentified = [
         f"{f.kernel} {what}"
@@ -293,7 +328,7 @@ def calibrated_profile(
             "; not constrained by any row (left at 1.0 or the bound the rows allow): "
             + ", ".join(unidentified)
         )
-    calibration = Calibration(
+    return Calibration(
         compute_efficiency=gemm.compute_efficiency if gemm else 1.0,
         bandwidth_efficiency=copy.bandwidth_efficiency if copy else 1.0,
         overhead_seconds=copy.overhead_seconds if copy else 0.0,
@@ -305,15 +340,18 @@ def calibrated_profile(
         device=", ".join(sorted({r.device for r in rows})),
         note=note,
     )
-    doc = base.model_dump()
-    doc.update(
-        name=name,
-        aliases=[],
-        description=(base.description + " (calibrated)").strip(),
-        sources=[*base.sources, f"calibration: kinetics calibrate fit of {source} ({checksum})"],
-        calibration=calibration,
-    )
-    return HardwareProfile.model_validate(doc)
+
+
+def _valid(build: Callable[[], T], what: str) -> T:
+    """`build()`, with a schema violation (pydantic's ValidationError) as one InputError line."""
+    from pydantic import ValidationError
+
+    try:
+        return build()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{what}: {where}: {first['msg']}") from None
 
 
 def fit_profile(
@@ -347,4 +385,7 @@ def profile_toml(profile: HardwareProfile) -> str:
             "Per-kernel-class fits: t = max(F / (e_c peak), B / (e_m bandwidth)) + t0;\n"
             "residual = RMS relative error over the class's rows. See docs/calibration.md."
         )
-    return dumps_toml(profile.model_dump(mode="json", exclude_none=True), header=header)
+    try:
+        return dumps_toml(profile.model_dump(mode="json", exclude_none=True), header=header)
+    except ValueError as exc:  # a value TOML cannot hold (inf, nan): refuse rather than write it
+        raise InputError(f"profile {profile.name} cannot be written as TOML: {exc}") from None

@@ -36,6 +36,18 @@ SHAPE_KEYS: dict[str, tuple[str, ...]] = {
 }
 DECODE_ATTENTIONS = ("dense", "block-topk")
 ShapeValue = int | str
+MAX_SHAPE = (
+    2**40
+)  # the largest shape parameter a row may give (a 1 TiB copy; no real shape nears it)
+
+
+def show(value: object) -> str:
+    """A value as an error message quotes it: short, whatever it is (an integer of hundreds of
+    digits is described, not printed)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**18:
+        return f"an integer of {len(str(abs(value)))} digits"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @dataclass(frozen=True)
@@ -84,8 +96,8 @@ def check_shape(kernel: str, shape: Mapping[str, object]) -> str | None:
             if value not in DECODE_ATTENTIONS:
                 return f"shape.attention must be one of {', '.join(DECODE_ATTENTIONS)}"
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            return f"shape.{key} must be a whole number >= 0 (got {value!r})"
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SHAPE:
+            return f"shape.{key} must be a whole number from 0 to 2**40 (got {show(value)})"
         if value == 0 and key != "window":
             return f"shape.{key} must be positive"
     # Every key read below is allowed for this kernel, so it passed the checks above.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kinetics_cli.calibrate.kernels import DTYPE_BYTES, ShapeValue, check_shape
+from kinetics_cli.calibrate.kernels import DTYPE_BYTES, ShapeValue, check_shape, show
 from kinetics_cli.errors import InputError
 from kinetics_cli.fsutil import write_atomic
 
@@ -81,22 +81,51 @@ class Measurement:
         return doc
 
 
-def _number(where: str, key: str, value: object, *, positive: bool) -> float:
+# Plausible ranges of a row's numbers: one kernel call on any machine this tool models, with room
+# to spare (a call of 1e18 FLOPs or 1e15 bytes runs for minutes on the largest accelerator).
+# Anything outside is a corrupt or hand-edited row, refused before it can reach a fit or a TOML.
+LIMITS: dict[str, tuple[float, float]] = {
+    "flops": (0.0, 1e18),
+    "bytes": (0.0, 1e15),
+    "seconds": (1e-9, 1e4),
+    "seconds_min": (1e-9, 1e4),
+    "spread": (0.0, 100.0),
+}
+MAX_REPEATS = 10**6
+
+
+def bounded_number(where: str, key: str, value: object, low: float, high: float) -> float:
+    """`value` as a float within [low, high]; an InputError naming `where` and the field if it is
+    not a number (booleans included), not finite, or out of range."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"{where}: field {key!r} must be a number (got {value!r})")
-    number = float(value)
-    if not math.isfinite(number):
-        raise InputError(f"{where}: field {key!r} must be finite (got {value!r})")
-    if positive and number <= 0:
-        raise InputError(f"{where}: field {key!r} must be positive (got {value!r})")
-    if number < 0:
-        raise InputError(f"{where}: field {key!r} must not be negative (got {value!r})")
+        raise InputError(f"{where}: field {key!r} must be a number (got {show(value)})")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf if value > 0 else -math.inf  # type: ignore[operator]
+    if math.isnan(number):
+        raise InputError(f"{where}: field {key!r} must be finite (got NaN)")
+    if not low <= number <= high:
+        bound = "at least" if number < low else "at most"
+        if math.isinf(number) and isinstance(value, float):
+            raise InputError(f"{where}: field {key!r} must be finite (got {show(value)})")
+        if number < low and low == 0:
+            raise InputError(f"{where}: field {key!r} must not be negative (got {show(value)})")
+        if number <= 0 < low:
+            raise InputError(f"{where}: field {key!r} must be positive (got {show(value)})")
+        limit = low if number < low else high
+        raise InputError(f"{where}: field {key!r} must be {bound} {limit:g} (got {show(value)})")
     return number
+
+
+def _number(where: str, key: str, value: object) -> float:
+    low, high = LIMITS[key]
+    return bounded_number(where, key, value, low, high)
 
 
 def _text(where: str, key: str, value: object, *, empty_ok: bool = False) -> str:
     if not isinstance(value, str) or (not value.strip() and not empty_ok):
-        raise InputError(f"{where}: field {key!r} must be a non-empty string (got {value!r})")
+        raise InputError(f"{where}: field {key!r} must be a non-empty string (got {show(value)})")
     return value
 
 
@@ -122,29 +151,38 @@ def parse_row(doc: object, where: str) -> Measurement:
         raise InputError(
             f"{where}: field 'dtype': unknown dtype {dtype!r}; expected one of {', '.join(DTYPE_BYTES)}"
         )
-    flops = _number(where, "flops", doc["flops"], positive=False)
-    nbytes = _number(where, "bytes", doc["bytes"], positive=False)
+    flops = _number(where, "flops", doc["flops"])
+    nbytes = _number(where, "bytes", doc["bytes"])
     if flops == 0 and nbytes == 0:
         raise InputError(f"{where}: fields 'flops' and 'bytes' are both zero")
     repeats = doc["repeats"]
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise InputError(f"{where}: field 'repeats' must be a whole number >= 1 (got {repeats!r})")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or not 1 <= repeats <= MAX_REPEATS:
+        raise InputError(
+            f"{where}: field 'repeats' must be a whole number from 1 to {MAX_REPEATS} "
+            f"(got {show(repeats)})"
+        )
+    seconds = _number(where, "seconds", doc["seconds"])
     seconds_min = doc.get("seconds_min")
+    if seconds_min is not None:
+        seconds_min = _number(where, "seconds_min", seconds_min)
+        if seconds_min > seconds:
+            raise InputError(
+                f"{where}: field 'seconds_min' ({seconds_min:g}) exceeds 'seconds' ({seconds:g}), "
+                "the median of the same calls"
+            )
     return Measurement(
         kernel=kernel,
         shape=dict(shape),
         flops=flops,
         bytes=nbytes,
-        seconds=_number(where, "seconds", doc["seconds"], positive=True),
-        spread=_number(where, "spread", doc["spread"], positive=False),
+        seconds=seconds,
+        spread=_number(where, "spread", doc["spread"]),
         repeats=repeats,
         dtype=dtype,
         device=_text(where, "device", doc["device"]),
         backend=_text(where, "backend", doc["backend"]),
         timestamp=_text(where, "timestamp", doc["timestamp"]),
-        seconds_min=None
-        if seconds_min is None
-        else _number(where, "seconds_min", seconds_min, positive=True),
+        seconds_min=seconds_min,
         clock=_text(where, "clock", doc.get("clock", ""), empty_ok=True),
         note=_text(where, "note", doc.get("note", ""), empty_ok=True),
     )
@@ -175,6 +213,8 @@ def read_jsonl(path: Path, what: str) -> list[tuple[int, dict[str, Any]]]:
             doc = json.loads(text)
         except ValueError as exc:
             raise InputError(f"{where}: not valid JSON ({exc})") from None
+        except RecursionError:
+            raise InputError(f"{where}: not valid JSON (nested too deeply)") from None
         if not isinstance(doc, dict):
             raise InputError(f"{where}: expected a JSON object, got {type(doc).__name__}")
         docs.append((number, doc))

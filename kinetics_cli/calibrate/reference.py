@@ -11,11 +11,12 @@ the LM head, which the paper's single-layer benchmark does not run, is left out.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kinetics_cli.calibrate.kernels import show
 from kinetics_cli.calibrate.measurements import read_jsonl
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import Architecture, Calibration, HardwareProfile, KernelFit, ModelCard
@@ -38,6 +39,9 @@ REQUIRED = (
     "source",
 )
 LEFT_OUT = ("lm head",)
+# Largest median distance from a published range that counts as agreement: the roofline's
+# ratios are read against a range that is itself a spread of measurements.
+AGREEMENT_TOLERANCE = 0.10
 
 
 @dataclass(frozen=True)
@@ -81,30 +85,37 @@ class ReferenceRow:
             raise InputError(f"line {self.line}: architecture: {exc}") from None
 
 
-def _int(doc: Mapping[str, Any], key: str, where: str) -> int:
-    value = doc[key]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputError(f"{where}: field {key!r} must be a whole number >= 1 (got {value!r})")
+# Largest whole numbers a reference row may give: layers of the benchmarked slice (the largest
+# models have about a hundred), and every other count (batch, tokens, pages, GPUs).
+MAX_LAYERS, MAX_COUNT = 1000, 2**40
+MAX_RATIO = 1e6
+
+
+def _int(doc: Mapping[str, Any], key: str, where: str, low: int = 1) -> int:
+    """A whole number from `low` to its field's maximum."""
+    value = doc.get(key, 0)
+    high = MAX_LAYERS if key == "layers" else MAX_COUNT
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InputError(
+            f"{where}: field {key!r} must be a whole number from {low} to {high} "
+            f"(got {show(value)})"
+        )
     return value
 
 
 def _count(doc: Mapping[str, Any], key: str, where: str) -> int:
     """An optional whole number >= 0 (0 when absent)."""
-    value = doc.get(key, 0)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InputError(f"{where}: field {key!r} must be a whole number >= 0 (got {value!r})")
-    return value
+    return _int(doc, key, where, low=0)
 
 
 def _ratio(doc: Mapping[str, Any], key: str, where: str) -> float:
     value = doc[key]
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise InputError(f"{where}: field {key!r} must be a positive number (got {value!r})")
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or not 0 < value <= MAX_RATIO or (isinstance(value, float) and math.isnan(value)):
+        raise InputError(
+            f"{where}: field {key!r} must be a positive number up to {MAX_RATIO:g} "
+            f"(got {show(value)})"
+        )
     return float(value)
 
 
@@ -253,3 +264,43 @@ def with_efficiencies(hardware: HardwareProfile, donor: HardwareProfile) -> Hard
         name=f"{hardware.name}+{donor.name}-efficiencies", aliases=[], calibration=calibration
     )
     return HardwareProfile.model_validate(doc)
+
+
+def gap_reasons(
+    checks: Sequence[tuple[ReferenceCheck, HardwareProfile]], donor: HardwareProfile | None = None
+) -> list[str]:
+    """Why predictions can sit outside their published ranges, from what is known about the rows
+    and profiles: an uncalibrated profile, efficiencies measured on another machine (a CPU), and
+    published ratios no roofline with one efficiency for both attention kernels can reach."""
+    reasons: list[str] = []
+    if donor is not None and donor.calibration is not None:
+        c = donor.calibration
+        cpu = "numpy" in c.backend or "cpu" in c.device.lower()
+        hardware = ", ".join(dict.fromkeys(check.row.hardware for check, _ in checks))
+        reasons.append(
+            f"the efficiencies are {donor.name}'s, measured on {c.device} ({c.backend})"
+            f"{', a CPU,' if cpu else ''} not on {hardware}"
+        )
+    uncalibrated = [p.name for _, p in checks if p.calibration is None]
+    if donor is None and uncalibrated:
+        reasons.append(
+            f"{', '.join(dict.fromkeys(uncalibrated))} is priced from datasheet peaks (nothing "
+            "measured on it), so dense and block top-k attention run at one fraction of bandwidth"
+        )
+    beyond = [
+        check
+        for check, _ in checks
+        if check.predicted < check.row.reported_low
+        and check.row.reported_low > check.row.context / check.row.kv_budget
+    ]
+    if beyond:
+        bounds = ", ".join(dict.fromkeys(f"{c.row.context / c.row.kv_budget:.3g}x" for c in beyond))
+        ranges = ", ".join(
+            dict.fromkeys(f"{c.row.reported_low:g}-{c.row.reported_high:g}x" for c in beyond)
+        )
+        reasons.append(
+            f"the published {ranges} exceeds context / KV budget ({bounds}), the most a roofline "
+            "that reads less KV at equal efficiency can give: the published GPU kernels ran dense "
+            "attention at a lower fraction of bandwidth than block top-k"
+        )
+    return reasons

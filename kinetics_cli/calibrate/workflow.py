@@ -176,11 +176,20 @@ def shipped_reference_file() -> Path:
 
 @dataclass(frozen=True)
 class ReferenceReport:
-    """Predicted vs published ratios of a reference file, each with the profile's name."""
+    """Predicted vs published ratios of a reference file, each with the profile's name.
+
+    `passed` means agreement: the median distance from the published ranges is within the
+    tolerance (reference.AGREEMENT_TOLERANCE unless given). Otherwise the prediction is outside
+    the published range, and `reasons` says what is known to separate the two; `known_gap` is
+    the distance the file's sidecar records as understood, so a wider one is a regression.
+    """
 
     file: Path
     checks: list[tuple[str, ReferenceCheck]]
     tolerance: float
+    reasons: tuple[str, ...] = ()
+    known_gap: float | None = None
+    known_reason: str = ""
 
     @property
     def median_error(self) -> float:
@@ -190,6 +199,15 @@ class ReferenceReport:
     def passed(self) -> bool:
         return self.median_error <= self.tolerance
 
+    @property
+    def verdict(self) -> str:
+        return "agrees" if self.passed else "outside the published range"
+
+    @property
+    def within_known_gap(self) -> bool | None:
+        """Whether a disagreement is no wider than the recorded one (None: none recorded)."""
+        return None if self.known_gap is None else self.median_error <= self.known_gap
+
     def as_dict(self) -> dict[str, object]:
         return {
             "file": str(self.file),
@@ -197,6 +215,10 @@ class ReferenceReport:
             "median_error": self.median_error,
             "tolerance": self.tolerance,
             "passed": self.passed,
+            "verdict": self.verdict,
+            "reasons": list(self.reasons) if not self.passed else [],
+            "known_gap": self.known_gap,
+            "within_known_gap": self.within_known_gap,
         }
 
 
@@ -212,7 +234,9 @@ def check_references(
     with `efficiencies_from`'s fitted efficiencies when given."""
     from kinetics_cli.calibrate.check import read_settings
     from kinetics_cli.calibrate.reference import (
+        AGREEMENT_TOLERANCE,
         check_reference,
+        gap_reasons,
         read_references,
         with_efficiencies,
     )
@@ -221,13 +245,23 @@ def check_references(
     settings = read_settings(path)
     donor = resolve_profile(efficiencies_from, catalog) if efficiencies_from else None
     chosen = hardware or (settings.hardware_ref() if settings else None)
-    checks = []
+    priced = []
     for row in rows:
         profile = resolve_profile(chosen or row.hardware, catalog)
         if donor is not None:
             profile = with_efficiencies(profile, donor)
-        checks.append((profile.name, check_reference(row, profile)))
-    return ReferenceReport(path, checks, resolve_tolerance(tolerance, settings))
+        priced.append((check_reference(row, profile), profile))
+    checks = [(profile.name, check) for check, profile in priced]
+    # The recorded gap describes the file's own profile; another profile is a new comparison.
+    own = settings is not None and hardware is None and efficiencies_from is None
+    return ReferenceReport(
+        path,
+        checks,
+        resolve_tolerance(tolerance, settings, default=AGREEMENT_TOLERANCE),
+        tuple(gap_reasons(priced, donor)),
+        settings.known_gap if own and settings else None,
+        settings.reason if own and settings else "",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,13 +271,20 @@ def check_references(
 PIPELINE_MEASUREMENTS = "measurements.jsonl"
 
 
-def refuse_existing_outputs(out: Path, base: HardwareProfile | None, *, gpu: bool) -> None:
-    """Raise before timing when a pipeline run would overwrite a file in `out`."""
+def check_outputs(out: Path, base: HardwareProfile | None, *, gpu: bool, force: bool) -> None:
+    """Raise before timing when a pipeline run could not write its files into `out`: `out` is a
+    file, neither it nor its parent folder exists, a folder is not writable, or a file is there
+    already (without `force`)."""
+    from kinetics_cli.fsutil import check_folder, check_writable
+
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    check_folder(out if out.exists() else out.parent, what=f"into {out}")
     measured = "local-gpu" if gpu else "local-cpu"  # fit.measured_base's name
     profile_name = f"{base.name if base else measured}-calibrated.toml"
-    for existing in (out / PIPELINE_MEASUREMENTS, out / profile_name):
-        if existing.exists():
-            raise InputError(f"{existing} already exists; pass --force to overwrite it")
+    if out.exists():
+        for target in (out / PIPELINE_MEASUREMENTS, out / profile_name):
+            check_writable(target, force=force)
 
 
 def save_outputs(out: Path, result: PipelineResult, *, force: bool) -> tuple[Path, Path]:

@@ -70,7 +70,7 @@ def calibrate(
     from kinetics_cli.calibrate.backends import get_backend
     from kinetics_cli.calibrate.run import CI_TOLERANCE, pipeline
     from kinetics_cli.calibrate.workflow import (
-        refuse_existing_outputs,
+        check_outputs,
         resolve_profile,
         resolve_tolerance,
         save_outputs,
@@ -84,8 +84,8 @@ def calibrate(
     chosen = get_backend(backend, device=device)
     base = resolve_profile(hardware, context.catalog) if hardware else None
     limit = resolve_tolerance(tolerance, None, default=CI_TOLERANCE)
-    if out is not None and not force:  # refuse before timing, not after
-        refuse_existing_outputs(out, base, gpu=chosen.gpu)
+    if out is not None:  # refuse before timing, not after
+        check_outputs(out, base, gpu=chosen.gpu, force=force)
     if not json:
         console().print(f"calibrating {chosen.describe()} ({'full' if full else 'quick'} run)")
     progress, step = timing_progress()
@@ -134,14 +134,13 @@ def run_command(
     from kinetics_cli.calibrate.kernels import plan
     from kinetics_cli.calibrate.measurements import write_measurements
     from kinetics_cli.calibrate.run import measure, now_utc
-    from kinetics_cli.errors import InputError
+    from kinetics_cli.fsutil import check_writable
     from kinetics_cli.report.console import console
     from kinetics_cli.report.progress import timing_progress
 
     chosen = get_backend(backend, device=device, dtype=dtype)
     target = out or Path(f"measurements-{chosen.name}-{now_utc().replace(':', '')[:15]}.jsonl")
-    if target.exists() and not force:
-        raise InputError(f"{target} already exists; pass --force to overwrite it")
+    check_writable(target, force=force)  # before timing, not after
     cases = plan(quick=quick, gpu=chosen.gpu)
     console().print(f"timing {len(cases)} kernels with {chosen.describe()}")
     progress, step = timing_progress()
@@ -175,6 +174,7 @@ def fit_command(
     from kinetics_cli.cli import context
     from kinetics_cli.cli.models import _PLAIN_NAME
     from kinetics_cli.errors import InputError
+    from kinetics_cli.fsutil import check_writable
     from kinetics_cli.report import calibrate as report
     from kinetics_cli.report.console import emit_json
 
@@ -185,6 +185,8 @@ def fit_command(
                 f"--name {name!r}: expected a plain name (letters, digits, '.', '_', '+', '-'), "
                 "such as 'my-gpu-calibrated'"
             )
+    if out is not None:
+        check_writable(out, force=force)  # before reading and fitting
     fit = fit_file(file, hardware, context.catalog, name=name)
     target = write_profile(fit.profile, out, force=force)
     if json:
@@ -262,11 +264,13 @@ def reference_command(
         None,
         "--tolerance",
         parser=quantity,
-        help="Largest median distance from the reported range that passes.",
+        help="Largest median distance from the published range that counts as agreement "
+        "(default 0.10); beyond it: exit 1, outside the published range.",
     ),
     json: bool = JSON_OPTION,
 ) -> None:
-    """Compare predicted block top-k / dense throughput ratios with published ones."""
+    """Compare predicted block top-k / dense throughput ratios with published ones; exit 1 when
+    the prediction is outside the published range (the output says why)."""
     from kinetics_cli.calibrate.workflow import shipped_reference_file
 
     _check_references(

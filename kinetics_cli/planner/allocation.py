@@ -13,7 +13,7 @@
 
 The gap between the oracle and the best uniform configuration is the headroom of adaptive
 allocation. Per-problem data comes from per-trial evaluations or from the paper's per-problem
-AIME24 table (load_paper_per_problem; bundled copy in planner/data/).
+AIME24 table (load_paper_per_problem; the file the measured source ships, accuracy/data/).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kinetics_cli.accuracy.base import AttentionName, Setting
+from kinetics_cli.accuracy.measured import MEASURED_FILE
 from kinetics_cli.errors import InputError
 
 if TYPE_CHECKING:
@@ -39,8 +40,7 @@ if TYPE_CHECKING:
     from kinetics_cli.specs import HardwareProfile, ModelCard
 
 ALLOCATIONS = ("uniform", "oracle-per-problem")
-DATA_DIR = Path(__file__).resolve().parent / "data"
-PAPER_PER_PROBLEM = DATA_DIR / "kinetics_aime24_qwen3_per_problem.csv"
+PAPER_PER_PROBLEM = MEASURED_FILE  # one bundled copy, shared with the measured accuracy source
 PAPER_PER_PROBLEM_SOURCE = (
     "Kinetics paper per-problem AIME24 results (github.com/Infini-AI-Lab/Kinetics@e7765597 "
     "cost_model/aime24/*/*_tradeoff.csv; Qwen3 0.6B-32B, 30 problems, 8-32 samples each)"

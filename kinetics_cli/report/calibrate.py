@@ -165,11 +165,29 @@ def fit_written_line(target: Path, profile_name: str) -> str:
 
 
 def reference_summary_line(report: ReferenceReport) -> str:
-    verdict = "pass" if report.passed else "FAIL"
-    return (
-        f"median distance from the reported range {report.median_error:.1%}; "
-        f"tolerance {report.tolerance:.0%}: {verdict}"
+    """The median distance from the published ranges and the verdict: agreement, or outside."""
+    distance = (
+        f"median distance from the published range {report.median_error:.1%}; tolerance "
+        f"{report.tolerance:.0%}"
     )
+    if report.passed:
+        return f"{distance}: agrees"
+    return f"outside the published range: {distance}"
+
+
+def reference_reason_lines(report: ReferenceReport) -> list[str]:
+    """What separates a disagreeing prediction from the published range, and how the gap
+    compares with the one the file's sidecar records."""
+    if report.passed:
+        return []
+    lines = [f"why: {reason}" for reason in report.reasons]
+    if report.known_gap is not None:
+        state = "within" if report.within_known_gap else "WIDER than"
+        lines.append(
+            f"the gap is {state} the {report.known_gap:.0%} recorded for this file"
+            + (f" ({report.known_reason})" if report.known_reason else "")
+        )
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,3 +291,5 @@ def print_references(report: ReferenceReport) -> None:
         table,
     )
     console().print(reference_summary_line(report))
+    for line in reference_reason_lines(report):
+        console().print(line)

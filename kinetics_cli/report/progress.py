@@ -50,17 +50,20 @@ class ProgressBar:
 
 def timing_progress() -> tuple[Any, Any]:
     """A rich progress bar on stderr for the calibration kernels and the `on_step(done, total,
-    case)` callback that advances it."""
+    case)` callback that advances it; drawn on a terminal only, so that stderr redirected to a
+    file or a CI log gets nothing (not even the line a stopped bar leaves)."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    console = Console(stderr=True)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,
     )
     task = progress.add_task("timing", total=1)
 

@@ -5,7 +5,7 @@ Heavy imports stay inside `get_backend`, so listing or validating never imports 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from kinetics_cli.calibrate.kernels import Case
@@ -28,6 +28,10 @@ class Backend(Protocol):
         ...
 
     def describe(self) -> str: ...
+
+    def reserve(self, cases: Sequence[Case]) -> None:
+        """Allocate up front what preparing any of `cases` needs (a no-op where nothing is)."""
+        ...
 
     def prepare(self, case: Case) -> Callable[[], object]: ...
 

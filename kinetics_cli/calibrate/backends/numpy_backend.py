@@ -10,11 +10,12 @@ that shorter list.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import platform
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -22,6 +23,11 @@ from kinetics_cli.calibrate.kernels import COMPOSITE, Case, ShapeValue, attended
 
 CHUNK_BYTES = 2 << 20  # K and V gathered per attention chunk, across the batch (fits in L2/L3)
 DTYPE = np.float32
+# Cache flush: read one value per cache line of a buffer the size of the last-level cache, at
+# least FLUSH_MIN and at most FLUSH_MAX (docs/calibration.md, section 3, gives the measurements).
+FLUSH_MIN, FLUSH_MAX = 64 << 20, 512 << 20
+CACHE_LINE_BYTES = 64
+FILL_BLOCK = 1 << 20  # elements of the random block large arrays repeat (fill)
 
 
 def _cpu_name() -> str:
@@ -55,11 +61,22 @@ def _last_level_cache_bytes() -> int:
     return best
 
 
+def flush_bytes(last_level_cache: int) -> int:
+    """Size of the buffer a flush reads: the last-level cache, within [FLUSH_MIN, FLUSH_MAX].
+
+    Reading as many fresh bytes as the cache holds evicts what the previous call left there (on
+    the 2-vCPU guest of docs/calibration.md, cold-call times after a flush of 1x and 3x the
+    reported 260 MiB agree within noise, while 64 MiB leaves a 16 MiB GEMM's weights cached).
+    The cap bounds time and memory where a virtual machine reports its host's whole cache.
+    """
+    return min(FLUSH_MAX, max(FLUSH_MIN, last_level_cache))
+
+
 def fill(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """A float32 array of standard-normal values; large arrays repeat a 1 Mi-element random block
     (values do not change the timing, and generating them all would dominate a quick run)."""
     size = math.prod(shape)
-    block = rng.standard_normal(min(size, 1 << 20), dtype=DTYPE)
+    block = rng.standard_normal(min(size, FILL_BLOCK), dtype=DTYPE)
     if block.size == size:
         return block.reshape(shape)
     out = np.empty(size, dtype=DTYPE)
@@ -144,12 +161,16 @@ class PagedCache:
         kv_heads: int,
         head_dim: int,
         page_size: int,
+        storage: Callable[[Sequence[tuple[int, ...]]], list[np.ndarray]] | None = None,
     ):
         per_seq = context // page_size
         pool = batch * per_seq
         self.page_size = page_size
-        self.k_pages = fill(rng, (pool, kv_heads, page_size, head_dim))
-        self.v_pages = fill(rng, (pool, kv_heads, page_size, head_dim))
+        pages = (pool, kv_heads, page_size, head_dim)
+        if storage is not None:  # K and V in memory the caller provides (already filled)
+            self.k_pages, self.v_pages = storage([pages, pages])
+        else:
+            self.k_pages, self.v_pages = fill(rng, pages), fill(rng, pages)
         self.page_table = rng.permutation(pool).reshape(batch, per_seq)
         self.summaries = self.k_pages.mean(axis=2)
 
@@ -248,7 +269,12 @@ class DecodeLayer:
     """Pre-norm SwiGLU decoder layer with GQA over a paged cache; `step` decodes one token for
     every sequence (the new K and V overwrite the last cache slot, so repeats see one context)."""
 
-    def __init__(self, rng: np.random.Generator, shape: Mapping[str, ShapeValue]):
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        shape: Mapping[str, ShapeValue],
+        storage: Callable[[Sequence[tuple[int, ...]]], list[np.ndarray]] | None = None,
+    ):
         self.b, self.h = int(shape["batch"]), int(shape["hidden"])
         self.hq, self.hkv = int(shape["q_heads"]), int(shape["kv_heads"])
         self.d, inter = int(shape["head_dim"]), int(shape["intermediate"])
@@ -263,11 +289,19 @@ class DecodeLayer:
         self.g_mlp = np.ones(h, dtype=DTYPE)
         self.inter = inter
         self.cache = PagedCache(
-            rng, self.b, int(shape["context"]), self.hkv, d, int(shape["page_size"])
+            rng, self.b, int(shape["context"]), self.hkv, d, int(shape["page_size"]), storage
         )
         table = self.cache.page_table
         self.last_pages = table[:, -1]
         self.x = fill(rng, (self.b, h))
+
+    def with_attention(self, shape: Mapping[str, ShapeValue]) -> DecodeLayer:
+        """The same layer (weights and cache shared, not copied) with `shape`'s attention: a dense
+        and a block top-k step of one (batch, context) then need one cache between them."""
+        twin = copy.copy(self)
+        twin.top_pages = int(shape["top_pages"]) if shape["attention"] == "block-topk" else None
+        twin.window = int(shape.get("window", 0))
+        return twin
 
     def step(self) -> np.ndarray:
         b, hq, hkv, d = self.b, self.hq, self.hkv, self.d
@@ -292,6 +326,26 @@ class DecodeLayer:
 # ---------------------------------------------------------------------------------------------
 
 
+def input_shapes(case: Case) -> list[tuple[int, ...]]:
+    """Shapes of the large inputs of `case` the backend takes from its pool: the two matrices of
+    a product, a copy's source and destination, the K and V pages of an attention cache."""
+    shape = case.shape
+    if case.kernel == "gemm":
+        m, n, k = (int(shape[x]) for x in ("m", "n", "k"))
+        return [(m, k), (k, n)]
+    if case.kernel == "stream":
+        count = int(shape["bytes"]) // np.dtype(DTYPE).itemsize
+        return [(count,), (count,)]
+    b, c, s = int(shape["batch"]), int(shape["context"]), int(shape["page_size"])
+    pages = (b * (c // s), int(shape["kv_heads"]), s, int(shape["head_dim"]))
+    return [pages, pages]
+
+
+def _pool_elements(shapes: Sequence[tuple[int, ...]]) -> int:
+    """Pool elements `shapes` take as views that each start on a multiple of FILL_BLOCK."""
+    return sum(-(-math.prod(shape) // FILL_BLOCK) * FILL_BLOCK for shape in shapes)
+
+
 class NumpyBackend:
     """Times the calibration kernels on this CPU in fp32, with a cold cache before every call."""
 
@@ -302,23 +356,55 @@ class NumpyBackend:
     def __init__(self, seed: int = 0):
         self.rng = np.random.default_rng(seed)
         self.device = _cpu_name()
-        llc = _last_level_cache_bytes()
-        # Reading a buffer several times the last-level cache evicts what a previous call left.
-        self._flush = np.ones(max(64 << 20, 3 * llc) // 4, dtype=DTYPE)
+        self._flush_size = flush_bytes(_last_level_cache_bytes())
+        self._flush = np.empty(0, dtype=DTYPE)  # allocated by the first flush
         self._sink = 0.0
         self._blas = SingleThreadedBlas()
+        # Inputs of the case being prepared are views of one random pool, allocated and filled
+        # once: a run would otherwise spend seconds faulting in and filling fresh memory per case.
+        self._pool = np.empty(0, dtype=DTYPE)
+        self._layers: dict[tuple[tuple[str, ShapeValue], ...], DecodeLayer] = {}
 
     def describe(self) -> str:
         threads = "one BLAS thread" if self._blas.pinned else "BLAS threads as configured"
         return f"numpy {np.__version__} on {self.device}, fp32, {threads}"
 
     def close(self) -> None:
-        """Give the BLAS its threads back."""
+        """Give the BLAS its threads back and the memory of prepared cases."""
         self._blas.close()
+        self._layers.clear()
+        self._pool = np.empty(0, dtype=DTYPE)
+        self._flush = np.empty(0, dtype=DTYPE)
 
     def flush(self) -> None:
-        """Evict the CPU caches by reading a buffer larger than the last-level cache."""
-        self._sink += float(self._flush.max())  # reads every element; the cheapest full pass
+        """Evict the CPU caches by reading one value per cache line of the flush buffer."""
+        if not self._flush.size:
+            self._flush = np.ones(self._flush_size // self._flush.itemsize, dtype=DTYPE)
+        step = CACHE_LINE_BYTES // self._flush.itemsize
+        self._sink += float(self._flush[::step].max())  # every line is read; the cheapest pass
+
+    def reserve(self, cases: Sequence[Case]) -> None:
+        """Size the input pool for the largest of `cases` before any is prepared, so that it never
+        grows (and is never held twice) while prepared cases still use it."""
+        need = max((_pool_elements(input_shapes(c)) for c in cases), default=0)
+        if need > self._pool.size:
+            self._pool = np.empty(0, dtype=DTYPE)  # free the old pool before filling the new one
+            self._pool = fill(self.rng, (need,))
+
+    def _inputs(self, shapes: Sequence[tuple[int, ...]]) -> list[np.ndarray]:
+        """Non-overlapping views of the random pool, one per shape, each starting on a multiple
+        of FILL_BLOCK elements so that every view of a shape holds the same values and a copy
+        between two views leaves the pool's values as they were."""
+        need = _pool_elements(shapes)
+        if need > self._pool.size:
+            self._pool = np.empty(0, dtype=DTYPE)
+            self._pool = fill(self.rng, (need,))
+        views, start = [], 0
+        for shape in shapes:
+            size = math.prod(shape)
+            views.append(self._pool[start : start + size].reshape(shape))
+            start += -(-size // FILL_BLOCK) * FILL_BLOCK
+        return views
 
     @property
     def clock(self) -> str:
@@ -342,22 +428,37 @@ class NumpyBackend:
         """Allocate the inputs of `case` and return the call to time."""
         shape, rng = case.shape, self.rng
         if case.kernel == "gemm":
-            m, n, k = (int(shape[x]) for x in ("m", "n", "k"))
-            a, b = fill(rng, (m, k)), fill(rng, (k, n))
-            c = np.empty((m, n), dtype=DTYPE)
+            a, b = self._inputs(input_shapes(case))
+            c = np.empty((a.shape[0], b.shape[1]), dtype=DTYPE)
             return lambda: np.matmul(a, b, out=c)
         if case.kernel == "stream":
-            count = int(shape["bytes"]) // np.dtype(DTYPE).itemsize
-            src = fill(rng, (count,))
-            dst = np.empty_like(src)
+            src, dst = self._inputs(input_shapes(case))  # dst already holds src's values
             return lambda: np.copyto(dst, src)
         if case.kernel == COMPOSITE:
-            return DecodeLayer(rng, shape).step
+            return self._decode_layer(shape).step
         batch, hq, hkv, d = (int(shape[x]) for x in ("batch", "q_heads", "kv_heads", "head_dim"))
-        cache = PagedCache(rng, batch, int(shape["context"]), hkv, d, int(shape["page_size"]))
+        cache = PagedCache(
+            rng, batch, int(shape["context"]), hkv, d, int(shape["page_size"]), self._inputs
+        )
         q = fill(rng, (batch, hkv, hq // hkv, d))
         if case.kernel == "attention_decode_blocktopk":
             top, window = int(shape["top_pages"]), int(shape["window"])
             assert attended_tokens(shape) <= int(shape["context"])
             return lambda: decode_attention(q, cache, top_pages=top, window=window)
         return lambda: decode_attention(q, cache)
+
+    def _decode_layer(self, shape: Mapping[str, ShapeValue]) -> DecodeLayer:
+        """The decode layer of `shape`; steps that differ only in their attention share one layer
+        (weights and cache) until close(), since a run keeps its decode steps for its whole length.
+        The cache's K and V pages are pool views, as every case's inputs: the cache of one
+        layer overlaps another's and the inputs of the micro-kernels timed between its calls,
+        which only ever write the values already there (a copy between aligned views) or one
+        new token per sequence (the step's own cache write)."""
+        key = tuple(
+            sorted(
+                (k, v) for k, v in shape.items() if k not in ("attention", "top_pages", "window")
+            )
+        )
+        if key not in self._layers:
+            self._layers[key] = DecodeLayer(self.rng, shape, self._inputs)
+        return self._layers[key].with_attention(shape)

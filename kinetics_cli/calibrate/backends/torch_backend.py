@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kinetics_cli.calibrate.kernels import COMPOSITE, Case, ShapeValue
@@ -161,11 +161,11 @@ class TorchBackend:
             from kinetics_cli.calibrate.backends.numpy_backend import (
                 _cpu_name,
                 _last_level_cache_bytes,
+                flush_bytes,
             )
 
             self.device = _cpu_name()
-            llc = _last_level_cache_bytes()
-            self._flush = torch.ones(max(64 << 20, 3 * llc), dtype=torch.uint8)
+            self._flush = torch.ones(flush_bytes(_last_level_cache_bytes()), dtype=torch.uint8)
             self.chunk_bytes = CPU_CHUNK_BYTES
 
     def describe(self) -> str:
@@ -177,8 +177,12 @@ class TorchBackend:
         else:
             self.torch.set_num_threads(self._threads)
 
+    def reserve(self, cases: Sequence[Case]) -> None:
+        """Nothing to allocate up front: each case allocates its own tensors."""
+
     def flush(self) -> None:
-        """Evict caches: overwrite (GPU) or read (CPU) a buffer larger than the last-level cache."""
+        """Evict caches: overwrite a buffer larger than L2 (GPU), or read one the size of the
+        last-level cache (CPU; numpy_backend.flush_bytes)."""
         if self.gpu:
             self._flush.zero_()
         else:
