@@ -179,7 +179,7 @@ def main() -> None:
             if m == mode:
                 label = "MoE  " if moe else "dense"
                 print(f"{'':10}   {label} on {hardware}: {summary(errs)}")
-        for (m, moe, model), errs in sorted(by_model.items()):
+        for (m, _moe, model), errs in sorted(by_model.items()):
             if m == mode:
                 print(f"{'':10}   {model}: {summary(errs)}")
         for reason in sorted(unavailable.get(mode, ())):
