@@ -59,6 +59,8 @@ def test_max_batch_caps_sequences_and_zero_leaves_memory_only():
     short = [*FP8_8B, "--isl", "128", "--osl", "128", "--json"]
     default = json.loads(run(*short).stdout)
     assert default["batch"] == default["max_batch"] == 1024  # vLLM's max_num_seqs default
+    assert default["batch_rule"] == "max-batch"
+    assert "memory holds 3," in run(*short[:-1]).stdout  # the human table says what binds
     assert json.loads(run(*short, "--max-batch", "64").stdout)["batch"] == 64
     memory_only = json.loads(run(*short, "--max-batch", "0").stdout)
     assert memory_only["batch"] > 1024  # ~52 GB of KV / (256 tokens x 64 KiB) ~ 3,100

@@ -996,7 +996,7 @@ class ServeResult:
     prompt_len: float
     gen_len: float
     batch: int
-    batch_rule: str  # "given", "memory", "max-tpot", "max-ttft"
+    batch_rule: str  # "given", "memory", "max-batch", "max-tpot", "max-ttft", "latency"
     max_batch: int  # largest batch that fits at the final context
     costs: RequestCosts  # at the batch used (0-d arrays)
     memory: MemoryPlan  # at the final context
@@ -1208,6 +1208,8 @@ def serve(
         chosen, rule = batch, "given"
     elif max_tpot is None and max_ttft is None:
         chosen = cap
+        if deployment.max_batch is not None and cap >= deployment.max_batch:
+            rule = "max-batch"  # the engine's cap binds before memory does
     else:
         dense_part = np.arange(1, min(cap, 4096) + 1, dtype=float)
         tail = np.round(np.geomspace(4096, cap, 2000)) if cap > 4096 else np.empty(0)
