@@ -395,3 +395,21 @@ def test_moe_routing_kernels_are_charged_outside_datasheet():
     dp = _setup(MOE, EFFICIENT, Deployment(tp=2, ep=2), context=10.0)
     half = moe_routing_operators(dp, batch, resolve_efficiency(EFFICIENT, "default"))[1]
     assert float(half.cost.bytes) == 480
+
+
+def test_grouped_gemm_fraction_keeps_its_ratio_to_dense_across_dtypes():
+    """The grouped (MoE expert) compute fraction is measured at fp8; at bf16 and fp4 it scales
+    with the dense fraction: 0.4 x 0.5 / 0.8 = 0.25 (bf16), 0.4 (fp8), 0.4 x 0.2 / 0.8 = 0.1."""
+    table = EFFICIENT.efficiency.model_copy(
+        update={
+            "gemm_compute_fp8": 0.8,
+            "gemm_compute_fp4": 0.2,
+            "grouped_gemm_compute": 0.4,
+        }
+    )
+    profile = EFFICIENT.model_copy(update={"efficiency": table})
+    for dtype, expected in (("bf16", 0.25), ("fp8", 0.4), ("fp4", 0.1)):
+        grouped = resolve_efficiency(profile, "default", dtype).grouped
+        assert grouped is not None and grouped.calibration is not None
+        fit = grouped.calibration.kernels["gemm"]
+        assert fit.compute_efficiency == pytest.approx(expected)

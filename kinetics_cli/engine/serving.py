@@ -324,9 +324,16 @@ def resolve_efficiency(
             source="default efficiencies (kernel-level public measurements)",
         )
         grouped = None
+        # The grouped-GEMM compute fraction is measured at fp8 (DeepGEMM); at another dtype it
+        # keeps its ratio to the dense fraction (fp4's dense fraction is half fp8's on B200).
+        grouped_compute = (
+            gemm
+            if e.grouped_gemm_compute is None
+            else e.grouped_gemm_compute * gemm / e.gemm_compute_for("fp8")
+        )
         if e.grouped_gemm_compute is not None or e.grouped_gemm_bandwidth is not None:
             experts = KernelFit(
-                compute_efficiency=e.grouped_gemm_compute or gemm,
+                compute_efficiency=min(grouped_compute, 1.0),
                 bandwidth_efficiency=e.grouped_gemm_bandwidth or e.gemm_bandwidth,
                 overhead_seconds=t0,
             )
@@ -349,7 +356,7 @@ def resolve_efficiency(
             f"{e.collective_latency_seconds * 1e6:.3g} us + {e.collective_bandwidth:.0%} of the "
             "link"
             + (
-                f", MoE experts at {e.grouped_gemm_compute or gemm:.0%} of peak and "
+                f", MoE experts at {grouped_compute:.0%} of peak and "
                 f"{e.grouped_gemm_bandwidth or e.gemm_bandwidth:.0%} of HBM bandwidth"
                 if grouped is not None
                 else ""
