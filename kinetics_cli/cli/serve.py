@@ -11,11 +11,13 @@ from kinetics_cli.cli.params import (
     FORCE_PLOT_OPTION,
     FORMAT_OPTION,
     JSON_OPTION,
+    MAX_BATCH_OPTION,
     at_least,
     block_size_option,
     bounded,
     count,
     duration,
+    engine_max_batch,
     hardware_option,
     model_argument,
     plot_option,
@@ -84,6 +86,7 @@ def serve(
         metavar="TIME",
         help="Largest batch whose time to first token is at most TIME (e.g. 2s).",
     ),
+    max_batch: int | None = MAX_BATCH_OPTION,
     efficiency: str = typer.Option(
         "default",
         "--efficiency",
@@ -117,7 +120,14 @@ def serve(
     catalog = cli_context.catalog()
     card = catalog.models.get(model).spec
     profile = catalog.hardware.get(hardware).spec
-    deployment = Deployment(tp=tp, ep=ep, replicas=replicas, weights=weights, kv=kv)
+    deployment = Deployment(
+        tp=tp,
+        ep=ep,
+        replicas=replicas,
+        weights=weights,
+        kv=kv,
+        max_batch=engine_max_batch(max_batch),
+    )
     result = run_serve(
         card,
         profile,

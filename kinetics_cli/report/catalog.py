@@ -108,7 +108,8 @@ def print_hardware(entry: Entry[HardwareProfile]) -> None:
                 "default serving efficiency",
                 f"matmuls {e.gemm_compute:.0%} of peak (fp8 {e.gemm_compute_for('fp8'):.0%}), "
                 f"{e.gemm_bandwidth:.0%} of HBM; decode attention {e.attention_bandwidth:.0%}; "
-                f"{duration(e.kernel_overhead_seconds)} per kernel; collectives "
+                f"{duration(e.kernel_overhead_seconds)} per kernel; host "
+                f"{duration(e.host_seconds_per_sequence)} per sequence per step; collectives "
                 f"{duration(e.collective_latency_seconds)} + {e.collective_bandwidth:.0%} "
                 "of the link (kinetics serve; sources below)",
             )
