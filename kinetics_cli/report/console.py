@@ -332,4 +332,12 @@ def fit_table(
         )
     for r in range(len(rows)):
         table.add_row(*(escape(cells[i][r]) for i in range(len(names))))
+    shown = set(names)
+    merged = {c for m in merge for c in m.columns}
+    hidden = [c.lstrip(">") for c in columns if c.lstrip(">") not in shown | merged]
+    if hidden:
+        table.caption = escape(
+            f"not shown at this width: {', '.join(hidden)} (--format csv or --json has them)"
+        )
+        table.caption_justify = "left"
     return table
