@@ -188,7 +188,8 @@ def indistinguishable(
     score = accuracy_levels(acc) if levels is None else levels
     if others.size == 0:
         return np.zeros(0, dtype=bool)
-    pairing = np.array(grid.pairings, dtype=object)[grid.setting] if grid.pairings else None
+    if pairing is None:  # per configuration, its pairing key's code (pairing_codes)
+        pairing = pairing_codes(grid)
     same = np.zeros(others.size, dtype=bool) if pairing is None else pairing[others] == pairing[i]
     reps = grid.replicates
     has = reps.shape[0] == acc.size and reps.shape[1] > 0
