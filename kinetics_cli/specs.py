@@ -181,6 +181,9 @@ class ServingEfficiency(_Strict):
     stream_bandwidth: Fraction  # elementwise kernels, bytes/s / HBM bandwidth
     kernel_overhead_seconds: Annotated[float, Field(ge=0)]  # per kernel call (launch gap)
     step_overhead_seconds: Annotated[float, Field(ge=0)] = 0.0  # per step, host side
+    # Engine host (CPU) time per scheduled sequence per iteration; overlapped with the GPU, so an
+    # iteration takes the longer of the two (engine/serving.py host_seconds).
+    host_seconds_per_sequence: Annotated[float, Field(ge=0)] = 0.0
     collective_latency_seconds: Annotated[float, Field(ge=0)]  # per collective call
     collective_bandwidth: Fraction  # achieved bus bandwidth / interconnect_bandwidth
     sources: list[str] = Field(min_length=1)
