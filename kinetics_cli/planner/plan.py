@@ -163,9 +163,10 @@ def pairing_codes(grid: Grid) -> np.ndarray | None:
 
 @dataclass(frozen=True)
 class ReplicateSummary:
-    """Per configuration of a grid (filled at `where`): whether all its bootstrap replicates are
-    finite, and their largest and smallest value; computed once for many tie checks."""
+    """Per configuration of a grid (filled where `known`): whether all its bootstrap replicates
+    are finite, and their largest and smallest value; computed once for many tie checks."""
 
+    known: np.ndarray
     finite: np.ndarray
     top: np.ndarray
     bottom: np.ndarray
@@ -174,6 +175,8 @@ class ReplicateSummary:
     def of(cls, grid: Grid, where: np.ndarray) -> ReplicateSummary:
         reps = grid.replicates
         n = grid.accuracy.size
+        known = np.zeros(n, dtype=bool)
+        known[where] = True
         finite, top, bottom = np.zeros(n, dtype=bool), np.full(n, np.nan), np.full(n, np.nan)
         if reps.shape[0] == n and reps.shape[1] > 0 and where.size:
             block = reps[where]
@@ -181,7 +184,7 @@ class ReplicateSummary:
             finite[where] = ok
             top[where[ok]] = block[ok].max(axis=1)  # only finite rows are compared
             bottom[where[ok]] = block[ok].min(axis=1)
-        return cls(finite, top, bottom)
+        return cls(known, finite, top, bottom)
 
 
 def _paired_ties(reference: np.ndarray, others: np.ndarray, tail: float) -> np.ndarray:
@@ -278,6 +281,7 @@ def cheapest_tie(
     levels: np.ndarray,
     budget: float,
     candidates: np.ndarray | None = None,
+    summary: ReplicateSummary | None = None,
 ) -> tuple[int | None, int | None, tuple[int, ...]]:
     """(pick, most accurate, ties) among `candidates` (default: all) within `budget`.
 
@@ -295,7 +299,8 @@ def cheapest_tie(
     fits = pool[(cost[pool] <= budget) & np.isfinite(grid.accuracy[pool])]
     others = fits[fits != top]
     codes = pairing_codes(grid)
-    summary = ReplicateSummary.of(grid, np.append(fits, top))
+    if summary is None or not summary.known[fits].all() or not summary.known[top]:
+        summary = ReplicateSummary.of(grid, np.append(fits, top))
     group = np.append(others[indistinguishable(grid, top, others, levels, codes, summary)], top)
     keys = None if codes is None else codes[fits]
     references: list[int] = []
@@ -366,7 +371,12 @@ def make_plan(
         raise InputError("no configuration to choose from (the accuracy data gave none)")
     levels = accuracy_levels(grid.accuracy, resolution)
     by_law = {name: costs(grid, name, unit, pricing) for name in LAWS}
-    answers = {name: cheapest_tie(grid, by_law[name], levels, budget) for name in LAWS}
+    # one replicate summary for every tie check below: what any law affords
+    affordable = np.minimum.reduce([by_law[name] for name in LAWS]) <= budget
+    summary = ReplicateSummary.of(grid, np.flatnonzero(affordable))
+    answers = {
+        name: cheapest_tie(grid, by_law[name], levels, budget, None, summary) for name in LAWS
+    }
     picks = {name: answers[name][0] for name in LAWS}
     best, most_accurate, ties = answers[law]
     law_cost = by_law[law]
@@ -375,10 +385,12 @@ def make_plan(
     deployable = best
     if best is not None and grid.attention(best) == ORACLE_ATTENTION:
         oracle = np.array([s.attention == ORACLE_ATTENTION for s in grid.settings])[grid.setting]
-        deployable = cheapest_tie(grid, law_cost, levels, budget, np.flatnonzero(~oracle))[0]
+        deployable = cheapest_tie(grid, law_cost, levels, budget, np.flatnonzero(~oracle), summary)[
+            0
+        ]
     deployable_all = ~(grid.oracle_selection() | oracle_attention(grid))
     fits = np.flatnonzero(deployable_all)
-    pick = cheapest_tie(grid, law_cost, levels, budget, fits)[0] if fits.size else None
+    pick = cheapest_tie(grid, law_cost, levels, budget, fits, summary)[0] if fits.size else None
     return Plan(
         budget=float(budget),
         unit=unit,
