@@ -349,3 +349,15 @@ def test_paired_ties_match_quantile_bounds(
     tail = 0.025
     low, high = np.quantile(reference[None, :] - others, [tail, 1.0 - tail], axis=1)
     assert np.array_equal(_paired_ties(reference, others, tail), (low <= 0.0) & (high >= 0.0))
+
+
+def test_configurations_are_each_configuration(grid: Grid, pricing: Pricing) -> None:
+    """The column-built list equals one `configuration` call per configuration, types included."""
+    from kinetics_cli.planner.plan import configurations
+
+    docs = configurations(grid, pricing)
+    assert len(docs) == len(grid)
+    for i in range(0, len(grid), 7):
+        one = configuration(grid, i, pricing)
+        assert docs[i] == one
+        assert [type(v) for v in docs[i].values()] == [type(v) for v in one.values()]
