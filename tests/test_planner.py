@@ -23,6 +23,7 @@ from kinetics_cli.planner.grid import (
 from kinetics_cli.planner.pareto import pareto_mask
 from kinetics_cli.planner.plan import (
     Pricing,
+    _paired_ties,
     accuracy_levels,
     configuration,
     costs,
@@ -327,6 +328,27 @@ def test_oracle_top_k_wins_somewhere_and_block_top_k_answers_then(grid: Grid, pr
             assert answer.best_without_oracle is not None
             swapped += 1
     assert swapped >= 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    replicates=st.integers(5, 260),
+    rows=st.integers(1, 12),
+    spread=st.integers(0, 3),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_paired_ties_match_quantile_bounds(
+    replicates: int, rows: int, spread: int, seed: int
+) -> None:
+    """The counting shortcut decides each row as np.quantile's interval of the differences
+    would (replicates on a 1/30 lattice, as 30 problems give, so many differences are 0)."""
+    rng = np.random.default_rng(seed)
+    reference = (rng.integers(0, 31, size=replicates) / 30).astype(np.float32)
+    steps = rng.integers(-spread, spread + 1, size=(rows, replicates)) / 30
+    others = (reference[None, :] + steps).astype(np.float32)
+    tail = 0.025
+    low, high = np.quantile(reference[None, :] - others, [tail, 1.0 - tail], axis=1)
+    assert np.array_equal(_paired_ties(reference, others, tail), (low <= 0.0) & (high >= 0.0))
 
 
 def test_configurations_are_each_configuration(grid: Grid, pricing: Pricing) -> None:

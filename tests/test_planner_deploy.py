@@ -375,3 +375,29 @@ def test_an_engine_cap_on_sequences(catalog: Catalog) -> None:
         lib = library_costs(grid, costs, log, cards, profile, i)
         assert float(lib.memory.max_problems) == costs.batch[i]
         np.testing.assert_allclose(costs.gpu_seconds[i], lib.gpu_seconds_per_problem, rtol=1e-9)
+
+
+def test_several_accelerators_price_as_each_alone(catalog: Catalog) -> None:
+    """Pricing several profiles in one call (request shapes and one-sequence operator costs
+    carried from one accelerator to the next) gives each the figures it gets alone."""
+    names = ["b200", "h100-sxm", "mi300x", "b200"]
+    source = FakeSource(models=dict(MODELS))
+    settings = source.settings()
+    cards = {s.model: catalog.models.get(s.model).spec for s in settings}
+    profiles = [catalog.hardware.get(n).spec for n in names]
+    log = OutcomeLog()
+    grid = evaluate_grid(
+        source,  # type: ignore[arg-type]
+        cards,
+        settings,
+        profiles[0],
+        trials=TRIALS,
+        limits=LIMITS,
+        on_outcome=log,
+    )
+    args = (log, grid.setting, grid.trials, grid.gen_len, settings, cards)
+    together = price_grid(*args, profiles, DeployOptions())
+    for profile, joint in zip(profiles, together, strict=True):
+        (alone,) = price_grid(*args, [profile], DeployOptions())
+        for name in ("fits", "tp", "ep", "batch", "tpot_s", "gpu_seconds", "latency_s"):
+            assert np.array_equal(getattr(joint, name), getattr(alone, name)), (profile.name, name)

@@ -68,20 +68,18 @@ def coverage_replicates(
         # which no threshold of a smaller problem reaches
         extra = np.arange(width)[None, None, :] >= nn[:, :, None]
         pick[extra] = width - 1
-    # With a problem's samples ordered by bucket, the drawn samples of bucket <= g are the draws
-    # below the number of its samples in buckets <= g: count draws per position once, then read
-    # the cumulative counts at those thresholds.
+    # Draw j of problem p is the pick-th of its samples ordered by bucket (the padding, bucket G,
+    # last); count the drawn samples per (replicate, problem, bucket) in one pass, then the
+    # cumulative counts are the samples correct within each limit.
     ordered = np.sort(buckets, axis=1)
-    below = np.stack([(ordered <= g).sum(axis=1) for g in range(n_limits)], axis=1)  # (P, G)
-    slot = np.arange(replicates * n_problems, dtype=np.int64)[:, None] * width
-    hist = np.bincount(
-        (slot + pick.reshape(replicates * n_problems, width)).ravel(),
-        minlength=replicates * n_problems * width,
-    ).reshape(replicates, n_problems, width)
-    cumulative = np.concatenate(
-        [np.zeros((replicates, n_problems, 1), dtype=np.int64), np.cumsum(hist, axis=-1)], axis=-1
+    drawn = ordered.ravel()[(idx * width)[:, :, None] + pick]  # (B, P, W) its bucket
+    bins = replicates * n_problems * (n_limits + 1)
+    slot = np.arange(replicates * n_problems, dtype=np.int32 if bins < 2**31 else np.int64)
+    slot = slot.reshape(replicates, n_problems, 1)
+    counts = np.bincount((slot * (n_limits + 1) + drawn).ravel(), minlength=bins).reshape(
+        replicates, n_problems, n_limits + 1
     )
-    solved = np.take_along_axis(cumulative, below[idx], axis=2)  # (B, P, G) correct within L_g
+    solved = np.cumsum(counts[:, :, :n_limits], axis=2)  # (B, P, G) correct within L_g
     trials = np.asarray(trials, dtype=float)
     if sizes.size == 1:
         # mean over problems of table[solved]: count problems per (replicate, limit, count)

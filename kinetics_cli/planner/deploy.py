@@ -12,13 +12,13 @@ two equal); docs/planning.md section 11 describes it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
 from kinetics_cli.accuracy.base import Outcome, Setting
 from kinetics_cli.engine.operators import OpCost
-from kinetics_cli.engine.roofline import step_operators, time_operator
+from kinetics_cli.engine.roofline import StepSetup, step_operators, time_operator
 from kinetics_cli.engine.serving import (
     DEFAULT_MAX_BATCH,
     LIFE_SAMPLES,
@@ -234,12 +234,15 @@ def _step_model(
     block_size: float,
     contexts: np.ndarray,
     weights: np.ndarray,
+    unit_cache: dict[tuple[object, ...], dict[int, OpCost]] | None = None,
 ) -> Callable[[np.ndarray], tuple[np.ndarray, ...]]:
     """Decode step seconds of a replica as a function of its sequences [S, N, L], each holding
     the mix of `contexts` with `weights` [S, L, K]: serving._step with one weight row per
     (setting, limit). Operators that depend on the context cost (sequences x their cost for one
     sequence), so their mixed FLOPs and bytes are computed once for one sequence and scaled;
-    the equality with serving.problem_costs is held by tests."""
+    the equality with serving.problem_costs is held by tests. `unit_cache` keeps those
+    one-sequence costs for reuse on other accelerators: they are counts of FLOPs and bytes, which
+    depend on the step's shapes and widths (the key) and not on the hardware."""
     kv = None if attention == "dense" else float(budgets[0])
     s0 = _setup(
         card,
@@ -251,22 +254,21 @@ def _step_model(
         block_size=block_size,
         efficiency=eff,
     )
-    mixed_setup = replace(s0, context=contexts[:, None])
-    if attention != "dense" and budgets.size > 1:
-        mixed_setup = replace(mixed_setup, kv_budget=budgets[:, None, None, None])  # type: ignore[arg-type]
-    k = contexts.shape[-1]
-    w = weights[:, None]
-    settings, limits = contexts.shape[0], contexts.shape[1]
-    one = np.ones((settings, 1, limits, 1))
-    full = (settings, 1, limits, k)
-    per_sequence: dict[int, OpCost] = {}
-    for j, op in enumerate(step_operators(mixed_setup, one)):
-        flops, nbytes = np.asarray(op.cost.flops), np.asarray(op.cost.bytes)
-        if op.link_seconds is None and (flops.shape[-1:] == (k,) or nbytes.shape[-1:] == (k,)):
-            per_sequence[j] = OpCost(
-                np.sum(np.broadcast_to(flops, full) * w, axis=-1),
-                np.sum(np.broadcast_to(nbytes, full) * w, axis=-1),
-            )
+    # everything the operators' FLOPs and bytes read, apart from the hardware and the links
+    key = (
+        card.name,
+        id(contexts),
+        id(weights),
+        budgets.tobytes(),
+        *(getattr(s0, f.name) for f in fields(s0) if f.name not in _HARDWARE_FIELDS),
+    )
+    cached = None if unit_cache is None else unit_cache.get(key)
+    if cached is not None:
+        per_sequence = cached
+    else:
+        per_sequence = _per_sequence(s0, attention, budgets, contexts, weights)
+        if unit_cache is not None:
+            unit_cache[key] = per_sequence
 
     # MoE experts timed at the grouped-GEMM efficiencies where the mode has them (serving._step)
     grouped = replace(s0, hardware=eff.grouped) if eff.grouped is not None else s0
@@ -284,6 +286,39 @@ def _step_model(
         return (seconds + eff.step_overhead_seconds,)
 
     return step
+
+
+# StepSetup fields that change the time of an operator but not its FLOPs or bytes (or, for
+# card and context, stand in the cache key otherwise: by name, and by the shapes' identity)
+_HARDWARE_FIELDS = ("hardware", "links", "card", "context")
+
+
+def _per_sequence(
+    s0: StepSetup,
+    attention: str,
+    budgets: np.ndarray,
+    contexts: np.ndarray,
+    weights: np.ndarray,
+) -> dict[int, OpCost]:
+    """FLOPs and bytes for one sequence, mixed over `contexts` with `weights` [S, L, K], of the
+    operators (by position in step_operators) whose cost depends on the context."""
+    mixed_setup = replace(s0, context=contexts[:, None])
+    if attention != "dense" and budgets.size > 1:
+        mixed_setup = replace(mixed_setup, kv_budget=budgets[:, None, None, None])  # type: ignore[arg-type]
+    k = contexts.shape[-1]
+    w = weights[:, None]
+    settings, limits = contexts.shape[0], contexts.shape[1]
+    one = np.ones((settings, 1, limits, 1))
+    full = (settings, 1, limits, k)
+    per_sequence: dict[int, OpCost] = {}
+    for j, op in enumerate(step_operators(mixed_setup, one)):
+        flops, nbytes = np.asarray(op.cost.flops), np.asarray(op.cost.bytes)
+        if op.link_seconds is None and (flops.shape[-1:] == (k,) or nbytes.shape[-1:] == (k,)):
+            per_sequence[j] = OpCost(
+                np.sum(np.broadcast_to(flops, full) * w, axis=-1),
+                np.sum(np.broadcast_to(nbytes, full) * w, axis=-1),
+            )
+    return per_sequence
 
 
 @dataclass(frozen=True)
@@ -354,9 +389,10 @@ def _price_candidate(
     options: DeployOptions,
     prefill: dict[float, tuple[float, float]],
     efficiencies: dict[str, Efficiency],
+    unit_cache: dict[tuple[object, ...], dict[int, OpCost]] | None = None,
 ) -> _Priced:
     """serving.problem_costs on `d` for every (setting, N, L) of `shapes`, at the most problems
-    that fit (`cap`) or, with a TPOT target, the most that meet it."""
+    that fit (`cap`) or, with a TPOT target, the most that meet it (`unit_cache`: _step_model's)."""
     n = trials[None, :, None]
     fits = cap >= 1
     compute = precision(card, profile, d).compute
@@ -369,7 +405,9 @@ def _price_candidate(
             prefill[float(p)] = _prefill_per_prompt(card, profile, d, float(p), eff)
     per_prompt = np.array([prefill[float(p)][0] for p in shapes.prompt])[:, None, None]
     single = np.array([prefill[float(p)][1] for p in shapes.prompt])[:, None, None]
-    step_of = _step_model(card, profile, d, eff, attention, shapes.budgets, block_size, ctx, w)
+    step_of = _step_model(
+        card, profile, d, eff, attention, shapes.budgets, block_size, ctx, w, unit_cache
+    )
 
     def tpot_at(problems: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         seqs = problems * n
@@ -456,8 +494,11 @@ def price_settings(
     options: DeployOptions | None = None,
     block_size: float = 16,
     shapes_cache: dict[tuple[int, ...], _Shapes] | None = None,
+    unit_cache: dict[tuple[object, ...], dict[int, OpCost]] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Deployable figures as tables [setting, N, L].
+    """Deployable figures as tables [setting, N, L]. `shapes_cache` and `unit_cache` carry the
+    request shapes and the one-sequence operator costs (which `unit_cache` keys by the shapes'
+    identity: pass both or only `shapes_cache`) from one accelerator to the next.
 
     Per model, a loop over its few replica sizes (smallest first; at each, the deployments of
     that size, the cheapest kept): one memory plan per (size, cache layout) and one broadcast
@@ -532,6 +573,7 @@ def price_settings(
                         options,
                         prefill,
                         efficiencies,
+                        unit_cache if shapes_cache is not None else None,
                     )
                     rows = np.asarray(chunk)
                     # The cheapest fitting deployment of the smallest replica size that fits.
@@ -666,6 +708,7 @@ def price_grid(
     li = np.searchsorted(log.limits, grid_limits)
     out = []
     shapes: dict[tuple[int, ...], _Shapes] = {}
+    units: dict[tuple[object, ...], dict[int, OpCost]] = {}
     for n, profile in enumerate(profiles):
         mode = usable_mode(profile, options.efficiency)
         chosen = replace(options, efficiency=mode)
@@ -679,6 +722,7 @@ def price_grid(
             options=chosen,
             block_size=block_size,
             shapes_cache=shapes,
+            unit_cache=units,
         )
         out.append(deploy_costs(tables, profile, chosen, grid_setting, ti, li, sampled))
         if on_progress is not None:

@@ -161,15 +161,69 @@ def pairing_codes(grid: Grid) -> np.ndarray | None:
     return np.asarray(codes)[grid.setting]
 
 
+@dataclass(frozen=True)
+class ReplicateSummary:
+    """Per configuration of a grid (filled where `known`): whether all its bootstrap replicates
+    are finite, and their largest and smallest value; computed once for many tie checks."""
+
+    known: np.ndarray
+    finite: np.ndarray
+    top: np.ndarray
+    bottom: np.ndarray
+
+    @classmethod
+    def of(cls, grid: Grid, where: np.ndarray) -> ReplicateSummary:
+        reps = grid.replicates
+        n = grid.accuracy.size
+        known = np.zeros(n, dtype=bool)
+        known[where] = True
+        finite, top, bottom = np.zeros(n, dtype=bool), np.full(n, np.nan), np.full(n, np.nan)
+        if reps.shape[0] == n and reps.shape[1] > 0 and where.size:
+            block = reps[where]
+            ok = np.isfinite(block).all(axis=1)
+            finite[where] = ok
+            top[where[ok]] = block[ok].max(axis=1)  # only finite rows are compared
+            bottom[where[ok]] = block[ok].min(axis=1)
+        return cls(known, finite, top, bottom)
+
+
+def _paired_ties(reference: np.ndarray, others: np.ndarray, tail: float) -> np.ndarray:
+    """Whether the two-sided interval (tails `tail`) of each row of reference - others contains
+    0, as np.quantile's (linear) bounds would say. Most rows are decided by counting the
+    differences below and above 0 (an order statistic's sign fixes the bound's); np.quantile
+    runs only on rows where the bound falls between differences of opposite signs."""
+    diff = reference[None, :] - others
+    b = diff.shape[1]
+    h_low, h_high = tail * (b - 1), (1.0 - tail) * (b - 1)
+    at_most = (diff <= 0.0).sum(axis=1)  # x[k] <= 0 for k < at_most (ascending)
+    below = (diff < 0.0).sum(axis=1)  # x[k] < 0 for k < below
+    # the order statistics either side of each bound (widened by a hair, so that rounding in
+    # np.quantile's own index can only send a row to the exact path)
+    lo_a, lo_b = int(np.floor(h_low - 1e-6)), int(np.ceil(h_low + 1e-6))
+    hi_a, hi_b = int(np.floor(h_high - 1e-6)), int(np.ceil(h_high + 1e-6))
+    low_ok = at_most >= lo_b + 1  # x[lo_a], x[lo_b] <= 0: the low bound <= 0
+    low_no = at_most <= lo_a  # both > 0
+    high_ok = below <= hi_a  # x[hi_a], x[hi_b] >= 0: the high bound >= 0
+    high_no = below >= hi_b + 1  # both < 0
+    tie = low_ok & high_ok
+    open_ = ~(low_no | high_no | tie)
+    if open_.any():
+        low, high = np.quantile(diff[open_], [tail, 1.0 - tail], axis=1)
+        tie[open_] = (low <= 0.0) & (high >= 0.0)
+    return tie
+
+
 def indistinguishable(
     grid: Grid,
     i: int,
     others: np.ndarray,
     levels: np.ndarray | None = None,
     pairing: np.ndarray | None = None,
+    summary: ReplicateSummary | None = None,
 ) -> np.ndarray:
     """Whether each of `others` has an accuracy statistically indistinguishable from that of `i`
-    at the reported confidence.
+    at the reported confidence. `pairing`: pairing_codes(grid), `summary`: the replicate
+    summary of `i` and `others`, when the caller has them already.
 
     * Same pairing key with bootstrap replicates on both sides (one source, the same problems
       resampled the same way): paired bootstrap; a tie when the interval of the replicate
@@ -192,24 +246,16 @@ def indistinguishable(
         pairing = pairing_codes(grid)
     same = np.zeros(others.size, dtype=bool) if pairing is None else pairing[others] == pairing[i]
     reps = grid.replicates
-    has = reps.shape[0] == acc.size and reps.shape[1] > 0
-    rep_ok = (
-        np.isfinite(reps[others]).all(axis=1) & bool(np.isfinite(reps[i]).all())
-        if has
-        else np.zeros(others.size, dtype=bool)
-    )
+    if summary is None:
+        summary = ReplicateSummary.of(grid, np.append(others, i))
+    rep_ok = summary.finite[others] & bool(summary.finite[i])
     tie = np.zeros(others.size, dtype=bool)
     paired = same & rep_ok
     if paired.any():
         # no replicate of `others` reaching the lowest replicate of i: apart without quantiles
-        reach = np.zeros(others.size, dtype=bool)
-        reach[paired] = np.nanmax(reps[others[paired]], axis=1) >= np.nanmin(reps[i])
-        paired &= reach
+        paired &= summary.top[others] >= summary.bottom[i]
     if paired.any():
-        tail = (1.0 - CONFIDENCE) / 2.0
-        diff = reps[i][None, :] - reps[others[paired]]
-        low, high = np.quantile(diff, [tail, 1.0 - tail], axis=1)
-        tie[paired] = (low <= 0.0) & (high >= 0.0)
+        tie[paired] = _paired_ties(reps[i], reps[others[paired]], (1.0 - CONFIDENCE) / 2.0)
     shared = same & ~rep_ok
     tie[shared] = score[others[shared]] == score[i]
     apart = ~same
@@ -235,6 +281,7 @@ def cheapest_tie(
     levels: np.ndarray,
     budget: float,
     candidates: np.ndarray | None = None,
+    summary: ReplicateSummary | None = None,
 ) -> tuple[int | None, int | None, tuple[int, ...]]:
     """(pick, most accurate, ties) among `candidates` (default: all) within `budget`.
 
@@ -252,7 +299,9 @@ def cheapest_tie(
     fits = pool[(cost[pool] <= budget) & np.isfinite(grid.accuracy[pool])]
     others = fits[fits != top]
     codes = pairing_codes(grid)
-    group = np.append(others[indistinguishable(grid, top, others, levels, codes)], top)
+    if summary is None or not summary.known[fits].all() or not summary.known[top]:
+        summary = ReplicateSummary.of(grid, np.append(fits, top))
+    group = np.append(others[indistinguishable(grid, top, others, levels, codes, summary)], top)
     keys = None if codes is None else codes[fits]
     references: list[int] = []
     # each source's members from one sort of the keys, not one scan of the grid per source
@@ -263,7 +312,7 @@ def cheapest_tie(
     for ref in references:
         below = levels[group] < levels[ref]
         if below.any():
-            apart = ~indistinguishable(grid, ref, group[below], levels, codes)
+            apart = ~indistinguishable(grid, ref, group[below], levels, codes, summary)
             keep[np.flatnonzero(below)[apart]] = False
     keep[group == top] = True
     group = group[keep]
@@ -321,7 +370,12 @@ def make_plan(
         raise InputError("no configuration to choose from (the accuracy data gave none)")
     levels = accuracy_levels(grid.accuracy, resolution)
     by_law = {name: costs(grid, name, unit, pricing) for name in LAWS}
-    answers = {name: cheapest_tie(grid, by_law[name], levels, budget) for name in LAWS}
+    # one replicate summary for every tie check below: what any law affords
+    affordable = np.minimum.reduce([by_law[name] for name in LAWS]) <= budget
+    summary = ReplicateSummary.of(grid, np.flatnonzero(affordable))
+    answers = {
+        name: cheapest_tie(grid, by_law[name], levels, budget, None, summary) for name in LAWS
+    }
     picks = {name: answers[name][0] for name in LAWS}
     best, most_accurate, ties = answers[law]
     law_cost = by_law[law]
@@ -330,10 +384,12 @@ def make_plan(
     deployable = best
     if best is not None and grid.attention(best) == ORACLE_ATTENTION:
         oracle = np.array([s.attention == ORACLE_ATTENTION for s in grid.settings])[grid.setting]
-        deployable = cheapest_tie(grid, law_cost, levels, budget, np.flatnonzero(~oracle))[0]
+        deployable = cheapest_tie(grid, law_cost, levels, budget, np.flatnonzero(~oracle), summary)[
+            0
+        ]
     deployable_all = ~(grid.oracle_selection() | oracle_attention(grid))
     fits = np.flatnonzero(deployable_all)
-    pick = cheapest_tie(grid, law_cost, levels, budget, fits)[0] if fits.size else None
+    pick = cheapest_tie(grid, law_cost, levels, budget, fits, summary)[0] if fits.size else None
     return Plan(
         budget=float(budget),
         unit=unit,
