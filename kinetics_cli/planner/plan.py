@@ -288,8 +288,8 @@ def cheapest_tie(
     The ties are the configurations within budget that cannot be told apart from the most
     accurate one and are not significantly worse than any of the strongest configurations of
     each source (the REFERENCES_PER_SOURCE most accurate per pairing key): the set of
-    statistically best configurations. The pick is the cheapest of them; ties lists the others,
-    most accurate first.
+    statistically best configurations, closed upwards (anything at least as accurate as a member
+    joins). The pick is the cheapest of them; ties lists the others, most accurate first.
     """
     pool = np.arange(cost.size) if candidates is None else np.asarray(candidates, dtype=int)
     pick = best_within(cost[pool], levels[pool], budget)
@@ -316,6 +316,10 @@ def cheapest_tie(
             keep[np.flatnonzero(below)[apart]] = False
     keep[group == top] = True
     group = group[keep]
+    # Upward closed: comparisons across sources are not transitive (a prior's ranking stands
+    # against another prior, a wide interval ties with a measurement), so a configuration at
+    # least as accurate as a member is a member too. The pick is then never dominated.
+    group = np.union1d(group, fits[levels[fits] >= levels[group].min()])
     chosen = int(group[np.lexsort((group, -levels[group], cost[group]))[0]])
     rest = group[group != chosen]
     rest = rest[np.lexsort((rest, cost[rest], -levels[rest]))]
