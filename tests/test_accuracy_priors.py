@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -96,9 +98,15 @@ def test_coverage_saturates_below_one_as_the_data_does():
         Setting("qwen3-8b", "dense", None), np.array([32, 1024, 4096]), np.array([32768.0])
     ).accuracy[:, 0]
     assert acc[0] == pytest.approx(0.900, abs=0.03)
-    # a never-solved share: more samples stop helping (unlike a Beta, which climbs towards 1)
+    # problems that stay (nearly) unsolved: more samples stop helping (a Beta without them would
+    # climb towards 1). The AIME24 priors carry per-problem solve-rate atoms summing to 1; some
+    # sit near p = 0 (problems no size solves reliably)
     prior = src.profile.models["qwen3-8b"]
-    assert prior.unsolved > 0.05 and acc[2] <= 1 - prior.unsolved + 1e-9 and acc[2] < 0.95
+    rates, weights = np.array(prior.rates), np.array(prior.rate_weights)
+    assert rates.size > 0 and weights.sum() == pytest.approx(1.0) and rates.min() < 1e-3
+    # problems no size solved in 32 samples keep a small solve rate (their difficulty is only
+    # bounded below by the data), so coverage creeps on slowly past N = 32
+    assert acc[1] < 0.98 and acc[2] < 0.995 and acc[2] - acc[1] < 0.03
     # DeepSeek-R1 README: R1-Distill-1.5B cons@64 52.7 is a lower bound on pass@64
     acc = src.outcome(Setting(R1[0], "dense", None), np.array([64]), np.array([32768.0])).accuracy
     assert 0.527 <= acc[0, 0] < 0.95
@@ -135,7 +143,10 @@ def test_sparse_attention_converges_to_dense_and_hurts_small_models_more():
 
     for name in ("qwen3-8b", "qwen3-14b", "qwen3-32b"):
         dense = acc(name, "dense", None)
-        np.testing.assert_allclose(acc(name, "topk", 1024.0), dense, atol=0.01)
+        # the fitted logit shift at 1024 tokens is (183 / 1024)^0.83 = 0.24: about 1.6 points at
+        # pass@1 for these models (the data: 8B top-k 1024 75.9% vs dense 75.2%)
+        np.testing.assert_allclose(acc(name, "topk", 1024.0), dense, atol=0.025)
+        np.testing.assert_allclose(acc(name, "topk", 8192.0), dense, atol=0.005)
         np.testing.assert_allclose(acc(name, "topk", 1e9), dense, atol=1e-4)
     for name in ("qwen3-0.6b", "qwen3-8b"):
         for budget in (256.0, 1024.0):
@@ -176,16 +187,24 @@ def test_unknown_model_and_bad_settings():
 
 
 def test_model_accuracy_matches_closed_form_without_length_limit():
-    # With an effectively unlimited L the model is a zero-inflated Beta-binomial:
-    # (1 - z) (1 - B(a, b+N) / B(a, b)), z the never-solved share
+    # With an effectively unlimited L the Beta prior (aime25) is a zero-inflated Beta-binomial:
+    # (1 - z) (1 - B(a, b+N) / B(a, b)), z the never-solved share; the atom prior (aime24) is
+    # sum_j w_j (1 - (1 - p_j)^N), and sigmoid(logit p_j - D) under a logit shift D
     from kinetics_cli.accuracy.passk import beta_binomial_pass_at_k
 
-    prior = load_profile("aime24").models["qwen3-4b"]
-    a, b = prior.beta_ab
     ns = np.array([1, 4, 32, 256])
+    prior = load_profile("aime25").models["qwen3-4b"]
+    a, b = prior.beta_ab
     got = model_accuracy(prior, ns, np.array([1e12]))[:, 0]
     want = (1 - prior.unsolved) * beta_binomial_pass_at_k(a, b, ns)
     np.testing.assert_allclose(got, want, atol=2e-4)
+    prior = load_profile("aime24").models["qwen3-4b"]
+    p, w = np.array(prior.rates), np.array(prior.rate_weights)
+    for shift in (0.0, 1.5):
+        ps = 1 / (1 + np.exp(-(np.log(p / (1 - p)) - shift)))
+        want = (1 - (1 - ps[None, :]) ** ns[:, None]) @ w
+        got = model_accuracy(prior, ns, np.array([1e12]), shift=shift)[:, 0]
+        np.testing.assert_allclose(got, want, atol=1e-9)
 
 
 def test_mean_length_matches_a_fine_quadrature():
@@ -193,11 +212,18 @@ def test_mean_length_matches_a_fine_quadrature():
     lognormal partial means exp(mu + s^2/2) Phi((ln L - mu - s^2)/s) + L (1 - Phi((ln L - mu)/s))."""
     from kinetics_cli.accuracy.passk import beta_nodes, normal_cdf, normal_nodes
 
-    src = source("aime24")
-    for name in ("qwen3-0.6b", "qwen3-8b", "qwen3-32b"):
+    # aime24: per-problem atoms (exact sums over them); aime25: zero-inflated Beta (200 nodes)
+    for task, name in itertools.product(
+        ("aime24", "aime25"), ("qwen3-0.6b", "qwen3-8b", "qwen3-32b")
+    ):
+        src = source(task)
         prior = src.profile.models[name]
         lp = prior.length
-        p, wp = beta_nodes(*prior.beta_ab, 200)
+        if prior.rates:
+            p, wp, z = np.array(prior.rates), np.array(prior.rate_weights), 0.0
+        else:
+            p, wp = beta_nodes(*prior.beta_ab, 200)
+            z = prior.unsolved  # never-solved problems: wrong answers at p = 0
         z_u, wz = normal_nodes(60)
         mu = lp.log_correct + lp.difficulty_slope * (1 - p)[:, None] + lp.problem_sd * z_u[None, :]
         weight = wp[:, None] * wz[None, :]
@@ -211,7 +237,6 @@ def test_mean_length_matches_a_fine_quadrature():
                 part = np.exp(m + s * s / 2) * normal_cdf((log_l - m - s * s) / s)
                 return part + np.exp(log_l) * (1 - normal_cdf((log_l - m) / s))
 
-            z = prior.unsolved  # never-solved problems: wrong answers at p = 0
             mu0 = lp.log_correct + lp.difficulty_slope + lp.problem_sd * z_u + lp.wrong_shift
             want = (1 - z) * np.sum(
                 weight

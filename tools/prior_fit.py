@@ -463,5 +463,210 @@ def predicted_coverage(
     """The prior's pass@N for a run's setting at PLAN_LIMIT (block top-k: the run's budget)."""
     r, log_g = effect.factors(run.attention, run.budget, prior.params, page_of(run))
     q = effect.keep(run.attention, run.budget, prior.params, page_of(run))
+    shift = effect.logit_shift(run.attention, run.budget, page_of(run))
     limit = np.array([PLAN_LIMIT])
-    return model_accuracy(prior, trials, limit, r, log_g, q, effect.keep_slope)[:, 0]
+    return model_accuracy(prior, trials, limit, r, log_g, q, effect.keep_slope, shift)[:, 0]
+
+
+# ------------------------------------------------------------------------------ shared difficulty
+#
+# The AIME24 runs are the same 30 problems for every size, so one latent difficulty per problem
+# is shared: a problem of difficulty d has, for a model of ability theta at a setting that moves
+# solve rates down by D in logit (D = 0 dense, D = (B_s / B_eff)^rho_s sparse), the solve rate
+# p = sigmoid(theta - d - D) with unlimited generation; a trial succeeds within the run's cap with
+# p F_c(cap / g | p) (the size's own length fit, stretched by g). Difficulties are integrated
+# over a fixed grid under a normal prior N(0, s^2) (empirical Bayes: s, every ability and the
+# sparse parameters by maximum marginal likelihood of all runs of the fitted sizes), so a problem
+# that no fitted size solved keeps a posterior spread rather than a solve rate of exactly 0.
+
+D_GRID = np.linspace(-14.0, 14.0, 113)
+ATOMS = 64  # solve-rate atoms a size's prior carries
+
+
+@dataclass(frozen=True)
+class SharedDifficulty:
+    """The joint fit: the grid posterior of every problem's difficulty, the fitted abilities, and
+    the sparse logit shift (B_s, rho_s, block penalty, page exponent)."""
+
+    posterior: np.ndarray  # (problems, grid) weights, rows summing to 1
+    abilities: dict[str, float]
+    spread: float  # s, the prior sd of d
+    shift_budget: float
+    shift_power: float
+    block_penalty: float
+    page_exponent: float
+
+    def atoms(self, ability: float, count: int = ATOMS) -> tuple[np.ndarray, np.ndarray]:
+        """Solve-rate atoms (p, w) of a model of this ability on these problems: the pooled
+        posterior of d (each problem weighted 1 / problems) cut into `count` equal-weight bins,
+        each represented by its mean solve rate."""
+        w = self.posterior.ravel() / self.posterior.shape[0]
+        d = np.tile(D_GRID, self.posterior.shape[0])
+        order = np.argsort(d, kind="stable")
+        d, w = d[order], w[order]
+        cum = np.cumsum(w)
+        edges = np.linspace(0.0, 1.0, count + 1)
+        p = 1.0 / (1.0 + np.exp(-(ability - d)))
+        # split each grid point's weight across the bins it straddles
+        lo = np.concatenate([[0.0], cum[:-1]])
+        overlap = np.clip(
+            np.minimum(cum[None, :], edges[1:, None]) - np.maximum(lo[None, :], edges[:-1, None]),
+            0.0,
+            None,
+        )  # (count, grid points)
+        mass = overlap.sum(axis=1)
+        keep = mass > 1e-12
+        return (overlap @ p)[keep] / mass[keep], mass[keep] / mass[keep].sum()
+
+
+def _shift_of(run: Run, x_shift: np.ndarray) -> float:
+    """The logit shift of a run under (ln B_s, ln rho_s, ln penalty, page exponent)."""
+    if run.attention == "dense":
+        return 0.0
+    budget = effective_budget(run, float(np.exp(x_shift[2])), float(x_shift[3]))
+    return float((np.exp(x_shift[0]) / budget) ** np.exp(x_shift[1]))
+
+
+def fit_shared(
+    runs: Sequence[Run],
+    fits: dict[str, dict[str, float]],
+    stretch: tuple[float, float, float] | None = None,
+    iterations: int = 400,
+) -> tuple[SharedDifficulty, tuple[float, float, float]]:
+    """The shared-difficulty model fitted on every run (dense and sparse) of the sizes in `fits`;
+    returns it with the length stretch (fit_stretch, refitted with the fitted block penalty)."""
+    models = sorted(fits, key=lambda m: PARAMS[m])
+    chosen = [r for r in runs if r.model in fits]
+    problems = np.unique(np.concatenate([r.problems for r in chosen]))
+    counts_c = np.zeros((problems.size, len(chosen)))
+    counts_w = np.zeros((problems.size, len(chosen)))
+    for j, r in enumerate(chosen):
+        idx = np.searchsorted(problems, r.problems)
+        counts_c[idx, j] = r.c
+        counts_w[idx, j] = r.n - r.c
+    pairs = _pairs(runs, models)
+    if stretch is None:
+        stretch = fit_stretch(pairs, 3.0, 0.5)
+
+    def unpack(x: np.ndarray) -> tuple[dict[str, float], float, np.ndarray]:
+        return (
+            dict(zip(models, x[: len(models)], strict=True)),
+            float(np.exp(x[len(models)])),
+            x[len(models) + 1 :],
+        )
+
+    def log_success(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        abilities, _, xs = unpack(x)
+        effect = SparseEffect(
+            success_budget=0.0,
+            success_power=1.0,
+            length_budget=stretch[0],
+            length_power=stretch[1],
+            size_exponent=0.0,
+            length_size_exponent=stretch[2],
+            reference_params=REFERENCE_PARAMS,
+            block_penalty=float(np.exp(xs[2])),
+            page_exponent=float(xs[3]),
+        )
+        ls, lf = [], []
+        for r in chosen:
+            logit = abilities[r.model] - D_GRID  # dense solve rate's logit
+            p_dense = 1.0 / (1.0 + np.exp(-logit))
+            _, log_g = effect.factors(r.attention, r.budget, PARAMS[r.model], page_of(r))
+            s = (1.0 / (1.0 + np.exp(-(logit - _shift_of(r, xs))))) * _finished(
+                fits[r.model], p_dense, log_g
+            )
+            s = np.clip(s, 1e-12, 1.0 - 1e-12)
+            ls.append(np.log(s))
+            lf.append(np.log1p(-s))
+        return np.array(ls), np.array(lf)  # (runs, grid)
+
+    def log_joint(x: np.ndarray) -> np.ndarray:
+        _, spread, _ = unpack(x)
+        ls, lf = log_success(x)
+        log_prior = -0.5 * (D_GRID / spread) ** 2
+        log_prior -= np.log(np.exp(log_prior).sum())
+        return counts_c @ ls + counts_w @ lf + log_prior[None, :]  # (problems, grid)
+
+    def nll(x: np.ndarray) -> float:
+        xs = x[len(models) + 1 :]
+        if not (0.0 <= xs[2] <= np.log(16.0) and -1.0 <= xs[3] <= 3.0):
+            return 1e12
+        lj = log_joint(x)
+        top = lj.max(axis=1, keepdims=True)
+        return -float(np.sum(top[:, 0] + np.log(np.exp(lj - top).sum(axis=1))))
+
+    x0 = np.concatenate(
+        [
+            [logit(max(min(fits[m]["m"] * (1 - fits[m]["z"]), 0.95), 0.05)) for m in models],
+            [np.log(3.0), np.log(60.0), np.log(1.5), np.log(3.0), 0.5],
+        ]
+    )
+    x, _ = nelder_mead(nll, x0, step=0.5, iterations=iterations)
+    for _ in range(2):  # the stretch depends on the block penalty: refit it, then the rest
+        xs = x[len(models) + 1 :]
+        stretch = fit_stretch(pairs, float(np.exp(xs[2])), float(xs[3]))
+        x, _ = nelder_mead(nll, x, step=0.15, iterations=iterations)
+    lj = log_joint(x)
+    post = np.exp(lj - lj.max(axis=1, keepdims=True))
+    post /= post.sum(axis=1, keepdims=True)
+    abilities, spread, xs = unpack(x)
+    return (
+        SharedDifficulty(
+            posterior=post,
+            abilities=abilities,
+            spread=spread,
+            shift_budget=float(np.exp(xs[0])),
+            shift_power=float(np.exp(xs[1])),
+            block_penalty=float(np.exp(xs[2])),
+            page_exponent=float(xs[3]),
+        ),
+        stretch,
+    )
+
+
+def shared_effect(shared: SharedDifficulty, stretch: tuple[float, float, float]) -> SparseEffect:
+    """The sparse effect of the shared-difficulty fit: a logit shift and the length stretch."""
+    return SparseEffect(
+        success_budget=0.0,
+        success_power=1.0,
+        length_budget=stretch[0],
+        length_power=stretch[1],
+        size_exponent=0.0,
+        length_size_exponent=stretch[2],
+        reference_params=REFERENCE_PARAMS,
+        block_penalty=shared.block_penalty,
+        page_exponent=shared.page_exponent,
+        shift_budget=shared.shift_budget,
+        shift_power=shared.shift_power,
+    )
+
+
+def make_shared_prior(
+    name: str,
+    params: float,
+    theta: dict[str, float],
+    shared: SharedDifficulty,
+    published_pass1: float,
+    published_limit: float,
+    basis: str = "",
+    sources: Sequence[str] = (),
+) -> ModelPrior:
+    """A prior on the shared problems: lengths from `theta`, solve-rate atoms at the ability that
+    reproduces the published pass@1 at its limit."""
+    base = make_prior(name, params, theta, published_pass1, published_limit, basis, sources)
+
+    def at(ability: float) -> ModelPrior:
+        p, w = shared.atoms(ability)
+        return replace(
+            base,
+            mean=float(np.sum(w * p)),
+            unsolved=0.0,
+            rates=tuple(float(v) for v in p),
+            rate_weights=tuple(float(v) for v in w),
+        )
+
+    ability = bisect(
+        lambda a: pass1_at(at(a), published_limit) - published_pass1, -20.0, 20.0, 1e-7
+    )
+    return at(ability)

@@ -30,13 +30,14 @@ from prior_fit import (
     PARAMS,
     ROOT,
     Run,
+    fit_shared,
     fit_size,
-    fit_sparse,
     interpolate,
     load_runs,
-    make_prior,
+    make_shared_prior,
     measured_coverage,
     predicted_coverage,
+    shared_effect,
 )
 
 SIZES = ("qwen3-0.6b", "qwen3-1.7b", "qwen3-8b", "qwen3-14b", "qwen3-32b")
@@ -68,8 +69,11 @@ def leave_one_out(
     out = []
     for h in held_out:
         others = {m: f for m, f in fits.items() if m != h}
-        effect = fit_sparse(runs, others, iterations=iterations)
-        prior = make_prior(h, PARAMS[h], interpolate(others, PARAMS[h]), pub[h], PUBLISHED_LIMIT)
+        shared, stretch = fit_shared(runs, others, iterations=iterations)
+        effect = shared_effect(shared, stretch)
+        prior = make_shared_prior(
+            h, PARAMS[h], interpolate(others, PARAMS[h]), shared, pub[h], PUBLISHED_LIMIT
+        )
         for run in (r for r in runs if r.model == h):
             trials = np.arange(1, min(32, int(run.n.min())) + 1, dtype=float)
             error = 100.0 * (
