@@ -200,8 +200,9 @@ def test_model_accuracy_matches_closed_form_without_length_limit():
     np.testing.assert_allclose(got, want, atol=2e-4)
     prior = load_profile("aime24").models["qwen3-4b"]
     p, w = np.array(prior.rates), np.array(prior.rate_weights)
+    scale = np.array(prior.rate_shift_scales)  # per-atom sensitivity to the shift
     for shift in (0.0, 1.5):
-        ps = 1 / (1 + np.exp(-(np.log(p / (1 - p)) - shift)))
+        ps = 1 / (1 + np.exp(-(np.log(p / (1 - p)) - shift * scale)))
         want = (1 - (1 - ps[None, :]) ** ns[:, None]) @ w
         got = model_accuracy(prior, ns, np.array([1e12]), shift=shift)[:, 0]
         np.testing.assert_allclose(got, want, atol=1e-9)

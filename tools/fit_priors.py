@@ -108,9 +108,13 @@ def prior_toml(prior: ModelPrior, note: str) -> str:
         f"trial_sd = {FMT.format(lp.trial_sd)}",
         *(
             [
-                "# per-problem solve rates (64 equal-weight atoms of the shared-difficulty posterior)",
+                "# solve-rate atoms: 3 per problem (equal-mass bins of its posterior difficulty),",
+                "# weights, and each atom's factor on the sparse logit shift (its sensitivity)",
                 "solve_rates = [" + ", ".join(f"{x:.5g}" for x in prior.rates) + "]",
-                "solve_weights = [" + ", ".join(f"{x:.5g}" for x in prior.rate_weights) + "]",
+                "solve_weights = [" + ", ".join(f"{x:.10g}" for x in prior.rate_weights) + "]",
+                "solve_shift_scales = ["
+                + ", ".join(f"{x:.4g}" for x in prior.rate_shift_scales)
+                + "]",
             ]
             if prior.rates
             else []
@@ -147,7 +151,8 @@ def write_profile(
         "",
         "# Sparse attention at KV budget B (shared by all models; fitted jointly with the per-problem",
         "# difficulties on every run of the data): a problem's solve rate p becomes",
-        "# sigmoid(logit p - (shift_budget / B)^shift_power) (success_budget = keep_budget = 0: the",
+        "# sigmoid(logit p - s (shift_budget / B)^shift_power), s the problem's sensitivity (the",
+        "# atoms' solve_shift_scales; 1 for priors without atoms) (success_budget = keep_budget = 0: the",
         "# older multiplicative forms r and q, kept by the code, are off);",
         "# lengths x g, g = 1 + (length_budget s / B)^length_power, s = (params / reference_params)^-length_size_exponent;",
         "# block top-k with 16-token pages at B acts as top-k at B / block_penalty (pages of S tokens:",
@@ -221,7 +226,8 @@ def main() -> None:
     print(
         "   abilities "
         + ", ".join(f"{m} {a:+.2f}" for m, a in shared.abilities.items())
-        + f"; difficulty sd {shared.spread:.2f}"
+        + f"; difficulty sd {shared.spread:.2f}; sensitivity sd {shared.sensitivity_sd:.2f}"
+        + f"; log-likelihood {shared.log_likelihood:.1f} ({shared.parameters} parameters)"
     )
     print("   " + ", ".join(f"{k}={v:.4g}" for k, v in sparse.__dict__.items()))
 

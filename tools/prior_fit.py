@@ -480,43 +480,54 @@ def predicted_coverage(
 # that no fitted size solved keeps a posterior spread rather than a solve rate of exactly 0.
 
 D_GRID = np.linspace(-14.0, 14.0, 113)
-ATOMS = 64  # solve-rate atoms a size's prior carries
+Z_GRID = np.linspace(-2.5, 2.5, 11)  # standard-normal grid of the per-problem sparse sensitivity
+ATOMS_PER_PROBLEM = 3  # solve-rate atoms per problem in a size's prior
 
 
 @dataclass(frozen=True)
 class SharedDifficulty:
-    """The joint fit: the grid posterior of every problem's difficulty, the fitted abilities, and
-    the sparse logit shift (B_s, rho_s, block penalty, page exponent)."""
+    """The joint fit: the grid posterior of every problem's (difficulty d, sparse sensitivity z),
+    the fitted abilities, and the sparse logit shift (B_s, rho_s, block penalty, page exponent);
+    a problem's shift is D exp(sensitivity_sd z)."""
 
-    posterior: np.ndarray  # (problems, grid) weights, rows summing to 1
+    posterior: np.ndarray  # (problems, D_GRID, Z_GRID) weights, each problem's summing to 1
     abilities: dict[str, float]
     spread: float  # s, the prior sd of d
+    sensitivity_sd: float  # 0: every problem takes the same shift
     shift_budget: float
     shift_power: float
     block_penalty: float
     page_exponent: float
+    log_likelihood: float  # maximum marginal log-likelihood of the fitted runs
+    parameters: int  # free parameters of the fit
 
-    def atoms(self, ability: float, count: int = ATOMS) -> tuple[np.ndarray, np.ndarray]:
-        """Solve-rate atoms (p, w) of a model of this ability on these problems: the pooled
-        posterior of d (each problem weighted 1 / problems) cut into `count` equal-weight bins,
-        each represented by its mean solve rate."""
-        w = self.posterior.ravel() / self.posterior.shape[0]
-        d = np.tile(D_GRID, self.posterior.shape[0])
-        order = np.argsort(d, kind="stable")
-        d, w = d[order], w[order]
-        cum = np.cumsum(w)
-        edges = np.linspace(0.0, 1.0, count + 1)
+    def atoms(
+        self, ability: float, per_problem: int = ATOMS_PER_PROBLEM
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Solve-rate atoms (p, w, shift scale) of a model of this ability on these problems:
+        each problem's posterior, ordered by difficulty, cut into `per_problem` equal-mass bins,
+        each represented by its mean solve rate and mean shift factor exp(sensitivity_sd z)."""
+        d = np.repeat(D_GRID, Z_GRID.size)
+        scale = np.exp(self.sensitivity_sd * np.tile(Z_GRID, D_GRID.size))
         p = 1.0 / (1.0 + np.exp(-(ability - d)))
-        # split each grid point's weight across the bins it straddles
-        lo = np.concatenate([[0.0], cum[:-1]])
-        overlap = np.clip(
-            np.minimum(cum[None, :], edges[1:, None]) - np.maximum(lo[None, :], edges[:-1, None]),
-            0.0,
-            None,
-        )  # (count, grid points)
-        mass = overlap.sum(axis=1)
-        keep = mass > 1e-12
-        return (overlap @ p)[keep] / mass[keep], mass[keep] / mass[keep].sum()
+        edges = np.linspace(0.0, 1.0, per_problem + 1)
+        out_p, out_w, out_s = [], [], []
+        for post in self.posterior.reshape(self.posterior.shape[0], -1):
+            order = np.argsort(d - 1e-9 * scale, kind="stable")
+            w = post[order]
+            cum = np.cumsum(w)
+            lo = np.concatenate([[0.0], cum[:-1]])
+            overlap = np.clip(
+                np.minimum(cum[None, :], edges[1:, None])
+                - np.maximum(lo[None, :], edges[:-1, None]),
+                0.0,
+                None,
+            )  # (bins, grid points): each point's mass split over the bins it straddles
+            mass = overlap.sum(axis=1)
+            out_p.append(overlap @ p[order] / mass)
+            out_s.append(overlap @ scale[order] / mass)
+            out_w.append(mass / self.posterior.shape[0])
+        return np.concatenate(out_p), np.concatenate(out_w), np.concatenate(out_s)
 
 
 def _shift_of(run: Run, x_shift: np.ndarray) -> float:
@@ -532,9 +543,11 @@ def fit_shared(
     fits: dict[str, dict[str, float]],
     stretch: tuple[float, float, float] | None = None,
     iterations: int = 400,
+    sensitivity: bool = True,
 ) -> tuple[SharedDifficulty, tuple[float, float, float]]:
     """The shared-difficulty model fitted on every run (dense and sparse) of the sizes in `fits`;
-    returns it with the length stretch (fit_stretch, refitted with the fitted block penalty)."""
+    returns it with the length stretch (fit_stretch, refitted with the fitted block penalty).
+    `sensitivity`: problems differ in how hard sparse attention hits them (one more parameter)."""
     models = sorted(fits, key=lambda m: PARAMS[m])
     chosen = [r for r in runs if r.model in fits]
     problems = np.unique(np.concatenate([r.problems for r in chosen]))
@@ -555,8 +568,15 @@ def fit_shared(
             x[len(models) + 1 :],
         )
 
+    d_flat = np.repeat(D_GRID, Z_GRID.size)
+    z_flat = np.tile(Z_GRID, D_GRID.size)
+
+    def sens_sd(xs: np.ndarray) -> float:
+        return float(np.exp(xs[4])) if sensitivity else 0.0
+
     def log_success(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         abilities, _, xs = unpack(x)
+        factor = np.exp(sens_sd(xs) * z_flat)
         effect = SparseEffect(
             success_budget=0.0,
             success_power=1.0,
@@ -570,10 +590,10 @@ def fit_shared(
         )
         ls, lf = [], []
         for r in chosen:
-            logit = abilities[r.model] - D_GRID  # dense solve rate's logit
+            logit = abilities[r.model] - d_flat  # dense solve rate's logit
             p_dense = 1.0 / (1.0 + np.exp(-logit))
             _, log_g = effect.factors(r.attention, r.budget, PARAMS[r.model], page_of(r))
-            s = (1.0 / (1.0 + np.exp(-(logit - _shift_of(r, xs))))) * _finished(
+            s = (1.0 / (1.0 + np.exp(-(logit - _shift_of(r, xs) * factor)))) * _finished(
                 fits[r.model], p_dense, log_g
             )
             s = np.clip(s, 1e-12, 1.0 - 1e-12)
@@ -584,7 +604,7 @@ def fit_shared(
     def log_joint(x: np.ndarray) -> np.ndarray:
         _, spread, _ = unpack(x)
         ls, lf = log_success(x)
-        log_prior = -0.5 * (D_GRID / spread) ** 2
+        log_prior = -0.5 * (d_flat / spread) ** 2 - 0.5 * z_flat**2
         log_prior -= np.log(np.exp(log_prior).sum())
         return counts_c @ ls + counts_w @ lf + log_prior[None, :]  # (problems, grid)
 
@@ -600,22 +620,26 @@ def fit_shared(
         [
             [logit(max(min(fits[m]["m"] * (1 - fits[m]["z"]), 0.95), 0.05)) for m in models],
             [np.log(3.0), np.log(60.0), np.log(1.5), np.log(3.0), 0.5],
+            [np.log(0.5)] if sensitivity else [],
         ]
     )
     x, _ = nelder_mead(nll, x0, step=0.5, iterations=iterations)
     for _ in range(2):  # the stretch depends on the block penalty: refit it, then the rest
         xs = x[len(models) + 1 :]
         stretch = fit_stretch(pairs, float(np.exp(xs[2])), float(xs[3]))
-        x, _ = nelder_mead(nll, x, step=0.15, iterations=iterations)
+        x, value = nelder_mead(nll, x, step=0.15, iterations=iterations)
     lj = log_joint(x)
     post = np.exp(lj - lj.max(axis=1, keepdims=True))
     post /= post.sum(axis=1, keepdims=True)
     abilities, spread, xs = unpack(x)
     return (
         SharedDifficulty(
-            posterior=post,
+            posterior=post.reshape(-1, D_GRID.size, Z_GRID.size),
             abilities=abilities,
             spread=spread,
+            sensitivity_sd=sens_sd(xs),
+            log_likelihood=-value,
+            parameters=x.size + 3,  # and the length stretch's three
             shift_budget=float(np.exp(xs[0])),
             shift_power=float(np.exp(xs[1])),
             block_penalty=float(np.exp(xs[2])),
@@ -657,13 +681,14 @@ def make_shared_prior(
     base = make_prior(name, params, theta, published_pass1, published_limit, basis, sources)
 
     def at(ability: float) -> ModelPrior:
-        p, w = shared.atoms(ability)
+        p, w, scale = shared.atoms(ability)
         return replace(
             base,
             mean=float(np.sum(w * p)),
             unsolved=0.0,
             rates=tuple(float(v) for v in p),
             rate_weights=tuple(float(v) for v in w),
+            rate_shift_scales=tuple(float(v) for v in scale) if shared.sensitivity_sd else (),
         )
 
     ability = bisect(

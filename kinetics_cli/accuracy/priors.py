@@ -64,6 +64,9 @@ class ModelPrior:
     # Beta and the never-solved share (AIME24 priors: the task's own problems, shared difficulty)
     rates: tuple[float, ...] = ()
     rate_weights: tuple[float, ...] = ()
+    # per atom, how strongly sparse attention's logit shift acts on it (problems differ in how
+    # much they need the attention that sparse attention drops); empty: 1 for every atom
+    rate_shift_scales: tuple[float, ...] = ()
 
     @property
     def beta_ab(self) -> tuple[float, float]:
@@ -80,10 +83,17 @@ def solve_nodes(prior: ModelPrior, count: int) -> tuple[np.ndarray, np.ndarray]:
     return p, (1.0 - prior.unsolved) * w
 
 
-def shifted(p: np.ndarray, shift: float) -> np.ndarray:
+def shift_scales(prior: ModelPrior, count: int) -> np.ndarray:
+    """Per node of solve_nodes(prior, count): the factor on sparse attention's logit shift."""
+    if prior.rates and prior.rate_shift_scales:
+        return np.asarray(prior.rate_shift_scales, dtype=float)
+    return np.ones(len(prior.rates) if prior.rates else count)
+
+
+def shifted(p: np.ndarray, shift: float | np.ndarray) -> np.ndarray:
     """Solve rates moved down by `shift` in logit: sigmoid(logit(p) - shift) (0 and 1 stay)."""
     p = np.asarray(p, dtype=float)
-    if shift == 0.0:
+    if np.all(np.asarray(shift) == 0.0):
         return p
     odds = p * np.exp(-shift)
     return np.asarray(odds / np.maximum(odds + (1.0 - p), 1e-300))
@@ -191,8 +201,9 @@ class TaskProfile:
 
 
 @lru_cache(maxsize=64)
-def _base_nodes(prior: ModelPrior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Quadrature nodes over (p, u), flattened: weight, p, ln-length of a correct answer."""
+def _base_nodes(prior: ModelPrior) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Quadrature nodes over (p, u), flattened: weight, p, ln-length of a correct answer, and the
+    factor on sparse attention's logit shift."""
     p, wp = solve_nodes(prior, BETA_NODES)
     z, wz = normal_nodes(NORMAL_NODES)
     lp = prior.length
@@ -200,7 +211,8 @@ def _base_nodes(prior: ModelPrior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     u = np.tile(z, p.size) * lp.problem_sd
     mu_correct = lp.log_correct + lp.difficulty_slope * (1.0 - pp) + u
     # never-solved problems (p = 0) add nothing to accuracy: only the Beta part's weight shrinks
-    return np.outer(wp, wz).ravel(), pp, mu_correct
+    scale = np.repeat(shift_scales(prior, BETA_NODES), z.size)
+    return np.outer(wp, wz).ravel(), pp, mu_correct, scale
 
 
 def _node_grid(
@@ -208,12 +220,12 @@ def _node_grid(
 ) -> dict[str, np.ndarray]:
     """Quadrature nodes over (p, u), flattened: weight, dense solve rate p, success prob
     (r sigmoid(logit p - shift)), ln-length of correct/wrong."""
-    weight, pp, mu = _base_nodes(prior)
+    weight, pp, mu, scale = _base_nodes(prior)
     mu_correct = mu + log_shift
     return {
         "weight": weight,
         "p": pp,
-        "success": r * shifted(pp, shift),
+        "success": r * shifted(pp, shift * scale),
         "mu_correct": mu_correct,
         "mu_wrong": mu_correct + prior.length.wrong_shift,
     }
@@ -264,7 +276,8 @@ def success_ratio(prior: ModelPrior, shift: float) -> float:
     if shift == 0.0:
         return 1.0
     p, w = solve_nodes(prior, _LENGTH_BETA_NODES)
-    return float(np.sum(w * shifted(p, shift)) / max(float(np.sum(w * p)), 1e-300))
+    moved = shifted(p, shift * shift_scales(prior, _LENGTH_BETA_NODES))
+    return float(np.sum(w * moved) / max(float(np.sum(w * p)), 1e-300))
 
 
 def _miss_powers(s: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -438,9 +451,14 @@ def _prior_from_toml(name: str, t: dict[str, Any], path: Path) -> ModelPrior:
         unsolved=float(t.get("unsolved", 0.0)),
         rates=tuple(float(x) for x in t.get("solve_rates", ())),
         rate_weights=tuple(float(x) for x in t.get("solve_weights", ())),
+        rate_shift_scales=tuple(float(x) for x in t.get("solve_shift_scales", ())),
     )
-    if len(prior.rates) != len(prior.rate_weights):
-        raise InputError(f"{path}: {where}: solve_rates and solve_weights differ in length")
+    if len(prior.rates) != len(prior.rate_weights) or (
+        prior.rate_shift_scales and len(prior.rate_shift_scales) != len(prior.rates)
+    ):
+        raise InputError(
+            f"{path}: {where}: solve_rates, solve_weights and solve_shift_scales differ in length"
+        )
     return prior
 
 

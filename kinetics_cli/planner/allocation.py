@@ -681,7 +681,7 @@ def long_first_from_prior(
     with that plus (1 - r p) F_w(tau); the N fresh trials vote as in selection (iid). Costs are
     per node (the node's own lognormal lengths), so long first answers bring long batches."""
     from kinetics_cli.accuracy.passk import normal_cdf, normal_nodes
-    from kinetics_cli.accuracy.priors import keep_share, shifted, solve_nodes
+    from kinetics_cli.accuracy.priors import keep_share, shift_scales, shifted, solve_nodes
     from kinetics_cli.accuracy.selection import load_answer_model, majority_accuracy_iid
     from kinetics_cli.engine.kinetics import CostShape
 
@@ -715,7 +715,7 @@ def long_first_from_prior(
         mu_w = mu_c + lp.wrong_shift
         sd = lp.trial_sd
         shift = source.profile.sparse.logit_shift(setting.attention, setting.kv_budget)
-        success = r * shifted(pp, shift)
+        success = r * shifted(pp, shift * np.repeat(shift_scales(prior, p.size), zu.size))
         # problems without a chance (never solved, or left unsolvable by sparse attention;
         # priors.keep_share): one more node with wrong answers only, at p = 0
 
