@@ -140,6 +140,7 @@ def main() -> None:
     points = read_points(args.csv)
     errors: dict[tuple[str, bool], list[float]] = {}
     by_hardware: dict[tuple[str, bool, str], list[float]] = {}
+    by_model: dict[tuple[str, bool, str], list[float]] = {}
     unavailable: dict[str, set[str]] = {}
     if not args.quiet:
         print(
@@ -157,6 +158,7 @@ def main() -> None:
             ratio = value / p.published
             errors.setdefault((mode, p.moe), []).append(ratio - 1)
             by_hardware.setdefault((mode, p.moe, p.hardware), []).append(ratio - 1)
+            by_model.setdefault((mode, p.moe, p.model), []).append(ratio - 1)
             cells.append(f"{value:8.0f} {ratio:5.2f}x B{batch}".rjust(19))
         if not args.quiet:
             print(
@@ -177,6 +179,9 @@ def main() -> None:
             if m == mode:
                 label = "MoE  " if moe else "dense"
                 print(f"{'':10}   {label} on {hardware}: {summary(errs)}")
+        for (m, _moe, model), errs in sorted(by_model.items()):
+            if m == mode:
+                print(f"{'':10}   {model}: {summary(errs)}")
         for reason in sorted(unavailable.get(mode, ())):
             print(f"{mode:10} not available: {reason}")
     print(

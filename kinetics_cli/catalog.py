@@ -68,13 +68,78 @@ def search_path(extra: Sequence[Path] = ()) -> list[Source]:
     return sources
 
 
-@dataclass(frozen=True)
 class Entry(Generic[S]):
-    """A validated spec and the file it came from."""
+    """A catalog entry: its file, where on the search path it was found, its name and aliases,
+    and its validated spec.
 
-    spec: S
-    path: Path
-    origin: str
+    Bundled files are indexed by name and aliases when the catalog loads and validated on first
+    use of `spec` (a command reads the few entries it needs, not all of them); files of the other
+    folders are validated at once, so a broken one is reported whatever the command.
+    """
+
+    def __init__(
+        self,
+        spec: S | None,
+        path: Path,
+        origin: str,
+        *,
+        kind: type[S] | None = None,
+        name: str = "",
+        aliases: Sequence[str] = (),
+    ) -> None:
+        self.path, self.origin = path, origin
+        self._spec, self._kind = spec, kind
+        self.name = spec.name if spec is not None else name
+        self.aliases = tuple(spec.aliases) if spec is not None else tuple(aliases)
+
+    @property
+    def spec(self) -> S:
+        """The validated spec (read from its file on first use)."""
+        if self._spec is None:
+            assert self._kind is not None
+            spec = load_spec(self.path, self._kind)
+            if spec.name != self.name or tuple(spec.aliases) != self.aliases:
+                raise SpecError(
+                    f"{self.path}: name and aliases read as {spec.name!r} {spec.aliases} but "
+                    f"indexed as {self.name!r} {list(self.aliases)}"
+                )
+            self._spec = spec
+        return self._spec
+
+    def __repr__(self) -> str:
+        return f"Entry({self.name!r}, {str(self.path)!r}, {self.origin!r})"
+
+
+_TOP_NAME = re.compile(r'^name\s*=\s*"([^"\\\n]+)"[ \t]*(?:#[^\n]*)?$', re.MULTILINE)
+_TOP_ALIASES = re.compile(r"^aliases\s*=", re.MULTILINE)
+# An array of plain double-quoted strings, on one line or several, comments allowed.
+_STRING_ARRAY = re.compile(
+    r'^aliases\s*=\s*\[((?:\s+|"[^"\\\n]*"|,|#[^\n]*)*)\][ \t]*(?:#[^\n]*)?$', re.MULTILINE
+)
+_STRING_OR_COMMENT = re.compile(r'"([^"\\\n]*)"|#[^\n]*')
+
+
+def index_entry(path: Path) -> tuple[str, tuple[str, ...]] | None:
+    """(name, aliases) of a catalog file from its top-level `name = "..."` and `aliases = [...]`
+    (plain double-quoted strings), without parsing the rest; None when the file is written
+    otherwise (the caller then validates it whole)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    top = re.split(r"^[ \t]*\[[^\]\n]*\][ \t]*(?:#[^\n]*)?$", text, maxsplit=1, flags=re.MULTILINE)[
+        0
+    ]
+    names = _TOP_NAME.findall(top)
+    if len(names) != 1:
+        return None
+    if not _TOP_ALIASES.search(top):
+        return names[0], ()
+    arrays = _STRING_ARRAY.findall(top)
+    if len(arrays) != 1 or len(_TOP_ALIASES.findall(top)) != 1:
+        return None
+    strings = (m.group(1) for m in _STRING_OR_COMMENT.finditer(arrays[0]))
+    return names[0], tuple(x for x in strings if x is not None)
 
 
 _TABLE = re.compile(r"^\s*\[([^\[\]]+)\]\s*(?:#.*)?$")
@@ -170,12 +235,12 @@ class Registry(Generic[S]):
         ordered = list(entries)
         self._by_name: dict[str, Entry[S]] = {}
         for entry in ordered:
-            self._by_name[entry.spec.name.lower()] = entry
+            self._by_name[entry.name.lower()] = entry
         self._aliases: dict[str, str] = {}
         claims: dict[str, list[Entry[S]]] = {}
         for entry in ordered:  # a replaced entry's aliases lead to the entry that replaced it
-            for alias in [*entry.spec.aliases, entry.path.stem]:
-                self._aliases[alias.lower()] = entry.spec.name.lower()
+            for alias in [*entry.aliases, entry.path.stem]:
+                self._aliases[alias.lower()] = entry.name.lower()
                 claims.setdefault(alias.lower(), []).append(entry)
         self.warnings = self._ambiguities(claims)
 
@@ -184,34 +249,34 @@ class Registry(Generic[S]):
         which entry answers to it, so that a user file cannot take over a name unnoticed."""
         lines = []
         for alias, entries in claims.items():
-            names = list(dict.fromkeys(e.spec.name.lower() for e in entries))
+            names = list(dict.fromkeys(e.name.lower() for e in entries))
             if alias in self._by_name:
                 owner = self._by_name[alias]
-                for entry in (e for e in entries if e.spec.name.lower() != alias):
+                for entry in (e for e in entries if e.name.lower() != alias):
                     lines.append(
-                        f"{entry.path} ({entry.origin}): alias {alias!r} of {entry.spec.name!r} "
+                        f"{entry.path} ({entry.origin}): alias {alias!r} of {entry.name!r} "
                         f"is the name of the {self.what} in {owner.path} ({owner.origin}); the "
                         "name wins, the alias is ignored"
                     )
             elif len(names) > 1:
                 winner = self._by_name[self._aliases[alias]]
-                others = [e for e in entries if e.spec.name.lower() != winner.spec.name.lower()]
+                others = [e for e in entries if e.name.lower() != winner.name.lower()]
                 lines.append(
                     f"{winner.path} ({winner.origin}): alias {alias!r} of "
-                    f"{winner.spec.name!r} is also claimed by "
-                    + ", ".join(f"{e.spec.name!r} ({e.path}, {e.origin})" for e in others)
-                    + f"; {alias!r} now means {winner.spec.name!r}"
+                    f"{winner.name!r} is also claimed by "
+                    + ", ".join(f"{e.name!r} ({e.path}, {e.origin})" for e in others)
+                    + f"; {alias!r} now means {winner.name!r}"
                 )
         return lines
 
     def __iter__(self) -> Iterator[Entry[S]]:
-        return iter(sorted(self._by_name.values(), key=lambda e: e.spec.name))
+        return iter(sorted(self._by_name.values(), key=lambda e: e.name))
 
     def __len__(self) -> int:
         return len(self._by_name)
 
     def names(self) -> list[str]:
-        return [e.spec.name for e in self]
+        return [e.name for e in self]
 
     def find(self, name: str) -> Entry[S] | None:
         key = name.strip().lower()
@@ -233,7 +298,7 @@ class Registry(Generic[S]):
         candidates = list(self._by_name) + list(self._aliases)
         close = difflib.get_close_matches(name.strip().lower(), candidates, n=4, cutoff=0.5)
         close_names = list(
-            dict.fromkeys(self._by_name[self._aliases.get(c, c)].spec.name for c in close)
+            dict.fromkeys(self._by_name[self._aliases.get(c, c)].name for c in close)
         )
         hint = f"; closest: {', '.join(close_names)}" if close_names else ""
         raise CatalogError(
@@ -255,8 +320,9 @@ class Catalog:
 def _load_folder(
     source: Source, sub: str, kind: type[S], skipped: list[str], broken: dict[Path, str]
 ) -> list[Entry[S]]:
-    """Every valid entry in `source.root / sub`. A broken or duplicate bundled file raises; in
-    other folders it is reported in `skipped`, listed in `broken` and left out."""
+    """Every entry in `source.root / sub`. Bundled files are indexed (validated on first use; a
+    broken one raises then); other files are validated now, and a broken or duplicate one is
+    reported in `skipped`, listed in `broken` and left out. A duplicate bundled name raises."""
     folder = source.root / sub
     if not folder.is_dir():
         return []
@@ -264,23 +330,27 @@ def _load_folder(
     seen: dict[str, Path] = {}
     for path in sorted(folder.glob("*.toml")):
         try:
-            spec = load_spec(path, kind)
-            first = seen.setdefault(spec.name.lower(), path)
+            index = index_entry(path) if source.origin == "bundled" else None
+            if index is not None:
+                entry = Entry(None, path, source.origin, kind=kind, name=index[0], aliases=index[1])
+            else:
+                entry = Entry(load_spec(path, kind), path, source.origin)
+            first = seen.setdefault(entry.name.lower(), path)
             if first != path:
-                raise SpecError(f"{path}: name {spec.name!r} is already used by {first}")
+                raise SpecError(f"{path}: name {entry.name!r} is already used by {first}")
         except SpecError as exc:
             if source.origin == "bundled":
                 raise
             skipped.append(f"skipped {exc}")
             broken[path] = str(exc)
             continue
-        entries.append(Entry(spec, path, source.origin))
+        entries.append(entry)
     return entries
 
 
 def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
-    """Load every entry on the search path. Broken bundled files raise; broken user files are
-    skipped and reported in `Catalog.skipped`."""
+    """Load every entry on the search path. Broken user files are skipped and reported in
+    `Catalog.skipped`; bundled files are validated when first used (a broken one raises then)."""
     sources = search_path(extra)
     skipped: list[str] = []
     for source in sources:

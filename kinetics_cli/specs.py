@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -181,6 +182,9 @@ class ServingEfficiency(_Strict):
     stream_bandwidth: Fraction  # elementwise kernels, bytes/s / HBM bandwidth
     kernel_overhead_seconds: Annotated[float, Field(ge=0)]  # per kernel call (launch gap)
     step_overhead_seconds: Annotated[float, Field(ge=0)] = 0.0  # per step, host side
+    # Engine host (CPU) time per scheduled sequence per iteration; overlapped with the GPU, so an
+    # iteration takes the longer of the two (engine/serving.py host_seconds).
+    host_seconds_per_sequence: Annotated[float, Field(ge=0)] = 0.0
     collective_latency_seconds: Annotated[float, Field(ge=0)]  # per collective call
     collective_bandwidth: Fraction  # achieved bus bandwidth / interconnect_bandwidth
     sources: list[str] = Field(min_length=1)
@@ -540,7 +544,7 @@ class ModelCard(CatalogSpec):
         """The token-embedding table (vocab x hidden); the LM head has the same shape."""
         return float(self.architecture.vocab_size * self.architecture.hidden_size)
 
-    @property
+    @cached_property  # frozen model: derived once (cached_property needs pydantic >= 2.6)
     def total_params(self) -> float:
         """Every stored parameter: embeddings, layers, norms, and the LM head unless tied."""
         a = self.architecture
@@ -557,7 +561,7 @@ class ModelCard(CatalogSpec):
         head = 0.0 if self.architecture.tie_embeddings else self.embedding_params
         return self.total_params - self.embedding_params - head
 
-    @property
+    @cached_property  # frozen model: derived once
     def active_params(self) -> float:
         """Parameters in every matmul one token passes through, LM head included, embedding not."""
         a = self.architecture
@@ -571,6 +575,10 @@ class ModelCard(CatalogSpec):
     def attention_groups(self) -> list[AttentionGroup]:
         """Layers grouped by attention shape; MLA decode is counted in its absorbed (cached-latent)
         form, MLA prefill in the non-absorbed form (per-head keys and values)."""
+        return list(self._attention_groups)
+
+    @cached_property  # frozen model: derived once
+    def _attention_groups(self) -> tuple[AttentionGroup, ...]:
         a = self.architecture
         kinds = [self.layer_kind(i) for i in range(a.layers)]
         groups: list[AttentionGroup] = []
@@ -631,7 +639,7 @@ class ModelCard(CatalogSpec):
                         window=window,
                     )
                 )
-        return groups
+        return tuple(groups)
 
     @property
     def kv_bytes_per_token(self) -> float:

@@ -315,3 +315,40 @@ def test_profile_values_outside_their_range_are_refused(tiny_catalog: Path) -> N
         profile.write_text(text.replace(old, new))
         (skipped,) = load_catalog([tiny_catalog]).skipped
         assert message in skipped, skipped
+
+
+# ---- lazy bundled entries -----------------------------------------------------------------------
+
+
+def test_every_bundled_file_is_indexed_as_its_validated_name_and_aliases() -> None:
+    """The cheap index (top-level name and one-line aliases) agrees with the validated spec for
+    every bundled file, so no bundled file needs parsing before it is used."""
+    from kinetics_cli.catalog import bundled_root, index_entry
+
+    for entry in [*load_catalog().hardware, *load_catalog().models]:
+        assert entry.origin == "bundled"
+        assert index_entry(entry.path) == (entry.spec.name, tuple(entry.spec.aliases))
+    assert len(list((bundled_root() / "model_cards").glob("*.toml"))) == len(load_catalog().models)
+
+
+def test_bundled_entries_are_validated_on_first_use() -> None:
+    catalog = load_catalog()
+    entry = catalog.models.get("qwen3-8b")
+    assert entry._spec is None  # indexed, not yet read
+    assert entry.spec.architecture.layers == 36
+    assert entry._spec is not None and catalog.models.get("Qwen/Qwen3-8B") is entry
+
+
+def test_index_falls_back_to_reading_the_whole_file(tmp_path: Path) -> None:
+    """Names and aliases written in ways the index does not read are left to the full parse."""
+    from kinetics_cli.catalog import index_entry
+
+    path = tmp_path / "x.toml"
+    path.write_text('name = "x"\naliases = [\n  "y",  # why\n  "#z",\n]\n[t]\nname = "z"\n')
+    assert index_entry(path) == ("x", ("y", "#z"))
+    path.write_text('name = "x"\naliases = ["a\\"b"]\n')
+    assert index_entry(path) is None
+    path.write_text('name = "x" # the key\naliases = ["y", "w"]  # others\n[t]\nname = "z"\n')
+    assert index_entry(path) == ("x", ("y", "w"))
+    path.write_text("name = 'x'\n")
+    assert index_entry(path) is None

@@ -559,3 +559,20 @@ def test_allocation_needs_an_eflops_budget(fake: FakeSource) -> None:
         "plan", "--task", "fake", "--budget-usd", "5", "--allocation", "oracle-per-problem"
     )
     assert result.exit_code == 2 and "--budget X" in result.output
+
+
+def test_plan_max_batch_caps_problems_in_flight(tmp_path: Path) -> None:
+    """`plan --max-batch N`: no deployment holds more than N sequences (here one trial each);
+    by default the engine's cap (1,024, vLLM's max_num_seqs) applies."""
+    path = fixed_length_evals(tmp_path)
+    args = ["plan", "--task", "fixed", "--evals", str(path), "--strategy", "long-cot"]
+    args += ["--gen-limits", "4096", "-H", "b200", "--budget-usd", "1000", "--json"]
+    default = json.loads(run(*args).stdout)
+    capped = json.loads(run(*args, "--max-batch", "16").stdout)
+    assert all(
+        c["deployment"]["batch"] <= 1024 for c in [default["best"], *default["alternatives"]]
+    )
+    assert all(c["deployment"]["batch"] <= 16 for c in [capped["best"], *capped["alternatives"]])
+    assert (
+        capped["best"]["deployable"]["gpu_seconds"] > default["best"]["deployable"]["gpu_seconds"]
+    )

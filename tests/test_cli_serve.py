@@ -55,6 +55,17 @@ def test_json_keys_and_memory_arithmetic():
     assert doc["requests_per_s"] == pytest.approx(doc["output_tokens_per_s"] / 1000)
 
 
+def test_max_batch_caps_sequences_and_zero_leaves_memory_only():
+    short = [*FP8_8B, "--isl", "128", "--osl", "128", "--json"]
+    default = json.loads(run(*short).stdout)
+    assert default["batch"] == default["max_batch"] == 1024  # vLLM's max_num_seqs default
+    assert default["batch_rule"] == "max-batch"
+    assert "memory holds 3," in run(*short[:-1]).stdout  # the human table says what binds
+    assert json.loads(run(*short, "--max-batch", "64").stdout)["batch"] == 64
+    memory_only = json.loads(run(*short, "--max-batch", "0").stdout)
+    assert memory_only["batch"] > 1024  # ~52 GB of KV / (256 tokens x 64 KiB) ~ 3,100
+
+
 def test_modes_are_labelled_and_datasheet_is_faster():
     docs = {
         mode: json.loads(run(*FP8_8B, "--efficiency", mode, "--json").stdout)

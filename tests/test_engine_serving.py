@@ -77,6 +77,20 @@ def test_memory_plan_broadcasts_over_context_and_caps_at_max_batch():
     assert float(capped.max_sequences) == 20
 
 
+def test_engine_cap_on_sequences_by_default():
+    from kinetics_cli.engine.serving import DEFAULT_MAX_BATCH
+
+    # 100 MB of HBM: (0.9 x 1e8 - 8,192 - 49,984) / (10 tokens x 128 B) = 70,267 sequences fit,
+    # but the engine schedules at most DEFAULT_MAX_BATCH (vLLM's max_num_seqs, 1,024)
+    roomy = GPU.model_copy(update={"hbm_capacity": 1e8})
+    assert DEFAULT_MAX_BATCH == 1024
+    assert float(memory_plan(GQA, roomy, SMALL_CHUNK, context=10).max_sequences) == 1024
+    # 4 trials a problem: floor(1,024 / 4) = 256 problems
+    assert float(memory_plan(GQA, roomy, SMALL_CHUNK, context=10, trials=4).max_problems) == 256
+    unbounded = Deployment(prefill_chunk_tokens=16, max_batch=None)
+    assert float(memory_plan(GQA, roomy, unbounded, context=10).max_sequences) == 70_267
+
+
 def test_weights_that_do_not_fit_hold_no_sequence():
     small = GPU.model_copy(update={"hbm_capacity": 60_000.0})
     m = memory_plan(GQA, small, SMALL_CHUNK, context=100)
@@ -327,3 +341,75 @@ def test_calibrated_mode_uses_the_profile_fits():
     sheet = decode_step_seconds(GQA, calibrated, Deployment(), 3, 100, efficiency="datasheet")
     assert float(sheet.seconds) < float(ours.seconds)
     assert resolve_efficiency(calibrated, "calibrated").label.startswith("calibrated:")
+
+
+def test_host_time_per_sequence_bounds_the_iteration():
+    """TPOT = max(GPU step + prefill share, host seconds per sequence x sequences one scheduler
+    handles); datasheet mode charges no host time."""
+    slow_host = EFFICIENT.model_copy(
+        update={
+            "efficiency": EFFICIENT.efficiency.model_copy(
+                update={"host_seconds_per_sequence": 5000.0}
+            )
+        }
+    )
+    batch = np.array([1.0, 4.0, 64.0])
+    kwargs = dict(prompt_len=60, gen_lens=40, batch=batch)
+    gpu = request_costs(GQA, EFFICIENT, SMALL_CHUNK, **kwargs)
+    host = request_costs(GQA, slow_host, SMALL_CHUNK, **kwargs)
+    assert host.tpot_seconds == pytest.approx(np.maximum(gpu.tpot_seconds, 5000.0 * batch))
+    assert (host.tpot_seconds > gpu.tpot_seconds).tolist() == [
+        False,
+        True,
+        True,
+    ]  # 1 sequence: GPU-bound (8,489 s); 4 and 64: host-bound
+    assert host.output_tokens_per_s == pytest.approx(batch / host.tpot_seconds)
+    sheet = request_costs(GQA, slow_host, SMALL_CHUNK, efficiency="datasheet", **kwargs)
+    plain = request_costs(GQA, EFFICIENT, SMALL_CHUNK, efficiency="datasheet", **kwargs)
+    assert sheet.tpot_seconds == pytest.approx(plain.tpot_seconds)
+    # attention data-parallel over 2 GPUs: each rank schedules half the batch
+    from kinetics_cli.engine.serving import host_seconds, resolve_efficiency
+
+    eff = resolve_efficiency(slow_host, "default")
+    dp = Deployment(tp=2, ep=2)
+    assert host_seconds(eff, dp, 64.0) == pytest.approx(5000.0 * 32)
+    assert host_seconds(eff, Deployment(tp=2), 64.0) == pytest.approx(5000.0 * 64)
+
+
+def test_moe_routing_kernels_are_charged_outside_datasheet():
+    from kinetics_cli.engine.serving import _setup, moe_routing_operators
+
+    batch = np.asarray(5.0)
+    s = _setup(MOE, EFFICIENT, Deployment(), context=10.0)
+    sheet = resolve_efficiency(EFFICIENT, "datasheet")
+    assert moe_routing_operators(s, batch, sheet) == []
+    assert moe_routing_operators(_setup(GQA, EFFICIENT, Deployment()), batch, sheet) == []
+    expand, finalize = moe_routing_operators(s, batch, resolve_efficiency(EFFICIENT, "default"))
+    # tiny-moe: 2 MoE layers of 8 experts, top-2, hidden 32, bf16 activations; 5 tokens
+    assert expand.calls == finalize.calls == 2 and expand.kernel == "stream"
+    # expand reads 5 x (32 + 8 logits) and writes 5 x 2 x 32: 5 x (32 x 3 + 8) x 2 B = 1,040 B
+    assert float(expand.cost.bytes) == 5 * (32 * 3 + 8) * 2
+    # finalize reads 5 x 2 x 32 and writes 5 x 32: 5 x 32 x 3 x 2 B = 960 B
+    assert float(finalize.cost.bytes) == 960
+    # under attention data-parallel over 2 GPUs each runs them for its half of the tokens
+    dp = _setup(MOE, EFFICIENT, Deployment(tp=2, ep=2), context=10.0)
+    half = moe_routing_operators(dp, batch, resolve_efficiency(EFFICIENT, "default"))[1]
+    assert float(half.cost.bytes) == 480
+
+
+def test_grouped_gemm_fraction_keeps_its_ratio_to_dense_across_dtypes():
+    """The grouped (MoE expert) compute fraction is measured at fp8; at bf16 and fp4 it scales
+    with the dense fraction: 0.4 x 0.5 / 0.8 = 0.25 (bf16), 0.4 (fp8), 0.4 x 0.2 / 0.8 = 0.1."""
+    table = EFFICIENT.efficiency.model_copy(
+        update={
+            "gemm_compute_fp8": 0.8,
+            "gemm_compute_fp4": 0.2,
+            "grouped_gemm_compute": 0.4,
+        }
+    )
+    profile = EFFICIENT.model_copy(update={"efficiency": table})
+    for dtype, expected in (("bf16", 0.25), ("fp8", 0.4), ("fp4", 0.1)):
+        grouped = resolve_efficiency(profile, "default", dtype).grouped
+        assert grouped is not None and grouped.calibration is not None
+        fit = grouped.calibration.kernels["gemm"]
+        assert fit.compute_efficiency == pytest.approx(expected)

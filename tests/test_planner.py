@@ -327,3 +327,15 @@ def test_oracle_top_k_wins_somewhere_and_block_top_k_answers_then(grid: Grid, pr
             assert answer.best_without_oracle is not None
             swapped += 1
     assert swapped >= 3
+
+
+def test_configurations_are_each_configuration(grid: Grid, pricing: Pricing) -> None:
+    """The column-built list equals one `configuration` call per configuration, types included."""
+    from kinetics_cli.planner.plan import configurations
+
+    docs = configurations(grid, pricing)
+    assert len(docs) == len(grid)
+    for i in range(0, len(grid), 7):
+        one = configuration(grid, i, pricing)
+        assert docs[i] == one
+        assert [type(v) for v in docs[i].values()] == [type(v) for v in one.values()]

@@ -116,3 +116,50 @@ def test_best_within_is_the_best_affordable_point(
         pareto_mask(cost, acc)[j] and cost[j] == cost[i] and acc[j] == acc[i]
         for j in range(len(pts))
     )
+
+
+# Few distinct values, so ties in cost and accuracy are common; NaN accuracies and costs too.
+tied = st.lists(
+    st.tuples(
+        st.sampled_from([1.0, 2.0, 3.0, np.nan]),
+        st.sampled_from([0.1, 0.5, 0.9, np.nan]),
+        st.integers(0, 3),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@given(tied, st.sampled_from([0.5, 1.0, 2.5, 3.0]), st.sampled_from([0.1, 0.5, 0.95]))
+def test_linear_answers_equal_the_sorted_definitions(
+    pts: list[tuple[float, float, int]], budget: float, target: float
+) -> None:
+    """best_within and cheapest_reaching (linear passes) pick what sorting every candidate by
+    their tie-breaking rules picks; grouped frontiers equal one frontier per group."""
+    cost, acc, group = (np.array(x) for x in zip(*pts, strict=True))
+    idx = np.arange(cost.size)
+    fits = idx[(cost <= budget) & np.isfinite(acc)]
+    want = fits[np.lexsort((fits, cost[fits], -acc[fits]))][0] if fits.size else None
+    assert best_within(cost, acc, budget) == want
+    reach = idx[np.isfinite(cost) & (acc >= target)]
+    want = reach[np.lexsort((reach, -acc[reach], cost[reach]))][0] if reach.size else None
+    assert cheapest_reaching(cost, acc, target) == want
+    per_group = np.zeros(cost.size, dtype=bool)
+    for label in np.unique(group):
+        members = idx[group == label]
+        per_group[members] = pareto_mask(cost[members], acc[members])
+    assert np.array_equal(grouped_pareto_mask(cost, acc, group), per_group)
+
+
+def test_large_inputs_go_through_blocks_with_the_same_answer(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The two-pass frontier of a large grid equals the one-sort frontier (ties and NaN too)."""
+    from kinetics_cli.planner import pareto
+
+    rng = np.random.default_rng(7)
+    cost = rng.integers(1, 50, 3000).astype(float)
+    acc = cost + rng.integers(0, 5, 3000)  # dearer tends to be better: a long frontier
+    cost[::97], acc[::89] = np.nan, np.nan
+    whole = pareto._sorted_frontier(cost, acc)
+    monkeypatch.setattr(pareto, "_BLOCK", 64)
+    assert np.array_equal(pareto.pareto_mask(cost, acc), whole)
+    assert whole.sum() > 10

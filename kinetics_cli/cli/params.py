@@ -110,6 +110,25 @@ def at_least(lowest: float) -> Callable[[Any], Any]:
 
 
 JSON_OPTION = typer.Option(False, "--json", help="Write one JSON document to stdout.")
+MAX_BATCH_OPTION = typer.Option(
+    None,
+    "--max-batch",
+    parser=count,
+    callback=at_least(0),
+    metavar="N",
+    help="The engine's cap on concurrent sequences per replica (default 1,024: vLLM's "
+    "max_num_seqs on 70 GiB-class GPUs; TensorRT-LLM's max_batch_size is 2,048); 0: memory only.",
+)
+
+
+def engine_max_batch(value: int | None) -> int | None:
+    """The Deployment cap for a --max-batch value: the library default when not given, None
+    (memory only) for 0."""
+    if value is None:
+        from kinetics_cli.engine.serving import DEFAULT_MAX_BATCH
+
+        return DEFAULT_MAX_BATCH
+    return None if value == 0 else value
 
 
 def model_argument(example: str = "qwen3-8b") -> Any:

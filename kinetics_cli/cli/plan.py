@@ -9,8 +9,10 @@ import typer
 
 from kinetics_cli.cli.params import (
     JSON_OPTION,
+    MAX_BATCH_OPTION,
     bounded,
     duration,
+    engine_max_batch,
     hardware_option,
     intensity_option,
     plot_option,
@@ -172,6 +174,7 @@ def plan(
         metavar="TIME",
         help="Deploy at the most problems in flight whose time per output token is at most TIME.",
     ),
+    max_batch: int | None = MAX_BATCH_OPTION,
     law: str = LAW_OPTION,
     top: int = typer.Option(
         3, "--top", "-k", parser=bounded(TOP, whole=True), help="Alternatives to show."
@@ -274,7 +277,9 @@ def plan(
         gen_limits=gen_limits,
         trials=trials,
         intensity=intensity,
-        deploy=DeployOptions(efficiency=efficiency, max_tpot=max_tpot),
+        deploy=DeployOptions(
+            efficiency=efficiency, max_tpot=max_tpot, max_batch=engine_max_batch(max_batch)
+        ),
         selection=selection,
         verifier=(verifier_recall, verifier_precision, verifier_model),
     )

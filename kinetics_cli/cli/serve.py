@@ -9,11 +9,13 @@ import typer
 from kinetics_cli.cli.cost import ATTENTION_OPTION, KV_BUDGET_OPTION, check_kv_budget
 from kinetics_cli.cli.params import (
     JSON_OPTION,
+    MAX_BATCH_OPTION,
     at_least,
     block_size_option,
     bounded,
     count,
     duration,
+    engine_max_batch,
     hardware_option,
     model_argument,
     plot_option,
@@ -82,6 +84,7 @@ def serve(
         metavar="TIME",
         help="Largest batch whose time to first token is at most TIME (e.g. 2s).",
     ),
+    max_batch: int | None = MAX_BATCH_OPTION,
     efficiency: str = typer.Option(
         "default",
         "--efficiency",
@@ -113,7 +116,14 @@ def serve(
     catalog = cli_context.catalog()
     card = catalog.models.get(model).spec
     profile = catalog.hardware.get(hardware).spec
-    deployment = Deployment(tp=tp, ep=ep, replicas=replicas, weights=weights, kv=kv)
+    deployment = Deployment(
+        tp=tp,
+        ep=ep,
+        replicas=replicas,
+        weights=weights,
+        kv=kv,
+        max_batch=engine_max_batch(max_batch),
+    )
     result = run_serve(
         card,
         profile,

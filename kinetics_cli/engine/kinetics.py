@@ -9,19 +9,19 @@ docs/cost-model.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 from typing import Literal, get_args
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from kinetics_cli.engine.operators import attended_tokens as attended_tokens  # public here too
 from kinetics_cli.engine.operators import (
-    OpCost,
     attention_decode,
     block_search,
     linear_attention_decode,
     matmul,
 )
-from kinetics_cli.engine.operators import attended_tokens as attended_tokens  # public here too
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import AttentionGroup, HardwareProfile, ModelCard
 
@@ -63,6 +63,8 @@ class ProblemCost:
     """Cost of one problem (N trials of one prompt), each field an array over the grid.
 
     compute FLOPs = linear + attention + search; memory bytes = KV (or recurrent state) + search.
+    A term a variant does not have (search under dense attention) is a broadcast zero, which the
+    totals skip.
     """
 
     linear_flops: np.ndarray
@@ -74,15 +76,20 @@ class ProblemCost:
 
     @property
     def compute_flops(self) -> np.ndarray:
-        return self.linear_flops + self.attention_flops + self.search_flops
+        return _total(self.linear_flops, self.attention_flops, self.search_flops)
 
     @property
     def memory_bytes(self) -> np.ndarray:
-        return self.kv_bytes + self.search_bytes
+        return _total(self.kv_bytes, self.search_bytes)
 
     def eflops(self, intensity: ArrayLike) -> np.ndarray:
         """compute FLOPs + I x memory bytes (I = 0 gives the FLOPs-only law)."""
-        return self.compute_flops + np.asarray(intensity, dtype=float) * self.memory_bytes
+        total = np.multiply(np.asarray(intensity, dtype=float), self.memory_bytes)  # a new array
+        compute = self.compute_flops
+        if total.ndim and total.shape == np.broadcast(total, compute).shape:
+            total += compute  # in place: no third array (addition commutes exactly)
+            return total
+        return total + compute
 
     def seconds(self, hardware: HardwareProfile, calibrated: bool = True) -> np.ndarray:
         """The paper's additive time: compute / peak bf16 + memory / HBM bandwidth.
@@ -90,28 +97,31 @@ class ProblemCost:
         Calibrated: linear FLOPs at the gemm class's compute efficiency, attention, search and KV
         terms at the attention class's efficiencies; per-call overheads are not charged.
         """
+        compute, memory = self.split_seconds(hardware, calibrated)
+        return compute + memory
+
+    def split_seconds(
+        self, hardware: HardwareProfile, calibrated: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The two parts of `seconds`: compute terms (what the FLOPs-only law charges) and
+        memory terms."""
         peak, bandwidth = hardware.peak("bf16"), hardware.hbm_bandwidth
         gemm = hardware.kernel_fit("gemm") if calibrated else None
         attn = hardware.kernel_fit(self.attention_kernel) if calibrated else None
         linear_eff = gemm.compute_efficiency if gemm else 1.0
         attn_eff = attn.compute_efficiency if attn else 1.0
         bw_eff = attn.bandwidth_efficiency if attn else 1.0
-        return (
-            self.linear_flops / (peak * linear_eff)
-            + (self.attention_flops + self.search_flops) / (peak * attn_eff)
-            + self.memory_bytes / (bandwidth * bw_eff)
-        )
+        compute = self.linear_flops / (peak * linear_eff) + _total(
+            self.attention_flops, self.search_flops
+        ) / (peak * attn_eff)
+        return compute, self.memory_bytes / (bandwidth * bw_eff)
 
     def mean(
         self, axis: int | tuple[int, ...] = -1, weights: ArrayLike | None = None
     ) -> ProblemCost:
         """Mean over a distribution of generated lengths laid out along `axis` (paper: plain mean)."""
         w = None if weights is None else np.asarray(weights, dtype=float)
-        values = {
-            f.name: np.average(getattr(self, f.name), axis=axis, weights=w)
-            for f in fields(self)
-            if f.name != "attention_kernel"
-        }
+        values = {name: np.average(getattr(self, name), axis=axis, weights=w) for name in TERMS}
         return ProblemCost(**values, attention_kernel=self.attention_kernel)
 
     def as_dict(self, intensity: float) -> dict[str, np.ndarray | float]:
@@ -129,19 +139,126 @@ class ProblemCost:
         }
 
 
-def _nonnegative(name: str, value: ArrayLike) -> np.ndarray:
+TERMS: tuple[str, ...] = tuple(f.name for f in fields(ProblemCost) if f.name != "attention_kernel")
+ZERO = np.zeros(())  # a term a variant does not have
+
+
+def _is_zero(term: np.ndarray) -> bool:
+    """True for a term a variant does not have: ZERO or a broadcast view of it (adding it would be
+    a pass over the grid for nothing)."""
+    return term is ZERO or getattr(term, "base", None) is ZERO
+
+
+def _total(*terms: np.ndarray) -> np.ndarray:
+    """Sum of the terms, skipping broadcast zeros, with the terms' broadcast shape. A single
+    non-zero term comes back as a read-only view, so a caller cannot write into a field."""
+    kept = [t for t in terms if not _is_zero(t)] or [terms[0]]
+    total = np.asarray(kept[0])
+    for term in kept[1:]:
+        total = total + term
+    if len(kept) == 1:
+        total = total.view()
+        total.flags.writeable = False
+    shape = np.broadcast(*terms).shape
+    return total if total.shape == shape else np.broadcast_to(total, shape)
+
+
+def _broadcast(term: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`term` as an array of `shape` (a view; no copy when it already has that shape)."""
+    return term if term.shape == shape else np.broadcast_to(term, shape)
+
+
+def _weighted_sum(term: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Sum over the last axis of term x weights (one pass: a matrix-vector product when the
+    weights are one vector)."""
+    if weights.ndim == 1 and term.shape[-1:] == weights.shape:
+        return np.asarray(term @ weights)
+    return np.sum(term * weights, axis=-1)
+
+
+def _plus(total: np.ndarray, term: np.ndarray) -> np.ndarray:
+    """total + term, where total may still be ZERO (then no pass over the grid)."""
+    return term if total is ZERO else total + term
+
+
+@dataclass(frozen=True)
+class SplitCost:
+    """One problem's cost as shared + N x per_trial, term by term, before the trials axis.
+
+    Every term of the law is affine in N (docs/cost-model.md 2.1-2.3): the prompt's KV (and its
+    page summaries under block top-k) is read once per step for all N trials, everything else is
+    paid by each trial. Averaging over generated lengths therefore commutes with the trials axis:
+    mean(shared + N per_trial) = mean(shared) + N mean(per_trial). Terms keep the shapes their
+    inputs gave them (ZERO where a variant has no such term); `shape` is the broadcast of all
+    inputs other than N.
+    """
+
+    shared: ProblemCost
+    per_trial: ProblemCost
+    shape: tuple[int, ...]
+
+    def mean(self, weights: np.ndarray) -> SplitCost:
+        """Weighted sum over the last axis (the points of a length distribution; weights that
+        sum to one give the mean)."""
+
+        def average(cost: ProblemCost) -> ProblemCost:
+            values = {
+                name: ZERO if _is_zero(t) else _weighted_sum(t, weights)
+                for name, t in ((name, getattr(cost, name)) for name in TERMS)
+            }
+            return ProblemCost(**values, attention_kernel=cost.attention_kernel)
+
+        shape = np.broadcast_shapes(self.shape, weights.shape)[:-1]
+        return SplitCost(average(self.shared), average(self.per_trial), shape)
+
+    def at(self, trials: np.ndarray) -> ProblemCost:
+        """The cost of `trials` trials (broadcast against the parts): each term shared + N x
+        per_trial, every term of the broadcast shape of all inputs."""
+        out = np.broadcast_shapes(trials.shape, self.shape)
+        values = {}
+        for name in TERMS:
+            shared, per_trial = getattr(self.shared, name), getattr(self.per_trial, name)
+            if _is_zero(per_trial):
+                term = shared
+            elif _is_zero(shared):
+                term = trials * per_trial
+            else:  # in place: one array per term, not two
+                full = np.broadcast(trials, per_trial, shared).shape
+                term = np.multiply(trials, per_trial, out=np.empty(full))
+                term += shared
+            values[name] = _broadcast(np.asarray(term), out)
+        return ProblemCost(**values, attention_kernel=self.shared.attention_kernel)
+
+
+def _lowest(name: str, array: np.ndarray) -> float:
+    """The smallest element of `array` (inf when empty); InputError unless every element is
+    finite and >= 0. Two reductions, or none for a scalar."""
+    if array.ndim == 0:
+        low = high = float(array)
+    elif array.size == 0:
+        return np.inf
+    else:
+        low, high = float(array.min()), float(array.max())  # NaN propagates into both
+    if not (low >= 0 and high < np.inf):
+        if not np.all(np.isfinite(array)):
+            raise InputError(f"{name} must be finite")
+        raise InputError(f"{name} must not be negative (got {low:g})")
+    return low
+
+
+def check_nonnegative(name: str, value: ArrayLike) -> np.ndarray:
+    """`value` as a float array; InputError unless every element is finite and >= 0."""
     array = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(array)):
-        raise InputError(f"{name} must be finite")
-    if np.any(array < 0):
-        raise InputError(f"{name} must not be negative (got {array.min():g})")
+    _lowest(name, array)
     return array
 
 
-def _positive(name: str, value: ArrayLike) -> np.ndarray:
-    array = _nonnegative(name, value)
-    if np.any(array <= 0):
-        raise InputError(f"{name} must be positive (got {array.min():g})")
+def check_positive(name: str, value: ArrayLike) -> np.ndarray:
+    """`value` as a float array; InputError unless every element is finite and > 0."""
+    array = np.asarray(value, dtype=float)
+    low = _lowest(name, array)
+    if not low > 0:
+        raise InputError(f"{name} must be positive (got {low:g})")
     return array
 
 
@@ -152,88 +269,55 @@ def check_attention(attention: str, kv_budget: ArrayLike | None, block_size: Arr
     if attention != "dense":
         if kv_budget is None:
             raise InputError(f"--kv-budget is required for {attention} attention")
-        _positive("KV budget", kv_budget)
-    _positive("block size", block_size)
+        check_positive("KV budget", kv_budget)
+    check_positive("block size", block_size)
 
 
-def _group_cost(
-    group: AttentionGroup,
-    prompt_len: np.ndarray,
-    gen_len: np.ndarray,
-    trials: np.ndarray,
-    attention: str,
-    kv_budget: np.ndarray | None,
-    block_size: np.ndarray,
-    kv_bytes: float,
-    state_bytes: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(attention FLOPs, KV bytes, search FLOPs, search bytes) of one attention group's layers."""
-    zero = np.zeros(())
-    layers = group.layers
+@dataclass(frozen=True)
+class GroupRates:
+    """What one attention group's layers cost per unit of work, from the shared operator
+    accounting (engine/operators.py), all layers of the group together.
+
+    Attended token: attention FLOPs and KV bytes (act_bytes = 0: the law charges the cache only).
+    Page: block top-k search FLOPs and summary bytes. Linear-attention groups: per decode step.
+    """
+
+    group: AttentionGroup
+    flops: float
+    bytes: float
+    search_flops: float = 0.0
+    search_bytes: float = 0.0
+
+
+def group_rates(group: AttentionGroup, kv_bytes: float, state_bytes: float) -> GroupRates:
+    """Per-token (per-page, per-step) costs of one group: the operators at batch 1, one token."""
     if group.kind == "linear":
         step = linear_attention_decode(
-            trials, group.q_heads, group.qk_head_dim, group.v_head_dim, state_bytes=state_bytes
-        )
-        return (
-            np.multiply(step.flops, gen_len * layers),
-            np.multiply(step.bytes, gen_len * layers),
-            zero,
-            zero,
-        )
-
-    def decode(batch: ArrayLike, attended: ArrayLike) -> OpCost:
-        return attention_decode(
-            batch,
-            group.q_heads,
-            group.qk_head_dim,
-            group.v_head_dim,
-            group.kv_elements_per_token,
-            attended,
-            kv_bytes=kv_bytes,
-            act_bytes=0.0,
-        )
-
-    window = group.window
-    # Tokens in view at each step: the whole context, or the last `window` of it.
-    seen_total = attended_tokens(prompt_len, gen_len, window)
-    seen_generated = attended_tokens(0.0, gen_len, window)
-    if attention == "dense":
-        flops = decode(trials, seen_total).flops
-        # The prompt's KV is shared by the N trials (read once per step); generated KV is not.
-        nbytes = np.add(
-            decode(1.0, seen_total - seen_generated).bytes, decode(trials, seen_generated).bytes
-        )
-        return np.multiply(flops, layers), np.multiply(nbytes, layers), zero, zero
-
-    assert kv_budget is not None
-    cap = kv_budget if window is None else np.minimum(kv_budget, window)
-    attended = attended_tokens(prompt_len, gen_len, cap)
-    step = decode(trials, attended)  # sparse: no prefix sharing assumed
-    attn_flops = np.multiply(step.flops, layers)
-    kv = np.multiply(step.bytes, layers)
-    if attention != "block-topk":
-        return attn_flops, kv, zero, zero
-
-    def search(batch: ArrayLike, context: ArrayLike) -> OpCost:
-        return block_search(
-            batch,
-            group.q_heads,
-            group.qk_head_dim,
-            group.key_elements_per_token,
-            context,
-            block_size,
-            kv_bytes=kv_bytes,
-        )
-
-    # Every page in view is scored each step; prompt pages are shared across trials in memory.
-    search_flops = search(trials, seen_total).flops
-    search_bytes = np.add(
-        search(1.0, seen_total - seen_generated).bytes, search(trials, seen_generated).bytes
+            1.0, group.q_heads, group.qk_head_dim, group.v_head_dim, state_bytes=state_bytes
+        ).scaled(group.layers)
+        return GroupRates(group, float(step.flops), float(step.bytes))
+    token = attention_decode(
+        1.0,
+        group.q_heads,
+        group.qk_head_dim,
+        group.v_head_dim,
+        group.kv_elements_per_token,
+        1.0,
+        kv_bytes=kv_bytes,
+        act_bytes=0.0,
+    ).scaled(group.layers)
+    page = block_search(
+        1.0,
+        group.q_heads,
+        group.qk_head_dim,
+        group.key_elements_per_token,
+        1.0,
+        1.0,
+        kv_bytes=kv_bytes,
+    ).scaled(group.layers)
+    return GroupRates(
+        group, float(token.flops), float(token.bytes), float(page.flops), float(page.bytes)
     )
-    if window is not None:  # a window no larger than the budget is attended whole: no search
-        needed = np.asarray(window > kv_budget, dtype=float)
-        search_flops, search_bytes = search_flops * needed, search_bytes * needed
-    return attn_flops, kv, np.multiply(search_flops, layers), np.multiply(search_bytes, layers)
 
 
 @dataclass(frozen=True)
@@ -248,13 +332,31 @@ class CostShape:
     @classmethod
     def of(cls, card: ModelCard, params: float | None = None) -> CostShape:
         """The card's shape; `params` overrides P (default: the card's active parameters)."""
-        p = card.active_params if params is None else float(_positive("params", params))
+        p = card.active_params if params is None else float(check_positive("params", params))
         return cls(
             params=p,
             groups=tuple(card.attention_groups()),
             kv_bytes=card.architecture.kv_bytes,
             state_bytes=card.linear_attention.state_bytes if card.linear_attention else 4.0,
         )
+
+    @cached_property
+    def linear_flops_per_token(self) -> float:
+        """One generated token through P weights: a (1 x P) matmul, weights free at large batch."""
+        return float(matmul(1.0, self.params, 1.0, weight_bytes=0.0, act_bytes=0.0).flops)
+
+    @cached_property
+    def rates(self) -> tuple[GroupRates, ...]:
+        return tuple(group_rates(g, self.kv_bytes, self.state_bytes) for g in self.groups)
+
+
+def _shape(card: ModelCard | CostShape, params: float | None) -> CostShape:
+    """The card's CostShape (or the given one), with P replaced by `params` when given."""
+    if not isinstance(card, CostShape):
+        return CostShape.of(card, params)
+    if params is None:
+        return card
+    return replace(card, params=float(check_positive("params", params)))
 
 
 def problem_cost(
@@ -275,21 +377,16 @@ def problem_cost(
     and 2 d (L_in L_out + N L_out^2 / 2) / S bytes. h and d are generalized per attention group
     (MLA, sliding window, linear attention). `params` overrides P (default: active parameters).
     Prompt processing (prefill) is not charged, as in the paper. Pass a CostShape instead of a
-    card to skip re-deriving the card's figures in a tight loop.
+    card to skip re-deriving the card's figures in a tight loop. Checks every input; shaped_cost
+    is the same without the checks.
     """
     check_attention(attention, kv_budget, block_size)
-    l_in = _nonnegative("prompt length", prompt_len)
-    l_out = _nonnegative("generated length", gen_len)
-    n = _positive("trials", trials)
-    budget = (
-        None if kv_budget is None or attention == "dense" else _positive("KV budget", kv_budget)
-    )
-    s = _positive("block size", block_size)
-    if isinstance(card, CostShape):
-        shape = card if params is None else replace(card, params=float(_positive("params", params)))
-    else:
-        shape = CostShape.of(card, params)
-    return shaped_cost(shape, l_in, l_out, n, attention, budget, s)
+    l_in = check_nonnegative("prompt length", prompt_len)
+    l_out = check_nonnegative("generated length", gen_len)
+    n = check_positive("trials", trials)
+    budget = None if kv_budget is None or attention == "dense" else np.asarray(kv_budget, float)
+    s = np.asarray(block_size, dtype=float)
+    return shaped_cost(_shape(card, params), l_in, l_out, n, attention, budget, s)
 
 
 def shaped_cost(
@@ -302,32 +399,79 @@ def shaped_cost(
     s: np.ndarray,
 ) -> ProblemCost:
     """problem_cost without input checks, for callers that validated their grid once."""
-    # One generated token passes through P weights: a (1 x P) matmul, weights free at large batch.
-    linear = matmul(n * l_out, shape.params, 1.0, weight_bytes=0.0, act_bytes=0.0).flops
-    totals = [np.zeros(()) for _ in range(4)]
-    for group in shape.groups:
-        for i, term in enumerate(
-            _group_cost(
-                group, l_in, l_out, n, attention, budget, s, shape.kv_bytes, shape.state_bytes
-            )
-        ):
-            totals[i] = totals[i] + term
-    out = np.broadcast_shapes(
-        l_in.shape, l_out.shape, n.shape, s.shape, () if budget is None else budget.shape
-    )
-    attn, kv, search_flops, search_bytes = (np.broadcast_to(t, out) for t in totals)
-    return ProblemCost(
-        linear_flops=np.broadcast_to(linear, out),
-        attention_flops=attn,
-        search_flops=search_flops,
-        kv_bytes=kv,
-        search_bytes=search_bytes,
-        attention_kernel=ATTENTION_KERNEL[attention],
+    return split_cost(shape, l_in, l_out, attention, budget, s).at(n)
+
+
+def split_cost(
+    shape: CostShape,
+    l_in: np.ndarray,
+    l_out: np.ndarray,
+    attention: str,
+    budget: np.ndarray | None,
+    s: np.ndarray,
+) -> SplitCost:
+    """Each term of one problem as shared + N x per_trial, over the broadcast of the inputs
+    other than N (unchecked; see problem_cost).
+
+    Per group, with A(cap) the attended tokens of docs/cost-model.md 2.2 and the group's rates
+    per attended token: dense attention reads the prompt's tokens in view once for all trials
+    (shared) and each trial's own generated tokens (per trial); sparse attention reads A(cap) per
+    trial; block top-k scores every page in view per trial and reads the prompt's page summaries
+    once. Linear-attention layers cost a fixed amount per step and trial.
+    """
+    attn_flops, kv_shared, kv_trial = ZERO, ZERO, ZERO
+    search_flops, search_shared, search_trial = ZERO, ZERO, ZERO
+    for rate in shape.rates:
+        group = rate.group
+        if group.kind == "linear":
+            attn_flops = _plus(attn_flops, rate.flops * l_out)
+            kv_trial = _plus(kv_trial, rate.bytes * l_out)
+            continue
+        window = group.window
+        # Tokens in view summed over the steps (A without a budget): those of the prompt and
+        # those the trial generated itself.
+        if window is None:
+            seen_prompt, seen_generated = l_in * l_out, 0.5 * l_out * l_out
+            seen_total = seen_prompt + seen_generated
+        else:
+            seen_total = attended_tokens(l_in, l_out, window)
+            seen_generated = attended_tokens(0.0, l_out, window)
+            seen_prompt = seen_total - seen_generated
+        if attention == "dense":
+            attn_flops = _plus(attn_flops, rate.flops * seen_total)
+            kv_shared = _plus(kv_shared, rate.bytes * seen_prompt)
+            kv_trial = _plus(kv_trial, rate.bytes * seen_generated)
+            continue
+        assert budget is not None
+        cap = budget if window is None else np.minimum(budget, window)
+        attended = attended_tokens(l_in, l_out, cap)  # no prefix sharing assumed
+        attn_flops = _plus(attn_flops, rate.flops * attended)
+        kv_trial = _plus(kv_trial, rate.bytes * attended)
+        if attention != "block-topk":
+            continue
+        # Every page in view is scored each step; prompt pages are shared across trials in memory.
+        flops = rate.search_flops * (seen_total / s)
+        shared = rate.search_bytes * (seen_prompt / s)
+        trial = rate.search_bytes * (seen_generated / s)
+        if window is not None:  # a window no larger than the budget is attended whole: no search
+            needed = np.asarray(window > budget, dtype=float)
+            flops, shared, trial = flops * needed, shared * needed, trial * needed
+        search_flops = _plus(search_flops, flops)
+        search_shared = _plus(search_shared, shared)
+        search_trial = _plus(search_trial, trial)
+    kernel = ATTENTION_KERNEL[attention]
+    linear = shape.linear_flops_per_token * l_out
+    return SplitCost(
+        shared=ProblemCost(ZERO, ZERO, ZERO, kv_shared, search_shared, kernel),
+        per_trial=ProblemCost(linear, attn_flops, search_flops, kv_trial, search_trial, kernel),
+        shape=np.broadcast_shapes(
+            l_in.shape, l_out.shape, s.shape, () if budget is None else budget.shape
+        ),
     )
 
 
 def expected_problem_cost(
-    card: ModelCard,
+    card: ModelCard | CostShape,
     prompt_len: ArrayLike,
     gen_lens: ArrayLike,
     trials: ArrayLike = 1,
@@ -348,14 +492,25 @@ def expected_problem_cost(
         lengths = lengths[None]
     if lengths.size == 0:
         raise InputError("at least one generated length is needed")
-    cost = problem_cost(
-        card,
-        np.asarray(prompt_len, dtype=float)[..., None],
-        lengths,
-        np.asarray(trials, dtype=float)[..., None],
-        attention,
-        None if kv_budget is None else np.asarray(kv_budget, dtype=float)[..., None],
-        np.asarray(block_size, dtype=float)[..., None],
-        params=params,
-    )
-    return cost.mean(axis=-1, weights=weights)
+    if weights is None:
+        w = np.full(lengths.shape[-1], 1.0 / lengths.shape[-1])
+    else:
+        w = np.asarray(weights, dtype=float)
+        if w.shape != lengths.shape[-1:] or not np.all(w >= 0) or not w.sum() > 0:
+            raise InputError(
+                f"weights must be {lengths.shape[-1]} non-negative numbers, one per length, "
+                "not all zero"
+            )
+        w = w / w.sum()
+    l_in = np.asarray(prompt_len, dtype=float)[..., None]
+    budget = None if kv_budget is None else np.asarray(kv_budget, dtype=float)[..., None]
+    s = np.asarray(block_size, dtype=float)[..., None]
+    n = check_positive("trials", trials)
+    # Checks every input as problem_cost does, then averages f(L) and g(L) over the lengths
+    # before the trials axis (SplitCost): the same mean, without costing every length N times.
+    check_attention(attention, budget, s)
+    check_nonnegative("prompt length", l_in)
+    check_nonnegative("generated length", lengths)
+    if attention == "dense":
+        budget = None
+    return split_cost(_shape(card, params), l_in, lengths, attention, budget, s).mean(w).at(n)

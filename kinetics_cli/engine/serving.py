@@ -46,6 +46,7 @@ from kinetics_cli.engine.roofline import (
     Links,
     Precision,
     StepSetup,
+    _Op,
     held_bytes,
     step_operators,
     time_operator,
@@ -56,6 +57,13 @@ from kinetics_cli.specs import Calibration, HardwareProfile, KernelFit, ModelCar
 EfficiencyMode = Literal["datasheet", "default", "calibrated"]
 EFFICIENCY_MODES: tuple[str, ...] = ("datasheet", "default", "calibrated")
 LIFE_SAMPLES = 16  # midpoints per generation when averaging a step over a request's life
+# Concurrent sequences per replica an engine schedules unless told otherwise. vLLM's default
+# max_num_seqs is 1,024 on GPUs with at least 70 GiB that are not A100s (H100, H200, B200,
+# MI300X) and 256 on smaller ones (vllm/engine/arg_utils.py EngineArgs.get_batch_defaults, for
+# both the LLM class and the OpenAI server); TensorRT-LLM's LLM API defaults max_batch_size to
+# 2,048 (nvidia.github.io/TensorRT-LLM/llm-api/reference.html, TorchLlmArgs). The lower, vLLM's
+# figure for the accelerators this tool targets, is the default; None means memory is the only cap.
+DEFAULT_MAX_BATCH = 1024
 
 
 # --------------------------------------------------------------------------------------------
@@ -138,7 +146,8 @@ class Deployment:
     after weights and activations instead (TensorRT-LLM's kv_cache_free_gpu_mem_fraction, default
     0.9 there), and memory_utilization is ignored. prefill_chunk_tokens: tokens per prefill pass (vLLM/TensorRT-LLM default
     max_num_batched_tokens / max_num_tokens 8192). max_batch: the engine's cap on concurrent
-    sequences (None: memory is the only cap). kv_admission: "full" reserves each sequence's final
+    sequences (default DEFAULT_MAX_BATCH, vLLM's max_num_seqs on 70 GiB-class GPUs; None: memory
+    is the only cap). kv_admission: "full" reserves each sequence's final
     context on admission (TensorRT-LLM's GUARANTEED_NO_EVICT); "average" counts the time-averaged
     context held (engines that admit on current use and preempt, e.g. vLLM).
     """
@@ -153,7 +162,7 @@ class Deployment:
     attention_dp: bool | None = None
     memory_utilization: float = 0.90
     prefill_chunk_tokens: int = 8192
-    max_batch: int | None = None
+    max_batch: int | None = DEFAULT_MAX_BATCH
     kv_admission: Literal["full", "average"] = "full"
     kv_cache_fraction: float | None = None
 
@@ -268,6 +277,7 @@ class Efficiency:
     links: Links
     label: str
     grouped: HardwareProfile | None = None  # the profile that times routed experts, if different
+    host_seconds_per_sequence: float = 0.0  # engine CPU time per scheduled sequence, per step
 
 
 def resolve_efficiency(
@@ -314,9 +324,16 @@ def resolve_efficiency(
             source="default efficiencies (kernel-level public measurements)",
         )
         grouped = None
+        # The grouped-GEMM compute fraction is measured at fp8 (DeepGEMM); at another dtype it
+        # keeps its ratio to the dense fraction (fp4's dense fraction is half fp8's on B200).
+        grouped_compute = (
+            gemm
+            if e.grouped_gemm_compute is None
+            else e.grouped_gemm_compute * gemm / e.gemm_compute_for("fp8")
+        )
         if e.grouped_gemm_compute is not None or e.grouped_gemm_bandwidth is not None:
             experts = KernelFit(
-                compute_efficiency=e.grouped_gemm_compute or gemm,
+                compute_efficiency=min(grouped_compute, 1.0),
                 bandwidth_efficiency=e.grouped_gemm_bandwidth or e.gemm_bandwidth,
                 overhead_seconds=t0,
             )
@@ -333,17 +350,20 @@ def resolve_efficiency(
             f"default: {profile.name} {compute} matmuls at {gemm:.0%} of peak and "
             f"{e.gemm_bandwidth:.0%} of HBM bandwidth, decode attention at "
             f"{e.attention_bandwidth:.0%}, {t0 * 1e6:.3g} us per kernel, "
-            f"{e.step_overhead_seconds * 1e3:.3g} ms per step, collectives "
+            f"{e.step_overhead_seconds * 1e3:.3g} ms per step, host "
+            f"{e.host_seconds_per_sequence * 1e6:.3g} us per sequence per step (overlapped), "
+            "collectives "
             f"{e.collective_latency_seconds * 1e6:.3g} us + {e.collective_bandwidth:.0%} of the "
             "link"
             + (
-                f", MoE experts at {e.grouped_gemm_compute or gemm:.0%} of peak and "
+                f", MoE experts at {grouped_compute:.0%} of peak and "
                 f"{e.grouped_gemm_bandwidth or e.gemm_bandwidth:.0%} of HBM bandwidth"
                 if grouped is not None
                 else ""
             )
             + " (public kernel measurements; sources in the profile)",
             grouped,
+            e.host_seconds_per_sequence,
         )
     if mode == "calibrated":
         if profile.calibration is None:
@@ -563,6 +583,32 @@ def _mix(x: np.ndarray | float, weights: np.ndarray) -> np.ndarray:
     return arr[..., 0]
 
 
+def moe_routing_operators(s: StepSetup, batch: np.ndarray, eff: Efficiency) -> list[_Op]:
+    """The MoE layer's routing kernels the roofline leaves out, charged outside datasheet mode:
+    top-k selection and the permutation of each token's row to its k experts before the grouped
+    GEMMs (TensorRT-LLM's expandInputRowsKernel), and the weighted un-permute and reduction of the
+    k expert outputs after them (finalizeMoeRoutingKernel); vLLM's fused MoE has the same two
+    passes (moe_align_block_size / moe_sum). Per MoE layer and GPU, for its T local tokens:
+    expand reads T x (hidden + experts) and writes T k hidden activations; finalize reads T k
+    hidden and writes T hidden. Streaming kernels, timed at the stream efficiency."""
+    card = s.card
+    if eff.mode == "datasheet" or card.moe is None:
+        return []
+    layers = sum(card.is_moe_layer(i) for i in range(card.architecture.layers))
+    if not layers:
+        return []
+    moe, hidden, act = card.moe, card.architecture.hidden_size, s.act_bytes
+    local = batch / s.tp if s.attention_dp else batch
+    tokens = np.asarray(local * s.new_tokens, dtype=float)
+    k = moe.experts_per_token
+    expand = OpCost(np.zeros_like(tokens), tokens * (hidden * (1 + k) + moe.experts) * act)
+    finalize = OpCost(np.zeros_like(tokens), tokens * hidden * (k + 1) * act)
+    return [
+        _Op("moe routing and permute", "other", "stream", layers, expand),
+        _Op("moe un-permute and reduce", "other", "stream", layers, finalize),
+    ]
+
+
 def _step(
     s: StepSetup, batch: np.ndarray, eff: Efficiency, weights: np.ndarray | None = None
 ) -> StepTime:
@@ -576,7 +622,7 @@ def _step(
         "other": 0.0,
     }
     grouped_setup = replace(s, hardware=eff.grouped) if eff.grouped is not None else s
-    for op in step_operators(s, batch):
+    for op in [*step_operators(s, batch), *moe_routing_operators(s, batch, eff)]:
         if weights is not None:
             if op.link_seconds is None:
                 op = replace(
@@ -685,6 +731,18 @@ def _prefill_per_prompt(
     return packed / per_pass, single
 
 
+def host_seconds(eff: Efficiency, d: Deployment, sequences: ArrayLike) -> np.ndarray:
+    """Engine host (CPU) seconds of one iteration over `sequences` per replica: the mode's
+    seconds per scheduled sequence x the sequences one rank's scheduler handles (batch / tp under
+    attention data-parallel, where every rank runs its own; the whole batch otherwise). Engines
+    overlap it with the GPU (TensorRT-LLM's overlap scheduler), so an iteration takes the longer
+    of the two."""
+    local = np.asarray(sequences, dtype=float)
+    if d.data_parallel_attention():
+        local = local / d.tp
+    return eff.host_seconds_per_sequence * local
+
+
 # --------------------------------------------------------------------------------------------
 # Requests and problems under continuous batching
 # --------------------------------------------------------------------------------------------
@@ -708,8 +766,9 @@ class RequestCosts:
 
     decode_step_seconds: a step of `batch` sequences at the mix of contexts their lives cover.
     prefill_seconds_per_request: chunked prefill charged to one request. tpot_seconds: mean time
-    per output token = step + (batch / mean L_out) x prefill per request (prefill of the requests
-    that replace finished ones shares the GPUs). ttft_seconds: one prefill pass holding the prompt
+    per output token = max(step + (batch / mean L_out) x prefill per request, host seconds of the
+    iteration) (prefill of the requests that replace finished ones shares the GPUs; the engine's
+    CPU work overlaps the GPU's). ttft_seconds: one prefill pass holding the prompt
     plus one decode step, with no queueing. output_tokens_per_s = batch / tpot (per replica).
     """
 
@@ -780,7 +839,7 @@ def request_costs(
     per_request, single = _prefill_per_prompt(card, profile, deployment, prompt_len, eff)
     per_request *= prompts_per_sequence
     mean_len = float(lens @ probs)
-    tpot = step_s + b / mean_len * per_request
+    tpot = np.maximum(step_s + b / mean_len * per_request, host_seconds(eff, deployment, b))
     rate = b / tpot
     return RequestCosts(
         batch=b,
@@ -944,7 +1003,7 @@ class ServeResult:
     prompt_len: float
     gen_len: float
     batch: int
-    batch_rule: str  # "given", "memory", "max-tpot", "max-ttft"
+    batch_rule: str  # "given", "memory", "max-batch", "max-tpot", "max-ttft", "latency"
     max_batch: int  # largest batch that fits at the final context
     costs: RequestCosts  # at the batch used (0-d arrays)
     memory: MemoryPlan  # at the final context
@@ -1156,6 +1215,8 @@ def serve(
         chosen, rule = batch, "given"
     elif max_tpot is None and max_ttft is None:
         chosen = cap
+        if deployment.max_batch is not None and cap >= deployment.max_batch:
+            rule = "max-batch"  # the engine's cap binds before memory does
     else:
         dense_part = np.arange(1, min(cap, 4096) + 1, dtype=float)
         tail = np.round(np.geomspace(4096, cap, 2000)) if cap > 4096 else np.empty(0)

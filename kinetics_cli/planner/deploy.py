@@ -20,12 +20,15 @@ from kinetics_cli.accuracy.base import Outcome, Setting
 from kinetics_cli.engine.operators import OpCost
 from kinetics_cli.engine.roofline import step_operators, time_operator
 from kinetics_cli.engine.serving import (
+    DEFAULT_MAX_BATCH,
     LIFE_SAMPLES,
     Deployment,
     Efficiency,
     _prefill_per_prompt,
     _setup,
+    host_seconds,
     memory_plan,
+    moe_routing_operators,
     precision,
     resolve_efficiency,
 )
@@ -49,7 +52,7 @@ class DeployOptions:
 
     efficiency: str = "default"
     max_tpot: float | None = None
-    max_batch: int | None = None
+    max_batch: int | None = DEFAULT_MAX_BATCH  # per replica, as `serve` (None: memory only)
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,8 @@ def _step_model(
                 unit = per_sequence[j]
                 op = replace(op, cost=OpCost(unit.flops * sequences, unit.bytes * sequences))
             total = total + time_operator(grouped if op.grouped else s0, op)[0]
+        for op in moe_routing_operators(s0, sequences, eff):
+            total = total + time_operator(s0, op)[0]
         seconds = np.broadcast_to(np.asarray(total, dtype=float), sequences.shape)
         return (seconds + eff.step_overhead_seconds,)
 
@@ -369,7 +374,8 @@ def _price_candidate(
     def tpot_at(problems: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         seqs = problems * n
         (step,) = step_of(seqs)
-        return step, step + seqs / shapes.mean_len[:, None, :] * per_prompt / n
+        gpu = step + seqs / shapes.mean_len[:, None, :] * per_prompt / n
+        return step, np.maximum(gpu, host_seconds(eff, d, seqs))
 
     batch = np.where(fits, cap, 1.0)
     step, tpot = tpot_at(batch)

@@ -16,7 +16,15 @@ import numpy as np
 
 from kinetics_cli.accuracy.base import AccuracySource, Outcome, Setting
 from kinetics_cli.accuracy.selection import DEFAULT_RULES, ORACLE_RULES, Verifier
-from kinetics_cli.engine.kinetics import CostShape, ProblemCost, law_intensity, problem_cost
+from kinetics_cli.engine.kinetics import (
+    CostShape,
+    ProblemCost,
+    SplitCost,
+    check_nonnegative,
+    check_positive,
+    law_intensity,
+    split_cost,
+)
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import HardwareProfile, ModelCard
 
@@ -208,21 +216,6 @@ def select_settings(
     return covered
 
 
-def _weighted(cost: ProblemCost, weights: np.ndarray) -> ProblemCost:
-    """Weighted mean over the last axis (the points of the length distribution).
-
-    Not ProblemCost.mean: np.average there needs weights of each term's full shape (these
-    broadcast over the trials axis) and divides by their sum, which moves results by an ulp;
-    the weights here already sum to one.
-    """
-    values = {
-        f.name: np.sum(getattr(cost, f.name) * weights, axis=-1)
-        for f in fields(cost)
-        if f.name != "attention_kernel"
-    }
-    return ProblemCost(**values, attention_kernel=cost.attention_kernel)
-
-
 @dataclass(frozen=True)
 class Selection:
     """Which selection rules to search and how to model them (accuracy/selection.py).
@@ -279,8 +272,10 @@ def _verifier_cost(
     the causal prefix); memory: the KV cache written once (bytes per token x T); the weights
     are read once per batch and, as in the paper, not charged per problem."""
     tokens = np.asarray(prompt_len, dtype=float) + lengths  # (G, Q)
-    cost = problem_cost(card, 0.0, tokens[None, :, :], n[:, None, None], "dense", None)
-    mean = _weighted(cost, weights[None, :, :])
+    split = split_cost(
+        CostShape.of(card), np.zeros(()), tokens, "dense", None, np.asarray(DEFAULT_BLOCK_SIZE)
+    )
+    mean = split.mean(weights).at(n[:, None])  # (N, G)
     kv = card.kv_bytes_per_token * np.sum(tokens * weights, axis=-1)[None, :] * n[:, None]
     zero = np.zeros_like(mean.linear_flops)
     return ProblemCost(
@@ -293,26 +288,28 @@ def _verifier_cost(
     )
 
 
-def _mean_cost(
+def _split_cost(
     shape: CostShape,
     setting: Setting,
     prompt_len: np.ndarray | float,
     lengths: np.ndarray,
     weights: np.ndarray,
-    count: np.ndarray,
     block_size: float,
-) -> ProblemCost:
-    """Mean cost over the length points (G, Q) with `count[t, g]` trials per (N, L) cell."""
-    cost = problem_cost(
-        shape,
-        prompt_len,
-        lengths[None, :, :],
-        count[:, :, None],
-        setting.attention,
-        None if setting.attention == "dense" else setting.kv_budget,
-        block_size,
-    )
-    return _weighted(cost, weights[None, :, :])
+) -> SplitCost:
+    """A setting's cost over its length points (G, Q), averaged over them before any trial count
+    enters: every term is f(L) + N g(L) (engine SplitCost), so `.at(count)` then prices
+    `count[t, g]` trials per (N, L) cell. Inputs are checked here, once per setting."""
+    try:
+        l_out = check_nonnegative("generated lengths", lengths)
+        l_in = check_nonnegative("prompt lengths", prompt_len)
+        budget = None
+        if setting.attention != "dense":
+            kv = np.nan if setting.kv_budget is None else setting.kv_budget
+            budget = check_positive("KV budget", kv)
+    except InputError as exc:
+        raise InputError(f"{setting.label}: {exc}") from None
+    s = np.asarray(float(block_size))
+    return split_cost(shape, l_in, l_out, setting.attention, budget, s).mean(weights)
 
 
 def _add(a: ProblemCost, b: ProblemCost) -> ProblemCost:
@@ -322,6 +319,29 @@ def _add(a: ProblemCost, b: ProblemCost) -> ProblemCost:
         if f.name != "attention_kernel"
     }
     return ProblemCost(**values, attention_kernel=a.attention_kernel)
+
+
+_ARRAYS = (
+    "setting",
+    "trials",
+    "gen_len",
+    "accuracy",
+    "compute_flops",
+    "memory_bytes",
+    "seconds",
+    "compute_seconds",
+    "selection",
+    "samples",
+    "accuracy_lo",
+    "accuracy_hi",
+)
+_INDEX_ARRAYS = ("setting", "selection")
+
+
+def _full(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`value` broadcast to `shape` (itself when it already has that shape)."""
+    value = np.asarray(value)
+    return value if value.shape == shape else np.broadcast_to(value, shape)
 
 
 def evaluate_grid(
@@ -356,27 +376,22 @@ def evaluate_grid(
         raise InputError("trial counts must be whole numbers >= 1")
     if np.any(lim <= 0):
         raise InputError("generation limits must be positive")
-    names = (
-        "setting",
-        "trials",
-        "gen_len",
-        "accuracy",
-        "compute_flops",
-        "memory_bytes",
-        "seconds",
-        "compute_seconds",
-        "selection",
-        "samples",
-        "accuracy_lo",
-        "accuracy_hi",
-    )
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in names}
     replicate_parts: list[np.ndarray | None] = []
+    counts: list[int] = []
     pairings: list[str] = []
     notes: list[str] = []
     shape = (n.size, lim.size)
+    # Filled variant by variant and trimmed at the end: no second copy of the grid (pages of the
+    # unused capacity are never touched).
+    capacity = len(settings) * (1 + len(rules)) * n.size * lim.size
+    out = {
+        name: np.empty(capacity, dtype=int if name in _INDEX_ARRAYS else float) for name in _ARRAYS
+    }
+    filled = 0
     tt, ll = np.meshgrid(n, lim, indexing="ij")
-    shapes = {s.model: CostShape.of(cards[s.model]) for s in settings}  # card figures, once each
+    check_positive("block size", block_size)
+    # Card figures once per model, not once per setting.
+    shapes = {m: CostShape.of(cards[m]) for m in dict.fromkeys(s.model for s in settings)}
     beyond: dict[tuple[str, float], int] = {}
     for k, setting in enumerate(settings):
         outcome = source.outcome(setting, n, lim)
@@ -393,18 +408,14 @@ def evaluate_grid(
         prompt = getattr(outcome, "point_prompt_lens", None)
         prompt_len = outcome.prompt_len if prompt is None else np.asarray(prompt, dtype=float)
 
-        def cost_at(count: np.ndarray) -> ProblemCost:
-            return _mean_cost(
-                shapes[setting.model],  # noqa: B023 (called within this iteration only)
-                setting,  # noqa: B023
-                prompt_len,  # noqa: B023
-                lengths,  # noqa: B023
-                weights,  # noqa: B023
-                count,
-                block_size,
-            )
+        split = _split_cost(
+            shapes[setting.model], setting, prompt_len, lengths, weights, block_size
+        )
 
-        plain = cost_at(np.broadcast_to(n[:, None], shape))
+        def cost_at(count: np.ndarray) -> ProblemCost:
+            return split.at(count)  # noqa: B023 (called within this iteration only)
+
+        plain = cost_at(n[:, None])
         fits = np.ones(lim.size, dtype=bool)
         window = cards[setting.model].architecture.max_position_embeddings
         if window is not None:
@@ -440,72 +451,68 @@ def evaluate_grid(
         terms: dict[int, tuple[np.ndarray, ...]] = {}  # per distinct cost, computed once
         for r, acc, samples, mean in variants:
             if id(mean) not in terms:
-                memoryless = replace(
-                    mean,
-                    kv_bytes=np.zeros_like(mean.kv_bytes),
-                    search_bytes=np.zeros_like(mean.kv_bytes),
-                )
+                compute_seconds, memory_seconds = mean.split_seconds(hardware)
                 terms[id(mean)] = tuple(
-                    np.broadcast_to(t, shape)
+                    _full(t, shape)
                     for t in (
                         mean.compute_flops,
                         mean.memory_bytes,
-                        mean.seconds(hardware),
-                        memoryless.seconds(hardware),
+                        compute_seconds + memory_seconds,
+                        compute_seconds,
                     )
                 )
             flops, nbytes, seconds, compute_seconds = terms[id(mean)]
             keep = np.isfinite(acc) & fits[None, :]
-            parts["setting"].append(np.full(int(keep.sum()), k, dtype=int))
-            parts["trials"].append(tt[keep])
-            parts["gen_len"].append(ll[keep])
-            parts["accuracy"].append(np.clip(acc[keep], 0.0, 1.0))
-            parts["compute_flops"].append(flops[keep])
-            parts["memory_bytes"].append(nbytes[keep])
-            parts["seconds"].append(seconds[keep])
-            parts["compute_seconds"].append(compute_seconds[keep])
-            parts["selection"].append(np.full(int(keep.sum()), r, dtype=int))
-            parts["samples"].append(np.broadcast_to(samples, shape)[keep])
+            part = slice(filled, filled + int(keep.sum()))
+            filled = part.stop
+            counts.append(part.stop - part.start)
+            out["setting"][part] = k
+            out["selection"][part] = r
+            out["accuracy"][part] = np.clip(acc[keep], 0.0, 1.0)
+            for name, value in (
+                ("trials", tt),
+                ("gen_len", ll),
+                ("compute_flops", flops),
+                ("memory_bytes", nbytes),
+                ("seconds", seconds),
+                ("compute_seconds", compute_seconds),
+                ("samples", samples),
+            ):
+                out[name][part] = _full(value, shape)[keep]
             # intervals and replicates: the source's, for coverage (and N = 1); other selection
             # rules have none yet (NaN)
             interval = ci if (r == -1 or rules[r] == "coverage") else None
             if interval is None:
-                parts["accuracy_lo"].append(np.full(int(keep.sum()), np.nan))
-                parts["accuracy_hi"].append(np.full(int(keep.sum()), np.nan))
+                out["accuracy_lo"][part] = np.nan
+                out["accuracy_hi"][part] = np.nan
                 replicate_parts.append(None)
             else:
                 lo = np.clip(np.minimum(interval[0], acc)[keep], 0.0, 1.0)
-                parts["accuracy_lo"].append(lo)
-                parts["accuracy_hi"].append(np.clip(np.maximum(interval[1], acc)[keep], 0.0, 1.0))
+                out["accuracy_lo"][part] = lo
+                out["accuracy_hi"][part] = np.clip(np.maximum(interval[1], acc)[keep], 0.0, 1.0)
                 replicate_parts.append(None if reps is None else np.asarray(reps)[:, keep].T)
         if on_progress is not None:
             on_progress(k + 1, len(settings))
-    arrays = {
-        key: np.concatenate(v)
-        if v
-        else np.zeros(0, dtype=int if key in ("setting", "selection") else float)
-        for key, v in parts.items()
-    }
     return Grid(
         settings=tuple(settings),
         params=tuple(shapes[s.model].params for s in settings),
-        replicates=_stack_replicates(replicate_parts, parts["setting"]),
+        replicates=_stack_replicates(replicate_parts, counts),
         pairings=tuple(pairings),
         notes=tuple(notes),
         rules=rules,
-        **arrays,
+        **{name: array[:filled] for name, array in out.items()},
         beyond_context=tuple((m, limit, w) for (m, limit), w in beyond.items()),
     )
 
 
-def _stack_replicates(parts: list[np.ndarray | None], counts: list[np.ndarray]) -> np.ndarray:
-    """(configurations, replicates) float32 from per-setting blocks; NaN rows where a setting
-    has none (filled in place, no per-setting NaN blocks)."""
+def _stack_replicates(parts: list[np.ndarray | None], counts: list[int]) -> np.ndarray:
+    """(configurations, replicates) float32 from per-variant blocks of `counts` rows; NaN rows
+    where a block has none (filled in place, no per-setting NaN blocks)."""
     width = max((p.shape[1] for p in parts if p is not None), default=0)
-    out = np.full((sum(c.size for c in counts), width), np.nan, dtype=np.float32)
+    out = np.full((sum(counts), width), np.nan, dtype=np.float32)
     start = 0
-    for block, c in zip(parts, counts, strict=True):
+    for block, count in zip(parts, counts, strict=True):
         if block is not None and block.shape[1] == width:
-            out[start : start + c.size] = block
-        start += c.size
+            out[start : start + count] = block
+        start += count
     return out

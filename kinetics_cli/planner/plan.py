@@ -22,7 +22,7 @@ from kinetics_cli.accuracy.selection import ORACLE_RULES
 from kinetics_cli.engine.kinetics import LAWS
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
-from kinetics_cli.planner.pareto import best_within, cheapest_reaching
+from kinetics_cli.planner.pareto import best_within, cheapest_reaching, group_members
 
 if TYPE_CHECKING:
     from kinetics_cli.planner.deploy import DeployCosts
@@ -188,7 +188,8 @@ def indistinguishable(
     score = accuracy_levels(acc) if levels is None else levels
     if others.size == 0:
         return np.zeros(0, dtype=bool)
-    pairing = np.array(grid.pairings, dtype=object)[grid.setting] if grid.pairings else None
+    if pairing is None:  # the callers' codes, or computed here (integers, not strings per row)
+        pairing = pairing_codes(grid)
     same = np.zeros(others.size, dtype=bool) if pairing is None else pairing[others] == pairing[i]
     reps = grid.replicates
     has = reps.shape[0] == acc.size and reps.shape[1] > 0
@@ -254,8 +255,8 @@ def cheapest_tie(
     group = np.append(others[indistinguishable(grid, top, others, levels, codes)], top)
     keys = None if codes is None else codes[fits]
     references: list[int] = []
-    for key in [None] if keys is None else list(dict.fromkeys(keys)):
-        members = fits if keys is None else fits[keys == key]
+    # each source's members from one sort of the keys, not one scan of the grid per source
+    for members in [fits] if keys is None else [fits[m] for m in group_members(keys)]:
         order = members[np.lexsort((members, cost[members], -levels[members]))]
         references.extend(int(k) for k in order[:REFERENCES_PER_SOURCE])
     keep = np.ones(group.size, dtype=bool)
@@ -287,10 +288,9 @@ def alternatives(
         return ()
     groups, _ = grid.group_labels()
     chosen: list[int] = []
-    for label in np.unique(groups):
-        if label == groups[best]:
+    for members in group_members(groups):
+        if groups[members[0]] == groups[best]:
             continue
-        members = np.flatnonzero(groups == label)
         pick = best_within(cost[members], score[members], budget)
         if pick is not None:
             chosen.append(int(members[pick]))
@@ -401,3 +401,55 @@ def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
         "active_params": float(grid.params[int(grid.setting[i])]),
         **({} if pricing.deploy is None else pricing.deploy.document(i)),
     }
+
+
+def _intervals(grid: Grid) -> list[object]:
+    """accuracy_interval of every configuration, column by column."""
+    if grid.accuracy_lo.size != grid.accuracy.size:
+        return [None] * len(grid)
+    lo, hi = grid.accuracy_lo.tolist(), grid.accuracy_hi.tolist()
+    finite = (np.isfinite(grid.accuracy_lo) & np.isfinite(grid.accuracy_hi)).tolist()
+    return [[a, b] if ok else None for a, b, ok in zip(lo, hi, finite, strict=True)]
+
+
+def configurations(grid: Grid, pricing: Pricing) -> list[dict[str, object]]:
+    """Every configuration as `configuration` writes it, built column by column (one pass per
+    field over the grid, not one Python call per configuration)."""
+    rate = pricing.usd_per_second
+    settings = grid.settings
+    kv_budgets: list[object] = [
+        None
+        if s.attention == "dense" or s.kv_budget is None
+        else (int(s.kv_budget) if float(s.kv_budget).is_integer() else s.kv_budget)
+        for s in settings
+    ]
+    rules = [*grid.rules, "single"]  # selection index -1 (one trial) reads the last
+    rule_oracle = [r in ORACLE_RULES for r in rules]
+    setting = grid.setting.tolist()
+    assert grid.selection is not None
+    selection = grid.selection.tolist()
+    topk = [s.attention == ORACLE_ATTENTION for s in settings]
+    columns: dict[str, list[object]] = {
+        "model": [settings[k].model for k in setting],
+        "strategy": ["long-cot" if t == 1 else "best-of-n" for t in grid.trials.tolist()],
+        "trials": grid.trials.astype(int).tolist(),
+        "gen_len": grid.gen_len.astype(int).tolist(),
+        "attention": [settings[k].attention for k in setting],
+        "kv_budget": [kv_budgets[k] for k in setting],
+        "accuracy": grid.accuracy.tolist(),
+        "accuracy_ci": _intervals(grid),
+        "accuracy_source": [grid.notes[k] if grid.notes else "" for k in setting],
+        "selection": [rules[r] for r in selection],
+        "selection_oracle": [rule_oracle[r] for r in selection],
+        "oracle": [rule_oracle[r] or topk[k] for r, k in zip(selection, setting, strict=True)],
+        "expected_trials": (
+            [None] * len(grid) if grid.samples is None else grid.samples.astype(float).tolist()
+        ),
+        "eflops": (grid.compute_flops + pricing.intensity * grid.memory_bytes).tolist(),
+        "flops": grid.compute_flops.tolist(),
+        "seconds": grid.seconds.tolist(),
+        "usd_per_1000": [None] * len(grid) if rate is None else (grid.seconds * rate).tolist(),
+        "active_params": [float(grid.params[k]) for k in setting],
+    }
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]

@@ -106,7 +106,8 @@ def print_hardware(entry: Entry[HardwareProfile]) -> None:
                 "default serving efficiency",
                 f"matmuls {e.gemm_compute:.0%} of peak (fp8 {e.gemm_compute_for('fp8'):.0%}), "
                 f"{e.gemm_bandwidth:.0%} of HBM; decode attention {e.attention_bandwidth:.0%}; "
-                f"{format_si(e.kernel_overhead_seconds, 's')} per kernel; collectives "
+                f"{format_si(e.kernel_overhead_seconds, 's')} per kernel; host "
+                f"{format_si(e.host_seconds_per_sequence, 's')} per sequence per step; collectives "
                 f"{format_si(e.collective_latency_seconds, 's')} + {e.collective_bandwidth:.0%} "
                 "of the link (kinetics serve; sources below)",
             )

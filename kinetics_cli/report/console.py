@@ -8,16 +8,19 @@ import math
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:  # rich is imported where a table or console is made: --json output never needs it
+    from rich.console import Console
+    from rich.table import Table
 
 _stdout: Console | None = None
 
 
 def console() -> Console:
     """The rich console for human output on stdout."""
+    from rich.console import Console
+
     global _stdout
     if _stdout is None:
         _stdout = Console(highlight=False)
@@ -55,6 +58,8 @@ def emit_json(document: Any) -> None:
 
 def make_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
     """A rich table; columns whose name starts with '>' are right-aligned."""
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left", header_style="bold")
     for col in columns:
         if col.startswith(">"):

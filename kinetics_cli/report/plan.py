@@ -819,22 +819,20 @@ def frontier_document(
     setup: Setup, frontier: Frontier, allocation: Allocation | None = None
 ) -> dict[str, Any]:
     """The `frontier --json` document."""
-    from kinetics_cli.planner.plan import configuration
+    from kinetics_cli.planner.plan import configurations as all_configurations
 
-    grid = setup.grid
-    configurations = []
-    for i in range(len(grid)):
-        doc = configuration(grid, i, setup.pricing)
-        doc["pareto"] = bool(frontier.overall[i])
-        doc["group_pareto"] = bool(frontier.per_group[i])
-        configurations.append(doc)
+    configurations = all_configurations(setup.grid, setup.pricing)
+    for doc, overall, group in zip(
+        configurations, frontier.overall.tolist(), frontier.per_group.tolist(), strict=True
+    ):
+        doc["pareto"], doc["group_pareto"] = overall, group
     return {
         "task": setup.task,
         "law": frontier.law,
         "hardware": setup.profile.name,
         "intensity": setup.pricing.intensity,
         "accuracy_source": setup.source_document,
-        "selection_rules": list(grid.rules),
+        "selection_rules": list(setup.grid.rules),
         "configurations": configurations,
         "allocation": allocation_document(allocation),
     }

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 RULES = {
     "memory": "the largest that fits at the final context",
+    "max-batch": "the engine's cap on concurrent sequences, --max-batch",
     "given": "as given",
     "max-tpot": "the largest meeting --max-tpot",
     "max-ttft": "the largest meeting --max-ttft",
@@ -39,7 +40,11 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
         (
             "batch",
             f"{result.batch:,} sequences per replica ({RULES[result.batch_rule]}; "
-            f"at most {result.max_batch:,} fit)",
+            + (
+                f"memory holds {int(m.kv_capacity_bytes // float(m.kv_bytes_per_sequence)):,})"
+                if result.batch_rule == "max-batch"
+                else f"at most {result.max_batch:,} fit)"
+            ),
         ),
         ("output tokens/s per replica", f"{float(c.output_tokens_per_s):,.0f} ({mode})"),
         ("output tokens/s per GPU", f"{float(c.output_tokens_per_s_per_gpu):,.0f} ({mode})"),
