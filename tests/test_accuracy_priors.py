@@ -265,3 +265,30 @@ def test_description_counts_distinct_sources(task):
     listed = len(profile.sources) + sum(len(m.sources) for m in profile.models.values())
     assert len(distinct) < listed  # the profiles repeat sources across models
     assert f"({len(distinct)} sources;" in PriorSource(profile).description
+
+
+def test_logit_shift_moves_every_rate_down_and_vanishes_with_budget():
+    from kinetics_cli.accuracy.priors import shifted
+
+    p = np.array([0.0, 0.01, 0.5, 0.9, 1.0])
+    np.testing.assert_array_equal(shifted(p, 0.0), p)
+    # sigmoid(logit 0.5 - ln 3) = 1 / (1 + 3) = 0.25; sigmoid(logit 0.9 - ln 3) = 9 / (9 + 3)
+    moved = shifted(p, float(np.log(3.0)))
+    np.testing.assert_allclose(moved, [0.0, 1 / 298, 0.25, 0.75, 1.0], rtol=1e-12)
+    sparse = load_profile("aime24").sparse
+    shifts = [sparse.logit_shift("topk", b) for b in (32.0, 256.0, 1024.0, 1e9)]
+    assert shifts[0] > shifts[1] > shifts[2] > shifts[3] >= 0 and shifts[3] < 1e-6
+    assert sparse.logit_shift("dense", None) == 0.0
+    # block top-k at B acts as top-k at B / (penalty (page / 16)^e): a larger shift
+    assert sparse.logit_shift("block-topk", 256.0) > sparse.logit_shift("topk", 256.0)
+
+
+def test_atom_lengths_must_match(tmp_path):
+    from kinetics_cli.accuracy.priors import PRIORS_DIR, read_profile
+
+    text = (PRIORS_DIR / "aime24.toml").read_text(encoding="utf-8")
+    start = text.index("solve_shift_scales = [") + len("solve_shift_scales = [")
+    broken = tmp_path / "aime24.toml"
+    broken.write_text(text[:start] + "1.0, " + text[start:], encoding="utf-8")
+    with pytest.raises(InputError, match="differ in length"):
+        read_profile(broken)
