@@ -1,10 +1,17 @@
-"""Atomic file writes: a temporary file in the target folder, fsync, then rename over the target."""
+"""Atomic file writes: a temporary file in the target folder, fsync, then rename over the target.
+
+One rule for every file the tool writes (profiles, cards, measurements, evaluation rows, plots):
+check the target before any work (`check_target`), write it whole or not at all
+(`write_atomic` for text, `atomic_output` for a writer that needs a path, such as matplotlib),
+and never replace an existing file without --force.
+"""
 
 from __future__ import annotations
 
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from kinetics_cli.errors import InputError
@@ -20,27 +27,36 @@ def _new_file_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def write_atomic(path: Path, text: str, *, force: bool = False) -> Path:
-    """Write `text` to `path` so readers see the old file or the whole new one, never a part.
-
-    Refuses to replace an existing file unless `force`. The file gets the permissions a plain
-    write would give it (tempfile's private 0o600 is not kept). Errors from the file system become
-    InputError naming the path.
-    """
+def check_target(path: Path, *, force: bool = False, option: str | None = None) -> Path:
+    """The path, if a file may be written there: refuses an existing file without `force` and a
+    folder always. `option` (e.g. '--plot') prefixes the message. Call it before the work whose
+    result goes there."""
     path = Path(path)
-    if path.exists() and not force:
-        raise InputError(f"{path} already exists; pass --force to overwrite it")
+    where = f"{option} {path}" if option else str(path)
     if path.is_dir():
-        raise InputError(f"{path} is a folder; expected a file path")
+        raise InputError(f"{where} is a folder; expected a file path")
+    if path.exists() and not force:
+        raise InputError(f"{where} already exists; pass --force to overwrite it")
+    return path
+
+
+def atomic_output(
+    path: Path, write: Callable[[Path], object], *, force: bool = False, option: str | None = None
+) -> Path:
+    """Call `write(tmp)` on a temporary file in `path`'s folder, fsync it, then rename it over
+    `path`, so readers see the old file or the whole new one, never a part (a killed run leaves
+    no empty file). Refuses an existing file unless `force`; the file gets the permissions a
+    plain write would give it. File-system errors become InputError naming the path."""
+    path = check_target(path, force=force, option=option)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
     except OSError as exc:
         raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
+        write(Path(tmp))
+        with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.chmod(tmp, _new_file_mode(path))
         os.replace(tmp, path)
@@ -50,6 +66,11 @@ def write_atomic(path: Path, text: str, *, force: bool = False) -> Path:
             raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
         raise
     return path
+
+
+def write_atomic(path: Path, text: str, *, force: bool = False) -> Path:
+    """Write `text` (UTF-8) to `path` atomically; see `atomic_output`."""
+    return atomic_output(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=force)
 
 
 def check_writable(path: Path, *, force: bool = False, make_parents: bool = False) -> Path:

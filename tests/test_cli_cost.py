@@ -246,11 +246,8 @@ def test_k_means_1024_tokens(catalog):
 
 
 def test_human_table_fits_80_columns_with_every_share(catalog, monkeypatch):
-    from rich.console import Console
 
-    from kinetics_cli.report import console as report_console
-
-    monkeypatch.setattr(report_console, "_stdout", Console(width=80, highlight=False))
+    monkeypatch.setenv("COLUMNS", str(80))
     result = run(
         catalog,
         "tiny-gqa",

@@ -139,11 +139,8 @@ def test_bad_input_exits_2(catalog, args, message):
 
 @pytest.mark.parametrize("width", [80, 160])
 def test_human_table_fits_the_console(catalog, monkeypatch, width):
-    from rich.console import Console
 
-    from kinetics_cli.report import console as report_console
-
-    monkeypatch.setattr(report_console, "_stdout", Console(width=width, highlight=False))
+    monkeypatch.setenv("COLUMNS", str(width))
     result = run(
         catalog,
         "--match",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -10,16 +9,13 @@ from pathlib import Path
 
 import pytest
 from test_planner_fakes import FakeSource
-from typer.testing import CliRunner
 
 from kinetics_cli.catalog import load_catalog
-from kinetics_cli.cli.main import app
 from kinetics_cli.errors import InputError
-from kinetics_cli.planner.frontier import make_frontier
 from kinetics_cli.planner.grid import DEFAULT_LIMITS, DEFAULT_TRIALS, STRATEGIES
 from kinetics_cli.planner.plan import make_plan
 from kinetics_cli.planner.setup import GridOptions, build_setup, grid_options, split_values
-from kinetics_cli.report.plan import frontier_document, plan_document
+from kinetics_cli.report.plan import plan_document
 
 
 @pytest.fixture
@@ -152,29 +148,6 @@ def test_build_setup_reports_progress_and_checks_intensity(fake: FakeSource) -> 
     assert setup.pricing.intensity == 100.0
     with pytest.raises(InputError, match="--intensity must not be negative"):
         build_setup(task="fake", catalog=catalog, hardware="b200", intensity=-1.0)
-
-
-def test_library_documents_match_the_cli(fake: FakeSource) -> None:
-    """plan --json and frontier --json are the library's documents, unchanged."""
-    from kinetics_cli.planner.deploy import DeployOptions
-
-    setup = build_setup(task="fake", catalog=load_catalog(), hardware="b200")
-    deployed = build_setup(
-        task="fake", catalog=load_catalog(), hardware="b200", deploy=DeployOptions()
-    )
-    answer = make_plan(deployed.grid, 1e16, pricing=deployed.pricing, top=2)
-    runner = CliRunner()
-    cli_plan = runner.invoke(
-        app, ["plan", "--task", "fake", "--budget", "1e16", "-k", "2", "--json"]
-    )
-    assert cli_plan.exit_code == 0, cli_plan.output
-    assert json.loads(cli_plan.stdout) == json.loads(json.dumps(plan_document(deployed, answer)))
-    frontier = make_frontier(setup.grid, "flops", setup.pricing.intensity)
-    cli_frontier = runner.invoke(app, ["frontier", "--task", "fake", "--law", "flops", "--json"])
-    assert cli_frontier.exit_code == 0, cli_frontier.output
-    expected = json.loads(json.dumps(frontier_document(setup, frontier)))
-    assert json.loads(cli_frontier.stdout) == expected
-    assert any(c["pareto"] for c in expected["configurations"])
 
 
 def test_planner_imports_without_typer_or_rich() -> None:

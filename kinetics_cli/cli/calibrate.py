@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from kinetics_cli.cli.params import JSON_OPTION, at_least, count, quantity
+from kinetics_cli.cli.params import FORMAT_OPTION, JSON_OPTION, at_least, count, quantity
 
 app = typer.Typer(
     help="Measure kernels on this machine, fit efficiencies and overheads to the roofline, and "
@@ -61,6 +61,7 @@ def calibrate(
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite files in --out."),
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """Quick run, fit on the micro-kernels, check on the held-out decode steps (CI)."""
     if ctx.invoked_subcommand is not None:
@@ -77,7 +78,7 @@ def calibrate(
     )
     from kinetics_cli.cli import context
     from kinetics_cli.report import calibrate as report
-    from kinetics_cli.report.console import console, emit_json
+    from kinetics_cli.report.console import emit_json, say
     from kinetics_cli.report.progress import timing_progress
 
     start = time.perf_counter()
@@ -87,7 +88,7 @@ def calibrate(
     if out is not None:  # refuse before timing, not after
         check_outputs(out, base, gpu=chosen.gpu, force=force)
     if not json:
-        console().print(f"calibrating {chosen.describe()} ({'full' if full else 'quick'} run)")
+        say(f"calibrating {chosen.describe()} ({'full' if full else 'quick'} run)")
     progress, step = timing_progress()
     with progress:
         result = pipeline(chosen, base=base, quick=not full, tolerance=limit, on_step=step)
@@ -135,14 +136,14 @@ def run_command(
     from kinetics_cli.calibrate.measurements import write_measurements
     from kinetics_cli.calibrate.run import measure, now_utc
     from kinetics_cli.fsutil import check_writable
-    from kinetics_cli.report.console import console
+    from kinetics_cli.report.console import say
     from kinetics_cli.report.progress import timing_progress
 
     chosen = get_backend(backend, device=device, dtype=dtype)
     target = out or Path(f"measurements-{chosen.name}-{now_utc().replace(':', '')[:15]}.jsonl")
     check_writable(target, force=force)  # before timing, not after
     cases = plan(quick=quick, gpu=chosen.gpu)
-    console().print(f"timing {len(cases)} kernels with {chosen.describe()}")
+    say(f"timing {len(cases)} kernels with {chosen.describe()}")
     progress, step = timing_progress()
     try:
         with progress:
@@ -150,7 +151,7 @@ def run_command(
     finally:
         chosen.close()
     write_measurements(target, rows, force=force)
-    console().print(f"wrote {len(rows)} rows to {target}")
+    say(f"wrote {len(rows)} rows to {target}")
 
 
 @app.command("fit")
@@ -168,6 +169,7 @@ def fit_command(
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing profile file."),
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """Fit e_c, e_m and t0 per kernel class and write a calibrated hardware profile."""
     from kinetics_cli.calibrate.workflow import fit_file, write_profile
@@ -217,6 +219,7 @@ def check_command(
         [], "--kernel", help="Check only rows of this kernel class; repeatable."
     ),
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """Predict every row with a profile, print predicted vs measured; exit 1 over tolerance.
 
@@ -268,6 +271,7 @@ def reference_command(
         "(default 0.10); beyond it: exit 1, outside the published range.",
     ),
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """Compare predicted block top-k / dense throughput ratios with published ones; exit 1 when
     the prediction is outside the published range (the output says why)."""

@@ -24,6 +24,9 @@ _pending: list[str] = []  # skipped-file warnings, shown when the command ends
 def reset(catalog_dirs: list[Path] | None = None, debug: bool = False) -> None:
     """Set the options for this invocation and forget any catalog loaded before."""
     global _catalog
+    from kinetics_cli.report import console
+
+    console.reset()
     OPTIONS.catalog_dirs = list(catalog_dirs or [])
     OPTIONS.debug = debug
     _catalog = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from kinetics_cli.cli.params import (
+    FORMAT_OPTION,
     JSON_OPTION,
     block_size_option,
     bounded,
@@ -85,6 +86,7 @@ def cost(
         help="Override the active parameter count P (e.g. 8.19e9 as in the paper's code).",
     ),
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """FLOPs, bytes and eFLOPs of one problem (all N trials of one prompt).
 

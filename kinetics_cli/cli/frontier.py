@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from kinetics_cli.cli.params import JSON_OPTION, plot_option
+from kinetics_cli.cli.params import FORCE_PLOT_OPTION, FORMAT_OPTION, JSON_OPTION, plot_option
 from kinetics_cli.cli.plan import (
     ALLOCATION_OPTION,
     ATTENTION_OPTION,
@@ -51,7 +51,9 @@ def frontier(
     plot: Path | None = plot_option(
         "Draw accuracy against cost, one curve per model and attention (.png or .svg)."
     ),
+    force: bool = FORCE_PLOT_OPTION,
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """Accuracy against cost per problem: the Pareto frontier of each model and attention kind
     (over strategies, trials, generation limits and KV budgets) and the overall frontier."""
@@ -63,7 +65,7 @@ def frontier(
     from kinetics_cli.report.console import emit_json
     from kinetics_cli.report.plan import frontier_document, plot_frontier, print_frontier
 
-    check_law_and_plot(law, plot, intensity, needs_intensity=False)
+    check_law_and_plot(law, plot, force, intensity, needs_intensity=False)
     check_allocation(allocation)
     setup = load_setup(
         task=task,
@@ -88,7 +90,7 @@ def frontier(
         report = allocation_report(setup, unit="eflops", levels=levels)
     frontier = make_frontier(setup.grid, law, setup.pricing.intensity)
     if plot is not None:
-        plot_frontier(setup, frontier, plot)
+        plot_frontier(setup, frontier, plot, force=force)
     if json:
         emit_json(frontier_document(setup, frontier, report))
         return

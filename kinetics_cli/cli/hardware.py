@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from kinetics_cli.cli import context
-from kinetics_cli.cli.params import JSON_OPTION, hardware_argument
+from kinetics_cli.cli.params import FORMAT_OPTION, JSON_OPTION, hardware_argument
 
 app = typer.Typer(
     help="Accelerator profiles: dense peaks, HBM, interconnect, calibration.", no_args_is_help=True
@@ -13,7 +13,7 @@ app = typer.Typer(
 
 
 @app.command("list")
-def list_hardware(json: bool = JSON_OPTION) -> None:
+def list_hardware(json: bool = JSON_OPTION, output_format: str = FORMAT_OPTION) -> None:
     """List hardware profiles with their key figures."""
     from kinetics_cli.report.catalog import hardware_document, print_hardware_list
     from kinetics_cli.report.console import emit_json
@@ -29,6 +29,7 @@ def list_hardware(json: bool = JSON_OPTION) -> None:
 def show_hardware(
     name: str = hardware_argument(),
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """Every field of one profile, derived figures, and the file it came from."""
     from kinetics_cli.report.catalog import hardware_document, print_hardware

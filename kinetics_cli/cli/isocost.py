@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from kinetics_cli.cli.params import (
+    FORCE_PLOT_OPTION,
+    FORMAT_OPTION,
     JSON_OPTION,
     block_size_option,
     bounded,
@@ -92,8 +94,10 @@ def isocost(
     law: str | None = typer.Option(
         None, "--law", help="Keep only the rows of one law (kinetics or flops)."
     ),
-    plot: Path | None = plot_option("Draw the iso-cost curves to FILE (.png or .svg)."),
+    plot: Path | None = plot_option("Draw what each model affords to FILE (.png or .svg)."),
+    force: bool = FORCE_PLOT_OPTION,
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """Largest L_out (or N) each model affords at one cost, under the Kinetics and FLOPs laws."""
     from kinetics_cli.cli import context
@@ -102,8 +106,13 @@ def isocost(
     from kinetics_cli.engine.kinetics import LAWS, check_context, law_intensity, problem_cost
     from kinetics_cli.errors import InputError
     from kinetics_cli.report.console import emit_json, warn
+    from kinetics_cli.report.format import flops, tokens
     from kinetics_cli.report.isocost import print_isocost
 
+    if plot is not None:
+        from kinetics_cli.report.plotting import check_plot
+
+        check_plot(plot, force=force)
     if (budget is None) == (match is None):
         raise InputError("give exactly one of --budget X or --match MODEL:L_OUT[:N]")
     if law is not None and law not in LAWS:
@@ -153,11 +162,11 @@ def isocost(
         )
         reference = problem_cost(ref_card, l_in, ref_len, ref_trials)
         budgets = {name: float(reference.eflops(law_intensity(name, i))) for name in LAWS}
-        label = f"cost of {ref_card.name} at L_out {ref_len:g}, N {ref_trials:g} (dense)"
+        label = f"cost of {ref_card.name} at L_out {tokens(ref_len)}, N {ref_trials:g} (dense)"
     else:
         assert budget is not None
         budgets = {name: budget for name in LAWS}
-        label = f"{budget:.4g} eFLOPs per problem"
+        label = f"{flops(budget, 4)} eFLOPs per problem"
 
     # Smallest to largest, so the table reads as the size axis of the iso-cost curve.
     cards = sorted((e.spec for e in _select(models, catalog)), key=lambda c: c.active_params)
@@ -188,9 +197,16 @@ def isocost(
             f"which no deployment can run: {beyond}"
         )
     if plot is not None:
+        from kinetics_cli.report.format import intensity as format_intensity
         from kinetics_cli.report.isocost import isocost_plot
 
-        isocost_plot(rows, plot, title=f"Iso-cost at {label}, I = {i:g}")
+        isocost_plot(
+            rows,
+            plot,
+            title=f"Iso-cost at {label}, I = {format_intensity(i)}",
+            context_windows={c.name: c.architecture.max_position_embeddings for c in cards},
+            force=force,
+        )
     if json:
         emit_json([r.as_dict() for r in rows])
         return

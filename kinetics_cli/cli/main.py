@@ -103,7 +103,7 @@ app = typer.Typer(
     help="Deployment planner for LLM reasoning inference under the Kinetics cost model "
     "(eFLOPs = FLOPs + I x bytes; arXiv 2506.05333).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from kinetics_cli.cli import context
-from kinetics_cli.cli.params import JSON_OPTION, model_argument
+from kinetics_cli.cli.params import FORMAT_OPTION, JSON_OPTION, model_argument
 from kinetics_cli.errors import InputError
 
 app = typer.Typer(
@@ -18,7 +18,7 @@ app = typer.Typer(
 
 
 @app.command("list")
-def list_models(json: bool = JSON_OPTION) -> None:
+def list_models(json: bool = JSON_OPTION, output_format: str = FORMAT_OPTION) -> None:
     """List model cards with derived parameter counts and KV-cache size."""
     from kinetics_cli.report.catalog import model_document, print_model_list
     from kinetics_cli.report.console import emit_json
@@ -34,6 +34,7 @@ def list_models(json: bool = JSON_OPTION) -> None:
 def show_model(
     name: str = model_argument("qwen3-32b, Qwen/Qwen3-32B"),
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """Every field of one card, derived figures with units, and the file it came from."""
     from kinetics_cli.report.catalog import model_document, print_model
@@ -68,6 +69,7 @@ def import_model(
         help="Overwrite an existing card of that name, even one of a different architecture.",
     ),
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """Write a model card from a Hugging Face config.json into the user catalog folder."""
     from kinetics_cli.catalog import MODELS_DIR, Entry, load_spec, user_root

@@ -131,6 +131,30 @@ def engine_max_batch(value: int | None) -> int | None:
     return None if value == 0 else value
 
 
+def _set_format(value: str) -> str:
+    """--format callback: choose how report.console writes tables for this invocation."""
+    from kinetics_cli.errors import InputError
+    from kinetics_cli.report.console import reset
+
+    try:
+        reset(value)
+    except InputError as exc:
+        raise typer.BadParameter(str(exc).split("; ", 1)[-1]) from None
+    return value
+
+
+FORMAT_OPTION = typer.Option(
+    "table",
+    "--format",
+    metavar="table|csv|markdown",
+    callback=_set_format,
+    autocompletion=lambda: ["table", "csv", "markdown"],
+    help="Tables as a terminal table (default), CSV (tables only on stdout; titles and notes on "
+    "stderr) or Markdown (for reports). --json gives every figure unformatted.",
+)
+FORCE_PLOT_OPTION = typer.Option(False, "--force", help="Overwrite the --plot file if it exists.")
+
+
 def model_argument(example: str = "qwen3-8b") -> Any:
     """The MODEL argument: a model card name or alias."""
     return typer.Argument(..., metavar="MODEL", help=f"Model card name or alias, e.g. {example}.")

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from kinetics_cli.cli.params import (
+    FORCE_PLOT_OPTION,
+    FORMAT_OPTION,
     JSON_OPTION,
     MAX_BATCH_OPTION,
     bounded,
@@ -22,6 +24,8 @@ from kinetics_cli.limits import EFLOPS_BUDGET, JOULES_BUDGET, SECONDS_BUDGET, TO
 if TYPE_CHECKING:
     from kinetics_cli.planner.deploy import DeployOptions
     from kinetics_cli.planner.setup import Setup
+
+NO_ANSWER_EXIT = 1  # nothing fits the budget (bad input is 2)
 
 # ---- options shared with `kinetics frontier` ---------------------------------------------------
 
@@ -192,12 +196,17 @@ def plan(
     allocation: str = ALLOCATION_OPTION,
     intensity: float | None = INTENSITY_OPTION,
     plot: Path | None = plot_option("Draw the frontier, budget and picks (.png or .svg)."),
+    force: bool = FORCE_PLOT_OPTION,
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """Best model, strategy, trials, generation limit and attention within a per-problem budget.
 
     Also shows the next alternatives and what the FLOPs-only law would pick under the same
     budget, with its true (Kinetics) cost and the cost ratio at equal accuracy.
+
+    Exit codes: 0 an answer; 1 no configuration fits the budget (the output, --json included,
+    still names the cheapest); 2 bad input.
     """
     from kinetics_cli.cli import context
     from kinetics_cli.errors import InputError
@@ -234,7 +243,7 @@ def plan(
     assert amount is not None
     if amount <= 0:
         raise InputError(f"the budget must be positive (got {amount:g})")
-    check_law_and_plot(law, plot)
+    check_law_and_plot(law, plot, force)
     check_allocation(allocation)
     if allocation == "oracle-per-problem" and unit != "eflops":
         raise InputError(
@@ -294,8 +303,10 @@ def plan(
         document = comparison_document(setup, comparison)
         if json:
             emit_json(document)
-            return
-        print_comparison(setup, comparison, document)
+        else:
+            print_comparison(setup, comparison, document)
+        if document["best"] is None:
+            raise typer.Exit(NO_ANSWER_EXIT)
         return
     answer = make_plan(setup.grid, amount, unit=unit, law=law, pricing=setup.pricing, top=top)
     report = None
@@ -305,11 +316,13 @@ def plan(
         report = allocation_report(setup, budget=amount, unit=unit)
     doc = plan_document(setup, answer, report)
     if plot is not None:
-        plot_plan(setup, answer, plot)
+        plot_plan(setup, answer, plot, force=force)
     if json:
         emit_json(doc)
-        return
-    print_plan(setup, answer, doc, report)
+    else:
+        print_plan(setup, answer, doc, report)
+    if answer.best is None:
+        raise typer.Exit(NO_ANSWER_EXIT)
 
 
 # ---- shared with `kinetics frontier` --------------------------------------------------------
@@ -328,19 +341,25 @@ def check_law_intensity(law: str | None, intensity: float | None, *, needs_inten
 
 
 def check_law_and_plot(
-    law: str, plot: Path | None, intensity: float | None = None, *, needs_intensity: bool = True
+    law: str,
+    plot: Path | None,
+    force: bool = False,
+    intensity: float | None = None,
+    *,
+    needs_intensity: bool = True,
 ) -> None:
-    """Fail early, before any work, on an unknown --law, an unusable --plot path, or an
-    --intensity the FLOPs-only law would ignore (`needs_intensity` False: nothing else uses it)."""
+    """Fail early, before any work, on an unknown --law, an unusable --plot path (an existing file
+    without --force included), or an --intensity the FLOPs-only law would ignore
+    (`needs_intensity` False: nothing else uses it)."""
     from kinetics_cli.engine.kinetics import LAWS
     from kinetics_cli.errors import InputError
-    from kinetics_cli.report.plan import check_plot
+    from kinetics_cli.report.plotting import check_plot
 
     if law not in LAWS:
         raise InputError(f"unknown law {law!r}; choose one of {', '.join(LAWS)}")
     check_law_intensity(law, intensity, needs_intensity=needs_intensity)
     if plot is not None:
-        check_plot(plot)
+        check_plot(plot, force=force)
 
 
 def load_setup(

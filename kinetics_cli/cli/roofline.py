@@ -8,6 +8,8 @@ import typer
 
 from kinetics_cli.cli.cost import ATTENTION_OPTION, KV_BUDGET_OPTION, check_kv_budget
 from kinetics_cli.cli.params import (
+    FORCE_PLOT_OPTION,
+    FORMAT_OPTION,
     JSON_OPTION,
     block_size_option,
     bounded,
@@ -76,7 +78,9 @@ def roofline(
         "--allow-oversubscribe",
         help="Time a step whose weights and KV exceed the GPU's memory (refused otherwise).",
     ),
+    force: bool = FORCE_PLOT_OPTION,
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """FLOPs, bytes, roofline time per operator of one step; step time, throughput, memory fit."""
     from kinetics_cli.cli import context as cli_context
@@ -92,9 +96,9 @@ def roofline(
             "(use --context for the tokens already cached)"
         )
     if plot is not None:
-        from kinetics_cli.report.plotting import check_path
+        from kinetics_cli.report.plotting import check_plot
 
-        check_path(plot)
+        check_plot(plot, force=force)
     catalog = cli_context.catalog()
     card = catalog.models.get(model).spec
     profile = catalog.hardware.get(hardware).spec
@@ -151,7 +155,7 @@ def roofline(
     if plot is not None:
         from kinetics_cli.report.roofline import roofline_plot
 
-        roofline_plot(report, plot)
+        roofline_plot(report, plot, force=force)
     for note in report.notes:
         warn(note)
     if json:

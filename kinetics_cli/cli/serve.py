@@ -8,6 +8,8 @@ import typer
 
 from kinetics_cli.cli.cost import ATTENTION_OPTION, KV_BUDGET_OPTION, check_kv_budget
 from kinetics_cli.cli.params import (
+    FORCE_PLOT_OPTION,
+    FORMAT_OPTION,
     JSON_OPTION,
     MAX_BATCH_OPTION,
     at_least,
@@ -98,21 +100,23 @@ def serve(
         False, "--sweep", help="Also give throughput against latency over batch sizes."
     ),
     plot: Path | None = plot_option("Draw throughput against TPOT over batch sizes to FILE."),
+    force: bool = FORCE_PLOT_OPTION,
     json: bool = JSON_OPTION,
+    output_format: str = FORMAT_OPTION,
 ) -> None:
     """Output tokens/s per replica and per GPU, TTFT, TPOT and the memory plan of a deployment."""
     from kinetics_cli.cli import context as cli_context
     from kinetics_cli.engine.serving import Deployment
     from kinetics_cli.engine.serving import serve as run_serve
     from kinetics_cli.report.console import emit_json
-    from kinetics_cli.report.plotting import check_path
+    from kinetics_cli.report.plotting import check_plot
     from kinetics_cli.report.serve import print_serve, serve_document, serve_plot
 
     check_kv_budget(
         attention, kv_budget, isl + osl, f"a request's final context ({isl + osl} tokens)"
     )
     if plot is not None:
-        check_path(plot)
+        check_plot(plot, force=force)
     catalog = cli_context.catalog()
     card = catalog.models.get(model).spec
     profile = catalog.hardware.get(hardware).spec
@@ -140,7 +144,7 @@ def serve(
         sweep=sweep or plot is not None,
     )
     if plot is not None:
-        serve_plot(result, plot)
+        serve_plot(result, plot, force=force)
     if json:
         emit_json(serve_document(result))
         return

@@ -87,7 +87,7 @@ def pipeline_document(
 
 def fit_rows(fits: Mapping[str, ClassFit]) -> list[tuple[str, ...]]:
     """One table row per kernel class; a figure the rows did not identify is in parentheses."""
-    from kinetics_cli.units import format_si
+    from kinetics_cli.report.format import duration
 
     rows: list[tuple[str, ...]] = []
     for kernel, f in fits.items():
@@ -105,7 +105,7 @@ def fit_rows(fits: Mapping[str, ClassFit]) -> list[tuple[str, ...]]:
                 kernel,
                 compute,
                 bandwidth,
-                format_si(f.overhead_seconds, "s"),
+                duration(f.overhead_seconds),
                 f"{f.rms_error:.1%}",
                 f"{f.worst_error:.1%}",
                 str(f.points),
@@ -196,63 +196,63 @@ def reference_reason_lines(report: ReferenceReport) -> list[str]:
 
 
 def print_fits(title: str, fits: Mapping[str, ClassFit]) -> None:
-    from kinetics_cli.report.console import print_table
+    from kinetics_cli.report.console import show_table
 
-    print_table(title, FIT_COLUMNS, fit_rows(fits))
+    show_table(title, FIT_COLUMNS, fit_rows(fits), wrap=("kernel",))
 
 
 def print_check(report: CheckReport, title: str) -> None:
     """Measured vs predicted seconds and the signed error, one row per checked row."""
-    from kinetics_cli.report.console import print_table
-    from kinetics_cli.units import format_si
+    from kinetics_cli.report.console import show_table
+    from kinetics_cli.report.format import duration
 
     rows = [
         (
             str(r.row.line or i + 1),
             KERNEL_LABELS.get(r.row.kernel, r.row.kernel),
             shape_text(dict(r.row.shape)),
-            format_si(r.row.seconds, "s"),
-            format_si(r.predicted, "s"),
+            duration(r.row.seconds),
+            duration(r.predicted),
             f"{r.error:+.1%}",
         )
         for i, r in enumerate(report.rows)
     ]
-    print_table(title, CHECK_COLUMNS, rows)
+    show_table(title, CHECK_COLUMNS, rows, wrap=("kernel", "shape"))
 
 
 def print_fit(fit: FileFit, file: Path, target: Path) -> None:
     """`calibrate fit`: the fits table and where the profile went."""
-    from kinetics_cli.report.console import console
+    from kinetics_cli.report.console import say
 
     print_fits(f"Fitted against {fit.base.name} ({file.name})", fit.fits)
-    console().print(fit_written_line(target, fit.profile.name))
+    say(fit_written_line(target, fit.profile.name))
 
 
 def print_file_check(check: FileCheck) -> None:
     """`calibrate check`: a note on an uncalibrated profile, the table, the summary line."""
-    from kinetics_cli.report.console import console
+    from kinetics_cli.report.console import say
 
     profile = check.profile
     if profile.calibration is None:
-        console().print(f"note: {profile.name} is uncalibrated (datasheet peaks, no overheads)")
+        say(f"note: {profile.name} is uncalibrated (datasheet peaks, no overheads)")
     print_check(check.report, f"{check.file.name} predicted with {profile.name} ({check.origin})")
-    console().print(summary_line(check.report, "check"))
+    say(summary_line(check.report, "check"))
 
 
 def print_pipeline(
     result: PipelineResult, wall_seconds: float, written: tuple[Path, Path] | None
 ) -> None:
     """Bare `kinetics calibrate`: the base, the fits, the held-out check, the timings."""
-    from kinetics_cli.report.console import console
+    from kinetics_cli.report.console import say
 
-    console().print(base_line(result.base))
+    say(base_line(result.base))
     print_fits("Fitted per kernel class (fit rows)", result.fits)
     print_check(
         result.report, "Held-out decode steps: measured end to end vs sum of fitted kernels"
     )
     if written is not None:
-        console().print(f"wrote {written[0]} and {written[1]}")
-    console().print(
+        say(f"wrote {written[0]} and {written[1]}")
+    say(
         summary_line(result.report, "held-out")
         + f"; {len(result.rows)} kernels timed in {result.measure_seconds:.1f} s, "
         f"{wall_seconds:.1f} s in all"
@@ -261,8 +261,8 @@ def print_pipeline(
 
 def print_references(report: ReferenceReport) -> None:
     """Predicted vs reported ratio per reference row, then the median distance and verdict."""
-    from kinetics_cli.report.console import console, print_table
-    from kinetics_cli.units import format_si
+    from kinetics_cli.report.console import say, show_table
+    from kinetics_cli.report.format import duration
 
     checks = report.checks
     table = [
@@ -270,8 +270,8 @@ def print_references(report: ReferenceReport) -> None:
             str(c.row.line),
             str(c.row.batch),
             str(c.row.context),
-            format_si(c.dense_seconds, "s"),
-            format_si(c.sparse_seconds, "s"),
+            duration(c.dense_seconds),
+            duration(c.sparse_seconds),
             f"{c.predicted:.1f}x",
             f"{c.row.reported_low:g}-{c.row.reported_high:g}x",
             f"{c.error:+.0%}",
@@ -283,13 +283,13 @@ def print_references(report: ReferenceReport) -> None:
         return ", ".join(dict.fromkeys(str(v) for v in values))
 
     refs = [c.row for _, c in checks]
-    print_table(
+    show_table(
         f"{report.file.name}: block top-k / dense decode throughput of one "
         f"{joined(r.model for r in refs)} layer on {joined(n for n, _ in checks)} "
         f"(tp {joined(r.tp for r in refs)}, KV budget {joined(r.kv_budget for r in refs)})",
         REFERENCE_COLUMNS,
         table,
     )
-    console().print(reference_summary_line(report))
+    say(reference_summary_line(report))
     for line in reference_reason_lines(report):
-        console().print(line)
+        say(line)

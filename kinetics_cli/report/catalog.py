@@ -25,8 +25,8 @@ def hardware_document(entry: Entry[HardwareProfile]) -> dict[str, Any]:
 
 def print_hardware_list(entries: list[Entry[HardwareProfile]]) -> None:
     """The `hardware list` table: key figures of every profile."""
-    from kinetics_cli.report.console import print_table
-    from kinetics_cli.units import format_bytes, format_si
+    from kinetics_cli.report.console import show_table
+    from kinetics_cli.report.format import format_bytes, format_si, intensity
 
     rows = []
     for e in entries:
@@ -38,12 +38,12 @@ def print_hardware_list(entries: list[Entry[HardwareProfile]]) -> None:
                 format_si(s.peak_flops["bf16"], "FLOP/s"),
                 format_si(s.hbm_bandwidth, "B/s"),
                 format_bytes(s.hbm_capacity),
-                f"{s.intensity:.1f}",
+                intensity(s.intensity),
                 "yes" if s.calibration else "",
                 e.origin,
             )
         )
-    print_table(
+    show_table(
         "Hardware profiles (dense peaks; intensity = bf16 FLOP/s / HBM B/s)",
         [
             "name",
@@ -56,13 +56,15 @@ def print_hardware_list(entries: list[Entry[HardwareProfile]]) -> None:
             "origin",
         ],
         rows,
+        wrap=("vendor", "calibrated"),
+        optional=("origin", "vendor"),
     )
 
 
 def print_hardware(entry: Entry[HardwareProfile]) -> None:
     """The `hardware show` table: every field of one profile, then its sources."""
-    from kinetics_cli.report.console import console, print_table
-    from kinetics_cli.units import format_bytes, format_si
+    from kinetics_cli.report.console import show_table
+    from kinetics_cli.report.format import duration, format_bytes, format_si, intensity, money
 
     s = entry.spec
     rows: list[tuple[str, str]] = [
@@ -75,13 +77,13 @@ def print_hardware(entry: Entry[HardwareProfile]) -> None:
     rows += [
         ("HBM bandwidth", format_si(s.hbm_bandwidth, "B/s")),
         ("HBM capacity", format_bytes(s.hbm_capacity)),
-        ("intensity (bf16 / HBM)", f"{s.intensity:.2f} FLOPs/byte"),
+        ("intensity (bf16 / HBM)", f"{intensity(s.intensity)} FLOPs/byte"),
         ("interconnect (per GPU, one way)", format_si(s.interconnect_bandwidth, "B/s")),
         ("GPUs per node", str(s.gpus_per_node)),
         ("TDP", f"{s.tdp_watts:g} W" if s.tdp_watts else "n/a"),
         (
             "price",
-            f"${s.price_per_gpu_hour:g} per GPU-hour ({s.price_source})"
+            f"{money(s.price_per_gpu_hour)} per GPU-hour ({s.price_source})"
             if s.price_per_gpu_hour
             else "n/a",
         ),
@@ -94,7 +96,7 @@ def print_hardware(entry: Entry[HardwareProfile]) -> None:
                 (
                     f"  {kernel}",
                     f"compute {fit.compute_efficiency:.3g}, bandwidth "
-                    f"{fit.bandwidth_efficiency:.3g}, overhead {format_si(fit.overhead_seconds, 's')}",
+                    f"{fit.bandwidth_efficiency:.3g}, overhead {duration(fit.overhead_seconds)}",
                 )
             )
     else:
@@ -106,9 +108,9 @@ def print_hardware(entry: Entry[HardwareProfile]) -> None:
                 "default serving efficiency",
                 f"matmuls {e.gemm_compute:.0%} of peak (fp8 {e.gemm_compute_for('fp8'):.0%}), "
                 f"{e.gemm_bandwidth:.0%} of HBM; decode attention {e.attention_bandwidth:.0%}; "
-                f"{format_si(e.kernel_overhead_seconds, 's')} per kernel; host "
-                f"{format_si(e.host_seconds_per_sequence, 's')} per sequence per step; collectives "
-                f"{format_si(e.collective_latency_seconds, 's')} + {e.collective_bandwidth:.0%} "
+                f"{duration(e.kernel_overhead_seconds)} per kernel; host "
+                f"{duration(e.host_seconds_per_sequence)} per sequence per step; collectives "
+                f"{duration(e.collective_latency_seconds)} + {e.collective_bandwidth:.0%} "
                 "of the link (kinetics serve; sources below)",
             )
         )
@@ -117,14 +119,10 @@ def print_hardware(entry: Entry[HardwareProfile]) -> None:
     if s.notes:
         rows.append(("notes", s.notes))
     rows.append(("file", f"{entry.path} ({entry.origin})"))
-    print_table(f"Hardware profile {s.name}", ["field", "value"], rows)
-    console().print("sources:")
-    for src in s.sources:
-        console().print(f"  - {src}", soft_wrap=True)
+    show_table(f"Hardware profile {s.name}", ["field", "value"], rows, wrap=("field", "value"))
+    _sources(s.sources)
     if e is not None:
-        console().print("serving efficiency sources:")
-        for src in e.sources:
-            console().print(f"  - {src}", soft_wrap=True)
+        _sources(e.sources, "serving efficiency sources:")
 
 
 def model_document(entry: Entry[ModelCard]) -> dict[str, Any]:
@@ -155,8 +153,8 @@ def model_document(entry: Entry[ModelCard]) -> dict[str, Any]:
 
 def print_model_list(entries: list[Entry[ModelCard]]) -> None:
     """The `models list` table: derived figures of every card."""
-    from kinetics_cli.report.console import print_table
-    from kinetics_cli.units import format_bytes, format_count
+    from kinetics_cli.report.console import show_table
+    from kinetics_cli.report.format import format_bytes, format_count
 
     rows = []
     for e in entries:
@@ -173,17 +171,19 @@ def print_model_list(entries: list[Entry[ModelCard]]) -> None:
                 e.origin,
             )
         )
-    print_table(
+    show_table(
         "Model cards (derived from the architecture; active = matmul weights per token incl. LM head)",
         ["name", "family", ">total", ">active", ">layers", "attention", ">KV/token", "origin"],
         rows,
+        wrap=("attention", "KV/token"),
+        optional=("origin", "family"),
     )
 
 
 def print_model(entry: Entry[ModelCard]) -> None:
     """The `models show` table: every field of one card with derived figures, then its sources."""
-    from kinetics_cli.report.console import console, print_table
-    from kinetics_cli.units import format_bytes, format_count
+    from kinetics_cli.report.console import show_table
+    from kinetics_cli.report.format import format_bytes, format_count
 
     s = entry.spec
     rows: list[tuple[str, str]] = [
@@ -246,19 +246,26 @@ def print_model(entry: Entry[ModelCard]) -> None:
             )
         rows.append(("published source", p.source))
     rows.append(("file", f"{entry.path} ({entry.origin})"))
-    print_table(f"Model card {s.name}", ["field", "value"], rows)
-    console().print("sources:")
-    for src in s.sources:
-        console().print(f"  - {src}", soft_wrap=True)
+    show_table(f"Model card {s.name}", ["field", "value"], rows, wrap=("field", "value"))
+    _sources(s.sources)
+
+
+def _sources(sources: list[str], heading: str = "sources:") -> None:
+    """The sources of an entry, one per line after a heading line."""
+    from kinetics_cli.report.console import say
+
+    say(heading)
+    for src in sources:
+        say(f"  - {src}")
 
 
 def print_imported_model(entry: Entry[ModelCard]) -> None:
     """The `models import` table: the file written and the card's key figures."""
-    from kinetics_cli.report.console import print_table
-    from kinetics_cli.units import format_bytes, format_count
+    from kinetics_cli.report.console import show_table
+    from kinetics_cli.report.format import format_bytes, format_count
 
     s = entry.spec
-    print_table(
+    show_table(
         f"Imported model card {s.name}",
         ["field", "value"],
         [
@@ -269,4 +276,5 @@ def print_imported_model(entry: Entry[ModelCard]) -> None:
             ("KV cache per token", format_bytes(s.kv_bytes_per_token)),
             ("weights", format_bytes(s.weight_bytes)),
         ],
+        wrap=("field", "value"),
     )

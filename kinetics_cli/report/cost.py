@@ -47,8 +47,9 @@ def cost_document(
 
 def print_cost(doc: dict[str, Any], calibrated: bool) -> None:
     """The human answer to `cost`: the terms of the law with their shares, and the time."""
-    from kinetics_cli.report.console import console, fitted_table
-    from kinetics_cli.units import format_bytes, format_count, format_si
+    from kinetics_cli.report.console import say, show_table
+    from kinetics_cli.report.format import duration, flops, format_bytes, format_count, intensity
+    from kinetics_cli.report.format import tokens as format_tokens
 
     i = float(doc["intensity"])
     eflops = float(doc["eflops"])
@@ -58,7 +59,7 @@ def print_cost(doc: dict[str, Any], calibrated: bool) -> None:
 
     def compute(name: str, formula: str, key: str) -> tuple[str, str, str, str]:
         value = float(doc[key])
-        return name, formula, format_si(value, "FLOP"), share(value)
+        return name, formula, flops(value), share(value)
 
     def memory(name: str, formula: str, key: str) -> tuple[str, str, str, str]:
         value = float(doc[key])
@@ -79,36 +80,36 @@ def print_cost(doc: dict[str, Any], calibrated: bool) -> None:
         compute("compute FLOPs", "sum of the compute terms", "compute_flops"),
         (
             "memory bytes x I",
-            f"I = {i:g} FLOPs/byte",
-            format_si(i * float(doc["memory_bytes"]), "FLOP"),
+            f"I = {intensity(i)} FLOPs/byte",
+            flops(i * float(doc["memory_bytes"])),
             share(i * float(doc["memory_bytes"])),
         ),
-        ("eFLOPs", f"law: {doc['law']}", format_si(eflops, "FLOP"), "100%"),
+        ("eFLOPs", f"law: {doc['law']}", flops(eflops), "100%"),
     ]
     setting = doc["attention"]
     if doc["kv_budget"] is not None:
-        setting = f"{setting}, KV budget {doc['kv_budget']:g}"
+        setting = f"{setting}, KV budget {format_tokens(doc['kv_budget'])}"
     gen = doc["gen_len"]
     gen_text = (
-        f"{gen:g}" if isinstance(gen, float) else "mean of " + ", ".join(f"{g:g}" for g in gen)
+        format_tokens(gen)
+        if isinstance(gen, float)
+        else "mean of " + ", ".join(format_tokens(g) for g in gen)
     )
-    console().print(
-        fitted_table(
-            f"Cost per problem: {doc['model']}, L_in {doc['prompt_len']:g}, L_out {gen_text}, "
-            f"N {doc['trials']}, {setting}",
-            ["term", "formula", ">value", ">share of eFLOPs"],
-            rows,
-            wrap=("term", "formula", "share of eFLOPs"),
-        )
+    show_table(
+        f"Cost per problem: {doc['model']}, L_in {format_tokens(doc['prompt_len'])}, "
+        f"L_out {gen_text}, N {doc['trials']}, {setting}",
+        ["term", "formula", ">value", ">share of eFLOPs"],
+        rows,
+        wrap=("term", "formula", "share of eFLOPs"),
     )
     line = (
-        f"time on one {doc['hardware']} at full efficiency: {format_si(doc['seconds'], 's')} "
+        f"time on one {doc['hardware']} at full efficiency: {duration(doc['seconds'])} "
         f"(compute / peak bf16 + memory / HBM)"
     )
     if calibrated:
-        line += f"; {doc['calibration']}: {format_si(doc['calibrated_seconds'], 's')}"
-    console().print(line, soft_wrap=True)
-    console().print(
+        line += f"; {doc['calibration']}: {duration(doc['calibrated_seconds'])}"
+    say(line)
+    say(
         f"P = {format_count(doc['params'])} active parameters; {doc['hardware']} intensity "
-        f"{doc['hardware_intensity']:g} FLOPs/byte (bf16 peak / HBM)"
+        f"{intensity(doc['hardware_intensity'])} FLOPs/byte (bf16 peak / HBM)"
     )

@@ -3,9 +3,9 @@ iso-cost plot (matplotlib imported inside the function that draws)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kinetics_cli.errors import InputError
 from kinetics_cli.report.plotting import check_path, new_figure, save_figure
@@ -14,13 +14,24 @@ if TYPE_CHECKING:
     from kinetics_cli.engine.isocost import IsoCostRow
 
 
+MARKER_SHAPES = ("o", "s", "^", "D", "v", "P", "X", "<", ">")  # per attention setting
+
+
+def setting_label(attention: str, kv_budget: float | None) -> str:
+    """'dense' or 'block-topk B=1,024': an attention setting as the table and plot write it."""
+    from kinetics_cli.report.format import tokens
+
+    return attention if kv_budget is None else f"{attention} B={tokens(kv_budget)}"
+
+
 def print_isocost(
     rows: list[IsoCostRow], label: str, intensity: float, strategy: str, prompt_len: float
 ) -> None:
     """The human answer to `isocost`: one row per model and attention setting, both laws side by
-    side, on stdout through rich."""
-    from kinetics_cli.report.console import console, fitted_table
-    from kinetics_cli.units import format_count, format_si
+    side."""
+    from kinetics_cli.report.console import say, show_table
+    from kinetics_cli.report.format import flops, format_count, tokens
+    from kinetics_cli.report.format import intensity as format_intensity
 
     field = "gen_len" if strategy == "long-cot" else "trials"
     laws = list(dict.fromkeys(r.law for r in rows))
@@ -30,15 +41,11 @@ def print_isocost(
     table = []
     for (model, attention, budget), by_law in grouped.items():
         first = next(iter(by_law.values()))
-        cells: list[object] = [
-            model,
-            format_count(first.params),
-            attention if budget is None else f"{attention} B={budget:g}",
-        ]
+        cells: list[object] = [model, format_count(first.params), setting_label(attention, budget)]
         for name in laws:
             row = by_law.get(name)
-            cells.append(f"{getattr(row, field):,.0f}" if row else "-")
-            cells.append(format_si(row.eflops, "FLOP") if row else "-")
+            cells.append(tokens(round(getattr(row, field))) if row else "-")
+            cells.append(flops(row.eflops) if row else "-")
         if len(laws) == 2:
             ratio = first.law_ratio
             cells.append("-" if ratio is None else f"{ratio:.2f}x")
@@ -52,93 +59,131 @@ def print_isocost(
     if len(laws) == 2:
         columns.append(">flops / kinetics")
     budgets = {r.law: r.budget for r in rows}
-    budget_text = ", ".join(f"{format_si(budgets[name], 'FLOP')} ({name})" for name in laws)
-    console().print(
-        fitted_table(
-            f"Iso-cost: {label}; L_in {prompt_len:g}, I = {intensity:g}; budget {budget_text}; "
-            + ("largest L_out per trial" if field == "gen_len" else "most trials")
-            + " within it",
-            columns,
-            table,
-            wrap=("attention", *(c.lstrip(">") for c in columns[3:] if "cost" not in c)),
-            optional=(tuple(costs), "active"),
-        )
+    budget_text = ", ".join(f"{flops(budgets[name])} ({name})" for name in laws)
+    show_table(
+        f"Iso-cost: {label}; L_in {tokens(prompt_len)}, I = {format_intensity(intensity)}; "
+        f"budget {budget_text}; "
+        + ("largest L_out per trial" if field == "gen_len" else "most trials")
+        + " within it",
+        columns,
+        table,
+        wrap=("attention", *(c.lstrip(">") for c in columns[3:] if "cost" not in c)),
+        optional=(tuple(costs), "active"),
     )
     if len(laws) == 2:
-        console().print(
+        say(
             "flops / kinetics > 1: the FLOPs-only law promises that many times more than the "
             "memory-aware law allows."
         )
 
 
-def isocost_plot(rows: Sequence[IsoCostRow], path: Path, *, title: str = "") -> Path:
-    """Affordable generation length (long-CoT) or trials (best-of-N) against active parameters,
-    one line per attention setting; solid for the Kinetics law, dashed for the FLOPs law. The
-    models are named along the top axis."""
+def isocost_plot(
+    rows: Sequence[IsoCostRow],
+    path: Path,
+    *,
+    title: str = "",
+    context_windows: Mapping[str, float | None] | None = None,
+    force: bool = False,
+) -> Path:
+    """What each model affords within the budget: one row per model (smallest active parameter
+    count at the top, named horizontally), the affordable generation length (long-CoT) or trials
+    (best-of-N) on a log axis. Kinetics law filled, FLOPs law hollow, the two joined by a line
+    (the gap the FLOPs-only law promises); attention settings by colour and marker. Lengths get a
+    black tick at each model's context window where `context_windows` gives one, so a length no
+    deployment can generate reads as such."""
     import textwrap
 
-    check_path(path)
+    import numpy as np
+
+    from kinetics_cli.report.format import format_count
+
+    check_path(path, force=force)
     if not rows:
         raise InputError("nothing to plot")
-    longest = max(len(row.model) for row in rows)
-    # Room above the axes for the model names, written upright along the top axis.
-    fig, ax = new_figure(7.5, 4.2 + 2 * longest * 0.6 * 7 / 72)
+    models = list(dict.fromkeys(r.model for r in sorted(rows, key=lambda r: r.params)))
+    params = {r.model: r.params for r in rows}
+    settings = list(dict.fromkeys((r.attention, r.kv_budget) for r in rows))
+    fig, ax = new_figure(7.5, 1.6 + 0.3 * len(models) * max(1, len(settings)) ** 0.5)
     field = "gen_len" if rows[0].strategy == "long-cot" else "trials"
-    settings: dict[tuple[str, float | None, str], list[IsoCostRow]] = {}
+    style = {
+        s: (f"C{n % 10}", MARKER_SHAPES[n % len(MARKER_SHAPES)]) for n, s in enumerate(settings)
+    }
+    by_point: dict[tuple[str, str, float | None], dict[str, IsoCostRow]] = {}
     for row in rows:
-        settings.setdefault((row.attention, row.kv_budget, row.law), []).append(row)
-    colors: dict[tuple[str, float | None], str] = {}
-    for (attention, budget, law), group in settings.items():
-        group = sorted(group, key=lambda r: r.params)
-        key = (attention, budget)
-        colors.setdefault(key, f"C{len(colors)}")
-        label = attention if budget is None else f"{attention} B={budget:g}"
-        ax.plot(
-            [r.params for r in group],
-            [max(getattr(r, field), 0.5) for r in group],
-            marker="o",
-            color=colors[key],
-            ls="-" if law == "kinetics" else "--",
-            label=f"{label} ({law} law)",
+        by_point.setdefault((row.model, row.attention, row.kv_budget), {})[row.law] = row
+
+    def value(row: IsoCostRow) -> float:
+        return max(float(getattr(row, field)), 0.5)  # 0 (nothing affordable) at the left edge
+
+    spread = 0.5 / max(1, len(settings))
+    offsets = {s: (n - (len(settings) - 1) / 2) * spread for n, s in enumerate(settings)}
+    for (model, attention, budget), by_law in by_point.items():
+        color, shape = style[(attention, budget)]
+        y = models.index(model) + offsets[(attention, budget)]
+        if len(by_law) == 2:
+            ax.plot(
+                [value(by_law["kinetics"]), value(by_law["flops"])],
+                [y, y],
+                color=color,
+                lw=1,
+                alpha=0.6,
+                zorder=2,
+            )
+        for law, row in by_law.items():
+            ax.scatter(
+                [value(row)],
+                [y],
+                marker=shape,
+                s=34,
+                facecolor=color if law == "kinetics" else "white",
+                edgecolor=color,
+                linewidth=1.3,
+                zorder=3,
+            )
+    if field == "gen_len":  # each model's context window, where its card gives one
+        marked = False
+        for model, window in (context_windows or {}).items():
+            if window and model in models:
+                y = models.index(model)
+                ax.plot(
+                    [window, window],
+                    [y - 0.42, y + 0.42],
+                    color="black",
+                    lw=2,
+                    zorder=4,
+                    label=None if marked else "context window (prompt + generation)",
+                )
+                marked = True
+    for setting, (color, shape) in style.items():
+        ax.scatter(
+            [], [], marker=shape, facecolor=color, edgecolor=color, label=setting_label(*setting)
         )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("active parameters P (log scale)")
-    ax.set_ylabel(
-        "affordable L_out (tokens per trial)" if field == "gen_len" else "affordable trials N"
+    laws = {r.law for r in rows}
+    if "kinetics" in laws:
+        ax.scatter(
+            [], [], marker="o", facecolor="0.3", edgecolor="0.3", label="Kinetics law (filled)"
+        )
+    if "flops" in laws:
+        ax.scatter(
+            [], [], marker="o", facecolor="white", edgecolor="0.3", label="FLOPs-only law (hollow)"
+        )
+    ax.set_yticks(
+        np.arange(len(models)),
+        labels=[f"{m} ({format_count(params[m])})" for m in models],
+        fontsize=7,
     )
-    _name_models_on_top(ax, fig, rows)
+    ax.set_ylim(len(models) - 0.5, -0.5)
+    ax.set_xscale("log")
+    ax.set_xlabel(
+        "affordable L_out (tokens per trial, log scale)"
+        if field == "gen_len"
+        else "affordable trials N (log scale)"
+    )
+    ax.set_ylabel("model (active parameters), smallest first")
+    ax.grid(True, axis="x", which="major", alpha=0.3)
     ax.set_title(
         textwrap.fill(title or "Iso-cost: what each model affords within the budget", 90),
         fontsize=9,
     )
-    ax.legend(fontsize=7)
-    return save_figure(fig, path)
-
-
-def _name_models_on_top(ax: Any, fig: Any, rows: Sequence[IsoCostRow]) -> None:
-    """Model names as upright tick labels of a top axis at their active parameter counts; models
-    closer than one line of text share a tick ("a / b")."""
-    import math
-
-    by_params: dict[float, list[str]] = {}
-    for row in rows:
-        names = by_params.setdefault(row.params, [])
-        if row.model not in names:
-            names.append(row.model)
-    low, high = ax.get_xlim()
-    axes_points = 0.85 * fig.get_figwidth() * 72
-    min_gap = 9.0 / axes_points * math.log10(high / low)  # decades per line of 7 pt text
-    groups: list[tuple[list[float], list[str]]] = []
-    for params in sorted(by_params):
-        if groups and math.log10(params / groups[-1][0][-1]) < min_gap:
-            groups[-1][0].append(params)
-            groups[-1][1].extend(by_params[params])
-        else:
-            groups.append(([params], list(by_params[params])))
-    top = ax.secondary_xaxis("top")
-    top.set_xticks(
-        [math.sqrt(g[0][0] * g[0][-1]) for g in groups], labels=[" / ".join(g[1]) for g in groups]
-    )
-    top.minorticks_off()
-    top.tick_params(axis="x", labelrotation=90, labelsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return save_figure(fig, path, force=force)

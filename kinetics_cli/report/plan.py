@@ -79,28 +79,42 @@ def source_line(setup: Setup) -> str:
     )
 
 
-def check_plot(path: Path) -> None:
-    """Fail early, in one line, on an unusable plot path or when matplotlib is missing."""
-    from kinetics_cli.report.plotting import check_path, pyplot
-
-    check_path(path)
-    pyplot()
-
-
 def format_cost(value: float, unit: str) -> str:
-    from kinetics_cli.units import format_si
+    """A per-problem cost in its budget unit as report.format writes it: eFLOPs ('8.59e15'), a
+    time ('3.82 s', '4.2 min'), joules ('1.2 kJ') or dollars per 1,000 problems ('$3.98')."""
+    from kinetics_cli.report.format import duration, flops, format_si, money
 
     if unit == "eflops":
-        return f"{value:.3g}".replace("e+", "e")
+        return flops(value)
     if unit in ("seconds", "latency"):
-        return format_si(value, "s")
+        return duration(value)
     if unit == "joules":
         return format_si(value, "J")
-    return f"${value:,.3g}" if value < 1000 else f"${value:,.0f}"
+    return money(value)
+
+
+def tokens(value: float) -> str:
+    """A token count as report.format writes it ('32,768')."""
+    from kinetics_cli.report.format import tokens as format_tokens
+
+    return format_tokens(value)
+
+
+def format_intensity(value: float) -> str:
+    from kinetics_cli.report.format import intensity
+
+    return intensity(value)
+
+
+def plural(count: int, noun: str) -> str:
+    from kinetics_cli.report.format import plural as format_plural
+
+    return format_plural(count, noun)
 
 
 def attention_label(attention: str) -> str:
-    """The attention name as human output shows it: oracle top-k says so."""
+    """The attention name as tables, lines and plot legends show it: oracle top-k says so (it is
+    a bound, not a kernel)."""
     from kinetics_cli.planner.plan import ORACLE_ATTENTION
 
     return f"{attention} (oracle)" if attention == ORACLE_ATTENTION else attention
@@ -241,15 +255,15 @@ def accuracy_text(doc: dict[str, Any]) -> str:
 def describe(doc: dict[str, Any]) -> str:
     """'qwen3-32b, best-of-8, L 16,384, block-topk KV 1024' from a configuration document."""
     if doc["strategy"] == "long-cot":
-        strategy = f"long-CoT, L {doc['gen_len']:,}"
+        strategy = f"long-CoT, L {tokens(doc['gen_len'])}"
     else:
         rule = SELECTION_WORDS.get(doc.get("selection", "coverage"), "coverage (oracle)")
         if doc.get("selection") == "early-stop":
             rule += f" (~{doc['expected_trials']:.1f} trials)"
-        strategy = f"best-of-{doc['trials']} {rule}, L {doc['gen_len']:,}"
+        strategy = f"best-of-{doc['trials']} {rule}, L {tokens(doc['gen_len'])}"
     attention = attention_label(doc["attention"])
     if doc["kv_budget"] is not None:
-        attention += f" KV {doc['kv_budget']:g}"
+        attention += f" KV {tokens(doc['kv_budget'])}"
     return f"{doc['model']}, {strategy}, {attention}"
 
 
@@ -257,9 +271,8 @@ def print_plan(
     setup: Setup, answer: Plan, doc: dict[str, Any], allocation: Allocation | None = None
 ) -> None:
     """The human answer to `plan`, on stdout through rich."""
-    from kinetics_cli.report.console import console
+    from kinetics_cli.report.console import say
 
-    out = console()
     unit = answer.unit
     p = setup.pricing
     priced = p.usd_per_hour is not None
@@ -271,31 +284,28 @@ def print_plan(
         else (DEPLOYABLE_UNIT_WORDS if deployable else UNIT_WORDS)
     )[unit]
     kind = "deployable" if deployable else "Kinetics law"
-    out.print(
+    say(
         f"Plan for {setup.task}: budget {format_cost(answer.budget, unit)} {words} ({kind}) on "
-        f"{setup.profile.name} (I = {p.intensity:g} FLOPs/byte), chosen by the {answer.law} law",
-        soft_wrap=True,
+        f"{setup.profile.name} (I = {format_intensity(p.intensity)} FLOPs/byte), chosen by the {answer.law} law"
     )
-    out.print(source_line(setup), soft_wrap=True)
+    say(source_line(setup))
     if deploy is None:
-        out.print(f"times: {setup.profile.calibration_note}", soft_wrap=True)
+        say(f"times: {setup.profile.calibration_note}")
     else:
         print_deploy_notes(deploy, len(setup.grid))
     if doc["best"] is None:
         cheapest = doc["cheapest"]
         cost = answer.law_cost[answer.cheapest]
-        out.print(
+        say(
             f"No configuration fits this budget. The cheapest, {describe(cheapest)}, costs "
-            f"{format_cost(float(cost), unit)} ({cheapest['accuracy']:.1%} accuracy).",
-            soft_wrap=True,
+            f"{format_cost(float(cost), unit)} ({cheapest['accuracy']:.1%} accuracy)."
         )
         return
 
     best = doc["best"]
-    out.print(
+    say(
         f"Best: {describe(best)}: accuracy {accuracy_text(best)} ({best['accuracy_source']}), "
-        + _costs_text(best, priced),
-        soft_wrap=True,
+        + _costs_text(best, priced)
     )
     ties = doc["indistinguishable"]
     top = doc["most_accurate"]
@@ -308,12 +318,11 @@ def print_plan(
             if top is not None and top != best
             else "It cannot be told apart"
         )
-        out.print(
+        say(
             f"{lead} from {ties['count']} other configuration(s) within budget at "
             f"{doc['confidence']:.0%} confidence, so the cheapest was chosen; among them: {names}"
             + (f" and {more} more" if more > 0 else "")
-            + ".",
-            soft_wrap=True,
+            + "."
         )
     if answer.law == "flops":
         verdict = (
@@ -321,13 +330,12 @@ def print_plan(
             if best["within_budget"]
             else f"{best['cost'] / answer.budget:.2f}x the budget"
         )
-        out.print(
+        say(
             f"The FLOPs-only law counts it at {format_cost(best['flops_law_cost'], unit)}; its "
-            f"true (Kinetics) cost, {format_cost(best['cost'], unit)}, is {verdict}.",
-            soft_wrap=True,
+            f"true (Kinetics) cost, {format_cost(best['cost'], unit)}, is {verdict}."
         )
     if best["accuracy"] < 0.0005:
-        out.print("No configuration within this budget solves a problem (best: 0.0%).")
+        say("No configuration within this budget solves a problem (best: 0.0%).")
     deployable = doc["best_without_oracle"]
     if deployable != best:
         text = (
@@ -336,7 +344,7 @@ def print_plan(
             else f"{describe(deployable)}: accuracy {accuracy_text(deployable)}, "
             + _costs_text(deployable, priced)
         )
-        out.print(f"Best without oracle top-k: {text}", soft_wrap=True)
+        say(f"Best without oracle top-k: {text}")
     fully = doc["best_deployable"]
     if fully != best:
         text = (
@@ -345,10 +353,9 @@ def print_plan(
             else f"{describe(fully)}: accuracy {accuracy_text(fully)}, "
             + _costs_text(fully, priced)
         )
-        out.print(
+        say(
             f"Best deployable (no oracle selection, no oracle attention; rules searched: "
-            f"{', '.join(doc['selection_rules'])}): {text}",
-            soft_wrap=True,
+            f"{', '.join(doc['selection_rules'])}): {text}"
         )
 
     shown = [("best", best)] + [(f"alt {n}", alt) for n, alt in enumerate(doc["alternatives"], 1)]
@@ -366,45 +373,40 @@ def print_plan(
     if equal is not None and flops_pick is not None and equal not in (kinetics_pick, flops_pick):
         shown.append(("same accuracy", equal))
     if deploy is not None:
-        out.print(
-            compact_table(
-                f"Per problem: eFLOPs by the Kinetics law; replica, GPU-seconds, latency, joules "
-                f"and dollars deployable ({deploy.efficiency_mode} efficiencies on "
-                f"{deploy.hardware}); alt = best of another model or attention kind "
-                f"({doc['configurations']:,} configurations)",
-                DEPLOY_COLUMNS + ([">$/1k"] if priced else []),
-                [[label, *deploy_cells(d, priced)] for label, d in shown],
-            )
+        compact_table(
+            f"Per problem: eFLOPs by the Kinetics law; replica, GPU-seconds, latency, joules "
+            f"and dollars deployable ({deploy.efficiency_mode} efficiencies on "
+            f"{deploy.hardware}); alt = best of another model or attention kind "
+            f"({plural(doc['configurations'], 'configuration')})",
+            DEPLOY_COLUMNS + ([">$/1k"] if priced else []),
+            [[label, *deploy_cells(d, priced)] for label, d in shown],
         )
     else:
         columns = ["", "model", "strategy", ">limit", "attention, KV", ">accuracy", ">eFLOPs"]
         columns += [">time", ">$/1k"] if priced else [">time"]
-        out.print(
-            compact_table(
-                f"Per problem, Kinetics-law costs; alt = best of another model or attention kind "
-                f"({doc['configurations']:,} configurations)",
-                columns,
-                [[label, *config_cells(d, d["eflops"], priced)] for label, d in shown],
-            )
+        compact_table(
+            f"Per problem, Kinetics-law costs; alt = best of another model or attention kind "
+            f"({plural(doc['configurations'], 'configuration')})",
+            columns,
+            [[label, *config_cells(d, d["eflops"], priced)] for label, d in shown],
         )
     _print_comparison(answer, doc)
     if allocation is not None:
         print_allocation(allocation)
     if needs_oracle_note([d for _, d in shown]):
-        out.print(ORACLE_NOTE, soft_wrap=True)
+        say(ORACLE_NOTE)
 
 
 def _where(config: dict[str, Any]) -> str:
-    kv = "" if config.get("kv_budget") is None else f" KV {config['kv_budget']:g}"
-    limit = "" if config.get("gen_len") is None else f", L {config['gen_len']:,}"
+    kv = "" if config.get("kv_budget") is None else f" KV {tokens(config['kv_budget'])}"
+    limit = "" if config.get("gen_len") is None else f", L {tokens(config['gen_len'])}"
     return f"{config['model']}, {attention_label(config['attention'])}{kv}{limit}"
 
 
 def print_allocation(allocation: Allocation) -> None:
     """The headroom of per-problem allocation at the budget, and the deployable adaptive rule."""
-    from kinetics_cli.report.console import console
+    from kinetics_cli.report.console import say
 
-    out = console()
     unit = allocation.unit
     if allocation.oracle_cap is not None:
         acc, mean = allocation.oracle_cap
@@ -426,39 +428,54 @@ def print_allocation(allocation: Allocation) -> None:
             )
         else:
             line += "; no uniform configuration of that data fits the budget."
-        out.print(line, soft_wrap=True)
+        say(line)
     if allocation.adaptive is not None:
         a_acc, a_cost, conf = allocation.adaptive
-        out.print(
+        say(
             f"Deployable adaptive rule (long-first: one trial capped at {conf['first_cap']:,} "
             f"tokens; if it has not finished, majority vote over {conf['trials']} fresh trials): "
             f"{_where(conf)}: accuracy {a_acc:.1%} at expected cost {format_cost(a_cost, unit)} "
-            f"(~{conf['expected_samples']:.1f} trials), from {allocation.adaptive_source}.",
-            soft_wrap=True,
+            f"(~{conf['expected_samples']:.1f} trials), from {allocation.adaptive_source}."
         )
     for note in allocation.notes:
-        out.print(f"Not available: {note}.", soft_wrap=True)
+        say(f"Not available: {note}.")
 
 
-def compact_table(title: str, columns: list[str], rows: list[list[str]]) -> Any:
-    """A rich table with light rules and numeric columns that never wrap."""
-    from rich import box
+def config_merge() -> Any:
+    """How a configuration table narrows: model, strategy, limit and attention become one
+    wrapped column ('qwen3-8b BoN-32 L 32,768 topk (oracle) 512'); no identifying cell is lost."""
+    from kinetics_cli.report.console import Merge
 
-    from kinetics_cli.report.console import make_table
+    return Merge(
+        "configuration", ("model", "strategy", "limit", "attention, KV"), prefixes={"limit": "L "}
+    )
 
-    table = make_table(title, columns, rows)
-    table.box = box.SIMPLE_HEAD
-    for column, name in zip(table.columns, columns, strict=True):
-        column.no_wrap = name not in ("model", "attention, KV")
-    return table
+
+WRAPPED = ("", "hardware", "attention", "attention, KV", "replica", "frontier", "on overall")
+
+
+def compact_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    """Show a configuration table (report.console.show_table): labels and attention wrap, and
+    on a narrow console the identifying columns merge into one rather than disappear."""
+    from kinetics_cli.report.console import show_table
+
+    names = {c.lstrip(">") for c in columns}
+    show_table(
+        title,
+        columns,
+        rows,
+        wrap=tuple(w for w in WRAPPED if w in names),
+        merge=(config_merge(),) if "model" in names else (),
+        optional=tuple(o for o in ("active", ("frontier", "on overall")) if o),
+    )
 
 
 def _costs_text(doc: dict[str, Any], priced: bool) -> str:
-    from kinetics_cli.units import format_si
+    from kinetics_cli.report.format import duration
 
     if "deployable" in doc:
         return deploy_text(doc)
-    text = f"{format_cost(doc['eflops'], 'eflops')} eFLOPs, {format_si(doc['seconds'], 's')}"
+    text = f"{format_cost(doc['eflops'], 'eflops')} eFLOPs, {duration(doc['seconds'])}"
     if priced and doc["usd_per_1000"] is not None:
         text += f" per problem, {format_cost(doc['usd_per_1000'], 'usd')} per 1,000 problems"
         return text
@@ -483,7 +500,7 @@ DEPLOY_COLUMNS = [
 def deploy_text(doc: dict[str, Any]) -> str:
     """'8.59e15 eFLOPs (Kinetics law); deployable (default, b200 TP2, 2 problems in flight):
     90.1 GPU-s, ...' for a configuration document with deployable figures."""
-    from kinetics_cli.units import format_si
+    from kinetics_cli.report.format import duration, format_si
 
     law = f"{format_cost(doc['eflops'], 'eflops')} eFLOPs (Kinetics law)"
     d, f = doc["deployment"], doc["deployable"]
@@ -491,8 +508,8 @@ def deploy_text(doc: dict[str, Any]) -> str:
         return f"{law}; no replica of {d['hardware']} holds it"
     ep = f" EP{d['ep']}" if d["ep"] and d["ep"] > 1 else ""
     parts = [
-        f"{format_si(f['gpu_seconds'], 's')} GPU time",
-        f"latency {format_si(f['latency_s'], 's')}",
+        f"{duration(f['gpu_seconds'])} GPU time",
+        f"latency {duration(f['latency_s'])}",
     ]
     if f["joules"] is not None:
         parts.append(format_si(f["joules"], "J"))
@@ -507,13 +524,13 @@ def deploy_text(doc: dict[str, Any]) -> str:
 
 def deploy_cells(doc: dict[str, Any], priced: bool) -> list[str]:
     """Table cells of DEPLOY_COLUMNS (less the label), and dollars per 1,000 when `priced`."""
-    from kinetics_cli.units import format_si
+    from kinetics_cli.report.format import duration, format_si
 
     d, f = doc["deployment"], doc["deployable"]
     cells = [
         doc["model"],
         short_strategy(doc),
-        f"{doc['gen_len']:,}",
+        tokens(doc["gen_len"]),
         short_attention(doc),
         f"{doc['accuracy']:.1%}",
         format_cost(doc["eflops"], "eflops"),
@@ -523,8 +540,8 @@ def deploy_cells(doc: dict[str, Any], priced: bool) -> list[str]:
     ep = f" EP{d['ep']}" if d["ep"] and d["ep"] > 1 else ""
     cells += [
         f"TP{d['tp']}{ep} x{d['batch']:,}",
-        format_si(f["gpu_seconds"], "s"),
-        format_si(f["latency_s"], "s"),
+        duration(f["gpu_seconds"]),
+        duration(f["latency_s"]),
         "-" if f["joules"] is None else format_si(f["joules"], "J"),
     ]
     if priced:
@@ -534,25 +551,22 @@ def deploy_cells(doc: dict[str, Any], priced: bool) -> list[str]:
 
 def print_deploy_notes(deploy: DeployCosts, configurations: int) -> None:
     """What the deployable figures assume, and which configurations no replica holds."""
-    from kinetics_cli.report.console import console
+    from kinetics_cli.report.console import say
 
-    out = console()
-    out.print(
+    say(
         f"deployable: each configuration on the smallest {deploy.hardware} replica (TP within a "
         "node; EP for MoE where cheaper) that holds the weights and one problem's trials at the "
         f"limit, at the most problems in flight that "
         + ("fit" if deploy.batch_rule == "memory" else "fit and meet the TPOT target")
-        + f"; {deploy.efficiency_label}",
-        soft_wrap=True,
+        + f"; {deploy.efficiency_label}"
     )
-    out.print(f"energy: {deploy.power_model}", soft_wrap=True)
+    say(f"energy: {deploy.power_model}")
     dropped = sum(deploy.dropped.values())
     if dropped:
         reasons = "; ".join(f"{n:,}: {why}" for why, n in deploy.dropped.items())
-        out.print(
+        say(
             f"{dropped:,} of {configurations:,} configurations dropped (no replica of "
-            f"{deploy.hardware} holds them): {reasons}",
-            soft_wrap=True,
+            f"{deploy.hardware} holds them): {reasons}"
         )
 
 
@@ -576,22 +590,22 @@ def short_strategy(doc: dict[str, Any]) -> str:
 
 def short_attention(doc: dict[str, Any]) -> str:
     label = attention_label(doc["attention"])
-    return label if doc["kv_budget"] is None else f"{label} {doc['kv_budget']:g}"
+    return label if doc["kv_budget"] is None else f"{label} {tokens(doc['kv_budget'])}"
 
 
 def config_cells(doc: dict[str, Any], cost: float, priced: bool = False) -> list[str]:
     """One configuration as table cells: model, strategy, limit, attention, accuracy, `cost`
     (eFLOPs or FLOPs), time, and dollars per 1,000 problems when `priced`."""
-    from kinetics_cli.units import format_si
+    from kinetics_cli.report.format import duration
 
     cells = [
         doc["model"],
         short_strategy(doc),
-        f"{doc['gen_len']:,}",
+        tokens(doc["gen_len"]),
         short_attention(doc),
         accuracy_text(doc),
         format_cost(cost, "eflops"),
-        format_si(doc["seconds"], "s"),
+        duration(doc["seconds"]),
     ]
     if priced:
         cells.append(format_cost(doc["usd_per_1000"], "usd"))
@@ -599,53 +613,48 @@ def config_cells(doc: dict[str, Any], cost: float, priced: bool = False) -> list
 
 
 def _print_comparison(answer: Plan, doc: dict[str, Any]) -> None:
-    from kinetics_cli.report.console import console
+    from kinetics_cli.report.console import say
 
-    out = console()
     unit = answer.unit
     flops_pick = doc["flops_law_pick"]
     if flops_pick is None:
-        out.print("The FLOPs-only law finds no configuration within this budget either.")
+        say("The FLOPs-only law finds no configuration within this budget either.")
         return
     true_cost = flops_pick["cost"]
     if "deployable" in flops_pick and not flops_pick["deployable"]["fits"]:
-        out.print(
+        say(
             f"FLOPs-only law (same budget counted without memory traffic) picks "
             f"{describe(flops_pick)}: accuracy {flops_pick['accuracy']:.1%}, which no replica of "
-            f"{flops_pick['deployment']['hardware']} holds.",
-            soft_wrap=True,
+            f"{flops_pick['deployment']['hardware']} holds."
         )
         return
     over = true_cost > answer.budget
     status = (
         f"{true_cost / answer.budget:.2f}x the budget: over budget" if over else "within the budget"
     )
-    out.print(
+    say(
         f"FLOPs-only law (same budget counted without memory traffic) picks {describe(flops_pick)}: "
         f"accuracy {accuracy_text(flops_pick)}, true cost {format_cost(true_cost, unit)} "
-        f"({status}).",
-        soft_wrap=True,
+        f"({status})."
     )
     ratio = answer.cost_ratio
     equal = doc["equal_accuracy_kinetics"]
     if ratio is not None and equal is not None and equal == flops_pick:
-        out.print(
+        say(
             f"At its accuracy ({flops_pick['accuracy']:.1%}) no configuration is cheaper under the "
-            "Kinetics law: cost ratio 1.00.",
-            soft_wrap=True,
+            "Kinetics law: cost ratio 1.00."
         )
     elif ratio is not None and equal is not None:
-        out.print(
+        say(
             f"At equal accuracy ({flops_pick['accuracy']:.1%}) the Kinetics law's cheapest choice, "
             f"{describe(equal)}, costs {format_cost(equal['cost'], unit)}: the FLOPs-law pick costs "
-            f"{ratio:.2f}x as much.",
-            soft_wrap=True,
+            f"{ratio:.2f}x as much."
         )
 
 
-def plot_plan(setup: Setup, answer: Plan, path: Path) -> None:
-    """The frontier with the budget and the two laws' picks marked."""
-
+def plot_plan(setup: Setup, answer: Plan, path: Path, *, force: bool = False) -> None:
+    """The frontier with the budget and the two laws' picks marked, on the axis of the law that
+    chose: with --law flops the costs (and the budget) are FLOPs-law costs."""
     marks = []
     if answer.best is not None:
         marks.append((answer.best, f"{answer.law}-law pick"))
@@ -657,22 +666,32 @@ def plot_plan(setup: Setup, answer: Plan, path: Path) -> None:
         if setup.pricing.deploy is not None
         else ""
     )
-    xlabel = {
-        "eflops": "eFLOPs per problem (Kinetics law)",
-        "seconds": f"GPU-seconds per problem {where}",
-        "usd": f"US dollars per 1,000 problems {where}",
-        "latency": f"wall seconds per problem {where}",
-        "joules": f"joules per problem {where}",
-    }[answer.unit]
+    if answer.law == "flops":
+        xlabel = {
+            "eflops": "FLOPs per problem (FLOPs-only law: memory traffic not counted)",
+            "seconds": f"compute-only GPU-seconds per problem {where}",
+            "usd": f"US dollars per 1,000 problems at compute-only time {where}",
+            "latency": f"compute-only wall seconds per problem {where}",
+            "joules": f"compute-only joules per problem {where}",
+        }[answer.unit]
+    else:
+        xlabel = {
+            "eflops": "eFLOPs per problem (Kinetics law)",
+            "seconds": f"GPU-seconds per problem {where}",
+            "usd": f"US dollars per 1,000 problems {where}",
+            "latency": f"wall seconds per problem {where}",
+            "joules": f"joules per problem {where}",
+        }[answer.unit]
     frontier_plot(
         setup.grid,
-        answer.true_cost,
+        answer.law_cost,
         path,
         title=f"{setup.task}: accuracy against cost, budget {format_cost(answer.budget, answer.unit)} "
-        f"({setup.source.kind})",
+        f"({setup.source.kind}, {answer.law} law)",
         xlabel=xlabel,
         budget=answer.budget,
         marks=marks,
+        force=force,
     )
 
 
@@ -732,40 +751,36 @@ def comparison_document(setup: Setup, comparison: HardwareComparison) -> dict[st
 
 def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str, Any]) -> None:
     """The human answer to `plan` over several accelerators."""
-    from kinetics_cli.report.console import console
+    from kinetics_cli.report.console import say
 
-    out = console()
     unit = comparison.unit
     first = setup.hardware[0].pricing.deploy
     mode = first.efficiency_mode if first is not None else "default"
-    out.print(
+    say(
         f"Plan for {setup.task} across {len(setup.hardware)} accelerators: budget "
         f"{format_cost(comparison.budget, unit)} {DEPLOYABLE_UNIT_WORDS[unit]} (deployable, "
-        f"{mode} efficiencies)",
-        soft_wrap=True,
+        f"{mode} efficiencies)"
     )
-    out.print(source_line(setup), soft_wrap=True)
+    say(source_line(setup))
     for h in setup.hardware:
         deploy = h.pricing.deploy
         if deploy is not None and deploy.dropped:
             n = sum(deploy.dropped.values())
-            out.print(
+            say(
                 f"{h.profile.name}: {n:,} of {len(h.grid):,} configurations dropped: "
-                + "; ".join(f"{k:,}: {why}" for why, k in deploy.dropped.items()),
-                soft_wrap=True,
+                + "; ".join(f"{k:,}: {why}" for why, k in deploy.dropped.items())
             )
     for name, why in comparison.skipped.items():
-        out.print(f"skipped {name}: {why}", soft_wrap=True)
+        say(f"skipped {name}: {why}")
     if first is not None:
-        out.print(f"energy: {first.power_model}", soft_wrap=True)
+        say(f"energy: {first.power_model}")
     best = doc["best"]
     if best is None:
-        out.print("No configuration fits this budget on any accelerator.")
+        say("No configuration fits this budget on any accelerator.")
         return
-    out.print(
+    say(
         f"Best: {doc['best_hardware']}, {describe(best)}: accuracy {best['accuracy']:.1%}, "
-        + deploy_text(best),
-        soft_wrap=True,
+        + deploy_text(best)
     )
     rows = []
     for row in doc["by_hardware"]:
@@ -786,28 +801,26 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
                 "-" if equal is None else f"{equal:.2f}x",
             ]
         )
-    out.print(
-        compact_table(
-            f"Best on each accelerator; cost: deployable, {DEPLOYABLE_UNIT_WORDS[unit]}; vs "
-            "best: accuracy behind the overall best, and the cost of reaching its accuracy "
-            "there over its cost",
-            [
-                "hardware",
-                "model",
-                "strategy",
-                ">limit",
-                "attention, KV",
-                ">accuracy",
-                "replica",
-                ">cost",
-                ">accuracy vs best",
-                ">cost at equal accuracy",
-            ],
-            rows,
-        )
+    compact_table(
+        f"Best on each accelerator; cost: deployable, {DEPLOYABLE_UNIT_WORDS[unit]}; vs "
+        "best: accuracy behind the overall best, and the cost of reaching its accuracy "
+        "there over its cost",
+        [
+            "hardware",
+            "model",
+            "strategy",
+            ">limit",
+            "attention, KV",
+            ">accuracy",
+            "replica",
+            ">cost",
+            ">accuracy vs best",
+            ">cost at equal accuracy",
+        ],
+        rows,
     )
     if needs_oracle_note([r["best"] for r in doc["by_hardware"] if r["best"] is not None]):
-        out.print(ORACLE_NOTE, soft_wrap=True)
+        say(ORACLE_NOTE)
 
 
 # ---- frontier --------------------------------------------------------------------------------
@@ -838,14 +851,14 @@ def frontier_document(
     }
 
 
-def cost_columns(cost: Any) -> list[float]:
-    """Cost levels (powers of ten) spanning the grid, at most MAX_COLUMNS of them."""
+def cost_columns(cost: Any, most: int = MAX_COLUMNS) -> list[float]:
+    """Cost levels (powers of ten) spanning the grid, at most `most` of them."""
     import math
 
     positive = cost[cost > 0]
     low = math.ceil(math.log10(float(positive.min())))
     high = math.ceil(math.log10(float(positive.max())))
-    step = max(1, math.ceil((high - low + 1) / MAX_COLUMNS))
+    step = max(1, math.ceil((high - low + 1) / max(1, most)))
     levels = list(range(high, low - 1, -step))[::-1]
     return [10.0**e for e in levels]
 
@@ -858,7 +871,7 @@ def print_frontier(
 
     from kinetics_cli.planner.pareto import best_within, frontier_order
     from kinetics_cli.planner.plan import ORACLE_ATTENTION, configuration
-    from kinetics_cli.report.console import console
+    from kinetics_cli.report.console import say, table_fits
     from kinetics_cli.units import format_count
 
     grid = setup.grid
@@ -866,13 +879,12 @@ def print_frontier(
     overall, per_group = frontier.overall, frontier.per_group
     groups, keys = frontier.groups, frontier.keys
     unit = "eFLOPs" if law == "kinetics" else "FLOPs"
-    out = console()
-    out.print(
+    say(
         f"Frontier for {setup.task} on {setup.profile.name}: cost per problem in {unit} "
-        f"({law} law, I = {setup.pricing.intensity:g} FLOPs/byte); {len(grid):,} configurations",
-        soft_wrap=True,
+        f"({law} law, I = {format_intensity(setup.pricing.intensity)} FLOPs/byte); "
+        f"{plural(len(grid), 'configuration')}"
     )
-    out.print(source_line(setup), soft_wrap=True)
+    say(source_line(setup))
 
     def rows(indices: Any) -> list[list[str]]:
         return [
@@ -883,47 +895,53 @@ def print_frontier(
     columns = ["model", "strategy", ">limit", "attention, KV", ">accuracy", f">{unit}", ">time"]
     order = np.flatnonzero(overall)
     order = order[np.argsort(cost[order], kind="stable")]
-    out.print(compact_table("Overall frontier, cheapest first", columns, rows(order)))
+    compact_table("Overall frontier, cheapest first", columns, rows(order))
 
-    cuts = cost_columns(cost)
-    table = []
     rank = {"dense": 0, "topk": 1, "block-topk": 2}
     model_params = dict(zip((s.model for s in grid.settings), grid.params, strict=True))
     ordered = sorted(
         enumerate(keys), key=lambda item: (model_params[item[1][0]], item[1][0], rank[item[1][1]])
     )
-    for label, (model, attention) in ordered:
-        members = np.flatnonzero(groups == label)
-        cells = [
-            model,
-            format_count(model_params[model]),
-            attention_label(attention),
-            str(int(per_group[members].sum())),
-            str(int(overall[members].sum())),
-        ]
-        for cut in cuts:
-            pick = best_within(cost[members], levels[members], cut)
-            cells.append("-" if pick is None else f"{grid.accuracy[members[pick]]:.1%}")
-        table.append(cells)
-    header = ["model", ">active", "attention", ">frontier", ">on overall"]
-    header += [f">{format_cost(v, 'eflops')}" for v in cuts]
-    out.print(
-        compact_table(
-            f"Best accuracy of each model and attention kind within a cost per problem ({unit}); "
-            "frontier: its Pareto points, on overall: how many are on the overall frontier; "
-            f"Best-of-N selection: the best of {', '.join(SELECTION_WORDS[r] for r in grid.rules)}",
+    # As many cost columns as the console holds (every one of them in CSV and Markdown).
+    for most in range(MAX_COLUMNS, 0, -1):
+        cuts = cost_columns(cost, most)
+        table = []
+        for label, (model, attention) in ordered:
+            members = np.flatnonzero(groups == label)
+            cells = [
+                model,
+                format_count(model_params[model]),
+                attention_label(attention),
+                str(int(per_group[members].sum())),
+                str(int(overall[members].sum())),
+            ]
+            for cut in cuts:
+                pick = best_within(cost[members], levels[members], cut)
+                cells.append("-" if pick is None else f"{grid.accuracy[members[pick]]:.1%}")
+            table.append(cells)
+        header = ["model", ">active", "attention", ">frontier", ">on overall"]
+        header += [f">{format_cost(v, 'eflops')}" for v in cuts]
+        fits = table_fits(
             header,
             table,
+            wrap=("attention", "frontier", "on overall"),
+            optional=("active", ("frontier", "on overall")),
         )
+        if fits or most == 1:
+            break
+    compact_table(
+        f"Best accuracy of each model and attention kind within a cost per problem ({unit}); "
+        "frontier: its Pareto points, on overall: how many are on the overall frontier; "
+        f"Best-of-N selection: the best of {', '.join(SELECTION_WORDS[r] for r in grid.rules)}",
+        header,
+        table,
     )
     if full:
         for label, (model, attention) in ordered:
             members = np.flatnonzero(groups == label)
             points = members[frontier_order(cost[members], levels[members])]
-            out.print(
-                compact_table(
-                    f"Frontier of {model} {attention_label(attention)}", columns, rows(points)
-                )
+            compact_table(
+                f"Frontier of {model} {attention_label(attention)}", columns, rows(points)
             )
     if allocation is not None and allocation.levels.size:
         rows_a = []
@@ -944,55 +962,51 @@ def print_frontier(
             rows_a.append(
                 ["long-first (deployable)", *(_pct(v) for v in allocation.adaptive_levels)]
             )
-        out.print(
-            compact_table(
-                "Allocation within each cost per problem (eFLOPs): the per-problem oracle (the "
-                "paper's frontier) against one configuration for all, and the deployable "
-                "long-first rule",
-                ["", *(f">{format_cost(v, 'eflops')}" for v in allocation.levels)],
-                rows_a,
-            )
+        compact_table(
+            "Allocation within each cost per problem (eFLOPs): the per-problem oracle (the "
+            "paper's frontier) against one configuration for all, and the deployable "
+            "long-first rule",
+            ["", *(f">{format_cost(v, 'eflops')}" for v in allocation.levels)],
+            rows_a,
         )
         if allocation.per_problem_source is not None:
-            out.print(f"per-problem data: {allocation.per_problem_source}", soft_wrap=True)
+            say(f"per-problem data: {allocation.per_problem_source}")
         if allocation.adaptive_source is not None:
-            out.print(f"long-first rule: {allocation.adaptive_source}", soft_wrap=True)
+            say(f"long-first rule: {allocation.adaptive_source}")
         for note in allocation.notes:
-            out.print(f"Not available: {note}.", soft_wrap=True)
+            say(f"Not available: {note}.")
     if np.any(grid.trials > 1) or any(a == ORACLE_ATTENTION for _, a in keys):
-        out.print(ORACLE_NOTE, soft_wrap=True)
+        say(ORACLE_NOTE)
 
 
 def _pct(value: float) -> str:
     return "-" if value != value else f"{value:.1%}"
 
 
-def plot_frontier(setup: Setup, frontier: Frontier, path: Path) -> None:
+def plot_frontier(setup: Setup, frontier: Frontier, path: Path, *, force: bool = False) -> None:
     """Accuracy against cost, one curve per model and attention kind."""
+    from kinetics_cli.report.format import intensity
 
     frontier_plot(
         setup.grid,
         frontier.cost,
         path,
         title=f"{setup.task}: accuracy against cost per problem ({setup.source.kind}, "
-        f"{frontier.law} law, I = {setup.pricing.intensity:g})",
+        f"{frontier.law} law, I = {intensity(setup.pricing.intensity)})",
         xlabel="eFLOPs per problem" if frontier.law == "kinetics" else "FLOPs per problem",
+        force=force,
     )
 
 
 # ---- figures ---------------------------------------------------------------------------------
 
-LINESTYLES = {"dense": "-", "topk": "--", "block-topk": ":"}
-MARKERS = ("*", "X", "D", "P")
-# tab20's ten dark shades, then its ten light ones: distinct colours for up to 20 models.
-PALETTE = tuple(range(0, 20, 2)) + tuple(range(1, 20, 2))
-
-
-def attention_legend(attention: str) -> str:
-    """Legend text of an attention kind; oracle top-k says so (it is a bound, not a kernel)."""
-    from kinetics_cli.planner.plan import ORACLE_ATTENTION
-
-    return f"{attention} (oracle)" if attention == ORACLE_ATTENTION else attention
+MARKERS = (  # the picks: (marker, face colour), never a model's colour
+    ("*", "white"),
+    ("D", "black"),
+)
+# Models drawn in colour: those on the overall frontier or picked, at most this many (the rest
+# thin and grey, as "other models"); more hues than this cannot be told apart at a glance.
+MAX_COLORED_MODELS = 8
 
 
 def frontier_plot(
@@ -1004,46 +1018,66 @@ def frontier_plot(
     xlabel: str = "cost per problem (eFLOPs)",
     budget: float | None = None,
     marks: Sequence[tuple[int, str]] = (),
+    force: bool = False,
 ) -> Path:
-    """Accuracy (percent) against `cost` on a log axis; `marks` are (configuration, label) pairs
-    drawn as large markers (e.g. the two laws' picks), `budget` as a vertical line."""
-    import matplotlib
+    """Accuracy (percent) against `cost` on a log axis.
+
+    One step curve per (model, attention kind): those with a point on the overall frontier or a
+    pick in their model's fixed colour (report.plotting.MODEL_COLORS), attention kind by line
+    style, every other curve thin and grey; the overall frontier underneath in black. `marks` are
+    (configuration, label) pairs drawn as large black-and-white markers, `budget` as a vertical
+    line.
+    """
     import numpy as np
 
     from kinetics_cli.errors import InputError
     from kinetics_cli.planner.pareto import frontier_order
     from kinetics_cli.planner.plan import accuracy_levels
-    from kinetics_cli.report.plotting import check_path, new_figure, save_figure
-    from kinetics_cli.units import format_count
+    from kinetics_cli.report.format import format_count
+    from kinetics_cli.report.plotting import (
+        LINESTYLES,
+        check_path,
+        model_colors,
+        new_figure,
+        save_figure,
+    )
 
-    check_path(path)
+    check_path(path, force=force)
     if len(grid) == 0:
         raise InputError("nothing to plot")
     fig, ax = new_figure(8.5, 5.0)
 
     groups, keys = grid.group_labels()
     model_params = {s.model: p for s, p in zip(grid.settings, grid.params, strict=True)}
-    models = sorted(dict.fromkeys(model for model, _ in keys), key=lambda m: model_params[m])
-    cmap = matplotlib.colormaps["tab20"]
-    colors = {m: cmap(PALETTE[n % len(PALETTE)]) for n, m in enumerate(models)}
     levels = accuracy_levels(grid.accuracy)
     positive = np.isfinite(cost) & (cost > 0)  # configurations no replica holds: inf
+    overall = np.flatnonzero(positive)[frontier_order(cost[positive], levels[positive])]
     banded = grid.accuracy_lo.size == grid.accuracy.size
+    # In colour: the (model, attention kind) curves with a point on the overall frontier or a
+    # pick, for at most MAX_COLORED_MODELS models; every other curve thin and grey.
+    featured = [int(groups[i]) for i in [*(m for m, _ in marks), *overall[::-1]]]
+    colored = list(dict.fromkeys(keys[g][0] for g in featured))[:MAX_COLORED_MODELS]
+    colors = model_colors(colored)
+    highlighted = {g for g in featured if keys[g][0] in colors}
+    others = False
     for label, (model, attention) in enumerate(keys):
         members = np.flatnonzero((groups == label) & positive)
         if members.size == 0:
             continue
         order = members[frontier_order(cost[members], levels[members])]
+        mine = label in highlighted
+        others = others or not mine
         ax.step(
             cost[order],
             100 * grid.accuracy[order],
             where="post",
-            color=colors[model],
+            color=colors[model] if mine else "0.75",
             ls=LINESTYLES.get(attention, "-"),
-            lw=1.2,
-            alpha=0.9,
+            lw=1.4 if mine else 0.7,
+            alpha=0.95 if mine else 0.8,
+            zorder=3 if mine else 2,
         )
-        if banded and len(keys) <= 6:  # interval along this group's frontier (few groups)
+        if banded and mine and len(highlighted) <= 6:  # interval along this curve (few curves)
             ax.fill_between(
                 cost[order],
                 100 * grid.accuracy_lo[order],
@@ -1053,7 +1087,6 @@ def frontier_plot(
                 alpha=0.08,
                 lw=0,
             )
-    overall = np.flatnonzero(positive)[frontier_order(cost[positive], levels[positive])]
     if banded:
         from kinetics_cli.accuracy.base import CONFIDENCE
 
@@ -1074,30 +1107,34 @@ def frontier_plot(
         where="post",
         color="black",
         lw=5,
-        alpha=0.18,
+        alpha=0.15,
         zorder=1,
         label="overall frontier",
     )
     ax.scatter(cost[overall], 100 * grid.accuracy[overall], color="black", s=8, zorder=4)
     if budget is not None:
-        ax.axvline(budget, color="tab:red", lw=1, ls="-.", label="budget")
+        ax.axvline(budget, color="0.2", lw=1.2, ls="-.", label="budget", zorder=2)
     for n, (index, text) in enumerate(marks):
+        marker, face = MARKERS[n % len(MARKERS)]
         ax.scatter(
             [cost[index]],
             [100 * grid.accuracy[index]],
-            marker=MARKERS[n % len(MARKERS)],
-            s=160,
-            color="tab:red" if n == 0 else "tab:orange",
+            marker=marker,
+            s=220 if marker == "*" else 90,
+            facecolor=face,
             edgecolor="black",
+            linewidth=1.2,
             zorder=5,
-            label=text,
+            label=f"{text}: {grid.model(index)}",
         )
-    for model in models:
+    for model in sorted(colors, key=lambda m: model_params[m]):
         active = format_count(model_params[model])
         ax.plot([], [], color=colors[model], lw=2, label=f"{model} ({active} active)")
+    if others:
+        ax.plot([], [], color="0.75", lw=1, label="off the overall frontier")
     for attention, style in LINESTYLES.items():
         if any(a == attention for _, a in keys):
-            ax.plot([], [], color="black", ls=style, label=attention_legend(attention))
+            ax.plot([], [], color="black", ls=style, lw=1.4, label=attention_label(attention))
     ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("accuracy (%)")
@@ -1105,4 +1142,4 @@ def frontier_plot(
     ax.grid(True, which="major", alpha=0.3)
     ax.set_title(title or "Accuracy against cost per problem", fontsize=10)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    return save_figure(fig, path)
+    return save_figure(fig, path, force=force)

@@ -30,16 +30,16 @@ def roofline_document(report: StepReport, profile: HardwareProfile) -> dict[str,
 
 def print_roofline(report: StepReport, profile: HardwareProfile) -> None:
     """The human answer to `roofline`, on stdout through rich."""
-    from kinetics_cli.report.console import console
+    from kinetics_cli.report.console import say
 
     print_step(report)
-    console().print(f"times: {profile.calibration_note}", soft_wrap=True)
+    say(f"times: {profile.calibration_note}")
 
 
 def print_step(r: StepReport) -> None:
     """The operator table and the summary of one step, on stdout through rich."""
-    from kinetics_cli.report.console import console, fitted_table
-    from kinetics_cli.units import format_bytes, format_si
+    from kinetics_cli.report.console import show_table
+    from kinetics_cli.report.format import duration, flops, format_bytes, intensity, plural
 
     rows = []
     for op in r.operators:
@@ -49,34 +49,32 @@ def print_step(r: StepReport) -> None:
                 op.name,
                 op.kind,
                 op.calls,
-                format_si(op.flops, "FLOP"),
+                flops(op.flops),
                 format_bytes(op.bytes),
-                f"{op.intensity:.3g}",
+                intensity(op.intensity),
                 op.bound,
-                format_si(op.seconds, "s"),
+                duration(op.seconds),
                 f"{100 * share:.1f}%",
             )
         )
     shape, setting = describe_step(r)
-    console().print(
-        fitted_table(
-            f"{r.phase.capitalize()} step of {r.model} on {r.hardware} x{r.tp} (TP), {r.dtype}, "
-            f"{shape}, {setting}; per GPU",
-            [
-                "operator",
-                "kind",
-                ">calls",
-                ">FLOPs",
-                ">bytes",
-                ">FLOP/B",
-                "bound",
-                ">time",
-                ">share",
-            ],
-            rows,
-            wrap=("operator",),
-            optional=("kind", "calls"),
-        )
+    show_table(
+        f"{r.phase.capitalize()} step of {r.model} on {r.hardware} x{r.tp} (TP), {r.dtype}, "
+        f"{shape}, {setting}; per GPU",
+        [
+            "operator",
+            "kind",
+            ">calls",
+            ">FLOPs",
+            ">bytes",
+            ">FLOP/B",
+            "bound",
+            ">time",
+            ">share",
+        ],
+        rows,
+        wrap=("operator",),
+        optional=("kind", "calls"),
     )
     if r.ridge_batch is not None:
         ridge = f"batch {r.ridge_batch}"
@@ -86,17 +84,17 @@ def print_step(r: StepReport) -> None:
             ridge += f"; the weight matmuls alone at batch {r.linear_ridge_batch}"
     unit = "tokens" if r.phase == "decode" else "prompt tokens"
     summary = [
-        ("step time", format_si(r.step_seconds, "s")),
+        ("step time", duration(r.step_seconds)),
         (
             "bound",
-            f"{r.bound} (compute {format_si(r.compute_seconds, 's')}, "
-            f"memory {format_si(r.memory_seconds, 's')} summed over operators)",
+            f"{r.bound} (compute {duration(r.compute_seconds)}, "
+            f"memory {duration(r.memory_seconds)} summed over operators)",
         ),
         ("throughput per GPU", f"{r.tokens_per_second:,.1f} {unit}/s"),
         (
             "throughput per node",
             f"{r.tokens_per_second_per_node:,.1f} {unit}/s "
-            f"({round(r.tokens_per_second_per_node / r.tokens_per_second)} GPUs)",
+            f"({plural(round(r.tokens_per_second_per_node / r.tokens_per_second), 'GPU')})",
         ),
         ("ridge point", ridge),
         (
@@ -118,19 +116,24 @@ def print_step(r: StepReport) -> None:
         ("fits", "yes" if r.fits else "NO (see the warning on stderr)"),
         ("largest batch that fits", "unbounded" if r.max_batch is None else str(r.max_batch)),
     ]
-    console().print(fitted_table("Summary", ["figure", "value"], summary, wrap=("value",)))
+    show_table("Summary", ["figure", "value"], summary, wrap=("figure", "value"))
 
 
 def describe_step(report: StepReport) -> tuple[str, str]:
     """("batch B, context C" or the prefill shape, the attention setting) of a step, as the
     table titles and the plot write them."""
+    from kinetics_cli.report.format import tokens
+
     if report.phase == "decode":
-        shape = f"batch {report.batch}, context {report.context:g}"
+        shape = f"batch {report.batch}, context {tokens(report.context)}"
     else:
-        shape = f"batch {report.batch}, prompt {report.prompt_len:g} (+{report.context:g} cached)"
+        shape = (
+            f"batch {report.batch}, prompt {tokens(report.prompt_len)} "
+            f"(+{tokens(report.context)} cached)"
+        )
     if report.kv_budget is None:
         return shape, report.attention
-    return shape, f"{report.attention} (KV budget {report.kv_budget:g})"
+    return shape, f"{report.attention} (KV budget {tokens(report.kv_budget)})"
 
 
 def _clusters(points: Sequence[tuple[float, float, str]], decades: float) -> list[list[int]]:
@@ -151,26 +154,31 @@ def _clusters(points: Sequence[tuple[float, float, str]], decades: float) -> lis
     return groups
 
 
-def roofline_plot(report: StepReport, path: Path) -> Path:
+def roofline_plot(report: StepReport, path: Path, *, force: bool = False) -> Path:
     """Log-log roofline of the profile (peak and HBM slope, ridge marked) with each operator of
-    the step and the step as a whole placed on it.
+    the step and the step as a whole placed on it, beside a bar chart of where the step's time
+    goes.
 
-    x = FLOPs per byte moved, y = FLOP/s attained (FLOPs / time). Operators that do no FLOPs
-    (norms, all-reduce) have no place on log axes; a footnote lists them with their time share.
+    Left: x = FLOPs per byte moved, y = FLOP/s attained (FLOPs / time); each operator is a
+    numbered point (operators at nearly the same point share one label). Right: every operator's
+    share of the step time, numbered as on the left, operators that do no FLOPs (norms,
+    all-reduce) included: they have no place on log axes, but their time counts.
     """
-    import textwrap
-
     import numpy as np
 
-    from kinetics_cli.units import format_si
+    from kinetics_cli.report.format import format_si, intensity, percent
 
-    check_path(path)
-    fig, ax = new_figure(7.5, 5.0)
+    check_path(path, force=force)
+    plt_fig, _ = new_figure(11.0, 5.2)
+    plt_fig.clf()
+    grid = plt_fig.add_gridspec(1, 2, width_ratios=(3, 2))
+    ax = plt_fig.add_subplot(grid[0, 0])
+    bars = plt_fig.add_subplot(grid[0, 1])
     peak, bandwidth = report.peak_flops, report.hbm_bandwidth
     ridge = peak / bandwidth
     ops = [op for op in report.operators if op.seconds > 0]
     placed = [op for op in ops if op.flops > 0 and op.bytes > 0]
-    off_axes = [op for op in ops if op not in placed]
+    number = {op.name: n for n, op in enumerate(placed, 1)}
     step_flops = sum(op.flops for op in placed)
     step_bytes = sum(op.bytes for op in ops if op.kind != "communication")
     points = [(op.intensity, op.flops / op.seconds, op.kind) for op in placed]
@@ -192,7 +200,7 @@ def roofline_plot(report: StepReport, path: Path) -> Path:
     )
     ax.axvline(ridge, color="black", ls=":", lw=0.8)
     ax.annotate(
-        f"ridge {ridge:.0f} FLOPs/byte",
+        f"ridge {intensity(ridge)} FLOPs/byte",
         (ridge, 0.0),
         xycoords=("data", "axes fraction"),
         textcoords="offset points",
@@ -223,47 +231,70 @@ def roofline_plot(report: StepReport, path: Path) -> Path:
             zorder=4,
             label="whole step",
         )
-
-    # Operators at nearly the same point (e.g. every projection at batch 1) share one label,
-    # written into the empty region under the roofline: right of a memory-bound point, below a
-    # compute-bound one, wrapped to the room left before the right edge (leftwards if none).
-    names = [op.name for op in placed]
-    axes_points = 0.85 * fig.get_figwidth() * 72
-    decades = np.log10(high) - np.log10(low)
-    char_points = 0.6 * 7  # mean glyph width of a 7 pt label
-    for group in _clusters(points, 0.2):
+    # Numbers, not names, beside the points (names would overlap where operators crowd along
+    # the roof): below a point on the compute roof, right of one on the memory slope.
+    for group in _clusters(points, 0.12):
         gx, gy, _ = points[group[0]]
-        dx = 0 if gx > ridge else 6
-        room = (np.log10(high) - np.log10(gx)) / decades * axes_points - dx - 4
-        chars = int(min(34, room / char_points))
-        leftwards = chars < 14
-        text = textwrap.fill(", ".join(names[i] for i in group), 34 if leftwards else chars)
+        on_roof = gx > ridge
         ax.annotate(
-            text,
+            ",".join(str(number[placed[i].name]) for i in sorted(group)),
             (gx, gy),
             textcoords="offset points",
-            xytext=(-dx if leftwards else dx, -8),
-            ha="right" if leftwards else "left",
+            xytext=(0, -10) if on_roof else (6, -4),
+            ha="center" if on_roof else "left",
             va="top",
             fontsize=7,
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(low, high)
+    ax.set_ylim(top=peak * 3)
     ax.set_xlabel("arithmetic intensity (FLOPs / byte moved)")
     ax.set_ylabel("attained FLOP/s (operator FLOPs / operator time)")
+    ax.legend(fontsize=7, loc="upper left")
+
+    # Where the time goes: every operator, largest share first.
+    shown = sorted(ops, key=lambda op: op.seconds, reverse=True)
+    shares = [op.seconds / report.step_seconds for op in shown]
+    labels = [
+        f"{number[op.name]}  {op.name}" if op.name in number else f"{op.name} (no FLOPs)"
+        for op in shown
+    ]
+    ypos = np.arange(len(shown))
+    bars.barh(
+        ypos,
+        [100 * s for s in shares],
+        color=[KIND_COLORS.get(op.kind, "tab:gray") for op in shown],
+    )
+    for y, share in zip(ypos, shares, strict=True):
+        bars.annotate(
+            percent(share),
+            (100 * share, y),
+            textcoords="offset points",
+            xytext=(3, 0),
+            va="center",
+            fontsize=7,
+        )
+    from matplotlib.patches import Patch
+
+    bars.legend(  # what the bar colours mean
+        handles=[
+            Patch(color=KIND_COLORS.get(kind, "tab:gray"), label=kind)
+            for kind in dict.fromkeys(op.kind for op in shown)
+        ],
+        fontsize=7,
+        loc="lower right",
+        frameon=False,
+    )
+    bars.set_yticks(ypos, labels=labels, fontsize=7)
+    bars.invert_yaxis()
+    bars.set_xlim(0, 100 * max(shares) * 1.25)
+    bars.set_xlabel("share of the step time (%)")
+    bars.set_title("where the step time goes", fontsize=8)
     shape, setting = describe_step(report)
-    ax.set_title(
+    plt_fig.suptitle(
         f"{report.model} {report.phase} on {report.hardware}"
         f"{f' x{report.tp} (TP)' if report.tp > 1 else ''}, {report.dtype}: {shape}, {setting}",
         fontsize=9,
     )
-    ax.legend(fontsize=7, loc="upper left")
-    if off_axes:
-        note = ", ".join(
-            f"{op.name} {100 * op.seconds / report.step_seconds:.1f}%" for op in off_axes
-        )
-        fig.supxlabel(
-            f"Not plotted (no FLOPs; share of step time): {note}", x=0.01, ha="left", fontsize=7
-        )
-    return save_figure(fig, path)
+    return save_figure(plt_fig, path, force=force)

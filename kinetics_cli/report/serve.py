@@ -27,16 +27,20 @@ def serve_document(result: ServeResult) -> dict[str, Any]:
 
 
 def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
-    """The human answer to `serve`, on stdout through rich."""
-    from kinetics_cli.report.console import console, fitted_table
-    from kinetics_cli.units import format_bytes, format_si
+    """The human answer to `serve`, on stdout."""
+    from kinetics_cli.report.console import say, show_table
+    from kinetics_cli.report.format import duration, format_bytes, plural, tokens
 
     d, c, m = result.deployment, result.costs, result.memory
     gpus = d.gpus_per_replica
     mode = result.efficiency_mode
     rows = [
-        ("deployment", f"{d.describe()}; {gpus} GPU{'s' if gpus > 1 else ''} per replica"),
-        ("request", f"{result.prompt_len:,.0f} prompt + {result.gen_len:,.0f} generated tokens"),
+        ("deployment", f"{d.describe()}; {plural(gpus, 'GPU')} per replica"),
+        (
+            "request",
+            f"{tokens(round(result.prompt_len))} prompt + {tokens(round(result.gen_len))} "
+            "generated tokens",
+        ),
         (
             "batch",
             f"{result.batch:,} sequences per replica ({RULES[result.batch_rule]}; "
@@ -51,13 +55,12 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
         ("requests/s per replica", f"{float(c.requests_per_s):,.2f} ({mode})"),
         (
             "TPOT",
-            f"{format_si(float(c.tpot_seconds), 's')} (decode step "
-            f"{format_si(float(c.decode_step_seconds), 's')} + prefill of arriving requests; {mode})",
+            f"{duration(float(c.tpot_seconds))} (decode step "
+            f"{duration(float(c.decode_step_seconds))} + prefill of arriving requests; {mode})",
         ),
         (
             "TTFT",
-            f"{format_si(float(c.ttft_seconds), 's')} (one prefill pass + one step, no "
-            f"queueing; {mode})",
+            f"{duration(float(c.ttft_seconds))} (one prefill pass + one step, no queueing; {mode})",
         ),
         ("prefill share of GPU time", f"{100 * float(c.prefill_share):.1f}%"),
     ]
@@ -69,13 +72,11 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
                 f"{float(c.output_tokens_per_s) * d.replicas:,.0f} ({mode})",
             ),
         )
-    console().print(
-        fitted_table(
-            f"Serving {result.model} on {result.hardware}",
-            ["figure", "value"],
-            rows,
-            wrap=("value",),
-        )
+    show_table(
+        f"Serving {result.model} on {result.hardware}",
+        ["figure", "value"],
+        rows,
+        wrap=("figure", "value"),
     )
     memory = [
         ("capacity", format_bytes(m.capacity_bytes)),
@@ -86,7 +87,7 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
         ("KV per sequence at the final context", format_bytes(float(m.kv_bytes_per_sequence))),
         ("KV of the batch", format_bytes(result.kv_bytes)),
     ]
-    console().print(fitted_table("Memory per GPU", ["part", "bytes"], memory))
+    show_table("Memory per GPU", ["part", ">bytes"], memory, wrap=("part",))
     if sweep and result.sweep is not None:
         s = result.sweep
         table = [
@@ -94,8 +95,8 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
                 f"{int(b):,}",
                 f"{float(t):,.0f}",
                 f"{float(g):,.0f}",
-                format_si(float(p), "s"),
-                format_si(float(f), "s"),
+                duration(float(p)),
+                duration(float(f)),
             )
             for b, t, g, p, f in zip(
                 s.batch,
@@ -106,18 +107,18 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
                 strict=True,
             )
         ]
-        console().print(
-            fitted_table(
-                f"Throughput against latency ({mode})",
-                [">batch", ">tokens/s per replica", ">per GPU", ">TPOT", ">TTFT"],
-                table,
-            )
+        show_table(
+            f"Throughput against latency ({mode})",
+            [">batch", ">tokens/s per replica", ">per GPU", ">TPOT", ">TTFT"],
+            table,
         )
-    console().print(f"efficiency: {result.efficiency_label}", soft_wrap=True)
+    say(f"efficiency: {result.efficiency_label}")
 
 
-def serve_plot(result: ServeResult, path: Path) -> Path:
+def serve_plot(result: ServeResult, path: Path, *, force: bool = False) -> Path:
     """Output tokens/s per GPU against TPOT over the sweep's batches, the chosen batch marked."""
+    from kinetics_cli.report.format import tokens
+
     assert result.sweep is not None
     s = result.sweep
     fig, ax = new_figure()
@@ -133,8 +134,10 @@ def serve_plot(result: ServeResult, path: Path) -> Path:
     ax.scatter(
         [float(c.tpot_seconds) * 1e3],
         [float(c.output_tokens_per_s_per_gpu)],
-        s=60,
-        color="tab:red",
+        s=160,
+        marker="*",
+        facecolor="white",
+        edgecolor="black",
         zorder=3,
         label=f"batch {result.batch:,}",
     )
@@ -151,9 +154,9 @@ def serve_plot(result: ServeResult, path: Path) -> Path:
     ax.set_ylabel("output tokens/s per GPU")
     ax.set_title(
         f"{result.model} on {result.hardware}, {result.deployment.describe()}\n"
-        f"ISL {result.prompt_len:,.0f} / OSL {result.gen_len:,.0f}",
+        f"ISL {tokens(round(result.prompt_len))} / OSL {tokens(round(result.gen_len))}",
         fontsize=9,
     )
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    return save_figure(fig, path)
+    return save_figure(fig, path, force=force)

@@ -1,0 +1,79 @@
+"""report.plan: the plan and frontier documents (the library's, unchanged by the CLI), labels
+and costs as the tables write them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_planner_fakes import FakeSource
+from typer.testing import CliRunner
+
+from kinetics_cli.catalog import load_catalog
+from kinetics_cli.cli.main import app
+from kinetics_cli.errors import InputError
+from kinetics_cli.planner.frontier import make_frontier
+from kinetics_cli.planner.plan import make_plan
+from kinetics_cli.planner.setup import build_setup
+from kinetics_cli.report.plan import (
+    attention_label,
+    describe,
+    format_cost,
+    frontier_document,
+    plan_document,
+)
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeSource:
+    """The hand-written accuracy source in place of the bundled priors (bundled catalog)."""
+    source = FakeSource()
+
+    def load(task: str, evals: list[Path], resolve):  # type: ignore[no-untyped-def]
+        if task != "fake":
+            raise InputError(f"no accuracy data for task {task!r}")
+        return source
+
+    monkeypatch.setattr("kinetics_cli.planner.setup._load_source", load)
+    return source
+
+
+def test_library_documents_match_the_cli(fake: FakeSource) -> None:
+    """plan --json and frontier --json are the library's documents, unchanged."""
+    from kinetics_cli.planner.deploy import DeployOptions
+
+    setup = build_setup(task="fake", catalog=load_catalog(), hardware="b200")
+    deployed = build_setup(
+        task="fake", catalog=load_catalog(), hardware="b200", deploy=DeployOptions()
+    )
+    answer = make_plan(deployed.grid, 1e16, pricing=deployed.pricing, top=2)
+    runner = CliRunner()
+    cli_plan = runner.invoke(
+        app, ["plan", "--task", "fake", "--budget", "1e16", "-k", "2", "--json"]
+    )
+    assert cli_plan.exit_code == 0, cli_plan.output
+    assert json.loads(cli_plan.stdout) == json.loads(json.dumps(plan_document(deployed, answer)))
+    frontier = make_frontier(setup.grid, "flops", setup.pricing.intensity)
+    cli_frontier = runner.invoke(app, ["frontier", "--task", "fake", "--law", "flops", "--json"])
+    assert cli_frontier.exit_code == 0, cli_frontier.output
+    expected = json.loads(json.dumps(frontier_document(setup, frontier)))
+    assert json.loads(cli_frontier.stdout) == expected
+    assert any(c["pareto"] for c in expected["configurations"])
+
+
+def test_labels_and_costs() -> None:
+    assert attention_label("topk") == "topk (oracle)"  # the paper's top-k is an upper bound
+    assert attention_label("block-topk") == "block-topk"
+    assert format_cost(8.594e15, "eflops") == "8.59e15"
+    assert format_cost(252.0, "seconds") == "4.2 min"
+    assert format_cost(4.6, "usd") == "$4.60"
+    doc = {
+        "model": "qwen3-8b",
+        "strategy": "best-of-n",
+        "trials": 8,
+        "gen_len": 16384,
+        "attention": "block-topk",
+        "kv_budget": 1024.0,
+    }
+    assert describe(doc) == "qwen3-8b, best-of-8 coverage (oracle), L 16,384, block-topk KV 1,024"
