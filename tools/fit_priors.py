@@ -38,15 +38,16 @@ from prior_fit import (  # noqa: E402
 )
 from prior_fit import (  # noqa: E402
     bisect,
-    calibrate_mean,
+    fit_shared,
     fit_size,
-    fit_sparse,
     interpolate,
     load_runs,
     make_prior,
+    make_shared_prior,
     measured_coverage,
     pass1_at,
     predicted_coverage,
+    shared_effect,
 )
 from validate_priors import SIZES, leave_one_out, spreads  # noqa: E402
 
@@ -105,6 +106,19 @@ def prior_toml(prior: ModelPrior, note: str) -> str:
         f"wrong_shift = {FMT.format(lp.wrong_shift)}  # wrong answers x{np.exp(lp.wrong_shift):.2f} longer",
         f"problem_sd = {FMT.format(lp.problem_sd)}",
         f"trial_sd = {FMT.format(lp.trial_sd)}",
+        *(
+            [
+                "# solve-rate atoms: 3 per problem (equal-mass bins of its posterior difficulty),",
+                "# weights, and each atom's factor on the sparse logit shift (its sensitivity)",
+                "solve_rates = [" + ", ".join(f"{x:.5g}" for x in prior.rates) + "]",
+                "solve_weights = [" + ", ".join(f"{x:.10g}" for x in prior.rate_weights) + "]",
+                "solve_shift_scales = ["
+                + ", ".join(f"{x:.4g}" for x in prior.rate_shift_scales)
+                + "]",
+            ]
+            if prior.rates
+            else []
+        ),
         f'basis = "{prior.basis}"',
         "sources = [",
         *[f'    "{s}",' for s in prior.sources],
@@ -135,13 +149,17 @@ def write_profile(
         "confidence = 0.95",
         *[f"{k} = [{', '.join(f'{x:.4f}' for x in v)}]" for k, v in uncertainty.items()],
         "",
-        "# Sparse attention at KV budget B (shared by all models; fitted on every sparse run of the data):",
-        "# r = 1 / (1 + (success_budget / B)^success_power) per-trial success; a problem of solve rate p",
-        "# stays solvable w.p. q^(1 + keep_slope (1 - p)), q = 1 / (1 + (keep_budget / B)^keep_power);",
+        "# Sparse attention at KV budget B (shared by all models; fitted jointly with the per-problem",
+        "# difficulties on every run of the data): a problem's solve rate p becomes",
+        "# sigmoid(logit p - s (shift_budget / B)^shift_power), s the problem's sensitivity (the",
+        "# atoms' solve_shift_scales; 1 for priors without atoms) (success_budget = keep_budget = 0: the",
+        "# older multiplicative forms r and q, kept by the code, are off);",
         "# lengths x g, g = 1 + (length_budget s / B)^length_power, s = (params / reference_params)^-length_size_exponent;",
         "# block top-k with 16-token pages at B acts as top-k at B / block_penalty (pages of S tokens:",
         "# block_penalty (S / 16)^page_exponent). size_exponent = 0: no size dependence beyond difficulty.",
         "[sparse]",
+        f"shift_budget = {FMT.format(sparse.shift_budget)}",
+        f"shift_power = {FMT.format(sparse.shift_power)}",
         f"success_budget = {FMT.format(sparse.success_budget)}",
         f"success_power = {FMT.format(sparse.success_power)}",
         f"keep_budget = {FMT.format(sparse.keep_budget)}",
@@ -202,8 +220,15 @@ def main() -> None:
             f"never={np.mean(dense.c == 0):.3f} " + " ".join(f"{k}={v:.3f}" for k, v in f.items())
         )
 
-    print("== 5. sparse attention (every sparse run; size exponents 0)")
-    sparse: SparseEffect = fit_sparse(runs, fits, iterations=args.iterations)
+    print("== 5. shared per-problem difficulty and sparse logit shift (every run, all sizes)")
+    shared, stretch = fit_shared(runs, fits, iterations=args.iterations)
+    sparse: SparseEffect = shared_effect(shared, stretch)
+    print(
+        "   abilities "
+        + ", ".join(f"{m} {a:+.2f}" for m, a in shared.abilities.items())
+        + f"; difficulty sd {shared.spread:.2f}; sensitivity sd {shared.sensitivity_sd:.2f}"
+        + f"; log-likelihood {shared.log_likelihood:.1f} ({shared.parameters} parameters)"
+    )
     print("   " + ", ".join(f"{k}={v:.4g}" for k, v in sparse.__dict__.items()))
 
     print("== 6. leave one size out (tools/validate_priors.py): interval half-widths")
@@ -283,21 +308,37 @@ def main() -> None:
                 src.append(ABLATION)
             if task == "livecodebench":
                 basis += "; no LiveCodeBench pass@k or lengths: AIME24 shape"
-            prior = make_prior(name, PARAMS[name], theta, target, limit, basis, src)
+            if task == "aime24":
+                basis += (
+                    "; solve rates: the 30 problems' shared difficulties (posterior of the joint "
+                    "fit of all five sizes) at the ability that reproduces the published pass@1"
+                )
+
+            def build(
+                th: dict[str, float],
+                name: str = name,
+                task: str = task,
+                target: float = target,
+                limit: float = limit,
+                basis: str = basis,
+                src: list[str] = src,
+            ) -> ModelPrior:
+                if task == "aime24":
+                    return make_shared_prior(
+                        name, PARAMS[name], th, shared, target, limit, basis, src
+                    )
+                return make_prior(name, PARAMS[name], th, target, limit, basis, src)
+
+            prior = build(theta)
             if name in R1 and name in rkv_len and task != "livecodebench":
                 # shift all lengths so that the mean response at 32K matches R-KV's FullKV run
                 want = rkv_len[name]
 
-                def gap(s, prior=prior, want=want, target=target, limit=limit, mu=theta["mu"]):
-                    pr = replace(prior, length=replace(prior.length, log_correct=mu + s))
-                    pr = replace(pr, mean=calibrate_mean(pr, target, limit))
-                    return mean_len(pr, 32768.0) - want
+                def gap(s, want=want, theta=theta, build=build):
+                    return mean_len(build({**theta, "mu": theta["mu"] + s}), 32768.0) - want
 
                 shift = bisect(gap, -1.5, 1.5, 1e-4)
-                prior = replace(
-                    prior, length=replace(prior.length, log_correct=theta["mu"] + shift)
-                )
-                prior = replace(prior, mean=calibrate_mean(prior, target, limit))
+                prior = build({**theta, "mu": theta["mu"] + shift})
                 prior = replace(
                     prior,
                     basis=prior.basis
@@ -377,10 +418,11 @@ def main() -> None:
         pr = next(p for p in profiles["aime24"] if p.model == name)
         rr, sh = sparse.factors("block-topk", b, pr.params)
         q = sparse.keep("block-topk", b, pr.params)
+        ls = sparse.logit_shift("block-topk", b)
         sparse_p1 = float(
-            model_accuracy(pr, np.array([1.0]), np.array([32768.0]), rr, sh, q, sparse.keep_slope)[
-                0, 0
-            ]
+            model_accuracy(
+                pr, np.array([1.0]), np.array([32768.0]), rr, sh, q, sparse.keep_slope, ls
+            )[0, 0]
         )
         ratio = sparse_p1 / pass1_at(pr, 32768.0)
         print(

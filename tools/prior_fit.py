@@ -463,5 +463,235 @@ def predicted_coverage(
     """The prior's pass@N for a run's setting at PLAN_LIMIT (block top-k: the run's budget)."""
     r, log_g = effect.factors(run.attention, run.budget, prior.params, page_of(run))
     q = effect.keep(run.attention, run.budget, prior.params, page_of(run))
+    shift = effect.logit_shift(run.attention, run.budget, page_of(run))
     limit = np.array([PLAN_LIMIT])
-    return model_accuracy(prior, trials, limit, r, log_g, q, effect.keep_slope)[:, 0]
+    return model_accuracy(prior, trials, limit, r, log_g, q, effect.keep_slope, shift)[:, 0]
+
+
+# ------------------------------------------------------------------------------ shared difficulty
+#
+# The AIME24 runs are the same 30 problems for every size, so one latent difficulty per problem
+# is shared: a problem of difficulty d has, for a model of ability theta at a setting that moves
+# solve rates down by D in logit (D = 0 dense, D = (B_s / B_eff)^rho_s sparse), the solve rate
+# p = sigmoid(theta - d - D) with unlimited generation; a trial succeeds within the run's cap with
+# p F_c(cap / g | p) (the size's own length fit, stretched by g). Difficulties are integrated
+# over a fixed grid under a normal prior N(0, s^2) (empirical Bayes: s, every ability and the
+# sparse parameters by maximum marginal likelihood of all runs of the fitted sizes), so a problem
+# that no fitted size solved keeps a posterior spread rather than a solve rate of exactly 0.
+
+D_GRID = np.linspace(-14.0, 14.0, 113)
+Z_GRID = np.linspace(-2.5, 2.5, 11)  # standard-normal grid of the per-problem sparse sensitivity
+ATOMS_PER_PROBLEM = 3  # solve-rate atoms per problem in a size's prior
+
+
+@dataclass(frozen=True)
+class SharedDifficulty:
+    """The joint fit: the grid posterior of every problem's (difficulty d, sparse sensitivity z),
+    the fitted abilities, and the sparse logit shift (B_s, rho_s, block penalty, page exponent);
+    a problem's shift is D exp(sensitivity_sd z)."""
+
+    posterior: np.ndarray  # (problems, D_GRID, Z_GRID) weights, each problem's summing to 1
+    abilities: dict[str, float]
+    spread: float  # s, the prior sd of d
+    sensitivity_sd: float  # 0: every problem takes the same shift
+    shift_budget: float
+    shift_power: float
+    block_penalty: float
+    page_exponent: float
+    log_likelihood: float  # maximum marginal log-likelihood of the fitted runs
+    parameters: int  # free parameters of the fit
+
+    def atoms(
+        self, ability: float, per_problem: int = ATOMS_PER_PROBLEM
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Solve-rate atoms (p, w, shift scale) of a model of this ability on these problems:
+        each problem's posterior, ordered by difficulty, cut into `per_problem` equal-mass bins,
+        each represented by its mean solve rate and mean shift factor exp(sensitivity_sd z)."""
+        d = np.repeat(D_GRID, Z_GRID.size)
+        scale = np.exp(self.sensitivity_sd * np.tile(Z_GRID, D_GRID.size))
+        p = 1.0 / (1.0 + np.exp(-(ability - d)))
+        edges = np.linspace(0.0, 1.0, per_problem + 1)
+        out_p, out_w, out_s = [], [], []
+        for post in self.posterior.reshape(self.posterior.shape[0], -1):
+            order = np.argsort(d - 1e-9 * scale, kind="stable")
+            w = post[order]
+            cum = np.cumsum(w)
+            lo = np.concatenate([[0.0], cum[:-1]])
+            overlap = np.clip(
+                np.minimum(cum[None, :], edges[1:, None])
+                - np.maximum(lo[None, :], edges[:-1, None]),
+                0.0,
+                None,
+            )  # (bins, grid points): each point's mass split over the bins it straddles
+            mass = overlap.sum(axis=1)
+            out_p.append(overlap @ p[order] / mass)
+            out_s.append(overlap @ scale[order] / mass)
+            out_w.append(mass / self.posterior.shape[0])
+        return np.concatenate(out_p), np.concatenate(out_w), np.concatenate(out_s)
+
+
+def _shift_of(run: Run, x_shift: np.ndarray) -> float:
+    """The logit shift of a run under (ln B_s, ln rho_s, ln penalty, page exponent)."""
+    if run.attention == "dense":
+        return 0.0
+    budget = effective_budget(run, float(np.exp(x_shift[2])), float(x_shift[3]))
+    return float((np.exp(x_shift[0]) / budget) ** np.exp(x_shift[1]))
+
+
+def fit_shared(
+    runs: Sequence[Run],
+    fits: dict[str, dict[str, float]],
+    stretch: tuple[float, float, float] | None = None,
+    iterations: int = 400,
+    sensitivity: bool = True,
+) -> tuple[SharedDifficulty, tuple[float, float, float]]:
+    """The shared-difficulty model fitted on every run (dense and sparse) of the sizes in `fits`;
+    returns it with the length stretch (fit_stretch, refitted with the fitted block penalty).
+    `sensitivity`: problems differ in how hard sparse attention hits them (one more parameter)."""
+    models = sorted(fits, key=lambda m: PARAMS[m])
+    chosen = [r for r in runs if r.model in fits]
+    problems = np.unique(np.concatenate([r.problems for r in chosen]))
+    counts_c = np.zeros((problems.size, len(chosen)))
+    counts_w = np.zeros((problems.size, len(chosen)))
+    for j, r in enumerate(chosen):
+        idx = np.searchsorted(problems, r.problems)
+        counts_c[idx, j] = r.c
+        counts_w[idx, j] = r.n - r.c
+    pairs = _pairs(runs, models)
+    if stretch is None:
+        stretch = fit_stretch(pairs, 3.0, 0.5)
+
+    def unpack(x: np.ndarray) -> tuple[dict[str, float], float, np.ndarray]:
+        return (
+            dict(zip(models, x[: len(models)], strict=True)),
+            float(np.exp(x[len(models)])),
+            x[len(models) + 1 :],
+        )
+
+    d_flat = np.repeat(D_GRID, Z_GRID.size)
+    z_flat = np.tile(Z_GRID, D_GRID.size)
+
+    def sens_sd(xs: np.ndarray) -> float:
+        return float(np.exp(xs[4])) if sensitivity else 0.0
+
+    def log_success(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        abilities, _, xs = unpack(x)
+        factor = np.exp(sens_sd(xs) * z_flat)
+        effect = SparseEffect(
+            success_budget=0.0,
+            success_power=1.0,
+            length_budget=stretch[0],
+            length_power=stretch[1],
+            size_exponent=0.0,
+            length_size_exponent=stretch[2],
+            reference_params=REFERENCE_PARAMS,
+            block_penalty=float(np.exp(xs[2])),
+            page_exponent=float(xs[3]),
+        )
+        ls, lf = [], []
+        for r in chosen:
+            logit = abilities[r.model] - d_flat  # dense solve rate's logit
+            p_dense = 1.0 / (1.0 + np.exp(-logit))
+            _, log_g = effect.factors(r.attention, r.budget, PARAMS[r.model], page_of(r))
+            s = (1.0 / (1.0 + np.exp(-(logit - _shift_of(r, xs) * factor)))) * _finished(
+                fits[r.model], p_dense, log_g
+            )
+            s = np.clip(s, 1e-12, 1.0 - 1e-12)
+            ls.append(np.log(s))
+            lf.append(np.log1p(-s))
+        return np.array(ls), np.array(lf)  # (runs, grid)
+
+    def log_joint(x: np.ndarray) -> np.ndarray:
+        _, spread, _ = unpack(x)
+        ls, lf = log_success(x)
+        log_prior = -0.5 * (d_flat / spread) ** 2 - 0.5 * z_flat**2
+        log_prior -= np.log(np.exp(log_prior).sum())
+        return counts_c @ ls + counts_w @ lf + log_prior[None, :]  # (problems, grid)
+
+    def nll(x: np.ndarray) -> float:
+        xs = x[len(models) + 1 :]
+        if not (0.0 <= xs[2] <= np.log(16.0) and -1.0 <= xs[3] <= 3.0):
+            return 1e12
+        lj = log_joint(x)
+        top = lj.max(axis=1, keepdims=True)
+        return -float(np.sum(top[:, 0] + np.log(np.exp(lj - top).sum(axis=1))))
+
+    x0 = np.concatenate(
+        [
+            [logit(max(min(fits[m]["m"] * (1 - fits[m]["z"]), 0.95), 0.05)) for m in models],
+            [np.log(3.0), np.log(60.0), np.log(1.5), np.log(3.0), 0.5],
+            [np.log(0.5)] if sensitivity else [],
+        ]
+    )
+    x, _ = nelder_mead(nll, x0, step=0.5, iterations=iterations)
+    for _ in range(2):  # the stretch depends on the block penalty: refit it, then the rest
+        xs = x[len(models) + 1 :]
+        stretch = fit_stretch(pairs, float(np.exp(xs[2])), float(xs[3]))
+        x, value = nelder_mead(nll, x, step=0.15, iterations=iterations)
+    lj = log_joint(x)
+    post = np.exp(lj - lj.max(axis=1, keepdims=True))
+    post /= post.sum(axis=1, keepdims=True)
+    abilities, spread, xs = unpack(x)
+    return (
+        SharedDifficulty(
+            posterior=post.reshape(-1, D_GRID.size, Z_GRID.size),
+            abilities=abilities,
+            spread=spread,
+            sensitivity_sd=sens_sd(xs),
+            log_likelihood=-value,
+            parameters=x.size + 3,  # and the length stretch's three
+            shift_budget=float(np.exp(xs[0])),
+            shift_power=float(np.exp(xs[1])),
+            block_penalty=float(np.exp(xs[2])),
+            page_exponent=float(xs[3]),
+        ),
+        stretch,
+    )
+
+
+def shared_effect(shared: SharedDifficulty, stretch: tuple[float, float, float]) -> SparseEffect:
+    """The sparse effect of the shared-difficulty fit: a logit shift and the length stretch."""
+    return SparseEffect(
+        success_budget=0.0,
+        success_power=1.0,
+        length_budget=stretch[0],
+        length_power=stretch[1],
+        size_exponent=0.0,
+        length_size_exponent=stretch[2],
+        reference_params=REFERENCE_PARAMS,
+        block_penalty=shared.block_penalty,
+        page_exponent=shared.page_exponent,
+        shift_budget=shared.shift_budget,
+        shift_power=shared.shift_power,
+    )
+
+
+def make_shared_prior(
+    name: str,
+    params: float,
+    theta: dict[str, float],
+    shared: SharedDifficulty,
+    published_pass1: float,
+    published_limit: float,
+    basis: str = "",
+    sources: Sequence[str] = (),
+) -> ModelPrior:
+    """A prior on the shared problems: lengths from `theta`, solve-rate atoms at the ability that
+    reproduces the published pass@1 at its limit."""
+    base = make_prior(name, params, theta, published_pass1, published_limit, basis, sources)
+
+    def at(ability: float) -> ModelPrior:
+        p, w, scale = shared.atoms(ability)
+        return replace(
+            base,
+            mean=float(np.sum(w * p)),
+            unsolved=0.0,
+            rates=tuple(float(v) for v in p),
+            rate_weights=tuple(float(v) for v in w),
+            rate_shift_scales=tuple(float(v) for v in scale) if shared.sensitivity_sd else (),
+        )
+
+    ability = bisect(
+        lambda a: pass1_at(at(a), published_limit) - published_pass1, -20.0, 20.0, 1e-7
+    )
+    return at(ability)

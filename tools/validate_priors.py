@@ -30,13 +30,14 @@ from prior_fit import (
     PARAMS,
     ROOT,
     Run,
+    fit_shared,
     fit_size,
-    fit_sparse,
     interpolate,
     load_runs,
-    make_prior,
+    make_shared_prior,
     measured_coverage,
     predicted_coverage,
+    shared_effect,
 )
 
 SIZES = ("qwen3-0.6b", "qwen3-1.7b", "qwen3-8b", "qwen3-14b", "qwen3-32b")
@@ -60,7 +61,11 @@ def kind_of(run: Run) -> str:
 
 
 def leave_one_out(
-    runs: list[Run], sizes: tuple[str, ...], held_out: tuple[str, ...], iterations: int
+    runs: list[Run],
+    sizes: tuple[str, ...],
+    held_out: tuple[str, ...],
+    iterations: int,
+    sensitivity: bool = True,
 ) -> list[tuple[str, str, str, np.ndarray]]:
     """(held-out size, run label, kind, errors in points over N) for every run of each held-out size."""
     fits = {m: fit_size(runs, m) for m in sizes}
@@ -68,8 +73,16 @@ def leave_one_out(
     out = []
     for h in held_out:
         others = {m: f for m, f in fits.items() if m != h}
-        effect = fit_sparse(runs, others, iterations=iterations)
-        prior = make_prior(h, PARAMS[h], interpolate(others, PARAMS[h]), pub[h], PUBLISHED_LIMIT)
+        shared, stretch = fit_shared(runs, others, iterations=iterations, sensitivity=sensitivity)
+        print(
+            f"  fold without {h}: log-likelihood {shared.log_likelihood:.1f}, "
+            f"{shared.parameters} parameters, sensitivity sd {shared.sensitivity_sd:.2f}",
+            file=sys.stderr,
+        )
+        effect = shared_effect(shared, stretch)
+        prior = make_shared_prior(
+            h, PARAMS[h], interpolate(others, PARAMS[h]), shared, pub[h], PUBLISHED_LIMIT
+        )
         for run in (r for r in runs if r.model == h):
             trials = np.arange(1, min(32, int(run.n.min())) + 1, dtype=float)
             error = 100.0 * (
@@ -122,6 +135,12 @@ def report(results: list[tuple[str, str, str, np.ndarray]], verbose: bool) -> No
         ("all sizes", lambda r: True),
         ("interp. B>=256", lambda r: r[0] in INTERPOLATED_SIZES and r[2] != "sparse_small"),
         ("all, B>=256", lambda r: r[2] != "sparse_small"),
+        ("interp. dense", lambda r: r[0] in INTERPOLATED_SIZES and r[1].endswith(" dense")),
+        ("interp. top-k", lambda r: r[0] in INTERPOLATED_SIZES and " topk@" in r[1]),
+        ("interp. block", lambda r: r[0] in INTERPOLATED_SIZES and " block-topk@" in r[1]),
+        ("all dense", lambda r: r[1].endswith(" dense")),
+        ("all top-k", lambda r: " topk@" in r[1]),
+        ("all block", lambda r: " block-topk@" in r[1]),
     ):
         chosen = [r for r in results if keep(r)]
         if chosen:
@@ -145,13 +164,20 @@ def main(argv: list[str] | None = None) -> None:
         "--iterations", type=int, default=300, help="simplex iterations of the sparse fit"
     )
     ap.add_argument("--verbose", action="store_true", help="one line per held-out run")
+    ap.add_argument(
+        "--no-sensitivity",
+        action="store_true",
+        help="one logit shift for every problem (no per-problem sparse sensitivity)",
+    )
     args = ap.parse_args(argv)
     held = tuple(s for s in args.sizes.split(",") if s)
     unknown = [s for s in held if s not in SIZES]
     if unknown:
         ap.error(f"unknown size {unknown[0]!r}; choose from {', '.join(SIZES)}")
     start = time.perf_counter()
-    results = leave_one_out(load_runs(), SIZES, held, args.iterations)
+    results = leave_one_out(
+        load_runs(), SIZES, held, args.iterations, sensitivity=not args.no_sensitivity
+    )
     print(
         "leave-one-size-out: pass@N, N = 1..32 (8 for 32B, 16 for 14B dense), limit 32,768; error = prior - measured, points"
     )

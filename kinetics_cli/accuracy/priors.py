@@ -60,10 +60,43 @@ class ModelPrior:
     basis: str  # one line: which data fixed the dispersion and lengths
     sources: tuple[str, ...] = ()
     unsolved: float = 0.0  # z: share of problems never solved (p = 0); the Beta covers the rest
+    # Per-problem solve-rate atoms (p_j with weights summing to 1): when given they replace the
+    # Beta and the never-solved share (AIME24 priors: the task's own problems, shared difficulty)
+    rates: tuple[float, ...] = ()
+    rate_weights: tuple[float, ...] = ()
+    # per atom, how strongly sparse attention's logit shift acts on it (problems differ in how
+    # much they need the attention that sparse attention drops); empty: 1 for every atom
+    rate_shift_scales: tuple[float, ...] = ()
 
     @property
     def beta_ab(self) -> tuple[float, float]:
         return self.mean * self.concentration, (1.0 - self.mean) * self.concentration
+
+
+def solve_nodes(prior: ModelPrior, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(p, w) over the solvable part of the difficulty distribution: the prior's per-problem atoms
+    (weights sum to 1) or `count` Gauss-Jacobi nodes of its Beta (weights sum to 1 - unsolved)."""
+    if prior.rates:
+        return np.asarray(prior.rates, dtype=float), np.asarray(prior.rate_weights, dtype=float)
+    a, b = prior.beta_ab
+    p, w = beta_nodes(a, b, count)
+    return p, (1.0 - prior.unsolved) * w
+
+
+def shift_scales(prior: ModelPrior, count: int) -> np.ndarray:
+    """Per node of solve_nodes(prior, count): the factor on sparse attention's logit shift."""
+    if prior.rates and prior.rate_shift_scales:
+        return np.asarray(prior.rate_shift_scales, dtype=float)
+    return np.ones(len(prior.rates) if prior.rates else count)
+
+
+def shifted(p: np.ndarray, shift: float | np.ndarray) -> np.ndarray:
+    """Solve rates moved down by `shift` in logit: sigmoid(logit(p) - shift) (0 and 1 stay)."""
+    p = np.asarray(p, dtype=float)
+    if np.all(np.asarray(shift) == 0.0):
+        return p
+    odds = p * np.exp(-shift)
+    return np.asarray(odds / np.maximum(odds + (1.0 - p), 1e-300))
 
 
 @dataclass(frozen=True)
@@ -85,6 +118,19 @@ class SparseEffect:
         0.0  # kappa: a problem of solve rate p stays solvable w.p. q^(1 + kappa (1 - p))
     )
     page_exponent: float = 0.0  # block penalty at page size s: block_penalty (s / PAGE_TOKENS)^this
+    shift_budget: float = (
+        0.0  # B_s: solve rates move down in logit by (B_s / B)^shift_power; 0: none
+    )
+    shift_power: float = 1.0
+
+    def logit_shift(self, attention: str, kv_budget: float | None, page: float = 16.0) -> float:
+        """How far sparse attention moves every problem's solve rate down in logit (same for all
+        model sizes: a weaker model loses more accuracy because its problems sit lower)."""
+        if attention == "dense" or kv_budget is None or self.shift_budget <= 0:
+            return 0.0
+        budget = self.effective_budget(attention, kv_budget, page)
+        with np.errstate(over="ignore"):
+            return float(np.float64(self.shift_budget / budget) ** self.shift_power)
 
     def effective_budget(self, attention: str, kv_budget: float, page: float = 16.0) -> float:
         """The top-k budget a setting acts like: block top-k with pages of `page` tokens at B
@@ -155,26 +201,31 @@ class TaskProfile:
 
 
 @lru_cache(maxsize=64)
-def _base_nodes(prior: ModelPrior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Quadrature nodes over (p, u), flattened: weight, p, ln-length of a correct answer."""
-    a, b = prior.beta_ab
-    p, wp = beta_nodes(a, b, BETA_NODES)
+def _base_nodes(prior: ModelPrior) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Quadrature nodes over (p, u), flattened: weight, p, ln-length of a correct answer, and the
+    factor on sparse attention's logit shift."""
+    p, wp = solve_nodes(prior, BETA_NODES)
     z, wz = normal_nodes(NORMAL_NODES)
     lp = prior.length
     pp = np.repeat(p, z.size)
     u = np.tile(z, p.size) * lp.problem_sd
     mu_correct = lp.log_correct + lp.difficulty_slope * (1.0 - pp) + u
     # never-solved problems (p = 0) add nothing to accuracy: only the Beta part's weight shrinks
-    return (1.0 - prior.unsolved) * np.outer(wp, wz).ravel(), pp, mu_correct
+    scale = np.repeat(shift_scales(prior, BETA_NODES), z.size)
+    return np.outer(wp, wz).ravel(), pp, mu_correct, scale
 
 
-def _node_grid(prior: ModelPrior, r: float, log_shift: float) -> dict[str, np.ndarray]:
-    """Quadrature nodes over (p, u), flattened: weight, success prob, ln-length of correct/wrong."""
-    weight, pp, mu = _base_nodes(prior)
+def _node_grid(
+    prior: ModelPrior, r: float, log_shift: float, shift: float = 0.0
+) -> dict[str, np.ndarray]:
+    """Quadrature nodes over (p, u), flattened: weight, dense solve rate p, success prob
+    (r sigmoid(logit p - shift)), ln-length of correct/wrong."""
+    weight, pp, mu, scale = _base_nodes(prior)
     mu_correct = mu + log_shift
     return {
         "weight": weight,
-        "success": r * pp,
+        "p": pp,
+        "success": r * shifted(pp, shift * scale),
         "mu_correct": mu_correct,
         "mu_wrong": mu_correct + prior.length.wrong_shift,
     }
@@ -188,17 +239,19 @@ def model_accuracy(
     log_shift: float = 0.0,
     keep: float = 1.0,
     keep_slope: float = 0.0,
+    shift: float = 0.0,
 ) -> np.ndarray:
     """accuracy[t, g] = E_(p,u)[q(p) (1 - (1 - r p F_c(L_g | p, u))^N_t)], F_c the correct-length
     CDF and q(p) = keep^(1 + keep_slope (1 - p)) the chance that sparse attention leaves a
-    problem of solve rate p solvable (hard problems are lost first)."""
-    nodes = _node_grid(prior, r, log_shift)
+    problem of solve rate p solvable (hard problems are lost first); with a logit `shift` the
+    success is r sigmoid(logit p - shift)."""
+    nodes = _node_grid(prior, r, log_shift, shift)
     n = np.asarray(trials, dtype=float)
     log_l = np.log(np.asarray(limits, dtype=float))
     finished = normal_cdf((log_l[:, None] - nodes["mu_correct"][None, :]) / prior.length.trial_sd)
     s = np.clip(nodes["success"][None, :] * finished, 0.0, 1.0 - 1e-15)  # (G, J)
     miss = _miss_powers(s, n)  # (T, G, J)
-    weight = nodes["weight"] * keep_share(keep, keep_slope, nodes["success"] / max(r, 1e-300))
+    weight = nodes["weight"] * keep_share(keep, keep_slope, nodes["p"])
     return np.asarray(np.einsum("tgj,j->tg", 1.0 - miss, weight))
 
 
@@ -213,9 +266,18 @@ def mean_keep(prior: ModelPrior, keep: float, slope: float) -> float:
     """E[q(p)] over the solvable problems (the length mixture uses this mean share)."""
     if keep >= 1.0:
         return 1.0
-    a, b = prior.beta_ab
-    p, w = beta_nodes(a, b, _LENGTH_BETA_NODES)
-    return float(np.sum(w * keep_share(keep, slope, p)))
+    p, w = solve_nodes(prior, _LENGTH_BETA_NODES)
+    return float(np.sum(w * keep_share(keep, slope, p)) / max(float(np.sum(w)), 1e-300))
+
+
+def success_ratio(prior: ModelPrior, shift: float) -> float:
+    """E[sigmoid(logit p - shift)] / E[p]: the length mixture splits right and wrong answers
+    with one success multiplier, so a logit shift enters it as this mean ratio."""
+    if shift == 0.0:
+        return 1.0
+    p, w = solve_nodes(prior, _LENGTH_BETA_NODES)
+    moved = shifted(p, shift * shift_scales(prior, _LENGTH_BETA_NODES))
+    return float(np.sum(w * moved) / max(float(np.sum(w * p)), 1e-300))
 
 
 def _miss_powers(s: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -291,9 +353,7 @@ def _length_table(prior: ModelPrior) -> _LengthTable:
     cached = _tables.get(id(prior))
     if cached is not None and cached[0] is prior:
         return cached[1]
-    a, b = prior.beta_ab
-    p, w = beta_nodes(a, b, _LENGTH_BETA_NODES)
-    w = (1.0 - prior.unsolved) * w  # the Beta part; never-solved problems are the Z component
+    p, w = solve_nodes(prior, _LENGTH_BETA_NODES)  # never-solved problems: the Z component
     lp = prior.length
     m_c = lp.log_correct + lp.difficulty_slope * (1.0 - p)
     m_w = m_c + lp.wrong_shift
@@ -318,7 +378,7 @@ def _length_table(prior: ModelPrior) -> _LengthTable:
             partial(m_w, w * p),
             partial(m_zero, one),
         ),
-        unsolved=prior.unsolved,
+        unsolved=1.0 - float(np.sum(w)),
     )
     _tables[id(prior)] = (prior, table)
     return table
@@ -378,7 +438,7 @@ def _prior_from_toml(name: str, t: dict[str, Any], path: Path) -> ModelPrior:
         problem_sd=float(_get(t, "problem_sd", path, where)),
         trial_sd=float(_get(t, "trial_sd", path, where)),
     )
-    return ModelPrior(
+    prior = ModelPrior(
         model=name,
         params=float(_get(t, "params", path, where)),
         mean=float(_get(t, "mean", path, where)),
@@ -389,7 +449,17 @@ def _prior_from_toml(name: str, t: dict[str, Any], path: Path) -> ModelPrior:
         basis=str(t.get("basis", "")),
         sources=tuple(t.get("sources", ())),
         unsolved=float(t.get("unsolved", 0.0)),
+        rates=tuple(float(x) for x in t.get("solve_rates", ())),
+        rate_weights=tuple(float(x) for x in t.get("solve_weights", ())),
+        rate_shift_scales=tuple(float(x) for x in t.get("solve_shift_scales", ())),
     )
+    if len(prior.rates) != len(prior.rate_weights) or (
+        prior.rate_shift_scales and len(prior.rate_shift_scales) != len(prior.rates)
+    ):
+        raise InputError(
+            f"{path}: {where}: solve_rates, solve_weights and solve_shift_scales differ in length"
+        )
+    return prior
 
 
 def read_profile(path: Path) -> TaskProfile:
@@ -412,6 +482,8 @@ def read_profile(path: Path) -> TaskProfile:
         keep_power=float(sp.get("keep_power", 1.0)),
         keep_slope=float(sp.get("keep_slope", 0.0)),
         page_exponent=float(sp.get("page_exponent", 0.0)),
+        shift_budget=float(sp.get("shift_budget", 0.0)),
+        shift_power=float(sp.get("shift_power", 1.0)),
     )
     models = {
         name: _prior_from_toml(name, table, path)
@@ -502,9 +574,14 @@ class PriorSource:
         sparse = self.profile.sparse
         r, log_shift = sparse.factors(setting.attention, setting.kv_budget, prior.params)
         keep = sparse.keep(setting.attention, setting.kv_budget, prior.params)
-        accuracy = model_accuracy(prior, trials, limits, r, log_shift, keep, sparse.keep_slope)
+        shift = sparse.logit_shift(setting.attention, setting.kv_budget)
+        accuracy = model_accuracy(
+            prior, trials, limits, r, log_shift, keep, sparse.keep_slope, shift
+        )
         share = mean_keep(prior, keep, sparse.keep_slope)
-        lengths, weights = model_lengths(prior, limits, r, log_shift, keep=share)
+        lengths, weights = model_lengths(
+            prior, limits, r * success_ratio(prior, shift), log_shift, keep=share
+        )
         spread = self.profile.spread(setting.attention, setting.kv_budget, trials)[:, None]
         interval = np.clip(np.stack([accuracy - spread, accuracy + spread]), 0.0, 1.0)
         return Outcome(

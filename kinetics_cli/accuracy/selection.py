@@ -670,7 +670,8 @@ def _prior_nodes(
     prior = source.prior(setting.model)
     sparse = source.profile.sparse
     r, log_shift = sparse.factors(setting.attention, setting.kv_budget, prior.params)
-    nodes = pr._node_grid(prior, r, log_shift)
+    shift = sparse.logit_shift(setting.attention, setting.kv_budget)
+    nodes = pr._node_grid(prior, r, log_shift, shift)
     log_l = np.log(np.asarray(limits, dtype=float))[:, None]
     sd = prior.length.trial_sd
     success = nodes["success"][None, :]
@@ -679,9 +680,7 @@ def _prior_nodes(
     # problems without a chance (the never-solved share, and those sparse attention leaves
     # unsolvable, priors.keep_share): one node with wrong answers only, at p = 0
     keep = sparse.keep(setting.attention, setting.kv_budget, prior.params)
-    weight = nodes["weight"] * pr.keep_share(
-        keep, sparse.keep_slope, nodes["success"] / max(r, 1e-300)
-    )
+    weight = nodes["weight"] * pr.keep_share(keep, sparse.keep_slope, nodes["p"])
     lp = prior.length
     mu_lost = lp.log_correct + lp.difficulty_slope + lp.wrong_shift + log_shift
     lost = normal_cdf((log_l - mu_lost) / float(np.hypot(lp.problem_sd, lp.trial_sd)))

@@ -680,7 +680,8 @@ def long_first_from_prior(
     (p, u) node the first trial is right-and-within-tau with r p F_c(tau), finished within tau
     with that plus (1 - r p) F_w(tau); the N fresh trials vote as in selection (iid). Costs are
     per node (the node's own lognormal lengths), so long first answers bring long batches."""
-    from kinetics_cli.accuracy.passk import beta_nodes, normal_cdf, normal_nodes
+    from kinetics_cli.accuracy.passk import normal_cdf, normal_nodes
+    from kinetics_cli.accuracy.priors import keep_share, shift_scales, shifted, solve_nodes
     from kinetics_cli.accuracy.selection import load_answer_model, majority_accuracy_iid
     from kinetics_cli.engine.kinetics import CostShape
 
@@ -702,8 +703,7 @@ def long_first_from_prior(
         r, log_shift = source.profile.sparse.factors(
             setting.attention, setting.kv_budget, prior.params
         )
-        a, b = prior.beta_ab
-        p, wp = beta_nodes(a, b, ADAPTIVE_BETA_NODES)
+        p, wp = solve_nodes(prior, ADAPTIVE_BETA_NODES)  # weights sum to 1 - never-solved share
         zu, wu = normal_nodes(4)
         lp = prior.length
         pp = np.repeat(p, zu.size)
@@ -714,14 +714,14 @@ def long_first_from_prior(
         mu_c = mu_c + log_shift
         mu_w = mu_c + lp.wrong_shift
         sd = lp.trial_sd
-        success = r * pp
+        shift = source.profile.sparse.logit_shift(setting.attention, setting.kv_budget)
+        success = r * shifted(pp, shift * np.repeat(shift_scales(prior, p.size), zu.size))
         # problems without a chance (never solved, or left unsolvable by sparse attention;
         # priors.keep_share): one more node with wrong answers only, at p = 0
-        from kinetics_cli.accuracy.priors import keep_share
 
         sparse = source.profile.sparse
         solvable = sparse.keep(setting.attention, setting.kv_budget, prior.params)
-        weight = (1.0 - prior.unsolved) * weight * keep_share(solvable, sparse.keep_slope, pp)
+        weight = weight * keep_share(solvable, sparse.keep_slope, pp)
         weight = np.append(weight, max(0.0, 1.0 - float(weight.sum())))
         lost_mu = lp.log_correct + lp.difficulty_slope + log_shift
         mu_c = np.append(mu_c, lost_mu)
