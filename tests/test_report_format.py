@@ -15,6 +15,7 @@ from kinetics_cli.report.format import (
     money,
     percent,
     plural,
+    rate,
     sci,
     tokens,
 )
@@ -103,3 +104,11 @@ def test_sci_round_trips_to_three_figures(value: float) -> None:
 def test_long_durations_have_no_si_prefix(seconds: float) -> None:
     text = duration(seconds)
     assert text.split()[-1] in {"min", "hour", "hours", "day", "days", "year", "years"}
+
+
+def test_rates_keep_three_figures_without_exponents_below_a_million() -> None:
+    # 1043.7 to 3 significant figures is 1040 (round(1043.7, -1)); 93.66 -> 93.7; 0.5 -> 0.500
+    assert rate(1043.7) == "1,040"
+    assert rate(93.66) == "93.7"
+    assert rate(0.5) == "0.500"
+    assert rate(1.2e7) == "1.2e7"  # sci() from a million up

@@ -57,6 +57,16 @@ def sci(value: float, digits: int = 3) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
+def rate(value: float) -> str:
+    """A count per unit time, three significant figures with thousands separators:
+    1043.7 -> '1,040', 93.66 -> '93.7', 1.2e7 -> '1.2e7'."""
+    if not math.isfinite(value) or abs(value) >= 1e6 or value == 0:
+        return sci(value)
+    digits = 3 - 1 - math.floor(math.log10(abs(value)))
+    rounded = round(value, digits)
+    return f"{rounded:,.{max(digits, 0)}f}"
+
+
 def flops(value: float, digits: int = 3) -> str:
     """A FLOP or eFLOP count: scientific notation (see `sci`)."""
     return sci(value, digits)

@@ -502,7 +502,7 @@ DEPLOY_COLUMNS = [
 def deploy_text(doc: dict[str, Any]) -> str:
     """'8.59e15 eFLOPs (Kinetics law); deployable (default, b200 TP2, 2 problems in flight):
     90.1 GPU-s, ...' for a configuration document with deployable figures."""
-    from kinetics_cli.report.format import duration, format_si
+    from kinetics_cli.report.format import duration, format_si, rate
 
     law = f"{format_cost(doc['eflops'], 'eflops')} eFLOPs (Kinetics law)"
     d, f = doc["deployment"], doc["deployable"]
@@ -515,7 +515,7 @@ def deploy_text(doc: dict[str, Any]) -> str:
     ]
     if f["joules"] is not None:
         parts.append(format_si(f["joules"], "J"))
-    text = ", ".join(parts) + f" per problem ({f['problems_per_gpu_hour']:,.3g} per GPU-hour)"
+    text = ", ".join(parts) + f" per problem ({rate(f['problems_per_gpu_hour'])} per GPU-hour)"
     if f["usd_per_1000"] is not None:
         text += f", {format_cost(f['usd_per_1000'], 'usd')} per 1,000 problems"
     return (
