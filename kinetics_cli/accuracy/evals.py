@@ -102,6 +102,25 @@ class TrialOutcome(Outcome):
 # ------------------------------------------------------------------------------ reading text
 
 
+def json_objects(
+    path: Path, lines: Sequence[str], start: int = 1
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(where, object) for every non-empty JSON Lines line of `path`, numbered from `start`;
+    a line that is not a JSON object raises one InputError naming file and line."""
+    for number, line in enumerate(lines, start=start):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            raw = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).split("\n")[0]
+            raise InputError(f"{where}: not valid JSON: {msg}") from None
+        if not isinstance(raw, dict):
+            raise InputError(f"{where}: expected a JSON object")
+        yield where, raw
+
+
 def read_text(path: Path) -> str:
     """The file as text: UTF-8 with or without a byte-order mark. UTF-16/32, binary files and
     undecodable bytes raise one InputError naming the file; so do I/O errors."""

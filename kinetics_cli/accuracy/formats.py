@@ -18,12 +18,11 @@ Token counts: a tokenizer file when given (exact), else characters / 4, marked i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from kinetics_cli.accuracy.evals import read_text
+from kinetics_cli.accuracy.evals import json_objects, read_text
 from kinetics_cli.accuracy.traces import TokenCounter
 from kinetics_cli.errors import InputError
 
@@ -33,18 +32,7 @@ METRIC_PREFERENCE = ("exact_match", "acc", "pass@1", "math_verify", "em")
 
 def _objects(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """(where, object) for every non-empty JSON line of `path`."""
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            raw = json.loads(line)
-        except (ValueError, RecursionError) as exc:
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).split("\n")[0]
-            raise InputError(f"{where}: not valid JSON: {msg}") from None
-        if not isinstance(raw, dict):
-            raise InputError(f"{where}: expected a JSON object")
-        yield where, raw
+    return json_objects(path, read_text(path).splitlines())
 
 
 def detect_format(path: Path) -> str:

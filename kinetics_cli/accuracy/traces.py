@@ -90,7 +90,7 @@ def _text(value: Any, field: str, where: str) -> str:
 
 def import_traces(path: Path, task: str, model: str, counter: TokenCounter) -> list[dict[str, Any]]:
     """Evaluation rows (see kinetics_cli.accuracy.evals) for every trial in one trace file."""
-    from kinetics_cli.accuracy.evals import read_text
+    from kinetics_cli.accuracy.evals import json_objects, read_text
 
     path = Path(path)
     lines = read_text(path).splitlines()
@@ -106,17 +106,7 @@ def import_traces(path: Path, task: str, model: str, counter: TokenCounter) -> l
     attention, budget = _setting(meta, path)
     problem_ids: dict[str, str] = {}
     rows: list[dict[str, Any]] = []
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            raw = json.loads(line)
-        except (ValueError, RecursionError) as exc:
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).split("\n")[0]
-            raise InputError(f"{where}: not valid JSON: {msg}") from None
-        if not isinstance(raw, dict):
-            raise InputError(f"{where}: expected a JSON object")
+    for where, raw in json_objects(path, lines[1:], start=2):
         for field in ("query", "prediction", "score"):
             if field not in raw:
                 raise InputError(f"{where}: missing field '{field}'")
