@@ -918,10 +918,10 @@ def problem_costs(
     by Deployment.kv_admission). `fits` says where the memory holds them."""
     lens = np.atleast_1d(np.asarray(gen_lens, dtype=float))
     probs = None if gen_weights is None else np.atleast_1d(np.asarray(gen_weights, dtype=float))
+    p = np.full(lens.shape, 1 / lens.size) if probs is None else probs / probs.sum()
     if deployment.kv_admission == "full":
         held = prompt_len + float(lens.max())
     else:  # time-averaged context of a slot: L_in + E[L^2] / (2 E[L])
-        p = np.full(lens.shape, 1 / lens.size) if probs is None else probs / probs.sum()
         held = prompt_len + float((lens**2) @ p / (2 * (lens @ p)))
     mem = memory_plan(
         card,
@@ -952,9 +952,7 @@ def problem_costs(
         block_size=block_size,
         efficiency=efficiency,
     )
-    mean_len = float(
-        lens @ (np.full(lens.shape, 1 / lens.size) if probs is None else probs / probs.sum())
-    )
+    mean_len = float(lens @ p)
     replica_s = trials * mean_len * req.tpot_seconds / seqs
     gpu_s = replica_s * deployment.gpus_per_replica
     longest = expected_longest(lens, probs, trials)

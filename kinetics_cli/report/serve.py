@@ -4,7 +4,7 @@ throughput-against-latency plot (matplotlib imported inside the function that dr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kinetics_cli.report.plotting import new_figure, save_figure
 
@@ -89,23 +89,15 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
     ]
     show_table("Memory per GPU", ["part", ">bytes"], memory, wrap=("part",))
     if sweep and result.sweep is not None:
-        s = result.sweep
         table = [
             (
-                f"{int(b):,}",
-                f"{float(t):,.0f}",
-                f"{float(g):,.0f}",
-                duration(float(p)),
-                duration(float(f)),
+                f"{row['batch']:,}",
+                f"{row['output_tokens_per_s']:,.0f}",
+                f"{row['output_tokens_per_s_per_gpu']:,.0f}",
+                duration(row["tpot_s"]),
+                duration(row["ttft_s"]),
             )
-            for b, t, g, p, f in zip(
-                s.batch,
-                s.output_tokens_per_s,
-                s.output_tokens_per_s_per_gpu,
-                s.tpot_seconds,
-                s.ttft_seconds,
-                strict=True,
-            )
+            for row in cast(list[dict[str, Any]], result.as_dict()["sweep"])
         ]
         show_table(
             f"Throughput against latency ({mode})",
