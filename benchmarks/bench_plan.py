@@ -175,7 +175,7 @@ def in_process(task: str, budget: float, repeat: int) -> None:
         trials_for,
     )
     from kinetics_cli.planner.plan import Pricing, make_plan
-    from kinetics_cli.planner.setup import _load_source
+    from kinetics_cli.planner.setup import load_source
 
     runs: dict[str, list[float]] = {}
     size = settings_count = 0
@@ -186,7 +186,7 @@ def in_process(task: str, budget: float, repeat: int) -> None:
         models = catalog.models
         b200 = catalog.hardware.get("b200").spec
         t1 = time.perf_counter()
-        source = TimedSource(_load_source(task, [], lambda n, m=models: m.get(n).spec.name))
+        source = TimedSource(load_source(task, [], lambda n, m=models: m.get(n).spec.name))
         chosen = select_settings(
             source,
             kv_budgets=DEFAULT_KV_BUDGETS if getattr(source, "parametric", False) else None,

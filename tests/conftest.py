@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
+
+if TYPE_CHECKING:
+    from test_planner_fakes import FakeSource
 
 # No per-example deadline (a loaded 2-core machine can stall any example); under CI the examples
 # are derived from each test's name, so a run is reproducible.
@@ -70,3 +74,22 @@ def tiny_catalog(tmp_path: Path) -> Path:
     (root / "hardware_profiles" / "tiny-gpu.toml").write_text(TINY_HARDWARE)
     (root / "model_cards" / "tiny-lm.toml").write_text(TINY_MODEL)
     return root
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeSource:
+    """The hand-written accuracy source (tests/test_planner_fakes.py) in place of the catalog's
+    accuracy data for task "fake"; any other task is unknown. Cards come from the bundled catalog."""
+    from test_planner_fakes import FakeSource
+
+    from kinetics_cli.errors import InputError
+
+    source = FakeSource()
+
+    def load(task: str, evals: list[Path], resolve):  # type: ignore[no-untyped-def]
+        if task != "fake":
+            raise InputError(f"no accuracy data for task {task!r}")
+        return source
+
+    monkeypatch.setattr("kinetics_cli.planner.setup.load_source", load)
+    return source

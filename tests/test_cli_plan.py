@@ -17,20 +17,6 @@ from kinetics_cli.errors import InputError
 runner = CliRunner()
 
 
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeSource:
-    """Replace the accuracy loader by the hand-written source (bundled catalog for the cards)."""
-    source = FakeSource()
-
-    def load(task: str, evals: list[Path], resolve):  # type: ignore[no-untyped-def]
-        if task != "fake":
-            raise InputError(f"no accuracy data for task {task!r}")
-        return source
-
-    monkeypatch.setattr("kinetics_cli.planner.setup._load_source", load)
-    return source
-
-
 def run(*args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, list(args))
 

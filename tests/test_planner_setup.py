@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from test_planner_fakes import FakeSource
@@ -16,20 +15,6 @@ from kinetics_cli.planner.grid import DEFAULT_LIMITS, DEFAULT_TRIALS, STRATEGIES
 from kinetics_cli.planner.plan import make_plan
 from kinetics_cli.planner.setup import GridOptions, build_setup, grid_options, split_values
 from kinetics_cli.report.plan import plan_document
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeSource:
-    """The hand-written accuracy source in place of the bundled priors (bundled catalog)."""
-    source = FakeSource()
-
-    def load(task: str, evals: list[Path], resolve):  # type: ignore[no-untyped-def]
-        if task != "fake":
-            raise InputError(f"no accuracy data for task {task!r}")
-        return source
-
-    monkeypatch.setattr("kinetics_cli.planner.setup._load_source", load)
-    return source
 
 
 def test_split_values() -> None:

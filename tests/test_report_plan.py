@@ -4,15 +4,12 @@ and costs as the tables write them."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 from test_planner_fakes import FakeSource
 from typer.testing import CliRunner
 
 from kinetics_cli.catalog import load_catalog
 from kinetics_cli.cli.main import app
-from kinetics_cli.errors import InputError
 from kinetics_cli.planner.frontier import make_frontier
 from kinetics_cli.planner.plan import make_plan
 from kinetics_cli.planner.setup import build_setup
@@ -23,20 +20,6 @@ from kinetics_cli.report.plan import (
     frontier_document,
     plan_document,
 )
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeSource:
-    """The hand-written accuracy source in place of the bundled priors (bundled catalog)."""
-    source = FakeSource()
-
-    def load(task: str, evals: list[Path], resolve):  # type: ignore[no-untyped-def]
-        if task != "fake":
-            raise InputError(f"no accuracy data for task {task!r}")
-        return source
-
-    monkeypatch.setattr("kinetics_cli.planner.setup._load_source", load)
-    return source
 
 
 def test_library_documents_match_the_cli(fake: FakeSource) -> None:

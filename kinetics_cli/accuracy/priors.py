@@ -215,7 +215,7 @@ def _base_nodes(prior: ModelPrior) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return np.outer(wp, wz).ravel(), pp, mu_correct, scale
 
 
-def _node_grid(
+def node_grid(
     prior: ModelPrior, r: float, log_shift: float, shift: float = 0.0
 ) -> dict[str, np.ndarray]:
     """Quadrature nodes over (p, u), flattened: weight, dense solve rate p, success prob
@@ -245,7 +245,7 @@ def model_accuracy(
     CDF and q(p) = keep^(1 + keep_slope (1 - p)) the chance that sparse attention leaves a
     problem of solve rate p solvable (hard problems are lost first); with a logit `shift` the
     success is r sigmoid(logit p - shift)."""
-    nodes = _node_grid(prior, r, log_shift, shift)
+    nodes = node_grid(prior, r, log_shift, shift)
     n = np.asarray(trials, dtype=float)
     log_l = np.log(np.asarray(limits, dtype=float))
     finished = normal_cdf((log_l[:, None] - nodes["mu_correct"][None, :]) / prior.length.trial_sd)

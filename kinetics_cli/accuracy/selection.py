@@ -671,7 +671,7 @@ def _prior_nodes(
     sparse = source.profile.sparse
     r, log_shift = sparse.factors(setting.attention, setting.kv_budget, prior.params)
     shift = sparse.logit_shift(setting.attention, setting.kv_budget)
-    nodes = pr._node_grid(prior, r, log_shift, shift)
+    nodes = pr.node_grid(prior, r, log_shift, shift)
     log_l = np.log(np.asarray(limits, dtype=float))[:, None]
     sd = prior.length.trial_sd
     success = nodes["success"][None, :]

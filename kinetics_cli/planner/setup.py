@@ -207,8 +207,9 @@ def grid_options(
     )
 
 
-def _load_source(task: str, evals: Sequence[Path], resolve: Callable[[str], str]) -> AccuracySource:
-    """The accuracy source: the user's evaluations when given, else the bundled priors."""
+def load_source(task: str, evals: Sequence[Path], resolve: Callable[[str], str]) -> AccuracySource:
+    """The accuracy source: the user's evaluations when given, else the bundled data
+    (accuracy.load_accuracy: measurements where they cover a setting, priors elsewhere)."""
     from kinetics_cli.accuracy import load_accuracy
 
     return load_accuracy(task, list(evals) or None, resolve)
@@ -274,7 +275,7 @@ def build_setup(
     def resolve(name: str) -> str:
         return str(catalog.models.get(name).spec.name)
 
-    source = _load_source(task, evals, resolve)
+    source = load_source(task, evals, resolve)
 
     def has_card(name: str) -> bool:
         return catalog.models.find(name) is not None
