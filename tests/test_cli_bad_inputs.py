@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hf_configs import QWEN3_8B
 from typer.testing import CliRunner
 
 from kinetics_cli.catalog import bundled_root
@@ -26,22 +27,6 @@ from kinetics_cli.cli.main import app
 Setup = Callable[[Path], None] | None
 
 MEASUREMENTS = bundled_root() / "hardware_profiles" / "measurements" / "numpy-amd-epyc-2cpu.jsonl"
-
-# A Hugging Face config of Qwen3-8B (huggingface.co/Qwen/Qwen3-8B config.json, the fields read).
-QWEN3_8B = {
-    "_name_or_path": "Qwen/Qwen3-8B",
-    "model_type": "qwen3",
-    "hidden_size": 4096,
-    "num_hidden_layers": 36,
-    "num_attention_heads": 32,
-    "num_key_value_heads": 8,
-    "head_dim": 128,
-    "intermediate_size": 12288,
-    "vocab_size": 151936,
-    "max_position_embeddings": 40960,
-    "tie_word_embeddings": False,
-    "torch_dtype": "bfloat16",
-}
 
 
 def write(relative: str, text: str) -> Setup:
