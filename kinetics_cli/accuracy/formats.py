@@ -99,6 +99,13 @@ def _text(value: Any, field: str, where: str) -> str:
     return value
 
 
+def _require(raw: dict[str, Any], fields: Sequence[str], kind: str, where: str) -> None:
+    """One InputError naming the first of `fields` missing from `raw`."""
+    for field in fields:
+        if field not in raw:
+            raise InputError(f"{where}: missing field '{field}' of {kind}")
+
+
 def _lm_eval_prompt(arguments: Any, where: str) -> str:
     if isinstance(arguments, dict):  # {"gen_args_0": {"arg_0": prompt, "arg_1": kwargs}}
         first = next(iter(arguments.values()), None)
@@ -137,9 +144,7 @@ def import_lm_eval(
     for path in paths:
         chosen_filter = filter_name
         for where, raw in _objects(Path(path)):
-            for field in ("doc_id", "resps"):
-                if field not in raw:
-                    raise InputError(f"{where}: missing field '{field}' of an lm-eval sample")
+            _require(raw, ("doc_id", "resps"), "an lm-eval sample", where)
             row_filter = raw.get("filter")
             if chosen_filter is None:
                 chosen_filter = row_filter
@@ -185,9 +190,7 @@ def import_qwen_math(
     rows: list[dict[str, Any]] = []
     for path in paths:
         for where, raw in _objects(Path(path)):
-            for field in ("idx", "code", "score"):
-                if field not in raw:
-                    raise InputError(f"{where}: missing field '{field}' of a Qwen2.5-Math sample")
+            _require(raw, ("idx", "code", "score"), "a Qwen2.5-Math sample", where)
             code, score = raw["code"], raw["score"]
             if not isinstance(code, list) or not isinstance(score, list) or len(code) != len(score):
                 raise InputError(

@@ -536,6 +536,25 @@ def _keep(n_trials: np.ndarray, limits: np.ndarray, caps: np.ndarray) -> tuple[n
     return t, g, c, c < g
 
 
+def _part(
+    setting: int,
+    keep: np.ndarray,
+    grids: tuple[np.ndarray, np.ndarray, np.ndarray],
+    accuracy: np.ndarray,
+    samples: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """One setting's kept (trials, limit, first cap) points as columns of an adaptive grid."""
+    t_grid, g_grid, c_grid = grids
+    return {
+        "setting": np.full(int(keep.sum()), setting),
+        "trials": t_grid[keep],
+        "gen_len": g_grid[keep],
+        "first_cap": c_grid[keep],
+        "accuracy": accuracy[keep],
+        "samples": samples[keep],
+    }
+
+
 def long_first_from_trials(
     trials_by_setting: Mapping[Setting, Sequence[Trial]],
     cards: Mapping[str, ModelCard],
@@ -618,16 +637,7 @@ def long_first_from_trials(
         p = len(by_problem)
         k = len(settings)
         settings.append(setting)
-        parts.append(
-            {
-                "setting": np.full(int(keep.sum()), k),
-                "trials": t_grid[keep],
-                "gen_len": g_grid[keep],
-                "first_cap": c_grid[keep],
-                "accuracy": (acc / p)[keep],
-                "samples": (samples / p)[keep],
-            }
-        )
+        parts.append(_part(k, keep, (t_grid, g_grid, c_grid), acc / p, samples / p))
         cost_parts.append(total.map(partial(_masked, mask=keep, scale=float(p))))
     if not settings:
         raise InputError(
@@ -776,16 +786,7 @@ def long_first_from_prior(
         total = first.combine(batch, expected)
         k = len(kept)
         kept.append(setting)
-        parts.append(
-            {
-                "setting": np.full(int(keep.sum()), k),
-                "trials": t_grid[keep],
-                "gen_len": g_grid[keep],
-                "first_cap": c_grid[keep],
-                "accuracy": acc[keep],
-                "samples": samples[keep],
-            }
-        )
+        parts.append(_part(k, keep, (t_grid, g_grid, c_grid), acc, samples))
         cost_parts.append(total.map(partial(_masked, mask=keep)))
     if not kept:
         raise InputError("no setting with a model card for the long-first rule")
