@@ -1,4 +1,4 @@
-"""Accuracy of test-time strategies: user evaluations, bundled priors, coverage estimators."""
+"""Accuracy of test-time strategies: user evaluations, bundled measurements and priors, coverage estimators."""
 
 from __future__ import annotations
 

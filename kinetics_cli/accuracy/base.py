@@ -63,7 +63,7 @@ class Outcome:
 
 
 class AccuracySource(Protocol):
-    """Evaluations a user brings, or bundled priors, for one task."""
+    """Evaluations a user brings, or bundled measurements and priors, for one task."""
 
     task: str
     kind: SourceKind

@@ -33,13 +33,14 @@ TASK_OPTION = typer.Option(
     "aime24",
     "--task",
     "-t",
-    help="Task whose accuracy data to use (bundled priors: aime24, aime25, livecodebench).",
+    help="Task whose accuracy data to use (bundled: aime24, measured results and priors; aime25 "
+    "and livecodebench, priors).",
 )
 EVALS_OPTION = typer.Option(
     [],
     "--evals",
     metavar="FILE",
-    help="Your own evaluation results (JSONL or CSV; repeatable). Without it, bundled priors.",
+    help="Your own evaluation results (JSONL or CSV; repeatable). Without it, the bundled data.",
 )
 MODELS_OPTION = typer.Option(
     [],
@@ -64,7 +65,7 @@ KV_BUDGETS_OPTION = typer.Option(
     "--kv-budgets",
     metavar="B,...",
     help="KV budgets (tokens attended per step) for sparse attention, e.g. 512,1024,2048 "
-    "(k = 1024 tokens: 2k is 2048; default: 256,512,1024,2048,4096 with bundled priors; "
+    "(k = 1024 tokens: 2k is 2048; default: 256,512,1024,2048,4096 with the bundled data; "
     "the evaluated ones with --evals).",
 )
 LIMITS_OPTION = typer.Option(

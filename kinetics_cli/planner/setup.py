@@ -94,7 +94,7 @@ class HardwareOption:
 @dataclass(frozen=True)
 class GridOptions:
     """Which configurations to evaluate. Empty `attentions`: every kind; empty `kv_budgets`: the
-    defaults with bundled priors, the evaluated ones with evaluations."""
+    defaults with the bundled data, the evaluated ones with evaluations."""
 
     strategies: tuple[str, ...] = STRATEGIES
     attentions: tuple[str, ...] = ()
@@ -256,7 +256,7 @@ def build_setup(
     deploy: DeployOptions | None = None,
     on_deploy_progress: Callable[[int, int], None] | None = None,
 ) -> Setup:
-    """Load the accuracy source for `task` (`evals` files, else the bundled priors), keep the
+    """Load the accuracy source for `task` (`evals` files, else the bundled data), keep the
     `models` asked for (names, aliases or globs; default: every covered model with a card in
     `catalog`) and evaluate the grid of `options` on the `hardware` profile at `intensity`
     (default: the profile's). `on_progress(done, total)` follows the evaluated settings.
