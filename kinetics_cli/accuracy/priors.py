@@ -360,24 +360,23 @@ def _length_table(prior: ModelPrior) -> _LengthTable:
     sd = float(np.hypot(lp.problem_sd, lp.trial_sd))
     y = np.linspace(_Y_MIN, _Y_MAX, _TABLE_POINTS)[:, None]
 
-    def cdf(mu: np.ndarray, weight: np.ndarray) -> np.ndarray:
-        return np.asarray(normal_cdf((y - mu) / sd) @ weight)
+    def cdf(mu: np.ndarray) -> np.ndarray:
+        """Phi((y - mu) / sd) on the (y, node) grid."""
+        return normal_cdf((y - mu) / sd)
 
-    def partial(mu: np.ndarray, weight: np.ndarray) -> np.ndarray:
-        pe = np.exp(mu + 0.5 * sd * sd) * normal_cdf((y - mu - sd * sd) / sd)
-        return np.asarray(pe @ weight)
+    def partial(mu: np.ndarray) -> np.ndarray:
+        """exp(mu + sd^2 / 2) Phi((y - mu - sd^2) / sd): the lognormal's partial mean."""
+        return np.exp(mu + 0.5 * sd * sd) * normal_cdf((y - mu - sd * sd) / sd)
 
+    # Each (y, node) matrix once: the wrong-answer ones serve two weightings.
     m_zero = np.array([lp.log_correct + lp.difficulty_slope + lp.wrong_shift])
     one = np.ones(1)
+    c_c, c_w, c_z = cdf(m_c), cdf(m_w), cdf(m_zero)
+    p_c, p_w, p_z = partial(m_c), partial(m_w), partial(m_zero)
     table = _LengthTable(
         y=y[:, 0],
-        cdf=(cdf(m_c, w * p), cdf(m_w, w), cdf(m_w, w * p), cdf(m_zero, one)),
-        partial=(
-            partial(m_c, w * p),
-            partial(m_w, w),
-            partial(m_w, w * p),
-            partial(m_zero, one),
-        ),
+        cdf=(c_c @ (w * p), c_w @ w, c_w @ (w * p), c_z @ one),
+        partial=(p_c @ (w * p), p_w @ w, p_w @ (w * p), p_z @ one),
         unsolved=1.0 - float(np.sum(w)),
     )
     _tables[id(prior)] = (prior, table)
