@@ -469,6 +469,11 @@ class ModelCard(CatalogSpec):
     def is_moe_layer(self, index: int) -> bool:
         return self.moe is not None and index not in self.moe.dense_layers
 
+    @cached_property  # frozen model: derived once (the serving model asks per candidate)
+    def moe_layer_count(self) -> int:
+        """Layers whose MLP is a mixture of experts."""
+        return sum(self.is_moe_layer(i) for i in range(self.architecture.layers))
+
     # ---- parameters --------------------------------------------------------------------------
 
     def _attention_params(self, kind: AttentionKind) -> float:
@@ -520,7 +525,18 @@ class ModelCard(CatalogSpec):
         return float(params)
 
     def layer_params(self, index: int) -> LayerParams:
-        """Parameter counts of layer `index`, split by operator."""
+        """Parameter counts of layer `index`, split by operator (kept per index: the serving
+        model asks for the same layers once per candidate deployment)."""
+        memo = self._layer_params_memo
+        if index not in memo:
+            memo[index] = self._layer_params(index)
+        return memo[index]
+
+    @cached_property  # frozen model: a per-instance memo of layer_params
+    def _layer_params_memo(self) -> dict[int, LayerParams]:
+        return {}
+
+    def _layer_params(self, index: int) -> LayerParams:
         a = self.architecture
         attention = self._attention_params(self.layer_kind(index))
         norms = 2.0 * a.hidden_size

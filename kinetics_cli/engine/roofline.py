@@ -373,7 +373,7 @@ def step_operators(s: StepSetup, batch: np.ndarray) -> list[_Op]:
         o_proj = matmul(local_tokens, o_in / dtp, hidden, weight_bytes=w, act_bytes=act)
         ops.append(_Op("output projection" + suffix, "linear", "gemm", group.layers, o_proj))
 
-    moe_layers = sum(card.is_moe_layer(i) for i in range(a.layers))
+    moe_layers = card.moe_layer_count
     dense_layers = a.layers - moe_layers
     if dense_layers:
         index = _layer_index(card, lambda i: not card.is_moe_layer(i))

@@ -594,7 +594,7 @@ def moe_routing_operators(s: StepSetup, batch: np.ndarray, eff: Efficiency) -> l
     card = s.card
     if eff.mode == "datasheet" or card.moe is None:
         return []
-    layers = sum(card.is_moe_layer(i) for i in range(card.architecture.layers))
+    layers = card.moe_layer_count
     if not layers:
         return []
     moe, hidden, act = card.moe, card.architecture.hidden_size, s.act_bytes

@@ -18,7 +18,7 @@ import numpy as np
 
 from kinetics_cli.accuracy.base import Outcome, Setting
 from kinetics_cli.engine.operators import OpCost
-from kinetics_cli.engine.roofline import StepSetup, step_operators, time_operator
+from kinetics_cli.engine.roofline import StepSetup, _Op, step_operators, time_operator
 from kinetics_cli.engine.serving import (
     DEFAULT_MAX_BATCH,
     LIFE_SAMPLES,
@@ -278,7 +278,9 @@ def _step_model(
         for j, op in enumerate(step_operators(s0, sequences)):
             if j in per_sequence:
                 unit = per_sequence[j]
-                op = replace(op, cost=OpCost(unit.flops * sequences, unit.bytes * sequences))
+                cost = OpCost(unit.flops * sequences, unit.bytes * sequences)
+                # built directly: dataclasses.replace costs more than the arithmetic here
+                op = _Op(op.name, op.kind, op.kernel, op.calls, cost, op.link_seconds, op.grouped)
             total = total + time_operator(grouped if op.grouped else s0, op)[0]
         for op in moe_routing_operators(s0, sequences, eff):
             total = total + time_operator(s0, op)[0]
