@@ -6,8 +6,8 @@ For each size (configurations = KV budgets x trials x generation limits), times 
 `problem_cost(...).eflops(I)` and the paper's formula written as one numpy expression over the
 same broadcast arrays (GQA card: P, h = layers x heads x head dim, d = layers x KV heads x head
 dim), for dense, top-k and block top-k attention, point lengths and length-averaged (32 weighted
-length points per limit, as the planner costs them: the engine's `expected_problem_cost`
-against the hand-written mean of f(L) + N g(L)). Runs are interleaved so a busy machine slows
+length points per limit, as the planner costs them: the engine's `expected_eflops` (eFLOPs
+only, summed before the trials axis) against the hand-written mean of f(L) + N g(L)). Runs are interleaved so a busy machine slows
 both alike; prints medians, their spread and the ratio. Then the iso-cost solver and the
 roofline, as before. Prints figures; asserts nothing.
 """
@@ -24,7 +24,12 @@ import numpy as np
 
 from kinetics_cli.catalog import load_catalog
 from kinetics_cli.engine.isocost import isocost_rows
-from kinetics_cli.engine.kinetics import CostShape, expected_problem_cost, problem_cost
+from kinetics_cli.engine.kinetics import (
+    CostShape,
+    expected_eflops,
+    expected_problem_cost,
+    problem_cost,
+)
 from kinetics_cli.engine.roofline import decode_step
 
 PROMPT = 160.0
@@ -157,17 +162,23 @@ def compare(sizes: list[float], repeat: int, model: str) -> None:
             ).eflops(i)
             assert np.allclose(got_mean, ref_mean, rtol=1e-12, atol=0)
 
+            fast_mean = expected_eflops(
+                shape,
+                PROMPT,
+                points[None, None],
+                n,
+                attention,
+                kv,
+                BLOCK,
+                intensity=i,
+                weights=weights,
+            )
+            assert np.allclose(fast_mean, ref_mean, rtol=1e-12, atol=0)
+
             def engine_mean(a=attention, pts=points, n=n, kv=kv) -> object:  # type: ignore[no-untyped-def]
-                return expected_problem_cost(
-                    shape,
-                    PROMPT,
-                    pts[None, None],
-                    n,
-                    a,
-                    kv,
-                    BLOCK,
-                    weights=weights,
-                ).eflops(i)
+                return expected_eflops(
+                    shape, PROMPT, pts[None, None], n, a, kv, BLOCK, intensity=i, weights=weights
+                )
 
             def plain_avg(a=attention, lengths=lengths, nb=nb, kb=kb) -> object:  # type: ignore[no-untyped-def]
                 return plain_mean(a, p, h, d, i, lengths, weights, nb, kb)
