@@ -223,7 +223,7 @@ class SplitCost:
         }
         return ProblemCost(**values, attention_kernel=self.shared.attention_kernel)
 
-    def eflops(self, intensity: float) -> SplitTotal:
+    def eflops(self, intensity: ArrayLike) -> SplitTotal:
         """eFLOPs (compute FLOPs + I x memory bytes) of each part, before the trials axis: the
         same law as ProblemCost.eflops, summed on the smaller arrays, for callers that need
         only the total."""
@@ -266,7 +266,7 @@ def _affine(shared: np.ndarray, per_trial: np.ndarray, trials: np.ndarray) -> np
     return total
 
 
-def _law(cost: ProblemCost, intensity: float) -> np.ndarray:
+def _law(cost: ProblemCost, intensity: ArrayLike) -> np.ndarray:
     """(linear + attention + search FLOPs) + I x (KV + search bytes) of one part, skipping
     terms that are ZERO; ZERO when the part has none."""
     compute = ZERO
@@ -275,9 +275,9 @@ def _law(cost: ProblemCost, intensity: float) -> np.ndarray:
     memory = ZERO
     for term in (cost.kv_bytes, cost.search_bytes):
         memory = memory if _is_zero(term) else _plus(memory, term)
-    if _is_zero(memory) or intensity == 0:
+    if _is_zero(memory):
         return compute
-    return _plus(compute, intensity * memory)
+    return _plus(compute, np.multiply(intensity, memory))
 
 
 def _lowest(name: str, array: np.ndarray) -> float:
@@ -430,13 +430,51 @@ def problem_cost(
     card to skip re-deriving the card's figures in a tight loop. Checks every input; shaped_cost
     is the same without the checks.
     """
+    split, n = _checked_split(
+        card, prompt_len, gen_len, trials, attention, kv_budget, block_size, params
+    )
+    return split.at(n)
+
+
+def problem_eflops(
+    card: ModelCard | CostShape,
+    prompt_len: ArrayLike,
+    gen_len: ArrayLike,
+    trials: ArrayLike = 1,
+    attention: str = "dense",
+    kv_budget: ArrayLike | None = None,
+    block_size: ArrayLike = 16,
+    *,
+    intensity: ArrayLike,
+    params: float | None = None,
+) -> np.ndarray:
+    """problem_cost(...).eflops(intensity), for callers that need only eFLOPs: the terms summed
+    into shared + N x per-trial eFLOPs (SplitCost.eflops) before N is applied. Same checks;
+    equal up to the order of floating-point additions."""
+    split, n = _checked_split(
+        card, prompt_len, gen_len, trials, attention, kv_budget, block_size, params
+    )
+    return split.eflops(intensity).at(n)
+
+
+def _checked_split(
+    card: ModelCard | CostShape,
+    prompt_len: ArrayLike,
+    gen_len: ArrayLike,
+    trials: ArrayLike,
+    attention: str,
+    kv_budget: ArrayLike | None,
+    block_size: ArrayLike,
+    params: float | None,
+) -> tuple[SplitCost, np.ndarray]:
+    """problem_cost's inputs checked, as the split over everything but N and the trial counts."""
     check_attention(attention, kv_budget, block_size)
     l_in = check_nonnegative("prompt length", prompt_len)
     l_out = check_nonnegative("generated length", gen_len)
     n = check_positive("trials", trials)
     budget = None if kv_budget is None or attention == "dense" else np.asarray(kv_budget, float)
     s = np.asarray(block_size, dtype=float)
-    return shaped_cost(_shape(card, params), l_in, l_out, n, attention, budget, s)
+    return split_cost(_shape(card, params), l_in, l_out, attention, budget, s), n
 
 
 def shaped_cost(
@@ -552,7 +590,7 @@ def expected_eflops(
     kv_budget: ArrayLike | None = None,
     block_size: ArrayLike = 16,
     *,
-    intensity: float,
+    intensity: ArrayLike,
     params: float | None = None,
     weights: ArrayLike | None = None,
 ) -> np.ndarray:
@@ -562,7 +600,7 @@ def expected_eflops(
     split, w, n = _expected_split(
         card, prompt_len, gen_lens, trials, attention, kv_budget, block_size, params, weights
     )
-    return split.eflops(float(intensity)).mean(w).at(n)
+    return split.eflops(intensity).mean(w).at(n)
 
 
 def _expected_split(
