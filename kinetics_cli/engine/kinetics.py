@@ -277,7 +277,13 @@ def _law(cost: ProblemCost, intensity: ArrayLike) -> np.ndarray:
         memory = memory if _is_zero(term) else _plus(memory, term)
     if _is_zero(memory):
         return compute
-    return _plus(compute, np.multiply(intensity, memory))
+    total = np.multiply(intensity, memory)  # a new array
+    if _is_zero(compute):
+        return total
+    if total.ndim and total.shape == np.broadcast(total, compute).shape:
+        total += compute  # in place: no third array (addition commutes exactly)
+        return total
+    return total + compute
 
 
 def _lowest(name: str, array: np.ndarray) -> float:
