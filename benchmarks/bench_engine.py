@@ -3,11 +3,12 @@
     python benchmarks/bench_engine.py [--sizes 1e4,1e5,1e6,1e7] [--repeat 7] [--model qwen3-8b]
 
 For each size (configurations = KV budgets x trials x generation limits), times the public
-`problem_cost(...).eflops(I)` and the paper's formula written as one numpy expression over the
+`problem_eflops(..., intensity=I)` ("point"; "terms" is `problem_cost(...).eflops(I)`, which
+also returns every term) and the paper's formula written as one numpy expression over the
 same broadcast arrays (GQA card: P, h = layers x heads x head dim, d = layers x KV heads x head
 dim), for dense, top-k and block top-k attention, point lengths and length-averaged (32 weighted
-length points per limit, as the planner costs them: the engine's `expected_problem_cost`
-against the hand-written mean of f(L) + N g(L)). Runs are interleaved so a busy machine slows
+length points per limit, as the planner costs them: the engine's `expected_eflops` (eFLOPs
+only, summed before the trials axis) against the hand-written mean of f(L) + N g(L)). Runs are interleaved so a busy machine slows
 both alike; prints medians, their spread and the ratio. Then the iso-cost solver and the
 roofline, as before. Prints figures; asserts nothing.
 """
@@ -24,7 +25,13 @@ import numpy as np
 
 from kinetics_cli.catalog import load_catalog
 from kinetics_cli.engine.isocost import isocost_rows
-from kinetics_cli.engine.kinetics import CostShape, expected_problem_cost, problem_cost
+from kinetics_cli.engine.kinetics import (
+    CostShape,
+    expected_eflops,
+    expected_problem_cost,
+    problem_cost,
+    problem_eflops,
+)
 from kinetics_cli.engine.roofline import decode_step
 
 PROMPT = 160.0
@@ -129,12 +136,19 @@ def compare(sizes: list[float], repeat: int, model: str) -> None:
             got = problem_cost(shape, PROMPT, lim, n, attention, kv, BLOCK).eflops(i)
             assert np.allclose(np.broadcast_to(got, ref.shape), ref, rtol=1e-12, atol=0)
 
-            def engine_point(a=attention, lim=lim, n=n, kv=kv) -> object:  # type: ignore[no-untyped-def]
+            fast = problem_eflops(shape, PROMPT, lim, n, attention, kv, BLOCK, intensity=i)
+            assert np.allclose(np.broadcast_to(fast, ref.shape), ref, rtol=1e-12, atol=0)
+
+            def engine_terms(a=attention, lim=lim, n=n, kv=kv) -> object:  # type: ignore[no-untyped-def]
                 return problem_cost(shape, PROMPT, lim, n, a, kv, BLOCK).eflops(i)
+
+            def engine_point(a=attention, lim=lim, n=n, kv=kv) -> object:  # type: ignore[no-untyped-def]
+                return problem_eflops(shape, PROMPT, lim, n, a, kv, BLOCK, intensity=i)
 
             def plain_point(a=attention, lim=lim, n=n, b=b) -> object:  # type: ignore[no-untyped-def]
                 return plain(a, p, h, d, i, lim, n, b)
 
+            cases[(attention, "terms", configs)] = (engine_terms, plain_point)
             cases[(attention, "point", configs)] = (engine_point, plain_point)
             # Length-averaged: POINTS generated lengths under each limit (quantiles of an
             # exponential with mean 6000 tokens, cut at the limit).
@@ -157,17 +171,23 @@ def compare(sizes: list[float], repeat: int, model: str) -> None:
             ).eflops(i)
             assert np.allclose(got_mean, ref_mean, rtol=1e-12, atol=0)
 
+            fast_mean = expected_eflops(
+                shape,
+                PROMPT,
+                points[None, None],
+                n,
+                attention,
+                kv,
+                BLOCK,
+                intensity=i,
+                weights=weights,
+            )
+            assert np.allclose(fast_mean, ref_mean, rtol=1e-12, atol=0)
+
             def engine_mean(a=attention, pts=points, n=n, kv=kv) -> object:  # type: ignore[no-untyped-def]
-                return expected_problem_cost(
-                    shape,
-                    PROMPT,
-                    pts[None, None],
-                    n,
-                    a,
-                    kv,
-                    BLOCK,
-                    weights=weights,
-                ).eflops(i)
+                return expected_eflops(
+                    shape, PROMPT, pts[None, None], n, a, kv, BLOCK, intensity=i, weights=weights
+                )
 
             def plain_avg(a=attention, lengths=lengths, nb=nb, kb=kb) -> object:  # type: ignore[no-untyped-def]
                 return plain_mean(a, p, h, d, i, lengths, weights, nb, kb)
@@ -185,7 +205,7 @@ def compare(sizes: list[float], repeat: int, model: str) -> None:
             )
     peaks = {}
     for key, (engine, reference) in cases.items():
-        if key[1] == "point" and key[2] == max(k[2] for k in cases if k[0] == key[0]):
+        if key[1] != "mean" and key[2] == max(k[2] for k in cases if k[0] == key[0]):
             peaks[key] = (traced_peak(engine), traced_peak(reference))
     print(
         f"engine vs one numpy expression ({model}, b200 I = {i:g}), median of {repeat} "
@@ -198,9 +218,9 @@ def compare(sizes: list[float], repeat: int, model: str) -> None:
             f"({min(engine_t) * 1e3:.3f}-{max(engine_t) * 1e3:.3f}), numpy {r * 1e3:9.3f} ms "
             f"({min(plain_t) * 1e3:.3f}-{max(plain_t) * 1e3:.3f}), ratio {e / r:4.2f}x"
         )
-    for (attention, _, configs), (engine_peak, plain_peak) in peaks.items():
+    for (attention, kind, configs), (engine_peak, plain_peak) in peaks.items():
         print(
-            f"  peak memory, {attention} at {configs:,} configs: engine {engine_peak / 2**20:.0f} "
+            f"  peak memory, {attention} {kind} at {configs:,} configs: engine {engine_peak / 2**20:.0f} "
             f"MiB, numpy {plain_peak / 2**20:.0f} MiB (one float64 grid: {configs * 8 / 2**20:.0f} MiB)"
         )
 

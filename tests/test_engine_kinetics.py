@@ -12,9 +12,11 @@ from kinetics_cli.catalog import load_catalog
 from kinetics_cli.engine.kinetics import (
     ProblemCost,
     attended_tokens,
+    expected_eflops,
     expected_problem_cost,
     law_intensity,
     problem_cost,
+    problem_eflops,
 )
 from kinetics_cli.errors import InputError
 
@@ -304,6 +306,68 @@ def test_flops_law_is_kinetics_with_zero_intensity(name, attention, l_in, l_out,
     assert cost.eflops(law_intensity("kinetics", i)) == pytest.approx(
         cost.compute_flops + i * cost.memory_bytes
     )
+
+
+@settings(max_examples=100)
+@given(
+    cards,
+    attentions,
+    lengths,
+    st.lists(lengths, min_size=1, max_size=4),
+    st.lists(trial_counts, min_size=1, max_size=3),
+    budgets_st,
+    st.sampled_from([8, 16, 64]),
+    st.sampled_from([0.0, 1.0, 281.25]),
+)
+def test_problem_eflops_is_the_eflops_of_the_problem_cost(
+    name, attention, l_in, gen_lens, n, budget, s, i
+):
+    # Terms summed per part (shared, per trial) before N: the same law, other addition order.
+    card = engine_catalog.card(name)
+    b = None if attention == "dense" else budget
+    l_out = np.array(gen_lens, dtype=float)[None, :]  # (1, L) against (N, 1) trial counts
+    trials = np.array(n, dtype=float)[:, None]
+    want = problem_cost(card, l_in, l_out, trials, attention, b, s).eflops(i)
+    got = problem_eflops(card, l_in, l_out, trials, attention, b, s, intensity=i)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+
+
+def test_eflops_only_paths_check_their_inputs():
+    with pytest.raises(InputError, match="trials"):
+        problem_eflops(GQA, 100, 10, 0, intensity=1.0)
+    with pytest.raises(InputError, match="generated length"):
+        expected_eflops(GQA, 100, [10, -1], 2, intensity=1.0)
+    with pytest.raises(InputError, match="--kv-budget is required"):
+        expected_eflops(GQA, 100, [10], 2, "topk", intensity=1.0)
+
+
+@settings(max_examples=100)
+@given(
+    cards,
+    attentions,
+    lengths,
+    st.lists(lengths, min_size=1, max_size=5),
+    st.lists(trial_counts, min_size=1, max_size=3),
+    budgets_st,
+    st.sampled_from([8, 16, 64]),
+    st.sampled_from([0.0, 1.0, 281.25]),
+)
+def test_expected_eflops_is_the_eflops_of_the_expected_cost(
+    name, attention, l_in, gen_lens, n, budget, s, i
+):
+    # SplitCost.eflops sums the terms before the trials axis: the same law, other addition order.
+    card = engine_catalog.card(name)
+    b = None if attention == "dense" else budget
+    trials = np.array(n, dtype=float)[:, None]  # (N, 1) against one row of lengths
+    weights = np.arange(1.0, len(gen_lens) + 1.0)
+    cost = expected_problem_cost(card, l_in, gen_lens, trials, attention, b, s, weights=weights)
+    got = expected_eflops(
+        card, l_in, gen_lens, trials, attention, b, s, intensity=i, weights=weights
+    )
+    want = cost.eflops(i)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
 
 
 # --------------------------------------------------------------------------------------------

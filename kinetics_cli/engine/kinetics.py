@@ -215,19 +215,75 @@ class SplitCost:
         """The cost of `trials` trials (broadcast against the parts): each term shared + N x
         per_trial, every term of the broadcast shape of all inputs."""
         out = np.broadcast_shapes(trials.shape, self.shape)
-        values = {}
-        for name in TERMS:
-            shared, per_trial = getattr(self.shared, name), getattr(self.per_trial, name)
-            if _is_zero(per_trial):
-                term = shared
-            elif _is_zero(shared):
-                term = trials * per_trial
-            else:  # in place: one array per term, not two
-                full = np.broadcast(trials, per_trial, shared).shape
-                term = np.multiply(trials, per_trial, out=np.empty(full))
-                term += shared
-            values[name] = _broadcast(np.asarray(term), out)
+        values = {
+            name: _broadcast(
+                _affine(getattr(self.shared, name), getattr(self.per_trial, name), trials), out
+            )
+            for name in TERMS
+        }
         return ProblemCost(**values, attention_kernel=self.shared.attention_kernel)
+
+    def eflops(self, intensity: ArrayLike) -> SplitTotal:
+        """eFLOPs (compute FLOPs + I x memory bytes) of each part, before the trials axis: the
+        same law as ProblemCost.eflops, summed on the smaller arrays, for callers that need
+        only the total."""
+        return SplitTotal(_law(self.shared, intensity), _law(self.per_trial, intensity), self.shape)
+
+
+@dataclass(frozen=True)
+class SplitTotal:
+    """One total of the law (eFLOPs) as shared + N x per_trial over the inputs other than N:
+    SplitCost with its terms already summed, so the trials axis meets one array, not five."""
+
+    shared: np.ndarray
+    per_trial: np.ndarray
+    shape: tuple[int, ...]
+
+    def mean(self, weights: np.ndarray) -> SplitTotal:
+        """Weighted sum over the last axis, as SplitCost.mean."""
+        shared, per_trial = (
+            ZERO if _is_zero(t) else _weighted_sum(t, weights)
+            for t in (self.shared, self.per_trial)
+        )
+        return SplitTotal(shared, per_trial, np.broadcast_shapes(self.shape, weights.shape)[:-1])
+
+    def at(self, trials: np.ndarray) -> np.ndarray:
+        """The total for `trials` trials: shared + N x per_trial, of the broadcast shape of all
+        inputs."""
+        out = np.broadcast_shapes(trials.shape, self.shape)
+        return _broadcast(_affine(self.shared, self.per_trial, trials), out)
+
+
+def _affine(shared: np.ndarray, per_trial: np.ndarray, trials: np.ndarray) -> np.ndarray:
+    """shared + trials x per_trial, skipping a part that is ZERO (one new array at most)."""
+    if _is_zero(per_trial):
+        return np.asarray(shared)
+    if _is_zero(shared):
+        return np.asarray(trials * per_trial)
+    full = np.broadcast(trials, per_trial, shared).shape
+    total = np.multiply(trials, per_trial, out=np.empty(full))  # in place: one array, not two
+    total += shared
+    return total
+
+
+def _law(cost: ProblemCost, intensity: ArrayLike) -> np.ndarray:
+    """(linear + attention + search FLOPs) + I x (KV + search bytes) of one part, skipping
+    terms that are ZERO; ZERO when the part has none."""
+    compute = ZERO
+    for term in (cost.linear_flops, cost.attention_flops, cost.search_flops):
+        compute = compute if _is_zero(term) else _plus(compute, term)
+    memory = ZERO
+    for term in (cost.kv_bytes, cost.search_bytes):
+        memory = memory if _is_zero(term) else _plus(memory, term)
+    if _is_zero(memory):
+        return compute
+    total = np.multiply(intensity, memory)  # a new array
+    if _is_zero(compute):
+        return total
+    if total.ndim and total.shape == np.broadcast(total, compute).shape:
+        total += compute  # in place: no third array (addition commutes exactly)
+        return total
+    return total + compute
 
 
 def _lowest(name: str, array: np.ndarray) -> float:
@@ -380,13 +436,51 @@ def problem_cost(
     card to skip re-deriving the card's figures in a tight loop. Checks every input; shaped_cost
     is the same without the checks.
     """
+    split, n = _checked_split(
+        card, prompt_len, gen_len, trials, attention, kv_budget, block_size, params
+    )
+    return split.at(n)
+
+
+def problem_eflops(
+    card: ModelCard | CostShape,
+    prompt_len: ArrayLike,
+    gen_len: ArrayLike,
+    trials: ArrayLike = 1,
+    attention: str = "dense",
+    kv_budget: ArrayLike | None = None,
+    block_size: ArrayLike = 16,
+    *,
+    intensity: ArrayLike,
+    params: float | None = None,
+) -> np.ndarray:
+    """problem_cost(...).eflops(intensity), for callers that need only eFLOPs: the terms summed
+    into shared + N x per-trial eFLOPs (SplitCost.eflops) before N is applied. Same checks;
+    equal up to the order of floating-point additions."""
+    split, n = _checked_split(
+        card, prompt_len, gen_len, trials, attention, kv_budget, block_size, params
+    )
+    return split.eflops(intensity).at(n)
+
+
+def _checked_split(
+    card: ModelCard | CostShape,
+    prompt_len: ArrayLike,
+    gen_len: ArrayLike,
+    trials: ArrayLike,
+    attention: str,
+    kv_budget: ArrayLike | None,
+    block_size: ArrayLike,
+    params: float | None,
+) -> tuple[SplitCost, np.ndarray]:
+    """problem_cost's inputs checked, as the split over everything but N and the trial counts."""
     check_attention(attention, kv_budget, block_size)
     l_in = check_nonnegative("prompt length", prompt_len)
     l_out = check_nonnegative("generated length", gen_len)
     n = check_positive("trials", trials)
     budget = None if kv_budget is None or attention == "dense" else np.asarray(kv_budget, float)
     s = np.asarray(block_size, dtype=float)
-    return shaped_cost(_shape(card, params), l_in, l_out, n, attention, budget, s)
+    return split_cost(_shape(card, params), l_in, l_out, attention, budget, s), n
 
 
 def shaped_cost(
@@ -487,6 +581,47 @@ def expected_problem_cost(
     Each length is costed as if every trial generated it, then averaged (the paper's code, cost_model/utils.py expected_cost).
     The other arguments must broadcast against gen_lens.shape[:-1].
     """
+    split, w, n = _expected_split(
+        card, prompt_len, gen_lens, trials, attention, kv_budget, block_size, params, weights
+    )
+    return split.mean(w).at(n)
+
+
+def expected_eflops(
+    card: ModelCard | CostShape,
+    prompt_len: ArrayLike,
+    gen_lens: ArrayLike,
+    trials: ArrayLike = 1,
+    attention: str = "dense",
+    kv_budget: ArrayLike | None = None,
+    block_size: ArrayLike = 16,
+    *,
+    intensity: ArrayLike,
+    params: float | None = None,
+    weights: ArrayLike | None = None,
+) -> np.ndarray:
+    """expected_problem_cost(...).eflops(intensity), for callers that need only eFLOPs: each
+    length's eFLOPs as shared + N x per-trial (SplitCost.eflops), averaged, then N applied once.
+    Same checks; equal up to the order of floating-point additions."""
+    split, w, n = _expected_split(
+        card, prompt_len, gen_lens, trials, attention, kv_budget, block_size, params, weights
+    )
+    return split.eflops(intensity).mean(w).at(n)
+
+
+def _expected_split(
+    card: ModelCard | CostShape,
+    prompt_len: ArrayLike,
+    gen_lens: ArrayLike,
+    trials: ArrayLike,
+    attention: str,
+    kv_budget: ArrayLike | None,
+    block_size: ArrayLike,
+    params: float | None,
+    weights: ArrayLike | None,
+) -> tuple[SplitCost, np.ndarray, np.ndarray]:
+    """The checked inputs of the expected costs: the split over the lengths (last axis), the
+    normalized weights and the trial counts."""
     lengths = np.asarray(gen_lens, dtype=float)
     if lengths.ndim == 0:
         lengths = lengths[None]
@@ -513,4 +648,4 @@ def expected_problem_cost(
     check_nonnegative("generated length", lengths)
     if attention == "dense":
         budget = None
-    return split_cost(_shape(card, params), l_in, lengths, attention, budget, s).mean(w).at(n)
+    return split_cost(_shape(card, params), l_in, lengths, attention, budget, s), w, n
