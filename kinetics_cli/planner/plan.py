@@ -273,6 +273,52 @@ def indistinguishable(
 
 
 REFERENCES_PER_SOURCE = 10  # strongest configurations per pairing key that a tie must match
+# Slack of could_tie's interval test against rounding in indistinguishable's (the exact test
+# then decides): far above float64 rounding of accuracies in [0, 1], far below their resolution.
+_OVERLAP_SLACK = 1e-9
+
+
+@dataclass(frozen=True)
+class IntervalReach:
+    """Per configuration: accuracy minus and plus the larger of its interval's half-widths (NaN
+    where it has no interval, or the grid has none); computed once for many could_tie filters."""
+
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def of(cls, grid: Grid) -> IntervalReach:
+        lo, hi, acc = grid.accuracy_lo, grid.accuracy_hi, grid.accuracy
+        if lo.size != acc.size:
+            return cls(np.zeros(0), np.zeros(0))
+        wide = np.fmax(np.abs(acc - lo), np.abs(hi - acc))  # NaN only where both are NaN
+        return cls(acc - wide, acc + wide)
+
+
+def could_tie(
+    grid: Grid, i: int, levels: np.ndarray, summary: ReplicateSummary, reach: IntervalReach
+) -> np.ndarray:
+    """True for every configuration `indistinguishable` might tie with `i` (a superset: false only
+    where each of its tests says apart), over the whole grid in a few passes, so the exact tests
+    run on few rows. A tie needs the same accuracy level (priors of one source, sources without
+    intervals), or some replicate of the other reaching the lowest of i's (paired bootstrap), or
+    |a_i - a_j| within the two half-widths combined in quadrature, hence within their sum (the
+    intervals widened to the larger half-width overlap)."""
+    could = levels == levels[i]
+    if summary.finite[i]:
+        could |= summary.top >= summary.bottom[i]  # NaN (no replicates): False
+    if reach.low.size:
+        wide_i = float(reach.high[i] - grid.accuracy[i])
+        if np.isinf(wide_i):  # hypot(inf, anything) is inf: anything may tie
+            could[:] = True
+        elif np.isnan(wide_i):  # i has no interval: only an infinite half-width gives a tie
+            could |= np.isinf(reach.high)
+        else:  # NaN (no interval on j's side) compares False, as hypot(finite, NaN) is NaN
+            a_i = float(grid.accuracy[i])
+            overlap = reach.low <= a_i + wide_i + _OVERLAP_SLACK
+            overlap &= reach.high >= a_i - wide_i - _OVERLAP_SLACK
+            could |= overlap
+    return could
 
 
 def cheapest_tie(
@@ -282,32 +328,50 @@ def cheapest_tie(
     budget: float,
     candidates: np.ndarray | None = None,
     summary: ReplicateSummary | None = None,
+    reach: IntervalReach | None = None,
 ) -> tuple[int | None, int | None, tuple[int, ...]]:
-    """(pick, most accurate, ties) among `candidates` (default: all) within `budget`.
+    """(pick, most accurate, ties) among `candidates` (indices or a mask; default: all) within
+    `budget`. `summary` and `reach`: as the caller computed them for several calls.
 
     The ties are the configurations within budget that cannot be told apart from the most
     accurate one and are not significantly worse than any of the strongest configurations of
     each source (the REFERENCES_PER_SOURCE most accurate per pairing key): the set of
     statistically best configurations, closed upwards (anything at least as accurate as a member
     joins). The pick is the cheapest of them; ties lists the others, most accurate first.
+
+    Exact tests (`indistinguishable`) run only where `could_tie` lets them, and against only
+    the references more accurate than some member (the others cannot remove one).
     """
-    pool = np.arange(cost.size) if candidates is None else np.asarray(candidates, dtype=int)
-    pick = best_within(cost[pool], levels[pool], budget)
+    fit = (cost <= budget) & np.isfinite(grid.accuracy)
+    if candidates is not None and np.asarray(candidates).dtype == bool:
+        fit &= candidates
+    elif candidates is not None:
+        allowed = np.zeros(cost.size, dtype=bool)
+        allowed[np.asarray(candidates, dtype=int)] = True
+        fit &= allowed
+    pick = best_within(cost, levels, budget, where=fit)
     if pick is None:
         return None, None, ()
-    top = int(pool[pick])
-    fits = pool[(cost[pool] <= budget) & np.isfinite(grid.accuracy[pool])]
-    others = fits[fits != top]
+    top = int(pick)
     codes = pairing_codes(grid)
-    if summary is None or not summary.known[fits].all() or not summary.known[top]:
-        summary = ReplicateSummary.of(grid, np.append(fits, top))
+    if summary is None or (fit & ~summary.known).any() or not summary.known[top]:
+        summary = ReplicateSummary.of(grid, np.flatnonzero(fit))
+    reach = IntervalReach.of(grid) if reach is None else reach
+    maybe = fit & could_tie(grid, top, levels, summary, reach)
+    maybe[top] = False
+    others = np.flatnonzero(maybe)
     group = np.append(others[indistinguishable(grid, top, others, levels, codes, summary)], top)
-    keys = None if codes is None else codes[fits]
+    # A reference removes members less accurate than itself only, so only references above the
+    # least accurate member count; each source's strongest configurations above that level are
+    # the first of its members in the order (-level, cost, index).
+    floor = levels[group].min()
+    strong = np.flatnonzero(fit & (levels > floor))
     references: list[int] = []
+    keys = None if codes is None else codes[strong]
     # each source's members from one sort of the keys, not one scan of the grid per source
-    for members in [fits] if keys is None else [fits[m] for m in group_members(keys)]:
+    for members in [strong] if keys is None else [strong[m] for m in group_members(keys)]:
         order = members[np.lexsort((members, cost[members], -levels[members]))]
-        references.extend(int(k) for k in order[:REFERENCES_PER_SOURCE])
+        references.extend(order[:REFERENCES_PER_SOURCE].tolist())
     keep = np.ones(group.size, dtype=bool)
     for ref in references:
         below = levels[group] < levels[ref]
@@ -315,15 +379,14 @@ def cheapest_tie(
             apart = ~indistinguishable(grid, ref, group[below], levels, codes, summary)
             keep[np.flatnonzero(below)[apart]] = False
     keep[group == top] = True
-    group = group[keep]
     # Upward closed: comparisons across sources are not transitive (a prior's ranking stands
     # against another prior, a wide interval ties with a measurement), so a configuration at
     # least as accurate as a member is a member too. The pick is then never dominated.
-    group = np.union1d(group, fits[levels[fits] >= levels[group].min()])
+    group = np.flatnonzero(fit & (levels >= levels[group[keep]].min()))
     chosen = int(group[np.lexsort((group, -levels[group], cost[group]))[0]])
     rest = group[group != chosen]
     rest = rest[np.lexsort((rest, cost[rest], -levels[rest]))]
-    return chosen, top, tuple(int(k) for k in rest)
+    return chosen, top, tuple(rest.tolist())
 
 
 def alternatives(
@@ -377,8 +440,10 @@ def make_plan(
     # one replicate summary for every tie check below: what any law affords
     affordable = np.minimum.reduce([by_law[name] for name in LAWS]) <= budget
     summary = ReplicateSummary.of(grid, np.flatnonzero(affordable))
+    reach = IntervalReach.of(grid)
     answers = {
-        name: cheapest_tie(grid, by_law[name], levels, budget, None, summary) for name in LAWS
+        name: cheapest_tie(grid, by_law[name], levels, budget, None, summary, reach)
+        for name in LAWS
     }
     picks = {name: answers[name][0] for name in LAWS}
     best, most_accurate, ties = answers[law]
@@ -388,12 +453,11 @@ def make_plan(
     deployable = best
     if best is not None and grid.attention(best) == ORACLE_ATTENTION:
         oracle = np.array([s.attention == ORACLE_ATTENTION for s in grid.settings])[grid.setting]
-        deployable = cheapest_tie(grid, law_cost, levels, budget, np.flatnonzero(~oracle), summary)[
-            0
-        ]
+        deployable = cheapest_tie(grid, law_cost, levels, budget, ~oracle, summary, reach)[0]
     deployable_all = ~(grid.oracle_selection() | oracle_attention(grid))
-    fits = np.flatnonzero(deployable_all)
-    pick = cheapest_tie(grid, law_cost, levels, budget, fits, summary)[0] if fits.size else None
+    pick = None
+    if deployable_all.any():
+        pick = cheapest_tie(grid, law_cost, levels, budget, deployable_all, summary, reach)[0]
     return Plan(
         budget=float(budget),
         unit=unit,
