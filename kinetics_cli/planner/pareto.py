@@ -61,6 +61,8 @@ def group_members(groups: ArrayLike) -> list[np.ndarray]:
     g = np.asarray(groups).ravel()
     if g.size == 0:
         return []
+    if g.dtype.kind in "iu" and g.min() >= 0 and g.max() < 2**16:
+        g = g.astype(np.uint16)  # the same stable order, by a radix sort
     order = np.argsort(g, kind="stable")
     labels = g[order]
     return np.split(order, np.flatnonzero(labels[1:] != labels[:-1]) + 1)

@@ -43,7 +43,9 @@ def accuracy_levels(accuracy: np.ndarray, resolution: float = ACCURACY_RESOLUTIO
     """Accuracy rounded to whole multiples of `resolution` (monotone: more stays more or equal)."""
     if resolution <= 0:
         return np.asarray(accuracy, dtype=float)
-    return np.round(np.asarray(accuracy, dtype=float) / resolution)
+    a = np.asarray(accuracy, dtype=float)
+    levels = np.divide(a, resolution, out=np.empty(a.shape))
+    return np.round(levels, out=levels)  # in place: no second array
 
 
 @dataclass(frozen=True)
@@ -173,17 +175,25 @@ class ReplicateSummary:
 
     @classmethod
     def of(cls, grid: Grid, where: np.ndarray) -> ReplicateSummary:
+        """The summary of the configurations `where` (indices or a mask over the grid)."""
         reps = grid.replicates
         n = grid.accuracy.size
-        known = np.zeros(n, dtype=bool)
-        known[where] = True
-        finite, top, bottom = np.zeros(n, dtype=bool), np.full(n, np.nan), np.full(n, np.nan)
-        if reps.shape[0] == n and reps.shape[1] > 0 and where.size:
-            block = reps[where]
-            ok = np.isfinite(block).all(axis=1)
-            finite[where] = ok
-            top[where[ok]] = block[ok].max(axis=1)  # only finite rows are compared
-            bottom[where[ok]] = block[ok].min(axis=1)
+        where = np.asarray(where)
+        if where.dtype == bool:
+            known, where = where, np.flatnonzero(where)
+        else:
+            known = np.zeros(n, dtype=bool)
+            known[where] = True
+        finite = np.zeros(n, dtype=bool)
+        if not (reps.shape[0] == n and reps.shape[1] > 0 and where.size):
+            nan = np.broadcast_to(np.nan, n)  # nothing to compare: no grid-sized fill
+            return cls(known, finite, nan, nan)
+        top, bottom = np.full(n, np.nan), np.full(n, np.nan)
+        block = reps[where]
+        ok = np.isfinite(block).all(axis=1)
+        finite[where] = ok
+        top[where[ok]] = block[ok].max(axis=1)  # only finite rows are compared
+        bottom[where[ok]] = block[ok].min(axis=1)
         return cls(known, finite, top, bottom)
 
 
@@ -321,17 +331,31 @@ def could_tie(
     return could
 
 
+@dataclass(frozen=True)
+class TieContext:
+    """What every tie check of one plan shares, computed once: the pairing codes, the replicate
+    summary of the configurations some law affords, and the widened intervals."""
+
+    codes: np.ndarray | None
+    summary: ReplicateSummary
+    reach: IntervalReach
+
+    @classmethod
+    def of(cls, grid: Grid, where: np.ndarray) -> TieContext:
+        """For tie checks among the configurations `where` (indices or a mask)."""
+        return cls(pairing_codes(grid), ReplicateSummary.of(grid, where), IntervalReach.of(grid))
+
+
 def cheapest_tie(
     grid: Grid,
     cost: np.ndarray,
     levels: np.ndarray,
     budget: float,
     candidates: np.ndarray | None = None,
-    summary: ReplicateSummary | None = None,
-    reach: IntervalReach | None = None,
+    context: TieContext | None = None,
 ) -> tuple[int | None, int | None, tuple[int, ...]]:
     """(pick, most accurate, ties) among `candidates` (indices or a mask; default: all) within
-    `budget`. `summary` and `reach`: as the caller computed them for several calls.
+    `budget`. `context`: as the caller computed it for several calls.
 
     The ties are the configurations within budget that cannot be told apart from the most
     accurate one and are not significantly worse than any of the strongest configurations of
@@ -353,11 +377,10 @@ def cheapest_tie(
     if pick is None:
         return None, None, ()
     top = int(pick)
-    codes = pairing_codes(grid)
-    if summary is None or (fit & ~summary.known).any() or not summary.known[top]:
-        summary = ReplicateSummary.of(grid, np.flatnonzero(fit))
-    reach = IntervalReach.of(grid) if reach is None else reach
-    maybe = fit & could_tie(grid, top, levels, summary, reach)
+    if context is None or (fit & ~context.summary.known).any():
+        context = TieContext.of(grid, fit)
+    codes, summary = context.codes, context.summary
+    maybe = fit & could_tie(grid, top, levels, summary, context.reach)
     maybe[top] = False
     others = np.flatnonzero(maybe)
     group = np.append(others[indistinguishable(grid, top, others, levels, codes, summary)], top)
@@ -370,7 +393,7 @@ def cheapest_tie(
     keys = None if codes is None else codes[strong]
     # each source's members from one sort of the keys, not one scan of the grid per source
     for members in [strong] if keys is None else [strong[m] for m in group_members(keys)]:
-        order = members[np.lexsort((members, cost[members], -levels[members]))]
+        order = members[np.lexsort((cost[members], -levels[members]))]  # members ascend
         references.extend(order[:REFERENCES_PER_SOURCE].tolist())
     keep = np.ones(group.size, dtype=bool)
     for ref in references:
@@ -382,10 +405,12 @@ def cheapest_tie(
     # Upward closed: comparisons across sources are not transitive (a prior's ranking stands
     # against another prior, a wide interval ties with a measurement), so a configuration at
     # least as accurate as a member is a member too. The pick is then never dominated.
-    group = np.flatnonzero(fit & (levels >= levels[group[keep]].min()))
-    chosen = int(group[np.lexsort((group, -levels[group], cost[group]))[0]])
+    group = np.flatnonzero(fit & (levels >= levels[group[keep]].min()))  # ascending
+    # the pick: lowest cost, then highest level, then lowest index (linear passes, no sort)
+    cheapest = cost[group] == cost[group].min()
+    chosen = int(group[cheapest][np.argmax(levels[group[cheapest]])])
     rest = group[group != chosen]
-    rest = rest[np.lexsort((rest, cost[rest], -levels[rest]))]
+    rest = rest[np.lexsort((cost[rest], -levels[rest]))]  # stable: equal keys keep index order
     return chosen, top, tuple(rest.tolist())
 
 
@@ -438,12 +463,12 @@ def make_plan(
     levels = accuracy_levels(grid.accuracy, resolution)
     by_law = {name: costs(grid, name, unit, pricing) for name in LAWS}
     # one replicate summary for every tie check below: what any law affords
-    affordable = np.minimum.reduce([by_law[name] for name in LAWS]) <= budget
-    summary = ReplicateSummary.of(grid, np.flatnonzero(affordable))
-    reach = IntervalReach.of(grid)
+    affordable = by_law[LAWS[0]] <= budget
+    for name in LAWS[1:]:
+        affordable |= by_law[name] <= budget
+    context = TieContext.of(grid, affordable)
     answers = {
-        name: cheapest_tie(grid, by_law[name], levels, budget, None, summary, reach)
-        for name in LAWS
+        name: cheapest_tie(grid, by_law[name], levels, budget, None, context) for name in LAWS
     }
     picks = {name: answers[name][0] for name in LAWS}
     best, most_accurate, ties = answers[law]
@@ -453,11 +478,11 @@ def make_plan(
     deployable = best
     if best is not None and grid.attention(best) == ORACLE_ATTENTION:
         oracle = np.array([s.attention == ORACLE_ATTENTION for s in grid.settings])[grid.setting]
-        deployable = cheapest_tie(grid, law_cost, levels, budget, ~oracle, summary, reach)[0]
+        deployable = cheapest_tie(grid, law_cost, levels, budget, ~oracle, context)[0]
     deployable_all = ~(grid.oracle_selection() | oracle_attention(grid))
     pick = None
     if deployable_all.any():
-        pick = cheapest_tie(grid, law_cost, levels, budget, deployable_all, summary, reach)[0]
+        pick = cheapest_tie(grid, law_cost, levels, budget, deployable_all, context)[0]
     return Plan(
         budget=float(budget),
         unit=unit,
