@@ -8,9 +8,10 @@ docs/cost-model.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from functools import cached_property
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -581,10 +582,10 @@ def expected_problem_cost(
     Each length is costed as if every trial generated it, then averaged (the paper's code, cost_model/utils.py expected_cost).
     The other arguments must broadcast against gen_lens.shape[:-1].
     """
-    split, w, n = _expected_split(
+    inputs, w, n = _expected_split(
         card, prompt_len, gen_lens, trials, attention, kv_budget, block_size, params, weights
     )
-    return split.mean(w).at(n)
+    return split_mean(*inputs, w).at(n)
 
 
 def expected_eflops(
@@ -603,10 +604,10 @@ def expected_eflops(
     """expected_problem_cost(...).eflops(intensity), for callers that need only eFLOPs: each
     length's eFLOPs as shared + N x per-trial (SplitCost.eflops), averaged, then N applied once.
     Same checks; equal up to the order of floating-point additions."""
-    split, w, n = _expected_split(
+    inputs, w, n = _expected_split(
         card, prompt_len, gen_lens, trials, attention, kv_budget, block_size, params, weights
     )
-    return split.eflops(intensity).mean(w).at(n)
+    return eflops_mean(*inputs, w, intensity).at(n)
 
 
 def _expected_split(
@@ -619,9 +620,9 @@ def _expected_split(
     block_size: ArrayLike,
     params: float | None,
     weights: ArrayLike | None,
-) -> tuple[SplitCost, np.ndarray, np.ndarray]:
-    """The checked inputs of the expected costs: the split over the lengths (last axis), the
-    normalized weights and the trial counts."""
+) -> tuple[SplitInputs, np.ndarray, np.ndarray]:
+    """The checked inputs of the expected costs: split_cost's arguments over the lengths (last
+    axis), the normalized weights and the trial counts."""
     lengths = np.asarray(gen_lens, dtype=float)
     if lengths.ndim == 0:
         lengths = lengths[None]
@@ -648,4 +649,118 @@ def _expected_split(
     check_nonnegative("generated length", lengths)
     if attention == "dense":
         budget = None
-    return split_cost(_shape(card, params), l_in, lengths, attention, budget, s), w, n
+    return (_shape(card, params), l_in, lengths, attention, budget, s), w, n
+
+
+SplitInputs = tuple[CostShape, np.ndarray, np.ndarray, str, "np.ndarray | None", np.ndarray]
+
+# Length-grid elements per pass of split_mean: a pass's temporaries (a dozen arrays) stay in
+# cache, and none of them is a fresh grid-sized allocation.
+SLAB = 1 << 15
+
+
+class LengthGrid(NamedTuple):
+    """split_cost's array inputs with generated lengths on the last axis, and their weights."""
+
+    l_in: np.ndarray
+    l_out: np.ndarray
+    budget: np.ndarray | None
+    s: np.ndarray
+    weights: np.ndarray
+
+
+def split_mean(
+    shape: CostShape,
+    l_in: np.ndarray,
+    l_out: np.ndarray,
+    attention: str,
+    budget: np.ndarray | None,
+    s: np.ndarray,
+    weights: np.ndarray,
+) -> SplitCost:
+    """split_cost(...).mean(weights) (lengths on the last axis), a slab of the length grid at a
+    time: the same operations on the same numbers, so the same values (with one weight vector
+    the sums are BLAS matrix-vector products; slabs of whole 64-row blocks keep their results
+    as in one call in our checks, and the law's regression tests allow the last bit)."""
+
+    def terms(g: LengthGrid) -> dict[str, np.ndarray]:
+        mean = split_cost(shape, g.l_in, g.l_out, attention, g.budget, g.s).mean(g.weights)
+        return {
+            f"{part}.{t}": getattr(cost, t)
+            for part, cost in (("shared", mean.shared), ("per_trial", mean.per_trial))
+            for t in TERMS
+        }
+
+    parts, out = _by_slabs(terms, LengthGrid(l_in, l_out, budget, s, weights))
+    kernel = ATTENTION_KERNEL[attention]
+    return SplitCost(
+        ProblemCost(**{t: parts[f"shared.{t}"] for t in TERMS}, attention_kernel=kernel),
+        ProblemCost(**{t: parts[f"per_trial.{t}"] for t in TERMS}, attention_kernel=kernel),
+        out,
+    )
+
+
+def eflops_mean(
+    shape: CostShape,
+    l_in: np.ndarray,
+    l_out: np.ndarray,
+    attention: str,
+    budget: np.ndarray | None,
+    s: np.ndarray,
+    weights: np.ndarray,
+    intensity: ArrayLike,
+) -> SplitTotal:
+    """split_cost(...).eflops(intensity).mean(weights), a slab of the length grid at a time
+    (the same values, as split_mean; in one pass when the intensity is an array)."""
+
+    def total(g: LengthGrid) -> dict[str, np.ndarray]:
+        split = split_cost(shape, g.l_in, g.l_out, attention, g.budget, g.s)
+        mean = split.eflops(intensity).mean(g.weights)
+        return {"shared": mean.shared, "per_trial": mean.per_trial}
+
+    grid = LengthGrid(l_in, l_out, budget, s, weights)
+    parts, out = _by_slabs(total, grid, whole=np.ndim(intensity) > 0)
+    return SplitTotal(parts["shared"], parts["per_trial"], out)
+
+
+def _by_slabs(
+    mean_of: Callable[[LengthGrid], dict[str, np.ndarray]], grid: LengthGrid, whole: bool = False
+) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
+    """mean_of(grid) (arrays over the grid without its last axis, or ZERO) and that shape,
+    computed on slabs of about SLAB elements cut along the largest other axis (whole blocks of
+    64 rows), each result written into its place; in one call for a small grid or `whole`."""
+    arrays = [a for a in grid if a is not None]
+    full = np.broadcast(*arrays).shape
+    size = int(np.prod(full))
+    if whole or len(full) < 2 or size <= 2 * SLAB:
+        return mean_of(grid), full[:-1]
+    axis = int(np.argmax(full[:-1]))
+    step = -(-SLAB * full[axis] // size // 64) * 64
+    out: dict[str, np.ndarray] = {}
+    for start in range(0, full[axis], step):
+        piece = slice(start, start + step)
+
+        def part(a: np.ndarray) -> np.ndarray:
+            return _cut(a, full, axis, piece)  # noqa: B023 (used within this iteration)
+
+        budget = None if grid.budget is None else part(grid.budget)
+        cut = LengthGrid(
+            part(grid.l_in), part(grid.l_out), budget, part(grid.s), part(grid.weights)
+        )
+        for name, value in mean_of(cut).items():
+            if _is_zero(value):
+                out[name] = ZERO
+                continue
+            if name not in out:
+                out[name] = np.empty(full[:-1])
+            out[name][(slice(None),) * axis + (piece,)] = value
+    return out, full[:-1]
+
+
+def _cut(array: np.ndarray, full: tuple[int, ...], axis: int, piece: slice) -> np.ndarray:
+    """The part of `array` (broadcast against `full`) that one piece of `full`'s `axis` uses:
+    itself where it does not vary along that axis."""
+    own = axis - (len(full) - array.ndim)
+    if own < 0 or array.shape[own] == 1:
+        return array
+    return array[(slice(None),) * own + (piece,)]

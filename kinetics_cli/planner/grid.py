@@ -24,6 +24,7 @@ from kinetics_cli.engine.kinetics import (
     check_positive,
     law_intensity,
     split_cost,
+    split_mean,
 )
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import HardwareProfile, ModelCard
@@ -309,7 +310,7 @@ def _split_cost(
     except InputError as exc:
         raise InputError(f"{setting.label}: {exc}") from None
     s = np.asarray(float(block_size))
-    return split_cost(shape, l_in, l_out, setting.attention, budget, s).mean(weights)
+    return split_mean(shape, l_in, l_out, setting.attention, budget, s, weights)
 
 
 def _add(a: ProblemCost, b: ProblemCost) -> ProblemCost:
