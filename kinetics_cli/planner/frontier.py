@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kinetics_cli.planner.grid import Grid
-from kinetics_cli.planner.pareto import grouped_pareto_mask, pareto_mask
+from kinetics_cli.planner.pareto import level_pareto_mask
 from kinetics_cli.planner.plan import accuracy_levels
 
 
@@ -34,8 +34,8 @@ def make_frontier(grid: Grid, law: str, intensity: float) -> Frontier:
         law=law,
         cost=cost,
         levels=levels,
-        overall=pareto_mask(cost, levels),
-        per_group=grouped_pareto_mask(cost, levels, groups),
+        overall=level_pareto_mask(cost, levels),
+        per_group=level_pareto_mask(cost, levels, groups),
         groups=groups,
         keys=keys,
     )
