@@ -88,7 +88,9 @@ class Grid:
 
     def eflops(self, intensity: float) -> np.ndarray:
         """compute FLOPs + I x memory bytes per problem (I = 0: the FLOPs-only law)."""
-        return self.compute_flops + intensity * self.memory_bytes
+        total = intensity * self.memory_bytes
+        total += self.compute_flops  # in place: one grid-sized array (addition commutes exactly)
+        return total
 
     def law_eflops(self, law: str, intensity: float) -> np.ndarray:
         return self.eflops(law_intensity(law, intensity))
@@ -345,6 +347,31 @@ def _full(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return value if value.shape == shape else np.broadcast_to(value, shape)
 
 
+def _put(
+    dest: np.ndarray, value: np.ndarray, keep: np.ndarray, rows: slice | None, clip: bool
+) -> None:
+    """dest[:] = value[keep] (N, L), clipped to [0, 1] with `clip`; when `keep` is whole rows
+    (`rows`), they are copied as they are, with no boolean gather and no temporary."""
+    if rows is None:
+        picked, target = value[keep], dest
+    else:
+        picked, target = value[rows], dest.reshape(-1, value.shape[1])
+    if clip:
+        np.clip(picked, 0.0, 1.0, out=target)
+    else:
+        target[...] = picked
+
+
+def _kept_rows(keep: np.ndarray) -> slice | None:
+    """The rows `keep` (N, L) selects when it keeps whole consecutive rows (the usual case: the
+    one-trial row, or all the others), else None."""
+    rows = np.flatnonzero(keep.any(axis=1))
+    if rows.size == 0:
+        return slice(0, 0)
+    span = slice(int(rows[0]), int(rows[-1]) + 1)
+    return span if keep[span].all() else None
+
+
 def evaluate_grid(
     source: AccuracySource,
     cards: Mapping[str, ModelCard],
@@ -467,9 +494,14 @@ def evaluate_grid(
             part = slice(filled, filled + int(keep.sum()))
             filled = part.stop
             counts.append(part.stop - part.start)
+            rows = _kept_rows(keep)
+
+            def put(name: str, value: np.ndarray, clip: bool = False) -> None:
+                _put(out[name][part], _full(value, shape), keep, rows, clip)  # noqa: B023
+
             out["setting"][part] = k
             out["selection"][part] = r
-            out["accuracy"][part] = np.clip(acc[keep], 0.0, 1.0)
+            put("accuracy", acc, clip=True)
             for name, value in (
                 ("trials", tt),
                 ("gen_len", ll),
@@ -479,7 +511,7 @@ def evaluate_grid(
                 ("compute_seconds", compute_seconds),
                 ("samples", samples),
             ):
-                out[name][part] = _full(value, shape)[keep]
+                put(name, value)
             # intervals and replicates: the source's, for coverage (and N = 1); other selection
             # rules have none yet (NaN)
             interval = ci if (r == -1 or rules[r] == "coverage") else None
@@ -488,9 +520,8 @@ def evaluate_grid(
                 out["accuracy_hi"][part] = np.nan
                 replicate_parts.append(None)
             else:
-                lo = np.clip(np.minimum(interval[0], acc)[keep], 0.0, 1.0)
-                out["accuracy_lo"][part] = lo
-                out["accuracy_hi"][part] = np.clip(np.maximum(interval[1], acc)[keep], 0.0, 1.0)
+                put("accuracy_lo", np.minimum(interval[0], acc), clip=True)
+                put("accuracy_hi", np.maximum(interval[1], acc), clip=True)
                 replicate_parts.append(None if reps is None else np.asarray(reps)[:, keep].T)
         if on_progress is not None:
             on_progress(k + 1, len(settings))

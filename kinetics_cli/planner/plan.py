@@ -428,13 +428,18 @@ def alternatives(
     if best is None or top <= 0:
         return ()
     groups, _ = grid.group_labels()
-    chosen: list[int] = []
-    for members in group_members(groups):
-        if groups[members[0]] == groups[best]:
-            continue
-        pick = best_within(cost[members], score[members], budget)
-        if pick is not None:
-            chosen.append(int(members[pick]))
+    # best_within in every group at once: the best level among the fitting members, the lowest
+    # cost at it, the first index (grouped maxima and minima, no sort of the grid)
+    idx = np.flatnonzero((cost <= budget) & np.isfinite(score) & (groups != groups[best]))
+    g, a, c = groups[idx], score[idx], cost[idx]
+    best_level = np.full(len(grid.settings), -np.inf)
+    np.maximum.at(best_level, g, a)
+    at = a == best_level[g]
+    lowest = np.full(best_level.size, np.inf)
+    np.minimum.at(lowest, g[at], c[at])
+    at &= c == lowest[g]
+    _, first = np.unique(g[at], return_index=True)
+    chosen = idx[at][first].tolist()
     chosen.sort(key=lambda i: (-score[i], cost[i], i))
     return tuple(chosen[:top])
 
