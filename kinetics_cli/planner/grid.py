@@ -137,12 +137,17 @@ class Grid:
 
     def group_labels(self) -> tuple[np.ndarray, list[tuple[str, str]]]:
         """An integer label per configuration for its (model, attention kind), and the keys."""
+        per_setting, keys = self.group_labels_per_setting()
+        return per_setting[self.setting], keys
+
+    def group_labels_per_setting(self) -> tuple[np.ndarray, list[tuple[str, str]]]:
+        """group_labels per setting (index with `setting` for each configuration's)."""
         keys: list[tuple[str, str]] = list(
             dict.fromkeys((s.model, str(s.attention)) for s in self.settings)
         )
         index = {k: n for n, k in enumerate(keys)}
         per_setting = np.array([index[(s.model, s.attention)] for s in self.settings], dtype=int)
-        return per_setting[self.setting], keys
+        return per_setting, keys
 
 
 def trials_for(strategies: Sequence[str], trials: Sequence[int]) -> np.ndarray:

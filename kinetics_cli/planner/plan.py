@@ -160,7 +160,8 @@ def pairing_codes(grid: Grid) -> np.ndarray | None:
     if not grid.pairings:
         return None
     _, codes = np.unique(np.array(grid.pairings, dtype=object), return_inverse=True)
-    return np.asarray(codes)[grid.setting]
+    small = np.asarray(codes).astype(np.min_scalar_type(len(grid.pairings)))  # a quarter of int64
+    return small[grid.setting]
 
 
 @dataclass(frozen=True)
@@ -301,8 +302,16 @@ class IntervalReach:
         lo, hi, acc = grid.accuracy_lo, grid.accuracy_hi, grid.accuracy
         if lo.size != acc.size:
             return cls(np.zeros(0), np.zeros(0))
-        wide = np.fmax(np.abs(acc - lo), np.abs(hi - acc))  # NaN only where both are NaN
-        return cls(acc - wide, acc + wide)
+        # the larger half-width (NaN only where both are NaN), in place: three grid-sized arrays
+        wide = np.subtract(acc, lo)
+        np.abs(wide, out=wide)
+        upper = np.subtract(hi, acc)
+        np.abs(upper, out=upper)
+        np.fmax(wide, upper, out=wide)
+        del upper
+        low = acc - wide
+        wide += acc  # acc + wide (addition commutes exactly)
+        return cls(low, wide)
 
 
 def could_tie(
@@ -427,19 +436,26 @@ def alternatives(
     score = grid.accuracy if levels is None else levels
     if best is None or top <= 0:
         return ()
-    groups, _ = grid.group_labels()
-    # best_within in every group at once: the best level among the fitting members, the lowest
-    # cost at it, the first index (grouped maxima and minima, no sort of the grid)
-    idx = np.flatnonzero((cost <= budget) & np.isfinite(score) & (groups != groups[best]))
-    g, a, c = groups[idx], score[idx], cost[idx]
-    best_level = np.full(len(grid.settings), -np.inf)
-    np.maximum.at(best_level, g, a)
-    at = a == best_level[g]
-    lowest = np.full(best_level.size, np.inf)
-    np.minimum.at(lowest, g[at], c[at])
-    at &= c == lowest[g]
-    _, first = np.unique(g[at], return_index=True)
-    chosen = idx[at][first].tolist()
+    # best_within in every group at once, setting by setting (grouped maxima and minima over
+    # the grid's setting index, no sort): the best level among the fitting members of each
+    # group, the lowest cost at it, the first index
+    labels, _ = grid.group_labels_per_setting()
+    setting = grid.setting
+    fits = (cost <= budget) & np.isfinite(score)
+    fits &= labels[setting] != labels[setting[best]]
+    per_setting = np.full(labels.size, -np.inf)
+    np.maximum.at(per_setting, setting, np.where(fits, score, -np.inf))
+    level = np.full(int(labels.max()) + 1, -np.inf)
+    np.maximum.at(level, labels, per_setting)
+    fits &= score == level[labels][setting]
+    per_setting[:] = np.inf  # now the lowest cost
+    np.minimum.at(per_setting, setting, np.where(fits, cost, np.inf))
+    lowest = np.full(level.size, np.inf)
+    np.minimum.at(lowest, labels, per_setting)
+    fits &= cost == lowest[labels][setting]
+    idx = np.flatnonzero(fits)
+    _, first = np.unique(labels[setting[idx]], return_index=True)
+    chosen = idx[first].tolist()
     chosen.sort(key=lambda i: (-score[i], cost[i], i))
     return tuple(chosen[:top])
 
