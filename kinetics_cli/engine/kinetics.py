@@ -523,15 +523,8 @@ def split_cost(
             kv_trial = _plus(kv_trial, rate.bytes * l_out)
             continue
         window = group.window
-        # Tokens in view summed over the steps (A without a budget): those of the prompt and
-        # those the trial generated itself.
-        if window is None:
-            seen_prompt, seen_generated = l_in * l_out, 0.5 * l_out * l_out
-            seen_total = seen_prompt + seen_generated
-        else:
-            seen_total = attended_tokens(l_in, l_out, window)
-            seen_generated = attended_tokens(0.0, l_out, window)
-            seen_prompt = seen_total - seen_generated
+        if attention != "topk":  # top-k reads only what it attends (below)
+            seen_total, seen_prompt, seen_generated = _seen(l_in, l_out, window)
         if attention == "dense":
             attn_flops = _plus(attn_flops, rate.flops * seen_total)
             kv_shared = _plus(kv_shared, rate.bytes * seen_prompt)
@@ -563,6 +556,19 @@ def split_cost(
             l_in.shape, l_out.shape, s.shape, () if budget is None else budget.shape
         ),
     )
+
+
+def _seen(
+    l_in: np.ndarray, l_out: np.ndarray, window: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tokens in view summed over the steps (A without a budget): all of them, those of the
+    prompt and those the trial generated itself."""
+    if window is None:
+        seen_prompt, seen_generated = l_in * l_out, 0.5 * l_out * l_out
+        return seen_prompt + seen_generated, seen_prompt, seen_generated
+    seen_total = attended_tokens(l_in, l_out, window)
+    seen_generated = attended_tokens(0.0, l_out, window)
+    return seen_total, seen_total - seen_generated, seen_generated
 
 
 def expected_problem_cost(
