@@ -8,6 +8,7 @@ docs/cost-model.md.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from functools import cached_property
@@ -174,7 +175,7 @@ def _weighted_sum(term: np.ndarray, weights: np.ndarray) -> np.ndarray:
     weights are one vector)."""
     if weights.ndim == 1 and term.shape[-1:] == weights.shape:
         return np.asarray(term @ weights)
-    return np.sum(term * weights, axis=-1)
+    return np.add.reduce(term * weights, axis=-1)  # np.sum without its Python wrapper
 
 
 def _plus(total: np.ndarray, term: np.ndarray) -> np.ndarray:
@@ -735,13 +736,11 @@ def _by_slabs(
     """mean_of(grid) (arrays over the grid without its last axis, or ZERO) and that shape,
     computed on slabs of about SLAB elements cut along the largest other axis (whole blocks of
     64 rows), each result written into its place; in one call for a small grid or `whole`."""
-    arrays = [a for a in grid if a is not None]
-    full = np.broadcast(*arrays).shape
-    size = int(np.prod(full))
-    if whole or len(full) < 2 or size <= 2 * SLAB:
+    full = np.broadcast(*(a for a in grid if a is not None)).shape
+    if whole or len(full) < 2 or math.prod(full) <= 2 * SLAB:
         return mean_of(grid), full[:-1]
     axis = int(np.argmax(full[:-1]))
-    step = -(-SLAB * full[axis] // size // 64) * 64
+    step = -(-SLAB * full[axis] // math.prod(full) // 64) * 64
     out: dict[str, np.ndarray] = {}
     for start in range(0, full[axis], step):
         piece = slice(start, start + step)
