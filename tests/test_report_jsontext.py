@@ -29,9 +29,11 @@ scalars = (
 )
 documents = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.lists(inner, max_size=3).map(tuple)
-    | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=4)
+    ),
     max_leaves=30,
 )
 
@@ -46,7 +48,7 @@ def test_arrays_paths_and_non_finite_values() -> None:
         "grid": np.array([[1.0, np.nan], [np.inf, -0.0]]),
         "empty": np.zeros((0, 2)),
         "path": Path("/tmp/x.png"),
-        "nested": [[], {}, (1, [2, {3: "é\n\""}])],
+        "nested": [[], {}, (1, [2, {3: 'é\n"'}])],
         "big": 10**30,
     }
     text = dumps(document)
