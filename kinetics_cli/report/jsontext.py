@@ -35,12 +35,13 @@ def jsonable(value: Any) -> Any:
 def dumps(document: Any) -> str:
     """`json.dumps(jsonable(document), indent=2)`, without the intermediate copy."""
     parts: list[str] = []
-    _write(document, "\n", parts)
+    _write(document, "\n", parts, {})
     return "".join(parts)
 
 
 _FLOAT_REPR = float.__repr__
 _INT_REPR = int.__repr__
+_isfinite = math.isfinite
 
 
 def _scalar(value: Any) -> str | None:
@@ -71,37 +72,55 @@ def _scalar(value: Any) -> str | None:
     return encode_basestring_ascii(str(value))
 
 
-def _write(value: Any, newline: str, parts: list[str]) -> None:
+def _write(value: Any, newline: str, parts: list[str], heads: dict[Any, str]) -> None:
     """Append the text of `value` to `parts`; `newline` is a line break and the indentation of
-    the line `value` starts on."""
+    the line `value` starts on. `heads` keeps the text before each dict value (bracket or comma,
+    indentation, key), which repeats across the rows of a large document; finite floats and
+    strings, most of its values, are written inline."""
     text = _scalar(value)
     if text is not None:
         parts.append(text)
-    elif hasattr(value, "tolist"):
-        _write(value.tolist(), newline, parts)
-    elif not value:
+        return
+    if hasattr(value, "tolist"):
+        _write(value.tolist(), newline, parts, heads)
+        return
+    if not value:
         parts.append("{}" if isinstance(value, dict) else "[]")
-    elif isinstance(value, dict):
-        inner = newline + INDENT
-        separator = "{" + inner
+        return
+    inner = newline + INDENT
+    append = parts.append
+    if isinstance(value, dict):
+        first = True
         for key, item in value.items():
-            parts.append(separator + encode_basestring_ascii(str(key)) + ": ")
-            text = _scalar(item)
-            if text is None:
-                _write(item, inner, parts)
+            head = heads.get((key, inner, first))
+            if head is None:
+                head = ("{" if first else ",") + inner + encode_basestring_ascii(str(key)) + ": "
+                heads[(key, inner, first)] = head
+            append(head)
+            first = False
+            kind = type(item)
+            if kind is float and _isfinite(item):
+                append(_FLOAT_REPR(item))
+            elif kind is str:
+                append(encode_basestring_ascii(item))
             else:
-                parts.append(text)
-            separator = "," + inner
-        parts.append(newline + "}")
+                text = _scalar(item)
+                if text is None:
+                    _write(item, inner, parts, heads)
+                else:
+                    append(text)
+        append(newline + "}")
     else:
-        inner = newline + INDENT
-        separator = "[" + inner
+        separator, comma = "[" + inner, "," + inner
         for item in value:
-            parts.append(separator)
-            text = _scalar(item)
-            if text is None:
-                _write(item, inner, parts)
+            append(separator)
+            separator = comma
+            if type(item) is float and _isfinite(item):
+                append(_FLOAT_REPR(item))
             else:
-                parts.append(text)
-            separator = "," + inner
-        parts.append(newline + "]")
+                text = _scalar(item)
+                if text is None:
+                    _write(item, inner, parts, heads)
+                else:
+                    append(text)
+        append(newline + "]")
