@@ -148,12 +148,13 @@ class TimedSource:
 
 def clear_caches() -> None:
     """Forget what the accuracy priors keep between queries, so every run starts cold."""
-    from kinetics_cli.accuracy import passk, priors
+    from kinetics_cli.accuracy import bootstrap, passk, priors
 
     for holder, names in (
         (priors, ("_tables",)),
         (priors, ("_base_nodes",)),
         (passk, ("_beta_nodes_cached", "_normal_nodes_cached")),
+        (bootstrap, ("_problem_draws", "_passk_table")),
     ):
         for name in names:
             cache = getattr(holder, name, None)
