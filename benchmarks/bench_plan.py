@@ -60,11 +60,14 @@ def wall(command: list[str], env: dict[str, str] | None = None) -> float:
 
 
 def timed_run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """(wall seconds, CPU seconds: user + system) of one run of `command`. CPU time moves far
-    less than wall time when other work shares the machine's cores."""
+    """(wall seconds, CPU seconds: user + system) of one run of `command`, from the folder its
+    PYTHONPATH names (`python -m` and `-c` put the working folder first on the import path, so a
+    tree compared with --compare must not be shadowed by the one the script runs in). CPU time
+    moves far less than wall time when other work shares the machine's cores."""
+    cwd = None if env is None else env.get("PYTHONPATH")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env, cwd=cwd)
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
