@@ -333,10 +333,18 @@ def test_smallest_fitting_tp_for_a_problem():
 
 def test_calibrated_mode_uses_the_profile_fits():
     calibrated = engine_catalog.hardware("tiny-calibrated")  # no interconnect: TP 1
+    from kinetics_cli.engine.roofline import time_operator
+    from kinetics_cli.engine.serving import _setup, engine_operators
+
     ours = decode_step_seconds(GQA, calibrated, Deployment(), 3, 100, efficiency="calibrated")
-    # the roofline prices every operator with the same [calibration] table
+    # the roofline prices every operator with the same [calibration] table; the engine's own
+    # kernels (the MLP activation here) come on top, timed with the same table
+    eff = resolve_efficiency(calibrated, "calibrated")
+    s = _setup(GQA, calibrated, Deployment(), context=100.0, efficiency=eff)
+    extra = sum(float(time_operator(s, op)[0]) for op in engine_operators(s, np.asarray(3.0), eff))
+    assert extra > 0
     assert float(ours.seconds) == pytest.approx(
-        decode_step(GQA, calibrated, batch=3, context=100).step_seconds
+        decode_step(GQA, calibrated, batch=3, context=100).step_seconds + extra
     )
     sheet = decode_step_seconds(GQA, calibrated, Deployment(), 3, 100, efficiency="datasheet")
     assert float(sheet.seconds) < float(ours.seconds)
@@ -413,3 +421,42 @@ def test_grouped_gemm_fraction_keeps_its_ratio_to_dense_across_dtypes():
         assert grouped is not None and grouped.calibration is not None
         fit = grouped.calibration.kernels["gemm"]
         assert fit.compute_efficiency == pytest.approx(expected)
+
+
+def test_mlp_activation_kernel_is_charged_outside_datasheet():
+    from kinetics_cli.engine.serving import _setup, activation_operators, engine_operators
+
+    batch = np.asarray(5.0)
+    default = resolve_efficiency(EFFICIENT, "default")
+    sheet = resolve_efficiency(EFFICIENT, "datasheet")
+    s = _setup(GQA, EFFICIENT, Deployment(), context=10.0)
+    assert activation_operators(s, batch, sheet) == []
+    (act,) = activation_operators(s, batch, default)
+    # tiny-gqa: 2 layers of SwiGLU over intermediate 64; 5 tokens read gate and up (2 x 64) and
+    # write 64 bf16 values: 5 x 64 x 3 x 2 B = 1,920 B per layer, one stream kernel per layer
+    assert (act.calls, act.kind, act.kernel) == (2, "other", "stream")
+    assert float(act.cost.bytes) == 1_920 and float(act.cost.flops) == 0
+    # TP 2 halves the intermediate width on each GPU
+    (half,) = activation_operators(_setup(GQA, EFFICIENT, Deployment(tp=2)), batch, default)
+    assert float(half.cost.bytes) == 960
+    # a prefill pass of 5 prompts x 4 tokens: 20 tokens
+    pre = _setup(GQA, EFFICIENT, Deployment(), phase="prefill", prompt_len=4.0)
+    assert float(activation_operators(pre, batch, default)[0].cost.bytes) == 20 * 64 * 3 * 2
+    # tiny-moe: one dense layer (intermediate 64) and 2 MoE layers with one shared expert of
+    # width 16: 5 x 16 x 3 x 2 B = 480 B per MoE layer; routed experts' activation is fused
+    m = _setup(MOE, EFFICIENT, Deployment(), context=10.0)
+    dense, shared = activation_operators(m, batch, default)
+    assert (dense.calls, float(dense.cost.bytes)) == (1, 1_920)
+    assert (shared.calls, float(shared.cost.bytes)) == (2, 480)
+    names = [op.name for op in engine_operators(m, batch, default)]
+    assert names == [
+        "moe routing and permute",
+        "moe un-permute and reduce",
+        "mlp activation",
+        "shared-expert activation",
+    ]
+    # the step charges it next to the norms: streams at half of 10 B/s plus 0.25 s per call;
+    # the norms copy 2 x 5 x 32 bf16 values in and out, 1,280 B per layer
+    step = decode_step_seconds(GQA, EFFICIENT, Deployment(), batch=5, context=10)
+    norms = 2 * (1_280 / 5 + 0.25)
+    assert float(step.other_seconds) == pytest.approx(norms + 2 * (1_920 / 5 + 0.25))

@@ -609,6 +609,47 @@ def moe_routing_operators(s: StepSetup, batch: np.ndarray, eff: Efficiency) -> l
     ]
 
 
+def activation_operators(s: StepSetup, batch: np.ndarray, eff: Efficiency) -> list[_Op]:
+    """The MLP activation kernel the roofline leaves out, charged outside datasheet mode: engines
+    run SwiGLU between the gate/up and down GEMMs as its own kernel (TensorRT-LLM's GatedMLP
+    calls flashinfer's silu_and_mul; vLLM's SiluAndMul), reading the 2 I gate and up outputs and
+    writing I per token, I the intermediate width per GPU (I in, I out for an ungated MLP). Dense
+    MLP layers and shared experts; routed experts' activation is inside the fused MoE kernels.
+    A streaming kernel, timed at the stream efficiency plus one kernel overhead per layer."""
+    card = s.card
+    if eff.mode == "datasheet":
+        return []
+    a = card.architecture
+    hidden, dtp = a.hidden_size, s.dense_tp
+    mats = 3 if a.gated_mlp else 2
+    local = batch / s.tp if s.attention_dp else batch
+    tokens = np.asarray(local * s.new_tokens, dtype=float)
+    ops: list[_Op] = []
+    moe_layers = card.moe_layer_count
+    dense_layers = a.layers - moe_layers
+    if dense_layers:
+        index = next(i for i in range(a.layers) if not card.is_moe_layer(i))
+        width = card.layer_params(index).mlp_active / (mats * hidden) / dtp
+        cost = OpCost(np.zeros_like(tokens), tokens * width * mats * s.act_bytes)
+        ops.append(_Op("mlp activation", "other", "stream", dense_layers, cost))
+    if moe_layers and card.moe is not None:
+        moe = card.moe
+        lp = card.layer_params(next(i for i in range(a.layers) if card.is_moe_layer(i)))
+        expert_params = card._mlp_params(moe.expert_intermediate_size, moe.expert_bias)
+        shared = lp.mlp_active - lp.router - moe.experts_per_token * expert_params
+        if shared > 0:
+            width = shared / (mats * hidden) / dtp
+            cost = OpCost(np.zeros_like(tokens), tokens * width * mats * s.act_bytes)
+            ops.append(_Op("shared-expert activation", "other", "stream", moe_layers, cost))
+    return ops
+
+
+def engine_operators(s: StepSetup, batch: np.ndarray, eff: Efficiency) -> list[_Op]:
+    """Kernels engines run that the roofline's operator list leaves out (none in datasheet
+    mode): the MoE routing passes and the MLP activation. Independent of the context."""
+    return [*moe_routing_operators(s, batch, eff), *activation_operators(s, batch, eff)]
+
+
 def _step(
     s: StepSetup, batch: np.ndarray, eff: Efficiency, weights: np.ndarray | None = None
 ) -> StepTime:
@@ -622,7 +663,7 @@ def _step(
         "other": 0.0,
     }
     grouped_setup = replace(s, hardware=eff.grouped) if eff.grouped is not None else s
-    for op in [*step_operators(s, batch), *moe_routing_operators(s, batch, eff)]:
+    for op in [*step_operators(s, batch), *engine_operators(s, batch, eff)]:
         if weights is not None:
             if op.link_seconds is None:
                 op = replace(
