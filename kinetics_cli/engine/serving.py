@@ -61,8 +61,9 @@ LIFE_SAMPLES = 16  # midpoints per generation when averaging a step over a reque
 # max_num_seqs is 1,024 on GPUs with at least 70 GiB that are not A100s (H100, H200, B200,
 # MI300X) and 256 on smaller ones (vllm/engine/arg_utils.py EngineArgs.get_batch_defaults, for
 # both the LLM class and the OpenAI server); TensorRT-LLM's LLM API defaults max_batch_size to
-# 2,048 (nvidia.github.io/TensorRT-LLM/llm-api/reference.html, TorchLlmArgs). The lower, vLLM's
-# figure for the accelerators this tool targets, is the default; None means memory is the only cap.
+# 2,048 (github.com/NVIDIA/TensorRT-LLM tensorrt_llm/llmapi/llm_args.py, class BaseLlmArgs, the
+# base of TorchLlmArgs and TrtLlmArgs: Field(default=2048); max_num_tokens 8,192). The lower,
+# vLLM's figure for the accelerators this tool targets, is the default; None: memory only.
 DEFAULT_MAX_BATCH = 1024
 
 
