@@ -460,3 +460,45 @@ def test_mlp_activation_kernel_is_charged_outside_datasheet():
     step = decode_step_seconds(GQA, EFFICIENT, Deployment(), batch=5, context=10)
     norms = 2 * (1_280 / 5 + 0.25)
     assert float(step.other_seconds) == pytest.approx(norms + 2 * (1_920 / 5 + 0.25))
+
+
+def test_cuda_graph_padding_rounds_each_schedulers_batch_up():
+    from kinetics_cli.engine.serving import graph_batch
+
+    d = Deployment(cuda_graph_batch_sizes=(1, 2, 4, 8))
+    # next size up; unchanged past the largest size
+    assert graph_batch(d, np.array([3.0, 5.0, 8.0, 9.0])).tolist() == [4, 8, 8, 9]
+    assert graph_batch(Deployment(), 3.0) == 3.0  # no graph sizes, no padding
+    # attention data-parallel over 2 GPUs: each rank's 3 sequences padded to 4, 8 per replica
+    assert graph_batch(Deployment(tp=2, ep=2, cuda_graph_batch_sizes=(4,)), 6.0) == 8.0
+    # no padding past the engine's cap on sequences (TensorRT-LLM's max_batch_size)
+    assert graph_batch(Deployment(max_batch=6, cuda_graph_batch_sizes=(8,)), 5.0) == 5.0
+
+
+def test_padded_steps_run_all_but_attention_on_the_graph_batch():
+    d = Deployment(cuda_graph_batch_sizes=(4,))
+    padded = decode_step_seconds(GQA, EFFICIENT, d, batch=3, context=100)
+    at3 = decode_step_seconds(GQA, EFFICIENT, Deployment(), batch=3, context=100)
+    at4 = decode_step_seconds(GQA, EFFICIENT, Deployment(), batch=4, context=100)
+    assert float(padded.linear_seconds) == float(at4.linear_seconds)
+    assert float(padded.other_seconds) == float(at4.other_seconds)
+    assert float(padded.attention_seconds) == float(at3.attention_seconds)
+    assert float(padded.tokens) == 3  # the padding produces nothing
+    # datasheet stays the roofline's step: no padding there
+    sheet = decode_step_seconds(GQA, EFFICIENT, d, batch=3, context=100, efficiency="datasheet")
+    plain = decode_step_seconds(GQA, EFFICIENT, Deployment(), 3, 100, efficiency="datasheet")
+    assert float(sheet.seconds) == float(plain.seconds)
+
+
+def test_only_steps_without_a_prompt_are_padded():
+    d = Deployment(cuda_graph_batch_sizes=(4,))
+
+    def step(dep: Deployment, batch: float, gen: float) -> float:
+        r = request_costs(GQA, EFFICIENT, dep, prompt_len=10, gen_lens=gen, batch=batch)
+        return float(r.decode_step_seconds)
+
+    # 3 sequences of 30 tokens admit 3 / 30 = 0.1 prompts a step: 90% of steps run padded
+    unpadded, padded_share = step(Deployment(), 3, 30), step(d, 3, 30)
+    assert unpadded < padded_share < step(Deployment(), 4, 30)
+    # 3 sequences of 2 tokens admit 1.5 prompts a step: every step carries one, none padded
+    assert step(d, 3, 2) == step(Deployment(), 3, 2)

@@ -151,6 +151,10 @@ class Deployment:
     is the only cap). kv_admission: "full" reserves each sequence's final
     context on admission (TensorRT-LLM's GUARANTEED_NO_EVICT); "average" counts the time-averaged
     context held (engines that admit on current use and preempt, e.g. vLLM).
+    cuda_graph_batch_sizes: the batch sizes the engine holds CUDA graphs for, with padding on
+    (TensorRT-LLM's cuda_graph_config batch_sizes and enable_padding): a step that carries no
+    prompt runs every kernel but attention on the next size up, per scheduler (padding requests
+    with an empty cache); None (the default, and what plan prices): no padding.
     """
 
     tp: int = 1
@@ -166,6 +170,7 @@ class Deployment:
     max_batch: int | None = DEFAULT_MAX_BATCH
     kv_admission: Literal["full", "average"] = "full"
     kv_cache_fraction: float | None = None
+    cuda_graph_batch_sizes: tuple[int, ...] | None = None
 
     @property
     def gpus_per_replica(self) -> int:
@@ -652,11 +657,16 @@ def engine_operators(s: StepSetup, batch: np.ndarray, eff: Efficiency) -> list[_
 
 
 def _step(
-    s: StepSetup, batch: np.ndarray, eff: Efficiency, weights: np.ndarray | None = None
+    s: StepSetup,
+    batch: np.ndarray,
+    eff: Efficiency,
+    weights: np.ndarray | None = None,
+    padded: np.ndarray | None = None,
 ) -> StepTime:
     """Time every operator for `batch` and sum. With `weights`, `batch` has a trailing axis of
     one and the batch is a mix of the contexts on the last axis of `s.context`: FLOPs and bytes
-    are averaged over that axis before timing, as one kernel call serves the whole mixed batch."""
+    are averaged over that axis before timing, as one kernel call serves the whole mixed batch.
+    With `padded` (a CUDA-graph batch, `graph_batch`), every operator but attention runs on it."""
     totals: dict[str, np.ndarray | float] = {
         "linear": 0.0,
         "attention": 0.0,
@@ -664,7 +674,13 @@ def _step(
         "other": 0.0,
     }
     grouped_setup = replace(s, hardware=eff.grouped) if eff.grouped is not None else s
-    for op in [*step_operators(s, batch), *engine_operators(s, batch, eff)]:
+    ops = [*step_operators(s, batch), *engine_operators(s, batch, eff)]
+    if padded is not None:
+        grown = [*step_operators(s, padded), *engine_operators(s, padded, eff)]
+        ops = [
+            real if real.kind == "attention" else pad for real, pad in zip(ops, grown, strict=True)
+        ]
+    for op in ops:
         if weights is not None:
             if op.link_seconds is None:
                 op = replace(
@@ -690,6 +706,34 @@ def _step(
         overhead_seconds=overhead,
         tokens=np.broadcast_to(np.asarray(tokens, dtype=float), shape),
     )
+
+
+def graph_batch(d: Deployment, batch: ArrayLike) -> np.ndarray:
+    """The batch a step without a prompt runs its kernels on under CUDA-graph padding: each
+    scheduler's sequences (batch / tp under attention data-parallel) rounded up to the next of
+    `d.cuda_graph_batch_sizes`; unchanged past the largest size, where the padded batch would
+    exceed the engine's cap (`d.max_batch`), or without graph sizes (TensorRT-LLM's
+    CUDAGraphRunner._get_padded_batch)."""
+    b = np.asarray(batch, dtype=float)
+    if not d.cuda_graph_batch_sizes:
+        return b
+    ranks = d.tp if d.data_parallel_attention() else 1
+    sizes = np.asarray(sorted(d.cuda_graph_batch_sizes), dtype=float)
+    local = b / ranks
+    index = np.minimum(np.searchsorted(sizes, local, side="left"), sizes.size - 1)
+    rounded = np.maximum(sizes[index], local) * ranks
+    allowed = local <= sizes[-1]
+    if d.max_batch is not None:
+        allowed &= rounded <= d.max_batch
+    return np.where(allowed, rounded, b)
+
+
+def _padded(d: Deployment, eff: Efficiency, batch: np.ndarray) -> np.ndarray | None:
+    """`graph_batch` where the deployment pads to CUDA-graph sizes, outside datasheet mode (an
+    engine behaviour, like the engine kernels: datasheet stays the roofline's step); else None."""
+    if not d.cuda_graph_batch_sizes or eff.mode == "datasheet":
+        return None
+    return graph_batch(d, batch)
 
 
 def decode_step_seconds(
@@ -726,7 +770,7 @@ def decode_step_seconds(
         block_size=block_size,
         efficiency=eff,
     )
-    return _step(s, b, eff)
+    return _step(s, b, eff, padded=_padded(deployment, eff, b))
 
 
 def prefill_seconds(
@@ -806,7 +850,9 @@ def _life_contexts(
 class RequestCosts:
     """Steady-state continuous batching of one request shape, per replica, arrays over `batch`.
 
-    decode_step_seconds: a step of `batch` sequences at the mix of contexts their lives cover.
+    decode_step_seconds: a step of `batch` sequences at the mix of contexts their lives cover
+    (with CUDA-graph padding, the steps without a prompt padded, `graph_batch`; `step` is the
+    unpadded step's breakdown).
     prefill_seconds_per_request: chunked prefill charged to one request. tpot_seconds: mean time
     per output token = max(step + (batch / mean L_out) x prefill per request, host seconds of the
     iteration) (prefill of the requests that replace finished ones shares the GPUs; the engine's
@@ -881,6 +927,13 @@ def request_costs(
     per_request, single = _prefill_per_prompt(card, profile, deployment, prompt_len, eff)
     per_request *= prompts_per_sequence
     mean_len = float(lens @ probs)
+    grown = _padded(deployment, eff, b)
+    if grown is not None:
+        # Steps that admit a prompt run without a graph; prompts arrive at b / mean L_out
+        # (x prompts per sequence) a step, so at most that share of steps carries one.
+        padded = _step(s, b[..., None], eff, weights=w, padded=grown[..., None])
+        carrying = np.minimum(1.0, b * prompts_per_sequence / mean_len)
+        step_s = carrying * step_s + (1.0 - carrying) * np.broadcast_to(padded.seconds, b.shape)
     tpot = np.maximum(step_s + b / mean_len * per_request, host_seconds(eff, deployment, b))
     rate = b / tpot
     return RequestCosts(
