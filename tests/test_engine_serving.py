@@ -502,3 +502,41 @@ def test_only_steps_without_a_prompt_are_padded():
     assert unpadded < padded_share < step(Deployment(), 4, 30)
     # 3 sequences of 2 tokens admit 1.5 prompts a step: every step carries one, none padded
     assert step(d, 3, 2) == step(Deployment(), 3, 2)
+
+
+def test_mla_models_read_their_cache_at_the_mla_fraction():
+    from kinetics_cli.engine.serving import _setup
+
+    mla_card = engine_catalog.card("tiny-mla")
+    table = (
+        engine_catalog.HARDWARE["tiny-gpu.toml"]
+        + """
+[efficiency]
+gemm_compute = 0.5
+gemm_bandwidth = 0.8
+attention_compute = 0.5
+attention_bandwidth = 0.5
+mla_attention_bandwidth = 0.25
+stream_bandwidth = 0.5
+kernel_overhead_seconds = 0.25
+collective_latency_seconds = 1.0
+collective_bandwidth = 0.5
+sources = ["hand-written test figures"]
+"""
+    )
+    profile = HardwareProfile.model_validate(tomllib.loads(table))
+    eff = resolve_efficiency(profile, "default")
+    assert "MLA 25%" in eff.label
+    mla = _setup(mla_card, profile, Deployment(), efficiency=eff).hardware
+    gqa = _setup(GQA, profile, Deployment(), efficiency=eff).hardware
+    assert mla.kernel_fit("attention_decode_dense").bandwidth_efficiency == 0.25
+    assert gqa.kernel_fit("attention_decode_dense").bandwidth_efficiency == 0.5
+    # memory-bound decode attention of an MLA model takes twice as long at half the fraction
+    at = {
+        e: decode_step_seconds(mla_card, p, Deployment(), 1, 1000).attention_seconds
+        for e, p in (("mla", profile), ("plain", EFFICIENT))
+    }
+    layers = 2
+    assert float(at["mla"]) - layers * 0.25 == pytest.approx(
+        2 * (float(at["plain"]) - layers * 0.25)
+    )

@@ -284,6 +284,7 @@ class Efficiency:
     label: str
     grouped: HardwareProfile | None = None  # the profile that times routed experts, if different
     host_seconds_per_sequence: float = 0.0  # engine CPU time per scheduled sequence, per step
+    mla_attention: KernelFit | None = None  # decode attention over an MLA latent cache, if apart
 
 
 def resolve_efficiency(
@@ -348,6 +349,11 @@ def resolve_efficiency(
             grouped = profile.model_copy(
                 update={"calibration": table.model_copy(update={"kernels": kernels})}
             )
+        mla = (
+            None
+            if e.mla_attention_bandwidth is None
+            else attention.model_copy(update={"bandwidth_efficiency": e.mla_attention_bandwidth})
+        )
         return Efficiency(
             mode,
             profile.model_copy(update={"calibration": table}),
@@ -355,7 +361,9 @@ def resolve_efficiency(
             Links(e.collective_latency_seconds, e.collective_bandwidth),
             f"default: {profile.name} {compute} matmuls at {gemm:.0%} of peak and "
             f"{e.gemm_bandwidth:.0%} of HBM bandwidth, decode attention at "
-            f"{e.attention_bandwidth:.0%}, {t0 * 1e6:.3g} us per kernel, "
+            f"{e.attention_bandwidth:.0%}"
+            + ("" if mla is None else f" (MLA {e.mla_attention_bandwidth:.0%})")
+            + f", {t0 * 1e6:.3g} us per kernel, "
             f"{e.step_overhead_seconds * 1e3:.3g} ms per step, host "
             f"{e.host_seconds_per_sequence * 1e6:.3g} us per sequence per step (overlapped), "
             "collectives "
@@ -370,6 +378,7 @@ def resolve_efficiency(
             + " (public kernel measurements; sources in the profile)",
             grouped,
             e.host_seconds_per_sequence,
+            mla,
         )
     if mode == "calibrated":
         if profile.calibration is None:
@@ -412,9 +421,12 @@ def _setup(
     efficiency: Efficiency | None = None,
 ) -> StepSetup:
     p = precision(card, profile, d)
+    hardware = efficiency.profile if efficiency else profile
+    if efficiency is not None and efficiency.mla_attention is not None and card.mla is not None:
+        hardware = _with_mla_attention(hardware, efficiency.mla_attention)
     return StepSetup(
         card=card,
-        hardware=efficiency.profile if efficiency else profile,
+        hardware=hardware,
         phase=phase,
         context=np.asarray(context, dtype=float),
         prompt_len=float(prompt_len),
@@ -426,6 +438,19 @@ def _setup(
         precision=p,
         attention_dp=d.data_parallel_attention(),
         links=efficiency.links if efficiency else Links(),
+    )
+
+
+def _with_mla_attention(hardware: HardwareProfile, fit: KernelFit) -> HardwareProfile:
+    """`hardware` with its decode-attention kernels timed by `fit` (an MLA model's latent cache
+    is read by MLA kernels, measured apart from paged GQA ones)."""
+    table = hardware.calibration
+    assert table is not None
+    kernels = dict(table.kernels)
+    kernels["attention_decode_dense"] = fit
+    kernels["attention_decode_blocktopk"] = fit
+    return hardware.model_copy(
+        update={"calibration": table.model_copy(update={"kernels": kernels})}
     )
 
 
