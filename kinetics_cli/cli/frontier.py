@@ -140,7 +140,7 @@ def frontier(
         from kinetics_cli.errors import InputError
 
         raise InputError(
-            f"{' and '.join(given)} price deployments; give a deployable --cost (gpu-seconds, "
+            f"{' and '.join(given)} {'price' if len(given) > 1 else 'prices'} deployments; give a deployable --cost (gpu-seconds, "
             "usd, latency or joules) or drop it"
         )
     law_frontier(
