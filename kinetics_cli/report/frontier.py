@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kinetics_cli.report.plan import (
-    DEPLOYABLE_UNIT_WORDS,
     ORACLE_NOTE,
     accuracy_text,
     attention_label,
@@ -182,7 +181,7 @@ def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: 
     first = setup.hardware[0].deploy
     where = ", ".join(frontiers.hardware)
     say(
-        f"Deployable frontier for {setup.task} on {where}: cost {DEPLOYABLE_UNIT_WORDS[unit]} "
+        f"Deployable frontier for {setup.task} on {where}: cost in {AXIS_WORDS[unit]} "
         f"({first.efficiency_mode} efficiencies); {plural(len(setup.grid), 'configuration')}"
     )
     say(source_line(setup))
@@ -221,7 +220,7 @@ def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: 
         rows.sort(key=lambda r: (r[0], r[1]))
         shown += [r[2].grid.accuracy[r[4]] for r in rows]
         compact_table(
-            f"Frontier across accelerators, cheapest first; cost: {DEPLOYABLE_UNIT_WORDS[unit]}",
+            f"Frontier across accelerators, cheapest first; cost: {AXIS_WORDS[unit]}",
             ["hardware", *columns],
             [[name, *_rows(o, f, [i], priced)[0]] for _, name, o, f, i in rows],
         )
@@ -231,8 +230,7 @@ def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: 
         order = order[np.argsort(frontier.cost[order], kind="stable")]
         docs += [point_document(option, frontier, int(i)) for i in order]
         compact_table(
-            f"Frontier on {option.profile.name}, cheapest first; cost: "
-            f"{DEPLOYABLE_UNIT_WORDS[unit]}",
+            f"Frontier on {option.profile.name}, cheapest first; cost: {AXIS_WORDS[unit]}",
             columns,
             _rows(option, frontier, order, priced),
         )
