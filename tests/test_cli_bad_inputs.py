@@ -230,6 +230,7 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("unknown name", [*FRONTIER, "--cost", "usd", "--efficiency", "fast"], None),
     ("unknown name", [*FRONTIER, "--cost", "usd", "-H", "b200,h900"], None),
     ("nonsense", [*FRONTIER, "--cost", "latency", "--max-tpot", "0s"], None),
+    ("impossible", [*FRONTIER, "--cost", "gpu-seconds", "--max-tpot", "1us"], None),
     ("nonsense", [*FRONTIER, "--cost", "usd", "--max-batch", "-1"], None),
     ("contradiction", [*ISO, "--strategy", "long-cot", "--gen-len", "8192"], None),
     ("contradiction", [*ISO, "--strategy", "best-of-n", "--trials", "4", "--gen-len", "1k"], None),

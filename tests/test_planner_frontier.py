@@ -128,7 +128,7 @@ def test_across_accelerators(setup: Setup) -> None:
 
 def test_refusals(setup: Setup) -> None:
     a100 = [h for h in setup.hardware if h.profile.name == "a100-80gb-sxm"]
-    with pytest.raises(InputError, match="no accelerator can be priced"):
+    with pytest.raises(InputError, match="no accelerator has a frontier in usd"):
         deployable_frontiers(a100, "usd")
     with pytest.raises(InputError, match="not a deployable unit"):
         deployable_frontiers(setup.hardware, "eflops")

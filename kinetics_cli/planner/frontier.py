@@ -107,13 +107,13 @@ def deployable_frontiers(options: Sequence[HardwareOption], unit: str) -> Hardwa
         elif unit == "joules" and deploy.tdp_watts is None:
             skipped[name] = "no tdp_watts in its profile"
         elif not deploy.fits.any():
-            skipped[name] = "no configuration fits its memory"
+            skipped[name] = "no replica holds any configuration (" + "; ".join(deploy.dropped) + ")"
         else:
             names.append(name)
             frontiers.append(deployable_frontier(option.grid, option.pricing, unit))
     if not frontiers:
         raise InputError(
-            "no accelerator can be priced in this unit: "
+            f"no accelerator has a frontier in {unit}: "
             + "; ".join(f"{k}: {v}" for k, v in skipped.items())
         )
     combined = combined_mask([f.cost for f in frontiers], [f.levels for f in frontiers])
