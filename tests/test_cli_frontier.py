@@ -9,20 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli_plan import fixed_length_evals
+from test_cli_plan import fixed_length_evals, run
 from test_planner_fakes import FakeSource
-from typer.testing import CliRunner
 
-from kinetics_cli.cli.main import app
-
-runner = CliRunner()
 # JSON keys of each deployable figure, by --cost
 FIGURE = {"gpu-seconds": "gpu_seconds", "usd": "usd_per_1000", "latency": "latency_s"}
 FIGURE["joules"] = "joules"
-
-
-def run(*args: str):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, list(args))
 
 
 def frontier_json(*args: str) -> dict:  # type: ignore[type-arg]

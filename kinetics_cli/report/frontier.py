@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kinetics_cli.report.plan import (
+    DEPLOY_COLUMNS,
     ORACLE_NOTE,
     accuracy_text,
     attention_label,
@@ -141,18 +142,7 @@ def deployable_frontier_document(
     }
 
 
-DEPLOY_FRONTIER_COLUMNS = [
-    "model",
-    "strategy",
-    ">limit",
-    "attention, KV",
-    ">accuracy",
-    ">eFLOPs",
-    "replica",
-    ">GPU-s",
-    ">latency",
-    ">energy",
-]
+DEPLOY_FRONTIER_COLUMNS = DEPLOY_COLUMNS[1:]  # plan's deployable columns, less the label
 
 
 def _rows(
@@ -210,7 +200,7 @@ def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: 
     for name, why in frontiers.skipped.items():
         say(f"skipped {name}: {why}")
     priced = unit == "usd"
-    columns = DEPLOY_FRONTIER_COLUMNS + ([">$/1,000"] if priced else [])
+    columns = DEPLOY_FRONTIER_COLUMNS + ([">$/1k"] if priced else [])
     shown = []
     if len(options) > 1:
         rows = []
@@ -300,6 +290,7 @@ def hardware_frontier_plot(
 
     from kinetics_cli.accuracy.base import CONFIDENCE
     from kinetics_cli.planner.pareto import frontier_order
+    from kinetics_cli.report.plan import accuracy_axes
     from kinetics_cli.report.plotting import PALETTE, check_path, new_figure, save_figure
 
     check_path(path, force=force)
@@ -345,11 +336,5 @@ def hardware_frontier_plot(
         label="frontier across accelerators",
     )
     ax.fill_between([], [], [], color="0.5", alpha=0.12, lw=0, label=f"{CONFIDENCE:.0%} interval")
-    ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("accuracy (%)")
-    ax.set_ylim(0, 100)
-    ax.grid(True, which="major", alpha=0.3)
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    accuracy_axes(ax, xlabel, title)
     return save_figure(fig, path, force=force)
