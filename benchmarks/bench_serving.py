@@ -31,6 +31,10 @@ from kinetics_cli.engine.serving import (
 from kinetics_cli.errors import KineticsError
 
 DEFAULT_CSV = Path(__file__).parent / "data" / "serving_throughput.csv"
+# The CUDA-graph batch sizes of the published runs, with padding on: the llm_options.yml of
+# github.com/NVIDIA/TensorRT-LLM@00f37686 docs/source/performance/perf-overview.md (the same list
+# for dense and MoE runs: cuda_graph_config enable_padding true, batch_sizes 1 ... 8192).
+GRAPH_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512, 1024, 2048, 4096, 8192)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,7 @@ def predict(point: Point, mode: str) -> tuple[float | None, int | None, str]:
         kv=point.kv,
         kv_cache_fraction=point.kv_cache_fraction,
         max_batch=point.max_batch,
+        cuda_graph_batch_sizes=GRAPH_BATCH_SIZES,
     )
     try:
         result = serve(

@@ -333,10 +333,18 @@ def test_smallest_fitting_tp_for_a_problem():
 
 def test_calibrated_mode_uses_the_profile_fits():
     calibrated = engine_catalog.hardware("tiny-calibrated")  # no interconnect: TP 1
+    from kinetics_cli.engine.roofline import time_operator
+    from kinetics_cli.engine.serving import _setup, engine_operators
+
     ours = decode_step_seconds(GQA, calibrated, Deployment(), 3, 100, efficiency="calibrated")
-    # the roofline prices every operator with the same [calibration] table
+    # the roofline prices every operator with the same [calibration] table; the engine's own
+    # kernels (the MLP activation here) come on top, timed with the same table
+    eff = resolve_efficiency(calibrated, "calibrated")
+    s = _setup(GQA, calibrated, Deployment(), context=100.0, efficiency=eff)
+    extra = sum(float(time_operator(s, op)[0]) for op in engine_operators(s, np.asarray(3.0), eff))
+    assert extra > 0
     assert float(ours.seconds) == pytest.approx(
-        decode_step(GQA, calibrated, batch=3, context=100).step_seconds
+        decode_step(GQA, calibrated, batch=3, context=100).step_seconds + extra
     )
     sheet = decode_step_seconds(GQA, calibrated, Deployment(), 3, 100, efficiency="datasheet")
     assert float(sheet.seconds) < float(ours.seconds)
@@ -413,3 +421,122 @@ def test_grouped_gemm_fraction_keeps_its_ratio_to_dense_across_dtypes():
         assert grouped is not None and grouped.calibration is not None
         fit = grouped.calibration.kernels["gemm"]
         assert fit.compute_efficiency == pytest.approx(expected)
+
+
+def test_mlp_activation_kernel_is_charged_outside_datasheet():
+    from kinetics_cli.engine.serving import _setup, activation_operators, engine_operators
+
+    batch = np.asarray(5.0)
+    default = resolve_efficiency(EFFICIENT, "default")
+    sheet = resolve_efficiency(EFFICIENT, "datasheet")
+    s = _setup(GQA, EFFICIENT, Deployment(), context=10.0)
+    assert activation_operators(s, batch, sheet) == []
+    (act,) = activation_operators(s, batch, default)
+    # tiny-gqa: 2 layers of SwiGLU over intermediate 64; 5 tokens read gate and up (2 x 64) and
+    # write 64 bf16 values: 5 x 64 x 3 x 2 B = 1,920 B per layer, one stream kernel per layer
+    assert (act.calls, act.kind, act.kernel) == (2, "other", "stream")
+    assert float(act.cost.bytes) == 1_920 and float(act.cost.flops) == 0
+    # TP 2 halves the intermediate width on each GPU
+    (half,) = activation_operators(_setup(GQA, EFFICIENT, Deployment(tp=2)), batch, default)
+    assert float(half.cost.bytes) == 960
+    # a prefill pass of 5 prompts x 4 tokens: 20 tokens
+    pre = _setup(GQA, EFFICIENT, Deployment(), phase="prefill", prompt_len=4.0)
+    assert float(activation_operators(pre, batch, default)[0].cost.bytes) == 20 * 64 * 3 * 2
+    # tiny-moe: one dense layer (intermediate 64) and 2 MoE layers with one shared expert of
+    # width 16: 5 x 16 x 3 x 2 B = 480 B per MoE layer; routed experts' activation is fused
+    m = _setup(MOE, EFFICIENT, Deployment(), context=10.0)
+    dense, shared = activation_operators(m, batch, default)
+    assert (dense.calls, float(dense.cost.bytes)) == (1, 1_920)
+    assert (shared.calls, float(shared.cost.bytes)) == (2, 480)
+    names = [op.name for op in engine_operators(m, batch, default)]
+    assert names == [
+        "moe routing and permute",
+        "moe un-permute and reduce",
+        "mlp activation",
+        "shared-expert activation",
+    ]
+    # the step charges it next to the norms: streams at half of 10 B/s plus 0.25 s per call;
+    # the norms copy 2 x 5 x 32 bf16 values in and out, 1,280 B per layer
+    step = decode_step_seconds(GQA, EFFICIENT, Deployment(), batch=5, context=10)
+    norms = 2 * (1_280 / 5 + 0.25)
+    assert float(step.other_seconds) == pytest.approx(norms + 2 * (1_920 / 5 + 0.25))
+
+
+def test_cuda_graph_padding_rounds_each_schedulers_batch_up():
+    from kinetics_cli.engine.serving import graph_batch
+
+    d = Deployment(cuda_graph_batch_sizes=(1, 2, 4, 8))
+    # next size up; unchanged past the largest size
+    assert graph_batch(d, np.array([3.0, 5.0, 8.0, 9.0])).tolist() == [4, 8, 8, 9]
+    assert graph_batch(Deployment(), 3.0) == 3.0  # no graph sizes, no padding
+    # attention data-parallel over 2 GPUs: each rank's 3 sequences padded to 4, 8 per replica
+    assert graph_batch(Deployment(tp=2, ep=2, cuda_graph_batch_sizes=(4,)), 6.0) == 8.0
+    # no padding past the engine's cap on sequences (TensorRT-LLM's max_batch_size)
+    assert graph_batch(Deployment(max_batch=6, cuda_graph_batch_sizes=(8,)), 5.0) == 5.0
+
+
+def test_padded_steps_run_all_but_attention_on_the_graph_batch():
+    d = Deployment(cuda_graph_batch_sizes=(4,))
+    padded = decode_step_seconds(GQA, EFFICIENT, d, batch=3, context=100)
+    at3 = decode_step_seconds(GQA, EFFICIENT, Deployment(), batch=3, context=100)
+    at4 = decode_step_seconds(GQA, EFFICIENT, Deployment(), batch=4, context=100)
+    assert float(padded.linear_seconds) == float(at4.linear_seconds)
+    assert float(padded.other_seconds) == float(at4.other_seconds)
+    assert float(padded.attention_seconds) == float(at3.attention_seconds)
+    assert float(padded.tokens) == 3  # the padding produces nothing
+    # datasheet stays the roofline's step: no padding there
+    sheet = decode_step_seconds(GQA, EFFICIENT, d, batch=3, context=100, efficiency="datasheet")
+    plain = decode_step_seconds(GQA, EFFICIENT, Deployment(), 3, 100, efficiency="datasheet")
+    assert float(sheet.seconds) == float(plain.seconds)
+
+
+def test_only_steps_without_a_prompt_are_padded():
+    d = Deployment(cuda_graph_batch_sizes=(4,))
+
+    def step(dep: Deployment, batch: float, gen: float) -> float:
+        r = request_costs(GQA, EFFICIENT, dep, prompt_len=10, gen_lens=gen, batch=batch)
+        return float(r.decode_step_seconds)
+
+    # 3 sequences of 30 tokens admit 3 / 30 = 0.1 prompts a step: 90% of steps run padded
+    unpadded, padded_share = step(Deployment(), 3, 30), step(d, 3, 30)
+    assert unpadded < padded_share < step(Deployment(), 4, 30)
+    # 3 sequences of 2 tokens admit 1.5 prompts a step: every step carries one, none padded
+    assert step(d, 3, 2) == step(Deployment(), 3, 2)
+
+
+def test_mla_models_read_their_cache_at_the_mla_fraction():
+    from kinetics_cli.engine.serving import _setup
+
+    mla_card = engine_catalog.card("tiny-mla")
+    table = (
+        engine_catalog.HARDWARE["tiny-gpu.toml"]
+        + """
+[efficiency]
+gemm_compute = 0.5
+gemm_bandwidth = 0.8
+attention_compute = 0.5
+attention_bandwidth = 0.5
+mla_attention_bandwidth = 0.25
+stream_bandwidth = 0.5
+kernel_overhead_seconds = 0.25
+collective_latency_seconds = 1.0
+collective_bandwidth = 0.5
+sources = ["hand-written test figures"]
+"""
+    )
+    profile = HardwareProfile.model_validate(tomllib.loads(table))
+    eff = resolve_efficiency(profile, "default")
+    assert "MLA 25%" in eff.label
+    mla = _setup(mla_card, profile, Deployment(), efficiency=eff).hardware
+    gqa = _setup(GQA, profile, Deployment(), efficiency=eff).hardware
+    assert mla.kernel_fit("attention_decode_dense").bandwidth_efficiency == 0.25
+    assert gqa.kernel_fit("attention_decode_dense").bandwidth_efficiency == 0.5
+    # memory-bound decode attention of an MLA model takes twice as long at half the fraction
+    at = {
+        e: decode_step_seconds(mla_card, p, Deployment(), 1, 1000).attention_seconds
+        for e, p in (("mla", profile), ("plain", EFFICIENT))
+    }
+    layers = 2
+    assert float(at["mla"]) - layers * 0.25 == pytest.approx(
+        2 * (float(at["plain"]) - layers * 0.25)
+    )

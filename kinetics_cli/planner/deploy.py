@@ -26,9 +26,9 @@ from kinetics_cli.engine.serving import (
     Efficiency,
     _prefill_per_prompt,
     _setup,
+    engine_operators,
     host_seconds,
     memory_plan,
-    moe_routing_operators,
     precision,
     resolve_efficiency,
 )
@@ -282,7 +282,7 @@ def _step_model(
                 # built directly: dataclasses.replace costs more than the arithmetic here
                 op = _Op(op.name, op.kind, op.kernel, op.calls, cost, op.link_seconds, op.grouped)
             total = total + time_operator(grouped if op.grouped else s0, op)[0]
-        for op in moe_routing_operators(s0, sequences, eff):
+        for op in engine_operators(s0, sequences, eff):
             total = total + time_operator(s0, op)[0]
         seconds = np.broadcast_to(np.asarray(total, dtype=float), sequences.shape)
         return (seconds + eff.step_overhead_seconds,)
