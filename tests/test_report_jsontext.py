@@ -1,16 +1,33 @@
-"""report/jsontext.py writes the same bytes as json.dumps(jsonable(doc), indent=2)."""
+"""report/jsontext.py writes the same bytes as json.dumps(indent=2) of a JSON-safe copy of the
+document, which is how --json documents were written before it."""
 
 from __future__ import annotations
 
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kinetics_cli.report.jsontext import dumps, jsonable
+from kinetics_cli.report.jsontext import dumps
+
+
+def jsonable(value: Any) -> Any:
+    """numpy scalars/arrays, paths and non-finite floats into JSON-safe values."""
+    if hasattr(value, "tolist"):
+        return jsonable(value.tolist())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    return str(value)
 
 
 def reference(document: object) -> str:
