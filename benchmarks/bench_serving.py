@@ -45,6 +45,7 @@ class Point:
     hardware: str
     tp: int
     ep: int
+    attention_dp: bool  # the published run's layout (the CSV's note gives the evidence)
     weights: str
     kv: str
     isl: float
@@ -69,6 +70,7 @@ def read_points(path: Path) -> list[Point]:
                 hardware=row["hardware"],
                 tp=int(row["tp"]),
                 ep=int(row["ep"]),
+                attention_dp=row["attention_dp"] == "yes",
                 weights=row["weights"],
                 kv=row["kv"],
                 isl=float(row["isl"]),
@@ -97,6 +99,7 @@ def predict(point: Point, mode: str) -> tuple[float | None, int | None, str]:
     deployment = Deployment(
         tp=point.tp,
         ep=point.ep,
+        attention_dp=point.attention_dp,
         weights=point.weights,
         kv=point.kv,
         kv_cache_fraction=point.kv_cache_fraction,
