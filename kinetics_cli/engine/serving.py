@@ -1211,6 +1211,7 @@ class ServeResult:
             "tpot_s": float(c.tpot_seconds),
             "decode_step_s": float(c.decode_step_seconds),
             "prefill_s_per_request": c.prefill_seconds_per_request,
+            "prefill_s_per_step": float(c.prefill_step_seconds),
             "prefill_share": float(c.prefill_share),
             "memory": {
                 "weights_bytes": self.memory.weights_bytes,
