@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import engine_catalog
 import numpy as np
@@ -13,10 +14,13 @@ from hypothesis import strategies as st
 from kinetics_cli.engine.roofline import decode_step
 from kinetics_cli.engine.serving import (
     Deployment,
+    PrefillCharge,
+    busiest_rank_prompts,
     decode_step_seconds,
     expected_longest,
     memory_plan,
     prefill_seconds,
+    prefill_step_seconds,
     problem_costs,
     request_costs,
     resolve_efficiency,
@@ -539,4 +543,90 @@ sources = ["hand-written test figures"]
     layers = 2
     assert float(at["mla"]) - layers * 0.25 == pytest.approx(
         2 * (float(at["plain"]) - layers * 0.25)
+    )
+
+
+# Attention data-parallel: the busiest rank's prompts set the step (docs/serving.md section 4)
+ADP = Deployment(tp=2, ep=2, prefill_chunk_tokens=16)
+
+
+def test_busiest_rank_prompts_by_hand():
+    k = np.array([0.0, 0.5, 1.24, 8.0, 8.5, 12.0])
+    # K = floor(k) w.p. 1 - frac, ceil(k) w.p. frac; the busiest of 8 holds ceil(K / 8):
+    # 0.5: 0.5 x ceil(0/8) + 0.5 x ceil(1/8) = 0.5; 1.24: 0.76 x 1 + 0.24 x 1 = 1;
+    # 8: ceil(8/8) = 1; 8.5: 0.5 x 1 + 0.5 x ceil(9/8) = 1.5; 12: ceil(12/8) = 2
+    np.testing.assert_allclose(busiest_rank_prompts(k, 8), [0.0, 0.5, 1.0, 1.0, 1.5, 2.0])
+    np.testing.assert_array_equal(busiest_rank_prompts(k, 1), k)  # one rank holds them all
+
+
+def test_prefill_step_seconds_by_hand():
+    charge = PrefillCharge(per_prompt=3.0, single=5.0, local=2.0)
+    k = np.array([2.0, 6.0, 8.0])
+    adp = Deployment(tp=4, ep=4)
+    # busiest of 4 ranks: ceil(2/4) = 1, ceil(6/4) = 2, ceil(8/4) = 2 prompts;
+    # k x 3 + (4 x busiest - k) x 2 = 6 + 2 x 2 = 10; 18 + 2 x 2 = 22; 24 + 0 x 2 = 24
+    np.testing.assert_allclose(prefill_step_seconds(adp, k, charge), [10.0, 22.0, 24.0])
+    # attention tensor-parallel (and dense TP): every prompt spread over the GPUs, k x 3
+    tp_only = Deployment(tp=4, ep=4, attention_dp=False)
+    np.testing.assert_array_equal(prefill_step_seconds(tp_only, k, charge), 3.0 * k)
+    np.testing.assert_array_equal(prefill_step_seconds(Deployment(tp=4), k, charge), 3.0 * k)
+
+
+def test_routed_experts_are_the_shared_part_of_prefill():
+    one = prefill_seconds(MOE, GPU, ADP, 1, 16, efficiency="datasheet")
+    assert 0 < float(one.routed_seconds) < float(one.linear_seconds)
+    dense = prefill_seconds(GQA, GPU, SMALL_CHUNK, 1, 16, efficiency="datasheet")
+    assert float(dense.routed_seconds) == 0.0
+
+
+def test_request_costs_under_attention_data_parallel_by_hand():
+    b = np.array([1.0, 4.0, 16.0])
+    r = request_costs(MOE, GPU, ADP, prompt_len=16, gen_lens=8, batch=b, efficiency="datasheet")
+
+    def rank_local(batch: float) -> float:
+        p = prefill_seconds(MOE, GPU, ADP, batch, 16, efficiency="datasheet")
+        return float(p.seconds) - float(p.routed_seconds)
+
+    # a pass packs floor(16 / 16) = 1 prompt; one more prompt on each of the 2 GPUs' pass adds
+    # (local(1 + 2) - local(1)) / 2 rank-local seconds per prompt
+    per = float(prefill_seconds(MOE, GPU, ADP, 1, 16, efficiency="datasheet").seconds)
+    local = (rank_local(3.0) - rank_local(1.0)) / 2
+    # k = b / 8 = 0.125, 0.5, 2 prompts a step; busiest of 2 ranks 0.125, 0.5, ceil(2/2) = 1;
+    # extra (2 x busiest - k) x local = 0.125, 0.5, 0 x local
+    expected = b / 8 * per + np.array([0.125, 0.5, 0.0]) * local
+    np.testing.assert_allclose(r.prefill_step_seconds, expected, rtol=1e-12)
+    np.testing.assert_allclose(r.tpot_seconds, r.decode_step_seconds + expected, rtol=1e-12)
+    assert r.prefill_seconds_per_request == pytest.approx(per)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    k=st.floats(0.0, 500.0, allow_nan=False),
+    ranks=st.integers(1, 16),
+)
+def test_busiest_rank_holds_between_its_share_and_all(k, ranks):
+    busiest = float(busiest_rank_prompts(k, ranks))
+    assert k / ranks - 1e-9 <= busiest <= k + 1e-9
+    assert float(busiest_rank_prompts(k, 1)) == k
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    batch=st.integers(1, 300),
+    prompt=st.integers(1, 200),
+    gen=st.integers(1, 400),
+    mode=st.sampled_from(["datasheet", "default"]),
+)
+def test_rank_imbalance_never_speeds_up(batch, prompt, gen, mode):
+    profile = GPU if mode == "datasheet" else EFFICIENT
+    kwargs = dict(prompt_len=prompt, gen_lens=gen, batch=float(batch), efficiency=mode)
+    adp = request_costs(MOE, profile, ADP, **kwargs)
+    # the same deployment with every prompt spread evenly over the ranks (the balanced charge)
+    balanced = adp.decode_step_seconds + batch / gen * adp.prefill_seconds_per_request
+    assert float(adp.tpot_seconds) >= float(balanced) * (1 - 1e-12)
+    # one rank: attention data-parallel is off, and nothing changes
+    one = replace(ADP, tp=1, ep=1, attention_dp=True)
+    plain = request_costs(MOE, profile, replace(one, attention_dp=None), **kwargs)
+    assert float(request_costs(MOE, profile, one, **kwargs).tpot_seconds) == float(
+        plain.tpot_seconds
     )

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -601,6 +601,9 @@ class StepTime:
     other_seconds: np.ndarray
     overhead_seconds: float
     tokens: np.ndarray  # tokens the step produces (decode) or processes (prefill)
+    # the part of `linear_seconds` spent in routed-expert (grouped) GEMMs: under attention
+    # data-parallel the only work every rank shares whatever rank holds the tokens
+    routed_seconds: np.ndarray | float = 0.0
 
 
 def _mix(x: np.ndarray | float, weights: np.ndarray) -> np.ndarray:
@@ -698,6 +701,7 @@ def _step(
         "communication": 0.0,
         "other": 0.0,
     }
+    routed: np.ndarray | float = 0.0
     grouped_setup = replace(s, hardware=eff.grouped) if eff.grouped is not None else s
     ops = [*step_operators(s, batch), *engine_operators(s, batch, eff)]
     if padded is not None:
@@ -715,6 +719,8 @@ def _step(
                 op = replace(op, link_seconds=_mix(op.link_seconds, weights))
         seconds = time_operator(grouped_setup if op.grouped else s, op)[0]
         totals[op.kind] = totals[op.kind] + seconds
+        if op.grouped:
+            routed = routed + seconds
     tokens = batch * s.new_tokens
     if weights is not None:
         tokens = _mix(tokens, weights)
@@ -730,6 +736,7 @@ def _step(
         other_seconds=parts["other"],
         overhead_seconds=overhead,
         tokens=np.broadcast_to(np.asarray(tokens, dtype=float), shape),
+        routed_seconds=np.broadcast_to(np.asarray(routed, dtype=float), shape),
     )
 
 
@@ -826,20 +833,61 @@ def prefill_seconds(
     return _step(s, np.asarray(batch, dtype=float), eff)
 
 
+class PrefillCharge(NamedTuple):
+    """Prefill charged per prompt under chunked prefill (`_prefill_per_prompt`)."""
+
+    per_prompt: np.ndarray | float  # replica seconds a prompt, spread evenly over the ranks
+    single: np.ndarray | float  # seconds of the pass that holds one prompt (TTFT)
+    # replica seconds one more prompt adds outside the routed experts, spread over the ranks
+    # (marginal: the pass's weight reads and launches are in per_prompt already)
+    local: np.ndarray | float
+
+
 def _prefill_per_prompt(
     card: ModelCard,
     profile: HardwareProfile,
     d: Deployment,
     prompt_len: float,
     eff: Efficiency,
-) -> tuple[float, float]:
-    """(replica seconds of prefill charged per prompt under chunked prefill, seconds of the pass
-    that holds one prompt). A pass packs floor(chunk / L_in) prompts (at least one)."""
+) -> PrefillCharge:
+    """Replica seconds of prefill charged per prompt, the pass holding one prompt, and the
+    marginal rank-local seconds of a prompt. A pass packs floor(chunk / L_in) prompts (at least
+    one); the marginal is one more prompt on each of the tp GPUs' pass, divided by tp."""
     per_pass = max(1.0, math.floor(d.prefill_chunk_tokens / prompt_len))
     s = _setup(card, profile, d, phase="prefill", prompt_len=prompt_len, efficiency=eff)
-    # both batch sizes in one pass (every operator is elementwise over the batch axis)
-    packed, single = (float(x) for x in _step(s, np.array([per_pass, 1.0]), eff).seconds)
-    return packed / per_pass, single
+    # the batch sizes in one pass (every operator is elementwise over the batch axis)
+    step = _step(s, np.array([per_pass, 1.0, per_pass + d.tp]), eff)
+    packed, single, grown = (float(x) for x in step.seconds)
+    routed = np.asarray(step.routed_seconds, dtype=float)
+    local = (grown - float(routed[2]) - (packed - float(routed[0]))) / d.tp
+    return PrefillCharge(packed / per_pass, single, local)
+
+
+def busiest_rank_prompts(prompts_per_step: ArrayLike, ranks: int) -> np.ndarray:
+    """Expected prompts the busiest of `ranks` attention-DP ranks prefills in one iteration when
+    the replica admits `prompts_per_step` a step on average: K = floor(k) or ceil(k) prompts (mean
+    k), spread one rank at a time over the least-loaded ranks, so the busiest holds
+    E[ceil(K / ranks)] (k itself for one rank). Derivation: docs/serving.md section 4."""
+    k = np.maximum(np.asarray(prompts_per_step, dtype=float), 0.0)
+    if ranks <= 1:
+        return k
+    low = np.floor(k)
+    frac = k - low
+    return (1.0 - frac) * np.ceil(low / ranks) + frac * np.ceil((low + 1.0) / ranks)
+
+
+def prefill_step_seconds(
+    d: Deployment, prompts_per_step: ArrayLike, charge: PrefillCharge
+) -> np.ndarray:
+    """Replica seconds of prefill per step when k = `prompts_per_step` prompts arrive a step:
+    k x per prompt, the prompts spread evenly; under attention data-parallel the busiest rank's
+    own prompts set the step, adding (ranks x E[ceil(K / ranks)] - k) x local (never negative)."""
+    k = np.asarray(prompts_per_step, dtype=float)
+    balanced = k * charge.per_prompt
+    if not d.data_parallel_attention():
+        return balanced
+    busiest = busiest_rank_prompts(k, d.tp)
+    return balanced + np.maximum(d.tp * busiest - k, 0.0) * charge.local
 
 
 def host_seconds(eff: Efficiency, d: Deployment, sequences: ArrayLike) -> np.ndarray:
@@ -878,8 +926,10 @@ class RequestCosts:
     decode_step_seconds: a step of `batch` sequences at the mix of contexts their lives cover
     (with CUDA-graph padding, the steps without a prompt padded, `graph_batch`; `step` is the
     unpadded step's breakdown).
-    prefill_seconds_per_request: chunked prefill charged to one request. tpot_seconds: mean time
-    per output token = max(step + (batch / mean L_out) x prefill per request, host seconds of the
+    prefill_seconds_per_request: chunked prefill charged to one request, its prompt spread evenly
+    over the ranks. prefill_step_seconds: prefill per step, k = batch / mean L_out prompts a step
+    (`prefill_step_seconds`: under attention data-parallel the busiest rank's prompts set it).
+    tpot_seconds: mean time per output token = max(step + prefill per step, host seconds of the
     iteration) (prefill of the requests that replace finished ones shares the GPUs; the engine's
     CPU work overlaps the GPU's). ttft_seconds: one prefill pass holding the prompt
     plus one decode step, with no queueing. output_tokens_per_s = batch / tpot (per replica).
@@ -895,6 +945,7 @@ class RequestCosts:
     requests_per_s: np.ndarray
     prefill_share: np.ndarray  # fraction of the replica's time spent in prefill
     step: StepTime
+    prefill_step_seconds: np.ndarray  # prefill per step, attention-DP imbalance included
 
 
 def request_costs(
@@ -949,9 +1000,12 @@ def request_costs(
     )
     step = _step(s, b[..., None], eff, weights=w)
     step_s = np.broadcast_to(step.seconds, b.shape)
-    per_request, single = _prefill_per_prompt(card, profile, deployment, prompt_len, eff)
-    per_request *= prompts_per_sequence
+    charge = _prefill_per_prompt(card, profile, deployment, prompt_len, eff)
+    single = charge.single
+    per_request = float(charge.per_prompt) * prompts_per_sequence
     mean_len = float(lens @ probs)
+    prompts = b * prompts_per_sequence / mean_len  # prompts the replica admits a step
+    prefill_s = np.broadcast_to(prefill_step_seconds(deployment, prompts, charge), b.shape)
     grown = _padded(deployment, eff, b)
     if grown is not None:
         # Steps that admit a prompt run without a graph; prompts arrive at b / mean L_out
@@ -959,7 +1013,7 @@ def request_costs(
         padded = _step(s, b[..., None], eff, weights=w, padded=grown[..., None])
         carrying = np.minimum(1.0, b * prompts_per_sequence / mean_len)
         step_s = carrying * step_s + (1.0 - carrying) * np.broadcast_to(padded.seconds, b.shape)
-    tpot = np.maximum(step_s + b / mean_len * per_request, host_seconds(eff, deployment, b))
+    tpot = np.maximum(step_s + prefill_s, host_seconds(eff, deployment, b))
     rate = b / tpot
     return RequestCosts(
         batch=b,
@@ -970,8 +1024,9 @@ def request_costs(
         output_tokens_per_s=rate,
         output_tokens_per_s_per_gpu=rate / deployment.gpus_per_replica,
         requests_per_s=rate / mean_len,
-        prefill_share=(b / mean_len * per_request) / tpot,
+        prefill_share=prefill_s / tpot,
         step=step,
+        prefill_step_seconds=prefill_s,
     )
 
 
@@ -1156,6 +1211,7 @@ class ServeResult:
             "tpot_s": float(c.tpot_seconds),
             "decode_step_s": float(c.decode_step_seconds),
             "prefill_s_per_request": c.prefill_seconds_per_request,
+            "prefill_s_per_step": float(c.prefill_step_seconds),
             "prefill_share": float(c.prefill_share),
             "memory": {
                 "weights_bytes": self.memory.weights_bytes,
