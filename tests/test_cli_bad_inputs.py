@@ -85,6 +85,7 @@ def both(*setups: Setup) -> Setup:
 CAT = ["--catalog", "{tmp}/cat"]
 COST = ["cost", "qwen3-8b", "--prompt-len", "100", "--gen-len", "1k"]
 PLAN = ["plan", "--budget", "1e16", "-m", "qwen3-0.6b"]
+FRONTIER = ["frontier", "-m", "qwen3-0.6b"]
 ISO = ["isocost", "--budget", "1e16", "-m", "qwen3-8b"]
 EXISTING_OUT = write("out/rows.csv", "keep me\n")
 MEASURED_ROWS = MEASUREMENTS.read_text().splitlines()
@@ -218,6 +219,19 @@ CASES: list[tuple[str, list[str], Setup]] = [
         ["frontier", "-m", "qwen3-0.6b", "--law", "flops", "--intensity", "562.5"],
         None,
     ),
+    ("contradiction", [*FRONTIER, "--efficiency", "datasheet"], None),
+    ("contradiction", [*FRONTIER, "--max-tpot", "50ms"], None),
+    ("contradiction", [*FRONTIER, "--max-batch", "64"], None),
+    ("contradiction", [*FRONTIER, "-H", "b200,h100"], None),
+    ("contradiction", [*FRONTIER, "--cost", "usd", "--law", "flops"], None),
+    ("contradiction", [*FRONTIER, "--cost", "usd", "--allocation", "oracle-per-problem"], None),
+    ("missing figure", [*FRONTIER, "--cost", "usd", "-H", "a100-80gb-sxm"], None),
+    ("unknown name", [*FRONTIER, "--cost", "watts"], None),
+    ("unknown name", [*FRONTIER, "--cost", "usd", "--efficiency", "fast"], None),
+    ("unknown name", [*FRONTIER, "--cost", "usd", "-H", "b200,h900"], None),
+    ("nonsense", [*FRONTIER, "--cost", "latency", "--max-tpot", "0s"], None),
+    ("impossible", [*FRONTIER, "--cost", "gpu-seconds", "--max-tpot", "1us"], None),
+    ("nonsense", [*FRONTIER, "--cost", "usd", "--max-batch", "-1"], None),
     ("contradiction", [*ISO, "--strategy", "long-cot", "--gen-len", "8192"], None),
     ("contradiction", [*ISO, "--strategy", "best-of-n", "--trials", "4", "--gen-len", "1k"], None),
     ("contradiction", [*ISO, "--law", "flops", "--intensity", "562.5"], None),

@@ -487,6 +487,9 @@ def test_selection_rules_and_allocation_with_answers(tmp_path: Path) -> None:
     assert frontier["allocation"] is None and len(maj3) == 1
     assert maj3[0]["selection"] == "majority"
     assert maj3[0]["accuracy"] == pytest.approx((1 + 1 / 6) / 2)
+    # its interval: a bootstrap over the two problems, whose draws give 1 (p0 twice), 1/6 (p1
+    # twice) or the mean: the 95% bounds reach both ends
+    assert maj3[0]["accuracy_ci"] == pytest.approx([1 / 6, 1.0])
     allocation = doc["allocation"]
     assert "evaluations" in allocation["per_problem_source"]
     assert allocation["oracle"] == {"oracle_per_problem": True, "uniform": True, "adaptive": False}
@@ -569,3 +572,17 @@ def test_plan_max_batch_caps_problems_in_flight(tmp_path: Path) -> None:
     assert (
         capped["best"]["deployable"]["gpu_seconds"] > default["best"]["deployable"]["gpu_seconds"]
     )
+
+
+def test_every_selection_rule_reports_an_interval() -> None:
+    """Under the bundled priors a voting rule's accuracy carries the fit's spread like coverage."""
+    result = run(
+        "plan", "--budget", "1e16", "-m", "qwen3-8b", "--selection", "majority,early-stop",
+        "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    for key in ("best", "most_accurate", "best_deployable"):
+        pick = doc[key]
+        lo, hi = pick["accuracy_ci"]
+        assert lo < pick["accuracy"] < hi, key

@@ -1137,11 +1137,16 @@ def frontier_plot(
     for attention, style in LINESTYLES.items():
         if any(a == attention for _, a in keys):
             ax.plot([], [], color="black", ls=style, lw=1.4, label=attention_label(attention))
+    accuracy_axes(ax, xlabel, title or "Accuracy against cost per problem")
+    return save_figure(fig, path, force=force)
+
+
+def accuracy_axes(ax: Any, xlabel: str, title: str) -> None:
+    """The frontier plots' axes: cost on a log axis, accuracy 0-100%, legend outside."""
     ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 100)
     ax.grid(True, which="major", alpha=0.3)
-    ax.set_title(title or "Accuracy against cost per problem", fontsize=10)
+    ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    return save_figure(fig, path, force=force)
