@@ -165,18 +165,6 @@ def _total(*terms: np.ndarray) -> np.ndarray:
     return total if total.shape == shape else np.broadcast_to(total, shape)
 
 
-def _joint(*shapes: tuple[int, ...]) -> tuple[int, ...]:
-    """np.broadcast_shapes for a few short shapes, without building arrays (called per grid)."""
-    ndim = max(len(shape) for shape in shapes)
-    out = []
-    for dims in zip(*((1,) * (ndim - len(shape)) + tuple(shape) for shape in shapes), strict=True):
-        sizes = {d for d in dims if d != 1}
-        if len(sizes) > 1:
-            raise ValueError(f"shapes {shapes} do not broadcast")
-        out.append(sizes.pop() if sizes else 1)
-    return tuple(out)
-
-
 def _broadcast(term: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """`term` as an array of `shape` (a view; no copy when it already has that shape)."""
     return term if term.shape == shape else np.broadcast_to(term, shape)
@@ -222,13 +210,13 @@ class SplitCost:
             }
             return ProblemCost(**values, attention_kernel=cost.attention_kernel)
 
-        shape = _joint(self.shape, weights.shape)[:-1]
+        shape = np.broadcast_shapes(self.shape, weights.shape)[:-1]
         return SplitCost(average(self.shared), average(self.per_trial), shape)
 
     def at(self, trials: np.ndarray) -> ProblemCost:
         """The cost of `trials` trials (broadcast against the parts): each term shared + N x
         per_trial, every term of the broadcast shape of all inputs."""
-        out = _joint(trials.shape, self.shape)
+        out = np.broadcast_shapes(trials.shape, self.shape)
         values = {
             name: _broadcast(
                 _affine(getattr(self.shared, name), getattr(self.per_trial, name), trials), out
@@ -259,12 +247,12 @@ class SplitTotal:
             ZERO if _is_zero(t) else _weighted_sum(t, weights)
             for t in (self.shared, self.per_trial)
         )
-        return SplitTotal(shared, per_trial, _joint(self.shape, weights.shape)[:-1])
+        return SplitTotal(shared, per_trial, np.broadcast_shapes(self.shape, weights.shape)[:-1])
 
     def at(self, trials: np.ndarray) -> np.ndarray:
         """The total for `trials` trials: shared + N x per_trial, of the broadcast shape of all
         inputs."""
-        out = _joint(trials.shape, self.shape)
+        out = np.broadcast_shapes(trials.shape, self.shape)
         return _broadcast(_affine(self.shared, self.per_trial, trials), out)
 
 
@@ -565,7 +553,9 @@ def split_cost(
     return SplitCost(
         shared=ProblemCost(ZERO, ZERO, ZERO, kv_shared, search_shared, kernel),
         per_trial=ProblemCost(linear, attn_flops, search_flops, kv_trial, search_trial, kernel),
-        shape=_joint(l_in.shape, l_out.shape, s.shape, () if budget is None else budget.shape),
+        shape=np.broadcast_shapes(
+            l_in.shape, l_out.shape, s.shape, () if budget is None else budget.shape
+        ),
     )
 
 
