@@ -639,12 +639,13 @@ def _expected_split(
         w = np.full(lengths.shape[-1], 1.0 / lengths.shape[-1])
     else:
         w = np.asarray(weights, dtype=float)
-        if w.shape != lengths.shape[-1:] or not (w >= 0).all() or not w.sum() > 0:
+        total = w.sum() if w.shape == lengths.shape[-1:] else 0.0
+        if not total > 0 or not (w >= 0).all():
             raise InputError(
                 f"weights must be {lengths.shape[-1]} non-negative numbers, one per length, "
                 "not all zero"
             )
-        w = w / w.sum()
+        w = w / total
     l_in = np.asarray(prompt_len, dtype=float)[..., None]
     budget = None if kv_budget is None else np.asarray(kv_budget, dtype=float)[..., None]
     s = np.asarray(block_size, dtype=float)[..., None]
