@@ -691,6 +691,10 @@ def split_mean(
     the sums are BLAS matrix-vector products; slabs of whole 64-row blocks keep their results
     as in one call in our checks, and the law's regression tests allow the last bit)."""
 
+    grid = LengthGrid(l_in, l_out, budget, s, weights)
+    if _one_pass(grid):
+        return split_cost(shape, l_in, l_out, attention, budget, s).mean(weights)
+
     def terms(g: LengthGrid) -> dict[str, np.ndarray]:
         mean = split_cost(shape, g.l_in, g.l_out, attention, g.budget, g.s).mean(g.weights)
         return {
@@ -699,7 +703,7 @@ def split_mean(
             for t in TERMS
         }
 
-    parts, out = _by_slabs(terms, LengthGrid(l_in, l_out, budget, s, weights))
+    parts, out = _by_slabs(terms, grid)
     kernel = ATTENTION_KERNEL[attention]
     return SplitCost(
         ProblemCost(**{t: parts[f"shared.{t}"] for t in TERMS}, attention_kernel=kernel),
@@ -721,25 +725,32 @@ def eflops_mean(
     """split_cost(...).eflops(intensity).mean(weights), a slab of the length grid at a time
     (the same values, as split_mean; in one pass when the intensity is an array)."""
 
+    grid = LengthGrid(l_in, l_out, budget, s, weights)
+    if np.ndim(intensity) > 0 or _one_pass(grid):
+        return split_cost(shape, l_in, l_out, attention, budget, s).eflops(intensity).mean(weights)
+
     def total(g: LengthGrid) -> dict[str, np.ndarray]:
         split = split_cost(shape, g.l_in, g.l_out, attention, g.budget, g.s)
         mean = split.eflops(intensity).mean(g.weights)
         return {"shared": mean.shared, "per_trial": mean.per_trial}
 
-    grid = LengthGrid(l_in, l_out, budget, s, weights)
-    parts, out = _by_slabs(total, grid, whole=np.ndim(intensity) > 0)
+    parts, out = _by_slabs(total, grid)
     return SplitTotal(parts["shared"], parts["per_trial"], out)
 
 
+def _one_pass(grid: LengthGrid) -> bool:
+    """Whether the length grid is small enough (or too flat) to cost in one pass."""
+    full = np.broadcast(*(a for a in grid if a is not None)).shape
+    return len(full) < 2 or math.prod(full) <= 2 * SLAB
+
+
 def _by_slabs(
-    mean_of: Callable[[LengthGrid], dict[str, np.ndarray]], grid: LengthGrid, whole: bool = False
+    mean_of: Callable[[LengthGrid], dict[str, np.ndarray]], grid: LengthGrid
 ) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
     """mean_of(grid) (arrays over the grid without its last axis, or ZERO) and that shape,
     computed on slabs of about SLAB elements cut along the largest other axis (whole blocks of
-    64 rows), each result written into its place; in one call for a small grid or `whole`."""
+    64 rows), each result written into its place."""
     full = np.broadcast(*(a for a in grid if a is not None)).shape
-    if whole or len(full) < 2 or math.prod(full) <= 2 * SLAB:
-        return mean_of(grid), full[:-1]
     axis = int(np.argmax(full[:-1]))
     step = -(-SLAB * full[axis] // math.prod(full) // 64) * 64
     out: dict[str, np.ndarray] = {}
