@@ -95,11 +95,15 @@ def level_pareto_mask(
     g = np.zeros(c.size, dtype=np.intp) if groups is None else np.asarray(groups).ravel()
     if c.shape != a.shape or g.shape != c.shape:
         raise ValueError(f"cost, levels and groups differ in size ({c.size}, {a.size}, {g.size})")
-    valid = np.flatnonzero(np.isfinite(c) & np.isfinite(a))
+    finite = np.isfinite(c) & np.isfinite(a)
     mask = np.zeros(c.size, dtype=bool)
-    if valid.size == 0:
-        return mask
-    cv, av, gv = c[valid], a[valid], g[valid]
+    if finite.all():  # the usual case: no copies of the inputs
+        valid, cv, av, gv = None, c, a, g
+    else:
+        valid = np.flatnonzero(finite)
+        if valid.size == 0:
+            return mask
+        cv, av, gv = c[valid], a[valid], g[valid]
     low, high = av.min(), av.max()
     n_groups = int(gv.max()) + 1 if gv.dtype.kind in "iu" and gv.min() >= 0 else 0
     width = int(high - low) + 1 if high - low < _LEVEL_TABLE else 0
@@ -116,7 +120,7 @@ def level_pareto_mask(
     beats = (table < above).ravel()
     at = np.flatnonzero(beats[key] & (cv == lowest[key]))
     _, first = np.unique(key[at], return_index=True)  # lowest index per (group, level)
-    mask[valid[at[first]]] = True
+    mask[at[first] if valid is None else valid[at[first]]] = True
     return mask
 
 
