@@ -165,9 +165,15 @@ def write_profile(
         "# atoms' solve_shift_scales; 1 for priors without atoms) (success_budget = keep_budget = 0: the",
         "# older multiplicative forms r and q, kept by the code, are off);",
         "# lengths x g, g = 1 + (length_budget s / B)^length_power, s = (params / reference_params)^-length_size_exponent;",
-        "# a share 1 - exp(-H s_h) of a problem's trials runs away to the generation limit (wrong),",
-        "# H = (runaway_budget (params / reference_params)^runaway_size_exponent / B)^runaway_power,",
-        "# s_h the problem's runaway sensitivity (the atoms' solve_runaway_scales);",
+        *(
+            [
+                "# a share 1 - exp(-H s_h) of a problem's trials runs away to the generation limit",
+                "# (wrong), H = (runaway_budget (P / reference_params)^runaway_size_exponent / B)",
+                "# ^runaway_power, s_h the problem's runaway sensitivity (solve_runaway_scales);",
+            ]
+            if sparse.runaway_budget > 0
+            else []
+        ),
         "# block top-k with 16-token pages at B acts as top-k at B / block_penalty (pages of S tokens:",
         "# block_penalty (S / 16)^page_exponent). size_exponent = 0: no size dependence beyond difficulty.",
         "[sparse]",
@@ -185,9 +191,17 @@ def write_profile(
         f"reference_params = {sparse.reference_params:.4g}",
         f"block_penalty = {FMT.format(sparse.block_penalty)}",
         f"page_exponent = {FMT.format(sparse.page_exponent)}",
-        f"runaway_budget = {FMT.format(sparse.runaway_budget)}",
-        f"runaway_power = {FMT.format(sparse.runaway_power)}",
-        f"runaway_size_exponent = {FMT.format(sparse.runaway_size_exponent)}",
+        *(
+            [
+                f"runaway_budget = {FMT.format(sparse.runaway_budget)}",
+                f"runaway_power = {FMT.format(sparse.runaway_power)}",
+                f"runaway_size_exponent = {FMT.format(sparse.runaway_size_exponent)}",
+                f"runaway_min_params = {sparse.runaway_min_params:.4g}  # fitted sizes",
+                f"runaway_max_params = {sparse.runaway_max_params:.4g}",
+            ]
+            if sparse.runaway_budget > 0
+            else []
+        ),
         "sources = [",
         f'    "{KINETICS}",',
         '    "cross-checked against github.com/microsoft/SeerAttention@aba03e3 eval/reasoning_tasks/README.md '

@@ -14,7 +14,8 @@ Across sizes, the sparse-attention effect (success multiplier r and length stret
 budget B, see priors.SparseEffect): g from the ratio of lower-quartile lengths (sparse over
 dense, least squares in ln g), then r by the conditional likelihood of every sparse run's counts
 given the same problems' dense counts, with the success of a node reduced by the extra
-truncation at the cap that the stretch g causes.
+truncation at the cap that the stretch g causes. The bundled AIME24 priors use the
+shared-difficulty fit further down (fit_shared: logit shift, runaway to the cap, stretch).
 """
 
 from __future__ import annotations
@@ -475,7 +476,10 @@ def predicted_coverage(
 # is shared: a problem of difficulty d has, for a model of ability theta at a setting that moves
 # solve rates down by D in logit (D = 0 dense, D = (B_s / B_eff)^rho_s sparse), the solve rate
 # p = sigmoid(theta - d - D) with unlimited generation; a trial succeeds within the run's cap with
-# p F_c(cap / g | p) (the size's own length fit, stretched by g). Difficulties are integrated
+# exp(-H h) p F_c(cap / g | p) (the size's own length fit, stretched by g; exp(-H h) the share of
+# trials that do not run away to the cap, H the run's runaway hazard, h the problem's runaway
+# sensitivity; the shift and the runaway act through one per-problem z, each with its own
+# spread, and z's prior mean tilts with d). Difficulties are integrated
 # over a fixed grid under a normal prior N(0, s^2) (empirical Bayes: s, every ability and the
 # sparse parameters by maximum marginal likelihood of all runs of the fitted sizes), so a problem
 # that no fitted size solved keeps a posterior spread rather than a solve rate of exactly 0.
@@ -488,8 +492,9 @@ ATOMS_PER_PROBLEM = 3  # solve-rate atoms per problem in a size's prior
 @dataclass(frozen=True)
 class SharedDifficulty:
     """The joint fit: the grid posterior of every problem's (difficulty d, sparse sensitivity z),
-    the fitted abilities, and the sparse logit shift (B_s, rho_s, block penalty, page exponent);
-    a problem's shift is D exp(sensitivity_sd z)."""
+    the fitted abilities, the sparse logit shift (B_s, rho_s, block penalty, page exponent) and
+    runaway (B_h, rho_h, eta_h); a problem's shift is D exp(sensitivity_sd z), its runaway
+    hazard H exp(runaway_sd z)."""
 
     posterior: np.ndarray  # (problems, D_GRID, Z_GRID) weights, each problem's summing to 1
     abilities: dict[str, float]
@@ -506,6 +511,7 @@ class SharedDifficulty:
     runaway_size_exponent: float = 0.0  # eta_h
     runaway_sd: float = 0.0  # a problem's runaway hazard is H exp(runaway_sd z)
     sensitivity_slope: float = 0.0  # prior mean of z given d: slope (d / spread)
+    sizes: tuple[float, float] = (0.0, float("inf"))  # smallest and largest fitted size
 
     def atoms(
         self, ability: float, per_problem: int = ATOMS_PER_PROBLEM
@@ -553,7 +559,8 @@ def _shift_of(run: Run, x_shift: np.ndarray) -> float:
 
 
 def _hazard_of(run: Run, x_shift: np.ndarray, x_run: np.ndarray) -> float:
-    """The runaway hazard H of a run under (ln B_h, ln rho_h, eta_h) (block penalty as the shift)."""
+    """The runaway hazard H of a run under (ln B_h, ln rho_h, eta_h) (block penalty as the shift;
+    the run's own size is always among the fitted ones, so no clamping here)."""
     if run.attention == "dense" or x_run.size == 0:
         return 0.0
     budget = effective_budget(run, float(np.exp(x_shift[2])), float(x_shift[3]))
@@ -578,7 +585,7 @@ def fit_shared(
     stretch: tuple[float, float, float] | None = None,
     iterations: int = 400,
     sensitivity: bool = True,
-    runaway: bool = True,
+    runaway: bool = False,
     capped: bool = False,
     shift: bool = True,
     correlated: bool = False,
@@ -717,6 +724,7 @@ def fit_shared(
             runaway_size_exponent=float(xr[2]) if xr.size else 0.0,
             runaway_sd=float(np.exp(xr[3])) if xr.size else 0.0,
             sensitivity_slope=float(xs[-1]) if correlated else 0.0,
+            sizes=(min(PARAMS[m] for m in models), max(PARAMS[m] for m in models)),
         ),
         stretch,
     )
@@ -739,6 +747,8 @@ def shared_effect(shared: SharedDifficulty, stretch: tuple[float, float, float])
         runaway_budget=shared.runaway_budget,
         runaway_power=shared.runaway_power,
         runaway_size_exponent=shared.runaway_size_exponent,
+        runaway_min_params=shared.sizes[0],
+        runaway_max_params=shared.sizes[1],
     )
 
 

@@ -10,7 +10,9 @@ For one (model, attention, KV budget) on a task:
 
 Dense attention has r = g = 1. Sparse attention at KV budget B lowers success and lengthens
 generations: r = 1 / (1 + (B_r s_r / B)^rho), g = 1 + (B_g s_g / B)^gamma, s_x = (P / P_ref)^-eta_x for a
-model of P parameters; block top-k behaves like top-k at budget B / block_penalty. Expectations over
+model of P parameters; block top-k behaves like top-k at budget B / block_penalty. It also moves
+solve rates down in logit and makes a share of trials run away to the generation limit (wrong),
+both scaled per problem (SparseEffect.logit_shift, SparseEffect.runaway_hazard). Expectations over
 (p, u) use fixed Gauss-Jacobi x Gauss-Hermite nodes. docs/accuracy-priors.md says how every
 parameter was fitted (tools/fit_priors.py) and how far to trust it.
 """
@@ -137,16 +139,20 @@ class SparseEffect:
     runaway_budget: float = 0.0  # B_h; 0: no runaway
     runaway_power: float = 1.0  # rho_h
     runaway_size_exponent: float = 0.0  # eta_h: larger models run away more when > 0
+    # the sizes the runaway was fitted on: P is clamped to them (no extrapolation in size)
+    runaway_min_params: float = 0.0
+    runaway_max_params: float = float("inf")
 
     def runaway_hazard(
         self, attention: str, kv_budget: float | None, params: float, page: float = 16.0
     ) -> float:
         """H: the runaway hazard of a problem of sensitivity 1 (share 1 - exp(-H) of its trials
-        run to the generation limit)."""
+        run to the generation limit); P clamped to the fitted sizes."""
         if attention == "dense" or kv_budget is None or self.runaway_budget <= 0:
             return 0.0
         budget = self.effective_budget(attention, kv_budget, page)
-        scale = self.runaway_budget * (params / self.reference_params) ** self.runaway_size_exponent
+        size = min(max(params, self.runaway_min_params), self.runaway_max_params)
+        scale = self.runaway_budget * (size / self.reference_params) ** self.runaway_size_exponent
         with np.errstate(over="ignore"):
             return float(np.float64(scale / budget) ** self.runaway_power)
 
@@ -541,6 +547,8 @@ def read_profile(path: Path) -> TaskProfile:
         runaway_budget=float(sp.get("runaway_budget", 0.0)),
         runaway_power=float(sp.get("runaway_power", 1.0)),
         runaway_size_exponent=float(sp.get("runaway_size_exponent", 0.0)),
+        runaway_min_params=float(sp.get("runaway_min_params", 0.0)),
+        runaway_max_params=float(sp.get("runaway_max_params", float("inf"))),
     )
     models = {
         name: _prior_from_toml(name, table, path)
