@@ -214,6 +214,9 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("contradiction", [*PLAN, "--gen-limits", ""], None),
     ("contradiction", [*PLAN, "--trials", ","], None),
     ("contradiction", ["frontier", "-m", "qwen3-0.6b", "--attention", ""], None),
+    ("contradiction", [*PLAN, "--selection", ""], None),
+    ("contradiction", ["plan", "--budget", "1e16", "-m", ""], None),
+    ("contradiction", ["frontier", "-m", ","], None),
     (
         "contradiction",
         ["frontier", "-m", "qwen3-0.6b", "--law", "flops", "--intensity", "562.5"],

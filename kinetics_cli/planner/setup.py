@@ -184,6 +184,9 @@ def grid_options(
             "--kv-budgets applies to sparse attention; --attention dense attends to the whole "
             "context (drop --kv-budgets, or add topk or block-topk)"
         )
+    selection = list(selection)
+    if selection and not split_values(selection):
+        raise InputError("--selection: no values given (leave the option out for the defaults)")
     rules = check_rules(split_values(selection)) if split_values(selection) else DEFAULT_RULES
     stated = (verifier_recall, verifier_precision, verifier_model)
     if "verifier" in rules and any(v is None for v in stated):
@@ -281,6 +284,8 @@ def build_setup(
         return catalog.models.find(name) is not None
 
     covered = list(dict.fromkeys(s.model for s in source.settings() if has_card(s.model)))
+    if models and not split_values(models):
+        raise InputError("--models: no values given (leave the option out for every model)")
     wanted = _pick_models(models, covered, catalog, source.task) if models else None
     budgets = list(options.kv_budgets)
     if not budgets and getattr(source, "parametric", source.kind == "priors"):
