@@ -217,6 +217,8 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("contradiction", [*PLAN, "--selection", ""], None),
     ("contradiction", ["plan", "--budget", "1e16", "-m", ""], None),
     ("contradiction", ["frontier", "-m", ","], None),
+    ("contradiction", ["isocost", "--budget", "1e16", "-m", ""], None),
+    ("contradiction", [*ISO, "--attention", ""], None),
     (
         "contradiction",
         ["frontier", "-m", "qwen3-0.6b", "--law", "flops", "--intensity", "562.5"],

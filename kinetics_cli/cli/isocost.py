@@ -141,6 +141,8 @@ def isocost(
 
     settings: list[tuple[str, float | None]] = [("dense", None)]
     for name in attention:
+        if not name.strip():
+            raise InputError("--attention: no values given (leave the option out for dense only)")
         if name == "dense":
             warn("--attention dense adds nothing: dense attention is always solved")
             continue
@@ -280,4 +282,6 @@ def _select(patterns: list[str], catalog):  # type: ignore[no-untyped-def]
             hits = [catalog.models.get(pattern)]
         for e in hits:
             chosen[e.spec.name] = e
+    if not chosen:
+        raise InputError("--models: no values given (leave the option out for every model)")
     return list(chosen.values())
