@@ -1228,9 +1228,12 @@ def serve(
         if not ok.any():
             best_tpot = float(all_costs.tpot_seconds[0])
             best_ttft = float(all_costs.ttft_seconds[0])
+            from kinetics_cli.units import format_si
+
             raise InputError(
                 "no batch meets the latency targets: at batch 1 TPOT is "
-                f"{best_tpot * 1e3:.3g} ms and TTFT {best_ttft:.3g} s ({eff.mode} efficiencies)"
+                f"{format_si(best_tpot, 's')} and TTFT {format_si(best_ttft, 's')} "
+                f"({eff.mode} efficiencies)"
             )
         chosen = int(grid[ok][-1])
         rule = "max-tpot" if max_ttft is None else ("max-ttft" if max_tpot is None else "latency")
