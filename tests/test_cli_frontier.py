@@ -163,3 +163,10 @@ def test_plots_draw_interval_bands(fake: FakeSource, tmp_path: Path) -> None:
     text = several.read_text()
     assert "95% interval" in text and "frontier across accelerators" in text
     assert "h100-sxm" in text
+
+
+def test_unmet_tpot_target_names_it_in_si_units(fake: FakeSource) -> None:
+    """A --max-tpot no replica meets is refused naming the target as given (1 us, not 0.001 ms)."""
+    result = run("frontier", "--task", "fake", "--cost", "latency", "--max-tpot", "1us")
+    assert result.exit_code == 2
+    assert "meets TPOT 1 µs at one problem in flight" in result.stderr
