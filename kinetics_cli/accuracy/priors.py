@@ -526,6 +526,15 @@ def load_profile(task: str) -> TaskProfile:
 # The accuracy source.
 
 
+def spread_note(spread: np.ndarray) -> str:
+    """'prior, interval from its leave-one-size-out spread, 6 to 7 points either side': how a
+    prior's accuracy and interval were made, in one flat phrase (no parentheses) that reads
+    inside the reports' own."""
+    low, high = (round(100 * float(f(spread))) for f in (np.min, np.max))
+    points = f"{low}" if low == high else f"{low} to {high}"
+    return f"prior, interval from its leave-one-size-out spread, {points} points either side"
+
+
 class PriorSource:
     """AccuracySource over a bundled task profile."""
 
@@ -591,6 +600,5 @@ class PriorSource:
             accuracy_ci=interval,
             pairing=f"priors:{self.task}",
             kind="priors",
-            note=f"prior (interval: leave-one-size-out spread +-{100 * float(spread.min()):.0f}"
-            f"-{100 * float(spread.max()):.0f} points)",
+            note=spread_note(spread),
         )
