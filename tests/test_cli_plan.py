@@ -437,6 +437,19 @@ def test_plan_across_accelerators(fake: FakeSource) -> None:
     assert bad.exit_code == 2 and "deployable budget" in bad.output
 
 
+def test_plan_across_accelerators_labels_the_best_as_one_accelerator_does() -> None:
+    """The best across accelerators carries its interval, its accuracy source and the unit of
+    its throughput, as the one-accelerator answer does (bundled priors: a real interval)."""
+    from kinetics_cli.report.plan import accuracy_text
+
+    args = ("plan", "--budget-usd", "5", "-H", "b200,h200", "-m", "qwen3-4b")
+    best = json.loads(run(*args, "--json").stdout)["best"]
+    out = " ".join(run(*args).stdout.split())
+    assert "[" in accuracy_text(best)  # a prior's interval, several points wide
+    assert f"accuracy {accuracy_text(best)} ({best['accuracy_source']})," in out
+    assert " problems per GPU-hour)" in out
+
+
 def answer_rows() -> list[dict[str, object]]:
     """2 problems x 4 trials of qwen3-8b with final answers: p0 R R W(7) R, p1 W(1) R W(1) W(2)."""
     data = [

@@ -515,7 +515,10 @@ def deploy_text(doc: dict[str, Any]) -> str:
     ]
     if f["joules"] is not None:
         parts.append(format_si(f["joules"], "J"))
-    text = ", ".join(parts) + f" per problem ({rate(f['problems_per_gpu_hour'])} per GPU-hour)"
+    text = (
+        ", ".join(parts)
+        + f" per problem ({rate(f['problems_per_gpu_hour'])} problems per GPU-hour)"
+    )
     if f["usd_per_1000"] is not None:
         text += f", {format_cost(f['usd_per_1000'], 'usd')} per 1,000 problems"
     return (
@@ -781,8 +784,8 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
         say("No configuration fits this budget on any accelerator.")
         return
     say(
-        f"Best: {doc['best_hardware']}, {describe(best)}: accuracy {best['accuracy']:.1%}, "
-        + deploy_text(best)
+        f"Best: {doc['best_hardware']}, {describe(best)}: accuracy {accuracy_text(best)} "
+        f"({best['accuracy_source']}), " + deploy_text(best)
     )
     rows = []
     for row in doc["by_hardware"]:
