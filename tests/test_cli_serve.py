@@ -136,6 +136,12 @@ def test_unmet_latency_targets_give_both_times_in_si_units():
     assert re.search(r"TPOT is [\d.]+ ms and TTFT [\d.]+ ms \(default efficiencies\)", line), line
 
 
+def test_efficiency_note_writes_microseconds_as_the_tables_do():
+    note = json.loads(run(*FP8_8B, "--json").stdout)["efficiency"]
+    assert "µs per kernel" in note and "µs per sequence" in note
+    assert not re.search(r"\d us\b", note), note
+
+
 def test_fp4_weights_where_the_profile_has_a_peak():
     doc = json.loads(run("llama-3.1-70b", "-H", "b200", "--weights", "nvfp4", "--json").stdout)
     # 70.6e9 parameters x 4.5 bits

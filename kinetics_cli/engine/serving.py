@@ -349,11 +349,11 @@ def resolve_efficiency(
             Links(e.collective_latency_seconds, e.collective_bandwidth),
             f"default: {profile.name} {compute} matmuls at {gemm:.0%} of peak and "
             f"{e.gemm_bandwidth:.0%} of HBM bandwidth, decode attention at "
-            f"{e.attention_bandwidth:.0%}, {t0 * 1e6:.3g} us per kernel, "
+            f"{e.attention_bandwidth:.0%}, {t0 * 1e6:.3g} µs per kernel, "
             f"{e.step_overhead_seconds * 1e3:.3g} ms per step, host "
-            f"{e.host_seconds_per_sequence * 1e6:.3g} us per sequence per step (overlapped), "
+            f"{e.host_seconds_per_sequence * 1e6:.3g} µs per sequence per step (overlapped), "
             "collectives "
-            f"{e.collective_latency_seconds * 1e6:.3g} us + {e.collective_bandwidth:.0%} of the "
+            f"{e.collective_latency_seconds * 1e6:.3g} µs + {e.collective_bandwidth:.0%} of the "
             "link"
             + (
                 f", MoE experts at {grouped_compute:.0%} of peak and "
