@@ -76,7 +76,7 @@ def test_modes_are_labelled_and_datasheet_is_faster():
     assert docs["datasheet"]["output_tokens_per_s"] > docs["default"]["output_tokens_per_s"]
     human = run(*FP8_8B)
     assert human.exit_code == 0
-    assert "(default)" in human.stdout and "efficiency: default" in human.stdout
+    assert "(default efficiencies)" in human.stdout and "efficiency: default" in human.stdout
     calibrated = one_line_error(run(*FP8_8B, "--efficiency", "calibrated"))
     assert "no [calibration] table" in calibrated
 
