@@ -264,7 +264,9 @@ def test_description_counts_distinct_sources(task):
     distinct = {*profile.sources, *(s for m in profile.models.values() for s in m.sources)}
     listed = len(profile.sources) + sum(len(m.sources) for m in profile.models.values())
     assert len(distinct) < listed  # the profiles repeat sources across models
-    assert f"({len(distinct)} sources;" in PriorSource(profile).description
+    description = PriorSource(profile).description
+    assert f"traces from {len(distinct)} sources, see docs/accuracy-priors.md" in description
+    assert description.count("(") == 1  # the task's title only: no parentheses inside others
 
 
 def test_logit_shift_moves_every_rate_down_and_vanishes_with_budget():

@@ -548,9 +548,9 @@ class PriorSource:
             {*profile.sources, *(s for m in profile.models.values() for s in m.sources)}
         )
         self.description = (
-            f"bundled priors for {profile.task} ({profile.title}): {len(profile.models)} models, "
-            f"fitted to published pass@1, pass@k and per-problem traces ({n_sources} sources; "
-            f"see docs/accuracy-priors.md)"
+            f"bundled priors for {profile.task} ({profile.title}): {len(profile.models)} models "
+            f"fitted to published pass@1, pass@k and per-problem traces from {n_sources} "
+            "sources, see docs/accuracy-priors.md"
         )
 
     def settings(self) -> list[Setting]:
