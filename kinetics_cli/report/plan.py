@@ -890,6 +890,10 @@ def print_frontier(
         f"{plural(len(grid), 'configuration')}"
     )
     say(source_line(setup))
+    say(
+        "time: the law's accelerator time per problem (compute / peak + bytes / HBM bandwidth, "
+        f"not a deployment); {setup.profile.calibration_note}"
+    )
 
     def rows(indices: Any) -> list[list[str]]:
         return [
