@@ -170,3 +170,11 @@ def test_unmet_tpot_target_names_it_in_si_units(fake: FakeSource) -> None:
     result = run("frontier", "--task", "fake", "--cost", "latency", "--max-tpot", "1us")
     assert result.exit_code == 2
     assert "meets TPOT 1 µs at one problem in flight" in result.stderr
+
+
+def test_law_frontier_says_what_its_time_column_is(fake: FakeSource) -> None:
+    """The eFLOPs frontier's time column is the law's time at the profile's peaks, not a
+    deployment's: the output says so, and whether the profile is calibrated."""
+    out = " ".join(run("frontier", "--task", "fake").stdout.split())
+    assert "time: the law's accelerator time per problem" in out
+    assert "b200 uncalibrated: datasheet peaks at full efficiency" in out
