@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from kinetics_cli.cli.main import app
 from kinetics_cli.errors import InputError
+from kinetics_cli.report.plan import accuracy_text
 
 runner = CliRunner()
 
@@ -440,8 +441,6 @@ def test_plan_across_accelerators(fake: FakeSource) -> None:
 def test_plan_across_accelerators_labels_the_best_as_one_accelerator_does() -> None:
     """The best across accelerators carries its interval, its accuracy source and the unit of
     its throughput, as the one-accelerator answer does (bundled priors: a real interval)."""
-    from kinetics_cli.report.plan import accuracy_text
-
     args = ("plan", "--budget-usd", "5", "-H", "b200,h200", "-m", "qwen3-4b")
     best = json.loads(run(*args, "--json").stdout)["best"]
     out = " ".join(run(*args).stdout.split())
@@ -599,3 +598,15 @@ def test_every_selection_rule_reports_an_interval() -> None:
         pick = doc[key]
         lo, hi = pick["accuracy_ci"]
         assert lo < pick["accuracy"] < hi, key
+
+
+def test_every_best_line_says_what_its_accuracy_rests_on() -> None:
+    """Measured and prior accuracies sit side by side in one answer (bundled data: qwen3-8b's
+    measured top-k settings, priors for block top-k), so each Best line names its source."""
+    args = ("plan", "--budget", "1e16", "-m", "qwen3-8b,qwen3-32b")
+    doc = json.loads(run(*args, "--json").stdout)
+    lines = [" ".join(x.split()) for x in run(*args).stdout.split("\nBest")[1:]]
+    picks = [doc["best"], doc["best_without_oracle"], doc["best_deployable"]]
+    assert len(lines) == 3 and len({p["accuracy_source"] for p in picks}) > 1
+    for line, pick in zip(lines, picks, strict=True):
+        assert f"accuracy {accuracy_text(pick)} ({pick['accuracy_source']})," in line

@@ -252,6 +252,13 @@ def accuracy_text(doc: dict[str, Any]) -> str:
     return text
 
 
+def sourced_accuracy(doc: dict[str, Any]) -> str:
+    """'83.3% [77.5, 89.1] (prior, interval from ...)': the accuracy, its interval and what it
+    rests on (measured, prior or your evaluations)."""
+    source = doc.get("accuracy_source")
+    return f"{accuracy_text(doc)} ({source})" if source else accuracy_text(doc)
+
+
 def describe(doc: dict[str, Any]) -> str:
     """'qwen3-32b, best-of-8, L 16,384, block-topk KV 1024' from a configuration document."""
     if doc["strategy"] == "long-cot":
@@ -303,10 +310,7 @@ def print_plan(
         return
 
     best = doc["best"]
-    say(
-        f"Best: {describe(best)}: accuracy {accuracy_text(best)} ({best['accuracy_source']}), "
-        + _costs_text(best, priced)
-    )
+    say(f"Best: {describe(best)}: accuracy {sourced_accuracy(best)}, " + _costs_text(best, priced))
     ties = doc["indistinguishable"]
     top = doc["most_accurate"]
     if ties["count"]:
@@ -341,7 +345,7 @@ def print_plan(
         text = (
             "nothing fits this budget"
             if deployable is None
-            else f"{describe(deployable)}: accuracy {accuracy_text(deployable)}, "
+            else f"{describe(deployable)}: accuracy {sourced_accuracy(deployable)}, "
             + _costs_text(deployable, priced)
         )
         say(f"Best without oracle top-k: {text}")
@@ -350,7 +354,7 @@ def print_plan(
         text = (
             "nothing fits this budget"
             if fully is None
-            else f"{describe(fully)}: accuracy {accuracy_text(fully)}, "
+            else f"{describe(fully)}: accuracy {sourced_accuracy(fully)}, "
             + _costs_text(fully, priced)
         )
         say(
@@ -784,8 +788,8 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
         say("No configuration fits this budget on any accelerator.")
         return
     say(
-        f"Best: {doc['best_hardware']}, {describe(best)}: accuracy {accuracy_text(best)} "
-        f"({best['accuracy_source']}), " + deploy_text(best)
+        f"Best: {doc['best_hardware']}, {describe(best)}: accuracy {sourced_accuracy(best)}, "
+        + deploy_text(best)
     )
     rows = []
     for row in doc["by_hardware"]:
