@@ -195,3 +195,17 @@ def test_dense_named_among_the_variants_is_a_warned_no_op(catalog):
         == "warning: --attention dense adds nothing: dense attention is always solved\n"
     )
     assert json.loads(result.stdout) == json.loads(plain.stdout)
+
+
+def test_title_gives_each_law_its_unit(catalog):
+    """The same --budget number is eFLOPs under the Kinetics law and FLOPs under the FLOPs-only
+    law; the title says which, and gives I its unit."""
+    out = run(catalog, "--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu")
+    assert out.exit_code == 0, out.stderr
+    title = " ".join(out.stdout.split("\n\n")[0].split())
+    assert "1e12 eFLOPs (Kinetics law), 1e12 FLOPs (FLOPs-only law)" in title
+    assert "FLOPs/byte" in title and "1e12 eFLOPs per problem" not in title
+    flops_only = run(
+        catalog, "--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu", "--law", "flops"
+    )
+    assert "eFLOPs" not in " ".join(flops_only.stdout.split("\n\n")[0].split())

@@ -168,7 +168,7 @@ def isocost(
     else:
         assert budget is not None
         budgets = {name: budget for name in LAWS}
-        label = f"{flops(budget, 4)} eFLOPs per problem"
+        label = f"{flops(budget, 4)} per problem, counted by each law"
 
     # Smallest to largest, so the table reads as the size axis of the iso-cost curve.
     cards = sorted((e.spec for e in _select(models, catalog)), key=lambda c: c.active_params)

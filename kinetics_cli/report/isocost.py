@@ -59,9 +59,11 @@ def print_isocost(
     if len(laws) == 2:
         columns.append(">flops / kinetics")
     budgets = {r.law: r.budget for r in rows}
-    budget_text = ", ".join(f"{flops(budgets[name])} ({name})" for name in laws)
+    units = {"kinetics": "eFLOPs (Kinetics law)", "flops": "FLOPs (FLOPs-only law)"}
+    budget_text = ", ".join(f"{flops(budgets[name])} {units.get(name, name)}" for name in laws)
     show_table(
-        f"Iso-cost: {label}; L_in {tokens(prompt_len)}, I = {format_intensity(intensity)}; "
+        f"Iso-cost: {label}; L_in {tokens(prompt_len)}, I = {format_intensity(intensity)} "
+        "FLOPs/byte; "
         f"budget {budget_text}; "
         + ("largest L_out per trial" if field == "gen_len" else "most trials")
         + " within it",
