@@ -178,3 +178,16 @@ def test_law_frontier_says_what_its_time_column_is(fake: FakeSource) -> None:
     out = " ".join(run("frontier", "--task", "fake").stdout.split())
     assert "time: the law's accelerator time per problem" in out
     assert "b200 uncalibrated: datasheet peaks at full efficiency" in out
+
+
+def test_plot_titles_name_the_accuracy_source_in_words(tmp_path: Path) -> None:
+    """Bundled data: the paper's measurements where they cover a setting, priors elsewhere; the
+    plot's title says that, not the source's internal kind ('composite')."""
+    pytest.importorskip("matplotlib")
+    for extra in ([], ["--cost", "usd"]):
+        path = tmp_path / f"frontier{len(extra)}.svg"
+        args = ["frontier", "-m", "qwen3-8b", "--strategy", "long-cot", *extra]
+        result = run(*args, "--plot", str(path))
+        assert result.exit_code == 0, result.output
+        text = path.read_text()
+        assert "measured where covered, priors elsewhere" in text and "composite" not in text

@@ -20,6 +20,7 @@ from kinetics_cli.report.plan import (
     needs_oracle_note,
     plural,
     source_line,
+    source_words,
 )
 
 if TYPE_CHECKING:
@@ -258,7 +259,7 @@ def plot_deployable_frontier(
             frontier.cost,
             path,
             title=f"{setup.task}: accuracy against deployable cost on {option.profile.name} "
-            f"({setup.source.kind}, {mode} efficiencies)",
+            f"({source_words(setup)}, {mode} efficiencies)",
             xlabel=f"{axis} on {option.profile.name}",
             force=force,
         )
@@ -268,7 +269,7 @@ def plot_deployable_frontier(
         frontiers.combined,
         path,
         title=f"{setup.task}: accuracy against deployable cost per accelerator "
-        f"({setup.source.kind}, {mode} efficiencies)",
+        f"({source_words(setup)}, {mode} efficiencies)",
         xlabel=axis,
         force=force,
     )

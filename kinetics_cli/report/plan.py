@@ -61,6 +61,20 @@ SELECTION_WORDS = {
 }
 
 
+# The accuracy source kinds (accuracy/base.py SourceKind) as the plots' titles name them.
+SOURCE_WORDS = {
+    "composite": "measured where covered, priors elsewhere",
+    "priors": "bundled priors",
+    "measured": "measured",
+    "evaluations": "your evaluations",
+}
+
+
+def source_words(setup: Setup) -> str:
+    """'measured where covered, priors elsewhere': the accuracy source in words, for titles."""
+    return SOURCE_WORDS.get(setup.source.kind, setup.source.kind)
+
+
 def source_line(setup: Setup) -> str:
     """One line saying where the accuracies come from."""
     from kinetics_cli.accuracy.base import CONFIDENCE
@@ -696,7 +710,7 @@ def plot_plan(setup: Setup, answer: Plan, path: Path, *, force: bool = False) ->
         answer.law_cost,
         path,
         title=f"{setup.task}: accuracy against cost, budget {format_cost(answer.budget, answer.unit)} "
-        f"({setup.source.kind}, {answer.law} law)",
+        f"({source_words(setup)}, {answer.law} law)",
         xlabel=xlabel,
         budget=answer.budget,
         marks=marks,
@@ -1004,7 +1018,7 @@ def plot_frontier(setup: Setup, frontier: Frontier, path: Path, *, force: bool =
         setup.grid,
         frontier.cost,
         path,
-        title=f"{setup.task}: accuracy against cost per problem ({setup.source.kind}, "
+        title=f"{setup.task}: accuracy against cost per problem ({source_words(setup)}, "
         f"{frontier.law} law, I = {intensity(setup.pricing.intensity)})",
         xlabel="eFLOPs per problem" if frontier.law == "kinetics" else "FLOPs per problem",
         force=force,
