@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -610,3 +612,14 @@ def test_every_best_line_says_what_its_accuracy_rests_on() -> None:
     assert len(lines) == 3 and len({p["accuracy_source"] for p in picks}) > 1
     for line, pick in zip(lines, picks, strict=True):
         assert f"accuracy {accuracy_text(pick)} ({pick['accuracy_source']})," in line
+
+
+def test_plan_table_accuracies_carry_their_intervals() -> None:
+    """The deployable table (plan's default) shows each accuracy with its 95% interval, as the
+    Best line and the frontier tables do."""
+    args = ("plan", "--budget", "1e16", "-m", "qwen3-8b,qwen3-32b")
+    doc = json.loads(run(*args, "--json").stdout)
+    rows = list(csv.reader(io.StringIO(run(*args, "--format", "csv").stdout)))
+    header, best = rows[0], rows[1]
+    assert best[0] == "best" and best[header.index("accuracy")] == accuracy_text(doc["best"])
+    assert "[" in best[header.index("accuracy")]

@@ -555,7 +555,7 @@ def deploy_cells(doc: dict[str, Any], priced: bool) -> list[str]:
         short_strategy(doc),
         tokens(doc["gen_len"]),
         short_attention(doc),
-        f"{doc['accuracy']:.1%}",
+        accuracy_text(doc),
         format_cost(doc["eflops"], "eflops"),
     ]
     if not f["fits"]:
