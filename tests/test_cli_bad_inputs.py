@@ -88,6 +88,7 @@ PLAN = ["plan", "--budget", "1e16", "-m", "qwen3-0.6b"]
 FRONTIER = ["frontier", "-m", "qwen3-0.6b"]
 ISO = ["isocost", "--budget", "1e16", "-m", "qwen3-8b"]
 EXISTING_OUT = write("out/rows.csv", "keep me\n")
+IMPORT = ["evals", "import", "{tmp}/trace.jsonl", "--model", "qwen3-8b", "--out", "{tmp}/out/n.csv"]
 MEASURED_ROWS = MEASUREMENTS.read_text().splitlines()
 REFERENCE_ROWS = (
     bundled_root() / "hardware_profiles" / "measurements" / "paper-b200-qwen3-0.6b.jsonl"
@@ -330,6 +331,8 @@ CASES: list[tuple[str, list[str], Setup]] = [
         ],
         TRACE,
     ),
+    ("contradiction", [*IMPORT, "--task", ""], TRACE),
+    ("contradiction", [*IMPORT, "--task", "aime24", "--attention", "topk"], TRACE),
     ("files", [*PLAN, "--evals", "{tmp}/missing.csv"], None),
     ("files", ["calibrate", "fit", "{tmp}/missing.jsonl", "--hardware", "measured"], None),
     ("files", ["calibrate", "fit", str(MEASUREMENTS), "--hardware", "h900"], None),
