@@ -623,3 +623,20 @@ def test_plan_table_accuracies_carry_their_intervals() -> None:
     header, best = rows[0], rows[1]
     assert best[0] == "best" and best[header.index("accuracy")] == accuracy_text(doc["best"])
     assert "[" in best[header.index("accuracy")]
+
+
+@pytest.mark.parametrize(
+    ("args", "title"),
+    [
+        (("--budget", "1e16"), "1e16 eFLOPs per problem (Kinetics law) on b200"),
+        (("--budget", "1e16", "--law", "flops"), "1e16 FLOPs per problem (memory traffic not"),
+        (("--budget-usd", "5"), "$5.00 per 1,000 problems (deployable) on b200"),
+    ],
+)
+def test_plan_title_names_one_law(fake: FakeSource, args: tuple[str, ...], title: str) -> None:
+    """The title's budget and the law that picks agree: a FLOPs-only plan is never called a
+    Kinetics-law budget, and the law is named as the sentences name it."""
+    out = " ".join(run("plan", "--task", "fake", *args).stdout.split("\n")[:2])
+    law = "FLOPs-only" if "flops" in args else "Kinetics"
+    assert title in out and f"chosen by the {law} law" in out, out
+    assert ("Kinetics law" in out) == (law == "Kinetics"), out

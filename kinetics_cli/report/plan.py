@@ -61,6 +61,8 @@ SELECTION_WORDS = {
 }
 
 
+# The laws as sentences name them (JSON keeps 'kinetics' and 'flops').
+LAW_WORDS = {"kinetics": "Kinetics law", "flops": "FLOPs-only law"}
 # The accuracy source kinds (accuracy/base.py SourceKind) as the plots' titles name them.
 SOURCE_WORDS = {
     "composite": "measured where covered, priors elsewhere",
@@ -304,10 +306,12 @@ def print_plan(
         if answer.law == "flops"
         else (DEPLOYABLE_UNIT_WORDS if deployable else UNIT_WORDS)
     )[unit]
-    kind = "deployable" if deployable else "Kinetics law"
+    # The FLOPs-only law's words already say what it counts; the others name their pricing.
+    if answer.law != "flops":
+        words += " (deployable)" if deployable else " (Kinetics law)"
     say(
-        f"Plan for {setup.task}: budget {format_cost(answer.budget, unit)} {words} ({kind}) on "
-        f"{setup.profile.name} (I = {format_intensity(p.intensity)} FLOPs/byte), chosen by the {answer.law} law"
+        f"Plan for {setup.task}: budget {format_cost(answer.budget, unit)} {words} on "
+        f"{setup.profile.name} (I = {format_intensity(p.intensity)} FLOPs/byte), chosen by the {LAW_WORDS.get(answer.law, answer.law)}"
     )
     say(source_line(setup))
     if deploy is None:
@@ -337,7 +341,7 @@ def print_plan(
             else "It cannot be told apart"
         )
         say(
-            f"{lead} from {ties['count']} other configuration(s) within budget at "
+            f"{lead} from {plural(ties['count'], 'other configuration')} within budget at "
             f"{doc['confidence']:.0%} confidence, so the cheapest was chosen; among them: {names}"
             + (f" and {more} more" if more > 0 else "")
             + "."
