@@ -185,7 +185,7 @@ def reference_reason_lines(report: ReferenceReport) -> list[str]:
         state = "within" if report.within_known_gap else "WIDER than"
         lines.append(
             f"the gap is {state} the {report.known_gap:.0%} recorded for this file"
-            + (f" ({report.known_reason})" if report.known_reason else "")
+            + (f": {report.known_reason}" if report.known_reason else "")
         )
     return lines
 

@@ -433,9 +433,9 @@ def print_allocation(allocation: Allocation) -> None:
     if allocation.oracle_cap is not None:
         acc, mean = allocation.oracle_cap
         line = (
-            f"Allocation per problem (oracle: each problem takes its best coverage among the "
-            f"configurations it can afford, the paper's frontier; {allocation.problems} problems "
-            f"of {allocation.per_problem_source}): an ideal per-problem allocator would reach "
+            "Allocation per problem, the paper's oracle frontier: each problem takes its best "
+            f"coverage among the configurations it can afford; data: {allocation.problems} "
+            f"problems of {allocation.per_problem_source}. An ideal per-problem allocator would reach "
             f"{acc:.1%} with every problem at most this cost (mean {format_cost(mean, unit)})"
         )
         if allocation.oracle_mean is not None:
@@ -444,9 +444,9 @@ def print_allocation(allocation: Allocation) -> None:
         if allocation.uniform is not None:
             u_acc, u_cost, u_conf = allocation.uniform
             line += (
-                f"; the best uniform configuration on the same data reaches {u_acc:.1%} "
-                f"({_where(u_conf)}, best-of-{u_conf['trials']} coverage, "
-                f"{format_cost(u_cost, unit)})."
+                f"; the best uniform configuration on the same data reaches {u_acc:.1%}: "
+                f"{_where(u_conf)}, best-of-{u_conf['trials']} coverage, "
+                f"{format_cost(u_cost, unit)}."
             )
         else:
             line += "; no uniform configuration of that data fits the budget."
