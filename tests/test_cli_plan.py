@@ -511,7 +511,7 @@ def test_selection_rules_and_allocation_with_answers(tmp_path: Path) -> None:
     assert allocation["adaptive"]["configuration"]["rule"] == "long-first"
     human = run("plan", *args, "--budget", "1e18", "--allocation", "oracle-per-problem")
     text = " ".join(human.stdout.split())  # prose wraps at the console's width
-    assert "an ideal per-problem allocator would reach" in text
+    assert "An ideal per-problem allocator would reach" in text
     assert "Deployable adaptive rule" in text
 
 
