@@ -178,6 +178,9 @@ def test_law_frontier_says_what_its_time_column_is(fake: FakeSource) -> None:
     out = " ".join(run("frontier", "--task", "fake").stdout.split())
     assert "time: the law's accelerator time per problem" in out
     assert "b200 uncalibrated: datasheet peaks at full efficiency" in out
+    assert "(Kinetics law, I = 281.25 FLOPs/byte)" in out  # named as plan's sentences name it
+    flops = " ".join(run("frontier", "--task", "fake", "--law", "flops").stdout.split())
+    assert "cost per problem in FLOPs (FLOPs-only law, I = " in flops
 
 
 def test_plot_titles_name_the_accuracy_source_in_words(tmp_path: Path) -> None:

@@ -714,7 +714,7 @@ def plot_plan(setup: Setup, answer: Plan, path: Path, *, force: bool = False) ->
         answer.law_cost,
         path,
         title=f"{setup.task}: accuracy against cost, budget {format_cost(answer.budget, answer.unit)} "
-        f"({source_words(setup)}, {answer.law} law)",
+        f"({source_words(setup)}, {LAW_WORDS.get(answer.law, answer.law)})",
         xlabel=xlabel,
         budget=answer.budget,
         marks=marks,
@@ -908,7 +908,7 @@ def print_frontier(
     unit = "eFLOPs" if law == "kinetics" else "FLOPs"
     say(
         f"Frontier for {setup.task} on {setup.profile.name}: cost per problem in {unit} "
-        f"({law} law, I = {format_intensity(setup.pricing.intensity)} FLOPs/byte); "
+        f"({LAW_WORDS.get(law, law)}, I = {format_intensity(setup.pricing.intensity)} FLOPs/byte); "
         f"{plural(len(grid), 'configuration')}"
     )
     say(source_line(setup))
@@ -1023,7 +1023,7 @@ def plot_frontier(setup: Setup, frontier: Frontier, path: Path, *, force: bool =
         frontier.cost,
         path,
         title=f"{setup.task}: accuracy against cost per problem ({source_words(setup)}, "
-        f"{frontier.law} law, I = {intensity(setup.pricing.intensity)})",
+        f"{LAW_WORDS.get(frontier.law, frontier.law)}, I = {intensity(setup.pricing.intensity)} FLOPs/byte)",
         xlabel="eFLOPs per problem" if frontier.law == "kinetics" else "FLOPs per problem",
         force=force,
     )
