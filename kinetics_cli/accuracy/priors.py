@@ -289,15 +289,16 @@ def _miss_powers(s: np.ndarray, n: np.ndarray) -> np.ndarray:
     counts = np.asarray(n, dtype=float)
     if counts.size == 0 or np.any(counts != np.round(counts)) or counts.max() > 2**20:
         return np.exp(counts[:, None, None] * np.log1p(-s)[None, :, :])
-    whole = counts.astype(np.int64)
-    out = np.ones((whole.size, *s.shape))
+    whole = counts.astype(np.int64).tolist()
+    out = np.ones((len(whole), *s.shape))
     power = 1.0 - s  # (1 - s)^bit
     bit = 1
     while True:
-        for t in np.flatnonzero(whole & bit):
-            out[t] *= power
+        for t, count in enumerate(whole):
+            if count & bit:
+                out[t] *= power  # a view: multiplied in place, no copy
         bit <<= 1
-        if bit > whole.max():
+        if bit > max(whole):
             return out
         power = power * power
 
