@@ -219,6 +219,8 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("contradiction", [*PLAN, "--trials", ","], None),
     ("contradiction", ["frontier", "-m", "qwen3-0.6b", "--attention", ""], None),
     ("contradiction", [*PLAN, "--selection", ""], None),
+    ("contradiction", [*PLAN, "--verifier-model", "qwen3-8b"], None),
+    ("contradiction", [*FRONTIER, "--selection", "majority", "--verifier-recall", "0.9"], None),
     ("contradiction", ["plan", "--budget", "1e16", "-m", ""], None),
     ("contradiction", ["frontier", "-m", ","], None),
     ("contradiction", ["isocost", "--budget", "1e16", "-m", ""], None),

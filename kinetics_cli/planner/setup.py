@@ -194,6 +194,11 @@ def grid_options(
             "--selection verifier needs the verifier's --verifier-recall, --verifier-precision "
             "and --verifier-model (the model whose prefill prices the scoring pass)"
         )
+    if "verifier" not in rules and any(v is not None for v in stated):
+        raise InputError(
+            "--verifier-recall, --verifier-precision and --verifier-model apply to the verifier "
+            "rule; add verifier to --selection, or drop them"
+        )
     for name, value in (("recall", verifier_recall), ("precision", verifier_precision)):
         if value is not None and not 0.0 < value <= 1.0:
             raise InputError(f"--verifier-{name} must lie in (0, 1] (got {value:g})")
