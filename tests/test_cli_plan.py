@@ -631,6 +631,10 @@ def test_plan_table_accuracies_carry_their_intervals() -> None:
         (("--budget", "1e16"), "1e16 eFLOPs per problem (Kinetics law) on b200"),
         (("--budget", "1e16", "--law", "flops"), "1e16 FLOPs per problem (memory traffic not"),
         (("--budget-usd", "5"), "$5.00 per 1,000 problems (deployable) on b200"),
+        (
+            ("--budget-latency", "3min"),
+            "3 min of wall time per problem (longest trial; deployable)",
+        ),
     ],
 )
 def test_plan_title_names_one_law(fake: FakeSource, args: tuple[str, ...], title: str) -> None:

@@ -308,7 +308,8 @@ def print_plan(
     )[unit]
     # The FLOPs-only law's words already say what it counts; the others name their pricing.
     if answer.law != "flops":
-        words += " (deployable)" if deployable else " (Kinetics law)"
+        kind = "deployable" if deployable else "Kinetics law"
+        words = f"{words[:-1]}; {kind})" if words.endswith(")") else f"{words} ({kind})"
     say(
         f"Plan for {setup.task}: budget {format_cost(answer.budget, unit)} {words} on "
         f"{setup.profile.name} (I = {format_intensity(p.intensity)} FLOPs/byte), chosen by the {LAW_WORDS.get(answer.law, answer.law)}"
