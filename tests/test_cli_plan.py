@@ -272,7 +272,8 @@ def test_plan_with_evaluation_files(tmp_path: Path) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     result = run("plan", "--task", "mytask", "--evals", str(path), "--budget", "1e18")
     assert result.exit_code == 0, result.output
-    assert "accuracy: your evaluations" in result.stdout
+    assert "accuracy: your evaluations for mytask from " in " ".join(result.stdout.split())
+    assert "evaluations: evaluations" not in result.stdout
     doc = json.loads(
         run("plan", "--task", "mytask", "--evals", str(path), "--budget", "1e18", "--json").stdout
     )

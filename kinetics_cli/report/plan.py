@@ -83,7 +83,9 @@ def source_line(setup: Setup) -> str:
 
     level = f" Intervals: {CONFIDENCE:.0%} confidence."
     if setup.source.kind == "evaluations":
-        return f"accuracy: your evaluations: {setup.source.description}.{level}"
+        text = setup.source.description
+        text = f"your {text}" if text.startswith("evaluations ") else f"your evaluations: {text}"
+        return f"accuracy: {text}.{level}"
     if setup.source.kind == "composite":
         return (
             f"accuracy: {setup.source.description}. Not your own evaluations: pass --evals FILE "
