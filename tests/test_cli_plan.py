@@ -173,6 +173,9 @@ def test_plan_plot(fake: FakeSource, tmp_path: Path) -> None:
     result = run("plan", "--task", "fake", "--budget", "1e16", "--plot", str(path))
     assert result.exit_code == 0, result.output
     assert path.stat().st_size > 0
+    svg = tmp_path / "plan.svg"  # the legend names the laws as the text does
+    assert run("plan", "--task", "fake", "--budget", "1e16", "--plot", str(svg)).exit_code == 0
+    assert "Kinetics law pick" in svg.read_text() and "kinetics-law" not in svg.read_text()
 
 
 def test_plot_without_matplotlib(

@@ -687,10 +687,11 @@ def plot_plan(setup: Setup, answer: Plan, path: Path, *, force: bool = False) ->
     chose: with --law flops the costs (and the budget) are FLOPs-law costs."""
     marks = []
     if answer.best is not None:
-        marks.append((answer.best, f"{answer.law}-law pick"))
-    other = answer.picks["flops" if answer.law == "kinetics" else "kinetics"]
+        marks.append((answer.best, f"{LAW_WORDS.get(answer.law, answer.law)} pick"))
+    other_law = "flops" if answer.law == "kinetics" else "kinetics"
+    other = answer.picks[other_law]
     if other is not None and other != answer.best:
-        marks.append((other, f"{'flops' if answer.law == 'kinetics' else 'kinetics'}-law pick"))
+        marks.append((other, f"{LAW_WORDS[other_law]} pick"))
     where = f"on {setup.profile.name}" + (
         f" (deployable, {setup.pricing.deploy.efficiency_mode} efficiencies)"
         if setup.pricing.deploy is not None
