@@ -1181,5 +1181,8 @@ def accuracy_axes(ax: Any, xlabel: str, title: str) -> None:
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 100)
     ax.grid(True, which="major", alpha=0.3)
-    ax.set_title(title, fontsize=10)
+    import textwrap
+
+    # Centred over the axes, a title longer than them would run off the figure's left edge.
+    ax.set_title(textwrap.fill(title, width=80), fontsize=10)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
