@@ -209,3 +209,16 @@ def test_title_gives_each_law_its_unit(catalog):
         catalog, "--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu", "--law", "flops"
     )
     assert "eFLOPs" not in " ".join(flops_only.stdout.split("\n\n")[0].split())
+
+
+def test_plot_axis_labels_are_plain_token_counts(tmp_path):
+    """The log axis is labelled 1, 2 and 5 per decade as plain numbers (bundled catalog:
+    qwen3-8b and qwen3-32b afford 15,268 to 160,121 tokens at 1e16, so 20,000 to 100,000)."""
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "iso.svg"
+    args = ["isocost", "--budget", "1e16", "-m", "qwen3-8b,qwen3-32b", "--plot", str(path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = path.read_text()
+    assert all(label in text for label in ("20,000", "50,000", "100,000"))
+    assert "FLOPs/byte" in text

@@ -205,7 +205,7 @@ def isocost(
         isocost_plot(
             rows,
             plot,
-            title=f"Iso-cost at {label}, I = {format_intensity(i)}",
+            title=f"Iso-cost at {label}, I = {format_intensity(i)} FLOPs/byte",
             context_windows={c.name: c.architecture.max_position_embeddings for c in cards},
             force=force,
         )
