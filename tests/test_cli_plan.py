@@ -648,3 +648,12 @@ def test_plan_title_names_one_law(fake: FakeSource, args: tuple[str, ...], title
     law = "FLOPs-only" if "flops" in args else "Kinetics"
     assert title in out and f"chosen by the {law} law" in out, out
     assert ("Kinetics law" in out) == (law == "Kinetics"), out
+
+
+def test_a_skipped_accelerator_is_named_once() -> None:
+    """a100-80gb-sxm has no price, so a dollar budget skips it: one line says so, and its dropped
+    configurations (qwen3-235b-a22b's longest settings need more KV than a node) are not listed."""
+    args = ("plan", "--budget-usd", "5", "-H", "b200,a100-80gb-sxm")
+    out = run(*args, "-m", "qwen3-235b-a22b,qwen3-8b").stdout
+    assert "skipped a100-80gb-sxm: no price_per_gpu_hour in its profile" in out
+    assert "a100-80gb-sxm: " not in out.replace("skipped a100-80gb-sxm: ", "")

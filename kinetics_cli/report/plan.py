@@ -795,7 +795,9 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
     say(source_line(setup))
     for h in setup.hardware:
         deploy = h.pricing.deploy
-        if deploy is not None and deploy.dropped:
+        # a skipped accelerator is named once, with why, below; its dropped configurations
+        # would only add a line about hardware that is not in the answer
+        if deploy is not None and deploy.dropped and h.profile.name not in comparison.skipped:
             n = sum(deploy.dropped.values())
             say(
                 f"{h.profile.name}: {n:,} of {len(h.grid):,} configurations dropped: "
