@@ -195,3 +195,12 @@ def test_plot_titles_name_the_accuracy_source_in_words(tmp_path: Path) -> None:
         text = path.read_text()
         # the title wraps at 80 characters, so the phrase may span two lines
         assert "measured where covered" in text and "composite" not in text
+
+
+def test_a_skipped_accelerator_is_named_once() -> None:
+    """As in plan -H: the unpriced a100-80gb-sxm is skipped in one line, with no line about the
+    configurations it would have dropped."""
+    args = ["frontier", "--cost", "usd", "-H", "b200,a100-80gb-sxm"]
+    out = run(*args, "-m", "qwen3-235b-a22b,qwen3-8b").stdout
+    assert "skipped a100-80gb-sxm: no price_per_gpu_hour in its profile" in out
+    assert "a100-80gb-sxm: " not in out.replace("skipped a100-80gb-sxm: ", "")

@@ -192,7 +192,7 @@ def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: 
         say(f"energy: {first.power_model}")
     for h in setup.hardware:
         dropped = sum(h.deploy.dropped.values())
-        if dropped:
+        if dropped and h.profile.name not in frontiers.skipped:  # a skip names its own reason
             reasons = "; ".join(f"{n:,}: {why}" for why, n in h.deploy.dropped.items())
             say(
                 f"{h.profile.name}: {dropped:,} of {len(h.grid):,} configurations dropped (no "
