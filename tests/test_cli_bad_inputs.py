@@ -340,6 +340,11 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("contradiction", [*IMPORT, "--task", "aime24", "--attention", "topk"], TRACE),
     ("files", [*PLAN, "--evals", "{tmp}/missing.csv"], None),
     ("files", ["calibrate", "fit", "{tmp}/missing.jsonl", "--hardware", "measured"], None),
+    (
+        "files",
+        ["calibrate", "fit", str(MEASUREMENTS), "--hardware", "measured", "--out", "{tmp}/p.txt"],
+        None,
+    ),
     ("files", ["calibrate", "fit", str(MEASUREMENTS), "--hardware", "h900"], None),
     (
         "files",
