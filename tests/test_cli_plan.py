@@ -657,3 +657,12 @@ def test_a_skipped_accelerator_is_named_once() -> None:
     out = run(*args, "-m", "qwen3-235b-a22b,qwen3-8b").stdout
     assert "skipped a100-80gb-sxm: no price_per_gpu_hour in its profile" in out
     assert "a100-80gb-sxm: " not in out.replace("skipped a100-80gb-sxm: ", "")
+
+
+def test_tables_say_what_the_replica_column_means(fake: FakeSource) -> None:
+    """'TP1 x20' is a TP1 replica with 20 problems in flight; every table with the column says so."""
+    for args in (("--budget", "1e16"), ("--budget-usd", "50", "-H", "b200,h100-sxm")):
+        out = " ".join(run("plan", "--task", "fake", *args).stdout.split())
+        assert "B problems in flight" in out, args
+    out = " ".join(run("frontier", "--task", "fake", "--cost", "usd").stdout.split())
+    assert "replica: TPn xB, B problems in flight" in out

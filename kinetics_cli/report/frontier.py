@@ -211,7 +211,8 @@ def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: 
         rows.sort(key=lambda r: (r[0], r[1]))
         shown += [r[2].grid.accuracy[r[4]] for r in rows]
         compact_table(
-            f"Frontier across accelerators, cheapest first; cost: {AXIS_WORDS[unit]}",
+            f"Frontier across accelerators, cheapest first; cost: {AXIS_WORDS[unit]}; "
+            "replica: TPn xB, B problems in flight",
             ["hardware", *columns],
             [[name, *_rows(o, f, [i], priced)[0]] for _, name, o, f, i in rows],
         )
@@ -221,7 +222,8 @@ def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: 
         order = order[np.argsort(frontier.cost[order], kind="stable")]
         docs += [point_document(option, frontier, int(i)) for i in order]
         compact_table(
-            f"Frontier on {option.profile.name}, cheapest first; cost: {AXIS_WORDS[unit]}",
+            f"Frontier on {option.profile.name}, cheapest first; cost: {AXIS_WORDS[unit]}; "
+            "replica: TPn xB, B problems in flight",
             columns,
             _rows(option, frontier, order, priced),
         )

@@ -399,7 +399,8 @@ def print_plan(
         shown.append(("same accuracy", equal))
     if deploy is not None:
         compact_table(
-            f"Per problem: eFLOPs by the Kinetics law; replica, GPU-seconds, latency, joules "
+            f"Per problem: eFLOPs by the Kinetics law; replica (TPn xB: B problems in flight), "
+            f"GPU-seconds, latency, joules "
             f"and dollars deployable ({deploy.efficiency_mode} efficiencies on "
             f"{deploy.hardware}); alt = best of another model or attention kind "
             f"({plural(doc['configurations'], 'configuration')})",
@@ -837,7 +838,7 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
     compact_table(
         f"Best on each accelerator; cost: deployable, {DEPLOYABLE_UNIT_WORDS[unit]}; vs "
         "best: accuracy behind the overall best, and the cost of reaching its accuracy "
-        "there over its cost",
+        "there over its cost; replica: TPn xB, B problems in flight",
         [
             "hardware",
             "model",
