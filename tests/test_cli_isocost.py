@@ -222,3 +222,23 @@ def test_plot_axis_labels_are_plain_token_counts(tmp_path):
     text = path.read_text()
     assert all(label in text for label in ("20,000", "50,000", "100,000"))
     assert "FLOPs/byte" in text
+
+
+def test_lists_are_comma_separated_or_repeated(catalog):
+    """--attention and --kv-budget take 'a,b' as plan's list options do, or repeats: same rows."""
+    base = ["--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu"]
+    commas = rows(catalog, *base, "--attention", "topk,block-topk", "--kv-budget", "64,128")
+    repeats = rows(
+        catalog,
+        *base,
+        *("--attention", "topk", "--attention", "block-topk"),
+        *("--kv-budget", "64", "--kv-budget", "128"),
+    )
+    assert commas == repeats
+    assert {(r["attention"], r["kv_budget"]) for r in commas} == {
+        ("dense", None),
+        ("topk", 64),
+        ("topk", 128),
+        ("block-topk", 64),
+        ("block-topk", 128),
+    }
