@@ -2,14 +2,16 @@
 goes in process, and how the planner scales with the number of configurations.
 
     python benchmarks/bench_plan.py [--repeat 7] [--task aime24] [--budget 1e16] [--budget-usd 50]
-        [--compare DIR] [--source]
+        [--compare DIR] [--source] [--cold-only]
     python benchmarks/bench_plan.py --scaling [--sizes 1e5,1e6,1e7] [--compare DIR]
 
 1. Cold start: `kinetics plan`, `plan --json`, `frontier`, `frontier --json` and a plan over four
    accelerators (`plan -H b200,h100,h200,mi300x --budget-usd 50`) as fresh processes,
    interleaved with the import floor (`python -c 'import numpy, pydantic, rich, typer'`), so a
    busy machine slows every command alike; prints medians, the spread (fastest to slowest), each
-   median over the floor's and its target. With --compare DIR, each command also runs from DIR.
+   median over the floor's and its target, and the CPU time (user + system) each used, which
+   a busy machine moves far less than wall time. With --compare DIR, each command also runs
+   from DIR.
    The package's bytecode is cached first (in a temporary PYTHONPYCACHEPREFIX), as an installed
    package's .pyc files are, since the floor's libraries have theirs: with
    PYTHONDONTWRITEBYTECODE set and no .pyc files every start would compile the package's
@@ -31,6 +33,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,9 +56,22 @@ def spread(times: list[float]) -> str:
 
 
 def wall(command: list[str], env: dict[str, str] | None = None) -> float:
+    return timed_run(command, env)[0]
+
+
+def timed_run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system) of one run of `command`, from the folder its
+    PYTHONPATH names (`python -m` and `-c` put the working folder first on the import path, so a
+    tree compared with --compare must not be shadowed by the one the script runs in). CPU time
+    moves far less than wall time when other work shares the machine's cores."""
+    cwd = None if env is None else env.get("PYTHONPATH")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - start
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env, cwd=cwd)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return elapsed, cpu
 
 
 # What the cold starts are held to (median over the import floor's): a default plan within 2x,
@@ -108,22 +124,30 @@ def cold_starts(
             for command, tree in commands.values():
                 wall(command, bytecode_env(tree, cache))
         times: dict[str, list[float]] = {k: [] for k in commands}
+        cpu: dict[str, list[float]] = {k: [] for k in commands}
         for _ in range(repeat):
             for name, (command, tree) in commands.items():
-                times[name].append(wall(command, bytecode_env(tree, cache)))
+                elapsed, used = timed_run(command, bytecode_env(tree, cache))
+                times[name].append(elapsed)
+                cpu[name].append(used)
     floor = statistics.median(times["import floor"])
+    cpu_floor = statistics.median(cpu["import floor"])
     mode = (
         "modules compiled at every start (--source)"
         if source
         else "bytecode cached, as an installed package runs"
     )
-    print(f"cold start, {repeat} interleaved rounds, {mode}: median (fastest-slowest), / floor")
+    print(
+        f"cold start, {repeat} interleaved rounds, {mode}: wall median (fastest-slowest), / floor; "
+        "CPU median (user + system), / floor's"
+    )
     for name, values in times.items():
         ratio = statistics.median(values) / floor
+        used = statistics.median(cpu[name])
         target = TARGETS.get(name.removesuffix(" (--compare)"), "")
         print(
-            f"  {name:36s} {spread(values):28s} {ratio:5.2f}x"
-            + (f"  target {target}" if target else "")
+            f"  {name:36s} {spread(values):28s} {ratio:5.2f}x  CPU {used:.3f} s "
+            f"{used / cpu_floor:5.2f}x" + (f"  target {target}" if target else "")
         )
     print(f"  (4 accelerators: -H {HARDWARE} --budget-usd {usd})")
 
@@ -148,12 +172,13 @@ class TimedSource:
 
 def clear_caches() -> None:
     """Forget what the accuracy priors keep between queries, so every run starts cold."""
-    from kinetics_cli.accuracy import passk, priors
+    from kinetics_cli.accuracy import bootstrap, passk, priors
 
     for holder, names in (
         (priors, ("_tables",)),
         (priors, ("_base_nodes",)),
         (passk, ("_beta_nodes_cached", "_normal_nodes_cached")),
+        (bootstrap, ("_problem_draws", "_passk_table")),
     ):
         for name in names:
             cache = getattr(holder, name, None)
@@ -440,6 +465,7 @@ def main() -> None:
         "PYTHONDONTWRITEBYTECODE and no .pyc files",
     )
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--cold-only", action="store_true", help="cold starts only (part 1)")
     parser.add_argument("--scaling", action="store_true", help="planner scaling instead")
     parser.add_argument("--sizes", default="1e5,1e6,1e7", help="configurations, comma-separated")
     parser.add_argument("--compare", type=Path, help="another tree to run the same commands from")
@@ -455,6 +481,8 @@ def main() -> None:
         scaling(sizes, max(1, args.repeat), args.compare)
         return
     cold_starts(args.task, args.budget, args.budget_usd, args.repeat, args.compare, args.source)
+    if args.cold_only:
+        return
     from kinetics_cli.units import parse_quantity
 
     in_process(args.task, parse_quantity(args.budget), args.repeat)

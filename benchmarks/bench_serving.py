@@ -1,12 +1,15 @@
 """The serving model against published max-throughput results, per efficiency mode.
 
     python benchmarks/bench_serving.py [--csv benchmarks/data/serving_throughput.csv] [--quiet]
+                                       [--attention-tp]
 
 For every row of the CSV (a fully specified setup with its source), predicts the offline
 max-throughput output tokens/s of one replica with `kinetics serve`'s rule (the largest batch
 that fits at the final context) and prints predicted / published per point, then the median and
 worst absolute error per efficiency mode, dense and MoE apart. Modes a profile cannot provide
 (no [calibration] table) are reported as such. Prints the time taken; asserts nothing.
+--attention-tp runs every row with attention tensor-parallel instead of the CSV's layout: a
+sensitivity figure for a layout the sources rule out (docs/serving.md section 7), not a fit.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ from kinetics_cli.engine.serving import (
 from kinetics_cli.errors import KineticsError
 
 DEFAULT_CSV = Path(__file__).parent / "data" / "serving_throughput.csv"
+# The CUDA-graph batch sizes of the published runs, with padding on: the llm_options.yml of
+# github.com/NVIDIA/TensorRT-LLM@00f37686 docs/source/performance/perf-overview.md (the same list
+# for dense and MoE runs: cuda_graph_config enable_padding true, batch_sizes 1 ... 8192).
+GRAPH_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512, 1024, 2048, 4096, 8192)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class Point:
     hardware: str
     tp: int
     ep: int
+    attention_dp: bool  # the published run's layout (the CSV's note gives the evidence)
     weights: str
     kv: str
     isl: float
@@ -65,6 +73,7 @@ def read_points(path: Path) -> list[Point]:
                 hardware=row["hardware"],
                 tp=int(row["tp"]),
                 ep=int(row["ep"]),
+                attention_dp=row["attention_dp"] == "yes",
                 weights=row["weights"],
                 kv=row["kv"],
                 isl=float(row["isl"]),
@@ -93,10 +102,12 @@ def predict(point: Point, mode: str) -> tuple[float | None, int | None, str]:
     deployment = Deployment(
         tp=point.tp,
         ep=point.ep,
+        attention_dp=point.attention_dp,
         weights=point.weights,
         kv=point.kv,
         kv_cache_fraction=point.kv_cache_fraction,
         max_batch=point.max_batch,
+        cuda_graph_batch_sizes=GRAPH_BATCH_SIZES,
     )
     try:
         result = serve(
@@ -134,10 +145,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--quiet", action="store_true", help="summaries only")
+    parser.add_argument(
+        "--attention-tp",
+        action="store_true",
+        help="attention tensor-parallel on every row, not the CSV's layout (sensitivity)",
+    )
     args = parser.parse_args()
 
     start = time.perf_counter()
     points = read_points(args.csv)
+    if args.attention_tp:
+        points = [replace(p, attention_dp=False) for p in points]
     errors: dict[tuple[str, bool], list[float]] = {}
     by_hardware: dict[tuple[str, bool, str], list[float]] = {}
     by_model: dict[tuple[str, bool, str], list[float]] = {}

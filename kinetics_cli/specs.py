@@ -178,7 +178,8 @@ class ServingEfficiency(_Strict):
     grouped_gemm_compute: Fraction | None = None  # routed MoE experts (grouped GEMM), of the peak
     grouped_gemm_bandwidth: Fraction | None = None  # the same, of HBM bandwidth (None: gemm's)
     attention_compute: Fraction  # decode attention kernels, FLOP/s / peak
-    attention_bandwidth: Fraction  # decode attention kernels, bytes/s / HBM bandwidth
+    attention_bandwidth: Fraction  # decode attention kernels (paged GQA), bytes/s / HBM bandwidth
+    mla_attention_bandwidth: Fraction | None = None  # MLA decode (latent cache); None: as GQA
     stream_bandwidth: Fraction  # elementwise kernels, bytes/s / HBM bandwidth
     kernel_overhead_seconds: Annotated[float, Field(ge=0)]  # per kernel call (launch gap)
     step_overhead_seconds: Annotated[float, Field(ge=0)] = 0.0  # per step, host side

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kinetics_cli.accuracy.base import Setting
+from kinetics_cli.accuracy.bootstrap import problem_draws
 from kinetics_cli.accuracy.passk import pass_at_k
 from kinetics_cli.accuracy.priors import PriorSource, load_profile
 from kinetics_cli.accuracy.selection import (
@@ -274,6 +275,46 @@ def test_evaluation_rule_outcome_truncates_and_averages() -> None:
     es = evaluation_rule_outcome(rows, "early-stop", np.array([3.0]), np.array([1000.0]))
     want = (float(brute_early_stop("RRW", 3)) + float(brute_early_stop("WXR", 3))) / 2
     assert es.samples[0, 0] == pytest.approx(want)
+
+
+def test_evaluation_rule_interval_is_a_problem_bootstrap() -> None:
+    """Replicate b is the mean over problems drawn by bootstrap.problem_draws for the pairing
+    key (problems in sorted id order), recomputed here by brute force from the per-problem
+    majority values; the interval is the 2.5/97.5% percentile of the replicates."""
+    rows = [
+        Row("b", 100, False, "1"),  # listed first: the problem order is sorted ids, not input
+        Row("b", 150, False, "2"),
+        Row("b", 300, True, "3"),
+        Row("a", 100, True, "5"),
+        Row("a", 900, True, "5"),
+        Row("a", 200, False, "7"),
+    ]
+    trials, limits = np.array([1.0, 3.0]), np.array([500.0, 1000.0])
+    out = evaluation_rule_outcome(rows, "majority", trials, limits, pairing="mytask:key")
+    # per problem (see test above): a = [[1/3, 2/3], [1/2, 1]], b = [[1/3, 1/3], [1/3, 1/3]]
+    per = np.array([[[1 / 3, 2 / 3], [1 / 2, 1.0]], [[1 / 3, 1 / 3], [1 / 3, 1 / 3]]])
+    draws = problem_draws(2, "mytask:key")
+    want = np.stack([per[d].mean(axis=0) for d in draws])
+    assert out.replicates is not None and out.accuracy_ci is not None
+    np.testing.assert_allclose(out.replicates, want, rtol=1e-12)
+    np.testing.assert_allclose(out.accuracy_ci, np.quantile(want, [0.025, 0.975], axis=0))
+    np.testing.assert_allclose(out.accuracy, per.mean(axis=0))
+    # without a pairing key there is no bootstrap (as before)
+    plain = evaluation_rule_outcome(rows, "majority", trials, limits)
+    assert plain.accuracy_ci is None and plain.replicates is None
+
+
+def test_prior_rule_interval_is_the_fit_spread() -> None:
+    source = PriorSource(load_profile("aime24"))
+    trials, limits = np.array([1.0, 4.0, 16.0]), np.array([8192.0, 32768.0])
+    for setting in (Setting("qwen3-8b", "dense", None), Setting("qwen3-8b", "topk", 64.0)):
+        spread = source.profile.spread(setting.attention, setting.kv_budget, trials)[:, None]
+        for rule in ("majority", "early-stop", "coverage"):
+            out = prior_rule_outcome(source, setting, rule, trials, limits)
+            assert out.accuracy_ci is not None
+            want = np.clip(np.stack([out.accuracy - spread, out.accuracy + spread]), 0.0, 1.0)
+            np.testing.assert_allclose(out.accuracy_ci, want)
+            assert np.all(out.accuracy_ci[1] > out.accuracy_ci[0])
 
 
 def test_majority_needs_answers() -> None:

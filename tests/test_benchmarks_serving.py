@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from kinetics_cli.catalog import load_catalog
@@ -45,3 +46,20 @@ def test_script_predicts_published_points():
             assert batch is not None and batch >= 1
         value, _, note = bench.predict(p, "calibrated")
         assert value is None and "no [calibration] table" in note
+
+
+def test_every_point_states_its_layout_and_the_prediction_uses_it():
+    bench = load_script()
+    points = bench.read_points(bench.DEFAULT_CSV)
+    # attention data-parallel exactly on the multi-GPU MoE runs (the note cites why); never on
+    # dense or single-GPU runs, where there is nothing to split
+    for p in points:
+        assert p.attention_dp == (p.moe and p.tp > 1), (p.model, p.hardware, p.tp)
+    split = next(p for p in points if p.attention_dp)
+    flipped = replace(split, attention_dp=False)
+    as_published, _, note = bench.predict(split, "default")
+    other, _, other_note = bench.predict(flipped, "default")
+    assert as_published is not None and other is not None, (note, other_note)
+    # attention tensor-parallel replicates Qwen3's 4 KV heads over 8 GPUs and puts every
+    # sequence on one scheduler: a different answer, so the column is read
+    assert not math.isclose(as_published, other, rel_tol=1e-3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import engine_catalog
 import numpy as np
@@ -13,10 +14,13 @@ from hypothesis import strategies as st
 from kinetics_cli.engine.roofline import decode_step
 from kinetics_cli.engine.serving import (
     Deployment,
+    PrefillCharge,
+    busiest_rank_prompts,
     decode_step_seconds,
     expected_longest,
     memory_plan,
     prefill_seconds,
+    prefill_step_seconds,
     problem_costs,
     request_costs,
     resolve_efficiency,
@@ -333,10 +337,18 @@ def test_smallest_fitting_tp_for_a_problem():
 
 def test_calibrated_mode_uses_the_profile_fits():
     calibrated = engine_catalog.hardware("tiny-calibrated")  # no interconnect: TP 1
+    from kinetics_cli.engine.roofline import time_operator
+    from kinetics_cli.engine.serving import _setup, engine_operators
+
     ours = decode_step_seconds(GQA, calibrated, Deployment(), 3, 100, efficiency="calibrated")
-    # the roofline prices every operator with the same [calibration] table
+    # the roofline prices every operator with the same [calibration] table; the engine's own
+    # kernels (the MLP activation here) come on top, timed with the same table
+    eff = resolve_efficiency(calibrated, "calibrated")
+    s = _setup(GQA, calibrated, Deployment(), context=100.0, efficiency=eff)
+    extra = sum(float(time_operator(s, op)[0]) for op in engine_operators(s, np.asarray(3.0), eff))
+    assert extra > 0
     assert float(ours.seconds) == pytest.approx(
-        decode_step(GQA, calibrated, batch=3, context=100).step_seconds
+        decode_step(GQA, calibrated, batch=3, context=100).step_seconds + extra
     )
     sheet = decode_step_seconds(GQA, calibrated, Deployment(), 3, 100, efficiency="datasheet")
     assert float(sheet.seconds) < float(ours.seconds)
@@ -413,3 +425,208 @@ def test_grouped_gemm_fraction_keeps_its_ratio_to_dense_across_dtypes():
         assert grouped is not None and grouped.calibration is not None
         fit = grouped.calibration.kernels["gemm"]
         assert fit.compute_efficiency == pytest.approx(expected)
+
+
+def test_mlp_activation_kernel_is_charged_outside_datasheet():
+    from kinetics_cli.engine.serving import _setup, activation_operators, engine_operators
+
+    batch = np.asarray(5.0)
+    default = resolve_efficiency(EFFICIENT, "default")
+    sheet = resolve_efficiency(EFFICIENT, "datasheet")
+    s = _setup(GQA, EFFICIENT, Deployment(), context=10.0)
+    assert activation_operators(s, batch, sheet) == []
+    (act,) = activation_operators(s, batch, default)
+    # tiny-gqa: 2 layers of SwiGLU over intermediate 64; 5 tokens read gate and up (2 x 64) and
+    # write 64 bf16 values: 5 x 64 x 3 x 2 B = 1,920 B per layer, one stream kernel per layer
+    assert (act.calls, act.kind, act.kernel) == (2, "other", "stream")
+    assert float(act.cost.bytes) == 1_920 and float(act.cost.flops) == 0
+    # TP 2 halves the intermediate width on each GPU
+    (half,) = activation_operators(_setup(GQA, EFFICIENT, Deployment(tp=2)), batch, default)
+    assert float(half.cost.bytes) == 960
+    # a prefill pass of 5 prompts x 4 tokens: 20 tokens
+    pre = _setup(GQA, EFFICIENT, Deployment(), phase="prefill", prompt_len=4.0)
+    assert float(activation_operators(pre, batch, default)[0].cost.bytes) == 20 * 64 * 3 * 2
+    # tiny-moe: one dense layer (intermediate 64) and 2 MoE layers with one shared expert of
+    # width 16: 5 x 16 x 3 x 2 B = 480 B per MoE layer; routed experts' activation is fused
+    m = _setup(MOE, EFFICIENT, Deployment(), context=10.0)
+    dense, shared = activation_operators(m, batch, default)
+    assert (dense.calls, float(dense.cost.bytes)) == (1, 1_920)
+    assert (shared.calls, float(shared.cost.bytes)) == (2, 480)
+    names = [op.name for op in engine_operators(m, batch, default)]
+    assert names == [
+        "moe routing and permute",
+        "moe un-permute and reduce",
+        "mlp activation",
+        "shared-expert activation",
+    ]
+    # the step charges it next to the norms: streams at half of 10 B/s plus 0.25 s per call;
+    # the norms copy 2 x 5 x 32 bf16 values in and out, 1,280 B per layer
+    step = decode_step_seconds(GQA, EFFICIENT, Deployment(), batch=5, context=10)
+    norms = 2 * (1_280 / 5 + 0.25)
+    assert float(step.other_seconds) == pytest.approx(norms + 2 * (1_920 / 5 + 0.25))
+
+
+def test_cuda_graph_padding_rounds_each_schedulers_batch_up():
+    from kinetics_cli.engine.serving import graph_batch
+
+    d = Deployment(cuda_graph_batch_sizes=(1, 2, 4, 8))
+    # next size up; unchanged past the largest size
+    assert graph_batch(d, np.array([3.0, 5.0, 8.0, 9.0])).tolist() == [4, 8, 8, 9]
+    assert graph_batch(Deployment(), 3.0) == 3.0  # no graph sizes, no padding
+    # attention data-parallel over 2 GPUs: each rank's 3 sequences padded to 4, 8 per replica
+    assert graph_batch(Deployment(tp=2, ep=2, cuda_graph_batch_sizes=(4,)), 6.0) == 8.0
+    # no padding past the engine's cap on sequences (TensorRT-LLM's max_batch_size)
+    assert graph_batch(Deployment(max_batch=6, cuda_graph_batch_sizes=(8,)), 5.0) == 5.0
+
+
+def test_padded_steps_run_all_but_attention_on_the_graph_batch():
+    d = Deployment(cuda_graph_batch_sizes=(4,))
+    padded = decode_step_seconds(GQA, EFFICIENT, d, batch=3, context=100)
+    at3 = decode_step_seconds(GQA, EFFICIENT, Deployment(), batch=3, context=100)
+    at4 = decode_step_seconds(GQA, EFFICIENT, Deployment(), batch=4, context=100)
+    assert float(padded.linear_seconds) == float(at4.linear_seconds)
+    assert float(padded.other_seconds) == float(at4.other_seconds)
+    assert float(padded.attention_seconds) == float(at3.attention_seconds)
+    assert float(padded.tokens) == 3  # the padding produces nothing
+    # datasheet stays the roofline's step: no padding there
+    sheet = decode_step_seconds(GQA, EFFICIENT, d, batch=3, context=100, efficiency="datasheet")
+    plain = decode_step_seconds(GQA, EFFICIENT, Deployment(), 3, 100, efficiency="datasheet")
+    assert float(sheet.seconds) == float(plain.seconds)
+
+
+def test_only_steps_without_a_prompt_are_padded():
+    d = Deployment(cuda_graph_batch_sizes=(4,))
+
+    def step(dep: Deployment, batch: float, gen: float) -> float:
+        r = request_costs(GQA, EFFICIENT, dep, prompt_len=10, gen_lens=gen, batch=batch)
+        return float(r.decode_step_seconds)
+
+    # 3 sequences of 30 tokens admit 3 / 30 = 0.1 prompts a step: 90% of steps run padded
+    unpadded, padded_share = step(Deployment(), 3, 30), step(d, 3, 30)
+    assert unpadded < padded_share < step(Deployment(), 4, 30)
+    # 3 sequences of 2 tokens admit 1.5 prompts a step: every step carries one, none padded
+    assert step(d, 3, 2) == step(Deployment(), 3, 2)
+
+
+def test_mla_models_read_their_cache_at_the_mla_fraction():
+    from kinetics_cli.engine.serving import _setup
+
+    mla_card = engine_catalog.card("tiny-mla")
+    table = (
+        engine_catalog.HARDWARE["tiny-gpu.toml"]
+        + """
+[efficiency]
+gemm_compute = 0.5
+gemm_bandwidth = 0.8
+attention_compute = 0.5
+attention_bandwidth = 0.5
+mla_attention_bandwidth = 0.25
+stream_bandwidth = 0.5
+kernel_overhead_seconds = 0.25
+collective_latency_seconds = 1.0
+collective_bandwidth = 0.5
+sources = ["hand-written test figures"]
+"""
+    )
+    profile = HardwareProfile.model_validate(tomllib.loads(table))
+    eff = resolve_efficiency(profile, "default")
+    assert "MLA 25%" in eff.label
+    mla = _setup(mla_card, profile, Deployment(), efficiency=eff).hardware
+    gqa = _setup(GQA, profile, Deployment(), efficiency=eff).hardware
+    assert mla.kernel_fit("attention_decode_dense").bandwidth_efficiency == 0.25
+    assert gqa.kernel_fit("attention_decode_dense").bandwidth_efficiency == 0.5
+    # memory-bound decode attention of an MLA model takes twice as long at half the fraction
+    at = {
+        e: decode_step_seconds(mla_card, p, Deployment(), 1, 1000).attention_seconds
+        for e, p in (("mla", profile), ("plain", EFFICIENT))
+    }
+    layers = 2
+    assert float(at["mla"]) - layers * 0.25 == pytest.approx(
+        2 * (float(at["plain"]) - layers * 0.25)
+    )
+
+
+# Attention data-parallel: the busiest rank's prompts set the step (docs/serving.md section 4)
+ADP = Deployment(tp=2, ep=2, prefill_chunk_tokens=16)
+
+
+def test_busiest_rank_prompts_by_hand():
+    k = np.array([0.0, 0.5, 1.24, 8.0, 8.5, 12.0])
+    # K = floor(k) w.p. 1 - frac, ceil(k) w.p. frac; the busiest of 8 holds ceil(K / 8):
+    # 0.5: 0.5 x ceil(0/8) + 0.5 x ceil(1/8) = 0.5; 1.24: 0.76 x 1 + 0.24 x 1 = 1;
+    # 8: ceil(8/8) = 1; 8.5: 0.5 x 1 + 0.5 x ceil(9/8) = 1.5; 12: ceil(12/8) = 2
+    np.testing.assert_allclose(busiest_rank_prompts(k, 8), [0.0, 0.5, 1.0, 1.0, 1.5, 2.0])
+    np.testing.assert_array_equal(busiest_rank_prompts(k, 1), k)  # one rank holds them all
+
+
+def test_prefill_step_seconds_by_hand():
+    charge = PrefillCharge(per_prompt=3.0, single=5.0, local=2.0)
+    k = np.array([2.0, 6.0, 8.0])
+    adp = Deployment(tp=4, ep=4)
+    # busiest of 4 ranks: ceil(2/4) = 1, ceil(6/4) = 2, ceil(8/4) = 2 prompts;
+    # k x 3 + (4 x busiest - k) x 2 = 6 + 2 x 2 = 10; 18 + 2 x 2 = 22; 24 + 0 x 2 = 24
+    np.testing.assert_allclose(prefill_step_seconds(adp, k, charge), [10.0, 22.0, 24.0])
+    # attention tensor-parallel (and dense TP): every prompt spread over the GPUs, k x 3
+    tp_only = Deployment(tp=4, ep=4, attention_dp=False)
+    np.testing.assert_array_equal(prefill_step_seconds(tp_only, k, charge), 3.0 * k)
+    np.testing.assert_array_equal(prefill_step_seconds(Deployment(tp=4), k, charge), 3.0 * k)
+
+
+def test_routed_experts_are_the_shared_part_of_prefill():
+    one = prefill_seconds(MOE, GPU, ADP, 1, 16, efficiency="datasheet")
+    assert 0 < float(one.routed_seconds) < float(one.linear_seconds)
+    dense = prefill_seconds(GQA, GPU, SMALL_CHUNK, 1, 16, efficiency="datasheet")
+    assert float(dense.routed_seconds) == 0.0
+
+
+def test_request_costs_under_attention_data_parallel_by_hand():
+    b = np.array([1.0, 4.0, 16.0])
+    r = request_costs(MOE, GPU, ADP, prompt_len=16, gen_lens=8, batch=b, efficiency="datasheet")
+
+    def rank_local(batch: float) -> float:
+        p = prefill_seconds(MOE, GPU, ADP, batch, 16, efficiency="datasheet")
+        return float(p.seconds) - float(p.routed_seconds)
+
+    # a pass packs floor(16 / 16) = 1 prompt; one more prompt on each of the 2 GPUs' pass adds
+    # (local(1 + 2) - local(1)) / 2 rank-local seconds per prompt
+    per = float(prefill_seconds(MOE, GPU, ADP, 1, 16, efficiency="datasheet").seconds)
+    local = (rank_local(3.0) - rank_local(1.0)) / 2
+    # k = b / 8 = 0.125, 0.5, 2 prompts a step; busiest of 2 ranks 0.125, 0.5, ceil(2/2) = 1;
+    # extra (2 x busiest - k) x local = 0.125, 0.5, 0 x local
+    expected = b / 8 * per + np.array([0.125, 0.5, 0.0]) * local
+    np.testing.assert_allclose(r.prefill_step_seconds, expected, rtol=1e-12)
+    np.testing.assert_allclose(r.tpot_seconds, r.decode_step_seconds + expected, rtol=1e-12)
+    assert r.prefill_seconds_per_request == pytest.approx(per)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    k=st.floats(0.0, 500.0, allow_nan=False),
+    ranks=st.integers(1, 16),
+)
+def test_busiest_rank_holds_between_its_share_and_all(k, ranks):
+    busiest = float(busiest_rank_prompts(k, ranks))
+    assert k / ranks - 1e-9 <= busiest <= k + 1e-9
+    assert float(busiest_rank_prompts(k, 1)) == k
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    batch=st.integers(1, 300),
+    prompt=st.integers(1, 200),
+    gen=st.integers(1, 400),
+    mode=st.sampled_from(["datasheet", "default"]),
+)
+def test_rank_imbalance_never_speeds_up(batch, prompt, gen, mode):
+    profile = GPU if mode == "datasheet" else EFFICIENT
+    kwargs = dict(prompt_len=prompt, gen_lens=gen, batch=float(batch), efficiency=mode)
+    adp = request_costs(MOE, profile, ADP, **kwargs)
+    # the same deployment with every prompt spread evenly over the ranks (the balanced charge)
+    balanced = adp.decode_step_seconds + batch / gen * adp.prefill_seconds_per_request
+    assert float(adp.tpot_seconds) >= float(balanced) * (1 - 1e-12)
+    # one rank: attention data-parallel is off, and nothing changes
+    one = replace(ADP, tp=1, ep=1, attention_dp=True)
+    plain = request_costs(MOE, profile, replace(one, attention_dp=None), **kwargs)
+    assert float(request_costs(MOE, profile, one, **kwargs).tpot_seconds) == float(
+        plain.tpot_seconds
+    )

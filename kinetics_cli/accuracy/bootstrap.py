@@ -11,6 +11,7 @@ one bucket: correct and finished within the k-th smallest limit (first such limi
 from __future__ import annotations
 
 import zlib
+from functools import lru_cache
 
 import numpy as np
 
@@ -26,15 +27,31 @@ def seed(key: str) -> int:
 
 
 def problem_draws(n_problems: int, pairing: str, replicates: int = REPLICATES) -> np.ndarray:
-    """Resampled problem indices (replicates, n_problems), fixed by the pairing key."""
+    """Resampled problem indices (replicates, n_problems), fixed by the pairing key (read-only:
+    every setting with the same key shares one draw)."""
+    return _problem_draws(int(n_problems), pairing, int(replicates))
+
+
+@lru_cache(maxsize=64)
+def _problem_draws(n_problems: int, pairing: str, replicates: int) -> np.ndarray:
     rng = np.random.default_rng(seed(f"problems:{pairing}:{n_problems}"))
-    return rng.integers(0, n_problems, size=(replicates, n_problems))
+    draws = rng.integers(0, n_problems, size=(replicates, n_problems))
+    draws.flags.writeable = False
+    return draws
 
 
 def passk_table(n: int, trials: np.ndarray) -> np.ndarray:
-    """pass@k for every count c = 0..n of n samples: table[c, t] (NaN where trials[t] > n)."""
+    """pass@k for every count c = 0..n of n samples: table[c, t] (NaN where trials[t] > n);
+    read-only, computed once per (n, trials) in a process."""
+    return _passk_table(int(n), tuple(np.asarray(trials, dtype=float).ravel().tolist()))
+
+
+@lru_cache(maxsize=256)
+def _passk_table(n: int, trials: tuple[float, ...]) -> np.ndarray:
     c = np.arange(n + 1, dtype=float)
-    return pass_at_k(np.full(1, n), c[:, None], np.asarray(trials, dtype=float)[None, :])
+    table = pass_at_k(np.full(1, n), c[:, None], np.asarray(trials, dtype=float)[None, :])
+    table.flags.writeable = False
+    return table
 
 
 def coverage_replicates(

@@ -341,15 +341,16 @@ def _miss_powers(s: np.ndarray, n: np.ndarray) -> np.ndarray:
     counts = np.asarray(n, dtype=float)
     if counts.size == 0 or np.any(counts != np.round(counts)) or counts.max() > 2**20:
         return np.exp(counts[:, None, None] * np.log1p(-s)[None, :, :])
-    whole = counts.astype(np.int64)
-    out = np.ones((whole.size, *s.shape))
+    whole = counts.astype(np.int64).tolist()
+    out = np.ones((len(whole), *s.shape))
     power = 1.0 - s  # (1 - s)^bit
     bit = 1
     while True:
-        for t in np.flatnonzero(whole & bit):
-            out[t] *= power
+        for t, count in enumerate(whole):
+            if count & bit:
+                out[t] *= power  # a view: multiplied in place, no copy
         bit <<= 1
-        if bit > whole.max():
+        if bit > max(whole):
             return out
         power = power * power
 
@@ -592,6 +593,15 @@ def load_profile(task: str) -> TaskProfile:
 # The accuracy source.
 
 
+def spread_note(spread: np.ndarray) -> str:
+    """'prior, interval from its leave-one-size-out spread, 6 to 7 points either side': how a
+    prior's accuracy and interval were made, in one flat phrase (no parentheses) that reads
+    inside the reports' own."""
+    low, high = (round(100 * float(f(spread))) for f in (np.min, np.max))
+    points = f"{low}" if low == high else f"{low} to {high}"
+    return f"prior, interval from its leave-one-size-out spread, {points} points either side"
+
+
 class PriorSource:
     """AccuracySource over a bundled task profile."""
 
@@ -605,9 +615,9 @@ class PriorSource:
             {*profile.sources, *(s for m in profile.models.values() for s in m.sources)}
         )
         self.description = (
-            f"bundled priors for {profile.task} ({profile.title}): {len(profile.models)} models, "
-            f"fitted to published pass@1, pass@k and per-problem traces ({n_sources} sources; "
-            f"see docs/accuracy-priors.md)"
+            f"bundled priors for {profile.task} ({profile.title}): {len(profile.models)} models "
+            f"fitted to published pass@1, pass@k and per-problem traces from {n_sources} "
+            "sources, see docs/accuracy-priors.md"
         )
 
     def settings(self) -> list[Setting]:
@@ -663,6 +673,5 @@ class PriorSource:
             accuracy_ci=interval,
             pairing=f"priors:{self.task}",
             kind="priors",
-            note=f"prior (interval: leave-one-size-out spread +-{100 * float(spread.min()):.0f}"
-            f"-{100 * float(spread.max()):.0f} points)",
+            note=spread_note(spread),
         )

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from kinetics_cli.accuracy.bootstrap import percentile_interval, problem_draws
 from kinetics_cli.errors import InputError
 
 if TYPE_CHECKING:
@@ -567,12 +568,16 @@ class RuleOutcome:
     """What one selection rule reaches on a (trials x limits) grid of one setting.
 
     accuracy[t, g]: fraction of problems answered right; samples[t, g]: expected samples drawn
-    per problem (N, or fewer with early stopping; NaN where not estimable).
+    per problem (N, or fewer with early stopping; NaN where not estimable). accuracy_ci[0 | 1,
+    t, g]: the interval at the reported confidence, and replicates[b, t, g] the bootstrap
+    replicates behind it, where the source gives them (None otherwise).
     """
 
     rule: str
     accuracy: np.ndarray
     samples: np.ndarray
+    accuracy_ci: np.ndarray | None = None
+    replicates: np.ndarray | None = None
 
 
 class TrialRow(Protocol):
@@ -598,10 +603,17 @@ def evaluation_rule_outcome(
     trials: np.ndarray,
     limits: np.ndarray,
     verifier: Verifier | None = None,
+    pairing: str | None = None,
 ) -> RuleOutcome:
     """A rule's exact expectations from one setting's per-trial evaluation rows (objects with
     problem, gen_tokens, correct and answer): per problem and limit L, trials longer than L
-    have no answer; averaged over problems. NaN where N exceeds some problem's trials."""
+    have no answer; averaged over problems. NaN where N exceeds some problem's trials.
+
+    With a `pairing` key, the interval is a bootstrap over problems: the same problem draws
+    (problems in sorted id order) as the coverage bootstrap of that key, so a rule and coverage
+    on the same problems compare replicate by replicate. The estimator is already the exact
+    expectation over which N samples are drawn, so samples are not resampled within a problem:
+    the interval covers which problems were asked, not how many samples each had."""
     trials = _trial_counts(trials)
     limits = np.atleast_1d(np.asarray(limits, dtype=float))
     by_problem: dict[str, list[TrialRow]] = {}
@@ -612,7 +624,8 @@ def evaluation_rule_outcome(
             f"selection rule {rule!r} needs the final answer of every trial: add an 'answer' "
             "column to the evaluation rows (coverage and verifier do without it)"
         )
-    acc = np.zeros((trials.size, limits.size))
+    by_problem = {key: by_problem[key] for key in sorted(by_problem)}
+    acc = np.zeros((len(by_problem), trials.size, limits.size))
     samples = np.zeros((trials.size, limits.size))
     verifiers: list[Verifier | None] = [verifier] * limits.size
     if rule == "verifier" and verifier is not None and verifier.precision is not None:
@@ -627,7 +640,7 @@ def evaluation_rule_outcome(
             verifiers[g] = Verifier.from_precision(
                 verifier.recall, verifier.precision, float(base), verifier.model
             )
-    for group in by_problem.values():
+    for p, group in enumerate(by_problem.values()):
         gen = np.array([float(r.gen_tokens) for r in group])
         ok = [bool(r.correct) for r in group]
         answers = [r.answer for r in group]
@@ -654,10 +667,32 @@ def evaluation_rule_outcome(
                 )
             else:
                 raise InputError(f"unknown selection rule {rule!r}")
-            acc[:, g] += a
+            acc[p, :, g] = a
             samples[:, g] += s
-    p = len(by_problem)
-    return RuleOutcome(rule, acc / p, samples / p)
+    n_problems = len(by_problem)
+    mean = acc.mean(axis=0)
+    if pairing is None or n_problems == 0:
+        return RuleOutcome(rule, mean, samples / max(n_problems, 1))
+    replicates = problem_replicates(acc, pairing)
+    return RuleOutcome(
+        rule,
+        mean,
+        samples / n_problems,
+        accuracy_ci=percentile_interval(replicates),
+        replicates=replicates,
+    )
+
+
+def problem_replicates(per_problem: np.ndarray, pairing: str) -> np.ndarray:
+    """Bootstrap replicates (B, ...) of the mean over the first axis of `per_problem` (P, ...):
+    problems resampled with the draws of `pairing` (bootstrap.problem_draws), as a (B, P) matrix
+    of draw counts times the per-problem values, so memory stays O(B P + B x rest)."""
+    n_problems = per_problem.shape[0]
+    draws = problem_draws(n_problems, pairing)
+    weights = np.zeros((draws.shape[0], n_problems))
+    np.add.at(weights, (np.arange(draws.shape[0])[:, None], draws), 1.0 / n_problems)
+    flat = per_problem.reshape(n_problems, -1)
+    return (weights @ flat).reshape(draws.shape[0], *per_problem.shape[1:])
 
 
 def _prior_nodes(
@@ -783,6 +818,24 @@ def prior_rule_outcome(
     have no answer. Coverage is the prior's own pass@N."""
     trials = _trial_counts(trials)
     limits = np.atleast_1d(np.asarray(limits, dtype=float))
+    out = _prior_rule(source, setting, rule, trials, limits, model, verifier)
+    # The prior's interval: its leave-one-size-out pass@N spread at the same N, around the rule's
+    # accuracy (the fit's error on the per-sample rates it shares with coverage; docs say so).
+    spread = source.profile.spread(setting.attention, setting.kv_budget, trials)[:, None]
+    interval = np.clip(np.stack([out.accuracy - spread, out.accuracy + spread]), 0.0, 1.0)
+    return RuleOutcome(rule, out.accuracy, out.samples, accuracy_ci=interval)
+
+
+def _prior_rule(
+    source: PriorSource,
+    setting: Setting,
+    rule: str,
+    trials: np.ndarray,
+    limits: np.ndarray,
+    model: AnswerModel | None,
+    verifier: Verifier | None,
+) -> RuleOutcome:
+    """prior_rule_outcome's accuracy and samples, without the interval."""
     weight, right, wrong = _prior_nodes(source, setting, limits)
     whole = tuple(int(t) for t in trials)
     full = np.broadcast_to(trials[:, None], (trials.size, limits.size)).astype(float)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
+from collections.abc import Callable, Iterator, MutableMapping
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from kinetics_cli import __version__
@@ -47,8 +51,12 @@ class _Group(TyperGroup):
     """Turns library, usage and file-system errors into one line on stderr and exit code 2.
 
     --debug shows the traceback of a library error, and click's usual usage block instead of the
-    one line.
+    one line. Its subcommands are built when first looked up (_Commands).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands()
 
     def main(self, args: Any = None, *rest: Any, **extra: Any) -> Any:
         """Accept the global --debug anywhere before a `--`, e.g. after the subcommand."""
@@ -132,16 +140,75 @@ def main(
     context.reset(catalog, debug)
 
 
-app.add_typer(hardware.app, name="hardware")
-app.add_typer(models.app, name="models")
-app.add_typer(evals_cmd.app, name="evals")
-app.add_typer(calibrate_cmd.app, name="calibrate")
-app.command("cost")(cost_cmd.cost)
-app.command("roofline")(roofline_cmd.roofline)
-app.command("serve")(serve_cmd.serve)
-app.command("isocost")(isocost_cmd.isocost)
-app.command("plan")(plan_cmd.plan)
-app.command("frontier")(frontier_cmd.frontier)
+# The subcommands, registered as usual on a Typer of their own: the root group (`_Group`) has
+# typer build each one when it is looked up (_Commands).
+subcommands = typer.Typer()
+subcommands.add_typer(hardware.app, name="hardware")
+subcommands.add_typer(models.app, name="models")
+subcommands.add_typer(evals_cmd.app, name="evals")
+subcommands.add_typer(calibrate_cmd.app, name="calibrate")
+subcommands.command("cost")(cost_cmd.cost)
+subcommands.command("roofline")(roofline_cmd.roofline)
+subcommands.command("serve")(serve_cmd.serve)
+subcommands.command("isocost")(isocost_cmd.isocost)
+subcommands.command("plan")(plan_cmd.plan)
+subcommands.command("frontier")(frontier_cmd.frontier)
+
+
+class _Commands(MutableMapping[str, Any]):
+    """The root group's subcommands by name, each built the first time it is looked up.
+
+    Typer turns every parameter of a command into a click parameter when it builds the command
+    (reading the function's type hints); for the whole tree that was about 25 ms of every
+    start. Built here on first lookup, a run builds the command it invokes, and `--help` all
+    of them. Names come in typer's order (commands, then groups) and each is built by typer's
+    own functions with the root app's settings, so the click objects are the ones typer would
+    make.
+    """
+
+    def __init__(self) -> None:
+        self._build: dict[str, Callable[[], Any]] = {}
+        short, markup = app.pretty_exceptions_short, app.rich_markup_mode
+        for info in subcommands.registered_commands:
+            assert info.name is not None
+            self._build[info.name] = partial(
+                typer.main.get_command_from_info,
+                info,
+                pretty_exceptions_short=short,
+                rich_markup_mode=markup,
+            )
+        for group in subcommands.registered_groups:
+            assert isinstance(group.name, str)
+            self._build[group.name] = partial(
+                typer.main.get_group_from_info,
+                group,
+                pretty_exceptions_short=short,
+                rich_markup_mode=markup,
+                suggest_commands=app.suggest_commands,
+            )
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            self._built[name] = self._build[name]()  # KeyError for an unknown name
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+        self._build.setdefault(name, partial(self._built.__getitem__, name))
+
+    def __delitem__(self, name: str) -> None:
+        del self._build[name]
+        self._built.pop(name, None)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._build  # without building it
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._build)
+
+    def __len__(self) -> int:
+        return len(self._build)
 
 
 _BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -154,8 +221,20 @@ def run() -> None:
     algebra is small (64 x 64 eigen-decompositions, matrix-vector products), where BLAS thread
     pools only cost start-up and contention on a busy machine: run single-threaded unless the user
     set the thread count.
+
+    The catalog's pydantic models need no pydantic plugins; looking for them scans every
+    installed package's entry points at the first model class (about 10 ms of each start), so
+    they stay off unless PYDANTIC_DISABLE_PLUGINS is set otherwise.
     """
     if "calibrate" not in sys.argv[1:]:
         for name in _BLAS_THREADS:
             os.environ.setdefault(name, "1")
-    app()
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # One short run that builds many small objects (models, tables, JSON rows) and frees few
+    # cycles: collect the youngest generation every 100,000 allocations instead of 700, and
+    # leave what is alive at the end to the process's exit, not to a last full collection.
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        app()
+    finally:
+        gc.freeze()

@@ -113,6 +113,17 @@ ALLOCATION_OPTION = typer.Option(
     help="uniform (one configuration for every problem) or oracle-per-problem (also report the "
     "paper's per-problem oracle frontier, its headroom over uniform and a deployable adaptive rule).",
 )
+EFFICIENCY_HELP = (
+    "Deployable figures at default (kernel-level measured efficiencies), datasheet "
+    "(100% of peaks) or calibrated (the profile's [calibration] table) efficiencies."
+)
+MAX_TPOT_OPTION = typer.Option(
+    None,
+    "--max-tpot",
+    parser=duration,
+    metavar="TIME",
+    help="Deploy at the most problems in flight whose time per output token is at most TIME.",
+)
 HARDWARE_OPTION = hardware_option("Hardware profile: intensity I, seconds, price.")
 INTENSITY_OPTION = intensity_option()
 LAW_OPTION = typer.Option(
@@ -166,19 +177,8 @@ def plan(
         "Hardware profile(s): one, several comma-separated (b200,h100,h200,mi300x) or all; with "
         "several, a deployable budget picks the accelerator too."
     ),
-    efficiency: str = typer.Option(
-        "default",
-        "--efficiency",
-        help="Deployable figures at default (kernel-level measured efficiencies), datasheet "
-        "(100% of peaks) or calibrated (the profile's [calibration] table) efficiencies.",
-    ),
-    max_tpot: float | None = typer.Option(
-        None,
-        "--max-tpot",
-        parser=duration,
-        metavar="TIME",
-        help="Deploy at the most problems in flight whose time per output token is at most TIME.",
-    ),
+    efficiency: str = typer.Option("default", "--efficiency", help=EFFICIENCY_HELP),
+    max_tpot: float | None = MAX_TPOT_OPTION,
     max_batch: int | None = MAX_BATCH_OPTION,
     law: str = LAW_OPTION,
     top: int = typer.Option(
@@ -251,10 +251,7 @@ def plan(
             "--allocation oracle-per-problem compares allocations under the Kinetics law; give "
             "the budget in eFLOPs (--budget X)"
         )
-    if efficiency not in ("default", "datasheet", "calibrated"):
-        raise InputError(
-            f"unknown efficiency mode {efficiency!r}; choose default, datasheet or calibrated"
-        )
+    check_efficiency(efficiency)
     names = hardware_names(hardware, context.catalog())
     several = len(names) > 1
     if several and unit == "eflops":
@@ -265,17 +262,12 @@ def plan(
         )
     if several and plot is not None:
         raise InputError("--plot draws one accelerator's frontier; give one --hardware")
-    for name in names[:1] if not several else []:
-        profile = context.catalog().hardware.get(name).spec
-        if unit == "usd" and profile.price_per_gpu_hour is None:
-            raise InputError(
-                f"hardware profile {profile.name!r} has no price_per_gpu_hour; "
-                "--budget-usd needs one (use --budget or --budget-seconds)"
-            )
-        if unit == "joules" and profile.tdp_watts is None:
-            raise InputError(
-                f"hardware profile {profile.name!r} has no tdp_watts; --budget-joules needs one"
-            )
+    check_profile_figures(
+        names,
+        unit,
+        usd_hint="--budget-usd needs one (use --budget or --budget-seconds)",
+        joules_hint="--budget-joules needs one",
+    )
     setup = load_setup(
         task=task,
         evals=evals,
@@ -327,6 +319,35 @@ def plan(
 
 
 # ---- shared with `kinetics frontier` --------------------------------------------------------
+
+
+EFFICIENCY_MODES = ("default", "datasheet", "calibrated")
+
+
+def check_efficiency(efficiency: str) -> None:
+    """Refuse an --efficiency mode the serving model does not have."""
+    from kinetics_cli.errors import InputError
+
+    if efficiency not in EFFICIENCY_MODES:
+        raise InputError(
+            f"unknown efficiency mode {efficiency!r}; choose default, datasheet or calibrated"
+        )
+
+
+def check_profile_figures(names: list[str], unit: str, *, usd_hint: str, joules_hint: str) -> None:
+    """With one accelerator, refuse a dollar cost on a profile without a price, and an energy
+    cost on one without board power, before any work (with several, those are skipped and
+    named). The hints end the message: which option needs the figure, what to use instead."""
+    from kinetics_cli.cli import context
+    from kinetics_cli.errors import InputError
+
+    if len(names) != 1:
+        return
+    profile = context.catalog().hardware.get(names[0]).spec
+    if unit == "usd" and profile.price_per_gpu_hour is None:
+        raise InputError(f"hardware profile {profile.name!r} has no price_per_gpu_hour; {usd_hint}")
+    if unit == "joules" and profile.tdp_watts is None:
+        raise InputError(f"hardware profile {profile.name!r} has no tdp_watts; {joules_hint}")
 
 
 def check_law_intensity(law: str | None, intensity: float | None, *, needs_intensity: bool) -> None:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -61,8 +61,9 @@ LIFE_SAMPLES = 16  # midpoints per generation when averaging a step over a reque
 # max_num_seqs is 1,024 on GPUs with at least 70 GiB that are not A100s (H100, H200, B200,
 # MI300X) and 256 on smaller ones (vllm/engine/arg_utils.py EngineArgs.get_batch_defaults, for
 # both the LLM class and the OpenAI server); TensorRT-LLM's LLM API defaults max_batch_size to
-# 2,048 (nvidia.github.io/TensorRT-LLM/llm-api/reference.html, TorchLlmArgs). The lower, vLLM's
-# figure for the accelerators this tool targets, is the default; None means memory is the only cap.
+# 2,048 (github.com/NVIDIA/TensorRT-LLM tensorrt_llm/llmapi/llm_args.py, class BaseLlmArgs, the
+# base of TorchLlmArgs and TrtLlmArgs: Field(default=2048); max_num_tokens 8,192). The lower,
+# vLLM's figure for the accelerators this tool targets, is the default; None: memory only.
 DEFAULT_MAX_BATCH = 1024
 
 
@@ -150,6 +151,10 @@ class Deployment:
     is the only cap). kv_admission: "full" reserves each sequence's final
     context on admission (TensorRT-LLM's GUARANTEED_NO_EVICT); "average" counts the time-averaged
     context held (engines that admit on current use and preempt, e.g. vLLM).
+    cuda_graph_batch_sizes: the batch sizes the engine holds CUDA graphs for, with padding on
+    (TensorRT-LLM's cuda_graph_config batch_sizes and enable_padding): a step that carries no
+    prompt runs every kernel but attention on the next size up, per scheduler (padding requests
+    with an empty cache); None (the default, and what plan prices): no padding.
     """
 
     tp: int = 1
@@ -165,6 +170,7 @@ class Deployment:
     max_batch: int | None = DEFAULT_MAX_BATCH
     kv_admission: Literal["full", "average"] = "full"
     kv_cache_fraction: float | None = None
+    cuda_graph_batch_sizes: tuple[int, ...] | None = None
 
     @property
     def gpus_per_replica(self) -> int:
@@ -278,6 +284,7 @@ class Efficiency:
     label: str
     grouped: HardwareProfile | None = None  # the profile that times routed experts, if different
     host_seconds_per_sequence: float = 0.0  # engine CPU time per scheduled sequence, per step
+    mla_attention: KernelFit | None = None  # decode attention over an MLA latent cache, if apart
 
 
 def resolve_efficiency(
@@ -342,6 +349,11 @@ def resolve_efficiency(
             grouped = profile.model_copy(
                 update={"calibration": table.model_copy(update={"kernels": kernels})}
             )
+        mla = (
+            None
+            if e.mla_attention_bandwidth is None
+            else attention.model_copy(update={"bandwidth_efficiency": e.mla_attention_bandwidth})
+        )
         return Efficiency(
             mode,
             profile.model_copy(update={"calibration": table}),
@@ -349,11 +361,13 @@ def resolve_efficiency(
             Links(e.collective_latency_seconds, e.collective_bandwidth),
             f"default: {profile.name} {compute} matmuls at {gemm:.0%} of peak and "
             f"{e.gemm_bandwidth:.0%} of HBM bandwidth, decode attention at "
-            f"{e.attention_bandwidth:.0%}, {t0 * 1e6:.3g} us per kernel, "
+            f"{e.attention_bandwidth:.0%}"
+            + ("" if mla is None else f" (MLA {e.mla_attention_bandwidth:.0%})")
+            + f", {t0 * 1e6:.3g} µs per kernel, "
             f"{e.step_overhead_seconds * 1e3:.3g} ms per step, host "
-            f"{e.host_seconds_per_sequence * 1e6:.3g} us per sequence per step (overlapped), "
+            f"{e.host_seconds_per_sequence * 1e6:.3g} µs per sequence per step (overlapped), "
             "collectives "
-            f"{e.collective_latency_seconds * 1e6:.3g} us + {e.collective_bandwidth:.0%} of the "
+            f"{e.collective_latency_seconds * 1e6:.3g} µs + {e.collective_bandwidth:.0%} of the "
             "link"
             + (
                 f", MoE experts at {grouped_compute:.0%} of peak and "
@@ -364,6 +378,7 @@ def resolve_efficiency(
             + " (public kernel measurements; sources in the profile)",
             grouped,
             e.host_seconds_per_sequence,
+            mla,
         )
     if mode == "calibrated":
         if profile.calibration is None:
@@ -406,9 +421,12 @@ def _setup(
     efficiency: Efficiency | None = None,
 ) -> StepSetup:
     p = precision(card, profile, d)
+    hardware = efficiency.profile if efficiency else profile
+    if efficiency is not None and efficiency.mla_attention is not None and card.mla is not None:
+        hardware = _with_mla_attention(hardware, efficiency.mla_attention)
     return StepSetup(
         card=card,
-        hardware=efficiency.profile if efficiency else profile,
+        hardware=hardware,
         phase=phase,
         context=np.asarray(context, dtype=float),
         prompt_len=float(prompt_len),
@@ -420,6 +438,19 @@ def _setup(
         precision=p,
         attention_dp=d.data_parallel_attention(),
         links=efficiency.links if efficiency else Links(),
+    )
+
+
+def _with_mla_attention(hardware: HardwareProfile, fit: KernelFit) -> HardwareProfile:
+    """`hardware` with its decode-attention kernels timed by `fit` (an MLA model's latent cache
+    is read by MLA kernels, measured apart from paged GQA ones)."""
+    table = hardware.calibration
+    assert table is not None
+    kernels = dict(table.kernels)
+    kernels["attention_decode_dense"] = fit
+    kernels["attention_decode_blocktopk"] = fit
+    return hardware.model_copy(
+        update={"calibration": table.model_copy(update={"kernels": kernels})}
     )
 
 
@@ -570,6 +601,9 @@ class StepTime:
     other_seconds: np.ndarray
     overhead_seconds: float
     tokens: np.ndarray  # tokens the step produces (decode) or processes (prefill)
+    # the part of `linear_seconds` spent in routed-expert (grouped) GEMMs: under attention
+    # data-parallel the only work every rank shares whatever rank holds the tokens
+    routed_seconds: np.ndarray | float = 0.0
 
 
 def _mix(x: np.ndarray | float, weights: np.ndarray) -> np.ndarray:
@@ -609,20 +643,73 @@ def moe_routing_operators(s: StepSetup, batch: np.ndarray, eff: Efficiency) -> l
     ]
 
 
+def activation_operators(s: StepSetup, batch: np.ndarray, eff: Efficiency) -> list[_Op]:
+    """The MLP activation kernel the roofline leaves out, charged outside datasheet mode: engines
+    run SwiGLU between the gate/up and down GEMMs as its own kernel (TensorRT-LLM's GatedMLP
+    calls flashinfer's silu_and_mul; vLLM's SiluAndMul), reading the 2 I gate and up outputs and
+    writing I per token, I the intermediate width per GPU (I in, I out for an ungated MLP). Dense
+    MLP layers and shared experts; routed experts' activation is inside the fused MoE kernels.
+    A streaming kernel, timed at the stream efficiency plus one kernel overhead per layer."""
+    card = s.card
+    if eff.mode == "datasheet":
+        return []
+    a = card.architecture
+    hidden, dtp = a.hidden_size, s.dense_tp
+    mats = 3 if a.gated_mlp else 2
+    local = batch / s.tp if s.attention_dp else batch
+    tokens = np.asarray(local * s.new_tokens, dtype=float)
+    ops: list[_Op] = []
+    moe_layers = card.moe_layer_count
+    dense_layers = a.layers - moe_layers
+    if dense_layers:
+        index = next(i for i in range(a.layers) if not card.is_moe_layer(i))
+        width = card.layer_params(index).mlp_active / (mats * hidden) / dtp
+        cost = OpCost(np.zeros_like(tokens), tokens * width * mats * s.act_bytes)
+        ops.append(_Op("mlp activation", "other", "stream", dense_layers, cost))
+    if moe_layers and card.moe is not None:
+        moe = card.moe
+        lp = card.layer_params(next(i for i in range(a.layers) if card.is_moe_layer(i)))
+        expert_params = card._mlp_params(moe.expert_intermediate_size, moe.expert_bias)
+        shared = lp.mlp_active - lp.router - moe.experts_per_token * expert_params
+        if shared > 0:
+            width = shared / (mats * hidden) / dtp
+            cost = OpCost(np.zeros_like(tokens), tokens * width * mats * s.act_bytes)
+            ops.append(_Op("shared-expert activation", "other", "stream", moe_layers, cost))
+    return ops
+
+
+def engine_operators(s: StepSetup, batch: np.ndarray, eff: Efficiency) -> list[_Op]:
+    """Kernels engines run that the roofline's operator list leaves out (none in datasheet
+    mode): the MoE routing passes and the MLP activation. Independent of the context."""
+    return [*moe_routing_operators(s, batch, eff), *activation_operators(s, batch, eff)]
+
+
 def _step(
-    s: StepSetup, batch: np.ndarray, eff: Efficiency, weights: np.ndarray | None = None
+    s: StepSetup,
+    batch: np.ndarray,
+    eff: Efficiency,
+    weights: np.ndarray | None = None,
+    padded: np.ndarray | None = None,
 ) -> StepTime:
     """Time every operator for `batch` and sum. With `weights`, `batch` has a trailing axis of
     one and the batch is a mix of the contexts on the last axis of `s.context`: FLOPs and bytes
-    are averaged over that axis before timing, as one kernel call serves the whole mixed batch."""
+    are averaged over that axis before timing, as one kernel call serves the whole mixed batch.
+    With `padded` (a CUDA-graph batch, `graph_batch`), every operator but attention runs on it."""
     totals: dict[str, np.ndarray | float] = {
         "linear": 0.0,
         "attention": 0.0,
         "communication": 0.0,
         "other": 0.0,
     }
+    routed: np.ndarray | float = 0.0
     grouped_setup = replace(s, hardware=eff.grouped) if eff.grouped is not None else s
-    for op in [*step_operators(s, batch), *moe_routing_operators(s, batch, eff)]:
+    ops = [*step_operators(s, batch), *engine_operators(s, batch, eff)]
+    if padded is not None:
+        grown = [*step_operators(s, padded), *engine_operators(s, padded, eff)]
+        ops = [
+            real if real.kind == "attention" else pad for real, pad in zip(ops, grown, strict=True)
+        ]
+    for op in ops:
         if weights is not None:
             if op.link_seconds is None:
                 op = replace(
@@ -632,6 +719,8 @@ def _step(
                 op = replace(op, link_seconds=_mix(op.link_seconds, weights))
         seconds = time_operator(grouped_setup if op.grouped else s, op)[0]
         totals[op.kind] = totals[op.kind] + seconds
+        if op.grouped:
+            routed = routed + seconds
     tokens = batch * s.new_tokens
     if weights is not None:
         tokens = _mix(tokens, weights)
@@ -647,7 +736,36 @@ def _step(
         other_seconds=parts["other"],
         overhead_seconds=overhead,
         tokens=np.broadcast_to(np.asarray(tokens, dtype=float), shape),
+        routed_seconds=np.broadcast_to(np.asarray(routed, dtype=float), shape),
     )
+
+
+def graph_batch(d: Deployment, batch: ArrayLike) -> np.ndarray:
+    """The batch a step without a prompt runs its kernels on under CUDA-graph padding: each
+    scheduler's sequences (batch / tp under attention data-parallel) rounded up to the next of
+    `d.cuda_graph_batch_sizes`; unchanged past the largest size, where the padded batch would
+    exceed the engine's cap (`d.max_batch`), or without graph sizes (TensorRT-LLM's
+    CUDAGraphRunner._get_padded_batch)."""
+    b = np.asarray(batch, dtype=float)
+    if not d.cuda_graph_batch_sizes:
+        return b
+    ranks = d.tp if d.data_parallel_attention() else 1
+    sizes = np.asarray(sorted(d.cuda_graph_batch_sizes), dtype=float)
+    local = b / ranks
+    index = np.minimum(np.searchsorted(sizes, local, side="left"), sizes.size - 1)
+    rounded = np.maximum(sizes[index], local) * ranks
+    allowed = local <= sizes[-1]
+    if d.max_batch is not None:
+        allowed &= rounded <= d.max_batch
+    return np.where(allowed, rounded, b)
+
+
+def _padded(d: Deployment, eff: Efficiency, batch: np.ndarray) -> np.ndarray | None:
+    """`graph_batch` where the deployment pads to CUDA-graph sizes, outside datasheet mode (an
+    engine behaviour, like the engine kernels: datasheet stays the roofline's step); else None."""
+    if not d.cuda_graph_batch_sizes or eff.mode == "datasheet":
+        return None
+    return graph_batch(d, batch)
 
 
 def decode_step_seconds(
@@ -684,7 +802,7 @@ def decode_step_seconds(
         block_size=block_size,
         efficiency=eff,
     )
-    return _step(s, b, eff)
+    return _step(s, b, eff, padded=_padded(deployment, eff, b))
 
 
 def prefill_seconds(
@@ -715,20 +833,61 @@ def prefill_seconds(
     return _step(s, np.asarray(batch, dtype=float), eff)
 
 
+class PrefillCharge(NamedTuple):
+    """Prefill charged per prompt under chunked prefill (`_prefill_per_prompt`)."""
+
+    per_prompt: np.ndarray | float  # replica seconds a prompt, spread evenly over the ranks
+    single: np.ndarray | float  # seconds of the pass that holds one prompt (TTFT)
+    # replica seconds one more prompt adds outside the routed experts, spread over the ranks
+    # (marginal: the pass's weight reads and launches are in per_prompt already)
+    local: np.ndarray | float
+
+
 def _prefill_per_prompt(
     card: ModelCard,
     profile: HardwareProfile,
     d: Deployment,
     prompt_len: float,
     eff: Efficiency,
-) -> tuple[float, float]:
-    """(replica seconds of prefill charged per prompt under chunked prefill, seconds of the pass
-    that holds one prompt). A pass packs floor(chunk / L_in) prompts (at least one)."""
+) -> PrefillCharge:
+    """Replica seconds of prefill charged per prompt, the pass holding one prompt, and the
+    marginal rank-local seconds of a prompt. A pass packs floor(chunk / L_in) prompts (at least
+    one); the marginal is one more prompt on each of the tp GPUs' pass, divided by tp."""
     per_pass = max(1.0, math.floor(d.prefill_chunk_tokens / prompt_len))
     s = _setup(card, profile, d, phase="prefill", prompt_len=prompt_len, efficiency=eff)
-    # both batch sizes in one pass (every operator is elementwise over the batch axis)
-    packed, single = (float(x) for x in _step(s, np.array([per_pass, 1.0]), eff).seconds)
-    return packed / per_pass, single
+    # the batch sizes in one pass (every operator is elementwise over the batch axis)
+    step = _step(s, np.array([per_pass, 1.0, per_pass + d.tp]), eff)
+    packed, single, grown = (float(x) for x in step.seconds)
+    routed = np.asarray(step.routed_seconds, dtype=float)
+    local = (grown - float(routed[2]) - (packed - float(routed[0]))) / d.tp
+    return PrefillCharge(packed / per_pass, single, local)
+
+
+def busiest_rank_prompts(prompts_per_step: ArrayLike, ranks: int) -> np.ndarray:
+    """Expected prompts the busiest of `ranks` attention-DP ranks prefills in one iteration when
+    the replica admits `prompts_per_step` a step on average: K = floor(k) or ceil(k) prompts (mean
+    k), spread one rank at a time over the least-loaded ranks, so the busiest holds
+    E[ceil(K / ranks)] (k itself for one rank). Derivation: docs/serving.md section 4."""
+    k = np.maximum(np.asarray(prompts_per_step, dtype=float), 0.0)
+    if ranks <= 1:
+        return k
+    low = np.floor(k)
+    frac = k - low
+    return (1.0 - frac) * np.ceil(low / ranks) + frac * np.ceil((low + 1.0) / ranks)
+
+
+def prefill_step_seconds(
+    d: Deployment, prompts_per_step: ArrayLike, charge: PrefillCharge
+) -> np.ndarray:
+    """Replica seconds of prefill per step when k = `prompts_per_step` prompts arrive a step:
+    k x per prompt, the prompts spread evenly; under attention data-parallel the busiest rank's
+    own prompts set the step, adding (ranks x E[ceil(K / ranks)] - k) x local (never negative)."""
+    k = np.asarray(prompts_per_step, dtype=float)
+    balanced = k * charge.per_prompt
+    if not d.data_parallel_attention():
+        return balanced
+    busiest = busiest_rank_prompts(k, d.tp)
+    return balanced + np.maximum(d.tp * busiest - k, 0.0) * charge.local
 
 
 def host_seconds(eff: Efficiency, d: Deployment, sequences: ArrayLike) -> np.ndarray:
@@ -764,9 +923,13 @@ def _life_contexts(
 class RequestCosts:
     """Steady-state continuous batching of one request shape, per replica, arrays over `batch`.
 
-    decode_step_seconds: a step of `batch` sequences at the mix of contexts their lives cover.
-    prefill_seconds_per_request: chunked prefill charged to one request. tpot_seconds: mean time
-    per output token = max(step + (batch / mean L_out) x prefill per request, host seconds of the
+    decode_step_seconds: a step of `batch` sequences at the mix of contexts their lives cover
+    (with CUDA-graph padding, the steps without a prompt padded, `graph_batch`; `step` is the
+    unpadded step's breakdown).
+    prefill_seconds_per_request: chunked prefill charged to one request, its prompt spread evenly
+    over the ranks. prefill_step_seconds: prefill per step, k = batch / mean L_out prompts a step
+    (`prefill_step_seconds`: under attention data-parallel the busiest rank's prompts set it).
+    tpot_seconds: mean time per output token = max(step + prefill per step, host seconds of the
     iteration) (prefill of the requests that replace finished ones shares the GPUs; the engine's
     CPU work overlaps the GPU's). ttft_seconds: one prefill pass holding the prompt
     plus one decode step, with no queueing. output_tokens_per_s = batch / tpot (per replica).
@@ -782,6 +945,7 @@ class RequestCosts:
     requests_per_s: np.ndarray
     prefill_share: np.ndarray  # fraction of the replica's time spent in prefill
     step: StepTime
+    prefill_step_seconds: np.ndarray  # prefill per step, attention-DP imbalance included
 
 
 def request_costs(
@@ -836,10 +1000,20 @@ def request_costs(
     )
     step = _step(s, b[..., None], eff, weights=w)
     step_s = np.broadcast_to(step.seconds, b.shape)
-    per_request, single = _prefill_per_prompt(card, profile, deployment, prompt_len, eff)
-    per_request *= prompts_per_sequence
+    charge = _prefill_per_prompt(card, profile, deployment, prompt_len, eff)
+    single = charge.single
+    per_request = float(charge.per_prompt) * prompts_per_sequence
     mean_len = float(lens @ probs)
-    tpot = np.maximum(step_s + b / mean_len * per_request, host_seconds(eff, deployment, b))
+    prompts = b * prompts_per_sequence / mean_len  # prompts the replica admits a step
+    prefill_s = np.broadcast_to(prefill_step_seconds(deployment, prompts, charge), b.shape)
+    grown = _padded(deployment, eff, b)
+    if grown is not None:
+        # Steps that admit a prompt run without a graph; prompts arrive at b / mean L_out
+        # (x prompts per sequence) a step, so at most that share of steps carries one.
+        padded = _step(s, b[..., None], eff, weights=w, padded=grown[..., None])
+        carrying = np.minimum(1.0, b * prompts_per_sequence / mean_len)
+        step_s = carrying * step_s + (1.0 - carrying) * np.broadcast_to(padded.seconds, b.shape)
+    tpot = np.maximum(step_s + prefill_s, host_seconds(eff, deployment, b))
     rate = b / tpot
     return RequestCosts(
         batch=b,
@@ -850,8 +1024,9 @@ def request_costs(
         output_tokens_per_s=rate,
         output_tokens_per_s_per_gpu=rate / deployment.gpus_per_replica,
         requests_per_s=rate / mean_len,
-        prefill_share=(b / mean_len * per_request) / tpot,
+        prefill_share=prefill_s / tpot,
         step=step,
+        prefill_step_seconds=prefill_s,
     )
 
 
@@ -1036,6 +1211,7 @@ class ServeResult:
             "tpot_s": float(c.tpot_seconds),
             "decode_step_s": float(c.decode_step_seconds),
             "prefill_s_per_request": c.prefill_seconds_per_request,
+            "prefill_s_per_step": float(c.prefill_step_seconds),
             "prefill_share": float(c.prefill_share),
             "memory": {
                 "weights_bytes": self.memory.weights_bytes,
@@ -1228,9 +1404,12 @@ def serve(
         if not ok.any():
             best_tpot = float(all_costs.tpot_seconds[0])
             best_ttft = float(all_costs.ttft_seconds[0])
+            from kinetics_cli.units import format_si
+
             raise InputError(
                 "no batch meets the latency targets: at batch 1 TPOT is "
-                f"{best_tpot * 1e3:.3g} ms and TTFT {best_ttft:.3g} s ({eff.mode} efficiencies)"
+                f"{format_si(best_tpot, 's')} and TTFT {format_si(best_ttft, 's')} "
+                f"({eff.mode} efficiencies)"
             )
         chosen = int(grid[ok][-1])
         rule = "max-tpot" if max_ttft is None else ("max-ttft" if max_tpot is None else "latency")

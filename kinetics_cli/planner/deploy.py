@@ -24,12 +24,14 @@ from kinetics_cli.engine.serving import (
     LIFE_SAMPLES,
     Deployment,
     Efficiency,
+    PrefillCharge,
     _prefill_per_prompt,
     _setup,
+    engine_operators,
     host_seconds,
     memory_plan,
-    moe_routing_operators,
     precision,
+    prefill_step_seconds,
     resolve_efficiency,
 )
 from kinetics_cli.errors import InputError
@@ -282,7 +284,7 @@ def _step_model(
                 # built directly: dataclasses.replace costs more than the arithmetic here
                 op = _Op(op.name, op.kind, op.kernel, op.calls, cost, op.link_seconds, op.grouped)
             total = total + time_operator(grouped if op.grouped else s0, op)[0]
-        for op in moe_routing_operators(s0, sequences, eff):
+        for op in engine_operators(s0, sequences, eff):
             total = total + time_operator(s0, op)[0]
         seconds = np.broadcast_to(np.asarray(total, dtype=float), sequences.shape)
         return (seconds + eff.step_overhead_seconds,)
@@ -389,7 +391,7 @@ def _price_candidate(
     attention: str,
     block_size: float,
     options: DeployOptions,
-    prefill: dict[float, tuple[float, float]],
+    prefill: dict[float, PrefillCharge],
     efficiencies: dict[str, Efficiency],
     unit_cache: dict[tuple[object, ...], dict[int, OpCost]] | None = None,
 ) -> _Priced:
@@ -405,8 +407,10 @@ def _price_candidate(
     for p in np.unique(shapes.prompt):
         if float(p) not in prefill:
             prefill[float(p)] = _prefill_per_prompt(card, profile, d, float(p), eff)
-    per_prompt = np.array([prefill[float(p)][0] for p in shapes.prompt])[:, None, None]
-    single = np.array([prefill[float(p)][1] for p in shapes.prompt])[:, None, None]
+    charge = PrefillCharge(
+        *(np.array([prefill[float(p)][i] for p in shapes.prompt])[:, None, None] for i in range(3))
+    )
+    single = charge.single
     step_of = _step_model(
         card, profile, d, eff, attention, shapes.budgets, block_size, ctx, w, unit_cache
     )
@@ -414,7 +418,7 @@ def _price_candidate(
     def tpot_at(problems: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         seqs = problems * n
         (step,) = step_of(seqs)
-        gpu = step + seqs / shapes.mean_len[:, None, :] * per_prompt / n
+        gpu = step + prefill_step_seconds(d, seqs / shapes.mean_len[:, None, :] / n, charge)
         return step, np.maximum(gpu, host_seconds(eff, d, seqs))
 
     batch = np.where(fits, cap, 1.0)
@@ -540,7 +544,7 @@ def price_settings(
         for group in candidate_deployments(card, profile, options.max_batch):
             chosen = [np.zeros(o.shape, dtype=bool) for o in open_]
             for d in group:
-                prefill: dict[float, tuple[float, float]] = {}
+                prefill: dict[float, PrefillCharge] = {}
                 # One memory plan per cache layout: block top-k adds page summaries.
                 caps: list[np.ndarray | None] = [None] * len(chunks)
                 for layout in ("block-topk", "dense"):
@@ -628,9 +632,11 @@ def deploy_costs(
     no_weights = int(np.sum(~fits & ~weights_fit))
     no_kv = int(np.sum(~fits & weights_fit))
     if options.max_tpot is not None:
+        from kinetics_cli.units import format_si
+
         reason = (
             f"no replica up to a whole {profile.name} node meets TPOT "
-            f"{options.max_tpot * 1e3:g} ms at one problem in flight, or holds the problem"
+            f"{format_si(options.max_tpot, 's')} at one problem in flight, or holds the problem"
         )
         if no_kv:
             dropped[reason] = no_kv

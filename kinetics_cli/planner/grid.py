@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from kinetics_cli.accuracy.base import AccuracySource, Outcome, Setting
-from kinetics_cli.accuracy.selection import DEFAULT_RULES, ORACLE_RULES, Verifier
+from kinetics_cli.accuracy.selection import DEFAULT_RULES, ORACLE_RULES, RuleOutcome, Verifier
 from kinetics_cli.engine.kinetics import (
     CostShape,
     ProblemCost,
@@ -236,14 +236,17 @@ def _rule_outcome(
     n: np.ndarray,
     lim: np.ndarray,
     selection: Selection,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(accuracy, expected samples) of a non-coverage rule on the (N, L) grid of a setting."""
+    pairing: str | None = None,
+) -> RuleOutcome:
+    """Accuracy, expected samples and interval of a non-coverage rule on the (N, L) grid of a
+    setting; `pairing`: the key of the setting's coverage bootstrap (evaluations)."""
     from kinetics_cli.accuracy import selection as sel
 
     if source.kind == "composite":  # bundled measurements (no answers) or priors
         if source.setting_kind(setting) == "measured":  # type: ignore[attr-defined]
             nan = np.full((n.size, lim.size), np.nan)
-            return nan, nan.copy()  # votes need answers, which the measured data lacks
+            # votes need answers, which the measured data lacks
+            return sel.RuleOutcome(rule, nan, nan.copy())
         source = source.priors  # type: ignore[attr-defined]
     if source.kind == "priors":
         out = sel.prior_rule_outcome(
@@ -256,8 +259,8 @@ def _rule_outcome(
         )
     else:
         rows = getattr(source, "trials_by_setting", {}).get(setting, [])
-        out = sel.evaluation_rule_outcome(rows, rule, n, lim, selection.verifier)
-    return out.accuracy, out.samples
+        out = sel.evaluation_rule_outcome(rows, rule, n, lim, selection.verifier, pairing)
+    return out
 
 
 def _verifier_cost(
@@ -434,11 +437,18 @@ def evaluate_grid(
         variants: list[tuple[int, np.ndarray, np.ndarray, ProblemCost]] = [
             (-1, np.where(one, coverage, np.nan), tt, plain)
         ]
+        # per rule: its interval and bootstrap replicates (coverage: the source's own)
+        intervals: dict[int, tuple[np.ndarray | None, np.ndarray | None]] = {-1: (ci, reps)}
         for r, rule in enumerate(rules):
             if rule == "coverage":
                 acc, samples, cost = coverage, tt, plain
+                intervals[r] = (ci, reps)
             else:
-                acc, samples = _rule_outcome(source, setting, rule, n, lim, selection)
+                ruled = _rule_outcome(
+                    source, setting, rule, n, lim, selection, getattr(outcome, "pairing", None)
+                )
+                acc, samples = ruled.accuracy, ruled.samples
+                intervals[r] = (ruled.accuracy_ci, ruled.replicates)
                 samples = np.where(np.isfinite(samples), samples, tt)
                 cost = plain if rule != "early-stop" else cost_at(np.maximum(samples, 1.0))
                 if rule == "verifier":
@@ -479,9 +489,9 @@ def evaluate_grid(
                 ("samples", samples),
             ):
                 out[name][part] = _full(value, shape)[keep]
-            # intervals and replicates: the source's, for coverage (and N = 1); other selection
-            # rules have none yet (NaN)
-            interval = ci if (r == -1 or rules[r] == "coverage") else None
+            # intervals and replicates: the source's for coverage (and N = 1), the rule's own
+            # for the other selection rules (NaN where a source gives none)
+            interval, rule_reps = intervals[r]
             if interval is None:
                 out["accuracy_lo"][part] = np.nan
                 out["accuracy_hi"][part] = np.nan
@@ -490,7 +500,9 @@ def evaluate_grid(
                 lo = np.clip(np.minimum(interval[0], acc)[keep], 0.0, 1.0)
                 out["accuracy_lo"][part] = lo
                 out["accuracy_hi"][part] = np.clip(np.maximum(interval[1], acc)[keep], 0.0, 1.0)
-                replicate_parts.append(None if reps is None else np.asarray(reps)[:, keep].T)
+                replicate_parts.append(
+                    None if rule_reps is None else np.asarray(rule_reps)[:, keep].T
+                )
         if on_progress is not None:
             on_progress(k + 1, len(settings))
     return Grid(

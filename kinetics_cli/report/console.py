@@ -8,8 +8,6 @@ $COLUMNS, when piped) and the no-trailing-spaces rule hold for every command.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -94,24 +92,12 @@ def warn(message: str) -> None:
     sys.stderr.write(f"warning: {message}\n")
 
 
-def _jsonable(value: Any) -> Any:
-    """numpy scalars/arrays, paths and non-finite floats into JSON-safe values."""
-    if hasattr(value, "tolist"):
-        return _jsonable(value.tolist())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (str, int, bool)) or value is None:
-        return value
-    return str(value)
-
-
 def emit_json(document: Any) -> None:
-    """Write exactly one JSON document to stdout."""
-    sys.stdout.write(json.dumps(_jsonable(document), indent=2) + "\n")
+    """Write exactly one JSON document to stdout (`jsontext.dumps`: numpy values and non-finite
+    floats made JSON-safe, indented by two spaces)."""
+    from kinetics_cli.report.jsontext import dumps
+
+    sys.stdout.write(dumps(document) + "\n")
 
 
 # ---- tables ----------------------------------------------------------------------------------

@@ -1,0 +1,44 @@
+"""cli/main.py: the root group builds a subcommand when it is first looked up, and the result is
+the click object typer builds for the same registration."""
+
+from __future__ import annotations
+
+import typer.main
+from typer.testing import CliRunner
+
+from kinetics_cli.cli.main import app, subcommands
+
+
+def test_subcommands_are_listed_in_typer_order_and_built_on_lookup() -> None:
+    group = typer.main.get_command(app)
+    commands = group.commands  # type: ignore[attr-defined]
+    assert list(commands) == [
+        *(c.name for c in subcommands.registered_commands),
+        *(g.name for g in subcommands.registered_groups),
+    ]
+    assert list(commands)[:2] == ["cost", "roofline"] and "hardware" in commands
+    assert commands._built == {}  # nothing built yet
+    plan = group.get_command(None, "plan")  # type: ignore[attr-defined, arg-type]
+    assert plan is not None and plan.name == "plan"
+    assert list(commands._built) == ["plan"]
+    assert group.get_command(None, "plan") is plan  # type: ignore[attr-defined, arg-type]
+    assert group.get_command(None, "no-such-command") is None  # type: ignore[attr-defined, arg-type]
+
+
+def test_lazy_commands_match_an_eagerly_built_tree() -> None:
+    """The same parameters, help and group members as typer's own build of the registrations."""
+    eager = typer.main.get_group(subcommands)
+    lazy = typer.main.get_command(app)
+    assert sorted(lazy.commands) == sorted(eager.commands)  # type: ignore[attr-defined]
+    for name, built in eager.commands.items():
+        command = lazy.commands[name]  # type: ignore[attr-defined]
+        assert type(command) is type(built)
+        assert command.help == built.help
+        assert [p.name for p in command.params] == [p.name for p in built.params]
+        assert sorted(getattr(command, "commands", {})) == sorted(getattr(built, "commands", {}))
+
+
+def test_unknown_command_suggests_the_close_name() -> None:
+    result = CliRunner().invoke(app, ["plann"])
+    assert result.exit_code == 2
+    assert "Did you mean 'plan'?" in result.output

@@ -1,0 +1,74 @@
+"""report/jsontext.py writes the same bytes as json.dumps(indent=2) of a JSON-safe copy of the
+document, which is how --json documents were written before it."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kinetics_cli.report.jsontext import dumps
+
+
+def jsonable(value: Any) -> Any:
+    """numpy scalars/arrays, paths and non-finite floats into JSON-safe values."""
+    if hasattr(value, "tolist"):
+        return jsonable(value.tolist())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def reference(document: object) -> str:
+    return json.dumps(jsonable(document), indent=2)
+
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+    | st.floats(allow_nan=True).map(np.float64)
+    | st.integers(-(2**62), 2**62).map(np.int64)
+    | st.booleans().map(np.bool_)
+)
+documents = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@given(documents)
+def test_same_text_as_the_standard_encoder(document: object) -> None:
+    assert dumps(document) == reference(document)
+
+
+def test_arrays_paths_and_non_finite_values() -> None:
+    document = {
+        "grid": np.array([[1.0, np.nan], [np.inf, -0.0]]),
+        "empty": np.zeros((0, 2)),
+        "path": Path("/tmp/x.png"),
+        "nested": [[], {}, (1, [2, {3: 'é\n"'}])],
+        "big": 10**30,
+    }
+    text = dumps(document)
+    assert text == reference(document)
+    assert json.loads(text)["grid"] == [[1.0, None], [None, -0.0]]
+    assert not math.isnan(json.loads(text)["big"])
