@@ -466,22 +466,28 @@ def evaluate_grid(
         pairings.append(getattr(outcome, "pairing", None) or f"setting:{setting.label}")
         notes.append(getattr(outcome, "note", "") or str(getattr(source, "kind", "")))
         one = tt == 1
-        # (rule index, accuracy, samples, cost) per rule; N = 1 rows once, with rule -1
-        variants: list[tuple[int, np.ndarray, np.ndarray, ProblemCost]] = [
-            (-1, np.where(one, coverage, np.nan), tt, plain)
-        ]
-        # per rule: its interval and bootstrap replicates (coverage: the source's own)
-        intervals: dict[int, tuple[np.ndarray | None, np.ndarray | None]] = {-1: (ci, reps)}
+        # (rule index, accuracy, samples, cost, interval and replicates) per block of rows; the
+        # N = 1 rows once, with rule -1. When the first rule is coverage, its rows share cost,
+        # samples and interval with the N = 1 rows and follow them: one block, the rule given
+        # row by row (the same rows in the same order as two blocks).
+        Interval = tuple[np.ndarray | None, np.ndarray | None]
+        variants: list[tuple[int | np.ndarray, np.ndarray, np.ndarray, ProblemCost, Interval]]
+        if rules[:1] == ("coverage",):
+            variants = [(np.where(one, -1, 0), coverage, tt, plain, (ci, reps))]
+        else:
+            variants = [(-1, np.where(one, coverage, np.nan), tt, plain, (ci, reps))]
+        interval: Interval
         for r, rule in enumerate(rules):
             if rule == "coverage":
-                acc, samples, cost = coverage, tt, plain
-                intervals[r] = (ci, reps)
+                if r == 0:
+                    continue  # in the first block
+                acc, samples, cost, interval = coverage, tt, plain, (ci, reps)
             else:
                 ruled = _rule_outcome(
                     source, setting, rule, n, lim, selection, getattr(outcome, "pairing", None)
                 )
                 acc, samples = ruled.accuracy, ruled.samples
-                intervals[r] = (ruled.accuracy_ci, ruled.replicates)
+                interval = (ruled.accuracy_ci, ruled.replicates)
                 samples = np.where(np.isfinite(samples), samples, tt)
                 cost = plain if rule != "early-stop" else cost_at(np.maximum(samples, 1.0))
                 if rule == "verifier":
@@ -490,9 +496,9 @@ def evaluate_grid(
                         cost,
                         _verifier_cost(selection.verifier_card, prompt_len, lengths, weights, n),
                     )
-            variants.append((r, np.where(one, np.nan, acc), samples, cost))
+            variants.append((r, np.where(one, np.nan, acc), samples, cost, interval))
         terms: dict[int, tuple[np.ndarray, ...]] = {}  # per distinct cost, computed once
-        for r, acc, samples, mean in variants:
+        for rule_of, acc, samples, mean, (bounds, rule_reps) in variants:
             if id(mean) not in terms:
                 compute_seconds, memory_seconds = mean.split_seconds(hardware)
                 terms[id(mean)] = tuple(
@@ -515,7 +521,10 @@ def evaluate_grid(
                 _put(out[name][part], _full(value, shape), keep, rows, clip)  # noqa: B023
 
             out["setting"][part] = k
-            out["selection"][part] = r
+            if isinstance(rule_of, int):
+                out["selection"][part] = rule_of
+            else:
+                put("selection", rule_of)
             put("accuracy", acc, clip=True)
             for name, value in (
                 ("trials", tt),
@@ -529,14 +538,13 @@ def evaluate_grid(
                 put(name, value)
             # intervals and replicates: the source's for coverage (and N = 1), the rule's own
             # for the other selection rules (NaN where a source gives none)
-            interval, rule_reps = intervals[r]
-            if interval is None:
+            if bounds is None:
                 out["accuracy_lo"][part] = np.nan
                 out["accuracy_hi"][part] = np.nan
                 replicate_parts.append(None)
             else:
-                put("accuracy_lo", np.minimum(interval[0], acc), clip=True)
-                put("accuracy_hi", np.maximum(interval[1], acc), clip=True)
+                put("accuracy_lo", np.minimum(bounds[0], acc), clip=True)
+                put("accuracy_hi", np.maximum(bounds[1], acc), clip=True)
                 replicate_parts.append(
                     None if rule_reps is None else np.asarray(rule_reps)[:, keep].T
                 )
