@@ -126,6 +126,15 @@ class ProblemCost:
         values = {name: np.average(getattr(self, name), axis=axis, weights=w) for name in TERMS}
         return ProblemCost(**values, attention_kernel=self.attention_kernel)
 
+    def take(self, index: int, shape: tuple[int, ...]) -> ProblemCost:
+        """Part `index` along the first axis of a cost whose terms broadcast to `shape` (views;
+        a term the variant does not have stays ZERO or a view of it)."""
+        values = {
+            name: t if t is ZERO else np.broadcast_to(t, shape)[index]
+            for name, t in ((name, getattr(self, name)) for name in TERMS)
+        }
+        return ProblemCost(**values, attention_kernel=self.attention_kernel)
+
     def as_dict(self, intensity: float) -> dict[str, np.ndarray | float]:
         """Every term plus totals and eFLOPs at `intensity`, as arrays (or scalars)."""
         return {
@@ -224,6 +233,14 @@ class SplitCost:
             for name in TERMS
         }
         return ProblemCost(**values, attention_kernel=self.shared.attention_kernel)
+
+    def take(self, index: int) -> SplitCost:
+        """Part `index` along the first axis (views), for costs computed stacked."""
+        return SplitCost(
+            self.shared.take(index, self.shape),
+            self.per_trial.take(index, self.shape),
+            self.shape[1:],
+        )
 
     def eflops(self, intensity: ArrayLike) -> SplitTotal:
         """eFLOPs (compute FLOPs + I x memory bytes) of each part, before the trials axis: the
