@@ -130,7 +130,7 @@ class ProblemCost:
         """Part `index` along the first axis of a cost whose terms broadcast to `shape` (views;
         a term the variant does not have stays ZERO or a view of it)."""
         values = {
-            name: t if t is ZERO else np.broadcast_to(t, shape)[index]
+            name: t if t is ZERO else _broadcast(t, shape)[index]
             for name, t in ((name, getattr(self, name)) for name in TERMS)
         }
         return ProblemCost(**values, attention_kernel=self.attention_kernel)

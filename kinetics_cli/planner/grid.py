@@ -352,12 +352,19 @@ def _runs(settings: Sequence[Setting]) -> list[range]:
 
 @dataclass(frozen=True)
 class _Costed:
-    """One setting's cost: its SplitCost (for trial counts other than N), the cost of N trials
-    (N, L) and that cost's grid columns: compute FLOPs, memory bytes, seconds, compute seconds."""
+    """One setting's cost: the cost of N trials (N, L), that cost's grid columns (compute FLOPs,
+    memory bytes, seconds, compute seconds), and the SplitCost it came from (the setting's part
+    `index` of a stacked one, or its own with None) for trial counts other than N."""
 
-    split: SplitCost
     plain: ProblemCost
     columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    split: SplitCost
+    index: int | None = None
+
+    def at(self, trials: np.ndarray) -> ProblemCost:
+        """The setting's cost of `trials` trials per (N, L) cell."""
+        split = self.split if self.index is None else self.split.take(self.index)
+        return split.at(trials)
 
 
 def _cost_settings(
@@ -407,7 +414,7 @@ def _cost_batch(
     full = np.broadcast_shapes(n[:, None].shape, split.shape)
     compute_seconds, memory_seconds = plain.split_seconds(hardware)
     columns = [
-        np.broadcast_to(c, full)
+        _full(c, full)
         for c in (
             plain.compute_flops,
             plain.memory_bytes,
@@ -416,12 +423,13 @@ def _cost_batch(
         )
     ]
     if key is None:
-        return [_Costed(split, plain, (columns[0], columns[1], columns[2], columns[3]))]
+        return [_Costed(plain, (columns[0], columns[1], columns[2], columns[3]), split)]
     return [
         _Costed(
-            split.take(i),
             plain.take(i, full),
             (columns[0][i], columns[1][i], columns[2][i], columns[3][i]),
+            split,
+            i,
         )
         for i in range(len(settings))
     ]
@@ -569,11 +577,7 @@ def evaluate_grid(
         )
         for k, setting, outcome, costed in zip(run, run_settings, outcomes, costs, strict=True):
             coverage = np.asarray(outcome.accuracy, dtype=float)
-            split, plain = costed.split, costed.plain
-
-            def cost_at(count: np.ndarray) -> ProblemCost:
-                return split.at(count)  # noqa: B023 (called within this iteration only)
-
+            plain = costed.plain
             fits = np.ones(lim.size, dtype=bool)
             window = cards[setting.model].architecture.max_position_embeddings
             if window is not None:
@@ -610,7 +614,7 @@ def evaluate_grid(
                     acc, samples = ruled.accuracy, ruled.samples
                     interval = (ruled.accuracy_ci, ruled.replicates)
                     samples = np.where(np.isfinite(samples), samples, tt)
-                    cost = plain if rule != "early-stop" else cost_at(np.maximum(samples, 1.0))
+                    cost = plain if rule != "early-stop" else costed.at(np.maximum(samples, 1.0))
                     if rule == "verifier":
                         assert selection.verifier_card is not None
                         cost = _add(
