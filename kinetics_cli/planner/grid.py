@@ -87,7 +87,12 @@ class Grid:
         return int(self.setting.size)
 
     def eflops(self, intensity: float) -> np.ndarray:
-        """compute FLOPs + I x memory bytes per problem (I = 0: the FLOPs-only law)."""
+        """compute FLOPs + I x memory bytes per problem (I = 0: the FLOPs-only law, which is the
+        compute FLOPs exactly, returned as a read-only view instead of a new array)."""
+        if intensity == 0:
+            flops = self.compute_flops.view()
+            flops.flags.writeable = False
+            return flops
         total = intensity * self.memory_bytes
         total += self.compute_flops  # in place: one grid-sized array (addition commutes exactly)
         return total

@@ -181,11 +181,13 @@ class ReplicateSummary:
         n = grid.accuracy.size
         where = np.asarray(where)
         if where.dtype == bool:
-            known, where = where, np.flatnonzero(where)
+            known = where
         else:
             known = np.zeros(n, dtype=bool)
             known[where] = True
         finite = np.zeros(n, dtype=bool)
+        if reps.shape[0] == n and reps.shape[1] > 0 and where.dtype == bool:
+            where = np.flatnonzero(where)  # indices only where there are replicates to read
         if not (reps.shape[0] == n and reps.shape[1] > 0 and where.size):
             nan = np.broadcast_to(np.nan, n)  # nothing to compare: no grid-sized fill
             return cls(known, finite, nan, nan)
@@ -302,14 +304,14 @@ class IntervalReach:
         lo, hi, acc = grid.accuracy_lo, grid.accuracy_hi, grid.accuracy
         if lo.size != acc.size:
             return cls(np.zeros(0), np.zeros(0))
-        # the larger half-width (NaN only where both are NaN), in place: three grid-sized arrays
+        # the larger half-width (NaN only where both are NaN), in place: two grid-sized arrays,
+        # the upper half-width held in what becomes `low`
         wide = np.subtract(acc, lo)
         np.abs(wide, out=wide)
-        upper = np.subtract(hi, acc)
-        np.abs(upper, out=upper)
-        np.fmax(wide, upper, out=wide)
-        del upper
-        low = acc - wide
+        low = np.subtract(hi, acc)
+        np.abs(low, out=low)
+        np.fmax(wide, low, out=wide)
+        np.subtract(acc, wide, out=low)
         wide += acc  # acc + wide (addition commutes exactly)
         return cls(low, wide)
 
