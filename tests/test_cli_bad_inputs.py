@@ -353,6 +353,12 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ),
     ("contradiction", [*IMPORT, "--task", ""], TRACE),
     ("contradiction", [*IMPORT, "--task", "aime24", "--attention", "topk"], TRACE),
+    ("unknown name", [*IMPORT, "--task", "aime24", "--log-format", "csv"], TRACE),
+    (
+        "contradiction",
+        [*IMPORT, "--task", "t", "--format", "kinetics", "--log-format", "lm-eval"],
+        TRACE,
+    ),
     ("files", [*PLAN, "--evals", "{tmp}/missing.csv"], None),
     ("files", ["calibrate", "fit", "{tmp}/missing.jsonl", "--hardware", "measured"], None),
     (
