@@ -955,7 +955,7 @@ def print_frontier(
             ]
             for cut in cuts:
                 pick = best_within(cost[members], levels[members], cut)
-                cells.append("-" if pick is None else f"{grid.accuracy[members[pick]]:.1%}")
+                cells.append("-" if pick is None else _accuracy_cell(grid, int(members[pick])))
             table.append(cells)
         header = ["model", ">active", "attention", ">frontier", ">on overall"]
         header += [f">{format_cost(v, 'eflops')}" for v in cuts]
@@ -968,8 +968,8 @@ def print_frontier(
         if fits or most == 1:
             break
     compact_table(
-        f"Best accuracy of each model and attention kind within a cost per problem ({unit}); "
-        "frontier: its Pareto points, on overall: how many are on the overall frontier; "
+        "Best accuracy [interval] of each model and attention kind within a cost per "
+        f"problem ({unit}); frontier: its Pareto points, on overall: how many are on the overall frontier; "
         f"Best-of-N selection: the best of {', '.join(SELECTION_WORDS[r] for r in grid.rules)}",
         header,
         table,
@@ -1015,6 +1015,15 @@ def print_frontier(
             say(f"Not available: {note}.")
     if np.any(grid.trials > 1) or any(a == ORACLE_ATTENTION for _, a in keys):
         say(ORACLE_NOTE)
+
+
+def _accuracy_cell(grid: Grid, i: int) -> str:
+    """Configuration i's accuracy with its interval, as the other tables write it."""
+    from kinetics_cli.planner.plan import accuracy_interval
+
+    return accuracy_text(
+        {"accuracy": float(grid.accuracy[i]), "accuracy_ci": accuracy_interval(grid, i)}
+    )
 
 
 def _pct(value: float) -> str:
