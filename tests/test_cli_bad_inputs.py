@@ -204,6 +204,19 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("nonsense", ["serve", "qwen3-8b", "--max-ttft", "1e999s"], None),
     ("nonsense", ["plan", "--budget-latency", "2m"], None),
     # ---- units of another kind: each quantity option takes its own ----------------------------
+    (
+        "contradiction",
+        [
+            "frontier",
+            "--allocation",
+            "oracle-per-problem",
+            "--law",
+            "flops",
+            "--plot",
+            "{tmp}/f.png",
+        ],
+        None,
+    ),
     ("wrong unit", ["plan", "--budget-joules", "5kW"], None),
     ("wrong unit", ["plan", "--budget-usd", "5B"], None),
     ("wrong unit", ["plan", "--budget-seconds", "5J"], None),

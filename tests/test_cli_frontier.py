@@ -229,3 +229,25 @@ def test_by_model_matrix_shows_intervals_as_the_other_tables(tmp_path: Path) -> 
     assert any("[" in cell for _, _, cell in cells)  # a zero-width interval is not written
     for model, attention, cell in cells:
         assert cell in written[(model, attention.removesuffix(" (oracle)"))], (model, cell)
+
+
+def test_allocation_plot_draws_the_allocation_curves(tmp_path: Path) -> None:
+    """--allocation oracle-per-problem --plot draws the allocation beside the frontier; without
+    --allocation the figure has none of its curves."""
+    pytest.importorskip("matplotlib")
+    args = ["frontier", "--task", "fixed", "--evals", str(fixed_length_evals(tmp_path))]
+    with_allocation, without = tmp_path / "with.svg", tmp_path / "without.svg"
+    result = run(*args, "--allocation", "oracle-per-problem", "--plot", str(with_allocation))
+    assert result.exit_code == 0, result.output
+    assert run(*args, "--plot", str(without)).exit_code == 0
+    labels = ("oracle per problem (mean cost)", "best uniform, same data")
+    assert all(label in with_allocation.read_text() for label in labels)
+    assert not any(label in without.read_text() for label in labels)
+
+
+def test_allocation_plot_refuses_the_flops_axis(fake: FakeSource, tmp_path: Path) -> None:
+    plot = tmp_path / "f.svg"
+    args = ["--allocation", "oracle-per-problem", "--law", "flops", "--plot", str(plot)]
+    result = run("frontier", "--task", "fake", *args)
+    assert result.exit_code == 2 and "drop --law flops or --plot" in result.stderr
+    assert not plot.exists()

@@ -192,6 +192,13 @@ def law_frontier(
             "several accelerators need a deployable --cost (gpu-seconds, usd, latency or "
             "joules): eFLOPs depend on each accelerator's intensity"
         )
+    if plot is not None and allocation == "oracle-per-problem" and law == "flops":
+        from kinetics_cli.errors import InputError
+
+        raise InputError(
+            "--allocation oracle-per-problem prices allocations in eFLOPs, which a --law flops "
+            "plot does not draw: drop --law flops or --plot"
+        )
     setup = load_setup(hardware=hardware, **grid_args)
     report = None
     if allocation == "oracle-per-problem":
@@ -202,7 +209,7 @@ def law_frontier(
         report = allocation_report(setup, unit="eflops", levels=levels)
     frontier = make_frontier(setup.grid, law, setup.pricing.intensity)
     if plot is not None:
-        plot_frontier(setup, frontier, plot, force=force)
+        plot_frontier(setup, frontier, plot, force=force, allocation=report)
     if json:
         emit_json(frontier_document(setup, frontier, report))
         return
