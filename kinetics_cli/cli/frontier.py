@@ -95,8 +95,15 @@ def frontier(
     from kinetics_cli.cli.plan import check_law_and_plot
     from kinetics_cli.planner.allocation import check_allocation
 
-    check_law_and_plot(law, plot, force, intensity, needs_intensity=False)
     check_allocation(allocation)
+    if plot is not None and allocation == "oracle-per-problem" and law == "flops":
+        from kinetics_cli.errors import InputError
+
+        raise InputError(
+            "--allocation oracle-per-problem prices allocations in eFLOPs, which a --law flops "
+            "plot does not draw: drop --law flops or --plot"
+        )
+    check_law_and_plot(law, plot, force, intensity, needs_intensity=False)
     grid_args: dict[str, Any] = dict(
         task=task,
         evals=evals,
@@ -191,13 +198,6 @@ def law_frontier(
         raise InputError(
             "several accelerators need a deployable --cost (gpu-seconds, usd, latency or "
             "joules): eFLOPs depend on each accelerator's intensity"
-        )
-    if plot is not None and allocation == "oracle-per-problem" and law == "flops":
-        from kinetics_cli.errors import InputError
-
-        raise InputError(
-            "--allocation oracle-per-problem prices allocations in eFLOPs, which a --law flops "
-            "plot does not draw: drop --law flops or --plot"
         )
     setup = load_setup(hardware=hardware, **grid_args)
     report = None
