@@ -367,6 +367,7 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("contradiction", [*IMPORT, "--task", ""], TRACE),
     ("contradiction", [*IMPORT, "--task", "aime24", "--attention", "topk"], TRACE),
     ("unknown name", [*IMPORT, "--task", "aime24", "--log-format", "csv"], TRACE),
+    ("missing", [*IMPORT[:-1], "{tmp}/no/such/n.csv", "--task", "aime24"], TRACE),
     (
         "contradiction",
         [*IMPORT, "--task", "t", "--format", "kinetics", "--log-format", "lm-eval"],

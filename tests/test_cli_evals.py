@@ -51,3 +51,23 @@ def test_bad_log_format_names_the_flag_typed(tmp_path: Path, args: list[str], me
     result = run(*import_args(tmp_path / "rows.jsonl", *args))
     assert result.exit_code == 2 and message in result.stderr
     assert not (tmp_path / "rows.jsonl").exists()
+
+
+def test_out_in_a_missing_folder_is_refused_as_plot_refuses_it(tmp_path: Path) -> None:
+    """evals import --out and --plot treat a missing folder alike: one line naming the folder,
+    exit 2, nothing created."""
+    missing = tmp_path / "no" / "such"
+    result = run(*import_args(missing / "rows.jsonl"))
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == f"error: --out: cannot write {missing / 'rows.jsonl'}: folder {missing} does not exist\n"
+    )
+    plot = run("frontier", "--task", "aime24", "--plot", str(missing / "f.png"))
+    assert plot.exit_code == 2 and f"folder {missing} does not exist" in plot.stderr
+    assert not (tmp_path / "no").exists()
+
+
+def test_out_in_an_existing_folder_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "rows.csv"
+    assert run(*import_args(out)).exit_code == 0 and out.read_text().startswith("task,")
