@@ -378,8 +378,9 @@ def test_an_engine_cap_on_sequences(catalog: Catalog) -> None:
 
 
 def test_several_accelerators_price_as_each_alone(catalog: Catalog) -> None:
-    """Pricing several profiles in one call (request shapes and one-sequence operator costs
-    carried from one accelerator to the next) gives each the figures it gets alone."""
+    """Pricing several profiles in one call (request shapes, one-sequence operator costs and
+    memory bytes per GPU carried from one accelerator to the next; B200 after two others, MI300X
+    with another capacity) gives each the figures it gets alone."""
     names = ["b200", "h100-sxm", "mi300x", "b200"]
     source = FakeSource(models=dict(MODELS))
     settings = source.settings()

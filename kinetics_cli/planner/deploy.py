@@ -18,7 +18,7 @@ import numpy as np
 
 from kinetics_cli.accuracy.base import Outcome, Setting
 from kinetics_cli.engine.operators import OpCost
-from kinetics_cli.engine.roofline import StepSetup, _Op, step_operators, time_operator
+from kinetics_cli.engine.roofline import StepSetup, _Op, operator_seconds, step_operators
 from kinetics_cli.engine.serving import (
     DEFAULT_MAX_BATCH,
     LIFE_SAMPLES,
@@ -27,8 +27,11 @@ from kinetics_cli.engine.serving import (
     PrefillCharge,
     _prefill_per_prompt,
     _setup,
+    activation_workspace_bytes,
+    check_deployment,
     engine_operators,
     host_seconds,
+    kv_capacity,
     memory_plan,
     precision,
     prefill_step_seconds,
@@ -283,9 +286,9 @@ def _step_model(
                 cost = OpCost(unit.flops * sequences, unit.bytes * sequences)
                 # built directly: dataclasses.replace costs more than the arithmetic here
                 op = _Op(op.name, op.kind, op.kernel, op.calls, cost, op.link_seconds, op.grouped)
-            total = total + time_operator(grouped if op.grouped else s0, op)[0]
+            total = total + operator_seconds(grouped if op.grouped else s0, op)
         for op in engine_operators(s0, sequences, eff):
-            total = total + time_operator(s0, op)[0]
+            total = total + operator_seconds(s0, op)
         seconds = np.broadcast_to(np.asarray(total, dtype=float), sequences.shape)
         return (seconds + eff.step_overhead_seconds,)
 
@@ -344,28 +347,42 @@ def _problem_caps(
     chunks: list[_Shapes],
     trials: np.ndarray,
     block_size: float,
+    bytes_cache: dict[tuple[object, ...], tuple[float, float, np.ndarray]] | None = None,
 ) -> tuple[list[np.ndarray], bool]:
     """Most problems of N trials (prompt cache shared) one replica holds, [S, N, L] per chunk
     (serving.memory_plan's max_problems, one memory plan for all chunks), and whether the
-    weights leave room for any cache."""
-    prompts = [c.prompt for c in chunks]
-    helds = [c.held.ravel() for c in chunks]
-    contexts = np.concatenate([[0.0], *prompts, *helds])
-    budget = next((float(b) for c in chunks for b in c.budgets if np.isfinite(b)), 256.0)
-    mem = memory_plan(  # the KV budget changes no memory (every token stays cached)
-        card,
-        profile,
-        d,
-        context=contexts,
-        attention=attention,
-        kv_budget=None if attention == "dense" else budget,
-        block_size=block_size,
-    )
-    per_seq = np.asarray(mem.kv_bytes_per_sequence, dtype=float)
+    weights leave room for any cache. `bytes_cache` keeps the weight, workspace and cache bytes
+    per GPU for other accelerators: they depend on the card, the deployment and the shapes
+    (keyed by identity), not on the hardware, whose capacity alone sets the room left."""
+    key = (card.name, d, attention, block_size, *(id(c) for c in chunks))
+    cached = None if bytes_cache is None else bytes_cache.get(key)
+    if cached is not None:
+        check_deployment(card, profile, d)
+        weights, workspace, per_seq = cached
+        kv_capacity_bytes = kv_capacity(profile, d, weights, workspace)[1]
+    else:
+        prompts = [c.prompt for c in chunks]
+        helds = [c.held.ravel() for c in chunks]
+        contexts = np.concatenate([[0.0], *prompts, *helds])
+        budget = next((float(b) for c in chunks for b in c.budgets if np.isfinite(b)), 256.0)
+        mem = memory_plan(  # the KV budget changes no memory (every token stays cached)
+            card,
+            profile,
+            d,
+            context=contexts,
+            attention=attention,
+            kv_budget=None if attention == "dense" else budget,
+            block_size=block_size,
+        )
+        per_seq = np.asarray(mem.kv_bytes_per_sequence, dtype=float)
+        kv_capacity_bytes = mem.kv_capacity_bytes
+        if bytes_cache is not None:
+            workspace = activation_workspace_bytes(card, d)
+            bytes_cache[key] = (mem.weights_bytes, workspace, per_seq)
     fixed = per_seq[0]
-    free = max(mem.kv_capacity_bytes, 0.0)
+    free = max(kv_capacity_bytes, 0.0)
     n = trials[None, :, None]
-    at = 1 + sum(p.size for p in prompts)
+    at = 1 + sum(c.prompt.size for c in chunks)
     caps, start = [], 1
     for c in chunks:
         kv_prompt = per_seq[start : start + c.prompt.size]
@@ -378,7 +395,7 @@ def _problem_caps(
         if d.max_batch is not None:
             cap = np.minimum(cap, np.floor(d.max_batch / n))
         caps.append(np.minimum(cap, np.floor(MAX_SEQUENCES / n)))
-    return caps, mem.kv_capacity_bytes > 0
+    return caps, kv_capacity_bytes > 0
 
 
 def _price_candidate(
@@ -501,10 +518,12 @@ def price_settings(
     block_size: float = 16,
     shapes_cache: dict[tuple[int, ...], _Shapes] | None = None,
     unit_cache: dict[tuple[object, ...], dict[int, OpCost]] | None = None,
+    bytes_cache: dict[tuple[object, ...], tuple[float, float, np.ndarray]] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Deployable figures as tables [setting, N, L]. `shapes_cache` and `unit_cache` carry the
-    request shapes and the one-sequence operator costs (which `unit_cache` keys by the shapes'
-    identity: pass both or only `shapes_cache`) from one accelerator to the next.
+    """Deployable figures as tables [setting, N, L]. `shapes_cache`, `unit_cache` and
+    `bytes_cache` carry the request shapes, the one-sequence operator costs and the memory
+    bytes per GPU (which the last two key by the shapes' identity: pass them with
+    `shapes_cache` or not at all) from one accelerator to the next.
 
     Per model, a loop over its few replica sizes (smallest first; at each, the deployments of
     that size, the cheapest kept): one memory plan per (size, cache layout) and one broadcast
@@ -557,7 +576,14 @@ def price_settings(
                         continue
                     attention = chunks[which[0]][0]
                     got, weights_fit = _problem_caps(
-                        card, profile, d, attention, [shapes[j] for j in which], trials, block_size
+                        card,
+                        profile,
+                        d,
+                        attention,
+                        [shapes[j] for j in which],
+                        trials,
+                        block_size,
+                        bytes_cache if shapes_cache is not None else None,
                     )
                     for j, held in zip(which, got, strict=True):
                         caps[j] = held
@@ -715,6 +741,7 @@ def price_grid(
     out = []
     shapes: dict[tuple[int, ...], _Shapes] = {}
     units: dict[tuple[object, ...], dict[int, OpCost]] = {}
+    memory: dict[tuple[object, ...], tuple[float, float, np.ndarray]] = {}
     for n, profile in enumerate(profiles):
         mode = usable_mode(profile, options.efficiency)
         chosen = replace(options, efficiency=mode)
@@ -729,6 +756,7 @@ def price_grid(
             block_size=block_size,
             shapes_cache=shapes,
             unit_cache=units,
+            bytes_cache=memory,
         )
         out.append(deploy_costs(tables, profile, chosen, grid_setting, ti, li, sampled))
         if on_progress is not None:
