@@ -402,3 +402,42 @@ def test_several_accelerators_price_as_each_alone(catalog: Catalog) -> None:
         (alone,) = price_grid(*args, [profile], DeployOptions())
         for name in ("fits", "tp", "ep", "batch", "tpot_s", "gpu_seconds", "latency_s"):
             assert np.array_equal(getattr(joint, name), getattr(alone, name)), (profile.name, name)
+
+
+@pytest.mark.parametrize("max_tpot", [None, 0.03])
+@pytest.mark.parametrize("tp", [1, 2])
+def test_attention_kinds_priced_together_as_each_alone(
+    catalog: Catalog, max_tpot: float | None, tp: int
+) -> None:
+    """One deployment's chunks (dense, top-k, block top-k; per setting for sliding windows) are
+    priced in one pass: every figure has the same bits as pricing each chunk on its own, with
+    the TPOT search too (its rounds run to the largest batch of any chunk)."""
+    from kinetics_cli.planner.deploy import _price_candidate, _problem_caps, _shapes
+
+    source = FakeSource(models=dict(MODELS))
+    settings = source.settings()
+    profile = catalog.hardware.get("b200").spec
+    options = DeployOptions(max_tpot=max_tpot)
+    outcomes = {i: source.outcome(s, TRIALS, LIMITS) for i, s in enumerate(settings)}
+    for model in MODELS:
+        card = catalog.models.get(model).spec
+        kinds: dict[str, list[int]] = {}
+        for i, s in enumerate(settings):
+            if s.model == model:
+                kinds.setdefault(s.attention, []).append(i)
+        chunks = [
+            (attention, chunk)
+            for attention, members in kinds.items()
+            for chunk in ([members] if card.sliding_window is None else [[i] for i in members])
+        ]
+        parts = [(a, _shapes(c, outcomes, settings, TRIALS)) for a, c in chunks]
+        d = Deployment(tp=tp)
+        caps = [_problem_caps(card, profile, d, a, [sh], TRIALS, 16)[0][0] for a, sh in parts]
+        together = _price_candidate(card, profile, d, parts, caps, TRIALS, 16, options, {}, {})
+        assert len(parts) >= 3
+        for part, cap, joint in zip(parts, caps, together, strict=True):
+            (alone,) = _price_candidate(
+                card, profile, d, [part], [cap], TRIALS, 16, options, {}, {}
+            )
+            for name in ("fits", "batch", "tpot", "gpu_seconds", "latency"):
+                assert np.array_equal(getattr(joint, name), getattr(alone, name)), (model, name)
