@@ -605,6 +605,9 @@ def price_settings(
                 cache[tuple(chunk)] = _shapes(chunk, outcomes, settings, trials)
         shapes = [cache[tuple(chunk)] for _, chunk in chunks]
         open_ = [np.ones((len(c), trials.size, limits.size), dtype=bool) for _, c in chunks]
+        # each chunk's own tables (its rows of `out`), written into `out` once at the end
+        own = [{key: table[c] for key, table in out.items()} for _, c in chunks]
+        weights_fit = [False] * len(chunks)
         for group in candidate_deployments(card, profile, options.max_batch):
             chosen = [np.zeros(o.shape, dtype=bool) for o in open_]
             for d in group:
@@ -620,7 +623,7 @@ def price_settings(
                     if not which:
                         continue
                     attention = chunks[which[0]][0]
-                    got, weights_fit = _problem_caps(
+                    got, room = _problem_caps(
                         card,
                         profile,
                         d,
@@ -632,7 +635,7 @@ def price_settings(
                     )
                     for j, held in zip(which, got, strict=True):
                         caps[j] = held
-                        out["weights_fit"][chunks[j][1]] |= weights_fit
+                        weights_fit[j] |= room
                 # Every chunk some problem of which fits, priced in one pass.
                 live = [
                     j
@@ -655,10 +658,10 @@ def price_settings(
                     unit_cache if shapes_cache is not None else None,
                 )
                 for j, priced in zip(live, prices, strict=True):
-                    rows = np.asarray(chunks[j][1])
+                    tables = own[j]
                     # The cheapest fitting deployment of the smallest replica size that fits.
                     take = open_[j] & priced.fits
-                    take &= ~chosen[j] | (priced.gpu_seconds < out["gpu_seconds"][rows])
+                    take &= ~chosen[j] | (priced.gpu_seconds < tables["gpu_seconds"])
                     if not take.any():
                         continue
                     chosen[j] |= take
@@ -671,12 +674,16 @@ def price_settings(
                         ("gpu_seconds", priced.gpu_seconds),
                         ("latency", priced.latency),
                     ):
-                        out[key][rows] = np.where(take, value, out[key][rows])
-                    out["fits"][rows] |= take
+                        np.copyto(tables[key], value, where=take)
+                    tables["fits"] |= take
             for j in range(len(chunks)):
                 open_[j] &= ~chosen[j]
             if not any(o.any() for o in open_):
                 break
+        for (_, chunk), tables, room in zip(chunks, own, weights_fit, strict=True):
+            tables["weights_fit"] |= room
+            for key, table in tables.items():
+                out[key][chunk] = table
     return out
 
 
