@@ -364,7 +364,8 @@ def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
                 )
             continue
         if source.origin == "--catalog":
-            raise CatalogError(f"--catalog {source.root}: no such folder")
+            what = "is a file, not a folder" if source.root.exists() else "no such folder"
+            raise CatalogError(f"--catalog {source.root}: {what}")
         if source.origin == ENV_PATH:
             skipped.append(f"{ENV_PATH} folder {source.root} does not exist; ignored")
     hardware: list[Entry[HardwareProfile]] = []

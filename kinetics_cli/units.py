@@ -44,6 +44,7 @@ _UNITS = {
     "FLOP/s",
     "FLOPs/s",
     "W",
+    "J",  # --budget-joules 5kJ
     "s",
     "bytes",
     "tok",

@@ -72,6 +72,7 @@ def test_jsonl_coverage_golden(tmp_path):
     assert (
         src.kind == "evaluations" and "8 trials" in src.description and "e.jsonl" in src.description
     )
+    assert "8 trials, 1 setting" in src.description and "settings" not in src.description
     assert src.settings() == [DENSE]
     out = src.outcome(DENSE, np.array([1, 2, 4, 8]), np.array([4000.0, 1e6]))
     # L = 1e6: pass@1 = (1/4 + 2/4) / 2 = 0.375

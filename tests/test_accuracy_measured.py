@@ -109,6 +109,11 @@ def test_composite_uses_measurements_where_they_cover_and_priors_elsewhere():
     prior = source.outcome(Setting("qwen3-4b", "dense", None), np.array([1.0]), np.array([3e4]))
     assert prior.kind == "priors" and "prior" in prior.note
     assert "measured where covered" in source.description
+    depth, deepest = 0, 0  # reports put the description inside sentences: no parentheses nested
+    for ch in source.description:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        deepest = max(deepest, depth)
+    assert deepest == 1 and depth == 0, source.description
 
 
 def brute_force_coverage(lengths, correct, k, limit):

@@ -9,7 +9,7 @@ import pytest
 
 from kinetics_cli.accuracy import available_tasks, load_accuracy
 from kinetics_cli.accuracy.base import Setting
-from kinetics_cli.accuracy.priors import PriorSource, load_profile, model_accuracy
+from kinetics_cli.accuracy.priors import PriorSource, load_profile, model_accuracy, spread_note
 from kinetics_cli.errors import InputError
 
 TASKS = ("aime24", "aime25", "livecodebench")
@@ -264,7 +264,9 @@ def test_description_counts_distinct_sources(task):
     distinct = {*profile.sources, *(s for m in profile.models.values() for s in m.sources)}
     listed = len(profile.sources) + sum(len(m.sources) for m in profile.models.values())
     assert len(distinct) < listed  # the profiles repeat sources across models
-    assert f"({len(distinct)} sources;" in PriorSource(profile).description
+    description = PriorSource(profile).description
+    assert f"traces from {len(distinct)} sources, see docs/accuracy-priors.md" in description
+    assert description.count("(") == 1  # the task's title only: no parentheses inside others
 
 
 def test_logit_shift_moves_every_rate_down_and_vanishes_with_budget():
@@ -292,3 +294,16 @@ def test_atom_lengths_must_match(tmp_path):
     broken.write_text(text[:start] + "1.0, " + text[start:], encoding="utf-8")
     with pytest.raises(InputError, match="differ in length"):
         read_profile(broken)
+
+
+def test_spread_note_is_one_flat_phrase() -> None:
+    """The note the reports put in parentheses holds none of its own; spreads 0.064 and 0.071
+    are 6 and 7 points, one spread is one figure."""
+    assert spread_note(np.array([0.064, 0.071])) == (
+        "prior, interval from its leave-one-size-out spread, 6 to 7 points either side"
+    )
+    assert spread_note(np.array([0.1])).endswith("spread, 10 points either side")
+    source = PriorSource(load_profile("aime24"))
+    setting = Setting("qwen3-30b-a3b", "topk", 512)
+    note = source.outcome(setting, np.array([1, 8]), np.array([8192.0])).note
+    assert note.startswith("prior, interval from") and "(" not in note

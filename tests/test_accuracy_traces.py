@@ -147,6 +147,22 @@ def test_cli_import_refuses_to_overwrite_and_exits_2(tmp_path):
     assert out.read_text() == "keep me\n"
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--task", ""], "--task needs a name"),
+        (["--task", "t", "--attention", "topk"], "--attention topk needs --kv-budget B"),
+        (["--task", "t", "--kv-budget", "512"], "goes with --attention topk or block-topk only"),
+    ],
+)
+def test_cli_import_names_what_is_missing(tmp_path, extra, message):
+    out = tmp_path / "rows.jsonl"
+    args = ["evals", "import", str(trace_file(tmp_path, {})), "--model", "qwen3-8b"]
+    result = CliRunner().invoke(app, [*args, *extra, "--out", str(out)])
+    assert result.exit_code == 2 and message in result.stderr, result.output
+    assert not out.exists()
+
+
 def test_entry_point_runs_evals_import(tmp_path):
     out = tmp_path / "rows.jsonl"
     exe = Path(sys.executable).with_name("kinetics")

@@ -376,3 +376,16 @@ def test_entry_point_lists_the_calibrate_commands() -> None:
     assert done.returncode == 0
     for command in ("run", "fit", "check", "reference"):
         assert command in done.stdout
+
+
+def test_base_line_says_whether_the_peaks_were_measured() -> None:
+    """Efficiencies are fractions of the base's peaks; the line says whose peaks those are."""
+    from kinetics_cli.catalog import load_catalog
+    from kinetics_cli.report.calibrate import base_line
+
+    h100 = load_catalog().hardware.get("h100-sxm").spec
+    assert "(the profile's datasheet figures;" in base_line(h100)
+    measured = h100.model_copy(update={"vendor": "measured", "name": "local-cpu"})
+    line = base_line(measured)
+    # the largest peak, named by its format (h100-sxm: dense fp8 1,979 TFLOP/s)
+    assert line.startswith("base local-cpu: peak 1.98 PFLOP/s fp8, bandwidth 3.35 TB/s (measured:")

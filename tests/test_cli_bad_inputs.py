@@ -88,6 +88,7 @@ PLAN = ["plan", "--budget", "1e16", "-m", "qwen3-0.6b"]
 FRONTIER = ["frontier", "-m", "qwen3-0.6b"]
 ISO = ["isocost", "--budget", "1e16", "-m", "qwen3-8b"]
 EXISTING_OUT = write("out/rows.csv", "keep me\n")
+IMPORT = ["evals", "import", "{tmp}/trace.jsonl", "--model", "qwen3-8b", "--out", "{tmp}/out/n.csv"]
 MEASURED_ROWS = MEASUREMENTS.read_text().splitlines()
 REFERENCE_ROWS = (
     bundled_root() / "hardware_profiles" / "measurements" / "paper-b200-qwen3-0.6b.jsonl"
@@ -199,6 +200,9 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("nonsense", ["serve", "qwen3-8b", "--tp", "4096"], None),
     ("nonsense", ["serve", "qwen3-8b", "--batch", "1e9"], None),
     ("nonsense", ["serve", "qwen3-8b", "--max-tpot", "-5ms"], None),
+    ("nonsense", ["serve", "qwen3-8b", "--max-tpot", "1.2.3ms"], None),
+    ("nonsense", ["serve", "qwen3-8b", "--max-ttft", "1e999s"], None),
+    ("nonsense", ["plan", "--budget-latency", "2m"], None),
     ("nonsense", ["serve", "qwen3-8b", "-H", "h100", "--tp", "3"], None),
     ("nonsense", ["serve", "qwen3-8b", "-H", "h100", "--max-tpot", "1us"], None),
     ("nonsense", ["isocost", "--budget", "1e31"], None),
@@ -214,6 +218,13 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("contradiction", [*PLAN, "--gen-limits", ""], None),
     ("contradiction", [*PLAN, "--trials", ","], None),
     ("contradiction", ["frontier", "-m", "qwen3-0.6b", "--attention", ""], None),
+    ("contradiction", [*PLAN, "--selection", ""], None),
+    ("contradiction", [*PLAN, "--verifier-model", "qwen3-8b"], None),
+    ("contradiction", [*FRONTIER, "--selection", "majority", "--verifier-recall", "0.9"], None),
+    ("contradiction", ["plan", "--budget", "1e16", "-m", ""], None),
+    ("contradiction", ["frontier", "-m", ","], None),
+    ("contradiction", ["isocost", "--budget", "1e16", "-m", ""], None),
+    ("contradiction", [*ISO, "--attention", ""], None),
     (
         "contradiction",
         ["frontier", "-m", "qwen3-0.6b", "--law", "flops", "--intensity", "562.5"],
@@ -325,8 +336,15 @@ CASES: list[tuple[str, list[str], Setup]] = [
         ],
         TRACE,
     ),
+    ("contradiction", [*IMPORT, "--task", ""], TRACE),
+    ("contradiction", [*IMPORT, "--task", "aime24", "--attention", "topk"], TRACE),
     ("files", [*PLAN, "--evals", "{tmp}/missing.csv"], None),
     ("files", ["calibrate", "fit", "{tmp}/missing.jsonl", "--hardware", "measured"], None),
+    (
+        "files",
+        ["calibrate", "fit", str(MEASUREMENTS), "--hardware", "measured", "--out", "{tmp}/p.txt"],
+        None,
+    ),
     ("files", ["calibrate", "fit", str(MEASUREMENTS), "--hardware", "h900"], None),
     (
         "files",

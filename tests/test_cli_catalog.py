@@ -191,6 +191,9 @@ def test_broken_user_file_with_a_bad_number(isolated_env: Path) -> None:
 def test_missing_catalog_folder_is_one_line(tmp_path: Path) -> None:
     line = one_error_line(invoke("--catalog", str(tmp_path / "nowhere"), "models", "list"))
     assert line == f"error: --catalog {tmp_path / 'nowhere'}: no such folder"
+    (tmp_path / "file.toml").write_text("")
+    line = one_error_line(invoke("--catalog", str(tmp_path / "file.toml"), "models", "list"))
+    assert line == f"error: --catalog {tmp_path / 'file.toml'}: is a file, not a folder"
 
 
 def test_file_system_errors_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,6 +30,8 @@ RESULT_COMMANDS = {
     "isocost": ["isocost", "--budget", "1e18", "--models", "qwen3-8b"],
     "plan": ["plan", "--budget", "1e18", "--models", "qwen3-8b"],
     "frontier": ["frontier", "--models", "qwen3-8b"],
+    "frontier --cost": ["frontier", "--models", "qwen3-8b", "--cost", "usd", "-H", "b200,h200"],
+    "plan -H": ["plan", "--budget-usd", "5", "--models", "qwen3-8b", "-H", "b200,h200"],
     "calibrate check": ["calibrate", "check", str(CHECK_FILE), "--hardware", str(CHECK_PROFILE)],
 }
 
@@ -45,6 +47,25 @@ def test_json_is_one_document_and_exit_code_0(args: list[str]) -> None:
     # json.loads refuses anything after the first document, so this is "exactly one"
     doc = json.loads(result.stdout)
     assert isinstance(doc, dict | list) and doc
+
+
+def paren_depth(text: str) -> int:
+    """The deepest nesting of parentheses in `text` (unbalanced counts as deep)."""
+    depth = deepest = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        deepest = max(deepest, depth, 99 if depth < 0 else 0)
+    return deepest if depth == 0 else 99
+
+
+@pytest.mark.parametrize("args", list(RESULT_COMMANDS.values()), ids=list(RESULT_COMMANDS))
+def test_human_output_nests_no_parentheses(args: list[str]) -> None:
+    """'accuracy 83% (prior (interval: ...))' reads badly: a parenthesis holds plain words."""
+    result = invoke(args)
+    assert result.exit_code == 0, result.stderr
+    # the sources list of `show` quotes each source as written ('lengths uniform in [1, max)')
+    text = result.stdout.split("\nsources:")[0]
+    assert paren_depth(text) <= 1, text
 
 
 # A malformed number for a numeric option of each command that has one (hardware and models

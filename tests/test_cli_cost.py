@@ -78,6 +78,11 @@ def test_intensity_override_and_flops_law(catalog):
     # the FLOPs law is the kinetics law with I = 0
     zero = cost_json(catalog, *base, "--intensity", "0")
     assert zero["eflops"] == flops["eflops"]
+    # the table names what it sums: FLOPs under the FLOPs-only law, eFLOPs under the Kinetics law
+    text = run(catalog, *base, "--law", "flops").stdout
+    assert "share of FLOPs" in text and "FLOPs-only law (I = 0)" in text and "eFLOPs" not in text
+    text = run(catalog, *base).stdout
+    assert "share of eFLOPs" in text and "Kinetics law" in text
 
 
 def test_sparse_variants_and_si_suffixes(catalog):

@@ -163,3 +163,44 @@ def test_plots_draw_interval_bands(fake: FakeSource, tmp_path: Path) -> None:
     text = several.read_text()
     assert "95% interval" in text and "frontier across accelerators" in text
     assert "h100-sxm" in text
+
+
+def test_unmet_tpot_target_names_it_in_si_units(fake: FakeSource) -> None:
+    """A --max-tpot no replica meets is refused naming the target as given (1 us, not 0.001 ms)."""
+    result = run("frontier", "--task", "fake", "--cost", "latency", "--max-tpot", "1us")
+    assert result.exit_code == 2
+    assert "meets TPOT 1 µs at one problem in flight" in result.stderr
+
+
+def test_law_frontier_says_what_its_time_column_is(fake: FakeSource) -> None:
+    """The eFLOPs frontier's time column is the law's time at the profile's peaks, not a
+    deployment's: the output says so, and whether the profile is calibrated."""
+    out = " ".join(run("frontier", "--task", "fake").stdout.split())
+    assert "time: the law's accelerator time per problem" in out
+    assert "b200 uncalibrated: datasheet peaks at full efficiency" in out
+    assert "(Kinetics law, I = 281.25 FLOPs/byte)" in out  # named as plan's sentences name it
+    flops = " ".join(run("frontier", "--task", "fake", "--law", "flops").stdout.split())
+    assert "cost per problem in FLOPs (FLOPs-only law, I = " in flops
+
+
+def test_plot_titles_name_the_accuracy_source_in_words(tmp_path: Path) -> None:
+    """Bundled data: the paper's measurements where they cover a setting, priors elsewhere; the
+    plot's title says that, not the source's internal kind ('composite')."""
+    pytest.importorskip("matplotlib")
+    for extra in ([], ["--cost", "usd"]):
+        path = tmp_path / f"frontier{len(extra)}.svg"
+        args = ["frontier", "-m", "qwen3-8b", "--strategy", "long-cot", *extra]
+        result = run(*args, "--plot", str(path))
+        assert result.exit_code == 0, result.output
+        text = path.read_text()
+        # the title wraps at 80 characters, so the phrase may span two lines
+        assert "measured where covered" in text and "composite" not in text
+
+
+def test_a_skipped_accelerator_is_named_once() -> None:
+    """As in plan -H: the unpriced a100-80gb-sxm is skipped in one line, with no line about the
+    configurations it would have dropped."""
+    args = ["frontier", "--cost", "usd", "-H", "b200,a100-80gb-sxm"]
+    out = run(*args, "-m", "qwen3-235b-a22b,qwen3-8b").stdout
+    assert "skipped a100-80gb-sxm: no price_per_gpu_hour in its profile" in out
+    assert "a100-80gb-sxm: " not in out.replace("skipped a100-80gb-sxm: ", "")

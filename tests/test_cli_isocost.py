@@ -195,3 +195,50 @@ def test_dense_named_among_the_variants_is_a_warned_no_op(catalog):
         == "warning: --attention dense adds nothing: dense attention is always solved\n"
     )
     assert json.loads(result.stdout) == json.loads(plain.stdout)
+
+
+def test_title_gives_each_law_its_unit(catalog):
+    """The same --budget number is eFLOPs under the Kinetics law and FLOPs under the FLOPs-only
+    law; the title says which, and gives I its unit."""
+    out = run(catalog, "--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu")
+    assert out.exit_code == 0, out.stderr
+    title = " ".join(out.stdout.split("\n\n")[0].split())
+    assert "1e12 eFLOPs (Kinetics law), 1e12 FLOPs (FLOPs-only law)" in title
+    assert "FLOPs/byte" in title and "1e12 eFLOPs per problem" not in title
+    flops_only = run(
+        catalog, "--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu", "--law", "flops"
+    )
+    assert "eFLOPs" not in " ".join(flops_only.stdout.split("\n\n")[0].split())
+
+
+def test_plot_axis_labels_are_plain_token_counts(tmp_path):
+    """The log axis is labelled 1, 2 and 5 per decade as plain numbers (bundled catalog:
+    qwen3-8b and qwen3-32b afford 15,268 to 160,121 tokens at 1e16, so 20,000 to 100,000)."""
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "iso.svg"
+    args = ["isocost", "--budget", "1e16", "-m", "qwen3-8b,qwen3-32b", "--plot", str(path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = path.read_text()
+    assert all(label in text for label in ("20,000", "50,000", "100,000"))
+    assert "FLOPs/byte" in text
+
+
+def test_lists_are_comma_separated_or_repeated(catalog):
+    """--attention and --kv-budget take 'a,b' as plan's list options do, or repeats: same rows."""
+    base = ["--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu"]
+    commas = rows(catalog, *base, "--attention", "topk,block-topk", "--kv-budget", "64,128")
+    repeats = rows(
+        catalog,
+        *base,
+        *("--attention", "topk", "--attention", "block-topk"),
+        *("--kv-budget", "64", "--kv-budget", "128"),
+    )
+    assert commas == repeats
+    assert {(r["attention"], r["kv_budget"]) for r in commas} == {
+        ("dense", None),
+        ("topk", 64),
+        ("topk", 128),
+        ("block-topk", 64),
+        ("block-topk", 128),
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 
 from kinetics_cli.cli.main import app
 from kinetics_cli.errors import InputError
+from kinetics_cli.report.plan import accuracy_text
 
 runner = CliRunner()
 
@@ -170,6 +173,9 @@ def test_plan_plot(fake: FakeSource, tmp_path: Path) -> None:
     result = run("plan", "--task", "fake", "--budget", "1e16", "--plot", str(path))
     assert result.exit_code == 0, result.output
     assert path.stat().st_size > 0
+    svg = tmp_path / "plan.svg"  # the legend names the laws as the text does
+    assert run("plan", "--task", "fake", "--budget", "1e16", "--plot", str(svg)).exit_code == 0
+    assert "Kinetics law pick" in svg.read_text() and "kinetics-law" not in svg.read_text()
 
 
 def test_plot_without_matplotlib(
@@ -269,7 +275,8 @@ def test_plan_with_evaluation_files(tmp_path: Path) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     result = run("plan", "--task", "mytask", "--evals", str(path), "--budget", "1e18")
     assert result.exit_code == 0, result.output
-    assert "accuracy: your evaluations" in result.stdout
+    assert "accuracy: your evaluations for mytask from " in " ".join(result.stdout.split())
+    assert "evaluations: evaluations" not in result.stdout
     doc = json.loads(
         run("plan", "--task", "mytask", "--evals", str(path), "--budget", "1e18", "--json").stdout
     )
@@ -437,6 +444,17 @@ def test_plan_across_accelerators(fake: FakeSource) -> None:
     assert bad.exit_code == 2 and "deployable budget" in bad.output
 
 
+def test_plan_across_accelerators_labels_the_best_as_one_accelerator_does() -> None:
+    """The best across accelerators carries its interval, its accuracy source and the unit of
+    its throughput, as the one-accelerator answer does (bundled priors: a real interval)."""
+    args = ("plan", "--budget-usd", "5", "-H", "b200,h200", "-m", "qwen3-4b")
+    best = json.loads(run(*args, "--json").stdout)["best"]
+    out = " ".join(run(*args).stdout.split())
+    assert "[" in accuracy_text(best)  # a prior's interval, several points wide
+    assert f"accuracy {accuracy_text(best)} ({best['accuracy_source']})," in out
+    assert " problems per GPU-hour)" in out
+
+
 def answer_rows() -> list[dict[str, object]]:
     """2 problems x 4 trials of qwen3-8b with final answers: p0 R R W(7) R, p1 W(1) R W(1) W(2)."""
     data = [
@@ -497,7 +515,7 @@ def test_selection_rules_and_allocation_with_answers(tmp_path: Path) -> None:
     assert allocation["adaptive"]["configuration"]["rule"] == "long-first"
     human = run("plan", *args, "--budget", "1e18", "--allocation", "oracle-per-problem")
     text = " ".join(human.stdout.split())  # prose wraps at the console's width
-    assert "an ideal per-problem allocator would reach" in text
+    assert "An ideal per-problem allocator would reach" in text
     assert "Deployable adaptive rule" in text
 
 
@@ -586,3 +604,65 @@ def test_every_selection_rule_reports_an_interval() -> None:
         pick = doc[key]
         lo, hi = pick["accuracy_ci"]
         assert lo < pick["accuracy"] < hi, key
+
+
+def test_every_best_line_says_what_its_accuracy_rests_on() -> None:
+    """Measured and prior accuracies sit side by side in one answer (bundled data: qwen3-8b's
+    measured top-k settings, priors for block top-k), so each Best line names its source."""
+    args = ("plan", "--budget", "1e16", "-m", "qwen3-8b,qwen3-32b")
+    doc = json.loads(run(*args, "--json").stdout)
+    lines = [" ".join(x.split()) for x in run(*args).stdout.split("\nBest")[1:]]
+    picks = [doc["best"], doc["best_without_oracle"], doc["best_deployable"]]
+    assert len(lines) == 3 and len({p["accuracy_source"] for p in picks}) > 1
+    for line, pick in zip(lines, picks, strict=True):
+        assert f"accuracy {accuracy_text(pick)} ({pick['accuracy_source']})," in line
+
+
+def test_plan_table_accuracies_carry_their_intervals() -> None:
+    """The deployable table (plan's default) shows each accuracy with its 95% interval, as the
+    Best line and the frontier tables do."""
+    args = ("plan", "--budget", "1e16", "-m", "qwen3-8b,qwen3-32b")
+    doc = json.loads(run(*args, "--json").stdout)
+    rows = list(csv.reader(io.StringIO(run(*args, "--format", "csv").stdout)))
+    header, best = rows[0], rows[1]
+    assert best[0] == "best" and best[header.index("accuracy")] == accuracy_text(doc["best"])
+    assert "[" in best[header.index("accuracy")]
+
+
+@pytest.mark.parametrize(
+    ("args", "title"),
+    [
+        (("--budget", "1e16"), "1e16 eFLOPs per problem (Kinetics law) on b200"),
+        (("--budget", "1e16", "--law", "flops"), "1e16 FLOPs per problem (memory traffic not"),
+        (("--budget-usd", "5"), "$5.00 per 1,000 problems (deployable) on b200"),
+        (
+            ("--budget-latency", "3min"),
+            "3 min of wall time per problem (longest trial; deployable)",
+        ),
+    ],
+)
+def test_plan_title_names_one_law(fake: FakeSource, args: tuple[str, ...], title: str) -> None:
+    """The title's budget and the law that picks agree: a FLOPs-only plan is never called a
+    Kinetics-law budget, and the law is named as the sentences name it."""
+    out = " ".join(run("plan", "--task", "fake", *args).stdout.split("\n")[:2])
+    law = "FLOPs-only" if "flops" in args else "Kinetics"
+    assert title in out and f"chosen by the {law} law" in out, out
+    assert ("Kinetics law" in out) == (law == "Kinetics"), out
+
+
+def test_a_skipped_accelerator_is_named_once() -> None:
+    """a100-80gb-sxm has no price, so a dollar budget skips it: one line says so, and its dropped
+    configurations (qwen3-235b-a22b's longest settings need more KV than a node) are not listed."""
+    args = ("plan", "--budget-usd", "5", "-H", "b200,a100-80gb-sxm")
+    out = run(*args, "-m", "qwen3-235b-a22b,qwen3-8b").stdout
+    assert "skipped a100-80gb-sxm: no price_per_gpu_hour in its profile" in out
+    assert "a100-80gb-sxm: " not in out.replace("skipped a100-80gb-sxm: ", "")
+
+
+def test_tables_say_what_the_replica_column_means(fake: FakeSource) -> None:
+    """'TP1 x20' is a TP1 replica with 20 problems in flight; every table with the column says so."""
+    for args in (("--budget", "1e16"), ("--budget-usd", "50", "-H", "b200,h100-sxm")):
+        out = " ".join(run("plan", "--task", "fake", *args).stdout.split())
+        assert "B problems in flight" in out, args
+    out = " ".join(run("frontier", "--task", "fake", "--cost", "usd").stdout.split())
+    assert "replica: TPn xB, B problems in flight" in out

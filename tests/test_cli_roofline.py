@@ -198,7 +198,13 @@ def test_summary_names_the_weight_ridge_when_the_step_has_none(monkeypatch):
     assert 295 <= doc["linear_ridge_batch"] <= 350
     monkeypatch.setenv("COLUMNS", str(200))
     human = CliRunner().invoke(app, args).stdout
-    assert f"weight matmuls alone at batch {doc['linear_ridge_batch']}" in human
+    assert f"weight matmuls alone at batch {doc['linear_ridge_batch']:,}" in human
+    # a batch of thousands is written with a separator, as every count is
+    moe = ["roofline", "qwen3-30b-a3b", "--batch", "32"]
+    doc = json.loads(CliRunner().invoke(app, [*moe, "--json"]).stdout)
+    assert doc["linear_ridge_batch"] >= 1000
+    human = " ".join(CliRunner().invoke(app, moe).stdout.split())
+    assert f"alone at batch {doc['linear_ridge_batch']:,}" in human and "," in human
 
 
 @pytest.mark.parametrize("width", [80, 160])

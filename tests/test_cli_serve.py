@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,7 @@ def test_modes_are_labelled_and_datasheet_is_faster():
     assert docs["datasheet"]["output_tokens_per_s"] > docs["default"]["output_tokens_per_s"]
     human = run(*FP8_8B)
     assert human.exit_code == 0
-    assert "(default)" in human.stdout and "efficiency: default" in human.stdout
+    assert "(default efficiencies)" in human.stdout and "efficiency: default" in human.stdout
     calibrated = one_line_error(run(*FP8_8B, "--efficiency", "calibrated"))
     assert "no [calibration] table" in calibrated
 
@@ -125,6 +126,20 @@ def test_does_not_fit_names_the_arithmetic_and_the_smallest_tp():
 )
 def test_bad_input_is_one_line(args, message):
     assert message in one_line_error(run(*args))
+
+
+def test_unmet_latency_targets_give_both_times_in_si_units():
+    line = one_line_error(
+        run("qwen3-32b", "-H", "h100", "--isl", "1000", "--osl", "1000", "--max-ttft", "1ns")
+    )
+    # TPOT and TTFT at batch 1 are both under a second: written alike, in ms (no '0.111 s')
+    assert re.search(r"TPOT is [\d.]+ ms and TTFT [\d.]+ ms \(default efficiencies\)", line), line
+
+
+def test_efficiency_note_writes_microseconds_as_the_tables_do():
+    note = json.loads(run(*FP8_8B, "--json").stdout)["efficiency"]
+    assert "µs per kernel" in note and "µs per sequence" in note
+    assert not re.search(r"\d us\b", note), note
 
 
 def test_fp4_weights_where_the_profile_has_a_peak():

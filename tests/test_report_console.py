@@ -167,13 +167,19 @@ def test_every_command_fits_and_keeps_identifying_columns(
     assert all(line.startswith("warning: ") for line in result.stderr.splitlines())
     if args[0] in ("plan", "frontier", "isocost"):
         doc = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
-        configurations = (
-            [doc["best"], *doc["alternatives"]]
-            if args[0] == "plan"
-            else doc
-            if args[0] == "isocost"
-            else doc["configurations"]
-        )
+        if args[0] == "isocost":
+            configurations = doc
+        elif "by_hardware" in doc:  # plan -H or frontier --cost over several accelerators
+            configurations = [
+                c
+                for row in doc["by_hardware"]
+                for c in ([row["best"]] if "best" in row else row["points"])
+                if c is not None
+            ]
+        elif args[0] == "plan":
+            configurations = [doc["best"], *doc["alternatives"]]
+        else:
+            configurations = doc["configurations"]
         text = " ".join(result.stdout.split())
         for c in configurations:
             assert c["model"] in text

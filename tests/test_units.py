@@ -21,6 +21,7 @@ from kinetics_cli.units import format_bytes, format_count, format_si, parse_quan
         ("80GB", 80e9),
         ("80GiB", 80 * 2**30),
         ("3.35T/s", 3.35e12),
+        ("5kJ", 5e3),
         ("32k", 32_000),
         ("32K", 32_000),
         ("1_000", 1000),

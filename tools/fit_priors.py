@@ -463,7 +463,7 @@ def main() -> None:
     )
     write_profile(
         "livecodebench",
-        "LiveCodeBench code generation (Qwen3 report: v5, 2024.10-2025.02)",
+        "LiveCodeBench code generation, v5 problems 2024.10-2025.02 as in the Qwen3 report",
         600,
         "assumed: problem statement with examples plus template, no measured figure in tools/data",
         common,

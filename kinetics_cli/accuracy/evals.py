@@ -466,8 +466,9 @@ class EvaluationSource:
         self.trials_by_setting = grouped  # per-trial rows, for selection rules and allocation
         names = ", ".join(str(f) for f in files)
         self.description = (
-            f"evaluations for {task} from {names}: {len(trials)} trials, "
-            f"{len(self._tables)} settings"
+            f"evaluations for {task} from {names}: {len(trials):,} trial"
+            f"{'s' if len(trials) != 1 else ''}, {len(self._tables):,} setting"
+            f"{'s' if len(self._tables) != 1 else ''}"
         )
         approximate = sum(t.approximate_tokens for t in trials)
         if approximate:

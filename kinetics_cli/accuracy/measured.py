@@ -130,9 +130,9 @@ class CompositeSource:
         self._covered = set(measured.settings())
         models = sorted({s.model for s in self._covered})
         self.description = (
-            f"measured where covered ({len(self._covered)} settings of {', '.join(models)}: "
-            f"Kinetics paper per-problem AIME24 results, 30 problems x 8-32 samples, correct "
-            f"samples taken as the shortest), bundled priors elsewhere ({priors.description})"
+            f"measured where covered: {len(self._covered)} settings of {', '.join(models)}, "
+            "the Kinetics paper's per-problem AIME24 results (30 problems x 8-32 samples, correct "
+            f"samples taken as the shortest). Elsewhere, {priors.description}"
         )
 
     def settings(self) -> list[Setting]:

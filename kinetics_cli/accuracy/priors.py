@@ -527,6 +527,15 @@ def load_profile(task: str) -> TaskProfile:
 # The accuracy source.
 
 
+def spread_note(spread: np.ndarray) -> str:
+    """'prior, interval from its leave-one-size-out spread, 6 to 7 points either side': how a
+    prior's accuracy and interval were made, in one flat phrase (no parentheses) that reads
+    inside the reports' own."""
+    low, high = (round(100 * float(f(spread))) for f in (np.min, np.max))
+    points = f"{low}" if low == high else f"{low} to {high}"
+    return f"prior, interval from its leave-one-size-out spread, {points} points either side"
+
+
 class PriorSource:
     """AccuracySource over a bundled task profile."""
 
@@ -540,9 +549,9 @@ class PriorSource:
             {*profile.sources, *(s for m in profile.models.values() for s in m.sources)}
         )
         self.description = (
-            f"bundled priors for {profile.task} ({profile.title}): {len(profile.models)} models, "
-            f"fitted to published pass@1, pass@k and per-problem traces ({n_sources} sources; "
-            f"see docs/accuracy-priors.md)"
+            f"bundled priors for {profile.task} ({profile.title}): {len(profile.models)} models "
+            f"fitted to published pass@1, pass@k and per-problem traces from {n_sources} "
+            "sources, see docs/accuracy-priors.md"
         )
 
     def settings(self) -> list[Setting]:
@@ -592,6 +601,5 @@ class PriorSource:
             accuracy_ci=interval,
             pairing=f"priors:{self.task}",
             kind="priors",
-            note=f"prior (interval: leave-one-size-out spread +-{100 * float(spread.min()):.0f}"
-            f"-{100 * float(spread.max()):.0f} points)",
+            note=spread_note(spread),
         )

@@ -188,6 +188,8 @@ def fit_command(
                 "such as 'my-gpu-calibrated'"
             )
     if out is not None:
+        if out.suffix != ".toml":  # the catalog and --hardware FILE read profiles as TOML
+            raise InputError(f"--out {out}: use a .toml file name (a hardware profile)")
         check_writable(out, force=force)  # before reading and fitting
     fit = fit_file(file, hardware, context.catalog, name=name)
     target = write_profile(fit.profile, out, force=force)

@@ -82,6 +82,10 @@ def import_command(
         raise InputError(f"unknown --format {log_format!r}; choose one of {', '.join(FORMATS)}")
     if attention not in ("dense", "topk", "block-topk"):
         raise InputError(f"unknown --attention {attention!r}; choose dense, topk or block-topk")
+    if not task.strip():
+        raise InputError("--task needs a name, e.g. aime24")
+    if attention != "dense" and kv_budget is None:
+        raise InputError(f"--attention {attention} needs --kv-budget B (the tokens it attended)")
     if (attention == "dense") != (kv_budget is None) or (kv_budget is not None and kv_budget <= 0):
         raise InputError("--kv-budget B (positive) goes with --attention topk or block-topk only")
     name = context.catalog().models.get(model).spec.name

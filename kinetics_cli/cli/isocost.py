@@ -78,15 +78,14 @@ def isocost(
     attention: list[str] = typer.Option(
         [],
         "--attention",
-        help="Sparse variants to add to dense (topk, block-topk); repeatable. Each is solved at "
-        "every --kv-budget.",
+        help="Sparse variants to add to dense (topk, block-topk), comma-separated or repeated. "
+        "Each is solved at every --kv-budget.",
     ),
-    kv_budget: list[float] = typer.Option(
+    kv_budget: list[str] = typer.Option(
         [],
         "--kv-budget",
-        parser=tokens,
-        metavar="B",
-        help="KV budgets (tokens; k = 1024); repeatable.",
+        metavar="B,...",
+        help="KV budgets (tokens; k = 1024), comma-separated or repeated, as plan's --kv-budgets.",
     ),
     block_size: float = block_size_option(),
     hardware: str = hardware_option("Hardware profile giving the intensity I (name or alias)."),
@@ -139,15 +138,31 @@ def isocost(
         raise InputError(f"--intensity must not be negative (got {i:g})")
     l_in = DEFAULT_PROMPT_LEN if prompt_len is None else prompt_len
 
+    # Comma-separated or repeated, as plan and frontier take their lists.
+    from kinetics_cli.units import parse_tokens
+
+    kv_values = [
+        parse_tokens(v.strip(), what="--kv-budget")
+        for text in kv_budget
+        for v in text.split(",")
+        if v.strip()
+    ]
+    if kv_budget and not kv_values:
+        raise InputError("--kv-budget: no values given (leave the option out for dense only)")
+    if any(b <= 0 for b in kv_values):
+        raise InputError("--kv-budget: values must be positive")
+    names = [n.strip() for text in attention for n in text.split(",") if n.strip()]
+    if attention and not names:
+        raise InputError("--attention: no values given (leave the option out for dense only)")
     settings: list[tuple[str, float | None]] = [("dense", None)]
-    for name in attention:
+    for name in names:
         if name == "dense":
             warn("--attention dense adds nothing: dense attention is always solved")
             continue
-        if not kv_budget:
+        if not kv_values:
             raise InputError(f"--kv-budget is required for {name} attention")
-        settings += [(name, b) for b in kv_budget]
-    if kv_budget and len(settings) == 1:
+        settings += [(name, b) for b in kv_values]
+    if kv_values and len(settings) == 1:
         raise InputError(
             "--kv-budget applies to sparse attention; dense attention attends to the whole "
             "context (add --attention topk or block-topk, or drop --kv-budget)"
@@ -166,7 +181,7 @@ def isocost(
     else:
         assert budget is not None
         budgets = {name: budget for name in LAWS}
-        label = f"{flops(budget, 4)} eFLOPs per problem"
+        label = f"{flops(budget, 4)} per problem, counted by each law"
 
     # Smallest to largest, so the table reads as the size axis of the iso-cost curve.
     cards = sorted((e.spec for e in _select(models, catalog)), key=lambda c: c.active_params)
@@ -203,7 +218,7 @@ def isocost(
         isocost_plot(
             rows,
             plot,
-            title=f"Iso-cost at {label}, I = {format_intensity(i)}",
+            title=f"Iso-cost at {label}, I = {format_intensity(i)} FLOPs/byte",
             context_windows={c.name: c.architecture.max_position_embeddings for c in cards},
             force=force,
         )
@@ -280,4 +295,6 @@ def _select(patterns: list[str], catalog):  # type: ignore[no-untyped-def]
             hits = [catalog.models.get(pattern)]
         for e in hits:
             chosen[e.spec.name] = e
+    if not chosen:
+        raise InputError("--models: no values given (leave the option out for every model)")
     return list(chosen.values())

@@ -363,11 +363,11 @@ def resolve_efficiency(
             f"{e.gemm_bandwidth:.0%} of HBM bandwidth, decode attention at "
             f"{e.attention_bandwidth:.0%}"
             + ("" if mla is None else f" (MLA {e.mla_attention_bandwidth:.0%})")
-            + f", {t0 * 1e6:.3g} us per kernel, "
+            + f", {t0 * 1e6:.3g} µs per kernel, "
             f"{e.step_overhead_seconds * 1e3:.3g} ms per step, host "
-            f"{e.host_seconds_per_sequence * 1e6:.3g} us per sequence per step (overlapped), "
+            f"{e.host_seconds_per_sequence * 1e6:.3g} µs per sequence per step (overlapped), "
             "collectives "
-            f"{e.collective_latency_seconds * 1e6:.3g} us + {e.collective_bandwidth:.0%} of the "
+            f"{e.collective_latency_seconds * 1e6:.3g} µs + {e.collective_bandwidth:.0%} of the "
             "link"
             + (
                 f", MoE experts at {grouped_compute:.0%} of peak and "
@@ -1414,9 +1414,12 @@ def serve(
         if not ok.any():
             best_tpot = float(all_costs.tpot_seconds[0])
             best_ttft = float(all_costs.ttft_seconds[0])
+            from kinetics_cli.units import format_si
+
             raise InputError(
                 "no batch meets the latency targets: at batch 1 TPOT is "
-                f"{best_tpot * 1e3:.3g} ms and TTFT {best_ttft:.3g} s ({eff.mode} efficiencies)"
+                f"{format_si(best_tpot, 's')} and TTFT {format_si(best_ttft, 's')} "
+                f"({eff.mode} efficiencies)"
             )
         chosen = int(grid[ok][-1])
         rule = "max-tpot" if max_ttft is None else ("max-ttft" if max_tpot is None else "latency")

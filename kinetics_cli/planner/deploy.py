@@ -713,9 +713,11 @@ def deploy_costs(
     no_weights = int(np.sum(~fits & ~weights_fit))
     no_kv = int(np.sum(~fits & weights_fit))
     if options.max_tpot is not None:
+        from kinetics_cli.units import format_si
+
         reason = (
             f"no replica up to a whole {profile.name} node meets TPOT "
-            f"{options.max_tpot * 1e3:g} ms at one problem in flight, or holds the problem"
+            f"{format_si(options.max_tpot, 's')} at one problem in flight, or holds the problem"
         )
         if no_kv:
             dropped[reason] = no_kv

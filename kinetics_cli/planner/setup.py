@@ -184,12 +184,20 @@ def grid_options(
             "--kv-budgets applies to sparse attention; --attention dense attends to the whole "
             "context (drop --kv-budgets, or add topk or block-topk)"
         )
+    selection = list(selection)
+    if selection and not split_values(selection):
+        raise InputError("--selection: no values given (leave the option out for the defaults)")
     rules = check_rules(split_values(selection)) if split_values(selection) else DEFAULT_RULES
     stated = (verifier_recall, verifier_precision, verifier_model)
     if "verifier" in rules and any(v is None for v in stated):
         raise InputError(
             "--selection verifier needs the verifier's --verifier-recall, --verifier-precision "
             "and --verifier-model (the model whose prefill prices the scoring pass)"
+        )
+    if "verifier" not in rules and any(v is not None for v in stated):
+        raise InputError(
+            "--verifier-recall, --verifier-precision and --verifier-model apply to the verifier "
+            "rule; add verifier to --selection, or drop them"
         )
     for name, value in (("recall", verifier_recall), ("precision", verifier_precision)):
         if value is not None and not 0.0 < value <= 1.0:
@@ -281,6 +289,8 @@ def build_setup(
         return catalog.models.find(name) is not None
 
     covered = list(dict.fromkeys(s.model for s in source.settings() if has_card(s.model)))
+    if models and not split_values(models):
+        raise InputError("--models: no values given (leave the option out for every model)")
     wanted = _pick_models(models, covered, catalog, source.task) if models else None
     budgets = list(options.kv_budgets)
     if not budgets and getattr(source, "parametric", source.kind == "priors"):

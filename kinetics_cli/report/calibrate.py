@@ -144,12 +144,20 @@ def summary_line(report: CheckReport, what: str) -> str:
 
 
 def base_line(base: HardwareProfile) -> str:
-    """The base profile's name, peak and bandwidth."""
+    """The base profile's name, peak and bandwidth, and what they are: the best this machine
+    reached in the run (fit.measured_base, vendor 'measured') or the profile's figures."""
     from kinetics_cli.units import format_si
 
+    what = (
+        "measured: the best gemm and stream rows of this run"
+        if base.vendor == "measured"
+        else "the profile's datasheet figures"
+    )
+    dtype, peak = max(base.peak_flops.items(), key=lambda item: item[1])
     return (
-        f"base {base.name}: peak {format_si(max(base.peak_flops.values()), 'FLOP/s')}, "
-        f"bandwidth {format_si(base.hbm_bandwidth, 'B/s')}"
+        f"base {base.name}: peak {format_si(peak, 'FLOP/s')} {dtype}, "
+        f"bandwidth {format_si(base.hbm_bandwidth, 'B/s')} ({what}; efficiencies are relative "
+        "to these)"
     )
 
 
@@ -185,7 +193,7 @@ def reference_reason_lines(report: ReferenceReport) -> list[str]:
         state = "within" if report.within_known_gap else "WIDER than"
         lines.append(
             f"the gap is {state} the {report.known_gap:.0%} recorded for this file"
-            + (f" ({report.known_reason})" if report.known_reason else "")
+            + (f": {report.known_reason}" if report.known_reason else "")
         )
     return lines
 

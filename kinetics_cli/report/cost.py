@@ -84,8 +84,14 @@ def print_cost(doc: dict[str, Any], calibrated: bool) -> None:
             flops(i * float(doc["memory_bytes"])),
             share(i * float(doc["memory_bytes"])),
         ),
-        ("eFLOPs", f"law: {doc['law']}", flops(eflops), "100%"),
+        (
+            "eFLOPs" if doc["law"] == "kinetics" else "FLOPs",
+            "Kinetics law" if doc["law"] == "kinetics" else "FLOPs-only law (I = 0)",
+            flops(eflops),
+            "100%",
+        ),
     ]
+    total = "eFLOPs" if doc["law"] == "kinetics" else "FLOPs"
     setting = doc["attention"]
     if doc["kv_budget"] is not None:
         setting = f"{setting}, KV budget {format_tokens(doc['kv_budget'])}"
@@ -98,9 +104,9 @@ def print_cost(doc: dict[str, Any], calibrated: bool) -> None:
     show_table(
         f"Cost per problem: {doc['model']}, L_in {format_tokens(doc['prompt_len'])}, "
         f"L_out {gen_text}, N {doc['trials']}, {setting}",
-        ["term", "formula", ">value", ">share of eFLOPs"],
+        ["term", "formula", ">value", f">share of {total}"],
         rows,
-        wrap=("term", "formula", "share of eFLOPs"),
+        wrap=("term", "formula", f"share of {total}"),
     )
     line = (
         f"time on one {doc['hardware']} at full efficiency: {duration(doc['seconds'])} "

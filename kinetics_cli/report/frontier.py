@@ -20,6 +20,7 @@ from kinetics_cli.report.plan import (
     needs_oracle_note,
     plural,
     source_line,
+    source_words,
 )
 
 if TYPE_CHECKING:
@@ -191,7 +192,7 @@ def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: 
         say(f"energy: {first.power_model}")
     for h in setup.hardware:
         dropped = sum(h.deploy.dropped.values())
-        if dropped:
+        if dropped and h.profile.name not in frontiers.skipped:  # a skip names its own reason
             reasons = "; ".join(f"{n:,}: {why}" for why, n in h.deploy.dropped.items())
             say(
                 f"{h.profile.name}: {dropped:,} of {len(h.grid):,} configurations dropped (no "
@@ -210,7 +211,8 @@ def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: 
         rows.sort(key=lambda r: (r[0], r[1]))
         shown += [r[2].grid.accuracy[r[4]] for r in rows]
         compact_table(
-            f"Frontier across accelerators, cheapest first; cost: {AXIS_WORDS[unit]}",
+            f"Frontier across accelerators, cheapest first; cost: {AXIS_WORDS[unit]}; "
+            "replica: TPn xB, B problems in flight",
             ["hardware", *columns],
             [[name, *_rows(o, f, [i], priced)[0]] for _, name, o, f, i in rows],
         )
@@ -220,7 +222,8 @@ def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: 
         order = order[np.argsort(frontier.cost[order], kind="stable")]
         docs += [point_document(option, frontier, int(i)) for i in order]
         compact_table(
-            f"Frontier on {option.profile.name}, cheapest first; cost: {AXIS_WORDS[unit]}",
+            f"Frontier on {option.profile.name}, cheapest first; cost: {AXIS_WORDS[unit]}; "
+            "replica: TPn xB, B problems in flight",
             columns,
             _rows(option, frontier, order, priced),
         )
@@ -258,7 +261,7 @@ def plot_deployable_frontier(
             frontier.cost,
             path,
             title=f"{setup.task}: accuracy against deployable cost on {option.profile.name} "
-            f"({setup.source.kind}, {mode} efficiencies)",
+            f"({source_words(setup)}, {mode} efficiencies)",
             xlabel=f"{axis} on {option.profile.name}",
             force=force,
         )
@@ -268,7 +271,7 @@ def plot_deployable_frontier(
         frontiers.combined,
         path,
         title=f"{setup.task}: accuracy against deployable cost per accelerator "
-        f"({setup.source.kind}, {mode} efficiencies)",
+        f"({source_words(setup)}, {mode} efficiencies)",
         xlabel=axis,
         force=force,
     )

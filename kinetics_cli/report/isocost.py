@@ -59,9 +59,11 @@ def print_isocost(
     if len(laws) == 2:
         columns.append(">flops / kinetics")
     budgets = {r.law: r.budget for r in rows}
-    budget_text = ", ".join(f"{flops(budgets[name])} ({name})" for name in laws)
+    units = {"kinetics": "eFLOPs (Kinetics law)", "flops": "FLOPs (FLOPs-only law)"}
+    budget_text = ", ".join(f"{flops(budgets[name])} {units.get(name, name)}" for name in laws)
     show_table(
-        f"Iso-cost: {label}; L_in {tokens(prompt_len)}, I = {format_intensity(intensity)}; "
+        f"Iso-cost: {label}; L_in {tokens(prompt_len)}, I = {format_intensity(intensity)} "
+        "FLOPs/byte; "
         f"budget {budget_text}; "
         + ("largest L_out per trial" if field == "gen_len" else "most trials")
         + " within it",
@@ -174,6 +176,15 @@ def isocost_plot(
     )
     ax.set_ylim(len(models) - 0.5, -0.5)
     ax.set_xscale("log")
+    # Left to itself matplotlib labels every minor tick within a decade, and on this narrow axis
+    # they overprint one another ('2x10^4 3x10^4 ...'): label 1, 2 and 5 per decade, plainly.
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    # (below 1 is the left edge where nothing-affordable rows sit, not a value: unlabelled)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}" if x >= 1 else ""))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.tick_params(axis="x", labelsize=7)
     ax.set_xlabel(
         "affordable L_out (tokens per trial, log scale)"
         if field == "gen_len"

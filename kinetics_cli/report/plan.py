@@ -61,13 +61,31 @@ SELECTION_WORDS = {
 }
 
 
+# The laws as sentences name them (JSON keeps 'kinetics' and 'flops').
+LAW_WORDS = {"kinetics": "Kinetics law", "flops": "FLOPs-only law"}
+# The accuracy source kinds (accuracy/base.py SourceKind) as the plots' titles name them.
+SOURCE_WORDS = {
+    "composite": "measured where covered, priors elsewhere",
+    "priors": "bundled priors",
+    "measured": "measured",
+    "evaluations": "your evaluations",
+}
+
+
+def source_words(setup: Setup) -> str:
+    """'measured where covered, priors elsewhere': the accuracy source in words, for titles."""
+    return SOURCE_WORDS.get(setup.source.kind, setup.source.kind)
+
+
 def source_line(setup: Setup) -> str:
     """One line saying where the accuracies come from."""
     from kinetics_cli.accuracy.base import CONFIDENCE
 
     level = f" Intervals: {CONFIDENCE:.0%} confidence."
     if setup.source.kind == "evaluations":
-        return f"accuracy: your evaluations: {setup.source.description}.{level}"
+        text = setup.source.description
+        text = f"your {text}" if text.startswith("evaluations ") else f"your evaluations: {text}"
+        return f"accuracy: {text}.{level}"
     if setup.source.kind == "composite":
         return (
             f"accuracy: {setup.source.description}. Not your own evaluations: pass --evals FILE "
@@ -252,6 +270,13 @@ def accuracy_text(doc: dict[str, Any]) -> str:
     return text
 
 
+def sourced_accuracy(doc: dict[str, Any]) -> str:
+    """'83.3% [77.5, 89.1] (prior, interval from ...)': the accuracy, its interval and what it
+    rests on (measured, prior or your evaluations)."""
+    source = doc.get("accuracy_source")
+    return f"{accuracy_text(doc)} ({source})" if source else accuracy_text(doc)
+
+
 def describe(doc: dict[str, Any]) -> str:
     """'qwen3-32b, best-of-8, L 16,384, block-topk KV 1024' from a configuration document."""
     if doc["strategy"] == "long-cot":
@@ -283,10 +308,13 @@ def print_plan(
         if answer.law == "flops"
         else (DEPLOYABLE_UNIT_WORDS if deployable else UNIT_WORDS)
     )[unit]
-    kind = "deployable" if deployable else "Kinetics law"
+    # The FLOPs-only law's words already say what it counts; the others name their pricing.
+    if answer.law != "flops":
+        kind = "deployable" if deployable else "Kinetics law"
+        words = f"{words[:-1]}; {kind})" if words.endswith(")") else f"{words} ({kind})"
     say(
-        f"Plan for {setup.task}: budget {format_cost(answer.budget, unit)} {words} ({kind}) on "
-        f"{setup.profile.name} (I = {format_intensity(p.intensity)} FLOPs/byte), chosen by the {answer.law} law"
+        f"Plan for {setup.task}: budget {format_cost(answer.budget, unit)} {words} on "
+        f"{setup.profile.name} (I = {format_intensity(p.intensity)} FLOPs/byte), chosen by the {LAW_WORDS.get(answer.law, answer.law)}"
     )
     say(source_line(setup))
     if deploy is None:
@@ -303,10 +331,7 @@ def print_plan(
         return
 
     best = doc["best"]
-    say(
-        f"Best: {describe(best)}: accuracy {accuracy_text(best)} ({best['accuracy_source']}), "
-        + _costs_text(best, priced)
-    )
+    say(f"Best: {describe(best)}: accuracy {sourced_accuracy(best)}, " + _costs_text(best, priced))
     ties = doc["indistinguishable"]
     top = doc["most_accurate"]
     if ties["count"]:
@@ -319,7 +344,7 @@ def print_plan(
             else "It cannot be told apart"
         )
         say(
-            f"{lead} from {ties['count']} other configuration(s) within budget at "
+            f"{lead} from {plural(ties['count'], 'other configuration')} within budget at "
             f"{doc['confidence']:.0%} confidence, so the cheapest was chosen; among them: {names}"
             + (f" and {more} more" if more > 0 else "")
             + "."
@@ -341,7 +366,7 @@ def print_plan(
         text = (
             "nothing fits this budget"
             if deployable is None
-            else f"{describe(deployable)}: accuracy {accuracy_text(deployable)}, "
+            else f"{describe(deployable)}: accuracy {sourced_accuracy(deployable)}, "
             + _costs_text(deployable, priced)
         )
         say(f"Best without oracle top-k: {text}")
@@ -350,7 +375,7 @@ def print_plan(
         text = (
             "nothing fits this budget"
             if fully is None
-            else f"{describe(fully)}: accuracy {accuracy_text(fully)}, "
+            else f"{describe(fully)}: accuracy {sourced_accuracy(fully)}, "
             + _costs_text(fully, priced)
         )
         say(
@@ -374,7 +399,8 @@ def print_plan(
         shown.append(("same accuracy", equal))
     if deploy is not None:
         compact_table(
-            f"Per problem: eFLOPs by the Kinetics law; replica, GPU-seconds, latency, joules "
+            f"Per problem: eFLOPs by the Kinetics law; replica (TPn xB: B problems in flight), "
+            f"GPU-seconds, latency, joules "
             f"and dollars deployable ({deploy.efficiency_mode} efficiencies on "
             f"{deploy.hardware}); alt = best of another model or attention kind "
             f"({plural(doc['configurations'], 'configuration')})",
@@ -411,9 +437,9 @@ def print_allocation(allocation: Allocation) -> None:
     if allocation.oracle_cap is not None:
         acc, mean = allocation.oracle_cap
         line = (
-            f"Allocation per problem (oracle: each problem takes its best coverage among the "
-            f"configurations it can afford, the paper's frontier; {allocation.problems} problems "
-            f"of {allocation.per_problem_source}): an ideal per-problem allocator would reach "
+            "Allocation per problem, the paper's oracle frontier: each problem takes its best "
+            f"coverage among the configurations it can afford; data: {allocation.problems} "
+            f"problems of {allocation.per_problem_source}. An ideal per-problem allocator would reach "
             f"{acc:.1%} with every problem at most this cost (mean {format_cost(mean, unit)})"
         )
         if allocation.oracle_mean is not None:
@@ -422,9 +448,9 @@ def print_allocation(allocation: Allocation) -> None:
         if allocation.uniform is not None:
             u_acc, u_cost, u_conf = allocation.uniform
             line += (
-                f"; the best uniform configuration on the same data reaches {u_acc:.1%} "
-                f"({_where(u_conf)}, best-of-{u_conf['trials']} coverage, "
-                f"{format_cost(u_cost, unit)})."
+                f"; the best uniform configuration on the same data reaches {u_acc:.1%}: "
+                f"{_where(u_conf)}, best-of-{u_conf['trials']} coverage, "
+                f"{format_cost(u_cost, unit)}."
             )
         else:
             line += "; no uniform configuration of that data fits the budget."
@@ -515,7 +541,10 @@ def deploy_text(doc: dict[str, Any]) -> str:
     ]
     if f["joules"] is not None:
         parts.append(format_si(f["joules"], "J"))
-    text = ", ".join(parts) + f" per problem ({rate(f['problems_per_gpu_hour'])} per GPU-hour)"
+    text = (
+        ", ".join(parts)
+        + f" per problem ({rate(f['problems_per_gpu_hour'])} problems per GPU-hour)"
+    )
     if f["usd_per_1000"] is not None:
         text += f", {format_cost(f['usd_per_1000'], 'usd')} per 1,000 problems"
     return (
@@ -534,7 +563,7 @@ def deploy_cells(doc: dict[str, Any], priced: bool) -> list[str]:
         short_strategy(doc),
         tokens(doc["gen_len"]),
         short_attention(doc),
-        f"{doc['accuracy']:.1%}",
+        accuracy_text(doc),
         format_cost(doc["eflops"], "eflops"),
     ]
     if not f["fits"]:
@@ -659,10 +688,11 @@ def plot_plan(setup: Setup, answer: Plan, path: Path, *, force: bool = False) ->
     chose: with --law flops the costs (and the budget) are FLOPs-law costs."""
     marks = []
     if answer.best is not None:
-        marks.append((answer.best, f"{answer.law}-law pick"))
-    other = answer.picks["flops" if answer.law == "kinetics" else "kinetics"]
+        marks.append((answer.best, f"{LAW_WORDS.get(answer.law, answer.law)} pick"))
+    other_law = "flops" if answer.law == "kinetics" else "kinetics"
+    other = answer.picks[other_law]
     if other is not None and other != answer.best:
-        marks.append((other, f"{'flops' if answer.law == 'kinetics' else 'kinetics'}-law pick"))
+        marks.append((other, f"{LAW_WORDS[other_law]} pick"))
     where = f"on {setup.profile.name}" + (
         f" (deployable, {setup.pricing.deploy.efficiency_mode} efficiencies)"
         if setup.pricing.deploy is not None
@@ -689,7 +719,7 @@ def plot_plan(setup: Setup, answer: Plan, path: Path, *, force: bool = False) ->
         answer.law_cost,
         path,
         title=f"{setup.task}: accuracy against cost, budget {format_cost(answer.budget, answer.unit)} "
-        f"({setup.source.kind}, {answer.law} law)",
+        f"({source_words(setup)}, {LAW_WORDS.get(answer.law, answer.law)})",
         xlabel=xlabel,
         budget=answer.budget,
         marks=marks,
@@ -766,7 +796,9 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
     say(source_line(setup))
     for h in setup.hardware:
         deploy = h.pricing.deploy
-        if deploy is not None and deploy.dropped:
+        # a skipped accelerator is named once, with why, below; its dropped configurations
+        # would only add a line about hardware that is not in the answer
+        if deploy is not None and deploy.dropped and h.profile.name not in comparison.skipped:
             n = sum(deploy.dropped.values())
             say(
                 f"{h.profile.name}: {n:,} of {len(h.grid):,} configurations dropped: "
@@ -781,7 +813,7 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
         say("No configuration fits this budget on any accelerator.")
         return
     say(
-        f"Best: {doc['best_hardware']}, {describe(best)}: accuracy {best['accuracy']:.1%}, "
+        f"Best: {doc['best_hardware']}, {describe(best)}: accuracy {sourced_accuracy(best)}, "
         + deploy_text(best)
     )
     rows = []
@@ -806,7 +838,7 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
     compact_table(
         f"Best on each accelerator; cost: deployable, {DEPLOYABLE_UNIT_WORDS[unit]}; vs "
         "best: accuracy behind the overall best, and the cost of reaching its accuracy "
-        "there over its cost",
+        "there over its cost; replica: TPn xB, B problems in flight",
         [
             "hardware",
             "model",
@@ -883,10 +915,14 @@ def print_frontier(
     unit = "eFLOPs" if law == "kinetics" else "FLOPs"
     say(
         f"Frontier for {setup.task} on {setup.profile.name}: cost per problem in {unit} "
-        f"({law} law, I = {format_intensity(setup.pricing.intensity)} FLOPs/byte); "
+        f"({LAW_WORDS.get(law, law)}, I = {format_intensity(setup.pricing.intensity)} FLOPs/byte); "
         f"{plural(len(grid), 'configuration')}"
     )
     say(source_line(setup))
+    say(
+        "time: the law's accelerator time per problem (compute / peak + bytes / HBM bandwidth, "
+        f"not a deployment); {setup.profile.calibration_note}"
+    )
 
     def rows(indices: Any) -> list[list[str]]:
         return [
@@ -993,8 +1029,8 @@ def plot_frontier(setup: Setup, frontier: Frontier, path: Path, *, force: bool =
         setup.grid,
         frontier.cost,
         path,
-        title=f"{setup.task}: accuracy against cost per problem ({setup.source.kind}, "
-        f"{frontier.law} law, I = {intensity(setup.pricing.intensity)})",
+        title=f"{setup.task}: accuracy against cost per problem ({source_words(setup)}, "
+        f"{LAW_WORDS.get(frontier.law, frontier.law)}, I = {intensity(setup.pricing.intensity)} FLOPs/byte)",
         xlabel="eFLOPs per problem" if frontier.law == "kinetics" else "FLOPs per problem",
         force=force,
     )
@@ -1148,5 +1184,8 @@ def accuracy_axes(ax: Any, xlabel: str, title: str) -> None:
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 100)
     ax.grid(True, which="major", alpha=0.3)
-    ax.set_title(title, fontsize=10)
+    import textwrap
+
+    # Centred over the axes, a title longer than them would run off the figure's left edge.
+    ax.set_title(textwrap.fill(title, width=80), fontsize=10)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)

@@ -77,11 +77,11 @@ def print_step(r: StepReport) -> None:
         optional=("kind", "calls"),
     )
     if r.ridge_batch is not None:
-        ridge = f"batch {r.ridge_batch}"
+        ridge = f"batch {r.ridge_batch:,}"
     else:
         ridge = "never up to 16M sequences (the KV traffic grows with the batch)"
         if r.linear_ridge_batch is not None:
-            ridge += f"; the weight matmuls alone at batch {r.linear_ridge_batch}"
+            ridge += f"; the weight matmuls alone at batch {r.linear_ridge_batch:,}"
     unit = "tokens" if r.phase == "decode" else "prompt tokens"
     summary = [
         ("step time", duration(r.step_seconds)),

@@ -33,7 +33,7 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
 
     d, c, m = result.deployment, result.costs, result.memory
     gpus = d.gpus_per_replica
-    mode = result.efficiency_mode
+    mode = f"{result.efficiency_mode} efficiencies"  # what each modelled figure rests on
     rows = [
         ("deployment", f"{d.describe()}; {plural(gpus, 'GPU')} per replica"),
         (
