@@ -296,6 +296,57 @@ def test_atom_lengths_must_match(tmp_path):
         read_profile(broken)
 
 
+def test_runaway_hazard_golden_and_limits():
+    from kinetics_cli.accuracy.priors import SparseEffect
+
+    effect = SparseEffect(
+        success_budget=0.0,
+        success_power=1.0,
+        length_budget=0.0,
+        length_power=1.0,
+        size_exponent=0.0,
+        length_size_exponent=0.0,
+        reference_params=8e9,
+        block_penalty=2.0,
+        runaway_budget=40.0,
+        runaway_power=2.0,
+        runaway_size_exponent=0.5,
+    )
+    # (40 (32e9 / 8e9)^0.5 / 40)^2 = 2^2 = 4; block top-k at 80 acts as top-k at 80 / 2 = 40
+    assert effect.runaway_hazard("topk", 40.0, 32e9) == pytest.approx(4.0, rel=1e-12)
+    assert effect.runaway_hazard("block-topk", 80.0, 32e9) == pytest.approx(4.0, rel=1e-12)
+    # (40 / 400)^2 = 0.01 at the reference size; dense and a budget of 0 in the effect: none
+    assert effect.runaway_hazard("topk", 400.0, 8e9) == pytest.approx(0.01, rel=1e-12)
+    assert effect.runaway_hazard("dense", None, 8e9) == 0.0
+
+
+def test_runaway_removes_trials_from_accuracy_and_sends_them_to_the_limit():
+    """Success is exp(-H s_h) sigmoid(logit p - D s) per atom (closed form without a limit); the
+    runaway share of trials sits in the length atom at the limit."""
+    from dataclasses import replace
+
+    from kinetics_cli.accuracy.priors import model_lengths, runaway_share
+
+    prior = load_profile("aime24").models["qwen3-8b"]
+    p, w = np.array(prior.rates), np.array(prior.rate_weights)
+    s_h = np.array(prior.rate_runaway_scales or prior.rate_shift_scales)
+    prior = replace(prior, rate_runaway_scales=tuple(s_h))
+    ns = np.array([1, 4, 32])
+    for hazard in (0.0, 0.7):
+        kept = np.exp(-hazard * s_h)
+        want = (1 - (1 - kept[None, :] * p[None, :]) ** ns[:, None]) @ w
+        got = model_accuracy(prior, ns, np.array([1e12]), runaway=hazard)[:, 0]
+        np.testing.assert_allclose(got, want, atol=1e-9)
+    share = runaway_share(prior, 0.7)
+    assert share == pytest.approx(1 - np.sum(w * np.exp(-0.7 * s_h)) / np.sum(w), rel=1e-12)
+    limits = np.array([4096.0, 32768.0])
+    base_l, base_w = model_lengths(prior, limits)
+    run_l, run_w = model_lengths(prior, limits, runaway=share)
+    # the atom at L gains exactly the runaway share of what finished before
+    np.testing.assert_allclose(run_w[:, -1], 1 - (1 - share) * (1 - base_w[:, -1]), rtol=1e-9)
+    assert np.all((run_l * run_w).sum(axis=1) > (base_l * base_w).sum(axis=1))
+
+
 def test_spread_note_is_one_flat_phrase() -> None:
     """The note the reports put in parentheses holds none of its own; spreads 0.064 and 0.071
     are 6 and 7 points, one spread is one figure."""

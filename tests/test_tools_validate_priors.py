@@ -42,3 +42,27 @@ def test_unknown_size_is_refused():
         timeout=120,
     )
     assert result.returncode == 2 and "unknown size 'qwen3-4b'" in result.stderr
+
+
+def test_noise_floor_prints_both_bootstrap_tables():
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "validate_priors.py"),
+            "--sizes",
+            "qwen3-14b",
+            "--noise-floor",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "samples within each problem" in out and "problems, then samples" in out
+    rows = [line.split() for line in out.splitlines() if line.startswith("qwen3-14b")]
+    assert len(rows) == 2
+    within, both = float(rows[0][3]), float(rows[1][3])
+    # resampling the problems as well adds their spread: a larger expected deviation
+    assert 0.0 < within < both

@@ -115,6 +115,16 @@ def prior_toml(prior: ModelPrior, note: str) -> str:
                 "solve_shift_scales = ["
                 + ", ".join(f"{x:.4g}" for x in prior.rate_shift_scales)
                 + "]",
+                *(
+                    [
+                        "# each atom's factor on the runaway hazard",
+                        "solve_runaway_scales = ["
+                        + ", ".join(f"{x:.4g}" for x in prior.rate_runaway_scales)
+                        + "]",
+                    ]
+                    if prior.rate_runaway_scales
+                    else []
+                ),
             ]
             if prior.rates
             else []
@@ -155,6 +165,15 @@ def write_profile(
         "# atoms' solve_shift_scales; 1 for priors without atoms) (success_budget = keep_budget = 0: the",
         "# older multiplicative forms r and q, kept by the code, are off);",
         "# lengths x g, g = 1 + (length_budget s / B)^length_power, s = (params / reference_params)^-length_size_exponent;",
+        *(
+            [
+                "# a share 1 - exp(-H s_h) of a problem's trials runs away to the generation limit",
+                "# (wrong), H = (runaway_budget (P / reference_params)^runaway_size_exponent / B)",
+                "# ^runaway_power, s_h the problem's runaway sensitivity (solve_runaway_scales);",
+            ]
+            if sparse.runaway_budget > 0
+            else []
+        ),
         "# block top-k with 16-token pages at B acts as top-k at B / block_penalty (pages of S tokens:",
         "# block_penalty (S / 16)^page_exponent). size_exponent = 0: no size dependence beyond difficulty.",
         "[sparse]",
@@ -172,6 +191,17 @@ def write_profile(
         f"reference_params = {sparse.reference_params:.4g}",
         f"block_penalty = {FMT.format(sparse.block_penalty)}",
         f"page_exponent = {FMT.format(sparse.page_exponent)}",
+        *(
+            [
+                f"runaway_budget = {FMT.format(sparse.runaway_budget)}",
+                f"runaway_power = {FMT.format(sparse.runaway_power)}",
+                f"runaway_size_exponent = {FMT.format(sparse.runaway_size_exponent)}",
+                f"runaway_min_params = {sparse.runaway_min_params:.4g}  # fitted sizes",
+                f"runaway_max_params = {sparse.runaway_max_params:.4g}",
+            ]
+            if sparse.runaway_budget > 0
+            else []
+        ),
         "sources = [",
         f'    "{KINETICS}",',
         '    "cross-checked against github.com/microsoft/SeerAttention@aba03e3 eval/reasoning_tasks/README.md '
@@ -227,6 +257,8 @@ def main() -> None:
         "   abilities "
         + ", ".join(f"{m} {a:+.2f}" for m, a in shared.abilities.items())
         + f"; difficulty sd {shared.spread:.2f}; sensitivity sd {shared.sensitivity_sd:.2f}"
+        + f"; runaway sd {shared.runaway_sd:.2f}; sensitivity-difficulty slope "
+        + f"{shared.sensitivity_slope:+.2f}"
         + f"; log-likelihood {shared.log_likelihood:.1f} ({shared.parameters} parameters)"
     )
     print("   " + ", ".join(f"{k}={v:.4g}" for k, v in sparse.__dict__.items()))
@@ -419,9 +451,10 @@ def main() -> None:
         rr, sh = sparse.factors("block-topk", b, pr.params)
         q = sparse.keep("block-topk", b, pr.params)
         ls = sparse.logit_shift("block-topk", b)
+        hz = sparse.runaway_hazard("block-topk", b, pr.params)
         sparse_p1 = float(
             model_accuracy(
-                pr, np.array([1.0]), np.array([32768.0]), rr, sh, q, sparse.keep_slope, ls
+                pr, np.array([1.0]), np.array([32768.0]), rr, sh, q, sparse.keep_slope, ls, hz
             )[0, 0]
         )
         ratio = sparse_p1 / pass1_at(pr, 32768.0)

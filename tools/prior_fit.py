@@ -14,7 +14,8 @@ Across sizes, the sparse-attention effect (success multiplier r and length stret
 budget B, see priors.SparseEffect): g from the ratio of lower-quartile lengths (sparse over
 dense, least squares in ln g), then r by the conditional likelihood of every sparse run's counts
 given the same problems' dense counts, with the success of a node reduced by the extra
-truncation at the cap that the stretch g causes.
+truncation at the cap that the stretch g causes. The bundled AIME24 priors use the
+shared-difficulty fit further down (fit_shared: logit shift, runaway to the cap, stretch).
 """
 
 from __future__ import annotations
@@ -464,8 +465,9 @@ def predicted_coverage(
     r, log_g = effect.factors(run.attention, run.budget, prior.params, page_of(run))
     q = effect.keep(run.attention, run.budget, prior.params, page_of(run))
     shift = effect.logit_shift(run.attention, run.budget, page_of(run))
+    hazard = effect.runaway_hazard(run.attention, run.budget, prior.params, page_of(run))
     limit = np.array([PLAN_LIMIT])
-    return model_accuracy(prior, trials, limit, r, log_g, q, effect.keep_slope, shift)[:, 0]
+    return model_accuracy(prior, trials, limit, r, log_g, q, effect.keep_slope, shift, hazard)[:, 0]
 
 
 # ------------------------------------------------------------------------------ shared difficulty
@@ -474,7 +476,10 @@ def predicted_coverage(
 # is shared: a problem of difficulty d has, for a model of ability theta at a setting that moves
 # solve rates down by D in logit (D = 0 dense, D = (B_s / B_eff)^rho_s sparse), the solve rate
 # p = sigmoid(theta - d - D) with unlimited generation; a trial succeeds within the run's cap with
-# p F_c(cap / g | p) (the size's own length fit, stretched by g). Difficulties are integrated
+# exp(-H h) p F_c(cap / g | p) (the size's own length fit, stretched by g; exp(-H h) the share of
+# trials that do not run away to the cap, H the run's runaway hazard, h the problem's runaway
+# sensitivity; the shift and the runaway act through one per-problem z, each with its own
+# spread, and z's prior mean tilts with d). Difficulties are integrated
 # over a fixed grid under a normal prior N(0, s^2) (empirical Bayes: s, every ability and the
 # sparse parameters by maximum marginal likelihood of all runs of the fitted sizes), so a problem
 # that no fitted size solved keeps a posterior spread rather than a solve rate of exactly 0.
@@ -487,8 +492,9 @@ ATOMS_PER_PROBLEM = 3  # solve-rate atoms per problem in a size's prior
 @dataclass(frozen=True)
 class SharedDifficulty:
     """The joint fit: the grid posterior of every problem's (difficulty d, sparse sensitivity z),
-    the fitted abilities, and the sparse logit shift (B_s, rho_s, block penalty, page exponent);
-    a problem's shift is D exp(sensitivity_sd z)."""
+    the fitted abilities, the sparse logit shift (B_s, rho_s, block penalty, page exponent) and
+    runaway (B_h, rho_h, eta_h); a problem's shift is D exp(sensitivity_sd z), its runaway
+    hazard H exp(runaway_sd z)."""
 
     posterior: np.ndarray  # (problems, D_GRID, Z_GRID) weights, each problem's summing to 1
     abilities: dict[str, float]
@@ -500,18 +506,26 @@ class SharedDifficulty:
     page_exponent: float
     log_likelihood: float  # maximum marginal log-likelihood of the fitted runs
     parameters: int  # free parameters of the fit
+    runaway_budget: float = 0.0  # B_h (0: no runaway)
+    runaway_power: float = 1.0  # rho_h
+    runaway_size_exponent: float = 0.0  # eta_h
+    runaway_sd: float = 0.0  # a problem's runaway hazard is H exp(runaway_sd z)
+    sensitivity_slope: float = 0.0  # prior mean of z given d: slope (d / spread)
+    sizes: tuple[float, float] = (0.0, float("inf"))  # smallest and largest fitted size
 
     def atoms(
         self, ability: float, per_problem: int = ATOMS_PER_PROBLEM
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Solve-rate atoms (p, w, shift scale) of a model of this ability on these problems:
-        each problem's posterior, ordered by difficulty, cut into `per_problem` equal-mass bins,
-        each represented by its mean solve rate and mean shift factor exp(sensitivity_sd z)."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Solve-rate atoms (p, w, shift scale, runaway scale) of a model of this ability on these
+        problems: each problem's posterior, ordered by difficulty, cut into `per_problem`
+        equal-mass bins, each represented by its mean solve rate and mean factors
+        exp(sensitivity_sd z) and exp(runaway_sd z)."""
         d = np.repeat(D_GRID, Z_GRID.size)
         scale = np.exp(self.sensitivity_sd * np.tile(Z_GRID, D_GRID.size))
+        run_scale = np.exp(self.runaway_sd * np.tile(Z_GRID, D_GRID.size))
         p = 1.0 / (1.0 + np.exp(-(ability - d)))
         edges = np.linspace(0.0, 1.0, per_problem + 1)
-        out_p, out_w, out_s = [], [], []
+        out_p, out_w, out_s, out_h = [], [], [], []
         for post in self.posterior.reshape(self.posterior.shape[0], -1):
             order = np.argsort(d - 1e-9 * scale, kind="stable")
             w = post[order]
@@ -526,8 +540,14 @@ class SharedDifficulty:
             mass = overlap.sum(axis=1)
             out_p.append(overlap @ p[order] / mass)
             out_s.append(overlap @ scale[order] / mass)
+            out_h.append(overlap @ run_scale[order] / mass)
             out_w.append(mass / self.posterior.shape[0])
-        return np.concatenate(out_p), np.concatenate(out_w), np.concatenate(out_s)
+        return (
+            np.concatenate(out_p),
+            np.concatenate(out_w),
+            np.concatenate(out_s),
+            np.concatenate(out_h),
+        )
 
 
 def _shift_of(run: Run, x_shift: np.ndarray) -> float:
@@ -538,34 +558,71 @@ def _shift_of(run: Run, x_shift: np.ndarray) -> float:
     return float((np.exp(x_shift[0]) / budget) ** np.exp(x_shift[1]))
 
 
+def _hazard_of(run: Run, x_shift: np.ndarray, x_run: np.ndarray) -> float:
+    """The runaway hazard H of a run under (ln B_h, ln rho_h, eta_h) (block penalty as the shift;
+    the run's own size is always among the fitted ones, so no clamping here)."""
+    if run.attention == "dense" or x_run.size == 0:
+        return 0.0
+    budget = effective_budget(run, float(np.exp(x_shift[2])), float(x_shift[3]))
+    scale = np.exp(x_run[0]) * (PARAMS[run.model] / REFERENCE_PARAMS) ** x_run[2]
+    return float((scale / budget) ** np.exp(x_run[1]))
+
+
+def _wrong_finished(fit: dict[str, float], p: np.ndarray, log_shift: float) -> np.ndarray:
+    """P(a wrong answer ends within the cap | p) with lengths stretched by exp(log_shift)."""
+    return _finished({**fit, "mu": fit["mu"] + fit["delta"]}, p, log_shift)
+
+
+def capped_counts(run: Run) -> np.ndarray:
+    """Per problem, the samples that ran to the cap and are not among the c correct ones (a few
+    Qwen3-8B samples at the cap were graded correct: they count as correct)."""
+    return np.minimum((run.lengths >= CAP).sum(axis=1), run.n - run.c)
+
+
 def fit_shared(
     runs: Sequence[Run],
     fits: dict[str, dict[str, float]],
     stretch: tuple[float, float, float] | None = None,
     iterations: int = 400,
     sensitivity: bool = True,
+    runaway: bool = False,
+    capped: bool = False,
+    shift: bool = True,
+    correlated: bool = False,
+    runaway_size: bool = True,
 ) -> tuple[SharedDifficulty, tuple[float, float, float]]:
     """The shared-difficulty model fitted on every run (dense and sparse) of the sizes in `fits`;
     returns it with the length stretch (fit_stretch, refitted with the fitted block penalty).
-    `sensitivity`: problems differ in how hard sparse attention hits them (one more parameter)."""
+    `sensitivity`: problems differ in how hard sparse attention hits them (one more parameter).
+    `runaway`: sparse attention also makes a share 1 - exp(-H s_i) of a problem's trials run to
+    the cap (three more parameters); every trial is then correct, wrong within the cap, or at
+    the cap, and the likelihood is of those three counts per problem and run."""
     models = sorted(fits, key=lambda m: PARAMS[m])
     chosen = [r for r in runs if r.model in fits]
     problems = np.unique(np.concatenate([r.problems for r in chosen]))
     counts_c = np.zeros((problems.size, len(chosen)))
     counts_w = np.zeros((problems.size, len(chosen)))
+    counts_k = np.zeros((problems.size, len(chosen)))
     for j, r in enumerate(chosen):
         idx = np.searchsorted(problems, r.problems)
         counts_c[idx, j] = r.c
-        counts_w[idx, j] = r.n - r.c
+        if capped:
+            counts_k[idx, j] = capped_counts(r)
+        counts_w[idx, j] = r.n - r.c - counts_k[idx, j]
     pairs = _pairs(runs, models)
     if stretch is None:
         stretch = fit_stretch(pairs, 3.0, 0.5)
+    n_shift = (5 if sensitivity else 4) + (1 if correlated else 0)
 
-    def unpack(x: np.ndarray) -> tuple[dict[str, float], float, np.ndarray]:
+    def unpack(x: np.ndarray) -> tuple[dict[str, float], float, np.ndarray, np.ndarray]:
+        rest = x[len(models) + 1 :].copy()
+        if runaway and not runaway_size:
+            rest[n_shift + 2] = 0.0  # the runaway does not scale with size
         return (
             dict(zip(models, x[: len(models)], strict=True)),
             float(np.exp(x[len(models)])),
-            x[len(models) + 1 :],
+            rest[:n_shift],
+            rest[n_shift:],
         )
 
     d_flat = np.repeat(D_GRID, Z_GRID.size)
@@ -574,8 +631,11 @@ def fit_shared(
     def sens_sd(xs: np.ndarray) -> float:
         return float(np.exp(xs[4])) if sensitivity else 0.0
 
-    def log_success(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        abilities, _, xs = unpack(x)
+    def runaway_factor(xr: np.ndarray) -> np.ndarray:
+        return np.exp(np.exp(xr[3]) * z_flat) if xr.size else np.ones_like(z_flat)
+
+    def log_outcomes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        abilities, _, xs, xr = unpack(x)
         factor = np.exp(sens_sd(xs) * z_flat)
         effect = SparseEffect(
             success_budget=0.0,
@@ -588,29 +648,40 @@ def fit_shared(
             block_penalty=float(np.exp(xs[2])),
             page_exponent=float(xs[3]),
         )
-        ls, lf = [], []
+        ls, lw, lk = [], [], []
         for r in chosen:
             logit = abilities[r.model] - d_flat  # dense solve rate's logit
             p_dense = 1.0 / (1.0 + np.exp(-logit))
             _, log_g = effect.factors(r.attention, r.budget, PARAMS[r.model], page_of(r))
-            s = (1.0 / (1.0 + np.exp(-(logit - _shift_of(r, xs) * factor)))) * _finished(
-                fits[r.model], p_dense, log_g
-            )
-            s = np.clip(s, 1e-12, 1.0 - 1e-12)
+            moved = _shift_of(r, xs) * factor if shift else 0.0
+            p_moved = 1.0 / (1.0 + np.exp(-(logit - moved)))
+            kept = np.exp(-_hazard_of(r, xs, xr) * runaway_factor(xr))
+            fc = _finished(fits[r.model], p_dense, log_g)
+            s = np.clip(kept * p_moved * fc, 1e-12, 1.0 - 1e-12)
             ls.append(np.log(s))
-            lf.append(np.log1p(-s))
-        return np.array(ls), np.array(lf)  # (runs, grid)
+            if capped:
+                fw = _wrong_finished(fits[r.model], p_dense, log_g)
+                w = np.clip(kept * (1.0 - p_moved) * fw, 1e-12, 1.0)
+                lw.append(np.log(w))
+                lk.append(np.log(np.clip(1.0 - s - w, 1e-12, 1.0)))
+            else:
+                lw.append(np.log1p(-s))
+                lk.append(np.zeros_like(s))
+        return np.array(ls), np.array(lw), np.array(lk)  # (runs, grid)
 
     def log_joint(x: np.ndarray) -> np.ndarray:
-        _, spread, _ = unpack(x)
-        ls, lf = log_success(x)
-        log_prior = -0.5 * (d_flat / spread) ** 2 - 0.5 * z_flat**2
+        _, spread, xs, _ = unpack(x)
+        ls, lw, lk = log_outcomes(x)
+        tilt = xs[-1] * d_flat / spread if correlated else 0.0
+        log_prior = -0.5 * (d_flat / spread) ** 2 - 0.5 * (z_flat - tilt) ** 2
         log_prior -= np.log(np.exp(log_prior).sum())
-        return counts_c @ ls + counts_w @ lf + log_prior[None, :]  # (problems, grid)
+        return counts_c @ ls + counts_w @ lw + counts_k @ lk + log_prior[None, :]
 
     def nll(x: np.ndarray) -> float:
-        xs = x[len(models) + 1 :]
+        _, _, xs, xr = unpack(x)
         if not (0.0 <= xs[2] <= np.log(16.0) and -1.0 <= xs[3] <= 3.0):
+            return 1e12
+        if xr.size and not (-2.0 <= xr[2] <= 2.0):
             return 1e12
         lj = log_joint(x)
         top = lj.max(axis=1, keepdims=True)
@@ -621,17 +692,21 @@ def fit_shared(
             [logit(max(min(fits[m]["m"] * (1 - fits[m]["z"]), 0.95), 0.05)) for m in models],
             [np.log(3.0), np.log(60.0), np.log(1.5), np.log(3.0), 0.5],
             [np.log(0.5)] if sensitivity else [],
+            [0.0] if correlated else [],
+            [np.log(40.0), np.log(1.0), 0.3 if runaway_size else 0.0, np.log(1.0)]
+            if runaway
+            else [],
         ]
     )
     x, _ = nelder_mead(nll, x0, step=0.5, iterations=iterations)
     for _ in range(2):  # the stretch depends on the block penalty: refit it, then the rest
-        xs = x[len(models) + 1 :]
+        xs = unpack(x)[2]
         stretch = fit_stretch(pairs, float(np.exp(xs[2])), float(xs[3]))
         x, value = nelder_mead(nll, x, step=0.15, iterations=iterations)
     lj = log_joint(x)
     post = np.exp(lj - lj.max(axis=1, keepdims=True))
     post /= post.sum(axis=1, keepdims=True)
-    abilities, spread, xs = unpack(x)
+    abilities, spread, xs, xr = unpack(x)
     return (
         SharedDifficulty(
             posterior=post.reshape(-1, D_GRID.size, Z_GRID.size),
@@ -640,10 +715,16 @@ def fit_shared(
             sensitivity_sd=sens_sd(xs),
             log_likelihood=-value,
             parameters=x.size + 3,  # and the length stretch's three
-            shift_budget=float(np.exp(xs[0])),
+            shift_budget=float(np.exp(xs[0])) if shift else 0.0,
             shift_power=float(np.exp(xs[1])),
             block_penalty=float(np.exp(xs[2])),
             page_exponent=float(xs[3]),
+            runaway_budget=float(np.exp(xr[0])) if xr.size else 0.0,
+            runaway_power=float(np.exp(xr[1])) if xr.size else 1.0,
+            runaway_size_exponent=float(xr[2]) if xr.size else 0.0,
+            runaway_sd=float(np.exp(xr[3])) if xr.size else 0.0,
+            sensitivity_slope=float(xs[-1]) if correlated else 0.0,
+            sizes=(min(PARAMS[m] for m in models), max(PARAMS[m] for m in models)),
         ),
         stretch,
     )
@@ -663,6 +744,11 @@ def shared_effect(shared: SharedDifficulty, stretch: tuple[float, float, float])
         page_exponent=shared.page_exponent,
         shift_budget=shared.shift_budget,
         shift_power=shared.shift_power,
+        runaway_budget=shared.runaway_budget,
+        runaway_power=shared.runaway_power,
+        runaway_size_exponent=shared.runaway_size_exponent,
+        runaway_min_params=shared.sizes[0],
+        runaway_max_params=shared.sizes[1],
     )
 
 
@@ -681,7 +767,7 @@ def make_shared_prior(
     base = make_prior(name, params, theta, published_pass1, published_limit, basis, sources)
 
     def at(ability: float) -> ModelPrior:
-        p, w, scale = shared.atoms(ability)
+        p, w, scale, run_scale = shared.atoms(ability)
         return replace(
             base,
             mean=float(np.sum(w * p)),
@@ -689,6 +775,7 @@ def make_shared_prior(
             rates=tuple(float(v) for v in p),
             rate_weights=tuple(float(v) for v in w),
             rate_shift_scales=tuple(float(v) for v in scale) if shared.sensitivity_sd else (),
+            rate_runaway_scales=(tuple(float(v) for v in run_scale) if shared.runaway_sd else ()),
         )
 
     ability = bisect(

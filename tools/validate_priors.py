@@ -66,6 +66,11 @@ def leave_one_out(
     held_out: tuple[str, ...],
     iterations: int,
     sensitivity: bool = True,
+    runaway: bool = False,
+    capped: bool = False,
+    shift: bool = True,
+    correlated: bool = False,
+    runaway_size: bool = True,
 ) -> list[tuple[str, str, str, np.ndarray]]:
     """(held-out size, run label, kind, errors in points over N) for every run of each held-out size."""
     fits = {m: fit_size(runs, m) for m in sizes}
@@ -73,10 +78,23 @@ def leave_one_out(
     out = []
     for h in held_out:
         others = {m: f for m, f in fits.items() if m != h}
-        shared, stretch = fit_shared(runs, others, iterations=iterations, sensitivity=sensitivity)
+        shared, stretch = fit_shared(
+            runs,
+            others,
+            iterations=iterations,
+            sensitivity=sensitivity,
+            runaway=runaway,
+            capped=capped,
+            shift=shift,
+            correlated=correlated,
+            runaway_size=runaway_size,
+        )
         print(
             f"  fold without {h}: log-likelihood {shared.log_likelihood:.1f}, "
-            f"{shared.parameters} parameters, sensitivity sd {shared.sensitivity_sd:.2f}",
+            f"{shared.parameters} parameters, sensitivity sd {shared.sensitivity_sd:.2f}, "
+            f"shift B_s {shared.shift_budget:.1f} rho_s {shared.shift_power:.2f}, runaway "
+            f"B_h {shared.runaway_budget:.1f} rho_h {shared.runaway_power:.2f} "
+            f"eta_h {shared.runaway_size_exponent:+.2f} sd_h {shared.runaway_sd:.2f}",
             file=sys.stderr,
         )
         effect = shared_effect(shared, stretch)
@@ -88,6 +106,38 @@ def leave_one_out(
             error = 100.0 * (
                 predicted_coverage(prior, effect, run, trials) - measured_coverage(run, trials)
             )
+            out.append((h, run.label, kind_of(run), error))
+    return out
+
+
+NOISE_REPLICATES = 200
+
+
+def noise_floor(
+    runs: list[Run], held_out: tuple[str, ...], problems: bool
+) -> list[tuple[str, str, str, np.ndarray]]:
+    """The sampling noise of the measured curves, in the same form as leave_one_out's errors:
+    per run, bootstrap replicate minus measured pass@N in points, averaged in absolute value over
+    NOISE_REPLICATES replicates (so the mean over N is the expected |error| of a prediction that
+    is off only by the data's noise). Each problem's samples are resampled with replacement
+    (c* ~ Binomial(n, c / n)); with `problems` the 30 problems are resampled first."""
+    from kinetics_cli.accuracy.passk import pass_at_k
+
+    out = []
+    for h in held_out:
+        for run in (r for r in runs if r.model == h):
+            rng = np.random.default_rng(12345)
+            trials = np.arange(1, min(32, int(run.n.min())) + 1, dtype=float)
+            truth = measured_coverage(run, trials)
+            pick = (
+                rng.integers(0, run.n.size, size=(NOISE_REPLICATES, run.n.size))
+                if problems
+                else np.tile(np.arange(run.n.size), (NOISE_REPLICATES, 1))
+            )
+            n = run.n[pick]
+            c = rng.binomial(n, run.c[pick] / n)  # (R, P)
+            cover = pass_at_k(n[:, :, None], c[:, :, None], trials[None, None, :]).mean(axis=1)
+            error = 100.0 * np.mean(np.abs(cover - truth[None, :]), axis=0)
             out.append((h, run.label, kind_of(run), error))
     return out
 
@@ -169,14 +219,62 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="one logit shift for every problem (no per-problem sparse sensitivity)",
     )
+    ap.add_argument(
+        "--runaway",
+        action="store_true",
+        help="candidate: a per-problem share of trials runs away to the cap (not in the bundled fit)",
+    )
+    ap.add_argument(
+        "--capped",
+        action="store_true",
+        help="fit on three outcomes per trial (correct, wrong, at the cap) instead of two",
+    )
+    ap.add_argument(
+        "--noise-floor",
+        action="store_true",
+        help="print the bootstrap noise of the measured curves (no fit) in the same table",
+    )
+    ap.add_argument(
+        "--no-shift", action="store_true", help="no logit shift (runaway and stretch only)"
+    )
+    ap.add_argument(
+        "--correlated",
+        action="store_true",
+        help="candidate: a problem's sparse sensitivity tilts with its difficulty (one parameter)",
+    )
+    ap.add_argument(
+        "--no-runaway-size",
+        action="store_true",
+        help="the runaway hazard does not scale with model size",
+    )
     args = ap.parse_args(argv)
     held = tuple(s for s in args.sizes.split(",") if s)
     unknown = [s for s in held if s not in SIZES]
     if unknown:
         ap.error(f"unknown size {unknown[0]!r}; choose from {', '.join(SIZES)}")
     start = time.perf_counter()
+    if args.noise_floor:
+        for problems, what in (
+            (False, "samples within each problem"),
+            (True, "problems, then samples"),
+        ):
+            print(
+                f"noise floor: mean over {NOISE_REPLICATES} bootstrap replicates ({what}) of "
+                "|replicate - measured| pass@N, points"
+            )
+            report(noise_floor(load_runs(), held, problems), args.verbose)
+        return
     results = leave_one_out(
-        load_runs(), SIZES, held, args.iterations, sensitivity=not args.no_sensitivity
+        load_runs(),
+        SIZES,
+        held,
+        args.iterations,
+        sensitivity=not args.no_sensitivity,
+        runaway=args.runaway,
+        capped=args.capped,
+        shift=not args.no_shift,
+        correlated=args.correlated,
+        runaway_size=not args.no_runaway_size,
     )
     print(
         "leave-one-size-out: pass@N, N = 1..32 (8 for 32B, 16 for 14B dense), limit 32,768; error = prior - measured, points"

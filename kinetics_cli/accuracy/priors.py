@@ -10,7 +10,9 @@ For one (model, attention, KV budget) on a task:
 
 Dense attention has r = g = 1. Sparse attention at KV budget B lowers success and lengthens
 generations: r = 1 / (1 + (B_r s_r / B)^rho), g = 1 + (B_g s_g / B)^gamma, s_x = (P / P_ref)^-eta_x for a
-model of P parameters; block top-k behaves like top-k at budget B / block_penalty. Expectations over
+model of P parameters; block top-k behaves like top-k at budget B / block_penalty. It also moves
+solve rates down in logit and makes a share of trials run away to the generation limit (wrong),
+both scaled per problem (SparseEffect.logit_shift, SparseEffect.runaway_hazard). Expectations over
 (p, u) use fixed Gauss-Jacobi x Gauss-Hermite nodes. docs/accuracy-priors.md says how every
 parameter was fitted (tools/fit_priors.py) and how far to trust it.
 """
@@ -67,6 +69,9 @@ class ModelPrior:
     # per atom, how strongly sparse attention's logit shift acts on it (problems differ in how
     # much they need the attention that sparse attention drops); empty: 1 for every atom
     rate_shift_scales: tuple[float, ...] = ()
+    # per atom, the mean of 1 - exp(-H s) is approximated by the atom's runaway factor s at
+    # each tabulated hazard H: runaway_scales[j] = s_j; empty: the shift scales (or 1)
+    rate_runaway_scales: tuple[float, ...] = ()
 
     @property
     def beta_ab(self) -> tuple[float, float]:
@@ -88,6 +93,13 @@ def shift_scales(prior: ModelPrior, count: int) -> np.ndarray:
     if prior.rates and prior.rate_shift_scales:
         return np.asarray(prior.rate_shift_scales, dtype=float)
     return np.ones(len(prior.rates) if prior.rates else count)
+
+
+def runaway_scales(prior: ModelPrior, count: int) -> np.ndarray:
+    """Per node of solve_nodes(prior, count): the factor on sparse attention's runaway hazard."""
+    if prior.rates and prior.rate_runaway_scales:
+        return np.asarray(prior.rate_runaway_scales, dtype=float)
+    return shift_scales(prior, count)
 
 
 def shifted(p: np.ndarray, shift: float | np.ndarray) -> np.ndarray:
@@ -122,6 +134,27 @@ class SparseEffect:
         0.0  # B_s: solve rates move down in logit by (B_s / B)^shift_power; 0: none
     )
     shift_power: float = 1.0
+    # runaway: a trial loops until the generation limit (and is wrong) with probability
+    # 1 - exp(-H s_i), H = (B_h (P / P_ref)^eta_h / B)^rho_h, s_i the problem's sensitivity
+    runaway_budget: float = 0.0  # B_h; 0: no runaway
+    runaway_power: float = 1.0  # rho_h
+    runaway_size_exponent: float = 0.0  # eta_h: larger models run away more when > 0
+    # the sizes the runaway was fitted on: P is clamped to them (no extrapolation in size)
+    runaway_min_params: float = 0.0
+    runaway_max_params: float = float("inf")
+
+    def runaway_hazard(
+        self, attention: str, kv_budget: float | None, params: float, page: float = 16.0
+    ) -> float:
+        """H: the runaway hazard of a problem of sensitivity 1 (share 1 - exp(-H) of its trials
+        run to the generation limit); P clamped to the fitted sizes."""
+        if attention == "dense" or kv_budget is None or self.runaway_budget <= 0:
+            return 0.0
+        budget = self.effective_budget(attention, kv_budget, page)
+        size = min(max(params, self.runaway_min_params), self.runaway_max_params)
+        scale = self.runaway_budget * (size / self.reference_params) ** self.runaway_size_exponent
+        with np.errstate(over="ignore"):
+            return float(np.float64(scale / budget) ** self.runaway_power)
 
     def logit_shift(self, attention: str, kv_budget: float | None, page: float = 16.0) -> float:
         """How far sparse attention moves every problem's solve rate down in logit (same for all
@@ -201,6 +234,12 @@ class TaskProfile:
 
 
 @lru_cache(maxsize=64)
+def _runaway_nodes(prior: ModelPrior) -> np.ndarray:
+    """Per quadrature node of _base_nodes: the factor on the runaway hazard."""
+    return np.repeat(runaway_scales(prior, BETA_NODES), NORMAL_NODES)
+
+
+@lru_cache(maxsize=64)
 def _base_nodes(prior: ModelPrior) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Quadrature nodes over (p, u), flattened: weight, p, ln-length of a correct answer, and the
     factor on sparse attention's logit shift."""
@@ -216,16 +255,19 @@ def _base_nodes(prior: ModelPrior) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 
 
 def node_grid(
-    prior: ModelPrior, r: float, log_shift: float, shift: float = 0.0
+    prior: ModelPrior, r: float, log_shift: float, shift: float = 0.0, runaway: float = 0.0
 ) -> dict[str, np.ndarray]:
     """Quadrature nodes over (p, u), flattened: weight, dense solve rate p, success prob
-    (r sigmoid(logit p - shift)), ln-length of correct/wrong."""
+    (r exp(-runaway s_h) sigmoid(logit p - shift s), s and s_h the node's sensitivities), the
+    share of trials that do not run away (exp(-runaway s_h)), ln-length of correct/wrong."""
     weight, pp, mu, scale = _base_nodes(prior)
     mu_correct = mu + log_shift
+    kept = np.exp(-runaway * _runaway_nodes(prior)) if runaway else 1.0
     return {
         "weight": weight,
         "p": pp,
-        "success": r * shifted(pp, shift * scale),
+        "success": r * kept * shifted(pp, shift * scale),
+        "finish": np.broadcast_to(np.asarray(kept, dtype=float), pp.shape),
         "mu_correct": mu_correct,
         "mu_wrong": mu_correct + prior.length.wrong_shift,
     }
@@ -240,12 +282,13 @@ def model_accuracy(
     keep: float = 1.0,
     keep_slope: float = 0.0,
     shift: float = 0.0,
+    runaway: float = 0.0,
 ) -> np.ndarray:
     """accuracy[t, g] = E_(p,u)[q(p) (1 - (1 - r p F_c(L_g | p, u))^N_t)], F_c the correct-length
     CDF and q(p) = keep^(1 + keep_slope (1 - p)) the chance that sparse attention leaves a
-    problem of solve rate p solvable (hard problems are lost first); with a logit `shift` the
-    success is r sigmoid(logit p - shift)."""
-    nodes = node_grid(prior, r, log_shift, shift)
+    problem of solve rate p solvable (hard problems are lost first); with a logit `shift` and a
+    `runaway` hazard H the success is r exp(-H s) sigmoid(logit p - shift s)."""
+    nodes = node_grid(prior, r, log_shift, shift, runaway)
     n = np.asarray(trials, dtype=float)
     log_l = np.log(np.asarray(limits, dtype=float))
     finished = normal_cdf((log_l[:, None] - nodes["mu_correct"][None, :]) / prior.length.trial_sd)
@@ -278,6 +321,15 @@ def success_ratio(prior: ModelPrior, shift: float) -> float:
     p, w = solve_nodes(prior, _LENGTH_BETA_NODES)
     moved = shifted(p, shift * shift_scales(prior, _LENGTH_BETA_NODES))
     return float(np.sum(w * moved) / max(float(np.sum(w * p)), 1e-300))
+
+
+def runaway_share(prior: ModelPrior, runaway: float) -> float:
+    """E[1 - exp(-H s)] over the problems: the share of trials that run to the limit."""
+    if runaway <= 0.0:
+        return 0.0
+    _, w = solve_nodes(prior, _LENGTH_BETA_NODES)
+    kept = np.exp(-runaway * runaway_scales(prior, _LENGTH_BETA_NODES))
+    return float(1.0 - np.sum(w * kept) / max(float(np.sum(w)), 1e-300))
 
 
 def _miss_powers(s: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -391,16 +443,20 @@ def model_lengths(
     log_shift: float = 0.0,
     points: int = LENGTH_POINTS,
     keep: float = 1.0,
+    runaway: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Generated tokens per trial under each limit as weighted points (lengths[g, q], weights[g, q]).
 
     The finished part (len < L) is cut into points - 1 bins of equal probability, each represented
     by its conditional mean; the last point is the atom at L holding P(len >= L). So the mean of
     min(len, L) is exact up to the tabulation and the spread is resolved to 1 / (points - 1).
+    A `runaway` share of trials never finishes: it joins the atom at L (r is then the success
+    ratio of the trials that do not run away).
     """
     table = _length_table(prior)
     lim = np.asarray(limits, dtype=float)
     stretch = float(np.exp(log_shift))
+    finish = 1.0 - runaway
     f_grid = np.maximum.accumulate(table.on_grid(r, keep))
     x_grid = np.exp(table.y + log_shift)
     f_lim, _ = table.parts(np.log(lim) - log_shift, r, keep)  # (G,)
@@ -408,13 +464,14 @@ def model_lengths(
     edges = np.interp(levels, f_grid, x_grid)
     edges[:, -1] = lim
     f_e, pm_e = table.parts(np.log(np.maximum(edges, 1e-300)) - log_shift, r, keep)
+    f_e, pm_e = finish * f_e, finish * pm_e
     f_e[:, 0], pm_e[:, 0] = 0.0, 0.0  # the first edge is length 0
     pm_e = pm_e * stretch
     mass = np.diff(f_e, axis=1)
     mids = 0.5 * (edges[:, 1:] + edges[:, :-1])
     means = np.where(mass > 1e-12, np.diff(pm_e, axis=1) / np.maximum(mass, 1e-300), mids)
     lengths = np.concatenate([np.clip(means, 0.0, lim[:, None]), lim[:, None]], axis=1)
-    weights = np.concatenate([np.maximum(mass, 0.0), (1.0 - f_lim)[:, None]], axis=1)
+    weights = np.concatenate([np.maximum(mass, 0.0), (1.0 - finish * f_lim)[:, None]], axis=1)
     weights /= weights.sum(axis=1, keepdims=True)
     return lengths, weights
 
@@ -452,12 +509,16 @@ def _prior_from_toml(name: str, t: dict[str, Any], path: Path) -> ModelPrior:
         rates=tuple(float(x) for x in t.get("solve_rates", ())),
         rate_weights=tuple(float(x) for x in t.get("solve_weights", ())),
         rate_shift_scales=tuple(float(x) for x in t.get("solve_shift_scales", ())),
+        rate_runaway_scales=tuple(float(x) for x in t.get("solve_runaway_scales", ())),
     )
-    if len(prior.rates) != len(prior.rate_weights) or (
-        prior.rate_shift_scales and len(prior.rate_shift_scales) != len(prior.rates)
+    if (
+        len(prior.rates) != len(prior.rate_weights)
+        or (prior.rate_shift_scales and len(prior.rate_shift_scales) != len(prior.rates))
+        or (prior.rate_runaway_scales and len(prior.rate_runaway_scales) != len(prior.rates))
     ):
         raise InputError(
-            f"{path}: {where}: solve_rates, solve_weights and solve_shift_scales differ in length"
+            f"{path}: {where}: solve_rates, solve_weights, solve_shift_scales and "
+            "solve_runaway_scales differ in length"
         )
     return prior
 
@@ -484,6 +545,11 @@ def read_profile(path: Path) -> TaskProfile:
         page_exponent=float(sp.get("page_exponent", 0.0)),
         shift_budget=float(sp.get("shift_budget", 0.0)),
         shift_power=float(sp.get("shift_power", 1.0)),
+        runaway_budget=float(sp.get("runaway_budget", 0.0)),
+        runaway_power=float(sp.get("runaway_power", 1.0)),
+        runaway_size_exponent=float(sp.get("runaway_size_exponent", 0.0)),
+        runaway_min_params=float(sp.get("runaway_min_params", 0.0)),
+        runaway_max_params=float(sp.get("runaway_max_params", float("inf"))),
     )
     models = {
         name: _prior_from_toml(name, table, path)
@@ -584,12 +650,18 @@ class PriorSource:
         r, log_shift = sparse.factors(setting.attention, setting.kv_budget, prior.params)
         keep = sparse.keep(setting.attention, setting.kv_budget, prior.params)
         shift = sparse.logit_shift(setting.attention, setting.kv_budget)
+        hazard = sparse.runaway_hazard(setting.attention, setting.kv_budget, prior.params)
         accuracy = model_accuracy(
-            prior, trials, limits, r, log_shift, keep, sparse.keep_slope, shift
+            prior, trials, limits, r, log_shift, keep, sparse.keep_slope, shift, hazard
         )
         share = mean_keep(prior, keep, sparse.keep_slope)
         lengths, weights = model_lengths(
-            prior, limits, r * success_ratio(prior, shift), log_shift, keep=share
+            prior,
+            limits,
+            r * success_ratio(prior, shift),
+            log_shift,
+            keep=share,
+            runaway=runaway_share(prior, hazard),
         )
         spread = self.profile.spread(setting.attention, setting.kv_budget, trials)[:, None]
         interval = np.clip(np.stack([accuracy - spread, accuracy + spread]), 0.0, 1.0)

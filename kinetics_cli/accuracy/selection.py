@@ -706,12 +706,16 @@ def _prior_nodes(
     sparse = source.profile.sparse
     r, log_shift = sparse.factors(setting.attention, setting.kv_budget, prior.params)
     shift = sparse.logit_shift(setting.attention, setting.kv_budget)
-    nodes = pr.node_grid(prior, r, log_shift, shift)
+    hazard = sparse.runaway_hazard(setting.attention, setting.kv_budget, prior.params)
+    nodes = pr.node_grid(prior, r, log_shift, shift, hazard)
     log_l = np.log(np.asarray(limits, dtype=float))[:, None]
     sd = prior.length.trial_sd
     success = nodes["success"][None, :]
     right = success * normal_cdf((log_l - nodes["mu_correct"][None, :]) / sd)
-    wrong = (1.0 - success) * normal_cdf((log_l - nodes["mu_wrong"][None, :]) / sd)
+    # trials that run away never finish: only the others can end wrong within a limit
+    wrong = (nodes["finish"][None, :] - success) * normal_cdf(
+        (log_l - nodes["mu_wrong"][None, :]) / sd
+    )
     # problems without a chance (the never-solved share, and those sparse attention leaves
     # unsolvable, priors.keep_share): one node with wrong answers only, at p = 0
     keep = sparse.keep(setting.attention, setting.kv_budget, prior.params)

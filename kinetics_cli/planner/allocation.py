@@ -691,7 +691,13 @@ def long_first_from_prior(
     with that plus (1 - r p) F_w(tau); the N fresh trials vote as in selection (iid). Costs are
     per node (the node's own lognormal lengths), so long first answers bring long batches."""
     from kinetics_cli.accuracy.passk import normal_cdf, normal_nodes
-    from kinetics_cli.accuracy.priors import keep_share, shift_scales, shifted, solve_nodes
+    from kinetics_cli.accuracy.priors import (
+        keep_share,
+        runaway_scales,
+        shift_scales,
+        shifted,
+        solve_nodes,
+    )
     from kinetics_cli.accuracy.selection import load_answer_model, majority_accuracy_iid
     from kinetics_cli.engine.kinetics import CostShape
 
@@ -725,7 +731,11 @@ def long_first_from_prior(
         mu_w = mu_c + lp.wrong_shift
         sd = lp.trial_sd
         shift = source.profile.sparse.logit_shift(setting.attention, setting.kv_budget)
-        success = r * shifted(pp, shift * np.repeat(shift_scales(prior, p.size), zu.size))
+        hazard = source.profile.sparse.runaway_hazard(
+            setting.attention, setting.kv_budget, prior.params
+        )
+        finish = np.exp(-hazard * np.repeat(runaway_scales(prior, p.size), zu.size))
+        success = r * finish * shifted(pp, shift * np.repeat(shift_scales(prior, p.size), zu.size))
         # problems without a chance (never solved, or left unsolvable by sparse attention;
         # priors.keep_share): one more node with wrong answers only, at p = 0
 
@@ -737,12 +747,14 @@ def long_first_from_prior(
         mu_c = np.append(mu_c, lost_mu)
         mu_w = np.append(mu_w, lost_mu + lp.wrong_shift)
         success = np.append(success, 0.0)
+        finish = np.append(finish, 1.0)
 
         lc, ll = np.log(cap)[:, None], np.log(lim)[:, None]
         right_c = success[None, :] * normal_cdf((lc - mu_c[None, :]) / sd)  # (C, J)
-        wrong_c = (1.0 - success[None, :]) * normal_cdf((lc - mu_w[None, :]) / sd)
+        # trials that run away (1 - finish) never finish: wrong and at the cap
+        wrong_c = (finish - success)[None, :] * normal_cdf((lc - mu_w[None, :]) / sd)
         right_l = success[None, :] * normal_cdf((ll - mu_c[None, :]) / sd)  # (G, J)
-        wrong_l = (1.0 - success[None, :]) * normal_cdf((ll - mu_w[None, :]) / sd)
+        wrong_l = (finish - success)[None, :] * normal_cdf((ll - mu_w[None, :]) / sd)
         maj = majority_accuracy_iid(
             right_l, wrong_l, answer_model, tuple(int(t) for t in n_trials)
         )  # (T, G, J)
@@ -754,10 +766,15 @@ def long_first_from_prior(
             1.0 + n_trials[:, None, None] * (long_c @ weight)[None, None, :], t_grid.shape
         )
         # lengths per node: correct and wrong lognormal components at Gauss-Hermite points
+        # and trials that run away, which every cap and limit cuts (length 2^40 tokens)
+        runaway_mu = np.full_like(mu_c, 40.0 * np.log(2.0))
         lengths = np.exp(
-            np.stack([mu_c, mu_w], axis=1)[:, :, None] + sd * zl[None, None, :]
-        )  # (J, 2, Q)
-        mix = np.stack([success, 1.0 - success], axis=1)[:, :, None] * wl[None, None, :]
+            np.stack([mu_c, mu_w, runaway_mu], axis=1)[:, :, None] + sd * zl[None, None, :]
+        )  # (J, 3, Q)
+        mix = (
+            np.stack([success, finish - success, 1.0 - finish], axis=1)[:, :, None]
+            * wl[None, None, :]
+        )
         first, batch = _first_and_batch(
             CostShape.of(cards[setting.model]),
             setting,
