@@ -441,3 +441,35 @@ def test_attention_kinds_priced_together_as_each_alone(
             )
             for name in ("fits", "batch", "tpot", "gpu_seconds", "latency"):
                 assert np.array_equal(getattr(joint, name), getattr(alone, name)), (model, name)
+
+
+def test_one_sequence_costs_keep_no_per_context_arrays(catalog: Catalog) -> None:
+    """What the pricing caches per (step shape) is the mixed cost for one sequence, [S, 1, L]:
+    not the [S, 1, L, K] per-context arrays it is mixed from, which the cache would keep alive
+    (about 60 MB over a default plan's 90 entries, paid in page faults)."""
+    from kinetics_cli.engine.serving import _setup, resolve_efficiency
+    from kinetics_cli.planner.deploy import _per_sequence, _shapes
+
+    source = FakeSource(models={"qwen3-8b": MODELS["qwen3-8b"]})
+    settings = source.settings()
+    outcomes = {i: source.outcome(s, TRIALS, LIMITS) for i, s in enumerate(settings)}
+    card = catalog.models.get("qwen3-8b").spec
+    profile = catalog.hardware.get("b200").spec
+    eff = resolve_efficiency(profile, "default", "bf16")
+    chunk = [i for i, s in enumerate(settings) if s.attention == "block-topk"]
+    shapes = _shapes(chunk, outcomes, settings, TRIALS)
+    s0 = _setup(
+        card,
+        profile,
+        Deployment(tp=1),
+        attention="block-topk",
+        kv_budget=float(shapes.budgets[0]),
+        efficiency=eff,
+    )
+    ops, names = _per_sequence(
+        s0, "block-topk", shapes.budgets, shapes.life_contexts, shapes.life_weights
+    )
+    assert {names[i] for i in ops} == {"attention", "block search"}
+    for op in ops.values():
+        for array in (op.cost.flops, op.cost.bytes):
+            assert np.shape(array) == (len(chunk), 1, LIMITS.size)

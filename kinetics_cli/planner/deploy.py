@@ -305,8 +305,8 @@ def _step_model(
             total: np.ndarray | float = 0.0
             for i, name in enumerate(names):
                 if i in per_sequence:
-                    unit, op = per_sequence[i]
-                    cost = OpCost(unit.flops * own, unit.bytes * own)
+                    op = per_sequence[i]
+                    cost = OpCost(op.cost.flops * own, op.cost.bytes * own)
                     # built directly: dataclasses.replace costs more than the arithmetic here
                     op = _Op(op.name, op.kind, op.kernel, op.calls, cost, None, op.grouped)
                     seconds = operator_seconds(grouped[j] if op.grouped else s0, op)
@@ -330,9 +330,10 @@ def _step_model(
 # card and context, stand in the cache key otherwise: by name, and by the shapes' identity)
 _HARDWARE_FIELDS = ("hardware", "links", "card", "context")
 
-# One part's step operators: the one-sequence costs of the context-dependent ones (with the
-# operator they stand for) by position, and every operator's name in step_operators' order.
-_Units = tuple[dict[int, tuple[OpCost, _Op]], tuple[str, ...]]
+# One part's step operators: the context-dependent ones by position, each holding its mixed
+# cost for one sequence (not the per-context arrays it came from, which the cache would keep
+# alive), and every operator's name in step_operators' order.
+_Units = tuple[dict[int, _Op], tuple[str, ...]]
 
 
 def _per_sequence(
@@ -353,7 +354,7 @@ def _per_sequence(
     settings, limits = contexts.shape[0], contexts.shape[1]
     one = np.ones((settings, 1, limits, 1))
     full = (settings, 1, limits, k)
-    per_sequence: dict[int, tuple[OpCost, _Op]] = {}
+    per_sequence: dict[int, _Op] = {}
     ops = step_operators(mixed_setup, one)
     for j, op in enumerate(ops):
         flops, nbytes = np.asarray(op.cost.flops), np.asarray(op.cost.bytes)
@@ -362,7 +363,7 @@ def _per_sequence(
                 np.sum(np.broadcast_to(flops, full) * w, axis=-1),
                 np.sum(np.broadcast_to(nbytes, full) * w, axis=-1),
             )
-            per_sequence[j] = (unit, op)
+            per_sequence[j] = _Op(op.name, op.kind, op.kernel, op.calls, unit, None, op.grouped)
     return per_sequence, tuple(op.name for op in ops)
 
 
