@@ -24,6 +24,7 @@ from kinetics_cli.engine.kinetics import (
     check_positive,
     law_intensity,
     split_cost,
+    split_mean,
 )
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import HardwareProfile, ModelCard
@@ -87,7 +88,9 @@ class Grid:
 
     def eflops(self, intensity: float) -> np.ndarray:
         """compute FLOPs + I x memory bytes per problem (I = 0: the FLOPs-only law)."""
-        return self.compute_flops + intensity * self.memory_bytes
+        total = intensity * self.memory_bytes
+        total += self.compute_flops  # in place: one grid-sized array (addition commutes exactly)
+        return total
 
     def law_eflops(self, law: str, intensity: float) -> np.ndarray:
         return self.eflops(law_intensity(law, intensity))
@@ -134,12 +137,17 @@ class Grid:
 
     def group_labels(self) -> tuple[np.ndarray, list[tuple[str, str]]]:
         """An integer label per configuration for its (model, attention kind), and the keys."""
+        per_setting, keys = self.group_labels_per_setting()
+        return per_setting[self.setting], keys
+
+    def group_labels_per_setting(self) -> tuple[np.ndarray, list[tuple[str, str]]]:
+        """group_labels per setting (index with `setting` for each configuration's)."""
         keys: list[tuple[str, str]] = list(
             dict.fromkeys((s.model, str(s.attention)) for s in self.settings)
         )
         index = {k: n for n, k in enumerate(keys)}
         per_setting = np.array([index[(s.model, s.attention)] for s in self.settings], dtype=int)
-        return per_setting[self.setting], keys
+        return per_setting, keys
 
 
 def trials_for(strategies: Sequence[str], trials: Sequence[int]) -> np.ndarray:
@@ -312,7 +320,7 @@ def _split_cost(
     except InputError as exc:
         raise InputError(f"{setting.label}: {exc}") from None
     s = np.asarray(float(block_size))
-    return split_cost(shape, l_in, l_out, setting.attention, budget, s).mean(weights)
+    return split_mean(shape, l_in, l_out, setting.attention, budget, s, weights)
 
 
 def _add(a: ProblemCost, b: ProblemCost) -> ProblemCost:
@@ -345,6 +353,31 @@ def _full(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """`value` broadcast to `shape` (itself when it already has that shape)."""
     value = np.asarray(value)
     return value if value.shape == shape else np.broadcast_to(value, shape)
+
+
+def _put(
+    dest: np.ndarray, value: np.ndarray, keep: np.ndarray, rows: slice | None, clip: bool
+) -> None:
+    """dest[:] = value[keep] (N, L), clipped to [0, 1] with `clip`; when `keep` is whole rows
+    (`rows`), they are copied as they are, with no boolean gather and no temporary."""
+    if rows is None:
+        picked, target = value[keep], dest
+    else:
+        picked, target = value[rows], dest.reshape(-1, value.shape[1])
+    if clip:
+        np.clip(picked, 0.0, 1.0, out=target)
+    else:
+        target[...] = picked
+
+
+def _kept_rows(keep: np.ndarray) -> slice | None:
+    """The rows `keep` (N, L) selects when it keeps whole consecutive rows (the usual case: the
+    one-trial row, or all the others), else None."""
+    rows = np.flatnonzero(keep.any(axis=1))
+    if rows.size == 0:
+        return slice(0, 0)
+    span = slice(int(rows[0]), int(rows[-1]) + 1)
+    return span if keep[span].all() else None
 
 
 def evaluate_grid(
@@ -476,9 +509,14 @@ def evaluate_grid(
             part = slice(filled, filled + int(keep.sum()))
             filled = part.stop
             counts.append(part.stop - part.start)
+            rows = _kept_rows(keep)
+
+            def put(name: str, value: np.ndarray, clip: bool = False) -> None:
+                _put(out[name][part], _full(value, shape), keep, rows, clip)  # noqa: B023
+
             out["setting"][part] = k
             out["selection"][part] = r
-            out["accuracy"][part] = np.clip(acc[keep], 0.0, 1.0)
+            put("accuracy", acc, clip=True)
             for name, value in (
                 ("trials", tt),
                 ("gen_len", ll),
@@ -488,7 +526,7 @@ def evaluate_grid(
                 ("compute_seconds", compute_seconds),
                 ("samples", samples),
             ):
-                out[name][part] = _full(value, shape)[keep]
+                put(name, value)
             # intervals and replicates: the source's for coverage (and N = 1), the rule's own
             # for the other selection rules (NaN where a source gives none)
             interval, rule_reps = intervals[r]
@@ -497,9 +535,8 @@ def evaluate_grid(
                 out["accuracy_hi"][part] = np.nan
                 replicate_parts.append(None)
             else:
-                lo = np.clip(np.minimum(interval[0], acc)[keep], 0.0, 1.0)
-                out["accuracy_lo"][part] = lo
-                out["accuracy_hi"][part] = np.clip(np.maximum(interval[1], acc)[keep], 0.0, 1.0)
+                put("accuracy_lo", np.minimum(interval[0], acc), clip=True)
+                put("accuracy_hi", np.maximum(interval[1], acc), clip=True)
                 replicate_parts.append(
                     None if rule_reps is None else np.asarray(rule_reps)[:, keep].T
                 )
