@@ -283,7 +283,8 @@ def _step_model(
     grouped = [replace(s, hardware=eff.grouped) if eff.grouped is not None else s for s in setups]
 
     def step(sequences: np.ndarray) -> np.ndarray:
-        shared_ops = {op.name: op for op in step_operators(setups[0], sequences)}
+        # the attention kernels read the context: priced per part (per_sequence or own_ops)
+        shared_ops = {op.name: op for op in step_operators(setups[0], sequences, attention=False)}
         engine_ops = engine_operators(setups[0], sequences, eff)
         shared: dict[str, np.ndarray] = {}  # seconds of the context-free operators, all rows
 
