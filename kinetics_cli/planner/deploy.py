@@ -291,14 +291,12 @@ def _step_model(
         def shared_seconds(name: str) -> np.ndarray:
             if name not in shared:
                 op = shared_ops[name]
-                shared[name] = np.broadcast_to(
+                shared[name] = _full(
                     operator_seconds(grouped[0] if op.grouped else setups[0], op), sequences.shape
                 )
             return shared[name]
 
-        engine = [
-            np.broadcast_to(operator_seconds(setups[0], op), sequences.shape) for op in engine_ops
-        ]
+        engine = [_full(operator_seconds(setups[0], op), sequences.shape) for op in engine_ops]
         totals = []
         for j, (s0, (per_sequence, names)) in enumerate(zip(setups, units, strict=True)):
             own = sequences[rows[j] : rows[j + 1]]
@@ -325,6 +323,12 @@ def _step_model(
         return np.concatenate(totals) + eff.step_overhead_seconds
 
     return step
+
+
+def _full(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`x` broadcast to `shape` (itself where it has that shape already: np.broadcast_to costs
+    more than the arithmetic on these small arrays)."""
+    return x if np.shape(x) == shape else np.broadcast_to(x, shape)
 
 
 # StepSetup fields that change the time of an operator but not its FLOPs or bytes (or, for
