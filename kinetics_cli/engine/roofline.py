@@ -282,6 +282,19 @@ def _per_rank(group: AttentionGroup, tp: int) -> tuple[int, int, int]:
     return q, e, k
 
 
+def attention_splits_evenly(card: ModelCard, tp: int) -> bool:
+    """Whether every softmax-attention group's per-rank query heads, KV and key elements at `tp`
+    are its whole ones divided by `tp` (no KV head replicated, no remainder): then each attention
+    kernel's FLOPs and bytes on a rank are those of one GPU divided by `tp`."""
+    for group in card.attention_groups():
+        if group.kind == "linear":
+            continue
+        whole = _per_rank(group, 1)
+        if any(x % tp or x // tp != y for x, y in zip(whole, _per_rank(group, tp), strict=True)):
+            return False
+    return True
+
+
 def _attention_ops(s: StepSetup, group: AttentionGroup, batch: np.ndarray) -> list[_Op]:
     """Work over the cache (or recurrent state) in one layer of `group`, per rank, for `batch`
     sequences on that rank."""
