@@ -205,7 +205,7 @@ def compare(sizes: list[float], repeat: int, model: str) -> None:
             )
     peaks = {}
     for key, (engine, reference) in cases.items():
-        if key[1] != "mean" and key[2] == max(k[2] for k in cases if k[0] == key[0]):
+        if key[2] == max(k[2] for k in cases if k[0] == key[0]):
             peaks[key] = (traced_peak(engine), traced_peak(reference))
     print(
         f"engine vs one numpy expression ({model}, b200 I = {i:g}), median of {repeat} "

@@ -4,6 +4,7 @@ goes in process, and how the planner scales with the number of configurations.
     python benchmarks/bench_plan.py [--repeat 7] [--task aime24] [--budget 1e16] [--budget-usd 50]
         [--compare DIR] [--source] [--cold-only]
     python benchmarks/bench_plan.py --scaling [--sizes 1e5,1e6,1e7] [--compare DIR]
+    python benchmarks/bench_plan.py --parts [--repeat 7] [--compare DIR]
 
 1. Cold start: `kinetics plan`, `plan --json`, `frontier`, `frontier --json` and a plan over four
    accelerators (`plan -H b200,h100,h200,mi300x --budget-usd 50`) as fresh processes,
@@ -24,6 +25,9 @@ goes in process, and how the planner scales with the number of configurations.
    about 1e5 to 1e7 configurations, each size in a fresh process (time and peak memory). With
    --compare DIR, the same runs interleaved with the library found in DIR (e.g. an older
    checkout: `git archive REV | tar -x -C DIR`).
+4. --parts: deployable pricing of the default and the four-accelerator plan, and the JSON text
+   of `frontier --json`, each replayed in process on the arguments the CLI gave it (a fresh
+   process per tree and part, the trees interleaved; CPU time of the part alone).
 Prints figures and the machine's CPU count; asserts nothing.
 """
 
@@ -453,6 +457,86 @@ def scaling(sizes: list[float], repeat: int, compare: Path | None) -> None:
             )
 
 
+PARTS = {
+    "deployable pricing, default plan": ["plan", "--budget", "1e16", "--json"],
+    "deployable pricing, 4 accelerators": ["plan", "-H", HARDWARE, "--budget-usd", "50", "--json"],
+    "frontier --json text": ["frontier", "--json"],
+}
+
+
+def parts_worker(name: str, repeat: int) -> None:
+    """Run one PARTS command in this process (its output captured, not written), then time the
+    part again `repeat` times on the same arguments: deployable pricing (price_grid, with its
+    caches fresh each call) or the JSON text of the document; prints CPU seconds (this process's
+    user + system time, which other work on the machine moves less than wall time) as JSON."""
+    import contextlib
+    import io
+
+    from kinetics_cli.cli.main import run
+    from kinetics_cli.planner import deploy
+    from kinetics_cli.report import console, jsontext
+
+    calls: list[tuple[tuple[object, ...], dict[str, object]]] = []
+    documents: list[object] = []
+    price_grid = deploy.price_grid
+
+    def keep(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append((args, kwargs))
+        return price_grid(*args, **kwargs)
+
+    deploy.price_grid = keep  # type: ignore[assignment]
+    console.emit_json = documents.append  # type: ignore[assignment]
+    sys.argv = ["kinetics", *PARTS[name]]
+    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
+        run()
+    if name.startswith("deployable pricing"):
+        args, kwargs = calls[0]
+        kwargs = {**kwargs, "on_progress": None}
+
+        def part() -> object:
+            return price_grid(*args, **kwargs)  # type: ignore[arg-type]
+    else:
+
+        def part() -> object:
+            return jsontext.dumps(documents[0])
+
+    seconds = []
+    for _ in range(repeat):
+        start = time.process_time()
+        part()
+        seconds.append(time.process_time() - start)
+    print(json.dumps(seconds))
+
+
+def parts(repeat: int, compare: Path | None) -> None:
+    """PARTS in fresh processes, each tree in turn (interleaved), 3 rounds of `repeat` timings."""
+    here = Path(__file__).resolve()
+    trees = {"this tree": str(here.parent.parent)}
+    if compare is not None:
+        trees["--compare"] = str(compare.resolve())
+    times: dict[tuple[str, str], list[float]] = {}
+    for _ in range(3):
+        for name in PARTS:
+            for label, tree in trees.items():
+                out = subprocess.run(
+                    [sys.executable, str(here), "--parts-worker", name, "--repeat", str(repeat)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    env=dict(os.environ, PYTHONPATH=tree),
+                    cwd=tree,
+                ).stdout
+                times.setdefault((name, label), []).extend(json.loads(out.splitlines()[-1]))
+    print(f"parts in process, CPU time, median (fastest-slowest) of 3 processes x {repeat}:")
+    for name in PARTS:
+        for label in trees:
+            values = times[(name, label)]
+            print(
+                f"  {name:36s} {label:10s} {statistics.median(values) * 1e3:7.1f} ms "
+                f"({min(values) * 1e3:.1f}-{max(values) * 1e3:.1f})"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="aime24")
@@ -469,16 +553,24 @@ def main() -> None:
     parser.add_argument("--scaling", action="store_true", help="planner scaling instead")
     parser.add_argument("--sizes", default="1e5,1e6,1e7", help="configurations, comma-separated")
     parser.add_argument("--compare", type=Path, help="another tree to run the same commands from")
+    parser.add_argument("--parts", action="store_true", help="pricing and JSON text instead")
     parser.add_argument("--scaling-worker", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--parts-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scaling_worker:
         scaling_worker(args.scaling_worker)
+        return
+    if args.parts_worker:
+        parts_worker(args.parts_worker, args.repeat)
         return
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"CPUs available: {cpus}; numpy {np.__version__}")
     if args.scaling:
         sizes = [float(s) for s in args.sizes.split(",")]
         scaling(sizes, max(1, args.repeat), args.compare)
+        return
+    if args.parts:
+        parts(max(1, args.repeat), args.compare)
         return
     cold_starts(args.task, args.budget, args.budget_usd, args.repeat, args.compare, args.source)
     if args.cold_only:

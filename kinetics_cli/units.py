@@ -27,7 +27,7 @@ _QUANTITY = re.compile(
     (?P<mantissa>[+-]?(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+))(?:[eE](?P<exponent>[+-]?\d+))?
     \s*
     (?P<prefix>Ki|Mi|Gi|Ti|Pi|[kKMGTPEZ])?
-    (?P<unit>[A-Za-z/]*)
+    (?P<unit>[A-Za-zµ/]*)
     \s*$""",
     re.VERBOSE,
 )
@@ -93,6 +93,63 @@ def parse_quantity(text: str | float | int, *, what: str = "value", unit: bool =
     if not math.isfinite(value):
         raise InputError(f"{what}: expected a finite number, got {text!r}")
     return value
+
+
+# What each quantity option takes: the unit after an optional SI prefix, with its factor to the
+# SI base unit (so '2kWh' is 2e3 x 3,600 J), and the forms an error message lists. A unit outside
+# the option's kind ('--budget-joules 5kW', '--budget-usd 5B') is refused, never ignored.
+KINDS: dict[str, tuple[dict[str, float], str]] = {
+    "energy": (
+        {"": 1.0, "J": 1.0, "Wh": 3600.0},
+        "J, kJ, MJ, Wh or kWh (a plain number is joules)",
+    ),
+    "money": ({"": 1.0}, "US dollars: a plain number, $-prefixed or not, with an optional k or M"),
+    "seconds": (
+        {
+            "": 1.0,
+            "s": 1.0,
+            "ms": 1e-3,
+            "us": 1e-6,
+            "µs": 1e-6,
+            "ns": 1e-9,
+            "min": 60.0,
+            "h": 3600.0,
+        },
+        "s, ms, us (µs), ns, min or h (a plain number is seconds)",
+    ),
+    "flops": (
+        {"": 1.0, "FLOP": 1.0, "FLOPs": 1.0, "FLOPS": 1.0},
+        "a number with an optional SI prefix and an optional FLOPs unit (1e18, 2.5E, 2.5EFLOPs)",
+    ),
+    "intensity": (
+        {"": 1.0, "FLOP/B": 1.0, "FLOPs/B": 1.0},
+        "FLOPs per byte: a plain number, optionally written FLOP/B (562.5, 562.5FLOP/B)",
+    ),
+    "tokens": ({"": 1.0, "tok": 1.0}, "a number of tokens, optionally written tok (16, 16tok)"),
+    "plain": ({"": 1.0}, "a number with an optional SI prefix, no unit (0.25, 8.19e9, 8.19G)"),
+}
+
+
+def parse_kind(text: str | float | int, kind: str, *, what: str = "value") -> float:
+    """Parse a quantity of one kind (a key of KINDS): the SI prefix as parse_quantity reads it,
+    the unit converted to the SI base unit ('5kWh' -> 1.8e7 J, '50ms' -> 0.05 s); money may
+    start with '$'. A unit of another kind raises InputError naming `what`, the text and the
+    forms accepted."""
+    units, accepted = KINDS[kind]
+    if not isinstance(text, str):
+        return parse_quantity(text, what=what)
+    body = text.strip()
+    if kind == "money" and body.startswith("$"):
+        body = body[1:].lstrip()
+    match = _QUANTITY.match(body)
+    unit = match.group("unit") if match is not None else None
+    if unit is None:
+        raise InputError(f"{what}: cannot read {text!r} as a number; it takes {accepted}")
+    if unit not in units:
+        raise InputError(f"{what}: {text!r}: this option takes no {unit!r}; it takes {accepted}")
+    number = parse_quantity(body[: len(body) - len(unit)] if unit else body, what=what, unit=False)
+    factor = units[unit]  # divide by 1,000 rather than multiply by 1e-3: '5us' is exactly 5e-06
+    return number * factor if factor >= 1 else number / round(1 / factor)
 
 
 # Token counts follow the field's convention: "32K tokens" is 32,768, so for token counts only

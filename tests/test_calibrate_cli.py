@@ -218,6 +218,23 @@ def test_fit_on_datasheet_peaks_feeds_the_roofline(tmp_path: Path) -> None:
     assert fitted["step_seconds"] > 10 * base["step_seconds"]
 
 
+def test_the_measured_base_is_typed_as_it_is_printed(tmp_path: Path) -> None:
+    """The output names a measured base 'measured (local-cpu)'; --hardware reads either name and
+    writes the same profile."""
+    data = SHIPPED / "numpy-amd-epyc-2cpu.jsonl"
+    written = {}
+    for name in ("measured", "local-cpu"):
+        out = tmp_path / f"{name}.toml"
+        args = ["calibrate", "fit", str(data), "--hardware", name, "--out", str(out)]
+        result = runner.invoke(app, [*args, "--name", "mine"])
+        assert result.exit_code == 0, result.output
+        assert "Fitted against measured (local-cpu): rows of numpy-amd-epyc-2cpu.jsonl" in (
+            result.stdout
+        )
+        written[name] = out.read_text()
+    assert written["measured"] == written["local-cpu"]
+
+
 def test_check_on_the_shipped_cpu_measurements() -> None:
     data = SHIPPED / "numpy-amd-epyc-2cpu.jsonl"
     result = runner.invoke(app, ["calibrate", "check", str(data), "--json"])
@@ -388,4 +405,7 @@ def test_base_line_says_whether_the_peaks_were_measured() -> None:
     measured = h100.model_copy(update={"vendor": "measured", "name": "local-cpu"})
     line = base_line(measured)
     # the largest peak, named by its format (h100-sxm: dense fp8 1,979 TFLOP/s)
-    assert line.startswith("base local-cpu: peak 1.98 PFLOP/s fp8, bandwidth 3.35 TB/s (measured:")
+    # named as --hardware takes it first ('measured'), then the profile name it gets
+    assert line.startswith(
+        "base measured (local-cpu): peak 1.98 PFLOP/s fp8, bandwidth 3.35 TB/s (measured:"
+    )

@@ -38,6 +38,11 @@ def test_resolve_profile_loads_the_catalog_only_for_a_name() -> None:
     assert resolve_profile(str(CPU_PROFILE), no_catalog).name == "numpy-amd-epyc-2cpu"
     micro = [r for r in read_measurements(CPU_FILE) if r.kernel != COMPOSITE]
     assert resolve_profile("measured", no_catalog, micro).name == "local-cpu"
+    # the name the output prints is read as 'measured' too: the same base
+    for printed in ("local-cpu", "local-gpu"):
+        assert resolve_profile(printed, no_catalog, micro) == resolve_profile(
+            "measured", no_catalog, micro
+        )
     assert resolve_profile("b200", load_catalog).name == "b200"
     with pytest.raises(InputError, match="'measured' needs measurement rows"):
         resolve_profile("measured", no_catalog)

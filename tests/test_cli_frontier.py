@@ -204,3 +204,50 @@ def test_a_skipped_accelerator_is_named_once() -> None:
     out = run(*args, "-m", "qwen3-235b-a22b,qwen3-8b").stdout
     assert "skipped a100-80gb-sxm: no price_per_gpu_hour in its profile" in out
     assert "a100-80gb-sxm: " not in out.replace("skipped a100-80gb-sxm: ", "")
+
+
+def test_by_model_matrix_shows_intervals_as_the_other_tables(tmp_path: Path) -> None:
+    """Each cell of the per-model matrix is the accuracy of one configuration of that model and
+    attention written as plan writes it: 'acc% [lo, hi]' from the JSON's accuracy_ci."""
+    import csv
+    import io
+
+    from kinetics_cli.report.plan import accuracy_text
+
+    args = ["frontier", "--task", "fixed", "--evals", str(fixed_length_evals(tmp_path))]
+    result = run(*args, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    tables = [t for t in result.stdout.split("\n\n") if t.strip()]
+    (matrix,) = [t for t in tables if t.startswith("model,active,")]
+    header, *rows = list(csv.reader(io.StringIO(matrix)))
+    first_cost = header.index("on overall") + 1
+    doc = json.loads(run(*args, "--json").stdout)
+    written: dict[tuple[str, str], set[str]] = {}
+    for c in doc["configurations"]:
+        written.setdefault((c["model"], c["attention"]), set()).add(accuracy_text(c))
+    cells = [(row[0], row[2], cell) for row in rows for cell in row[first_cost:] if cell != "-"]
+    assert any("[" in cell for _, _, cell in cells)  # a zero-width interval is not written
+    for model, attention, cell in cells:
+        assert cell in written[(model, attention.removesuffix(" (oracle)"))], (model, cell)
+
+
+def test_allocation_plot_draws_the_allocation_curves(tmp_path: Path) -> None:
+    """--allocation oracle-per-problem --plot draws the allocation beside the frontier; without
+    --allocation the figure has none of its curves."""
+    pytest.importorskip("matplotlib")
+    args = ["frontier", "--task", "fixed", "--evals", str(fixed_length_evals(tmp_path))]
+    with_allocation, without = tmp_path / "with.svg", tmp_path / "without.svg"
+    result = run(*args, "--allocation", "oracle-per-problem", "--plot", str(with_allocation))
+    assert result.exit_code == 0, result.output
+    assert run(*args, "--plot", str(without)).exit_code == 0
+    labels = ("oracle per problem (mean cost)", "best uniform, same data")
+    assert all(label in with_allocation.read_text() for label in labels)
+    assert not any(label in without.read_text() for label in labels)
+
+
+def test_allocation_plot_refuses_the_flops_axis(fake: FakeSource, tmp_path: Path) -> None:
+    plot = tmp_path / "f.svg"
+    args = ["--allocation", "oracle-per-problem", "--law", "flops", "--plot", str(plot)]
+    result = run("frontier", "--task", "fake", *args)
+    assert result.exit_code == 2 and "drop --law flops or --plot" in result.stderr
+    assert not plot.exists()

@@ -413,6 +413,29 @@ def test_deployable_budgets(fake: FakeSource) -> None:
     assert tight["best"]["deployable"]["tpot_s"] <= 0.020
 
 
+def test_deployable_budgets_read_their_units(fake: FakeSource) -> None:
+    """Each budget option reads its own units: '$2.5' is 2.5 US dollars, '0.01kWh' is
+    0.01 x 1,000 x 3,600 = 36,000 J, '1min' is 60 GPU-seconds."""
+    for option, unit_text, plain_text in (
+        ("--budget-usd", "$2.5", "2.5"),
+        ("--budget-joules", "0.01kWh", "36000"),
+        ("--budget-seconds", "1min", "60"),
+    ):
+        assert plan_json(option, unit_text) == plan_json(option, plain_text)
+
+
+def test_a_unit_of_another_kind_names_the_option_and_the_units(fake: FakeSource) -> None:
+    for option, text, accepted in (
+        ("--budget-joules", "5kW", "J, kJ, MJ, Wh or kWh"),
+        ("--budget-usd", "5B", "US dollars"),
+        ("--budget-seconds", "5J", "s, ms, us"),
+    ):
+        result = run("plan", "--task", "fake", option, text)
+        assert result.exit_code == 2
+        assert f"'{option}'" in result.stderr and f"'{text}'" in result.stderr
+        assert accepted in result.stderr
+
+
 def test_235b_is_not_picked_for_one_l40s(fake: FakeSource) -> None:
     """235B x 2 bytes = 470 GB of weights; an l40s node holds 8 x 48 GB = 384 GB."""
     fake.models["qwen3-235b-a22b"] = (0.95, 5000.0)

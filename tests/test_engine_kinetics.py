@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from kinetics_cli.catalog import load_catalog
 from kinetics_cli.engine.kinetics import (
+    TERMS,
+    CostShape,
     ProblemCost,
     attended_tokens,
     expected_eflops,
@@ -17,6 +19,7 @@ from kinetics_cli.engine.kinetics import (
     law_intensity,
     problem_cost,
     problem_eflops,
+    split_cost,
 )
 from kinetics_cli.errors import InputError
 
@@ -401,3 +404,38 @@ def test_budget_larger_than_the_context_is_capped_in_the_library():
     capped = problem_cost(GQA, 100, 10, 1, "topk", 10_000)
     dense = problem_cost(GQA, 100, 10, 1)
     assert capped.compute_flops == dense.compute_flops
+
+
+@pytest.mark.parametrize("attention", ["dense", "topk", "block-topk"])
+@pytest.mark.parametrize("model", ["qwen3-8b", "gpt-oss-20b", "qwen3-next-80b-a3b"])
+def test_split_mean_by_slabs_is_the_one_pass_mean(
+    monkeypatch: pytest.MonkeyPatch, attention: str, model: str
+) -> None:
+    """split_mean and eflops_mean cut the length grid into slabs (here of 64 elements, so a small
+    grid is cut many times, along an axis some inputs broadcast over) and give exactly the
+    one-pass split_cost(...).mean(weights): per-point weights (as the planner's), and one weight
+    vector."""
+    from kinetics_cli.engine import kinetics
+
+    card = load_catalog().models.get(model).spec
+    shape = CostShape.of(card)
+    rng = np.random.default_rng(7)
+    lengths = rng.uniform(0.0, 40000.0, size=(3, 200, 16))
+    budget = None if attention == "dense" else np.array([256.0, 2048.0, 1e5])[:, None, None]
+    l_in, s = np.asarray([[[160.0]]]), np.asarray(16.0)
+    for weights in (rng.random((3, 200, 16)), rng.random(16)):
+        whole = split_cost(shape, l_in, lengths, attention, budget, s).mean(weights)
+        total = split_cost(shape, l_in, lengths, attention, budget, s).eflops(281.25)
+        monkeypatch.setattr(kinetics, "SLAB", 64)
+        slabs = kinetics.split_mean(shape, l_in, lengths, attention, budget, s, weights)
+        eflops = kinetics.eflops_mean(shape, l_in, lengths, attention, budget, s, weights, 281.25)
+        monkeypatch.undo()
+        assert slabs.shape == whole.shape == (3, 200)
+        for part in ("shared", "per_trial"):
+            for term in TERMS:
+                want = np.broadcast_to(getattr(getattr(whole, part), term), whole.shape)
+                got = np.broadcast_to(getattr(getattr(slabs, part), term), whole.shape)
+                assert np.array_equal(got, want), (part, term)
+        mean = total.mean(weights)
+        for got, want in ((eflops.shared, mean.shared), (eflops.per_trial, mean.per_trial)):
+            assert np.array_equal(*np.broadcast_arrays(got, want, np.empty(whole.shape))[:2])

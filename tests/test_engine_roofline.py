@@ -339,3 +339,20 @@ def test_precision_per_tensor_kind():
     r = decode_step(GQA, GPU, batch=1, context=100, precision=mixed)
     assert r.weight_bytes == 24_992 and r.kv_bytes_per_sequence == 12_800
     assert r.dtype == "fp8" and r.peak_flops == 2000.0
+
+
+@pytest.mark.parametrize(("hardware", "tp"), [("tiny-calibrated", 1), ("tiny-gpu", 2)])
+def test_operator_seconds_is_the_first_figure_of_time_operator(hardware, tp):
+    """The seconds-only path prices every operator (communication included) to the same bits."""
+    import numpy as np
+
+    from kinetics_cli.engine.roofline import operator_seconds, step_operators, time_operator
+    from kinetics_cli.engine.serving import Deployment, _setup
+
+    profile = engine_catalog.hardware(hardware)
+    s = _setup(GQA, profile, Deployment(tp=tp), context=np.array([10.0, 100.0, 1000.0]))
+    batch = np.array([[1.0], [7.0]])
+    operators = step_operators(s, batch)
+    assert any(op.link_seconds is not None for op in operators) == (tp > 1)
+    for op in operators:
+        assert np.array_equal(operator_seconds(s, op), time_operator(s, op)[0]), op.name

@@ -361,3 +361,116 @@ def test_configurations_are_each_configuration(grid: Grid, pricing: Pricing) -> 
         one = configuration(grid, i, pricing)
         assert docs[i] == one
         assert [type(v) for v in docs[i].values()] == [type(v) for v in one.values()]
+
+
+def _ties_by_definition(grid: Grid, cost: np.ndarray, levels: np.ndarray, budget: float):  # type: ignore[no-untyped-def]
+    """cheapest_tie's rule applied literally: every configuration within budget tested against
+    the most accurate one, then against every source's REFERENCES_PER_SOURCE strongest."""
+    from kinetics_cli.planner.pareto import best_within
+    from kinetics_cli.planner.plan import REFERENCES_PER_SOURCE, indistinguishable, pairing_codes
+
+    top = best_within(cost, levels, budget)
+    if top is None:
+        return None, None, ()
+    fits = np.flatnonzero((cost <= budget) & np.isfinite(grid.accuracy))
+    others = fits[fits != top]
+    group = np.append(others[indistinguishable(grid, top, others, levels)], top)
+    codes = pairing_codes(grid)
+    keep = np.ones(group.size, dtype=bool)
+    for key in [None] if codes is None else np.unique(codes[fits]):
+        members = fits if key is None else fits[codes[fits] == key]
+        order = members[np.lexsort((members, cost[members], -levels[members]))]
+        for ref in order[:REFERENCES_PER_SOURCE]:
+            below = levels[group] < levels[ref]
+            apart = ~indistinguishable(grid, ref, group[below], levels)
+            keep[np.flatnonzero(below)[apart]] = False
+    keep[group == top] = True
+    group = np.union1d(group[keep], fits[levels[fits] >= levels[group[keep]].min()])
+    chosen = int(group[np.lexsort((group, -levels[group], cost[group]))[0]])
+    rest = group[group != chosen]
+    rest = rest[np.lexsort((rest, cost[rest], -levels[rest]))]
+    return chosen, top, tuple(int(k) for k in rest)
+
+
+def _random_tie_grid(size: int, sources: int, replicates: int, intervals: str, seed: int):  # type: ignore[no-untyped-def]
+    """A grid of `size` configurations for the tie rule: accuracies on a 1/30 lattice, intervals
+    (none, on some, on all) and bootstrap replicates around them, two pairing keys, costs 1-19."""
+    rng = np.random.default_rng(seed)
+    accuracy = rng.integers(0, 31, size=size) / 30
+    lo = np.clip(accuracy - rng.integers(0, 4, size=size) / 30, 0, 1)
+    hi = np.clip(accuracy + rng.integers(0, 4, size=size) / 30, 0, 1)
+    if intervals == "some":
+        missing = rng.random(size) < 0.4
+        lo[missing], hi[missing] = np.nan, np.nan
+    reps = np.zeros((size, 0))
+    if replicates:
+        steps = rng.integers(-2, 3, size=(size, replicates)) / 30
+        reps = np.clip(accuracy[:, None] + steps, 0, 1).astype(np.float32)
+        reps[rng.random(size) < 0.2] = np.nan
+    flops = np.zeros(size)
+    grid = Grid(
+        settings=tuple(Setting(f"m{k}", "dense", None) for k in range(sources)),
+        params=(1.0,) * sources,
+        setting=rng.integers(0, sources, size=size),
+        trials=np.ones(size),
+        gen_len=np.ones(size),
+        accuracy=accuracy,
+        compute_flops=flops,
+        memory_bytes=flops,
+        seconds=flops,
+        compute_seconds=flops,
+        accuracy_lo=lo if intervals != "none" else np.zeros(0),
+        accuracy_hi=hi if intervals != "none" else np.zeros(0),
+        replicates=reps,
+        pairings=tuple(f"key{k % 2}" for k in range(sources)),
+    )
+    return grid, rng.integers(1, 20, size=size).astype(float), float(rng.integers(1, 20))
+
+
+TIE_GRIDS = {
+    "size": st.integers(1, 60),
+    "sources": st.integers(1, 4),
+    "replicates": st.sampled_from([0, 9]),
+    "intervals": st.sampled_from(["none", "some", "all"]),
+    "seed": st.integers(0, 2**32 - 1),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(**TIE_GRIDS)
+def test_could_tie_holds_every_tie(
+    size: int, sources: int, replicates: int, intervals: str, seed: int
+) -> None:
+    """could_tie is a superset of indistinguishable: the exact tests may skip what it rules out."""
+    from kinetics_cli.planner.plan import (
+        IntervalReach,
+        ReplicateSummary,
+        could_tie,
+        indistinguishable,
+    )
+
+    grid, _, _ = _random_tie_grid(size, sources, replicates, intervals, seed)
+    levels = accuracy_levels(grid.accuracy)
+    everything = np.arange(size)
+    summary = ReplicateSummary.of(grid, everything)
+    reach = IntervalReach.of(grid)
+    for i in range(size):
+        ties = indistinguishable(grid, i, everything, levels)
+        assert not (ties & ~could_tie(grid, i, levels, summary, reach)).any()
+
+
+@settings(max_examples=150, deadline=None)
+@given(**TIE_GRIDS)
+def test_cheapest_tie_tests_only_what_could_tie(
+    size: int, sources: int, replicates: int, intervals: str, seed: int
+) -> None:
+    """Filtering the candidates first (could_tie) and the references by level changes nothing:
+    the same pick, most accurate and ties as testing everything within budget (accuracies on a
+    1/30 lattice and 0.1-point levels, so ties and equal levels are common)."""
+    from kinetics_cli.planner.plan import cheapest_tie
+
+    grid, cost, budget = _random_tie_grid(size, sources, replicates, intervals, seed)
+    levels = accuracy_levels(grid.accuracy)
+    assert cheapest_tie(grid, cost, levels, budget) == _ties_by_definition(
+        grid, cost, levels, budget
+    )

@@ -378,8 +378,9 @@ def test_an_engine_cap_on_sequences(catalog: Catalog) -> None:
 
 
 def test_several_accelerators_price_as_each_alone(catalog: Catalog) -> None:
-    """Pricing several profiles in one call (request shapes and one-sequence operator costs
-    carried from one accelerator to the next) gives each the figures it gets alone."""
+    """Pricing several profiles in one call (request shapes, one-sequence operator costs and
+    memory bytes per GPU carried from one accelerator to the next; B200 after two others, MI300X
+    with another capacity) gives each the figures it gets alone."""
     names = ["b200", "h100-sxm", "mi300x", "b200"]
     source = FakeSource(models=dict(MODELS))
     settings = source.settings()
@@ -401,3 +402,74 @@ def test_several_accelerators_price_as_each_alone(catalog: Catalog) -> None:
         (alone,) = price_grid(*args, [profile], DeployOptions())
         for name in ("fits", "tp", "ep", "batch", "tpot_s", "gpu_seconds", "latency_s"):
             assert np.array_equal(getattr(joint, name), getattr(alone, name)), (profile.name, name)
+
+
+@pytest.mark.parametrize("max_tpot", [None, 0.03])
+@pytest.mark.parametrize("tp", [1, 2])
+def test_attention_kinds_priced_together_as_each_alone(
+    catalog: Catalog, max_tpot: float | None, tp: int
+) -> None:
+    """One deployment's chunks (dense, top-k, block top-k; per setting for sliding windows) are
+    priced in one pass: every figure has the same bits as pricing each chunk on its own, with
+    the TPOT search too (its rounds run to the largest batch of any chunk)."""
+    from kinetics_cli.planner.deploy import _price_candidate, _problem_caps, _shapes
+
+    source = FakeSource(models=dict(MODELS))
+    settings = source.settings()
+    profile = catalog.hardware.get("b200").spec
+    options = DeployOptions(max_tpot=max_tpot)
+    outcomes = {i: source.outcome(s, TRIALS, LIMITS) for i, s in enumerate(settings)}
+    for model in MODELS:
+        card = catalog.models.get(model).spec
+        kinds: dict[str, list[int]] = {}
+        for i, s in enumerate(settings):
+            if s.model == model:
+                kinds.setdefault(s.attention, []).append(i)
+        chunks = [
+            (attention, chunk)
+            for attention, members in kinds.items()
+            for chunk in ([members] if card.sliding_window is None else [[i] for i in members])
+        ]
+        parts = [(a, _shapes(c, outcomes, settings, TRIALS)) for a, c in chunks]
+        d = Deployment(tp=tp)
+        caps = [_problem_caps(card, profile, d, a, [sh], TRIALS, 16)[0][0] for a, sh in parts]
+        together = _price_candidate(card, profile, d, parts, caps, TRIALS, 16, options, {}, {})
+        assert len(parts) >= 3
+        for part, cap, joint in zip(parts, caps, together, strict=True):
+            (alone,) = _price_candidate(
+                card, profile, d, [part], [cap], TRIALS, 16, options, {}, {}
+            )
+            for name in ("fits", "batch", "tpot", "gpu_seconds", "latency"):
+                assert np.array_equal(getattr(joint, name), getattr(alone, name)), (model, name)
+
+
+def test_one_sequence_costs_keep_no_per_context_arrays(catalog: Catalog) -> None:
+    """What the pricing caches per (step shape) is the mixed cost for one sequence, [S, 1, L]:
+    not the [S, 1, L, K] per-context arrays it is mixed from, which the cache would keep alive
+    (about 60 MB over a default plan's 90 entries, paid in page faults)."""
+    from kinetics_cli.engine.serving import _setup, resolve_efficiency
+    from kinetics_cli.planner.deploy import _per_sequence, _shapes
+
+    source = FakeSource(models={"qwen3-8b": MODELS["qwen3-8b"]})
+    settings = source.settings()
+    outcomes = {i: source.outcome(s, TRIALS, LIMITS) for i, s in enumerate(settings)}
+    card = catalog.models.get("qwen3-8b").spec
+    profile = catalog.hardware.get("b200").spec
+    eff = resolve_efficiency(profile, "default", "bf16")
+    chunk = [i for i, s in enumerate(settings) if s.attention == "block-topk"]
+    shapes = _shapes(chunk, outcomes, settings, TRIALS)
+    s0 = _setup(
+        card,
+        profile,
+        Deployment(tp=1),
+        attention="block-topk",
+        kv_budget=float(shapes.budgets[0]),
+        efficiency=eff,
+    )
+    ops, names = _per_sequence(
+        s0, "block-topk", shapes.budgets, shapes.life_contexts, shapes.life_weights
+    )
+    assert {names[i] for i in ops} == {"attention", "block search"}
+    for op in ops.values():
+        for array in (op.cost.flops, op.cost.bytes):
+            assert np.shape(array) == (len(chunk), 1, LIMITS.size)

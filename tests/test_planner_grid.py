@@ -68,3 +68,42 @@ def test_best_deployable_uses_no_oracle(setup: Setup) -> None:
         assert doc["selection"] in ("single", "majority", "early-stop")
         assert answer.best is not None
         assert doc["accuracy"] <= setup.grid.accuracy[answer.best] + 1e-12
+
+
+@pytest.mark.parametrize(
+    "rules", [("coverage",), ("majority", "coverage", "early-stop"), ("verifier", "coverage")]
+)
+def test_settings_costed_together_as_one_by_one(setup: Setup, rules: tuple[str, ...]) -> None:
+    """Settings of one model and attention are costed in one stacked engine call; every column
+    equals the grid of each setting evaluated alone, bit for bit."""
+    from kinetics_cli.accuracy.base import Setting
+    from kinetics_cli.accuracy.selection import Verifier
+    from kinetics_cli.planner.grid import Grid, Selection, evaluate_grid
+
+    card = setup.cards["qwen3-8b"]
+    settings = [s for s in setup.source.settings() if s.model == "qwen3-8b"]
+    settings = [s for s in settings if s.attention == "dense"][:1] + [
+        s for s in settings if s.attention == "topk"
+    ][:4]
+    assert len({s.kv_budget for s in settings}) == len(settings) > 2
+    selection = Selection(rules, Verifier(0.9, 0.05, "qwen3-8b"), card)
+
+    def grid(chosen: list[Setting]) -> Grid:
+        return evaluate_grid(
+            setup.source,
+            {"qwen3-8b": card},
+            chosen,
+            setup.profile,
+            trials=[1, 4, 16],
+            limits=[4096, 8192, 32768],
+            selection=selection,
+        )
+
+    together = grid(settings)
+    alone = [grid([s]) for s in settings]
+    for name in ("trials", "gen_len", "accuracy", "compute_flops", "memory_bytes", "seconds"):
+        expected = np.concatenate([getattr(g, name) for g in alone])
+        np.testing.assert_array_equal(getattr(together, name), expected, err_msg=name)
+    expected_setting = np.concatenate([np.full(len(g), k) for k, g in enumerate(alone)])
+    np.testing.assert_array_equal(together.setting, expected_setting)
+    np.testing.assert_array_equal(together.selection, np.concatenate([g.selection for g in alone]))

@@ -13,6 +13,7 @@ from kinetics_cli.planner.pareto import (
     cheapest_reaching,
     frontier_order,
     grouped_pareto_mask,
+    level_pareto_mask,
     pareto_mask,
 )
 
@@ -163,3 +164,29 @@ def test_large_inputs_go_through_blocks_with_the_same_answer(monkeypatch) -> Non
     monkeypatch.setattr(pareto, "_BLOCK", 64)
     assert np.array_equal(pareto.pareto_mask(cost, acc), whole)
     assert whole.sum() > 10
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 1.0, 2.0, 2.5, 3.0, np.inf, np.nan]),
+            st.sampled_from([0.0, 1.0, 2.0, 5.0, 1000.0, -3.0, np.nan]),
+            st.integers(0, 3),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_level_frontier_equals_the_sorted_frontier(pts: list[tuple[float, float, int]]) -> None:
+    """On whole-number accuracies (levels), the linear frontier is the sorted one: overall and per
+    group, with duplicates (lowest index), equal costs at several levels, inf and NaN."""
+    cost, levels, group = (np.array(x) for x in zip(*pts, strict=True))
+    assert np.array_equal(level_pareto_mask(cost, levels), pareto_mask(cost, levels))
+    assert np.array_equal(
+        level_pareto_mask(cost, levels, group), grouped_pareto_mask(cost, levels, group)
+    )
+
+
+def test_level_frontier_falls_back_on_fractional_accuracies() -> None:
+    assert np.array_equal(level_pareto_mask(COST, ACC), pareto_mask(COST, ACC))
+    assert level_pareto_mask(COST, ACC).tolist() == [True, False, True, False, True]

@@ -60,3 +60,37 @@ def test_labels_and_costs() -> None:
         "kv_budget": 1024.0,
     }
     assert describe(doc) == "qwen3-8b, best-of-8 coverage (oracle), L 16,384, block-topk KV 1,024"
+
+
+def test_allocation_curves_leave_out_levels_without_a_figure() -> None:
+    """Each curve keeps the levels where both its cost and accuracy are known: the oracle at its
+    mean cost, uniform and long-first at the level itself."""
+    import numpy as np
+
+    from kinetics_cli.planner.allocation import Allocation
+    from kinetics_cli.report.plan import allocation_curves
+
+    nan = float("nan")
+    allocation = Allocation(
+        unit="eflops",
+        per_problem_source="trials",
+        problems=4,
+        budget=None,
+        oracle_cap=None,
+        oracle_mean=None,
+        uniform=None,
+        adaptive=None,
+        adaptive_source=None,  # no long-first curve
+        levels=np.array([1e14, 1e15, 1e16]),
+        oracle_levels=np.array([nan, 0.5, 0.75]),
+        oracle_level_cost=np.array([nan, 4e14, 3e15]),
+        uniform_levels=np.array([0.25, nan, 0.5]),
+        adaptive_levels=np.array([nan, nan, nan]),
+    )
+    curves = {
+        label: (cost.tolist(), acc.tolist()) for label, cost, acc in allocation_curves(allocation)
+    }
+    assert curves == {
+        "oracle per problem (mean cost)": ([4e14, 3e15], [0.5, 0.75]),
+        "best uniform, same data": ([1e14, 1e16], [0.25, 0.5]),
+    }

@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kinetics_cli.errors import InputError
-from kinetics_cli.units import format_bytes, format_count, format_si, parse_quantity
+from kinetics_cli.units import (
+    KINDS,
+    format_bytes,
+    format_count,
+    format_si,
+    parse_kind,
+    parse_quantity,
+)
 
 
 @pytest.mark.parametrize(
@@ -164,3 +171,63 @@ def test_k_is_1024_for_every_count(n: int) -> None:
     from kinetics_cli.units import parse_tokens
 
     assert parse_tokens(f"{n}k") == n * 1024 == parse_tokens(str(n * 1024))
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        ("5kJ", "energy", 5e3),
+        ("2MJ", "energy", 2e6),
+        ("50k", "energy", 5e4),  # a plain number is joules, as before units were checked
+        ("1Wh", "energy", 3600.0),  # 1 W for 3,600 s
+        ("5kWh", "energy", 5e3 * 3600),  # 1.8e7 J
+        ("$5", "money", 5.0),
+        ("$ 1.5k", "money", 1500.0),
+        ("2.5", "money", 2.5),
+        ("20", "seconds", 20.0),
+        ("20s", "seconds", 20.0),
+        ("50ms", "seconds", 0.05),
+        ("5us", "seconds", 5e-6),
+        ("5µs", "seconds", 5e-6),
+        ("3min", "seconds", 180.0),  # 3 x 60
+        ("1h", "seconds", 3600.0),
+        ("1k", "seconds", 1000.0),
+        ("1e18", "flops", 1e18),
+        ("2.5E", "flops", 2.5e18),
+        ("2.5EFLOPs", "flops", 2.5e18),
+        ("562.5", "intensity", 562.5),
+        ("562.5FLOP/B", "intensity", 562.5),
+        ("16tok", "tokens", 16.0),
+        ("8.19G", "plain", 8.19e9),
+        ("0.25", "plain", 0.25),
+    ],
+)
+def test_parse_kind_reads_its_units(text: str, kind: str, expected: float) -> None:
+    assert parse_kind(text, kind) == pytest.approx(expected, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "unit"),
+    [
+        ("5kW", "energy", "W"),  # power, not energy
+        ("5B", "money", "B"),
+        ("5GB", "flops", "B"),
+        ("1e18W", "flops", "W"),
+        ("5m", "seconds", "m"),  # milli or minutes: neither guessed
+        ("5J", "seconds", "J"),
+        ("8.19B", "plain", "B"),  # billions or bytes: neither guessed
+        ("562.5W", "intensity", "W"),
+    ],
+)
+def test_parse_kind_refuses_another_kinds_unit(text: str, kind: str, unit: str) -> None:
+    accepted = re.escape(KINDS[kind][1])
+    pattern = rf"^--opt: '{re.escape(text)}': this option takes no '{unit}'; it takes {accepted}$"
+    with pytest.raises(InputError, match=pattern):
+        parse_kind(text, kind, what="--opt")
+
+
+def test_parse_kind_refuses_what_is_no_number() -> None:
+    with pytest.raises(InputError, match=r"^--opt: cannot read 'lots' as a number; it takes J"):
+        parse_kind("lots", "energy", what="--opt")
+    with pytest.raises(InputError, match="finite"):
+        parse_kind("1e999J", "energy", what="--opt")

@@ -46,7 +46,7 @@ def detect_format(path: Path) -> str:
             return "kinetics"
         raise InputError(
             f"{where}: unknown evaluation log format (keys: {', '.join(sorted(first)[:8])}); "
-            "give --format lm-eval, qwen-math or kinetics"
+            "give --log-format lm-eval, qwen-math or kinetics"
         )
     raise InputError(f"{path}: empty file")
 

@@ -32,6 +32,8 @@ T = TypeVar("T")
 MAX_EFFICIENCY = 1.5  # the schema's ceiling (specs.Fraction)
 MIN_POINTS = 3
 MEASURED = "measured"  # --hardware value: take the peaks from the file's own best rows
+# measured_base's own names, which the output prints beside 'measured': read as 'measured' too.
+MEASURED_NAMES = (MEASURED, "local-cpu", "local-gpu")
 LARGE_COPY_BYTES = 64 << 20  # copies this large or larger set a measured base's bandwidth
 
 

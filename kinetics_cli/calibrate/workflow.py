@@ -31,11 +31,12 @@ CatalogLoader = Callable[[], "Catalog"]
 def resolve_profile(
     ref: str, catalog: CatalogLoader, rows: Sequence[Measurement] | None = None
 ) -> HardwareProfile:
-    """A catalog name, a TOML file, or 'measured' (from `rows`) into a HardwareProfile."""
-    from kinetics_cli.calibrate.fit import MEASURED, measured_base
+    """A catalog name, a TOML file, or 'measured' (from `rows`; also read under the names
+    measured_base gives it, local-cpu and local-gpu) into a HardwareProfile."""
+    from kinetics_cli.calibrate.fit import MEASURED_NAMES, measured_base
     from kinetics_cli.catalog import load_spec
 
-    if ref == MEASURED:
+    if ref in MEASURED_NAMES:
         if rows is None:
             raise InputError("'measured' needs measurement rows")
         return measured_base(rows)

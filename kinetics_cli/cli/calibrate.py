@@ -22,7 +22,8 @@ app = typer.Typer(
 BACKEND_HELP = "numpy (any CPU, fp32) or torch (CUDA GPU, bf16; --device cpu to try it on a CPU)."
 HARDWARE_FIT_HELP = (
     "Base profile whose peaks the efficiencies are relative to: a catalog name (h100-sxm), a "
-    "profile TOML file, or 'measured' (peaks = the file's best gemm and stream rows)."
+    "profile TOML file, or 'measured' (peaks = the file's best gemm and stream rows; also read "
+    "as local-cpu or local-gpu, the name such a base is given)."
 )
 
 

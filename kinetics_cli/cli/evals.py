@@ -32,11 +32,16 @@ def import_command(
     model: str = typer.Option(
         ..., "--model", help="Model name or alias, e.g. qwen3-8b or Qwen/Qwen3-8B."
     ),
-    log_format: str = typer.Option(
-        "auto",
-        "--format",
-        help="kinetics (the paper's traces), lm-eval (lm-evaluation-harness --log_samples), "
-        "qwen-math (Qwen2.5-Math evaluation outputs) or auto (from the first line).",
+    log_format: str | None = typer.Option(
+        None,
+        "--log-format",
+        metavar="FORMAT",
+        help="Format of the input logs: kinetics (the paper's traces), lm-eval "
+        "(lm-evaluation-harness --log_samples), qwen-math (Qwen2.5-Math evaluation outputs) or "
+        "auto (from the first line; the default).",
+    ),
+    legacy_format: str | None = typer.Option(
+        None, "--format", hidden=True, help="Former name of --log-format, still read."
     ),
     attention: str = typer.Option(
         "dense",
@@ -60,7 +65,10 @@ def import_command(
         "without it tokens are approximated as characters / 4.",
     ),
     out: Path = typer.Option(
-        ..., "--out", metavar="FILE", help="Output file: .csv for CSV, else JSON Lines."
+        ...,
+        "--out",
+        metavar="FILE",
+        help="Output file: .csv for CSV, else JSON Lines; its folder must exist.",
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
 ) -> None:
@@ -74,12 +82,21 @@ def import_command(
     from kinetics_cli.accuracy.traces import import_traces, token_counter, write_rows
     from kinetics_cli.cli import context
     from kinetics_cli.errors import InputError
+    from kinetics_cli.fsutil import check_writable
     from kinetics_cli.report.console import warn
 
-    if out.exists() and not force:  # before reading anything (write_rows checks again)
-        raise InputError(f"{out} already exists; pass --force to overwrite it")
+    # Before reading anything (write_rows checks again): an existing file without --force, a
+    # folder, or a missing or read-only folder is refused, as --plot refuses them.
+    try:
+        check_writable(out, force=force)
+    except InputError as exc:
+        raise InputError(f"--out: {exc}") from None
+    if log_format is not None and legacy_format is not None and log_format != legacy_format:
+        raise InputError("--format is the former name of --log-format: give one of them")
+    log_format = log_format or legacy_format or "auto"
     if log_format not in FORMATS:
-        raise InputError(f"unknown --format {log_format!r}; choose one of {', '.join(FORMATS)}")
+        flag = "--log-format" if legacy_format is None else "--format"
+        raise InputError(f"unknown {flag} {log_format!r}; choose one of {', '.join(FORMATS)}")
     if attention not in ("dense", "topk", "block-topk"):
         raise InputError(f"unknown --attention {attention!r}; choose dense, topk or block-topk")
     if not task.strip():

@@ -95,8 +95,15 @@ def frontier(
     from kinetics_cli.cli.plan import check_law_and_plot
     from kinetics_cli.planner.allocation import check_allocation
 
-    check_law_and_plot(law, plot, force, intensity, needs_intensity=False)
     check_allocation(allocation)
+    if plot is not None and allocation == "oracle-per-problem" and law == "flops":
+        from kinetics_cli.errors import InputError
+
+        raise InputError(
+            "--allocation oracle-per-problem prices allocations in eFLOPs, which a --law flops "
+            "plot does not draw: drop --law flops or --plot"
+        )
+    check_law_and_plot(law, plot, force, intensity, needs_intensity=False)
     grid_args: dict[str, Any] = dict(
         task=task,
         evals=evals,
@@ -202,7 +209,7 @@ def law_frontier(
         report = allocation_report(setup, unit="eflops", levels=levels)
     frontier = make_frontier(setup.grid, law, setup.pricing.intensity)
     if plot is not None:
-        plot_frontier(setup, frontier, plot, force=force)
+        plot_frontier(setup, frontier, plot, force=force, allocation=report)
     if json:
         emit_json(frontier_document(setup, frontier, report))
         return

@@ -29,7 +29,7 @@ def isocost(
     budget: float | None = typer.Option(
         None,
         "--budget",
-        parser=bounded(EFLOPS_BUDGET),
+        parser=bounded(EFLOPS_BUDGET, kind="flops"),
         metavar="X",
         help="eFLOPs per problem, e.g. 1e15 or 1P.",
     ),

@@ -1,8 +1,10 @@
 """Shared option parsers and option definitions for every command.
 
-Every numeric CLI value goes through units.parse_quantity (`quantity`, `count`, `bounded` for a
-plausible physical range from kinetics_cli/limits.py) or, for token counts, units.parse_tokens
-(`tokens`, `whole_tokens`: k, M and G are powers of 1024 there, 32k = 32,768). The option
+Every numeric CLI value goes through units.parse_kind (`quantity`, `bounded` for a plausible
+physical range from kinetics_cli/limits.py: each option names its kind, energy, money, seconds,
+FLOPs..., and a unit of another kind is refused), units.parse_quantity (`count`, no unit) or,
+for token counts, units.parse_tokens (`tokens`, `whole_tokens`: k, M and G are powers of 1024
+there, 32k = 32,768). The option
 factories below give the same flag, metavar and default wherever a command takes a model, a
 hardware profile, an intensity, a block size or a plot file; pass `help=` where a command needs
 its own wording.
@@ -18,13 +20,14 @@ import typer
 DEFAULT_HARDWARE = "b200"
 
 
-def quantity(text: str) -> float:
-    """Typer parser for numbers with SI suffixes ('2.5e15', '2.5P', '80G')."""
+def quantity(text: str, kind: str = "plain") -> float:
+    """Typer parser for a number of one kind of units.KINDS ('2.5e15', '2.5P', '5kWh', '$5'); a
+    unit of another kind ('--budget-joules 5kW') is a usage error listing the forms accepted."""
     from kinetics_cli.errors import InputError
-    from kinetics_cli.units import parse_quantity
+    from kinetics_cli.units import parse_kind
 
     try:
-        return parse_quantity(text)
+        return parse_kind(text, kind)
     except InputError as exc:
         raise typer.BadParameter(str(exc).split(": ", 1)[-1]) from None
 
@@ -76,15 +79,17 @@ def duration(text: str) -> float:
     return value
 
 
-def bounded(limits: tuple[float, float], *, whole: bool = False) -> Callable[[str], Any]:
-    """Typer parser for a quantity (or, `whole`, a count) within `limits` (kinetics_cli/limits.py),
-    refusing anything outside as a usage error naming the range."""
+def bounded(
+    limits: tuple[float, float], *, whole: bool = False, kind: str = "plain"
+) -> Callable[[str], Any]:
+    """Typer parser for a quantity of `kind` (units.KINDS; or, `whole`, a count) within `limits`
+    (kinetics_cli/limits.py), refusing anything outside as a usage error naming the range."""
 
     def parse(text: str) -> Any:
         from kinetics_cli.errors import InputError
         from kinetics_cli.units import check_range
 
-        value = count(text) if whole else quantity(text)
+        value = count(text) if whole else quantity(text, kind)
         try:
             check_range(value, *limits, what="value")
         except InputError as exc:
@@ -196,14 +201,18 @@ def intensity_option(
     """--intensity I, a quantity; None means the hardware profile's derived intensity."""
     from kinetics_cli.limits import INTENSITY
 
-    return typer.Option(None, "--intensity", parser=bounded(INTENSITY), metavar="I", help=help)
+    return typer.Option(
+        None, "--intensity", parser=bounded(INTENSITY, kind="intensity"), metavar="I", help=help
+    )
 
 
 def block_size_option(help: str = "Page size of block top-k (tokens).") -> Any:
     """--block-size S (tokens per KV page), default 16."""
     from kinetics_cli.limits import BLOCK_SIZE
 
-    return typer.Option(16, "--block-size", parser=bounded(BLOCK_SIZE), metavar="S", help=help)
+    return typer.Option(
+        16, "--block-size", parser=bounded(BLOCK_SIZE, kind="tokens"), metavar="S", help=help
+    )
 
 
 def plot_option(help: str = "Draw the figure to FILE (.png or .svg).") -> Any:

@@ -139,23 +139,25 @@ def plan(
         None,
         "--budget",
         "-b",
-        parser=bounded(EFLOPS_BUDGET),
+        parser=bounded(EFLOPS_BUDGET, kind="flops"),
         metavar="X",
         help="eFLOPs per problem, e.g. 1e18 or 2.5E.",
     ),
     budget_seconds: float | None = typer.Option(
         None,
         "--budget-seconds",
-        parser=bounded(SECONDS_BUDGET),
+        parser=bounded(SECONDS_BUDGET, kind="seconds"),
         metavar="S",
-        help="GPU-seconds per problem on a deployment of --hardware (deployable).",
+        help="GPU-seconds per problem on a deployment of --hardware (deployable), e.g. 20, "
+        "500ms, 3min.",
     ),
     budget_usd: float | None = typer.Option(
         None,
         "--budget-usd",
-        parser=bounded(USD_BUDGET),
+        parser=bounded(USD_BUDGET, kind="money"),
         metavar="USD",
-        help="US dollars per 1,000 problems on a deployment (GPU-seconds x price per GPU-hour).",
+        help="US dollars per 1,000 problems on a deployment (GPU-seconds x price per GPU-hour), "
+        "e.g. 5 or $5.",
     ),
     budget_latency: float | None = typer.Option(
         None,
@@ -167,9 +169,10 @@ def plan(
     budget_joules: float | None = typer.Option(
         None,
         "--budget-joules",
-        parser=bounded(JOULES_BUDGET),
+        parser=bounded(JOULES_BUDGET, kind="energy"),
         metavar="J",
-        help="Energy per problem on a deployment, joules (GPU-seconds x board power).",
+        help="Energy per problem on a deployment (GPU-seconds x board power): joules, or "
+        "e.g. 50kJ, 0.01kWh.",
     ),
     task: str = TASK_OPTION,
     evals: list[Path] = EVALS_OPTION,

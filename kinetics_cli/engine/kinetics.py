@@ -8,9 +8,11 @@ docs/cost-model.md.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from functools import cached_property
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -124,6 +126,15 @@ class ProblemCost:
         values = {name: np.average(getattr(self, name), axis=axis, weights=w) for name in TERMS}
         return ProblemCost(**values, attention_kernel=self.attention_kernel)
 
+    def take(self, index: int, shape: tuple[int, ...]) -> ProblemCost:
+        """Part `index` along the first axis of a cost whose terms broadcast to `shape` (views;
+        a term the variant does not have stays ZERO or a view of it)."""
+        values = {
+            name: t if t is ZERO else _broadcast(t, shape)[index]
+            for name, t in ((name, getattr(self, name)) for name in TERMS)
+        }
+        return ProblemCost(**values, attention_kernel=self.attention_kernel)
+
     def as_dict(self, intensity: float) -> dict[str, np.ndarray | float]:
         """Every term plus totals and eFLOPs at `intensity`, as arrays (or scalars)."""
         return {
@@ -173,7 +184,7 @@ def _weighted_sum(term: np.ndarray, weights: np.ndarray) -> np.ndarray:
     weights are one vector)."""
     if weights.ndim == 1 and term.shape[-1:] == weights.shape:
         return np.asarray(term @ weights)
-    return np.sum(term * weights, axis=-1)
+    return np.add.reduce(term * weights, axis=-1)  # np.sum without its Python wrapper
 
 
 def _plus(total: np.ndarray, term: np.ndarray) -> np.ndarray:
@@ -222,6 +233,14 @@ class SplitCost:
             for name in TERMS
         }
         return ProblemCost(**values, attention_kernel=self.shared.attention_kernel)
+
+    def take(self, index: int) -> SplitCost:
+        """Part `index` along the first axis (views), for costs computed stacked."""
+        return SplitCost(
+            self.shared.take(index, self.shape),
+            self.per_trial.take(index, self.shape),
+            self.shape[1:],
+        )
 
     def eflops(self, intensity: ArrayLike) -> SplitTotal:
         """eFLOPs (compute FLOPs + I x memory bytes) of each part, before the trials axis: the
@@ -288,9 +307,9 @@ def _law(cost: ProblemCost, intensity: ArrayLike) -> np.ndarray:
 
 def _lowest(name: str, array: np.ndarray) -> float:
     """The smallest element of `array` (inf when empty); InputError unless every element is
-    finite and >= 0. Two reductions, or none for a scalar."""
-    if array.ndim == 0:
-        low = high = float(array)
+    finite and >= 0. Two reductions, or none for a single element."""
+    if array.size == 1:
+        low = high = float(array.flat[0])
     elif array.size == 0:
         return np.inf
     else:
@@ -522,15 +541,8 @@ def split_cost(
             kv_trial = _plus(kv_trial, rate.bytes * l_out)
             continue
         window = group.window
-        # Tokens in view summed over the steps (A without a budget): those of the prompt and
-        # those the trial generated itself.
-        if window is None:
-            seen_prompt, seen_generated = l_in * l_out, 0.5 * l_out * l_out
-            seen_total = seen_prompt + seen_generated
-        else:
-            seen_total = attended_tokens(l_in, l_out, window)
-            seen_generated = attended_tokens(0.0, l_out, window)
-            seen_prompt = seen_total - seen_generated
+        if attention != "topk":  # top-k reads only what it attends (below)
+            seen_total, seen_prompt, seen_generated = _seen(l_in, l_out, window)
         if attention == "dense":
             attn_flops = _plus(attn_flops, rate.flops * seen_total)
             kv_shared = _plus(kv_shared, rate.bytes * seen_prompt)
@@ -564,6 +576,19 @@ def split_cost(
     )
 
 
+def _seen(
+    l_in: np.ndarray, l_out: np.ndarray, window: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tokens in view summed over the steps (A without a budget): all of them, those of the
+    prompt and those the trial generated itself."""
+    if window is None:
+        seen_prompt, seen_generated = l_in * l_out, 0.5 * l_out * l_out
+        return seen_prompt + seen_generated, seen_prompt, seen_generated
+    seen_total = attended_tokens(l_in, l_out, window)
+    seen_generated = attended_tokens(0.0, l_out, window)
+    return seen_total, seen_total - seen_generated, seen_generated
+
+
 def expected_problem_cost(
     card: ModelCard | CostShape,
     prompt_len: ArrayLike,
@@ -581,10 +606,10 @@ def expected_problem_cost(
     Each length is costed as if every trial generated it, then averaged (the paper's code, cost_model/utils.py expected_cost).
     The other arguments must broadcast against gen_lens.shape[:-1].
     """
-    split, w, n = _expected_split(
+    inputs, w, n = _expected_split(
         card, prompt_len, gen_lens, trials, attention, kv_budget, block_size, params, weights
     )
-    return split.mean(w).at(n)
+    return split_mean(*inputs, w).at(n)
 
 
 def expected_eflops(
@@ -603,10 +628,10 @@ def expected_eflops(
     """expected_problem_cost(...).eflops(intensity), for callers that need only eFLOPs: each
     length's eFLOPs as shared + N x per-trial (SplitCost.eflops), averaged, then N applied once.
     Same checks; equal up to the order of floating-point additions."""
-    split, w, n = _expected_split(
+    inputs, w, n = _expected_split(
         card, prompt_len, gen_lens, trials, attention, kv_budget, block_size, params, weights
     )
-    return split.eflops(intensity).mean(w).at(n)
+    return eflops_mean(*inputs, w, intensity).at(n)
 
 
 def _expected_split(
@@ -619,9 +644,9 @@ def _expected_split(
     block_size: ArrayLike,
     params: float | None,
     weights: ArrayLike | None,
-) -> tuple[SplitCost, np.ndarray, np.ndarray]:
-    """The checked inputs of the expected costs: the split over the lengths (last axis), the
-    normalized weights and the trial counts."""
+) -> tuple[SplitInputs, np.ndarray, np.ndarray]:
+    """The checked inputs of the expected costs: split_cost's arguments over the lengths (last
+    axis), the normalized weights and the trial counts."""
     lengths = np.asarray(gen_lens, dtype=float)
     if lengths.ndim == 0:
         lengths = lengths[None]
@@ -631,12 +656,13 @@ def _expected_split(
         w = np.full(lengths.shape[-1], 1.0 / lengths.shape[-1])
     else:
         w = np.asarray(weights, dtype=float)
-        if w.shape != lengths.shape[-1:] or not np.all(w >= 0) or not w.sum() > 0:
+        total = w.sum() if w.shape == lengths.shape[-1:] else 0.0
+        if not total > 0 or not (w >= 0).all():
             raise InputError(
                 f"weights must be {lengths.shape[-1]} non-negative numbers, one per length, "
                 "not all zero"
             )
-        w = w / w.sum()
+        w = w / total
     l_in = np.asarray(prompt_len, dtype=float)[..., None]
     budget = None if kv_budget is None else np.asarray(kv_budget, dtype=float)[..., None]
     s = np.asarray(block_size, dtype=float)[..., None]
@@ -648,4 +674,127 @@ def _expected_split(
     check_nonnegative("generated length", lengths)
     if attention == "dense":
         budget = None
-    return split_cost(_shape(card, params), l_in, lengths, attention, budget, s), w, n
+    return (_shape(card, params), l_in, lengths, attention, budget, s), w, n
+
+
+SplitInputs = tuple[CostShape, np.ndarray, np.ndarray, str, "np.ndarray | None", np.ndarray]
+
+# Length-grid elements per pass of split_mean: a pass's temporaries (a dozen arrays) stay in
+# cache, and none of them is a fresh grid-sized allocation.
+SLAB = 1 << 15
+
+
+class LengthGrid(NamedTuple):
+    """split_cost's array inputs with generated lengths on the last axis, and their weights."""
+
+    l_in: np.ndarray
+    l_out: np.ndarray
+    budget: np.ndarray | None
+    s: np.ndarray
+    weights: np.ndarray
+
+
+def split_mean(
+    shape: CostShape,
+    l_in: np.ndarray,
+    l_out: np.ndarray,
+    attention: str,
+    budget: np.ndarray | None,
+    s: np.ndarray,
+    weights: np.ndarray,
+) -> SplitCost:
+    """split_cost(...).mean(weights) (lengths on the last axis), a slab of the length grid at a
+    time: the same operations on the same numbers, so the same values (with one weight vector
+    the sums are BLAS matrix-vector products; slabs of whole 64-row blocks keep their results
+    as in one call in our checks, and the law's regression tests allow the last bit)."""
+
+    grid = LengthGrid(l_in, l_out, budget, s, weights)
+    if _one_pass(grid):
+        return split_cost(shape, l_in, l_out, attention, budget, s).mean(weights)
+
+    def terms(g: LengthGrid) -> dict[str, np.ndarray]:
+        mean = split_cost(shape, g.l_in, g.l_out, attention, g.budget, g.s).mean(g.weights)
+        return {
+            f"{part}.{t}": getattr(cost, t)
+            for part, cost in (("shared", mean.shared), ("per_trial", mean.per_trial))
+            for t in TERMS
+        }
+
+    parts, out = _by_slabs(terms, grid)
+    kernel = ATTENTION_KERNEL[attention]
+    return SplitCost(
+        ProblemCost(**{t: parts[f"shared.{t}"] for t in TERMS}, attention_kernel=kernel),
+        ProblemCost(**{t: parts[f"per_trial.{t}"] for t in TERMS}, attention_kernel=kernel),
+        out,
+    )
+
+
+def eflops_mean(
+    shape: CostShape,
+    l_in: np.ndarray,
+    l_out: np.ndarray,
+    attention: str,
+    budget: np.ndarray | None,
+    s: np.ndarray,
+    weights: np.ndarray,
+    intensity: ArrayLike,
+) -> SplitTotal:
+    """split_cost(...).eflops(intensity).mean(weights), a slab of the length grid at a time
+    (the same values, as split_mean; in one pass when the intensity is an array)."""
+
+    grid = LengthGrid(l_in, l_out, budget, s, weights)
+    if np.ndim(intensity) > 0 or _one_pass(grid):
+        return split_cost(shape, l_in, l_out, attention, budget, s).eflops(intensity).mean(weights)
+
+    def total(g: LengthGrid) -> dict[str, np.ndarray]:
+        split = split_cost(shape, g.l_in, g.l_out, attention, g.budget, g.s)
+        mean = split.eflops(intensity).mean(g.weights)
+        return {"shared": mean.shared, "per_trial": mean.per_trial}
+
+    parts, out = _by_slabs(total, grid)
+    return SplitTotal(parts["shared"], parts["per_trial"], out)
+
+
+def _one_pass(grid: LengthGrid) -> bool:
+    """Whether the length grid is small enough (or too flat) to cost in one pass."""
+    full = np.broadcast(*(a for a in grid if a is not None)).shape
+    return len(full) < 2 or math.prod(full) <= 2 * SLAB
+
+
+def _by_slabs(
+    mean_of: Callable[[LengthGrid], dict[str, np.ndarray]], grid: LengthGrid
+) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
+    """mean_of(grid) (arrays over the grid without its last axis, or ZERO) and that shape,
+    computed on slabs of about SLAB elements cut along the largest other axis (whole blocks of
+    64 rows), each result written into its place."""
+    full = np.broadcast(*(a for a in grid if a is not None)).shape
+    axis = int(np.argmax(full[:-1]))
+    step = -(-SLAB * full[axis] // math.prod(full) // 64) * 64
+    out: dict[str, np.ndarray] = {}
+    for start in range(0, full[axis], step):
+        piece = slice(start, start + step)
+
+        def part(a: np.ndarray) -> np.ndarray:
+            return _cut(a, full, axis, piece)  # noqa: B023 (used within this iteration)
+
+        budget = None if grid.budget is None else part(grid.budget)
+        cut = LengthGrid(
+            part(grid.l_in), part(grid.l_out), budget, part(grid.s), part(grid.weights)
+        )
+        for name, value in mean_of(cut).items():
+            if _is_zero(value):
+                out[name] = ZERO
+                continue
+            if name not in out:
+                out[name] = np.empty(full[:-1])
+            out[name][(slice(None),) * axis + (piece,)] = value
+    return out, full[:-1]
+
+
+def _cut(array: np.ndarray, full: tuple[int, ...], axis: int, piece: slice) -> np.ndarray:
+    """The part of `array` (broadcast against `full`) that one piece of `full`'s `axis` uses:
+    itself where it does not vary along that axis."""
+    own = axis - (len(full) - array.ndim)
+    if own < 0 or array.shape[own] == 1:
+        return array
+    return array[(slice(None),) * own + (piece,)]

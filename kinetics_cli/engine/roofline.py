@@ -431,6 +431,17 @@ def step_operators(s: StepSetup, batch: np.ndarray) -> list[_Op]:
     return ops
 
 
+def operator_seconds(s: StepSetup, op: _Op) -> np.ndarray:
+    """Seconds per step of `op` over the batch axis: time_operator's first figure alone, for
+    callers that price many deployments and need no split."""
+    if op.link_seconds is not None:
+        return op.link_seconds * op.calls
+    compute, memory, overhead = roofline_terms(
+        op.cost.flops, op.cost.bytes, s.hardware, op.kernel, dtype=s.precision.compute
+    )
+    return (np.maximum(compute, memory) + overhead) * op.calls
+
+
 def time_operator(s: StepSetup, op: _Op) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(seconds, compute seconds, memory seconds, compute-bound) per step, over the batch axis."""
     hw = s.hardware

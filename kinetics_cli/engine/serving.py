@@ -48,8 +48,8 @@ from kinetics_cli.engine.roofline import (
     StepSetup,
     _Op,
     held_bytes,
+    operator_seconds,
     step_operators,
-    time_operator,
 )
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import Calibration, HardwareProfile, KernelFit, ModelCard
@@ -511,6 +511,21 @@ class MemoryPlan:
         }
 
 
+def kv_capacity(
+    profile: HardwareProfile, deployment: Deployment, weights: float, workspace: float
+) -> tuple[float, float]:
+    """(reserve, bytes left for the cache) per GPU: the engine's reserve (the unused share of
+    memory_utilization, or of what weights and workspace leave under kv_cache_fraction) plus
+    the activation workspace, and capacity - reserve - weights."""
+    capacity = profile.hbm_capacity
+    if deployment.kv_cache_fraction is None:
+        reserve = (1.0 - deployment.memory_utilization) * capacity + workspace
+    else:
+        left = max(capacity - weights - workspace, 0.0)
+        reserve = workspace + (1.0 - deployment.kv_cache_fraction) * left
+    return reserve, capacity - reserve - weights
+
+
 def memory_plan(
     card: ModelCard,
     profile: HardwareProfile,
@@ -550,12 +565,7 @@ def memory_plan(
     per_token = float(kv(1.0) - fixed)  # sliding layers count until their window fills
     capacity = profile.hbm_capacity
     workspace = activation_workspace_bytes(card, deployment)
-    if deployment.kv_cache_fraction is None:
-        reserve = (1.0 - deployment.memory_utilization) * capacity + workspace
-    else:
-        left = max(capacity - weights - workspace, 0.0)
-        reserve = workspace + (1.0 - deployment.kv_cache_fraction) * left
-    free = capacity - reserve - weights
+    reserve, free = kv_capacity(profile, deployment, weights, workspace)
     per_seq = kv(ctx)
     problem = trials * per_seq - (trials - 1.0) * (kv(prompt) - fixed)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -717,7 +727,7 @@ def _step(
                 )
             else:
                 op = replace(op, link_seconds=_mix(op.link_seconds, weights))
-        seconds = time_operator(grouped_setup if op.grouped else s, op)[0]
+        seconds = operator_seconds(grouped_setup if op.grouped else s, op)
         totals[op.kind] = totals[op.kind] + seconds
         if op.grouped:
             routed = routed + seconds

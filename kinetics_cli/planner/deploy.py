@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from itertools import pairwise
 
 import numpy as np
 
 from kinetics_cli.accuracy.base import Outcome, Setting
 from kinetics_cli.engine.operators import OpCost
-from kinetics_cli.engine.roofline import StepSetup, _Op, step_operators, time_operator
+from kinetics_cli.engine.roofline import StepSetup, _Op, operator_seconds, step_operators
 from kinetics_cli.engine.serving import (
     DEFAULT_MAX_BATCH,
     LIFE_SAMPLES,
@@ -27,8 +28,11 @@ from kinetics_cli.engine.serving import (
     PrefillCharge,
     _prefill_per_prompt,
     _setup,
+    activation_workspace_bytes,
+    check_deployment,
     engine_operators,
     host_seconds,
+    kv_capacity,
     memory_plan,
     precision,
     prefill_step_seconds,
@@ -231,63 +235,93 @@ def _step_model(
     profile: HardwareProfile,
     d: Deployment,
     eff: Efficiency,
-    attention: str,
-    budgets: np.ndarray,
+    parts: Sequence[tuple[str, _Shapes]],
     block_size: float,
-    contexts: np.ndarray,
-    weights: np.ndarray,
-    unit_cache: dict[tuple[object, ...], dict[int, OpCost]] | None = None,
-) -> Callable[[np.ndarray], tuple[np.ndarray, ...]]:
-    """Decode step seconds of a replica as a function of its sequences [S, N, L], each holding
-    the mix of `contexts` with `weights` [S, L, K]: serving._step with one weight row per
-    (setting, limit). Operators that depend on the context cost (sequences x their cost for one
-    sequence), so their mixed FLOPs and bytes are computed once for one sequence and scaled;
-    the equality with serving.problem_costs is held by tests. `unit_cache` keeps those
-    one-sequence costs for reuse on other accelerators: they are counts of FLOPs and bytes, which
-    depend on the step's shapes and widths (the key) and not on the hardware."""
-    kv = None if attention == "dense" else float(budgets[0])
-    s0 = _setup(
-        card,
-        profile,
-        d,
-        context=0.0,
-        attention=attention,
-        kv_budget=kv,
-        block_size=block_size,
-        efficiency=eff,
-    )
-    # everything the operators' FLOPs and bytes read, apart from the hardware and the links
-    key = (
-        card.name,
-        id(contexts),
-        id(weights),
-        budgets.tobytes(),
-        *(getattr(s0, f.name) for f in fields(s0) if f.name not in _HARDWARE_FIELDS),
-    )
-    cached = None if unit_cache is None else unit_cache.get(key)
-    if cached is not None:
-        per_sequence = cached
-    else:
-        per_sequence = _per_sequence(s0, attention, budgets, contexts, weights)
-        if unit_cache is not None:
-            unit_cache[key] = per_sequence
-
+    unit_cache: dict[tuple[object, ...], _Units] | None = None,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Decode step seconds of a replica as a function of its sequences [S, N, L], the rows of
+    `parts` (attention kind, shapes) stacked in order, each sequence holding its row's mix of
+    life contexts: serving._step with one weight row per (setting, limit). Operators that depend
+    on the context cost (sequences x their cost for one sequence), so their mixed FLOPs and bytes
+    are computed once per part for one sequence and scaled; the others do not depend on the
+    attention kind and are timed once for all parts (step_operators is Python per operator, so
+    one call serves the parts' rows together). Each row sums its operators in step_operators'
+    order, as serving._step does; the equality with serving.problem_costs is held by tests.
+    `unit_cache` keeps the one-sequence costs for other accelerators: they are counts of FLOPs
+    and bytes, which depend on the step's shapes and widths (the key), not on the hardware."""
+    setups, units = [], []
+    for attention, shapes in parts:
+        kv = None if attention == "dense" else float(shapes.budgets[0])
+        s0 = _setup(
+            card,
+            profile,
+            d,
+            context=0.0,
+            attention=attention,
+            kv_budget=kv,
+            block_size=block_size,
+            efficiency=eff,
+        )
+        contexts, weights = shapes.life_contexts, shapes.life_weights
+        # everything the operators' FLOPs and bytes read, apart from the hardware and the links
+        key = (
+            card.name,
+            id(contexts),
+            id(weights),
+            shapes.budgets.tobytes(),
+            *(getattr(s0, f.name) for f in fields(s0) if f.name not in _HARDWARE_FIELDS),
+        )
+        cached = None if unit_cache is None else unit_cache.get(key)
+        if cached is None:
+            cached = _per_sequence(s0, attention, shapes.budgets, contexts, weights)
+            if unit_cache is not None:
+                unit_cache[key] = cached
+        setups.append(s0)
+        units.append(cached)
+    rows = np.cumsum([0, *(shapes.budgets.size for _, shapes in parts)])
     # MoE experts timed at the grouped-GEMM efficiencies where the mode has them (serving._step)
-    grouped = replace(s0, hardware=eff.grouped) if eff.grouped is not None else s0
+    grouped = [replace(s, hardware=eff.grouped) if eff.grouped is not None else s for s in setups]
 
-    def step(sequences: np.ndarray) -> tuple[np.ndarray, ...]:
-        total: np.ndarray | float = 0.0
-        for j, op in enumerate(step_operators(s0, sequences)):
-            if j in per_sequence:
-                unit = per_sequence[j]
-                cost = OpCost(unit.flops * sequences, unit.bytes * sequences)
-                # built directly: dataclasses.replace costs more than the arithmetic here
-                op = _Op(op.name, op.kind, op.kernel, op.calls, cost, op.link_seconds, op.grouped)
-            total = total + time_operator(grouped if op.grouped else s0, op)[0]
-        for op in engine_operators(s0, sequences, eff):
-            total = total + time_operator(s0, op)[0]
-        seconds = np.broadcast_to(np.asarray(total, dtype=float), sequences.shape)
-        return (seconds + eff.step_overhead_seconds,)
+    def step(sequences: np.ndarray) -> np.ndarray:
+        shared_ops = {op.name: op for op in step_operators(setups[0], sequences)}
+        engine_ops = engine_operators(setups[0], sequences, eff)
+        shared: dict[str, np.ndarray] = {}  # seconds of the context-free operators, all rows
+
+        def shared_seconds(name: str) -> np.ndarray:
+            if name not in shared:
+                op = shared_ops[name]
+                shared[name] = np.broadcast_to(
+                    operator_seconds(grouped[0] if op.grouped else setups[0], op), sequences.shape
+                )
+            return shared[name]
+
+        engine = [
+            np.broadcast_to(operator_seconds(setups[0], op), sequences.shape) for op in engine_ops
+        ]
+        totals = []
+        for j, (s0, (per_sequence, names)) in enumerate(zip(setups, units, strict=True)):
+            own = sequences[rows[j] : rows[j + 1]]
+            own_ops: dict[str, _Op] | None = None  # this part's operators, if one is not shared
+            total: np.ndarray | float = 0.0
+            for i, name in enumerate(names):
+                if i in per_sequence:
+                    op = per_sequence[i]
+                    cost = OpCost(op.cost.flops * own, op.cost.bytes * own)
+                    # built directly: dataclasses.replace costs more than the arithmetic here
+                    op = _Op(op.name, op.kind, op.kernel, op.calls, cost, None, op.grouped)
+                    seconds = operator_seconds(grouped[j] if op.grouped else s0, op)
+                elif name in shared_ops:
+                    seconds = shared_seconds(name)[rows[j] : rows[j + 1]]
+                else:
+                    if own_ops is None:
+                        own_ops = {op.name: op for op in step_operators(s0, own)}
+                    op = own_ops[name]
+                    seconds = operator_seconds(grouped[j] if op.grouped else s0, op)
+                total = total + seconds
+            for seconds in engine:
+                total = total + seconds[rows[j] : rows[j + 1]]
+            totals.append(np.broadcast_to(np.asarray(total, dtype=float), own.shape))
+        return np.concatenate(totals) + eff.step_overhead_seconds
 
     return step
 
@@ -296,6 +330,11 @@ def _step_model(
 # card and context, stand in the cache key otherwise: by name, and by the shapes' identity)
 _HARDWARE_FIELDS = ("hardware", "links", "card", "context")
 
+# One part's step operators: the context-dependent ones by position, each holding its mixed
+# cost for one sequence (not the per-context arrays it came from, which the cache would keep
+# alive), and every operator's name in step_operators' order.
+_Units = tuple[dict[int, _Op], tuple[str, ...]]
+
 
 def _per_sequence(
     s0: StepSetup,
@@ -303,9 +342,10 @@ def _per_sequence(
     budgets: np.ndarray,
     contexts: np.ndarray,
     weights: np.ndarray,
-) -> dict[int, OpCost]:
+) -> _Units:
     """FLOPs and bytes for one sequence, mixed over `contexts` with `weights` [S, L, K], of the
-    operators (by position in step_operators) whose cost depends on the context."""
+    operators (by position in step_operators) whose cost depends on the context, and the names
+    of all the step's operators in order."""
     mixed_setup = replace(s0, context=contexts[:, None])
     if attention != "dense" and budgets.size > 1:
         mixed_setup = replace(mixed_setup, kv_budget=budgets[:, None, None, None])  # type: ignore[arg-type]
@@ -314,15 +354,17 @@ def _per_sequence(
     settings, limits = contexts.shape[0], contexts.shape[1]
     one = np.ones((settings, 1, limits, 1))
     full = (settings, 1, limits, k)
-    per_sequence: dict[int, OpCost] = {}
-    for j, op in enumerate(step_operators(mixed_setup, one)):
+    per_sequence: dict[int, _Op] = {}
+    ops = step_operators(mixed_setup, one)
+    for j, op in enumerate(ops):
         flops, nbytes = np.asarray(op.cost.flops), np.asarray(op.cost.bytes)
         if op.link_seconds is None and (flops.shape[-1:] == (k,) or nbytes.shape[-1:] == (k,)):
-            per_sequence[j] = OpCost(
+            unit = OpCost(
                 np.sum(np.broadcast_to(flops, full) * w, axis=-1),
                 np.sum(np.broadcast_to(nbytes, full) * w, axis=-1),
             )
-    return per_sequence
+            per_sequence[j] = _Op(op.name, op.kind, op.kernel, op.calls, unit, None, op.grouped)
+    return per_sequence, tuple(op.name for op in ops)
 
 
 @dataclass(frozen=True)
@@ -344,28 +386,42 @@ def _problem_caps(
     chunks: list[_Shapes],
     trials: np.ndarray,
     block_size: float,
+    bytes_cache: dict[tuple[object, ...], tuple[float, float, np.ndarray]] | None = None,
 ) -> tuple[list[np.ndarray], bool]:
     """Most problems of N trials (prompt cache shared) one replica holds, [S, N, L] per chunk
     (serving.memory_plan's max_problems, one memory plan for all chunks), and whether the
-    weights leave room for any cache."""
-    prompts = [c.prompt for c in chunks]
-    helds = [c.held.ravel() for c in chunks]
-    contexts = np.concatenate([[0.0], *prompts, *helds])
-    budget = next((float(b) for c in chunks for b in c.budgets if np.isfinite(b)), 256.0)
-    mem = memory_plan(  # the KV budget changes no memory (every token stays cached)
-        card,
-        profile,
-        d,
-        context=contexts,
-        attention=attention,
-        kv_budget=None if attention == "dense" else budget,
-        block_size=block_size,
-    )
-    per_seq = np.asarray(mem.kv_bytes_per_sequence, dtype=float)
+    weights leave room for any cache. `bytes_cache` keeps the weight, workspace and cache bytes
+    per GPU for other accelerators: they depend on the card, the deployment and the shapes
+    (keyed by identity), not on the hardware, whose capacity alone sets the room left."""
+    key = (card.name, d, attention, block_size, *(id(c) for c in chunks))
+    cached = None if bytes_cache is None else bytes_cache.get(key)
+    if cached is not None:
+        check_deployment(card, profile, d)
+        weights, workspace, per_seq = cached
+        kv_capacity_bytes = kv_capacity(profile, d, weights, workspace)[1]
+    else:
+        prompts = [c.prompt for c in chunks]
+        helds = [c.held.ravel() for c in chunks]
+        contexts = np.concatenate([[0.0], *prompts, *helds])
+        budget = next((float(b) for c in chunks for b in c.budgets if np.isfinite(b)), 256.0)
+        mem = memory_plan(  # the KV budget changes no memory (every token stays cached)
+            card,
+            profile,
+            d,
+            context=contexts,
+            attention=attention,
+            kv_budget=None if attention == "dense" else budget,
+            block_size=block_size,
+        )
+        per_seq = np.asarray(mem.kv_bytes_per_sequence, dtype=float)
+        kv_capacity_bytes = mem.kv_capacity_bytes
+        if bytes_cache is not None:
+            workspace = activation_workspace_bytes(card, d)
+            bytes_cache[key] = (mem.weights_bytes, workspace, per_seq)
     fixed = per_seq[0]
-    free = max(mem.kv_capacity_bytes, 0.0)
+    free = max(kv_capacity_bytes, 0.0)
     n = trials[None, :, None]
-    at = 1 + sum(p.size for p in prompts)
+    at = 1 + sum(c.prompt.size for c in chunks)
     caps, start = [], 1
     for c in chunks:
         kv_prompt = per_seq[start : start + c.prompt.size]
@@ -378,53 +434,56 @@ def _problem_caps(
         if d.max_batch is not None:
             cap = np.minimum(cap, np.floor(d.max_batch / n))
         caps.append(np.minimum(cap, np.floor(MAX_SEQUENCES / n)))
-    return caps, mem.kv_capacity_bytes > 0
+    return caps, kv_capacity_bytes > 0
 
 
 def _price_candidate(
     card: ModelCard,
     profile: HardwareProfile,
     d: Deployment,
-    shapes: _Shapes,
-    cap: np.ndarray,
+    parts: Sequence[tuple[str, _Shapes]],
+    caps: Sequence[np.ndarray],
     trials: np.ndarray,
-    attention: str,
     block_size: float,
     options: DeployOptions,
     prefill: dict[float, PrefillCharge],
     efficiencies: dict[str, Efficiency],
-    unit_cache: dict[tuple[object, ...], dict[int, OpCost]] | None = None,
-) -> _Priced:
-    """serving.problem_costs on `d` for every (setting, N, L) of `shapes`, at the most problems
-    that fit (`cap`) or, with a TPOT target, the most that meet it (`unit_cache`: _step_model's)."""
+    unit_cache: dict[tuple[object, ...], _Units] | None = None,
+) -> list[_Priced]:
+    """serving.problem_costs on `d` for every (setting, N, L) of each part's shapes (attention
+    kind, shapes), at the most problems that fit (`caps`, one per part) or, with a TPOT target,
+    the most that meet it; the parts' rows are priced together, element by element as each
+    alone (`unit_cache`: _step_model's)."""
     n = trials[None, :, None]
+    cap = np.concatenate(caps)
     fits = cap >= 1
     compute = precision(card, profile, d).compute
     if compute not in efficiencies:
         efficiencies[compute] = resolve_efficiency(profile, options.efficiency, compute)
     eff = efficiencies[compute]
-    ctx, w = shapes.life_contexts, shapes.life_weights
-    for p in np.unique(shapes.prompt):
+    prompt = np.concatenate([shapes.prompt for _, shapes in parts])
+    mean_len = np.concatenate([shapes.mean_len for _, shapes in parts])
+    longest = np.concatenate([shapes.longest for _, shapes in parts])
+    for p in np.unique(prompt):
         if float(p) not in prefill:
             prefill[float(p)] = _prefill_per_prompt(card, profile, d, float(p), eff)
     charge = PrefillCharge(
-        *(np.array([prefill[float(p)][i] for p in shapes.prompt])[:, None, None] for i in range(3))
+        *(np.array([prefill[float(p)][i] for p in prompt])[:, None, None] for i in range(3))
     )
     single = charge.single
-    step_of = _step_model(
-        card, profile, d, eff, attention, shapes.budgets, block_size, ctx, w, unit_cache
-    )
+    step_of = _step_model(card, profile, d, eff, parts, block_size, unit_cache)
 
     def tpot_at(problems: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         seqs = problems * n
-        (step,) = step_of(seqs)
-        gpu = step + prefill_step_seconds(d, seqs / shapes.mean_len[:, None, :] / n, charge)
+        step = step_of(seqs)
+        gpu = step + prefill_step_seconds(d, seqs / mean_len[:, None, :] / n, charge)
         return step, np.maximum(gpu, host_seconds(eff, d, seqs))
 
     batch = np.where(fits, cap, 1.0)
     step, tpot = tpot_at(batch)
     if options.max_tpot is not None:
-        # Largest whole number of problems meeting the target (TPOT grows with the batch).
+        # Largest whole number of problems meeting the target (TPOT grows with the batch). Once
+        # a row's search has closed (lo = hi) more rounds leave it: the rows share the count.
         target = options.max_tpot
         ok = tpot <= target
         lo, hi = np.ones_like(batch), batch.copy()
@@ -438,15 +497,19 @@ def _price_candidate(
         fits = fits & meets
         step, tpot = tpot_at(batch)
     seqs = batch * n
-    gpu_s = d.gpus_per_replica * n * shapes.mean_len[:, None, :] * tpot / seqs
-    latency = single + step + shapes.longest * tpot
-    return _Priced(
+    gpu_s = d.gpus_per_replica * n * mean_len[:, None, :] * tpot / seqs
+    latency = single + step + longest * tpot
+    priced = _Priced(
         fits,
         batch,
         np.where(fits, tpot, np.inf),
         np.where(fits, gpu_s, np.inf),
         np.where(fits, latency, np.inf),
     )
+    rows = np.cumsum([0, *(c.shape[0] for c in caps)])
+    return [
+        _Priced(*(getattr(priced, f.name)[a:b] for f in fields(_Priced))) for a, b in pairwise(rows)
+    ]
 
 
 def _budget(setting: Setting) -> float:
@@ -500,11 +563,13 @@ def price_settings(
     options: DeployOptions | None = None,
     block_size: float = 16,
     shapes_cache: dict[tuple[int, ...], _Shapes] | None = None,
-    unit_cache: dict[tuple[object, ...], dict[int, OpCost]] | None = None,
+    unit_cache: dict[tuple[object, ...], _Units] | None = None,
+    bytes_cache: dict[tuple[object, ...], tuple[float, float, np.ndarray]] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Deployable figures as tables [setting, N, L]. `shapes_cache` and `unit_cache` carry the
-    request shapes and the one-sequence operator costs (which `unit_cache` keys by the shapes'
-    identity: pass both or only `shapes_cache`) from one accelerator to the next.
+    """Deployable figures as tables [setting, N, L]. `shapes_cache`, `unit_cache` and
+    `bytes_cache` carry the request shapes, the one-sequence operator costs and the memory
+    bytes per GPU (which the last two key by the shapes' identity: pass them with
+    `shapes_cache` or not at all) from one accelerator to the next.
 
     Per model, a loop over its few replica sizes (smallest first; at each, the deployments of
     that size, the cheapest kept): one memory plan per (size, cache layout) and one broadcast
@@ -541,6 +606,9 @@ def price_settings(
                 cache[tuple(chunk)] = _shapes(chunk, outcomes, settings, trials)
         shapes = [cache[tuple(chunk)] for _, chunk in chunks]
         open_ = [np.ones((len(c), trials.size, limits.size), dtype=bool) for _, c in chunks]
+        # each chunk's own tables (its rows of `out`), written into `out` once at the end
+        own = [{key: table[c] for key, table in out.items()} for _, c in chunks]
+        weights_fit = [False] * len(chunks)
         for group in candidate_deployments(card, profile, options.max_batch):
             chosen = [np.zeros(o.shape, dtype=bool) for o in open_]
             for d in group:
@@ -556,35 +624,45 @@ def price_settings(
                     if not which:
                         continue
                     attention = chunks[which[0]][0]
-                    got, weights_fit = _problem_caps(
-                        card, profile, d, attention, [shapes[j] for j in which], trials, block_size
-                    )
-                    for j, held in zip(which, got, strict=True):
-                        caps[j] = held
-                        out["weights_fit"][chunks[j][1]] |= weights_fit
-                for j, (attention, chunk) in enumerate(chunks):
-                    cap = caps[j]
-                    if cap is None or not (open_[j] & (cap >= 1)).any():
-                        continue
-                    assert cap is not None
-                    priced = _price_candidate(
+                    got, room = _problem_caps(
                         card,
                         profile,
                         d,
-                        shapes[j],
-                        cap,
-                        trials,
                         attention,
+                        [shapes[j] for j in which],
+                        trials,
                         block_size,
-                        options,
-                        prefill,
-                        efficiencies,
-                        unit_cache if shapes_cache is not None else None,
+                        bytes_cache if shapes_cache is not None else None,
                     )
-                    rows = np.asarray(chunk)
+                    for j, held in zip(which, got, strict=True):
+                        caps[j] = held
+                        weights_fit[j] |= room
+                # Every chunk some problem of which fits, priced in one pass.
+                live = [
+                    j
+                    for j, cap in enumerate(caps)
+                    if cap is not None and (open_[j] & (cap >= 1)).any()
+                ]
+                if not live:
+                    continue
+                prices = _price_candidate(
+                    card,
+                    profile,
+                    d,
+                    [(chunks[j][0], shapes[j]) for j in live],
+                    [caps[j] for j in live],  # type: ignore[misc]
+                    trials,
+                    block_size,
+                    options,
+                    prefill,
+                    efficiencies,
+                    unit_cache if shapes_cache is not None else None,
+                )
+                for j, priced in zip(live, prices, strict=True):
+                    tables = own[j]
                     # The cheapest fitting deployment of the smallest replica size that fits.
                     take = open_[j] & priced.fits
-                    take &= ~chosen[j] | (priced.gpu_seconds < out["gpu_seconds"][rows])
+                    take &= ~chosen[j] | (priced.gpu_seconds < tables["gpu_seconds"])
                     if not take.any():
                         continue
                     chosen[j] |= take
@@ -597,12 +675,16 @@ def price_settings(
                         ("gpu_seconds", priced.gpu_seconds),
                         ("latency", priced.latency),
                     ):
-                        out[key][rows] = np.where(take, value, out[key][rows])
-                    out["fits"][rows] |= take
+                        np.copyto(tables[key], value, where=take)
+                    tables["fits"] |= take
             for j in range(len(chunks)):
                 open_[j] &= ~chosen[j]
             if not any(o.any() for o in open_):
                 break
+        for (_, chunk), tables, room in zip(chunks, own, weights_fit, strict=True):
+            tables["weights_fit"] |= room
+            for key, table in tables.items():
+                out[key][chunk] = table
     return out
 
 
@@ -716,7 +798,8 @@ def price_grid(
     li = np.searchsorted(log.limits, grid_limits)
     out = []
     shapes: dict[tuple[int, ...], _Shapes] = {}
-    units: dict[tuple[object, ...], dict[int, OpCost]] = {}
+    units: dict[tuple[object, ...], _Units] = {}
+    memory: dict[tuple[object, ...], tuple[float, float, np.ndarray]] = {}
     for n, profile in enumerate(profiles):
         mode = usable_mode(profile, options.efficiency)
         chosen = replace(options, efficiency=mode)
@@ -731,6 +814,7 @@ def price_grid(
             block_size=block_size,
             shapes_cache=shapes,
             unit_cache=units,
+            bytes_cache=memory,
         )
         out.append(deploy_costs(tables, profile, chosen, grid_setting, ti, li, sampled))
         if on_progress is not None:

@@ -11,7 +11,7 @@ import numpy as np
 
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
-from kinetics_cli.planner.pareto import grouped_pareto_mask, pareto_mask
+from kinetics_cli.planner.pareto import level_pareto_mask, pareto_mask
 from kinetics_cli.planner.plan import Pricing, accuracy_levels, costs
 
 if TYPE_CHECKING:
@@ -41,8 +41,8 @@ def frontier_of(grid: Grid, law: str, cost: np.ndarray, unit: str = "eflops") ->
         law=law,
         cost=cost,
         levels=levels,
-        overall=pareto_mask(cost, levels),
-        per_group=grouped_pareto_mask(cost, levels, groups),
+        overall=level_pareto_mask(cost, levels),
+        per_group=level_pareto_mask(cost, levels, groups),
         groups=groups,
         keys=keys,
         unit=unit,

@@ -24,6 +24,7 @@ from kinetics_cli.engine.kinetics import (
     check_positive,
     law_intensity,
     split_cost,
+    split_mean,
 )
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import HardwareProfile, ModelCard
@@ -86,8 +87,15 @@ class Grid:
         return int(self.setting.size)
 
     def eflops(self, intensity: float) -> np.ndarray:
-        """compute FLOPs + I x memory bytes per problem (I = 0: the FLOPs-only law)."""
-        return self.compute_flops + intensity * self.memory_bytes
+        """compute FLOPs + I x memory bytes per problem (I = 0: the FLOPs-only law, which is the
+        compute FLOPs exactly, returned as a read-only view instead of a new array)."""
+        if intensity == 0:
+            flops = self.compute_flops.view()
+            flops.flags.writeable = False
+            return flops
+        total = intensity * self.memory_bytes
+        total += self.compute_flops  # in place: one grid-sized array (addition commutes exactly)
+        return total
 
     def law_eflops(self, law: str, intensity: float) -> np.ndarray:
         return self.eflops(law_intensity(law, intensity))
@@ -134,12 +142,17 @@ class Grid:
 
     def group_labels(self) -> tuple[np.ndarray, list[tuple[str, str]]]:
         """An integer label per configuration for its (model, attention kind), and the keys."""
+        per_setting, keys = self.group_labels_per_setting()
+        return per_setting[self.setting], keys
+
+    def group_labels_per_setting(self) -> tuple[np.ndarray, list[tuple[str, str]]]:
+        """group_labels per setting (index with `setting` for each configuration's)."""
         keys: list[tuple[str, str]] = list(
             dict.fromkeys((s.model, str(s.attention)) for s in self.settings)
         )
         index = {k: n for n, k in enumerate(keys)}
         per_setting = np.array([index[(s.model, s.attention)] for s in self.settings], dtype=int)
-        return per_setting[self.setting], keys
+        return per_setting, keys
 
 
 def trials_for(strategies: Sequence[str], trials: Sequence[int]) -> np.ndarray:
@@ -293,26 +306,154 @@ def _verifier_cost(
 
 def _split_cost(
     shape: CostShape,
-    setting: Setting,
-    prompt_len: np.ndarray | float,
+    settings: Sequence[Setting],
+    prompt_len: np.ndarray,
     lengths: np.ndarray,
     weights: np.ndarray,
     block_size: float,
 ) -> SplitCost:
-    """A setting's cost over its length points (G, Q), averaged over them before any trial count
-    enters: every term is f(L) + N g(L) (engine SplitCost), so `.at(count)` then prices
-    `count[t, g]` trials per (N, L) cell. Inputs are checked here, once per setting."""
+    """Settings' costs over their length points (setting, 1, G, Q), averaged over them before any
+    trial count enters: every term is f(L) + N g(L) (engine SplitCost), so `.at(count)` then
+    prices `count[t, g]` trials per (N, L) cell. Inputs are checked here, once per call; an
+    error names the first setting at fault."""
+    budgets = [np.nan if s.kv_budget is None else s.kv_budget for s in settings]
+    budget = np.asarray(budgets, dtype=float).reshape((-1,) + (1,) * (lengths.ndim - 1))
     try:
         l_out = check_nonnegative("generated lengths", lengths)
         l_in = check_nonnegative("prompt lengths", prompt_len)
-        budget = None
-        if setting.attention != "dense":
-            kv = np.nan if setting.kv_budget is None else setting.kv_budget
-            budget = check_positive("KV budget", kv)
+        if settings[0].attention != "dense":
+            check_positive("KV budget", budget)
     except InputError as exc:
-        raise InputError(f"{setting.label}: {exc}") from None
+        if len(settings) == 1:
+            raise InputError(f"{settings[0].label}: {exc}") from None
+        for i, setting in enumerate(settings):
+            try:
+                check_nonnegative("generated lengths", lengths[i])
+                check_nonnegative("prompt lengths", prompt_len[i])
+                if setting.attention != "dense":
+                    check_positive("KV budget", budget[i])
+            except InputError as exc:
+                raise InputError(f"{setting.label}: {exc}") from None
+        raise
     s = np.asarray(float(block_size))
-    return split_cost(shape, l_in, l_out, setting.attention, budget, s).mean(weights)
+    kv = None if settings[0].attention == "dense" else budget
+    return split_mean(shape, l_in, l_out, settings[0].attention, kv, s, weights)
+
+
+_Interval = tuple[np.ndarray | None, np.ndarray | None]  # accuracy interval, replicates
+
+
+def _runs(settings: Sequence[Setting]) -> list[range]:
+    """Indices of consecutive settings of one model and attention (costed together)."""
+    runs: list[range] = []
+    start = 0
+    for k in range(1, len(settings) + 1):
+        key = (settings[start].model, settings[start].attention)
+        if k == len(settings) or (settings[k].model, settings[k].attention) != key:
+            runs.append(range(start, k))
+            start = k
+    return runs
+
+
+@dataclass(frozen=True)
+class _Costed:
+    """One setting's cost: the cost of N trials (N, L), that cost's grid columns (compute FLOPs,
+    memory bytes, seconds, compute seconds), and the SplitCost it came from (the setting's part
+    `index` of a stacked one, or its own with None) for trial counts other than N."""
+
+    plain: ProblemCost
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    split: SplitCost
+    index: int | None = None
+
+    def at(self, trials: np.ndarray) -> ProblemCost:
+        """The setting's cost of `trials` trials per (N, L) cell."""
+        split = self.split if self.index is None else self.split.take(self.index)
+        return split.at(trials)
+
+
+def _cost_settings(
+    shape: CostShape,
+    settings: Sequence[Setting],
+    outcomes: Sequence[Outcome],
+    n: np.ndarray,
+    hardware: HardwareProfile,
+    block_size: float,
+) -> list[_Costed]:
+    """The costs of settings of one model and attention, consecutive ones whose length points
+    share a layout (`_batch_key`) in one engine call, the others one call each."""
+    out: list[_Costed] = []
+    start = 0
+    while start < len(settings):
+        key, stop = _batch_key(outcomes[start]), start + 1
+        while key is not None and stop < len(settings) and _batch_key(outcomes[stop]) == key:
+            stop += 1
+        part = slice(start, stop)
+        out += _cost_batch(shape, settings[part], outcomes[part], n, hardware, block_size, key)
+        start = stop
+    return out
+
+
+def _cost_batch(
+    shape: CostShape,
+    settings: Sequence[Setting],
+    outcomes: Sequence[Outcome],
+    n: np.ndarray,
+    hardware: HardwareProfile,
+    block_size: float,
+    key: tuple[tuple[int, ...], ...] | None,
+) -> list[_Costed]:
+    """Settings costed in one engine call, their inputs stacked on a first axis (setting, 1, G,
+    Q): the same element-wise operations and per-row sums on the same numbers, so the same
+    values as one call per setting. Without a key, one setting with its arrays as they are."""
+    lengths = [np.asarray(o.gen_lengths, dtype=float) for o in outcomes]
+    weights = [np.asarray(o.gen_weights, dtype=float) for o in outcomes]
+    prompts = [_prompt_lens(o) for o in outcomes]
+    if key is None:
+        l_out, w, l_in = lengths[0], weights[0], prompts[0]
+    else:
+        l_out, w, l_in = (np.stack(a)[:, None] for a in (lengths, weights, prompts))
+        l_in = l_in.reshape(l_in.shape[:2] + (1,) * (l_out.ndim - l_in.ndim) + l_in.shape[2:])
+    split = _split_cost(shape, settings, l_in, l_out, w, block_size)
+    plain = split.at(n[:, None])
+    full = np.broadcast_shapes(n[:, None].shape, split.shape)
+    compute_seconds, memory_seconds = plain.split_seconds(hardware)
+    columns = [
+        _full(c, full)
+        for c in (
+            plain.compute_flops,
+            plain.memory_bytes,
+            compute_seconds + memory_seconds,
+            compute_seconds,
+        )
+    ]
+    if key is None:
+        return [_Costed(plain, (columns[0], columns[1], columns[2], columns[3]), split)]
+    return [
+        _Costed(
+            plain.take(i, full),
+            (columns[0][i], columns[1][i], columns[2][i], columns[3][i]),
+            split,
+            i,
+        )
+        for i in range(len(settings))
+    ]
+
+
+def _prompt_lens(outcome: Outcome) -> np.ndarray:
+    """Per-point prompt lengths where the source has them (evaluations), else the mean prompt."""
+    prompt = getattr(outcome, "point_prompt_lens", None)
+    return np.asarray(outcome.prompt_len if prompt is None else prompt, dtype=float)
+
+
+def _batch_key(outcome: Outcome) -> tuple[tuple[int, ...], ...] | None:
+    """What settings costed in one call must share (the shapes of their lengths, weights and
+    prompt lengths); None where a setting is costed alone (lengths not laid out as (G, Q))."""
+    lengths, weights = np.shape(outcome.gen_lengths), np.shape(outcome.gen_weights)
+    prompt = np.shape(_prompt_lens(outcome))
+    if len(lengths) != 2 or weights != lengths or len(prompt) > 2:
+        return None
+    return lengths, weights, prompt
 
 
 def _add(a: ProblemCost, b: ProblemCost) -> ProblemCost:
@@ -345,6 +486,31 @@ def _full(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """`value` broadcast to `shape` (itself when it already has that shape)."""
     value = np.asarray(value)
     return value if value.shape == shape else np.broadcast_to(value, shape)
+
+
+def _put(
+    dest: np.ndarray, value: np.ndarray, keep: np.ndarray, rows: slice | None, clip: bool
+) -> None:
+    """dest[:] = value[keep] (N, L), clipped to [0, 1] with `clip`; when `keep` is whole rows
+    (`rows`), they are copied as they are, with no boolean gather and no temporary."""
+    if rows is None:
+        picked, target = value[keep], dest
+    else:
+        picked, target = value[rows], dest.reshape(-1, value.shape[1])
+    if clip:
+        np.clip(picked, 0.0, 1.0, out=target)
+    else:
+        target[...] = picked
+
+
+def _kept_rows(keep: np.ndarray) -> slice | None:
+    """The rows `keep` (N, L) selects when it keeps whole consecutive rows (the usual case: the
+    one-trial row, or all the others), else None."""
+    rows = np.flatnonzero(keep.any(axis=1))
+    if rows.size == 0:
+        return slice(0, 0)
+    span = slice(int(rows[0]), int(rows[-1]) + 1)
+    return span if keep[span].all() else None
 
 
 def evaluate_grid(
@@ -396,115 +562,131 @@ def evaluate_grid(
     # Card figures once per model, not once per setting.
     shapes = {m: CostShape.of(cards[m]) for m in dict.fromkeys(s.model for s in settings)}
     beyond: dict[tuple[str, float], int] = {}
-    for k, setting in enumerate(settings):
-        outcome = source.outcome(setting, n, lim)
-        if on_outcome is not None:
-            on_outcome(k, outcome, n, lim)
-        coverage = np.asarray(outcome.accuracy, dtype=float)
-        if coverage.shape != shape:
-            raise InputError(
-                f"accuracy data for {setting.label} has shape {coverage.shape}, expected {shape}"
-            )
-        weights = np.asarray(outcome.gen_weights, dtype=float)
-        lengths = np.asarray(outcome.gen_lengths, dtype=float)
-        # Per-point prompt lengths where the source has them (evaluations), else the mean prompt.
-        prompt = getattr(outcome, "point_prompt_lens", None)
-        prompt_len = outcome.prompt_len if prompt is None else np.asarray(prompt, dtype=float)
-
-        split = _split_cost(
-            shapes[setting.model], setting, prompt_len, lengths, weights, block_size
+    for run in _runs(settings):
+        # the accuracy of each setting of one model and attention, then their costs together
+        outcomes = []
+        for k in run:
+            outcome = source.outcome(settings[k], n, lim)
+            if on_outcome is not None:
+                on_outcome(k, outcome, n, lim)
+            coverage = np.asarray(outcome.accuracy, dtype=float)
+            if coverage.shape != shape:
+                raise InputError(
+                    f"accuracy data for {settings[k].label} has shape {coverage.shape}, "
+                    f"expected {shape}"
+                )
+            outcomes.append(outcome)
+        run_settings = [settings[k] for k in run]
+        costs = _cost_settings(
+            shapes[run_settings[0].model], run_settings, outcomes, n, hardware, block_size
         )
-
-        def cost_at(count: np.ndarray) -> ProblemCost:
-            return split.at(count)  # noqa: B023 (called within this iteration only)
-
-        plain = cost_at(n[:, None])
-        fits = np.ones(lim.size, dtype=bool)
-        window = cards[setting.model].architecture.max_position_embeddings
-        if window is not None:
-            fits = lim + float(outcome.prompt_len) <= window
-            for limit in lim[~fits]:
-                beyond[(setting.model, float(limit))] = window
-        ci_raw = getattr(outcome, "accuracy_ci", None)
-        ci = None if ci_raw is None else np.asarray(ci_raw, dtype=float)
-        if ci is None:
-            ci = np.stack([coverage, coverage])
-        reps = getattr(outcome, "replicates", None)
-        pairings.append(getattr(outcome, "pairing", None) or f"setting:{setting.label}")
-        notes.append(getattr(outcome, "note", "") or str(getattr(source, "kind", "")))
-        one = tt == 1
-        # (rule index, accuracy, samples, cost) per rule; N = 1 rows once, with rule -1
-        variants: list[tuple[int, np.ndarray, np.ndarray, ProblemCost]] = [
-            (-1, np.where(one, coverage, np.nan), tt, plain)
-        ]
-        # per rule: its interval and bootstrap replicates (coverage: the source's own)
-        intervals: dict[int, tuple[np.ndarray | None, np.ndarray | None]] = {-1: (ci, reps)}
-        for r, rule in enumerate(rules):
-            if rule == "coverage":
-                acc, samples, cost = coverage, tt, plain
-                intervals[r] = (ci, reps)
+        for k, setting, outcome, costed in zip(run, run_settings, outcomes, costs, strict=True):
+            coverage = np.asarray(outcome.accuracy, dtype=float)
+            plain = costed.plain
+            fits = np.ones(lim.size, dtype=bool)
+            window = cards[setting.model].architecture.max_position_embeddings
+            if window is not None:
+                fits = lim + float(outcome.prompt_len) <= window
+                for limit in lim[~fits]:
+                    beyond[(setting.model, float(limit))] = window
+            ci_raw = getattr(outcome, "accuracy_ci", None)
+            ci = None if ci_raw is None else np.asarray(ci_raw, dtype=float)
+            if ci is None:
+                ci = np.stack([coverage, coverage])
+            reps = getattr(outcome, "replicates", None)
+            pairings.append(getattr(outcome, "pairing", None) or f"setting:{setting.label}")
+            notes.append(getattr(outcome, "note", "") or str(getattr(source, "kind", "")))
+            one = tt == 1
+            # (rule index, accuracy, samples, cost, interval and replicates) per block of rows; the
+            # N = 1 rows once, with rule -1. When the first rule is coverage, its rows share cost,
+            # samples and interval with the N = 1 rows and follow them: one block, the rule given
+            # row by row (the same rows in the same order as two blocks).
+            variants: list[tuple[int | np.ndarray, np.ndarray, np.ndarray, ProblemCost, _Interval]]
+            if rules[:1] == ("coverage",):
+                variants = [(np.where(one, -1, 0), coverage, tt, plain, (ci, reps))]
             else:
-                ruled = _rule_outcome(
-                    source, setting, rule, n, lim, selection, getattr(outcome, "pairing", None)
-                )
-                acc, samples = ruled.accuracy, ruled.samples
-                intervals[r] = (ruled.accuracy_ci, ruled.replicates)
-                samples = np.where(np.isfinite(samples), samples, tt)
-                cost = plain if rule != "early-stop" else cost_at(np.maximum(samples, 1.0))
-                if rule == "verifier":
-                    assert selection.verifier_card is not None
-                    cost = _add(
-                        cost,
-                        _verifier_cost(selection.verifier_card, prompt_len, lengths, weights, n),
+                variants = [(-1, np.where(one, coverage, np.nan), tt, plain, (ci, reps))]
+            interval: _Interval
+            for r, rule in enumerate(rules):
+                if rule == "coverage":
+                    if r == 0:
+                        continue  # in the first block
+                    acc, samples, cost, interval = coverage, tt, plain, (ci, reps)
+                else:
+                    ruled = _rule_outcome(
+                        source, setting, rule, n, lim, selection, getattr(outcome, "pairing", None)
                     )
-            variants.append((r, np.where(one, np.nan, acc), samples, cost))
-        terms: dict[int, tuple[np.ndarray, ...]] = {}  # per distinct cost, computed once
-        for r, acc, samples, mean in variants:
-            if id(mean) not in terms:
-                compute_seconds, memory_seconds = mean.split_seconds(hardware)
-                terms[id(mean)] = tuple(
-                    _full(t, shape)
-                    for t in (
-                        mean.compute_flops,
-                        mean.memory_bytes,
-                        compute_seconds + memory_seconds,
-                        compute_seconds,
+                    acc, samples = ruled.accuracy, ruled.samples
+                    interval = (ruled.accuracy_ci, ruled.replicates)
+                    samples = np.where(np.isfinite(samples), samples, tt)
+                    cost = plain if rule != "early-stop" else costed.at(np.maximum(samples, 1.0))
+                    if rule == "verifier":
+                        assert selection.verifier_card is not None
+                        cost = _add(
+                            cost,
+                            _verifier_cost(
+                                selection.verifier_card,
+                                _prompt_lens(outcome),
+                                np.asarray(outcome.gen_lengths, dtype=float),
+                                np.asarray(outcome.gen_weights, dtype=float),
+                                n,
+                            ),
+                        )
+                variants.append((r, np.where(one, np.nan, acc), samples, cost, interval))
+            # grid columns per distinct cost, computed once (N trials': with the run's costs)
+            terms: dict[int, tuple[np.ndarray, ...]] = {id(plain): costed.columns}
+            for rule_of, acc, samples, mean, (bounds, rule_reps) in variants:
+                if id(mean) not in terms:
+                    compute_seconds, memory_seconds = mean.split_seconds(hardware)
+                    terms[id(mean)] = tuple(
+                        _full(t, shape)
+                        for t in (
+                            mean.compute_flops,
+                            mean.memory_bytes,
+                            compute_seconds + memory_seconds,
+                            compute_seconds,
+                        )
                     )
-                )
-            flops, nbytes, seconds, compute_seconds = terms[id(mean)]
-            keep = np.isfinite(acc) & fits[None, :]
-            part = slice(filled, filled + int(keep.sum()))
-            filled = part.stop
-            counts.append(part.stop - part.start)
-            out["setting"][part] = k
-            out["selection"][part] = r
-            out["accuracy"][part] = np.clip(acc[keep], 0.0, 1.0)
-            for name, value in (
-                ("trials", tt),
-                ("gen_len", ll),
-                ("compute_flops", flops),
-                ("memory_bytes", nbytes),
-                ("seconds", seconds),
-                ("compute_seconds", compute_seconds),
-                ("samples", samples),
-            ):
-                out[name][part] = _full(value, shape)[keep]
-            # intervals and replicates: the source's for coverage (and N = 1), the rule's own
-            # for the other selection rules (NaN where a source gives none)
-            interval, rule_reps = intervals[r]
-            if interval is None:
-                out["accuracy_lo"][part] = np.nan
-                out["accuracy_hi"][part] = np.nan
-                replicate_parts.append(None)
-            else:
-                lo = np.clip(np.minimum(interval[0], acc)[keep], 0.0, 1.0)
-                out["accuracy_lo"][part] = lo
-                out["accuracy_hi"][part] = np.clip(np.maximum(interval[1], acc)[keep], 0.0, 1.0)
-                replicate_parts.append(
-                    None if rule_reps is None else np.asarray(rule_reps)[:, keep].T
-                )
-        if on_progress is not None:
-            on_progress(k + 1, len(settings))
+                flops, nbytes, seconds, compute_seconds = terms[id(mean)]
+                keep = np.isfinite(acc) & fits[None, :]
+                part = slice(filled, filled + int(keep.sum()))
+                filled = part.stop
+                counts.append(part.stop - part.start)
+                rows = _kept_rows(keep)
+
+                def put(name: str, value: np.ndarray, clip: bool = False) -> None:
+                    _put(out[name][part], _full(value, shape), keep, rows, clip)  # noqa: B023
+
+                out["setting"][part] = k
+                if isinstance(rule_of, int):
+                    out["selection"][part] = rule_of
+                else:
+                    put("selection", rule_of)
+                put("accuracy", acc, clip=True)
+                for name, value in (
+                    ("trials", tt),
+                    ("gen_len", ll),
+                    ("compute_flops", flops),
+                    ("memory_bytes", nbytes),
+                    ("seconds", seconds),
+                    ("compute_seconds", compute_seconds),
+                    ("samples", samples),
+                ):
+                    put(name, value)
+                # intervals and replicates: the source's for coverage (and N = 1), the rule's own
+                # for the other selection rules (NaN where a source gives none)
+                if bounds is None:
+                    out["accuracy_lo"][part] = np.nan
+                    out["accuracy_hi"][part] = np.nan
+                    replicate_parts.append(None)
+                else:
+                    put("accuracy_lo", np.minimum(bounds[0], acc), clip=True)
+                    put("accuracy_hi", np.maximum(bounds[1], acc), clip=True)
+                    replicate_parts.append(
+                        None if rule_reps is None else np.asarray(rule_reps)[:, keep].T
+                    )
+            if on_progress is not None:
+                on_progress(k + 1, len(settings))
     return Grid(
         settings=tuple(settings),
         params=tuple(shapes[s.model].params for s in settings),

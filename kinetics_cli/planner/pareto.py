@@ -61,6 +61,8 @@ def group_members(groups: ArrayLike) -> list[np.ndarray]:
     g = np.asarray(groups).ravel()
     if g.size == 0:
         return []
+    if g.dtype.kind in "iu" and g.min() >= 0 and g.max() < 2**16:
+        g = g.astype(np.uint16)  # the same stable order, by a radix sort
     order = np.argsort(g, kind="stable")
     labels = g[order]
     return np.split(order, np.flatnonzero(labels[1:] != labels[:-1]) + 1)
@@ -73,6 +75,52 @@ def grouped_pareto_mask(cost: ArrayLike, accuracy: ArrayLike, groups: ArrayLike)
     mask = np.zeros(c.size, dtype=bool)
     for members in group_members(groups):
         mask[members] = pareto_mask(c[members], a[members])
+    return mask
+
+
+# Largest (groups x levels) table level_pareto_mask builds before it falls back to sorting.
+_LEVEL_TABLE = 1 << 22
+
+
+def level_pareto_mask(
+    cost: ArrayLike, levels: ArrayLike, groups: ArrayLike | None = None
+) -> np.ndarray:
+    """pareto_mask (or grouped_pareto_mask with `groups`) for accuracies that are whole numbers
+    (accuracy levels), in linear passes instead of sorts. A point is on its frontier exactly when
+    its cost is the lowest at its level, lower than every cost at a higher level, and it is the
+    first such point (lowest index): the sorted definition read level by level. Other inputs
+    (fractional or widely spread levels) go to the sorting versions."""
+    c = np.asarray(cost, dtype=float).ravel()
+    a = np.asarray(levels, dtype=float).ravel()
+    g = np.zeros(c.size, dtype=np.intp) if groups is None else np.asarray(groups).ravel()
+    if c.shape != a.shape or g.shape != c.shape:
+        raise ValueError(f"cost, levels and groups differ in size ({c.size}, {a.size}, {g.size})")
+    finite = np.isfinite(c) & np.isfinite(a)
+    mask = np.zeros(c.size, dtype=bool)
+    if finite.all():  # the usual case: no copies of the inputs
+        valid, cv, av, gv = None, c, a, g
+    else:
+        valid = np.flatnonzero(finite)
+        if valid.size == 0:
+            return mask
+        cv, av, gv = c[valid], a[valid], g[valid]
+    low, high = av.min(), av.max()
+    n_groups = int(gv.max()) + 1 if gv.dtype.kind in "iu" and gv.min() >= 0 else 0
+    width = int(high - low) + 1 if high - low < _LEVEL_TABLE else 0
+    if not (n_groups and width and n_groups * width <= _LEVEL_TABLE) or (av % 1).any():
+        return pareto_mask(c, a) if groups is None else grouped_pareto_mask(c, a, g)
+    key = (av - low).astype(np.intp)
+    key += gv.astype(np.intp) * width
+    lowest = np.full(n_groups * width, np.inf)
+    np.minimum.at(lowest, key, cv)  # the lowest cost at each (group, level)
+    # the lowest cost at any higher level of the same group (inf above the top level)
+    above = np.full((n_groups, width), np.inf)
+    table = lowest.reshape(n_groups, width)
+    above[:, :-1] = np.minimum.accumulate(table[:, :0:-1], axis=1)[:, ::-1]
+    beats = (table < above).ravel()
+    at = np.flatnonzero(beats[key] & (cv == lowest[key]))
+    _, first = np.unique(key[at], return_index=True)  # lowest index per (group, level)
+    mask[at[first] if valid is None else valid[at[first]]] = True
     return mask
 
 

@@ -43,7 +43,9 @@ def accuracy_levels(accuracy: np.ndarray, resolution: float = ACCURACY_RESOLUTIO
     """Accuracy rounded to whole multiples of `resolution` (monotone: more stays more or equal)."""
     if resolution <= 0:
         return np.asarray(accuracy, dtype=float)
-    return np.round(np.asarray(accuracy, dtype=float) / resolution)
+    a = np.asarray(accuracy, dtype=float)
+    levels = np.divide(a, resolution, out=np.empty(a.shape))
+    return np.round(levels, out=levels)  # in place: no second array
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,8 @@ def pairing_codes(grid: Grid) -> np.ndarray | None:
     if not grid.pairings:
         return None
     _, codes = np.unique(np.array(grid.pairings, dtype=object), return_inverse=True)
-    return np.asarray(codes)[grid.setting]
+    small = np.asarray(codes).astype(np.min_scalar_type(len(grid.pairings)))  # a quarter of int64
+    return small[grid.setting]
 
 
 @dataclass(frozen=True)
@@ -173,17 +176,27 @@ class ReplicateSummary:
 
     @classmethod
     def of(cls, grid: Grid, where: np.ndarray) -> ReplicateSummary:
+        """The summary of the configurations `where` (indices or a mask over the grid)."""
         reps = grid.replicates
         n = grid.accuracy.size
-        known = np.zeros(n, dtype=bool)
-        known[where] = True
-        finite, top, bottom = np.zeros(n, dtype=bool), np.full(n, np.nan), np.full(n, np.nan)
-        if reps.shape[0] == n and reps.shape[1] > 0 and where.size:
-            block = reps[where]
-            ok = np.isfinite(block).all(axis=1)
-            finite[where] = ok
-            top[where[ok]] = block[ok].max(axis=1)  # only finite rows are compared
-            bottom[where[ok]] = block[ok].min(axis=1)
+        where = np.asarray(where)
+        if where.dtype == bool:
+            known = where
+        else:
+            known = np.zeros(n, dtype=bool)
+            known[where] = True
+        finite = np.zeros(n, dtype=bool)
+        if reps.shape[0] == n and reps.shape[1] > 0 and where.dtype == bool:
+            where = np.flatnonzero(where)  # indices only where there are replicates to read
+        if not (reps.shape[0] == n and reps.shape[1] > 0 and where.size):
+            nan = np.broadcast_to(np.nan, n)  # nothing to compare: no grid-sized fill
+            return cls(known, finite, nan, nan)
+        top, bottom = np.full(n, np.nan), np.full(n, np.nan)
+        block = reps[where]
+        ok = np.isfinite(block).all(axis=1)
+        finite[where] = ok
+        top[where[ok]] = block[ok].max(axis=1)  # only finite rows are compared
+        bottom[where[ok]] = block[ok].min(axis=1)
         return cls(known, finite, top, bottom)
 
 
@@ -273,6 +286,75 @@ def indistinguishable(
 
 
 REFERENCES_PER_SOURCE = 10  # strongest configurations per pairing key that a tie must match
+# Slack of could_tie's interval test against rounding in indistinguishable's (the exact test
+# then decides): far above float64 rounding of accuracies in [0, 1], far below their resolution.
+_OVERLAP_SLACK = 1e-9
+
+
+@dataclass(frozen=True)
+class IntervalReach:
+    """Per configuration: accuracy minus and plus the larger of its interval's half-widths (NaN
+    where it has no interval, or the grid has none); computed once for many could_tie filters."""
+
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def of(cls, grid: Grid) -> IntervalReach:
+        lo, hi, acc = grid.accuracy_lo, grid.accuracy_hi, grid.accuracy
+        if lo.size != acc.size:
+            return cls(np.zeros(0), np.zeros(0))
+        # the larger half-width (NaN only where both are NaN), in place: two grid-sized arrays,
+        # the upper half-width held in what becomes `low`
+        wide = np.subtract(acc, lo)
+        np.abs(wide, out=wide)
+        low = np.subtract(hi, acc)
+        np.abs(low, out=low)
+        np.fmax(wide, low, out=wide)
+        np.subtract(acc, wide, out=low)
+        wide += acc  # acc + wide (addition commutes exactly)
+        return cls(low, wide)
+
+
+def could_tie(
+    grid: Grid, i: int, levels: np.ndarray, summary: ReplicateSummary, reach: IntervalReach
+) -> np.ndarray:
+    """True for every configuration `indistinguishable` might tie with `i` (a superset: false only
+    where each of its tests says apart), over the whole grid in a few passes, so the exact tests
+    run on few rows. A tie needs the same accuracy level (priors of one source, sources without
+    intervals), or some replicate of the other reaching the lowest of i's (paired bootstrap), or
+    |a_i - a_j| within the two half-widths combined in quadrature, hence within their sum (the
+    intervals widened to the larger half-width overlap)."""
+    could = levels == levels[i]
+    if summary.finite[i]:
+        could |= summary.top >= summary.bottom[i]  # NaN (no replicates): False
+    if reach.low.size:
+        wide_i = float(reach.high[i] - grid.accuracy[i])
+        if np.isinf(wide_i):  # hypot(inf, anything) is inf: anything may tie
+            could[:] = True
+        elif np.isnan(wide_i):  # i has no interval: only an infinite half-width gives a tie
+            could |= np.isinf(reach.high)
+        else:  # NaN (no interval on j's side) compares False, as hypot(finite, NaN) is NaN
+            a_i = float(grid.accuracy[i])
+            overlap = reach.low <= a_i + wide_i + _OVERLAP_SLACK
+            overlap &= reach.high >= a_i - wide_i - _OVERLAP_SLACK
+            could |= overlap
+    return could
+
+
+@dataclass(frozen=True)
+class TieContext:
+    """What every tie check of one plan shares, computed once: the pairing codes, the replicate
+    summary of the configurations some law affords, and the widened intervals."""
+
+    codes: np.ndarray | None
+    summary: ReplicateSummary
+    reach: IntervalReach
+
+    @classmethod
+    def of(cls, grid: Grid, where: np.ndarray) -> TieContext:
+        """For tie checks among the configurations `where` (indices or a mask)."""
+        return cls(pairing_codes(grid), ReplicateSummary.of(grid, where), IntervalReach.of(grid))
 
 
 def cheapest_tie(
@@ -281,33 +363,49 @@ def cheapest_tie(
     levels: np.ndarray,
     budget: float,
     candidates: np.ndarray | None = None,
-    summary: ReplicateSummary | None = None,
+    context: TieContext | None = None,
 ) -> tuple[int | None, int | None, tuple[int, ...]]:
-    """(pick, most accurate, ties) among `candidates` (default: all) within `budget`.
+    """(pick, most accurate, ties) among `candidates` (indices or a mask; default: all) within
+    `budget`. `context`: as the caller computed it for several calls.
 
     The ties are the configurations within budget that cannot be told apart from the most
     accurate one and are not significantly worse than any of the strongest configurations of
     each source (the REFERENCES_PER_SOURCE most accurate per pairing key): the set of
     statistically best configurations, closed upwards (anything at least as accurate as a member
     joins). The pick is the cheapest of them; ties lists the others, most accurate first.
+
+    Exact tests (`indistinguishable`) run only where `could_tie` lets them, and against only
+    the references more accurate than some member (the others cannot remove one).
     """
-    pool = np.arange(cost.size) if candidates is None else np.asarray(candidates, dtype=int)
-    pick = best_within(cost[pool], levels[pool], budget)
+    fit = (cost <= budget) & np.isfinite(grid.accuracy)
+    if candidates is not None and np.asarray(candidates).dtype == bool:
+        fit &= candidates
+    elif candidates is not None:
+        allowed = np.zeros(cost.size, dtype=bool)
+        allowed[np.asarray(candidates, dtype=int)] = True
+        fit &= allowed
+    pick = best_within(cost, levels, budget, where=fit)
     if pick is None:
         return None, None, ()
-    top = int(pool[pick])
-    fits = pool[(cost[pool] <= budget) & np.isfinite(grid.accuracy[pool])]
-    others = fits[fits != top]
-    codes = pairing_codes(grid)
-    if summary is None or not summary.known[fits].all() or not summary.known[top]:
-        summary = ReplicateSummary.of(grid, np.append(fits, top))
+    top = int(pick)
+    if context is None or (fit & ~context.summary.known).any():
+        context = TieContext.of(grid, fit)
+    codes, summary = context.codes, context.summary
+    maybe = fit & could_tie(grid, top, levels, summary, context.reach)
+    maybe[top] = False
+    others = np.flatnonzero(maybe)
     group = np.append(others[indistinguishable(grid, top, others, levels, codes, summary)], top)
-    keys = None if codes is None else codes[fits]
+    # A reference removes members less accurate than itself only, so only references above the
+    # least accurate member count; each source's strongest configurations above that level are
+    # the first of its members in the order (-level, cost, index).
+    floor = levels[group].min()
+    strong = np.flatnonzero(fit & (levels > floor))
     references: list[int] = []
+    keys = None if codes is None else codes[strong]
     # each source's members from one sort of the keys, not one scan of the grid per source
-    for members in [fits] if keys is None else [fits[m] for m in group_members(keys)]:
-        order = members[np.lexsort((members, cost[members], -levels[members]))]
-        references.extend(int(k) for k in order[:REFERENCES_PER_SOURCE])
+    for members in [strong] if keys is None else [strong[m] for m in group_members(keys)]:
+        order = members[np.lexsort((cost[members], -levels[members]))]  # members ascend
+        references.extend(order[:REFERENCES_PER_SOURCE].tolist())
     keep = np.ones(group.size, dtype=bool)
     for ref in references:
         below = levels[group] < levels[ref]
@@ -315,15 +413,16 @@ def cheapest_tie(
             apart = ~indistinguishable(grid, ref, group[below], levels, codes, summary)
             keep[np.flatnonzero(below)[apart]] = False
     keep[group == top] = True
-    group = group[keep]
     # Upward closed: comparisons across sources are not transitive (a prior's ranking stands
     # against another prior, a wide interval ties with a measurement), so a configuration at
     # least as accurate as a member is a member too. The pick is then never dominated.
-    group = np.union1d(group, fits[levels[fits] >= levels[group].min()])
-    chosen = int(group[np.lexsort((group, -levels[group], cost[group]))[0]])
+    group = np.flatnonzero(fit & (levels >= levels[group[keep]].min()))  # ascending
+    # the pick: lowest cost, then highest level, then lowest index (linear passes, no sort)
+    cheapest = cost[group] == cost[group].min()
+    chosen = int(group[cheapest][np.argmax(levels[group[cheapest]])])
     rest = group[group != chosen]
-    rest = rest[np.lexsort((rest, cost[rest], -levels[rest]))]
-    return chosen, top, tuple(int(k) for k in rest)
+    rest = rest[np.lexsort((cost[rest], -levels[rest]))]  # stable: equal keys keep index order
+    return chosen, top, tuple(rest.tolist())
 
 
 def alternatives(
@@ -339,14 +438,26 @@ def alternatives(
     score = grid.accuracy if levels is None else levels
     if best is None or top <= 0:
         return ()
-    groups, _ = grid.group_labels()
-    chosen: list[int] = []
-    for members in group_members(groups):
-        if groups[members[0]] == groups[best]:
-            continue
-        pick = best_within(cost[members], score[members], budget)
-        if pick is not None:
-            chosen.append(int(members[pick]))
+    # best_within in every group at once, setting by setting (grouped maxima and minima over
+    # the grid's setting index, no sort): the best level among the fitting members of each
+    # group, the lowest cost at it, the first index
+    labels, _ = grid.group_labels_per_setting()
+    setting = grid.setting
+    fits = (cost <= budget) & np.isfinite(score)
+    fits &= labels[setting] != labels[setting[best]]
+    per_setting = np.full(labels.size, -np.inf)
+    np.maximum.at(per_setting, setting, np.where(fits, score, -np.inf))
+    level = np.full(int(labels.max()) + 1, -np.inf)
+    np.maximum.at(level, labels, per_setting)
+    fits &= score == level[labels][setting]
+    per_setting[:] = np.inf  # now the lowest cost
+    np.minimum.at(per_setting, setting, np.where(fits, cost, np.inf))
+    lowest = np.full(level.size, np.inf)
+    np.minimum.at(lowest, labels, per_setting)
+    fits &= cost == lowest[labels][setting]
+    idx = np.flatnonzero(fits)
+    _, first = np.unique(labels[setting[idx]], return_index=True)
+    chosen = idx[first].tolist()
     chosen.sort(key=lambda i: (-score[i], cost[i], i))
     return tuple(chosen[:top])
 
@@ -375,10 +486,12 @@ def make_plan(
     levels = accuracy_levels(grid.accuracy, resolution)
     by_law = {name: costs(grid, name, unit, pricing) for name in LAWS}
     # one replicate summary for every tie check below: what any law affords
-    affordable = np.minimum.reduce([by_law[name] for name in LAWS]) <= budget
-    summary = ReplicateSummary.of(grid, np.flatnonzero(affordable))
+    affordable = by_law[LAWS[0]] <= budget
+    for name in LAWS[1:]:
+        affordable |= by_law[name] <= budget
+    context = TieContext.of(grid, affordable)
     answers = {
-        name: cheapest_tie(grid, by_law[name], levels, budget, None, summary) for name in LAWS
+        name: cheapest_tie(grid, by_law[name], levels, budget, None, context) for name in LAWS
     }
     picks = {name: answers[name][0] for name in LAWS}
     best, most_accurate, ties = answers[law]
@@ -388,12 +501,11 @@ def make_plan(
     deployable = best
     if best is not None and grid.attention(best) == ORACLE_ATTENTION:
         oracle = np.array([s.attention == ORACLE_ATTENTION for s in grid.settings])[grid.setting]
-        deployable = cheapest_tie(grid, law_cost, levels, budget, np.flatnonzero(~oracle), summary)[
-            0
-        ]
+        deployable = cheapest_tie(grid, law_cost, levels, budget, ~oracle, context)[0]
     deployable_all = ~(grid.oracle_selection() | oracle_attention(grid))
-    fits = np.flatnonzero(deployable_all)
-    pick = cheapest_tie(grid, law_cost, levels, budget, fits, summary)[0] if fits.size else None
+    pick = None
+    if deployable_all.any():
+        pick = cheapest_tie(grid, law_cost, levels, budget, deployable_all, context)[0]
     return Plan(
         budget=float(budget),
         unit=unit,

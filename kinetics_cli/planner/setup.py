@@ -130,7 +130,8 @@ def _numbers(
             if bounds is None:
                 out.append(parse_tokens(v, what=option))
             else:
-                out.append(check_range(parse_quantity(v, what=option), *bounds, what=option))
+                value = parse_quantity(v, what=option, unit=False)  # counts: '4W' is refused
+                out.append(check_range(value, *bounds, what=option))
     if given and not out:
         raise InputError(f"{option}: no values given (leave the option out for the defaults)")
     bad = [v for v in out if v <= 0]

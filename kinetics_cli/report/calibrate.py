@@ -143,6 +143,12 @@ def summary_line(report: CheckReport, what: str) -> str:
     )
 
 
+def base_name(base: HardwareProfile) -> str:
+    """How the output names a base: a measured one as 'measured (local-cpu)', the value
+    --hardware takes first, then the profile name it gets (which --hardware also reads)."""
+    return f"measured ({base.name})" if base.vendor == "measured" else base.name
+
+
 def base_line(base: HardwareProfile) -> str:
     """The base profile's name, peak and bandwidth, and what they are: the best this machine
     reached in the run (fit.measured_base, vendor 'measured') or the profile's figures."""
@@ -155,7 +161,7 @@ def base_line(base: HardwareProfile) -> str:
     )
     dtype, peak = max(base.peak_flops.items(), key=lambda item: item[1])
     return (
-        f"base {base.name}: peak {format_si(peak, 'FLOP/s')} {dtype}, "
+        f"base {base_name(base)}: peak {format_si(peak, 'FLOP/s')} {dtype}, "
         f"bandwidth {format_si(base.hbm_bandwidth, 'B/s')} ({what}; efficiencies are relative "
         "to these)"
     )
@@ -232,7 +238,7 @@ def print_fit(fit: FileFit, file: Path, target: Path) -> None:
     """`calibrate fit`: the fits table and where the profile went."""
     from kinetics_cli.report.console import say
 
-    print_fits(f"Fitted against {fit.base.name} ({file.name})", fit.fits)
+    print_fits(f"Fitted against {base_name(fit.base)}: rows of {file.name}", fit.fits)
     say(fit_written_line(target, fit.profile.name))
 
 

@@ -6,7 +6,10 @@ The standard library only uses its C encoder without `indent`; with it, every va
 a pure-Python generator, which (with a JSON-safe copy of the document made first) was about a
 quarter of `frontier --json` (about 10,000 configurations, 7 MB). Here the containers are joined
 directly and each scalar goes through the same C-level formatters the standard encoder uses
-(string escaping, float and int repr), so the text is byte for byte the same.
+(string escaping, float and int repr), so the text is byte for byte the same. A long list of
+dicts with the same keys (a frontier's configurations) is written as a table: each column
+formatted in one pass, each row filled into one template (about a fifth less time for the
+frontier document, whose float formatting is most of what is left).
 """
 
 from __future__ import annotations
@@ -96,6 +99,8 @@ def _write(value: Any, newline: str, parts: list[str], heads: dict[Any, str]) ->
                     append(text)
         append(newline + "}")
     else:
+        if len(value) >= _TABLE_ROWS and _write_table(value, newline, parts, heads):
+            return
         separator, comma = "[" + inner, "," + inner
         for item in value:
             append(separator)
@@ -109,3 +114,62 @@ def _write(value: Any, newline: str, parts: list[str], heads: dict[Any, str]) ->
                 else:
                     append(text)
         append(newline + "]")
+
+
+_TABLE_ROWS = 64  # lists of at least this many dicts are tried as a table
+
+
+def _write_table(rows: Any, newline: str, parts: list[str], heads: dict[Any, str]) -> bool:
+    """Write a list of dicts that all have the same keys in the same order (a document's
+    configurations) column by column: each column's values formatted in one pass, then every
+    row filled into one template, the same text `_write` gives row by row. False, having
+    written nothing, for any other list."""
+    first = rows[0]
+    if type(first) is not dict or not first:
+        return False
+    keys = tuple(first)
+    if not all(type(k) is str for k in keys):
+        return False
+    for row in rows:
+        if type(row) is not dict or tuple(row) != keys:
+            return False
+    inner = newline + INDENT
+    cell = inner + INDENT
+    template = "".join(
+        ("{" if i == 0 else ",") + cell + encode_basestring_ascii(k).replace("%", "%%") + ": %s"
+        for i, k in enumerate(keys)
+    )
+    template += inner + "}"
+    columns = [_column(c, cell, heads) for c in zip(*map(dict.values, rows), strict=True)]
+    body = ("," + inner).join(map(template.__mod__, zip(*columns, strict=True)))
+    parts.append("[" + inner + body + newline + "]")
+    return True
+
+
+def _floats(values: Any) -> list[str]:
+    """The JSON text of each float of `values` (all exact floats)."""
+    return [t if t[-1] not in "nf" else "null" for t in map(_FLOAT_REPR, values)]  # nan, inf
+
+
+def _column(values: tuple[Any, ...], newline: str, heads: dict[Any, str]) -> list[str]:
+    """The JSON text of each value of a table column whose cells start lines at `newline`:
+    floats, strings and short lists of floats (intervals) directly, anything else by `_write`."""
+    kind = type(values[0])
+    if kind is float and all(type(v) is float for v in values):
+        return _floats(values)
+    if kind is str and all(type(v) is str for v in values):
+        return list(map(encode_basestring_ascii, values))
+    inner = newline + INDENT
+    open_, comma, close = "[" + inner, "," + inner, newline + "]"
+    out = []
+    for v in values:
+        if type(v) is list and v and all(type(x) is float for x in v):
+            out.append(open_ + comma.join(_floats(v)) + close)
+            continue
+        text = _scalar(v)
+        if text is None:
+            nested: list[str] = []
+            _write(v, newline, nested, heads)
+            text = "".join(nested)
+        out.append(text)
+    return out

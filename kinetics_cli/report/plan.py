@@ -955,7 +955,7 @@ def print_frontier(
             ]
             for cut in cuts:
                 pick = best_within(cost[members], levels[members], cut)
-                cells.append("-" if pick is None else f"{grid.accuracy[members[pick]]:.1%}")
+                cells.append("-" if pick is None else _accuracy_cell(grid, int(members[pick])))
             table.append(cells)
         header = ["model", ">active", "attention", ">frontier", ">on overall"]
         header += [f">{format_cost(v, 'eflops')}" for v in cuts]
@@ -968,8 +968,8 @@ def print_frontier(
         if fits or most == 1:
             break
     compact_table(
-        f"Best accuracy of each model and attention kind within a cost per problem ({unit}); "
-        "frontier: its Pareto points, on overall: how many are on the overall frontier; "
+        "Best accuracy [interval] of each model and attention kind within a cost per "
+        f"problem ({unit}); frontier: its Pareto points, on overall: how many are on the overall frontier; "
         f"Best-of-N selection: the best of {', '.join(SELECTION_WORDS[r] for r in grid.rules)}",
         header,
         table,
@@ -1017,12 +1017,29 @@ def print_frontier(
         say(ORACLE_NOTE)
 
 
+def _accuracy_cell(grid: Grid, i: int) -> str:
+    """Configuration i's accuracy with its interval, as the other tables write it."""
+    from kinetics_cli.planner.plan import accuracy_interval
+
+    return accuracy_text(
+        {"accuracy": float(grid.accuracy[i]), "accuracy_ci": accuracy_interval(grid, i)}
+    )
+
+
 def _pct(value: float) -> str:
     return "-" if value != value else f"{value:.1%}"
 
 
-def plot_frontier(setup: Setup, frontier: Frontier, path: Path, *, force: bool = False) -> None:
-    """Accuracy against cost, one curve per model and attention kind."""
+def plot_frontier(
+    setup: Setup,
+    frontier: Frontier,
+    path: Path,
+    *,
+    force: bool = False,
+    allocation: Allocation | None = None,
+) -> None:
+    """Accuracy against cost, one curve per model and attention kind; with `allocation`, its
+    per-problem oracle, best uniform and long-first points at each cost level too."""
     from kinetics_cli.report.format import intensity
 
     frontier_plot(
@@ -1033,6 +1050,7 @@ def plot_frontier(setup: Setup, frontier: Frontier, path: Path, *, force: bool =
         f"{LAW_WORDS.get(frontier.law, frontier.law)}, I = {intensity(setup.pricing.intensity)} FLOPs/byte)",
         xlabel="eFLOPs per problem" if frontier.law == "kinetics" else "FLOPs per problem",
         force=force,
+        allocation=allocation,
     )
 
 
@@ -1057,6 +1075,7 @@ def frontier_plot(
     budget: float | None = None,
     marks: Sequence[tuple[int, str]] = (),
     force: bool = False,
+    allocation: Allocation | None = None,
 ) -> Path:
     """Accuracy (percent) against `cost` on a log axis.
 
@@ -1064,7 +1083,7 @@ def frontier_plot(
     pick in their model's fixed colour (report.plotting.MODEL_COLORS), attention kind by line
     style, every other curve thin and grey; the overall frontier underneath in black. `marks` are
     (configuration, label) pairs drawn as large black-and-white markers, `budget` as a vertical
-    line.
+    line; `allocation` (costs on the same axis) its curves at each of its cost levels.
     """
     import numpy as np
 
@@ -1165,6 +1184,8 @@ def frontier_plot(
             zorder=5,
             label=f"{text}: {grid.model(index)}",
         )
+    if allocation is not None:
+        _draw_allocation(ax, allocation)
     for model in sorted(colors, key=lambda m: model_params[m]):
         active = format_count(model_params[model])
         ax.plot([], [], color=colors[model], lw=2, label=f"{model} ({active} active)")
@@ -1175,6 +1196,59 @@ def frontier_plot(
             ax.plot([], [], color="black", ls=style, lw=1.4, label=attention_label(attention))
     accuracy_axes(ax, xlabel, title or "Accuracy against cost per problem")
     return save_figure(fig, path, force=force)
+
+
+def allocation_curves(allocation: Allocation) -> list[tuple[str, Any, Any]]:
+    """(label, cost, accuracy) of each allocation the report computed, at its cost levels: the
+    per-problem oracle at its mean cost (each problem within the level), the best uniform
+    configuration and the long-first rule at the level; levels without a figure left out."""
+    import numpy as np
+
+    curves = []
+    if allocation.per_problem_source is not None:
+        curves.append(
+            (
+                "oracle per problem (mean cost)",
+                allocation.oracle_level_cost,
+                allocation.oracle_levels,
+            )
+        )
+        curves.append(("best uniform, same data", allocation.levels, allocation.uniform_levels))
+    if allocation.adaptive_source is not None:
+        curves.append(("long-first (deployable)", allocation.levels, allocation.adaptive_levels))
+    out = []
+    for label, cost, accuracy in curves:
+        cost, accuracy = np.asarray(cost, dtype=float), np.asarray(accuracy, dtype=float)
+        keep = np.isfinite(cost) & np.isfinite(accuracy) & (cost > 0)
+        if keep.any():
+            out.append((label, cost[keep], accuracy[keep]))
+    return out
+
+
+# Markers of the allocation curves, drawn black and solid: no model colour and no attention
+# line style is reused.
+ALLOCATION_MARKERS = {
+    "oracle per problem (mean cost)": "o",
+    "best uniform, same data": "s",
+    "long-first (deployable)": "^",
+}
+
+
+def _draw_allocation(ax: Any, allocation: Allocation) -> None:
+    """The allocation curves on a frontier plot, black markers joined by thin lines."""
+    for label, cost, accuracy in allocation_curves(allocation):
+        ax.plot(
+            cost,
+            100 * accuracy,
+            marker=ALLOCATION_MARKERS[label],
+            ls="-",
+            color="black",
+            mfc="white",
+            lw=0.8,
+            ms=6,
+            zorder=6,
+            label=label,
+        )
 
 
 def accuracy_axes(ax: Any, xlabel: str, title: str) -> None:

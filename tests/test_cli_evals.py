@@ -1,0 +1,73 @@
+"""cli/evals: `evals import` options as users type them (the conversion itself is tested in
+test_accuracy_formats.py and test_accuracy_traces.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kinetics_cli.cli.main import app
+
+EXAMPLES = Path(__file__).parent / "examples"
+QWEN_MATH = EXAMPLES / "qwen_math_aime24.jsonl"
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, list(args))
+
+
+def import_args(out: Path, *extra: str) -> list[str]:
+    head = ["evals", "import", str(QWEN_MATH), "--task", "t", "--model", "qwen3-8b"]
+    return [*head, "--out", str(out), *extra]
+
+
+@pytest.mark.parametrize("flag", ["--log-format", "--format"])
+def test_log_format_and_its_former_name_read_the_same(tmp_path: Path, flag: str) -> None:
+    out = tmp_path / "rows.jsonl"
+    result = run(*import_args(out, flag, "qwen-math"))
+    assert result.exit_code == 0, result.output
+    assert "qwen-math format" in result.stdout
+    auto = tmp_path / "auto.jsonl"
+    assert run(*import_args(auto)).exit_code == 0
+    assert out.read_text() == auto.read_text()
+
+
+def test_help_shows_log_format_only() -> None:
+    text = run("evals", "import", "--help").stdout
+    assert "--log-format" in text and "--format" not in text.replace("--log-format", "")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--log-format", "csv"], "unknown --log-format 'csv'"),
+        (["--format", "csv"], "unknown --format 'csv'"),
+        (["--format", "lm-eval", "--log-format", "qwen-math"], "give one of them"),
+    ],
+)
+def test_bad_log_format_names_the_flag_typed(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run(*import_args(tmp_path / "rows.jsonl", *args))
+    assert result.exit_code == 2 and message in result.stderr
+    assert not (tmp_path / "rows.jsonl").exists()
+
+
+def test_out_in_a_missing_folder_is_refused_as_plot_refuses_it(tmp_path: Path) -> None:
+    """evals import --out and --plot treat a missing folder alike: one line naming the folder,
+    exit 2, nothing created."""
+    missing = tmp_path / "no" / "such"
+    result = run(*import_args(missing / "rows.jsonl"))
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == f"error: --out: cannot write {missing / 'rows.jsonl'}: folder {missing} does not exist\n"
+    )
+    plot = run("frontier", "--task", "aime24", "--plot", str(missing / "f.png"))
+    assert plot.exit_code == 2 and f"folder {missing} does not exist" in plot.stderr
+    assert not (tmp_path / "no").exists()
+
+
+def test_out_in_an_existing_folder_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "rows.csv"
+    assert run(*import_args(out)).exit_code == 0 and out.read_text().startswith("task,")
