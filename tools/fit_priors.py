@@ -169,8 +169,8 @@ def write_profile(
             [
                 "# a share 1 - exp(-H s_h) of a problem's trials runs away to the generation limit",
                 "# (wrong), H = (runaway_budget (P / reference_params)^runaway_size_exponent / B)",
-                "# ^runaway_power minus the same at B = runaway_end_budget, floored at 0 (no trial runs",
-                "# away from runaway_end_budget up), s_h the problem's runaway sensitivity",
+                "# ^runaway_power (minus the same at B = runaway_end_budget where given, floored at 0: no trial runs",
+                "# away from it up), s_h the problem's runaway sensitivity",
                 "# (solve_runaway_scales); P clamped to the fitted sizes;",
             ]
             if sparse.runaway_budget > 0
