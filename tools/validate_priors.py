@@ -2,6 +2,7 @@
 
     python tools/validate_priors.py               # all five sizes, every run of the held-out size
     python tools/validate_priors.py --sizes qwen3-8b,qwen3-14b --iterations 100   # quicker
+    python tools/validate_priors.py --runaway --correlated --two-class   # a runaway variant
 
 For a held-out size, only the other sizes' data is used: their dense fits (counts and lengths)
 are interpolated in ln(parameters) to the held-out size (clamped at the ends, so 0.6B and 32B are
