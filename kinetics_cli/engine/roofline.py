@@ -15,6 +15,7 @@ from typing import Literal
 
 import numpy as np
 
+from kinetics_cli.arrays import sorted_unique
 from kinetics_cli.engine.kinetics import ATTENTION_KERNEL, check_attention
 from kinetics_cli.engine.operators import (
     OpCost,
@@ -37,7 +38,7 @@ OperatorKind = Literal["attention", "linear", "communication", "other"]
 Phase = Literal["decode", "prefill"]
 DTYPE_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 0.5625}  # fp4: NVFP4, 4.5 bits
 INTERCONNECT = "interconnect"  # kernel label of communication operators (not a calibration class)
-_RIDGE_BATCHES = np.unique(
+_RIDGE_BATCHES = sorted_unique(
     np.concatenate([np.arange(1, 8193), np.round(np.geomspace(8193, 2**24, 4000))])
 )
 
