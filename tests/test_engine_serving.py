@@ -18,6 +18,7 @@ from kinetics_cli.engine.serving import (
     busiest_rank_prompts,
     decode_step_seconds,
     expected_longest,
+    held_bytes_per_gpu,
     memory_plan,
     prefill_seconds,
     prefill_step_seconds,
@@ -79,6 +80,28 @@ def test_memory_plan_broadcasts_over_context_and_caps_at_max_batch():
     assert m.max_sequences.tolist() == [65, 32, 16]
     capped = memory_plan(GQA, GPU, Deployment(prefill_chunk_tokens=16, max_batch=20), context=100)
     assert float(capped.max_sequences) == 20
+
+
+def test_held_bytes_per_gpu_are_the_memory_plans():
+    # the by-hand case above: 2 x 24,992 B of weights, 128 B of KV per token
+    weights, per_seq = held_bytes_per_gpu(GQA, GPU, SMALL_CHUNK, context=np.array([0.0, 100.0]))
+    assert weights == 2 * 24_992
+    assert per_seq.tolist() == [0.0, 12_800.0]
+    contexts = np.array([0.0, 7.0, 100.0, 4096.0])
+    for card, d, attention, budget in [
+        (GQA, SMALL_CHUNK, "dense", None),
+        (MOE, ADP, "dense", None),
+        (GQA, SMALL_CHUNK, "block-topk", 64.0),
+        (GQA, SMALL_CHUNK, "topk", 32.0),
+    ]:
+        m = memory_plan(
+            card, GPU, d, context=contexts, attention=attention, kv_budget=budget, block_size=16
+        )
+        weights, per_seq = held_bytes_per_gpu(
+            card, GPU, d, context=contexts, attention=attention, kv_budget=budget, block_size=16
+        )
+        assert weights == m.weights_bytes
+        np.testing.assert_array_equal(per_seq, m.kv_bytes_per_sequence)
 
 
 def test_engine_cap_on_sequences_by_default():

@@ -526,6 +526,28 @@ def kv_capacity(
     return reserve, capacity - reserve - weights
 
 
+def held_bytes_per_gpu(
+    card: ModelCard,
+    profile: HardwareProfile,
+    deployment: Deployment,
+    *,
+    context: np.ndarray,
+    attention: str = "dense",
+    kv_budget: float | None = None,
+    block_size: float = 16,
+) -> tuple[float, np.ndarray]:
+    """(weight bytes, KV-cache bytes per sequence at each `context`) per GPU: memory_plan's
+    weights_bytes and kv_bytes_per_sequence, without the capacities and reference contexts it
+    also works out, for callers that need these two alone (the planner, per candidate)."""
+    check_deployment(card, profile, deployment)
+    check_attention(attention, kv_budget, block_size)
+    s0 = _setup(card, profile, deployment, attention=attention, block_size=block_size)
+    s = _setup(
+        card, profile, deployment, context=context, attention=attention, block_size=block_size
+    )
+    return float(held_bytes(s0)[0]), np.asarray(held_bytes(s)[1], dtype=float)
+
+
 def memory_plan(
     card: ModelCard,
     profile: HardwareProfile,

@@ -37,9 +37,9 @@ from kinetics_cli.engine.serving import (
     activation_workspace_bytes,
     check_deployment,
     engine_operators,
+    held_bytes_per_gpu,
     host_seconds,
     kv_capacity,
-    memory_plan,
     precision,
     prefill_step_seconds,
     resolve_efficiency,
@@ -440,7 +440,7 @@ def _problem_caps(
     bytes_cache: dict[tuple[object, ...], tuple[float, float, np.ndarray]] | None = None,
 ) -> tuple[list[np.ndarray], bool]:
     """Most problems of N trials (prompt cache shared) one replica holds, [S, N, L] per chunk
-    (serving.memory_plan's max_problems, one memory plan for all chunks), and whether the
+    (serving.memory_plan's max_problems, one set of held bytes for all chunks), and whether the
     weights leave room for any cache. `bytes_cache` keeps the weight, workspace and cache bytes
     per GPU for other accelerators: they depend on the card, the deployment and the shapes
     (keyed by identity), not on the hardware, whose capacity alone sets the room left."""
@@ -455,7 +455,7 @@ def _problem_caps(
         helds = [c.held.ravel() for c in chunks]
         contexts = np.concatenate([[0.0], *prompts, *helds])
         budget = next((float(b) for c in chunks for b in c.budgets if np.isfinite(b)), 256.0)
-        mem = memory_plan(  # the KV budget changes no memory (every token stays cached)
+        weights, per_seq = held_bytes_per_gpu(  # the KV budget changes no memory (all cached)
             card,
             profile,
             d,
@@ -464,11 +464,10 @@ def _problem_caps(
             kv_budget=None if attention == "dense" else budget,
             block_size=block_size,
         )
-        per_seq = np.asarray(mem.kv_bytes_per_sequence, dtype=float)
-        kv_capacity_bytes = mem.kv_capacity_bytes
+        workspace = activation_workspace_bytes(card, d)
+        kv_capacity_bytes = kv_capacity(profile, d, weights, workspace)[1]
         if bytes_cache is not None:
-            workspace = activation_workspace_bytes(card, d)
-            bytes_cache[key] = (mem.weights_bytes, workspace, per_seq)
+            bytes_cache[key] = (weights, workspace, per_seq)
     fixed = per_seq[0]
     free = max(kv_capacity_bytes, 0.0)
     n = trials[None, :, None]
