@@ -471,19 +471,22 @@ def _problem_caps(
     fixed = per_seq[0]
     free = max(kv_capacity_bytes, 0.0)
     n = trials[None, :, None]
+    shared = n - 1.0
+    # the engine's cap and MAX_SEQUENCES, per trial count, folded into one bound (min is exact)
+    most = np.floor(MAX_SEQUENCES / n)
+    if d.max_batch is not None:
+        most = np.minimum(np.floor(d.max_batch / n), most)
     at = 1 + sum(c.prompt.size for c in chunks)
     caps, start = [], 1
-    for c in chunks:
-        kv_prompt = per_seq[start : start + c.prompt.size]
-        start += c.prompt.size
-        kv_held = per_seq[at : at + c.held.size].reshape(c.held.shape)
-        at += c.held.size
-        problem = n * kv_held[:, None, :] - (n - 1.0) * (kv_prompt - fixed)[:, None, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for c in chunks:
+            kv_prompt = per_seq[start : start + c.prompt.size]
+            start += c.prompt.size
+            kv_held = per_seq[at : at + c.held.size].reshape(c.held.shape)
+            at += c.held.size
+            problem = n * kv_held[:, None, :] - shared * (kv_prompt - fixed)[:, None, None]
             cap = np.where(problem > 0, np.floor(free / problem), np.inf)
-        if d.max_batch is not None:
-            cap = np.minimum(cap, np.floor(d.max_batch / n))
-        caps.append(np.minimum(cap, np.floor(MAX_SEQUENCES / n)))
+            caps.append(np.minimum(cap, most))
     return caps, kv_capacity_bytes > 0
 
 
