@@ -90,3 +90,15 @@ def test_normal_nodes_match_numpy_gauss_hermite():
         ref_z, ref_w = np.polynomial.hermite_e.hermegauss(n)
         np.testing.assert_allclose(z, ref_z, atol=1e-12)
         np.testing.assert_allclose(w, ref_w / ref_w.sum(), atol=1e-12)
+
+
+def test_normal_cdf_blocks_change_no_value(monkeypatch):
+    # 2.5 blocks of values: each one's arithmetic is elementwise, so neither the block it falls
+    # in nor the block size can change its bits
+    from kinetics_cli.accuracy import passk
+
+    z = np.linspace(-9.0, 9.0, passk._CDF_BLOCK * 5 // 2 + 3).reshape(-1, 1)
+    whole = normal_cdf(z)
+    assert whole.shape == z.shape
+    monkeypatch.setattr(passk, "_CDF_BLOCK", 1000)
+    np.testing.assert_array_equal(normal_cdf(z), whole)
