@@ -25,9 +25,10 @@ goes in process, and how the planner scales with the number of configurations.
    about 1e5 to 1e7 configurations, each size in a fresh process (time and peak memory). With
    --compare DIR, the same runs interleaved with the library found in DIR (e.g. an older
    checkout: `git archive REV | tar -x -C DIR`).
-4. --parts: deployable pricing of the default and the four-accelerator plan, and the JSON text
-   of `frontier --json`, each replayed in process on the arguments the CLI gave it (a fresh
-   process per tree and part, the trees interleaved; CPU time of the part alone).
+4. --parts: deployable pricing of the default and the four-accelerator plan, the accuracy
+   priors' length tables of the four-accelerator plan, and the JSON text of `frontier --json`,
+   each replayed in process on the arguments the CLI gave it (a fresh process per tree and part,
+   the trees interleaved; CPU time of the part alone).
 Prints figures and the machine's CPU count; asserts nothing.
 """
 
@@ -461,17 +462,21 @@ PARTS = {
     "deployable pricing, default plan": ["plan", "--budget", "1e16", "--json"],
     "deployable pricing, 4 accelerators": ["plan", "-H", HARDWARE, "--budget-usd", "50", "--json"],
     "frontier --json text": ["frontier", "--json"],
+    "prior length tables, 4 accelerators": ["plan", "-H", HARDWARE, "--budget-usd", "50", "--json"],
 }
 
 
 def parts_worker(name: str, repeat: int) -> None:
     """Run one PARTS command in this process (its output captured, not written), then time the
     part again `repeat` times on the same arguments: deployable pricing (price_grid, with its
-    caches fresh each call) or the JSON text of the document; prints CPU seconds (this process's
+    caches fresh each call), the accuracy priors' length tables (priors._length_table for each
+    prior the plan tabulated, the table cache cleared first; most of it is normal_cdf) or the
+    JSON text of the document; prints CPU seconds (this process's
     user + system time, which other work on the machine moves less than wall time) as JSON."""
     import contextlib
     import io
 
+    from kinetics_cli.accuracy import priors
     from kinetics_cli.cli.main import run
     from kinetics_cli.planner import deploy
     from kinetics_cli.report import console, jsontext
@@ -479,6 +484,14 @@ def parts_worker(name: str, repeat: int) -> None:
     calls: list[tuple[tuple[object, ...], dict[str, object]]] = []
     documents: list[object] = []
     price_grid = deploy.price_grid
+    length_table = priors._length_table
+    tabulated: list[object] = []
+
+    def tabulate(prior):  # type: ignore[no-untyped-def]
+        tabulated.append(prior)
+        return length_table(prior)
+
+    priors._length_table = tabulate  # type: ignore[assignment]
 
     def keep(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append((args, kwargs))
@@ -495,6 +508,12 @@ def parts_worker(name: str, repeat: int) -> None:
 
         def part() -> object:
             return price_grid(*args, **kwargs)  # type: ignore[arg-type]
+    elif name.startswith("prior length tables"):
+        distinct = list({id(p): p for p in tabulated}.values())
+
+        def part() -> object:
+            priors._tables.clear()
+            return [length_table(p) for p in distinct]  # type: ignore[arg-type]
     else:
 
         def part() -> object:
