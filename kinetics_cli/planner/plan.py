@@ -483,7 +483,7 @@ def make_plan(
         raise InputError("--top must not be negative")
     if len(grid) == 0:
         raise InputError("no configuration to choose from (the accuracy data gave none)")
-    levels = accuracy_levels(grid.accuracy, resolution)
+    levels = grid.levels(resolution)
     by_law = {name: costs(grid, name, unit, pricing) for name in LAWS}
     # one replicate summary for every tie check below: what any law affords
     affordable = by_law[LAWS[0]] <= budget
