@@ -764,18 +764,24 @@ def split_eflops(
     s: np.ndarray,
     intensity: ArrayLike,
 ) -> SplitTotal:
-    """split_cost(...).eflops(intensity), with dense attention over one full-attention group
-    (plain GQA or MLA cards) in four arrays instead of eleven (_dense_eflops)."""
+    """split_cost(...).eflops(intensity), with dense or top-k attention over one full-attention
+    group (plain GQA or MLA cards) in fewer arrays (_dense_eflops, _topk_eflops)."""
     rates = shape.rates
-    if (
-        attention == "dense"
-        and len(rates) == 1
+    plain = (
+        len(rates) == 1
         and rates[0].group.kind != "linear"
         and rates[0].group.window is None
         and np.ndim(intensity) == 0
-        and l_out.shape == np.broadcast_shapes(l_in.shape, l_out.shape, s.shape, np.shape(budget))
-    ):
-        return _dense_eflops(shape.linear_flops_per_token, rates[0], l_in, l_out, intensity)
+    )
+    if plain and attention == "dense":
+        full = np.broadcast_shapes(l_in.shape, l_out.shape, s.shape, np.shape(budget))
+        if l_out.shape == full:
+            return _dense_eflops(shape.linear_flops_per_token, rates[0], l_in, l_out, intensity)
+    if plain and attention == "topk" and budget is not None:
+        full = np.broadcast_shapes(l_in.shape, l_out.shape, s.shape, budget.shape)
+        return _topk_eflops(
+            shape.linear_flops_per_token, rates[0], l_in, l_out, budget, full, float(intensity)
+        )
     return split_cost(shape, l_in, l_out, attention, budget, s).eflops(intensity)
 
 
@@ -798,6 +804,27 @@ def _dense_eflops(
     generated *= intensity
     generated += compute  # per trial: its own KV, then its FLOPs
     return SplitTotal(prompt, generated, l_out.shape)
+
+
+def _topk_eflops(
+    linear_rate: float,
+    rate: GroupRates,
+    l_in: np.ndarray,
+    l_out: np.ndarray,
+    budget: np.ndarray,
+    full: tuple[int, ...],
+    intensity: float,
+) -> SplitTotal:
+    """Top-k attention's eFLOPs as split_cost and _law compute them, in place (the same
+    values): nothing shared; per trial I x bytes x A + (P-rate x L_out + flops x A), with A the
+    attended tokens under the budget."""
+    attended = np.asarray(attended_tokens(l_in, l_out, budget), dtype=float)
+    compute = np.multiply(rate.flops, attended)
+    compute += np.multiply(linear_rate, l_out)  # linear + attention (addition commutes)
+    attended *= rate.bytes  # a new array from attended_tokens: now the KV bytes
+    attended *= intensity
+    attended += compute
+    return SplitTotal(ZERO, attended, full)
 
 
 def _one_pass(grid: LengthGrid) -> bool:
