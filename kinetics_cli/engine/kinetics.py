@@ -774,13 +774,15 @@ def split_eflops(
         and np.ndim(intensity) == 0
     )
     if plain and attention == "dense":
-        full = np.broadcast_shapes(l_in.shape, l_out.shape, s.shape, np.shape(budget))
+        full = np.broadcast_shapes(
+            l_in.shape, l_out.shape, s.shape, () if budget is None else budget.shape
+        )
         if l_out.shape == full:
             return _dense_eflops(shape.linear_flops_per_token, rates[0], l_in, l_out, intensity)
     if plain and attention == "topk" and budget is not None:
         full = np.broadcast_shapes(l_in.shape, l_out.shape, s.shape, budget.shape)
         return _topk_eflops(
-            shape.linear_flops_per_token, rates[0], l_in, l_out, budget, full, float(intensity)
+            shape.linear_flops_per_token, rates[0], l_in, l_out, budget, full, intensity
         )
     return split_cost(shape, l_in, l_out, attention, budget, s).eflops(intensity)
 
@@ -813,7 +815,7 @@ def _topk_eflops(
     l_out: np.ndarray,
     budget: np.ndarray,
     full: tuple[int, ...],
-    intensity: float,
+    intensity: ArrayLike,
 ) -> SplitTotal:
     """Top-k attention's eFLOPs as split_cost and _law compute them, in place (the same
     values): nothing shared; per trial I x bytes x A + (P-rate x L_out + flops x A), with A the
