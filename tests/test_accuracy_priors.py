@@ -320,6 +320,39 @@ def test_runaway_hazard_golden_and_limits():
     assert effect.runaway_hazard("dense", None, 8e9) == 0.0
 
 
+def test_runaway_hazard_ends_at_the_end_budget():
+    from dataclasses import replace
+
+    from kinetics_cli.accuracy.priors import SparseEffect
+
+    effect = SparseEffect(
+        success_budget=0.0,
+        success_power=1.0,
+        length_budget=0.0,
+        length_power=1.0,
+        size_exponent=0.0,
+        length_size_exponent=0.0,
+        reference_params=8e9,
+        block_penalty=2.0,
+        runaway_budget=40.0,
+        runaway_power=2.0,
+        runaway_size_exponent=0.5,
+        runaway_end_budget=400.0,
+    )
+    # (40 / 20)^2 - (40 / 400)^2 = 4 - 0.01 at the reference size
+    assert effect.runaway_hazard("topk", 20.0, 8e9) == pytest.approx(3.99, rel=1e-12)
+    # the end is the same budget for every size: 32B's hazard (80 / B)^2 loses (80 / 400)^2
+    assert effect.runaway_hazard("topk", 400.0, 8e9) == 0.0
+    assert effect.runaway_hazard("topk", 400.0, 32e9) == 0.0
+    assert effect.runaway_hazard("topk", 200.0, 32e9) == pytest.approx(0.16 - 0.04, rel=1e-9)
+    assert effect.runaway_hazard("topk", 4096.0, 32e9) == 0.0
+    # block top-k at 800 acts as top-k at 400: ended for 8B
+    assert effect.runaway_hazard("block-topk", 800.0, 8e9) == 0.0
+    # no end budget: the power law of the test above
+    no_end = replace(effect, runaway_end_budget=float("inf"))
+    assert no_end.runaway_hazard("topk", 400.0, 8e9) == pytest.approx(0.01, rel=1e-12)
+
+
 def test_runaway_removes_trials_from_accuracy_and_sends_them_to_the_limit():
     """Success is exp(-H s_h) sigmoid(logit p - D s) per atom (closed form without a limit); the
     runaway share of trials sits in the length atom at the limit."""

@@ -356,3 +356,17 @@ def test_operator_seconds_is_the_first_figure_of_time_operator(hardware, tp):
     assert any(op.link_seconds is not None for op in operators) == (tp > 1)
     for op in operators:
         assert np.array_equal(operator_seconds(s, op), time_operator(s, op)[0]), op.name
+
+
+def test_attention_splits_evenly_by_hand() -> None:
+    """qwen3-8b: 32 query / 8 KV heads split evenly up to tp 8; deepseek-r1-distill-qwen-1.5b:
+    12 / 2 heads split at tp 2, and at tp 4 each rank holds ceil(2 / 4) = 1 KV head, not 2 / 4."""
+    from kinetics_cli.engine.roofline import attention_splits_evenly
+
+    catalog = load_catalog()
+    qwen = catalog.models.get("qwen3-8b").spec
+    assert all(attention_splits_evenly(qwen, tp) for tp in (1, 2, 4, 8))
+    assert not attention_splits_evenly(qwen, 16)
+    small = catalog.models.get("deepseek-r1-distill-qwen-1.5b").spec
+    assert attention_splits_evenly(small, 2)
+    assert not attention_splits_evenly(small, 4)

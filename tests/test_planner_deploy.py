@@ -473,3 +473,66 @@ def test_one_sequence_costs_keep_no_per_context_arrays(catalog: Catalog) -> None
     for op in ops.values():
         for array in (op.cost.flops, op.cost.bytes):
             assert np.shape(array) == (len(chunk), 1, LIMITS.size)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [*MODELS, "deepseek-r1-distill-qwen-1.5b", "deepseek-v3"],
+)
+def test_one_sequence_costs_divided_over_tp_keep_their_bits(catalog: Catalog, model: str) -> None:
+    """Where the heads split evenly, the pricing takes a replica's one-sequence attention costs
+    as one GPU's divided by tp; they must equal the ones computed at tp bit for bit, for every
+    candidate deployment (EP and attention data-parallel included) and attention kind.
+    deepseek-r1-distill-qwen-1.5b (2 KV heads) replicates KV past tp 2, deepseek-v3 (MLA) at any
+    tp: those are computed, not divided."""
+    from kinetics_cli.engine.roofline import attention_splits_evenly
+    from kinetics_cli.engine.serving import _setup, resolve_efficiency
+    from kinetics_cli.planner.deploy import (
+        _one_sequence,
+        _per_sequence,
+        _shapes,
+        candidate_deployments,
+    )
+
+    source = FakeSource(models={model: (0.6, 7000.0)})
+    settings = source.settings()
+    outcomes = {i: source.outcome(s, TRIALS, LIMITS) for i, s in enumerate(settings)}
+    card = catalog.models.get(model).spec
+    profile = catalog.hardware.get("b200").spec
+    eff = resolve_efficiency(profile, "default", "bf16")
+    divided = 0
+    by_kind: dict[str, list[int]] = {}
+    for i, s in enumerate(settings):
+        by_kind.setdefault(s.attention, []).append(i)
+    # one chunk per attention kind, one per setting where sliding windows compare (as pricing)
+    windowed = card.sliding_window is not None
+    chunks = [
+        (attention, chunk)
+        for attention, members in by_kind.items()
+        for chunk in ([[i] for i in members] if windowed else [members])
+    ]
+    for attention, chunk in chunks:
+        shapes = _shapes(chunk, outcomes, settings, TRIALS)
+        cache: dict = {}
+        for group in candidate_deployments(card, profile):
+            for d in group:
+                s0 = _setup(
+                    card,
+                    profile,
+                    d,
+                    attention=attention,
+                    kv_budget=None if attention == "dense" else float(shapes.budgets[0]),
+                    efficiency=eff,
+                )
+                got, got_names = _one_sequence(s0, attention, shapes, cache)
+                want, names = _per_sequence(
+                    s0, attention, shapes.budgets, shapes.life_contexts, shapes.life_weights
+                )
+                assert got_names == names
+                assert got.keys() == want.keys()
+                for i, op in want.items():
+                    assert np.array_equal(got[i].cost.flops, op.cost.flops), (d, names[i])
+                    assert np.array_equal(got[i].cost.bytes, op.cost.bytes), (d, names[i])
+                divided += d.tp > 1 and attention_splits_evenly(card, d.tp)
+    if model in MODELS:  # these split their heads evenly at some tp > 1 on a B200 node
+        assert divided > 0

@@ -169,7 +169,9 @@ def write_profile(
             [
                 "# a share 1 - exp(-H s_h) of a problem's trials runs away to the generation limit",
                 "# (wrong), H = (runaway_budget (P / reference_params)^runaway_size_exponent / B)",
-                "# ^runaway_power, s_h the problem's runaway sensitivity (solve_runaway_scales);",
+                "# ^runaway_power (minus the same at B = runaway_end_budget where given, floored at 0: no trial runs",
+                "# away from it up), s_h the problem's runaway sensitivity",
+                "# (solve_runaway_scales); P clamped to the fitted sizes;",
             ]
             if sparse.runaway_budget > 0
             else []
@@ -196,6 +198,11 @@ def write_profile(
                 f"runaway_budget = {FMT.format(sparse.runaway_budget)}",
                 f"runaway_power = {FMT.format(sparse.runaway_power)}",
                 f"runaway_size_exponent = {FMT.format(sparse.runaway_size_exponent)}",
+                *(
+                    [f"runaway_end_budget = {FMT.format(sparse.runaway_end_budget)}"]
+                    if np.isfinite(sparse.runaway_end_budget)
+                    else []
+                ),
                 f"runaway_min_params = {sparse.runaway_min_params:.4g}  # fitted sizes",
                 f"runaway_max_params = {sparse.runaway_max_params:.4g}",
             ]

@@ -489,6 +489,15 @@ Z_GRID = np.linspace(-2.5, 2.5, 11)  # standard-normal grid of the per-problem s
 ATOMS_PER_PROBLEM = 3  # solve-rate atoms per problem in a size's prior
 
 
+def runaway_sensitivity(z: np.ndarray, sd: float, threshold: float | None = None) -> np.ndarray:
+    """A problem's factor on the runaway hazard, 1 at z = 0: lognormal exp(sd z), or with a
+    `threshold` two classes, sigmoid(sd (z - threshold)) / sigmoid(-sd threshold): robust
+    problems (z well below it) near 0, fragile ones (above) at most 1 / sigmoid(-sd threshold)."""
+    if threshold is None:
+        return np.exp(sd * z)
+    return (1.0 + np.exp(sd * threshold)) / (1.0 + np.exp(-sd * (z - threshold)))
+
+
 @dataclass(frozen=True)
 class SharedDifficulty:
     """The joint fit: the grid posterior of every problem's (difficulty d, sparse sensitivity z),
@@ -510,6 +519,8 @@ class SharedDifficulty:
     runaway_power: float = 1.0  # rho_h
     runaway_size_exponent: float = 0.0  # eta_h
     runaway_sd: float = 0.0  # a problem's runaway hazard is H exp(runaway_sd z)
+    runaway_end_budget: float = float("inf")  # B_e: H = max(0, (S / B)^rho_h - (S / B_e)^rho_h)
+    runaway_threshold: float | None = None  # two classes: see runaway_sensitivity
     sensitivity_slope: float = 0.0  # prior mean of z given d: slope (d / spread)
     sizes: tuple[float, float] = (0.0, float("inf"))  # smallest and largest fitted size
 
@@ -522,7 +533,9 @@ class SharedDifficulty:
         exp(sensitivity_sd z) and exp(runaway_sd z)."""
         d = np.repeat(D_GRID, Z_GRID.size)
         scale = np.exp(self.sensitivity_sd * np.tile(Z_GRID, D_GRID.size))
-        run_scale = np.exp(self.runaway_sd * np.tile(Z_GRID, D_GRID.size))
+        run_scale = runaway_sensitivity(
+            np.tile(Z_GRID, D_GRID.size), self.runaway_sd, self.runaway_threshold
+        )
         p = 1.0 / (1.0 + np.exp(-(ability - d)))
         edges = np.linspace(0.0, 1.0, per_problem + 1)
         out_p, out_w, out_s, out_h = [], [], [], []
@@ -558,14 +571,19 @@ def _shift_of(run: Run, x_shift: np.ndarray) -> float:
     return float((np.exp(x_shift[0]) / budget) ** np.exp(x_shift[1]))
 
 
-def _hazard_of(run: Run, x_shift: np.ndarray, x_run: np.ndarray) -> float:
-    """The runaway hazard H of a run under (ln B_h, ln rho_h, eta_h) (block penalty as the shift;
-    the run's own size is always among the fitted ones, so no clamping here)."""
+def _hazard_of(
+    run: Run, x_shift: np.ndarray, x_run: np.ndarray, end_budget: float = float("inf")
+) -> float:
+    """The runaway hazard H of a run under (ln B_h, ln rho_h, eta_h, ...) (block penalty as the
+    shift; the run's own size is always among the fitted ones, so no clamping here); with an
+    `end_budget` B_e, H minus its value at B_e, floored at 0: no trial runs away from B_e up."""
     if run.attention == "dense" or x_run.size == 0:
         return 0.0
     budget = effective_budget(run, float(np.exp(x_shift[2])), float(x_shift[3]))
     scale = np.exp(x_run[0]) * (PARAMS[run.model] / REFERENCE_PARAMS) ** x_run[2]
-    return float((scale / budget) ** np.exp(x_run[1]))
+    power = np.exp(x_run[1])
+    hazard = float((scale / budget) ** power)
+    return max(hazard - float((scale / end_budget) ** power), 0.0)
 
 
 def _wrong_finished(fit: dict[str, float], p: np.ndarray, log_shift: float) -> np.ndarray:
@@ -590,13 +608,20 @@ def fit_shared(
     shift: bool = True,
     correlated: bool = False,
     runaway_size: bool = True,
+    end: bool = False,
+    two_class: bool = False,
+    end_budget: float = float("inf"),
 ) -> tuple[SharedDifficulty, tuple[float, float, float]]:
     """The shared-difficulty model fitted on every run (dense and sparse) of the sizes in `fits`;
     returns it with the length stretch (fit_stretch, refitted with the fitted block penalty).
     `sensitivity`: problems differ in how hard sparse attention hits them (one more parameter).
     `runaway`: sparse attention also makes a share 1 - exp(-H s_i) of a problem's trials run to
     the cap (three more parameters); every trial is then correct, wrong within the cap, or at
-    the cap, and the likelihood is of those three counts per problem and run."""
+    the cap, and the likelihood is of those three counts per problem and run.
+    `end`: the runaway hazard is (B_h (P / P_ref)^eta_h)^rho_h (B^-rho_h - B_e^-rho_h), floored
+    at 0 (one more parameter, B_e): no trial runs away at or above B_e; `end_budget`: the same
+    with B_e fixed, not fitted. `two_class`: a problem's runaway sensitivity is
+    bounded, fragile or robust (runaway_sensitivity; one more parameter, the threshold)."""
     models = sorted(fits, key=lambda m: PARAMS[m])
     chosen = [r for r in runs if r.model in fits]
     problems = np.unique(np.concatenate([r.problems for r in chosen]))
@@ -631,8 +656,13 @@ def fit_shared(
     def sens_sd(xs: np.ndarray) -> float:
         return float(np.exp(xs[4])) if sensitivity else 0.0
 
+    def ends(xr: np.ndarray) -> float:
+        return float(np.exp(xr[0] + xr[4])) if end else end_budget
+
     def runaway_factor(xr: np.ndarray) -> np.ndarray:
-        return np.exp(np.exp(xr[3]) * z_flat) if xr.size else np.ones_like(z_flat)
+        if not xr.size:
+            return np.ones_like(z_flat)
+        return runaway_sensitivity(z_flat, float(np.exp(xr[3])), xr[-1] if two_class else None)
 
     def log_outcomes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         abilities, _, xs, xr = unpack(x)
@@ -655,7 +685,7 @@ def fit_shared(
             _, log_g = effect.factors(r.attention, r.budget, PARAMS[r.model], page_of(r))
             moved = _shift_of(r, xs) * factor if shift else 0.0
             p_moved = 1.0 / (1.0 + np.exp(-(logit - moved)))
-            kept = np.exp(-_hazard_of(r, xs, xr) * runaway_factor(xr))
+            kept = np.exp(-_hazard_of(r, xs, xr, ends(xr)) * runaway_factor(xr))
             fc = _finished(fits[r.model], p_dense, log_g)
             s = np.clip(kept * p_moved * fc, 1e-12, 1.0 - 1e-12)
             ls.append(np.log(s))
@@ -694,6 +724,8 @@ def fit_shared(
             [np.log(0.5)] if sensitivity else [],
             [0.0] if correlated else [],
             [np.log(40.0), np.log(1.0), 0.3 if runaway_size else 0.0, np.log(1.0)]
+            + ([np.log(25.0)] if end else [])
+            + ([1.0] if two_class else [])
             if runaway
             else [],
         ]
@@ -723,6 +755,8 @@ def fit_shared(
             runaway_power=float(np.exp(xr[1])) if xr.size else 1.0,
             runaway_size_exponent=float(xr[2]) if xr.size else 0.0,
             runaway_sd=float(np.exp(xr[3])) if xr.size else 0.0,
+            runaway_end_budget=ends(xr) if xr.size else float("inf"),
+            runaway_threshold=float(xr[-1]) if two_class and xr.size else None,
             sensitivity_slope=float(xs[-1]) if correlated else 0.0,
             sizes=(min(PARAMS[m] for m in models), max(PARAMS[m] for m in models)),
         ),
@@ -747,6 +781,7 @@ def shared_effect(shared: SharedDifficulty, stretch: tuple[float, float, float])
         runaway_budget=shared.runaway_budget,
         runaway_power=shared.runaway_power,
         runaway_size_exponent=shared.runaway_size_exponent,
+        runaway_end_budget=shared.runaway_end_budget,
         runaway_min_params=shared.sizes[0],
         runaway_max_params=shared.sizes[1],
     )

@@ -2,6 +2,7 @@
 
     python tools/validate_priors.py               # all five sizes, every run of the held-out size
     python tools/validate_priors.py --sizes qwen3-8b,qwen3-14b --iterations 100   # quicker
+    python tools/validate_priors.py --runaway --correlated --two-class   # a runaway variant
 
 For a held-out size, only the other sizes' data is used: their dense fits (counts and lengths)
 are interpolated in ln(parameters) to the held-out size (clamped at the ends, so 0.6B and 32B are
@@ -71,6 +72,9 @@ def leave_one_out(
     shift: bool = True,
     correlated: bool = False,
     runaway_size: bool = True,
+    end: bool = False,
+    two_class: bool = False,
+    end_budget: float = float("inf"),
 ) -> list[tuple[str, str, str, np.ndarray]]:
     """(held-out size, run label, kind, errors in points over N) for every run of each held-out size."""
     fits = {m: fit_size(runs, m) for m in sizes}
@@ -88,13 +92,17 @@ def leave_one_out(
             shift=shift,
             correlated=correlated,
             runaway_size=runaway_size,
+            end=end,
+            two_class=two_class,
+            end_budget=end_budget,
         )
         print(
             f"  fold without {h}: log-likelihood {shared.log_likelihood:.1f}, "
             f"{shared.parameters} parameters, sensitivity sd {shared.sensitivity_sd:.2f}, "
             f"shift B_s {shared.shift_budget:.1f} rho_s {shared.shift_power:.2f}, runaway "
             f"B_h {shared.runaway_budget:.1f} rho_h {shared.runaway_power:.2f} "
-            f"eta_h {shared.runaway_size_exponent:+.2f} sd_h {shared.runaway_sd:.2f}",
+            f"eta_h {shared.runaway_size_exponent:+.2f} sd_h {shared.runaway_sd:.2f}"
+            + f" B_e {shared.runaway_end_budget:.0f} threshold {shared.runaway_threshold}",
             file=sys.stderr,
         )
         effect = shared_effect(shared, stretch)
@@ -247,6 +255,22 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="the runaway hazard does not scale with model size",
     )
+    ap.add_argument(
+        "--runaway-end",
+        action="store_true",
+        help="the runaway hazard ends at a fitted budget B_e: (B_h / B)^rho_h - (B_h / B_e)^rho_h, floored at 0",
+    )
+    ap.add_argument(
+        "--runaway-end-budget",
+        type=float,
+        default=float("inf"),
+        help="the runaway hazard ends at this budget (fixed, not fitted): (B_h / B)^rho_h - (B_h / B_e)^rho_h",
+    )
+    ap.add_argument(
+        "--two-class",
+        action="store_true",
+        help="a problem's runaway sensitivity is bounded: fragile or robust (one more parameter)",
+    )
     args = ap.parse_args(argv)
     held = tuple(s for s in args.sizes.split(",") if s)
     unknown = [s for s in held if s not in SIZES]
@@ -275,6 +299,9 @@ def main(argv: list[str] | None = None) -> None:
         shift=not args.no_shift,
         correlated=args.correlated,
         runaway_size=not args.no_runaway_size,
+        end=args.runaway_end,
+        two_class=args.two_class,
+        end_budget=args.runaway_end_budget,
     )
     print(
         "leave-one-size-out: pass@N, N = 1..32 (8 for 32B, 16 for 14B dense), limit 32,768; error = prior - measured, points"

@@ -135,8 +135,11 @@ class SparseEffect:
     )
     shift_power: float = 1.0
     # runaway: a trial loops until the generation limit (and is wrong) with probability
-    # 1 - exp(-H s_i), H = (B_h (P / P_ref)^eta_h / B)^rho_h, s_i the problem's sensitivity
+    # 1 - exp(-H s_i), H = (B_h (P / P_ref)^eta_h / B)^rho_h, s_i the problem's sensitivity;
+    # with an end budget B_e, H = max(0, that - (B_h (P / P_ref)^eta_h / B_e)^rho_h): exactly 0
+    # from B = B_e up, for every size (no trial runs away there, whatever the problem)
     runaway_budget: float = 0.0  # B_h; 0: no runaway
+    runaway_end_budget: float = float("inf")  # B_e; inf: the hazard never ends
     runaway_power: float = 1.0  # rho_h
     runaway_size_exponent: float = 0.0  # eta_h: larger models run away more when > 0
     # the sizes the runaway was fitted on: P is clamped to them (no extrapolation in size)
@@ -147,14 +150,17 @@ class SparseEffect:
         self, attention: str, kv_budget: float | None, params: float, page: float = 16.0
     ) -> float:
         """H: the runaway hazard of a problem of sensitivity 1 (share 1 - exp(-H) of its trials
-        run to the generation limit); P clamped to the fitted sizes."""
+        run to the generation limit); P clamped to the fitted sizes; 0 at and above the end
+        budget B_e (no trial runs away there, whatever the problem or size)."""
         if attention == "dense" or kv_budget is None or self.runaway_budget <= 0:
             return 0.0
         budget = self.effective_budget(attention, kv_budget, page)
         size = min(max(params, self.runaway_min_params), self.runaway_max_params)
         scale = self.runaway_budget * (size / self.reference_params) ** self.runaway_size_exponent
         with np.errstate(over="ignore"):
-            return float(np.float64(scale / budget) ** self.runaway_power)
+            hazard = float(np.float64(scale / budget) ** self.runaway_power)
+        floor = float(np.float64(scale / self.runaway_end_budget) ** self.runaway_power)
+        return max(hazard - floor, 0.0)
 
     def logit_shift(self, attention: str, kv_budget: float | None, page: float = 16.0) -> float:
         """How far sparse attention moves every problem's solve rate down in logit (same for all
@@ -546,6 +552,7 @@ def read_profile(path: Path) -> TaskProfile:
         shift_budget=float(sp.get("shift_budget", 0.0)),
         shift_power=float(sp.get("shift_power", 1.0)),
         runaway_budget=float(sp.get("runaway_budget", 0.0)),
+        runaway_end_budget=float(sp.get("runaway_end_budget", float("inf"))),
         runaway_power=float(sp.get("runaway_power", 1.0)),
         runaway_size_exponent=float(sp.get("runaway_size_exponent", 0.0)),
         runaway_min_params=float(sp.get("runaway_min_params", 0.0)),

@@ -282,6 +282,19 @@ def _per_rank(group: AttentionGroup, tp: int) -> tuple[int, int, int]:
     return q, e, k
 
 
+def attention_splits_evenly(card: ModelCard, tp: int) -> bool:
+    """Whether every softmax-attention group's per-rank query heads, KV and key elements at `tp`
+    are its whole ones divided by `tp` (no KV head replicated, no remainder): then each attention
+    kernel's FLOPs and bytes on a rank are those of one GPU divided by `tp`."""
+    for group in card.attention_groups():
+        if group.kind == "linear":
+            continue
+        whole = _per_rank(group, 1)
+        if any(x % tp or x // tp != y for x, y in zip(whole, _per_rank(group, tp), strict=True)):
+            return False
+    return True
+
+
 def _attention_ops(s: StepSetup, group: AttentionGroup, batch: np.ndarray) -> list[_Op]:
     """Work over the cache (or recurrent state) in one layer of `group`, per rank, for `batch`
     sequences on that rank."""
@@ -348,9 +361,10 @@ def _collective(s: StepSetup, name: str, calls: int, link_bytes: np.ndarray) -> 
     )
 
 
-def step_operators(s: StepSetup, batch: np.ndarray) -> list[_Op]:
+def step_operators(s: StepSetup, batch: np.ndarray, attention: bool = True) -> list[_Op]:
     """Every operator of one step for each batch size in `batch` (sequences per replica), grouped
-    by layer shape; per GPU."""
+    by layer shape; per GPU. `attention` False leaves out the attention kernels (the operators
+    that read the context), for callers that price those apart."""
     card, tp = s.card, s.tp
     dtp = s.dense_tp
     a = card.architecture
@@ -368,7 +382,7 @@ def step_operators(s: StepSetup, batch: np.ndarray) -> list[_Op]:
         in_params, o_in = _attention_shapes(card, group.kind)
         qkv = matmul(local_tokens, hidden, in_params / hidden / dtp, weight_bytes=w, act_bytes=act)
         ops.append(_Op("qkv projection" + suffix, "linear", "gemm", group.layers, qkv))
-        for op in _attention_ops(s, group, local):
+        for op in _attention_ops(s, group, local) if attention else ():
             ops.append(_Op(op.name + suffix, op.kind, op.kernel, op.calls, op.cost))
         o_proj = matmul(local_tokens, o_in / dtp, hidden, weight_bytes=w, act_bytes=act)
         ops.append(_Op("output projection" + suffix, "linear", "gemm", group.layers, o_proj))

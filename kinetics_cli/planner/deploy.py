@@ -19,7 +19,13 @@ import numpy as np
 
 from kinetics_cli.accuracy.base import Outcome, Setting
 from kinetics_cli.engine.operators import OpCost
-from kinetics_cli.engine.roofline import StepSetup, _Op, operator_seconds, step_operators
+from kinetics_cli.engine.roofline import (
+    StepSetup,
+    _Op,
+    attention_splits_evenly,
+    operator_seconds,
+    step_operators,
+)
 from kinetics_cli.engine.serving import (
     DEFAULT_MAX_BATCH,
     LIFE_SAMPLES,
@@ -262,42 +268,27 @@ def _step_model(
             block_size=block_size,
             efficiency=eff,
         )
-        contexts, weights = shapes.life_contexts, shapes.life_weights
-        # everything the operators' FLOPs and bytes read, apart from the hardware and the links
-        key = (
-            card.name,
-            id(contexts),
-            id(weights),
-            shapes.budgets.tobytes(),
-            *(getattr(s0, f.name) for f in fields(s0) if f.name not in _HARDWARE_FIELDS),
-        )
-        cached = None if unit_cache is None else unit_cache.get(key)
-        if cached is None:
-            cached = _per_sequence(s0, attention, shapes.budgets, contexts, weights)
-            if unit_cache is not None:
-                unit_cache[key] = cached
         setups.append(s0)
-        units.append(cached)
+        units.append(_one_sequence(s0, attention, shapes, unit_cache))
     rows = np.cumsum([0, *(shapes.budgets.size for _, shapes in parts)])
     # MoE experts timed at the grouped-GEMM efficiencies where the mode has them (serving._step)
     grouped = [replace(s, hardware=eff.grouped) if eff.grouped is not None else s for s in setups]
 
     def step(sequences: np.ndarray) -> np.ndarray:
-        shared_ops = {op.name: op for op in step_operators(setups[0], sequences)}
+        # the attention kernels read the context: priced per part (per_sequence or own_ops)
+        shared_ops = {op.name: op for op in step_operators(setups[0], sequences, attention=False)}
         engine_ops = engine_operators(setups[0], sequences, eff)
         shared: dict[str, np.ndarray] = {}  # seconds of the context-free operators, all rows
 
         def shared_seconds(name: str) -> np.ndarray:
             if name not in shared:
                 op = shared_ops[name]
-                shared[name] = np.broadcast_to(
+                shared[name] = _full(
                     operator_seconds(grouped[0] if op.grouped else setups[0], op), sequences.shape
                 )
             return shared[name]
 
-        engine = [
-            np.broadcast_to(operator_seconds(setups[0], op), sequences.shape) for op in engine_ops
-        ]
+        engine = [_full(operator_seconds(setups[0], op), sequences.shape) for op in engine_ops]
         totals = []
         for j, (s0, (per_sequence, names)) in enumerate(zip(setups, units, strict=True)):
             own = sequences[rows[j] : rows[j + 1]]
@@ -324,6 +315,66 @@ def _step_model(
         return np.concatenate(totals) + eff.step_overhead_seconds
 
     return step
+
+
+def _one_sequence(
+    s0: StepSetup,
+    attention: str,
+    shapes: _Shapes,
+    unit_cache: dict[tuple[object, ...], _Units] | None,
+) -> _Units:
+    """_per_sequence's costs of `s0` for the life contexts of `shapes`, from `unit_cache` where
+    it has them (they are counts of FLOPs and bytes, which depend on the step's shapes and widths,
+    the key, not on the hardware). Where the attention heads split evenly over s0.tp (a power of
+    two), they are the costs on one GPU divided by tp: every term of the attention kernels carries
+    one factor of heads per rank (or of sequences per rank, with attention data-parallel), and a
+    division by a power of two is exact in floating point, so the figures keep their bits (a test
+    holds them to the ones computed at tp)."""
+    contexts, weights = shapes.life_contexts, shapes.life_weights
+    # everything the operators' FLOPs and bytes read, apart from the hardware and the links
+    key = (
+        s0.card.name,
+        id(contexts),
+        id(weights),
+        shapes.budgets.tobytes(),
+        *(getattr(s0, f.name) for f in fields(s0) if f.name not in _HARDWARE_FIELDS),
+    )
+    if unit_cache is not None and key in unit_cache:
+        return unit_cache[key]
+    tp = s0.tp
+    units: _Units | None = None
+    powers_of_two = tp > 1 and tp & (tp - 1) == 0
+    if unit_cache is not None and powers_of_two and attention_splits_evenly(s0.card, tp):
+        one_gpu = replace(s0, tp=1, attention_dp=False)
+        whole, whole_names = _one_sequence(one_gpu, attention, shapes, unit_cache)
+        names = tuple(op.name for op in step_operators(s0, np.ones(1)))
+        if all(op.kind == "attention" and names[i] == whole_names[i] for i, op in whole.items()):
+            units = (
+                {
+                    i: _Op(
+                        op.name,
+                        op.kind,
+                        op.kernel,
+                        op.calls,
+                        OpCost(op.cost.flops / tp, op.cost.bytes / tp),
+                        None,
+                        op.grouped,
+                    )
+                    for i, op in whole.items()
+                },
+                names,
+            )
+    if units is None:
+        units = _per_sequence(s0, attention, shapes.budgets, contexts, weights)
+    if unit_cache is not None:
+        unit_cache[key] = units
+    return units
+
+
+def _full(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`x` broadcast to `shape` (itself where it has that shape already: np.broadcast_to costs
+    more than the arithmetic on these small arrays)."""
+    return x if np.shape(x) == shape else np.broadcast_to(x, shape)
 
 
 # StepSetup fields that change the time of an operator but not its FLOPs or bytes (or, for
