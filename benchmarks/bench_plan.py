@@ -413,9 +413,13 @@ def scaling_worker(size: float) -> None:
     t2 = time.perf_counter()
     make_frontier(grid, "kinetics", pricing.intensity)
     t3 = time.perf_counter()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak = usage.ru_maxrss * 1024  # Linux: KiB
     timings = {"grid": t1 - t0, "plan": t2 - t1, "frontier": t3 - t2}
-    print(json.dumps({"configs": len(grid), **timings, "peak_bytes": peak}))
+    # CPU seconds of the whole process (imports and set-up included): user (our code) and system
+    # (the kernel, mostly providing fresh pages to the grid-sized arrays)
+    cpu = {"user": usage.ru_utime, "sys": usage.ru_stime}
+    print(json.dumps({"configs": len(grid), **timings, **cpu, "peak_bytes": peak}))
 
 
 def scaling(sizes: list[float], repeat: int, compare: Path | None) -> None:
@@ -451,10 +455,15 @@ def scaling(sizes: list[float], repeat: int, compare: Path | None) -> None:
                 for k in ("grid", "plan", "frontier")
             )
             peak = statistics.median(r["peak_bytes"] for r in rows) / 2**30
+            cpu = ", ".join(
+                f"{k} " + "/".join(f"{r[k]:.2f}" for r in rows) + " s"
+                for k in ("user", "sys")
+                if k in rows[0]
+            )
             print(
                 f"  {label:10s} {configs:>11,} configs: {m:7.2f} s ({min(total):.2f}-"
                 f"{max(total):.2f}), {m / configs * 1e6:5.2f} us/config [{parts}], "
-                f"peak {peak:.2f} GiB"
+                f"peak {peak:.2f} GiB; process CPU {cpu}"
             )
 
 

@@ -439,3 +439,29 @@ def test_split_mean_by_slabs_is_the_one_pass_mean(
         mean = total.mean(weights)
         for got, want in ((eflops.shared, mean.shared), (eflops.per_trial, mean.per_trial)):
             assert np.array_equal(*np.broadcast_arrays(got, want, np.empty(whole.shape))[:2])
+
+
+@pytest.mark.parametrize("model", ["qwen3-8b", "deepseek-v3", "gpt-oss-20b", "qwen3-next-80b-a3b"])
+@pytest.mark.parametrize("prompt_shape", [(1, 1, 1), (2, 50, 16)])
+@pytest.mark.parametrize("attention", ["dense", "topk", "block-topk"])
+def test_split_eflops_is_split_cost_eflops_exactly(
+    model: str, prompt_shape: tuple, attention: str
+) -> None:
+    """split_eflops (dense and top-k attention over one full-attention group in place: GQA
+    qwen3-8b, MLA deepseek-v3; the other cards and block top-k take split_cost), with one prompt
+    length or one per length point, budgets on their own axis, gives split_cost(...).eflops bit
+    for bit."""
+    from kinetics_cli.engine.kinetics import split_eflops
+
+    shape = CostShape.of(load_catalog().models.get(model).spec)
+    rng = np.random.default_rng(3)
+    lengths = rng.uniform(0.0, 40000.0, size=(2, 50, 16))
+    l_in = np.full(prompt_shape, 160.0) + np.arange(prompt_shape[-1])
+    s = np.asarray(16.0)
+    budget = None if attention == "dense" else np.array([256.0, 4096.0, 1e5])[:, None, None, None]
+    for intensity in (281.25, 0.0):
+        want = split_cost(shape, l_in, lengths, attention, budget, s).eflops(intensity)
+        got = split_eflops(shape, l_in, lengths, attention, budget, s, intensity)
+        assert got.shape == want.shape
+        for g, w in ((got.shared, want.shared), (got.per_trial, want.per_trial)):
+            assert np.array_equal(*np.broadcast_arrays(g, w, np.empty(want.shape))[:2])

@@ -242,6 +242,30 @@ def test_alternatives_are_the_best_of_other_models_and_attention(
     assert make_plan(grid, 1e17, pricing=pricing, top=0).alternatives == ()
 
 
+def test_alternatives_by_slabs_are_the_one_pass_answer(
+    grid: Grid, pricing: Pricing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """alternatives cuts the grid into slabs: slabs of 7 configurations (cutting settings' runs
+    anywhere) give the same alternatives as one slab, at every budget and group count asked."""
+    from kinetics_cli.planner import plan
+
+    cost = grid.law_eflops("kinetics", pricing.intensity)
+    levels = accuracy_levels(grid.accuracy)
+    compared = 0
+    for budget in (1e14, 1e15, 1e16, 1e17, 1e19):
+        best = plan.best_within(cost, levels, budget)
+        if best is None:
+            continue
+        for top in (1, 3, 20):
+            whole = plan.alternatives(grid, cost, budget, int(best), top, levels)
+            monkeypatch.setattr(plan, "_SLAB", 7)
+            sliced = plan.alternatives(grid, cost, budget, int(best), top, levels)
+            monkeypatch.undo()
+            assert sliced == whole
+            compared += len(whole)
+    assert compared > 10
+
+
 def test_nothing_fits(grid: Grid, pricing: Pricing) -> None:
     answer = make_plan(grid, 1.0, pricing=pricing)
     assert answer.best is None and answer.alternatives == ()

@@ -107,3 +107,24 @@ def test_settings_costed_together_as_one_by_one(setup: Setup, rules: tuple[str, 
     expected_setting = np.concatenate([np.full(len(g), k) for k, g in enumerate(alone)])
     np.testing.assert_array_equal(together.setting, expected_setting)
     np.testing.assert_array_equal(together.selection, np.concatenate([g.selection for g in alone]))
+
+
+def test_derived_arrays_are_computed_once_read_only_and_per_grid(setup: Setup) -> None:
+    """Grid.eflops and Grid.levels: the law's sum and plan.accuracy_levels, made once per grid
+    (plan and frontier share them), read-only; a subset or a replaced grid derives its own."""
+    from dataclasses import replace
+
+    from kinetics_cli.planner.plan import accuracy_levels
+
+    g = setup.grid
+    i = 281.25
+    first = g.eflops(i)
+    assert g.eflops(i) is first and not first.flags.writeable
+    assert np.array_equal(first, g.compute_flops + i * g.memory_bytes)
+    assert np.array_equal(g.levels(1e-3), accuracy_levels(g.accuracy, 1e-3))
+    assert np.array_equal(g.levels(0.0), g.accuracy)
+    assert g.accuracy.flags.writeable  # a read-only view, not the field itself
+    keep = g.trials == 1
+    assert np.array_equal(g.subset(keep).eflops(i), first[keep])
+    doubled = replace(g, memory_bytes=2 * g.memory_bytes)
+    assert np.array_equal(doubled.eflops(i), g.compute_flops + i * 2 * g.memory_bytes)

@@ -744,15 +744,89 @@ def eflops_mean(
 
     grid = LengthGrid(l_in, l_out, budget, s, weights)
     if np.ndim(intensity) > 0 or _one_pass(grid):
-        return split_cost(shape, l_in, l_out, attention, budget, s).eflops(intensity).mean(weights)
+        return split_eflops(shape, l_in, l_out, attention, budget, s, intensity).mean(weights)
 
     def total(g: LengthGrid) -> dict[str, np.ndarray]:
-        split = split_cost(shape, g.l_in, g.l_out, attention, g.budget, g.s)
-        mean = split.eflops(intensity).mean(g.weights)
+        split = split_eflops(shape, g.l_in, g.l_out, attention, g.budget, g.s, intensity)
+        mean = split.mean(g.weights)
         return {"shared": mean.shared, "per_trial": mean.per_trial}
 
     parts, out = _by_slabs(total, grid)
     return SplitTotal(parts["shared"], parts["per_trial"], out)
+
+
+def split_eflops(
+    shape: CostShape,
+    l_in: np.ndarray,
+    l_out: np.ndarray,
+    attention: str,
+    budget: np.ndarray | None,
+    s: np.ndarray,
+    intensity: ArrayLike,
+) -> SplitTotal:
+    """split_cost(...).eflops(intensity), with dense or top-k attention over one full-attention
+    group (plain GQA or MLA cards) in fewer arrays (_dense_eflops, _topk_eflops)."""
+    rates = shape.rates
+    plain = (
+        len(rates) == 1
+        and rates[0].group.kind != "linear"
+        and rates[0].group.window is None
+        and np.ndim(intensity) == 0
+    )
+    if plain and attention == "dense":
+        full = np.broadcast_shapes(
+            l_in.shape, l_out.shape, s.shape, () if budget is None else budget.shape
+        )
+        if l_out.shape == full:
+            return _dense_eflops(shape.linear_flops_per_token, rates[0], l_in, l_out, intensity)
+    if plain and attention == "topk" and budget is not None:
+        full = np.broadcast_shapes(l_in.shape, l_out.shape, s.shape, budget.shape)
+        return _topk_eflops(
+            shape.linear_flops_per_token, rates[0], l_in, l_out, budget, full, intensity
+        )
+    return split_cost(shape, l_in, l_out, attention, budget, s).eflops(intensity)
+
+
+def _dense_eflops(
+    linear_rate: float, rate: GroupRates, l_in: np.ndarray, l_out: np.ndarray, intensity: ArrayLike
+) -> SplitTotal:
+    """Dense attention's eFLOPs as split_cost and _law compute them, the same products and sums
+    in place (so the same values): shared I x bytes x L_in L_out; per trial
+    I x bytes x L_out^2 / 2 + (P-rate x L_out + flops x (L_in L_out + L_out^2 / 2))."""
+    prompt = np.multiply(l_in, l_out)  # tokens of the prompt in view, summed over the steps
+    generated = np.multiply(0.5, l_out)
+    generated *= l_out  # the trial's own tokens in view
+    attention = np.add(prompt, generated)
+    attention *= rate.flops
+    prompt *= rate.bytes
+    prompt *= intensity  # shared: the prompt's KV, read once for all trials
+    compute = np.multiply(linear_rate, l_out)
+    compute += attention
+    generated *= rate.bytes
+    generated *= intensity
+    generated += compute  # per trial: its own KV, then its FLOPs
+    return SplitTotal(prompt, generated, l_out.shape)
+
+
+def _topk_eflops(
+    linear_rate: float,
+    rate: GroupRates,
+    l_in: np.ndarray,
+    l_out: np.ndarray,
+    budget: np.ndarray,
+    full: tuple[int, ...],
+    intensity: ArrayLike,
+) -> SplitTotal:
+    """Top-k attention's eFLOPs as split_cost and _law compute them, in place (the same
+    values): nothing shared; per trial I x bytes x A + (P-rate x L_out + flops x A), with A the
+    attended tokens under the budget."""
+    attended = np.asarray(attended_tokens(l_in, l_out, budget), dtype=float)
+    compute = np.multiply(rate.flops, attended)
+    compute += np.multiply(linear_rate, l_out)  # linear + attention (addition commutes)
+    attended *= rate.bytes  # a new array from attended_tokens: now the KV bytes
+    attended *= intensity
+    attended += compute
+    return SplitTotal(ZERO, attended, full)
 
 
 def _one_pass(grid: LengthGrid) -> bool:

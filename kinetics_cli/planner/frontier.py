@@ -12,7 +12,7 @@ import numpy as np
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
 from kinetics_cli.planner.pareto import level_pareto_mask, pareto_mask
-from kinetics_cli.planner.plan import Pricing, accuracy_levels, costs
+from kinetics_cli.planner.plan import ACCURACY_RESOLUTION, Pricing, costs
 
 if TYPE_CHECKING:
     from kinetics_cli.planner.setup import HardwareOption
@@ -35,7 +35,7 @@ class Frontier:
 def frontier_of(grid: Grid, law: str, cost: np.ndarray, unit: str = "eflops") -> Frontier:
     """The overall and per-(model, attention kind) Pareto sets of `grid` at `cost` per
     configuration (infinite or NaN costs: never on a frontier)."""
-    levels = accuracy_levels(grid.accuracy)
+    levels = grid.levels(ACCURACY_RESOLUTION)
     groups, keys = grid.group_labels()
     return Frontier(
         law=law,

@@ -75,6 +75,11 @@ class Grid:
     # (model, generation limit, context window) left out because the mean prompt plus the limit
     # is beyond the model's context window (max_position_embeddings).
     beyond_context: tuple[tuple[str, float, int], ...] = ()
+    # Grid-sized arrays derived once per grid (eFLOPs per intensity, accuracy levels per
+    # resolution), read-only: the budget answer and the frontiers of one grid share them.
+    _derived: dict[tuple[str, float], np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.selection is None:
@@ -87,15 +92,37 @@ class Grid:
         return int(self.setting.size)
 
     def eflops(self, intensity: float) -> np.ndarray:
-        """compute FLOPs + I x memory bytes per problem (I = 0: the FLOPs-only law, which is the
-        compute FLOPs exactly, returned as a read-only view instead of a new array)."""
+        """compute FLOPs + I x memory bytes per problem, read-only and computed once per
+        intensity (I = 0: the FLOPs-only law, which is the compute FLOPs exactly, as a view)."""
         if intensity == 0:
             flops = self.compute_flops.view()
             flops.flags.writeable = False
             return flops
-        total = intensity * self.memory_bytes
-        total += self.compute_flops  # in place: one grid-sized array (addition commutes exactly)
-        return total
+
+        def total() -> np.ndarray:
+            out = intensity * self.memory_bytes
+            out += self.compute_flops  # in place: one grid-sized array (addition commutes)
+            return out
+
+        return self._once(("eflops", float(intensity)), total)
+
+    def levels(self, resolution: float) -> np.ndarray:
+        """planner.plan.accuracy_levels of the accuracies, read-only, computed once per
+        resolution."""
+        from kinetics_cli.planner.plan import accuracy_levels
+
+        return self._once(
+            ("levels", float(resolution)), lambda: accuracy_levels(self.accuracy, resolution)
+        )
+
+    def _once(self, key: tuple[str, float], make: Callable[[], np.ndarray]) -> np.ndarray:
+        """The derived array `key`, made by `make` on first use and then kept (read-only)."""
+        array = self._derived.get(key)
+        if array is None:
+            array = make().view()  # a view: `make` may hand back a field (levels at resolution 0)
+            array.flags.writeable = False
+            self._derived[key] = array
+        return array
 
     def law_eflops(self, law: str, intensity: float) -> np.ndarray:
         return self.eflops(law_intensity(law, intensity))
@@ -105,7 +132,8 @@ class Grid:
         arrays = {
             f.name: getattr(self, f.name)[mask]
             for f in fields(self)
-            if f.name not in ("settings", "params", "pairings", "notes", "rules", "beyond_context")
+            if f.init
+            and f.name not in ("settings", "params", "pairings", "notes", "rules", "beyond_context")
         }
         return replace(self, **arrays)
 

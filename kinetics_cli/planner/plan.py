@@ -425,6 +425,11 @@ def cheapest_tie(
     return chosen, top, tuple(rest.tolist())
 
 
+# Grid elements per slab of `alternatives`' passes: a slab's temporaries stay in the process's
+# heap between slabs instead of each pass taking fresh grid-sized arrays from the kernel.
+_SLAB = 1 << 20
+
+
 def alternatives(
     grid: Grid,
     cost: np.ndarray,
@@ -441,21 +446,36 @@ def alternatives(
     # best_within in every group at once, setting by setting (grouped maxima and minima over
     # the grid's setting index, no sort): the best level among the fitting members of each
     # group, the lowest cost at it, the first index
+    # group, slab by slab of the grid (each slab's temporaries reused, not grid-sized arrays)
     labels, _ = grid.group_labels_per_setting()
     setting = grid.setting
-    fits = (cost <= budget) & np.isfinite(score)
-    fits &= labels[setting] != labels[setting[best]]
+    other = labels != labels[setting[best]]  # per setting: in another group than the best
+
+    def fitting(part: slice) -> np.ndarray:
+        fits = (cost[part] <= budget) & np.isfinite(score[part])
+        fits &= other[setting[part]]
+        return fits
+
+    slabs = [slice(a, a + _SLAB) for a in range(0, setting.size, _SLAB)]
     per_setting = np.full(labels.size, -np.inf)
-    np.maximum.at(per_setting, setting, np.where(fits, score, -np.inf))
+    for part in slabs:
+        np.maximum.at(per_setting, setting[part], np.where(fitting(part), score[part], -np.inf))
     level = np.full(int(labels.max()) + 1, -np.inf)
     np.maximum.at(level, labels, per_setting)
-    fits &= score == level[labels][setting]
-    per_setting[:] = np.inf  # now the lowest cost
-    np.minimum.at(per_setting, setting, np.where(fits, cost, np.inf))
+    best_level = level[labels]  # per setting: its group's best level
+    per_setting[:] = np.inf  # now the lowest cost at that level
+    for part in slabs:
+        at_level = fitting(part) & (score[part] == best_level[setting[part]])
+        np.minimum.at(per_setting, setting[part], np.where(at_level, cost[part], np.inf))
     lowest = np.full(level.size, np.inf)
     np.minimum.at(lowest, labels, per_setting)
-    fits &= cost == lowest[labels][setting]
-    idx = np.flatnonzero(fits)
+    lowest_cost = lowest[labels]
+    found = []
+    for part in slabs:
+        fits = fitting(part) & (score[part] == best_level[setting[part]])
+        fits &= cost[part] == lowest_cost[setting[part]]
+        found.append(np.flatnonzero(fits) + part.start)
+    idx = np.concatenate(found) if found else np.zeros(0, dtype=int)
     _, first = np.unique(labels[setting[idx]], return_index=True)
     chosen = idx[first].tolist()
     chosen.sort(key=lambda i: (-score[i], cost[i], i))
@@ -483,7 +503,7 @@ def make_plan(
         raise InputError("--top must not be negative")
     if len(grid) == 0:
         raise InputError("no configuration to choose from (the accuracy data gave none)")
-    levels = accuracy_levels(grid.accuracy, resolution)
+    levels = grid.levels(resolution)
     by_law = {name: costs(grid, name, unit, pricing) for name in LAWS}
     # one replicate summary for every tie check below: what any law affords
     affordable = by_law[LAWS[0]] <= budget
