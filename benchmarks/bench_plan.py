@@ -480,8 +480,8 @@ def parts_worker(name: str, repeat: int) -> None:
     part again `repeat` times on the same arguments: deployable pricing (price_grid, with its
     caches fresh each call), the accuracy priors' length tables (priors._length_table for each
     prior the plan tabulated, the table cache cleared first; most of it is normal_cdf) or the
-    JSON text of the document; prints CPU seconds (this process's
-    user + system time, which other work on the machine moves less than wall time) as JSON."""
+    JSON text of the document; prints CPU seconds (this process's user + system time, which
+    other work on the machine moves less than wall time) as JSON."""
     import contextlib
     import io
 
