@@ -17,6 +17,7 @@ import numpy as np
 
 from kinetics_cli.accuracy.base import CONFIDENCE
 from kinetics_cli.accuracy.passk import pass_at_k
+from kinetics_cli.arrays import quantile_pair, sorted_unique
 
 REPLICATES = 200  # bootstrap replicates: 95% bounds from the 5th / 196th ordered replicate
 
@@ -75,7 +76,7 @@ def coverage_replicates(
     idx = problem_draws(n_problems, pairing, replicates)  # (B, P)
     rng = np.random.default_rng(seed(f"samples:{pairing}:{label}"))
     nn = n[idx]  # (B, P)
-    sizes = np.unique(n)
+    sizes = sorted_unique(n)
     shape = (replicates, n_problems, width)
     if sizes.size == 1:
         pick = rng.integers(0, int(sizes[0]), size=shape, dtype=np.int32)
@@ -120,4 +121,4 @@ def coverage_replicates(
 def percentile_interval(replicates: np.ndarray, confidence: float = CONFIDENCE) -> np.ndarray:
     """[lower, upper] percentile bounds over the first axis: shape (2, ...)."""
     tail = (1.0 - confidence) / 2.0
-    return np.quantile(replicates, [tail, 1.0 - tail], axis=0)
+    return quantile_pair(replicates, tail, 1.0 - tail, axis=0)  # np.quantile's bits

@@ -36,6 +36,7 @@ from typing import Any, cast
 import numpy as np
 
 from kinetics_cli.accuracy.base import AttentionName, Outcome, Setting, SourceKind
+from kinetics_cli.arrays import sorted_unique
 from kinetics_cli.errors import InputError, KineticsError
 
 COLUMNS = (
@@ -534,7 +535,7 @@ class EvaluationSource:
         solved = np.cumsum(buckets, axis=1)  # (P, G ascending): correct within each limit
         n_int = tab.n.astype(np.int64)
         cover = np.empty((trials.size, ascending.size, n_problems))
-        for size in np.unique(n_int):
+        for size in sorted_unique(n_int):
             cols = np.flatnonzero(n_int == size)
             table = passk_table(int(size), trials)  # (size + 1, T)
             cover[:, :, cols] = np.moveaxis(table[solved[cols]], -1, 0).transpose(0, 2, 1)

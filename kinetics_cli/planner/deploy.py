@@ -18,6 +18,7 @@ from itertools import pairwise
 import numpy as np
 
 from kinetics_cli.accuracy.base import Outcome, Setting
+from kinetics_cli.arrays import sorted_unique
 from kinetics_cli.engine.operators import OpCost
 from kinetics_cli.engine.roofline import (
     StepSetup,
@@ -517,7 +518,7 @@ def _price_candidate(
     prompt = np.concatenate([shapes.prompt for _, shapes in parts])
     mean_len = np.concatenate([shapes.mean_len for _, shapes in parts])
     longest = np.concatenate([shapes.longest for _, shapes in parts])
-    for p in np.unique(prompt):
+    for p in sorted_unique(prompt):
         if float(p) not in prefill:
             prefill[float(p)] = _prefill_per_prompt(card, profile, d, float(p), eff)
     charge = PrefillCharge(

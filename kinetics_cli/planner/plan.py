@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from kinetics_cli.accuracy.selection import ORACLE_RULES
+from kinetics_cli.arrays import quantile_pair
 from kinetics_cli.engine.kinetics import LAWS
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
@@ -221,7 +222,7 @@ def _paired_ties(reference: np.ndarray, others: np.ndarray, tail: float) -> np.n
     tie = low_ok & high_ok
     open_ = ~(low_no | high_no | tie)
     if open_.any():
-        low, high = np.quantile(diff[open_], [tail, 1.0 - tail], axis=1)
+        low, high = quantile_pair(diff[open_], tail, 1.0 - tail, axis=1)  # np.quantile's bits
         tie[open_] = (low <= 0.0) & (high >= 0.0)
     return tie
 
