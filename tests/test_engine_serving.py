@@ -653,3 +653,31 @@ def test_rank_imbalance_never_speeds_up(batch, prompt, gen, mode):
     assert float(request_costs(MOE, profile, one, **kwargs).tpot_seconds) == float(
         plain.tpot_seconds
     )
+
+
+def test_prefill_operators_shared_across_accelerators_keep_their_bits() -> None:
+    # _prefill_per_prompt with an operator cache filled on another accelerator gives what it
+    # gives alone: a faster link and other peaks change the collectives' and kernels' seconds,
+    # which are timed again; the cache is keyed by the card, deployment, prompt and precision.
+    from kinetics_cli.engine.serving import _prefill_per_prompt
+
+    other = EFFICIENT.model_copy(
+        update={"name": "tiny-other", "interconnect_bandwidth": 40.0, "hbm_bandwidth": 30.0}
+    )
+    for card in (GQA, MOE):
+        for d in (Deployment(tp=1), Deployment(tp=2), SMALL_CHUNK):
+            for mode in ("datasheet", "default"):
+                cache: dict[tuple[object, ...], list[object]] = {}
+                first = resolve_efficiency(EFFICIENT, mode)
+                second = resolve_efficiency(other, mode)
+                _prefill_per_prompt(card, EFFICIENT, d, 100.0, first, cache)  # type: ignore[arg-type]
+                assert len(cache) == 1
+                shared = _prefill_per_prompt(card, other, d, 100.0, second, cache)  # type: ignore[arg-type]
+                alone = _prefill_per_prompt(card, other, d, 100.0, second)
+                assert len(cache) == 1
+                assert [float(x) for x in shared] == [float(x) for x in alone]
+                if d.tp > 1:  # the link is retimed: the first accelerator's figure differs
+                    assert (
+                        shared.single
+                        != _prefill_per_prompt(card, EFFICIENT, d, 100.0, first).single
+                    )

@@ -46,6 +46,7 @@ from kinetics_cli.engine.roofline import (
     Links,
     Precision,
     StepSetup,
+    _collective,
     _Op,
     held_bytes,
     operator_seconds,
@@ -722,11 +723,13 @@ def _step(
     eff: Efficiency,
     weights: np.ndarray | None = None,
     padded: np.ndarray | None = None,
+    ops: list[_Op] | None = None,
 ) -> StepTime:
     """Time every operator for `batch` and sum. With `weights`, `batch` has a trailing axis of
     one and the batch is a mix of the contexts on the last axis of `s.context`: FLOPs and bytes
     are averaged over that axis before timing, as one kernel call serves the whole mixed batch.
-    With `padded` (a CUDA-graph batch, `graph_batch`), every operator but attention runs on it."""
+    With `padded` (a CUDA-graph batch, `graph_batch`), every operator but attention runs on it.
+    `ops`: the operators of `s` at `batch` when the caller has them (`_prefill_ops`)."""
     totals: dict[str, np.ndarray | float] = {
         "linear": 0.0,
         "attention": 0.0,
@@ -735,7 +738,8 @@ def _step(
     }
     routed: np.ndarray | float = 0.0
     grouped_setup = replace(s, hardware=eff.grouped) if eff.grouped is not None else s
-    ops = [*step_operators(s, batch), *engine_operators(s, batch, eff)]
+    if ops is None:
+        ops = [*step_operators(s, batch), *engine_operators(s, batch, eff)]
     if padded is not None:
         grown = [*step_operators(s, padded), *engine_operators(s, padded, eff)]
         ops = [
@@ -875,20 +879,50 @@ class PrefillCharge(NamedTuple):
     local: np.ndarray | float
 
 
+def _prefill_ops(
+    s: StepSetup,
+    d: Deployment,
+    batch: np.ndarray,
+    eff: Efficiency,
+    op_cache: dict[tuple[object, ...], list[_Op]] | None,
+) -> list[_Op]:
+    """The operators of a prefill pass of `s` at `batch`, from `op_cache` where another
+    accelerator built them: FLOPs and bytes depend on the card, the deployment, the prompt, the
+    precision and whether engine kernels are charged (the key), not on the hardware; only the
+    collectives' seconds read the links and interconnect, so they are timed again from their
+    bytes (the same expression, so the same bits)."""
+    key = (s.card.name, d, s.prompt_len, s.precision, eff.mode == "datasheet")
+    cached = None if op_cache is None else op_cache.get(key)
+    if cached is None:
+        ops = [*step_operators(s, batch), *engine_operators(s, batch, eff)]
+        if op_cache is not None:
+            op_cache[key] = ops
+        return ops
+    return [
+        op
+        if op.link_seconds is None
+        else _collective(s, op.name, op.calls, np.asarray(op.cost.bytes, dtype=float))
+        for op in cached
+    ]
+
+
 def _prefill_per_prompt(
     card: ModelCard,
     profile: HardwareProfile,
     d: Deployment,
     prompt_len: float,
     eff: Efficiency,
+    op_cache: dict[tuple[object, ...], list[_Op]] | None = None,
 ) -> PrefillCharge:
     """Replica seconds of prefill charged per prompt, the pass holding one prompt, and the
     marginal rank-local seconds of a prompt. A pass packs floor(chunk / L_in) prompts (at least
-    one); the marginal is one more prompt on each of the tp GPUs' pass, divided by tp."""
+    one); the marginal is one more prompt on each of the tp GPUs' pass, divided by tp.
+    `op_cache`: the passes' operators for other accelerators (`_prefill_ops`)."""
     per_pass = max(1.0, math.floor(d.prefill_chunk_tokens / prompt_len))
     s = _setup(card, profile, d, phase="prefill", prompt_len=prompt_len, efficiency=eff)
     # the batch sizes in one pass (every operator is elementwise over the batch axis)
-    step = _step(s, np.array([per_pass, 1.0, per_pass + d.tp]), eff)
+    batch = np.array([per_pass, 1.0, per_pass + d.tp])
+    step = _step(s, batch, eff, ops=_prefill_ops(s, d, batch, eff, op_cache))
     packed, single, grown = (float(x) for x in step.seconds)
     routed = np.asarray(step.routed_seconds, dtype=float)
     local = (grown - float(routed[2]) - (packed - float(routed[0]))) / d.tp

@@ -503,11 +503,12 @@ def _price_candidate(
     prefill: dict[float, PrefillCharge],
     efficiencies: dict[str, Efficiency],
     unit_cache: dict[tuple[object, ...], _Units] | None = None,
+    prefill_ops: dict[tuple[object, ...], list[_Op]] | None = None,
 ) -> list[_Priced]:
     """serving.problem_costs on `d` for every (setting, N, L) of each part's shapes (attention
     kind, shapes), at the most problems that fit (`caps`, one per part) or, with a TPOT target,
     the most that meet it; the parts' rows are priced together, element by element as each
-    alone (`unit_cache`: _step_model's)."""
+    alone (`unit_cache`: _step_model's; `prefill_ops`: serving._prefill_per_prompt's)."""
     n = trials[None, :, None]
     cap = np.concatenate(caps)
     fits = cap >= 1
@@ -520,7 +521,7 @@ def _price_candidate(
     longest = np.concatenate([shapes.longest for _, shapes in parts])
     for p in sorted_unique(prompt):
         if float(p) not in prefill:
-            prefill[float(p)] = _prefill_per_prompt(card, profile, d, float(p), eff)
+            prefill[float(p)] = _prefill_per_prompt(card, profile, d, float(p), eff, prefill_ops)
     charge = PrefillCharge(
         *(np.array([prefill[float(p)][i] for p in prompt])[:, None, None] for i in range(3))
     )
@@ -619,11 +620,13 @@ def price_settings(
     shapes_cache: dict[tuple[int, ...], _Shapes] | None = None,
     unit_cache: dict[tuple[object, ...], _Units] | None = None,
     bytes_cache: dict[tuple[object, ...], tuple[float, float, np.ndarray]] | None = None,
+    prefill_ops: dict[tuple[object, ...], list[_Op]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Deployable figures as tables [setting, N, L]. `shapes_cache`, `unit_cache` and
     `bytes_cache` carry the request shapes, the one-sequence operator costs and the memory
     bytes per GPU (which the last two key by the shapes' identity: pass them with
-    `shapes_cache` or not at all) from one accelerator to the next.
+    `shapes_cache` or not at all) from one accelerator to the next; `prefill_ops` the prefill
+    passes' operators (keyed by value).
 
     Per model, a loop over its few replica sizes (smallest first; at each, the deployments of
     that size, the cheapest kept): one memory plan per (size, cache layout) and one broadcast
@@ -711,6 +714,7 @@ def price_settings(
                     prefill,
                     efficiencies,
                     unit_cache if shapes_cache is not None else None,
+                    prefill_ops,
                 )
                 for j, priced in zip(live, prices, strict=True):
                     tables = own[j]
@@ -854,6 +858,7 @@ def price_grid(
     shapes: dict[tuple[int, ...], _Shapes] = {}
     units: dict[tuple[object, ...], _Units] = {}
     memory: dict[tuple[object, ...], tuple[float, float, np.ndarray]] = {}
+    prefill_ops: dict[tuple[object, ...], list[_Op]] = {}
     for n, profile in enumerate(profiles):
         mode = usable_mode(profile, options.efficiency)
         chosen = replace(options, efficiency=mode)
@@ -869,6 +874,7 @@ def price_grid(
             shapes_cache=shapes,
             unit_cache=units,
             bytes_cache=memory,
+            prefill_ops=prefill_ops,
         )
         out.append(deploy_costs(tables, profile, chosen, grid_setting, ti, li, sampled))
         if on_progress is not None:
