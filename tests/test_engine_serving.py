@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kinetics_cli.engine import serving
 from kinetics_cli.engine.roofline import decode_step
 from kinetics_cli.engine.serving import (
     Deployment,
@@ -20,6 +21,7 @@ from kinetics_cli.engine.serving import (
     expected_longest,
     held_bytes_per_gpu,
     memory_plan,
+    precision,
     prefill_seconds,
     prefill_step_seconds,
     problem_costs,
@@ -681,3 +683,19 @@ def test_prefill_operators_shared_across_accelerators_keep_their_bits() -> None:
                         shared.single
                         != _prefill_per_prompt(card, EFFICIENT, d, 100.0, first).single
                     )
+
+
+def test_precision_cache_matches_uncached_and_keeps_errors() -> None:
+    # tiny-gpu lists bf16 and fp8 peaks only: fp8 weights compute at fp8, an fp4 compute request
+    # is refused every time (errors are never cached), and an equal profile read again (another
+    # object) gets its own answer, equal to the first.
+    for d in (Deployment(), Deployment(weights="fp8", kv="fp8"), Deployment(compute="bf16")):
+        assert precision(GQA, GPU, d) == serving._precision(GQA, GPU, d)
+        assert precision(GQA, GPU, d) is precision(GQA, GPU, d)
+    assert precision(GQA, GPU, Deployment(weights="fp8")).compute == "fp8"
+    for _ in range(2):
+        with pytest.raises(InputError, match="no fp4 peak"):
+            precision(GQA, GPU, Deployment(compute="fp4"))
+    twin = HardwareProfile.model_validate(GPU.model_dump())
+    assert precision(GQA, twin, Deployment()) == precision(GQA, GPU, Deployment())
+    assert precision(GQA, twin, Deployment()) is not precision(GQA, GPU, Deployment())

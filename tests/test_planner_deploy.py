@@ -536,3 +536,38 @@ def test_one_sequence_costs_divided_over_tp_keep_their_bits(catalog: Catalog, mo
                 divided += d.tp > 1 and attention_splits_evenly(card, d.tp)
     if model in MODELS:  # these split their heads evenly at some tp > 1 on a B200 node
         assert divided > 0
+
+
+def test_problem_caps_shared_across_accelerators_as_alone(catalog: Catalog) -> None:
+    """Memory caps computed with the bytes (and bytes per problem) kept from another
+    accelerator, and for another trial list, have the bits of caps computed with nothing kept."""
+    from kinetics_cli.planner.deploy import _HeldBytes, _problem_caps, _shapes
+
+    source = FakeSource(models=dict(MODELS))
+    settings = source.settings()
+    outcomes = {i: source.outcome(s, TRIALS, LIMITS) for i, s in enumerate(settings)}
+    other_trials = np.array([2.0, 8.0])
+    for model in MODELS:
+        card = catalog.models.get(model).spec
+        members = [i for i, s in enumerate(settings) if s.model == model and s.attention == "dense"]
+        chunks = [_shapes(members, outcomes, settings, TRIALS)]
+        d = Deployment(tp=2, max_batch=64)
+        kept: _HeldBytes = {}
+        for name in ("b200", "h100", "mi300x"):
+            profile = catalog.hardware.get(name).spec
+            for trials in (TRIALS, other_trials, TRIALS):
+                alone, room = _problem_caps(card, profile, d, "dense", chunks, trials, 16)
+                shared, room_shared = _problem_caps(
+                    card,
+                    profile,
+                    d,
+                    "dense",
+                    chunks,
+                    trials,
+                    16,
+                    kept,  # type: ignore[arg-type]
+                )
+                assert room == room_shared
+                for a, b in zip(alone, shared, strict=True):
+                    assert a.tobytes() == b.tobytes()
+        assert len(kept) == 1

@@ -198,8 +198,24 @@ class Deployment:
         return f"{' '.join(parts)}, {weights} weights, {self.kv} KV, {self.activations} activations"
 
 
+_PRECISIONS: dict[tuple[object, ...], tuple[ModelCard, HardwareProfile, Precision]] = {}
+
+
 def precision(card: ModelCard, profile: HardwareProfile, d: Deployment) -> Precision:
-    """Bytes per element of each tensor kind and the compute peak, checked against the profile."""
+    """Bytes per element of each tensor kind and the compute peak, checked against the profile.
+    Kept per card, profile (by identity, the objects held so an id is never reused) and formats:
+    a plan asks the same question about a thousand times."""
+    key = (id(card), id(profile), d.weights, d.kv, d.activations, d.compute)
+    hit = _PRECISIONS.get(key)
+    if hit is not None and hit[0] is card and hit[1] is profile:
+        return hit[2]
+    p = _precision(card, profile, d)
+    _PRECISIONS[key] = (card, profile, p)
+    return p
+
+
+def _precision(card: ModelCard, profile: HardwareProfile, d: Deployment) -> Precision:
+    """precision() without the cache."""
     if d.weights is None:
         weight = card.architecture.weight_bytes
         expert = card.expert_weight_bytes

@@ -430,6 +430,19 @@ class _Priced:
     latency: np.ndarray
 
 
+# weight, workspace and cache bytes per GPU, and per trial list (its bytes) each chunk's bytes
+# per problem, where those are positive, and the sequence caps: see _problem_caps
+_HeldBytes = dict[
+    tuple[object, ...],
+    tuple[
+        float,
+        float,
+        np.ndarray,
+        dict[bytes, tuple[list[np.ndarray], list[np.ndarray], np.ndarray]],
+    ],
+]
+
+
 def _problem_caps(
     card: ModelCard,
     profile: HardwareProfile,
@@ -438,7 +451,7 @@ def _problem_caps(
     chunks: list[_Shapes],
     trials: np.ndarray,
     block_size: float,
-    bytes_cache: dict[tuple[object, ...], tuple[float, float, np.ndarray]] | None = None,
+    bytes_cache: _HeldBytes | None = None,
 ) -> tuple[list[np.ndarray], bool]:
     """Most problems of N trials (prompt cache shared) one replica holds, [S, N, L] per chunk
     (serving.memory_plan's max_problems, one set of held bytes for all chunks), and whether the
@@ -449,7 +462,7 @@ def _problem_caps(
     cached = None if bytes_cache is None else bytes_cache.get(key)
     if cached is not None:
         check_deployment(card, profile, d)
-        weights, workspace, per_seq = cached
+        weights, workspace, per_seq, per_trials = cached
         kv_capacity_bytes = kv_capacity(profile, d, weights, workspace)[1]
     else:
         prompts = [c.prompt for c in chunks]
@@ -467,18 +480,39 @@ def _problem_caps(
         )
         workspace = activation_workspace_bytes(card, d)
         kv_capacity_bytes = kv_capacity(profile, d, weights, workspace)[1]
+        per_trials = {}
         if bytes_cache is not None:
-            bytes_cache[key] = (weights, workspace, per_seq)
-    fixed = per_seq[0]
+            bytes_cache[key] = (weights, workspace, per_seq, per_trials)
     free = max(kv_capacity_bytes, 0.0)
+    trial_key = trials.tobytes()
+    shaped = per_trials.get(trial_key)
+    if shaped is None:
+        shaped = _problem_bytes(chunks, per_seq, trials, d.max_batch)
+        per_trials[trial_key] = shaped
+    problems, positives, most = shaped
+    caps = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for problem, positive in zip(problems, positives, strict=True):
+            cap = np.where(positive, np.floor(free / problem), np.inf)
+            caps.append(np.minimum(cap, most))
+    return caps, kv_capacity_bytes > 0
+
+
+def _problem_bytes(
+    chunks: list[_Shapes], per_seq: np.ndarray, trials: np.ndarray, max_batch: int | None
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Cache bytes of one problem of N trials (prompt cache shared) per chunk, [S, N, L], where
+    they are positive, and the sequence caps per N: what _problem_caps divides the free bytes
+    by, the same on every accelerator (only the free bytes differ)."""
+    fixed = per_seq[0]
     n = trials[None, :, None]
     shared = n - 1.0
     # the engine's cap and MAX_SEQUENCES, per trial count, folded into one bound (min is exact)
     most = np.floor(MAX_SEQUENCES / n)
-    if d.max_batch is not None:
-        most = np.minimum(np.floor(d.max_batch / n), most)
+    if max_batch is not None:
+        most = np.minimum(np.floor(max_batch / n), most)
     at = 1 + sum(c.prompt.size for c in chunks)
-    caps, start = [], 1
+    problems, positives, start = [], [], 1
     with np.errstate(divide="ignore", invalid="ignore"):
         for c in chunks:
             kv_prompt = per_seq[start : start + c.prompt.size]
@@ -486,9 +520,9 @@ def _problem_caps(
             kv_held = per_seq[at : at + c.held.size].reshape(c.held.shape)
             at += c.held.size
             problem = n * kv_held[:, None, :] - shared * (kv_prompt - fixed)[:, None, None]
-            cap = np.where(problem > 0, np.floor(free / problem), np.inf)
-            caps.append(np.minimum(cap, most))
-    return caps, kv_capacity_bytes > 0
+            problems.append(problem)
+            positives.append(problem > 0)
+    return problems, positives, most
 
 
 def _price_candidate(
@@ -619,7 +653,7 @@ def price_settings(
     block_size: float = 16,
     shapes_cache: dict[tuple[int, ...], _Shapes] | None = None,
     unit_cache: dict[tuple[object, ...], _Units] | None = None,
-    bytes_cache: dict[tuple[object, ...], tuple[float, float, np.ndarray]] | None = None,
+    bytes_cache: _HeldBytes | None = None,
     prefill_ops: dict[tuple[object, ...], list[_Op]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Deployable figures as tables [setting, N, L]. `shapes_cache`, `unit_cache` and
@@ -857,7 +891,7 @@ def price_grid(
     out = []
     shapes: dict[tuple[int, ...], _Shapes] = {}
     units: dict[tuple[object, ...], _Units] = {}
-    memory: dict[tuple[object, ...], tuple[float, float, np.ndarray]] = {}
+    memory: _HeldBytes = {}
     prefill_ops: dict[tuple[object, ...], list[_Op]] = {}
     for n, profile in enumerate(profiles):
         mode = usable_mode(profile, options.efficiency)
