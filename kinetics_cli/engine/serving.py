@@ -203,11 +203,11 @@ _PRECISIONS: dict[tuple[object, ...], tuple[ModelCard, HardwareProfile, Precisio
 
 def precision(card: ModelCard, profile: HardwareProfile, d: Deployment) -> Precision:
     """Bytes per element of each tensor kind and the compute peak, checked against the profile.
-    Kept per card, profile (by identity, the objects held so an id is never reused) and formats:
-    a plan asks the same question about a thousand times."""
+    Kept per card, profile (by identity; each entry holds its objects, so their ids stay theirs)
+    and formats: a plan asks the same question about a thousand times."""
     key = (id(card), id(profile), d.weights, d.kv, d.activations, d.compute)
     hit = _PRECISIONS.get(key)
-    if hit is not None and hit[0] is card and hit[1] is profile:
+    if hit is not None:
         return hit[2]
     p = _precision(card, profile, d)
     _PRECISIONS[key] = (card, profile, p)
