@@ -793,10 +793,7 @@ def _dense_eflops(
     """Dense attention's eFLOPs as split_cost and _law compute them, the same products and sums
     in place (so the same values): shared I x bytes x L_in L_out; per trial
     I x bytes x L_out^2 / 2 + (P-rate x L_out + flops x (L_in L_out + L_out^2 / 2))."""
-    prompt = np.multiply(l_in, l_out)  # tokens of the prompt in view, summed over the steps
-    generated = np.multiply(0.5, l_out)
-    generated *= l_out  # the trial's own tokens in view
-    attention = np.add(prompt, generated)
+    attention, prompt, generated = _seen(l_in, l_out, None)  # new arrays: updated in place
     attention *= rate.flops
     prompt *= rate.bytes
     prompt *= intensity  # shared: the prompt's KV, read once for all trials
