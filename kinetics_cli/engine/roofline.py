@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from kinetics_cli.arrays import sorted_unique
+from kinetics_cli.engine.formats import FORMAT_ALIASES, FORMATS
 from kinetics_cli.engine.kinetics import ATTENTION_KERNEL, check_attention
 from kinetics_cli.engine.operators import (
     OpCost,
@@ -36,7 +37,10 @@ from kinetics_cli.units import format_bytes
 
 OperatorKind = Literal["attention", "linear", "communication", "other"]
 Phase = Literal["decode", "prefill"]
-DTYPE_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 0.5625}  # fp4: NVFP4, 4.5 bits
+# Bytes per element of each `--dtype` (fp4: NVFP4, 4.5 bits), from the formats' definitions.
+DTYPE_BYTES = {
+    name: FORMATS[FORMAT_ALIASES.get(name, name)].bytes for name in ("bf16", "fp16", "fp8", "fp4")
+}
 INTERCONNECT = "interconnect"  # kernel label of communication operators (not a calibration class)
 _RIDGE_BATCHES = sorted_unique(
     np.concatenate([np.arange(1, 8193), np.round(np.geomspace(8193, 2**24, 4000))])
