@@ -331,7 +331,7 @@ def print_plan(
         return
 
     best = doc["best"]
-    say(f"Best: {describe(best)}: accuracy {sourced_accuracy(best)}, " + _costs_text(best, priced))
+    say(f"Best: {_pick_text(best, priced)}")
     ties = doc["indistinguishable"]
     top = doc["most_accurate"]
     if ties["count"]:
@@ -363,24 +363,12 @@ def print_plan(
         say("No configuration within this budget solves a problem (best: 0.0%).")
     deployable = doc["best_without_oracle"]
     if deployable != best:
-        text = (
-            "nothing fits this budget"
-            if deployable is None
-            else f"{describe(deployable)}: accuracy {sourced_accuracy(deployable)}, "
-            + _costs_text(deployable, priced)
-        )
-        say(f"Best without oracle top-k: {text}")
+        say(f"Best without oracle top-k: {_pick_text(deployable, priced)}")
     fully = doc["best_deployable"]
     if fully != best:
-        text = (
-            "nothing fits this budget"
-            if fully is None
-            else f"{describe(fully)}: accuracy {sourced_accuracy(fully)}, "
-            + _costs_text(fully, priced)
-        )
         say(
             f"Best without any oracle (no oracle selection, no oracle attention; rules searched: "
-            f"{', '.join(doc['selection_rules'])}): {text}"
+            f"{', '.join(doc['selection_rules'])}): {_pick_text(fully, priced)}"
         )
 
     shown = [("best", best)] + [(f"alt {n}", alt) for n, alt in enumerate(doc["alternatives"], 1)]
@@ -496,6 +484,13 @@ def compact_table(title: str, columns: list[str], rows: list[list[str]]) -> None
         # deployable detail first; identifying columns, accuracy and costs stay.
         optional=("active", ("frontier", "on overall"), "energy", "replica", "latency"),
     )
+
+
+def _pick_text(entry: dict[str, Any] | None, priced: bool) -> str:
+    """One pick of the plan, in words: the configuration, its accuracy and its costs."""
+    if entry is None:
+        return "nothing fits this budget"
+    return f"{describe(entry)}: accuracy {sourced_accuracy(entry)}, " + _costs_text(entry, priced)
 
 
 def _costs_text(doc: dict[str, Any], priced: bool) -> str:
