@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kinetics_cli.report.format import intensity as format_intensity
+from kinetics_cli.report.format import plural, tokens
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -109,25 +112,6 @@ def format_cost(value: float, unit: str) -> str:
     if unit == "joules":
         return format_si(value, "J")
     return money(value)
-
-
-def tokens(value: float) -> str:
-    """A token count as report.format writes it ('32,768')."""
-    from kinetics_cli.report.format import tokens as format_tokens
-
-    return format_tokens(value)
-
-
-def format_intensity(value: float) -> str:
-    from kinetics_cli.report.format import intensity
-
-    return intensity(value)
-
-
-def plural(count: int, noun: str) -> str:
-    from kinetics_cli.report.format import plural as format_plural
-
-    return format_plural(count, noun)
 
 
 def attention_label(attention: str) -> str:
