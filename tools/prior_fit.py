@@ -380,19 +380,28 @@ def _finished(fit: dict[str, float], p: np.ndarray, log_shift: float) -> np.ndar
     return normal_cdf((np.log(CAP) - mu) / sd)
 
 
-def sparse_from_vector(x: np.ndarray, stretch: tuple[float, float, float]) -> SparseEffect:
-    """x = ln of (B_r, rho, block penalty at 16-token pages, B_q, rho_q, kappa), then the page
-    exponent; success and solvability do not
-    scale with size (size exponents 0): a small model loses more because its problems have a
-    lower solve rate p, which kappa turns into a larger loss."""
+def stretched_effect(stretch: tuple[float, float, float], **fields: float) -> SparseEffect:
+    """A sparse effect with the fitted length stretch (B_g, gamma, eta_g), no success size
+    exponent and the reference size; `fields` are the rest of its parameters."""
     return SparseEffect(
-        success_budget=float(np.exp(x[0])),
-        success_power=float(np.exp(x[1])),
         length_budget=stretch[0],
         length_power=stretch[1],
         size_exponent=0.0,
         length_size_exponent=stretch[2],
         reference_params=REFERENCE_PARAMS,
+        **fields,
+    )
+
+
+def sparse_from_vector(x: np.ndarray, stretch: tuple[float, float, float]) -> SparseEffect:
+    """x = ln of (B_r, rho, block penalty at 16-token pages, B_q, rho_q, kappa), then the page
+    exponent; success and solvability do not
+    scale with size (size exponents 0): a small model loses more because its problems have a
+    lower solve rate p, which kappa turns into a larger loss."""
+    return stretched_effect(
+        stretch,
+        success_budget=float(np.exp(x[0])),
+        success_power=float(np.exp(x[1])),
         block_penalty=float(np.exp(x[2])),
         power_size_exponent=0.0,
         keep_budget=float(np.exp(x[3])),
@@ -667,14 +676,10 @@ def fit_shared(
     def log_outcomes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         abilities, _, xs, xr = unpack(x)
         factor = np.exp(sens_sd(xs) * z_flat)
-        effect = SparseEffect(
+        effect = stretched_effect(
+            stretch,
             success_budget=0.0,
             success_power=1.0,
-            length_budget=stretch[0],
-            length_power=stretch[1],
-            size_exponent=0.0,
-            length_size_exponent=stretch[2],
-            reference_params=REFERENCE_PARAMS,
             block_penalty=float(np.exp(xs[2])),
             page_exponent=float(xs[3]),
         )
@@ -766,14 +771,10 @@ def fit_shared(
 
 def shared_effect(shared: SharedDifficulty, stretch: tuple[float, float, float]) -> SparseEffect:
     """The sparse effect of the shared-difficulty fit: a logit shift and the length stretch."""
-    return SparseEffect(
+    return stretched_effect(
+        stretch,
         success_budget=0.0,
         success_power=1.0,
-        length_budget=stretch[0],
-        length_power=stretch[1],
-        size_exponent=0.0,
-        length_size_exponent=stretch[2],
-        reference_params=REFERENCE_PARAMS,
         block_penalty=shared.block_penalty,
         page_exponent=shared.page_exponent,
         shift_budget=shared.shift_budget,
