@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kinetics_cli.report.format import plural
 from kinetics_cli.report.plan import (
     DEPLOY_COLUMNS,
     ORACLE_NOTE,
@@ -18,7 +19,6 @@ from kinetics_cli.report.plan import (
     deploy_cells,
     deploy_summary,
     needs_oracle_note,
-    plural,
     source_line,
     source_words,
 )

@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kinetics_cli.report.format import intensity as format_intensity
+from kinetics_cli.report.format import plural, tokens
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -109,25 +112,6 @@ def format_cost(value: float, unit: str) -> str:
     if unit == "joules":
         return format_si(value, "J")
     return money(value)
-
-
-def tokens(value: float) -> str:
-    """A token count as report.format writes it ('32,768')."""
-    from kinetics_cli.report.format import tokens as format_tokens
-
-    return format_tokens(value)
-
-
-def format_intensity(value: float) -> str:
-    from kinetics_cli.report.format import intensity
-
-    return intensity(value)
-
-
-def plural(count: int, noun: str) -> str:
-    from kinetics_cli.report.format import plural as format_plural
-
-    return format_plural(count, noun)
 
 
 def attention_label(attention: str) -> str:
@@ -331,7 +315,7 @@ def print_plan(
         return
 
     best = doc["best"]
-    say(f"Best: {describe(best)}: accuracy {sourced_accuracy(best)}, " + _costs_text(best, priced))
+    say(f"Best: {_pick_text(best, priced)}")
     ties = doc["indistinguishable"]
     top = doc["most_accurate"]
     if ties["count"]:
@@ -363,24 +347,12 @@ def print_plan(
         say("No configuration within this budget solves a problem (best: 0.0%).")
     deployable = doc["best_without_oracle"]
     if deployable != best:
-        text = (
-            "nothing fits this budget"
-            if deployable is None
-            else f"{describe(deployable)}: accuracy {sourced_accuracy(deployable)}, "
-            + _costs_text(deployable, priced)
-        )
-        say(f"Best without oracle top-k: {text}")
+        say(f"Best without oracle top-k: {_pick_text(deployable, priced)}")
     fully = doc["best_deployable"]
     if fully != best:
-        text = (
-            "nothing fits this budget"
-            if fully is None
-            else f"{describe(fully)}: accuracy {sourced_accuracy(fully)}, "
-            + _costs_text(fully, priced)
-        )
         say(
             f"Best without any oracle (no oracle selection, no oracle attention; rules searched: "
-            f"{', '.join(doc['selection_rules'])}): {text}"
+            f"{', '.join(doc['selection_rules'])}): {_pick_text(fully, priced)}"
         )
 
     shown = [("best", best)] + [(f"alt {n}", alt) for n, alt in enumerate(doc["alternatives"], 1)]
@@ -496,6 +468,13 @@ def compact_table(title: str, columns: list[str], rows: list[list[str]]) -> None
         # deployable detail first; identifying columns, accuracy and costs stay.
         optional=("active", ("frontier", "on overall"), "energy", "replica", "latency"),
     )
+
+
+def _pick_text(entry: dict[str, Any] | None, priced: bool) -> str:
+    """One pick of the plan, in words: the configuration, its accuracy and its costs."""
+    if entry is None:
+        return "nothing fits this budget"
+    return f"{describe(entry)}: accuracy {sourced_accuracy(entry)}, " + _costs_text(entry, priced)
 
 
 def _costs_text(doc: dict[str, Any], priced: bool) -> str:
