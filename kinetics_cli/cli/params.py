@@ -46,30 +46,21 @@ def count(text: str) -> int:
     return int(value)
 
 
-_DURATION_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "min": 60.0,
-    "h": 3600.0,
-    "": 1.0,
-}
-
-
 def duration(text: str) -> float:
     """Typer parser for durations in seconds: '50ms', '2s', '1.5', '200us', '3min', '1h' (the
     units the output writes; no bare 'm', which could be milli or minutes)."""
     import math
     import re
 
+    from kinetics_cli.units import KINDS
+
+    seconds_per_unit = KINDS["seconds"][0]  # the one table of time units
     hint = f"cannot read {text!r} as a duration (e.g. 50ms, 2s, 3min, 1h, 0.05)"
     match = re.fullmatch(r"\s*([0-9.]+(?:[eE][-+]?[0-9]+)?)\s*(ns|us|µs|ms|s|min|h)?\s*", text)
     if match is None:
         raise typer.BadParameter(hint)
     try:
-        value = float(match.group(1)) * _DURATION_UNITS[match.group(2) or ""]
+        value = float(match.group(1)) * seconds_per_unit[match.group(2) or ""]
     except ValueError:
         raise typer.BadParameter(hint) from None
     if not math.isfinite(value):
