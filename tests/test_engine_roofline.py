@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import engine_catalog
 import pytest
 from hypothesis import given, settings
@@ -356,6 +358,40 @@ def test_operator_seconds_is_the_first_figure_of_time_operator(hardware, tp):
     assert any(op.link_seconds is not None for op in operators) == (tp > 1)
     for op in operators:
         assert np.array_equal(operator_seconds(s, op), time_operator(s, op)[0]), op.name
+
+
+@pytest.mark.parametrize(("model", "tp"), [("qwen3-8b", 1), ("qwen3-30b-a3b", 4)])
+def test_operators_seconds_stacks_operator_seconds(model: str, tp: int) -> None:
+    """The stacked timing of an operator list has each operator's operator_seconds bit for bit:
+    collectives, engine kernels and grouped expert GEMMs (timed on their own profile) included,
+    every operator broadcast to the common shape."""
+    import numpy as np
+
+    from kinetics_cli.engine.roofline import operator_seconds, operators_seconds, step_operators
+    from kinetics_cli.engine.serving import (
+        Deployment,
+        _setup,
+        engine_operators,
+        resolve_efficiency,
+    )
+
+    catalog = load_catalog()
+    card = catalog.models.get(model).spec
+    profile = catalog.hardware.get("b200").spec
+    eff = resolve_efficiency(profile, "default", "bf16")
+    s = _setup(
+        card, profile, Deployment(tp=tp), context=np.array([[100.0, 5000.0]]), efficiency=eff
+    )
+    grouped = replace(s, hardware=eff.grouped) if eff.grouped is not None else s
+    batch = np.array([[1.0], [7.0], [300.0]])
+    ops = [*step_operators(s, batch), *engine_operators(s, batch, eff)]
+    assert any(op.link_seconds is not None for op in ops) == (tp > 1)
+    assert any(op.grouped for op in ops) == (card.moe is not None)
+    table = operators_seconds(s, ops, eff.grouped, (3, 2))
+    assert table.shape == (len(ops), 3, 2)
+    for op, row in zip(ops, table, strict=True):
+        alone = operator_seconds(grouped if op.grouped else s, op)
+        assert np.array_equal(row, np.broadcast_to(alone, (3, 2))), op.name
 
 
 def test_attention_splits_evenly_by_hand() -> None:

@@ -56,7 +56,7 @@ from kinetics_cli.engine.roofline import (
     _collective,
     _Op,
     held_bytes,
-    operator_seconds,
+    operators_seconds,
     step_operators,
 )
 from kinetics_cli.errors import InputError
@@ -703,7 +703,6 @@ def _step(
         "other": 0.0,
     }
     routed: np.ndarray | float = 0.0
-    grouped_setup = replace(s, hardware=eff.grouped) if eff.grouped is not None else s
     if ops is None:
         ops = [*step_operators(s, batch), *engine_operators(s, batch, eff)]
     if padded is not None:
@@ -711,23 +710,23 @@ def _step(
         ops = [
             real if real.kind == "attention" else pad for real, pad in zip(ops, grown, strict=True)
         ]
-    for op in ops:
-        if weights is not None:
-            if op.link_seconds is None:
-                op = replace(
-                    op, cost=OpCost(_mix(op.cost.flops, weights), _mix(op.cost.bytes, weights))
-                )
-            else:
-                op = replace(op, link_seconds=_mix(op.link_seconds, weights))
-        seconds = operator_seconds(grouped_setup if op.grouped else s, op)
-        totals[op.kind] = totals[op.kind] + seconds
-        if op.grouped:
-            routed = routed + seconds
+    if weights is not None:
+        ops = [
+            replace(op, cost=OpCost(_mix(op.cost.flops, weights), _mix(op.cost.bytes, weights)))
+            if op.link_seconds is None
+            else replace(op, link_seconds=_mix(op.link_seconds, weights))
+            for op in ops
+        ]
     tokens = batch * s.new_tokens
     if weights is not None:
         tokens = _mix(tokens, weights)
-    shape = np.broadcast_shapes(np.shape(tokens), *(np.shape(v) for v in totals.values()))
-    parts = {k: np.broadcast_to(np.asarray(v, dtype=float), shape) for k, v in totals.items()}
+    shape = _time_shape(np.shape(tokens), ops)
+    # MoE experts timed at the grouped-GEMM efficiencies where the mode has them
+    for op, seconds in zip(ops, operators_seconds(s, ops, eff.grouped, shape), strict=True):
+        totals[op.kind] = totals[op.kind] + seconds
+        if op.grouped:
+            routed = routed + seconds
+    parts = {k: _shaped(v, shape) for k, v in totals.items()}
     overhead = eff.step_overhead_seconds
     total = parts["linear"] + parts["attention"] + parts["communication"] + parts["other"]
     return StepTime(
@@ -737,9 +736,30 @@ def _step(
         communication_seconds=parts["communication"],
         other_seconds=parts["other"],
         overhead_seconds=overhead,
-        tokens=np.broadcast_to(np.asarray(tokens, dtype=float), shape),
-        routed_seconds=np.broadcast_to(np.asarray(routed, dtype=float), shape),
+        tokens=_shaped(tokens, shape),
+        routed_seconds=_shaped(routed, shape),
     )
+
+
+def _time_shape(shape: tuple[int, ...], ops: list[_Op]) -> tuple[int, ...]:
+    """`shape` broadcast with every operator_seconds(_, op) of `ops`: a collective's link
+    seconds, another operator's FLOPs and bytes."""
+    shapes = {shape}
+    for op in ops:
+        if op.link_seconds is not None:
+            shapes.add(np.shape(op.link_seconds))
+        else:
+            shapes.add(np.shape(op.cost.flops))
+            shapes.add(np.shape(op.cost.bytes))
+    return shapes.pop() if len(shapes) == 1 else np.broadcast_shapes(*shapes)
+
+
+def _shaped(x: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
+    """`x` as a float array of `shape`: itself where it is one (np.broadcast_to costs more than
+    the arithmetic on a prefill pass's three batch sizes), else broadcast."""
+    if isinstance(x, np.ndarray) and x.shape == shape and x.dtype == float:
+        return x
+    return np.broadcast_to(np.asarray(x, dtype=float), shape)
 
 
 def graph_batch(d: Deployment, batch: ArrayLike) -> np.ndarray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from itertools import pairwise
+from operator import attrgetter
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from kinetics_cli.engine.roofline import (
     StepSetup,
     _Op,
     attention_splits_evenly,
-    operator_seconds,
+    operators_seconds,
     step_operators,
 )
 from kinetics_cli.engine.serving import (
@@ -222,9 +223,14 @@ def expected_longest_grid(lens: np.ndarray, probs: np.ndarray, trials: np.ndarra
     lo = np.take_along_axis(lens, order, -1)
     p = np.take_along_axis(probs, order, -1)
     cdf = np.cumsum(p, axis=-1)
-    prev = np.concatenate([np.zeros_like(cdf[..., :1]), cdf[..., :-1]], axis=-1)
     n = trials[None, :, None, None]
-    return np.sum(lo[:, None] * (cdf[:, None] ** n - prev[:, None] ** n), axis=-1)
+    # F(L_j - 1) is F(L_{j-1}) (0 before the first), so F(L_j - 1)^N is the power one place
+    # back: each power is taken once and shifted, the same values as powering both
+    power = cdf[:, None] ** n
+    step = np.empty_like(power)
+    np.subtract(power[..., :1], np.zeros_like(cdf[:, None, ..., :1]) ** n, out=step[..., :1])
+    np.subtract(power[..., 1:], power[..., :-1], out=step[..., 1:])
+    return np.sum(lo[:, None] * step, axis=-1)
 
 
 def _life(prompt: np.ndarray, lens: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -273,47 +279,48 @@ def _step_model(
         units.append(_one_sequence(s0, attention, shapes, unit_cache))
     rows = np.cumsum([0, *(shapes.budgets.size for _, shapes in parts)])
     # MoE experts timed at the grouped-GEMM efficiencies where the mode has them (serving._step)
-    grouped = [replace(s, hardware=eff.grouped) if eff.grouped is not None else s for s in setups]
+    grouped = eff.grouped
 
     def step(sequences: np.ndarray) -> np.ndarray:
         # the attention kernels read the context: priced per part (per_sequence or own_ops)
-        shared_ops = {op.name: op for op in step_operators(setups[0], sequences, attention=False)}
+        shared_ops = step_operators(setups[0], sequences, attention=False)
         engine_ops = engine_operators(setups[0], sequences, eff)
-        shared: dict[str, np.ndarray] = {}  # seconds of the context-free operators, all rows
-
-        def shared_seconds(name: str) -> np.ndarray:
-            if name not in shared:
-                op = shared_ops[name]
-                shared[name] = _full(
-                    operator_seconds(grouped[0] if op.grouped else setups[0], op), sequences.shape
-                )
-            return shared[name]
-
-        engine = [_full(operator_seconds(setups[0], op), sequences.shape) for op in engine_ops]
-        totals = []
+        # seconds of the context-free operators, all rows, timed in one pass
+        shared = operators_seconds(setups[0], [*shared_ops, *engine_ops], grouped, sequences.shape)
+        index = {op.name: i for i, op in enumerate(shared_ops)}
+        out = np.zeros(sequences.shape)
         for j, (s0, (per_sequence, names)) in enumerate(zip(setups, units, strict=True)):
-            own = sequences[rows[j] : rows[j + 1]]
+            a, b = rows[j], rows[j + 1]
+            own, total = sequences[a:b], out[a:b]
             own_ops: dict[str, _Op] | None = None  # this part's operators, if one is not shared
-            total: np.ndarray | float = 0.0
+            # built directly: dataclasses.replace costs more than the arithmetic here
+            scaled = [
+                _Op(
+                    op.name,
+                    op.kind,
+                    op.kernel,
+                    op.calls,
+                    OpCost(op.cost.flops * own, op.cost.bytes * own),
+                    None,
+                    op.grouped,
+                )
+                for op in per_sequence.values()
+            ]
+            seconds_of = operators_seconds(s0, scaled, grouped, own.shape)
+            timed = dict(zip(per_sequence, seconds_of, strict=True))
             for i, name in enumerate(names):
-                if i in per_sequence:
-                    op = per_sequence[i]
-                    cost = OpCost(op.cost.flops * own, op.cost.bytes * own)
-                    # built directly: dataclasses.replace costs more than the arithmetic here
-                    op = _Op(op.name, op.kind, op.kernel, op.calls, cost, None, op.grouped)
-                    seconds = operator_seconds(grouped[j] if op.grouped else s0, op)
-                elif name in shared_ops:
-                    seconds = shared_seconds(name)[rows[j] : rows[j + 1]]
+                if i in timed:
+                    seconds = timed[i]
+                elif name in index:
+                    seconds = shared[index[name], a:b]
                 else:
                     if own_ops is None:
                         own_ops = {op.name: op for op in step_operators(s0, own)}
-                    op = own_ops[name]
-                    seconds = operator_seconds(grouped[j] if op.grouped else s0, op)
-                total = total + seconds
-            for seconds in engine:
-                total = total + seconds[rows[j] : rows[j + 1]]
-            totals.append(np.broadcast_to(np.asarray(total, dtype=float), own.shape))
-        return np.concatenate(totals) + eff.step_overhead_seconds
+                    seconds = operators_seconds(s0, [own_ops[name]], grouped, own.shape)[0]
+                np.add(total, seconds, out=total)
+            for seconds in shared[len(shared_ops) :]:
+                np.add(total, seconds[a:b], out=total)
+        return np.add(out, eff.step_overhead_seconds, out=out)
 
     return step
 
@@ -338,7 +345,7 @@ def _one_sequence(
         id(contexts),
         id(weights),
         shapes.budgets.tobytes(),
-        *(getattr(s0, f.name) for f in fields(s0) if f.name not in _HARDWARE_FIELDS),
+        *_COUNT_FIELDS(s0),
     )
     if unit_cache is not None and key in unit_cache:
         return unit_cache[key]
@@ -372,15 +379,11 @@ def _one_sequence(
     return units
 
 
-def _full(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """`x` broadcast to `shape` (itself where it has that shape already: np.broadcast_to costs
-    more than the arithmetic on these small arrays)."""
-    return x if np.shape(x) == shape else np.broadcast_to(x, shape)
-
-
 # StepSetup fields that change the time of an operator but not its FLOPs or bytes (or, for
 # card and context, stand in the cache key otherwise: by name, and by the shapes' identity)
 _HARDWARE_FIELDS = ("hardware", "links", "card", "context")
+# the other fields, read in one call (the key is built for every candidate and attention kind)
+_COUNT_FIELDS = attrgetter(*(f.name for f in fields(StepSetup) if f.name not in _HARDWARE_FIELDS))
 
 # One part's step operators: the context-dependent ones by position, each holding its mixed
 # cost for one sequence (not the per-context arrays it came from, which the cache would keep
@@ -697,8 +700,10 @@ def price_settings(
                 cache[tuple(chunk)] = _shapes(chunk, outcomes, settings, trials)
         shapes = [cache[tuple(chunk)] for _, chunk in chunks]
         open_ = [np.ones((len(c), trials.size, limits.size), dtype=bool) for _, c in chunks]
-        # each chunk's own tables (its rows of `out`), written into `out` once at the end
-        own = [{key: table[c] for key, table in out.items()} for _, c in chunks]
+        # each chunk's own tables: views of its rows of `out` where they are consecutive (as a
+        # source lists its settings), else copies written into `out` once at the end
+        rows = [_rows(c) for _, c in chunks]
+        own = [{key: table[r] for key, table in out.items()} for r in rows]
         weights_fit = [False] * len(chunks)
         for group in candidate_deployments(card, profile, options.max_batch):
             chosen = [np.zeros(o.shape, dtype=bool) for o in open_]
@@ -773,11 +778,21 @@ def price_settings(
                 open_[j] &= ~chosen[j]
             if not any(o.any() for o in open_):
                 break
-        for (_, chunk), tables, room in zip(chunks, own, weights_fit, strict=True):
+        for r, tables, room in zip(rows, own, weights_fit, strict=True):
             tables["weights_fit"] |= room
-            for key, table in tables.items():
-                out[key][chunk] = table
+            if not isinstance(r, slice):
+                for key, table in tables.items():
+                    out[key][r] = table
     return out
+
+
+def _rows(chunk: list[int]) -> slice | list[int]:
+    """`chunk`'s rows of a table: a slice (its rows read and written in place) where the
+    indices are consecutive, else the list (a copy)."""
+    first = chunk[0]
+    if chunk == list(range(first, first + len(chunk))):
+        return slice(first, first + len(chunk))
+    return chunk
 
 
 def deploy_costs(
