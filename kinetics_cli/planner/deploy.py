@@ -19,7 +19,6 @@ from operator import attrgetter
 import numpy as np
 
 from kinetics_cli.accuracy.base import Outcome, Setting
-from kinetics_cli.arrays import sorted_unique
 from kinetics_cli.engine.operators import OpCost
 from kinetics_cli.engine.roofline import (
     StepSetup,
@@ -355,7 +354,11 @@ def _one_sequence(
     if unit_cache is not None and powers_of_two and attention_splits_evenly(s0.card, tp):
         one_gpu = replace(s0, tp=1, attention_dp=False)
         whole, whole_names = _one_sequence(one_gpu, attention, shapes, unit_cache)
-        names = tuple(op.name for op in step_operators(s0, np.ones(1)))
+        # the operators' names and order depend on tp only through tp > 1 (the collectives)
+        names_key = ("names", s0.card.name, s0.phase, attention, s0.kv_budget, s0.attention_dp)
+        if names_key not in unit_cache:
+            unit_cache[names_key] = ({}, tuple(op.name for op in step_operators(s0, np.ones(1))))
+        names = unit_cache[names_key][1]
         if all(op.kind == "attention" and names[i] == whole_names[i] for i, op in whole.items()):
             units = (
                 {
@@ -432,6 +435,8 @@ class _Priced:
     gpu_seconds: np.ndarray
     latency: np.ndarray
 
+
+_PRICED_FIELDS = attrgetter(*(f.name for f in fields(_Priced)))
 
 # weight, workspace and cache bytes per GPU, and per trial list (its bytes) each chunk's bytes
 # per problem, where those are positive, and the sequence caps: see _problem_caps
@@ -542,10 +547,44 @@ def _price_candidate(
     unit_cache: dict[tuple[object, ...], _Units] | None = None,
     prefill_ops: dict[tuple[object, ...], list[_Op]] | None = None,
 ) -> list[_Priced]:
+    """_price_rows split into each part's rows."""
+    priced = _price_rows(
+        card,
+        profile,
+        d,
+        parts,
+        caps,
+        trials,
+        block_size,
+        options,
+        prefill,
+        efficiencies,
+        unit_cache,
+        prefill_ops,
+    )
+    rows = np.cumsum([0, *(c.shape[0] for c in caps)])
+    return [_Priced(*(x[a:b] for x in _PRICED_FIELDS(priced))) for a, b in pairwise(rows)]
+
+
+def _price_rows(
+    card: ModelCard,
+    profile: HardwareProfile,
+    d: Deployment,
+    parts: Sequence[tuple[str, _Shapes]],
+    caps: Sequence[np.ndarray],
+    trials: np.ndarray,
+    block_size: float,
+    options: DeployOptions,
+    prefill: dict[float, PrefillCharge],
+    efficiencies: dict[str, Efficiency],
+    unit_cache: dict[tuple[object, ...], _Units] | None = None,
+    prefill_ops: dict[tuple[object, ...], list[_Op]] | None = None,
+) -> _Priced:
     """serving.problem_costs on `d` for every (setting, N, L) of each part's shapes (attention
     kind, shapes), at the most problems that fit (`caps`, one per part) or, with a TPOT target,
-    the most that meet it; the parts' rows are priced together, element by element as each
-    alone (`unit_cache`: _step_model's; `prefill_ops`: serving._prefill_per_prompt's)."""
+    the most that meet it; the parts' rows stacked in order and priced together, element by
+    element as each alone (`unit_cache`: _step_model's; `prefill_ops`:
+    serving._prefill_per_prompt's)."""
     n = trials[None, :, None]
     cap = np.concatenate(caps)
     fits = cap >= 1
@@ -556,11 +595,15 @@ def _price_candidate(
     prompt = np.concatenate([shapes.prompt for _, shapes in parts])
     mean_len = np.concatenate([shapes.mean_len for _, shapes in parts])
     longest = np.concatenate([shapes.longest for _, shapes in parts])
-    for p in sorted_unique(prompt):
-        if float(p) not in prefill:
-            prefill[float(p)] = _prefill_per_prompt(card, profile, d, float(p), eff, prefill_ops)
+    prompts = prompt.tolist()
+    for p in dict.fromkeys(prompts):
+        if p not in prefill:
+            prefill[p] = _prefill_per_prompt(card, profile, d, p, eff, prefill_ops)
     charge = PrefillCharge(
-        *(np.array([prefill[float(p)][i] for p in prompt])[:, None, None] for i in range(3))
+        *(
+            np.array(column)[:, None, None]
+            for column in zip(*(prefill[p] for p in prompts), strict=True)
+        )
     )
     single = charge.single
     step_of = _step_model(card, profile, d, eff, parts, block_size, unit_cache)
@@ -591,17 +634,13 @@ def _price_candidate(
     seqs = batch * n
     gpu_s = d.gpus_per_replica * n * mean_len[:, None, :] * tpot / seqs
     latency = single + step + longest * tpot
-    priced = _Priced(
+    return _Priced(
         fits,
         batch,
         np.where(fits, tpot, np.inf),
         np.where(fits, gpu_s, np.inf),
         np.where(fits, latency, np.inf),
     )
-    rows = np.cumsum([0, *(c.shape[0] for c in caps)])
-    return [
-        _Priced(*(getattr(priced, f.name)[a:b] for f in fields(_Priced))) for a, b in pairwise(rows)
-    ]
 
 
 def _budget(setting: Setting) -> float:
@@ -699,14 +738,17 @@ def price_settings(
             if tuple(chunk) not in cache:
                 cache[tuple(chunk)] = _shapes(chunk, outcomes, settings, trials)
         shapes = [cache[tuple(chunk)] for _, chunk in chunks]
-        open_ = [np.ones((len(c), trials.size, limits.size), dtype=bool) for _, c in chunks]
-        # each chunk's own tables: views of its rows of `out` where they are consecutive (as a
-        # source lists its settings), else copies written into `out` once at the end
-        rows = [_rows(c) for _, c in chunks]
-        own = [{key: table[r] for key, table in out.items()} for r in rows]
+        # The model's chunks stacked in order on the first axis: chunk j holds rows spans[j].
+        bounds = [0, *np.cumsum([len(c) for _, c in chunks]).tolist()]
+        spans = [slice(a, b) for a, b in pairwise(bounds)]
+        # the model's tables: views of its rows of `out` where they are consecutive (as a source
+        # lists its settings), else copies written into `out` once at the end
+        rows = _rows([i for _, c in chunks for i in c])
+        tables = {key: table[rows] for key, table in out.items()}
+        open_ = np.ones((bounds[-1], trials.size, limits.size), dtype=bool)
         weights_fit = [False] * len(chunks)
         for group in candidate_deployments(card, profile, options.max_batch):
-            chosen = [np.zeros(o.shape, dtype=bool) for o in open_]
+            chosen = np.zeros_like(open_)
             for d in group:
                 prefill: dict[float, PrefillCharge] = {}
                 # One memory plan per cache layout: block top-k adds page summaries.
@@ -715,7 +757,7 @@ def price_settings(
                     which = [
                         j
                         for j, (a, _) in enumerate(chunks)
-                        if (a == "block-topk") == (layout == "block-topk") and open_[j].any()
+                        if (a == "block-topk") == (layout == "block-topk") and open_[spans[j]].any()
                     ]
                     if not which:
                         continue
@@ -737,11 +779,11 @@ def price_settings(
                 live = [
                     j
                     for j, cap in enumerate(caps)
-                    if cap is not None and (open_[j] & (cap >= 1)).any()
+                    if cap is not None and (open_[spans[j]] & (cap >= 1)).any()
                 ]
                 if not live:
                     continue
-                prices = _price_candidate(
+                priced = _price_rows(
                     card,
                     profile,
                     d,
@@ -755,35 +797,66 @@ def price_settings(
                     unit_cache if shapes_cache is not None else None,
                     prefill_ops,
                 )
-                for j, priced in zip(live, prices, strict=True):
-                    tables = own[j]
-                    # The cheapest fitting deployment of the smallest replica size that fits.
-                    take = open_[j] & priced.fits
-                    take &= ~chosen[j] | (priced.gpu_seconds < tables["gpu_seconds"])
-                    if not take.any():
-                        continue
-                    chosen[j] |= take
-                    for key, value in (
-                        ("tp", d.tp),
-                        ("ep", d.ep),
-                        ("attention_dp", d.data_parallel_attention()),
-                        ("batch", priced.batch),
-                        ("tpot", priced.tpot),
-                        ("gpu_seconds", priced.gpu_seconds),
-                        ("latency", priced.latency),
-                    ):
-                        np.copyto(tables[key], value, where=take)
-                    tables["fits"] |= take
-            for j in range(len(chunks)):
-                open_[j] &= ~chosen[j]
-            if not any(o.any() for o in open_):
+                at = 0  # the live chunks' rows, a run of consecutive chunks at a time
+                for first, last in _runs(live):
+                    model_rows = slice(bounds[first], bounds[last + 1])
+                    size = bounds[last + 1] - bounds[first]
+                    _choose(
+                        {key: table[model_rows] for key, table in tables.items()},
+                        open_[model_rows],
+                        chosen[model_rows],
+                        _Priced(*(x[at : at + size] for x in _PRICED_FIELDS(priced))),
+                        d,
+                    )
+                    at += size
+            open_ &= ~chosen
+            if not open_.any():
                 break
-        for r, tables, room in zip(rows, own, weights_fit, strict=True):
-            tables["weights_fit"] |= room
-            if not isinstance(r, slice):
-                for key, table in tables.items():
-                    out[key][r] = table
+        for span, room in zip(spans, weights_fit, strict=True):
+            tables["weights_fit"][span] |= room
+        if not isinstance(rows, slice):
+            for key, table in tables.items():
+                out[key][rows] = table
     return out
+
+
+def _runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Ascending `indices` as runs of consecutive ones, (first, last) each."""
+    runs: list[tuple[int, int]] = []
+    for i in indices:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+def _choose(
+    tables: dict[str, np.ndarray],
+    open_: np.ndarray,
+    chosen: np.ndarray,
+    priced: _Priced,
+    d: Deployment,
+) -> None:
+    """Keep `d` in `tables` where it is the cheapest fitting deployment so far of the smallest
+    replica size that fits: rows still open that it fits, not chosen at this size yet or
+    cheaper than the one chosen (`chosen` records them). Arrays are the same rows, in place."""
+    take = open_ & priced.fits
+    take &= ~chosen | (priced.gpu_seconds < tables["gpu_seconds"])
+    if not take.any():
+        return
+    chosen |= take
+    for key, value in (
+        ("tp", d.tp),
+        ("ep", d.ep),
+        ("attention_dp", d.data_parallel_attention()),
+        ("batch", priced.batch),
+        ("tpot", priced.tpot),
+        ("gpu_seconds", priced.gpu_seconds),
+        ("latency", priced.latency),
+    ):
+        np.copyto(tables[key], value, where=take)
+    tables["fits"] |= take
 
 
 def _rows(chunk: list[int]) -> slice | list[int]:
