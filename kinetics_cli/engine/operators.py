@@ -50,9 +50,14 @@ def matmul(
     bytes = K N w + T (K + N) a. Weights are shared by every token of the call (batching).
     """
     t = np.asarray(tokens, dtype=float)
-    k = np.asarray(in_features, dtype=float)
-    n = np.asarray(out_features, dtype=float)
-    return OpCost(2.0 * t * k * n, k * n * weight_bytes + t * (k + n) * act_bytes)
+    if isinstance(in_features, int | float) and isinstance(out_features, int | float):
+        # scalar widths (every serving step) in Python floats: the same double operations as
+        # on 0-d arrays, without numpy's per-call cost on each
+        k, n = float(in_features), float(out_features)
+        return OpCost(2.0 * t * k * n, k * n * weight_bytes + t * (k + n) * act_bytes)
+    ka = np.asarray(in_features, dtype=float)
+    na = np.asarray(out_features, dtype=float)
+    return OpCost(2.0 * t * ka * na, ka * na * weight_bytes + t * (ka + na) * act_bytes)
 
 
 def gemm(m: ArrayLike, n: ArrayLike, k: ArrayLike, *, elem_bytes: float = 2.0) -> OpCost:

@@ -24,6 +24,7 @@ from kinetics_cli.engine.roofline import (
     StepSetup,
     _Op,
     attention_splits_evenly,
+    operator_seconds,
     operators_seconds,
     step_operators,
 )
@@ -292,36 +293,33 @@ def _step_model(
             a, b = rows[j], rows[j + 1]
             own, total = sequences[a:b], out[a:b]
             own_ops: dict[str, _Op] | None = None  # this part's operators, if one is not shared
-            # built directly: dataclasses.replace costs more than the arithmetic here
-            scaled = [
-                _Op(
-                    op.name,
-                    op.kind,
-                    op.kernel,
-                    op.calls,
-                    OpCost(op.cost.flops * own, op.cost.bytes * own),
-                    None,
-                    op.grouped,
-                )
-                for op in per_sequence.values()
-            ]
-            seconds_of = operators_seconds(s0, scaled, grouped, own.shape)
-            timed = dict(zip(per_sequence, seconds_of, strict=True))
             for i, name in enumerate(names):
-                if i in timed:
-                    seconds = timed[i]
+                if i in per_sequence:
+                    op = per_sequence[i]
+                    cost = OpCost(op.cost.flops * own, op.cost.bytes * own)
+                    # built directly: dataclasses.replace costs more than the arithmetic here
+                    op = _Op(op.name, op.kind, op.kernel, op.calls, cost, None, op.grouped)
+                    seconds = _seconds(s0, op, grouped)
                 elif name in index:
                     seconds = shared[index[name], a:b]
                 else:
                     if own_ops is None:
                         own_ops = {op.name: op for op in step_operators(s0, own)}
-                    seconds = operators_seconds(s0, [own_ops[name]], grouped, own.shape)[0]
+                    seconds = _seconds(s0, own_ops[name], grouped)
                 np.add(total, seconds, out=total)
             for seconds in shared[len(shared_ops) :]:
                 np.add(total, seconds[a:b], out=total)
         return np.add(out, eff.step_overhead_seconds, out=out)
 
     return step
+
+
+def _seconds(s: StepSetup, op: _Op, grouped: HardwareProfile | None) -> np.ndarray:
+    """operator_seconds of one operator, a grouped GEMM on the `grouped` hardware if any (one
+    or two per part: fewer array calls than operators_seconds' stacking)."""
+    if op.grouped and grouped is not None:
+        s = replace(s, hardware=grouped)
+    return operator_seconds(s, op)
 
 
 def _one_sequence(
