@@ -571,3 +571,48 @@ def test_problem_caps_shared_across_accelerators_as_alone(catalog: Catalog) -> N
                 for a, b in zip(alone, shared, strict=True):
                     assert a.tobytes() == b.tobytes()
         assert len(kept) == 1
+
+
+def test_expected_longest_takes_each_power_once_with_the_same_bits() -> None:
+    """F(L_j - 1)^N is F(L_{j-1})^N (0 before the first point): the grid powers each CDF value
+    once and shifts it, which must give the bits of sum_j L_j (F(L_j)^N - F(L_j - 1)^N) with
+    both powers taken, the formula as serving.expected_longest writes it."""
+    rng = np.random.default_rng(7)
+    lens = rng.uniform(100.0, 30_000.0, size=(3, 4, 40))
+    raw = rng.uniform(0.0, 1.0, size=(3, 4, 40))
+    probs = raw / raw.sum(axis=-1, keepdims=True)
+    trials = np.array([1.0, 2.0, 3.0, 8.0, 64.0])
+    order = np.argsort(lens, axis=-1)
+    lo = np.take_along_axis(lens, order, -1)
+    cdf = np.cumsum(np.take_along_axis(probs, order, -1), axis=-1)
+    prev = np.concatenate([np.zeros_like(cdf[..., :1]), cdf[..., :-1]], axis=-1)
+    n = trials[None, :, None, None]
+    both = np.sum(lo[:, None] * (cdf[:, None] ** n - prev[:, None] ** n), axis=-1)
+    assert expected_longest_grid(lens, probs, trials).tobytes() == both.tobytes()
+
+
+def test_the_order_of_the_settings_changes_no_figure(catalog: Catalog) -> None:
+    """A model's chunks are priced in one set of tables: in place where its settings are
+    consecutive (FakeSource lists them so), copied where they are not (the models interleaved,
+    in reverse). Each setting gets the same bits either way."""
+    source = FakeSource(models={k: MODELS[k] for k in ("qwen3-8b", "qwen3-30b-a3b")})
+    settings = source.settings()
+    outcomes = {i: source.outcome(s, TRIALS, LIMITS) for i, s in enumerate(settings)}
+    cards = {s.model: catalog.models.get(s.model).spec for s in settings}
+    profile = catalog.hardware.get("h100-sxm").spec
+    from kinetics_cli.planner.deploy import price_settings
+
+    forward = price_settings(outcomes, settings, cards, profile, TRIALS, LIMITS)
+    back = sorted(
+        range(len(settings)),
+        key=lambda i: (settings[i].attention, settings[i].kv_budget or 0, settings[i].model),
+        reverse=True,
+    )
+    assert [settings[i].model for i in back[:2]] == ["qwen3-8b", "qwen3-30b-a3b"]
+    reversed_outcomes = {k: outcomes[i] for k, i in enumerate(back)}
+    backward = price_settings(
+        reversed_outcomes, [settings[i] for i in back], cards, profile, TRIALS, LIMITS
+    )
+    assert forward["fits"].any() and (forward["tp"] > 1).any() and (forward["tp"] == 1).any()
+    for key, table in forward.items():
+        assert table[back].tobytes() == backward[key].tobytes(), key
