@@ -212,8 +212,21 @@ class _Shapes:
     held: np.ndarray  # [S, L] context each sequence holds under the deployment's admission
     mean_len: np.ndarray  # [S, L]
     longest: np.ndarray  # [S, N, L] expected longest of N trials
-    life_contexts: np.ndarray  # [S, L, Q x 16] contexts a stream of such sequences holds
-    life_weights: np.ndarray  # [S, L, Q x 16]
+
+    # The life contexts are computed where they are used (the one-sequence costs of a step
+    # shape, once or twice per chunk), not kept: [S, L, Q x 16] each, tens of MB over a plan's
+    # chunks that a cold process would take as fresh pages.
+    def life(self) -> tuple[np.ndarray, np.ndarray]:
+        """The contexts a stream of such sequences holds and their weights, [S, L, Q x 16]."""
+        return _life(self.prompt, self.lens, self.probs)
+
+    @property
+    def life_contexts(self) -> np.ndarray:
+        return self.life()[0]
+
+    @property
+    def life_weights(self) -> np.ndarray:
+        return self.life()[1]
 
 
 def expected_longest_grid(lens: np.ndarray, probs: np.ndarray, trials: np.ndarray) -> np.ndarray:
@@ -335,15 +348,9 @@ def _one_sequence(
     one factor of heads per rank (or of sequences per rank, with attention data-parallel), and a
     division by a power of two is exact in floating point, so the figures keep their bits (a test
     holds them to the ones computed at tp)."""
-    contexts, weights = shapes.life_contexts, shapes.life_weights
     # everything the operators' FLOPs and bytes read, apart from the hardware and the links
-    key = (
-        s0.card.name,
-        id(contexts),
-        id(weights),
-        shapes.budgets.tobytes(),
-        *_COUNT_FIELDS(s0),
-    )
+    # (the shapes by identity: the caller keeps them for as long as the cache)
+    key = (s0.card.name, id(shapes), shapes.budgets.tobytes(), *_COUNT_FIELDS(s0))
     if unit_cache is not None and key in unit_cache:
         return unit_cache[key]
     tp = s0.tp
@@ -374,7 +381,7 @@ def _one_sequence(
                 names,
             )
     if units is None:
-        units = _per_sequence(s0, attention, shapes.budgets, contexts, weights)
+        units = _per_sequence(s0, attention, shapes.budgets, *shapes.life())
     if unit_cache is not None:
         unit_cache[key] = units
     return units
@@ -666,7 +673,6 @@ def _shapes(
     probs = raw / raw.sum(axis=-1, keepdims=True)
     prompt = np.array([float(outcomes[i].prompt_len) for i in indices])
     budgets = np.array([_budget(settings[i]) for i in indices])
-    life_contexts, life_weights = _life(prompt, lens, probs)
     return _Shapes(
         settings=indices,
         budgets=budgets,
@@ -676,8 +682,6 @@ def _shapes(
         held=prompt[:, None] + lens.max(axis=-1),
         mean_len=np.sum(lens * probs, axis=-1),
         longest=expected_longest_grid(lens, probs, trials),
-        life_contexts=life_contexts,
-        life_weights=life_weights,
     )
 
 
