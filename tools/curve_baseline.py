@@ -7,11 +7,14 @@ Shared by tools/validate_priors.py (`--baseline`, `--oracle`, `--compare`). No f
   ln(parameters): logit pass@N = dense(N) + delta_s(N), dense from the other sizes' dense curves,
   delta_s (setting minus dense, same size) from the other sizes that ran the setting. Two rules:
   `neighbours` (linear between the two bracketing sizes, the nearest size's value past either
-  end) and `smooth` (least squares over every size: a quadratic for dense, a line for delta_s,
-  a constant where one size ran the setting). A curve measured with fewer samples than N (32B: 8,
-  14B dense: 16) is carried on past its last N by the logit increments of the nearest size that
-  ran the same setting with 32. A setting no other size ran (Qwen3-1.7B block top-k with one
-  128-token page) is not predicted.
+  end) and `smooth` (a least-squares line over every size; a constant where one size ran the
+  setting). Variants: `-pass1` anchors the dense curve at the held-out size's published pass@1
+  (the one figure the priors take from outside this data); `pass1-axis` places the sizes at the
+  logit of their published pass@1 instead of ln(parameters); `ratio-pass1` interpolates delta_s
+  in ln pass@N (the share of pass@N a setting keeps) instead of logit. A curve measured with
+  fewer samples than N (32B: 8, 14B dense: 16) is carried on past its last N by the logit
+  increments of the nearest size that ran the same setting with 32. A setting no other size ran
+  (Qwen3-1.7B block top-k with one 128-token page) is not predicted.
 * **an oracle.** A predictor that knew the held-out size's true solve rate p_i on each of the 30
   problems would predict mean_i 1 - (1 - p_i)^N, the expectation of the measured unbiased pass@N;
   its error is the sampling noise of the measured curve alone. Simulated: p_i drawn from each
@@ -28,14 +31,16 @@ from prior_fit import PARAMS, Run, fit_counts, measured_coverage
 
 MAX_TRIALS = 32
 EPS = 1e-3  # logit clip: pass@N within [0.001, 0.999]
-# name: (rule, axis, anchored at the published pass@1). The axis is where sizes sit:
-# ln(parameters), or the logit of their published pass@1 (which implies the anchor).
+# name: (rule, axis, anchored at the published pass@1, sparse minus dense in ln pass@N rather
+# than logit). The axis is where sizes sit: ln(parameters), or the logit of their published
+# pass@1 (which implies the anchor).
 BASELINES = {
-    "neighbours": ("neighbours", "params", False),
-    "smooth": ("smooth", "params", False),
-    "neighbours-pass1": ("neighbours", "params", True),
-    "smooth-pass1": ("smooth", "params", True),
-    "pass1-axis": ("neighbours", "pass1", True),
+    "neighbours": ("neighbours", "params", False, False),
+    "smooth": ("smooth", "params", False, False),
+    "neighbours-pass1": ("neighbours", "params", True, False),
+    "smooth-pass1": ("smooth", "params", True, False),
+    "pass1-axis": ("neighbours", "pass1", True, False),
+    "ratio-pass1": ("neighbours", "params", True, True),
 }
 
 Setting = tuple[str, float | None, int | None]
@@ -111,11 +116,14 @@ def predict(
     rule: str,
     axis: str = "params",
     pass1: dict[str, float] | None = None,
+    ratio: bool = False,
 ) -> np.ndarray | None:
     """The held-out run's pass@N (N = 1..min(32, its samples)) from the other sizes' curves by
     `rule` along `axis`, or None when no other size ran its setting. With `pass1` (published
     pass@1 per size) the dense curve is anchored: logit pass@N = logit pass1 + the interpolated
-    growth logit pass@N - logit pass@1, as the priors calibrate each size's ability to it."""
+    growth logit pass@N - logit pass@1, as the priors calibrate each size's ability to it. With
+    `ratio` a sparse setting keeps the interpolated share sparse / dense of pass@N (delta_s in
+    ln pass@N instead of logit)."""
     others = [r for r in runs if r.model != held.model]
     dense = extended({r.model: curve(r) for r in others if r.attention == "dense"})
     same = extended({r.model: curve(r) for r in others if setting_of(r) == setting_of(held)})
@@ -135,11 +143,14 @@ def predict(
         growth = {m: y - y[0] for m, y in dense.items()}
         base = float(logit(np.array(pass1[held.model]))) + _across(rule, growth, x, where)
     if held.attention == "dense":
-        y = base
+        p = expit(base)
+    elif ratio:
+        share = {m: np.log(expit(y) / expit(dense[m])) for m, y in same.items() if m in dense}
+        p = np.minimum(expit(base) * np.exp(_across(rule, share, x, where)), 1.0 - EPS)
     else:
         delta = {m: y - dense[m] for m, y in same.items() if m in dense}
-        y = base + _across(rule, delta, x, where)
-    return expit(y[: min(MAX_TRIALS, int(held.n.min()))])
+        p = expit(base + _across(rule, delta, x, where))
+    return p[: min(MAX_TRIALS, int(held.n.min()))]
 
 
 def baseline_errors(
@@ -152,12 +163,12 @@ def baseline_errors(
     """(held-out size, run label, kind, errors in points over N) of the baseline `name`
     (BASELINES) as validate_priors.leave_one_out gives them, and the labels of the runs it cannot
     predict (no other size ran their setting)."""
-    rule, axis, anchored = BASELINES[name]
+    rule, axis, anchored, ratio = BASELINES[name]
     published = pass1 if anchored else None
     out, missing = [], []
     for h in held_out:
         for run in (r for r in runs if r.model == h):
-            pred = predict(runs, run, rule, axis, published)
+            pred = predict(runs, run, rule, axis, published, ratio)
             if pred is None:
                 missing.append(run.label)
                 continue
