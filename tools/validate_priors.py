@@ -278,6 +278,16 @@ def print_oracle(runs: list[Run], held: tuple[str, ...], point: str) -> None:
                 f"{o['worst_p05']:10.2f} {o['worst_median']:6.2f} {o['worst_p95']:5.2f} "
                 f"{o['p_mean']:10.3f} {o['p_worst']:11.3f} {o['p_both']:7.3f}"
             )
+        interp = [r for r in tagged if r[0] in INTERPOLATED_SIZES] or tagged
+        table = np.concatenate([np.abs(r[3]) for r in interp], axis=1)  # (R, points)
+        where = [(r[1], n + 1) for r in interp for n in range(r[3].shape[1])]
+        hits = [where[i] for i in np.argmax(table, axis=1)]
+        top = max({h[0] for h in hits}, key=lambda label: sum(h[0] == label for h in hits))
+        at = [n for label, n in hits if label == top]
+        print(
+            f"{what:11s} the worst point lies in {top} in {len(at) / len(hits):.0%} of "
+            f"replicates (median N {np.median(at):.0f})"
+        )
         if point in errors:
             e = errors[point]
             print(
@@ -419,7 +429,12 @@ def main(argv: list[str] | None = None) -> None:
         compare(columns, held, "mean / worst |error|, points, every run each predictor covers:")
         compare(common(columns), held, "the same on the runs every predictor covers:")
         worst = max(results, key=lambda r: float(np.max(np.abs(r[3]))))
-        print(f"the prior's worst run, {worst[1]}: error at N = 1 and N = max, points")
+        run = next(r for r in runs if r.label == worst[1])
+        ends = measured_coverage(run, np.array([1.0, float(worst[3].size)]))
+        print(
+            f"the prior's worst run, {worst[1]} (measured pass@1 {100 * ends[0]:.1f}%, "
+            f"pass@{worst[3].size} {100 * ends[1]:.1f}%): error at N = 1 and N = max, points"
+        )
         for name, rs in columns.items():
             hit = [r[3] for r in rs if r[1] == worst[1]]
             if hit:
