@@ -154,3 +154,16 @@ def test_oracle_flag_prints_both_solve_rate_tables() -> None:
     lines = result.stdout.splitlines()
     assert any(line.startswith("c / n       interpolated") for line in lines)
     assert any(line.startswith("posterior   interpolated") for line in lines)
+
+
+def test_compare_flag_prints_every_predictor_next_to_the_prior() -> None:
+    result = _tool("--sizes", "qwen3-14b", "--iterations", "10", "--compare")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("mean / worst |error|"))
+    names = lines[header + 1].split()
+    assert names[0] == "prior" and "neighbours-pass1" in names and names[-2:] == ["noise", "floor"]
+    row = lines[header + 2].split()
+    # the size, then mean / worst per predictor: prior, 6 baselines, the noise floor
+    assert row[0] == "qwen3-14b" and len(row) == 1 + 3 * 8
+    assert any(line.startswith("the prior's worst run, qwen3-14b") for line in lines)
