@@ -95,7 +95,9 @@ def test_cached_outcomes_equal_the_source_and_skip_loading_it(tmp_path: Path) ->
         same(first.outcome(s, TRIALS, LIMITS), plain.outcome(s, TRIALS, LIMITS))
     first.save()
     assert first_load.calls == 1
-    assert sorted(p.name.split("-")[0] for p in tmp_path.iterdir()) == ["outcomes", "source"]
+    digest = cache.source_digest("aime24")
+    (grid,) = tmp_path.glob(f"aime24-{digest}-*.bin")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [grid.name, f"aime24-{digest}.json"]
 
     second_load = Counting()
     second = cache.CachedSource("aime24", second_load, tmp_path)
@@ -122,7 +124,7 @@ def test_another_grid_is_another_file(tmp_path: Path) -> None:
     source.outcome(s, TRIALS, LIMITS)
     source.outcome(s, TRIALS, LIMITS[:2])
     source.save()
-    assert len(list(tmp_path.glob("outcomes-*.bin"))) == 2
+    assert len(list(tmp_path.glob("aime24-*.bin"))) == 2
     assert cache.grid_digest("d", TRIALS, LIMITS) != cache.grid_digest("d", TRIALS, LIMITS[:2])
     assert cache.source_digest("aime24") != cache.source_digest("aime25")
 
@@ -148,7 +150,7 @@ def test_a_damaged_file_is_recomputed_and_rewritten(tmp_path: Path) -> None:
     first = cache.CachedSource("aime24", bundled, tmp_path)
     expected = first.outcome(s, TRIALS, LIMITS)
     first.save()
-    (grid,) = tmp_path.glob("outcomes-*.bin")
+    (grid,) = tmp_path.glob("aime24-*.bin")
     grid.write_bytes(grid.read_bytes()[:100])
     load = Counting()
     again = cache.CachedSource("aime24", load, tmp_path)
@@ -196,7 +198,7 @@ def test_plan_prints_the_same_with_the_cache_off_cold_and_warm(
     monkeypatch.setenv("KINETICS_NO_CACHE", "0")
     monkeypatch.setenv("KINETICS_CACHE_DIR", str(tmp_path))
     cold = runner.invoke(app, args)
-    assert list(tmp_path.glob("outcomes-*.bin"))
+    assert list(tmp_path.glob("aime24-*.bin"))
     warm = runner.invoke(app, args)
     assert cold.exit_code == warm.exit_code == 0
     assert off.stdout == cold.stdout == warm.stdout
@@ -210,3 +212,31 @@ def test_an_unknown_task_says_so_with_the_cache_on(
     result = CliRunner().invoke(app, ["plan", "--task", "no-such-task", "--budget", "1e16"])
     assert result.exit_code == 2
     assert "known tasks" in result.stderr and "Traceback" not in result.output
+
+
+def test_save_prunes_other_versions_and_old_grids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    digest = cache.source_digest("aime24")
+    stale = tmp_path / f"aime24-{'0' * 32}-{'1' * 32}.bin"  # another version of the code or data
+    other_task = tmp_path / f"aime25-{'0' * 32}.json"
+    unrelated = tmp_path / "notes.txt"
+    for path in (stale, other_task, unrelated):
+        path.write_text("x")
+    monkeypatch.setattr(cache, "KEEP_GRIDS", 2)
+    source = cache.CachedSource("aime24", bundled, tmp_path)
+    s = some_settings(bundled())[2]
+    for n in (1, 2, 3):
+        source.outcome(s, TRIALS[:n], LIMITS)
+        source.save()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert stale.name not in names and other_task.name in names and unrelated.name in names
+    grids = list(tmp_path.glob(f"aime24-{digest}-*.bin"))
+    assert len(grids) == 2  # the two written last
+    kept = {p.name for p in grids}
+    assert (
+        tmp_path.joinpath(
+            f"aime24-{digest}-{cache.grid_digest(digest, TRIALS[:3], LIMITS)}.bin"
+        ).name
+        in kept
+    )

@@ -422,6 +422,8 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("usage", ["models", "show"], None),
     ("usage", ["plan", "--budget", "1e16", "--nosuch"], None),
     ("usage", ["nosuch"], None),
+    ("usage", ["cache", "--clear", "--nosuch"], None),
+    ("usage", ["cache", "extra"], None),
 ]
 
 

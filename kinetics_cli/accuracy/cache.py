@@ -33,6 +33,7 @@ from kinetics_cli.accuracy.base import AccuracySource, AttentionName, Outcome, S
 ENV_DIR = "KINETICS_CACHE_DIR"
 ENV_OFF = "KINETICS_NO_CACHE"
 FORMAT = b"kinetics-outcomes 1\n"  # first line of every file: format and version
+KEEP_GRIDS = 16  # grids kept per task (a few MB each): the most recently written
 _ARRAYS = ("accuracy", "gen_lengths", "gen_weights", "accuracy_ci", "replicates")
 _PACKAGE = Path(__file__).resolve().parent.parent
 # The files an outcome is computed from: the accuracy package (code, priors, measurements) and the
@@ -187,7 +188,8 @@ class CachedSource:
     def __init__(self, task: str, load: Callable[[], AccuracySource], folder: Path):
         self._load, self._folder = load, folder
         self._inner: AccuracySource | None = None
-        self._digest = source_digest(task)
+        self._task = task.strip().lower()
+        self._digest = source_digest(self._task)
         self._header: dict[str, Any] | None = None
         self._outcomes: dict[str, dict[Setting, Outcome]] = {}
         self._new: set[str] = set()
@@ -200,10 +202,10 @@ class CachedSource:
 
     @property
     def _source_file(self) -> Path:
-        return self._folder / f"source-{self._digest}.json"
+        return self._folder / f"{self._task}-{self._digest}.json"
 
     def _grid_file(self, key: str) -> Path:
-        return self._folder / f"outcomes-{key}.bin"
+        return self._folder / f"{self._task}-{self._digest}-{key}.bin"
 
     # -- the source's own fields: from its cache file, else from the source --------------------
     @property
@@ -285,9 +287,29 @@ class CachedSource:
                 self._header = header
             for key in sorted(self._new):
                 _write(self._grid_file(key), encode({}, self._outcomes[key]))
+            self._prune()
         except (OSError, ValueError, TypeError):
             pass
         self._new.clear()
+
+    def _prune(self) -> None:
+        """Delete this task's files of other code or data (they can never be read again) and
+        all but the KEEP_GRIDS most recently written grids of this one."""
+        import re
+
+        ours = re.compile(rf"{re.escape(self._task)}-([0-9a-f]{{32}})(-[0-9a-f]{{32}}\.bin|\.json)")
+        grids = []
+        for path in self._folder.iterdir():
+            match = ours.fullmatch(path.name)
+            if match is None:
+                continue  # another task's, or not a cache file
+            if match.group(1) != self._digest:
+                path.unlink(missing_ok=True)
+            elif path.suffix == ".bin":
+                grids.append(path)
+        grids.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for path in grids[KEEP_GRIDS:]:
+            path.unlink(missing_ok=True)
 
 
 def is_bundled_task(task: str) -> bool:
@@ -302,3 +324,31 @@ def cached_source(task: str, load: Callable[[], AccuracySource]) -> AccuracySour
     if folder is None:
         return load()
     return cast(AccuracySource, CachedSource(task, load, folder))
+
+
+_FILE = r"[a-z0-9][a-z0-9._-]*-[0-9a-f]{32}(-[0-9a-f]{32}\.bin|\.json)"
+
+
+def cache_files(folder: Path) -> list[Path]:
+    """The outcome cache's files in `folder` (nothing else it may hold), sorted by name."""
+    import re
+
+    pattern = re.compile(_FILE)
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    return sorted(p for p in entries if pattern.fullmatch(p.name) and p.is_file())
+
+
+def clear(folder: Path) -> tuple[int, int]:
+    """Delete the outcome cache's files in `folder`: (files, bytes) removed."""
+    files = size = 0
+    for path in cache_files(folder):
+        try:
+            length = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        files, size = files + 1, size + length
+    return files, size
