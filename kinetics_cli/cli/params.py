@@ -88,6 +88,7 @@ def bounded(
         from kinetics_cli.errors import InputError
         from kinetics_cli.units import check_range
 
+        value: float
         if whole:
             value = count(text)
         elif kind == "seconds":  # as every time option: no SI prefix ('1Ms' is not '1ms')

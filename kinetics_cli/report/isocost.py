@@ -45,7 +45,7 @@ def print_isocost(
         for name in laws:
             row = by_law.get(name)
             cells.append(tokens(round(getattr(row, field))) if row else "-")
-            cells.append(flops(row.eflops) if row else "-")
+            cells.append(flops(row.cost) if row else "-")
         if len(laws) == 2:
             ratio = first.law_ratio
             cells.append("-" if ratio is None else f"{ratio:.2f}x")
