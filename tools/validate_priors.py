@@ -3,6 +3,8 @@
     python tools/validate_priors.py               # all five sizes, every run of the held-out size
     python tools/validate_priors.py --sizes qwen3-8b,qwen3-14b --iterations 100   # quicker
     python tools/validate_priors.py --runaway --correlated --two-class   # a runaway variant
+    python tools/validate_priors.py --compare     # the prior next to the baselines and the oracle
+    python tools/validate_priors.py --baseline neighbours-pass1   # one baseline alone, no fit
 
 For a held-out size, only the other sizes' data is used: their dense fits (counts and lengths)
 are interpolated in ln(parameters) to the held-out size (clamped at the ends, so 0.6B and 32B are
@@ -12,7 +14,9 @@ Prediction: pass@N for N = 1..min(32, samples) at a 32,768-token limit (every me
 finishes within it), for the dense run and every top-k and block top-k run of that size; truth:
 the mean over problems of the unbiased pass@N from the measured counts. Prints mean and worst
 absolute error in points per held-out size and overall, and the 95th percentiles by kind that
-the bundled priors carry as their interval half-widths. Asserts nothing.
+the bundled priors carry as their interval half-widths. The non-parametric baselines (the other
+sizes' measured curves interpolated) and the oracle (a predictor that knew every true solve
+rate) are in tools/curve_baseline.py. Asserts nothing.
 """
 
 from __future__ import annotations
