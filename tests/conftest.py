@@ -18,6 +18,12 @@ settings.register_profile("default", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
+# No outcome cache for the whole session, module-scoped fixtures and subprocesses included: tests
+# that patch the priors or the measurements must see their own outcomes, and nothing is written
+# to the user's cache folder (tests/test_accuracy_cache.py turns it on in a folder of its own).
+os.environ["KINETICS_NO_CACHE"] = "1"
+os.environ.pop("KINETICS_CACHE_DIR", None)
+
 TINY_HARDWARE = """
 name = "tiny-gpu"
 aliases = ["tiny"]
