@@ -17,6 +17,10 @@ goes in process, and how the planner scales with the number of configurations.
    package's .pyc files are, since the floor's libraries have theirs: with
    PYTHONDONTWRITEBYTECODE set and no .pyc files every start would compile the package's
    modules again. --source measures that instead.
+   Each command runs twice a round: "first run", with an empty outcome cache
+   (accuracy/cache.py; a fresh KINETICS_CACHE_DIR per run, so the priors and measurements are
+   computed and the cache written), and "cached", with the cache that command's priming run
+   wrote (every later run of the same grid).
 2. In process: the default plan split into catalog, accuracy source, accuracy queries, cost
    engine and budget answer (medians; the priors' caches cleared before each run); then the
    default plan and the four-accelerator plan as the CLI builds them (with deployable pricing),
@@ -49,6 +53,9 @@ from pathlib import Path
 # As the `kinetics` entry point does (cli/main.py): single-threaded BLAS for small linear algebra.
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
+
+# In process, the work itself: never the outcome cache (the cold starts set their own).
+os.environ["KINETICS_NO_CACHE"] = "1"
 
 import numpy as np  # noqa: E402
 
@@ -92,11 +99,17 @@ TARGETS = {
 }
 
 
-def bytecode_env(tree: str, cache: Path | None) -> dict[str, str]:
+def bytecode_env(tree: str, cache: Path | None, outcomes: Path | None = None) -> dict[str, str]:
     """The environment a command runs in: PYTHONPATH=tree and, with `cache`, bytecode written
     to and read from `cache` (as an installed package's .pyc files are) even where
-    PYTHONDONTWRITEBYTECODE is set; without it, the environment as it is."""
+    PYTHONDONTWRITEBYTECODE is set; without it, the environment as it is. The outcome cache
+    (accuracy/cache.py) in `outcomes`, or off."""
     env = dict(os.environ, PYTHONPATH=tree)
+    env.pop("KINETICS_NO_CACHE", None)
+    if outcomes is None:
+        env["KINETICS_NO_CACHE"] = "1"
+    else:
+        env["KINETICS_CACHE_DIR"] = str(outcomes)
     if cache is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(cache / hashlib.sha1(tree.encode()).hexdigest()[:12])
@@ -119,20 +132,36 @@ def cold_starts(
     }
     here = str(Path(__file__).resolve().parent.parent)
     trees = {"": here} if compare is None else {"": here, " (--compare)": str(compare.resolve())}
-    commands: dict[str, tuple[list[str], str]] = {"import floor": (FLOOR, here)}
+    # (command, tree, outcome cache: None for none, "fresh" for an empty one per run, or the
+    # folder the priming run filled)
+    commands: dict[str, tuple[list[str], str, str | None]] = {"import floor": (FLOOR, here, None)}
     for name, rest in args.items():
         for suffix, tree in trees.items():
-            commands[name + suffix] = ([*kinetics, *rest], tree)
+            for state in ("first run", "cached"):
+                label = f"{name}{suffix}, {state}"
+                commands[label] = (
+                    [*kinetics, *rest],
+                    tree,
+                    "fresh" if state == "first run" else label,
+                )
     with tempfile.TemporaryDirectory(prefix="kinetics-bench-pyc-") as tmp:
-        cache = None if source else Path(tmp)
-        if cache is not None:
-            for command, tree in commands.values():
-                wall(command, bytecode_env(tree, cache))
+        cache = None if source else Path(tmp) / "pyc"
+        kept = Path(tmp) / "outcomes"
+
+        def env_of(tree: str, outcomes: str | None) -> dict[str, str]:
+            if outcomes is None:
+                return bytecode_env(tree, cache)
+            if outcomes == "fresh":
+                return bytecode_env(tree, cache, Path(tempfile.mkdtemp(dir=tmp)))
+            return bytecode_env(tree, cache, kept / hashlib.sha1(outcomes.encode()).hexdigest())
+
+        for command, tree, outcomes in commands.values():  # bytecode, and the warm caches
+            wall(command, env_of(tree, outcomes))
         times: dict[str, list[float]] = {k: [] for k in commands}
         cpu: dict[str, list[float]] = {k: [] for k in commands}
         for _ in range(repeat):
-            for name, (command, tree) in commands.items():
-                elapsed, used = timed_run(command, bytecode_env(tree, cache))
+            for name, (command, tree, outcomes) in commands.items():
+                elapsed, used = timed_run(command, env_of(tree, outcomes))
                 times[name].append(elapsed)
                 cpu[name].append(used)
     floor = statistics.median(times["import floor"])
@@ -149,9 +178,10 @@ def cold_starts(
     for name, values in times.items():
         ratio = statistics.median(values) / floor
         used = statistics.median(cpu[name])
-        target = TARGETS.get(name.removesuffix(" (--compare)"), "")
+        base = name.rsplit(", ", 1)[0].removesuffix(" (--compare)")
+        target = TARGETS.get(base, "")
         print(
-            f"  {name:36s} {spread(values):28s} {ratio:5.2f}x  CPU {used:.3f} s "
+            f"  {name:48s} {spread(values):28s} {ratio:5.2f}x  CPU {used:.3f} s "
             f"{used / cpu_floor:5.2f}x" + (f"  target {target}" if target else "")
         )
     print(f"  (4 accelerators: -H {HARDWARE} --budget-usd {usd})")

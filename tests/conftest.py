@@ -18,6 +18,12 @@ settings.register_profile("default", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
+# No outcome cache for the whole session, module-scoped fixtures and subprocesses included: tests
+# that patch the priors or the measurements must see their own outcomes, and nothing is written
+# to the user's cache folder (tests/test_accuracy_cache.py turns it on in a folder of its own).
+os.environ["KINETICS_NO_CACHE"] = "1"
+os.environ.pop("KINETICS_CACHE_DIR", None)
+
 TINY_HARDWARE = """
 name = "tiny-gpu"
 aliases = ["tiny"]
@@ -55,10 +61,14 @@ tie_embeddings = true
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point the user catalog at an empty folder and clear KINETICS_PATH for every test."""
+    """Point the user catalog at an empty folder, clear KINETICS_PATH and turn the outcome cache
+    off for every test (tests that patch the priors or the measurements must see their own
+    outcomes; tests/test_accuracy_cache.py turns it on in a folder of its own)."""
     home = tmp_path_factory.mktemp("config")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
     monkeypatch.delenv("KINETICS_PATH", raising=False)
+    monkeypatch.delenv("KINETICS_CACHE_DIR", raising=False)
+    monkeypatch.setenv("KINETICS_NO_CACHE", "1")
     from kinetics_cli.cli import context
 
     context.reset()

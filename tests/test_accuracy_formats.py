@@ -224,3 +224,28 @@ def test_imports_keep_the_extracted_answer_and_reject_huge_metrics(tmp_path):
     path.write_text(json.dumps(big) + "\n")
     with pytest.raises(InputError, match="expected a number"):
         import_lm_eval([path], "t", "qwen3-8b", approximate_counter())
+
+
+def test_cli_import_reads_the_kv_budget_as_tokens(tmp_path):
+    """'--kv-budget 1k' is 1,024 tokens, as every token option reads it."""
+    rows = []
+    for text in ("1k", "1024"):
+        out = tmp_path / f"rows-{text}.jsonl"
+        result = run(
+            "evals",
+            "import",
+            str(EXAMPLES / "qwen_math_aime24.jsonl"),
+            "--task",
+            "mytask",
+            "--model",
+            "qwen3-8b",
+            "--attention",
+            "topk",
+            "--kv-budget",
+            text,
+            "--out",
+            str(out),
+        )
+        assert result.exit_code == 0, result.output
+        rows.append([json.loads(line) for line in out.read_text().splitlines()])
+    assert rows[0] == rows[1] and {str(r["kv_budget"]) for r in rows[0]} == {"1024"}

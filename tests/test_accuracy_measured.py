@@ -199,6 +199,10 @@ def test_default_plan_says_per_setting_which_data_answers():
     assert kinds[("qwen3-32b", "dense", None)] == "measured: 30 problems x 8 samples"
     assert kinds[("qwen3-4b", "dense", None)].startswith("prior")
     best = doc["best"]
+    # each configuration says what its accuracy is, in a word and in a line
+    for pick in [best, *doc["alternatives"]]:
+        word = {"measured:": "measured", "prior,": "priors"}[pick["accuracy_source"].split()[0]]
+        assert pick["accuracy_kind"] == word
     lo, hi = best["accuracy_ci"]
     assert lo <= best["accuracy"] <= hi
     # the pick is the cheapest of the configurations it could not tell apart

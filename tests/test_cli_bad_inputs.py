@@ -220,6 +220,7 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("wrong unit", ["plan", "--budget-joules", "5kW"], None),
     ("wrong unit", ["plan", "--budget-usd", "5B"], None),
     ("wrong unit", ["plan", "--budget-seconds", "5J"], None),
+    ("wrong unit", ["plan", "--budget-seconds", "1Ms"], None),  # a prefix, or a typo of 1ms
     ("wrong unit", ["plan", "--budget", "1e16W"], None),
     ("wrong unit", ["plan", "--budget", "1e16", "--trials", "4W"], None),
     ("wrong unit", ["plan", "--budget", "1e16", "--intensity", "562.5W"], None),
@@ -422,6 +423,8 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("usage", ["models", "show"], None),
     ("usage", ["plan", "--budget", "1e16", "--nosuch"], None),
     ("usage", ["nosuch"], None),
+    ("usage", ["cache", "--clear", "--nosuch"], None),
+    ("usage", ["cache", "extra"], None),
 ]
 
 

@@ -46,8 +46,17 @@ def test_json_rows_for_models_settings_and_laws(catalog):
     )
     assert len(out) == 2 * 3 * 2  # models x (dense + 2 budgets) x laws
     for row in out:
-        assert {"model", "attention", "kv_budget", "law", "gen_len", "trials", "eflops"} <= set(row)
-        assert row["eflops"] <= 1e12
+        assert {
+            "model",
+            "attention",
+            "kv_budget",
+            "law",
+            "gen_len",
+            "trials",
+            "cost",
+            "cost_unit",
+        } <= set(row)
+        assert row["cost"] <= 1e12
         assert row["trials"] == 1
     dense = [r for r in out if r["attention"] == "dense"]
     assert all(r["kv_budget"] is None for r in dense)

@@ -96,7 +96,7 @@ def test_rows_and_ratio():
         settings=[("dense", None), ("block-topk", 256.0)],
     )
     assert len(rows) == 2 * 2 * 2
-    keys = {"model", "attention", "kv_budget", "law", "gen_len", "trials", "eflops"}
+    keys = {"model", "attention", "kv_budget", "law", "gen_len", "trials", "cost", "cost_unit"}
     assert keys <= set(rows[0].as_dict())
     by = {(r.model, r.attention, r.law): r for r in rows}
     for model in ("tiny-gqa", "tiny-big"):

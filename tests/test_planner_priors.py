@@ -134,7 +134,11 @@ def test_installed_entry_point(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         check=False,
-        env={"XDG_CONFIG_HOME": str(tmp_path), "PATH": str(Path(exe).parent)},
+        env={
+            "XDG_CONFIG_HOME": str(tmp_path),
+            "PATH": str(Path(exe).parent),
+            "KINETICS_NO_CACHE": "1",
+        },
     )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)

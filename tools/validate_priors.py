@@ -3,6 +3,8 @@
     python tools/validate_priors.py               # all five sizes, every run of the held-out size
     python tools/validate_priors.py --sizes qwen3-8b,qwen3-14b --iterations 100   # quicker
     python tools/validate_priors.py --runaway --correlated --two-class   # a runaway variant
+    python tools/validate_priors.py --compare     # the prior next to the baselines and the oracle
+    python tools/validate_priors.py --baseline neighbours-pass1   # one baseline alone, no fit
 
 For a held-out size, only the other sizes' data is used: their dense fits (counts and lengths)
 are interpolated in ln(parameters) to the held-out size (clamped at the ends, so 0.6B and 32B are
@@ -12,7 +14,9 @@ Prediction: pass@N for N = 1..min(32, samples) at a 32,768-token limit (every me
 finishes within it), for the dense run and every top-k and block top-k run of that size; truth:
 the mean over problems of the unbiased pass@N from the measured counts. Prints mean and worst
 absolute error in points per held-out size and overall, and the 95th percentiles by kind that
-the bundled priors carry as their interval half-widths. Asserts nothing.
+the bundled priors carry as their interval half-widths. The non-parametric baselines (the other
+sizes' measured curves interpolated) and the oracle (a predictor that knew every true solve
+rate) are in tools/curve_baseline.py. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ import argparse
 import csv
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from curve_baseline import BASELINES, baseline_errors, oracle_errors, oracle_summary
 from prior_fit import (
     PARAMS,
     ROOT,
@@ -150,6 +156,20 @@ def noise_floor(
     return out
 
 
+Result = tuple[str, str, str, np.ndarray]  # held-out size, run label, kind, errors over N
+GROUPS: tuple[tuple[str, Callable[[Result], bool]], ...] = (
+    ("interpolated", lambda r: r[0] in INTERPOLATED_SIZES),
+    ("all sizes", lambda r: True),
+    ("interp. B>=256", lambda r: r[0] in INTERPOLATED_SIZES and r[2] != "sparse_small"),
+    ("all, B>=256", lambda r: r[2] != "sparse_small"),
+    ("interp. dense", lambda r: r[0] in INTERPOLATED_SIZES and r[1].endswith(" dense")),
+    ("interp. top-k", lambda r: r[0] in INTERPOLATED_SIZES and " topk@" in r[1]),
+    ("interp. block", lambda r: r[0] in INTERPOLATED_SIZES and " block-topk@" in r[1]),
+    ("all dense", lambda r: r[1].endswith(" dense")),
+    ("all top-k", lambda r: " topk@" in r[1]),
+    ("all block", lambda r: " block-topk@" in r[1]),
+)
+
 TRIAL_BUCKETS = ((1, 1), (2, 8), (9, 32))  # N ranges with their own interval half-width
 
 
@@ -188,18 +208,7 @@ def report(results: list[tuple[str, str, str, np.ndarray]], verbose: bool) -> No
                 print(
                     f"    {label:34s} N=1 {e[0]:+6.1f}  N=max {e[-1]:+6.1f}  worst {e[np.argmax(np.abs(e))]:+6.1f}"
                 )
-    for name, keep in (
-        ("interpolated", lambda r: r[0] in INTERPOLATED_SIZES),
-        ("all sizes", lambda r: True),
-        ("interp. B>=256", lambda r: r[0] in INTERPOLATED_SIZES and r[2] != "sparse_small"),
-        ("all, B>=256", lambda r: r[2] != "sparse_small"),
-        ("interp. dense", lambda r: r[0] in INTERPOLATED_SIZES and r[1].endswith(" dense")),
-        ("interp. top-k", lambda r: r[0] in INTERPOLATED_SIZES and " topk@" in r[1]),
-        ("interp. block", lambda r: r[0] in INTERPOLATED_SIZES and " block-topk@" in r[1]),
-        ("all dense", lambda r: r[1].endswith(" dense")),
-        ("all top-k", lambda r: " topk@" in r[1]),
-        ("all block", lambda r: " block-topk@" in r[1]),
-    ):
+    for name, keep in GROUPS:
         chosen = [r for r in results if keep(r)]
         if chosen:
             errs = np.concatenate([e for *_, e in chosen])
@@ -213,6 +222,83 @@ def report(results: list[tuple[str, str, str, np.ndarray]], verbose: bool) -> No
             for (lo, hi), v in zip(TRIAL_BUCKETS, values, strict=True)
         )
         print(f"95th percentile |err| {kind:12s} {cells} points")
+
+
+def summary_rows(held: tuple[str, ...]) -> tuple[tuple[str, Callable[[Result], bool]], ...]:
+    """The comparison's rows: each held-out size, then the first four GROUPS."""
+    per_size = tuple((h, (lambda r, h=h: r[0] == h)) for h in held)
+    return per_size + GROUPS[:4]
+
+
+def _cell(results: list[Result], keep: Callable[[Result], bool]) -> str:
+    chosen = [np.abs(e) for r in results if keep(r) for e in (r[3],)]
+    if not chosen:
+        return "-"
+    errs = np.concatenate(chosen)
+    return f"{np.mean(errs):.2f} / {np.max(errs):.2f}"
+
+
+def compare(columns: dict[str, list[Result]], held: tuple[str, ...], title: str) -> None:
+    """One line per row of summary_rows: mean / worst |error| in points of every predictor."""
+    names = list(columns)
+    print(title)
+    print(f"{'':16s}" + "".join(f"{n:>19s}" for n in names))
+    for name, keep in summary_rows(held):
+        print(f"{name:16s}" + "".join(f"{_cell(columns[n], keep):>19s}" for n in names))
+
+
+def common(columns: dict[str, list[Result]]) -> dict[str, list[Result]]:
+    """Each predictor's results on the runs that every predictor covers."""
+    labels = set.intersection(*({r[1] for r in rs} for rs in columns.values()))
+    return {n: [r for r in rs if r[1] in labels] for n, rs in columns.items()}
+
+
+ORACLE_REPLICATES = 2000
+
+
+def print_oracle(runs: list[Run], held: tuple[str, ...], point: str) -> None:
+    """What a predictor that knew every problem's true solve rate would score (its error is the
+    measured curves' sampling noise alone), and that noise at one run's N = 1 and N = max."""
+    chosen = [r for r in runs if r.model in held]
+    print(
+        f"oracle: {ORACLE_REPLICATES} replicates of the counts redrawn from each problem's solve "
+        "rate; error = measured pass@N - the rate's expected pass@N, points"
+    )
+    print(
+        f"{'solve rates':11s} {'rows':16s} {'mean: median':>12s} {'p95':>5s} "
+        f"{'worst: p05':>10s} {'median':>6s} {'p95':>5s} {'P(mean<=2)':>10s} "
+        f"{'P(worst<=5)':>11s} {'P(both)':>7s}"
+    )
+    for plug_in, what in ((True, "c / n"), (False, "posterior")):
+        errors = oracle_errors(chosen, ORACLE_REPLICATES, plug_in)
+        tagged = [(r.model, r.label, kind_of(r), errors[r.label]) for r in chosen]
+        for name, keep in GROUPS[:4]:
+            rows = [e for r in tagged if keep(r) for e in (r[3],)]
+            if not rows:
+                continue
+            o = oracle_summary(rows)
+            print(
+                f"{what:11s} {name:16s} {o['mean_median']:12.2f} {o['mean_p95']:5.2f} "
+                f"{o['worst_p05']:10.2f} {o['worst_median']:6.2f} {o['worst_p95']:5.2f} "
+                f"{o['p_mean']:10.3f} {o['p_worst']:11.3f} {o['p_both']:7.3f}"
+            )
+        interp = [r for r in tagged if r[0] in INTERPOLATED_SIZES] or tagged
+        table = np.concatenate([np.abs(r[3]) for r in interp], axis=1)  # (R, points)
+        where = [(r[1], n + 1) for r in interp for n in range(r[3].shape[1])]
+        hits = [where[i] for i in np.argmax(table, axis=1)]
+        top = max({h[0] for h in hits}, key=lambda label: sum(h[0] == label for h in hits))
+        at = [n for label, n in hits if label == top]
+        print(
+            f"{what:11s} the worst point lies in {top} in {len(at) / len(hits):.0%} of "
+            f"replicates (median N {np.median(at):.0f})"
+        )
+        if point in errors:
+            e = errors[point]
+            print(
+                f"{what:11s} {point}: noise sd {e[:, 0].std():.2f} points at N = 1, "
+                f"{e[:, -1].std():.2f} at N = {e.shape[1]}; 99.9th percentile of |noise| "
+                f"at N = {e.shape[1]}: {np.quantile(np.abs(e[:, -1]), 0.999):.2f}"
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -271,12 +357,43 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="a problem's runaway sensitivity is bounded: fragile or robust (one more parameter)",
     )
+    ap.add_argument(
+        "--baseline",
+        choices=sorted(BASELINES),
+        help="print a non-parametric baseline's table instead (no fit): the other sizes' measured "
+        "curves interpolated (tools/curve_baseline.py)",
+    )
+    ap.add_argument(
+        "--oracle",
+        action="store_true",
+        help="print what a predictor knowing every true solve rate would score (no fit)",
+    )
+    ap.add_argument(
+        "--compare",
+        action="store_true",
+        help="fit the priors, then print their mean / worst next to every baseline's and the noise floor",
+    )
     args = ap.parse_args(argv)
     held = tuple(s for s in args.sizes.split(",") if s)
     unknown = [s for s in held if s not in SIZES]
     if unknown:
         ap.error(f"unknown size {unknown[0]!r}; choose from {', '.join(SIZES)}")
     start = time.perf_counter()
+    if args.baseline:
+        results, missing = baseline_errors(
+            load_runs(), held, kind_of, args.baseline, published_pass1()
+        )
+        print(
+            f"baseline {args.baseline}: pass@N from the other sizes' measured curves; "
+            "error = baseline - measured, points"
+        )
+        if missing:
+            print(f"not predicted (no other size ran the setting): {', '.join(missing)}")
+        report(results, args.verbose)
+        return
+    if args.oracle:
+        print_oracle(load_runs(), held, "qwen3-8b topk@32")
+        return
     if args.noise_floor:
         for problems, what in (
             (False, "samples within each problem"),
@@ -307,6 +424,26 @@ def main(argv: list[str] | None = None) -> None:
         "leave-one-size-out: pass@N, N = 1..32 (8 for 32B, 16 for 14B dense), limit 32,768; error = prior - measured, points"
     )
     report(results, args.verbose)
+    if args.compare:
+        runs = load_runs()
+        columns: dict[str, list[Result]] = {"prior": results}
+        for name in BASELINES:
+            columns[name] = baseline_errors(runs, held, kind_of, name, published_pass1())[0]
+        columns["noise floor"] = noise_floor(runs, held, problems=False)
+        compare(columns, held, "mean / worst |error|, points, every run each predictor covers:")
+        compare(common(columns), held, "the same on the runs every predictor covers:")
+        worst = max(results, key=lambda r: float(np.max(np.abs(r[3]))))
+        run = next(r for r in runs if r.label == worst[1])
+        ends = measured_coverage(run, np.array([1.0, float(worst[3].size)]))
+        print(
+            f"the prior's worst run, {worst[1]} (measured pass@1 {100 * ends[0]:.1f}%, "
+            f"pass@{worst[3].size} {100 * ends[1]:.1f}%): error at N = 1 and N = max, points"
+        )
+        for name, rs in columns.items():
+            hit = [r[3] for r in rs if r[1] == worst[1]]
+            if hit:
+                print(f"    {name:18s} {hit[0][0]:+7.2f} {hit[0][-1]:+7.2f}")
+        print_oracle(runs, held, worst[1])
     print(f"({time.perf_counter() - start:.1f} s)")
 
 

@@ -6,7 +6,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kinetics_cli.accuracy.base import AccuracySource, Outcome, Setting
-from kinetics_cli.accuracy.priors import available_tasks
+
+
+def available_tasks() -> list[str]:
+    """Names of the bundled task profiles (accuracy.priors.available_tasks, imported on use)."""
+    from kinetics_cli.accuracy.priors import available_tasks as tasks
+
+    return tasks()
 
 
 def load_accuracy(

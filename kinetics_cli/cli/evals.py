@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from kinetics_cli.cli.params import tokens
+
 app = typer.Typer(
     help="Evaluation results for `plan --evals`: import evaluation logs into rows.",
     no_args_is_help=True,
@@ -49,7 +51,11 @@ def import_command(
         help="Attention the logs were generated with (lm-eval, qwen-math): dense, topk, block-topk.",
     ),
     kv_budget: float | None = typer.Option(
-        None, "--kv-budget", metavar="B", help="KV budget for topk / block-topk logs."
+        None,
+        "--kv-budget",
+        parser=tokens,
+        metavar="B",
+        help="KV budget for topk / block-topk logs, in tokens (512, 1k = 1,024).",
     ),
     metric: str | None = typer.Option(
         None, "--metric", help="lm-eval: the metric that grades a sample (default: exact_match)."

@@ -93,9 +93,11 @@ def frontier(
     """Accuracy against cost per problem: the Pareto frontier of each model and attention kind
     (over strategies, trials, generation limits and KV budgets) and the overall frontier."""
     from kinetics_cli.cli.plan import check_law_and_plot
-    from kinetics_cli.planner.allocation import check_allocation
 
-    check_allocation(allocation)
+    if allocation != "uniform":  # the default needs no check, nor the allocation module
+        from kinetics_cli.planner.allocation import check_allocation
+
+        check_allocation(allocation)
     if plot is not None and allocation == "oracle-per-problem" and law == "flops":
         from kinetics_cli.errors import InputError
 

@@ -21,8 +21,7 @@ from kinetics_cli.cli.params import (
 from kinetics_cli.limits import EFLOPS_BUDGET, TRIALS
 
 if TYPE_CHECKING:
-    from kinetics_cli.engine.isocost import IsoCostRow
-    from kinetics_cli.specs import ModelCard
+    pass
 
 
 def isocost(
@@ -105,8 +104,12 @@ def isocost(
     from kinetics_cli.engine.kinetics import LAWS, check_context, law_intensity, problem_cost
     from kinetics_cli.errors import InputError
     from kinetics_cli.report.console import emit_json, warn
-    from kinetics_cli.report.format import flops, tokens
-    from kinetics_cli.report.isocost import print_isocost
+    from kinetics_cli.report.isocost import (
+        beyond_context_warning,
+        budget_label,
+        match_label,
+        print_isocost,
+    )
 
     if plot is not None:
         from kinetics_cli.report.plotting import check_plot
@@ -177,11 +180,11 @@ def isocost(
         )
         reference = problem_cost(ref_card, l_in, ref_len, ref_trials)
         budgets = {name: float(reference.eflops(law_intensity(name, i))) for name in LAWS}
-        label = f"cost of {ref_card.name} at L_out {tokens(ref_len)}, N {ref_trials:g} (dense)"
+        label = match_label(ref_card.name, ref_len, ref_trials)
     else:
         assert budget is not None
         budgets = {name: budget for name in LAWS}
-        label = f"{flops(budget, 4)} per problem, counted by each law"
+        label = budget_label(budget)
 
     # Smallest to largest, so the table reads as the size axis of the iso-cost curve.
     cards = sorted((e.spec for e in _select(models, catalog)), key=lambda c: c.active_params)
@@ -205,39 +208,19 @@ def isocost(
     )
     if law is not None:
         rows = [r for r in rows if r.law == law]
-    beyond = _beyond_context(rows, cards, l_in) if strategy == "long-cot" else ""
-    if beyond:
-        warn(
-            "the budget affords generations beyond the context window (max_position_embeddings), "
-            f"which no deployment can run: {beyond}"
-        )
+    windows = {c.name: c.architecture.max_position_embeddings for c in cards}
+    if strategy == "long-cot":
+        beyond = beyond_context_warning(rows, windows, l_in)
+        if beyond:
+            warn(beyond)
     if plot is not None:
-        from kinetics_cli.report.format import intensity as format_intensity
-        from kinetics_cli.report.isocost import isocost_plot
+        from kinetics_cli.report.isocost import isocost_plot, plot_title
 
-        isocost_plot(
-            rows,
-            plot,
-            title=f"Iso-cost at {label}, I = {format_intensity(i)} FLOPs/byte",
-            context_windows={c.name: c.architecture.max_position_embeddings for c in cards},
-            force=force,
-        )
+        isocost_plot(rows, plot, title=plot_title(label, i), context_windows=windows, force=force)
     if json:
         emit_json([r.as_dict() for r in rows])
         return
     print_isocost(rows, label, i, strategy, l_in)
-
-
-def _beyond_context(rows: list[IsoCostRow], cards: list[ModelCard], prompt_len: float) -> str:
-    """'qwen3-8b (window 40,960; L_out up to 7,000,000)' for every model whose affordable L_out
-    plus the prompt is beyond its context window, or ''."""
-    windows = {c.name: c.architecture.max_position_embeddings for c in cards}
-    worst: dict[str, float] = {}
-    for r in rows:
-        window = windows.get(r.model)
-        if window is not None and prompt_len + r.gen_len > window:
-            worst[r.model] = max(worst.get(r.model, 0.0), r.gen_len)
-    return "; ".join(f"{m} (window {windows[m]:,}; L_out up to {v:,.0f})" for m, v in worst.items())
 
 
 def _parse_match(text: str, catalog):  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ import typer.main
 from typer.core import TyperGroup
 
 from kinetics_cli import __version__
+from kinetics_cli.cli import cache as cache_cmd
 from kinetics_cli.cli import calibrate as calibrate_cmd
 from kinetics_cli.cli import context, hardware, models
 from kinetics_cli.cli import cost as cost_cmd
@@ -153,6 +154,7 @@ subcommands.command("serve")(serve_cmd.serve)
 subcommands.command("isocost")(isocost_cmd.isocost)
 subcommands.command("plan")(plan_cmd.plan)
 subcommands.command("frontier")(frontier_cmd.frontier)
+subcommands.command("cache")(cache_cmd.cache)
 
 
 class _Commands(MutableMapping[str, Any]):

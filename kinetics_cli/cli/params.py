@@ -49,13 +49,23 @@ def count(text: str) -> int:
 def duration(text: str) -> float:
     """Typer parser for durations in seconds: '50ms', '2s', '1.5', '200us', '3min', '1h' (the
     units the output writes; no bare 'm', which could be milli or minutes)."""
+
+    value = _seconds(text)
+    if value <= 0:
+        raise typer.BadParameter(f"must be positive (got {text!r})")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A finite time in seconds from a number and one of the time units (no SI prefix: '1Ms'
+    would read as a typo of '1ms')."""
     import math
     import re
 
     from kinetics_cli.units import KINDS
 
-    seconds_per_unit = KINDS["seconds"][0]  # the one table of time units
-    hint = f"cannot read {text!r} as a duration (e.g. 50ms, 2s, 3min, 1h, 0.05)"
+    seconds_per_unit, accepted = KINDS["seconds"]  # the one table of time units
+    hint = f"cannot read {text!r} as a duration; it takes {accepted}, e.g. 50ms, 3min"
     match = re.fullmatch(r"\s*([0-9.]+(?:[eE][-+]?[0-9]+)?)\s*(ns|us|µs|ms|s|min|h)?\s*", text)
     if match is None:
         raise typer.BadParameter(hint)
@@ -65,8 +75,6 @@ def duration(text: str) -> float:
         raise typer.BadParameter(hint) from None
     if not math.isfinite(value):
         raise typer.BadParameter(f"expected a finite duration, got {text!r}")
-    if value <= 0:
-        raise typer.BadParameter(f"must be positive (got {text!r})")
     return value
 
 
@@ -80,7 +88,13 @@ def bounded(
         from kinetics_cli.errors import InputError
         from kinetics_cli.units import check_range
 
-        value = count(text) if whole else quantity(text, kind)
+        value: float
+        if whole:
+            value = count(text)
+        elif kind == "seconds":  # as every time option: no SI prefix ('1Ms' is not '1ms')
+            value = _seconds(text)
+        else:
+            value = quantity(text, kind)
         try:
             check_range(value, *limits, what="value")
         except InputError as exc:

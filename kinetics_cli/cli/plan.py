@@ -214,7 +214,6 @@ def plan(
     """
     from kinetics_cli.cli import context
     from kinetics_cli.errors import InputError
-    from kinetics_cli.planner.allocation import check_allocation
     from kinetics_cli.planner.deploy import DeployOptions, compare_hardware
     from kinetics_cli.planner.plan import make_plan
     from kinetics_cli.planner.setup import hardware_names
@@ -246,7 +245,10 @@ def plan(
     unit, amount = given[0]
     assert amount is not None  # each budget parser refuses zero and negatives
     check_law_and_plot(law, plot, force)
-    check_allocation(allocation)
+    if allocation != "uniform":  # the default needs no check, nor the allocation module
+        from kinetics_cli.planner.allocation import check_allocation
+
+        check_allocation(allocation)
     if allocation == "oracle-per-problem" and unit != "eflops":
         raise InputError(
             "--allocation oracle-per-problem compares allocations under the Kinetics law; give "

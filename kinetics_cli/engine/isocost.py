@@ -121,6 +121,9 @@ def affordable(
     return value, spent
 
 
+LAW_UNITS = {"kinetics": "eflops", "flops": "flops"}  # what each law's budget and cost count
+
+
 @dataclass(frozen=True)
 class IsoCostRow:
     """What one model affords under one law and attention setting."""
@@ -132,7 +135,8 @@ class IsoCostRow:
     strategy: str
     gen_len: float
     trials: float
-    eflops: float
+    cost: float  # what the law counts: eFLOPs (kinetics) or FLOPs (flops), as cost_unit says
+    cost_unit: str
     budget: float
     params: float
     law_ratio: float | None  # FLOPs-law value / Kinetics-law value of the free variable
@@ -194,7 +198,8 @@ def isocost_rows(
                             strategy=strategy,
                             gen_len=float(values[j, k]) if long_cot else float(gen_len or 0.0),
                             trials=float(trials) if long_cot else float(values[j, k]),
-                            eflops=float(spent[j, k]),
+                            cost=float(spent[j, k]),
+                            cost_unit=LAW_UNITS[law],
                             budget=float(budgets[k]),
                             params=shape.params,
                             law_ratio=ratio,

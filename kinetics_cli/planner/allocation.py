@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kinetics_cli.accuracy.base import AttentionName, Setting
-from kinetics_cli.accuracy.measured import MEASURED_FILE
 from kinetics_cli.errors import InputError
 
 if TYPE_CHECKING:
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
     from kinetics_cli.specs import HardwareProfile, ModelCard
 
 ALLOCATIONS = ("uniform", "oracle-per-problem")
-PAPER_PER_PROBLEM = MEASURED_FILE  # one bundled copy, shared with the measured accuracy source
 PAPER_PER_PROBLEM_SOURCE = (
     "Kinetics paper per-problem AIME24 results (github.com/Infini-AI-Lab/Kinetics@e7765597 "
     "cost_model/aime24/*/*_tradeoff.csv; Qwen3 0.6B-32B, 30 problems, 8-32 samples each)"
@@ -140,7 +138,11 @@ def load_paper_per_problem(
     n_samples, n_correct, gen_lengths with ';' between lengths). The bundled copy by default;
     the loader is the only place that knows the file, so another per-problem source can
     replace it."""
-    path = PAPER_PER_PROBLEM if path is None else Path(path)
+    if path is None:
+        from kinetics_cli.accuracy.measured import MEASURED_FILE  # the one bundled copy
+
+        path = MEASURED_FILE
+    path = Path(path)
     try:
         handle = path.open(newline="", encoding="utf-8")
     except OSError as exc:

@@ -67,6 +67,8 @@ class Grid:
     replicates: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     pairings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # per setting, what its accuracy is: "measured", "evaluations" or "priors" (Outcome.kind)
+    kinds: tuple[str, ...] = ()
     # selection rule of each configuration: index into `rules`, -1 for one trial (no selection)
     selection: np.ndarray | None = None
     rules: tuple[str, ...] = ("coverage",)
@@ -133,7 +135,8 @@ class Grid:
             f.name: getattr(self, f.name)[mask]
             for f in fields(self)
             if f.init
-            and f.name not in ("settings", "params", "pairings", "notes", "rules", "beyond_context")
+            and f.name
+            not in ("settings", "params", "pairings", "notes", "kinds", "rules", "beyond_context")
         }
         return replace(self, **arrays)
 
@@ -577,6 +580,7 @@ def evaluate_grid(
     counts: list[int] = []
     pairings: list[str] = []
     notes: list[str] = []
+    kinds: list[str] = []
     shape = (n.size, lim.size)
     # Filled variant by variant and trimmed at the end: no second copy of the grid (pages of the
     # unused capacity are never touched).
@@ -624,6 +628,7 @@ def evaluate_grid(
             reps = getattr(outcome, "replicates", None)
             pairings.append(getattr(outcome, "pairing", None) or f"setting:{setting.label}")
             notes.append(getattr(outcome, "note", "") or str(getattr(source, "kind", "")))
+            kinds.append(getattr(outcome, "kind", "") or str(getattr(source, "kind", "")))
             one = tt == 1
             # (rule index, accuracy, samples, cost, interval and replicates) per block of rows; the
             # N = 1 rows once, with rule -1. When the first rule is coverage, its rows share cost,
@@ -721,6 +726,7 @@ def evaluate_grid(
         replicates=_stack_replicates(replicate_parts, counts),
         pairings=tuple(pairings),
         notes=tuple(notes),
+        kinds=tuple(kinds),
         rules=rules,
         **{name: array[:filled] for name, array in out.items()},
         beyond_context=tuple((m, limit, w) for (m, limit), w in beyond.items()),

@@ -218,10 +218,17 @@ def grid_options(
 
 def load_source(task: str, evals: Sequence[Path], resolve: Callable[[str], str]) -> AccuracySource:
     """The accuracy source: the user's evaluations when given, else the bundled data
-    (accuracy.load_accuracy: measurements where they cover a setting, priors elsewhere)."""
+    (accuracy.load_accuracy: measurements where they cover a setting, priors elsewhere) behind
+    the outcome cache (accuracy/cache.py)."""
     from kinetics_cli.accuracy import load_accuracy
 
-    return load_accuracy(task, list(evals) or None, resolve)
+    if evals:
+        return load_accuracy(task, list(evals), resolve)
+    from kinetics_cli.accuracy.cache import cached_source, is_bundled_task
+
+    if not is_bundled_task(task):
+        return load_accuracy(task, None, resolve)  # its message lists the known tasks
+    return cached_source(task, lambda: load_accuracy(task, None, resolve))
 
 
 def _pick_models(
@@ -329,6 +336,9 @@ def build_setup(
         on_progress=on_progress,
         on_outcome=log,
     )
+    save = getattr(source, "save", None)
+    if save is not None:
+        save()  # the outcomes of this grid, for the next run (accuracy/cache.py)
     pricing = Pricing(intensity=i, usd_per_hour=profile.price_per_gpu_hour, hardware=profile.name)
     warnings = []
     if grid.beyond_context:

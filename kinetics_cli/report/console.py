@@ -278,8 +278,8 @@ def fit_table(
     fewest cells: `wrap` columns break between words, headers of the others between words.
     """
     from rich import box
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     width = console().width
     cells = [[row[i] for row in rows] for i in range(len(columns))]
@@ -304,25 +304,25 @@ def fit_table(
         widths[min(candidates)[2]] -= 1
         excess -= 1
     table = Table(
-        title=escape(title) if title else None,
+        title=Text(title) if title else None,
         title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
     )
     for i, name in enumerate(names):
         table.add_column(
-            escape(name),
+            Text(name),
             justify="right" if name in right else "left",
             overflow="fold",
             width=widths[i],
         )
     for r in range(len(rows)):
-        table.add_row(*(escape(cells[i][r]) for i in range(len(names))))
+        table.add_row(*(Text(cells[i][r]) for i in range(len(names))))
     shown = set(names)
     merged = {c for m in merge for c in m.columns}
     hidden = [c.lstrip(">") for c in columns if c.lstrip(">") not in shown | merged]
     if hidden:
-        table.caption = escape(
+        table.caption = Text(
             f"not shown at this width: {', '.join(hidden)} (--format csv or --json has them)"
         )
         table.caption_justify = "left"

@@ -24,6 +24,48 @@ def setting_label(attention: str, kv_budget: float | None) -> str:
     return attention if kv_budget is None else f"{attention} B={tokens(kv_budget)}"
 
 
+def budget_label(budget: float) -> str:
+    """What `isocost --budget X` holds each law to, for titles: '1e+16 per problem, ...'."""
+    from kinetics_cli.report.format import flops
+
+    return f"{flops(budget, 4)} per problem, counted by each law"
+
+
+def match_label(model: str, gen_len: float, trials: float) -> str:
+    """What `isocost --match MODEL:L_OUT[:N]` holds each law to, for titles."""
+    from kinetics_cli.report.format import tokens
+
+    return f"cost of {model} at L_out {tokens(gen_len)}, N {trials:g} (dense)"
+
+
+def plot_title(label: str, intensity: float) -> str:
+    """The iso-cost plot's title: the budget and the intensity."""
+    from kinetics_cli.report.format import intensity as format_intensity
+
+    return f"Iso-cost at {label}, I = {format_intensity(intensity)} FLOPs/byte"
+
+
+def beyond_context_warning(
+    rows: Sequence[IsoCostRow], windows: Mapping[str, int | None], prompt_len: float
+) -> str:
+    """The warning for models whose affordable L_out plus the prompt is beyond their context
+    window ('... qwen3-8b (window 40,960; L_out up to 7,000,000)'), or '' when none is."""
+    worst: dict[str, float] = {}
+    for r in rows:
+        window = windows.get(r.model)
+        if window is not None and prompt_len + r.gen_len > window:
+            worst[r.model] = max(worst.get(r.model, 0.0), r.gen_len)
+    if not worst:
+        return ""
+    listed = "; ".join(
+        f"{m} (window {windows[m]:,}; L_out up to {v:,.0f})" for m, v in worst.items()
+    )
+    return (
+        "the budget affords generations beyond the context window (max_position_embeddings), "
+        f"which no deployment can run: {listed}"
+    )
+
+
 def print_isocost(
     rows: list[IsoCostRow], label: str, intensity: float, strategy: str, prompt_len: float
 ) -> None:
@@ -45,7 +87,7 @@ def print_isocost(
         for name in laws:
             row = by_law.get(name)
             cells.append(tokens(round(getattr(row, field))) if row else "-")
-            cells.append(flops(row.eflops) if row else "-")
+            cells.append(flops(row.cost) if row else "-")
         if len(laws) == 2:
             ratio = first.law_ratio
             cells.append("-" if ratio is None else f"{ratio:.2f}x")

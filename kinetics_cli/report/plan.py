@@ -919,12 +919,23 @@ def print_frontier(
     ordered = sorted(
         enumerate(keys), key=lambda item: (model_params[item[1][0]], item[1][0], rank[item[1][1]])
     )
-    # As many cost columns as the console holds (every one of them in CSV and Markdown).
+    # As many cost columns as the console holds (every one of them in CSV and Markdown); each
+    # group's members and each (group, cost) cell found once, whatever the number of columns.
+    members_of = {label: np.flatnonzero(groups == label) for label, _ in ordered}
+    picked: dict[tuple[int, float], str] = {}
+
+    def cell(label: int, cut: float) -> str:
+        if (label, cut) not in picked:
+            members = members_of[label]
+            pick = best_within(cost[members], levels[members], cut)
+            picked[label, cut] = "-" if pick is None else _accuracy_cell(grid, int(members[pick]))
+        return picked[label, cut]
+
     for most in range(MAX_COLUMNS, 0, -1):
         cuts = cost_columns(cost, most)
         table = []
         for label, (model, attention) in ordered:
-            members = np.flatnonzero(groups == label)
+            members = members_of[label]
             cells = [
                 model,
                 format_count(model_params[model]),
@@ -932,9 +943,7 @@ def print_frontier(
                 str(int(per_group[members].sum())),
                 str(int(overall[members].sum())),
             ]
-            for cut in cuts:
-                pick = best_within(cost[members], levels[members], cut)
-                cells.append("-" if pick is None else _accuracy_cell(grid, int(members[pick])))
+            cells += [cell(label, float(cut)) for cut in cuts]
             table.append(cells)
         header = ["model", ">active", "attention", ">frontier", ">on overall"]
         header += [f">{format_cost(v, 'eflops')}" for v in cuts]

@@ -1,0 +1,354 @@
+"""The bundled accuracy source's outcomes, kept on disk between runs.
+
+The bundled priors and measurements answer every (setting, trials, limits) query with the same
+arrays from the same files: a default plan spends most of its own work (about 100 ms: the priors'
+length tables, the measurements' bootstrap) recomputing them. `CachedSource` keeps the outcomes of
+one grid in one file of the user's cache folder and reads them back on the next run, loading the
+source itself only for what the file lacks. The file's name is a hash of everything the outcomes
+are computed from: the bytes of the accuracy code and data (kinetics_cli/accuracy/ and the modules
+it imports), the package, numpy and Python versions, the task and the grid. A change to any of
+them is a new file, never a stale answer; an unreadable, truncated or foreign file is ignored and
+rewritten. docs/performance.md ("Start-up") has the figures.
+
+Where: $KINETICS_CACHE_DIR, else the platform's cache folder (platformdirs: ~/.cache/kinetics on
+Linux, ~/Library/Caches/kinetics on macOS, %LOCALAPPDATA%\\kinetics\\Cache on Windows).
+KINETICS_NO_CACHE=1 turns it off. A folder that cannot be written costs only the speed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+
+from kinetics_cli.accuracy.base import AccuracySource, AttentionName, Outcome, Setting, SourceKind
+
+ENV_DIR = "KINETICS_CACHE_DIR"
+ENV_OFF = "KINETICS_NO_CACHE"
+FORMAT = b"kinetics-outcomes 1\n"  # first line of every file: format and version
+KEEP_GRIDS = 16  # grids kept per task (a few MB each): the most recently written
+_ARRAYS = ("accuracy", "gen_lengths", "gen_weights", "accuracy_ci", "replicates")
+_PACKAGE = Path(__file__).resolve().parent.parent
+# The files an outcome is computed from: the accuracy package (code, priors, measurements) and the
+# package modules it imports.
+_INPUTS = ("accuracy", "arrays.py", "errors.py", "tomlio.py", "__init__.py")
+
+
+def cache_dir() -> Path | None:
+    """The folder the outcomes are kept in, or None when KINETICS_NO_CACHE is set."""
+    if os.environ.get(ENV_OFF, "").strip() not in ("", "0"):
+        return None
+    chosen = os.environ.get(ENV_DIR, "").strip()
+    if chosen:
+        return Path(chosen)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("kinetics", appauthor=False))
+
+
+def _input_files() -> list[Path]:
+    files: list[Path] = []
+    for name in _INPUTS:
+        path = _PACKAGE / name
+        if path.is_dir():
+            files.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and p.suffix in (".py", ".toml", ".csv")
+            )
+        else:
+            files.append(path)
+    return files
+
+
+def source_digest(task: str) -> str:
+    """Hash of everything a task's bundled outcomes are computed from (but the grid)."""
+    from kinetics_cli import __version__
+
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(json.dumps([__version__, np.__version__, sys.version, task]).encode())
+    for path in _input_files():
+        digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def grid_digest(source: str, trials: np.ndarray, limits: np.ndarray) -> str:
+    """Hash of a source digest and one (trials x limits) grid."""
+    head = json.dumps([source, trials.tolist(), limits.tolist()]).encode()
+    return hashlib.blake2b(head, digest_size=16).hexdigest()
+
+
+def _setting_key(setting: Setting) -> list[Any]:
+    return [setting.model, setting.attention, setting.kv_budget]
+
+
+def _setting(key: list[Any]) -> Setting:
+    budget = None if key[2] is None else float(key[2])
+    return Setting(str(key[0]), cast(AttentionName, key[1]), budget)
+
+
+def encode(header: dict[str, Any], outcomes: dict[Setting, Outcome]) -> bytes:
+    """The file's bytes: FORMAT, a JSON line (the source's fields, each outcome's scalars and
+    where its arrays lie: dtype, byte offset, shape), then the arrays back to back."""
+    blocks: list[bytes] = []
+    offset = 0
+    entries = []
+    for setting, outcome in outcomes.items():
+        arrays = {}
+        for name in _ARRAYS:
+            value = getattr(outcome, name)
+            if value is None:
+                continue
+            data = np.ascontiguousarray(value)
+            arrays[name] = [data.dtype.str, offset, list(data.shape)]
+            raw = data.tobytes()
+            raw += b"\0" * (-len(raw) % 8)  # every array starts on an 8-byte boundary
+            blocks.append(raw)
+            offset += len(raw)
+        entries.append(
+            {
+                "setting": _setting_key(setting),
+                "prompt_len": float(outcome.prompt_len),
+                "pairing": outcome.pairing,
+                "kind": outcome.kind,
+                "note": outcome.note,
+                "arrays": arrays,
+            }
+        )
+    line = json.dumps({**header, "outcomes": entries}).encode()
+    line += b" " * (-(len(FORMAT) + len(line) + 1) % 8) + b"\n"  # the arrays start aligned
+    return FORMAT + line + b"".join(blocks)
+
+
+def decode(raw: bytes | bytearray) -> tuple[dict[str, Any], dict[Setting, Outcome]]:
+    """What `encode` wrote (arrays are views of `raw`: writeable when it is a bytearray);
+    ValueError, KeyError or TypeError for anything else."""
+    if not raw.startswith(FORMAT):
+        raise ValueError("not an outcomes file")
+    end = raw.index(b"\n", len(FORMAT)) + 1
+    header = json.loads(raw[len(FORMAT) : end])
+    outcomes = {}
+    for entry in header.pop("outcomes"):
+        arrays = {}
+        for name, (dtype, start, shape) in entry["arrays"].items():
+            kind = np.dtype(dtype)
+            count = int(np.prod(shape))
+            if end + start + count * kind.itemsize > len(raw):
+                raise ValueError("truncated outcomes file")
+            flat = np.frombuffer(raw, dtype=kind, count=count, offset=end + start)
+            arrays[name] = flat.reshape(shape)
+        outcomes[_setting(entry["setting"])] = Outcome(
+            prompt_len=float(entry["prompt_len"]),
+            pairing=entry["pairing"],
+            kind=str(entry["kind"]),
+            note=str(entry["note"]),
+            **arrays,
+        )
+    return header, outcomes
+
+
+def _read_file(path: Path) -> bytearray:
+    """A file's bytes in a writeable buffer (the outcomes' arrays are views of it)."""
+    with open(path, "rb") as handle:
+        buffer = bytearray(os.fstat(handle.fileno()).st_size)
+        if handle.readinto(buffer) != len(buffer):
+            raise ValueError(f"{path}: short read")
+    return buffer
+
+
+def _write(path: Path, raw: bytes) -> None:
+    """Write `raw` to `path` whole or not at all (a temporary file renamed over it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class CachedSource:
+    """An accuracy source answered from its cache files where they have the answer.
+
+    `load()` builds the real source; it runs only when something the files lack is asked for
+    (an outcome on a grid or setting not kept yet, the priors' profile, per-trial rows). `save()`
+    writes the grids that gained outcomes in this run, with those read before.
+    """
+
+    def __init__(self, task: str, load: Callable[[], AccuracySource], folder: Path):
+        self._load, self._folder = load, folder
+        self._inner: AccuracySource | None = None
+        self._task = task.strip().lower()
+        self._digest = source_digest(self._task)
+        self._header: dict[str, Any] | None = None
+        self._outcomes: dict[str, dict[Setting, Outcome]] = {}
+        self._new: set[str] = set()
+        try:
+            header = json.loads(self._source_file.read_bytes())
+            if isinstance(header, dict) and header.get("format") == FORMAT.decode().strip():
+                self._header = header
+        except (OSError, ValueError):
+            pass
+
+    @property
+    def _source_file(self) -> Path:
+        return self._folder / f"{self._task}-{self._digest}.json"
+
+    def _grid_file(self, key: str) -> Path:
+        return self._folder / f"{self._task}-{self._digest}-{key}.bin"
+
+    # -- the source's own fields: from its cache file, else from the source --------------------
+    @property
+    def inner(self) -> AccuracySource:
+        """The source itself, loaded on first use."""
+        if self._inner is None:
+            self._inner = self._load()
+        return self._inner
+
+    def _field(self, name: str) -> Any:
+        if self._header is not None:
+            return self._header[name]
+        if name == "parametric":
+            inner = self.inner
+            return bool(getattr(inner, "parametric", inner.kind == "priors"))
+        if name == "settings":
+            return [_setting_key(s) for s in self.inner.settings()]
+        return getattr(self.inner, name)
+
+    @property
+    def task(self) -> str:
+        return str(self._field("task"))
+
+    @property
+    def kind(self) -> SourceKind:
+        return cast(SourceKind, self._field("kind"))
+
+    @property
+    def description(self) -> str:
+        return str(self._field("description"))
+
+    @property
+    def parametric(self) -> bool:
+        return bool(self._field("parametric"))
+
+    def settings(self) -> list[Setting]:
+        return [_setting(key) for key in self._field("settings")]
+
+    def __getattr__(self, name: str) -> Any:
+        # anything else (the priors' profile, per-trial rows, setting_kind) is the source's own
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    # -- outcomes -------------------------------------------------------------------------------
+    def outcome(self, setting: Setting, trials: np.ndarray, limits: np.ndarray) -> Outcome:
+        n = np.asarray(trials, dtype=float)
+        lim = np.asarray(limits, dtype=float)
+        key = grid_digest(self._digest, n, lim)
+        kept = self._outcomes.get(key)
+        if kept is None:
+            try:
+                kept = decode(_read_file(self._grid_file(key)))[1]
+            except (OSError, ValueError, LookupError, TypeError, AttributeError):
+                kept = {}
+            self._outcomes[key] = kept
+        found = kept.get(setting)
+        if found is not None:
+            return found
+        outcome = self.inner.outcome(setting, n, lim)
+        kept[setting] = outcome
+        self._new.add(key)
+        return outcome
+
+    def save(self) -> None:
+        """Write the source's fields and the grids that gained outcomes in this run; a write
+        that fails (a read-only folder, a full disk) costs only the next run's speed."""
+        if not self._new:
+            return
+        header = {
+            "format": FORMAT.decode().strip(),
+            **{name: self._field(name) for name in ("task", "kind", "description")},
+            "parametric": self.parametric,
+            "settings": self._field("settings"),
+        }
+        try:
+            if self._header is None:
+                _write(self._source_file, json.dumps(header).encode())
+                self._header = header
+            for key in sorted(self._new):
+                _write(self._grid_file(key), encode({}, self._outcomes[key]))
+            self._prune()
+        except (OSError, ValueError, TypeError):
+            pass
+        self._new.clear()
+
+    def _prune(self) -> None:
+        """Delete this task's files of other code or data (they can never be read again) and
+        all but the KEEP_GRIDS most recently written grids of this one."""
+        import re
+
+        ours = re.compile(rf"{re.escape(self._task)}-([0-9a-f]{{32}})(-[0-9a-f]{{32}}\.bin|\.json)")
+        grids = []
+        for path in self._folder.iterdir():
+            match = ours.fullmatch(path.name)
+            if match is None:
+                continue  # another task's, or not a cache file
+            if match.group(1) != self._digest:
+                path.unlink(missing_ok=True)
+            elif path.suffix == ".bin":
+                grids.append(path)
+        grids.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for path in grids[KEEP_GRIDS:]:
+            path.unlink(missing_ok=True)
+
+
+def is_bundled_task(task: str) -> bool:
+    """Whether `task` names a bundled priors profile (accuracy/priors/<task>.toml)."""
+    key = task.strip().lower()
+    return bool(key) and (_PACKAGE / "accuracy" / "priors" / f"{key}.toml").is_file()
+
+
+def cached_source(task: str, load: Callable[[], AccuracySource]) -> AccuracySource:
+    """`load()`'s source behind the outcome cache, or `load()` itself when the cache is off."""
+    folder = cache_dir()
+    if folder is None:
+        return load()
+    return cast(AccuracySource, CachedSource(task, load, folder))
+
+
+_FILE = r"[a-z0-9][a-z0-9._-]*-[0-9a-f]{32}(-[0-9a-f]{32}\.bin|\.json)"
+
+
+def cache_files(folder: Path) -> list[Path]:
+    """The outcome cache's files in `folder` (nothing else it may hold), sorted by name."""
+    import re
+
+    pattern = re.compile(_FILE)
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    return sorted(p for p in entries if pattern.fullmatch(p.name) and p.is_file())
+
+
+def clear(folder: Path) -> tuple[int, int]:
+    """Delete the outcome cache's files in `folder`: (files, bytes) removed."""
+    files = size = 0
+    for path in cache_files(folder):
+        try:
+            length = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        files, size = files + 1, size + length
+    return files, size

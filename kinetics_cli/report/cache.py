@@ -1,0 +1,48 @@
+"""What `kinetics cache` shows: the outcome cache's folder, files and size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def cache_document(
+    folder: Path | None, files: list[Path], removed: tuple[int, int] | None
+) -> dict[str, Any]:
+    """The `cache --json` document: folder (null when off), enabled, files, bytes, and with
+    --clear the files and bytes removed."""
+    sizes = []
+    for path in files:
+        try:
+            sizes.append(path.stat().st_size)
+        except OSError:
+            sizes.append(0)
+    document: dict[str, Any] = {
+        "folder": None if folder is None else str(folder),
+        "enabled": folder is not None,
+        "files": len(files),
+        "bytes": sum(sizes),
+    }
+    if removed is not None:
+        document["removed_files"], document["removed_bytes"] = removed
+    return document
+
+
+def print_cache(document: dict[str, Any]) -> None:
+    """The human answer to `cache`, on stdout."""
+    from kinetics_cli.report.console import say
+    from kinetics_cli.report.format import plural
+    from kinetics_cli.units import format_bytes
+
+    if not document["enabled"]:
+        say("outcome cache: off (KINETICS_NO_CACHE is set)")
+        return
+    if "removed_files" in document:
+        say(
+            f"removed {plural(document['removed_files'], 'file')} "
+            f"({format_bytes(document['removed_bytes'])})"
+        )
+    say(
+        f"outcome cache: {document['folder']}: {plural(document['files'], 'file')}, "
+        f"{format_bytes(document['bytes'])}"
+    )

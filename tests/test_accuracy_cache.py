@@ -1,0 +1,242 @@
+"""The outcome cache: the same arrays bit for bit, keyed by everything they are computed from."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from kinetics_cli.accuracy import cache, load_accuracy
+from kinetics_cli.accuracy.base import AccuracySource, Outcome, Setting
+from kinetics_cli.cli.main import app
+
+TRIALS = np.array([1.0, 4.0, 32.0])
+LIMITS = np.array([2048.0, 8192.0, 32768.0])
+
+
+def bundled() -> AccuracySource:
+    return load_accuracy("aime24", None, lambda name: name)
+
+
+class Counting:
+    """A `load` callable that counts how often the source was built."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> AccuracySource:
+        self.calls += 1
+        return bundled()
+
+
+def same(a: Outcome, b: Outcome) -> None:
+    for name in ("accuracy", "gen_lengths", "gen_weights", "accuracy_ci", "replicates"):
+        x, y = getattr(a, name), getattr(b, name)
+        if x is None or y is None:
+            assert x is None and y is None, name
+            continue
+        x, y = np.asarray(x), np.asarray(y)
+        assert x.dtype == y.dtype and x.shape == y.shape, name
+        assert x.tobytes() == y.tobytes(), name  # bit for bit, NaN included
+    assert (a.prompt_len, a.pairing, a.kind, a.note) == (b.prompt_len, b.pairing, b.kind, b.note)
+
+
+def some_settings(source: AccuracySource) -> list[Setting]:
+    """A measured dense, a measured sparse and two prior settings of the bundled aime24 source."""
+    kinds = {s: source.setting_kind(s) for s in source.settings()}  # type: ignore[attr-defined]
+    measured = [s for s, k in kinds.items() if k == "measured"]
+    priors = [s for s, k in kinds.items() if k == "priors"]
+    return [measured[0], measured[-1], priors[0], priors[-1]]
+
+
+def test_encode_decode_keeps_every_field() -> None:
+    outcome = Outcome(
+        accuracy=np.array([[0.1, np.nan], [0.3, 0.4]]),
+        gen_lengths=np.arange(6, dtype=float).reshape(2, 3),
+        gen_weights=np.full((2, 3), 1 / 3),
+        prompt_len=160.0,
+        accuracy_ci=None,
+        replicates=np.arange(8, dtype=np.float32).reshape(2, 2, 2),  # not float64: kept as is
+        pairing=None,
+        kind="priors",
+        note="prior, 3 points either side",
+    )
+    key = Setting("m", "topk", 512.0)
+    header, back = cache.decode(bytearray(cache.encode({"x": 1}, {key: outcome})))
+    assert header == {"x": 1}
+    same(back[key], outcome)
+    assert back[key].accuracy.flags.writeable  # views of a bytearray: writeable like the source's
+
+
+@pytest.mark.parametrize(
+    "raw", [b"", b"something else\n", cache.FORMAT + b"{not json\n", cache.FORMAT + b"{}\n"]
+)
+def test_decode_refuses_what_encode_did_not_write(raw: bytes) -> None:
+    with pytest.raises((ValueError, KeyError)):
+        cache.decode(raw)
+
+
+def test_decode_refuses_a_truncated_file() -> None:
+    outcome = Outcome(np.ones((2, 2)), np.ones((2, 1)), np.ones((2, 1)), 1.0)
+    raw = cache.encode({}, {Setting("m", "dense", None): outcome})
+    with pytest.raises(ValueError, match="truncated"):
+        cache.decode(raw[:-8])
+
+
+def test_cached_outcomes_equal_the_source_and_skip_loading_it(tmp_path: Path) -> None:
+    plain = bundled()
+    chosen = some_settings(plain)
+    first_load = Counting()
+    first = cache.CachedSource("aime24", first_load, tmp_path)
+    for s in chosen:
+        same(first.outcome(s, TRIALS, LIMITS), plain.outcome(s, TRIALS, LIMITS))
+    first.save()
+    assert first_load.calls == 1
+    digest = cache.source_digest("aime24")
+    (grid,) = tmp_path.glob(f"aime24-{digest}-*.bin")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [grid.name, f"aime24-{digest}.json"]
+
+    second_load = Counting()
+    second = cache.CachedSource("aime24", second_load, tmp_path)
+    assert second.settings() == plain.settings()
+    assert (second.task, second.kind, second.description) == (
+        plain.task,
+        plain.kind,
+        plain.description,
+    )
+    assert second.parametric is True
+    for s in chosen:
+        same(second.outcome(s, TRIALS, LIMITS), plain.outcome(s, TRIALS, LIMITS))
+    assert second_load.calls == 0  # everything came from the files
+    # a setting the file lacks, and anything else the source has, load it once
+    other = next(s for s in plain.settings() if s not in chosen)
+    same(second.outcome(other, TRIALS, LIMITS), plain.outcome(other, TRIALS, LIMITS))
+    assert second.setting_kind(chosen[0]) == "measured"  # type: ignore[attr-defined]
+    assert second_load.calls == 1
+
+
+def test_another_grid_is_another_file(tmp_path: Path) -> None:
+    source = cache.CachedSource("aime24", bundled, tmp_path)
+    s = some_settings(bundled())[0]
+    source.outcome(s, TRIALS, LIMITS)
+    source.outcome(s, TRIALS, LIMITS[:2])
+    source.save()
+    assert len(list(tmp_path.glob("aime24-*.bin"))) == 2
+    assert cache.grid_digest("d", TRIALS, LIMITS) != cache.grid_digest("d", TRIALS, LIMITS[:2])
+    assert cache.source_digest("aime24") != cache.source_digest("aime25")
+
+
+def test_a_changed_input_file_changes_the_digest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = Path(cache.__file__).resolve().parent.parent
+    copy = tmp_path / "kinetics_cli"
+    shutil.copytree(package / "accuracy", copy / "accuracy")
+    for name in ("arrays.py", "errors.py", "tomlio.py", "__init__.py"):
+        shutil.copy(package / name, copy / name)
+    monkeypatch.setattr(cache, "_PACKAGE", copy)
+    before = cache.source_digest("aime24")
+    assert before == cache.source_digest("aime24")  # deterministic
+    priors = copy / "accuracy" / "priors" / "aime24.toml"
+    priors.write_text(priors.read_text() + "\n# an edit\n")
+    assert cache.source_digest("aime24") != before
+
+
+def test_a_damaged_file_is_recomputed_and_rewritten(tmp_path: Path) -> None:
+    s = some_settings(bundled())[2]
+    first = cache.CachedSource("aime24", bundled, tmp_path)
+    expected = first.outcome(s, TRIALS, LIMITS)
+    first.save()
+    (grid,) = tmp_path.glob("aime24-*.bin")
+    grid.write_bytes(grid.read_bytes()[:100])
+    load = Counting()
+    again = cache.CachedSource("aime24", load, tmp_path)
+    same(again.outcome(s, TRIALS, LIMITS), expected)
+    assert load.calls == 1
+    again.save()
+    same(cache.decode(grid.read_bytes())[1][s], expected)
+
+
+def test_a_folder_that_cannot_be_written_costs_only_speed(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    source = cache.CachedSource("aime24", bundled, blocker / "cache")  # under a file
+    s = some_settings(bundled())[0]
+    same(source.outcome(s, TRIALS, LIMITS), bundled().outcome(s, TRIALS, LIMITS))
+    source.save()  # no exception
+
+
+def test_cache_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KINETICS_NO_CACHE", "1")
+    assert cache.cache_dir() is None
+    assert not isinstance(cache.cached_source("aime24", bundled), cache.CachedSource)
+    monkeypatch.setenv("KINETICS_NO_CACHE", "0")
+    monkeypatch.setenv("KINETICS_CACHE_DIR", str(tmp_path))
+    assert cache.cache_dir() == tmp_path
+    assert isinstance(cache.cached_source("aime24", bundled), cache.CachedSource)
+    monkeypatch.delenv("KINETICS_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    folder = cache.cache_dir()
+    assert folder is not None and folder.name == "kinetics"
+
+
+def test_is_bundled_task() -> None:
+    assert cache.is_bundled_task("aime24") and cache.is_bundled_task(" AIME24 ")
+    assert not cache.is_bundled_task("") and not cache.is_bundled_task("no-such-task")
+
+
+def test_plan_prints_the_same_with_the_cache_off_cold_and_warm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["plan", "--budget", "1e16", "--json", "-m", "qwen3-0.6b,qwen3-4b", "--trials", "1,8"]
+    runner = CliRunner()
+    off = runner.invoke(app, args)
+    assert off.exit_code == 0, off.output
+    monkeypatch.setenv("KINETICS_NO_CACHE", "0")
+    monkeypatch.setenv("KINETICS_CACHE_DIR", str(tmp_path))
+    cold = runner.invoke(app, args)
+    assert list(tmp_path.glob("aime24-*.bin"))
+    warm = runner.invoke(app, args)
+    assert cold.exit_code == warm.exit_code == 0
+    assert off.stdout == cold.stdout == warm.stdout
+
+
+def test_an_unknown_task_says_so_with_the_cache_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KINETICS_NO_CACHE", "0")
+    monkeypatch.setenv("KINETICS_CACHE_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["plan", "--task", "no-such-task", "--budget", "1e16"])
+    assert result.exit_code == 2
+    assert "known tasks" in result.stderr and "Traceback" not in result.output
+
+
+def test_save_prunes_other_versions_and_old_grids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    digest = cache.source_digest("aime24")
+    stale = tmp_path / f"aime24-{'0' * 32}-{'1' * 32}.bin"  # another version of the code or data
+    other_task = tmp_path / f"aime25-{'0' * 32}.json"
+    unrelated = tmp_path / "notes.txt"
+    for path in (stale, other_task, unrelated):
+        path.write_text("x")
+    monkeypatch.setattr(cache, "KEEP_GRIDS", 2)
+    source = cache.CachedSource("aime24", bundled, tmp_path)
+    s = some_settings(bundled())[2]
+    for n in (1, 2, 3):
+        source.outcome(s, TRIALS[:n], LIMITS)
+        source.save()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert stale.name not in names and other_task.name in names and unrelated.name in names
+    grids = list(tmp_path.glob(f"aime24-{digest}-*.bin"))
+    assert len(grids) == 2  # the two written last
+    kept = {p.name for p in grids}
+    assert (
+        tmp_path.joinpath(
+            f"aime24-{digest}-{cache.grid_digest(digest, TRIALS[:3], LIMITS)}.bin"
+        ).name
+        in kept
+    )

@@ -1,0 +1,54 @@
+"""`kinetics cache`: the outcome cache's folder, files and size, and clearing it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kinetics_cli.cli.main import app
+
+runner = CliRunner()
+GRID = "aime24-" + "a" * 32 + "-" + "b" * 32 + ".bin"
+SOURCE = "aime24-" + "a" * 32 + ".json"
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KINETICS_NO_CACHE", "0")
+    monkeypatch.setenv("KINETICS_CACHE_DIR", str(tmp_path))
+    (tmp_path / GRID).write_bytes(b"x" * 1000)
+    (tmp_path / SOURCE).write_bytes(b"y" * 24)
+    (tmp_path / "notes.txt").write_text("not the cache's")
+    return tmp_path
+
+
+def test_cache_reports_its_files(folder: Path) -> None:
+    result = runner.invoke(app, ["cache", "--json"])
+    assert result.exit_code == 0, result.output
+    # 1,000 + 24 bytes in the two files named as the cache names them; notes.txt is not one
+    assert json.loads(result.stdout) == {
+        "folder": str(folder),
+        "enabled": True,
+        "files": 2,
+        "bytes": 1024,
+    }
+    text = runner.invoke(app, ["cache"]).stdout
+    assert str(folder) in text and "2 files" in text
+
+
+def test_cache_clear_removes_only_its_files(folder: Path) -> None:
+    result = runner.invoke(app, ["cache", "--clear", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert (document["removed_files"], document["removed_bytes"]) == (2, 1024)
+    assert document["files"] == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+
+
+def test_cache_off() -> None:  # the test environment sets KINETICS_NO_CACHE=1
+    result = runner.invoke(app, ["cache", "--json"])
+    assert json.loads(result.stdout)["enabled"] is False
+    assert "off" in runner.invoke(app, ["cache"]).stdout
