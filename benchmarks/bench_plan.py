@@ -5,6 +5,7 @@ goes in process, and how the planner scales with the number of configurations.
         [--compare DIR] [--source] [--cold-only]
     python benchmarks/bench_plan.py --scaling [--sizes 1e5,1e6,1e7] [--compare DIR]
     python benchmarks/bench_plan.py --parts [--repeat 7] [--compare DIR]
+    python benchmarks/bench_plan.py --cold-pricing [--repeat 7] [--compare DIR]
 
 1. Cold start: `kinetics plan`, `plan --json`, `frontier`, `frontier --json` and a plan over four
    accelerators (`plan -H b200,h100,h200,mi300x --budget-usd 50`) as fresh processes,
@@ -33,6 +34,10 @@ goes in process, and how the planner scales with the number of configurations.
    priors' length tables of the four-accelerator plan, and the JSON text of `frontier --json`,
    each replayed in process on the arguments the CLI gave it (a fresh process per tree and part,
    the trees interleaved; CPU time of the part alone).
+5. --cold-pricing: the deployable pricing call of the default and the four-accelerator plan as
+   a cold `plan` makes it, the first call in a fresh process (each tree's outcome cache primed
+   by a first round): CPU time and the minor page faults it takes (fresh memory the allocator
+   asks the system for), which the in-process replays of --parts do not see.
 Prints figures and the machine's CPU count; asserts nothing.
 """
 
@@ -595,6 +600,80 @@ def parts(repeat: int, compare: Path | None) -> None:
             )
 
 
+PRICED = {
+    "default plan": ["plan", "--budget", "1e16", "--json"],
+    "4 accelerators": ["plan", "-H", HARDWARE, "--budget-usd", "50", "--json"],
+}
+
+
+# The pricing worker runs as `python -c` (not this script, whose imports would shape the heap
+# the pricing call then grows): the CLI's own run, with price_grid timed.
+PRICING_WORKER = """
+import contextlib, io, json, resource, sys, time
+from kinetics_cli.cli.main import run
+from kinetics_cli.planner import deploy
+from kinetics_cli.report import console
+price_grid, seen = deploy.price_grid, []
+def timed(*args, **kwargs):
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    start = time.process_time()
+    out = price_grid(*args, **kwargs)
+    seen.append(time.process_time() - start)
+    seen.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults)
+    return out
+deploy.price_grid = timed
+console.emit_json = lambda document: None
+sys.argv = ["kinetics", *sys.argv[1:]]
+with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
+    run()
+print(json.dumps(seen))
+"""
+
+
+def cold_pricing(repeat: int, compare: Path | None) -> None:
+    """PRICED in `repeat` fresh processes per tree and command, interleaved, each with the
+    outcome cache its own priming run filled (a later run of the same grid): the CPU seconds
+    and the minor page faults of the one deployable pricing call (price_grid), the first in
+    its process as in a cold `plan`, which the replays of --parts do not see."""
+    here = Path(__file__).resolve()
+    trees = {"this tree": str(here.parent.parent)}
+    if compare is not None:
+        trees["--compare"] = str(compare.resolve())
+    seconds: dict[tuple[str, str], list[float]] = {}
+    faults: dict[tuple[str, str], list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="kinetics-bench-outcomes-") as tmp:
+        for round_ in range(repeat + 1):  # round 0 primes each tree's outcome cache
+            for name in PRICED:
+                for label, tree in trees.items():
+                    env = bytecode_env(
+                        tree, None, Path(tmp) / hashlib.sha1(tree.encode()).hexdigest()
+                    )
+                    out = subprocess.run(
+                        [sys.executable, "-c", PRICING_WORKER, *PRICED[name]],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                        env=env,
+                        cwd=tree,
+                    ).stdout
+                    cpu, minor = json.loads(out.splitlines()[-1])
+                    if round_:
+                        seconds.setdefault((name, label), []).append(cpu)
+                        faults.setdefault((name, label), []).append(minor)
+    print(
+        f"deployable pricing, first call in a fresh process (outcome cache warm), {repeat} "
+        "interleaved rounds: CPU time and minor page faults, median (fastest-slowest):"
+    )
+    for name in PRICED:
+        for label in trees:
+            values, minor = seconds[(name, label)], faults[(name, label)]
+            print(
+                f"  {name:16s} {label:10s} {statistics.median(values) * 1e3:6.1f} ms "
+                f"({min(values) * 1e3:.1f}-{max(values) * 1e3:.1f})  "
+                f"{statistics.median(minor):7.0f} faults ({min(minor):.0f}-{max(minor):.0f})"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="aime24")
@@ -613,6 +692,11 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="another tree to run the same commands from")
     parser.add_argument("--parts", action="store_true", help="pricing and JSON text instead")
     parser.add_argument("--scaling-worker", type=float, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--cold-pricing",
+        action="store_true",
+        help="deployable pricing as a cold plan makes it (fresh processes) instead",
+    )
     parser.add_argument("--parts-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scaling_worker:
@@ -629,6 +713,9 @@ def main() -> None:
         return
     if args.parts:
         parts(max(1, args.repeat), args.compare)
+        return
+    if args.cold_pricing:
+        cold_pricing(max(1, args.repeat), args.compare)
         return
     cold_starts(args.task, args.budget, args.budget_usd, args.repeat, args.compare, args.source)
     if args.cold_only:

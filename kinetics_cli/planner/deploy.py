@@ -19,6 +19,7 @@ from operator import attrgetter
 import numpy as np
 
 from kinetics_cli.accuracy.base import Outcome, Setting
+from kinetics_cli.arrays import keep_freed_temporaries
 from kinetics_cli.engine.operators import OpCost
 from kinetics_cli.engine.roofline import (
     StepSetup,
@@ -980,7 +981,10 @@ def price_grid(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[DeployCosts, ...]:
     """Deployable costs of a grid's configurations on each profile. `grid_samples`: expected
-    trials sampled per configuration (Grid.samples; fewer than N with early stopping)."""
+    trials sampled per configuration (Grid.samples; fewer than N with early stopping). Its
+    temporaries (life contexts of a few hundred KB) are kept for reuse once freed
+    (arrays.keep_freed_temporaries) rather than faulted in again call after call."""
+    keep_freed_temporaries()
     sampled = None if grid_samples is None else np.asarray(grid_samples) / grid_trials
     ti = np.searchsorted(log.trials, grid_trials)
     li = np.searchsorted(log.limits, grid_limits)
