@@ -67,7 +67,8 @@ def keep_freed_temporaries() -> None:
     that block's size and its trim threshold to twice it (malloc(3), M_MMAP_THRESHOLD), so one
     untouched allocation of KEEP_FREED_BYTES, freed, makes later arrays up to that size come
     from the heap, which keeps up to twice that free instead of trimming it after each call:
-    a cold plan's pricing then takes 777 fresh pages instead of 9,400 (docs/performance.md).
+    a cold plan's pricing then takes about 900 fresh pages instead of about 10,000
+    (docs/performance.md, "Deployable pricing per candidate").
     Values are untouched; the block is never written, so it costs no pages itself; other C
     libraries just allocate and free it. Once per process."""
     global _freed_once

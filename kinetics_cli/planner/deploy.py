@@ -223,10 +223,12 @@ class _Shapes:
 
     @property
     def life_contexts(self) -> np.ndarray:
+        """life()'s contexts (computed again at each use)."""
         return self.life()[0]
 
     @property
     def life_weights(self) -> np.ndarray:
+        """life()'s weights (computed again at each use)."""
         return self.life()[1]
 
 
@@ -868,13 +870,13 @@ def _choose(
     tables["fits"] |= take
 
 
-def _rows(chunk: list[int]) -> slice | list[int]:
-    """`chunk`'s rows of a table: a slice (its rows read and written in place) where the
-    indices are consecutive, else the list (a copy)."""
-    first = chunk[0]
-    if chunk == list(range(first, first + len(chunk))):
-        return slice(first, first + len(chunk))
-    return chunk
+def _rows(indices: list[int]) -> slice | list[int]:
+    """The rows `indices` of a table: a slice (read and written in place) where they are
+    consecutive, else the list (a copy)."""
+    first = indices[0]
+    if indices == list(range(first, first + len(indices))):
+        return slice(first, first + len(indices))
+    return indices
 
 
 def deploy_costs(
