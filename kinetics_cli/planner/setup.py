@@ -280,6 +280,9 @@ def build_setup(
     With `deploy`, `hardware` may name several profiles (comma-separated, or `all`) and every
     configuration is also priced on a deployment of each (planner/deploy.py); the first is the
     setup's profile. `on_deploy_progress(done, total)` follows the profiles."""
+    from kinetics_cli.arrays import keep_freed_temporaries
+
+    keep_freed_temporaries()  # the grid's temporaries reused, not faulted in again (arrays.py)
     options = GridOptions() if options is None else options
     names = hardware_names(hardware, catalog) if deploy is not None else [hardware]
     hardware = names[0]
