@@ -606,31 +606,46 @@ def capped_counts(run: Run) -> np.ndarray:
     return np.minimum((run.lengths >= CAP).sum(axis=1), run.n - run.c)
 
 
+@dataclass(frozen=True)
+class FitOptions:
+    """Which terms the shared-difficulty fit has (the bundled fit: the defaults).
+
+    `sensitivity`: problems differ in how hard sparse attention hits them (one more parameter).
+    `runaway`: sparse attention also makes a share 1 - exp(-H s_i) of a problem's trials run to
+    the cap (three more parameters); every trial is then correct, wrong within the cap, or at
+    the cap, and the likelihood is of those three counts per problem and run (`capped`: fitted
+    on those three counts without the runaway term). `shift`: a logit shift of sparse attention.
+    `correlated`: a problem's sparse sensitivity tilts with its difficulty (one parameter).
+    `runaway_size`: the runaway hazard scales with model size.
+    `end`: the runaway hazard is (B_h (P / P_ref)^eta_h)^rho_h (B^-rho_h - B_e^-rho_h), floored
+    at 0 (one more parameter, B_e): no trial runs away at or above B_e; `end_budget`: the same
+    with B_e fixed, not fitted. `two_class`: a problem's runaway sensitivity is
+    bounded, fragile or robust (runaway_sensitivity; one more parameter, the threshold)."""
+
+    sensitivity: bool = True
+    runaway: bool = False
+    capped: bool = False
+    shift: bool = True
+    correlated: bool = False
+    runaway_size: bool = True
+    end: bool = False
+    two_class: bool = False
+    end_budget: float = float("inf")
+
+
 def fit_shared(
     runs: Sequence[Run],
     fits: dict[str, dict[str, float]],
     stretch: tuple[float, float, float] | None = None,
     iterations: int = 400,
-    sensitivity: bool = True,
-    runaway: bool = False,
-    capped: bool = False,
-    shift: bool = True,
-    correlated: bool = False,
-    runaway_size: bool = True,
-    end: bool = False,
-    two_class: bool = False,
-    end_budget: float = float("inf"),
+    options: FitOptions = FitOptions(),
 ) -> tuple[SharedDifficulty, tuple[float, float, float]]:
-    """The shared-difficulty model fitted on every run (dense and sparse) of the sizes in `fits`;
-    returns it with the length stretch (fit_stretch, refitted with the fitted block penalty).
-    `sensitivity`: problems differ in how hard sparse attention hits them (one more parameter).
-    `runaway`: sparse attention also makes a share 1 - exp(-H s_i) of a problem's trials run to
-    the cap (three more parameters); every trial is then correct, wrong within the cap, or at
-    the cap, and the likelihood is of those three counts per problem and run.
-    `end`: the runaway hazard is (B_h (P / P_ref)^eta_h)^rho_h (B^-rho_h - B_e^-rho_h), floored
-    at 0 (one more parameter, B_e): no trial runs away at or above B_e; `end_budget`: the same
-    with B_e fixed, not fitted. `two_class`: a problem's runaway sensitivity is
-    bounded, fragile or robust (runaway_sensitivity; one more parameter, the threshold)."""
+    """The shared-difficulty model fitted on every run (dense and sparse) of the sizes in `fits`,
+    with the terms `options` names; returns it with the length stretch (fit_stretch, refitted
+    with the fitted block penalty)."""
+    sensitivity, runaway, capped = options.sensitivity, options.runaway, options.capped
+    shift, correlated, runaway_size = options.shift, options.correlated, options.runaway_size
+    end, two_class, end_budget = options.end, options.two_class, options.end_budget
     models = sorted(fits, key=lambda m: PARAMS[m])
     chosen = [r for r in runs if r.model in fits]
     problems = np.unique(np.concatenate([r.problems for r in chosen]))

@@ -36,6 +36,7 @@ from curve_baseline import BASELINES, baseline_errors, oracle_errors, oracle_sum
 from prior_fit import (
     PARAMS,
     ROOT,
+    FitOptions,
     Run,
     fit_shared,
     fit_size,
@@ -72,15 +73,7 @@ def leave_one_out(
     sizes: tuple[str, ...],
     held_out: tuple[str, ...],
     iterations: int,
-    sensitivity: bool = True,
-    runaway: bool = False,
-    capped: bool = False,
-    shift: bool = True,
-    correlated: bool = False,
-    runaway_size: bool = True,
-    end: bool = False,
-    two_class: bool = False,
-    end_budget: float = float("inf"),
+    options: FitOptions = FitOptions(),
 ) -> list[tuple[str, str, str, np.ndarray]]:
     """(held-out size, run label, kind, errors in points over N) for every run of each held-out size."""
     fits = {m: fit_size(runs, m) for m in sizes}
@@ -88,20 +81,7 @@ def leave_one_out(
     out = []
     for h in held_out:
         others = {m: f for m, f in fits.items() if m != h}
-        shared, stretch = fit_shared(
-            runs,
-            others,
-            iterations=iterations,
-            sensitivity=sensitivity,
-            runaway=runaway,
-            capped=capped,
-            shift=shift,
-            correlated=correlated,
-            runaway_size=runaway_size,
-            end=end,
-            two_class=two_class,
-            end_budget=end_budget,
-        )
+        shared, stretch = fit_shared(runs, others, iterations=iterations, options=options)
         print(
             f"  fold without {h}: log-likelihood {shared.log_likelihood:.1f}, "
             f"{shared.parameters} parameters, sensitivity sd {shared.sensitivity_sd:.2f}, "
@@ -410,15 +390,17 @@ def main(argv: list[str] | None = None) -> None:
         SIZES,
         held,
         args.iterations,
-        sensitivity=not args.no_sensitivity,
-        runaway=args.runaway,
-        capped=args.capped,
-        shift=not args.no_shift,
-        correlated=args.correlated,
-        runaway_size=not args.no_runaway_size,
-        end=args.runaway_end,
-        two_class=args.two_class,
-        end_budget=args.runaway_end_budget,
+        FitOptions(
+            sensitivity=not args.no_sensitivity,
+            runaway=args.runaway,
+            capped=args.capped,
+            shift=not args.no_shift,
+            correlated=args.correlated,
+            runaway_size=not args.no_runaway_size,
+            end=args.runaway_end,
+            two_class=args.two_class,
+            end_budget=args.runaway_end_budget,
+        ),
     )
     print(
         "leave-one-size-out: pass@N, N = 1..32 (8 for 32B, 16 for 14B dense), limit 32,768; error = prior - measured, points"
