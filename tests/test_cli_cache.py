@@ -52,3 +52,41 @@ def test_cache_off() -> None:  # the test environment sets KINETICS_NO_CACHE=1
     result = runner.invoke(app, ["cache", "--json"])
     assert json.loads(result.stdout)["enabled"] is False
     assert "off" in runner.invoke(app, ["cache"]).stdout
+
+
+def test_cache_warm_fills_what_a_default_plan_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KINETICS_NO_CACHE", "0")
+    monkeypatch.setenv("KINETICS_CACHE_DIR", str(tmp_path))
+    result = runner.invoke(app, ["cache", "--warm", "--task", "aime25", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["warmed_tasks"] == ["aime25"] and document["files"] == 2
+    before = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    plan = runner.invoke(app, ["plan", "--task", "aime25", "--budget", "1e16", "--json"])
+    assert plan.exit_code == 0, plan.output
+    # the plan read the warmed grid: no file added or rewritten
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--task", "aime24"], "--task goes with --warm"),
+        (["--warm", "--clear"], "contradict"),
+        (["--warm", "--task", "nope"], "not a bundled task"),
+    ],
+)
+def test_cache_refuses_what_it_cannot_do(
+    args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KINETICS_NO_CACHE", "0")
+    monkeypatch.setenv("KINETICS_CACHE_DIR", str(tmp_path))
+    result = runner.invoke(app, ["cache", *args])
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_cache_warm_needs_the_cache_on() -> None:  # the tests run with KINETICS_NO_CACHE=1
+    result = runner.invoke(app, ["cache", "--warm"])
+    assert result.exit_code == 2 and "off" in result.stderr

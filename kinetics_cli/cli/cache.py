@@ -1,4 +1,4 @@
-"""`kinetics cache`: where the outcome cache lives, what it holds, and clearing it."""
+"""`kinetics cache`: where the outcome cache lives, what it holds, filling it and clearing it."""
 
 from __future__ import annotations
 
@@ -9,26 +9,67 @@ from kinetics_cli.cli.params import JSON_OPTION
 
 def cache(
     clear: bool = typer.Option(False, "--clear", help="Delete the cache's files."),
+    warm: bool = typer.Option(
+        False,
+        "--warm",
+        help="Compute the default grid's outcomes of every bundled task now (of --task only, "
+        "when given), e.g. when building an image, so no later plan or frontier pays for them.",
+    ),
+    tasks: list[str] = typer.Option(
+        [], "--task", help="With --warm: a bundled task to compute (repeatable); default all."
+    ),
     json: bool = JSON_OPTION,
 ) -> None:
-    """The outcome cache: its folder, files and size (`--clear` empties it).
+    """The outcome cache: its folder, files and size (`--clear` empties it, `--warm` fills it).
 
     `plan` and `frontier` keep the bundled accuracy outcomes of each grid there, keyed by the
     code and data that compute them (docs/performance.md); KINETICS_CACHE_DIR moves it and
     KINETICS_NO_CACHE=1 turns it off.
     """
     from kinetics_cli.accuracy import cache as outcome_cache
+    from kinetics_cli.errors import InputError
     from kinetics_cli.report.cache import cache_document, print_cache
 
+    if tasks and not warm:
+        raise InputError("--task goes with --warm (the tasks to compute)")
+    if clear and warm:
+        raise InputError("--clear and --warm contradict each other; give one")
     folder = outcome_cache.cache_dir()
+    if warm and folder is None:
+        raise InputError("the outcome cache is off (KINETICS_NO_CACHE is set): nothing to fill")
     removed = None
+    warmed: list[str] = []
     if clear and folder is not None:
         removed = outcome_cache.clear(folder)
+    if warm:
+        warmed = _warm(tasks)
     files = [] if folder is None else outcome_cache.cache_files(folder)
-    document = cache_document(folder, files, removed)
+    document = cache_document(folder, files, removed, warmed if warm else None)
     if json:
         from kinetics_cli.report.console import emit_json
 
         emit_json(document)
         return
     print_cache(document)
+
+
+def _warm(tasks: list[str]) -> list[str]:
+    """Build each task's default plan setup (the grid `plan` and `frontier` evaluate without grid
+    options), which computes and keeps its outcomes; the tasks warmed."""
+    from kinetics_cli.accuracy import available_tasks
+    from kinetics_cli.cli import context
+    from kinetics_cli.cli.params import DEFAULT_HARDWARE
+    from kinetics_cli.errors import InputError
+    from kinetics_cli.planner.setup import build_setup, split_values
+
+    known = available_tasks()
+    chosen = [t.strip().lower() for t in split_values(tasks)] or known
+    unknown = [t for t in chosen if t not in known]
+    if unknown:
+        raise InputError(
+            f"--task {', '.join(unknown)}: not a bundled task; known: {', '.join(known)}"
+        )
+    catalog = context.catalog()
+    for task in chosen:
+        build_setup(task=task, catalog=catalog, hardware=DEFAULT_HARDWARE)
+    return chosen

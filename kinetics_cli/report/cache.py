@@ -7,10 +7,13 @@ from typing import Any
 
 
 def cache_document(
-    folder: Path | None, files: list[Path], removed: tuple[int, int] | None
+    folder: Path | None,
+    files: list[Path],
+    removed: tuple[int, int] | None,
+    warmed: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The `cache --json` document: folder (null when off), enabled, files, bytes, and with
-    --clear the files and bytes removed."""
+    """The `cache --json` document: folder (null when off), enabled, files, bytes; with --clear
+    the files and bytes removed, with --warm the tasks computed."""
     sizes = []
     for path in files:
         try:
@@ -25,6 +28,8 @@ def cache_document(
     }
     if removed is not None:
         document["removed_files"], document["removed_bytes"] = removed
+    if warmed is not None:
+        document["warmed_tasks"] = warmed
     return document
 
 
@@ -37,6 +42,8 @@ def print_cache(document: dict[str, Any]) -> None:
     if not document["enabled"]:
         say("outcome cache: off (KINETICS_NO_CACHE is set)")
         return
+    if "warmed_tasks" in document:
+        say(f"computed the default grid's outcomes of {', '.join(document['warmed_tasks'])}")
     if "removed_files" in document:
         say(
             f"removed {plural(document['removed_files'], 'file')} "
