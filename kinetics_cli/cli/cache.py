@@ -16,7 +16,10 @@ def cache(
         "when given), e.g. when building an image, so no later plan or frontier pays for them.",
     ),
     tasks: list[str] = typer.Option(
-        [], "--task", help="With --warm: a bundled task to compute (repeatable); default all."
+        [],
+        "--task",
+        metavar="TASK",
+        help="With --warm: a bundled task to compute (repeatable); default all.",
     ),
     json: bool = JSON_OPTION,
 ) -> None:
