@@ -35,8 +35,10 @@ HARDWARE_FIT_HELP = (
 @app.callback(invoke_without_command=True)
 def calibrate(
     ctx: typer.Context,
-    backend: str = typer.Option("numpy", "--backend", help=BACKEND_HELP),
-    device: str | None = typer.Option(None, "--device", help="torch device (cuda, cuda:1, cpu)."),
+    backend: str = typer.Option("numpy", "--backend", metavar="NAME", help=BACKEND_HELP),
+    device: str | None = typer.Option(
+        None, "--device", metavar="DEVICE", help="torch device (cuda, cuda:1, cpu)."
+    ),
     full: bool = typer.Option(
         False, "--full", help="The full set of shapes instead of the quick one."
     ),
@@ -50,6 +52,7 @@ def calibrate(
     tolerance: float | None = typer.Option(
         None,
         "--tolerance",
+        metavar="FRACTION",
         parser=quantity,
         help="Largest held-out median relative error that passes (default: the figure "
         "docs/calibration.md derives for the quick CPU run).",
@@ -110,15 +113,21 @@ def calibrate(
 
 @app.command("run")
 def run_command(
-    backend: str = typer.Option("numpy", "--backend", help=BACKEND_HELP),
-    device: str | None = typer.Option(None, "--device", help="torch device (cuda, cuda:1, cpu)."),
+    backend: str = typer.Option("numpy", "--backend", metavar="NAME", help=BACKEND_HELP),
+    device: str | None = typer.Option(
+        None, "--device", metavar="DEVICE", help="torch device (cuda, cuda:1, cpu)."
+    ),
     dtype: str | None = typer.Option(
-        None, "--dtype", help="torch dtype: bf16 (GPU default), fp16 or fp32 (CPU default)."
+        None,
+        "--dtype",
+        metavar="DTYPE",
+        help="torch dtype: bf16 (GPU default), fp16 or fp32 (CPU default).",
     ),
     quick: bool = typer.Option(False, "--quick", help="The quick set of shapes (CI's)."),
     repeats: int = typer.Option(
         5,
         "--repeats",
+        metavar="N",
         parser=count,
         callback=at_least(1),
         help="Timed calls per kernel (median kept).",
@@ -166,7 +175,7 @@ def fit_command(
         help="Where to write the profile (default: the user catalog folder, NAME.toml).",
     ),
     name: str | None = typer.Option(
-        None, "--name", help="Profile name (default: BASE-calibrated)."
+        None, "--name", metavar="NAME", help="Profile name (default: BASE-calibrated)."
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing profile file."),
     json: bool = JSON_OPTION,
@@ -215,11 +224,12 @@ def check_command(
     tolerance: float | None = typer.Option(
         None,
         "--tolerance",
+        metavar="FRACTION",
         parser=quantity,
         help="Largest median relative error that passes (default 0.25).",
     ),
     kernel: list[str] = typer.Option(
-        [], "--kernel", help="Check only rows of this kernel class; repeatable."
+        [], "--kernel", metavar="KIND", help="Check only rows of this kernel class; repeatable."
     ),
     json: bool = JSON_OPTION,
     output_format: str = FORMAT_OPTION,
@@ -269,6 +279,7 @@ def reference_command(
     tolerance: float | None = typer.Option(
         None,
         "--tolerance",
+        metavar="FRACTION",
         parser=quantity,
         help="Largest median distance from the published range that counts as agreement "
         "(default 0.10); beyond it: exit 1, outside the published range.",

@@ -71,13 +71,20 @@ def cost(
         "fit the model's context window.",
     ),
     trials: int = typer.Option(
-        1, "--trials", "-n", parser=bounded(TRIALS, whole=True), help="Trials per problem (N)."
+        1,
+        "--trials",
+        "-n",
+        metavar="N",
+        parser=bounded(TRIALS, whole=True),
+        help="Trials per problem (N).",
     ),
     attention: str = ATTENTION_OPTION,
     kv_budget: float | None = KV_BUDGET_OPTION,
     block_size: float = block_size_option(),
     intensity: float | None = intensity_option(),
-    law: str = typer.Option("kinetics", "--law", help="kinetics (eFLOPs) or flops (I = 0)."),
+    law: str = typer.Option(
+        "kinetics", "--law", metavar="LAW", help="kinetics (eFLOPs) or flops (I = 0)."
+    ),
     params: float | None = typer.Option(
         None,
         "--params",

@@ -30,9 +30,11 @@ def import_command(
         metavar="FILE...",
         help="Evaluation logs (JSON Lines); several files of one format (e.g. one per seed).",
     ),
-    task: str = typer.Option(..., "--task", help="Task name to write on every row, e.g. aime24."),
+    task: str = typer.Option(
+        ..., "--task", metavar="TASK", help="Task name to write on every row, e.g. aime24."
+    ),
     model: str = typer.Option(
-        ..., "--model", help="Model name or alias, e.g. qwen3-8b or Qwen/Qwen3-8B."
+        ..., "--model", metavar="MODEL", help="Model name or alias, e.g. qwen3-8b or Qwen/Qwen3-8B."
     ),
     log_format: str | None = typer.Option(
         None,
@@ -48,6 +50,7 @@ def import_command(
     attention: str = typer.Option(
         "dense",
         "--attention",
+        metavar="KIND",
         help="Attention the logs were generated with (lm-eval, qwen-math): dense, topk, block-topk.",
     ),
     kv_budget: float | None = typer.Option(
@@ -58,10 +61,16 @@ def import_command(
         help="KV budget for topk / block-topk logs, in tokens (512, 1k = 1,024).",
     ),
     metric: str | None = typer.Option(
-        None, "--metric", help="lm-eval: the metric that grades a sample (default: exact_match)."
+        None,
+        "--metric",
+        metavar="NAME",
+        help="lm-eval: the metric that grades a sample (default: exact_match).",
     ),
     filter_name: str | None = typer.Option(
-        None, "--filter", help="lm-eval: the filter whose rows to use (default: the first seen)."
+        None,
+        "--filter",
+        metavar="NAME",
+        help="lm-eval: the filter whose rows to use (default: the first seen).",
     ),
     tokenizer: Path | None = typer.Option(
         None,

@@ -65,7 +65,10 @@ def frontier(
     ),
     intensity: float | None = INTENSITY_OPTION,
     law: str = typer.Option(
-        "kinetics", "--law", help="Cost axis: kinetics (eFLOPs) or flops (FLOPs only)."
+        "kinetics",
+        "--law",
+        metavar="LAW",
+        help="Cost axis: kinetics (eFLOPs) or flops (FLOPs only).",
     ),
     cost: str = typer.Option(
         "eflops",
@@ -76,7 +79,10 @@ def frontier(
         "time (latency) or joules per problem.",
     ),
     efficiency: str | None = typer.Option(
-        None, "--efficiency", help=EFFICIENCY_HELP + " With a deployable --cost (default: default)."
+        None,
+        "--efficiency",
+        metavar="MODE",
+        help=EFFICIENCY_HELP + " With a deployable --cost (default: default).",
     ),
     max_tpot: float | None = MAX_TPOT_OPTION,
     max_batch: int | None = MAX_BATCH_OPTION,

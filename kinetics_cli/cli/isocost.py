@@ -43,12 +43,14 @@ def isocost(
         [],
         "--models",
         "-m",
+        metavar="NAMES",
         help="Models to include: names, aliases or globs, comma-separated or repeated "
         "(default: every model in the catalog).",
     ),
     strategy: str = typer.Option(
         "long-cot",
         "--strategy",
+        metavar="STRATEGY",
         help="long-cot: the longest generation per trial (N = --trials); best-of-n: the most "
         "trials (L_out = --gen-len).",
     ),
@@ -56,6 +58,7 @@ def isocost(
         None,
         "--trials",
         "-n",
+        metavar="N",
         parser=bounded(TRIALS, whole=True),
         help="Trials for long-cot (default 1).",
     ),
@@ -77,6 +80,7 @@ def isocost(
     attention: list[str] = typer.Option(
         [],
         "--attention",
+        metavar="KINDS",
         help="Sparse variants to add to dense (topk, block-topk), comma-separated or repeated. "
         "Each is solved at every --kv-budget.",
     ),
@@ -90,7 +94,7 @@ def isocost(
     hardware: str = hardware_option("Hardware profile giving the intensity I (name or alias)."),
     intensity: float | None = intensity_option("FLOPs per byte (overrides the profile)."),
     law: str | None = typer.Option(
-        None, "--law", help="Keep only the rows of one law (kinetics or flops)."
+        None, "--law", metavar="LAW", help="Keep only the rows of one law (kinetics or flops)."
     ),
     plot: Path | None = plot_option("Draw what each model affords to FILE (.png or .svg)."),
     force: bool = FORCE_PLOT_OPTION,

@@ -61,6 +61,7 @@ def import_model(
     name: str | None = typer.Option(
         None,
         "--name",
+        metavar="NAME",
         help="Card name (default: from the config's Hugging Face id or the folder name).",
     ),
     force: bool = typer.Option(

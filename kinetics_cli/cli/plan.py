@@ -33,6 +33,7 @@ TASK_OPTION = typer.Option(
     "aime24",
     "--task",
     "-t",
+    metavar="TASK",
     help="Task whose accuracy data to use (bundled: aime24, measured results and priors; aime25 "
     "and livecodebench, priors).",
 )
@@ -46,17 +47,20 @@ MODELS_OPTION = typer.Option(
     [],
     "--models",
     "-m",
+    metavar="NAMES",
     help="Models to consider: names, aliases or globs, comma-separated or repeated "
     "(default: every catalog model with accuracy data for the task).",
 )
 STRATEGY_OPTION = typer.Option(
     "all",
     "--strategy",
+    metavar="STRATEGY",
     help="long-cot (one trial, generation limits), best-of-n (N >= 2 trials at each limit) or all.",
 )
 ATTENTION_OPTION = typer.Option(
     [],
     "--attention",
+    metavar="KINDS",
     help="Attention variants: dense, topk (the paper's oracle top-k, an upper bound), block-topk; "
     "comma-separated or repeated (default: all).",
 )
@@ -110,6 +114,7 @@ VERIFIER_MODEL_OPTION = typer.Option(
 ALLOCATION_OPTION = typer.Option(
     "uniform",
     "--allocation",
+    metavar="NAME",
     help="uniform (one configuration for every problem) or oracle-per-problem (also report the "
     "paper's per-problem oracle frontier, its headroom over uniform and a deployable adaptive rule).",
 )
@@ -129,6 +134,7 @@ INTENSITY_OPTION = intensity_option()
 LAW_OPTION = typer.Option(
     "kinetics",
     "--law",
+    metavar="LAW",
     help="Law that picks: kinetics (eFLOPs) or flops (FLOPs only; the budget then counts no "
     "memory traffic).",
 )
@@ -180,12 +186,12 @@ def plan(
         "Hardware profile(s): one, several comma-separated (b200,h100,h200,mi300x) or all; with "
         "several, a deployable budget picks the accelerator too."
     ),
-    efficiency: str = typer.Option("default", "--efficiency", help=EFFICIENCY_HELP),
+    efficiency: str = typer.Option("default", "--efficiency", metavar="MODE", help=EFFICIENCY_HELP),
     max_tpot: float | None = MAX_TPOT_OPTION,
     max_batch: int | None = MAX_BATCH_OPTION,
     law: str = LAW_OPTION,
     top: int = typer.Option(
-        3, "--top", "-k", parser=bounded(TOP, whole=True), help="Alternatives to show."
+        3, "--top", "-k", metavar="K", parser=bounded(TOP, whole=True), help="Alternatives to show."
     ),
     models: list[str] = MODELS_OPTION,
     strategy: str = STRATEGY_OPTION,

@@ -27,9 +27,14 @@ DEFAULT_CONTEXT = 8192.0
 def roofline(
     model: str = model_argument("qwen3-32b"),
     hardware: str = hardware_option(),
-    phase: str = typer.Option("decode", "--phase", help="decode or prefill."),
+    phase: str = typer.Option("decode", "--phase", metavar="PHASE", help="decode or prefill."),
     batch: int = typer.Option(
-        1, "--batch", "-b", parser=bounded(BATCH, whole=True), help="Sequences in the step."
+        1,
+        "--batch",
+        "-b",
+        metavar="B",
+        parser=bounded(BATCH, whole=True),
+        help="Sequences in the step.",
     ),
     context: int | None = typer.Option(
         None,
@@ -50,6 +55,7 @@ def roofline(
     tp: int = typer.Option(
         1,
         "--tp",
+        metavar="T",
         parser=bounded(TENSOR_PARALLEL, whole=True),
         help="Tensor-parallel GPUs per replica.",
     ),
@@ -59,6 +65,7 @@ def roofline(
     dtype: str = typer.Option(
         "bf16",
         "--dtype",
+        metavar="DTYPE",
         help="bf16, fp8 or fp4 (where the profile has the peak): the peak used and the width of "
         "weights, cache and activations (weights and KV keep the card's width if narrower; fp4 "
         "means NVFP4 weights at 4.5 bits with an fp8 cache and activations).",
@@ -66,11 +73,15 @@ def roofline(
     weights: str | None = typer.Option(
         None,
         "--weights",
+        metavar="DTYPE",
         help="Weight format (bf16, fp8, mxfp4, nvfp4 or fp4), overriding --dtype for weights; "
         "the peak follows the format where the profile lists it.",
     ),
     kv: str | None = typer.Option(
-        None, "--kv", help="KV-cache format (bf16 or fp8), overriding --dtype for the cache."
+        None,
+        "--kv",
+        metavar="DTYPE",
+        help="KV-cache format (bf16 or fp8), overriding --dtype for the cache.",
     ),
     plot: Path | None = plot_option("Draw the roofline to FILE (.png or .svg)."),
     allow_oversubscribe: bool = typer.Option(

@@ -32,28 +32,37 @@ def serve(
     tp: int = typer.Option(
         1,
         "--tp",
+        metavar="T",
         parser=bounded(TENSOR_PARALLEL, whole=True),
         help="Tensor-parallel GPUs per replica.",
     ),
     ep: int = typer.Option(
         1,
         "--ep",
+        metavar="E",
         parser=bounded(TENSOR_PARALLEL, whole=True),
         help="Expert-parallel groups among the TP GPUs (MoE; attention runs data-parallel).",
     ),
     replicas: int = typer.Option(
-        1, "--replicas", parser=count, callback=at_least(1), help="Data-parallel replicas."
+        1,
+        "--replicas",
+        metavar="R",
+        parser=count,
+        callback=at_least(1),
+        help="Data-parallel replicas.",
     ),
     weights: str | None = typer.Option(
         None,
         "--weights",
+        metavar="DTYPE",
         help="Weight format: bf16, fp8, mxfp4 (4.25 bits), nvfp4 or fp4 (4.5 bits); default: "
         "as the model card stores them.",
     ),
-    kv: str = typer.Option("bf16", "--kv", help="KV-cache format: bf16 or fp8."),
+    kv: str = typer.Option("bf16", "--kv", metavar="DTYPE", help="KV-cache format: bf16 or fp8."),
     isl: int = typer.Option(
         1000,
         "--isl",
+        metavar="TOKENS",
         parser=whole_tokens,
         callback=at_least(1),
         help="Prompt tokens per request (k = 1024 tokens).",
@@ -61,6 +70,7 @@ def serve(
     osl: int = typer.Option(
         1000,
         "--osl",
+        metavar="TOKENS",
         parser=whole_tokens,
         callback=at_least(1),
         help="Generated tokens per request (k = 1024 tokens).",
@@ -69,6 +79,7 @@ def serve(
         None,
         "--batch",
         "-b",
+        metavar="B",
         parser=bounded(BATCH, whole=True),
         help="Concurrent sequences per replica (default: the largest that fits).",
     ),
@@ -90,6 +101,7 @@ def serve(
     efficiency: str = typer.Option(
         "default",
         "--efficiency",
+        metavar="MODE",
         help="default (kernel-level measured efficiencies, sources in the profile), datasheet "
         "(100% of peaks) or calibrated (the profile's [calibration] table).",
     ),
