@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 
@@ -177,15 +179,72 @@ def test_cache_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("KINETICS_CACHE_DIR", str(tmp_path))
     assert cache.cache_dir() == tmp_path
     assert isinstance(cache.cached_source("aime24", bundled), cache.CachedSource)
+    monkeypatch.setenv("KINETICS_CACHE_DIR", "~/kinetics-outcomes")
+    assert cache.cache_dir() == Path.home() / "kinetics-outcomes"  # ~ expanded
     monkeypatch.delenv("KINETICS_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     folder = cache.cache_dir()
-    assert folder is not None and folder.name == "kinetics"
+    assert folder is not None and "kinetics" in folder.parts  # ...\kinetics\Cache on Windows
+    for off in ("1", "true", "YES", "on"):
+        monkeypatch.setenv("KINETICS_NO_CACHE", off)
+        assert cache.cache_off() and cache.cache_dir() is None
+    for on in ("", "0", "false", "No", "off"):
+        monkeypatch.setenv("KINETICS_NO_CACHE", on)
+        assert not cache.cache_off()
 
 
 def test_is_bundled_task() -> None:
     assert cache.is_bundled_task("aime24") and cache.is_bundled_task(" AIME24 ")
     assert not cache.is_bundled_task("") and not cache.is_bundled_task("no-such-task")
+    # a path to a bundled profile is not a task name: the name goes into the cache's file names
+    for path in ("../priors/aime24", "./aime24", "priors/aime24", "/aime24"):
+        assert not cache.is_bundled_task(path)
+
+
+def test_a_path_as_task_writes_nothing_outside_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("KINETICS_NO_CACHE", "0")
+    monkeypatch.setenv("KINETICS_CACHE_DIR", str(folder))
+    result = CliRunner().invoke(app, ["plan", "--task", "../priors/aime24", "--budget", "1e16"])
+    assert result.exit_code == 2 and "known tasks" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) in ([], ["cache"])
+
+
+def test_files_get_the_mode_a_plain_write_gives(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    source = cache.CachedSource("aime24", bundled, tmp_path)
+    source.outcome(some_settings(bundled())[2], TRIALS, LIMITS)
+    assert source.save() is True
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in tmp_path.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # readable by other users
+
+
+def test_a_header_missing_a_field_is_rewritten_not_trusted(tmp_path: Path) -> None:
+    plain = bundled()
+    first = cache.CachedSource("aime24", bundled, tmp_path)
+    first.outcome(some_settings(plain)[0], TRIALS, LIMITS)
+    first.save()
+    (header,) = tmp_path.glob("*.json")
+    header.write_text('{"format": "kinetics-outcomes 1", "task": "aime24"}')  # no settings
+    load = Counting()
+    again = cache.CachedSource("aime24", load, tmp_path)
+    assert again.settings() == plain.settings() and load.calls == 1  # from the source
+    again.outcome(some_settings(plain)[1], TRIALS, LIMITS)
+    again.save()
+    assert cache._valid_header(json.loads(header.read_text())) is not None  # rewritten whole
+
+
+def test_an_install_without_sources_caches_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KINETICS_NO_CACHE", "0")
+    monkeypatch.setattr(cache, "_INPUTS", (*cache._INPUTS, "no_such_module.py"))
+    source = cache.cached_source("aime24", bundled)
+    assert not isinstance(source, cache.CachedSource)  # the plain source, the same answers
 
 
 def test_plan_prints_the_same_with_the_cache_off_cold_and_warm(
@@ -224,13 +283,18 @@ def test_save_prunes_other_versions_and_old_grids(
     for path in (stale, other_task, unrelated):
         path.write_text("x")
     monkeypatch.setattr(cache, "KEEP_GRIDS", 2)
+    monkeypatch.setattr(cache, "KEEP_VERSIONS", 2)  # this one and the latest other
+    older = tmp_path / f"aime24-{'2' * 32}.json"  # a version written before `stale`
+    older.write_text("x")
+    os.utime(older, ns=(1, 1))
     source = cache.CachedSource("aime24", bundled, tmp_path)
     s = some_settings(bundled())[2]
     for n in (1, 2, 3):
         source.outcome(s, TRIALS[:n], LIMITS)
         source.save()
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert stale.name not in names and other_task.name in names and unrelated.name in names
+    assert stale.name in names and older.name not in names  # another install's latest stays
+    assert other_task.name in names and unrelated.name in names
     grids = list(tmp_path.glob(f"aime24-{digest}-*.bin"))
     assert len(grids) == 2  # the two written last
     kept = {p.name for p in grids}

@@ -48,10 +48,27 @@ def test_cache_clear_removes_only_its_files(folder: Path) -> None:
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
 
 
-def test_cache_off() -> None:  # the test environment sets KINETICS_NO_CACHE=1
+def test_cache_off_still_shows_and_clears_its_folder(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KINETICS_NO_CACHE", "1")
     result = runner.invoke(app, ["cache", "--json"])
-    assert json.loads(result.stdout)["enabled"] is False
+    document = json.loads(result.stdout)
+    assert document["enabled"] is False and document["folder"] == str(folder)
     assert "off" in runner.invoke(app, ["cache"]).stdout
+    cleared = json.loads(runner.invoke(app, ["cache", "--clear", "--json"]).stdout)
+    assert cleared["removed_files"] == 2 and cleared["files"] == 0
+
+
+def test_cache_warm_says_when_nothing_could_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("KINETICS_NO_CACHE", "0")
+    monkeypatch.setenv("KINETICS_CACHE_DIR", str(blocker))
+    result = runner.invoke(app, ["cache", "--warm", "--task", "aime25"])
+    assert result.exit_code == 2 and "cannot write the outcome cache" in result.stderr
 
 
 def test_cache_warm_fills_what_a_default_plan_reads(
@@ -76,6 +93,7 @@ def test_cache_warm_fills_what_a_default_plan_reads(
         (["--task", "aime24"], "--task goes with --warm"),
         (["--warm", "--clear"], "contradict"),
         (["--warm", "--task", "nope"], "not a bundled task"),
+        (["--warm", "--task", ""], "no values given"),
     ],
 )
 def test_cache_refuses_what_it_cannot_do(

@@ -6,17 +6,21 @@ length tables, the measurements' bootstrap) recomputing them. `CachedSource` kee
 one grid in one file of the user's cache folder and reads them back on the next run, loading the
 source itself only for what the file lacks. The file's name is a hash of everything the outcomes
 are computed from: the bytes of the accuracy code and data (kinetics_cli/accuracy/ and the modules
-it imports), the package, numpy and Python versions, the task and the grid. A change to any of
-them is a new file, never a stale answer; an unreadable, truncated or foreign file is ignored and
-rewritten. docs/performance.md ("Start-up") has the figures.
+it imports), the package, numpy and Python versions, the machine (architecture and the SIMD
+features numpy dispatches to), the task and the grid. A change to any of them is a new file,
+never a stale answer; an unreadable, truncated or incomplete file is ignored and rewritten (the
+files are trusted as this module wrote them: the cache folder is the user's own). An install
+without its Python sources caches nothing. docs/performance.md has the figures.
 
 Where: $KINETICS_CACHE_DIR, else the platform's cache folder (platformdirs: ~/.cache/kinetics on
 Linux, ~/Library/Caches/kinetics on macOS, %LOCALAPPDATA%\\kinetics\\Cache on Windows).
-KINETICS_NO_CACHE=1 turns it off. A folder that cannot be written costs only the speed.
+KINETICS_NO_CACHE=1 (or true, yes, on) turns it off. A folder that cannot be written costs only
+the speed; `kinetics cache --warm` says so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -33,7 +37,8 @@ from kinetics_cli.accuracy.base import AccuracySource, AttentionName, Outcome, S
 ENV_DIR = "KINETICS_CACHE_DIR"
 ENV_OFF = "KINETICS_NO_CACHE"
 FORMAT = b"kinetics-outcomes 1\n"  # first line of every file: format and version
-KEEP_GRIDS = 16  # grids kept per task (a few MB each): the most recently written
+KEEP_GRIDS = 16  # grids kept per task and version (a few MB each): the most recently written
+KEEP_VERSIONS = 3  # code or data versions kept per task (installs that share the folder)
 _ARRAYS = ("accuracy", "gen_lengths", "gen_weights", "accuracy_ci", "replicates")
 _PACKAGE = Path(__file__).resolve().parent.parent
 # The files an outcome is computed from: the accuracy package (code, priors, measurements) and the
@@ -41,39 +46,76 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 _INPUTS = ("accuracy", "arrays.py", "errors.py", "tomlio.py", "__init__.py")
 
 
-def cache_dir() -> Path | None:
-    """The folder the outcomes are kept in, or None when KINETICS_NO_CACHE is set."""
-    if os.environ.get(ENV_OFF, "").strip() not in ("", "0"):
-        return None
+_ON = ("", "0", "false", "no", "off")  # KINETICS_NO_CACHE values that leave the cache on
+
+
+def cache_off() -> bool:
+    """Whether KINETICS_NO_CACHE turns the cache off (any value but empty, 0, false, no, off)."""
+    return os.environ.get(ENV_OFF, "").strip().lower() not in _ON
+
+
+def cache_folder() -> Path:
+    """Where the outcomes are kept, whether the cache is on or off: $KINETICS_CACHE_DIR (~
+    expanded), else the platform's cache folder."""
     chosen = os.environ.get(ENV_DIR, "").strip()
     if chosen:
-        return Path(chosen)
+        return Path(chosen).expanduser()
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("kinetics", appauthor=False))
 
 
+def cache_dir() -> Path | None:
+    """The folder the outcomes are kept in, or None when KINETICS_NO_CACHE turns the cache off."""
+    return None if cache_off() else cache_folder()
+
+
 def _input_files() -> list[Path]:
+    """The files the outcomes are computed from; OSError when one is missing (an install
+    without sources: its code cannot be hashed, so nothing is cached)."""
     files: list[Path] = []
     for name in _INPUTS:
         path = _PACKAGE / name
         if path.is_dir():
-            files.extend(
+            found = [
                 p
                 for p in sorted(path.rglob("*"))
                 if p.is_file() and p.suffix in (".py", ".toml", ".csv")
-            )
-        else:
+            ]
+            if not any(p.suffix == ".py" for p in found):
+                raise FileNotFoundError(f"no Python sources in {path}")
+            files.extend(found)
+        elif path.is_file():
             files.append(path)
+        else:
+            raise FileNotFoundError(f"{path} is missing")
     return files
 
 
+def _machine() -> list[str]:
+    """The CPU the arithmetic ran on: its architecture and the SIMD features numpy dispatches
+    to (exp and log may differ in their last bit between, say, AVX2 and AVX-512 kernels)."""
+    import importlib
+    import platform
+
+    features: dict[str, bool] = {}
+    for module in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):  # 2.x, 1.x
+        try:
+            features = dict(importlib.import_module(module).__cpu_features__)
+            break
+        except (ImportError, AttributeError):
+            continue
+    return [platform.machine(), platform.system(), *sorted(k for k, v in features.items() if v)]
+
+
 def source_digest(task: str) -> str:
-    """Hash of everything a task's bundled outcomes are computed from (but the grid)."""
+    """Hash of everything a task's bundled outcomes are computed from (but the grid): the
+    accuracy code and data, the package, numpy and Python versions, the machine and the task."""
     from kinetics_cli import __version__
 
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(json.dumps([__version__, np.__version__, sys.version, task]).encode())
+    head = [__version__, np.__version__, sys.version, _machine(), task]
+    digest.update(json.dumps(head).encode())
     for path in _input_files():
         digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0")
         digest.update(path.read_bytes())
@@ -171,10 +213,33 @@ def _write(path: Path, raw: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
+        # the mode a plain write would give (mkstemp's is 0600): a cache warmed by one user, say
+        # while building an image, is read by the users who run it
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _valid_header(header: object) -> dict[str, Any] | None:
+    """The source file's fields when every one is there with its type, else None (the file is
+    then rewritten from the source)."""
+    if not isinstance(header, dict) or header.get("format") != FORMAT.decode().strip():
+        return None
+    texts = all(isinstance(header.get(k), str) for k in ("task", "kind", "description"))
+    settings = header.get("settings")
+    rows = isinstance(settings, list) and all(
+        isinstance(r, list)
+        and len(r) == 3
+        and isinstance(r[0], str)
+        and r[1] in ("dense", "topk", "block-topk")
+        and (r[2] is None or isinstance(r[2], (int, float)))
+        for r in settings
+    )
+    return header if texts and rows and isinstance(header.get("parametric"), bool) else None
 
 
 class CachedSource:
@@ -193,12 +258,8 @@ class CachedSource:
         self._header: dict[str, Any] | None = None
         self._outcomes: dict[str, dict[Setting, Outcome]] = {}
         self._new: set[str] = set()
-        try:
-            header = json.loads(self._source_file.read_bytes())
-            if isinstance(header, dict) and header.get("format") == FORMAT.decode().strip():
-                self._header = header
-        except (OSError, ValueError):
-            pass
+        with contextlib.suppress(OSError, ValueError):  # none, unreadable or not ours: rewritten
+            self._header = _valid_header(json.loads(self._source_file.read_bytes()))
 
     @property
     def _source_file(self) -> Path:
@@ -270,11 +331,11 @@ class CachedSource:
         self._new.add(key)
         return outcome
 
-    def save(self) -> None:
-        """Write the source's fields and the grids that gained outcomes in this run; a write
-        that fails (a read-only folder, a full disk) costs only the next run's speed."""
+    def save(self) -> bool:
+        """Write the source's fields and the grids that gained outcomes in this run; False when a
+        write failed (a read-only folder, a full disk), which costs only the next run's speed."""
         if not self._new:
-            return
+            return True
         header = {
             "format": FORMAT.decode().strip(),
             **{name: self._field(name) for name in ("task", "kind", "description")},
@@ -287,35 +348,55 @@ class CachedSource:
                 self._header = header
             for key in sorted(self._new):
                 _write(self._grid_file(key), encode({}, self._outcomes[key]))
-            self._prune()
+            self._prune(self._new)
         except (OSError, ValueError, TypeError):
-            pass
-        self._new.clear()
+            return False
+        finally:
+            self._new.clear()
+        return True
 
-    def _prune(self) -> None:
-        """Delete this task's files of other code or data (they can never be read again) and
-        all but the KEEP_GRIDS most recently written grids of this one."""
+    def _prune(self, written: set[str]) -> None:
+        """Keep this task's files of the KEEP_VERSIONS code or data versions written last (other
+        installs may share the folder) and, of this version, the grids just written and the most
+        recent others up to KEEP_GRIDS; delete the rest."""
         import re
 
-        ours = re.compile(rf"{re.escape(self._task)}-([0-9a-f]{{32}})(-[0-9a-f]{{32}}\.bin|\.json)")
-        grids = []
+        ours = re.compile(
+            rf"{re.escape(self._task)}-([0-9a-f]{{32}})(-([0-9a-f]{{32}})\.bin|\.json)"
+        )
+        by_version: dict[str, list[Path]] = {}
         for path in self._folder.iterdir():
             match = ours.fullmatch(path.name)
-            if match is None:
-                continue  # another task's, or not a cache file
-            if match.group(1) != self._digest:
+            if match is not None:
+                by_version.setdefault(match.group(1), []).append(path)
+
+        def newest(paths: list[Path]) -> int:
+            return max(p.stat().st_mtime_ns for p in paths)
+
+        others = sorted(
+            (v for v in by_version if v != self._digest),
+            key=lambda v: newest(by_version[v]),
+            reverse=True,
+        )
+        for version in others[KEEP_VERSIONS - 1 :]:
+            for path in by_version[version]:
                 path.unlink(missing_ok=True)
-            elif path.suffix == ".bin":
-                grids.append(path)
-        grids.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        fresh = {self._grid_file(key).name for key in written}
+        grids = [p for p in by_version.get(self._digest, []) if p.suffix == ".bin"]
+        grids.sort(key=lambda p: (p.name in fresh, p.stat().st_mtime_ns), reverse=True)
         for path in grids[KEEP_GRIDS:]:
             path.unlink(missing_ok=True)
 
 
 def is_bundled_task(task: str) -> bool:
-    """Whether `task` names a bundled priors profile (accuracy/priors/<task>.toml)."""
+    """Whether `task` names a bundled priors profile: one of accuracy/priors/*.toml by its plain
+    name (no path: the name becomes part of the cache's file names)."""
+    import re
+
     key = task.strip().lower()
-    return bool(key) and (_PACKAGE / "accuracy" / "priors" / f"{key}.toml").is_file()
+    if re.fullmatch(r"[a-z0-9][a-z0-9._-]*", key) is None:
+        return False
+    return (_PACKAGE / "accuracy" / "priors" / f"{key}.toml").is_file()
 
 
 def cached_source(task: str, load: Callable[[], AccuracySource]) -> AccuracySource:
@@ -323,7 +404,10 @@ def cached_source(task: str, load: Callable[[], AccuracySource]) -> AccuracySour
     folder = cache_dir()
     if folder is None:
         return load()
-    return cast(AccuracySource, CachedSource(task, load, folder))
+    try:
+        return cast(AccuracySource, CachedSource(task, load, folder))
+    except OSError:  # the code or data cannot be read to hash: no cache, the same answers
+        return load()
 
 
 _FILE = r"[a-z0-9][a-z0-9._-]*-[0-9a-f]{32}(-[0-9a-f]{32}\.bin|\.json)"

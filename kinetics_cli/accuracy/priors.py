@@ -585,10 +585,11 @@ def available_tasks() -> list[str]:
 
 
 def load_profile(task: str) -> TaskProfile:
-    """The bundled profile for `task`; unknown tasks raise InputError listing the known ones."""
+    """The bundled profile for `task` (a name, never a path); unknown tasks raise InputError
+    listing the known ones."""
     key = task.strip().lower()
     path = PRIORS_DIR / f"{key}.toml"
-    if not key or not path.is_file():
+    if key not in available_tasks():
         raise InputError(
             f"no bundled accuracy priors for task {task!r}; known tasks: {', '.join(available_tasks())} "
             "(or pass --evals FILE with your own evaluation results)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from kinetics_cli.cli.params import JSON_OPTION
@@ -37,17 +39,14 @@ def cache(
         raise InputError("--task goes with --warm (the tasks to compute)")
     if clear and warm:
         raise InputError("--clear and --warm contradict each other; give one")
-    folder = outcome_cache.cache_dir()
-    if warm and folder is None:
+    enabled = not outcome_cache.cache_off()
+    if warm and not enabled:
         raise InputError("the outcome cache is off (KINETICS_NO_CACHE is set): nothing to fill")
-    removed = None
-    warmed: list[str] = []
-    if clear and folder is not None:
-        removed = outcome_cache.clear(folder)
-    if warm:
-        warmed = _warm(tasks)
-    files = [] if folder is None else outcome_cache.cache_files(folder)
-    document = cache_document(folder, files, removed, warmed if warm else None)
+    folder = outcome_cache.cache_folder()  # --clear empties it even while the cache is off
+    removed = outcome_cache.clear(folder) if clear else None
+    warmed = _warm(tasks, folder) if warm else None
+    files = outcome_cache.cache_files(folder)
+    document = cache_document(folder, enabled, files, removed, warmed)
     if json:
         from kinetics_cli.report.console import emit_json
 
@@ -56,23 +55,32 @@ def cache(
     print_cache(document)
 
 
-def _warm(tasks: list[str]) -> list[str]:
+def _warm(tasks: list[str], folder: Path) -> list[str]:
     """Build each task's default plan setup (the grid `plan` and `frontier` evaluate without grid
-    options), which computes and keeps its outcomes; the tasks warmed."""
+    options), which computes and keeps its outcomes; the tasks warmed. InputError when a task is
+    not bundled or its outcomes could not be written to `folder`."""
     from kinetics_cli.accuracy import available_tasks
+    from kinetics_cli.accuracy import cache as outcome_cache
     from kinetics_cli.cli import context
     from kinetics_cli.cli.params import DEFAULT_HARDWARE
     from kinetics_cli.errors import InputError
     from kinetics_cli.planner.setup import build_setup, split_values
 
     known = available_tasks()
-    chosen = [t.strip().lower() for t in split_values(tasks)] or known
+    chosen = [t.strip().lower() for t in split_values(tasks)]
+    if tasks and not chosen:
+        raise InputError("--task: no values given (leave the option out for every bundled task)")
     unknown = [t for t in chosen if t not in known]
     if unknown:
         raise InputError(
             f"--task {', '.join(unknown)}: not a bundled task; known: {', '.join(known)}"
         )
     catalog = context.catalog()
-    for task in chosen:
+    for task in chosen or known:
         build_setup(task=task, catalog=catalog, hardware=DEFAULT_HARDWARE)
-    return chosen
+        kept = folder / f"{task}-{outcome_cache.source_digest(task)}.json"
+        if not kept.is_file():
+            raise InputError(
+                f"cannot write the outcome cache in {folder} (is it a writable folder?)"
+            )
+    return chosen or known

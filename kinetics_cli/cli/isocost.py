@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
@@ -19,9 +18,6 @@ from kinetics_cli.cli.params import (
     tokens,
 )
 from kinetics_cli.limits import EFLOPS_BUDGET, TRIALS
-
-if TYPE_CHECKING:
-    pass
 
 
 def isocost(

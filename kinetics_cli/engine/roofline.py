@@ -481,7 +481,7 @@ def operators_seconds(
             overhead.append(0.0)
             calls.append(1.0)
             continue
-        hw = grouped or s.hardware if op.grouped else s.hardware
+        hw = (grouped or s.hardware) if op.grouped else s.hardware
         fit = hw.kernel_fit(op.kernel)
         compute.append(hw.peak(s.precision.compute) * fit.compute_efficiency)
         memory.append(hw.hbm_bandwidth * fit.bandwidth_efficiency)

@@ -339,9 +339,10 @@ def build_setup(
         on_progress=on_progress,
         on_outcome=log,
     )
-    save = getattr(source, "save", None)
-    if save is not None:
-        save()  # the outcomes of this grid, for the next run (accuracy/cache.py)
+    from kinetics_cli.accuracy.cache import CachedSource
+
+    if isinstance(source, CachedSource):
+        source.save()  # the outcomes of this grid, for the next run
     pricing = Pricing(intensity=i, usd_per_hour=profile.price_per_gpu_hour, hardware=profile.name)
     warnings = []
     if grid.beyond_context:

@@ -7,13 +7,14 @@ from typing import Any
 
 
 def cache_document(
-    folder: Path | None,
+    folder: Path,
+    enabled: bool,
     files: list[Path],
     removed: tuple[int, int] | None,
     warmed: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The `cache --json` document: folder (null when off), enabled, files, bytes; with --clear
-    the files and bytes removed, with --warm the tasks computed."""
+    """The `cache --json` document: folder, enabled (false under KINETICS_NO_CACHE), files,
+    bytes; with --clear the files and bytes removed, with --warm the tasks computed."""
     sizes = []
     for path in files:
         try:
@@ -21,8 +22,8 @@ def cache_document(
         except OSError:
             sizes.append(0)
     document: dict[str, Any] = {
-        "folder": None if folder is None else str(folder),
-        "enabled": folder is not None,
+        "folder": str(folder),
+        "enabled": enabled,
         "files": len(files),
         "bytes": sum(sizes),
     }
@@ -39,9 +40,6 @@ def print_cache(document: dict[str, Any]) -> None:
     from kinetics_cli.report.format import plural
     from kinetics_cli.units import format_bytes
 
-    if not document["enabled"]:
-        say("outcome cache: off (KINETICS_NO_CACHE is set)")
-        return
     if "warmed_tasks" in document:
         say(f"computed the default grid's outcomes of {', '.join(document['warmed_tasks'])}")
     if "removed_files" in document:
@@ -49,7 +47,8 @@ def print_cache(document: dict[str, Any]) -> None:
             f"removed {plural(document['removed_files'], 'file')} "
             f"({format_bytes(document['removed_bytes'])})"
         )
+    state = "" if document["enabled"] else " (off: KINETICS_NO_CACHE is set)"
     say(
-        f"outcome cache: {document['folder']}: {plural(document['files'], 'file')}, "
+        f"outcome cache{state}: {document['folder']}: {plural(document['files'], 'file')}, "
         f"{format_bytes(document['bytes'])}"
     )
