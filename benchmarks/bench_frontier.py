@@ -20,6 +20,10 @@ import subprocess
 import sys
 import time
 
+# The work itself, every run: never the outcome cache (bench_plan.py times first runs and
+# cached runs apart).
+os.environ["KINETICS_NO_CACHE"] = "1"
+
 
 def wall(command: list[str]) -> float:
     start = time.perf_counter()

@@ -18,6 +18,10 @@ import sys
 import time
 from pathlib import Path
 
+# The work itself, every run: never the outcome cache (bench_plan.py times first runs and
+# cached runs apart).
+os.environ["KINETICS_NO_CACHE"] = "1"
+
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
