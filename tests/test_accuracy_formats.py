@@ -29,6 +29,12 @@ def run(*args: str):
     return CliRunner().invoke(app, list(args))
 
 
+def cli_import_example(out: Path, *options: str):  # type: ignore[no-untyped-def]
+    """`evals import` of the shipped Qwen2.5-Math example as task mytask into `out`."""
+    example = str(EXAMPLES / "qwen_math_aime24.jsonl")
+    return run("evals", "import", example, "--task", "mytask", *options, "--out", str(out))
+
+
 def test_per_problem_csv_gives_pass_at_k_from_counts():
     source = load_evaluations("mytask", [EXAMPLES / "per_problem_mytask.csv"], same)
     out = source.outcome(DENSE, np.array([1.0, 2.0, 4.0]), np.array([2600.0, 1e5]))
@@ -93,17 +99,7 @@ def test_qwen_math_outputs_one_trial_per_generation():
 
 def test_cli_import_then_plan_a_task_only_the_evaluations_define(tmp_path):
     out = tmp_path / "rows.jsonl"
-    result = run(
-        "evals",
-        "import",
-        str(EXAMPLES / "qwen_math_aime24.jsonl"),
-        "--task",
-        "mytask",
-        "--model",
-        "Qwen/Qwen3-8B",
-        "--out",
-        str(out),
-    )
+    result = cli_import_example(out, "--model", "Qwen/Qwen3-8B")
     assert result.exit_code == 0, result.output
     assert "wrote 12 trials of 3 problems" in result.output and "qwen-math format" in result.output
     plan = run("plan", "--task", "mytask", "--evals", str(out), "--budget", "1e18", "--json")
@@ -231,20 +227,8 @@ def test_cli_import_reads_the_kv_budget_as_tokens(tmp_path):
     rows = []
     for text in ("1k", "1024"):
         out = tmp_path / f"rows-{text}.jsonl"
-        result = run(
-            "evals",
-            "import",
-            str(EXAMPLES / "qwen_math_aime24.jsonl"),
-            "--task",
-            "mytask",
-            "--model",
-            "qwen3-8b",
-            "--attention",
-            "topk",
-            "--kv-budget",
-            text,
-            "--out",
-            str(out),
+        result = cli_import_example(
+            out, "--model", "qwen3-8b", "--attention", "topk", "--kv-budget", text
         )
         assert result.exit_code == 0, result.output
         rows.append([json.loads(line) for line in out.read_text().splitlines()])

@@ -296,10 +296,12 @@ def test_atom_lengths_must_match(tmp_path):
         read_profile(broken)
 
 
-def test_runaway_hazard_golden_and_limits():
+def runaway_effect(**extra: float):  # type: ignore[no-untyped-def]
+    """A sparse effect with only the runaway hazard: B_h = 40, rho_h = 2, eta_h = 0.5 at a
+    reference of 8B parameters, block pages counting half (penalty 2)."""
     from kinetics_cli.accuracy.priors import SparseEffect
 
-    effect = SparseEffect(
+    return SparseEffect(
         success_budget=0.0,
         success_power=1.0,
         length_budget=0.0,
@@ -311,7 +313,12 @@ def test_runaway_hazard_golden_and_limits():
         runaway_budget=40.0,
         runaway_power=2.0,
         runaway_size_exponent=0.5,
+        **extra,
     )
+
+
+def test_runaway_hazard_golden_and_limits():
+    effect = runaway_effect()
     # (40 (32e9 / 8e9)^0.5 / 40)^2 = 2^2 = 4; block top-k at 80 acts as top-k at 80 / 2 = 40
     assert effect.runaway_hazard("topk", 40.0, 32e9) == pytest.approx(4.0, rel=1e-12)
     assert effect.runaway_hazard("block-topk", 80.0, 32e9) == pytest.approx(4.0, rel=1e-12)
@@ -323,22 +330,7 @@ def test_runaway_hazard_golden_and_limits():
 def test_runaway_hazard_ends_at_the_end_budget():
     from dataclasses import replace
 
-    from kinetics_cli.accuracy.priors import SparseEffect
-
-    effect = SparseEffect(
-        success_budget=0.0,
-        success_power=1.0,
-        length_budget=0.0,
-        length_power=1.0,
-        size_exponent=0.0,
-        length_size_exponent=0.0,
-        reference_params=8e9,
-        block_penalty=2.0,
-        runaway_budget=40.0,
-        runaway_power=2.0,
-        runaway_size_exponent=0.5,
-        runaway_end_budget=400.0,
-    )
+    effect = runaway_effect(runaway_end_budget=400.0)
     # (40 / 20)^2 - (40 / 400)^2 = 4 - 0.01 at the reference size
     assert effect.runaway_hazard("topk", 20.0, 8e9) == pytest.approx(3.99, rel=1e-12)
     # the end is the same budget for every size: 32B's hazard (80 / B)^2 loses (80 / 400)^2

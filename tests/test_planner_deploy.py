@@ -5,6 +5,7 @@ configurations no replica holds dropped and counted."""
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -412,7 +413,13 @@ def test_attention_kinds_priced_together_as_each_alone(
     """One deployment's chunks (dense, top-k, block top-k; per setting for sliding windows) are
     priced in one pass: every figure has the same bits as pricing each chunk on its own, with
     the TPOT search too (its rounds run to the largest batch of any chunk)."""
-    from kinetics_cli.planner.deploy import _price_candidate, _problem_caps, _shapes
+    from kinetics_cli.planner.deploy import _price_rows, _problem_caps, _shapes
+
+    def price_parts(card, profile, d, parts, caps, trials, block, options, prefill, effs):  # type: ignore[no-untyped-def]
+        """_price_rows split into each part's rows."""
+        priced = _price_rows(card, profile, d, parts, caps, trials, block, options, prefill, effs)
+        rows = np.cumsum([0, *(c.shape[0] for c in caps)])
+        return [priced.rows(a, b) for a, b in pairwise(rows)]
 
     source = FakeSource(models=dict(MODELS))
     settings = source.settings()
@@ -433,12 +440,10 @@ def test_attention_kinds_priced_together_as_each_alone(
         parts = [(a, _shapes(c, outcomes, settings, TRIALS)) for a, c in chunks]
         d = Deployment(tp=tp)
         caps = [_problem_caps(card, profile, d, a, [sh], TRIALS, 16)[0][0] for a, sh in parts]
-        together = _price_candidate(card, profile, d, parts, caps, TRIALS, 16, options, {}, {})
+        together = price_parts(card, profile, d, parts, caps, TRIALS, 16, options, {}, {})
         assert len(parts) >= 3
         for part, cap, joint in zip(parts, caps, together, strict=True):
-            (alone,) = _price_candidate(
-                card, profile, d, [part], [cap], TRIALS, 16, options, {}, {}
-            )
+            (alone,) = price_parts(card, profile, d, [part], [cap], TRIALS, 16, options, {}, {})
             for name in ("fits", "batch", "tpot", "gpu_seconds", "latency"):
                 assert np.array_equal(getattr(joint, name), getattr(alone, name)), (model, name)
 

@@ -3,7 +3,6 @@ small hand-made runs with the arithmetic shown; and the validate_priors flags th
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from curve_baseline import (  # noqa: E402
     predict,
 )
 from prior_fit import Run  # noqa: E402
+from test_tools_validate_priors import validate  # noqa: E402
 
 
 def _run(model: str, correct: list[int], n: int = 1, attention: str = "dense") -> Run:
@@ -128,18 +128,8 @@ def test_oracle_noise_is_centred_and_grows_with_uncertain_problems() -> None:
     assert errors[:, 0].std() == pytest.approx(1.61, rel=0.1)
 
 
-def _tool(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "validate_priors.py"), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-
-
 def test_baseline_flag_prints_the_table_and_what_it_cannot_predict() -> None:
-    result = _tool("--sizes", "qwen3-1.7b", "--baseline", "neighbours-pass1")
+    result = validate("--sizes", "qwen3-1.7b", "--baseline", "neighbours-pass1")
     assert result.returncode == 0, result.stderr
     assert "not predicted (no other size ran the setting): qwen3-1.7b block-topk@128" in (
         result.stdout
@@ -149,7 +139,7 @@ def test_baseline_flag_prints_the_table_and_what_it_cannot_predict() -> None:
 
 
 def test_oracle_flag_prints_both_solve_rate_tables() -> None:
-    result = _tool("--sizes", "qwen3-14b", "--oracle")
+    result = validate("--sizes", "qwen3-14b", "--oracle")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any(line.startswith("c / n       interpolated") for line in lines)
@@ -157,7 +147,7 @@ def test_oracle_flag_prints_both_solve_rate_tables() -> None:
 
 
 def test_compare_flag_prints_every_predictor_next_to_the_prior() -> None:
-    result = _tool("--sizes", "qwen3-14b", "--iterations", "10", "--compare")
+    result = validate("--sizes", "qwen3-14b", "--iterations", "10", "--compare")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("mean / worst |error|"))

@@ -10,21 +10,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_leave_one_size_out_runs_on_a_small_subset_and_prints():
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "tools" / "validate_priors.py"),
-            "--sizes",
-            "qwen3-14b",
-            "--iterations",
-            "10",
-        ],
+def validate(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """tools/validate_priors.py with `args`, its output captured."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "validate_priors.py"), *args],
         capture_output=True,
         text=True,
         check=False,
-        timeout=600,
+        timeout=timeout,
     )
+
+
+def test_leave_one_size_out_runs_on_a_small_subset_and_prints():
+    result = validate("--sizes", "qwen3-14b", "--iterations", "10")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "mean |err|" in out and "worst |err|" in out
@@ -34,30 +32,12 @@ def test_leave_one_size_out_runs_on_a_small_subset_and_prints():
 
 
 def test_unknown_size_is_refused():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "validate_priors.py"), "--sizes", "qwen3-4b"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = validate("--sizes", "qwen3-4b", timeout=120)
     assert result.returncode == 2 and "unknown size 'qwen3-4b'" in result.stderr
 
 
 def test_noise_floor_prints_both_bootstrap_tables():
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "tools" / "validate_priors.py"),
-            "--sizes",
-            "qwen3-14b",
-            "--noise-floor",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    result = validate("--sizes", "qwen3-14b", "--noise-floor")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "samples within each problem" in out and "problems, then samples" in out

@@ -389,14 +389,10 @@ class CachedSource:
 
 
 def is_bundled_task(task: str) -> bool:
-    """Whether `task` names a bundled priors profile: one of accuracy/priors/*.toml by its plain
-    name (no path: the name becomes part of the cache's file names)."""
-    import re
-
+    """Whether `task` names a bundled priors profile, by the rule of priors.available_tasks (the
+    stems of accuracy/priors/*.toml; a path is never one), without importing the priors."""
     key = task.strip().lower()
-    if re.fullmatch(r"[a-z0-9][a-z0-9._-]*", key) is None:
-        return False
-    return (_PACKAGE / "accuracy" / "priors" / f"{key}.toml").is_file()
+    return key in {p.stem for p in (_PACKAGE / "accuracy" / "priors").glob("*.toml")}
 
 
 def cached_source(task: str, load: Callable[[], AccuracySource]) -> AccuracySource:

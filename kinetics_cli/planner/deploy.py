@@ -449,6 +449,10 @@ class _Priced:
     gpu_seconds: np.ndarray
     latency: np.ndarray
 
+    def rows(self, start: int, stop: int) -> _Priced:
+        """The figures of rows start..stop (views): one part of parts priced together."""
+        return _Priced(*(x[start:stop] for x in _PRICED_FIELDS(self)))
+
 
 _PRICED_FIELDS = attrgetter(*(f.name for f in fields(_Priced)))
 
@@ -545,39 +549,6 @@ def _problem_bytes(
             problems.append(problem)
             positives.append(problem > 0)
     return problems, positives, most
-
-
-def _price_candidate(
-    card: ModelCard,
-    profile: HardwareProfile,
-    d: Deployment,
-    parts: Sequence[tuple[str, _Shapes]],
-    caps: Sequence[np.ndarray],
-    trials: np.ndarray,
-    block_size: float,
-    options: DeployOptions,
-    prefill: dict[float, PrefillCharge],
-    efficiencies: dict[str, Efficiency],
-    unit_cache: dict[tuple[object, ...], _Units] | None = None,
-    prefill_ops: dict[tuple[object, ...], list[_Op]] | None = None,
-) -> list[_Priced]:
-    """_price_rows split into each part's rows."""
-    priced = _price_rows(
-        card,
-        profile,
-        d,
-        parts,
-        caps,
-        trials,
-        block_size,
-        options,
-        prefill,
-        efficiencies,
-        unit_cache,
-        prefill_ops,
-    )
-    rows = np.cumsum([0, *(c.shape[0] for c in caps)])
-    return [_Priced(*(x[a:b] for x in _PRICED_FIELDS(priced))) for a, b in pairwise(rows)]
 
 
 def _price_rows(
@@ -816,7 +787,7 @@ def price_settings(
                         {key: table[model_rows] for key, table in tables.items()},
                         open_[model_rows],
                         chosen[model_rows],
-                        _Priced(*(x[at : at + size] for x in _PRICED_FIELDS(priced))),
+                        priced.rows(at, at + size),
                         d,
                     )
                     at += size

@@ -294,7 +294,13 @@ def hardware_frontier_plot(
     from kinetics_cli.accuracy.base import CONFIDENCE
     from kinetics_cli.planner.pareto import frontier_order
     from kinetics_cli.report.plan import accuracy_axes
-    from kinetics_cli.report.plotting import PALETTE, check_path, new_figure, save_figure
+    from kinetics_cli.report.plotting import (
+        PALETTE,
+        check_path,
+        new_figure,
+        overall_step,
+        save_figure,
+    )
 
     check_path(path, force=force)
     fig, ax = new_figure(8.5, 5.0)
@@ -328,15 +334,11 @@ def hardware_frontier_plot(
         across_cost += cost[mask].tolist()
         across_acc += (100 * grid.accuracy[mask]).tolist()
     order_across = np.argsort(across_cost, kind="stable")
-    ax.step(
+    overall_step(
+        ax,
         np.asarray(across_cost)[order_across],
         np.asarray(across_acc)[order_across],
-        where="post",
-        color="black",
-        lw=5,
-        alpha=0.15,
-        zorder=1,
-        label="frontier across accelerators",
+        "frontier across accelerators",
     )
     ax.fill_between([], [], [], color="0.5", alpha=0.12, lw=0, label=f"{CONFIDENCE:.0%} interval")
     accuracy_axes(ax, xlabel, title)

@@ -1084,6 +1084,7 @@ def frontier_plot(
         check_path,
         model_colors,
         new_figure,
+        overall_step,
         save_figure,
     )
 
@@ -1146,16 +1147,7 @@ def frontier_plot(
             zorder=1,
             label=f"{CONFIDENCE:.0%} accuracy interval",
         )
-    ax.step(
-        cost[overall],
-        100 * grid.accuracy[overall],
-        where="post",
-        color="black",
-        lw=5,
-        alpha=0.15,
-        zorder=1,
-        label="overall frontier",
-    )
+    overall_step(ax, cost[overall], 100 * grid.accuracy[overall], "overall frontier")
     ax.scatter(cost[overall], 100 * grid.accuracy[overall], color="black", s=8, zorder=4)
     if budget is not None:
         ax.axvline(budget, color="0.2", lw=1.2, ls="-.", label="budget", zorder=2)

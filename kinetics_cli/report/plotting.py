@@ -118,6 +118,14 @@ def new_figure(width: float = 7.0, height: float = 4.5) -> tuple[Any, Any]:
     return fig, ax
 
 
+def overall_step(ax: Any, cost: Any, accuracy_points: Any, label: str) -> None:
+    """The overall frontier as the paper's Figure 1 draws it: a wide grey step line under the
+    per-group ones (accuracy in points)."""
+    ax.step(
+        cost, accuracy_points, where="post", color="black", lw=5, alpha=0.15, zorder=1, label=label
+    )
+
+
 def save_figure(fig: Any, path: Path, *, force: bool = False) -> Path:
     """Write `fig` to `path` (png at 150 dpi, or svg) atomically and close it: a killed run
     leaves the old file or none, never a part."""
