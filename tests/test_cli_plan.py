@@ -300,6 +300,25 @@ def test_plan_with_evaluation_files(tmp_path: Path) -> None:
     assert max(c["trials"] for c in frontier["configurations"]) == 4
 
 
+def test_a_pick_that_solves_nothing_is_not_reported_as_all_that_fits() -> None:
+    """The shipped 3-problem example at 1e15: the most accurate configuration within budget
+    solves half the problems, but with 3 problems a 0.0% one cannot be told apart from it and
+    is cheaper, so it is picked. The answer says so, and never that nothing within the budget
+    solves a problem."""
+    example = Path(__file__).parent / "examples" / "per_problem_mytask.csv"
+    args = ("plan", "--task", "mytask", "--evals", str(example), "--budget", "1e15")
+    doc = json.loads(run(*args, "--json").stdout)
+    assert doc["best"]["accuracy"] == 0.0 < doc["most_accurate"]["accuracy"]
+    text = " ".join(run(*args).stdout.split())
+    assert "No configuration within this budget solves a problem" not in text
+    assert "The pick solves no problem in the data" in text
+    assert f"most accurate ({accuracy_text(doc['most_accurate'])})" in text
+    # at 4e13 only 1,024-token generations fit, and none of them finishes a correct answer
+    low = (*args[:-1], "4e13")
+    assert json.loads(run(*low, "--json").stdout)["most_accurate"]["accuracy"] == 0.0
+    assert "No configuration within this budget solves a problem" in run(*low).stdout
+
+
 def test_oracle_top_k_is_labelled_and_the_best_without_it_is_shown(fake: FakeSource) -> None:
     doc = plan_json("--budget", "1e16")
     assert doc["best"]["attention"] == "topk"  # JSON keeps the plain name

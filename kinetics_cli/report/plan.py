@@ -343,8 +343,15 @@ def print_plan(
             f"The FLOPs-only law counts it at {format_cost(best['flops_law_cost'], unit)}; its "
             f"true (Kinetics) cost, {format_cost(best['cost'], unit)}, is {verdict}."
         )
-    if best["accuracy"] < 0.0005:
+    strongest = top if top is not None else best
+    if strongest["accuracy"] < 0.0005:
         say("No configuration within this budget solves a problem (best: 0.0%).")
+    elif best["accuracy"] < 0.0005:
+        say(
+            f"The pick solves no problem in the data, yet at {doc['confidence']:.0%} confidence "
+            f"it cannot be told apart from the most accurate ({accuracy_text(strongest)}): too "
+            "few problems to separate them. Evaluate more problems before relying on this pick."
+        )
     deployable = doc["best_without_oracle"]
     if deployable != best:
         say(f"Best without oracle top-k: {_pick_text(deployable, priced)}")
