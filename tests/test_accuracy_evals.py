@@ -86,6 +86,15 @@ def test_jsonl_coverage_golden(tmp_path):
     assert src.max_trials(DENSE) == 4
 
 
+def test_sample_counts_are_worded_in_the_singular_where_they_are_one(tmp_path):
+    one_each = [row("a", 1000, True), row("b", 2000, False)]
+    src = load_accuracy("aime24", [write_jsonl(tmp_path / "one.jsonl", one_each)], resolve)
+    assert src.samples_text(DENSE) == "2 problems x 1 sample"
+    single = [row("a", 1000, True), row("a", 2000, False)]
+    src = load_accuracy("aime24", [write_jsonl(tmp_path / "single.jsonl", single)], resolve)
+    assert src.samples_text(DENSE) == "1 problem x 2 samples"
+
+
 def test_lengths_cost_min_of_length_and_limit(tmp_path):
     src = load_accuracy("aime24", [write_jsonl(tmp_path / "e.jsonl", ROWS)], resolve)
     out = src.outcome(DENSE, np.array([1]), np.array([4000.0, 1e6]))

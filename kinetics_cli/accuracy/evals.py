@@ -437,7 +437,9 @@ class _Table:
     def samples_text(self) -> str:
         low, high = int(self.n.min()), int(self.n.max())
         per = f"{low}" if low == high else f"{low}-{high}"
-        return f"{self.n.size} problems x {per} samples"
+        problems = "problem" if self.n.size == 1 else "problems"
+        samples = "sample" if high == 1 else "samples"
+        return f"{self.n.size} {problems} x {per} {samples}"
 
 
 class EvaluationSource:
