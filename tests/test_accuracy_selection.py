@@ -227,6 +227,34 @@ def test_answer_model_is_a_fitted_prior() -> None:
     assert beta_cons_at_k(0.289, 0.688, model, 64) > 0.289
 
 
+def test_bundled_answer_model_is_the_fit_on_todays_priors() -> None:
+    """answer_model.toml must be refitted when the aime24 priors change (its q depends on each
+    model's per-problem spread): the bundled q is the least-squares optimum of
+    tools/fit_answer_model.py's grid (steps of 0.001) over the published pairs, so both grid
+    neighbours fit worse."""
+    import csv
+    from pathlib import Path
+
+    pairs = list(
+        csv.DictReader((Path(__file__).parents[1] / "tools/data/cons_published.csv").open())
+    )
+    spread = {name: m.concentration for name, m in load_profile("aime24").models.items()}
+
+    def sse(q: float) -> float:
+        return sum(
+            (
+                beta_cons_at_k(float(r["pass1"]), spread[r["size_twin"]], AnswerModel(q), 64)
+                - float(r["cons64"])
+            )
+            ** 2
+            for r in pairs
+        )
+
+    q = load_answer_model().dominant_share
+    assert len(pairs) == 6
+    assert sse(q) < sse(q - 0.001) and sse(q) < sse(q + 0.001)
+
+
 def test_prior_rules_order() -> None:
     source = PriorSource(load_profile("aime24"))
     setting = Setting("qwen3-8b", "dense", None)
