@@ -233,3 +233,35 @@ def test_tp_beyond_one_node_is_an_input_error(catalog):
     assert "--tp 8 exceeds tiny-gpu's 4 GPUs per node; inter-node links are not modelled" in (
         result.stderr
     )
+
+
+@pytest.mark.parametrize(
+    "apart",
+    [["--kv", "fp8"], ["--weights", "fp8"], ["--weights", "fp8", "--kv", "fp8"]],
+)
+def test_a_format_given_apart_leaves_the_others_as_dtype_sets_them(catalog, apart):
+    # --kv sets the cache alone and --weights the weights alone: naming the format --dtype fp8
+    # already implies changes nothing (it used to put the weights back to the card's bf16).
+    step = ("tiny-gqa", "-H", "tiny-gpu", "--context", "100", "--dtype", "fp8", "--json")
+    plain = json.loads(run(catalog, *step).stdout)
+    result = run(catalog, *step, *apart)
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    # fp8: 24,992 weights x 1 B (49,984 B in bf16); KV 100 tokens x 2 layers x 2 (K, V)
+    # x 2 heads x 8 x 1 B = 6,400 B per sequence
+    assert doc["weight_bytes"] == plain["weight_bytes"] == 24_992
+    assert doc["kv_bytes_per_sequence"] == plain["kv_bytes_per_sequence"] == 6_400
+    assert doc["step_seconds"] == plain["step_seconds"]
+
+
+def test_kv_given_apart_keeps_dtypes_weights(catalog):
+    doc = json.loads(
+        run(
+            catalog,
+            *("tiny-gqa", "-H", "tiny-gpu", "--context", "100", "--dtype", "fp8"),
+            *("--kv", "bf16", "--json"),
+        ).stdout
+    )
+    # weights fp8 as --dtype says (24,992 B); the cache bf16: 100 x 2 x 2 x 2 x 8 x 2 B = 12,800 B
+    assert doc["weight_bytes"] == 24_992
+    assert doc["kv_bytes_per_sequence"] == 12_800

@@ -139,6 +139,21 @@ def test_formats_per_tensor_kind():
     assert mx.kv_bytes_per_token == 128
 
 
+def test_step_precision_changes_only_the_kinds_given_apart():
+    """`roofline --dtype D --weights W --kv K`: W and K replace their own widths only."""
+    fp4_gpu = GPU.model_copy(update={"peak_flops": {**GPU.peak_flops, "fp4": 4000.0}})
+    # --dtype fp4: NVFP4 weights (4.5 bits), an fp8 cache and fp8 activations
+    alone = serving.step_precision(GQA, fp4_gpu, "fp4")
+    assert (alone.weight, alone.kv, alone.act, alone.compute) == (4.5 / 8, 1.0, 1.0, "fp4")
+    assert serving.step_precision(GQA, fp4_gpu, "fp4", weights="nvfp4") == alone
+    assert serving.step_precision(GQA, fp4_gpu, "fp4", kv="fp8") == alone
+    wide_kv = serving.step_precision(GQA, fp4_gpu, "fp4", kv="bf16")
+    assert wide_kv == replace(alone, kv=2.0)
+    # --dtype bf16 --weights fp8: the weights' own peak where the profile lists it
+    w8 = serving.step_precision(GQA, GPU, "bf16", weights="fp8")
+    assert (w8.weight, w8.kv, w8.act, w8.compute) == (1.0, 2.0, 2.0, "fp8")
+
+
 def test_datasheet_step_equals_the_roofline():
     ours = decode_step_seconds(GQA, GPU, Deployment(), batch=3, context=100, efficiency="datasheet")
     theirs = decode_step(GQA, GPU, batch=3, context=100)

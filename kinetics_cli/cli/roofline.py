@@ -130,21 +130,9 @@ def roofline(
     )
     precision = None
     if weights is not None or kv is not None:
-        from kinetics_cli.engine.serving import Deployment
-        from kinetics_cli.engine.serving import precision as deployment_precision
+        from kinetics_cli.engine.serving import step_precision
 
-        wide = "fp8" if dtype == "fp8" else "bf16"
-        precision = deployment_precision(
-            card,
-            profile,
-            Deployment(
-                tp=tp,
-                weights=weights,
-                kv=kv or wide,
-                activations=wide,
-                compute=None if dtype == "bf16" and weights is not None else dtype,
-            ),
-        )
+        precision = step_precision(card, profile, dtype, weights=weights, kv=kv)
     report = decode_step(
         card,
         profile,

@@ -188,6 +188,31 @@ def _precision(card: ModelCard, profile: HardwareProfile, d: Deployment) -> Prec
     return Precision(weight=weight, expert=expert, kv=kv, act=act, collective=act, compute=compute)
 
 
+def step_precision(
+    card: ModelCard,
+    profile: HardwareProfile,
+    dtype: str,
+    *,
+    weights: str | None = None,
+    kv: str | None = None,
+) -> Precision:
+    """The widths of `kinetics roofline --dtype D [--weights W] [--kv K]`: D's for every tensor
+    kind (Precision.from_dtype: the card's widths narrowed to D), with W replacing the weight
+    widths and K the cache width where given, each leaving the others as D sets them. The peak
+    is D's; with D = bf16, a given W runs at its own peak where the profile lists it (as `serve`
+    runs it), else at bf16 (weight-only quantisation)."""
+    p = Precision.from_dtype(card, dtype)
+    compute = dtype
+    if weights is not None:
+        wf = number_format(weights, "weight", WEIGHT_FORMATS)
+        p = replace(p, weight=wf.bytes, expert=wf.bytes)
+        if dtype == "bf16":
+            compute = wf.peak if wf.peak in profile.peak_flops else "bf16"
+    if kv is not None:
+        p = replace(p, kv=number_format(kv, "KV-cache", KV_FORMATS).bytes)
+    return replace(p, compute=compute)
+
+
 def check_deployment(card: ModelCard, profile: HardwareProfile, d: Deployment) -> None:
     """Raise InputError for a deployment no engine could run (see the module contract)."""
     a = card.architecture
