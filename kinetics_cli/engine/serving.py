@@ -1254,11 +1254,16 @@ class ServeResult:
     gen_len: float
     batch: int
     batch_rule: str  # "given", "memory", "max-batch", "max-tpot", "max-ttft", "latency"
-    max_batch: int  # largest batch that fits at the final context
+    max_batch: int  # largest batch allowed: memory at the final context, and the engine's cap
     costs: RequestCosts  # at the batch used (0-d arrays)
     memory: MemoryPlan  # at the final context
     kv_bytes: float  # per GPU, the batch's cache at the final context
     sweep: RequestCosts | None = None  # over `sweep_batches` when asked
+
+    @property
+    def memory_batch(self) -> int:
+        """The sequences memory alone holds per replica at the final context (no engine cap)."""
+        return memory_sequences(self.memory)
 
     def as_dict(self) -> dict[str, object]:
         c = self.costs
@@ -1381,6 +1386,15 @@ def _fit_message(
     )
 
 
+def memory_sequences(plan: MemoryPlan) -> int:
+    """floor(KV capacity / KV per sequence) at the plan's (one) context, before the engine's cap
+    on concurrent sequences (`MemoryPlan.max_sequences` is after it); at most 2^24."""
+    per_seq = float(np.max(plan.kv_bytes_per_sequence))
+    if per_seq <= 0:
+        return 2**24
+    return int(min(max(plan.kv_capacity_bytes, 0.0) // per_seq, 2**24))
+
+
 def sweep_batches(max_batch: int, points: int = 24) -> np.ndarray:
     """Batches 1 .. max_batch, geometric, whole and distinct."""
     if max_batch <= 1:
@@ -1457,8 +1471,15 @@ def serve(
         if batch < 1:
             raise InputError("--batch must be at least 1")
         if batch > cap:
+            holds = memory_sequences(plan)
+            if holds >= batch:  # memory holds it: only the engine's cap (max_batch) binds
+                raise InputError(
+                    f"batch {batch} exceeds the engine's cap of {deployment.max_batch} concurrent "
+                    f"sequences per replica (--max-batch; memory holds {holds} sequences of "
+                    f"{held:g} tokens); raise --max-batch, or --max-batch 0 for memory alone"
+                )
             raise DoesNotFit(
-                f"batch {batch} does not fit: {profile.name} holds at most {cap} sequences of "
+                f"batch {batch} does not fit: {profile.name} holds at most {holds} sequences of "
                 f"{held:g} tokens per replica at {deployment.describe()} (KV "
                 f"{float(plan.kv_bytes_per_sequence) / 1e9:.3g} GB per sequence per GPU, "
                 f"{plan.kv_capacity_bytes / 1e9:.1f} GB for KV per GPU)"

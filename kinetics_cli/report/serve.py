@@ -45,9 +45,12 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
             "batch",
             f"{result.batch:,} sequences per replica ({RULES[result.batch_rule]}; "
             + (
-                f"memory holds {int(m.kv_capacity_bytes // float(m.kv_bytes_per_sequence)):,})"
+                f"memory holds {result.memory_batch:,})"
                 if result.batch_rule == "max-batch"
                 else f"at most {result.max_batch:,} fit)"
+                if result.memory_batch <= result.max_batch
+                else f"at most {result.max_batch:,} by the engine's cap, --max-batch; memory "
+                f"holds {result.memory_batch:,})"
             ),
         ),
         ("output tokens/s per replica", f"{float(c.output_tokens_per_s):,.0f} ({mode})"),
