@@ -220,6 +220,22 @@ def test_title_gives_each_law_its_unit(catalog):
     assert "eFLOPs" not in " ".join(flops_only.stdout.split("\n\n")[0].split())
 
 
+@pytest.mark.parametrize(
+    ("args", "solved"),
+    [
+        ([], "largest L_out per trial at N = 1 within it"),
+        (["-n", "8"], "largest L_out per trial at N = 8 within it"),
+        (["--strategy", "best-of-n", "--gen-len", "1k"], "most trials of 1,024 tokens within it"),
+    ],
+)
+def test_title_names_the_variable_held_fixed(catalog, args, solved):
+    """The L_out column depends on N (and the N column on L_out): the title says which, so a
+    --match reference of N = 8 solved at N = 1 reads as such, not as a broken 1.00x."""
+    out = run(catalog, "--match", "tiny-gqa:1k:8", "-m", "tiny-gqa", "-H", "tiny-gpu", *args)
+    assert out.exit_code == 0, out.stderr
+    assert solved in " ".join(out.stdout.split("\n\n")[0].split())
+
+
 def test_plot_axis_labels_are_plain_token_counts(tmp_path):
     """The log axis is labelled 1, 2 and 5 per decade as plain numbers (bundled catalog:
     qwen3-8b and qwen3-32b afford 15,268 to 160,121 tokens at 1e16, so 20,000 to 100,000)."""

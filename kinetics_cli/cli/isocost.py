@@ -214,9 +214,10 @@ def isocost(
         if beyond:
             warn(beyond)
     if plot is not None:
-        from kinetics_cli.report.isocost import isocost_plot, plot_title
+        from kinetics_cli.report.isocost import isocost_plot, plot_title, solved_label
 
-        isocost_plot(rows, plot, title=plot_title(label, i), context_windows=windows, force=force)
+        title = plot_title(label, i, solved_label(strategy, trials, gen_len or 0.0))
+        isocost_plot(rows, plot, title=title, context_windows=windows, force=force)
     if json:
         emit_json([r.as_dict() for r in rows])
         return
