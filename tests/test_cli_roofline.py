@@ -265,3 +265,17 @@ def test_kv_given_apart_keeps_dtypes_weights(catalog):
     # weights fp8 as --dtype says (24,992 B); the cache bf16: 100 x 2 x 2 x 2 x 8 x 2 B = 12,800 B
     assert doc["weight_bytes"] == 24_992
     assert doc["kv_bytes_per_sequence"] == 12_800
+
+
+def test_title_and_json_name_every_format_not_only_the_peak(catalog):
+    # --weights fp8 on a profile with an fp8 peak: fp8 weights at the fp8 peak, the cache fp8,
+    # activations bf16 (--dtype bf16). The title used to say only the peak's dtype.
+    args = ("tiny-gqa", "-H", "tiny-gpu", "--context", "100", "--weights", "fp8", "--kv", "fp8")
+    doc = json.loads(run(catalog, *args, "--json").stdout)
+    assert doc["formats"] == "fp8 weights, fp8 KV, bf16 activations, fp8 matmuls"
+    title = " ".join(run(catalog, *args).stdout.split("\n\n")[0].split())
+    assert "fp8 weights, fp8 KV, bf16 activations, fp8 matmuls" in title
+    # weight-only: fp4 weights where the profile lists no fp4 peak run at bf16
+    fp4 = json.loads(run(catalog, *args[:5], "--weights", "fp4", "--json").stdout)
+    assert fp4["formats"] == "nvfp4 weights, bf16 KV, bf16 activations, bf16 matmuls"
+    assert fp4["dtype"] == "bf16"

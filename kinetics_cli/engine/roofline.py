@@ -100,7 +100,8 @@ class StepReport:
     attention: str
     kv_budget: float | None
     block_size: float
-    dtype: str
+    dtype: str  # the peak the matmuls run at
+    formats: str  # every tensor kind's format and the peak (Precision.describe)
     operators: list[OperatorTime]
     step_seconds: float
     tokens_per_step: float
@@ -154,6 +155,14 @@ def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
+def width_name(nbytes: float) -> str:
+    """The format of `nbytes` per element ('bf16', 'fp8', 'nvfp4', 'mxfp4'), or its bits."""
+    for f in FORMATS.values():
+        if f.bytes == nbytes:
+            return f.name
+    return f"{8 * nbytes:g}-bit"
+
+
 @dataclass(frozen=True)
 class Precision:
     """Bytes per element of each tensor kind and the dtype whose peak the matmuls run at.
@@ -168,6 +177,17 @@ class Precision:
     act: float
     collective: float
     compute: str
+
+    def describe(self) -> str:
+        """'nvfp4 weights, fp8 KV, bf16 activations, bf16 matmuls': each width by its format's
+        name (routed experts named apart where they differ), and the peak the matmuls run at."""
+        weights = f"{width_name(self.weight)} weights"
+        if self.expert != self.weight:
+            weights += f" ({width_name(self.expert)} experts)"
+        return (
+            f"{weights}, {width_name(self.kv)} KV, {width_name(self.act)} activations, "
+            f"{self.compute} matmuls"
+        )
 
     @classmethod
     def from_dtype(cls, card: ModelCard, dtype: str) -> Precision:
@@ -736,6 +756,7 @@ def decode_step(
         kv_budget=s.kv_budget,
         block_size=s.block_size,
         dtype=dtype,
+        formats=s.precision.describe(),
         operators=timed,
         step_seconds=step,
         tokens_per_step=tokens,
