@@ -90,6 +90,26 @@ def test_latency_rule_says_when_the_engine_cap_limits_the_batch():
     assert "at most 482 fit" in " ".join(table.split())
 
 
+def test_host_bound_tpot_is_labelled_as_such():
+    # Llama-3.1-8B FP8 on 8 H100s, memory the only cap: 4,000-odd sequences x 29.4 us of host
+    # time per sequence outlast the GPUs' decode step + prefill
+    args = [*FP8_8B, "--tp", "8", "--max-batch", "0"]
+    doc = json.loads(run(*args, "--json").stdout)
+    gpu = doc["decode_step_s"] + doc["prefill_s_per_step"]
+    assert doc["host_s_per_step"] == pytest.approx(doc["batch"] * 29.4e-6)
+    assert doc["tpot_s"] == doc["host_s_per_step"] > gpu
+    assert doc["prefill_share"] == pytest.approx(doc["prefill_s_per_step"] / gpu)
+    flat = " ".join(run(*args).stdout.split())
+    assert "(host-bound: the engine's CPU work per step outlasts the GPUs'" in flat
+    assert f"prefill share of GPU time {100 * doc['prefill_share']:.1f}%" in flat
+    # GPU-bound: TPOT is the decode step + prefill, as the line says
+    gpu_bound = json.loads(run(*FP8_8B, "--json").stdout)
+    assert gpu_bound["tpot_s"] == pytest.approx(
+        gpu_bound["decode_step_s"] + gpu_bound["prefill_s_per_step"]
+    )
+    assert "host-bound" not in run(*FP8_8B).stdout
+
+
 def test_modes_are_labelled_and_datasheet_is_faster():
     docs = {
         mode: json.loads(run(*FP8_8B, "--efficiency", mode, "--json").stdout)

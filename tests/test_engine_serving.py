@@ -416,6 +416,12 @@ def test_host_time_per_sequence_bounds_the_iteration():
         True,
     ]  # 1 sequence: GPU-bound (8,489 s); 4 and 64: host-bound
     assert host.output_tokens_per_s == pytest.approx(batch / host.tpot_seconds)
+    assert host.host_seconds == pytest.approx(5000.0 * batch)
+    # the host's time is not the GPUs': prefill's share is of decode step + prefill, the same
+    # whether or not the host is slower (it used to be divided by the host-bound TPOT)
+    gpu_time = gpu.decode_step_seconds + gpu.prefill_step_seconds
+    assert host.prefill_share == pytest.approx(gpu.prefill_step_seconds / gpu_time)
+    assert host.prefill_share == pytest.approx(gpu.prefill_share)
     sheet = request_costs(GQA, slow_host, SMALL_CHUNK, efficiency="datasheet", **kwargs)
     plain = request_costs(GQA, EFFICIENT, SMALL_CHUNK, efficiency="datasheet", **kwargs)
     assert sheet.tpot_seconds == pytest.approx(plain.tpot_seconds)

@@ -1020,9 +1020,10 @@ class RequestCosts:
     output_tokens_per_s: np.ndarray
     output_tokens_per_s_per_gpu: np.ndarray
     requests_per_s: np.ndarray
-    prefill_share: np.ndarray  # fraction of the replica's time spent in prefill
+    prefill_share: np.ndarray  # prefill's share of the GPUs' time per step (host time apart)
     step: StepTime
     prefill_step_seconds: np.ndarray  # prefill per step, attention-DP imbalance included
+    host_seconds: np.ndarray  # the engine's CPU time per step (overlapped; TPOT when larger)
 
 
 def request_costs(
@@ -1090,7 +1091,9 @@ def request_costs(
         padded = _step(s, b[..., None], eff, weights=w, padded=grown[..., None])
         carrying = np.minimum(1.0, b * prompts_per_sequence / mean_len)
         step_s = carrying * step_s + (1.0 - carrying) * np.broadcast_to(padded.seconds, b.shape)
-    tpot = np.maximum(step_s + prefill_s, host_seconds(eff, deployment, b))
+    gpu_s = step_s + prefill_s
+    host_s = np.broadcast_to(host_seconds(eff, deployment, b), b.shape)
+    tpot = np.maximum(gpu_s, host_s)
     rate = b / tpot
     return RequestCosts(
         batch=b,
@@ -1101,9 +1104,10 @@ def request_costs(
         output_tokens_per_s=rate,
         output_tokens_per_s_per_gpu=rate / deployment.gpus_per_replica,
         requests_per_s=rate / mean_len,
-        prefill_share=prefill_s / tpot,
+        prefill_share=prefill_s / gpu_s,
         step=step,
         prefill_step_seconds=prefill_s,
+        host_seconds=host_s,
     )
 
 
@@ -1295,6 +1299,7 @@ class ServeResult:
             "prefill_s_per_request": c.prefill_seconds_per_request,
             "prefill_s_per_step": float(c.prefill_step_seconds),
             "prefill_share": float(c.prefill_share),
+            "host_s_per_step": float(c.host_seconds),
             "memory": {
                 "weights_bytes": self.memory.weights_bytes,
                 "kv_bytes": self.kv_bytes,

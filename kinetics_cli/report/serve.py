@@ -34,6 +34,7 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
     d, c, m = result.deployment, result.costs, result.memory
     gpus = d.gpus_per_replica
     mode = f"{result.efficiency_mode} efficiencies"  # what each modelled figure rests on
+    gpu_seconds = float(c.decode_step_seconds) + float(c.prefill_step_seconds)
     rows = [
         ("deployment", f"{d.describe()}; {plural(gpus, 'GPU')} per replica"),
         (
@@ -59,7 +60,12 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
         (
             "TPOT",
             f"{duration(float(c.tpot_seconds))} (decode step "
-            f"{duration(float(c.decode_step_seconds))} + prefill of arriving requests; {mode})",
+            f"{duration(float(c.decode_step_seconds))} + prefill of arriving requests; {mode})"
+            if float(c.tpot_seconds) <= gpu_seconds
+            else f"{duration(float(c.tpot_seconds))} (host-bound: the engine's CPU work per step "
+            f"outlasts the GPUs' {duration(gpu_seconds)}, decode step "
+            f"{duration(float(c.decode_step_seconds))} + prefill "
+            f"{duration(float(c.prefill_step_seconds))}; {mode})",
         ),
         (
             "TTFT",
