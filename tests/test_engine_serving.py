@@ -139,6 +139,30 @@ def test_formats_per_tensor_kind():
     assert mx.kv_bytes_per_token == 128
 
 
+def test_attention_dp_ranks_hold_whole_sequences():
+    """Under attention data-parallel a sequence lives whole on one rank: tiny-moe caches 3 layers
+    x 2 KV heads x 8 x (K, V) x 2 B = 192 B per token, 96 B per GPU as the per-GPU share over
+    TP 2. The replica holds 2 x floor(free / whole sequence), not floor(free / share)."""
+    d = Deployment(tp=2, ep=2, prefill_chunk_tokens=16, max_batch=None)
+    plan = memory_plan(MOE, GPU, d, context=100)
+    free = plan.kv_capacity_bytes
+    assert float(plan.kv_bytes_per_sequence) == 100 * 96
+    assert float(plan.max_sequences) == 2 * (free // (100 * 192))  # 84, where free / 9,600 = 85
+    assert float(plan.max_sequences) < free // (100 * 96)
+    # 5,000 tokens: 960,000 B whole is more than one GPU's cache room (816,096 B): nothing fits,
+    # though the per-GPU share (480,000 B) would fit once
+    long = memory_plan(MOE, GPU, d, context=5000)
+    assert 5000 * 96 <= long.kv_capacity_bytes < 5000 * 192
+    assert not long.fits and float(long.max_sequences) == 0
+    with pytest.raises(serving.DoesNotFit, match=r"\(whole on one GPU under attention DP\)"):
+        serving.serve(MOE, GPU, d, prompt_len=4000, gen_len=1000)
+    # tensor-parallel attention splits the sequence instead: the share is what a GPU holds
+    tp = Deployment(tp=2, prefill_chunk_tokens=16, max_batch=None)
+    split = memory_plan(MOE, GPU, tp, context=100)
+    per_seq = float(split.kv_bytes_per_sequence)
+    assert float(split.max_sequences) == split.kv_capacity_bytes // per_seq
+
+
 def test_step_precision_changes_only_the_kinds_given_apart():
     """`roofline --dtype D --weights W --kv K`: W and K replace their own widths only."""
     fp4_gpu = GPU.model_copy(update={"peak_flops": {**GPU.peak_flops, "fp4": 4000.0}})

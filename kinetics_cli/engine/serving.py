@@ -518,6 +518,18 @@ def kv_capacity(
     return reserve, capacity - reserve - weights
 
 
+def whole_items(free: float, per_item: np.ndarray, d: Deployment) -> np.ndarray:
+    """Items (sequences, or problems of N trials) of `per_item` cache bytes per GPU that one
+    replica holds in `free` bytes per GPU: floor(free / per_item). Under attention data-parallel
+    `per_item` is one GPU's share (1 / tp) of an item that lives whole on one rank, so each rank
+    holds floor(free / (tp x per_item)) and the replica tp times that. Items of no bytes: inf."""
+    per = np.asarray(per_item, dtype=float)
+    ranks = d.tp if d.data_parallel_attention() else 1
+    room = max(free, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(per > 0, ranks * np.floor(room / (ranks * per)), np.inf)
+
+
 def held_bytes_per_gpu(
     card: ModelCard,
     profile: HardwareProfile,
@@ -582,9 +594,8 @@ def memory_plan(
     reserve, free = kv_capacity(profile, deployment, weights, workspace)
     per_seq = kv(ctx)
     problem = trials * per_seq - (trials - 1.0) * (kv(prompt) - fixed)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        max_seq = np.where(per_seq > 0, np.floor(np.maximum(free, 0.0) / per_seq), np.inf)
-        max_prob = np.where(problem > 0, np.floor(np.maximum(free, 0.0) / problem), np.inf)
+    max_seq = whole_items(free, per_seq, deployment)
+    max_prob = whole_items(free, problem, deployment)
     if deployment.max_batch is not None:
         max_seq = np.minimum(max_seq, deployment.max_batch)
         max_prob = np.minimum(max_prob, np.floor(deployment.max_batch / trials))
@@ -1267,7 +1278,7 @@ class ServeResult:
     @property
     def memory_batch(self) -> int:
         """The sequences memory alone holds per replica at the final context (no engine cap)."""
-        return memory_sequences(self.memory)
+        return memory_sequences(self.memory, self.deployment)
 
     def as_dict(self) -> dict[str, object]:
         c = self.costs
@@ -1377,7 +1388,10 @@ def _fit_message(
     suggestion: int | None,
 ) -> str:
     gb = 1e9
-    need = plan.weights_bytes + plan.reserve_bytes + float(plan.kv_bytes_per_sequence)
+    # under attention data-parallel one rank holds the whole sequence (per GPU: 1 / tp of it)
+    whole = d.data_parallel_attention()
+    sequence = float(plan.kv_bytes_per_sequence) * (d.tp if whole else 1)
+    need = plan.weights_bytes + plan.reserve_bytes + sequence
     hint = (
         f"--tp {suggestion} would fit"
         if suggestion is not None
@@ -1386,18 +1400,18 @@ def _fit_message(
     return (
         f"{card.name} does not fit on {profile.name} at {d.describe()}: per GPU weights "
         f"{plan.weights_bytes / gb:.1f} GB + reserve {plan.reserve_bytes / gb:.1f} GB + one "
-        f"sequence of {context:g} tokens {float(plan.kv_bytes_per_sequence) / gb:.2f} GB = "
-        f"{need / gb:.1f} GB > {plan.capacity_bytes / gb:.0f} GB; {hint}"
+        f"sequence of {context:g} tokens {sequence / gb:.2f} GB"
+        + (" (whole on one GPU under attention DP)" if whole else "")
+        + f" = {need / gb:.1f} GB > {plan.capacity_bytes / gb:.0f} GB; {hint}"
     )
 
 
-def memory_sequences(plan: MemoryPlan) -> int:
-    """floor(KV capacity / KV per sequence) at the plan's (one) context, before the engine's cap
-    on concurrent sequences (`MemoryPlan.max_sequences` is after it); at most 2^24."""
-    per_seq = float(np.max(plan.kv_bytes_per_sequence))
-    if per_seq <= 0:
-        return 2**24
-    return int(min(max(plan.kv_capacity_bytes, 0.0) // per_seq, 2**24))
+def memory_sequences(plan: MemoryPlan, d: Deployment) -> int:
+    """The sequences memory alone holds per replica at the plan's (one) context, before the
+    engine's cap on concurrent sequences (`MemoryPlan.max_sequences` is after it): whole_items
+    of the KV capacity; at most 2^24."""
+    per_seq = np.max(plan.kv_bytes_per_sequence)
+    return int(min(float(whole_items(plan.kv_capacity_bytes, per_seq, d)), 2**24))
 
 
 def sweep_batches(max_batch: int, points: int = 24) -> np.ndarray:
@@ -1476,7 +1490,7 @@ def serve(
         if batch < 1:
             raise InputError("--batch must be at least 1")
         if batch > cap:
-            holds = memory_sequences(plan)
+            holds = memory_sequences(plan, deployment)
             if holds >= batch:  # memory holds it: only the engine's cap (max_batch) binds
                 raise InputError(
                     f"batch {batch} exceeds the engine's cap of {deployment.max_batch} concurrent "

@@ -87,13 +87,20 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
         rows,
         wrap=("figure", "value"),
     )
+
+    def share(nbytes: float) -> str:
+        """A per-GPU cache figure; under attention DP, 1 / tp of what one rank holds whole."""
+        if not d.data_parallel_attention():
+            return format_bytes(nbytes)
+        return f"{format_bytes(nbytes)} (1/{d.tp} of {format_bytes(nbytes * d.tp)} on one GPU)"
+
     memory = [
         ("capacity", format_bytes(m.capacity_bytes)),
         ("weights", format_bytes(m.weights_bytes)),
         ("reserve (engine, activations)", format_bytes(m.reserve_bytes)),
         ("KV capacity", format_bytes(m.kv_capacity_bytes)),
-        ("KV per token", format_bytes(m.kv_bytes_per_token)),
-        ("KV per sequence at the final context", format_bytes(float(m.kv_bytes_per_sequence))),
+        ("KV per token", share(m.kv_bytes_per_token)),
+        ("KV per sequence at the final context", share(float(m.kv_bytes_per_sequence))),
         ("KV of the batch", format_bytes(result.kv_bytes)),
     ]
     show_table("Memory per GPU", ["part", ">bytes"], memory, wrap=("part",))
