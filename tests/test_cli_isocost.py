@@ -194,6 +194,18 @@ def test_affordable_length_beyond_the_context_window_warns() -> None:
     assert small.exit_code == 0 and small.stderr == ""
 
 
+@pytest.mark.parametrize("strategy", [[], ["--strategy", "best-of-n", "--gen-len", "1k"]])
+def test_a_prompt_beyond_the_context_window_is_refused(strategy) -> None:
+    # qwen3-8b's window is 40,960 tokens: a 50k (51,200-token) prompt leaves no generation to
+    # solve for under either strategy (long-cot used to answer with a warning only)
+    result = CliRunner().invoke(
+        app, ["isocost", "--budget", "1e16", "-m", "qwen3-8b", "--prompt-len", "50k", *strategy]
+    )
+    assert result.exit_code == 2 and not result.stdout
+    (line,) = result.stderr.splitlines()
+    assert "51,200" in line and "beyond qwen3-8b's context window of 40,960 tokens" in line
+
+
 def test_dense_named_among_the_variants_is_a_warned_no_op(catalog):
     args = ["--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu", "--json"]
     plain = run(catalog, *args)

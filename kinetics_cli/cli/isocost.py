@@ -195,6 +195,9 @@ def isocost(
                 l_in + gen_len,
                 f"--prompt-len + --gen-len ({l_in:,.0f} + {gen_len:,.0f} tokens)",
             )
+    else:  # long-cot: a prompt that alone fills the window leaves no length to solve for
+        for card in cards:
+            check_context(card, l_in + 1, f"--prompt-len ({l_in:,.0f} tokens) + 1 generated")
     rows = isocost_rows(
         cards,
         budgets,
