@@ -229,7 +229,11 @@ def test_title_gives_each_law_its_unit(catalog):
     flops_only = run(
         catalog, "--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu", "--law", "flops"
     )
-    assert "eFLOPs" not in " ".join(flops_only.stdout.split("\n\n")[0].split())
+    flops_title = " ".join(flops_only.stdout.split("\n\n")[0].split())
+    assert "eFLOPs" not in flops_title
+    # the FLOPs-only rows use I = 0: the profile's intensity (100) is named only beside the
+    # Kinetics law, which uses it
+    assert "I = 100" in title and "I = " not in flops_title
 
 
 @pytest.mark.parametrize(

@@ -116,9 +116,10 @@ def print_isocost(
     units = {"kinetics": "eFLOPs (Kinetics law)", "flops": "FLOPs (FLOPs-only law)"}
     budget_text = ", ".join(f"{flops(budgets[name])} {units.get(name, name)}" for name in laws)
     show_table(
-        f"Iso-cost: {label}; L_in {tokens(prompt_len)}, I = {format_intensity(intensity)} "
-        "FLOPs/byte; "
-        f"budget {budget_text}; "
+        f"Iso-cost: {label}; L_in {tokens(prompt_len)}, "
+        # the FLOPs-only law charges no bytes: its rows use I = 0, whatever the profile's
+        + (f"I = {format_intensity(intensity)} FLOPs/byte; " if "kinetics" in laws else "")
+        + f"budget {budget_text}; "
         + solved_label(strategy, rows[0].trials, rows[0].gen_len)
         + " within it",
         columns,
