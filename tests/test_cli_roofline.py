@@ -279,3 +279,17 @@ def test_title_and_json_name_every_format_not_only_the_peak(catalog):
     fp4 = json.loads(run(catalog, *args[:5], "--weights", "fp4", "--json").stdout)
     assert fp4["formats"] == "nvfp4 weights, bf16 KV, bf16 activations, bf16 matmuls"
     assert fp4["dtype"] == "bf16"
+
+
+def test_fp16_is_priced_as_bf16_and_dtype_names_ignore_case(catalog):
+    # fp16 is listed among --dtype's choices; no profile lists an fp16 peak (it runs at bf16's
+    # rate, engine/formats.py), so --dtype fp16 used to be refused on every profile
+    step = ("tiny-gqa", "-H", "tiny-gpu", "--context", "100", "--json")
+    bf16 = json.loads(run(catalog, *step).stdout)
+    fp16 = run(catalog, *step, "--dtype", "fp16")
+    assert fp16.exit_code == 0, fp16.stderr
+    doc = json.loads(fp16.stdout)
+    assert doc["step_seconds"] == bf16["step_seconds"] and doc["dtype"] == "bf16"
+    upper = run(catalog, *step, "--dtype", "FP8")
+    assert upper.exit_code == 0, upper.stderr
+    assert json.loads(upper.stdout) == json.loads(run(catalog, *step, "--dtype", "fp8").stdout)

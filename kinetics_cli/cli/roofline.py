@@ -101,6 +101,7 @@ def roofline(
     from kinetics_cli.report.console import emit_json, warn
     from kinetics_cli.report.roofline import print_roofline, roofline_document
 
+    dtype = dtype.lower()  # as --weights and --kv read their formats
     if phase == "decode" and prompt_len is not None:
         raise InputError(
             "--prompt-len applies to --phase prefill; a decode step adds one token per sequence "

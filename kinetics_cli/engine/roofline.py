@@ -192,7 +192,7 @@ class Precision:
     @classmethod
     def from_dtype(cls, card: ModelCard, dtype: str) -> Precision:
         """One dtype for everything (`kinetics roofline --dtype`): the card's stored widths,
-        narrowed to the dtype where it is narrower."""
+        narrowed to the dtype where it is narrower, at the dtype's peak (fp16's is bf16's)."""
         width = DTYPE_BYTES[dtype]
         act = max(width, DTYPE_BYTES["fp8"])  # no engine keeps activations or a cache in fp4
         return cls(
@@ -201,7 +201,7 @@ class Precision:
             kv=min(card.architecture.kv_bytes, act),
             act=act,
             collective=act,
-            compute=dtype,
+            compute=FORMATS[FORMAT_ALIASES.get(dtype, dtype)].peak,
         )
 
 
@@ -652,6 +652,8 @@ def decode_step(
     once per step; tensor parallelism `tp` splits weights, heads and KV and adds two all-reduces
     per layer. A sparse budget larger than the context is capped at the context.
     """
+    if precision is None and dtype in DTYPE_BYTES:
+        precision = Precision.from_dtype(card, dtype)  # (an unknown dtype: _validate says so)
     if precision is not None:
         dtype = precision.compute
     _validate(

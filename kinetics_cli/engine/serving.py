@@ -199,14 +199,14 @@ def step_precision(
     """The widths of `kinetics roofline --dtype D [--weights W] [--kv K]`: D's for every tensor
     kind (Precision.from_dtype: the card's widths narrowed to D), with W replacing the weight
     widths and K the cache width where given, each leaving the others as D sets them. The peak
-    is D's; with D = bf16, a given W runs at its own peak where the profile lists it (as `serve`
-    runs it), else at bf16 (weight-only quantisation)."""
+    is D's (fp16's is bf16's); with a bf16 peak, a given W runs at its own peak where the
+    profile lists it (as `serve` runs it), else at bf16 (weight-only quantisation)."""
     p = Precision.from_dtype(card, dtype)
-    compute = dtype
+    compute = p.compute
     if weights is not None:
         wf = number_format(weights, "weight", WEIGHT_FORMATS)
         p = replace(p, weight=wf.bytes, expert=wf.bytes)
-        if dtype == "bf16":
+        if compute == "bf16":
             compute = wf.peak if wf.peak in profile.peak_flops else "bf16"
     if kv is not None:
         p = replace(p, kv=number_format(kv, "KV-cache", KV_FORMATS).bytes)
