@@ -310,3 +310,26 @@ def test_installed_entry_point(catalog):
         check=True,
     )
     assert json.loads(out.stdout)["eflops"] == 2_805_760 + 100 * 153_600
+
+
+@pytest.mark.parametrize(
+    ("model", "groups"),
+    [
+        ("tiny-gqa", None),  # plain GQA: the formulas are the card's own
+        ("tiny-mla", "2 MLA layers (one 20-wide latent)"),  # rank 16 + rope 4
+        (
+            "tiny-hybrid",  # layer 0 sliding (window 100), 1 and 2 linear, 3 full
+            "1 full-attention layers, 1 sliding-window layers (A capped at W = 100), "
+            "2 linear-attention layers (a fixed state, every step)",
+        ),
+    ],
+)
+def test_formulas_say_when_the_card_is_not_plain_gqa(catalog, model, groups):
+    """The table writes the GQA formulas (4 h A N, 4 d (...)); an MLA, sliding-window or
+    linear-attention card sums its attention groups instead, and the output says so."""
+    args = ("--hardware", "tiny-gpu", "--prompt-len", "100", "--gen-len", "1000")
+    flat = " ".join(run(catalog, model, *args).stdout.split())
+    if groups is None:
+        assert "formulas as for plain GQA" not in flat
+    else:
+        assert f"{model}'s attention and KV terms sum its attention groups: {groups}" in flat

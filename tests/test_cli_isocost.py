@@ -194,6 +194,18 @@ def test_affordable_length_beyond_the_context_window_warns() -> None:
     assert small.exit_code == 0 and small.stderr == ""
 
 
+@pytest.mark.parametrize("strategy", [[], ["--strategy", "best-of-n", "--gen-len", "1k"]])
+def test_a_prompt_beyond_the_context_window_is_refused(strategy) -> None:
+    # qwen3-8b's window is 40,960 tokens: a 50k (51,200-token) prompt leaves no generation to
+    # solve for under either strategy (long-cot used to answer with a warning only)
+    result = CliRunner().invoke(
+        app, ["isocost", "--budget", "1e16", "-m", "qwen3-8b", "--prompt-len", "50k", *strategy]
+    )
+    assert result.exit_code == 2 and not result.stdout
+    (line,) = result.stderr.splitlines()
+    assert "51,200" in line and "beyond qwen3-8b's context window of 40,960 tokens" in line
+
+
 def test_dense_named_among_the_variants_is_a_warned_no_op(catalog):
     args = ["--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu", "--json"]
     plain = run(catalog, *args)
@@ -217,7 +229,27 @@ def test_title_gives_each_law_its_unit(catalog):
     flops_only = run(
         catalog, "--budget", "1e12", "-m", "tiny-gqa", "-H", "tiny-gpu", "--law", "flops"
     )
-    assert "eFLOPs" not in " ".join(flops_only.stdout.split("\n\n")[0].split())
+    flops_title = " ".join(flops_only.stdout.split("\n\n")[0].split())
+    assert "eFLOPs" not in flops_title
+    # the FLOPs-only rows use I = 0: the profile's intensity (100) is named only beside the
+    # Kinetics law, which uses it
+    assert "I = 100" in title and "I = " not in flops_title
+
+
+@pytest.mark.parametrize(
+    ("args", "solved"),
+    [
+        ([], "largest L_out per trial at N = 1 within it"),
+        (["-n", "8"], "largest L_out per trial at N = 8 within it"),
+        (["--strategy", "best-of-n", "--gen-len", "1k"], "most trials of 1,024 tokens within it"),
+    ],
+)
+def test_title_names_the_variable_held_fixed(catalog, args, solved):
+    """The L_out column depends on N (and the N column on L_out): the title says which, so a
+    --match reference of N = 8 solved at N = 1 reads as such, not as a broken 1.00x."""
+    out = run(catalog, "--match", "tiny-gqa:1k:8", "-m", "tiny-gqa", "-H", "tiny-gpu", *args)
+    assert out.exit_code == 0, out.stderr
+    assert solved in " ".join(out.stdout.split("\n\n")[0].split())
 
 
 def test_plot_axis_labels_are_plain_token_counts(tmp_path):

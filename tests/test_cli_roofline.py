@@ -233,3 +233,63 @@ def test_tp_beyond_one_node_is_an_input_error(catalog):
     assert "--tp 8 exceeds tiny-gpu's 4 GPUs per node; inter-node links are not modelled" in (
         result.stderr
     )
+
+
+@pytest.mark.parametrize(
+    "apart",
+    [["--kv", "fp8"], ["--weights", "fp8"], ["--weights", "fp8", "--kv", "fp8"]],
+)
+def test_a_format_given_apart_leaves_the_others_as_dtype_sets_them(catalog, apart):
+    # --kv sets the cache alone and --weights the weights alone: naming the format --dtype fp8
+    # already implies changes nothing (it used to put the weights back to the card's bf16).
+    step = ("tiny-gqa", "-H", "tiny-gpu", "--context", "100", "--dtype", "fp8", "--json")
+    plain = json.loads(run(catalog, *step).stdout)
+    result = run(catalog, *step, *apart)
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    # fp8: 24,992 weights x 1 B (49,984 B in bf16); KV 100 tokens x 2 layers x 2 (K, V)
+    # x 2 heads x 8 x 1 B = 6,400 B per sequence
+    assert doc["weight_bytes"] == plain["weight_bytes"] == 24_992
+    assert doc["kv_bytes_per_sequence"] == plain["kv_bytes_per_sequence"] == 6_400
+    assert doc["step_seconds"] == plain["step_seconds"]
+
+
+def test_kv_given_apart_keeps_dtypes_weights(catalog):
+    doc = json.loads(
+        run(
+            catalog,
+            *("tiny-gqa", "-H", "tiny-gpu", "--context", "100", "--dtype", "fp8"),
+            *("--kv", "bf16", "--json"),
+        ).stdout
+    )
+    # weights fp8 as --dtype says (24,992 B); the cache bf16: 100 x 2 x 2 x 2 x 8 x 2 B = 12,800 B
+    assert doc["weight_bytes"] == 24_992
+    assert doc["kv_bytes_per_sequence"] == 12_800
+
+
+def test_title_and_json_name_every_format_not_only_the_peak(catalog):
+    # --weights fp8 on a profile with an fp8 peak: fp8 weights at the fp8 peak, the cache fp8,
+    # activations bf16 (--dtype bf16). The title used to say only the peak's dtype.
+    args = ("tiny-gqa", "-H", "tiny-gpu", "--context", "100", "--weights", "fp8", "--kv", "fp8")
+    doc = json.loads(run(catalog, *args, "--json").stdout)
+    assert doc["formats"] == "fp8 weights, fp8 KV, bf16 activations, fp8 matmuls"
+    title = " ".join(run(catalog, *args).stdout.split("\n\n")[0].split())
+    assert "fp8 weights, fp8 KV, bf16 activations, fp8 matmuls" in title
+    # weight-only: fp4 weights where the profile lists no fp4 peak run at bf16
+    fp4 = json.loads(run(catalog, *args[:5], "--weights", "fp4", "--json").stdout)
+    assert fp4["formats"] == "nvfp4 weights, bf16 KV, bf16 activations, bf16 matmuls"
+    assert fp4["dtype"] == "bf16"
+
+
+def test_fp16_is_priced_as_bf16_and_dtype_names_ignore_case(catalog):
+    # fp16 is listed among --dtype's choices; no profile lists an fp16 peak (it runs at bf16's
+    # rate, engine/formats.py), so --dtype fp16 used to be refused on every profile
+    step = ("tiny-gqa", "-H", "tiny-gpu", "--context", "100", "--json")
+    bf16 = json.loads(run(catalog, *step).stdout)
+    fp16 = run(catalog, *step, "--dtype", "fp16")
+    assert fp16.exit_code == 0, fp16.stderr
+    doc = json.loads(fp16.stdout)
+    assert doc["step_seconds"] == bf16["step_seconds"] and doc["dtype"] == "bf16"
+    upper = run(catalog, *step, "--dtype", "FP8")
+    assert upper.exit_code == 0, upper.stderr
+    assert json.loads(upper.stdout) == json.loads(run(catalog, *step, "--dtype", "fp8").stdout)

@@ -67,6 +67,49 @@ def test_max_batch_caps_sequences_and_zero_leaves_memory_only():
     assert memory_only["batch"] > 1024  # ~52 GB of KV / (256 tokens x 64 KiB) ~ 3,100
 
 
+def test_a_batch_refused_by_the_engine_cap_is_not_called_a_memory_misfit():
+    short = [*FP8_8B, "--isl", "128", "--osl", "128"]
+    memory_only = json.loads(run(*short, "--max-batch", "0", "--json").stdout)["batch"]
+    # Between the cap (1,024) and what memory holds (about 3,768 at 256 tokens): the cap binds
+    line = one_line_error(run(*short, "--batch", "2000"))
+    assert "exceeds the engine's cap of 1024 concurrent sequences" in line
+    assert f"memory holds {memory_only} sequences of 256 tokens" in line
+    assert "does not fit" not in line
+    # Beyond memory: a misfit, with what memory holds (not the cap) as the limit
+    line = one_line_error(run(*short, "--batch", str(memory_only + 1)))
+    assert f"does not fit: h100-sxm holds at most {memory_only} sequences" in line
+
+
+def test_latency_rule_says_when_the_engine_cap_limits_the_batch():
+    table = run(*FP8_8B, "--isl", "128", "--osl", "128", "--max-tpot", "1s").stdout
+    flat = " ".join(table.split())
+    assert "at most 1,024 by the engine's cap, --max-batch; memory holds 3," in flat
+    assert "at most 1,024 fit" not in flat
+    # where memory binds first, the batch line says so as before
+    table = run(*FP8_8B, "--isl", "1000", "--osl", "1000", "--max-tpot", "1s").stdout
+    assert "at most 482 fit" in " ".join(table.split())
+
+
+def test_host_bound_tpot_is_labelled_as_such():
+    # Llama-3.1-8B FP8 on 8 H100s, memory the only cap: 4,000-odd sequences x 29.4 us of host
+    # time per sequence outlast the GPUs' decode step + prefill
+    args = [*FP8_8B, "--tp", "8", "--max-batch", "0"]
+    doc = json.loads(run(*args, "--json").stdout)
+    gpu = doc["decode_step_s"] + doc["prefill_s_per_step"]
+    assert doc["host_s_per_step"] == pytest.approx(doc["batch"] * 29.4e-6)
+    assert doc["tpot_s"] == doc["host_s_per_step"] > gpu
+    assert doc["prefill_share"] == pytest.approx(doc["prefill_s_per_step"] / gpu)
+    flat = " ".join(run(*args).stdout.split())
+    assert "(host-bound: the engine's CPU work per step outlasts the GPUs'" in flat
+    assert f"prefill share of GPU time {100 * doc['prefill_share']:.1f}%" in flat
+    # GPU-bound: TPOT is the decode step + prefill, as the line says
+    gpu_bound = json.loads(run(*FP8_8B, "--json").stdout)
+    assert gpu_bound["tpot_s"] == pytest.approx(
+        gpu_bound["decode_step_s"] + gpu_bound["prefill_s_per_step"]
+    )
+    assert "host-bound" not in run(*FP8_8B).stdout
+
+
 def test_modes_are_labelled_and_datasheet_is_faster():
     docs = {
         mode: json.loads(run(*FP8_8B, "--efficiency", mode, "--json").stdout)

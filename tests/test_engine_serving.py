@@ -139,6 +139,45 @@ def test_formats_per_tensor_kind():
     assert mx.kv_bytes_per_token == 128
 
 
+def test_attention_dp_ranks_hold_whole_sequences():
+    """Under attention data-parallel a sequence lives whole on one rank: tiny-moe caches 3 layers
+    x 2 KV heads x 8 x (K, V) x 2 B = 192 B per token, 96 B per GPU as the per-GPU share over
+    TP 2. The replica holds 2 x floor(free / whole sequence), not floor(free / share)."""
+    d = Deployment(tp=2, ep=2, prefill_chunk_tokens=16, max_batch=None)
+    plan = memory_plan(MOE, GPU, d, context=100)
+    free = plan.kv_capacity_bytes
+    assert float(plan.kv_bytes_per_sequence) == 100 * 96
+    assert float(plan.max_sequences) == 2 * (free // (100 * 192))  # 84, where free / 9,600 = 85
+    assert float(plan.max_sequences) < free // (100 * 96)
+    # 5,000 tokens: 960,000 B whole is more than one GPU's cache room (816,096 B): nothing fits,
+    # though the per-GPU share (480,000 B) would fit once
+    long = memory_plan(MOE, GPU, d, context=5000)
+    assert 5000 * 96 <= long.kv_capacity_bytes < 5000 * 192
+    assert not long.fits and float(long.max_sequences) == 0
+    with pytest.raises(serving.DoesNotFit, match=r"\(whole on one GPU under attention DP\)"):
+        serving.serve(MOE, GPU, d, prompt_len=4000, gen_len=1000)
+    # tensor-parallel attention splits the sequence instead: the share is what a GPU holds
+    tp = Deployment(tp=2, prefill_chunk_tokens=16, max_batch=None)
+    split = memory_plan(MOE, GPU, tp, context=100)
+    per_seq = float(split.kv_bytes_per_sequence)
+    assert float(split.max_sequences) == split.kv_capacity_bytes // per_seq
+
+
+def test_step_precision_changes_only_the_kinds_given_apart():
+    """`roofline --dtype D --weights W --kv K`: W and K replace their own widths only."""
+    fp4_gpu = GPU.model_copy(update={"peak_flops": {**GPU.peak_flops, "fp4": 4000.0}})
+    # --dtype fp4: NVFP4 weights (4.5 bits), an fp8 cache and fp8 activations
+    alone = serving.step_precision(GQA, fp4_gpu, "fp4")
+    assert (alone.weight, alone.kv, alone.act, alone.compute) == (4.5 / 8, 1.0, 1.0, "fp4")
+    assert serving.step_precision(GQA, fp4_gpu, "fp4", weights="nvfp4") == alone
+    assert serving.step_precision(GQA, fp4_gpu, "fp4", kv="fp8") == alone
+    wide_kv = serving.step_precision(GQA, fp4_gpu, "fp4", kv="bf16")
+    assert wide_kv == replace(alone, kv=2.0)
+    # --dtype bf16 --weights fp8: the weights' own peak where the profile lists it
+    w8 = serving.step_precision(GQA, GPU, "bf16", weights="fp8")
+    assert (w8.weight, w8.kv, w8.act, w8.compute) == (1.0, 2.0, 2.0, "fp8")
+
+
 def test_datasheet_step_equals_the_roofline():
     ours = decode_step_seconds(GQA, GPU, Deployment(), batch=3, context=100, efficiency="datasheet")
     theirs = decode_step(GQA, GPU, batch=3, context=100)
@@ -401,6 +440,12 @@ def test_host_time_per_sequence_bounds_the_iteration():
         True,
     ]  # 1 sequence: GPU-bound (8,489 s); 4 and 64: host-bound
     assert host.output_tokens_per_s == pytest.approx(batch / host.tpot_seconds)
+    assert host.host_seconds == pytest.approx(5000.0 * batch)
+    # the host's time is not the GPUs': prefill's share is of decode step + prefill, the same
+    # whether or not the host is slower (it used to be divided by the host-bound TPOT)
+    gpu_time = gpu.decode_step_seconds + gpu.prefill_step_seconds
+    assert host.prefill_share == pytest.approx(gpu.prefill_step_seconds / gpu_time)
+    assert host.prefill_share == pytest.approx(gpu.prefill_share)
     sheet = request_costs(GQA, slow_host, SMALL_CHUNK, efficiency="datasheet", **kwargs)
     plain = request_costs(GQA, EFFICIENT, SMALL_CHUNK, efficiency="datasheet", **kwargs)
     assert sheet.tpot_seconds == pytest.approx(plain.tpot_seconds)

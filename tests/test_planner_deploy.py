@@ -110,6 +110,20 @@ def test_every_configuration_equals_problem_costs(catalog: Catalog, hardware: st
         np.testing.assert_allclose(costs.joules[i], lib.energy_joules, rtol=1e-9)
 
 
+def test_attention_dp_ranks_hold_whole_problems(catalog: Catalog) -> None:
+    """Under attention data-parallel (ep = tp) a problem's sequences live whole on one rank: the
+    batch is at most tp x floor(free / (tp x per-GPU share of a problem)) (serving.whole_items),
+    as serve counts, not floor(free / share)."""
+    grid, costs, log, cards, profile = priced(catalog, "h100-sxm", DeployOptions(max_batch=None))
+    dp = np.flatnonzero(costs.fits & (costs.ep > 1))
+    assert dp.size
+    for i in dp:
+        m = library_costs(grid, costs, log, cards, profile, i).memory
+        tp = int(costs.tp[i])
+        whole = tp * (m.kv_capacity_bytes // (tp * float(np.max(m.problem_bytes))))
+        assert costs.batch[i] == whole
+
+
 def test_the_replica_is_the_smallest_that_holds_one_problem(catalog: Catalog) -> None:
     grid, costs, log, cards, profile = priced(catalog, "h100-sxm")
     assert set(np.unique(costs.tp[costs.fits])) > {1}  # some configurations need TP > 1

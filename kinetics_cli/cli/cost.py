@@ -105,7 +105,7 @@ def cost(
     from kinetics_cli.engine.kinetics import check_context, expected_problem_cost, law_intensity
     from kinetics_cli.errors import InputError
     from kinetics_cli.report.console import emit_json
-    from kinetics_cli.report.cost import cost_document, print_cost
+    from kinetics_cli.report.cost import attention_note, cost_document, print_cost
 
     check_law_intensity(law, intensity, needs_intensity=False)
     catalog = context.catalog()
@@ -152,4 +152,4 @@ def cost(
     if json:
         emit_json(doc)
         return
-    print_cost(doc, profile.calibration is not None)
+    print_cost(doc, profile.calibration is not None, attention_note(card))

@@ -195,6 +195,9 @@ def isocost(
                 l_in + gen_len,
                 f"--prompt-len + --gen-len ({l_in:,.0f} + {gen_len:,.0f} tokens)",
             )
+    else:  # long-cot: a prompt that alone fills the window leaves no length to solve for
+        for card in cards:
+            check_context(card, l_in + 1, f"--prompt-len ({l_in:,.0f} tokens) + 1 generated")
     rows = isocost_rows(
         cards,
         budgets,
@@ -214,9 +217,10 @@ def isocost(
         if beyond:
             warn(beyond)
     if plot is not None:
-        from kinetics_cli.report.isocost import isocost_plot, plot_title
+        from kinetics_cli.report.isocost import isocost_plot, plot_title, solved_label
 
-        isocost_plot(rows, plot, title=plot_title(label, i), context_windows=windows, force=force)
+        title = plot_title(label, i, solved_label(strategy, trials, gen_len or 0.0))
+        isocost_plot(rows, plot, title=title, context_windows=windows, force=force)
     if json:
         emit_json([r.as_dict() for r in rows])
         return

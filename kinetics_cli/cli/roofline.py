@@ -101,6 +101,7 @@ def roofline(
     from kinetics_cli.report.console import emit_json, warn
     from kinetics_cli.report.roofline import print_roofline, roofline_document
 
+    dtype = dtype.lower()  # as --weights and --kv read their formats
     if phase == "decode" and prompt_len is not None:
         raise InputError(
             "--prompt-len applies to --phase prefill; a decode step adds one token per sequence "
@@ -130,21 +131,9 @@ def roofline(
     )
     precision = None
     if weights is not None or kv is not None:
-        from kinetics_cli.engine.serving import Deployment
-        from kinetics_cli.engine.serving import precision as deployment_precision
+        from kinetics_cli.engine.serving import step_precision
 
-        wide = "fp8" if dtype == "fp8" else "bf16"
-        precision = deployment_precision(
-            card,
-            profile,
-            Deployment(
-                tp=tp,
-                weights=weights,
-                kv=kv or wide,
-                activations=wide,
-                compute=None if dtype == "bf16" and weights is not None else dtype,
-            ),
-        )
+        precision = step_precision(card, profile, dtype, weights=weights, kv=kv)
     report = decode_step(
         card,
         profile,

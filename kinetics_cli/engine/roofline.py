@@ -100,7 +100,8 @@ class StepReport:
     attention: str
     kv_budget: float | None
     block_size: float
-    dtype: str
+    dtype: str  # the peak the matmuls run at
+    formats: str  # every tensor kind's format and the peak (Precision.describe)
     operators: list[OperatorTime]
     step_seconds: float
     tokens_per_step: float
@@ -154,6 +155,14 @@ def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
+def width_name(nbytes: float) -> str:
+    """The format of `nbytes` per element ('bf16', 'fp8', 'nvfp4', 'mxfp4'), or its bits."""
+    for f in FORMATS.values():
+        if f.bytes == nbytes:
+            return f.name
+    return f"{8 * nbytes:g}-bit"
+
+
 @dataclass(frozen=True)
 class Precision:
     """Bytes per element of each tensor kind and the dtype whose peak the matmuls run at.
@@ -169,10 +178,21 @@ class Precision:
     collective: float
     compute: str
 
+    def describe(self) -> str:
+        """'nvfp4 weights, fp8 KV, bf16 activations, bf16 matmuls': each width by its format's
+        name (routed experts named apart where they differ), and the peak the matmuls run at."""
+        weights = f"{width_name(self.weight)} weights"
+        if self.expert != self.weight:
+            weights += f" ({width_name(self.expert)} experts)"
+        return (
+            f"{weights}, {width_name(self.kv)} KV, {width_name(self.act)} activations, "
+            f"{self.compute} matmuls"
+        )
+
     @classmethod
     def from_dtype(cls, card: ModelCard, dtype: str) -> Precision:
         """One dtype for everything (`kinetics roofline --dtype`): the card's stored widths,
-        narrowed to the dtype where it is narrower."""
+        narrowed to the dtype where it is narrower, at the dtype's peak (fp16's is bf16's)."""
         width = DTYPE_BYTES[dtype]
         act = max(width, DTYPE_BYTES["fp8"])  # no engine keeps activations or a cache in fp4
         return cls(
@@ -181,7 +201,7 @@ class Precision:
             kv=min(card.architecture.kv_bytes, act),
             act=act,
             collective=act,
-            compute=dtype,
+            compute=FORMATS[FORMAT_ALIASES.get(dtype, dtype)].peak,
         )
 
 
@@ -632,6 +652,8 @@ def decode_step(
     once per step; tensor parallelism `tp` splits weights, heads and KV and adds two all-reduces
     per layer. A sparse budget larger than the context is capped at the context.
     """
+    if precision is None and dtype in DTYPE_BYTES:
+        precision = Precision.from_dtype(card, dtype)  # (an unknown dtype: _validate says so)
     if precision is not None:
         dtype = precision.compute
     _validate(
@@ -736,6 +758,7 @@ def decode_step(
         kv_budget=s.kv_budget,
         block_size=s.block_size,
         dtype=dtype,
+        formats=s.precision.describe(),
         operators=timed,
         step_seconds=step,
         tokens_per_step=tokens,

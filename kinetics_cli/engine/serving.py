@@ -188,6 +188,31 @@ def _precision(card: ModelCard, profile: HardwareProfile, d: Deployment) -> Prec
     return Precision(weight=weight, expert=expert, kv=kv, act=act, collective=act, compute=compute)
 
 
+def step_precision(
+    card: ModelCard,
+    profile: HardwareProfile,
+    dtype: str,
+    *,
+    weights: str | None = None,
+    kv: str | None = None,
+) -> Precision:
+    """The widths of `kinetics roofline --dtype D [--weights W] [--kv K]`: D's for every tensor
+    kind (Precision.from_dtype: the card's widths narrowed to D), with W replacing the weight
+    widths and K the cache width where given, each leaving the others as D sets them. The peak
+    is D's (fp16's is bf16's); with a bf16 peak, a given W runs at its own peak where the
+    profile lists it (as `serve` runs it), else at bf16 (weight-only quantisation)."""
+    p = Precision.from_dtype(card, dtype)
+    compute = p.compute
+    if weights is not None:
+        wf = number_format(weights, "weight", WEIGHT_FORMATS)
+        p = replace(p, weight=wf.bytes, expert=wf.bytes)
+        if compute == "bf16":
+            compute = wf.peak if wf.peak in profile.peak_flops else "bf16"
+    if kv is not None:
+        p = replace(p, kv=number_format(kv, "KV-cache", KV_FORMATS).bytes)
+    return replace(p, compute=compute)
+
+
 def check_deployment(card: ModelCard, profile: HardwareProfile, d: Deployment) -> None:
     """Raise InputError for a deployment no engine could run (see the module contract)."""
     a = card.architecture
@@ -493,6 +518,18 @@ def kv_capacity(
     return reserve, capacity - reserve - weights
 
 
+def whole_items(free: float, per_item: np.ndarray, d: Deployment) -> np.ndarray:
+    """Items (sequences, or problems of N trials) of `per_item` cache bytes per GPU that one
+    replica holds in `free` bytes per GPU: floor(free / per_item). Under attention data-parallel
+    `per_item` is one GPU's share (1 / tp) of an item that lives whole on one rank, so each rank
+    holds floor(free / (tp x per_item)) and the replica tp times that. Items of no bytes: inf."""
+    per = np.asarray(per_item, dtype=float)
+    ranks = d.tp if d.data_parallel_attention() else 1
+    room = max(free, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(per > 0, ranks * np.floor(room / (ranks * per)), np.inf)
+
+
 def held_bytes_per_gpu(
     card: ModelCard,
     profile: HardwareProfile,
@@ -557,9 +594,8 @@ def memory_plan(
     reserve, free = kv_capacity(profile, deployment, weights, workspace)
     per_seq = kv(ctx)
     problem = trials * per_seq - (trials - 1.0) * (kv(prompt) - fixed)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        max_seq = np.where(per_seq > 0, np.floor(np.maximum(free, 0.0) / per_seq), np.inf)
-        max_prob = np.where(problem > 0, np.floor(np.maximum(free, 0.0) / problem), np.inf)
+    max_seq = whole_items(free, per_seq, deployment)
+    max_prob = whole_items(free, problem, deployment)
     if deployment.max_batch is not None:
         max_seq = np.minimum(max_seq, deployment.max_batch)
         max_prob = np.minimum(max_prob, np.floor(deployment.max_batch / trials))
@@ -995,9 +1031,10 @@ class RequestCosts:
     output_tokens_per_s: np.ndarray
     output_tokens_per_s_per_gpu: np.ndarray
     requests_per_s: np.ndarray
-    prefill_share: np.ndarray  # fraction of the replica's time spent in prefill
+    prefill_share: np.ndarray  # prefill's share of the GPUs' time per step (host time apart)
     step: StepTime
     prefill_step_seconds: np.ndarray  # prefill per step, attention-DP imbalance included
+    host_seconds: np.ndarray  # the engine's CPU time per step (overlapped; TPOT when larger)
 
 
 def request_costs(
@@ -1065,7 +1102,9 @@ def request_costs(
         padded = _step(s, b[..., None], eff, weights=w, padded=grown[..., None])
         carrying = np.minimum(1.0, b * prompts_per_sequence / mean_len)
         step_s = carrying * step_s + (1.0 - carrying) * np.broadcast_to(padded.seconds, b.shape)
-    tpot = np.maximum(step_s + prefill_s, host_seconds(eff, deployment, b))
+    gpu_s = step_s + prefill_s
+    host_s = np.broadcast_to(host_seconds(eff, deployment, b), b.shape)
+    tpot = np.maximum(gpu_s, host_s)
     rate = b / tpot
     return RequestCosts(
         batch=b,
@@ -1076,9 +1115,10 @@ def request_costs(
         output_tokens_per_s=rate,
         output_tokens_per_s_per_gpu=rate / deployment.gpus_per_replica,
         requests_per_s=rate / mean_len,
-        prefill_share=prefill_s / tpot,
+        prefill_share=prefill_s / gpu_s,
         step=step,
         prefill_step_seconds=prefill_s,
+        host_seconds=host_s,
     )
 
 
@@ -1229,11 +1269,16 @@ class ServeResult:
     gen_len: float
     batch: int
     batch_rule: str  # "given", "memory", "max-batch", "max-tpot", "max-ttft", "latency"
-    max_batch: int  # largest batch that fits at the final context
+    max_batch: int  # largest batch allowed: memory at the final context, and the engine's cap
     costs: RequestCosts  # at the batch used (0-d arrays)
     memory: MemoryPlan  # at the final context
     kv_bytes: float  # per GPU, the batch's cache at the final context
     sweep: RequestCosts | None = None  # over `sweep_batches` when asked
+
+    @property
+    def memory_batch(self) -> int:
+        """The sequences memory alone holds per replica at the final context (no engine cap)."""
+        return memory_sequences(self.memory, self.deployment)
 
     def as_dict(self) -> dict[str, object]:
         c = self.costs
@@ -1265,6 +1310,7 @@ class ServeResult:
             "prefill_s_per_request": c.prefill_seconds_per_request,
             "prefill_s_per_step": float(c.prefill_step_seconds),
             "prefill_share": float(c.prefill_share),
+            "host_s_per_step": float(c.host_seconds),
             "memory": {
                 "weights_bytes": self.memory.weights_bytes,
                 "kv_bytes": self.kv_bytes,
@@ -1342,7 +1388,10 @@ def _fit_message(
     suggestion: int | None,
 ) -> str:
     gb = 1e9
-    need = plan.weights_bytes + plan.reserve_bytes + float(plan.kv_bytes_per_sequence)
+    # under attention data-parallel one rank holds the whole sequence (per GPU: 1 / tp of it)
+    whole = d.data_parallel_attention()
+    sequence = float(plan.kv_bytes_per_sequence) * (d.tp if whole else 1)
+    need = plan.weights_bytes + plan.reserve_bytes + sequence
     hint = (
         f"--tp {suggestion} would fit"
         if suggestion is not None
@@ -1351,9 +1400,18 @@ def _fit_message(
     return (
         f"{card.name} does not fit on {profile.name} at {d.describe()}: per GPU weights "
         f"{plan.weights_bytes / gb:.1f} GB + reserve {plan.reserve_bytes / gb:.1f} GB + one "
-        f"sequence of {context:g} tokens {float(plan.kv_bytes_per_sequence) / gb:.2f} GB = "
-        f"{need / gb:.1f} GB > {plan.capacity_bytes / gb:.0f} GB; {hint}"
+        f"sequence of {context:g} tokens {sequence / gb:.2f} GB"
+        + (" (whole on one GPU under attention DP)" if whole else "")
+        + f" = {need / gb:.1f} GB > {plan.capacity_bytes / gb:.0f} GB; {hint}"
     )
+
+
+def memory_sequences(plan: MemoryPlan, d: Deployment) -> int:
+    """The sequences memory alone holds per replica at the plan's (one) context, before the
+    engine's cap on concurrent sequences (`MemoryPlan.max_sequences` is after it): whole_items
+    of the KV capacity; at most 2^24."""
+    per_seq = np.max(plan.kv_bytes_per_sequence)
+    return int(min(float(whole_items(plan.kv_capacity_bytes, per_seq, d)), 2**24))
 
 
 def sweep_batches(max_batch: int, points: int = 24) -> np.ndarray:
@@ -1432,8 +1490,15 @@ def serve(
         if batch < 1:
             raise InputError("--batch must be at least 1")
         if batch > cap:
+            holds = memory_sequences(plan, deployment)
+            if holds >= batch:  # memory holds it: only the engine's cap (max_batch) binds
+                raise InputError(
+                    f"batch {batch} exceeds the engine's cap of {deployment.max_batch} concurrent "
+                    f"sequences per replica (--max-batch; memory holds {holds} sequences of "
+                    f"{held:g} tokens); raise --max-batch, or --max-batch 0 for memory alone"
+                )
             raise DoesNotFit(
-                f"batch {batch} does not fit: {profile.name} holds at most {cap} sequences of "
+                f"batch {batch} does not fit: {profile.name} holds at most {holds} sequences of "
                 f"{held:g} tokens per replica at {deployment.describe()} (KV "
                 f"{float(plan.kv_bytes_per_sequence) / 1e9:.3g} GB per sequence per GPU, "
                 f"{plan.kv_capacity_bytes / 1e9:.1f} GB for KV per GPU)"

@@ -517,9 +517,10 @@ def _problem_caps(
         per_trials[trial_key] = shaped
     problems, positives, most = shaped
     caps = []
+    ranks = d.tp if d.data_parallel_attention() else 1  # whole problems per rank (whole_items)
     with np.errstate(divide="ignore", invalid="ignore"):
         for problem, positive in zip(problems, positives, strict=True):
-            cap = np.where(positive, np.floor(free / problem), np.inf)
+            cap = np.where(positive, ranks * np.floor(free / (ranks * problem)), np.inf)
             caps.append(np.minimum(cap, most))
     return caps, kv_capacity_bytes > 0
 

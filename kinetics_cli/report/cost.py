@@ -45,8 +45,31 @@ def cost_document(
     }
 
 
-def print_cost(doc: dict[str, Any], calibrated: bool) -> None:
-    """The human answer to `cost`: the terms of the law with their shares, and the time."""
+def attention_note(card: ModelCard) -> str:
+    """'' for plain GQA, whose terms the table's formulas give as written; else a line saying
+    that the attention terms sum the card's attention groups (docs/cost-model.md section 3)."""
+    groups = card.attention_groups()
+    if card.mla is None and all(g.kind == "full" for g in groups):
+        return ""
+    parts = []
+    for g in groups:
+        if g.kind == "linear":
+            parts.append(f"{g.layers} linear-attention layers (a fixed state, every step)")
+        elif g.kind == "sliding":
+            parts.append(f"{g.layers} sliding-window layers (A capped at W = {g.window:,.0f})")
+        elif card.mla is not None:
+            parts.append(f"{g.layers} MLA layers (one {g.kv_elements_per_token}-wide latent)")
+        else:
+            parts.append(f"{g.layers} full-attention layers")
+    return (
+        f"formulas as for plain GQA; {card.name}'s attention and KV terms sum its attention "
+        f"groups: {', '.join(parts)} (docs/cost-model.md section 3)"
+    )
+
+
+def print_cost(doc: dict[str, Any], calibrated: bool, note: str = "") -> None:
+    """The human answer to `cost`: the terms of the law with their shares, and the time;
+    `note` (attention_note) under the table where the formulas are not the card's own."""
     from kinetics_cli.report.console import say, show_table
     from kinetics_cli.report.format import duration, flops, format_bytes, format_count, intensity
     from kinetics_cli.report.format import tokens as format_tokens
@@ -108,6 +131,8 @@ def print_cost(doc: dict[str, Any], calibrated: bool) -> None:
         rows,
         wrap=("term", "formula", f"share of {total}"),
     )
+    if note:
+        say(note)
     line = (
         f"time on one {doc['hardware']} at full efficiency: {duration(doc['seconds'])} "
         f"(compute / peak bf16 + memory / HBM)"

@@ -38,11 +38,23 @@ def match_label(model: str, gen_len: float, trials: float) -> str:
     return f"cost of {model} at L_out {tokens(gen_len)}, N {trials:g} (dense)"
 
 
-def plot_title(label: str, intensity: float) -> str:
-    """The iso-cost plot's title: the budget and the intensity."""
+def solved_label(strategy: str, trials: float, gen_len: float) -> str:
+    """What the rows solve for, with the variable held fixed: 'largest L_out per trial at N = 8'
+    (long-cot) or 'most trials of 4,096 tokens' (best-of-n)."""
+    from kinetics_cli.report.format import tokens
+
+    if strategy == "long-cot":
+        return f"largest L_out per trial at N = {trials:g}"
+    return f"most trials of {tokens(gen_len)} tokens"
+
+
+def plot_title(label: str, intensity: float, solved: str = "") -> str:
+    """The iso-cost plot's title: the budget, the intensity and what is solved for."""
     from kinetics_cli.report.format import intensity as format_intensity
 
-    return f"Iso-cost at {label}, I = {format_intensity(intensity)} FLOPs/byte"
+    return f"Iso-cost at {label}, I = {format_intensity(intensity)} FLOPs/byte" + (
+        f"; {solved}" if solved else ""
+    )
 
 
 def beyond_context_warning(
@@ -104,10 +116,11 @@ def print_isocost(
     units = {"kinetics": "eFLOPs (Kinetics law)", "flops": "FLOPs (FLOPs-only law)"}
     budget_text = ", ".join(f"{flops(budgets[name])} {units.get(name, name)}" for name in laws)
     show_table(
-        f"Iso-cost: {label}; L_in {tokens(prompt_len)}, I = {format_intensity(intensity)} "
-        "FLOPs/byte; "
-        f"budget {budget_text}; "
-        + ("largest L_out per trial" if field == "gen_len" else "most trials")
+        f"Iso-cost: {label}; L_in {tokens(prompt_len)}, "
+        # the FLOPs-only law charges no bytes: its rows use I = 0, whatever the profile's
+        + (f"I = {format_intensity(intensity)} FLOPs/byte; " if "kinetics" in laws else "")
+        + f"budget {budget_text}; "
+        + solved_label(strategy, rows[0].trials, rows[0].gen_len)
         + " within it",
         columns,
         table,

@@ -59,7 +59,7 @@ def print_step(r: StepReport) -> None:
         )
     shape, setting = describe_step(r)
     show_table(
-        f"{r.phase.capitalize()} step of {r.model} on {r.hardware} x{r.tp} (TP), {r.dtype}, "
+        f"{r.phase.capitalize()} step of {r.model} on {r.hardware} x{r.tp} (TP), {r.formats}; "
         f"{shape}, {setting}; per GPU",
         [
             "operator",
@@ -294,7 +294,7 @@ def roofline_plot(report: StepReport, path: Path, *, force: bool = False) -> Pat
     shape, setting = describe_step(report)
     plt_fig.suptitle(
         f"{report.model} {report.phase} on {report.hardware}"
-        f"{f' x{report.tp} (TP)' if report.tp > 1 else ''}, {report.dtype}: {shape}, {setting}",
+        f"{f' x{report.tp} (TP)' if report.tp > 1 else ''}, {report.formats}: {shape}, {setting}",
         fontsize=9,
     )
     return save_figure(plt_fig, path, force=force)

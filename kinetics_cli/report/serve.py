@@ -34,6 +34,7 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
     d, c, m = result.deployment, result.costs, result.memory
     gpus = d.gpus_per_replica
     mode = f"{result.efficiency_mode} efficiencies"  # what each modelled figure rests on
+    gpu_seconds = float(c.decode_step_seconds) + float(c.prefill_step_seconds)
     rows = [
         ("deployment", f"{d.describe()}; {plural(gpus, 'GPU')} per replica"),
         (
@@ -45,9 +46,12 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
             "batch",
             f"{result.batch:,} sequences per replica ({RULES[result.batch_rule]}; "
             + (
-                f"memory holds {int(m.kv_capacity_bytes // float(m.kv_bytes_per_sequence)):,})"
+                f"memory holds {result.memory_batch:,})"
                 if result.batch_rule == "max-batch"
                 else f"at most {result.max_batch:,} fit)"
+                if result.memory_batch <= result.max_batch
+                else f"at most {result.max_batch:,} by the engine's cap, --max-batch; memory "
+                f"holds {result.memory_batch:,})"
             ),
         ),
         ("output tokens/s per replica", f"{float(c.output_tokens_per_s):,.0f} ({mode})"),
@@ -56,7 +60,12 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
         (
             "TPOT",
             f"{duration(float(c.tpot_seconds))} (decode step "
-            f"{duration(float(c.decode_step_seconds))} + prefill of arriving requests; {mode})",
+            f"{duration(float(c.decode_step_seconds))} + prefill of arriving requests; {mode})"
+            if float(c.tpot_seconds) <= gpu_seconds
+            else f"{duration(float(c.tpot_seconds))} (host-bound: the engine's CPU work per step "
+            f"outlasts the GPUs' {duration(gpu_seconds)}, decode step "
+            f"{duration(float(c.decode_step_seconds))} + prefill "
+            f"{duration(float(c.prefill_step_seconds))}; {mode})",
         ),
         (
             "TTFT",
@@ -78,13 +87,20 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
         rows,
         wrap=("figure", "value"),
     )
+
+    def share(nbytes: float) -> str:
+        """A per-GPU cache figure; under attention DP, 1 / tp of what one rank holds whole."""
+        if not d.data_parallel_attention():
+            return format_bytes(nbytes)
+        return f"{format_bytes(nbytes)} (1/{d.tp} of {format_bytes(nbytes * d.tp)} on one GPU)"
+
     memory = [
         ("capacity", format_bytes(m.capacity_bytes)),
         ("weights", format_bytes(m.weights_bytes)),
         ("reserve (engine, activations)", format_bytes(m.reserve_bytes)),
         ("KV capacity", format_bytes(m.kv_capacity_bytes)),
-        ("KV per token", format_bytes(m.kv_bytes_per_token)),
-        ("KV per sequence at the final context", format_bytes(float(m.kv_bytes_per_sequence))),
+        ("KV per token", share(m.kv_bytes_per_token)),
+        ("KV per sequence at the final context", share(float(m.kv_bytes_per_sequence))),
         ("KV of the batch", format_bytes(result.kv_bytes)),
     ]
     show_table("Memory per GPU", ["part", ">bytes"], memory, wrap=("part",))
