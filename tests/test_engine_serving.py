@@ -163,6 +163,22 @@ def test_attention_dp_ranks_hold_whole_sequences():
     assert float(split.max_sequences) == split.kv_capacity_bytes // per_seq
 
 
+def test_attention_dp_spreads_a_problems_trials_over_the_ranks():
+    """A problem's trials may sit on different ranks (each whole on one): tiny-moe at TP 2 with
+    attention DP, 100-token trials (19,200 B whole, 9,600 B per GPU as the share) and no prompt
+    (nothing shared). 64 trials are 614,400 B per GPU as the share, 1,228,800 B whole: more than
+    one rank's room, yet the replica holds floor(free / 614,400) = 1 problem; a trial longer
+    than one rank's room fits nowhere."""
+    d = Deployment(tp=2, ep=2, prefill_chunk_tokens=16, max_batch=None)
+    plan = memory_plan(MOE, GPU, d, context=100, prompt_len=0, trials=64)
+    free = plan.kv_capacity_bytes
+    assert float(plan.problem_bytes) == 64 * 100 * 96
+    assert 64 * 100 * 96 <= free < 64 * 100 * 192  # one problem: two ranks' room, not one's
+    assert float(plan.max_problems) == free // (64 * 100 * 96) == 1
+    long = memory_plan(MOE, GPU, d, context=5000, prompt_len=0, trials=1)
+    assert float(long.max_problems) == 0  # 960,000 B whole on one rank > its 816,096 B
+
+
 def test_step_precision_changes_only_the_kinds_given_apart():
     """`roofline --dtype D --weights W --kv K`: W and K replace their own widths only."""
     fp4_gpu = GPU.model_copy(update={"peak_flops": {**GPU.peak_flops, "fp4": 4000.0}})

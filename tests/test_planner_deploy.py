@@ -110,18 +110,20 @@ def test_every_configuration_equals_problem_costs(catalog: Catalog, hardware: st
         np.testing.assert_allclose(costs.joules[i], lib.energy_joules, rtol=1e-9)
 
 
-def test_attention_dp_ranks_hold_whole_problems(catalog: Catalog) -> None:
-    """Under attention data-parallel (ep = tp) a problem's sequences live whole on one rank: the
-    batch is at most tp x floor(free / (tp x per-GPU share of a problem)) (serving.whole_items),
-    as serve counts, not floor(free / share)."""
+def test_attention_dp_spreads_a_problems_trials_over_the_ranks(catalog: Catalog) -> None:
+    """Under attention data-parallel (ep = tp) each trial lives whole on one rank, but a
+    problem's trials may sit on different ranks: the replica holds floor(free / per-GPU share of
+    a problem) problems (serving.whole_problems), as serve's memory plan counts, provided one
+    whole trial fits a rank's room; a problem larger than one rank is not dropped for that."""
     grid, costs, log, cards, profile = priced(catalog, "h100-sxm", DeployOptions(max_batch=None))
     dp = np.flatnonzero(costs.fits & (costs.ep > 1))
     assert dp.size
     for i in dp:
         m = library_costs(grid, costs, log, cards, profile, i).memory
         tp = int(costs.tp[i])
-        whole = tp * (m.kv_capacity_bytes // (tp * float(np.max(m.problem_bytes))))
-        assert costs.batch[i] == whole
+        problem = float(np.max(m.problem_bytes))
+        assert costs.batch[i] == m.kv_capacity_bytes // problem
+        assert tp * float(np.max(m.kv_bytes_per_sequence)) <= m.kv_capacity_bytes
 
 
 def test_the_replica_is_the_smallest_that_holds_one_problem(catalog: Catalog) -> None:

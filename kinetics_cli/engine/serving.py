@@ -518,16 +518,33 @@ def kv_capacity(
     return reserve, capacity - reserve - weights
 
 
-def whole_items(free: float, per_item: np.ndarray, d: Deployment) -> np.ndarray:
-    """Items (sequences, or problems of N trials) of `per_item` cache bytes per GPU that one
-    replica holds in `free` bytes per GPU: floor(free / per_item). Under attention data-parallel
-    `per_item` is one GPU's share (1 / tp) of an item that lives whole on one rank, so each rank
-    holds floor(free / (tp x per_item)) and the replica tp times that. Items of no bytes: inf."""
-    per = np.asarray(per_item, dtype=float)
+def whole_sequences(free: float, per_sequence: np.ndarray, d: Deployment) -> np.ndarray:
+    """Sequences of `per_sequence` cache bytes per GPU that one replica holds in `free` bytes per
+    GPU: floor(free / per_sequence). Under attention data-parallel `per_sequence` is one GPU's
+    share (1 / tp) of a sequence that lives whole on one rank, so each rank holds
+    floor(free / (tp x per_sequence)) and the replica tp times that. No bytes: inf."""
+    per = np.asarray(per_sequence, dtype=float)
     ranks = d.tp if d.data_parallel_attention() else 1
     room = max(free, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(per > 0, ranks * np.floor(room / (ranks * per)), np.inf)
+
+
+def whole_problems(
+    free: float, per_problem: np.ndarray, per_sequence: np.ndarray, d: Deployment
+) -> np.ndarray:
+    """Problems of N trials (`per_problem` cache bytes per GPU, prompt shared) one replica holds
+    in `free` bytes per GPU: floor(free / per_problem). A problem's trials need not share a rank
+    (under attention data-parallel they spread over the ranks, each trial whole on one), so the
+    replica's cache is pooled; under attention DP none fit where one whole sequence
+    (tp x `per_sequence`) exceeds a rank's room. No bytes: inf."""
+    per = np.asarray(per_problem, dtype=float)
+    room = max(free, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(per > 0, np.floor(room / per), np.inf)
+    if d.data_parallel_attention():
+        out = np.where(d.tp * np.asarray(per_sequence, dtype=float) > room, 0.0, out)
+    return out
 
 
 def held_bytes_per_gpu(
@@ -594,8 +611,8 @@ def memory_plan(
     reserve, free = kv_capacity(profile, deployment, weights, workspace)
     per_seq = kv(ctx)
     problem = trials * per_seq - (trials - 1.0) * (kv(prompt) - fixed)
-    max_seq = whole_items(free, per_seq, deployment)
-    max_prob = whole_items(free, problem, deployment)
+    max_seq = whole_sequences(free, per_seq, deployment)
+    max_prob = whole_problems(free, problem, per_seq, deployment)
     if deployment.max_batch is not None:
         max_seq = np.minimum(max_seq, deployment.max_batch)
         max_prob = np.minimum(max_prob, np.floor(deployment.max_batch / trials))
@@ -1408,10 +1425,10 @@ def _fit_message(
 
 def memory_sequences(plan: MemoryPlan, d: Deployment) -> int:
     """The sequences memory alone holds per replica at the plan's (one) context, before the
-    engine's cap on concurrent sequences (`MemoryPlan.max_sequences` is after it): whole_items
+    engine's cap on concurrent sequences (`MemoryPlan.max_sequences` is after it): whole_sequences
     of the KV capacity; at most 2^24."""
     per_seq = np.max(plan.kv_bytes_per_sequence)
-    return int(min(float(whole_items(plan.kv_capacity_bytes, per_seq, d)), 2**24))
+    return int(min(float(whole_sequences(plan.kv_capacity_bytes, per_seq, d)), 2**24))
 
 
 def sweep_batches(max_batch: int, points: int = 24) -> np.ndarray:

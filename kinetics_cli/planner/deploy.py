@@ -464,7 +464,7 @@ _HeldBytes = dict[
         float,
         float,
         np.ndarray,
-        dict[bytes, tuple[list[np.ndarray], list[np.ndarray], np.ndarray]],
+        dict[bytes, tuple[list[np.ndarray], list[np.ndarray], np.ndarray, list[np.ndarray]]],
     ],
 ]
 
@@ -515,22 +515,25 @@ def _problem_caps(
     if shaped is None:
         shaped = _problem_bytes(chunks, per_seq, trials, d.max_batch)
         per_trials[trial_key] = shaped
-    problems, positives, most = shaped
+    problems, positives, most, sequences = shaped
     caps = []
-    ranks = d.tp if d.data_parallel_attention() else 1  # whole problems per rank (whole_items)
+    whole = d.data_parallel_attention()  # each trial whole on one rank (serving.whole_problems)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for problem, positive in zip(problems, positives, strict=True):
-            cap = np.where(positive, ranks * np.floor(free / (ranks * problem)), np.inf)
+        for problem, positive, sequence in zip(problems, positives, sequences, strict=True):
+            cap = np.where(positive, np.floor(free / problem), np.inf)
+            if whole:
+                cap = np.where(d.tp * sequence > free, 0.0, cap)
             caps.append(np.minimum(cap, most))
     return caps, kv_capacity_bytes > 0
 
 
 def _problem_bytes(
     chunks: list[_Shapes], per_seq: np.ndarray, trials: np.ndarray, max_batch: int | None
-) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, list[np.ndarray]]:
     """Cache bytes of one problem of N trials (prompt cache shared) per chunk, [S, N, L], where
-    they are positive, and the sequence caps per N: what _problem_caps divides the free bytes
-    by, the same on every accelerator (only the free bytes differ)."""
+    they are positive, the sequence caps per N, and one trial's bytes at the limit per chunk,
+    [S, 1, L]: what _problem_caps divides the free bytes by and checks against them, the same
+    on every accelerator (only the free bytes differ)."""
     fixed = per_seq[0]
     n = trials[None, :, None]
     shared = n - 1.0
@@ -539,7 +542,7 @@ def _problem_bytes(
     if max_batch is not None:
         most = np.minimum(np.floor(max_batch / n), most)
     at = 1 + sum(c.prompt.size for c in chunks)
-    problems, positives, start = [], [], 1
+    problems, positives, sequences, start = [], [], [], 1
     with np.errstate(divide="ignore", invalid="ignore"):
         for c in chunks:
             kv_prompt = per_seq[start : start + c.prompt.size]
@@ -549,7 +552,8 @@ def _problem_bytes(
             problem = n * kv_held[:, None, :] - shared * (kv_prompt - fixed)[:, None, None]
             problems.append(problem)
             positives.append(problem > 0)
-    return problems, positives, most
+            sequences.append(kv_held[:, None, :])
+    return problems, positives, most, sequences
 
 
 def _price_rows(
