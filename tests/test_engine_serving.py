@@ -457,6 +457,9 @@ def test_host_time_per_sequence_bounds_the_iteration():
     ]  # 1 sequence: GPU-bound (8,489 s); 4 and 64: host-bound
     assert host.output_tokens_per_s == pytest.approx(batch / host.tpot_seconds)
     assert host.host_seconds == pytest.approx(5000.0 * batch)
+    # the first token comes from an iteration too: never sooner than the host's seconds
+    assert host.ttft_seconds == pytest.approx(np.maximum(gpu.ttft_seconds, 5000.0 * batch))
+    assert (host.ttft_seconds > gpu.ttft_seconds).any()
     # the host's time is not the GPUs': prefill's share is of decode step + prefill, the same
     # whether or not the host is slower (it used to be divided by the host-bound TPOT)
     gpu_time = gpu.decode_step_seconds + gpu.prefill_step_seconds

@@ -1037,7 +1037,8 @@ class RequestCosts:
     tpot_seconds: mean time per output token = max(step + prefill per step, host seconds of the
     iteration) (prefill of the requests that replace finished ones shares the GPUs; the engine's
     CPU work overlaps the GPU's). ttft_seconds: one prefill pass holding the prompt
-    plus one decode step, with no queueing. output_tokens_per_s = batch / tpot (per replica).
+    plus one decode step, with no queueing; that iteration too takes at least the host's seconds
+    (a host-bound engine answers no sooner). output_tokens_per_s = batch / tpot (per replica).
     """
 
     batch: np.ndarray
@@ -1128,7 +1129,7 @@ def request_costs(
         decode_step_seconds=step_s,
         prefill_seconds_per_request=per_request,
         tpot_seconds=tpot,
-        ttft_seconds=single + step_s,
+        ttft_seconds=np.maximum(single + step_s, host_s),
         output_tokens_per_s=rate,
         output_tokens_per_s_per_gpu=rate / deployment.gpus_per_replica,
         requests_per_s=rate / mean_len,

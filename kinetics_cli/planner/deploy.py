@@ -623,7 +623,8 @@ def _price_rows(
         step, tpot = tpot_at(batch)
     seqs = batch * n
     gpu_s = d.gpus_per_replica * n * mean_len[:, None, :] * tpot / seqs
-    latency = single + step + longest * tpot
+    # the first token as serve's TTFT: a prefill pass and a step, no sooner than the host's work
+    latency = np.maximum(single + step, host_seconds(eff, d, seqs)) + longest * tpot
     return _Priced(
         fits,
         batch,
