@@ -67,6 +67,19 @@ def test_max_batch_caps_sequences_and_zero_leaves_memory_only():
     assert memory_only["batch"] > 1024  # ~52 GB of KV / (256 tokens x 64 KiB) ~ 3,100
 
 
+def test_the_default_cap_is_vllms_for_the_accelerator():
+    """vLLM's max_num_seqs: 1,024 on GPUs of at least 70 GiB that are not A100s, else 256
+    (EngineArgs.get_batch_defaults). Llama-3.1-8B in FP8 at 128/128 fills either cap."""
+    short = ["llama-3.1-8b", "--weights", "fp8", "--kv", "fp8", "--isl", "128", "--osl", "128"]
+    caps = {
+        hw: json.loads(run(*short, "-H", hw, "--json").stdout)["max_batch"]
+        for hw in ("h100", "b200", "mi300x", "a100-80gb-sxm", "l40s")
+    }
+    assert caps == {"h100": 1024, "b200": 1024, "mi300x": 1024, "a100-80gb-sxm": 256, "l40s": 256}
+    # 48 GB L40S (44.7 GiB) and an A100 of 80 GB alike; memory alone would hold more on both
+    assert json.loads(run(*short, "-H", "l40s", "--max-batch", "0", "--json").stdout)["batch"] > 256
+
+
 def test_a_batch_refused_by_the_engine_cap_is_not_called_a_memory_misfit():
     short = [*FP8_8B, "--isl", "128", "--osl", "128"]
     memory_only = json.loads(run(*short, "--max-batch", "0", "--json").stdout)["batch"]

@@ -126,6 +126,18 @@ def test_attention_dp_spreads_a_problems_trials_over_the_ranks(catalog: Catalog)
         assert tp * float(np.max(m.kv_bytes_per_sequence)) <= m.kv_capacity_bytes
 
 
+@pytest.mark.parametrize("hardware, cap", [("h100-sxm", 1024), ("l40s", 256)])
+def test_the_default_engine_cap_is_the_accelerators(
+    catalog: Catalog, hardware: str, cap: int
+) -> None:
+    """DeployOptions() caps sequences at vLLM's default for each accelerator (1,024 on 70 GiB
+    and up, not A100; else 256), and no configuration holds more problems than that allows."""
+    grid, costs, *_ = priced(catalog, hardware)
+    assert costs.max_batch == cap
+    fits = costs.fits
+    assert (costs.batch[fits] * grid.trials[fits] <= cap).all()
+
+
 def test_the_replica_is_the_smallest_that_holds_one_problem(catalog: Catalog) -> None:
     grid, costs, log, cards, profile = priced(catalog, "h100-sxm")
     assert set(np.unique(costs.tp[costs.fits])) > {1}  # some configurations need TP > 1

@@ -13,9 +13,12 @@ its own wording.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from kinetics_cli.engine.serving import MaxBatch
 
 DEFAULT_HARDWARE = "b200"
 
@@ -143,18 +146,19 @@ MAX_BATCH_OPTION = typer.Option(
     parser=count,
     callback=at_least(0),
     metavar="N",
-    help="The engine's cap on concurrent sequences per replica (default 1,024: vLLM's "
-    "max_num_seqs on 70 GiB-class GPUs; TensorRT-LLM's max_batch_size is 2,048); 0: memory only.",
+    help="The engine's cap on concurrent sequences per replica (default: vLLM's max_num_seqs "
+    "for the accelerator, 1,024 on GPUs of 70 GiB or more that are not A100s, else 256; "
+    "TensorRT-LLM's max_batch_size is 2,048); 0: memory only.",
 )
 
 
-def engine_max_batch(value: int | None) -> int | None:
-    """The Deployment cap for a --max-batch value: the library default when not given, None
-    (memory only) for 0."""
+def engine_max_batch(value: int | None) -> MaxBatch:
+    """The Deployment cap for a --max-batch value: serving.ENGINE_DEFAULT (the engine's default
+    for each accelerator, serving.engine_max_batch) when not given, None (memory only) for 0."""
     if value is None:
-        from kinetics_cli.engine.serving import DEFAULT_MAX_BATCH
+        from kinetics_cli.engine.serving import ENGINE_DEFAULT
 
-        return DEFAULT_MAX_BATCH
+        return ENGINE_DEFAULT
     return None if value == 0 else value
 
 

@@ -118,7 +118,7 @@ def serve(
 ) -> None:
     """Output tokens/s per replica and per GPU, TTFT, TPOT and the memory plan of a deployment."""
     from kinetics_cli.cli import context as cli_context
-    from kinetics_cli.engine.serving import Deployment
+    from kinetics_cli.engine.serving import Deployment, resolve_max_batch
     from kinetics_cli.engine.serving import serve as run_serve
     from kinetics_cli.report.console import emit_json
     from kinetics_cli.report.plotting import check_plot
@@ -138,7 +138,7 @@ def serve(
         replicas=replicas,
         weights=weights,
         kv=kv,
-        max_batch=engine_max_batch(max_batch),
+        max_batch=resolve_max_batch(engine_max_batch(max_batch), profile),
     )
     result = run_serve(
         card,

@@ -71,8 +71,24 @@ LIFE_SAMPLES = 16  # midpoints per generation when averaging a step over a reque
 # both the LLM class and the OpenAI server); TensorRT-LLM's LLM API defaults max_batch_size to
 # 2,048 (github.com/NVIDIA/TensorRT-LLM tensorrt_llm/llmapi/llm_args.py, class BaseLlmArgs, the
 # base of TorchLlmArgs and TrtLlmArgs: Field(default=2048); max_num_tokens 8,192). The lower,
-# vLLM's figure for the accelerators this tool targets, is the default; None: memory only.
+# vLLM's figure, is the default (`engine_max_batch` gives it per accelerator); None: memory only.
 DEFAULT_MAX_BATCH = 1024
+SMALL_GPU_MAX_BATCH = 256  # vLLM's max_num_seqs below 70 GiB, and on A100s (same source)
+ENGINE_DEFAULT: Literal["engine"] = "engine"  # a cap meaning "the engine's default here"
+MaxBatch = int | None | Literal["engine"]
+
+
+def engine_max_batch(profile: HardwareProfile) -> int:
+    """vLLM's default cap on concurrent sequences for `profile`'s accelerator: 1,024 where it has
+    at least 70 GiB of memory and is not an A100, else 256 (get_batch_defaults checks the
+    device's total memory and whether its name contains "a100", as here the profile's name)."""
+    large = profile.hbm_capacity >= 70 * 2**30 and "a100" not in profile.name.lower()
+    return DEFAULT_MAX_BATCH if large else SMALL_GPU_MAX_BATCH
+
+
+def resolve_max_batch(value: MaxBatch, profile: HardwareProfile) -> int | None:
+    """A cap as given (None: memory only), or ENGINE_DEFAULT as engine_max_batch(profile)."""
+    return engine_max_batch(profile) if value == ENGINE_DEFAULT else value  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,10 +30,11 @@ from kinetics_cli.engine.roofline import (
     step_operators,
 )
 from kinetics_cli.engine.serving import (
-    DEFAULT_MAX_BATCH,
+    ENGINE_DEFAULT,
     LIFE_SAMPLES,
     Deployment,
     Efficiency,
+    MaxBatch,
     PrefillCharge,
     _prefill_per_prompt,
     _setup,
@@ -46,6 +47,7 @@ from kinetics_cli.engine.serving import (
     precision,
     prefill_step_seconds,
     resolve_efficiency,
+    resolve_max_batch,
 )
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
@@ -67,7 +69,13 @@ class DeployOptions:
 
     efficiency: str = "default"
     max_tpot: float | None = None
-    max_batch: int | None = DEFAULT_MAX_BATCH  # per replica, as `serve` (None: memory only)
+    # per replica, as `serve`: a number, None (memory only), or ENGINE_DEFAULT (vLLM's default
+    # for each accelerator, serving.engine_max_batch)
+    max_batch: MaxBatch = ENGINE_DEFAULT
+
+    def max_batch_on(self, profile: HardwareProfile) -> int | None:
+        """The cap on `profile`'s accelerator."""
+        return resolve_max_batch(self.max_batch, profile)
 
 
 @dataclass(frozen=True)
@@ -735,7 +743,7 @@ def price_settings(
         tables = {key: table[rows] for key, table in out.items()}
         open_ = np.ones((bounds[-1], trials.size, limits.size), dtype=bool)
         weights_fit = [False] * len(chunks)
-        for group in candidate_deployments(card, profile, options.max_batch):
+        for group in candidate_deployments(card, profile, options.max_batch_on(profile)):
             chosen = np.zeros_like(open_)
             for d in group:
                 prefill: dict[float, PrefillCharge] = {}
@@ -919,7 +927,7 @@ def deploy_costs(
         joules=joules,
         dropped=dropped,
         batch_rule="memory" if options.max_tpot is None else "max-tpot",
-        max_batch=options.max_batch,
+        max_batch=options.max_batch_on(profile),
     )
 
 
