@@ -278,6 +278,21 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("contradiction", [*ISO, "--kv-budget", "512"], None),
     ("contradiction", [*COST, "--law", "flops", "--intensity", "562.5"], None),
     ("contradiction", [*COST, "--kv-budget", "512"], None),
+    # block top-k selects whole pages: a budget below one page cannot be served
+    ("contradiction", [*COST, "--attention", "block-topk", "--kv-budget", "8"], None),
+    (
+        "contradiction",
+        [*ISO, "--attention", "block-topk", "--kv-budget", "256", "--block-size", "512"],
+        None,
+    ),
+    (
+        "contradiction",
+        ["roofline", "qwen3-8b", "--attention", "block-topk", "--kv-budget", "8"],
+        None,
+    ),
+    ("contradiction", ["serve", "qwen3-8b", "--attention", "block-topk", "--kv-budget", "8"], None),
+    ("contradiction", [*PLAN, "--kv-budgets", "8,256"], None),
+    ("contradiction", [*FRONTIER, "--attention", "block-topk", "--kv-budgets", "8"], None),
     ("contradiction", ["roofline", "qwen3-8b", "--kv-budget", "512"], None),
     ("contradiction", ["roofline", "qwen3-8b", "--prompt-len", "100"], None),
     ("contradiction", ["serve", "qwen3-8b", "--kv-budget", "512"], None),

@@ -59,11 +59,18 @@ def test_grid_options_take_text_and_numbers() -> None:
         ({"trials": ["1e7"]}, "--trials: 1e+07 is outside the accepted range 1 to 1,048,576"),
         ({"strategy": "long-cot", "trials": ["8"]}, "--trials applies to best-of-n"),
         ({"attention": ["dense"], "kv_budgets": ["512"]}, "--kv-budgets applies to sparse"),
+        ({"kv_budgets": ["8,256"]}, "--kv-budgets 8 is less than one page"),  # block top-k too
+        ({"attention": ["block-topk"], "kv_budgets": [8]}, "whole pages of 16 tokens"),
     ],
 )
 def test_grid_options_refuse(kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(InputError, match=re.escape(message)):
         grid_options(**kwargs)
+
+
+def test_budgets_below_one_page_are_for_top_k_alone() -> None:
+    options = grid_options(attention=["topk"], kv_budgets=["8,256"])
+    assert options.kv_budgets == (8.0, 256.0)
 
 
 def test_build_setup_and_plan_without_the_cli(fake: FakeSource) -> None:

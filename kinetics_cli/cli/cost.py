@@ -31,14 +31,18 @@ KV_BUDGET_OPTION = typer.Option(
 )
 
 
-def check_kv_budget(attention: str, kv_budget: float | None, context: float, what: str) -> None:
-    """Reject a sparse budget beyond the context (`what` describes it), and a budget given with
+def check_kv_budget(
+    attention: str, kv_budget: float | None, context: float, what: str, block_size: float = 0.0
+) -> None:
+    """Reject a sparse budget beyond the context (`what` describes it), a budget given with
     dense attention, which would be ignored (an option another option makes meaningless is
-    refused, naming both)."""
+    refused, naming both), and a block top-k budget smaller than one page of `block_size`."""
+    from kinetics_cli.cli.params import check_pages
     from kinetics_cli.errors import InputError
 
     if kv_budget is None:
         return
+    check_pages(attention, [kv_budget], block_size)
     if attention == "dense":
         raise InputError(
             "--kv-budget applies to sparse attention; dense attention attends to the whole "
@@ -134,6 +138,7 @@ def cost(
         kv_budget,
         final,
         f"the final context ({prompt_len:g} + {max(gen_len):g} = {final:g} tokens)",
+        block_size,
     )
     doc = cost_document(
         card,

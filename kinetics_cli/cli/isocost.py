@@ -99,6 +99,7 @@ def isocost(
 ) -> None:
     """Largest L_out (or N) each model affords at one cost, under the Kinetics and FLOPs laws."""
     from kinetics_cli.cli import context
+    from kinetics_cli.cli.params import check_pages
     from kinetics_cli.cli.plan import check_law_intensity
     from kinetics_cli.engine.isocost import DEFAULT_PROMPT_LEN, STRATEGIES, isocost_rows
     from kinetics_cli.engine.kinetics import LAWS, check_context, law_intensity, problem_cost
@@ -164,6 +165,7 @@ def isocost(
             continue
         if not kv_values:
             raise InputError(f"--kv-budget is required for {name} attention")
+        check_pages(name, kv_values, block_size)
         settings += [(name, b) for b in kv_values]
     if kv_values and len(settings) == 1:
         raise InputError(

@@ -227,3 +227,16 @@ def block_size_option(help: str = "Page size of block top-k (tokens).") -> Any:
 def plot_option(help: str = "Draw the figure to FILE (.png or .svg).") -> Any:
     """--plot FILE; None means no plot."""
     return typer.Option(None, "--plot", metavar="FILE", help=help)
+
+
+def check_pages(attention: str, kv_budgets: list[float], block_size: float) -> None:
+    """Block top-k selects whole pages: refuse a KV budget smaller than one page (the law's
+    closed form would price a fraction of a page that no kernel can select)."""
+    from kinetics_cli.errors import InputError
+
+    small = [b for b in kv_budgets if attention == "block-topk" and b < block_size]
+    if small:
+        raise InputError(
+            f"block top-k selects whole pages: a KV budget of {small[0]:g} tokens is less than "
+            f"one page of {block_size:g} (--block-size); give a budget of at least one page"
+        )

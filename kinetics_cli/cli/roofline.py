@@ -149,7 +149,9 @@ def roofline(
         precision=precision,
     )  # validates every input before the budget is compared with the context
     if phase == "decode" or attention == "dense":  # (prefill notes that it attends densely)
-        check_kv_budget(attention, kv_budget, cached, f"the context ({cached:g} tokens)")
+        check_kv_budget(
+            attention, kv_budget, cached, f"the context ({cached:g} tokens)", block_size
+        )
     if not report.fits and not allow_oversubscribe:
         raise InputError(f"{report.notes[0]}; pass --allow-oversubscribe to time it anyway")
     if plot is not None:

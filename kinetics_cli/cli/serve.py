@@ -125,7 +125,11 @@ def serve(
     from kinetics_cli.report.serve import print_serve, serve_document, serve_plot
 
     check_kv_budget(
-        attention, kv_budget, isl + osl, f"a request's final context ({isl + osl} tokens)"
+        attention,
+        kv_budget,
+        isl + osl,
+        f"a request's final context ({isl + osl} tokens)",
+        block_size,
     )
     if plot is not None:
         check_plot(plot, force=force)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from kinetics_cli.accuracy.selection import DEFAULT_RULES, Verifier, check_rules
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import (
+    DEFAULT_BLOCK_SIZE,
     DEFAULT_KV_BUDGETS,
     DEFAULT_LIMITS,
     DEFAULT_TRIALS,
@@ -184,6 +185,13 @@ def grid_options(
         raise InputError(
             "--kv-budgets applies to sparse attention; --attention dense attends to the whole "
             "context (drop --kv-budgets, or add topk or block-topk)"
+        )
+    small = [b for b in budgets if b < DEFAULT_BLOCK_SIZE]
+    if small and (not attentions or "block-topk" in attentions):
+        raise InputError(
+            f"block top-k selects whole pages of {DEFAULT_BLOCK_SIZE} tokens: --kv-budgets "
+            f"{small[0]:g} is less than one page (give budgets of at least "
+            f"{DEFAULT_BLOCK_SIZE}, or --attention topk for smaller ones)"
         )
     selection = list(selection)
     if selection and not split_values(selection):
