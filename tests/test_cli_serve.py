@@ -80,6 +80,15 @@ def test_the_default_cap_is_vllms_for_the_accelerator():
     assert json.loads(run(*short, "-H", "l40s", "--max-batch", "0", "--json").stdout)["batch"] > 256
 
 
+def test_kv_per_token_says_when_it_is_the_first_tokens():
+    """gpt-oss-120b's sliding layers stop growing at their 128-token window, so its first token's
+    KV times 2,000 tokens is not its sequence's; the label says so. Qwen3-8B grows linearly."""
+    sliding = " ".join(run("gpt-oss-120b", "-H", "h100").stdout.split())
+    assert "KV per token (the first; windowed and linear layers stop growing)" in sliding
+    plain = " ".join(run("qwen3-8b", "-H", "h100").stdout.split())
+    assert "KV per token 147 kB" in plain  # 36 layers x 8 heads x 128 x (K, V) x 2 B = 147,456
+
+
 def test_a_batch_refused_by_the_engine_cap_is_not_called_a_memory_misfit():
     short = [*FP8_8B, "--isl", "128", "--osl", "128"]
     memory_only = json.loads(run(*short, "--max-batch", "0", "--json").stdout)["batch"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
+
 from kinetics_cli.report.plotting import new_figure, save_figure
 
 if TYPE_CHECKING:
@@ -94,12 +96,18 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
             return format_bytes(nbytes)
         return f"{format_bytes(nbytes)} (1/{d.tp} of {format_bytes(nbytes * d.tp)} on one GPU)"
 
+    # Windowed and linear layers stop growing: then the first token's KV times the context is
+    # not the sequence's, and the label says which token it is.
+    per_token = "KV per token"
+    growing = m.kv_bytes_per_token * float(max(np.ravel(m.context)))
+    if abs(growing - float(max(np.ravel(m.kv_bytes_per_sequence)))) > 1e-6 * growing:
+        per_token = "KV per token (the first; windowed and linear layers stop growing)"
     memory = [
         ("capacity", format_bytes(m.capacity_bytes)),
         ("weights", format_bytes(m.weights_bytes)),
         ("reserve (engine, activations)", format_bytes(m.reserve_bytes)),
         ("KV capacity", format_bytes(m.kv_capacity_bytes)),
-        ("KV per token", share(m.kv_bytes_per_token)),
+        (per_token, share(m.kv_bytes_per_token)),
         ("KV per sequence at the final context", share(float(m.kv_bytes_per_sequence))),
         ("KV of the batch", format_bytes(result.kv_bytes)),
     ]
