@@ -58,6 +58,13 @@ def test_json_rows_for_models_settings_and_laws(catalog):
         } <= set(row)
         assert row["cost"] <= 1e12
         assert row["trials"] == 1
+        # what the row was solved at: the prompt, the law's intensity (0 under the FLOPs-only
+        # law) and block top-k's page
+        assert row["prompt_len"] == 160.0 and row["block_size"] == 16.0
+        assert row["intensity"] == (
+            0.0 if row["law"] == "flops" else pytest.approx(row["intensity"])
+        )
+    assert {r["intensity"] for r in out if r["law"] == "kinetics"} != {0.0}
     dense = [r for r in out if r["attention"] == "dense"]
     assert all(r["kv_budget"] is None for r in dense)
 

@@ -140,6 +140,9 @@ class IsoCostRow:
     budget: float
     params: float
     law_ratio: float | None  # FLOPs-law value / Kinetics-law value of the free variable
+    prompt_len: float = DEFAULT_PROMPT_LEN  # L_in the row is solved at
+    intensity: float = 0.0  # the law's I (FLOPs per byte): 0 under the FLOPs-only law
+    block_size: float = 16.0  # block top-k's page, tokens
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -203,6 +206,9 @@ def isocost_rows(
                             budget=float(budgets[k]),
                             params=shape.params,
                             law_ratio=ratio,
+                            prompt_len=float(prompt_len),
+                            intensity=float(intensities[k]),
+                            block_size=float(block_size),
                         )
                     )
     return rows
