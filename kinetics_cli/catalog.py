@@ -234,7 +234,14 @@ class Registry(Generic[S]):
         )
         ordered = list(entries)
         self._by_name: dict[str, Entry[S]] = {}
+        replaced: list[str] = []
         for entry in ordered:
+            earlier = self._by_name.get(entry.name.lower())
+            if earlier is not None:  # a later folder's entry of the same name takes over
+                replaced.append(
+                    f"{entry.path} ({entry.origin}) replaces the {what} {earlier.name!r} "
+                    f"of {earlier.path} ({earlier.origin})"
+                )
             self._by_name[entry.name.lower()] = entry
         self._aliases: dict[str, str] = {}
         claims: dict[str, list[Entry[S]]] = {}
@@ -242,7 +249,7 @@ class Registry(Generic[S]):
             for alias in [*entry.aliases, entry.path.stem]:
                 self._aliases[alias.lower()] = entry.name.lower()
                 claims.setdefault(alias.lower(), []).append(entry)
-        self.warnings = self._ambiguities(claims)
+        self.warnings = replaced + self._ambiguities(claims)
 
     def _ambiguities(self, claims: dict[str, list[Entry[S]]]) -> list[str]:
         """One line per alias that two different entries claim, or that names another entry:

@@ -76,6 +76,22 @@ def test_user_can_override_a_bundled_entry(isolated_env: Path) -> None:
     assert entry.origin == "user" and entry.spec.hbm_bandwidth == 7.7e12
 
 
+def test_an_override_of_a_bundled_entry_is_reported(isolated_env: Path) -> None:
+    """A user profile named like a bundled one changes every figure priced on it: say so."""
+    folder = isolated_env / "kinetics" / "hardware_profiles"
+    folder.mkdir(parents=True)
+    data = read_toml(bundled_root() / "hardware_profiles" / "h100-sxm.toml")
+    data["price_per_gpu_hour"] = 0.5
+    (folder / "h100-sxm.toml").write_text(dumps_toml(data))
+    catalog = load_catalog()
+    lines = [w for w in catalog.warnings if "replaces the hardware profile 'h100-sxm'" in w]
+    assert len(lines) == 1
+    assert str(folder / "h100-sxm.toml") in lines[0] and "(user)" in lines[0]
+    assert "(bundled)" in lines[0]
+    (folder / "h100-sxm.toml").unlink()
+    assert not any("replaces" in w for w in load_catalog().warnings)
+
+
 def test_an_override_keeps_the_aliases_of_what_it_replaces(isolated_env: Path) -> None:
     """A user card named qwen3-8b without aliases still answers to the bundled card's aliases."""
     folder = isolated_env / "kinetics" / "model_cards"
