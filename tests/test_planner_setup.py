@@ -124,6 +124,31 @@ def test_limits_beyond_the_context_window_are_left_out_with_one_warning(fake: Fa
         )
 
 
+def test_trials_and_kv_budgets_the_evaluations_lack_are_named() -> None:
+    """per_problem_mytask.csv has 4 samples per problem and one sparse budget, top-k 512: asking
+    for N = 8 or a 1,024-token budget leaves them out (never extrapolated), with one line each,
+    rather than answering as if they had been searched."""
+    from pathlib import Path
+
+    evals = Path(__file__).parent / "examples" / "per_problem_mytask.csv"
+    setup = build_setup(
+        task="mytask",
+        catalog=load_catalog(),
+        hardware="b200",
+        evals=[evals],
+        options=grid_options(trials=["2,8"], kv_budgets=["512,1k"]),
+    )
+    assert sorted(set(setup.grid.trials.tolist())) == [1, 2]
+    trials_line, budgets_line = setup.warnings
+    assert trials_line.startswith("--trials 8 left out")
+    assert (
+        budgets_line.startswith("--kv-budgets 1,024 left out") and "evaluated: 512" in budgets_line
+    )
+    # the defaults (N up to 64) are not the user's request: no line for them
+    quiet = build_setup(task="mytask", catalog=load_catalog(), hardware="b200", evals=[evals])
+    assert quiet.warnings == ()
+
+
 def test_build_setup_reports_progress_and_checks_intensity(fake: FakeSource) -> None:
     catalog = load_catalog()
     seen: list[tuple[int, int]] = []

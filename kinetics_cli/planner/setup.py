@@ -109,6 +109,33 @@ class GridOptions:
     verifier_model: str | None = None
 
 
+def _uncovered(
+    options: GridOptions, source: AccuracySource, settings: Sequence[object], grid: Grid
+) -> list[str]:
+    """One line each for the trial counts and KV budgets asked for (not the defaults) that the
+    accuracy data leaves out: more trials than any setting sampled, a budget not evaluated."""
+    lines = []
+    if options.trials != DEFAULT_TRIALS and "best-of-n" in options.strategies:
+        kept = {int(t) for t in grid.trials.tolist()}
+        missing = sorted({int(t) for t in options.trials if t >= 2} - kept)
+        if missing:
+            lines.append(
+                f"--trials {', '.join(f'{t:,}' for t in missing)} left out: the accuracy data "
+                "of the chosen settings has fewer samples per problem (never extrapolated)"
+            )
+    if options.kv_budgets and not getattr(source, "parametric", source.kind == "priors"):
+        evaluated = {s.kv_budget for s in source.settings() if s.kv_budget is not None}
+        missing_budgets = sorted(set(options.kv_budgets) - evaluated)
+        if missing_budgets:
+            lines.append(
+                f"--kv-budgets {', '.join(f'{b:,.0f}' for b in missing_budgets)} left out: "
+                "not in the accuracy data (evaluated: "
+                + (", ".join(f"{b:,.0f}" for b in sorted(evaluated)) or "none")
+                + ")"
+            )
+    return lines
+
+
 def split_values(values: Iterable[str]) -> list[str]:
     """The comma-separated items of every text, stripped, empty ones dropped."""
     return [p.strip() for text in values for p in text.split(",") if p.strip()]
@@ -370,6 +397,7 @@ def build_setup(
             f"generation limits left out, the prompt plus the limit being beyond the model's "
             f"context window: {listed}"
         )
+    warnings += _uncovered(options, source, settings, grid)
     if deploy is None or log is None:
         return Setup(source.task, source, profile, grid, pricing, tuple(warnings), cards)
     from dataclasses import replace
