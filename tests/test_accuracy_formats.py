@@ -89,6 +89,13 @@ def test_lm_eval_samples_one_trial_per_document_of_the_first_filter():
     assert rows[0]["gen_tokens"] == -(-len(first["resps"][0][0]) // 4)
 
 
+def test_lm_eval_filter_that_no_row_has_names_the_filters_there():
+    """A misspelt --filter is not 'no samples': the file has samples, of other filters."""
+    path = EXAMPLES / "lm_eval_samples_aime24.jsonl"
+    with pytest.raises(InputError, match="with --filter 'strict'; filters there: strict-match, "):
+        import_lm_eval([path], "aime24", "qwen3-8b", approximate_counter(), filter_name="strict")
+
+
 def test_qwen_math_outputs_one_trial_per_generation():
     path = EXAMPLES / "qwen_math_aime24.jsonl"
     assert detect_format(path) == "qwen-math"

@@ -141,11 +141,13 @@ def import_lm_eval(
 ) -> list[dict[str, Any]]:
     """Evaluation rows from lm-evaluation-harness sample logs (one trial per document and file)."""
     rows: list[dict[str, Any]] = []
+    seen_filters: dict[str, None] = {}
     for path in paths:
         chosen_filter = filter_name
         for where, raw in _objects(Path(path)):
             _require(raw, ("doc_id", "resps"), "an lm-eval sample", where)
             row_filter = raw.get("filter")
+            seen_filters[str(row_filter)] = None
             if chosen_filter is None:
                 chosen_filter = row_filter
             if row_filter != chosen_filter:
@@ -173,7 +175,13 @@ def import_lm_eval(
                 )
             )
     if not rows:
-        raise InputError(f"{', '.join(str(p) for p in paths)}: no lm-eval samples")
+        where = ", ".join(str(p) for p in paths)
+        if filter_name is not None and seen_filters:
+            raise InputError(
+                f"{where}: no lm-eval samples with --filter {filter_name!r}; filters there: "
+                + ", ".join(seen_filters)
+            )
+        raise InputError(f"{where}: no lm-eval samples")
     return rows
 
 
