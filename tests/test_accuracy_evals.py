@@ -86,6 +86,16 @@ def test_jsonl_coverage_golden(tmp_path):
     assert src.max_trials(DENSE) == 4
 
 
+def test_the_same_file_twice_is_refused(tmp_path):
+    """Given twice, a file's rows would count as 8 samples per problem: pass@2 of problem "a"
+    would read 1 - C(6,2)/C(8,2) = 1 - 15/28 instead of 0.5, and N = 8 would open up."""
+    path = write_jsonl(tmp_path / "e.jsonl", ROWS)
+    again = tmp_path / "sub" / ".." / "e.jsonl"
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(InputError, match="the same file is given twice"):
+        load_accuracy("aime24", [path, again], resolve)
+
+
 def test_sample_counts_are_worded_in_the_singular_where_they_are_one(tmp_path):
     one_each = [row("a", 1000, True), row("b", 2000, False)]
     src = load_accuracy("aime24", [write_jsonl(tmp_path / "one.jsonl", one_each)], resolve)

@@ -601,6 +601,13 @@ def load_evaluations(
     task: str, files: Sequence[Path], resolve_model: Callable[[str], str]
 ) -> EvaluationSource:
     """Rows of `task` (matched case-insensitively) from every file; none -> InputError naming the tasks found."""
+    resolved = [Path(f).resolve() for f in files]
+    for i, full in enumerate(resolved):
+        if full in resolved[:i]:
+            raise InputError(
+                f"--evals {files[i]}: the same file is given twice (its rows would count as "
+                "twice the samples)"
+            )
     trials: list[Trial] = []
     for path in files:
         trials.extend(read_evals(Path(path), resolve_model))
