@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kinetics_cli.errors import InputError
@@ -107,3 +107,15 @@ def check_folder(folder: Path, *, make: bool = False, what: str = "") -> Path:
     if not os.access(existing, os.W_OK | os.X_OK):
         raise InputError(f"cannot write {subject}: folder {existing} is not writable")
     return folder
+
+
+def check_distinct(paths: Sequence[Path], option: str) -> None:
+    """Refuse a file given twice (the same file under two spellings too): its rows would count
+    as twice the samples."""
+    resolved = [Path(p).resolve() for p in paths]
+    for i, full in enumerate(resolved):
+        if full in resolved[:i]:
+            raise InputError(
+                f"{option} {paths[i]}: the same file is given twice (its rows would count as "
+                "twice the samples)"
+            )

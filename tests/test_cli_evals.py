@@ -71,3 +71,13 @@ def test_out_in_a_missing_folder_is_refused_as_plot_refuses_it(tmp_path: Path) -
 def test_out_in_an_existing_folder_is_written(tmp_path: Path) -> None:
     out = tmp_path / "rows.csv"
     assert run(*import_args(out)).exit_code == 0 and out.read_text().startswith("task,")
+
+
+def test_a_log_given_twice_is_refused(tmp_path: Path) -> None:
+    """Two copies of one log would write each generation twice: 8 samples of a problem where 4
+    were drawn. One line, exit 2, nothing written."""
+    out = tmp_path / "rows.csv"
+    again = EXAMPLES / ".." / "examples" / QWEN_MATH.name
+    result = run(*import_args(out)[:3], str(again), *import_args(out)[3:])
+    assert result.exit_code == 2
+    assert "the same file is given twice" in result.stderr and not out.exists()

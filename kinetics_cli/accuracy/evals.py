@@ -601,13 +601,9 @@ def load_evaluations(
     task: str, files: Sequence[Path], resolve_model: Callable[[str], str]
 ) -> EvaluationSource:
     """Rows of `task` (matched case-insensitively) from every file; none -> InputError naming the tasks found."""
-    resolved = [Path(f).resolve() for f in files]
-    for i, full in enumerate(resolved):
-        if full in resolved[:i]:
-            raise InputError(
-                f"--evals {files[i]}: the same file is given twice (its rows would count as "
-                "twice the samples)"
-            )
+    from kinetics_cli.fsutil import check_distinct
+
+    check_distinct([Path(f) for f in files], "--evals")
     trials: list[Trial] = []
     for path in files:
         trials.extend(read_evals(Path(path), resolve_model))

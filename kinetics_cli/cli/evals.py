@@ -97,7 +97,7 @@ def import_command(
     from kinetics_cli.accuracy.traces import import_traces, token_counter, write_rows
     from kinetics_cli.cli import context
     from kinetics_cli.errors import InputError
-    from kinetics_cli.fsutil import check_writable
+    from kinetics_cli.fsutil import check_distinct, check_writable
     from kinetics_cli.report.console import warn
 
     # Before reading anything (write_rows checks again): an existing file without --force, a
@@ -109,6 +109,7 @@ def import_command(
     if log_format is not None and legacy_format is not None and log_format != legacy_format:
         raise InputError("--format is the former name of --log-format: give one of them")
     log_format = log_format or legacy_format or "auto"
+    check_distinct(logs, "evals import")
     if log_format not in FORMATS:
         flag = "--log-format" if legacy_format is None else "--format"
         raise InputError(f"unknown {flag} {log_format!r}; choose one of {', '.join(FORMATS)}")
