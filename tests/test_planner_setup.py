@@ -167,6 +167,21 @@ def test_build_setup_reports_progress_and_checks_intensity(fake: FakeSource) -> 
         build_setup(task="fake", catalog=catalog, hardware="b200", intensity=-1.0)
 
 
+def test_model_globs_match_aliases_too(fake: FakeSource) -> None:
+    """`Qwen/*` names the models by their Hugging Face ids (each Qwen3 card's alias
+    Qwen/Qwen3-...), as a plain alias already does; the fake covers qwen3 and llama cards."""
+    catalog = load_catalog()
+    options = grid_options(strategy="long-cot", attention=["dense"], gen_limits=[4096])
+    by_id = build_setup(
+        task="fake", catalog=catalog, hardware="b200", models=["Qwen/*"], options=options
+    )
+    by_name = build_setup(
+        task="fake", catalog=catalog, hardware="b200", models=["qwen3-*"], options=options
+    )
+    models = {s.model for s in by_id.grid.settings}
+    assert models == {s.model for s in by_name.grid.settings} and "qwen3-8b" in models
+
+
 def test_planner_imports_without_typer_or_rich() -> None:
     code = (
         "import sys\n"

@@ -269,13 +269,21 @@ def load_source(task: str, evals: Sequence[Path], resolve: Callable[[str], str])
 def _pick_models(
     patterns: Iterable[str], covered: list[str], catalog: Catalog, task: str
 ) -> list[str]:
-    """Catalog names for `patterns` (names, aliases, globs over the covered models)."""
+    """Catalog names for `patterns` (names, aliases, globs over the covered models' names and
+    aliases: `Qwen/*` is every covered model published under Qwen/)."""
     import fnmatch
 
     chosen: dict[str, None] = {}
     for pattern in split_values(patterns):
         if any(ch in pattern for ch in "*?["):
-            hits = [m for m in covered if fnmatch.fnmatch(m.lower(), pattern.lower())]
+            hits = [
+                m
+                for m in covered
+                if any(
+                    fnmatch.fnmatch(x.lower(), pattern.lower())
+                    for x in (m, *catalog.models.get(m).aliases)
+                )
+            ]
             if not hits:
                 raise InputError(
                     f"--models {pattern!r} matches no model with accuracy data for {task}; "
