@@ -224,6 +224,11 @@ def grid_options(
     if selection and not split_values(selection):
         raise InputError("--selection: no values given (leave the option out for the defaults)")
     rules = check_rules(split_values(selection)) if split_values(selection) else DEFAULT_RULES
+    if split_values(selection) and strategies == ("long-cot",):
+        raise InputError(
+            "--selection chooses among the N >= 2 answers of best-of-n; --strategy long-cot runs "
+            "one trial per problem (drop --selection, or use --strategy best-of-n or all)"
+        )
     stated = (verifier_recall, verifier_precision, verifier_model)
     if "verifier" in rules and any(v is None for v in stated):
         raise InputError(
