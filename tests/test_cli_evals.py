@@ -81,3 +81,28 @@ def test_a_log_given_twice_is_refused(tmp_path: Path) -> None:
     result = run(*import_args(out)[:3], str(again), *import_args(out)[3:])
     assert result.exit_code == 2
     assert "the same file is given twice" in result.stderr and not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("log", "extra", "message"),
+    [
+        (QWEN_MATH, ["--filter", "strict-match"], "--filter applies to lm-eval logs"),
+        (QWEN_MATH, ["--metric", "acc"], "--metric applies to lm-eval logs"),
+        (None, ["--attention", "topk", "--kv-budget", "512"], "metadata line"),
+    ],
+)
+def test_options_the_log_format_does_not_read_are_refused(
+    tmp_path: Path, log: Path | None, extra: list[str], message: str
+) -> None:
+    """A dense trace imported with --attention topk --kv-budget 512 was written as dense rows,
+    and --filter on Qwen2.5-Math outputs was ignored: both now one line, exit 2, no file."""
+    if log is None:  # the paper's trace format: a metadata line (dense), then one trial per line
+        log = tmp_path / "trace.jsonl"
+        log.write_text(
+            '{"model": "Qwen3-8B", "attn_local": null}\n'
+            '{"query": "q1", "prediction": "abc abc", "score": [1]}\n'
+        )
+    out = tmp_path / "rows.csv"
+    head = ["evals", "import", str(log), "--task", "t", "--model", "qwen3-8b"]
+    result = run(*head, "--out", str(out), *extra)
+    assert result.exit_code == 2 and message in result.stderr and not out.exists()

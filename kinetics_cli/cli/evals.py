@@ -124,6 +124,15 @@ def import_command(
     name = context.catalog().models.get(model).spec.name
     counter = token_counter(tokenizer)
     kind = detect_format(logs[0]) if log_format == "auto" else log_format
+    # options the format does not read would be dropped without a word: refuse them
+    if kind != "lm-eval" and (metric is not None or filter_name is not None):
+        given = "--metric" if metric is not None else "--filter"
+        raise InputError(f"{given} applies to lm-eval logs; these are {kind} logs: drop it")
+    if kind == "kinetics" and (attention != "dense" or kv_budget is not None):
+        raise InputError(
+            "the paper's traces state their attention and KV budget on their metadata line; "
+            "drop --attention and --kv-budget"
+        )
     if kind == "kinetics":
         rows = [row for path in logs for row in import_traces(path, task, name, counter)]
     elif kind == "lm-eval":
