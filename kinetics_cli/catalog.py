@@ -237,7 +237,9 @@ class Registry(Generic[S]):
         replaced: list[str] = []
         for entry in ordered:
             earlier = self._by_name.get(entry.name.lower())
-            if earlier is not None:  # a later folder's entry of the same name takes over
+            # a later folder's entry of the same name takes over (the same file reached twice,
+            # a folder both on KINETICS_PATH and given as --catalog, replaces nothing)
+            if earlier is not None and earlier.path.resolve() != entry.path.resolve():
                 replaced.append(
                     f"{entry.path} ({entry.origin}) replaces the {what} {earlier.name!r} "
                     f"of {earlier.path} ({earlier.origin})"

@@ -88,6 +88,9 @@ def test_an_override_of_a_bundled_entry_is_reported(isolated_env: Path) -> None:
     assert len(lines) == 1
     assert str(folder / "h100-sxm.toml") in lines[0] and "(user)" in lines[0]
     assert "(bundled)" in lines[0]
+    # the user folder given again as --catalog: the same file, which replaces nothing new
+    again = load_catalog([isolated_env / "kinetics"]).warnings
+    assert sum("replaces" in w for w in again) == 1
     (folder / "h100-sxm.toml").unlink()
     assert not any("replaces" in w for w in load_catalog().warnings)
 
