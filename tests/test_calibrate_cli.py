@@ -125,6 +125,22 @@ def test_fit_refuses_an_existing_out_before_fitting(tmp_path: Path) -> None:
     assert out.read_text() == "keep\n"
 
 
+def test_fit_refuses_a_second_file_of_one_name_in_a_catalog_folder(
+    isolated_env: Path,
+) -> None:
+    """The folder keeps one file per name: a second file named 'CPU-A' beside cpu-a.toml would be
+    skipped while the closing line said '--hardware CPU-A' finds it (it found cpu-a.toml)."""
+    data = SHIPPED / "numpy-amd-epyc-2cpu.jsonl"
+    fit = ["calibrate", "fit", str(data), "--hardware", "measured"]
+    assert runner.invoke(app, [*fit, "--name", "cpu-a"]).exit_code == 0
+    folder = isolated_env / "kinetics" / "hardware_profiles"
+    for extra in (["--out", str(folder / "other.toml")], []):  # CPU-A.toml by default
+        result = runner.invoke(app, [*fit, "--name", "CPU-A", *extra])
+        assert result.exit_code == 2, result.output
+        assert "already defines a hardware profile named 'CPU-A'" in result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["cpu-a.toml"]
+
+
 def test_bare_calibrate_exits_1_over_tolerance(tiny: None) -> None:
     result = runner.invoke(app, ["calibrate", "--tolerance", "1e-9", "--json"])
     assert result.exit_code == 1

@@ -97,13 +97,19 @@ def fit_file(
     return FileFit(base, fits, profile)
 
 
+def default_profile_path(name: str) -> Path:
+    """Where a fitted profile goes without --out: NAME.toml in the user catalog folder."""
+    from kinetics_cli.catalog import HARDWARE_DIR, user_root
+
+    return user_root() / HARDWARE_DIR / f"{name}.toml"
+
+
 def write_profile(profile: HardwareProfile, path: Path | None = None, *, force: bool) -> Path:
     """Write `profile` as TOML to `path`, by default NAME.toml in the user catalog folder."""
     from kinetics_cli.calibrate.fit import profile_toml
-    from kinetics_cli.catalog import HARDWARE_DIR, user_root
     from kinetics_cli.fsutil import write_atomic
 
-    target = path or user_root() / HARDWARE_DIR / f"{profile.name}.toml"
+    target = path or default_profile_path(profile.name)
     write_atomic(target, profile_toml(profile), force=force)
     return target
 

@@ -202,11 +202,34 @@ def fit_command(
             raise InputError(f"--out {out}: use a .toml file name (a hardware profile)")
         check_writable(out, force=force)  # before reading and fitting
     fit = fit_file(file, hardware, context.catalog, name=name)
+    _refuse_a_second_file_of_one_name(fit.profile.name, out)
     target = write_profile(fit.profile, out, force=force)
     if json:
         emit_json(report.fit_document(fit, target))
         return
     report.print_fit(fit, file, target)
+
+
+def _refuse_a_second_file_of_one_name(name: str, out: Path | None) -> None:
+    """A catalog folder keeps one file per name (the first in file-name order, the other is
+    skipped): writing a profile named like another file of the folder would not be found by its
+    name, whatever the closing line says. Refused, as `models import` refuses it."""
+    from kinetics_cli.calibrate.workflow import default_profile_path
+    from kinetics_cli.cli import context
+    from kinetics_cli.errors import InputError
+
+    target = (out or default_profile_path(name)).resolve()
+    same = context.catalog().hardware.find(name)
+    if (
+        same is not None
+        and same.name.lower() == name.lower()
+        and same.path.resolve().parent == target.parent
+        and same.path.resolve() != target
+    ):
+        raise InputError(
+            f"{same.path} already defines a hardware profile named {name!r} in that folder; "
+            "pass another --name"
+        )
 
 
 @app.command("check")
