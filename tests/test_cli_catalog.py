@@ -216,6 +216,21 @@ def test_b200_show_explains_the_papers_intensity() -> None:
     assert "281.25 FLOPs/byte" in text and "--intensity 562.5" in text
 
 
+def test_a_price_without_its_source_says_so(isolated_env: Path) -> None:
+    """'price $0.50 per GPU-hour; source:' ended in nothing for a profile without price_source."""
+    folder = isolated_env / "kinetics" / "hardware_profiles"
+    folder.mkdir(parents=True)
+    (folder / "cheap.toml").write_text(
+        'name = "cheap"\nvendor = "x"\nhbm_bandwidth = 1e12\nhbm_capacity = 8e10\n'
+        'gpus_per_node = 8\nprice_per_gpu_hour = 0.5\nsources = ["mine"]\n'
+        "[peak_flops]\nbf16 = 1e15\n"
+    )
+    result = invoke("hardware", "show", "cheap")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "$0.50 per GPU-hour; source: none given (price_source is empty)" in text
+
+
 def test_installed_console_script(tmp_path: Path) -> None:
     """The `kinetics` script next to this interpreter, run from an unrelated folder."""
     script = Path(sys.executable).with_name("kinetics")

@@ -83,7 +83,8 @@ def print_hardware(entry: Entry[HardwareProfile]) -> None:
         ("TDP", f"{s.tdp_watts:g} W" if s.tdp_watts else "n/a"),
         (
             "price",
-            f"{money(s.price_per_gpu_hour)} per GPU-hour; source: {s.price_source}"
+            f"{money(s.price_per_gpu_hour)} per GPU-hour; source: "
+            + (s.price_source or "none given (price_source is empty)")
             if s.price_per_gpu_hour
             else "n/a",
         ),
