@@ -1029,18 +1029,78 @@ class HardwarePick:
     # cheapest configuration here reaching the overall best's accuracy, and its cost ratio
     equal_accuracy: int | None
     equal_accuracy_ratio: float | None
+    # whether `best` is one of the statistically best configurations across accelerators (else
+    # this accelerator affords none of them and `best` is its own plan's pick)
+    in_best_set: bool = False
 
 
 @dataclass(frozen=True)
 class HardwareComparison:
-    """Plans on several accelerators under one deployable budget: `picks[0]` is the overall
-    best (most accurate within the budget; ties: cheaper), the others follow in the order of
-    their best accuracy. `skipped` names profiles that cannot be priced in the budget's unit."""
+    """Plans on several accelerators under one deployable budget. `picks[0]` is the overall
+    best: the cheapest, on any accelerator, of the configurations that cannot be told apart from
+    the most accurate one any accelerator affords (`plan`'s rule, across accelerators). The
+    accelerators that afford one of those follow by its cost there; the others follow with
+    their own plan's pick, by accuracy. `skipped` names profiles not priced in the unit."""
 
     unit: str
     budget: float
     picks: tuple[HardwarePick, ...]
     skipped: dict[str, str]
+    # the most accurate configuration any accelerator affords, where it is cheapest, and how
+    # many others within budget (on any accelerator) could not be told apart from it
+    most_accurate: int | None = None
+    most_accurate_hardware: str | None = None
+    ties: int = 0
+
+
+def _statistically_best_per_accelerator(
+    plans: Sequence[tuple[str, Grid, Plan]], budget: float
+) -> tuple[list[int | None], int | None, int | None, int]:
+    """Per accelerator, the cheapest there of the statistically best configurations across all
+    of them (None where it reaches none within the budget).
+
+    The grids share their configurations and accuracies (only costs differ), so a configuration
+    costs the least any accelerator asks for it; `cheapest_tie` over those costs gives the set
+    that cannot be told apart from the most accurate configuration any accelerator affords, as
+    `plan` does on one. Each accelerator then runs the cheapest member it affords (higher level,
+    then lower index, on equal cost), and the overall best is the cheapest of those: the
+    cheapest tie across accelerators, never beaten on both accuracy and cost by another row.
+    Also returns the most accurate configuration, the accelerator (position in `plans`) where it
+    is cheapest, and how many others it could not be told apart from."""
+    from kinetics_cli.planner.plan import accuracy_levels, cheapest_tie
+
+    grid = plans[0][1]
+    stacked = np.stack([plan.law_cost for _, _, plan in plans])
+    pick, top, ties = cheapest_tie(
+        grid, stacked.min(axis=0), accuracy_levels(grid.accuracy), budget
+    )
+    if pick is None or top is None:
+        return [None] * len(plans), None, None, 0
+    members = np.array([pick, *ties], dtype=int)
+    levels = accuracy_levels(grid.accuracy)[members]
+    out: list[int | None] = []
+    for row in stacked:
+        cost = row[members]
+        inside = cost <= budget
+        if not inside.any():
+            out.append(None)
+            continue
+        order = np.lexsort((members, -levels, np.where(inside, cost, np.inf)))
+        out.append(int(members[order[0]]))
+    return out, top, int(np.argmin(stacked[:, top])), len(ties)
+
+
+def _rank_key(item: tuple[str, Grid, Plan], best: int | None) -> tuple[float, float]:
+    """Rows that reach the best set: by cost; the others: by accuracy, then cost."""
+    from kinetics_cli.planner.plan import accuracy_levels
+
+    _, grid, plan = item
+    if best is not None:
+        return (float(plan.law_cost[best]), 0.0)
+    if plan.best is None:
+        return (np.inf, np.inf)
+    level = float(accuracy_levels(grid.accuracy[[plan.best]])[0])
+    return (-level, float(plan.law_cost[plan.best]))
 
 
 def compare_hardware(
@@ -1084,34 +1144,44 @@ def compare_hardware(
             + "; ".join(f"{k}: {v}" for k, v in skipped.items())
         )
 
-    def key(item: tuple[str, Grid, Plan]) -> tuple[float, float]:
-        _, grid, plan = item
-        if plan.best is None:
-            return (np.inf, np.inf)
-        level = float(accuracy_levels(grid.accuracy[[plan.best]])[0])
-        return (-level, float(plan.law_cost[plan.best]))
-
-    plans.sort(key=key)
+    best_on, most_accurate, where, ties = _statistically_best_per_accelerator(plans, budget)
+    most_accurate_on = None if where is None else plans[where][0]
+    order = sorted(
+        range(len(plans)),
+        key=lambda k: (
+            best_on[k] is None,  # accelerators that reach the best set first
+            *_rank_key(plans[k], best_on[k]),
+        ),
+    )
+    plans = [plans[k] for k in order]
+    reaches = [best_on[k] is not None for k in order]
+    bests = [
+        best_on[k] if best_on[k] is not None else plans[n][2].best for n, k in enumerate(order)
+    ]
     _, top_grid, top_plan = plans[0]
+    first = bests[0]
     picks = []
-    for name, grid, plan in plans:
-        if plan.best is None or top_plan.best is None:
-            picks.append(HardwarePick(name, plan, plan.best, np.nan, None, None, None))
+    for (name, grid, plan), best, reached in zip(plans, bests, reaches, strict=True):
+        if best is None or first is None:
+            picks.append(HardwarePick(name, plan, best, np.nan, None, None, None))
             continue
-        best_cost = float(top_plan.law_cost[top_plan.best])
-        target = float(accuracy_levels(top_grid.accuracy[[top_plan.best]])[0])
+        best_cost = float(top_plan.law_cost[first])
+        target = float(accuracy_levels(top_grid.accuracy[[first]])[0])
         equal = cheapest_reaching(plan.law_cost, accuracy_levels(grid.accuracy), target)
         picks.append(
             HardwarePick(
                 name,
                 plan,
-                plan.best,
-                100.0 * float(grid.accuracy[plan.best] - top_grid.accuracy[top_plan.best]),
-                float(plan.law_cost[plan.best]) / best_cost if best_cost > 0 else None,
+                best,
+                100.0 * float(grid.accuracy[best] - top_grid.accuracy[first]),
+                float(plan.law_cost[best]) / best_cost if best_cost > 0 else None,
                 equal,
                 None
                 if equal is None or best_cost <= 0
                 else float(plan.law_cost[equal]) / best_cost,
+                reached,
             )
         )
-    return HardwareComparison(unit, float(budget), tuple(picks), skipped)
+    return HardwareComparison(
+        unit, float(budget), tuple(picks), skipped, most_accurate, most_accurate_on, ties
+    )

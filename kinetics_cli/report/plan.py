@@ -748,11 +748,21 @@ def comparison_document(setup: Setup, comparison: HardwareComparison) -> dict[st
                 "cost_ratio": pick.cost_ratio,
                 "equal_accuracy": config(pick.equal_accuracy),
                 "equal_accuracy_cost_ratio": pick.equal_accuracy_ratio,
+                "statistically_best": pick.in_best_set,
                 "flops_law_pick": config(pick.plan.picks["flops"]),
                 **deploy_summary(h.pricing.deploy),
             }
         )
     best = rows[0]
+    most = None
+    if comparison.most_accurate is not None and comparison.most_accurate_hardware is not None:
+        h = options[comparison.most_accurate_hardware]
+        pick = next(p for p in comparison.picks if p.hardware == h.profile.name)
+        most = configuration(h.grid, comparison.most_accurate, h.pricing)
+        most.update(
+            hardware=h.profile.name,
+            cost=float(pick.plan.true_cost[comparison.most_accurate]),
+        )
     return {
         "task": setup.task,
         "budget": comparison.budget,
@@ -761,6 +771,11 @@ def comparison_document(setup: Setup, comparison: HardwareComparison) -> dict[st
         "accuracy_source": setup.source_document,
         "best_hardware": best["hardware"],
         "best": best["best"],
+        # the most accurate configuration any accelerator affords (on the one where it costs
+        # least) and how many others within budget could not be told apart from it; the best
+        # is the cheapest of those, on any accelerator
+        "most_accurate": most,
+        "indistinguishable_count": comparison.ties,
         "by_hardware": rows,
         "skipped_hardware": [{"hardware": k, "reason": v} for k, v in comparison.skipped.items()],
         "configurations": len(setup.grid),
@@ -802,6 +817,20 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
         f"Best: {doc['best_hardware']}, {describe(best)}: accuracy {sourced_accuracy(best)}, "
         + deploy_text(best)
     )
+    most = doc["most_accurate"]
+    if (
+        most is not None
+        and doc["indistinguishable_count"]
+        and (most["hardware"] != doc["best_hardware"] or describe(most) != describe(best))
+    ):
+        say(
+            f"The most accurate on any accelerator, {most['hardware']}, {describe(most)} at "
+            f"{accuracy_text(most)}, cannot be told apart from "
+            f"{plural(doc['indistinguishable_count'], 'other configuration')} within budget "
+            f"(on some accelerator) at {setup.source_document.get('confidence', 0.95):.0%} "
+            "confidence, so the cheapest, on any accelerator, was chosen; each row below is the "
+            "cheapest of those its accelerator affords, or its own best where it affords none."
+        )
     rows = []
     for row in doc["by_hardware"]:
         b = row["best"]
