@@ -513,6 +513,20 @@ def test_the_best_across_accelerators_is_the_cheapest_of_one_tie_set() -> None:
         assert ratio is None or ratio >= 1.0 - 1e-12, r["hardware"]
 
 
+def test_tables_say_which_accuracies_are_measured_and_which_are_priors() -> None:
+    """The bundled aime24 source mixes the paper's measurements and the priors: each table row
+    says which its accuracy rests on (the JSON has accuracy_kind); a priors-only task does not
+    repeat it on every row."""
+    args = ("plan", "--budget", "1e16")
+    doc = json.loads(run(*args, "--json").stdout)
+    kinds = [d["accuracy_kind"] for d in (doc["best"], *doc["alternatives"])]
+    assert {"priors", "measured"} <= set(kinds)
+    out = " ".join(run(*args).stdout.split())
+    assert out.count("; prior ") >= kinds.count("priors") and "; measured " in out
+    only_priors = " ".join(run("plan", "--budget", "1e16", "--task", "aime25").stdout.split())
+    assert "; prior " not in only_priors
+
+
 def test_plan_across_accelerators_labels_the_best_as_one_accelerator_does() -> None:
     """The best across accelerators carries its interval, its accuracy source and the unit of
     its throughput, as the one-accelerator answer does (bundled priors: a real interval)."""

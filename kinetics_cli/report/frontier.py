@@ -13,11 +13,11 @@ from kinetics_cli.report.format import plural
 from kinetics_cli.report.plan import (
     DEPLOY_COLUMNS,
     ORACLE_NOTE,
-    accuracy_text,
     attention_label,
     compact_table,
     deploy_cells,
     deploy_summary,
+    mixed_kinds,
     needs_oracle_note,
     source_line,
     source_words,
@@ -154,8 +154,7 @@ def _rows(
     out = []
     for i in indices:
         doc = point_document(option, frontier, int(i))
-        cells = deploy_cells(doc, priced)
-        cells[4] = accuracy_text(doc)
+        cells = deploy_cells(doc, priced, mixed_kinds(option.grid))
         out.append(cells)
     return out
 

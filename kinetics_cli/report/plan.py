@@ -254,6 +254,23 @@ def accuracy_text(doc: dict[str, Any]) -> str:
     return text
 
 
+_KIND_TAGS = {"priors": "prior", "measured": "measured", "evaluations": "evals"}
+
+
+def attention_cell(doc: dict[str, Any], mixed: bool) -> str:
+    """A table's attention cell (short_attention), and where the table mixes sources (`mixed`)
+    what the row's accuracy rests on: 'topk (oracle) 256; measured', '...; prior' (in the
+    configuration text, which wraps, rather than widening the accuracy column)."""
+    tag = _KIND_TAGS.get(str(doc.get("accuracy_kind", "")), "")
+    text = short_attention(doc)
+    return f"{text}; {tag}" if mixed and tag else text
+
+
+def mixed_kinds(grid: Any) -> bool:
+    """Whether a grid's accuracies rest on more than one kind of source (measured and priors)."""
+    return len(set(getattr(grid, "kinds", ()))) > 1
+
+
 def sourced_accuracy(doc: dict[str, Any]) -> str:
     """'83.3% [77.5, 89.1] (prior, interval from ...)': the accuracy, its interval and what it
     rests on (measured, prior or your evaluations)."""
@@ -384,7 +401,7 @@ def print_plan(
             f"{deploy.hardware}); alt = best of another model or attention kind "
             f"({plural(doc['configurations'], 'configuration')})",
             DEPLOY_COLUMNS + ([">$/1k"] if priced else []),
-            [[label, *deploy_cells(d, priced)] for label, d in shown],
+            [[label, *deploy_cells(d, priced, mixed_kinds(setup.grid))] for label, d in shown],
         )
     else:
         columns = ["", "model", "strategy", ">limit", "attention, KV", ">accuracy", ">eFLOPs"]
@@ -393,7 +410,10 @@ def print_plan(
             f"Per problem, Kinetics-law costs; alt = best of another model or attention kind "
             f"({plural(doc['configurations'], 'configuration')})",
             columns,
-            [[label, *config_cells(d, d["eflops"], priced)] for label, d in shown],
+            [
+                [label, *config_cells(d, d["eflops"], priced, mixed_kinds(setup.grid))]
+                for label, d in shown
+            ],
         )
     _print_comparison(answer, doc)
     if allocation is not None:
@@ -539,8 +559,9 @@ def deploy_text(doc: dict[str, Any]) -> str:
     )
 
 
-def deploy_cells(doc: dict[str, Any], priced: bool) -> list[str]:
-    """Table cells of DEPLOY_COLUMNS (less the label), and dollars per 1,000 when `priced`."""
+def deploy_cells(doc: dict[str, Any], priced: bool, mixed: bool = False) -> list[str]:
+    """Table cells of DEPLOY_COLUMNS (less the label), and dollars per 1,000 when `priced`;
+    `mixed`: say what each accuracy rests on (attention_cell)."""
     from kinetics_cli.report.format import duration, format_si
 
     d, f = doc["deployment"], doc["deployable"]
@@ -548,7 +569,7 @@ def deploy_cells(doc: dict[str, Any], priced: bool) -> list[str]:
         doc["model"],
         short_strategy(doc),
         tokens(doc["gen_len"]),
-        short_attention(doc),
+        attention_cell(doc, mixed),
         accuracy_text(doc),
         format_cost(doc["eflops"], "eflops"),
     ]
@@ -610,16 +631,19 @@ def short_attention(doc: dict[str, Any]) -> str:
     return label if doc["kv_budget"] is None else f"{label} {tokens(doc['kv_budget'])}"
 
 
-def config_cells(doc: dict[str, Any], cost: float, priced: bool = False) -> list[str]:
-    """One configuration as table cells: model, strategy, limit, attention, accuracy, `cost`
-    (eFLOPs or FLOPs), time, and dollars per 1,000 problems when `priced`."""
+def config_cells(
+    doc: dict[str, Any], cost: float, priced: bool = False, mixed: bool = False
+) -> list[str]:
+    """One configuration as table cells: model, strategy, limit, attention (with what the accuracy
+    rests on when `mixed`), accuracy, `cost` (eFLOPs or FLOPs), time, and dollars per 1,000
+    problems when `priced`."""
     from kinetics_cli.report.format import duration
 
     cells = [
         doc["model"],
         short_strategy(doc),
         tokens(doc["gen_len"]),
-        short_attention(doc),
+        attention_cell(doc, mixed),
         accuracy_text(doc),
         format_cost(cost, "eflops"),
         duration(doc["seconds"]),
@@ -839,7 +863,7 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
             continue
         behind = row["accuracy_points_behind"]
         equal = row["equal_accuracy_cost_ratio"]
-        cells = deploy_cells(b, False)
+        cells = deploy_cells(b, False, mixed_kinds(setup.grid))
         rows.append(
             [
                 row["hardware"],
@@ -941,7 +965,9 @@ def print_frontier(
 
     def rows(indices: Any) -> list[list[str]]:
         return [
-            config_cells(configuration(grid, int(i), setup.pricing), float(cost[i]))
+            config_cells(
+                configuration(grid, int(i), setup.pricing), float(cost[i]), mixed=mixed_kinds(grid)
+            )
             for i in indices
         ]
 
