@@ -34,9 +34,24 @@ def test_cache_reports_its_files(folder: Path) -> None:
         "enabled": True,
         "files": 2,
         "bytes": 1024,
+        "problem": None,
     }
     text = runner.invoke(app, ["cache"]).stdout
     assert str(folder) in text and "2 files" in text
+
+
+def test_cache_says_when_its_folder_is_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """KINETICS_CACHE_DIR naming a file: nothing can be kept, and the status says so instead of
+    reporting an empty cache."""
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file")
+    monkeypatch.setenv("KINETICS_NO_CACHE", "0")
+    monkeypatch.setenv("KINETICS_CACHE_DIR", str(blocker))
+    doc = json.loads(runner.invoke(app, ["cache", "--json"]).stdout)
+    assert doc["problem"] == f"{blocker} is not a folder: nothing is cached"
+    assert "unusable" in runner.invoke(app, ["cache"]).stdout
 
 
 def test_cache_clear_removes_only_its_files(folder: Path) -> None:

@@ -14,7 +14,8 @@ def cache_document(
     warmed: list[str] | None = None,
 ) -> dict[str, Any]:
     """The `cache --json` document: folder, enabled (false under KINETICS_NO_CACHE), files,
-    bytes; with --clear the files and bytes removed, with --warm the tasks computed."""
+    bytes, problem (why the folder cannot hold files, else None); with --clear the files and
+    bytes removed, with --warm the tasks computed."""
     sizes = []
     for path in files:
         try:
@@ -26,6 +27,10 @@ def cache_document(
         "enabled": enabled,
         "files": len(files),
         "bytes": sum(sizes),
+        # why nothing can be kept there (a file in the folder's place), else None
+        "problem": f"{folder} is not a folder: nothing is cached"
+        if folder.exists() and not folder.is_dir()
+        else None,
     }
     if removed is not None:
         document["removed_files"], document["removed_bytes"] = removed
@@ -48,6 +53,8 @@ def print_cache(document: dict[str, Any]) -> None:
             f"({format_bytes(document['removed_bytes'])})"
         )
     state = "" if document["enabled"] else " (off: KINETICS_NO_CACHE is set)"
+    if document["problem"] and document["enabled"]:
+        state = f" (unusable: {document['problem']})"
     say(
         f"outcome cache{state}: {document['folder']}: {plural(document['files'], 'file')}, "
         f"{format_bytes(document['bytes'])}"
