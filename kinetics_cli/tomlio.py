@@ -19,10 +19,11 @@ TOMLDecodeError = tomllib.TOMLDecodeError
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; a syntax error becomes a SpecError naming the file, line and column."""
+    """Parse a TOML file; a syntax error becomes a SpecError naming the file, line and column. A
+    UTF-8 byte-order mark (which some editors write) is skipped, as the CSV readers skip it."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        data = path.read_bytes()
+        return tomllib.loads(data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
     except TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML: {exc}") from exc
     except UnicodeDecodeError as exc:

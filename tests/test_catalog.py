@@ -76,6 +76,17 @@ def test_user_can_override_a_bundled_entry(isolated_env: Path) -> None:
     assert entry.origin == "user" and entry.spec.hbm_bandwidth == 7.7e12
 
 
+def test_a_toml_file_with_a_byte_order_mark_reads(isolated_env: Path) -> None:
+    """Some editors start UTF-8 files with a byte-order mark; TOML does not allow it, but it
+    carries no meaning, so it is skipped (as the evaluation readers skip it)."""
+    folder = isolated_env / "kinetics" / "hardware_profiles"
+    folder.mkdir(parents=True)
+    data = read_toml(bundled_root() / "hardware_profiles" / "b200.toml")
+    data["name"], data["aliases"] = "bom-b200", []
+    (folder / "bom-b200.toml").write_bytes(b"\xef\xbb\xbf" + dumps_toml(data).encode("utf-8"))
+    assert load_catalog().hardware.get("bom-b200").spec.hbm_bandwidth == data["hbm_bandwidth"]
+
+
 def test_an_override_of_a_bundled_entry_is_reported(isolated_env: Path) -> None:
     """A user profile named like a bundled one changes every figure priced on it: say so."""
     folder = isolated_env / "kinetics" / "hardware_profiles"
