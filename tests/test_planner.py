@@ -65,11 +65,31 @@ def pricing(b200) -> Pricing:  # type: ignore[no-untyped-def]
 # ---- the grid ------------------------------------------------------------------------------
 
 
+# The fake priors' 2,048-token budget holds the 200-token prompt and a 1,024-token generation
+# whole: at that limit those 3 models x 2 sparse kinds are the dense configuration, left out.
+COVERED = 3 * 2 * 1
+
+
 def test_grid_covers_every_setting_trial_and_limit(grid: Grid) -> None:
-    # 3 models x (dense + 2 sparse kinds x 2 budgets) = 15 settings, 6 trial counts, 6 limits
+    # 3 models x (dense + 2 sparse kinds x 2 budgets) = 15 settings, 6 trial counts, 6 limits,
+    # less the (setting, limit) pairs whose budget covers the whole context, at every N
     assert len(grid.settings) == 15
-    assert len(grid) == 15 * 6 * 6
+    assert len(grid) == 15 * 6 * 6 - COVERED * 6
     assert np.all((grid.accuracy >= 0) & (grid.accuracy <= 1))
+
+
+def test_a_priors_budget_covering_the_whole_context_is_left_to_dense(bundled, b200) -> None:  # type: ignore[no-untyped-def]
+    """A prior's sparse setting at a limit its budget holds whole (prompt + limit <= budget) is
+    dense attention: left out, as the dense setting is in the grid. Measured or evaluated
+    sparse settings keep every limit (what was run is data, whatever its budget)."""
+    priors = _grid(bundled, b200, FakeSource())
+    k = priors.settings.index(Setting("qwen3-8b", "topk", 2048.0))
+    assert sorted(set(priors.gen_len[priors.setting == k].tolist())) == list(LIMITS[1:])
+    k = priors.settings.index(Setting("qwen3-8b", "topk", 512.0))  # 512 < 200 + 1,024
+    assert sorted(set(priors.gen_len[priors.setting == k].tolist())) == list(LIMITS)
+    evals = _grid(bundled, b200, FakeSource(kind="evaluations"))
+    k = evals.settings.index(Setting("qwen3-8b", "topk", 2048.0))
+    assert 1024.0 in evals.gen_len[evals.setting == k]
 
 
 def test_one_accuracy_query_per_setting(bundled, b200) -> None:  # type: ignore[no-untyped-def]
@@ -122,7 +142,7 @@ def test_strategies_select_trial_counts() -> None:
 def test_unsampled_trial_counts_are_left_out(bundled, b200) -> None:  # type: ignore[no-untyped-def]
     g = _grid(bundled, b200, FakeSource(max_trials=8))
     assert g.trials.max() == 8
-    assert len(g) == 15 * 4 * 6
+    assert len(g) == 15 * 4 * 6 - COVERED * 4
 
 
 def test_select_settings(bundled) -> None:  # type: ignore[no-untyped-def]

@@ -150,6 +150,22 @@ def test_trials_and_kv_budgets_the_evaluations_lack_are_named() -> None:
     assert quiet.warnings == ()
 
 
+def test_a_prior_budget_holding_every_limit_is_named_as_dense() -> None:
+    """Under the bundled aime25 priors (160 prompt tokens), a 64K budget holds the prompt and
+    every limit up to 32K: it is dense attention, left out with one line; 512 stays."""
+    setup = build_setup(
+        task="aime25",
+        catalog=load_catalog(),
+        hardware="b200",
+        models=["qwen3-8b"],
+        options=grid_options(kv_budgets=["512,64k"]),
+    )
+    budgets = {setup.grid.settings[k].kv_budget for k in set(setup.grid.setting.tolist())}
+    assert budgets == {None, 512.0}
+    (line,) = setup.warnings
+    assert line.startswith("--kv-budgets 65,536 left out") and "dense attention" in line
+
+
 def test_build_setup_reports_progress_and_checks_intensity(fake: FakeSource) -> None:
     catalog = load_catalog()
     seen: list[tuple[int, int]] = []

@@ -544,6 +544,15 @@ def _kept_rows(keep: np.ndarray) -> slice | None:
     return span if keep[span].all() else None
 
 
+def _covers_context(setting: Setting, outcome: Outcome, source: AccuracySource) -> bool:
+    """Whether `setting` is a sparse one whose accuracy the priors model (not measured, not your
+    evaluations): only then are its limits within the budget left to the dense setting."""
+    if setting.attention == "dense" or setting.kv_budget is None:
+        return False
+    kind = getattr(outcome, "kind", "") or str(getattr(source, "kind", ""))
+    return kind == "priors"
+
+
 def evaluate_grid(
     source: AccuracySource,
     cards: Mapping[str, ModelCard],
@@ -561,7 +570,9 @@ def evaluate_grid(
     and one broadcast cost call per setting over the (N, L, length point) grid. One trial
     (N = 1) appears once, with no selection. Configurations the source gives no accuracy for
     (NaN, e.g. more trials than were sampled) are left out, and so are generation limits that
-    with the mean prompt exceed the model's context window (listed in Grid.beyond_context).
+    with the mean prompt exceed the model's context window (listed in Grid.beyond_context), and
+    the limits a prior's sparse budget holds whole with the prompt (dense attention, which the
+    dense setting answers).
     `on_outcome(k, outcome, trials, limits)` sees each setting's answer (the deployable costs
     reuse its lengths)."""
     selection = Selection() if selection is None else selection
@@ -621,6 +632,11 @@ def evaluate_grid(
                 fits = lim + float(outcome.prompt_len) <= window
                 for limit in lim[~fits]:
                     beyond[(setting.model, float(limit))] = window
+            if _covers_context(setting, outcome, source):
+                # a prior's sparse setting whose budget holds the prompt and the whole generation
+                # attends every token: it is the dense configuration, which the grid has (the
+                # prior's sparse accuracy there is a model's, the dense one may be measured)
+                fits = fits & (float(setting.kv_budget or 0.0) < lim + float(outcome.prompt_len))
             ci_raw = getattr(outcome, "accuracy_ci", None)
             ci = None if ci_raw is None else np.asarray(ci_raw, dtype=float)
             if ci is None:

@@ -133,6 +133,16 @@ def _uncovered(
                 + (", ".join(f"{b:,.0f}" for b in sorted(evaluated)) or "none")
                 + ")"
             )
+    elif options.kv_budgets:
+        # a prior's budget that holds the prompt and every limit is dense attention (grid.py)
+        kept = {grid.settings[k].kv_budget for k in set(grid.setting.tolist())}
+        whole = sorted(b for b in set(options.kv_budgets) if b not in kept)
+        if whole:
+            lines.append(
+                f"--kv-budgets {', '.join(f'{b:,.0f}' for b in whole)} left out: a budget that holds "
+                "the prompt and every generation limit is dense attention (the dense settings "
+                "answer it)"
+            )
     return lines
 
 
