@@ -278,6 +278,16 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("contradiction", [*ISO, "--kv-budget", "512"], None),
     ("contradiction", [*COST, "--law", "flops", "--intensity", "562.5"], None),
     ("contradiction", [*COST, "--kv-budget", "512"], None),
+    # --block-size is block top-k's page: given without block top-k it would change nothing
+    ("contradiction", [*COST, "--block-size", "32"], None),
+    (
+        "contradiction",
+        [*COST, "--attention", "topk", "--kv-budget", "512", "--block-size", "32"],
+        None,
+    ),
+    ("contradiction", ["roofline", "qwen3-8b", "--block-size", "32"], None),
+    ("contradiction", ["serve", "qwen3-8b", "--block-size", "32"], None),
+    ("contradiction", [*ISO, "--block-size", "32"], None),
     # block top-k selects whole pages: a budget below one page cannot be served
     ("contradiction", [*COST, "--attention", "block-topk", "--kv-budget", "8"], None),
     (

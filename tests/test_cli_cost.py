@@ -333,3 +333,23 @@ def test_formulas_say_when_the_card_is_not_plain_gqa(catalog, model, groups):
         assert "formulas as for plain GQA" not in flat
     else:
         assert f"{model}'s attention and KV terms sum its attention groups: {groups}" in flat
+
+
+def test_block_size_is_block_top_ks_page() -> None:
+    """--block-size changes a block top-k cost (pages of 64 tokens: fewer summaries to search
+    than pages of 16) and is refused where there are no pages."""
+    from typer.testing import CliRunner
+
+    from kinetics_cli.cli.main import app
+
+    base = ["cost", "qwen3-8b", "--prompt-len", "1k", "--gen-len", "8k", "--json"]
+    block = [*base, "--attention", "block-topk", "--kv-budget", "512"]
+
+    def eflops(*extra: str) -> float:
+        result = CliRunner().invoke(app, [*block, *extra])
+        assert result.exit_code == 0, result.output
+        return float(json.loads(result.stdout)["eflops"])
+
+    assert eflops("--block-size", "64") < eflops()  # the default: 16-token pages
+    dense = CliRunner().invoke(app, [*base, "--block-size", "64"])
+    assert dense.exit_code == 2 and "--block-size applies to block-topk" in dense.stderr

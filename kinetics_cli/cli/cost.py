@@ -12,6 +12,7 @@ from kinetics_cli.cli.params import (
     hardware_option,
     intensity_option,
     model_argument,
+    page_size,
     tokens,
 )
 from kinetics_cli.limits import PARAMETERS, TRIALS
@@ -84,7 +85,7 @@ def cost(
     ),
     attention: str = ATTENTION_OPTION,
     kv_budget: float | None = KV_BUDGET_OPTION,
-    block_size: float = block_size_option(),
+    block_size: float | None = block_size_option(),
     intensity: float | None = intensity_option(),
     law: str = typer.Option(
         "kinetics", "--law", metavar="LAW", help="kinetics (eFLOPs) or flops (I = 0)."
@@ -111,6 +112,7 @@ def cost(
     from kinetics_cli.report.console import emit_json
     from kinetics_cli.report.cost import attention_note, cost_document, print_cost
 
+    block_size = page_size(block_size, [attention])
     check_law_intensity(law, intensity, needs_intensity=False)
     catalog = context.catalog()
     card = catalog.models.get(model).spec

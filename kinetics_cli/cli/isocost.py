@@ -14,6 +14,7 @@ from kinetics_cli.cli.params import (
     bounded,
     hardware_option,
     intensity_option,
+    page_size,
     plot_option,
     tokens,
 )
@@ -86,7 +87,7 @@ def isocost(
         metavar="B,...",
         help="KV budgets (tokens; k = 1024), comma-separated or repeated, as plan's --kv-budgets.",
     ),
-    block_size: float = block_size_option(),
+    block_size: float | None = block_size_option(),
     hardware: str = hardware_option("Hardware profile giving the intensity I (name or alias)."),
     intensity: float | None = intensity_option("FLOPs per byte (overrides the profile)."),
     law: str | None = typer.Option(
@@ -158,6 +159,7 @@ def isocost(
     names = [n.strip() for text in attention for n in text.split(",") if n.strip()]
     if attention and not names:
         raise InputError("--attention: no values given (leave the option out for dense only)")
+    block_size = page_size(block_size, names)
     settings: list[tuple[str, float | None]] = [("dense", None)]
     for name in names:
         if name == "dense":

@@ -215,13 +215,38 @@ def intensity_option(
     )
 
 
-def block_size_option(help: str = "Page size of block top-k (tokens).") -> Any:
-    """--block-size S (tokens per KV page), default 16."""
+DEFAULT_BLOCK_SIZE = 16.0  # tokens per KV page of block top-k, as the paper's kernels use
+
+
+def block_size_option(help: str = "Page size of block top-k (tokens; default 16).") -> Any:
+    """--block-size S (tokens per KV page); None when not given (page_size resolves it)."""
     from kinetics_cli.limits import BLOCK_SIZE
 
     return typer.Option(
-        16, "--block-size", parser=bounded(BLOCK_SIZE, kind="tokens"), metavar="S", help=help
+        None,
+        "--block-size",
+        parser=bounded(BLOCK_SIZE, kind="tokens"),
+        metavar="S",
+        help=help,
+        show_default=False,
     )
+
+
+def page_size(block_size: float | None, attentions: list[str]) -> float:
+    """The --block-size to use: DEFAULT_BLOCK_SIZE when not given; refused when given without
+    block top-k among `attentions` (it would change nothing: an option another option makes
+    meaningless is refused, naming both)."""
+    from kinetics_cli.errors import InputError
+
+    if block_size is None:
+        return DEFAULT_BLOCK_SIZE
+    if "block-topk" not in attentions:
+        raise InputError(
+            "--block-size applies to block-topk attention (the page it selects); "
+            f"{' and '.join(sorted(set(attentions))) or 'dense'} attention has no pages (add "
+            "--attention block-topk, or drop --block-size)"
+        )
+    return float(block_size)
 
 
 def plot_option(help: str = "Draw the figure to FILE (.png or .svg).") -> Any:

@@ -15,6 +15,7 @@ from kinetics_cli.cli.params import (
     bounded,
     hardware_option,
     model_argument,
+    page_size,
     plot_option,
     tokens,
     whole_tokens,
@@ -61,7 +62,7 @@ def roofline(
     ),
     attention: str = ATTENTION_OPTION,
     kv_budget: float | None = KV_BUDGET_OPTION,
-    block_size: float = block_size_option(),
+    block_size: float | None = block_size_option(),
     dtype: str = typer.Option(
         "bf16",
         "--dtype",
@@ -101,6 +102,7 @@ def roofline(
     from kinetics_cli.report.console import emit_json, warn
     from kinetics_cli.report.roofline import print_roofline, roofline_document
 
+    block_size = page_size(block_size, [attention])
     dtype = dtype.lower()  # as --weights and --kv read their formats
     if phase == "decode" and prompt_len is not None:
         raise InputError(

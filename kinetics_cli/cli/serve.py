@@ -20,6 +20,7 @@ from kinetics_cli.cli.params import (
     engine_max_batch,
     hardware_option,
     model_argument,
+    page_size,
     plot_option,
     whole_tokens,
 )
@@ -107,7 +108,7 @@ def serve(
     ),
     attention: str = ATTENTION_OPTION,
     kv_budget: float | None = KV_BUDGET_OPTION,
-    block_size: float = block_size_option(),
+    block_size: float | None = block_size_option(),
     sweep: bool = typer.Option(
         False, "--sweep", help="Also give throughput against latency over batch sizes."
     ),
@@ -124,6 +125,7 @@ def serve(
     from kinetics_cli.report.plotting import check_plot
     from kinetics_cli.report.serve import print_serve, serve_document, serve_plot
 
+    block_size = page_size(block_size, [attention])
     check_kv_budget(
         attention,
         kv_budget,
