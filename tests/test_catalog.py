@@ -66,10 +66,21 @@ def test_later_folder_overrides_by_name(tiny_catalog: Path, isolated_env: Path) 
     assert entry.spec.hbm_bandwidth == 2e12 and entry.path.is_relative_to(tiny_catalog)
 
 
-def test_user_can_override_a_bundled_entry(isolated_env: Path) -> None:
-    folder = isolated_env / "kinetics" / "hardware_profiles"
+def user_profile_folder(env: Path) -> Path:
+    """The user catalog's hardware folder, made."""
+    folder = env / "kinetics" / "hardware_profiles"
     folder.mkdir(parents=True)
-    data = read_toml(bundled_root() / "hardware_profiles" / "b200.toml")
+    return folder
+
+
+def bundled_profile(name: str) -> dict:  # type: ignore[type-arg]
+    """A bundled profile's TOML data, to edit and write as a user profile."""
+    return read_toml(bundled_root() / "hardware_profiles" / f"{name}.toml")
+
+
+def test_user_can_override_a_bundled_entry(isolated_env: Path) -> None:
+    folder = user_profile_folder(isolated_env)
+    data = bundled_profile("b200")
     data["hbm_bandwidth"] = 7.7e12
     (folder / "my-b200.toml").write_text(dumps_toml(data))
     entry = load_catalog().hardware.get("b200")
@@ -79,9 +90,8 @@ def test_user_can_override_a_bundled_entry(isolated_env: Path) -> None:
 def test_a_toml_file_with_a_byte_order_mark_reads(isolated_env: Path) -> None:
     """Some editors start UTF-8 files with a byte-order mark; TOML does not allow it, but it
     carries no meaning, so it is skipped (as the evaluation readers skip it)."""
-    folder = isolated_env / "kinetics" / "hardware_profiles"
-    folder.mkdir(parents=True)
-    data = read_toml(bundled_root() / "hardware_profiles" / "b200.toml")
+    folder = user_profile_folder(isolated_env)
+    data = bundled_profile("b200")
     data["name"], data["aliases"] = "bom-b200", []
     (folder / "bom-b200.toml").write_bytes(b"\xef\xbb\xbf" + dumps_toml(data).encode("utf-8"))
     assert load_catalog().hardware.get("bom-b200").spec.hbm_bandwidth == data["hbm_bandwidth"]
@@ -89,9 +99,8 @@ def test_a_toml_file_with_a_byte_order_mark_reads(isolated_env: Path) -> None:
 
 def test_an_override_of_a_bundled_entry_is_reported(isolated_env: Path) -> None:
     """A user profile named like a bundled one changes every figure priced on it: say so."""
-    folder = isolated_env / "kinetics" / "hardware_profiles"
-    folder.mkdir(parents=True)
-    data = read_toml(bundled_root() / "hardware_profiles" / "h100-sxm.toml")
+    folder = user_profile_folder(isolated_env)
+    data = bundled_profile("h100-sxm")
     data["price_per_gpu_hour"] = 0.5
     (folder / "h100-sxm.toml").write_text(dumps_toml(data))
     catalog = load_catalog()

@@ -215,9 +215,6 @@ def intensity_option(
     )
 
 
-DEFAULT_BLOCK_SIZE = 16.0  # tokens per KV page of block top-k, as the paper's kernels use
-
-
 def block_size_option(help: str = "Page size of block top-k (tokens; default 16).") -> Any:
     """--block-size S (tokens per KV page); None when not given (page_size resolves it)."""
     from kinetics_cli.limits import BLOCK_SIZE
@@ -233,13 +230,15 @@ def block_size_option(help: str = "Page size of block top-k (tokens; default 16)
 
 
 def page_size(block_size: float | None, attentions: list[str]) -> float:
-    """The --block-size to use: DEFAULT_BLOCK_SIZE when not given; refused when given without
-    block top-k among `attentions` (it would change nothing: an option another option makes
-    meaningless is refused, naming both)."""
+    """The --block-size to use: engine.kinetics.DEFAULT_BLOCK_SIZE when not given; refused when
+    given without block top-k among `attentions` (it would change nothing: an option another
+    option makes meaningless is refused, naming both)."""
     from kinetics_cli.errors import InputError
 
     if block_size is None:
-        return DEFAULT_BLOCK_SIZE
+        from kinetics_cli.engine.kinetics import DEFAULT_BLOCK_SIZE
+
+        return float(DEFAULT_BLOCK_SIZE)
     if "block-topk" not in attentions:
         raise InputError(
             "--block-size applies to block-topk attention (the page it selects); "

@@ -13,7 +13,13 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kinetics_cli.engine.kinetics import CostShape, law_intensity, problem_cost, shaped_cost
+from kinetics_cli.engine.kinetics import (
+    DEFAULT_BLOCK_SIZE,
+    CostShape,
+    law_intensity,
+    problem_cost,
+    shaped_cost,
+)
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import ModelCard
 
@@ -142,7 +148,7 @@ class IsoCostRow:
     law_ratio: float | None  # FLOPs-law value / Kinetics-law value of the free variable
     prompt_len: float = DEFAULT_PROMPT_LEN  # L_in the row is solved at
     intensity: float = 0.0  # the law's I (FLOPs per byte): 0 under the FLOPs-only law
-    block_size: float = 16.0  # block top-k's page, tokens
+    block_size: float = DEFAULT_BLOCK_SIZE  # block top-k's page, tokens
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)

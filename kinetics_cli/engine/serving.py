@@ -88,7 +88,7 @@ def engine_max_batch(profile: HardwareProfile) -> int:
 
 def resolve_max_batch(value: MaxBatch, profile: HardwareProfile) -> int | None:
     """A cap as given (None: memory only), or ENGINE_DEFAULT as engine_max_batch(profile)."""
-    return engine_max_batch(profile) if value == ENGINE_DEFAULT else value  # type: ignore[return-value]
+    return engine_max_batch(profile) if isinstance(value, str) else value
 
 
 # --------------------------------------------------------------------------------------------

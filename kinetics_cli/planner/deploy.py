@@ -48,6 +48,7 @@ from kinetics_cli.engine.serving import (
     prefill_step_seconds,
     resolve_efficiency,
     resolve_max_batch,
+    whole_problems,
 )
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
@@ -472,7 +473,7 @@ _HeldBytes = dict[
         float,
         float,
         np.ndarray,
-        dict[bytes, tuple[list[np.ndarray], list[np.ndarray], np.ndarray, list[np.ndarray]]],
+        dict[bytes, tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]],
     ],
 ]
 
@@ -523,25 +524,21 @@ def _problem_caps(
     if shaped is None:
         shaped = _problem_bytes(chunks, per_seq, trials, d.max_batch)
         per_trials[trial_key] = shaped
-    problems, positives, most, sequences = shaped
-    caps = []
-    whole = d.data_parallel_attention()  # each trial whole on one rank (serving.whole_problems)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for problem, positive, sequence in zip(problems, positives, sequences, strict=True):
-            cap = np.where(positive, np.floor(free / problem), np.inf)
-            if whole:
-                cap = np.where(d.tp * sequence > free, 0.0, cap)
-            caps.append(np.minimum(cap, most))
+    problems, most, sequences = shaped
+    caps = [
+        np.minimum(whole_problems(free, problem, sequence, d), most)
+        for problem, sequence in zip(problems, sequences, strict=True)
+    ]
     return caps, kv_capacity_bytes > 0
 
 
 def _problem_bytes(
     chunks: list[_Shapes], per_seq: np.ndarray, trials: np.ndarray, max_batch: int | None
-) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, list[np.ndarray]]:
-    """Cache bytes of one problem of N trials (prompt cache shared) per chunk, [S, N, L], where
-    they are positive, the sequence caps per N, and one trial's bytes at the limit per chunk,
-    [S, 1, L]: what _problem_caps divides the free bytes by and checks against them, the same
-    on every accelerator (only the free bytes differ)."""
+) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+    """Cache bytes of one problem of N trials (prompt cache shared) per chunk, [S, N, L], the
+    sequence caps per N, and one trial's bytes at the limit per chunk, [S, 1, L]: what
+    _problem_caps hands serving.whole_problems, the same on every accelerator (only the free
+    bytes differ)."""
     fixed = per_seq[0]
     n = trials[None, :, None]
     shared = n - 1.0
@@ -550,7 +547,7 @@ def _problem_bytes(
     if max_batch is not None:
         most = np.minimum(np.floor(max_batch / n), most)
     at = 1 + sum(c.prompt.size for c in chunks)
-    problems, positives, sequences, start = [], [], [], 1
+    problems, sequences, start = [], [], 1
     with np.errstate(divide="ignore", invalid="ignore"):
         for c in chunks:
             kv_prompt = per_seq[start : start + c.prompt.size]
@@ -559,9 +556,8 @@ def _problem_bytes(
             at += c.held.size
             problem = n * kv_held[:, None, :] - shared * (kv_prompt - fixed)[:, None, None]
             problems.append(problem)
-            positives.append(problem > 0)
             sequences.append(kv_held[:, None, :])
-    return problems, positives, most, sequences
+    return problems, most, sequences
 
 
 def _price_rows(

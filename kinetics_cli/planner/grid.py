@@ -17,6 +17,7 @@ import numpy as np
 from kinetics_cli.accuracy.base import AccuracySource, Outcome, Setting
 from kinetics_cli.accuracy.selection import DEFAULT_RULES, ORACLE_RULES, RuleOutcome, Verifier
 from kinetics_cli.engine.kinetics import (
+    DEFAULT_BLOCK_SIZE,
     CostShape,
     ProblemCost,
     SplitCost,
@@ -37,7 +38,6 @@ DEFAULT_LIMITS = (1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384, 24576,
 DEFAULT_TRIALS = (1, 2, 4, 8, 16, 32, 64)
 # KV budgets (tokens attended per step) used where the source is parametric and none are given.
 DEFAULT_KV_BUDGETS = (256, 512, 1024, 2048, 4096)
-DEFAULT_BLOCK_SIZE = 16
 
 
 @dataclass(frozen=True)

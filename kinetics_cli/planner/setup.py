@@ -109,9 +109,7 @@ class GridOptions:
     verifier_model: str | None = None
 
 
-def _uncovered(
-    options: GridOptions, source: AccuracySource, settings: Sequence[object], grid: Grid
-) -> list[str]:
+def _uncovered(options: GridOptions, source: AccuracySource, grid: Grid) -> list[str]:
     """One line each for the trial counts and KV budgets asked for (not the defaults) that the
     accuracy data leaves out: more trials than any setting sampled, a budget not evaluated."""
     lines = []
@@ -420,7 +418,7 @@ def build_setup(
             f"generation limits left out, the prompt plus the limit being beyond the model's "
             f"context window: {listed}"
         )
-    warnings += _uncovered(options, source, settings, grid)
+    warnings += _uncovered(options, source, grid)
     if deploy is None or log is None:
         return Setup(source.task, source, profile, grid, pricing, tuple(warnings), cards)
     from dataclasses import replace

@@ -151,12 +151,8 @@ def _rows(
 ) -> list[list[str]]:
     """Table rows of the configurations `indices` on one accelerator: accuracy with its
     interval, the law's eFLOPs and every deployable figure."""
-    out = []
-    for i in indices:
-        doc = point_document(option, frontier, int(i))
-        cells = deploy_cells(doc, priced, mixed_kinds(option.grid))
-        out.append(cells)
-    return out
+    mixed = mixed_kinds(option.grid)
+    return [deploy_cells(point_document(option, frontier, int(i)), priced, mixed) for i in indices]
 
 
 def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: bool) -> None:

@@ -393,6 +393,7 @@ def print_plan(
     equal = doc["equal_accuracy_kinetics"]
     if equal is not None and flops_pick is not None and equal not in (kinetics_pick, flops_pick):
         shown.append(("same accuracy", equal))
+    mixed = mixed_kinds(setup.grid)  # say per row what each accuracy rests on
     if deploy is not None:
         compact_table(
             f"Per problem: eFLOPs by the Kinetics law; replica (TPn xB: B problems in flight), "
@@ -401,7 +402,7 @@ def print_plan(
             f"{deploy.hardware}); alt = best of another model or attention kind "
             f"({plural(doc['configurations'], 'configuration')})",
             DEPLOY_COLUMNS + ([">$/1k"] if priced else []),
-            [[label, *deploy_cells(d, priced, mixed_kinds(setup.grid))] for label, d in shown],
+            [[label, *deploy_cells(d, priced, mixed)] for label, d in shown],
         )
     else:
         columns = ["", "model", "strategy", ">limit", "attention, KV", ">accuracy", ">eFLOPs"]
@@ -410,10 +411,7 @@ def print_plan(
             f"Per problem, Kinetics-law costs; alt = best of another model or attention kind "
             f"({plural(doc['configurations'], 'configuration')})",
             columns,
-            [
-                [label, *config_cells(d, d["eflops"], priced, mixed_kinds(setup.grid))]
-                for label, d in shown
-            ],
+            [[label, *config_cells(d, d["eflops"], priced, mixed)] for label, d in shown],
         )
     _print_comparison(answer, doc)
     if allocation is not None:
@@ -808,6 +806,7 @@ def comparison_document(setup: Setup, comparison: HardwareComparison) -> dict[st
 
 def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str, Any]) -> None:
     """The human answer to `plan` over several accelerators."""
+    from kinetics_cli.accuracy.base import CONFIDENCE
     from kinetics_cli.report.console import say
 
     unit = comparison.unit
@@ -851,11 +850,12 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
             f"The most accurate on any accelerator, {most['hardware']}, {describe(most)} at "
             f"{accuracy_text(most)}, cannot be told apart from "
             f"{plural(doc['indistinguishable_count'], 'other configuration')} within budget "
-            f"(on some accelerator) at {setup.source_document.get('confidence', 0.95):.0%} "
+            f"(on some accelerator) at {CONFIDENCE:.0%} "
             "confidence, so the cheapest, on any accelerator, was chosen; each row below is the "
             "cheapest of those its accelerator affords, or its own best where it affords none."
         )
     rows = []
+    mixed = mixed_kinds(setup.grid)
     for row in doc["by_hardware"]:
         b = row["best"]
         if b is None:
@@ -863,7 +863,7 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
             continue
         behind = row["accuracy_points_behind"]
         equal = row["equal_accuracy_cost_ratio"]
-        cells = deploy_cells(b, False, mixed_kinds(setup.grid))
+        cells = deploy_cells(b, False, mixed)
         rows.append(
             [
                 row["hardware"],
@@ -963,11 +963,11 @@ def print_frontier(
         f"not a deployment); {setup.profile.calibration_note}"
     )
 
+    mixed = mixed_kinds(grid)
+
     def rows(indices: Any) -> list[list[str]]:
         return [
-            config_cells(
-                configuration(grid, int(i), setup.pricing), float(cost[i]), mixed=mixed_kinds(grid)
-            )
+            config_cells(configuration(grid, int(i), setup.pricing), float(cost[i]), mixed=mixed)
             for i in indices
         ]
 
