@@ -62,7 +62,7 @@ def affordable(
     trials: float = 1,
     attention: str = "dense",
     kv_budget: ArrayLike | None = None,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
     intensity: ArrayLike = 0.0,
     params: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -164,7 +164,7 @@ def isocost_rows(
     gen_len: float | None = None,
     trials: float = 1,
     settings: list[tuple[str, float | None]] | None = None,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
 ) -> list[IsoCostRow]:
     """Rows for every card x attention setting x law; `budget` maps each law to its budget."""
     laws = list(budget)

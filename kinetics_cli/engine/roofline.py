@@ -17,7 +17,7 @@ import numpy as np
 
 from kinetics_cli.arrays import sorted_unique
 from kinetics_cli.engine.formats import FORMAT_ALIASES, FORMATS
-from kinetics_cli.engine.kinetics import ATTENTION_KERNEL, check_attention
+from kinetics_cli.engine.kinetics import ATTENTION_KERNEL, DEFAULT_BLOCK_SIZE, check_attention
 from kinetics_cli.engine.operators import (
     OpCost,
     all_reduce_bytes,
@@ -635,7 +635,7 @@ def decode_step(
     tp: int = 1,
     attention: str = "dense",
     kv_budget: float | None = None,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
     dtype: str = "bf16",
     phase: str = "decode",
     prompt_len: float | None = None,

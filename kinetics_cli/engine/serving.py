@@ -47,7 +47,7 @@ from kinetics_cli.engine.formats import (
     WEIGHT_FORMATS,
     number_format,
 )
-from kinetics_cli.engine.kinetics import check_attention, check_context
+from kinetics_cli.engine.kinetics import DEFAULT_BLOCK_SIZE, check_attention, check_context
 from kinetics_cli.engine.operators import OpCost
 from kinetics_cli.engine.roofline import (
     Links,
@@ -423,7 +423,7 @@ def _setup(
     context: ArrayLike = 0.0,
     attention: str = "dense",
     kv_budget: float | None = None,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
     phase: str = "decode",
     prompt_len: float = 0.0,
     efficiency: Efficiency | None = None,
@@ -571,7 +571,7 @@ def held_bytes_per_gpu(
     context: np.ndarray,
     attention: str = "dense",
     kv_budget: float | None = None,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
 ) -> tuple[float, np.ndarray]:
     """(weight bytes, KV-cache bytes per sequence at each `context`) per GPU: memory_plan's
     weights_bytes and kv_bytes_per_sequence, without the capacities and reference contexts it
@@ -595,7 +595,7 @@ def memory_plan(
     trials: float = 1.0,
     attention: str = "dense",
     kv_budget: float | None = None,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
 ) -> MemoryPlan:
     """Per-GPU memory plan at `context` tokens per sequence (array), and the largest number of
     concurrent sequences, and of problems of `trials` sequences that share `prompt_len` tokens
@@ -868,7 +868,7 @@ def decode_step_seconds(
     *,
     attention: str = "dense",
     kv_budget: float | None = None,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
     efficiency: str = "default",
 ) -> StepTime:
     """One decode step of `batch` sequences (per replica) each holding `context` tokens.
@@ -1083,7 +1083,7 @@ def request_costs(
     prompts_per_sequence: float = 1.0,
     attention: str = "dense",
     kv_budget: float | None = None,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
     efficiency: str = "default",
 ) -> RequestCosts:
     """Throughput, TTFT and TPOT of requests of `prompt_len` prompt tokens and generated lengths
@@ -1211,7 +1211,7 @@ def problem_costs(
     gen_weights: ArrayLike | None = None,
     attention: str = "dense",
     kv_budget: float | None = None,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
     efficiency: str = "default",
 ) -> ProblemCosts:
     """Price problems of `trials` trials with generated lengths `gen_lens` (weights
@@ -1386,7 +1386,7 @@ def smallest_fitting_tp(
     prompt_len: float = 0.0,
     trials: float = 1.0,
     attention: str = "dense",
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
 ) -> int | None:
     """The smallest TP (same formats, EP dividing it) whose replica holds one problem of `trials`
     sequences of `context` tokens sharing `prompt_len` tokens of prompt (one sequence by
@@ -1468,7 +1468,7 @@ def serve(
     max_ttft: float | None = None,
     attention: str = "dense",
     kv_budget: float | None = None,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
     efficiency: str = "default",
     sweep: bool = False,
 ) -> ServeResult:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kinetics_cli.accuracy.base import AttentionName, Setting
+from kinetics_cli.engine.kinetics import DEFAULT_BLOCK_SIZE
 from kinetics_cli.errors import InputError
 
 if TYPE_CHECKING:
@@ -219,7 +220,7 @@ def per_problem_from_counts(
     *,
     prompt_tokens: float = PAPER_PROMPT_TOKENS,
     source: str = PAPER_PER_PROBLEM_SOURCE,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
 ) -> PerProblemGrid:
     """Per-problem grid from count records (the paper's table): coverage pass@N per problem, and
     per problem the mean over its samples of the cost of N trials of that sample's length (the
@@ -292,7 +293,7 @@ def per_problem_from_trials(
     limits: Sequence[float],
     *,
     source: str,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
 ) -> PerProblemGrid:
     """Per-problem grid from per-trial evaluation rows: coverage pass@N of the trials right and
     finished within L, and the mean over the problem's trials of the cost of N trials of
@@ -566,7 +567,7 @@ def long_first_from_trials(
     caps: Sequence[float],
     *,
     source: str,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
 ) -> AdaptiveGrid:
     """The long-first rule evaluated exactly on per-trial rows (which carry length, correctness
     and the final answer). Per problem, the first trial i is any of its n with chance 1/n: when
@@ -686,7 +687,7 @@ def long_first_from_prior(
     caps: Sequence[float],
     *,
     model: AnswerModel | None = None,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
 ) -> AdaptiveGrid:
     """The long-first rule under a bundled prior's joint model of length and correctness: per
     (p, u) node the first trial is right-and-within-tau with r p F_c(tau), finished within tau

@@ -20,6 +20,7 @@ import numpy as np
 
 from kinetics_cli.accuracy.base import Outcome, Setting
 from kinetics_cli.arrays import keep_freed_temporaries
+from kinetics_cli.engine.kinetics import DEFAULT_BLOCK_SIZE
 from kinetics_cli.engine.operators import OpCost
 from kinetics_cli.engine.roofline import (
     StepSetup,
@@ -684,7 +685,7 @@ def price_settings(
     limits: np.ndarray,
     *,
     options: DeployOptions | None = None,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
     shapes_cache: dict[tuple[int, ...], _Shapes] | None = None,
     unit_cache: dict[tuple[object, ...], _Units] | None = None,
     bytes_cache: _HeldBytes | None = None,
@@ -960,7 +961,7 @@ def price_grid(
     options: DeployOptions,
     *,
     grid_samples: np.ndarray | None = None,
-    block_size: float = 16,
+    block_size: float = DEFAULT_BLOCK_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[DeployCosts, ...]:
     """Deployable costs of a grid's configurations on each profile. `grid_samples`: expected
