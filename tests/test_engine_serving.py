@@ -415,6 +415,26 @@ def test_smallest_fitting_tp_for_a_problem():
     assert smallest_fitting_tp(GQA, small, SMALL_CHUNK, 100, prompt_len=60, trials=64) is None
 
 
+def test_misfit_under_attention_dp_suggests_attention_tp_where_only_it_fits():
+    """tiny-moe under attention DP keeps its 25,568 non-expert weights whole on every GPU, so the
+    expert split alone cannot make room; EP 1 splits them too. One sequence of 100 tokens needs
+    weights + workspace + its whole cache <= 0.9 C: TP2 EP2 75,712 + 8,192 + 19,200 = 103,104 B,
+    TP4 EP2 63,424 + 8,192 + 19,200 = 90,816 B, TP2 EP1 50,144 + 6,144 + 9,600 = 65,888 B."""
+    from kinetics_cli.engine.serving import smallest_fitting_layout
+
+    d = Deployment(tp=2, ep=2, prefill_chunk_tokens=16)
+    roomy = GPU.model_copy(update={"hbm_capacity": 110_000.0})  # 0.9 C = 99,000 B
+    assert smallest_fitting_layout(MOE, roomy, d, 100) == (4, 2)
+    tight = GPU.model_copy(update={"hbm_capacity": 90_000.0})  # 0.9 C = 81,000 B
+    assert smallest_fitting_layout(MOE, tight, d, 100) == (2, 1)
+    with pytest.raises(serving.DoesNotFit, match=r"--tp 2 --ep 1 would fit \(attention tensor"):
+        serving.serve(MOE, tight, d, prompt_len=60, gen_len=40)
+    # TP4 EP1, the most split layout, needs 25,072 + 5,120 + 9,600 = 39,792 B (its 4 ranks
+    # replicate the 2 KV heads): more than 0.9 x 40,000
+    small = GPU.model_copy(update={"hbm_capacity": 40_000.0})
+    assert smallest_fitting_layout(MOE, small, d, 100) is None
+
+
 def test_calibrated_mode_uses_the_profile_fits():
     calibrated = engine_catalog.hardware("tiny-calibrated")  # no interconnect: TP 1
     from kinetics_cli.engine.roofline import time_operator

@@ -1413,24 +1413,57 @@ def smallest_fitting_tp(
     return None
 
 
+def smallest_fitting_layout(
+    card: ModelCard,
+    profile: HardwareProfile,
+    deployment: Deployment,
+    context: float,
+    *,
+    attention: str = "dense",
+    block_size: float = DEFAULT_BLOCK_SIZE,
+) -> tuple[int, int] | None:
+    """(tp, ep) of the smallest TP that holds one sequence of `context` tokens: at the
+    deployment's EP, else (an MoE deployment under attention data-parallel, where every GPU holds
+    the non-expert weights whole) at EP 1 with attention tensor-parallel, which splits them; None
+    when neither fits on a node."""
+    tp = smallest_fitting_tp(
+        card, profile, deployment, context, attention=attention, block_size=block_size
+    )
+    if tp is not None:
+        return tp, deployment.ep
+    if deployment.data_parallel_attention():
+        split = replace(deployment, ep=1, attention_dp=False)
+        tp = smallest_fitting_tp(
+            card, profile, split, context, attention=attention, block_size=block_size
+        )
+        if tp is not None:
+            return tp, 1
+    return None
+
+
 def _fit_message(
     card: ModelCard,
     profile: HardwareProfile,
     d: Deployment,
     plan: MemoryPlan,
     context: float,
-    suggestion: int | None,
+    suggestion: tuple[int, int] | None,
 ) -> str:
     gb = 1e9
     # under attention data-parallel one rank holds the whole sequence (per GPU: 1 / tp of it)
     whole = d.data_parallel_attention()
     sequence = float(plan.kv_bytes_per_sequence) * (d.tp if whole else 1)
     need = plan.weights_bytes + plan.reserve_bytes + sequence
-    hint = (
-        f"--tp {suggestion} would fit"
-        if suggestion is not None
-        else f"no TP up to {profile.gpus_per_node} on one node fits; try narrower --weights/--kv"
-    )
+    if suggestion is None:
+        hint = f"no TP up to {profile.gpus_per_node} on one node fits; try narrower --weights/--kv"
+    elif suggestion[1] != d.ep:  # only with the non-expert weights split too
+        hint = (
+            f"--tp {suggestion[0]} --ep {suggestion[1]} would fit (attention tensor-parallel: "
+            f"no TP up to {profile.gpus_per_node} fits at --ep {d.ep}, where every GPU holds the "
+            "non-expert weights whole)"
+        )
+    else:
+        hint = f"--tp {suggestion[0]} would fit"
     return (
         f"{card.name} does not fit on {profile.name} at {d.describe()}: per GPU weights "
         f"{plan.weights_bytes / gb:.1f} GB + reserve {plan.reserve_bytes / gb:.1f} GB + one "
@@ -1498,7 +1531,7 @@ def serve(
         block_size=block_size,
     )
     if not plan.fits:
-        hint = smallest_fitting_tp(
+        hint = smallest_fitting_layout(
             card, profile, deployment, held, attention=attention, block_size=block_size
         )
         raise DoesNotFit(_fit_message(card, profile, deployment, plan, held, hint))
