@@ -78,7 +78,11 @@ def test_does_not_fit_is_refused_unless_asked(catalog):
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and "does not fit" in lines[0] and "--allow-oversubscribe" in lines[0]
     # 100 sequences of 12,800 B of KV + 49,984 B of weights exceed 1 MB; 74 fit
+    assert "tiny-gqa does not fit on tiny-gpu at TP1" in lines[0]
     assert "largest batch that fits: 74" in lines[0]
+    # TP2 halves the weights (24,992 B) and the 2 KV heads (6,400 B a sequence):
+    # 24,992 + 100 x 6,400 = 664,992 B <= 1 MB
+    assert "--tp 2 holds batch 100" in lines[0]
     result = run(
         catalog,
         "tiny-gqa",
@@ -87,6 +91,18 @@ def test_does_not_fit_is_refused_unless_asked(catalog):
     assert result.exit_code == 0
     assert "does not fit" in result.stderr
     assert "largest batch that fits" in result.stdout
+
+
+def test_a_step_no_tp_holds_says_what_is_short(catalog):
+    # 400 sequences: TP 4, the most split, holds 49,984 / 4 = 12,496 B of weights and, its 4
+    # ranks replicating the 2 KV heads, 400 x 6,400 B of cache: 2.57 MB > 1 MB
+    refused = run(catalog, "tiny-gqa", "-H", "tiny-gpu", "--batch", "400", "--context", "100")
+    assert refused.exit_code == 2 and not refused.stdout
+    line = refused.stderr.strip()
+    assert "largest batch that fits: 74" in line
+    assert "no TP up to 4 on one node holds batch 400; try a narrower --dtype" in line
+    tiny = run(catalog, "tiny-gqa", "-H", "tiny-gpu", "--context", "100", "--tp", "2")
+    assert tiny.exit_code == 0
 
 
 def test_prefill_and_human_table(catalog):

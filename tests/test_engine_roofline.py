@@ -203,6 +203,20 @@ def test_memory_fit_and_warning():
     assert decode_step(GQA, GPU, batch=74, context=100).fits
 
 
+def test_misfit_note_names_the_weights_and_the_smallest_tp():
+    # 40 kB of HBM: the 49,984 B of bf16 weights alone exceed it at TP1; TP2 holds 24,992 B of
+    # weights + one sequence's 100 x 64 B = 31,392 B
+    small = GPU.model_copy(update={"hbm_capacity": 40_000.0})
+    r = decode_step(GQA, small, batch=1, context=100)
+    assert not r.fits and r.max_batch == 0
+    (note,) = r.notes
+    assert note.startswith("tiny-gqa does not fit on tiny-gpu at TP1: weights")
+    assert "the weights alone exceed it; --tp 2 holds batch 1" in note
+    # room for weights but not one sequence: 55,000 B - 49,984 B = 5,016 B < 12,800 B
+    r = decode_step(GQA, GPU.model_copy(update={"hbm_capacity": 55_000.0}), batch=1, context=100)
+    assert "no room for one sequence; --tp 2 holds batch 1" in r.notes[0]
+
+
 def test_ridge_batch_is_where_compute_overtakes_memory():
     # The tiny matmuls top out near 20 FLOPs/byte (activations rival weights), so use a GPU
     # whose ridge is 10 FLOPs/byte.

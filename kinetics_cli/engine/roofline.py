@@ -730,11 +730,7 @@ def decode_step(
     fits = weights + kv_held <= hardware.hbm_capacity
     notes: list[str] = []
     if not fits:
-        notes.append(
-            f"does not fit: weights {format_bytes(weights)} + KV {format_bytes(kv_held)} per GPU "
-            f"exceed {format_bytes(hardware.hbm_capacity)} of HBM; largest batch that fits: "
-            f"{max_batch}"
-        )
+        notes.append(_misfit_note(s, int(batch), weights, kv_held, max_batch))
     if phase == "prefill" and attention != "dense":
         notes.append("prefill attends densely; the sparse setting applies to decode steps only")
     if (
@@ -786,6 +782,50 @@ def decode_step(
         hbm_bandwidth=hardware.hbm_bandwidth,
         notes=notes,
     )
+
+
+def smallest_tp_holding(s: StepSetup, batch: int) -> int | None:
+    """The smallest TP up to one node (dividing the attention and linear-attention heads) whose
+    GPUs each hold the weights and the cache of `batch` sequences of `s` (held_bytes), or None."""
+    card, hardware = s.card, s.hardware
+    for tp in range(1, hardware.gpus_per_node + 1):
+        if card.architecture.attention_heads % tp:
+            continue
+        if card.linear_attention and card.linear_attention.value_heads % tp:
+            continue
+        if tp > 1 and hardware.interconnect_bandwidth <= 0:
+            break
+        weights, per_seq = held_bytes(replace(s, tp=tp))
+        if weights + float(per_seq) * batch <= hardware.hbm_capacity:
+            return tp
+    return None
+
+
+def _misfit_note(
+    s: StepSetup, batch: int, weights: float, kv_held: float, max_batch: int | None
+) -> str:
+    """Why a step does not fit on one GPU, the largest batch that does, and the smallest TP that
+    holds this batch."""
+    capacity = s.hardware.hbm_capacity
+    where = f"{s.card.name} does not fit on {s.hardware.name} at TP{s.tp}"
+    arithmetic = (
+        f"weights {format_bytes(weights)} + KV {format_bytes(kv_held)} ({batch:,} x "
+        f"{format_bytes(kv_held / batch)}) per GPU exceed {format_bytes(capacity)} of HBM"
+    )
+    if weights > capacity:
+        room = "the weights alone exceed it"
+    elif max_batch == 0:
+        room = "no room for one sequence"
+    else:
+        room = f"largest batch that fits: {max_batch:,}"
+    tp = smallest_tp_holding(s, batch)
+    hint = (
+        f"--tp {tp} holds batch {batch:,}"
+        if tp is not None
+        else f"no TP up to {s.hardware.gpus_per_node} on one node holds batch {batch:,}; try a "
+        "narrower --dtype, --weights or --kv"
+    )
+    return f"{where}: {arithmetic}; {room}; {hint}"
 
 
 def _bytes_without_activations(s: StepSetup, batch: float) -> tuple[float, float]:
