@@ -89,6 +89,18 @@ def test_kv_per_token_says_when_it_is_the_first_tokens():
     assert "KV per token 147 kB" in plain  # 36 layers x 8 heads x 128 x (K, V) x 2 B = 147,456
 
 
+def test_the_deployment_names_the_formats_the_card_stores_and_the_matmul_peak():
+    """gpt-oss-120b's card stores bf16 weights with MXFP4 experts; on an H100 (no fp4 peak) they
+    run at the bf16 peak. 'card weights' said neither."""
+    line = " ".join(run("gpt-oss-120b", "-H", "h100", "--efficiency", "datasheet").stdout.split())
+    assert "TP1, bf16 weights (mxfp4 experts), bf16 KV, bf16 activations, bf16 matmuls" in line
+    doc = json.loads(run(*FP8_8B, "--json").stdout)
+    assert doc["weights"] == "fp8"
+    assert doc["formats"] == "fp8 weights, fp8 KV, bf16 activations, fp8 matmuls"
+    error = one_line_error(run("llama-3.1-70b", "-H", "h100"))
+    assert "at TP1, bf16 weights, bf16 KV, bf16 activations, bf16 matmuls:" in error
+
+
 def test_a_batch_refused_by_the_engine_cap_is_not_called_a_memory_misfit():
     short = [*FP8_8B, "--isl", "128", "--osl", "128"]
     memory_only = json.loads(run(*short, "--max-batch", "0", "--json").stdout)["batch"]

@@ -151,8 +151,10 @@ class Deployment:
         """Whether attention runs data-parallel (the `attention_dp` rule above)."""
         return self.ep > 1 if self.attention_dp is None else bool(self.attention_dp and self.tp > 1)
 
-    def describe(self) -> str:
-        """'TP8 EP8 (attention DP), fp8 weights, fp8 KV' style one-liner."""
+    def describe(self, formats: str | None = None) -> str:
+        """'TP8 EP8 (attention DP), fp8 weights, fp8 KV' style one-liner; `formats` (a
+        Precision.describe(): the card's stored widths resolved, the matmul peak named) in place
+        of the format names as given."""
         parts = [f"TP{self.tp}"]
         if self.ep > 1:
             parts.append(f"EP{self.ep}")
@@ -160,6 +162,8 @@ class Deployment:
             parts.append("(attention DP)")
         if self.replicas > 1:
             parts.append(f"x{self.replicas} replicas")
+        if formats is not None:
+            return f"{' '.join(parts)}, {formats}"
         weights = self.weights or "card"
         return f"{' '.join(parts)}, {weights} weights, {self.kv} KV, {self.activations} activations"
 
@@ -1297,6 +1301,7 @@ class ServeResult:
     model: str
     hardware: str
     deployment: Deployment
+    formats: str  # Precision.describe: every tensor kind's format and the matmul peak
     efficiency_mode: str
     efficiency_label: str
     prompt_len: float
@@ -1308,6 +1313,11 @@ class ServeResult:
     memory: MemoryPlan  # at the final context
     kv_bytes: float  # per GPU, the batch's cache at the final context
     sweep: RequestCosts | None = None  # over `sweep_batches` when asked
+
+    @property
+    def layout(self) -> str:
+        """The parallel layout and the formats, 'TP8 EP8 (attention DP), fp8 weights, ...'."""
+        return self.deployment.describe(self.formats)
 
     @property
     def memory_batch(self) -> int:
@@ -1328,6 +1338,7 @@ class ServeResult:
             "weights": self.deployment.weights or "card",
             "kv": self.deployment.kv,
             "activations": self.deployment.activations,
+            "formats": self.formats,
             "gpus_per_replica": self.deployment.gpus_per_replica,
             "isl": self.prompt_len,
             "osl": self.gen_len,
@@ -1465,7 +1476,8 @@ def _fit_message(
     else:
         hint = f"--tp {suggestion[0]} would fit"
     return (
-        f"{card.name} does not fit on {profile.name} at {d.describe()}: per GPU weights "
+        f"{card.name} does not fit on {profile.name} at "
+        f"{d.describe(precision(card, profile, d).describe())}: per GPU weights "
         f"{plan.weights_bytes / gb:.1f} GB + reserve {plan.reserve_bytes / gb:.1f} GB + one "
         f"sequence of {context:g} tokens {sequence / gb:.2f} GB"
         + (" (whole on one GPU under attention DP)" if whole else "")
@@ -1536,7 +1548,9 @@ def serve(
         )
         raise DoesNotFit(_fit_message(card, profile, deployment, plan, held, hint))
     cap = int(min(float(plan.max_sequences), 2**24))
-    eff = resolve_efficiency(profile, efficiency, precision(card, profile, deployment).compute)
+    widths = precision(card, profile, deployment)
+    result_layout = deployment.describe(widths.describe())
+    eff = resolve_efficiency(profile, efficiency, widths.compute)
 
     def costs(batches: np.ndarray) -> RequestCosts:
         return request_costs(
@@ -1566,7 +1580,7 @@ def serve(
                 )
             raise DoesNotFit(
                 f"batch {batch} does not fit: {profile.name} holds at most {holds} sequences of "
-                f"{held:g} tokens per replica at {deployment.describe()} (KV "
+                f"{held:g} tokens per replica at {result_layout} (KV "
                 f"{float(plan.kv_bytes_per_sequence) / 1e9:.3g} GB per sequence per GPU, "
                 f"{plan.kv_capacity_bytes / 1e9:.1f} GB for KV per GPU)"
             )
@@ -1602,6 +1616,7 @@ def serve(
         model=card.name,
         hardware=profile.name,
         deployment=deployment,
+        formats=widths.describe(),
         efficiency_mode=eff.mode,
         efficiency_label=eff.label,
         prompt_len=float(prompt_len),

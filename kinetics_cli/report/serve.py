@@ -38,7 +38,7 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
     mode = f"{result.efficiency_mode} efficiencies"  # what each modelled figure rests on
     gpu_seconds = float(c.decode_step_seconds) + float(c.prefill_step_seconds)
     rows = [
-        ("deployment", f"{d.describe()}; {plural(gpus, 'GPU')} per replica"),
+        ("deployment", f"{result.layout}; {plural(gpus, 'GPU')} per replica"),
         (
             "request",
             f"{tokens(round(result.prompt_len))} prompt + {tokens(round(result.gen_len))} "
@@ -169,7 +169,7 @@ def serve_plot(result: ServeResult, path: Path, *, force: bool = False) -> Path:
     ax.set_xlabel("time per output token (ms)")
     ax.set_ylabel("output tokens/s per GPU")
     ax.set_title(
-        f"{result.model} on {result.hardware}, {result.deployment.describe()}\n"
+        f"{result.model} on {result.hardware}, {result.layout}\n"
         f"ISL {tokens(round(result.prompt_len))} / OSL {tokens(round(result.gen_len))}",
         fontsize=9,
     )
