@@ -211,6 +211,14 @@ def test_unmet_latency_targets_give_both_times_in_si_units():
     )
     # TPOT and TTFT at batch 1 are both under a second: written alike, in ms (no '0.111 s')
     assert re.search(r"TPOT is [\d.]+ ms and TTFT [\d.]+ ms \(default efficiencies\)", line), line
+    assert "the latency targets (--max-ttft 1 ns): at batch 1, the fastest," in line
+    both = one_line_error(run(*FP8_8B, "--max-tpot", "1ms", "--max-ttft", "2s"))
+    assert "(--max-tpot 1 ms, --max-ttft 2 s)" in both
+
+
+def test_a_negative_duration_is_called_negative_not_unreadable():
+    line = one_line_error(run(*FP8_8B, "--max-tpot", "-5ms"))
+    assert "'--max-tpot': must be positive (got '-5ms')" in line
 
 
 def test_efficiency_note_writes_microseconds_as_the_tables_do():

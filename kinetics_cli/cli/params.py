@@ -69,9 +69,12 @@ def _seconds(text: str) -> float:
 
     seconds_per_unit, accepted = KINDS["seconds"]  # the one table of time units
     hint = f"cannot read {text!r} as a duration; it takes {accepted}, e.g. 50ms, 3min"
-    match = re.fullmatch(r"\s*([0-9.]+(?:[eE][-+]?[0-9]+)?)\s*(ns|us|µs|ms|s|min|h)?\s*", text)
+    pattern = r"\s*(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)\s*(ns|us|µs|ms|s|min|h)?\s*"
+    match = re.fullmatch(pattern, text)
     if match is None:
         raise typer.BadParameter(hint)
+    if match.group(1).startswith("-"):  # a duration read, but below zero
+        raise typer.BadParameter(f"must be positive (got {text!r})")
     try:
         value = float(match.group(1)) * seconds_per_unit[match.group(2) or ""]
     except ValueError:

@@ -1604,8 +1604,14 @@ def serve(
             best_ttft = float(all_costs.ttft_seconds[0])
             from kinetics_cli.units import format_si
 
+            targets = [
+                f"{flag} {format_si(value, 's')}"
+                for flag, value in (("--max-tpot", max_tpot), ("--max-ttft", max_ttft))
+                if value is not None
+            ]
             raise InputError(
-                "no batch meets the latency targets: at batch 1 TPOT is "
+                f"no batch meets the latency targets ({', '.join(targets)}): at batch 1, the "
+                "fastest, TPOT is "
                 f"{format_si(best_tpot, 's')} and TTFT {format_si(best_ttft, 's')} "
                 f"({eff.mode} efficiencies)"
             )
