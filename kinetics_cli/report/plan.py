@@ -529,6 +529,13 @@ DEPLOY_COLUMNS = [
 ]
 
 
+def unheld(deployment: dict[str, Any], it: str = " it") -> str:
+    """'no replica of b200 holds it', and, under a TPOT target (where that is the likelier
+    reason), 'or meets the TPOT target'."""
+    text = f"no replica of {deployment['hardware']} holds{it}"
+    return text + (" or meets the TPOT target" if deployment["batch_rule"] == "max-tpot" else "")
+
+
 def deploy_text(doc: dict[str, Any]) -> str:
     """'8.59e15 eFLOPs (Kinetics law); deployable (default, b200 TP2, 2 problems in flight):
     90.1 GPU-s, ...' for a configuration document with deployable figures."""
@@ -537,7 +544,7 @@ def deploy_text(doc: dict[str, Any]) -> str:
     law = f"{format_cost(doc['eflops'], 'eflops')} eFLOPs (Kinetics law)"
     d, f = doc["deployment"], doc["deployable"]
     if not f["fits"]:
-        return f"{law}; no replica of {d['hardware']} holds it"
+        return f"{law}; {unheld(d)}"
     ep = f" EP{d['ep']}" if d["ep"] and d["ep"] > 1 else ""
     parts = [
         f"{duration(f['gpu_seconds'])} GPU time",
@@ -663,8 +670,8 @@ def _print_comparison(answer: Plan, doc: dict[str, Any]) -> None:
     if "deployable" in flops_pick and not flops_pick["deployable"]["fits"]:
         say(
             f"FLOPs-only law (same budget counted without memory traffic) picks "
-            f"{describe(flops_pick)}: accuracy {flops_pick['accuracy']:.1%}, which no replica of "
-            f"{flops_pick['deployment']['hardware']} holds."
+            f"{describe(flops_pick)}: accuracy {flops_pick['accuracy']:.1%}, which "
+            f"{unheld(flops_pick['deployment'], '')}."
         )
         return
     over = true_cost > answer.budget
