@@ -749,3 +749,36 @@ def test_tables_say_what_the_replica_column_means(fake: FakeSource) -> None:
         assert "B problems in flight" in out, args
     out = " ".join(run("frontier", "--task", "fake", "--cost", "usd").stdout.split())
     assert "replica: TPn xB, B problems in flight" in out
+
+
+def test_nothing_within_budget_on_any_accelerator_names_the_cheapest(fake: FakeSource) -> None:
+    """Across accelerators, as on one: no answer is exit code 1, and the output (--json
+    included) names the cheapest configuration on any accelerator and what it costs, the lowest
+    of each accelerator's cheapest; no accelerator is named best."""
+    args = ("--budget-usd", "1e-6", "-H", "b200,h100-sxm")
+    result = run("plan", "--task", "fake", *args, "--json")
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.stdout)
+    assert doc["best"] is None and doc["best_hardware"] is None and doc["law"] == "kinetics"
+    rows = {r["hardware"]: r["cheapest"] for r in doc["by_hardware"]}
+    low = min(rows, key=lambda h: rows[h]["cost"])
+    assert doc["cheapest"] == {"hardware": low, **rows[low]}
+    assert doc["cheapest"]["cost"] > 1e-6
+    result = run("plan", "--task", "fake", *args)
+    assert result.exit_code == 1 and result.stderr == ""
+    out = " ".join(result.stdout.split())
+    assert f"on any accelerator. The cheapest, {low}, " in out
+    assert accuracy_text(doc["cheapest"]).split(" [")[0] in out
+
+
+@pytest.mark.parametrize("hardware", ["b200", "b200,h100-sxm"])
+def test_a_deployable_budget_with_nothing_deployable_is_bad_input(
+    fake: FakeSource, hardware: str
+) -> None:
+    """A TPOT target no replica meets leaves nothing to price: one line on stderr saying why
+    (the dropped reason), exit code 2; not a cheapest configuration at $inf."""
+    result = run("plan", "--task", "fake", "--budget-usd", "5", "--max-tpot", "1us", "-H", hardware)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and result.stderr.count("\n") == 1
+    assert "no replica holds any configuration" in result.stderr
+    assert "meets TPOT 1 µs" in result.stderr and "inf" not in result.stderr

@@ -406,6 +406,20 @@ def test_an_engine_cap_on_sequences(catalog: Catalog) -> None:
         np.testing.assert_allclose(costs.gpu_seconds[i], lib.gpu_seconds_per_problem, rtol=1e-9)
 
 
+def test_trials_beyond_the_engine_cap_are_dropped_for_that_reason(catalog: Catalog) -> None:
+    """max_batch 16 sequences per replica: a problem of 32 trials is never admitted whole on
+    any replica (the cap is per replica), so those configurations are dropped, and the reason
+    given is the cap, not the KV cache (with no cap, every one of them fits a b200)."""
+    grid, costs, *_ = priced(catalog, "b200", DeployOptions(max_batch=16))
+    over = grid.trials > 16
+    assert over.any() and not costs.fits[over].any()
+    (reason,) = [k for k in costs.dropped if "cap of 16" in k]
+    assert costs.dropped[reason] == int(over.sum())
+    assert not any("KV cache" in k for k in costs.dropped)
+    _, uncapped, *_ = priced(catalog, "b200", DeployOptions(max_batch=None))
+    assert uncapped.fits[over].all()
+
+
 def test_several_accelerators_price_as_each_alone(catalog: Catalog) -> None:
     """Pricing several profiles in one call (request shapes, one-sequence operator costs and
     memory bytes per GPU carried from one accelerator to the next; B200 after two others, MI300X

@@ -94,3 +94,14 @@ def test_allocation_curves_leave_out_levels_without_a_figure() -> None:
         "oracle per problem (mean cost)": ([4e14, 3e15], [0.5, 0.75]),
         "best uniform, same data": ([1e14, 1e16], [0.25, 0.5]),
     }
+
+
+def test_a_configuration_no_replica_runs_names_the_tpot_target_under_one() -> None:
+    """Under --max-tpot a configuration may be left out for the target, not for memory: the
+    text says both; without a target, memory alone."""
+    from kinetics_cli.report.plan import unheld
+
+    d = {"hardware": "b200", "batch_rule": "max-tpot"}
+    assert unheld(d) == "no replica of b200 holds it or meets the TPOT target"
+    assert unheld(d, "") == "no replica of b200 holds or meets the TPOT target"
+    assert unheld({**d, "batch_rule": "memory"}) == "no replica of b200 holds it"

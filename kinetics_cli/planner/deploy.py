@@ -114,27 +114,40 @@ class DeployCosts:
         with np.errstate(divide="ignore"):
             return np.where(self.fits, 3600.0 / self.gpu_seconds, 0.0)
 
+    def none_fit(self) -> str | None:
+        """Why no replica holds any configuration (the dropped reasons), or None where one
+        does."""
+        if self.fits.any():
+            return None
+        return "no replica holds any configuration (" + "; ".join(self.dropped) + ")"
+
     def cost(self, unit: str) -> np.ndarray:
-        """Per-problem cost in a deployable unit (inf where nothing holds the configuration)."""
+        """Per-problem cost in a deployable unit (inf where nothing holds the configuration);
+        an InputError where no replica holds any, since nothing can then be priced."""
         if unit == "seconds":
-            return self.gpu_seconds
-        if unit == "latency":
-            return self.latency_s
-        if unit == "usd":
+            cost = self.gpu_seconds
+        elif unit == "latency":
+            cost = self.latency_s
+        elif unit == "usd":
             if self.price_per_gpu_hour is None:
                 raise InputError(
                     f"hardware profile {self.hardware!r} has no price_per_gpu_hour; "
                     "--budget-usd needs one"
                 )
-            return self.usd_per_1000
-        if unit == "joules":
+            cost = self.usd_per_1000
+        elif unit == "joules":
             if self.tdp_watts is None:
                 raise InputError(
                     f"hardware profile {self.hardware!r} has no tdp_watts; --budget-joules "
                     "needs one"
                 )
-            return self.joules
-        raise InputError(f"{unit!r} is not a deployable unit")
+            cost = self.joules
+        else:
+            raise InputError(f"{unit!r} is not a deployable unit")
+        why = self.none_fit()
+        if why is not None:
+            raise InputError(f"nothing to price on {self.hardware}: {why}")
+        return cost
 
     def deployment(self, i: int) -> Deployment:
         """The Deployment configuration `i` is priced on (replicas: 1)."""
@@ -869,11 +882,14 @@ def deploy_costs(
     trial_index: np.ndarray,
     limit_index: np.ndarray,
     sampled: np.ndarray | None = None,
+    trials: np.ndarray | None = None,
 ) -> DeployCosts:
     """Gather the [setting, N, L] tables onto a grid's configurations and add dollars, energy
     and the count of configurations no replica holds, by reason. `sampled`: the fraction of
     the N trials a configuration runs on average (early stopping; 1 otherwise), which scales
-    its GPU time; memory, batch and latency stay those of N trials."""
+    its GPU time; memory, batch and latency stay those of N trials. `trials`: each
+    configuration's N, which names the engine's cap on sequences as the reason where a
+    problem's N trials exceed it (whatever the replica, since the cap is per replica)."""
     at = (setting, trial_index, limit_index)
     fits = tables["fits"][at]
     gpu_s = tables["gpu_seconds"][at]
@@ -885,6 +901,15 @@ def deploy_costs(
     weights_fit = tables["weights_fit"][at]
     dropped: dict[str, int] = {}
     no_weights = int(np.sum(~fits & ~weights_fit))
+    cap = options.max_batch_on(profile)
+    if trials is not None and cap is not None:
+        over_cap = ~fits & weights_fit & (np.asarray(trials) > cap)
+        if over_cap.any():
+            dropped[
+                f"a problem's N trials exceed the engine's cap of {cap:,} concurrent sequences "
+                "per replica (--max-batch)"
+            ] = int(over_cap.sum())
+        weights_fit = weights_fit & ~over_cap
     no_kv = int(np.sum(~fits & weights_fit))
     if options.max_tpot is not None:
         from kinetics_cli.units import format_si
@@ -994,7 +1019,9 @@ def price_grid(
             bytes_cache=memory,
             prefill_ops=prefill_ops,
         )
-        out.append(deploy_costs(tables, profile, chosen, grid_setting, ti, li, sampled))
+        out.append(
+            deploy_costs(tables, profile, chosen, grid_setting, ti, li, sampled, grid_trials)
+        )
         if on_progress is not None:
             on_progress(n + 1, len(profiles))
     return tuple(out)
@@ -1129,8 +1156,9 @@ def compare_hardware(
         if unit == "joules" and deploy.tdp_watts is None:
             skipped[name] = "no tdp_watts in its profile"
             continue
-        if not deploy.fits.any():
-            skipped[name] = "no configuration fits its memory"
+        why = deploy.none_fit()
+        if why is not None:
+            skipped[name] = why
             continue
         plans.append(
             (name, grid, make_plan(grid, budget, unit=unit, law=law, pricing=pricing, top=top))

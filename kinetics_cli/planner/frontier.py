@@ -106,8 +106,8 @@ def deployable_frontiers(options: Sequence[HardwareOption], unit: str) -> Hardwa
             skipped[name] = "no price_per_gpu_hour in its profile"
         elif unit == "joules" and deploy.tdp_watts is None:
             skipped[name] = "no tdp_watts in its profile"
-        elif not deploy.fits.any():
-            skipped[name] = "no replica holds any configuration (" + "; ".join(deploy.dropped) + ")"
+        elif deploy.none_fit() is not None:
+            skipped[name] = str(deploy.none_fit())
         else:
             names.append(name)
             frontiers.append(deployable_frontier(option.grid, option.pricing, unit))

@@ -529,6 +529,13 @@ DEPLOY_COLUMNS = [
 ]
 
 
+def unheld(deployment: dict[str, Any], it: str = " it") -> str:
+    """'no replica of b200 holds it', and, under a TPOT target (where that is the likelier
+    reason), 'or meets the TPOT target'."""
+    text = f"no replica of {deployment['hardware']} holds{it}"
+    return text + (" or meets the TPOT target" if deployment["batch_rule"] == "max-tpot" else "")
+
+
 def deploy_text(doc: dict[str, Any]) -> str:
     """'8.59e15 eFLOPs (Kinetics law); deployable (default, b200 TP2, 2 problems in flight):
     90.1 GPU-s, ...' for a configuration document with deployable figures."""
@@ -537,7 +544,7 @@ def deploy_text(doc: dict[str, Any]) -> str:
     law = f"{format_cost(doc['eflops'], 'eflops')} eFLOPs (Kinetics law)"
     d, f = doc["deployment"], doc["deployable"]
     if not f["fits"]:
-        return f"{law}; no replica of {d['hardware']} holds it"
+        return f"{law}; {unheld(d)}"
     ep = f" EP{d['ep']}" if d["ep"] and d["ep"] > 1 else ""
     parts = [
         f"{duration(f['gpu_seconds'])} GPU time",
@@ -663,8 +670,8 @@ def _print_comparison(answer: Plan, doc: dict[str, Any]) -> None:
     if "deployable" in flops_pick and not flops_pick["deployable"]["fits"]:
         say(
             f"FLOPs-only law (same budget counted without memory traffic) picks "
-            f"{describe(flops_pick)}: accuracy {flops_pick['accuracy']:.1%}, which no replica of "
-            f"{flops_pick['deployment']['hardware']} holds."
+            f"{describe(flops_pick)}: accuracy {flops_pick['accuracy']:.1%}, which "
+            f"{unheld(flops_pick['deployment'], '')}."
         )
         return
     over = true_cost > answer.budget
@@ -772,6 +779,7 @@ def comparison_document(setup: Setup, comparison: HardwareComparison) -> dict[st
                 "equal_accuracy_cost_ratio": pick.equal_accuracy_ratio,
                 "statistically_best": pick.in_best_set,
                 "flops_law_pick": config(pick.plan.picks["flops"]),
+                "cheapest": config(pick.plan.cheapest),
                 **deploy_summary(h.pricing.deploy),
             }
         )
@@ -785,19 +793,26 @@ def comparison_document(setup: Setup, comparison: HardwareComparison) -> dict[st
             hardware=h.profile.name,
             cost=float(pick.plan.true_cost[comparison.most_accurate]),
         )
+    # the cheapest configuration on any accelerator, by the cost the law picks by (as `plan`
+    # on one accelerator names it): what the budget would have to reach when nothing fits
+    law = comparison.picks[0].plan.law
+    low = min(comparison.picks, key=lambda p: float(p.plan.law_cost[p.plan.cheapest]))
+    cheapest = {"hardware": low.hardware, **rows[comparison.picks.index(low)]["cheapest"]}
     return {
         "task": setup.task,
         "budget": comparison.budget,
         "budget_unit": comparison.unit,
+        "law": law,
         "hardware": [h.profile.name for h in setup.hardware],
         "accuracy_source": setup.source_document,
-        "best_hardware": best["hardware"],
+        "best_hardware": None if best["best"] is None else best["hardware"],
         "best": best["best"],
         # the most accurate configuration any accelerator affords (on the one where it costs
         # least) and how many others within budget could not be told apart from it; the best
         # is the cheapest of those, on any accelerator
         "most_accurate": most,
         "indistinguishable_count": comparison.ties,
+        "cheapest": cheapest,
         "by_hardware": rows,
         "skipped_hardware": [{"hardware": k, "reason": v} for k, v in comparison.skipped.items()],
         "configurations": len(setup.grid),
@@ -834,7 +849,13 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
         say(f"energy: {first.power_model}")
     best = doc["best"]
     if best is None:
-        say("No configuration fits this budget on any accelerator.")
+        cheapest = doc["cheapest"]
+        cost_key = "flops_law_cost" if doc["law"] == "flops" else "cost"
+        say(
+            "No configuration fits this budget on any accelerator. The cheapest, "
+            f"{cheapest['hardware']}, {describe(cheapest)}, costs "
+            f"{format_cost(cheapest[cost_key], unit)} ({cheapest['accuracy']:.1%} accuracy)."
+        )
         return
     say(
         f"Best: {doc['best_hardware']}, {describe(best)}: accuracy {sourced_accuracy(best)}, "
