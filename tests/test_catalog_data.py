@@ -348,3 +348,17 @@ def test_gb200_node_is_the_nvlink_domain() -> None:
 )
 def test_context_windows(name: str, window: int) -> None:
     assert _card(name).architecture.max_position_embeddings == window
+
+
+def test_every_bundled_host_is_charged_the_same_host_time_per_sequence() -> None:
+    """The engine's host work per scheduled sequence is CPU-side: one measurement (TensorRT-LLM,
+    45.11 ms per iteration / 1,536 sequences = 29.4 us) is applied to every bundled part's host,
+    AMD's included; charging none on some parts made them look up to 3x cheaper at large batches
+    for host time alone."""
+    charged = {}
+    for path in HARDWARE_FILES:
+        efficiency = load_spec(path, HardwareProfile).efficiency
+        assert efficiency is not None, path.name
+        charged[path.stem] = efficiency.host_seconds_per_sequence
+    assert charged["mi300x"] == pytest.approx(45.11e-3 / 1536, rel=0.002)
+    assert set(charged.values()) == {29.4e-6}, charged
