@@ -40,14 +40,18 @@ def bundled_root() -> Path:
 
 def user_root() -> Path:
     """The user's catalog folder: $XDG_CONFIG_HOME/kinetics, else the platform's config folder
-    (~/.config/kinetics on Linux, ~/Library/Application Support/kinetics on macOS,
-    %LOCALAPPDATA%\\kinetics on Windows)."""
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    if xdg:
-        return Path(xdg) / "kinetics"
-    from typer import get_app_dir  # click's platform rules, without another dependency
+    (platformdirs, as for the outcome cache: ~/.config/kinetics on Linux, ~/Library/Application
+    Support/kinetics on macOS, %LOCALAPPDATA%\\kinetics on Windows).
 
-    return Path(get_app_dir("kinetics", roaming=False))
+    An empty or relative XDG_CONFIG_HOME is ignored, as the XDG Base Directory specification
+    asks: read literally it would put the user catalog, and `models import` and `calibrate fit`
+    output, in whatever folder the command runs from."""
+    xdg = os.environ.get("XDG_CONFIG_HOME", "").strip()
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "kinetics"
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("kinetics", appauthor=False, roaming=False))
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,21 @@ def test_user_root_without_xdg_is_dot_config(
     assert user_root() == tmp_path / ".config" / "kinetics"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux folder layout")
+@pytest.mark.parametrize("xdg", ["", "  ", "relative/config"])
+def test_user_root_ignores_an_empty_or_relative_xdg(
+    xdg: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The XDG Base Directory specification: a relative path in XDG_CONFIG_HOME is invalid and
+    ignored. Read literally, an empty one gave Path('kinetics') and a relative one
+    Path('relative/config/kinetics'): a user catalog that moved with the working folder, and
+    `models import` writing into it."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", xdg)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert user_root() == tmp_path / ".config" / "kinetics"
+    assert user_root().is_absolute()
+
+
 def test_bundled_catalog_is_found() -> None:
     assert (bundled_root() / "hardware_profiles" / "b200.toml").is_file()
     catalog = load_catalog()
