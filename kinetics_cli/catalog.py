@@ -395,5 +395,29 @@ def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
         models=model_registry,
         skipped=skipped,
         sources=sources,
-        warnings=hardware_registry.warnings + model_registry.warnings,
+        warnings=hardware_registry.warnings
+        + model_registry.warnings
+        + _published_mismatches(models),
     )
+
+
+def _published_mismatches(models: Sequence[Entry[ModelCard]]) -> list[str]:
+    """One line per card outside the bundled catalog whose derived parameter counts miss its
+    [published] figures by more than specs.PUBLISHED_TOLERANCE: every cost priced on the card
+    rests on its shape, so a mistyped field must not pass unnoticed. (Bundled cards are held
+    to the same tolerance by the tests.)"""
+    from kinetics_cli.specs import PUBLISHED_TOLERANCE
+
+    lines = []
+    for entry in models:
+        if entry.origin == "bundled":
+            continue
+        misses = entry.spec.published_mismatches()
+        if misses:
+            lines.append(
+                f"{entry.path} ({entry.origin}): model {entry.name!r} does not match its "
+                f"[published] figures: {'; '.join(misses)} (more than "
+                f"{PUBLISHED_TOLERANCE:.0%} apart); check its [architecture] fields against "
+                "the model's config.json, or the [published] table"
+            )
+    return lines
