@@ -158,7 +158,7 @@ def _key_lines(text: str) -> dict[tuple[str, ...], int]:
     """
     lines: dict[tuple[str, ...], int] = {}
     table: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         header = _TABLE.match(line)
         if header:
             table = tuple(part.strip().strip('"') for part in header.group(1).split("."))

@@ -38,6 +38,7 @@ import numpy as np
 from kinetics_cli.accuracy.base import AttentionName, Outcome, Setting, SourceKind
 from kinetics_cli.arrays import sorted_unique
 from kinetics_cli.errors import InputError, KineticsError
+from kinetics_cli.fsutil import read_text
 
 COLUMNS = (
     "task",
@@ -120,26 +121,6 @@ def json_objects(
         if not isinstance(raw, dict):
             raise InputError(f"{where}: expected a JSON object")
         yield where, raw
-
-
-def read_text(path: Path) -> str:
-    """The file as text: UTF-8 with or without a byte-order mark. UTF-16/32, binary files and
-    undecodable bytes raise one InputError naming the file; so do I/O errors."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(f"{path}: the file is UTF-16 (or UTF-32) text; save it as UTF-8")
-    if b"\x00" in data[:4096]:
-        raise InputError(f"{path}: not a text file (NUL bytes); expected UTF-8 JSON Lines or CSV")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: not UTF-8 text (undecodable byte 0x{data[exc.start]:02x} at byte {exc.start})"
-        ) from None
 
 
 # ------------------------------------------------------------------------------ parsing
