@@ -40,14 +40,18 @@ def bundled_root() -> Path:
 
 def user_root() -> Path:
     """The user's catalog folder: $XDG_CONFIG_HOME/kinetics, else the platform's config folder
-    (~/.config/kinetics on Linux, ~/Library/Application Support/kinetics on macOS,
-    %LOCALAPPDATA%\\kinetics on Windows)."""
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    if xdg:
-        return Path(xdg) / "kinetics"
-    from typer import get_app_dir  # click's platform rules, without another dependency
+    (platformdirs, as for the outcome cache: ~/.config/kinetics on Linux, ~/Library/Application
+    Support/kinetics on macOS, %LOCALAPPDATA%\\kinetics on Windows).
 
-    return Path(get_app_dir("kinetics", roaming=False))
+    An empty or relative XDG_CONFIG_HOME is ignored, as the XDG Base Directory specification
+    asks: read literally it would put the user catalog, and `models import` and `calibrate fit`
+    output, in whatever folder the command runs from."""
+    xdg = os.environ.get("XDG_CONFIG_HOME", "").strip()
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "kinetics"
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("kinetics", appauthor=False, roaming=False))
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,7 @@ def _key_lines(text: str) -> dict[tuple[str, ...], int]:
     """
     lines: dict[tuple[str, ...], int] = {}
     table: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         header = _TABLE.match(line)
         if header:
             table = tuple(part.strip().strip('"') for part in header.group(1).split("."))
@@ -391,5 +395,29 @@ def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
         models=model_registry,
         skipped=skipped,
         sources=sources,
-        warnings=hardware_registry.warnings + model_registry.warnings,
+        warnings=hardware_registry.warnings
+        + model_registry.warnings
+        + _published_mismatches(models),
     )
+
+
+def _published_mismatches(models: Sequence[Entry[ModelCard]]) -> list[str]:
+    """One line per card outside the bundled catalog whose derived parameter counts miss its
+    [published] figures by more than specs.PUBLISHED_TOLERANCE: every cost priced on the card
+    rests on its shape, so a mistyped field must not pass unnoticed. (Bundled cards are held
+    to the same tolerance by the tests.)"""
+    from kinetics_cli.specs import PUBLISHED_TOLERANCE
+
+    lines = []
+    for entry in models:
+        if entry.origin == "bundled":
+            continue
+        misses = entry.spec.published_mismatches()
+        if misses:
+            lines.append(
+                f"{entry.path} ({entry.origin}): model {entry.name!r} does not match its "
+                f"[published] figures: {'; '.join(misses)} (more than "
+                f"{PUBLISHED_TOLERANCE:.0%} apart); check its [architecture] fields against "
+                "the model's config.json, or the [published] table"
+            )
+    return lines

@@ -119,3 +119,31 @@ def check_distinct(paths: Sequence[Path], option: str) -> None:
                 f"{option} {paths[i]}: the same file is given twice (its rows would count as "
                 "twice the samples)"
             )
+
+
+def read_text(path: Path) -> str:
+    """The file as text: UTF-8 with or without a byte-order mark. UTF-16/32, binary files and
+    undecodable bytes raise one InputError naming the file; so do I/O errors."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path}: the file is UTF-16 (or UTF-32) text; save it as UTF-8")
+    if b"\x00" in data[:4096]:
+        raise InputError(f"{path}: not a text file (NUL bytes); expected UTF-8 JSON Lines or CSV")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (undecodable byte 0x{data[exc.start]:02x} at byte {exc.start})"
+        ) from None
+
+
+def jsonl_lines(text: str) -> list[str]:
+    """The lines of a JSON Lines text: split at '\\n' only (a '\\r' before it is JSON
+    whitespace). str.splitlines also splits at U+0085, U+2028 and U+2029, which a JSON writer
+    with ensure_ascii=False (lm-evaluation-harness's sample logs) leaves raw inside strings, so
+    a model's generation holding one would break its line in two."""
+    return text.split("\n")

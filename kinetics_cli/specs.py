@@ -364,6 +364,12 @@ class LinearAttention(_Strict):
     state_bytes: ElementBytes = 4.0  # bytes per recurrent-state element (fp32 in practice)
 
 
+# Relative distance within which derived parameter counts agree with a card's [published]
+# figures: every bundled card is within it (tests/test_catalog_data.py); publishers round to two
+# or three significant figures (Qwen3-8B "8.2B" for 8.191B derived, 0.1%).
+PUBLISHED_TOLERANCE = 0.02
+
+
 class PublishedFigures(_Strict):
     """Figures the model's publisher states, to check the derived counts against."""
 
@@ -586,6 +592,30 @@ class ModelCard(CatalogSpec):
             p.attention + p.mlp_active for p in (self.layer_params(i) for i in range(a.layers))
         )
         return layers + self.embedding_params
+
+    def published_comparison(self) -> list[tuple[str, float, float]]:
+        """(figure, derived, published) for each count the [published] table states, like
+        compared with like: a publisher's "activated" count includes the input embedding unless
+        `active_counts_embedding = false` (derived active_params leaves it out)."""
+        p = self.published
+        if p is None:
+            return []
+        active = self.active_params + (self.embedding_params if p.active_counts_embedding else 0)
+        pairs = (
+            ("total_params", self.total_params, p.total_params),
+            ("non_embedding_params", self.non_embedding_params, p.non_embedding_params),
+            ("active_params", active, p.active_params),
+        )
+        return [(name, derived, float(stated)) for name, derived, stated in pairs if stated]
+
+    def published_mismatches(self, tolerance: float = PUBLISHED_TOLERANCE) -> list[str]:
+        """One clause per published count the derived one misses by more than `tolerance`
+        (relative): a shape field mistyped, or figures copied from another model."""
+        return [
+            f"{name} derived {derived:,.0f}, published {stated:,.0f} ({derived / stated - 1:+.1%})"
+            for name, derived, stated in self.published_comparison()
+            if abs(derived / stated - 1) > tolerance
+        ]
 
     # ---- attention and KV cache ------------------------------------------------------------
 

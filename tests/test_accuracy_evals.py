@@ -253,3 +253,120 @@ def test_approximate_token_counts_are_named_in_the_description(tmp_path):
     assert "token counts approximate (characters / 4) in 4 of 8 trials" in src.description
     exact = load_accuracy("aime24", [write_jsonl(tmp_path / "x.jsonl", ROWS)], resolve)
     assert "token counts" not in exact.description
+
+
+def test_toy_file_pass_at_k_and_majority_by_hand(tmp_path):
+    """Three problems x four trials (gen tokens, correct, answer), checked against hand arithmetic
+    with the unbiased estimator pass@k = 1 - C(n-c, k) / C(n, k) (Chen et al. 2021), n = 4:
+
+    p1: 1000 right '5', 3000 wrong '7', 2000 right '5', 5000 wrong '9'
+    p2: 4000 wrong '1', 6000 right '2', 1500 wrong '1', 7000 wrong '3'
+    p3:  800 right '4',  900 right '4', 1200 right '4', 9000 wrong '8'
+
+    At L = 2048 the right trials within L are c = 2, 0, 3: pass@1 = (2/4 + 0 + 3/4) / 3 = 5/12;
+    pass@2 = (1 - C(2,2)/C(4,2) + 0 + 1 - C(1,2)/6) / 3 = (5/6 + 0 + 1) / 3 = 11/18;
+    pass@4 = (1 + 0 + 1) / 3 = 2/3. At L = 8192, c = 2, 1, 3: pass@2 = (5/6 + 1 - 3/6 + 1) / 3
+    = 7/9, pass@4 = 1.
+
+    Majority@2 at L = 8192 (p3's 9000 is cut and does not vote), over the 6 pairs of each problem:
+    p1: 1 right pair + 4 right-wrong ties at 1/2 = 3/6; p2: 3 ties at 1/2 = 1.5/6;
+    p3: every pair holds a right vote and no other = 1; mean (1/2 + 1/4 + 1) / 3 = 7/12.
+    Majority@4 at L = 16384: '5' wins p1, '1' wins p2, '4' wins p3: 2/3."""
+    from kinetics_cli.accuracy.selection import evaluation_rule_outcome
+
+    trials = [
+        ("p1", 1000, True, "5"),
+        ("p1", 3000, False, "7"),
+        ("p1", 2000, True, "5"),
+        ("p1", 5000, False, "9"),
+        ("p2", 4000, False, "1"),
+        ("p2", 6000, True, "2"),
+        ("p2", 1500, False, "1"),
+        ("p2", 7000, False, "3"),
+        ("p3", 800, True, "4"),
+        ("p3", 900, True, "4"),
+        ("p3", 1200, True, "4"),
+        ("p3", 9000, False, "8"),
+    ]
+    rows = [dict(row(p, g, c, task="toy"), answer=a) for p, g, c, a in trials]
+    src = load_accuracy("toy", [write_jsonl(tmp_path / "toy.jsonl", rows)], resolve)
+    out = src.outcome(DENSE, np.array([1, 2, 4]), np.array([2048.0, 8192.0]))
+    assert out.accuracy[:, 0] == pytest.approx([5 / 12, 11 / 18, 2 / 3])
+    assert out.accuracy[:, 1] == pytest.approx([(2 / 4 + 1 / 4 + 3 / 4) / 3, 7 / 9, 1.0])
+    majority = evaluation_rule_outcome(
+        src.trials_by_setting[DENSE], "majority", np.array([2, 4]), np.array([8192.0, 16384.0])
+    )
+    assert majority.accuracy[0, 0] == pytest.approx(7 / 12)
+    assert majority.accuracy[1, 1] == pytest.approx(2 / 3)
+
+
+def test_csv_headers_that_cannot_be_read_as_meant(tmp_path):
+    """An empty file, a header separated by ';' (a spreadsheet's locale export) and a column
+    given twice (which value wins would be a guess) are each one line naming file and line."""
+    path = tmp_path / "e.csv"
+    path.write_text("")
+    with pytest.raises(InputError, match=rf"^{path}: empty file \(expected a header line: task,"):
+        read_evals(path, resolve)
+    path.write_text(
+        "task;model;attention;kv_budget;problem;prompt_tokens;gen_tokens;correct\n"
+        "aime24;qwen3-8b;dense;;1;5;10;true\n"
+    )
+    with pytest.raises(InputError, match=rf"^{path}:1: the header is one column, .*not ';'"):
+        read_evals(path, resolve)
+    path.write_text(
+        "task,model,attention,kv_budget,problem,prompt_tokens,gen_tokens,correct,correct\n"
+        "aime24,qwen3-8b,dense,,1,5,10,true,false\n"
+    )
+    with pytest.raises(InputError, match=rf"^{path}:1: column 'correct' appears more than once"):
+        read_evals(path, resolve)
+
+
+def test_sparse_row_without_a_kv_budget_says_what_is_missing(tmp_path):
+    path = write_jsonl(tmp_path / "e.jsonl", [row("a", 10, True, attention="block-topk")])
+    with pytest.raises(
+        InputError, match=r":1: field 'kv_budget': block-topk attention needs its KV"
+    ):
+        read_evals(path, resolve)
+
+
+def test_a_file_joined_to_itself_or_copied_is_refused(tmp_path):
+    """Each trial would count twice: pass@2 of a problem with 1 right of 2 is 1, of the same
+    trials doubled (2 right of 4) 1 - C(2,2)/C(4,2) = 5/6."""
+    once = write_jsonl(tmp_path / "once.jsonl", ROWS)
+    twice = write_jsonl(tmp_path / "twice.jsonl", ROWS + ROWS)
+    copy = write_jsonl(tmp_path / "copy.jsonl", ROWS)
+    with pytest.raises(
+        InputError, match=rf"^{twice}:9: from here to the end the rows repeat the 8"
+    ):
+        load_accuracy("aime24", [twice], resolve)
+    with pytest.raises(InputError, match=rf"^--evals {copy}: the same rows as {once}"):
+        load_accuracy("aime24", [once, copy], resolve)
+    # two trials cut at the limit agree field for field, and so may a file of only such trials
+    cut = [row("a", 9000, False), row("b", 9000, False)]
+    assert (
+        len(
+            load_accuracy(
+                "aime24", [write_jsonl(tmp_path / "cut.jsonl", cut * 2)], resolve
+            ).trials_by_setting[DENSE]
+        )
+        == 4
+    )
+
+
+def test_repeated_per_problem_rows_are_named(tmp_path):
+    path = tmp_path / "p.jsonl"
+    agg = {
+        "task": "aime24",
+        "model": "qwen3-8b",
+        "attention": "dense",
+        "prompt_tokens": 10,
+        "samples": 2,
+        "correct": 1,
+        "gen_lengths": [100, 200],
+    }
+    path.write_text("\n".join(json.dumps(dict(agg, problem=p)) for p in ("a", "b", "a")) + "\n")
+    src = load_accuracy("aime24", [path], resolve)
+    assert (
+        f"1 per-problem row repeats the problem and setting of an earlier one ({path}:3 = {path}:1)"
+        in src.description
+    )

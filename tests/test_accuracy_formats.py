@@ -240,3 +240,19 @@ def test_cli_import_reads_the_kv_budget_as_tokens(tmp_path):
         assert result.exit_code == 0, result.output
         rows.append([json.loads(line) for line in out.read_text().splitlines()])
     assert rows[0] == rows[1] and {str(r["kv_budget"]) for r in rows[0]} == {"1024"}
+
+
+def test_lm_eval_generation_with_a_raw_line_separator_is_one_row(tmp_path):
+    """lm-evaluation-harness writes its sample logs with ensure_ascii=False, so U+2028, U+2029
+    and U+0085 in a generation stay raw inside a JSON string; the line is still one JSON object
+    (JSON Lines splits at '\\n' only). str.splitlines cut it in two: 'not valid JSON'."""
+    lines = (EXAMPLES / "lm_eval_samples_aime24.jsonl").read_text().split("\n")
+    first = json.loads(lines[0])
+    first["resps"] = [[text + "\u2028next\u2029para\x85end" for text in first["resps"][0]]]
+    lines[0] = json.dumps(first, ensure_ascii=False)
+    path = tmp_path / "samples.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    rows = import_lm_eval([path], "aime24", "qwen3-8b", approximate_counter())
+    assert len(rows) == 3
+    # ceil(characters / 4), the three separators and their words counted as characters
+    assert rows[0]["gen_tokens"] == -(-len(first["resps"][0][0]) // 4)

@@ -40,6 +40,20 @@ def write_rows(path: Path, *docs: object) -> Path:
     return path
 
 
+def test_byte_order_mark_and_raw_line_separators_are_read(tmp_path: Path) -> None:
+    """A file saved by an editor that writes a UTF-8 byte-order mark reads as without it (as
+    evaluation files do), and a note holding a raw U+2028 stays on its line (JSON Lines splits
+    at '\\n' only): each was refused as 'not valid JSON'."""
+    text = json.dumps(dict(GOOD, note="run\u2028two"), ensure_ascii=False) + "\r\n"
+    path = tmp_path / "m.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + (text * 2).encode("utf-8"))
+    rows = read_measurements(path)
+    assert [r.line for r in rows] == [1, 2] and rows[0].note == "run\u2028two"
+    path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    with pytest.raises(InputError, match=rf"^{path}: the file is UTF-16"):
+        read_measurements(path)
+
+
 def test_round_trip(tmp_path: Path) -> None:
     rows = [Measurement(**{**GOOD, "shape": dict(GOOD["shape"])}, seconds_min=9e-7, clock="wall")]  # type: ignore[arg-type]
     path = write_measurements(tmp_path / "m.jsonl", rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -38,6 +39,21 @@ def test_user_root_without_xdg_is_dot_config(
     monkeypatch.delenv("XDG_CONFIG_HOME")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert user_root() == tmp_path / ".config" / "kinetics"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux folder layout")
+@pytest.mark.parametrize("xdg", ["", "  ", "relative/config"])
+def test_user_root_ignores_an_empty_or_relative_xdg(
+    xdg: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The XDG Base Directory specification: a relative path in XDG_CONFIG_HOME is invalid and
+    ignored. Read literally, an empty one gave Path('kinetics') and a relative one
+    Path('relative/config/kinetics'): a user catalog that moved with the working folder, and
+    `models import` writing into it."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", xdg)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert user_root() == tmp_path / ".config" / "kinetics"
+    assert user_root().is_absolute()
 
 
 def test_bundled_catalog_is_found() -> None:
@@ -391,3 +407,36 @@ def test_index_falls_back_to_reading_the_whole_file(tmp_path: Path) -> None:
     assert index_entry(path) == ("x", ("y", "w"))
     path.write_text("name = 'x'\n")
     assert index_entry(path) is None
+
+
+def test_user_card_off_its_published_figures_warns(tiny_catalog: Path) -> None:
+    """tiny-lm derives 203,584 parameters (tests/conftest.py): a [published] total of 150,000
+    is +35.7% away (203,584 / 150,000 - 1 = 0.357), far beyond rounding, so the card (or its
+    published table) is wrong and every cost priced on it with it; one that agrees is quiet."""
+    card = tiny_catalog / "model_cards" / "tiny-lm.toml"
+    card.write_text(card.read_text() + '\n[published]\ntotal_params = 150000\nsource = "s"\n')
+    (line,) = load_catalog([tiny_catalog]).warnings
+    assert line.startswith(f"{card} (--catalog): model 'tiny-lm' does not match its [published]")
+    assert "total_params derived 203,584, published 150,000 (+35.7%)" in line
+    assert "more than 2% apart" in line
+    card.write_text(card.read_text().replace("150000", "203600"))
+    assert load_catalog([tiny_catalog]).warnings == []
+
+
+def test_cli_flags_a_user_card_off_its_published_figures(tiny_catalog: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kinetics_cli.cli.main import app
+
+    card = tiny_catalog / "model_cards" / "tiny-lm.toml"
+    card.write_text(card.read_text() + '\n[published]\ntotal_params = 150000\nsource = "s"\n')
+    result = CliRunner().invoke(app, ["--catalog", str(tiny_catalog), "models", "show", "tiny-lm"])
+    assert result.exit_code == 0
+    assert "does not match its [published] figures" in result.stderr
+    assert "derived +35.7%: more than 2% apart, check the card" in result.stdout
+    result = CliRunner().invoke(
+        app, ["--catalog", str(tiny_catalog), "models", "show", "tiny-lm", "--json"]
+    )
+    (check,) = json.loads(result.stdout)["published_check"]
+    assert check["figure"] == "total_params" and check["within_tolerance"] is False
+    assert check["relative_difference"] == pytest.approx(203_584 / 150_000 - 1)

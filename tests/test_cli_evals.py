@@ -106,3 +106,29 @@ def test_options_the_log_format_does_not_read_are_refused(
     head = ["evals", "import", str(log), "--task", "t", "--model", "qwen3-8b"]
     result = run(*head, "--out", str(out), *extra)
     assert result.exit_code == 2 and message in result.stderr and not out.exists()
+
+
+def test_out_that_is_an_input_log_is_refused_even_with_force(tmp_path: Path) -> None:
+    """With --force the rows would replace the logs they came from (every generation's text,
+    which nothing can rebuild): refused, the log left as it was."""
+    log = tmp_path / "log.jsonl"
+    log.write_bytes(QWEN_MATH.read_bytes())
+    head = ["evals", "import", str(log), "--task", "t", "--model", "qwen3-8b"]
+    result = run(*head, "--out", str(tmp_path / "." / "log.jsonl"), "--force")
+    assert result.exit_code == 2
+    assert "is one of the input logs; write the rows to another file" in result.stderr
+    assert log.read_bytes() == QWEN_MATH.read_bytes()
+
+
+def test_json_reports_what_was_written(tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "rows.jsonl"
+    result = run(*import_args(out, "--json"))
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    written = [json.loads(line) for line in out.read_text().splitlines()]
+    assert document["out"] == str(out) and document["trials"] == len(written)
+    assert document["problems"] == len({r["problem"] for r in written})
+    assert document["settings"] == ["dense"] and document["log_format"] == "qwen-math"
+    assert document["model"] == "qwen3-8b" and document["approximate_token_counts"] is True

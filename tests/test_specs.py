@@ -164,6 +164,32 @@ def test_unreadable_quantities_are_validation_errors_of_their_field() -> None:
     assert card(published={"total_params": "8.2G", "source": "s"}).published.total_params == 8.2e9  # type: ignore[union-attr]
 
 
+def test_published_figures_are_compared_with_the_derived_counts() -> None:
+    """The tiny card derives total 203,584, non-embedding 139,584 (203,584 - 64,000 tied
+    embedding) and active 2 x (20,480 + 49,152) + 64,000 = 203,264; a publisher's "activated"
+    count includes the embedding unless active_counts_embedding = false (+64,000 = 267,264)."""
+    close = card(published={"total_params": 2.0e5, "active_params": 267_000, "source": "s"})
+    assert [(n, d, p) for n, d, p in close.published_comparison()] == [
+        ("total_params", 203_584, 2.0e5),
+        ("active_params", 203_264 + 64_000, 267_000),
+    ]
+    assert close.published_mismatches() == []  # +1.8% and +0.1%: within 2%
+    wrong = card(
+        published={
+            "total_params": 1.6e5,
+            "non_embedding_params": 139_584,
+            "active_params": 203_264,
+            "active_counts_embedding": False,
+            "source": "s",
+        }
+    )
+    # 203,584 / 160,000 - 1 = +27.2%; the other two agree exactly
+    assert wrong.published_mismatches() == [
+        "total_params derived 203,584, published 160,000 (+27.2%)"
+    ]
+    assert card().published_comparison() == [] and card().published_mismatches() == []
+
+
 def test_both_kinds_share_the_catalog_base() -> None:
     """Name and aliases come first in every dump, as the JSON documents show them."""
     from kinetics_cli.specs import CatalogSpec

@@ -38,6 +38,7 @@ import numpy as np
 from kinetics_cli.accuracy.base import AttentionName, Outcome, Setting, SourceKind
 from kinetics_cli.arrays import sorted_unique
 from kinetics_cli.errors import InputError, KineticsError
+from kinetics_cli.fsutil import read_text
 
 COLUMNS = (
     "task",
@@ -122,26 +123,6 @@ def json_objects(
         yield where, raw
 
 
-def read_text(path: Path) -> str:
-    """The file as text: UTF-8 with or without a byte-order mark. UTF-16/32, binary files and
-    undecodable bytes raise one InputError naming the file; so do I/O errors."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(f"{path}: the file is UTF-16 (or UTF-32) text; save it as UTF-8")
-    if b"\x00" in data[:4096]:
-        raise InputError(f"{path}: not a text file (NUL bytes); expected UTF-8 JSON Lines or CSV")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: not UTF-8 text (undecodable byte 0x{data[exc.start]:02x} at byte {exc.start})"
-        ) from None
-
-
 # ------------------------------------------------------------------------------ parsing
 
 
@@ -217,6 +198,11 @@ def _setting(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]) 
             )
         budget: float | None = None
     else:
+        if _text(budget_raw) in ("", "none", "null"):
+            raise InputError(
+                f"{at}: field 'kv_budget': {attention} attention needs its KV budget (the "
+                "tokens attended per step, e.g. 1024), got an empty value"
+            )
         budget = float(_whole(budget_raw, "kv_budget", at, "a whole number of tokens", MAX_TOKENS))
         if budget <= 0:
             raise InputError(
@@ -346,6 +332,23 @@ def _csv_rows(path: Path, handle: Any) -> Iterator[tuple[int, dict[str, Any]]]:
         header = [h.strip() for h in (reader.fieldnames or [])]
     except csv.Error as exc:
         raise InputError(f"{_where(path, 1)}: not valid CSV: {exc}") from None
+    if not header:
+        raise InputError(
+            f"{path}: empty file (expected a header line: {', '.join(COLUMNS)}, then one row per "
+            "trial)"
+        )
+    if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+        sep = next(s for s in ";\t|" if s in header[0])
+        raise InputError(
+            f"{_where(path, 1)}: the header is one column, {_short(header[0])}: columns must be "
+            f"separated by commas, not {sep!r}"
+        )
+    repeated = sorted({h for h in header if header.count(h) > 1 and h})
+    if repeated:
+        raise InputError(
+            f"{_where(path, 1)}: column '{repeated[0]}' appears more than once in the header; "
+            "which one holds the value is ambiguous"
+        )
     aggregate = ("samples" in header or "n_samples" in header) and "gen_tokens" not in header
     wanted = [c for c in (AGGREGATE_COLUMNS if aggregate else COLUMNS)]
     if aggregate:
@@ -374,16 +377,78 @@ def _csv_rows(path: Path, handle: Any) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def read_evals(path: Path, resolve_model: Callable[[str], str]) -> list[Trial]:
     """Every trial in one file; the format is CSV for a .csv name, JSON Lines otherwise."""
-    path = Path(path)
+    return [t for _, trials in _located_rows(Path(path), resolve_model) for t in trials]
+
+
+def _located_rows(path: Path, resolve_model: Callable[[str], str]) -> list[tuple[str, list[Trial]]]:
+    """(file:line, the row's trials) for every row of one file."""
     handle = io.StringIO(read_text(path), newline="")
     rows = _csv_rows(path, handle) if path.suffix.lower() == ".csv" else _jsonl_rows(path, handle)
-    trials = [t for number, raw in rows for t in _row(raw, _where(path, number), resolve_model)]
-    if not trials:
+    located = [
+        (_where(path, number), _row(raw, _where(path, number), resolve_model))
+        for number, raw in rows
+    ]
+    if not located:
         raise InputError(
             f"{path}: no evaluation rows (expected one row per trial with {', '.join(COLUMNS)}, "
             f"or one per problem with {', '.join(AGGREGATE_COLUMNS)}, gen_lengths)"
         )
-    return trials
+    return located
+
+
+def repeated_rows(located: Sequence[tuple[str, Sequence[Trial]]]) -> str:
+    """'' when no per-problem row repeats the problem and setting of an earlier one, else a
+    clause for the source's description.
+
+    A per-problem row sums up one problem's samples, so a second one for the same problem and
+    setting is most often an export run twice; it may also be another seed's samples, so both
+    count, and the output says so. (Per-trial rows that agree field for field are common, two
+    trials cut at the generation limit for instance, and are not flagged; a whole file repeated
+    is refused by `load_evaluations`.)"""
+    seen: dict[object, str] = {}
+    repeats: list[str] = []
+    for where, trials in located:
+        first = trials[0]
+        if not first.paired:
+            continue
+        key = (first.task.casefold(), first.setting, first.problem)
+        if key in seen:
+            repeats.append(f"{where} = {seen[key]}")
+        else:
+            seen[key] = where
+    if not repeats:
+        return ""
+    rows = "row repeats" if len(repeats) == 1 else "rows repeat"
+    return (
+        f"; {len(repeats)} per-problem {rows} the problem and setting of an earlier one "
+        f"({repeats[0]}), counted as more samples"
+    )
+
+
+def _repeated_file(
+    path: Path,
+    located: list[tuple[str, list[Trial]]],
+    earlier: dict[Path, list[list[Trial]]],
+) -> None:
+    """Refuse a file whose rows are those of an earlier file, or whose second half repeats its
+    first half row for row (a file joined to itself): every trial would count twice. The half
+    must hold two different rows and a correct trial to count: trials cut at the generation
+    limit agree field for field, so a file of them may repeat itself honestly."""
+    rows = [trials for _, trials in located]
+    for other, other_rows in earlier.items():
+        if rows == other_rows:
+            raise InputError(
+                f"--evals {path}: the same rows as {other} (a copy?); its rows would count as "
+                "twice the samples"
+            )
+    half = len(rows) // 2
+    if len(rows) % 2 == 0 and half >= 2 and rows[:half] == rows[half:]:
+        first = rows[:half]
+        if len({tuple(r) for r in first}) > 1 and any(t.correct for r in first for t in r):
+            raise InputError(
+                f"{located[half][0]}: from here to the end the rows repeat the {half} above them "
+                "one for one (a file joined to itself?); each trial would count twice"
+            )
 
 
 # ------------------------------------------------------------------------------ the source
@@ -604,14 +669,21 @@ def load_evaluations(
     from kinetics_cli.fsutil import check_distinct
 
     check_distinct([Path(f) for f in files], "--evals")
-    trials: list[Trial] = []
+    located: list[tuple[str, list[Trial]]] = []
+    by_file: dict[Path, list[list[Trial]]] = {}
     for path in files:
-        trials.extend(read_evals(Path(path), resolve_model))
+        rows = _located_rows(Path(path), resolve_model)
+        _repeated_file(Path(path), rows, by_file)
+        by_file[Path(path)] = [trials for _, trials in rows]
+        located.extend(rows)
     key = task.strip().casefold()
-    chosen = [t for t in trials if t.task.casefold() == key]
+    rows = [(where, trials) for where, trials in located if trials[0].task.casefold() == key]
+    chosen = [t for _, trials in rows for t in trials]
     if not chosen:
-        found = sorted({t.task for t in trials})
+        found = sorted({trials[0].task for _, trials in located})
         raise InputError(
             f"no rows for task {task!r} in {', '.join(str(f) for f in files)}; tasks there: {', '.join(found)}"
         )
-    return EvaluationSource(chosen[0].task, chosen, [Path(f) for f in files])
+    source = EvaluationSource(chosen[0].task, chosen, [Path(f) for f in files])
+    source.description += repeated_rows(rows)
+    return source

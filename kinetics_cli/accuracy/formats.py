@@ -22,9 +22,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from kinetics_cli.accuracy.evals import json_objects, read_text
+from kinetics_cli.accuracy.evals import json_objects
 from kinetics_cli.accuracy.traces import TokenCounter
 from kinetics_cli.errors import InputError
+from kinetics_cli.fsutil import jsonl_lines, read_text
 
 FORMATS = ("auto", "kinetics", "lm-eval", "qwen-math")
 METRIC_PREFERENCE = ("exact_match", "acc", "pass@1", "math_verify", "em")
@@ -32,7 +33,7 @@ METRIC_PREFERENCE = ("exact_match", "acc", "pass@1", "math_verify", "em")
 
 def _objects(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """(where, object) for every non-empty JSON line of `path`."""
-    return json_objects(path, read_text(path).splitlines())
+    return json_objects(path, jsonl_lines(read_text(path)))
 
 
 def detect_format(path: Path) -> str:

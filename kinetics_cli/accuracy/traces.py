@@ -90,10 +90,11 @@ def _text(value: Any, field: str, where: str) -> str:
 
 def import_traces(path: Path, task: str, model: str, counter: TokenCounter) -> list[dict[str, Any]]:
     """Evaluation rows (see kinetics_cli.accuracy.evals) for every trial in one trace file."""
-    from kinetics_cli.accuracy.evals import json_objects, read_text
+    from kinetics_cli.accuracy.evals import json_objects
+    from kinetics_cli.fsutil import jsonl_lines, read_text
 
     path = Path(path)
-    lines = read_text(path).splitlines()
+    lines = jsonl_lines(read_text(path))
     if not lines or not lines[0].strip():
         raise InputError(f"{path}:1: expected a metadata JSON object on the first line")
     try:

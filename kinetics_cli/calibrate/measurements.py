@@ -20,7 +20,7 @@ from typing import Any
 
 from kinetics_cli.calibrate.kernels import DTYPE_BYTES, ShapeValue, check_shape, show
 from kinetics_cli.errors import InputError
-from kinetics_cli.fsutil import write_atomic
+from kinetics_cli.fsutil import jsonl_lines, read_text, write_atomic
 
 REQUIRED = (
     "kernel",
@@ -196,14 +196,11 @@ def read_jsonl(path: Path, what: str) -> list[tuple[int, dict[str, Any]]]:
     check names the field. Any problem is an InputError naming the file (and line).
     """
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such {what} file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a {what} file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
+    if not path.exists():
+        raise InputError(f"{path}: no such {what} file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a {what} file")
+    lines = jsonl_lines(read_text(path))  # UTF-8, with or without a byte-order mark
     docs = []
     for number, text in enumerate(lines, start=1):
         if not text.strip():

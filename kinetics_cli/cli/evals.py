@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from kinetics_cli.cli.params import tokens
+from kinetics_cli.cli.params import JSON_OPTION, tokens
 
 app = typer.Typer(
     help="Evaluation results for `plan --evals`: import evaluation logs into rows.",
@@ -86,6 +86,7 @@ def import_command(
         help="Output file: .csv for CSV, else JSON Lines; its folder must exist.",
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
+    json: bool = JSON_OPTION,
 ) -> None:
     """Convert evaluation logs into evaluation rows."""
     from kinetics_cli.accuracy.formats import (
@@ -110,6 +111,9 @@ def import_command(
         raise InputError("--format is the former name of --log-format: give one of them")
     log_format = log_format or legacy_format or "auto"
     check_distinct(logs, "evals import")
+    if any(Path(log).resolve() == Path(out).resolve() for log in logs):
+        # --force would replace the logs (every generation's text) by the rows made from them
+        raise InputError(f"--out {out} is one of the input logs; write the rows to another file")
     if log_format not in FORMATS:
         flag = "--log-format" if legacy_format is None else "--format"
         raise InputError(f"unknown {flag} {log_format!r}; choose one of {', '.join(FORMATS)}")
@@ -157,6 +161,23 @@ def import_command(
         warn(
             "token counts are approximate (characters / 4); pass --tokenizer FILE for exact counts"
         )
+    if json:
+        from kinetics_cli.report.console import emit_json
+
+        emit_json(
+            {
+                "out": str(path),
+                "trials": len(rows),
+                "problems": problems,
+                "settings": settings,
+                "model": name,
+                "task": task,
+                "log_format": kind,
+                "token_counts": counter.source,
+                "approximate_token_counts": counter.approximate,
+            }
+        )
+        return
     typer.echo(
         f"wrote {len(rows)} trials of {problems} problems ({', '.join(settings)}, {name}, task "
         f"{task}, {kind} format) to {path}; token counts: {counter.source}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kinetics_cli.specs import PUBLISHED_TOLERANCE
+
 if TYPE_CHECKING:
     from kinetics_cli.catalog import Entry
     from kinetics_cli.specs import HardwareProfile, ModelCard
@@ -149,6 +151,18 @@ def model_document(entry: Entry[ModelCard]) -> dict[str, Any]:
         file=str(entry.path),
         origin=entry.origin,
     )
+    # each published count against the derived one (like with like: specs.published_comparison)
+    doc["published_check"] = [
+        {
+            "figure": name,
+            "derived": derived,
+            "published": stated,
+            "relative_difference": derived / stated - 1,
+            "within_tolerance": abs(derived / stated - 1) <= PUBLISHED_TOLERANCE,
+        }
+        for name, derived, stated in spec.published_comparison()
+    ]
+    doc["published_tolerance"] = PUBLISHED_TOLERANCE
     return doc
 
 
@@ -233,16 +247,34 @@ def print_model(entry: Entry[ModelCard]) -> None:
     rows.append(("weights", format_bytes(s.weight_bytes)))
     if s.published:
         p = s.published
+        check = {name: derived / stated - 1 for name, derived, stated in s.published_comparison()}
+
+        def against(name: str) -> str:
+            miss = abs(check[name]) > PUBLISHED_TOLERANCE
+            flag = f": more than {PUBLISHED_TOLERANCE:.0%} apart, check the card" if miss else ""
+            return f"derived {check[name]:+.1%}{flag}"
+
         if p.total_params:
-            rows.append(("published total", format_count(p.total_params)))
+            rows.append(
+                (
+                    "published total",
+                    f"{format_count(p.total_params)} ({against('total_params')})",
+                )
+            )
         if p.non_embedding_params:
-            rows.append(("published non-embedding", format_count(p.non_embedding_params)))
+            rows.append(
+                (
+                    "published non-embedding",
+                    f"{format_count(p.non_embedding_params)} ({against('non_embedding_params')})",
+                )
+            )
         if p.active_params:
             counts = "counts" if p.active_counts_embedding else "does not count"
             rows.append(
                 (
                     "published active",
-                    f"{format_count(p.active_params)} ({counts} the input embedding)",
+                    f"{format_count(p.active_params)} ({counts} the input embedding; "
+                    f"{against('active_params')})",
                 )
             )
         rows.append(("published source", p.source))
