@@ -370,3 +370,79 @@ def test_repeated_per_problem_rows_are_named(tmp_path):
         f"1 per-problem row repeats the problem and setting of an earlier one ({path}:3 = {path}:1)"
         in src.description
     )
+
+
+@pytest.mark.parametrize("field", ["answer", "problem", "task", "model"])
+@pytest.mark.parametrize("value", [["42"], {"value": 42}])
+def test_a_list_or_object_in_a_name_field_is_refused(tmp_path, field, value):
+    """A JSON list or object would be read as its Python repr ("['42']"): a problem id or an
+    answer that no other row can match. Refused, naming file, line, field and what was
+    expected."""
+    bad = dict(row(1, 10, True), answer="7")
+    bad[field] = value
+    path = write_jsonl(tmp_path / "e.jsonl", [dict(row(1, 10, True), answer="7"), bad])
+    kind = "a list" if isinstance(value, list) else "an object"
+    with pytest.raises(InputError) as err:
+        read_evals(path, resolve)
+    assert str(err.value).startswith(
+        f"{path}:2: field '{field}': expected a string or number, got {kind}: "
+    )
+
+
+def test_an_answer_field_that_is_empty_is_told_apart_from_none(tmp_path):
+    """answer None: the row has no such field (its vote is unknown); '': the field is there but
+    empty or null (the trial gave no final answer). Numbers are read as their text."""
+    rows = [
+        dict(row(1, 10, True), answer=42),
+        dict(row(1, 10, False), answer=""),
+        dict(row(1, 10, False), answer=None),
+        row(1, 10, False),
+    ]
+    answers = [t.answer for t in read_evals(write_jsonl(tmp_path / "e.jsonl", rows), resolve)]
+    assert answers == ["42", "", "", None]
+    path = tmp_path / "e.csv"
+    path.write_text(
+        "task,model,attention,kv_budget,problem,prompt_tokens,gen_tokens,correct,answer\n"
+        "aime24,qwen3-8b,dense,,1,5,10,true,42\n"
+        "aime24,qwen3-8b,dense,,1,5,10,false,\n"
+    )
+    assert [t.answer for t in read_evals(path, resolve)] == ["42", ""]
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("gen_tokens", 2 * 10**9, "expected a whole number of tokens (0 to 1,000,000,000)"),
+        ("prompt_tokens", -1, "expected a whole number of tokens (0 to 1,000,000,000)"),
+    ],
+)
+def test_range_errors_print_their_bounds_with_thousands_separators(tmp_path, field, value, message):
+    """Token counts elsewhere read '134,217,728 tokens' (units.parse_tokens); the bounds here are
+    written the same way, not as '1e+09'."""
+    bad = row(1, 10, True)
+    bad[field] = value
+    path = write_jsonl(tmp_path / "e.jsonl", [bad])
+    with pytest.raises(InputError) as err:
+        read_evals(path, resolve)
+    assert f"field '{field}': {message}, got {value!r}" in str(err.value)
+    assert "e+" not in str(err.value)
+
+
+def test_per_problem_sample_bounds_are_written_in_full(tmp_path):
+    bad = {
+        "task": "aime24",
+        "model": "qwen3-8b",
+        "attention": "dense",
+        "problem": 1,
+        "prompt_tokens": 5,
+        "samples": 2 * 10**6,
+        "correct": 1,
+        "gen_limit": 8192,
+        "mean_gen_tokens": 9000,
+    }
+    path = write_jsonl(tmp_path / "e.jsonl", [bad])
+    with pytest.raises(InputError, match=r"a whole number of samples \(0 to 1,000,000\)"):
+        read_evals(path, resolve)
+    path = write_jsonl(tmp_path / "e.jsonl", [dict(bad, samples=2)])
+    with pytest.raises(InputError, match="within gen_limit 8,192, got 9000"):
+        read_evals(path, resolve)

@@ -20,6 +20,7 @@ from kinetics_cli.accuracy.selection import (
     AnswerCounts,
     AnswerModel,
     Verifier,
+    answer_census,
     beta_cons_at_k,
     check_rules,
     early_stop_samples,
@@ -351,6 +352,45 @@ def test_majority_needs_answers() -> None:
         evaluation_rule_outcome(rows, "majority", np.array([2.0]), np.array([1000.0]))
     out = evaluation_rule_outcome(rows, "coverage", np.array([2.0]), np.array([1000.0]))
     assert out.accuracy[0, 0] == 1.0
+
+
+def test_majority_refuses_rows_without_an_answer_field_beside_rows_with_one() -> None:
+    """Problem a: right '5', wrong '7' (answered), and two trials of a file without answers, one
+    right, one wrong. The right one votes (it is marked correct); the wrong one, left out, would
+    make majority@4 = 1 (right 2 votes, '7' 1), where had it answered '7' the vote ties 2-2 and
+    is worth 1/2. Such rows are refused, for majority and early-stop alike."""
+    rows = [
+        Row("a", 100, True, "5"),
+        Row("a", 100, False, "7"),
+        Row("a", 100, True, None),
+        Row("a", 100, False, None),
+    ]
+    trials, limits = np.array([2.0, 4.0]), np.array([1000.0])
+    for rule in ("majority", "early-stop"):
+        with pytest.raises(InputError) as err:
+            evaluation_rule_outcome(rows, rule, trials, limits, label="qwen3-8b dense")
+        message = str(err.value)
+        assert message.startswith(
+            f"selection rule {rule!r} on qwen3-8b dense: 2 of 4 trials have no 'answer' field "
+            "(the first: problem 'a')"
+        )
+        assert "overstated" in message
+    # the rules that read no answers still run on them
+    out = evaluation_rule_outcome(rows, "coverage", trials, limits)
+    assert out.accuracy[1, 0] == 1.0
+
+
+def test_an_empty_answer_is_no_vote_and_is_counted() -> None:
+    """'' is a recorded answer (no final answer extracted): the vote runs, the wrong trial does
+    not vote. Problem a: right, wrong '7', wrong ''. Majority@2 over the 3 pairs: {R, 7} tie 1/2,
+    {R, ''} 1, {7, ''} 0: 1/2; majority@3: R and 7 tie, 1/2."""
+    rows = [Row("a", 100, True, "5"), Row("a", 100, False, "7"), Row("a", 100, False, "")]
+    out = evaluation_rule_outcome(rows, "majority", np.array([2.0, 3.0]), np.array([1000.0]))
+    assert out.accuracy[:, 0] == pytest.approx([1 / 2, 1 / 2])
+    census = answer_census(rows)
+    assert (census.trials, census.missing, census.silent, census.answered) == (3, 0, 1, 2)
+    # a right trial with an empty answer still votes for the right answer: not counted as silent
+    assert answer_census([Row("a", 100, True, "")]).silent == 0
 
 
 def test_majority_without_one_sample() -> None:

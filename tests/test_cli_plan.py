@@ -618,6 +618,59 @@ def test_selection_errors_are_one_line(tmp_path: Path) -> None:
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_file_without_answers_beside_one_with_them_is_refused_for_votes(
+    tmp_path: Path,
+) -> None:
+    """p0's and p1's trials split between two files, only the first with answers: the
+    answerless wrong trials would silently not vote. One line naming the setting and the count
+    (4 of 8 trials), exit 2; coverage alone still plans."""
+    rows = answer_rows()
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    kept = [r for i, r in enumerate(rows) if i % 4 < 2]
+    bare = [{k: v for k, v in r.items() if k != "answer"} for i, r in enumerate(rows) if i % 4 >= 2]
+    first.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    second.write_text("".join(json.dumps(r) + "\n" for r in bare))
+    base = ["plan", "--task", "mytask", "--evals", str(first), "--evals", str(second)]
+    for rule in ("majority", "early-stop"):
+        result = run(*base, "--budget", "1e18", "--selection", f"coverage,{rule}")
+        assert result.exit_code == 2, result.output
+        (line,) = result.stderr.strip().splitlines()
+        assert f"selection rule '{rule}' on qwen3-8b dense: 4 of 8 trials have no 'answer'" in line
+    assert run(*base, "--budget", "1e18").exit_code == 0
+
+
+def test_wrong_trials_with_an_empty_answer_are_named_and_in_the_json(tmp_path: Path) -> None:
+    """p1's two wrong '1' answers made empty: they no longer vote, which raises majority on p1.
+    A warning per setting on stderr (2 of 8 trials) and accuracy_source.votes in the JSON."""
+    rows = answer_rows()
+    for r in rows:
+        if r["answer"] == "1":
+            r["answer"] = ""
+    path = tmp_path / "evals.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = ["plan", "--task", "mytask", "--evals", str(path), "--budget", "1e18"]
+    result = run(*args, "--selection", "coverage,majority", "--json")
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: qwen3-8b dense: 2 of 8 trials are wrong with an empty 'answer'" in result.stderr
+    )
+    votes = json.loads(result.stdout)["accuracy_source"]["votes"]
+    assert votes == [
+        {
+            "model": "qwen3-8b",
+            "attention": "dense",
+            "kv_budget": None,
+            "trials": 8,
+            "wrong_without_answer": 2,
+            "counted_as": "no vote",
+        }
+    ]
+    # without a vote rule nothing is counted from the answers: no warning, votes null
+    plain = run(*args, "--json")
+    assert "empty 'answer'" not in plain.stderr
+    assert json.loads(plain.stdout)["accuracy_source"]["votes"] is None
+
+
 def test_verifier_rule_costs_its_scoring_pass(tmp_path: Path) -> None:
     path = tmp_path / "evals.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in answer_rows()))

@@ -245,6 +245,19 @@ def test_long_first_matches_enumeration(catalog) -> None:  # type: ignore[no-unt
     assert out.costs.in_unit("kinetics", "eflops", pricing)[k] == pytest.approx(want)
 
 
+def test_long_first_refuses_trials_without_an_answer_field(catalog) -> None:  # type: ignore[no-untyped-def]
+    """TOY with b's wrong '2' from a row without the field: left out of the vote it would raise
+    the majority of the fresh trials, so the rule is refused for the setting, naming it."""
+    card = catalog.models.get("qwen3-8b").spec
+    hw = catalog.hardware.get("b200").spec
+    setting = Setting("qwen3-8b", "dense", None)
+    rows = [*TOY[:-1], trial("b", 900, False, None)]
+    with pytest.raises(InputError, match=r"the long-first rule on qwen3-8b dense: 1 of 8 trials"):
+        long_first_from_trials(
+            {setting: rows}, {"qwen3-8b": card}, hw, [2, 3], [4000], [1000], source="toy"
+        )
+
+
 def test_per_problem_from_trials_is_pass_at_k_and_mean_cost(catalog) -> None:  # type: ignore[no-untyped-def]
     card = catalog.models.get("qwen3-8b").spec
     hw = catalog.hardware.get("b200").spec

@@ -94,6 +94,7 @@ def test_build_setup_and_plan_without_the_cli(fake: FakeSource) -> None:
         "settings": [
             {"model": "qwen3-8b", "attention": "dense", "kv_budget": None, "source": "priors"}
         ],
+        "votes": None,  # no vote counted from evaluation rows
     }
     answer = make_plan(setup.grid, 1e18, pricing=setup.pricing)
     doc = plan_document(setup, answer)

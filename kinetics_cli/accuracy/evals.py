@@ -4,7 +4,10 @@ Per-trial rows (JSON keys / CSV columns): task, model, attention (dense | topk |
 kv_budget (empty for dense), problem, prompt_tokens, gen_tokens, correct. An optional token_counts
 column (written by `kinetics evals import`) marks approximate counts, which the source's
 description then names. An optional answer column (the extracted final answer) lets the selection
-rules of accuracy/selection.py (majority vote, early stopping) count votes.
+rules of accuracy/selection.py (majority vote, early stopping) count votes: empty or null is a
+trial without a final answer (no vote); a row without the field leaves its vote unknown, and those
+rules refuse a setting where some rows lack it. Name fields (task, model, problem, answer, ...)
+are strings or numbers; a JSON list or object there is refused.
 
 Per-problem rows (aggregates): task, model, attention, kv_budget, problem, prompt_tokens, samples,
 correct (how many of the samples were right), and either gen_lengths (every sample's generated
@@ -85,7 +88,9 @@ class Trial:
     gen_tokens: float
     correct: bool
     approximate_tokens: bool = False  # token_counts says the counts are approximate
-    answer: str | None = None  # extracted final answer (optional column), for majority vote
+    # extracted final answer (optional column), for majority vote: None when the row has no
+    # answer field, '' when it has one but no final answer was extracted (empty or null)
+    answer: str | None = None
     paired: bool = False  # correctness assigned to the shortest samples (per-problem row)
     fixed_limit: float | None = None  # per-problem row without lengths: its generation limit
 
@@ -138,9 +143,22 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _field(raw: dict[str, Any], field: str, at: str) -> str:
+    """The text of a name-like field (task, model, attention, problem, answer, ...): a JSON string
+    or number, stripped; absent or null is ''. A JSON list or object is refused: its Python
+    repr would become a problem id or an answer that matches nothing the data means."""
+    value = raw.get(field)
+    if isinstance(value, (list, dict)):
+        kind = "a list" if isinstance(value, list) else "an object"
+        raise InputError(
+            f"{at}: field '{field}': expected a string or number, got {kind}: {_short(value)}"
+        )
+    return _text(value)
+
+
 def _whole(value: Any, field: str, at: str, what: str, upper: int) -> int:
     """A whole number in [0, upper] from JSON or CSV text; anything else is an InputError."""
-    message = f"{at}: field '{field}': expected {what} (0 to {upper:.0e}), got {_short(value)}"
+    message = f"{at}: field '{field}': expected {what} (0 to {upper:,}), got {_short(value)}"
     if isinstance(value, bool) or value is None:
         raise InputError(message)
     if isinstance(value, int):
@@ -184,13 +202,14 @@ def _bool(value: Any, at: str) -> bool:
 
 
 def _setting(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]) -> Setting:
-    attention_text = _text(raw["attention"]).lower()
+    attention_text = _field(raw, "attention", at).lower()
     if attention_text not in _ATTENTION:
         raise InputError(
             f"{at}: field 'attention': expected dense, topk or block-topk, got {_short(raw['attention'])}"
         )
     attention = cast(AttentionName, _ATTENTION[attention_text])
     budget_raw = raw.get("kv_budget")
+    _field(raw, "kv_budget", at)  # a list or an object is refused by name
     if attention == "dense":
         if _text(budget_raw) not in ("", "none", "null"):
             raise InputError(
@@ -209,7 +228,7 @@ def _setting(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]) 
                 f"{at}: field 'kv_budget': expected a positive number of tokens for {attention}, "
                 f"got {_short(budget_raw)}"
             )
-    name = _text(raw["model"])
+    name = _field(raw, "model", at)
     if not name:
         raise InputError(f"{at}: field 'model': expected a model name, got an empty value")
     try:
@@ -220,10 +239,10 @@ def _setting(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]) 
 
 
 def _names(raw: dict[str, Any], at: str) -> tuple[str, str]:
-    task = _text(raw["task"])
+    task = _field(raw, "task", at)
     if not task:
         raise InputError(f"{at}: field 'task': expected a task name, got an empty value")
-    problem = _text(raw["problem"])
+    problem = _field(raw, "problem", at)
     if not problem:
         raise InputError(f"{at}: field 'problem': expected a problem id, got an empty value")
     return task, problem
@@ -252,8 +271,9 @@ def _row(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]) -> l
             prompt_tokens=_count(raw["prompt_tokens"], "prompt_tokens", at),
             gen_tokens=_count(raw["gen_tokens"], "gen_tokens", at),
             correct=_bool(raw["correct"], at),
-            approximate_tokens=_text(raw.get("token_counts")).lower().startswith("approximate"),
-            answer=_text(raw.get("answer"))[:1000] or None,
+            approximate_tokens=_field(raw, "token_counts", at).lower().startswith("approximate"),
+            # None: the row has no answer field (unknown vote); '': no final answer (no vote)
+            answer=_field(raw, "answer", at)[:1000] if "answer" in raw else None,
         )
     ]
 
@@ -305,7 +325,7 @@ def _aggregate(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]
     if not (np.isfinite(mean) and 0 <= mean <= min(limit, MAX_TOKENS)) or limit < 1:
         raise InputError(
             f"{at}: field 'mean_gen_tokens': expected a number of tokens within gen_limit "
-            f"{limit}, got {_short(raw['mean_gen_tokens'])}"
+            f"{limit:,}, got {_short(raw['mean_gen_tokens'])}"
         )
     return [trial(mean, j < c, float(limit)) for j in range(n)]
 

@@ -3,7 +3,7 @@
 * ``coverage``: solved when any of the N answers is right, as if a perfect verifier chose. An
   oracle (the paper's Best-of-N); an upper bound for every rule below.
 * ``majority`` (self-consistency): the most frequent final answer wins, ties broken uniformly at
-  random; truncated trials (no final answer) do not vote.
+  random; truncated trials and trials with an empty answer (no final answer) do not vote.
 * ``verifier``: an imperfect verifier (recall R, false-positive rate F) scores every candidate;
   one accepted candidate is returned at random, or a random candidate when none is accepted.
   Its scoring pass is a prefill of every candidate through the verifier model (costed by the
@@ -586,7 +586,7 @@ class TrialRow(Protocol):
     @property
     def problem(self) -> str: ...
     @property
-    def gen_tokens(self) -> int: ...
+    def gen_tokens(self) -> float: ...
     @property
     def correct(self) -> bool: ...
     @property
@@ -594,7 +594,70 @@ class TrialRow(Protocol):
 
 
 def _needs_answers(rule: str) -> bool:
-    return rule in ("majority", "early-stop")
+    return rule in VOTE_RULES
+
+
+VOTE_RULES = ("majority", "early-stop")
+
+
+@dataclass(frozen=True)
+class AnswerCensus:
+    """What one setting's rows say about final answers, for the rules that count votes.
+
+    missing: trials whose row has no 'answer' at all (a file or row without the field, a
+    per-problem row): what they voted is unknown. silent: trials marked wrong whose answer is
+    empty (recorded, but no final answer was extracted): they never vote, as a truncated trial
+    does not, so their wrong answers do not count against the right one."""
+
+    trials: int
+    missing: int
+    silent: int
+    answered: int  # trials with a non-empty answer
+    first_missing: str = ""  # problem id of the first trial without the field
+
+
+def answer_census(rows: Sequence[TrialRow]) -> AnswerCensus:
+    missing = [r for r in rows if r.answer is None]
+    silent = sum(1 for r in rows if r.answer is not None and not r.correct and not r.answer.strip())
+    answered = sum(1 for r in rows if r.answer is not None and r.answer.strip())
+    first = str(missing[0].problem) if missing else ""
+    return AnswerCensus(len(rows), len(missing), silent, answered, first)
+
+
+def check_vote_answers(rows: Sequence[TrialRow], what: str, label: str = "") -> AnswerCensus:
+    """The census of `rows`, or an InputError when a vote cannot be counted from them: no trial
+    has a final answer, or some trials have no 'answer' field. Left out of the vote, trials of
+    unknown answer would drop their wrong answers while the right ones (marked correct) still
+    counted: the vote would be overstated, not estimated. `what` names the rule."""
+    census = answer_census(rows)
+    on = f" on {label}" if label else ""
+    if census.answered == 0:
+        raise InputError(
+            f"{what}{on} needs the final answer of every trial: add an 'answer' column to the "
+            "evaluation rows (coverage and verifier do without it)"
+        )
+    if census.missing:
+        raise InputError(
+            f"{what}{on}: {census.missing:,} of {census.trials:,} trials have no 'answer' field "
+            f"(the first: problem {census.first_missing!r}); left out of the vote, their wrong "
+            "answers would not count against the right ones and the vote would be overstated. "
+            "Give every per-trial row an answer (empty for a trial without a final answer), or "
+            "drop majority and early-stop from --selection (coverage and verifier do without "
+            "answers)"
+        )
+    return census
+
+
+def silent_note(census: AnswerCensus, label: str) -> str:
+    """One line for a setting whose wrong trials include some without a final answer, or ''."""
+    if not census.silent:
+        return ""
+    return (
+        f"{label}: {census.silent:,} of {census.trials:,} trials are wrong with an empty "
+        "'answer' (no final answer extracted): majority vote and early stopping leave them out "
+        "of the vote, as they do truncated trials; counted as wrong answers they could only "
+        "lower its accuracy"
+    )
 
 
 def evaluation_rule_outcome(
@@ -604,6 +667,7 @@ def evaluation_rule_outcome(
     limits: np.ndarray,
     verifier: Verifier | None = None,
     pairing: str | None = None,
+    label: str = "",
 ) -> RuleOutcome:
     """A rule's exact expectations from one setting's per-trial evaluation rows (objects with
     problem, gen_tokens, correct and answer): per problem and limit L, trials longer than L
@@ -613,17 +677,17 @@ def evaluation_rule_outcome(
     (problems in sorted id order) as the coverage bootstrap of that key, so a rule and coverage
     on the same problems compare replicate by replicate. The estimator is already the exact
     expectation over which N samples are drawn, so samples are not resampled within a problem:
-    the interval covers which problems were asked, not how many samples each had."""
+    the interval covers which problems were asked, not how many samples each had.
+
+    Majority and early stopping need every row's `answer` (None: the row has none) and at least
+    one non-empty one (check_vote_answers); `label` names the setting in that error."""
     trials = _trial_counts(trials)
     limits = np.atleast_1d(np.asarray(limits, dtype=float))
     by_problem: dict[str, list[TrialRow]] = {}
     for r in rows:
         by_problem.setdefault(str(r.problem), []).append(r)
-    if _needs_answers(rule) and not any(r.answer for r in rows):
-        raise InputError(
-            f"selection rule {rule!r} needs the final answer of every trial: add an 'answer' "
-            "column to the evaluation rows (coverage and verifier do without it)"
-        )
+    if _needs_answers(rule):
+        check_vote_answers(rows, f"selection rule {rule!r}", label)
     by_problem = {key: by_problem[key] for key in sorted(by_problem)}
     acc = np.zeros((len(by_problem), trials.size, limits.size))
     samples = np.zeros((trials.size, limits.size))

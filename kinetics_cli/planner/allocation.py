@@ -573,7 +573,12 @@ def long_first_from_trials(
     and the final answer). Per problem, the first trial i is any of its n with chance 1/n: when
     it finishes within tau its answer counts; otherwise N fresh trials come from the other n - 1
     (majority vote, exact), costing the mean over j != i of N trials of min(gen_j, L) tokens."""
-    from kinetics_cli.accuracy.selection import AnswerCounts, majority_accuracy_without
+    from kinetics_cli.accuracy.selection import (
+        AnswerCounts,
+        answer_census,
+        check_vote_answers,
+        majority_accuracy_without,
+    )
 
     n_trials = np.asarray(sorted(set(float(t) for t in trials if t >= 2)), dtype=float)
     lim = np.asarray(sorted(set(float(x) for x in limits)), dtype=float)
@@ -589,8 +594,9 @@ def long_first_from_trials(
     for setting, rows in trials_by_setting.items():
         if setting.model not in cards:
             continue
-        if not any(r.answer for r in rows):
+        if answer_census(rows).answered == 0:
             continue  # no final answers: majority vote cannot be counted
+        check_vote_answers(rows, "the long-first rule", setting.label)  # some rows lack them
         by_problem: dict[str, list[Trial]] = {}
         for r in rows:
             by_problem.setdefault(r.problem, []).append(r)

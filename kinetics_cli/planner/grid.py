@@ -303,7 +303,9 @@ def _rule_outcome(
         )
     else:
         rows = getattr(source, "trials_by_setting", {}).get(setting, [])
-        out = sel.evaluation_rule_outcome(rows, rule, n, lim, selection.verifier, pairing)
+        out = sel.evaluation_rule_outcome(
+            rows, rule, n, lim, selection.verifier, pairing, label=setting.label
+        )
     return out
 
 

@@ -52,6 +52,9 @@ class Setup:
     # With deployable costs: one entry per hardware profile asked for, `profile` first; the grid
     # and pricing of each (law seconds rescaled to that profile's peaks and bandwidth).
     hardware: tuple[HardwareOption, ...] = ()
+    # Majority vote or early stopping on evaluation rows: per setting, its trials and how many
+    # are wrong with an empty answer (they do not vote); None when no vote is counted from rows.
+    votes: tuple[dict[str, object], ...] | None = None
 
     @property
     def source_document(self) -> dict[str, object]:
@@ -74,6 +77,7 @@ class Setup:
             "description": self.source.description,
             "confidence": CONFIDENCE,
             "settings": settings,
+            "votes": None if self.votes is None else list(self.votes),
         }
 
 
@@ -419,8 +423,11 @@ def build_setup(
             f"context window: {listed}"
         )
     warnings += _uncovered(options, source, grid)
+    votes = _votes(source, grid, options.selection, warnings)
     if deploy is None or log is None:
-        return Setup(source.task, source, profile, grid, pricing, tuple(warnings), cards)
+        return Setup(
+            source.task, source, profile, grid, pricing, tuple(warnings), cards, votes=votes
+        )
     from dataclasses import replace
 
     from kinetics_cli.planner.deploy import law_grid_on, price_grid, usable_mode
@@ -465,7 +472,38 @@ def build_setup(
         tuple(warnings),
         cards,
         hardware=tuple(choices),
+        votes=votes,
     )
+
+
+def _votes(
+    source: AccuracySource, grid: Grid, rules: Sequence[str], warnings: list[str]
+) -> tuple[dict[str, object], ...] | None:
+    """Per evaluated setting, what majority vote and early stopping counted from the rows (None
+    without such a rule or without per-trial rows); a warning for each setting whose wrong
+    trials include some without a final answer (they do not vote, which raises the vote)."""
+    from kinetics_cli.accuracy.selection import VOTE_RULES, answer_census, silent_note
+
+    rows_by_setting = getattr(source, "trials_by_setting", None)
+    if not rows_by_setting or not any(r in VOTE_RULES for r in rules):
+        return None
+    out: list[dict[str, object]] = []
+    for setting in grid.settings:
+        census = answer_census(rows_by_setting.get(setting, []))
+        note = silent_note(census, setting.label)
+        if note:
+            warnings.append(note)
+        out.append(
+            {
+                "model": setting.model,
+                "attention": setting.attention,
+                "kv_budget": setting.kv_budget,
+                "trials": census.trials,
+                "wrong_without_answer": census.silent,
+                "counted_as": "no vote",
+            }
+        )
+    return tuple(out)
 
 
 def hardware_names(text: str, catalog: Catalog) -> list[str]:
