@@ -425,3 +425,47 @@ def test_base_line_says_whether_the_peaks_were_measured() -> None:
     assert line.startswith(
         "base measured (local-cpu): peak 1.98 PFLOP/s fp8, bandwidth 3.35 TB/s (measured:"
     )
+
+
+def test_run_json_says_what_was_measured(tiny: None, tmp_path: Path) -> None:
+    """`calibrate run --json`: the file written, its rows, the backend, device and clock, and per
+    kernel class the rows and their median times (checked against the file the run wrote)."""
+    data = tmp_path / "m.jsonl"
+    result = runner.invoke(app, ["calibrate", "run", "--quick", "--out", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    rows = read_measurements(data)
+    assert doc["file"] == str(data) and doc["rows"] == len(rows) == len(tiny_plan())
+    assert (doc["backend"], doc["dtype"], doc["clock"]) == ("numpy", "fp32", rows[0].clock)
+    assert doc["device"] == rows[0].device and doc["shapes"] == "quick" and doc["repeats"] == 5
+    # tiny_plan: 4 gemm, 3 stream, 3 + 3 attention, 2 decode steps
+    counts = {k: v["rows"] for k, v in doc["kernels"].items()}
+    assert counts == {
+        "gemm": 4,
+        "stream": 3,
+        "attention_decode_dense": 3,
+        "attention_decode_blocktopk": 3,
+        COMPOSITE: 2,
+    }
+    gemm = sorted(r.seconds for r in rows if r.kernel == "gemm")
+    assert doc["kernels"]["gemm"]["seconds_median"] == pytest.approx((gemm[1] + gemm[2]) / 2)
+    assert doc["kernels"]["gemm"]["seconds_min"] == gemm[0]
+    assert doc["kernels"]["gemm"]["seconds_max"] == gemm[-1]
+    assert 0 < doc["measure_seconds"] <= doc["wall_seconds"]
+    # the text form names the classes and the time too
+    text = runner.invoke(app, ["calibrate", "run", "--quick", "--out", str(data), "--force"])
+    assert text.exit_code == 0, text.output
+    assert f"wrote {len(rows)} rows (5 kernel classes, timed in " in " ".join(text.stdout.split())
+
+
+@pytest.mark.parametrize("command", ["run", "fit", "check", "reference"])
+def test_calibrate_commands_take_json_and_name_their_file_argument(command: str) -> None:
+    """Every calibrate command that prints results takes --json; a file argument reads FILE in
+    the usage line, as other commands' arguments do (MODEL, CONFIG.json), not '{file}'."""
+    result = runner.invoke(app, ["calibrate", command, "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    assert "--json" in result.stdout
+    usage = result.stdout.splitlines()[0]
+    assert "file" not in usage
+    if command != "run":
+        assert "FILE" in usage

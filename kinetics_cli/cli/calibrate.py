@@ -139,34 +139,58 @@ def run_command(
         help="Measurement file (default: measurements-BACKEND-DATE.jsonl).",
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --out file."),
+    json: bool = JSON_OPTION,
 ) -> None:
     """Time the calibration kernels on this machine and write a measurement file."""
+    import time
+
     from kinetics_cli.calibrate.backends import get_backend
     from kinetics_cli.calibrate.kernels import plan
     from kinetics_cli.calibrate.measurements import write_measurements
     from kinetics_cli.calibrate.run import measure, now_utc
     from kinetics_cli.fsutil import check_writable
-    from kinetics_cli.report.console import say
+    from kinetics_cli.report import calibrate as report
+    from kinetics_cli.report.console import emit_json, say
+    from kinetics_cli.report.format import duration
     from kinetics_cli.report.progress import timing_progress
 
+    start = time.perf_counter()
     chosen = get_backend(backend, device=device, dtype=dtype)
     target = out or Path(f"measurements-{chosen.name}-{now_utc().replace(':', '')[:15]}.jsonl")
     check_writable(target, force=force)  # before timing, not after
     cases = plan(quick=quick, gpu=chosen.gpu)
-    say(f"timing {len(cases)} kernels with {chosen.describe()}")
+    if not json:
+        say(f"timing {len(cases)} kernels with {chosen.describe()}")
     progress, step = timing_progress()
+    timing = time.perf_counter()
     try:
         with progress:
             rows = measure(chosen, cases, repeats=repeats, on_step=step)
     finally:
         chosen.close()
+    measured = time.perf_counter() - timing
     write_measurements(target, rows, force=force)
-    say(f"wrote {len(rows)} rows to {target}")
+    if json:
+        document = report.run_document(
+            chosen,
+            target,
+            rows,
+            quick=quick,
+            repeats=repeats,
+            measure_seconds=measured,
+            wall_seconds=time.perf_counter() - start,
+        )
+        emit_json(document)
+        return
+    classes = len({r.kernel for r in rows})
+    say(
+        f"wrote {len(rows)} rows ({classes} kernel classes, timed in {duration(measured)}) to {target}"
+    )
 
 
 @app.command("fit")
 def fit_command(
-    file: Path = typer.Argument(..., help="Measurement file (JSON Lines)."),
+    file: Path = typer.Argument(..., metavar="FILE", help="Measurement file (JSON Lines)."),
     hardware: str = typer.Option(..., "--hardware", metavar="BASE", help=HARDWARE_FIT_HELP),
     out: Path | None = typer.Option(
         None,
@@ -235,7 +259,9 @@ def _refuse_a_second_file_of_one_name(name: str, out: Path | None) -> None:
 @app.command("check")
 def check_command(
     file: Path = typer.Argument(
-        ..., help="Measurement file (JSON Lines), or a file of published reference ratios."
+        ...,
+        metavar="FILE",
+        help="Measurement file (JSON Lines), or a file of published reference ratios.",
     ),
     hardware: str | None = typer.Option(
         None,
@@ -288,7 +314,9 @@ def check_command(
 @app.command("reference")
 def reference_command(
     file: Path | None = typer.Argument(
-        None, help="Reference rows (default: the shipped paper B200 block top-k file)."
+        None,
+        metavar="FILE",
+        help="Reference rows (default: the shipped paper B200 block top-k file).",
     ),
     hardware: str | None = typer.Option(
         None, "--hardware", metavar="PROFILE", help="Profile to predict with (default: the row's)."

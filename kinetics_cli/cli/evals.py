@@ -27,7 +27,7 @@ def evals() -> None:
 def import_command(
     logs: list[Path] = typer.Argument(
         ...,
-        metavar="FILE...",
+        metavar="FILE",
         help="Evaluation logs (JSON Lines); several files of one format (e.g. one per seed).",
     ),
     task: str = typer.Option(

@@ -5,7 +5,7 @@ Tables go through kinetics_cli.report.console (rich), imported inside the functi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from kinetics_cli.calibrate.backends import Backend
     from kinetics_cli.calibrate.check import CheckReport
     from kinetics_cli.calibrate.fit import ClassFit
+    from kinetics_cli.calibrate.measurements import Measurement
     from kinetics_cli.calibrate.run import PipelineResult
     from kinetics_cli.calibrate.workflow import FileCheck, FileFit, ReferenceReport
     from kinetics_cli.specs import HardwareProfile
@@ -62,6 +63,51 @@ def fits_document(fits: Mapping[str, ClassFit]) -> dict[str, Any]:
 def fit_document(fit: FileFit, target: Path) -> dict[str, Any]:
     """`calibrate fit --json`: the profile written, where, and the fits."""
     return {"profile": fit.profile.name, "file": str(target), "fits": fits_document(fit.fits)}
+
+
+def run_document(
+    backend: Backend,
+    target: Path,
+    rows: Sequence[Measurement],
+    *,
+    quick: bool,
+    repeats: int,
+    measure_seconds: float,
+    wall_seconds: float,
+) -> dict[str, Any]:
+    """`calibrate run --json`: the file written, what timed it, and per kernel class the rows and
+    the spread of their median times (seconds per call, the median of each row's timed calls)."""
+    kernels: dict[str, dict[str, Any]] = {}
+    for kernel in dict.fromkeys(r.kernel for r in rows):
+        seconds = sorted(r.seconds for r in rows if r.kernel == kernel)
+        spreads = sorted(r.spread for r in rows if r.kernel == kernel)
+        kernels[kernel] = {
+            "rows": len(seconds),
+            "seconds_min": seconds[0],
+            "seconds_median": _median(seconds),
+            "seconds_max": seconds[-1],
+            "spread_median": _median(spreads),
+        }
+    return {
+        "file": str(target),
+        "rows": len(rows),
+        "backend": backend.name,
+        "device": backend.device,
+        "dtype": backend.dtype,
+        # what timed the rows (the backend's clock may change once it is closed: BLAS unpinned)
+        "clock": ", ".join(sorted({r.clock for r in rows})) or backend.clock,
+        "shapes": "quick" if quick else "full",
+        "repeats": repeats,
+        "kernels": kernels,
+        "measure_seconds": measure_seconds,
+        "wall_seconds": wall_seconds,
+    }
+
+
+def _median(values: Sequence[float]) -> float:
+    """The median of sorted `values` (the mean of the middle two for an even count)."""
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
 def pipeline_document(
