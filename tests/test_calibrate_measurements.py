@@ -251,3 +251,25 @@ def test_a_fit_that_cannot_be_written_as_toml_is_refused() -> None:
     broken = profile.model_copy(update={"hbm_bandwidth": float("inf")})
     with pytest.raises(InputError, match="cannot be written as TOML"):
         profile_toml(broken)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("flops", 1e19, "field 'flops' must be at most 1e18 (got 1e+19)"),
+        ("bytes", 1e16, "field 'bytes' must be at most 1e15 (got 1e+16)"),
+        ("seconds", 1e-10, "field 'seconds' must be at least 1e-9 (got 1e-10)"),
+        ("seconds", 2e4, "field 'seconds' must be at most 10,000 (got 20000.0)"),
+        ("spread", 101.0, "field 'spread' must be at most 100 (got 101.0)"),
+        ("repeats", 2_000_000, "field 'repeats' must be a whole number from 1 to 1,000,000"),
+    ],
+)
+def test_range_bounds_are_written_as_the_tool_writes_limits(
+    tmp_path: Path, field: str, value: float, message: str
+) -> None:
+    """Bounds read as docs/calibration.md and the code's comments write them (1e18, 10,000), not
+    as '1e+18' or '10000'; the value given is shown as the file has it."""
+    path = write_rows(tmp_path / "m.jsonl", {**GOOD, field: value})
+    with pytest.raises(InputError) as err:
+        read_measurements(path)
+    assert f"m.jsonl:1: {message}" in str(err.value)

@@ -94,6 +94,17 @@ LIMITS: dict[str, tuple[float, float]] = {
 MAX_REPEATS = 10**6
 
 
+def bound_text(value: float) -> str:
+    """A range bound as the tool's messages write one: whole numbers below ten million with
+    thousands separators ('10,000'), others in short exponent form ('1e18', '1e-9', not
+    '1e+18' or '1e-09')."""
+    from kinetics_cli.units import format_plain
+
+    text = format_plain(value)
+    mantissa, e, exponent = text.partition("e")
+    return f"{mantissa}e{int(exponent)}" if e else text
+
+
 def bounded_number(where: str, key: str, value: object, low: float, high: float) -> float:
     """`value` as a float within [low, high]; an InputError naming `where` and the field if it is
     not a number (booleans included), not finite, or out of range."""
@@ -114,7 +125,9 @@ def bounded_number(where: str, key: str, value: object, low: float, high: float)
         if number <= 0 < low:
             raise InputError(f"{where}: field {key!r} must be positive (got {show(value)})")
         limit = low if number < low else high
-        raise InputError(f"{where}: field {key!r} must be {bound} {limit:g} (got {show(value)})")
+        raise InputError(
+            f"{where}: field {key!r} must be {bound} {bound_text(limit)} (got {show(value)})"
+        )
     return number
 
 
@@ -158,7 +171,7 @@ def parse_row(doc: object, where: str) -> Measurement:
     repeats = doc["repeats"]
     if isinstance(repeats, bool) or not isinstance(repeats, int) or not 1 <= repeats <= MAX_REPEATS:
         raise InputError(
-            f"{where}: field 'repeats' must be a whole number from 1 to {MAX_REPEATS} "
+            f"{where}: field 'repeats' must be a whole number from 1 to {MAX_REPEATS:,} "
             f"(got {show(repeats)})"
         )
     seconds = _number(where, "seconds", doc["seconds"])
