@@ -216,10 +216,12 @@ def check_range(value: float, low: float, high: float, *, what: str) -> float:
 
 
 def format_plain(value: float) -> str:
-    """A whole number below ten million with thousands separators ('1,048,576'), else '%g'."""
+    """A whole number below ten million with thousands separators ('1,048,576'), else '%g' with
+    the exponent as the docs and options write it ('1e30', '2.5e-9', not '1e+30', '2.5e-09')."""
     if math.isfinite(value) and value == int(value) and abs(value) < 1e7:
         return f"{int(value):,}"
-    return f"{value:g}"
+    mantissa, e, exponent = f"{value:g}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if e else mantissa
 
 
 def format_si(value: float, unit: str = "", digits: int = 3) -> str:

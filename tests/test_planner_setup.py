@@ -56,7 +56,7 @@ def test_grid_options_take_text_and_numbers() -> None:
         ({"gen_limits": [""]}, "--gen-limits: no values given"),
         ({"trials": [" , "]}, "--trials: no values given"),
         ({"gen_limits": ["1e12"]}, "beyond any model's context window"),
-        ({"trials": ["1e7"]}, "--trials: 1e+07 is outside the accepted range 1 to 1,048,576"),
+        ({"trials": ["1e7"]}, "--trials: 1e7 is outside the accepted range 1 to 1,048,576"),
         ({"strategy": "long-cot", "trials": ["8"]}, "--trials applies to best-of-n"),
         ({"strategy": "long-cot", "selection": ["majority"]}, "--selection chooses among the N"),
         ({"attention": ["dense"], "kv_budgets": ["512"]}, "--kv-budgets applies to sparse"),

@@ -13,6 +13,7 @@ from kinetics_cli.units import (
     KINDS,
     format_bytes,
     format_count,
+    format_plain,
     format_si,
     parse_kind,
     parse_quantity,
@@ -231,3 +232,19 @@ def test_parse_kind_refuses_what_is_no_number() -> None:
         parse_kind("lots", "energy", what="--opt")
     with pytest.raises(InputError, match="finite"):
         parse_kind("1e999J", "energy", what="--opt")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1_048_576.0, "1,048,576"),  # whole and below ten million: separators
+        (0.5, "0.5"),
+        (1e30, "1e30"),  # %g gives 1e+30; messages write exponents as the options take them
+        (2.5e-9, "2.5e-9"),  # %g: 2.5e-09
+        (-3e-5, "-3e-5"),
+        (1e7, "1e7"),  # ten million is past the separator range
+        (float("inf"), "inf"),
+    ],
+)
+def test_format_plain(value: float, expected: str) -> None:
+    assert format_plain(value) == expected
