@@ -247,6 +247,47 @@ def test_attention_data_parallel_with_expert_parallel():
     assert float(s.communication_seconds) > 0  # all-to-all dispatch and combine
 
 
+def _step_ops(card, d, batch, context=10.0):
+    s = serving._setup(card, GPU, d, context=context)
+    return {op.name: op for op in serving.step_operators(s, np.asarray(float(batch)))}
+
+
+def test_expert_parallel_gpu_runs_only_the_passes_routed_to_its_experts():
+    # tiny-moe: 8 experts, k = 2, hidden K = 32, expert 3 x 32 x 16 = 1,536 params (3 x 16 = 48
+    # wide out of K); 2 MoE layers. Batch 4 at TP4: 8 passes a layer, 8 (1 - 0.75^4) = 5.46875
+    # experts touched, each GPU holding 1/4 of every expert's weights in expectation.
+    touched = 8 * (1 - 0.75**4)
+    weights = touched * 1536 / 4 * 2
+    by_ep = {ep: _step_ops(MOE, Deployment(tp=4, ep=ep), 4)["routed experts"] for ep in (1, 2, 4)}
+    # EP1: every GPU holds a quarter of each expert's width and runs all 8 passes, each reading
+    # its 32-wide input row and writing 48 / 4 = 12: 8 x (32 + 12) x 2 B
+    assert float(by_ep[1].cost.bytes) == pytest.approx(weights + 8 * (32 + 12) * 2)
+    # EP2: 2 groups of 2 GPUs, half of each expert's width a GPU: 8 / 2 passes x (32 + 24) x 2 B
+    assert float(by_ep[2].cost.bytes) == pytest.approx(weights + 4 * (32 + 24) * 2)
+    # EP4: 2 whole experts a GPU, 8 / 4 passes x (32 + 48) x 2 B
+    assert float(by_ep[4].cost.bytes) == pytest.approx(weights + 2 * (32 + 48) * 2)
+    # the FLOPs do not depend on the split: 2 x 8 passes x 1,536 / 4
+    for op in by_ep.values():
+        assert float(op.cost.flops) == 2 * 8 * 1536 / 4
+
+
+def test_all_to_all_sends_each_token_to_its_experts_gpus_or_all_of_them():
+    # attention DP over 4 GPUs, batch 8: 2 local tokens a GPU, rows of 32 x 2 B = 64 B, sent
+    # (4 - 1) / 4 of the time off the GPU, per MoE layer and direction
+    link = {
+        ep: float(
+            _step_ops(MOE, Deployment(tp=4, ep=ep, attention_dp=True), 8)["all-to-all"].cost.bytes
+        )
+        for ep in (1, 2, 4)
+    }
+    # EP4: one GPU per expert, a row to each of its k = 2 experts' GPUs: 2 x 2 x 64 x 3 / 4
+    assert link[4] == pytest.approx(2 * 2 * 64 * 3 / 4)
+    # EP2: each expert on 2 GPUs, 2 x 2 = 4 = every GPU: the all-gather's 2 x 4 x 64 x 3 / 4
+    assert link[2] == pytest.approx(2 * 4 * 64 * 3 / 4)
+    # EP1: every expert on every GPU: all-gather, not 2 x 4 per-expert copies
+    assert link[1] == link[2]
+
+
 @pytest.mark.parametrize(
     ("card", "deployment", "message"),
     [

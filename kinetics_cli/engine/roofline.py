@@ -220,7 +220,9 @@ class StepSetup:
     `context` may be an array that broadcasts against the batch. With `attention_dp` the
     attention, dense MLP, shared experts and LM head run data-parallel over the `tp` GPUs (each
     holds them whole and serves batch / tp sequences) and only routed experts are split; the
-    tokens reach their experts by all-to-all instead of all-reduce.
+    tokens reach their experts by all-to-all instead of all-reduce. `ep`: the routed experts are
+    dealt over ep groups of tp / ep GPUs (each expert split over its group), so a GPU runs the
+    passes routed to its group only.
     """
 
     card: ModelCard
@@ -235,6 +237,7 @@ class StepSetup:
     dtype: str
     precision: Precision
     attention_dp: bool = False
+    ep: int = 1  # expert-parallel groups the routed experts are dealt over (divides tp)
     links: Links = Links()
     activations: bool = True  # False: count weight and cache traffic only
 
@@ -429,13 +432,16 @@ def step_operators(s: StepSetup, batch: np.ndarray, attention: bool = True) -> l
         shared_params = lp.mlp_active - lp.router - moe.experts_per_token * expert_params
         # Every token of the replica reaches its k experts; one GPU holds 1/tp of every expert's
         # weights in expectation (experts split over EP groups, each split over tp/ep GPUs), so
-        # it does 1/tp of the expert FLOPs and reads 1/tp of the touched experts' bytes.
+        # it does 1/tp of the expert FLOPs and reads 1/tp of the touched experts' bytes, and
+        # runs only the passes routed to its group: 1/ep of them.
         experts = routed_experts(
             tokens,
             moe.experts,
             moe.experts_per_token,
-            expert_params / tp,
+            expert_params,
             hidden,
+            tp=tp,
+            ep=s.ep,
             weight_bytes=s.expert_bytes,
             act_bytes=act,
         )
@@ -460,8 +466,11 @@ def step_operators(s: StepSetup, batch: np.ndarray, attention: bool = True) -> l
         link = all_reduce_bytes(tokens * hidden * s.collective_bytes, tp)
         ops.append(_collective(s, "all-reduce", 2 * a.layers, np.asarray(link, dtype=float)))
     elif tp > 1 and moe_layers and card.moe is not None:  # dispatch and combine, MoE layers
-        k = card.moe.experts_per_token
-        message = local_tokens * min(k, tp) * hidden * s.collective_bytes
+        # each token's row goes to the tp / ep GPUs of each of its k experts (per-expert sends,
+        # DeepEP's low-latency dispatch), or to every other GPU where that sends less (the
+        # all-gather and reduce-scatter TensorRT-LLM runs on one node): docs/serving.md section 2
+        ranks = min(card.moe.experts_per_token * (tp // s.ep), tp)
+        message = local_tokens * ranks * hidden * s.collective_bytes
         link = all_to_all_bytes(message, tp)
         ops.append(_collective(s, "all-to-all", 2 * moe_layers, np.asarray(link, dtype=float)))
     # The LM head runs once per step, on the last position of each sequence only.

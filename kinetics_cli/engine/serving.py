@@ -449,6 +449,7 @@ def _setup(
         dtype=p.compute,
         precision=p,
         attention_dp=d.data_parallel_attention(),
+        ep=d.ep,
         links=efficiency.links if efficiency else Links(),
     )
 
