@@ -144,12 +144,12 @@ def test_attention_dp_ranks_hold_whole_sequences():
     x 2 KV heads x 8 x (K, V) x 2 B = 192 B per token, 96 B per GPU as the per-GPU share over
     TP 2. The replica holds 2 x floor(free / whole sequence), not floor(free / share)."""
     d = Deployment(tp=2, ep=2, prefill_chunk_tokens=16, max_batch=None)
-    plan = memory_plan(MOE, GPU, d, context=100)
-    free = plan.kv_capacity_bytes
-    assert float(plan.kv_bytes_per_sequence) == 100 * 96
-    assert float(plan.max_sequences) == 2 * (free // (100 * 192))  # 84, where free / 9,600 = 85
-    assert float(plan.max_sequences) < free // (100 * 96)
-    # 5,000 tokens: 960,000 B whole is more than one GPU's cache room (816,096 B): nothing fits,
+    plan = memory_plan(MOE, GPU, d, context=99)
+    free = plan.kv_capacity_bytes  # 815,072 B (test_moe_activation_workspace_counts_routed_rows)
+    assert float(plan.kv_bytes_per_sequence) == 99 * 96
+    assert float(plan.max_sequences) == 2 * (free // (99 * 192))  # 84, where free / 9,504 = 85
+    assert float(plan.max_sequences) < free // (99 * 96)
+    # 5,000 tokens: 960,000 B whole is more than one GPU's cache room (815,072 B): nothing fits,
     # though the per-GPU share (480,000 B) would fit once
     long = memory_plan(MOE, GPU, d, context=5000)
     assert 5000 * 96 <= long.kv_capacity_bytes < 5000 * 192
@@ -245,6 +245,36 @@ def test_attention_data_parallel_with_expert_parallel():
         MOE, GPU, Deployment(tp=2, ep=2), batch=4, context=10, efficiency="datasheet"
     )
     assert float(s.communication_seconds) > 0  # all-to-all dispatch and combine
+
+
+def test_moe_activation_workspace_counts_routed_rows():
+    """Workspace = chunk C x (4 hidden + the widest layer's MLP activations) x 2 B, C = 16.
+    tiny-moe: hidden 32; dense layer 0 of width 64 (gate and up: 2 x 64 = 128 per token); MoE
+    layers route k = 2 passes a token to experts 16 wide (permuted row 32 + gate and up 2 x 16)
+    plus a shared expert 16 wide (2 x 16 = 32)."""
+    chunk = 16
+    workspace = serving.activation_workspace_bytes
+    # TP1: dense 128; MoE 2 x (32 + 32) + 32 = 160, the larger
+    assert workspace(MOE, Deployment(prefill_chunk_tokens=chunk)) == chunk * (128 + 160) * 2
+    # TP2, attention tensor-parallel: dense 128 / 2 = 64; every GPU runs both passes of each
+    # token at half the expert width, 2 x (32 + 16), and half the shared expert, 16: 112
+    d = Deployment(tp=2, prefill_chunk_tokens=chunk)
+    assert workspace(MOE, d) == chunk * (128 + 112) * 2
+    # TP2 EP2, attention data-parallel: each rank prefills its own chunk, the dense layer whole
+    # (128), and receives from both ranks the passes routed to its 4 whole experts, 2 x 2 / 2 = 2
+    # rows a token: 2 x (32 + 32) + 32 = 160 (the 815,072 B of cache room of the test above:
+    # 1e6 - 1e5 - 16 x 288 x 2 - 75,712 B of weights)
+    d = Deployment(tp=2, ep=2, prefill_chunk_tokens=chunk)
+    assert workspace(MOE, d) == chunk * (128 + 160) * 2
+    assert memory_plan(MOE, GPU, d, context=99).kv_capacity_bytes == pytest.approx(815_072)
+    # every layer MoE: the card's intermediate_size (here 640, 2 x 640 = 1,280) is unused
+    all_moe = tomllib.loads(
+        engine_catalog.MODELS["tiny-moe.toml"]
+        .replace("dense_layers = [0]\n", "")
+        .replace("intermediate_size = 64", "intermediate_size = 640")
+    )
+    card = type(MOE).model_validate(all_moe)
+    assert workspace(card, Deployment(prefill_chunk_tokens=chunk)) == chunk * (128 + 160) * 2
 
 
 def _step_ops(card, d, batch, context=10.0):
