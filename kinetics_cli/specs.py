@@ -362,6 +362,19 @@ class LinearAttention(_Strict):
     value_head_dim: HeadDim
     conv_kernel: Annotated[int, _AS_WHOLE, _range(limits.CONV_KERNEL)] = 4
     state_bytes: ElementBytes = 4.0  # bytes per recurrent-state element (fp32 in practice)
+    # Bytes per element of the short convolution's state: the last conv_kernel - 1 inputs of each
+    # q, k and v channel, kept at the model's activation width (bf16) by vLLM and SGLang.
+    conv_state_bytes: ElementBytes = 2.0
+
+    @property
+    def conv_channels(self) -> int:
+        """Channels the causal convolution runs over: q and k (key heads) and v (value heads)."""
+        return 2 * self.key_heads * self.key_head_dim + self.value_heads * self.value_head_dim
+
+    @property
+    def conv_state_bytes_per_layer(self) -> float:
+        """One sequence's convolution state in one layer: (conv_kernel - 1) x channels x bytes."""
+        return (self.conv_kernel - 1) * self.conv_channels * self.conv_state_bytes
 
 
 class PublishedFigures(_Strict):
@@ -396,6 +409,7 @@ class AttentionGroup:
     key_elements_per_token: int
     window: float | None = None  # sliding layers: tokens kept
     state_elements: int = 0  # linear layers: recurrent state per sequence
+    conv_state_bytes: float = 0.0  # linear layers: short-convolution state per sequence (bytes)
     # Head dims of prefill kernels, where they differ from decode (MLA prefill runs in the
     # non-absorbed form: d_nope + d_rope scores, d_v values); 0 means the decode dims.
     prefill_qk_head_dim: int = 0
@@ -618,6 +632,7 @@ class ModelCard(CatalogSpec):
                         kv_elements_per_token=0,
                         key_elements_per_token=0,
                         state_elements=state,
+                        conv_state_bytes=la.conv_state_bytes_per_layer,
                     )
                 )
             elif self.mla is not None:
@@ -680,11 +695,12 @@ class ModelCard(CatalogSpec):
 
     @property
     def state_bytes_per_sequence(self) -> float:
-        """Fixed recurrent-state bytes per sequence in linear-attention layers."""
+        """Fixed bytes per sequence in linear-attention layers: the recurrent state and the short
+        convolution's state."""
         if self.linear_attention is None:
             return 0.0
         return sum(
-            g.layers * g.state_elements * self.linear_attention.state_bytes
+            g.layers * (g.state_elements * self.linear_attention.state_bytes + g.conv_state_bytes)
             for g in self.attention_groups()
             if g.kind == "linear"
         )

@@ -135,8 +135,16 @@ def test_hybrid_model_groups_layers():
     assert o["attention [sliding]"].flops == o["attention [full]"].flops / 10
     lin = o["linear attention [linear]"]
     assert lin.calls == 2 and lin.kind == "attention"
-    # held per sequence: full 1000 tokens + sliding 100 tokens (64 B each) + 2 states of 4*8*8 fp32
-    assert r.kv_bytes_per_sequence == pytest.approx(1000 * 64 + 100 * 64 + 2 * 256 * 4)
+    # held per sequence: full 1000 tokens + sliding 100 tokens (64 B each) + 2 linear layers,
+    # each a recurrent state of 4 heads x 8 x 8 in fp32 (1,024 B) and a convolution state of
+    # (kernel 4 - 1) x (q and k 2 x 2 x 8 + v 4 x 8 = 64 channels) in bf16 (384 B)
+    assert r.kv_bytes_per_sequence == pytest.approx(1000 * 64 + 100 * 64 + 2 * (1024 + 384))
+    assert card.state_bytes_per_sequence == 2 * (1024 + 384)
+    # a decode step reads and writes both states of both sequences: 2 x 2 x (1,024 + 384) a layer
+    assert lin.bytes == pytest.approx(2 * 2 * 2 * (1024 + 384))
+    # at TP2 each rank holds half the heads and half the convolution channels
+    half = ops(decode_step(card, GPU, batch=2, context=1000, tp=2))["linear attention [linear]"]
+    assert half.bytes == pytest.approx(lin.bytes / 2)
 
 
 def test_prefill_phase():

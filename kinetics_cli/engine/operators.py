@@ -128,15 +128,17 @@ def linear_attention_decode(
     value_head_dim: int,
     *,
     state_bytes: float = 4.0,
+    conv_state_bytes: float = 0.0,
 ) -> OpCost:
-    """One decode step of a linear-attention layer with a d_k x d_v state per head.
+    """One decode step of a linear-attention layer with a d_k x d_v state per head and a short
+    convolution holding `conv_state_bytes` per sequence.
 
-    FLOPs = 4 B H d_k d_v (state update and read-out); bytes = 2 B H d_k d_v state_bytes (read and
-    write the state). Independent of the context length.
+    FLOPs = 4 B H d_k d_v (state update and read-out); bytes = 2 B (H d_k d_v state_bytes +
+    conv_state_bytes) (read and write both states). Independent of the context length.
     """
     b = np.asarray(batch, dtype=float)
     elems = heads * key_head_dim * value_head_dim
-    return OpCost(4.0 * b * elems, 2.0 * b * elems * state_bytes)
+    return OpCost(4.0 * b * elems, 2.0 * b * (elems * state_bytes + conv_state_bytes))
 
 
 def all_reduce_bytes(message_bytes: ArrayLike, tp: ArrayLike) -> Array:

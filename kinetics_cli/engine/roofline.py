@@ -333,7 +333,12 @@ def _attention_ops(s: StepSetup, group: AttentionGroup, batch: np.ndarray) -> li
         assert la is not None
         heads = group.q_heads // tp
         step = linear_attention_decode(
-            batch, heads, group.qk_head_dim, group.v_head_dim, state_bytes=la.state_bytes
+            batch,
+            heads,
+            group.qk_head_dim,
+            group.v_head_dim,
+            state_bytes=la.state_bytes,
+            conv_state_bytes=group.conv_state_bytes / tp,  # channels split with the heads
         )
         if s.phase == "prefill":  # chunked scan: per-token work, state read and written once
             step = OpCost(np.multiply(step.flops, s.prompt_len), step.bytes)
@@ -561,7 +566,8 @@ def held_bytes(s: StepSetup) -> tuple[float, float | np.ndarray]:
         if group.kind == "linear":
             la = card.linear_attention
             assert la is not None
-            per_seq = per_seq + group.layers * group.state_elements * la.state_bytes / dtp
+            state = group.state_elements * la.state_bytes + group.conv_state_bytes
+            per_seq = per_seq + group.layers * state / dtp
             continue
         _, e, k = _per_rank(group, dtp)
         held = ctx if group.window is None else np.minimum(ctx, group.window)
