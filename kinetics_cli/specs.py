@@ -300,6 +300,10 @@ class Architecture(_Strict):
     attention_output_gate: bool = False  # q_proj also emits a sigmoid gate (Qwen3-Next)
     gated_mlp: bool = True  # SwiGLU (gate, up, down) rather than (up, down)
     weight_bytes: ElementBytes = 2.0
+    # Bytes per weight of the token embedding, the LM head and the norms. Quantised checkpoints
+    # narrow only the blocks' matmul weights: DeepSeek-V3's FP8 release, Qwen's -FP8 releases and
+    # gpt-oss's MXFP4 one keep these in BF16.
+    embedding_bytes: ElementBytes = 2.0
     kv_bytes: ElementBytes = 2.0
 
     @model_validator(mode="after")
@@ -593,6 +597,15 @@ class ModelCard(CatalogSpec):
         return self.total_params - self.embedding_params - head
 
     @cached_property  # frozen model: derived once
+    def embedding_and_norm_params(self) -> float:
+        """The embedding table, the LM head unless tied, and the norms' weights: what quantised
+        checkpoints keep at embedding_bytes."""
+        a = self.architecture
+        head = 0.0 if a.tie_embeddings else self.embedding_params
+        norms = sum(self.layer_params(i).norms for i in range(a.layers)) + a.hidden_size
+        return self.embedding_params + head + norms
+
+    @cached_property  # frozen model: derived once
     def active_params(self) -> float:
         """Parameters in every matmul one token passes through, LM head included, embedding not."""
         a = self.architecture
@@ -733,10 +746,15 @@ class ModelCard(CatalogSpec):
 
     @property
     def weight_bytes(self) -> float:
-        """Bytes of all stored weights: routed experts at their width, the rest at weight_bytes."""
+        """Bytes of all stored weights: routed experts at their width, embeddings, LM head and
+        norms at embedding_bytes, the rest at weight_bytes."""
+        a = self.architecture
         experts = self.routed_expert_params
-        return (self.total_params - experts) * self.architecture.weight_bytes + (
-            experts * self.expert_weight_bytes
+        kept = self.embedding_and_norm_params
+        return (
+            (self.total_params - experts - kept) * a.weight_bytes
+            + kept * a.embedding_bytes
+            + experts * self.expert_weight_bytes
         )
 
     @property

@@ -297,7 +297,10 @@ def test_missing_dtype_peak_and_interconnect():
 def test_fp8_halves_weight_and_cache_bytes():
     bf16 = decode_step(GQA, GPU, batch=1, context=100)
     fp8 = decode_step(GQA, GPU, batch=1, context=100, dtype="fp8")
-    assert fp8.weight_bytes_read == bf16.weight_bytes_read / 2
+    # the LM head (100 x 32 = 3,200 of the 21,632 weights read) stays bf16, as FP8 checkpoints
+    # keep it
+    assert bf16.weight_bytes_read == 2 * 21_632
+    assert fp8.weight_bytes_read == (21_632 - 3_200) * 1 + 3_200 * 2
     assert fp8.kv_bytes_per_sequence == bf16.kv_bytes_per_sequence / 2
     assert fp8.peak_flops == 2000
 
@@ -350,8 +353,9 @@ def test_fp4_where_the_profile_has_the_peak():
         decode_step(GQA, GPU, batch=1, context=100, dtype="fp4")
     fp4_gpu = GPU.model_copy(update={"peak_flops": {**GPU.peak_flops, "fp4": 4000.0}})
     r = decode_step(GQA, fp4_gpu, batch=1, context=100, dtype="fp4")
-    # NVFP4 weights: 4 bits + one 8-bit scale per 16 = 4.5 bits; the cache stays fp8 (1 B)
-    assert r.weight_bytes == pytest.approx(24_992 * 4.5 / 8)
+    # NVFP4 weights: 4 bits + one 8-bit scale per 16 = 4.5 bits, the embedding, LM head and norms
+    # (6,560) kept at 2 B; the cache stays fp8 (1 B)
+    assert r.weight_bytes == pytest.approx(18_432 * 4.5 / 8 + 6_560 * 2)
     assert r.kv_bytes_per_sequence == 12_800 / 2
     assert r.peak_flops == 4000.0
 

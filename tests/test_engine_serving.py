@@ -130,12 +130,14 @@ def test_formats_per_tensor_kind():
     nv = memory_plan(
         GQA, GPU, Deployment(weights="fp4", kv="fp8", prefill_chunk_tokens=16), context=100
     )
-    # NVFP4: 4 bits + one 8-bit scale per 16 weights = 4.5 bits
-    assert nv.weights_bytes == pytest.approx(24_992 * 4.5 / 8)
+    # NVFP4: 4 bits + one 8-bit scale per 16 weights = 4.5 bits, for the blocks' 18,432 matmul
+    # weights; the embedding and LM head (2 x 100 x 32) and norms (2 x 2 x 32 + 32), 6,560,
+    # stay at 2 B
+    assert nv.weights_bytes == pytest.approx(18_432 * 4.5 / 8 + 6_560 * 2)
     assert nv.kv_bytes_per_token == 64  # fp8 cache: 1 byte per element
     mx = memory_plan(GQA, GPU, Deployment(weights="mxfp4", prefill_chunk_tokens=16), context=100)
     # MXFP4: 4 bits + one 8-bit scale per 32 weights = 4.25 bits
-    assert mx.weights_bytes == pytest.approx(24_992 * 4.25 / 8)
+    assert mx.weights_bytes == pytest.approx(18_432 * 4.25 / 8 + 6_560 * 2)
     assert mx.kv_bytes_per_token == 128
 
 

@@ -163,12 +163,20 @@ def width_name(nbytes: float) -> str:
     return f"{8 * nbytes:g}-bit"
 
 
+def embedding_width(card: ModelCard, width: float) -> float:
+    """Bytes per embedding, LM-head and norm weight under a weight format of `width` bytes: the
+    card's, narrowed by a 16-bit format only. Quantised formats (fp8, fp4) apply to the blocks'
+    matmul weights, as FP8 and MXFP4 checkpoints keep these in BF16."""
+    return min(card.architecture.embedding_bytes, max(width, 2.0))
+
+
 @dataclass(frozen=True)
 class Precision:
     """Bytes per element of each tensor kind and the dtype whose peak the matmuls run at.
 
-    `weight` covers every stored weight except routed experts (`expert`); `kv` the cache;
-    `act` activations read and written by operators; `collective` what collectives send.
+    `weight` covers the blocks' matmul weights except routed experts (`expert`); `embedding`
+    the embedding table, the LM head and the norms (None: `weight`); `kv` the cache; `act`
+    activations read and written by operators; `collective` what collectives send.
     """
 
     weight: float
@@ -177,6 +185,11 @@ class Precision:
     act: float
     collective: float
     compute: str
+    embedding: float | None = None
+
+    @property
+    def embedding_bytes(self) -> float:
+        return self.weight if self.embedding is None else self.embedding
 
     def describe(self) -> str:
         """'nvfp4 weights, fp8 KV, bf16 activations, bf16 matmuls': each width by its format's
@@ -198,6 +211,7 @@ class Precision:
         return cls(
             weight=min(card.architecture.weight_bytes, width),
             expert=min(card.expert_weight_bytes, width),
+            embedding=embedding_width(card, width),
             kv=min(card.architecture.kv_bytes, act),
             act=act,
             collective=act,
@@ -479,7 +493,9 @@ def step_operators(s: StepSetup, batch: np.ndarray, attention: bool = True) -> l
         link = all_to_all_bytes(message, tp)
         ops.append(_collective(s, "all-to-all", 2 * moe_layers, np.asarray(link, dtype=float)))
     # The LM head runs once per step, on the last position of each sequence only.
-    head = matmul(local, hidden, a.vocab_size / dtp, weight_bytes=w, act_bytes=act)
+    head = matmul(
+        local, hidden, a.vocab_size / dtp, weight_bytes=s.precision.embedding_bytes, act_bytes=act
+    )
     ops.append(_Op("lm head", "linear", "gemm", 1, head))
     return ops
 
@@ -559,7 +575,12 @@ def held_bytes(s: StepSetup) -> tuple[float, float | np.ndarray]:
     """
     card, tp, dtp = s.card, s.tp, s.dense_tp
     experts = card.routed_expert_params
-    weights = (card.total_params - experts) * s.weight_bytes / dtp + experts * s.expert_bytes / tp
+    kept = card.embedding_and_norm_params  # at the embedding width
+    weights = (
+        (card.total_params - experts - kept) * s.weight_bytes / dtp
+        + kept * s.precision.embedding_bytes / dtp
+        + experts * s.expert_bytes / tp
+    )
     ctx = s.held_context
     per_seq: float | np.ndarray = 0.0
     for group in card.attention_groups():

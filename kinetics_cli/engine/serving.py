@@ -55,6 +55,7 @@ from kinetics_cli.engine.roofline import (
     StepSetup,
     _collective,
     _Op,
+    embedding_width,
     held_bytes,
     operators_seconds,
     step_operators,
@@ -189,10 +190,12 @@ def _precision(card: ModelCard, profile: HardwareProfile, d: Deployment) -> Prec
     if d.weights is None:
         weight = card.architecture.weight_bytes
         expert = card.expert_weight_bytes
+        embedding = card.architecture.embedding_bytes
         natural = "bf16" if weight >= 2 else ("fp8" if weight >= 1 else "fp4")
     else:
         wf = number_format(d.weights, "weight", WEIGHT_FORMATS)
         weight = expert = wf.bytes
+        embedding = embedding_width(card, wf.bytes)
         natural = wf.peak
     kv = number_format(d.kv, "KV-cache", KV_FORMATS).bytes
     act = number_format(d.activations, "activation", ACTIVATION_FORMATS).bytes
@@ -205,7 +208,15 @@ def _precision(card: ModelCard, profile: HardwareProfile, d: Deployment) -> Prec
                 f"{profile.name} has no {compute} peak; it lists "
                 f"{', '.join(sorted(profile.peak_flops))}"
             )
-    return Precision(weight=weight, expert=expert, kv=kv, act=act, collective=act, compute=compute)
+    return Precision(
+        weight=weight,
+        expert=expert,
+        kv=kv,
+        act=act,
+        collective=act,
+        compute=compute,
+        embedding=embedding,
+    )
 
 
 def step_precision(
@@ -225,7 +236,7 @@ def step_precision(
     compute = p.compute
     if weights is not None:
         wf = number_format(weights, "weight", WEIGHT_FORMATS)
-        p = replace(p, weight=wf.bytes, expert=wf.bytes)
+        p = replace(p, weight=wf.bytes, expert=wf.bytes, embedding=embedding_width(card, wf.bytes))
         if compute == "bf16":
             compute = wf.peak if wf.peak in profile.peak_flops else "bf16"
     if kv is not None:
