@@ -300,6 +300,10 @@ class Architecture(_Strict):
     attention_output_gate: bool = False  # q_proj also emits a sigmoid gate (Qwen3-Next)
     gated_mlp: bool = True  # SwiGLU (gate, up, down) rather than (up, down)
     weight_bytes: ElementBytes = 2.0
+    # Bytes per weight of the token embedding, the LM head and the norms. Quantised checkpoints
+    # narrow only the blocks' matmul weights: DeepSeek-V3's FP8 release, Qwen's -FP8 releases and
+    # gpt-oss's MXFP4 one keep these in BF16.
+    embedding_bytes: ElementBytes = 2.0
     kv_bytes: ElementBytes = 2.0
 
     @model_validator(mode="after")
@@ -362,6 +366,19 @@ class LinearAttention(_Strict):
     value_head_dim: HeadDim
     conv_kernel: Annotated[int, _AS_WHOLE, _range(limits.CONV_KERNEL)] = 4
     state_bytes: ElementBytes = 4.0  # bytes per recurrent-state element (fp32 in practice)
+    # Bytes per element of the short convolution's state: the last conv_kernel - 1 inputs of each
+    # q, k and v channel, kept at the model's activation width (bf16) by vLLM and SGLang.
+    conv_state_bytes: ElementBytes = 2.0
+
+    @property
+    def conv_channels(self) -> int:
+        """Channels the causal convolution runs over: q and k (key heads) and v (value heads)."""
+        return 2 * self.key_heads * self.key_head_dim + self.value_heads * self.value_head_dim
+
+    @property
+    def conv_state_bytes_per_layer(self) -> float:
+        """One sequence's convolution state in one layer: (conv_kernel - 1) x channels x bytes."""
+        return (self.conv_kernel - 1) * self.conv_channels * self.conv_state_bytes
 
 
 # Relative distance within which derived parameter counts agree with a card's [published]
@@ -402,6 +419,7 @@ class AttentionGroup:
     key_elements_per_token: int
     window: float | None = None  # sliding layers: tokens kept
     state_elements: int = 0  # linear layers: recurrent state per sequence
+    conv_state_bytes: float = 0.0  # linear layers: short-convolution state per sequence (bytes)
     # Head dims of prefill kernels, where they differ from decode (MLA prefill runs in the
     # non-absorbed form: d_nope + d_rope scores, d_v values); 0 means the decode dims.
     prefill_qk_head_dim: int = 0
@@ -585,6 +603,15 @@ class ModelCard(CatalogSpec):
         return self.total_params - self.embedding_params - head
 
     @cached_property  # frozen model: derived once
+    def embedding_and_norm_params(self) -> float:
+        """The embedding table, the LM head unless tied, and the norms' weights: what quantised
+        checkpoints keep at embedding_bytes."""
+        a = self.architecture
+        head = 0.0 if a.tie_embeddings else self.embedding_params
+        norms = sum(self.layer_params(i).norms for i in range(a.layers)) + a.hidden_size
+        return self.embedding_params + head + norms
+
+    @cached_property  # frozen model: derived once
     def active_params(self) -> float:
         """Parameters in every matmul one token passes through, LM head included, embedding not."""
         a = self.architecture
@@ -648,6 +675,7 @@ class ModelCard(CatalogSpec):
                         kv_elements_per_token=0,
                         key_elements_per_token=0,
                         state_elements=state,
+                        conv_state_bytes=la.conv_state_bytes_per_layer,
                     )
                 )
             elif self.mla is not None:
@@ -710,11 +738,12 @@ class ModelCard(CatalogSpec):
 
     @property
     def state_bytes_per_sequence(self) -> float:
-        """Fixed recurrent-state bytes per sequence in linear-attention layers."""
+        """Fixed bytes per sequence in linear-attention layers: the recurrent state and the short
+        convolution's state."""
         if self.linear_attention is None:
             return 0.0
         return sum(
-            g.layers * g.state_elements * self.linear_attention.state_bytes
+            g.layers * (g.state_elements * self.linear_attention.state_bytes + g.conv_state_bytes)
             for g in self.attention_groups()
             if g.kind == "linear"
         )
@@ -747,10 +776,15 @@ class ModelCard(CatalogSpec):
 
     @property
     def weight_bytes(self) -> float:
-        """Bytes of all stored weights: routed experts at their width, the rest at weight_bytes."""
+        """Bytes of all stored weights: routed experts at their width, embeddings, LM head and
+        norms at embedding_bytes, the rest at weight_bytes."""
+        a = self.architecture
         experts = self.routed_expert_params
-        return (self.total_params - experts) * self.architecture.weight_bytes + (
-            experts * self.expert_weight_bytes
+        kept = self.embedding_and_norm_params
+        return (
+            (self.total_params - experts - kept) * a.weight_bytes
+            + kept * a.embedding_bytes
+            + experts * self.expert_weight_bytes
         )
 
     @property

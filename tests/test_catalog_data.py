@@ -263,9 +263,16 @@ def test_sliding_window_layers_of_gpt_oss() -> None:
 
 
 def test_qwen3_next_state_is_fixed_per_sequence() -> None:
-    """36 Gated DeltaNet layers each hold 32 value heads x 128 x 128 fp32 state: 75,497,472 B."""
+    """36 Gated DeltaNet layers each hold 32 value heads x 128 x 128 fp32 state (75,497,472 B)
+    and the short convolution's last conv_kernel - 1 = 3 inputs of its q, k and v channels,
+    2 x 16 x 128 + 32 x 128 = 8,192, in bf16 (1,769,472 B): 77,266,944 B."""
     card = _card("qwen3-next-80b-a3b")
-    assert card.state_bytes_per_sequence == 36 * 32 * 128 * 128 * 4 == 75_497_472
+    la = card.linear_attention
+    assert la is not None and la.conv_channels == 8192
+    recurrent = 36 * 32 * 128 * 128 * 4
+    conv = 36 * 3 * 8192 * 2
+    assert (recurrent, conv) == (75_497_472, 1_769_472)
+    assert card.state_bytes_per_sequence == recurrent + conv == 77_266_944
     assert [card.layer_kind(i) for i in range(4)] == ["linear", "linear", "linear", "full"]
 
 

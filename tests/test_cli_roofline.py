@@ -263,9 +263,10 @@ def test_a_format_given_apart_leaves_the_others_as_dtype_sets_them(catalog, apar
     result = run(catalog, *step, *apart)
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    # fp8: 24,992 weights x 1 B (49,984 B in bf16); KV 100 tokens x 2 layers x 2 (K, V)
-    # x 2 heads x 8 x 1 B = 6,400 B per sequence
-    assert doc["weight_bytes"] == plain["weight_bytes"] == 24_992
+    # fp8: the blocks' 24,992 - 6,560 = 18,432 matmul weights x 1 B, the embedding and LM head
+    # (2 x 100 x 32) and norms (2 x 2 x 32 + 32), 6,560, kept at 2 B: 31,552 B (49,984 in bf16);
+    # KV 100 tokens x 2 layers x 2 (K, V) x 2 heads x 8 x 1 B = 6,400 B per sequence
+    assert doc["weight_bytes"] == plain["weight_bytes"] == 18_432 + 2 * 6_560
     assert doc["kv_bytes_per_sequence"] == plain["kv_bytes_per_sequence"] == 6_400
     assert doc["step_seconds"] == plain["step_seconds"]
 
@@ -278,8 +279,9 @@ def test_kv_given_apart_keeps_dtypes_weights(catalog):
             *("--kv", "bf16", "--json"),
         ).stdout
     )
-    # weights fp8 as --dtype says (24,992 B); the cache bf16: 100 x 2 x 2 x 2 x 8 x 2 B = 12,800 B
-    assert doc["weight_bytes"] == 24_992
+    # weights fp8 as --dtype says (18,432 B, and 6,560 embedding, LM-head and norm weights at
+    # 2 B); the cache bf16: 100 x 2 x 2 x 2 x 8 x 2 B = 12,800 B
+    assert doc["weight_bytes"] == 18_432 + 2 * 6_560
     assert doc["kv_bytes_per_sequence"] == 12_800
 
 

@@ -44,8 +44,13 @@ def test_json_keys_and_memory_arithmetic():
     assert doc["efficiency_mode"] == "default"
     assert doc["gpus_per_replica"] == 1
     mem = doc["memory"]
-    # Llama-3.1-8B: 8.03e9 parameters at 1 byte; KV 32 layers x 8 heads x 128 x (K, V) x 1 B
-    assert mem["weights_bytes"] == pytest.approx(8.0303e9, rel=1e-4)
+    # Llama-3.1-8B: 8,030,261,248 parameters, the blocks' matmul weights at 1 byte and the
+    # embedding, LM head (2 x 128,256 x 4,096) and norms (32 x 2 x 4,096 + 4,096),
+    # 1,050,939,392, at 2 (FP8 checkpoints keep them in bf16); KV 32 layers x 8 heads x 128 x
+    # (K, V) x 1 B
+    kept = 2 * 128_256 * 4096 + 33 * 2 * 4096 - 4096
+    assert kept == 1_050_939_392
+    assert mem["weights_bytes"] == (8_030_261_248 - kept) * 1 + kept * 2  # 9.08 GB
     assert mem["kv_bytes_per_token"] == 32 * 8 * 128 * 2
     assert mem["capacity_bytes"] == 80e9
     # the largest batch that fits: KV capacity / (2,000 tokens x 65,536 B)
@@ -119,9 +124,11 @@ def test_latency_rule_says_when_the_engine_cap_limits_the_batch():
     flat = " ".join(table.split())
     assert "at most 1,024 by the engine's cap, --max-batch; memory holds 3," in flat
     assert "at most 1,024 fit" not in flat
-    # where memory binds first, the batch line says so as before
+    # where memory binds first, the batch line says so as before: (80 GB - 8.74 GB reserve -
+    # 9.08 GB of weights) / (2,000 tokens x 65,536 B) = 474.4 (482 when the embedding and LM
+    # head were counted at 1 B, 1.05 GB less)
     table = run(*FP8_8B, "--isl", "1000", "--osl", "1000", "--max-tpot", "1s").stdout
-    assert "at most 482 fit" in " ".join(table.split())
+    assert "at most 474 fit" in " ".join(table.split())
 
 
 def test_host_bound_tpot_is_labelled_as_such():
@@ -229,8 +236,10 @@ def test_efficiency_note_writes_microseconds_as_the_tables_do():
 
 def test_fp4_weights_where_the_profile_has_a_peak():
     doc = json.loads(run("llama-3.1-70b", "-H", "b200", "--weights", "nvfp4", "--json").stdout)
-    # 70.6e9 parameters x 4.5 bits
-    assert doc["memory"]["weights_bytes"] == pytest.approx(70.55e9 * 4.5 / 8, rel=1e-3)
+    # 70,553,706,496 parameters: the blocks' matmul weights x 4.5 bits, the embedding, LM head
+    # (2 x 128,256 x 8,192) and norms (80 x 2 x 8,192 + 8,192), 2,102,665,216, x 2 B
+    kept = 2 * 128_256 * 8192 + 161 * 8192
+    assert doc["memory"]["weights_bytes"] == (70_553_706_496 - kept) * 4.5 / 8 + kept * 2
     assert "fp4 matmuls" in doc["efficiency"]
     h100 = json.loads(run("llama-3.1-70b", "-H", "h100", "--weights", "fp4", "--json").stdout)
     assert "bf16 matmuls" in h100["efficiency"]  # no fp4 peak: weight-only, dequantised
@@ -256,7 +265,8 @@ def test_roofline_takes_formats_per_tensor_kind():
         CliRunner().invoke(app, [*args, "--weights", "nvfp4", "--kv", "fp8", "--json"]).stdout
     )
     assert doc["dtype"] == "fp4"  # the fp4 peak, which B200 lists
-    assert doc["weight_bytes"] == pytest.approx(70.55e9 * 4.5 / 8, rel=1e-3)
+    kept = 2 * 128_256 * 8192 + 161 * 8192  # embedding, LM head, norms: bf16
+    assert doc["weight_bytes"] == (70_553_706_496 - kept) * 4.5 / 8 + kept * 2
     # 80 layers x 8 KV heads x 128 x (K, V) x 1 B x 4,096 tokens (token counts: k = 1024)
     assert doc["kv_bytes_per_sequence"] == 80 * 8 * 128 * 2 * 4096
     refused = CliRunner().invoke(app, [*args[:3], "h100", *args[4:], "--dtype", "fp4"])

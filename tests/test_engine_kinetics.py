@@ -128,9 +128,10 @@ def test_hybrid_sliding_and_linear_layers():
     sliding_flops = 4 * 32 * 18_750 * 2
     sliding_bytes = 4 * 16 * (3_750 + 2 * 15_000)
     # linear layers: 4 value heads with an 8x8 state each: 4*4*64 FLOPs and 2*4*64*4 bytes per
-    # step and trial; x L_out 200, N 2, 2 layers
+    # step and trial, plus the convolution state read and written, 2 x (4 - 1) x (2*2*8 + 4*8)
+    # channels x 2 B = 2 x 384; x L_out 200, N 2, 2 layers
     linear_flops = 4 * 4 * 64 * 200 * 2 * 2
-    linear_bytes = 2 * 4 * 64 * 4 * 200 * 2 * 2
+    linear_bytes = 2 * (4 * 64 * 4 + 384) * 200 * 2 * 2
     assert cost.attention_flops == pytest.approx(full_flops + sliding_flops + linear_flops)
     assert cost.kv_bytes == pytest.approx(full_bytes + sliding_bytes + linear_bytes)
     assert cost.linear_flops == 2 * 2 * card.active_params * 200

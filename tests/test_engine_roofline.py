@@ -135,8 +135,16 @@ def test_hybrid_model_groups_layers():
     assert o["attention [sliding]"].flops == o["attention [full]"].flops / 10
     lin = o["linear attention [linear]"]
     assert lin.calls == 2 and lin.kind == "attention"
-    # held per sequence: full 1000 tokens + sliding 100 tokens (64 B each) + 2 states of 4*8*8 fp32
-    assert r.kv_bytes_per_sequence == pytest.approx(1000 * 64 + 100 * 64 + 2 * 256 * 4)
+    # held per sequence: full 1000 tokens + sliding 100 tokens (64 B each) + 2 linear layers,
+    # each a recurrent state of 4 heads x 8 x 8 in fp32 (1,024 B) and a convolution state of
+    # (kernel 4 - 1) x (q and k 2 x 2 x 8 + v 4 x 8 = 64 channels) in bf16 (384 B)
+    assert r.kv_bytes_per_sequence == pytest.approx(1000 * 64 + 100 * 64 + 2 * (1024 + 384))
+    assert card.state_bytes_per_sequence == 2 * (1024 + 384)
+    # a decode step reads and writes both states of both sequences: 2 x 2 x (1,024 + 384) a layer
+    assert lin.bytes == pytest.approx(2 * 2 * 2 * (1024 + 384))
+    # at TP2 each rank holds half the heads and half the convolution channels
+    half = ops(decode_step(card, GPU, batch=2, context=1000, tp=2))["linear attention [linear]"]
+    assert half.bytes == pytest.approx(lin.bytes / 2)
 
 
 def test_prefill_phase():
@@ -289,7 +297,10 @@ def test_missing_dtype_peak_and_interconnect():
 def test_fp8_halves_weight_and_cache_bytes():
     bf16 = decode_step(GQA, GPU, batch=1, context=100)
     fp8 = decode_step(GQA, GPU, batch=1, context=100, dtype="fp8")
-    assert fp8.weight_bytes_read == bf16.weight_bytes_read / 2
+    # the LM head (100 x 32 = 3,200 of the 21,632 weights read) stays bf16, as FP8 checkpoints
+    # keep it
+    assert bf16.weight_bytes_read == 2 * 21_632
+    assert fp8.weight_bytes_read == (21_632 - 3_200) * 1 + 3_200 * 2
     assert fp8.kv_bytes_per_sequence == bf16.kv_bytes_per_sequence / 2
     assert fp8.peak_flops == 2000
 
@@ -342,8 +353,9 @@ def test_fp4_where_the_profile_has_the_peak():
         decode_step(GQA, GPU, batch=1, context=100, dtype="fp4")
     fp4_gpu = GPU.model_copy(update={"peak_flops": {**GPU.peak_flops, "fp4": 4000.0}})
     r = decode_step(GQA, fp4_gpu, batch=1, context=100, dtype="fp4")
-    # NVFP4 weights: 4 bits + one 8-bit scale per 16 = 4.5 bits; the cache stays fp8 (1 B)
-    assert r.weight_bytes == pytest.approx(24_992 * 4.5 / 8)
+    # NVFP4 weights: 4 bits + one 8-bit scale per 16 = 4.5 bits, the embedding, LM head and norms
+    # (6,560) kept at 2 B; the cache stays fp8 (1 B)
+    assert r.weight_bytes == pytest.approx(18_432 * 4.5 / 8 + 6_560 * 2)
     assert r.kv_bytes_per_sequence == 12_800 / 2
     assert r.peak_flops == 4000.0
 

@@ -130,12 +130,14 @@ def test_formats_per_tensor_kind():
     nv = memory_plan(
         GQA, GPU, Deployment(weights="fp4", kv="fp8", prefill_chunk_tokens=16), context=100
     )
-    # NVFP4: 4 bits + one 8-bit scale per 16 weights = 4.5 bits
-    assert nv.weights_bytes == pytest.approx(24_992 * 4.5 / 8)
+    # NVFP4: 4 bits + one 8-bit scale per 16 weights = 4.5 bits, for the blocks' 18,432 matmul
+    # weights; the embedding and LM head (2 x 100 x 32) and norms (2 x 2 x 32 + 32), 6,560,
+    # stay at 2 B
+    assert nv.weights_bytes == pytest.approx(18_432 * 4.5 / 8 + 6_560 * 2)
     assert nv.kv_bytes_per_token == 64  # fp8 cache: 1 byte per element
     mx = memory_plan(GQA, GPU, Deployment(weights="mxfp4", prefill_chunk_tokens=16), context=100)
     # MXFP4: 4 bits + one 8-bit scale per 32 weights = 4.25 bits
-    assert mx.weights_bytes == pytest.approx(24_992 * 4.25 / 8)
+    assert mx.weights_bytes == pytest.approx(18_432 * 4.25 / 8 + 6_560 * 2)
     assert mx.kv_bytes_per_token == 128
 
 
@@ -144,12 +146,12 @@ def test_attention_dp_ranks_hold_whole_sequences():
     x 2 KV heads x 8 x (K, V) x 2 B = 192 B per token, 96 B per GPU as the per-GPU share over
     TP 2. The replica holds 2 x floor(free / whole sequence), not floor(free / share)."""
     d = Deployment(tp=2, ep=2, prefill_chunk_tokens=16, max_batch=None)
-    plan = memory_plan(MOE, GPU, d, context=100)
-    free = plan.kv_capacity_bytes
-    assert float(plan.kv_bytes_per_sequence) == 100 * 96
-    assert float(plan.max_sequences) == 2 * (free // (100 * 192))  # 84, where free / 9,600 = 85
-    assert float(plan.max_sequences) < free // (100 * 96)
-    # 5,000 tokens: 960,000 B whole is more than one GPU's cache room (816,096 B): nothing fits,
+    plan = memory_plan(MOE, GPU, d, context=99)
+    free = plan.kv_capacity_bytes  # 815,072 B (test_moe_activation_workspace_counts_routed_rows)
+    assert float(plan.kv_bytes_per_sequence) == 99 * 96
+    assert float(plan.max_sequences) == 2 * (free // (99 * 192))  # 84, where free / 9,504 = 85
+    assert float(plan.max_sequences) < free // (99 * 96)
+    # 5,000 tokens: 960,000 B whole is more than one GPU's cache room (815,072 B): nothing fits,
     # though the per-GPU share (480,000 B) would fit once
     long = memory_plan(MOE, GPU, d, context=5000)
     assert 5000 * 96 <= long.kv_capacity_bytes < 5000 * 192
@@ -245,6 +247,77 @@ def test_attention_data_parallel_with_expert_parallel():
         MOE, GPU, Deployment(tp=2, ep=2), batch=4, context=10, efficiency="datasheet"
     )
     assert float(s.communication_seconds) > 0  # all-to-all dispatch and combine
+
+
+def test_moe_activation_workspace_counts_routed_rows():
+    """Workspace = chunk C x (4 hidden + the widest layer's MLP activations) x 2 B, C = 16.
+    tiny-moe: hidden 32; dense layer 0 of width 64 (gate and up: 2 x 64 = 128 per token); MoE
+    layers route k = 2 passes a token to experts 16 wide (permuted row 32 + gate and up 2 x 16)
+    plus a shared expert 16 wide (2 x 16 = 32)."""
+    chunk = 16
+    workspace = serving.activation_workspace_bytes
+    # TP1: dense 128; MoE 2 x (32 + 32) + 32 = 160, the larger
+    assert workspace(MOE, Deployment(prefill_chunk_tokens=chunk)) == chunk * (128 + 160) * 2
+    # TP2, attention tensor-parallel: dense 128 / 2 = 64; every GPU runs both passes of each
+    # token at half the expert width, 2 x (32 + 16), and half the shared expert, 16: 112
+    d = Deployment(tp=2, prefill_chunk_tokens=chunk)
+    assert workspace(MOE, d) == chunk * (128 + 112) * 2
+    # TP2 EP2, attention data-parallel: each rank prefills its own chunk, the dense layer whole
+    # (128), and receives from both ranks the passes routed to its 4 whole experts, 2 x 2 / 2 = 2
+    # rows a token: 2 x (32 + 32) + 32 = 160 (the 815,072 B of cache room of the test above:
+    # 1e6 - 1e5 - 16 x 288 x 2 - 75,712 B of weights)
+    d = Deployment(tp=2, ep=2, prefill_chunk_tokens=chunk)
+    assert workspace(MOE, d) == chunk * (128 + 160) * 2
+    assert memory_plan(MOE, GPU, d, context=99).kv_capacity_bytes == pytest.approx(815_072)
+    # every layer MoE: the card's intermediate_size (here 640, 2 x 640 = 1,280) is unused
+    all_moe = tomllib.loads(
+        engine_catalog.MODELS["tiny-moe.toml"]
+        .replace("dense_layers = [0]\n", "")
+        .replace("intermediate_size = 64", "intermediate_size = 640")
+    )
+    card = type(MOE).model_validate(all_moe)
+    assert workspace(card, Deployment(prefill_chunk_tokens=chunk)) == chunk * (128 + 160) * 2
+
+
+def _step_ops(card, d, batch, context=10.0):
+    s = serving._setup(card, GPU, d, context=context)
+    return {op.name: op for op in serving.step_operators(s, np.asarray(float(batch)))}
+
+
+def test_expert_parallel_gpu_runs_only_the_passes_routed_to_its_experts():
+    # tiny-moe: 8 experts, k = 2, hidden K = 32, expert 3 x 32 x 16 = 1,536 params (3 x 16 = 48
+    # wide out of K); 2 MoE layers. Batch 4 at TP4: 8 passes a layer, 8 (1 - 0.75^4) = 5.46875
+    # experts touched, each GPU holding 1/4 of every expert's weights in expectation.
+    touched = 8 * (1 - 0.75**4)
+    weights = touched * 1536 / 4 * 2
+    by_ep = {ep: _step_ops(MOE, Deployment(tp=4, ep=ep), 4)["routed experts"] for ep in (1, 2, 4)}
+    # EP1: every GPU holds a quarter of each expert's width and runs all 8 passes, each reading
+    # its 32-wide input row and writing 48 / 4 = 12: 8 x (32 + 12) x 2 B
+    assert float(by_ep[1].cost.bytes) == pytest.approx(weights + 8 * (32 + 12) * 2)
+    # EP2: 2 groups of 2 GPUs, half of each expert's width a GPU: 8 / 2 passes x (32 + 24) x 2 B
+    assert float(by_ep[2].cost.bytes) == pytest.approx(weights + 4 * (32 + 24) * 2)
+    # EP4: 2 whole experts a GPU, 8 / 4 passes x (32 + 48) x 2 B
+    assert float(by_ep[4].cost.bytes) == pytest.approx(weights + 2 * (32 + 48) * 2)
+    # the FLOPs do not depend on the split: 2 x 8 passes x 1,536 / 4
+    for op in by_ep.values():
+        assert float(op.cost.flops) == 2 * 8 * 1536 / 4
+
+
+def test_all_to_all_sends_each_token_to_its_experts_gpus_or_all_of_them():
+    # attention DP over 4 GPUs, batch 8: 2 local tokens a GPU, rows of 32 x 2 B = 64 B, sent
+    # (4 - 1) / 4 of the time off the GPU, per MoE layer and direction
+    link = {
+        ep: float(
+            _step_ops(MOE, Deployment(tp=4, ep=ep, attention_dp=True), 8)["all-to-all"].cost.bytes
+        )
+        for ep in (1, 2, 4)
+    }
+    # EP4: one GPU per expert, a row to each of its k = 2 experts' GPUs: 2 x 2 x 64 x 3 / 4
+    assert link[4] == pytest.approx(2 * 2 * 64 * 3 / 4)
+    # EP2: each expert on 2 GPUs, 2 x 2 = 4 = every GPU: the all-gather's 2 x 4 x 64 x 3 / 4
+    assert link[2] == pytest.approx(2 * 4 * 64 * 3 / 4)
+    # EP1: every expert on every GPU: all-gather, not 2 x 4 per-expert copies
+    assert link[1] == link[2]
 
 
 @pytest.mark.parametrize(

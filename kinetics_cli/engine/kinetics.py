@@ -371,7 +371,12 @@ def group_rates(group: AttentionGroup, kv_bytes: float, state_bytes: float) -> G
     """Per-token (per-page, per-step) costs of one group: the operators at batch 1, one token."""
     if group.kind == "linear":
         step = linear_attention_decode(
-            1.0, group.q_heads, group.qk_head_dim, group.v_head_dim, state_bytes=state_bytes
+            1.0,
+            group.q_heads,
+            group.qk_head_dim,
+            group.v_head_dim,
+            state_bytes=state_bytes,
+            conv_state_bytes=group.conv_state_bytes,
         ).scaled(group.layers)
         return GroupRates(group, float(step.flops), float(step.bytes))
     token = attention_decode(

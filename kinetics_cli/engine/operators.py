@@ -128,15 +128,17 @@ def linear_attention_decode(
     value_head_dim: int,
     *,
     state_bytes: float = 4.0,
+    conv_state_bytes: float = 0.0,
 ) -> OpCost:
-    """One decode step of a linear-attention layer with a d_k x d_v state per head.
+    """One decode step of a linear-attention layer with a d_k x d_v state per head and a short
+    convolution holding `conv_state_bytes` per sequence.
 
-    FLOPs = 4 B H d_k d_v (state update and read-out); bytes = 2 B H d_k d_v state_bytes (read and
-    write the state). Independent of the context length.
+    FLOPs = 4 B H d_k d_v (state update and read-out); bytes = 2 B (H d_k d_v state_bytes +
+    conv_state_bytes) (read and write both states). Independent of the context length.
     """
     b = np.asarray(batch, dtype=float)
     elems = heads * key_head_dim * value_head_dim
-    return OpCost(4.0 * b * elems, 2.0 * b * elems * state_bytes)
+    return OpCost(4.0 * b * elems, 2.0 * b * (elems * state_bytes + conv_state_bytes))
 
 
 def all_reduce_bytes(message_bytes: ArrayLike, tp: ArrayLike) -> Array:
@@ -213,22 +215,28 @@ def routed_experts(
     expert_params: float,
     in_features: float,
     *,
+    tp: int = 1,
+    ep: int = 1,
     weight_bytes: float = 2.0,
     act_bytes: float = 2.0,
 ) -> OpCost:
-    """Routed MoE experts for a batch of `tokens`: each token passes through k experts.
+    """Routed MoE experts for a batch of `tokens` (each passing through k experts), per GPU of
+    `tp` whose experts are dealt over `ep` groups of tp / ep GPUs, each expert split over its
+    group's GPUs along its width (tp = ep = 1: one GPU holding every expert).
 
-    FLOPs = 2 T k P_e; bytes = experts_touched(T) P_e w (only the experts some token picked are
-    read) + T k (K + P_e / K) a (each expert pass reads its input row and writes its output width).
+    FLOPs = 2 T k P_e / tp; bytes = experts_touched(T) P_e w / tp (only the experts some token
+    picked are read) + (T k / ep) (K + P_e ep / (K tp)) a: a GPU runs the passes routed to its
+    group, T k / ep in expectation, each reading its K-wide input row and writing its share of
+    the expert's width.
     """
     t = np.asarray(tokens, dtype=float)
     passes = t * experts_per_token
-    out_features = expert_params / in_features
+    out_features = expert_params / tp * ep / in_features
     nbytes = (
-        experts_touched(t, experts, experts_per_token) * expert_params * weight_bytes
-        + passes * (in_features + out_features) * act_bytes
+        experts_touched(t, experts, experts_per_token) * (expert_params / tp) * weight_bytes
+        + passes / ep * (in_features + out_features) * act_bytes
     )
-    return OpCost(2.0 * passes * expert_params, nbytes)
+    return OpCost(2.0 * passes * (expert_params / tp), nbytes)
 
 
 def elementwise(

@@ -163,12 +163,20 @@ def width_name(nbytes: float) -> str:
     return f"{8 * nbytes:g}-bit"
 
 
+def embedding_width(card: ModelCard, width: float) -> float:
+    """Bytes per embedding, LM-head and norm weight under a weight format of `width` bytes: the
+    card's, narrowed by a 16-bit format only. Quantised formats (fp8, fp4) apply to the blocks'
+    matmul weights, as FP8 and MXFP4 checkpoints keep these in BF16."""
+    return min(card.architecture.embedding_bytes, max(width, 2.0))
+
+
 @dataclass(frozen=True)
 class Precision:
     """Bytes per element of each tensor kind and the dtype whose peak the matmuls run at.
 
-    `weight` covers every stored weight except routed experts (`expert`); `kv` the cache;
-    `act` activations read and written by operators; `collective` what collectives send.
+    `weight` covers the blocks' matmul weights except routed experts (`expert`); `embedding`
+    the embedding table, the LM head and the norms (None: `weight`); `kv` the cache; `act`
+    activations read and written by operators; `collective` what collectives send.
     """
 
     weight: float
@@ -177,6 +185,11 @@ class Precision:
     act: float
     collective: float
     compute: str
+    embedding: float | None = None
+
+    @property
+    def embedding_bytes(self) -> float:
+        return self.weight if self.embedding is None else self.embedding
 
     def describe(self) -> str:
         """'nvfp4 weights, fp8 KV, bf16 activations, bf16 matmuls': each width by its format's
@@ -198,6 +211,7 @@ class Precision:
         return cls(
             weight=min(card.architecture.weight_bytes, width),
             expert=min(card.expert_weight_bytes, width),
+            embedding=embedding_width(card, width),
             kv=min(card.architecture.kv_bytes, act),
             act=act,
             collective=act,
@@ -220,7 +234,9 @@ class StepSetup:
     `context` may be an array that broadcasts against the batch. With `attention_dp` the
     attention, dense MLP, shared experts and LM head run data-parallel over the `tp` GPUs (each
     holds them whole and serves batch / tp sequences) and only routed experts are split; the
-    tokens reach their experts by all-to-all instead of all-reduce.
+    tokens reach their experts by all-to-all instead of all-reduce. `ep`: the routed experts are
+    dealt over ep groups of tp / ep GPUs (each expert split over its group), so a GPU runs the
+    passes routed to its group only.
     """
 
     card: ModelCard
@@ -235,6 +251,7 @@ class StepSetup:
     dtype: str
     precision: Precision
     attention_dp: bool = False
+    ep: int = 1  # expert-parallel groups the routed experts are dealt over (divides tp)
     links: Links = Links()
     activations: bool = True  # False: count weight and cache traffic only
 
@@ -330,7 +347,12 @@ def _attention_ops(s: StepSetup, group: AttentionGroup, batch: np.ndarray) -> li
         assert la is not None
         heads = group.q_heads // tp
         step = linear_attention_decode(
-            batch, heads, group.qk_head_dim, group.v_head_dim, state_bytes=la.state_bytes
+            batch,
+            heads,
+            group.qk_head_dim,
+            group.v_head_dim,
+            state_bytes=la.state_bytes,
+            conv_state_bytes=group.conv_state_bytes / tp,  # channels split with the heads
         )
         if s.phase == "prefill":  # chunked scan: per-token work, state read and written once
             step = OpCost(np.multiply(step.flops, s.prompt_len), step.bytes)
@@ -429,13 +451,16 @@ def step_operators(s: StepSetup, batch: np.ndarray, attention: bool = True) -> l
         shared_params = lp.mlp_active - lp.router - moe.experts_per_token * expert_params
         # Every token of the replica reaches its k experts; one GPU holds 1/tp of every expert's
         # weights in expectation (experts split over EP groups, each split over tp/ep GPUs), so
-        # it does 1/tp of the expert FLOPs and reads 1/tp of the touched experts' bytes.
+        # it does 1/tp of the expert FLOPs and reads 1/tp of the touched experts' bytes, and
+        # runs only the passes routed to its group: 1/ep of them.
         experts = routed_experts(
             tokens,
             moe.experts,
             moe.experts_per_token,
-            expert_params / tp,
+            expert_params,
             hidden,
+            tp=tp,
+            ep=s.ep,
             weight_bytes=s.expert_bytes,
             act_bytes=act,
         )
@@ -460,12 +485,17 @@ def step_operators(s: StepSetup, batch: np.ndarray, attention: bool = True) -> l
         link = all_reduce_bytes(tokens * hidden * s.collective_bytes, tp)
         ops.append(_collective(s, "all-reduce", 2 * a.layers, np.asarray(link, dtype=float)))
     elif tp > 1 and moe_layers and card.moe is not None:  # dispatch and combine, MoE layers
-        k = card.moe.experts_per_token
-        message = local_tokens * min(k, tp) * hidden * s.collective_bytes
+        # each token's row goes to the tp / ep GPUs of each of its k experts (per-expert sends,
+        # DeepEP's low-latency dispatch), or to every other GPU where that sends less (the
+        # all-gather and reduce-scatter TensorRT-LLM runs on one node): docs/serving.md section 2
+        ranks = min(card.moe.experts_per_token * (tp // s.ep), tp)
+        message = local_tokens * ranks * hidden * s.collective_bytes
         link = all_to_all_bytes(message, tp)
         ops.append(_collective(s, "all-to-all", 2 * moe_layers, np.asarray(link, dtype=float)))
     # The LM head runs once per step, on the last position of each sequence only.
-    head = matmul(local, hidden, a.vocab_size / dtp, weight_bytes=w, act_bytes=act)
+    head = matmul(
+        local, hidden, a.vocab_size / dtp, weight_bytes=s.precision.embedding_bytes, act_bytes=act
+    )
     ops.append(_Op("lm head", "linear", "gemm", 1, head))
     return ops
 
@@ -545,14 +575,20 @@ def held_bytes(s: StepSetup) -> tuple[float, float | np.ndarray]:
     """
     card, tp, dtp = s.card, s.tp, s.dense_tp
     experts = card.routed_expert_params
-    weights = (card.total_params - experts) * s.weight_bytes / dtp + experts * s.expert_bytes / tp
+    kept = card.embedding_and_norm_params  # at the embedding width
+    weights = (
+        (card.total_params - experts - kept) * s.weight_bytes / dtp
+        + kept * s.precision.embedding_bytes / dtp
+        + experts * s.expert_bytes / tp
+    )
     ctx = s.held_context
     per_seq: float | np.ndarray = 0.0
     for group in card.attention_groups():
         if group.kind == "linear":
             la = card.linear_attention
             assert la is not None
-            per_seq = per_seq + group.layers * group.state_elements * la.state_bytes / dtp
+            state = group.state_elements * la.state_bytes + group.conv_state_bytes
+            per_seq = per_seq + group.layers * state / dtp
             continue
         _, e, k = _per_rank(group, dtp)
         held = ctx if group.window is None else np.minimum(ctx, group.window)

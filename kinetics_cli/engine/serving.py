@@ -55,6 +55,7 @@ from kinetics_cli.engine.roofline import (
     StepSetup,
     _collective,
     _Op,
+    embedding_width,
     held_bytes,
     operators_seconds,
     step_operators,
@@ -189,10 +190,12 @@ def _precision(card: ModelCard, profile: HardwareProfile, d: Deployment) -> Prec
     if d.weights is None:
         weight = card.architecture.weight_bytes
         expert = card.expert_weight_bytes
+        embedding = card.architecture.embedding_bytes
         natural = "bf16" if weight >= 2 else ("fp8" if weight >= 1 else "fp4")
     else:
         wf = number_format(d.weights, "weight", WEIGHT_FORMATS)
         weight = expert = wf.bytes
+        embedding = embedding_width(card, wf.bytes)
         natural = wf.peak
     kv = number_format(d.kv, "KV-cache", KV_FORMATS).bytes
     act = number_format(d.activations, "activation", ACTIVATION_FORMATS).bytes
@@ -205,7 +208,15 @@ def _precision(card: ModelCard, profile: HardwareProfile, d: Deployment) -> Prec
                 f"{profile.name} has no {compute} peak; it lists "
                 f"{', '.join(sorted(profile.peak_flops))}"
             )
-    return Precision(weight=weight, expert=expert, kv=kv, act=act, collective=act, compute=compute)
+    return Precision(
+        weight=weight,
+        expert=expert,
+        kv=kv,
+        act=act,
+        collective=act,
+        compute=compute,
+        embedding=embedding,
+    )
 
 
 def step_precision(
@@ -225,7 +236,7 @@ def step_precision(
     compute = p.compute
     if weights is not None:
         wf = number_format(weights, "weight", WEIGHT_FORMATS)
-        p = replace(p, weight=wf.bytes, expert=wf.bytes)
+        p = replace(p, weight=wf.bytes, expert=wf.bytes, embedding=embedding_width(card, wf.bytes))
         if compute == "bf16":
             compute = wf.peak if wf.peak in profile.peak_flops else "bf16"
     if kv is not None:
@@ -449,6 +460,7 @@ def _setup(
         dtype=p.compute,
         precision=p,
         attention_dp=d.data_parallel_attention(),
+        ep=d.ep,
         links=efficiency.links if efficiency else Links(),
     )
 
@@ -467,16 +479,30 @@ def _with_mla_attention(hardware: HardwareProfile, fit: KernelFit) -> HardwarePr
 
 
 def activation_workspace_bytes(card: ModelCard, d: Deployment) -> float:
-    """Peak activation memory of one prefill chunk per GPU: chunk x (4 hidden + 2 intermediate
-    per GPU) x activation bytes (residual, norm output, attention output, gate and up outputs).
-    An estimate of what engines measure by a profiling run and set aside."""
+    """Peak activation memory of one prefill chunk of C tokens per GPU, the largest layer's:
+    C x 4 hidden (residual, norm output, attention output, MLP output) plus what the MLP holds,
+    x activation bytes. A dense layer holds its gate and up outputs, C x 2 I / T_dense. An MoE
+    layer holds the rows its grouped GEMMs run, the routed passes sent to the GPU's experts
+    (C k tp / (T_dense ep) of them: every rank's chunk under attention data-parallel), each
+    permuted input row (hidden) and its gate and up outputs (2 I_e ep / tp), plus the shared
+    experts' gate and up outputs, C x 2 I_s / T_dense. Only the layer kinds the card has count
+    (an all-MoE card's intermediate_size is unused). An estimate of what engines measure by a
+    profiling run and set aside."""
     a = card.architecture
     act = number_format(d.activations, "activation", ACTIVATION_FORMATS).bytes
     dense_split = 1 if d.data_parallel_attention() else d.tp
-    widths = [a.intermediate_size / dense_split]
-    if card.moe is not None:
-        widths.append(card.moe.experts_per_token * card.moe.expert_intermediate_size / d.tp)
-    return d.prefill_chunk_tokens * (4 * a.hidden_size + 2 * max(widths)) * act
+    hidden = a.hidden_size
+    widths = []  # per chunk token, beyond the 4 hidden every layer holds
+    if card.moe is None or card.moe.dense_layers:
+        widths.append(2 * a.intermediate_size / dense_split)
+    if card.moe is not None and card.moe_layer_count:
+        moe = card.moe
+        rows = moe.experts_per_token * d.tp / (dense_split * d.ep)  # routed rows per token
+        routed = rows * (hidden + 2 * moe.expert_intermediate_size * d.ep / d.tp)
+        shared_width = moe.shared_expert_intermediate_size or moe.expert_intermediate_size
+        shared = 2 * moe.shared_experts * shared_width / dense_split
+        widths.append(routed + shared)
+    return d.prefill_chunk_tokens * (4 * hidden + max(widths)) * act
 
 
 @dataclass(frozen=True)
