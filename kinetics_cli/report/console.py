@@ -87,6 +87,18 @@ def say(text: str) -> None:
         _print(text, markup=False, soft_wrap=False, overflow="fold")
 
 
+def say_command(lead: str, command: str) -> None:
+    """`lead` and a shell command on one line that is never broken (the terminal wraps it, so it
+    copies as one line); with --format markdown the command as code, with csv on stderr."""
+    fmt = _STATE.format
+    if fmt == "csv":
+        sys.stderr.write(f"{lead}{command}\n")
+    elif fmt == "markdown":
+        sys.stdout.write(f"{_markdown_text(lead)}`{command}`\n\n")
+    else:
+        sys.stdout.write(f"{lead}{command}\n")
+
+
 def warn(message: str) -> None:
     """One warning line on stderr (plain text, so it never wraps into a box)."""
     sys.stderr.write(f"warning: {message}\n")
