@@ -877,12 +877,21 @@ def test_the_serve_command_reproduces_picks_within_the_length_spread(fake: FakeS
         assert f["latency_s"] == pytest.approx(latency, rel=spread)
 
 
-def test_the_reproduction_line_is_printed_under_deployable_budgets_only(fake: FakeSource) -> None:
-    """A deployable budget prints the command under each pick, on one unbroken line (it copies
-    as one command) however narrow the console; an eFLOPs budget prints none (--json has it)."""
+def test_the_reproduction_line_is_printed_under_deployable_budgets_only(
+    fake: FakeSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deployable budget prints the command under each pick, broken between options with a
+    trailing backslash within the console's width (it pastes as one command); an eFLOPs budget
+    prints none (--json has it)."""
+    monkeypatch.setenv("COLUMNS", "80")
     doc = plan_json("--budget-seconds", "20")
     out = run("plan", "--task", "fake", "--budget-seconds", "20").stdout
-    assert f"Reproduce with: {doc['best']['deployable']['serve_command']}\n" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    joined = out.replace(" \\\n    ", " ")
+    assert (
+        f"Reproduce with kinetics serve:\n  {doc['best']['deployable']['serve_command']}\n"
+        in joined
+    )
     assert "--osl is the mean generated tokens per trial under the limit" in out
     eflops = run("plan", "--task", "fake", "--budget", "1e16").stdout
     assert "kinetics serve" not in eflops

@@ -88,15 +88,34 @@ def say(text: str) -> None:
 
 
 def say_command(lead: str, command: str) -> None:
-    """`lead` and a shell command on one line that is never broken (the terminal wraps it, so it
-    copies as one line); with --format markdown the command as code, with csv on stderr."""
+    """`lead` on a line of its own, then a shell command indented and broken between words with
+    a trailing backslash where it is wider than the console, so that it pastes as one command;
+    with --format markdown the command as code, with csv both on stderr."""
     fmt = _STATE.format
     if fmt == "csv":
-        sys.stderr.write(f"{lead}{command}\n")
-    elif fmt == "markdown":
-        sys.stdout.write(f"{_markdown_text(lead)}`{command}`\n\n")
-    else:
-        sys.stdout.write(f"{lead}{command}\n")
+        sys.stderr.write(f"{lead}\n{command}\n")
+        return
+    if fmt == "markdown":
+        sys.stdout.write(f"{_markdown_text(lead)}\n\n    {command}\n\n")
+        return
+    # an option stays with its value: a line breaks only before a word that starts with '-'
+    groups: list[str] = []
+    for word in command.split(" "):
+        if groups and not word.startswith("-"):
+            groups[-1] += f" {word}"
+        else:
+            groups.append(word)
+    width = console().width
+    lines, line = [], "  " + groups[0]
+    for group in groups[1:]:
+        # room for the group and, but on the last line, " \"
+        if len(line) + 1 + len(group) + 2 > width:
+            lines.append(line + " \\")
+            line = "    " + group
+        else:
+            line += f" {group}"
+    lines.append(line)
+    sys.stdout.write(lead + "\n" + "\n".join(lines) + "\n")
 
 
 def warn(message: str) -> None:

@@ -497,7 +497,7 @@ def _say_serve_line(doc: dict[str, Any] | None, *, explain: bool = False) -> Non
     command = doc["deployable"].get("serve_command")
     if command is None:
         return
-    say_command("Reproduce with: ", command)
+    say_command("Reproduce with kinetics serve:", command)
     if explain:
         say(serve_note(doc))
 
