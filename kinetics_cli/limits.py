@@ -71,6 +71,6 @@ TRIALS = (1, 2**20)
 # Sequences in one serving step, tensor-parallel GPUs per replica, alternatives shown.
 BATCH = (1, 2**20)
 TENSOR_PARALLEL = (1, 1024)
-TOP = (1, 1000)
+TOP = (0, 1000)
 # Tokens per KV page for block top-k: vLLM and SGLang use 1 to 256.
 BLOCK_SIZE = (1, 2**16)

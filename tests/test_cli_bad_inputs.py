@@ -183,7 +183,7 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("nonsense", ["plan", "--budget", "0"], None),
     ("nonsense", ["plan", "--budget-seconds", "1e12"], None),
     ("nonsense", ["plan", "--budget-usd", "-1"], None),
-    ("nonsense", [*PLAN, "--top", "0"], None),
+    ("nonsense", [*PLAN, "--top", "1001"], None),
     ("nonsense", [*PLAN, "--trials", "1e7"], None),
     ("nonsense", [*COST, "--trials", "1e7"], None),
     ("nonsense", [*COST, "--intensity", "1e9"], None),

@@ -835,3 +835,147 @@ def test_a_deployable_budget_with_nothing_deployable_is_bad_input(
     assert result.stdout == "" and result.stderr.count("\n") == 1
     assert "no replica holds any configuration" in result.stderr
     assert "meets TPOT 1 µs" in result.stderr and "inf" not in result.stderr
+
+
+# ---- reproducing a pick with `kinetics serve` ---------------------------------------------------
+
+
+def serve_json(command: str) -> dict:  # type: ignore[type-arg]
+    """`kinetics serve ... --json` for a plan's serve_command (the program name dropped)."""
+    import shlex
+
+    words = shlex.split(command)
+    assert words[:2] == ["kinetics", "serve"]
+    result = run(*words[1:], "--json")
+    assert result.exit_code == 0, (command, result.output)
+    return json.loads(result.stdout)
+
+
+def test_the_serve_command_reproduces_a_long_cot_pick_exactly(tmp_path: Path) -> None:
+    """On fixed-length requests (500 prompt + 2,000 generated tokens, one trial) the plan's
+    request shape is serve's: the JSON says 500, 2,000 and 2,000 (the longest of one trial is its
+    length), and the command it gives prices the same GPU-seconds, TPOT and latency."""
+    path = fixed_length_evals(tmp_path)
+    args = ["plan", "--task", "fixed", "--evals", str(path), "--strategy", "long-cot"]
+    result = run(*args, "--gen-limits", "4096", "--budget-usd", "1000", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    for config in [doc["best"], *doc["alternatives"]]:
+        d, f = config["deployment"], config["deployable"]
+        assert (f["prompt_tokens"], f["mean_generated_tokens"]) == (500.0, 2000.0)
+        assert f["expected_longest_tokens"] == 2000.0
+        command = f["serve_command"]
+        assert command == (
+            f"kinetics serve {config['model']} -H b200 --tp {d['tp']} --weights bf16 --kv bf16 "
+            f"--isl 500 --osl 2000 --batch {d['batch']}"
+        )
+        s = serve_json(command)
+        assert f["gpu_seconds"] == pytest.approx(
+            d["tp"] * 2000 / s["output_tokens_per_s"], rel=1e-9
+        )
+        assert f["tpot_s"] == pytest.approx(s["tpot_s"], rel=1e-9)
+        assert f["latency_s"] == pytest.approx(s["ttft_s"] + 2000 * s["tpot_s"], rel=1e-9)
+
+
+def test_the_serve_command_reproduces_best_of_n_but_for_the_shared_prompt(tmp_path: Path) -> None:
+    """Best-of-2 on fixed-length requests: serve runs the command's 2 x problems sequences at the
+    plan's TPOT but for one thing, that it prefills each request's prompt where the plan
+    prefills a problem's prompt once for its 2 trials: the plan's TPOT is serve's less half of
+    serve's prefill per step (neither is host-bound here), and GPU-seconds and latency follow.
+    Memory would differ too (serve holds each request's prompt apart: where the plan holds
+    qwen3-32b's 80 problems x 2 sequences on a B200, serve holds 145 of them), so the engine's
+    cap, 128 sequences, sets the batch here, and the command carries it."""
+    path = fixed_length_evals(tmp_path)
+    args = ["plan", "--task", "fixed", "--evals", str(path), "--strategy", "best-of-n"]
+    args += ["--trials", "2", "--gen-limits", "4096", "--max-batch", "128"]
+    result = run(*args, "--budget-usd", "1000", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    for config in [doc["best"], *doc["alternatives"]]:
+        d, f = config["deployment"], config["deployable"]
+        assert config["trials"] == 2 and f["expected_longest_tokens"] == 2000.0
+        assert f["serve_command"].endswith(f"--batch {2 * d['batch']} --max-batch 128")
+        s = serve_json(f["serve_command"])
+        assert s["batch"] == 2 * d["batch"]  # sequences: problems in flight x N
+        assert s["decode_step_s"] + s["prefill_s_per_step"] > s["host_s_per_step"]
+        tpot = s["tpot_s"] - s["prefill_s_per_step"] / 2
+        assert f["tpot_s"] == pytest.approx(tpot, rel=1e-9)
+        assert f["gpu_seconds"] == pytest.approx(d["tp"] * 2 * 2000 * tpot / s["batch"], rel=1e-9)
+
+
+def test_the_serve_command_reproduces_picks_within_the_length_spread(fake: FakeSource) -> None:
+    """Over a length distribution, serve at --osl = the mean length and --batch = problems x N
+    gives the plan's GPU-seconds (N x mean / tokens/s per GPU) and latency (TTFT + the expected
+    longest of N at TPOT) to within the spread of lengths. The fake source's lengths are
+    exponential (mean 5,500 for qwen3-32b) cut at the limit: dense attention at L 32,768 then
+    reads on average about twice the context serve's one length does (for exponential lengths
+    the token-weighted context is the mean, serve's is half the mean), 13.5% more GPU time for
+    the long-CoT pick; best-of-64 at L 2,048, where the cut leaves little spread, within 4%."""
+    doc = plan_json("--budget-seconds", "20")
+    picks = [doc["best"], doc["best_without_oracle"], doc["best_deployable"]]
+    assert {p["trials"] for p in picks} == {1, 64}
+    for config in picks:
+        d, f = config["deployment"], config["deployable"]
+        assert f["prompt_tokens"] == 200.0  # the fake source's prompt
+        assert f["mean_generated_tokens"] <= f["expected_longest_tokens"] <= config["gen_len"]
+        osl = round(f["mean_generated_tokens"])
+        assert f" --isl 200 --osl {osl} " in f["serve_command"]
+        s = serve_json(f["serve_command"])
+        assert s["batch"] == d["batch"] * config["trials"]  # sequences: problems x N
+        assert s["tp"] == d["tp"] and s["ep"] == d["ep"]
+        gpu_seconds = config["trials"] * osl / s["output_tokens_per_s_per_gpu"]
+        latency = s["ttft_s"] + f["expected_longest_tokens"] * s["tpot_s"]
+        spread = 0.15 if config["trials"] == 1 else 0.04
+        assert f["gpu_seconds"] == pytest.approx(gpu_seconds, rel=spread)
+        assert f["latency_s"] == pytest.approx(latency, rel=spread)
+
+
+def test_the_reproduction_line_is_printed_under_deployable_budgets_only(
+    fake: FakeSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deployable budget prints the command under each pick, broken between options with a
+    trailing backslash within the console's width (it pastes as one command); an eFLOPs budget
+    prints none (--json has it)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    doc = plan_json("--budget-seconds", "20")
+    out = run("plan", "--task", "fake", "--budget-seconds", "20").stdout
+    assert max(len(line) for line in out.splitlines()) <= 80
+    joined = out.replace(" \\\n    ", " ")
+    assert (
+        f"Reproduce with kinetics serve:\n  {doc['best']['deployable']['serve_command']}\n"
+        in joined
+    )
+    assert "--osl is the mean generated tokens per trial under the limit" in out
+    eflops = run("plan", "--task", "fake", "--budget", "1e16").stdout
+    assert "kinetics serve" not in eflops
+    assert plan_json("--budget", "1e16")["best"]["deployable"]["serve_command"]
+
+
+def test_top_zero_shows_the_picks_alone(fake: FakeSource) -> None:
+    """--top 0 is a request for no alternatives, as the library allows: the JSON lists none, and
+    the table neither shows an 'alt' row nor explains one."""
+    assert plan_json("--budget", "1e16", "--top", "0")["alternatives"] == []
+    out = run("plan", "--task", "fake", "--budget", "1e16", "--top", "0").stdout
+    assert "Best:" in out and "alt 1" not in out and "alt =" not in out
+    assert "alt = best of another model" in run("plan", "--task", "fake", "--budget", "1e16").stdout
+
+
+@pytest.mark.parametrize(
+    ("attention", "strategy", "coverage", "topk"),
+    [
+        ("block-topk", "all", True, False),
+        ("topk", "long-cot", False, True),
+        ("topk", "all", True, True),
+    ],
+)
+def test_the_oracle_note_names_only_the_oracles_shown(
+    fake: FakeSource, attention: str, strategy: str, coverage: bool, topk: bool
+) -> None:
+    args = ["plan", "--task", "fake", "--budget", "1e16", "--attention", attention]
+    out = " ".join(run(*args, "--strategy", strategy).stdout.split())
+    note = out[out.rindex("Oracle") :]
+    assert ("BoN-N coverage counts a problem solved" in note) is coverage
+    assert ("topk (oracle) attends" in note) is topk
+    assert ("--selection chooses the rules searched" in note) is coverage
+    assert ("block-topk charges its page search" in note) is topk
+    assert note.startswith("Oracles, as in" if coverage and topk else "Oracle, as in")

@@ -246,8 +246,9 @@ def test_human_table_keeps_names_and_fits_the_console(catalog, monkeypatch, widt
 def test_tp_beyond_one_node_is_an_input_error(catalog):
     result = run(catalog, "tiny-big", "-H", "tiny-gpu", "--tp", "8")
     assert result.exit_code == 2
-    assert "--tp 8 exceeds tiny-gpu's 4 GPUs per node; inter-node links are not modelled" in (
-        result.stderr
+    assert (
+        "--tp 8 exceeds tiny-gpu's 4 GPUs per node; inter-node tensor parallelism is not modelled"
+        in (result.stderr)
     )
 
 
@@ -311,3 +312,17 @@ def test_fp16_is_priced_as_bf16_and_dtype_names_ignore_case(catalog):
     upper = run(catalog, *step, "--dtype", "FP8")
     assert upper.exit_code == 0, upper.stderr
     assert json.loads(upper.stdout) == json.loads(run(catalog, *step, "--dtype", "fp8").stdout)
+
+
+def test_tensor_parallel_refusals_read_as_serve_says_them() -> None:
+    """One check (engine.roofline.check_tensor_parallel) for both commands: the same line."""
+    for args in (["qwen3-32b", "--tp", "3"], ["qwen3-32b", "--tp", "16"]):
+        lines = [CliRunner().invoke(app, [command, *args]) for command in ("roofline", "serve")]
+        assert [r.exit_code for r in lines] == [2, 2]
+        assert lines[0].stderr == lines[1].stderr
+    assert lines[0].stderr == (
+        "error: --tp 16 exceeds b200's 8 GPUs per node; inter-node tensor parallelism is not "
+        "modelled\n"
+    )
+    three = CliRunner().invoke(app, ["roofline", "qwen3-32b", "--tp", "3"]).stderr
+    assert three == "error: --tp 3 must divide qwen3-32b's 64 attention heads\n"

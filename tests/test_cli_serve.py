@@ -111,12 +111,23 @@ def test_a_batch_refused_by_the_engine_cap_is_not_called_a_memory_misfit():
     memory_only = json.loads(run(*short, "--max-batch", "0", "--json").stdout)["batch"]
     # Between the cap (1,024) and what memory holds (about 3,768 at 256 tokens): the cap binds
     line = one_line_error(run(*short, "--batch", "2000"))
-    assert "exceeds the engine's cap of 1024 concurrent sequences" in line
-    assert f"memory holds {memory_only} sequences of 256 tokens" in line
+    assert "batch 2,000 exceeds the engine's cap of 1,024 concurrent sequences" in line
+    assert f"memory holds {memory_only:,} sequences of 256 tokens" in line
     assert "does not fit" not in line
     # Beyond memory: a misfit, with what memory holds (not the cap) as the limit
     line = one_line_error(run(*short, "--batch", str(memory_only + 1)))
-    assert f"does not fit: h100-sxm holds at most {memory_only} sequences" in line
+    assert f"does not fit: h100-sxm holds at most {memory_only:,} sequences" in line
+
+
+def test_a_batch_that_does_not_fit_is_written_with_separators():
+    """Counts in the refusal carry thousands separators, as the rest of the tool writes them:
+    the batch asked for, the sequences memory holds and their tokens (1,000 + 1,000)."""
+    line = one_line_error(run("qwen3-32b", "-H", "b200", "--batch", "1000000"))
+    assert "batch 1,000,000 does not fit: b200 holds at most 181 sequences of 2,000 tokens" in (
+        line
+    )
+    error = one_line_error(run("llama-3.1-70b", "-H", "h100"))
+    assert "one sequence of 2,000 tokens" in error
 
 
 def test_latency_rule_says_when_the_engine_cap_limits_the_batch():
@@ -190,7 +201,7 @@ def test_does_not_fit_names_the_arithmetic_and_the_smallest_tp():
     line = one_line_error(run("deepseek-v3", "-H", "h100", "--tp", "8"))
     assert "no TP up to 8" in line
     line = one_line_error(run(*FP8_8B, "--batch", "100000"))
-    assert "batch 100000 does not fit" in line
+    assert "batch 100,000 does not fit" in line
 
 
 @pytest.mark.parametrize(
@@ -278,3 +289,18 @@ def test_hardware_show_names_the_default_serving_efficiency():
     assert result.exit_code == 0
     assert "default serving efficiency" in result.stdout
     assert "serving efficiency sources:" in result.stdout and "DeepGEMM" in result.stdout
+
+
+def test_the_efficiency_line_names_only_the_fractions_that_price_the_model():
+    """A dense GQA model on one GPU is priced by no MLA kernel, no grouped experts and no
+    collective: its line leaves them out, and says the rest (matmuls, attention, overheads)."""
+    dense = json.loads(run("qwen3-32b", "-H", "b200", "--json").stdout)["efficiency"]
+    assert "matmuls at 78% of peak" in dense and "decode attention at 73%," in dense
+    assert "MLA" not in dense and "MoE" not in dense and "collectives" not in dense
+    table = " ".join(run("qwen3-32b", "-H", "b200").stdout.split())
+    assert f"efficiency: {dense}" in table
+    moe = json.loads(run("qwen3-30b-a3b", "-H", "b200", "--tp", "2", "--ep", "2", "--json").stdout)
+    assert "MoE experts at 48% of peak" in moe["efficiency"] and "collectives" in moe["efficiency"]
+    assert "MLA" not in moe["efficiency"]
+    mla = json.loads(run("deepseek-v3", "-H", "b200", "--tp", "8", "--json").stdout)
+    assert "(MLA 90%)" in mla["efficiency"] and "MoE experts" in mla["efficiency"]

@@ -663,3 +663,55 @@ def test_the_order_of_the_settings_changes_no_figure(catalog: Catalog) -> None:
     assert forward["fits"].any() and (forward["tp"] > 1).any() and (forward["tp"] == 1).any()
     for key, table in forward.items():
         assert table[back].tobytes() == backward[key].tobytes(), key
+
+
+def test_request_shapes_are_those_priced(catalog: Catalog) -> None:
+    """Each configuration says the request shape its figures rest on, as problem_costs reads it:
+    the prompt, the mean generated tokens per trial under the limit (sum of length x weight)
+    and the expected longest of its N trials; one trial's longest is its mean."""
+    grid, costs, log, cards, profile = priced(catalog, "b200")
+    for i in range(len(grid)):
+        outcome = log.outcomes[int(grid.setting[i])]
+        row = int(np.searchsorted(log.limits, grid.gen_len[i]))
+        lens, weights = outcome.gen_lengths[row], outcome.gen_weights[row]
+        assert costs.prompt_tokens[i] == outcome.prompt_len
+        mean = float(lens @ (weights / weights.sum()))
+        np.testing.assert_allclose(costs.mean_generated_tokens[i], mean, rtol=1e-12)
+        longest = serving.expected_longest(lens, weights, float(grid.trials[i]))
+        np.testing.assert_allclose(costs.expected_longest_tokens[i], longest, rtol=1e-9)
+        if grid.trials[i] == 1:
+            np.testing.assert_allclose(costs.expected_longest_tokens[i], mean, rtol=1e-9)
+        doc = costs.document(i)["deployable"]
+        assert doc["mean_generated_tokens"] == costs.mean_generated_tokens[i]
+    for i in np.flatnonzero(costs.fits)[:20]:
+        lib = library_costs(grid, costs, log, cards, profile, i)
+        np.testing.assert_allclose(
+            costs.expected_longest_tokens[i], lib.expected_longest_tokens, rtol=1e-9
+        )
+
+
+def test_serve_command_names_the_deployment_and_formats(catalog: Catalog) -> None:
+    """--weights where one name stores the model as its card does (qwen3-8b: bf16), none where
+    none does (gpt-oss-20b: MXFP4 experts beside bf16 attention); --ep under expert parallelism;
+    --batch in sequences; serve's non-defaults (efficiency mode, engine cap) appended."""
+    grid, costs, *_ = priced(catalog, "h100-sxm", DeployOptions(efficiency="datasheet"))
+    assert costs.weight_formats["qwen3-8b"] == "bf16"
+    assert costs.weight_formats["gpt-oss-20b"] is None
+    seen = set()
+    for i in np.flatnonzero(costs.fits):
+        model, n = grid.model(i), int(grid.trials[i])
+        command = costs.serve_command(i, model, grid.attention(i), grid.kv_budget(i), n)
+        assert command is not None
+        assert command.startswith(f"kinetics serve {model} -H h100-sxm --tp {int(costs.tp[i])} ")
+        assert ("--weights" in command) is (model != "gpt-oss-20b")
+        assert ("--ep" in command) is bool(costs.ep[i] > 1)
+        assert f" --batch {int(costs.batch[i]) * n} --efficiency datasheet" in command
+        assert "--max-batch" not in command  # the default cap, 1,024 on an H100
+        seen.add((model, bool(costs.ep[i] > 1)))
+    assert ("qwen3-30b-a3b", True) in seen or ("qwen3-next-80b-a3b", True) in seen
+    capped = priced(catalog, "h100-sxm", DeployOptions(max_batch=None))[1]
+    i = int(np.flatnonzero(capped.fits)[0])
+    assert capped.serve_command(i, grid.model(i), "dense", None, 1).endswith("--max-batch 0")
+    unheld = np.flatnonzero(~costs.fits)
+    if unheld.size:
+        assert costs.serve_command(int(unheld[0]), "x", "dense", None, 1) is None

@@ -191,7 +191,12 @@ def plan(
     max_batch: int | None = MAX_BATCH_OPTION,
     law: str = LAW_OPTION,
     top: int = typer.Option(
-        3, "--top", "-k", metavar="K", parser=bounded(TOP, whole=True), help="Alternatives to show."
+        3,
+        "--top",
+        "-k",
+        metavar="K",
+        parser=bounded(TOP, whole=True),
+        help="Alternatives to show (0: the picks alone).",
     ),
     models: list[str] = MODELS_OPTION,
     strategy: str = STRATEGY_OPTION,

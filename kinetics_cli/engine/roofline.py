@@ -618,6 +618,29 @@ def _ridges(s: StepSetup) -> tuple[int | None, int | None]:
     return first(step), first(linear)
 
 
+def check_tensor_parallel(card: ModelCard, hardware: HardwareProfile, tp: int) -> None:
+    """Raise InputError where `tp` GPUs cannot split `card` on `hardware`: the attention heads
+    (and linear-attention heads) must divide evenly, more than one GPU needs an interconnect,
+    and the GPUs sit in one node. `roofline` and `serve` both say it this way."""
+    if tp < 1:
+        raise InputError(f"--tp must be at least 1 (got {tp})")
+    heads = card.architecture.attention_heads
+    if heads % tp:
+        raise InputError(f"--tp {tp} must divide {card.name}'s {heads} attention heads")
+    if card.linear_attention and card.linear_attention.value_heads % tp:
+        raise InputError(
+            f"--tp {tp} must divide {card.name}'s {card.linear_attention.value_heads} "
+            "linear-attention heads"
+        )
+    if tp > 1 and hardware.interconnect_bandwidth <= 0:
+        raise InputError(f"{hardware.name} has no interconnect bandwidth; use --tp 1")
+    if tp > hardware.gpus_per_node:
+        raise InputError(
+            f"--tp {tp} exceeds {hardware.name}'s {hardware.gpus_per_node} GPUs per node; "
+            "inter-node tensor parallelism is not modelled"
+        )
+
+
 def _validate(
     card: ModelCard,
     hardware: HardwareProfile,
@@ -640,20 +663,7 @@ def _validate(
         raise InputError(f"context must not be negative (got {context:g})")
     if phase == "prefill" and (prompt_len is None or prompt_len <= 0):
         raise InputError("prefill needs a positive prompt length")
-    if tp < 1 or card.architecture.attention_heads % tp:
-        raise InputError(
-            f"tensor parallelism {tp} must divide the {card.architecture.attention_heads} "
-            "attention heads"
-        )
-    if card.linear_attention and card.linear_attention.value_heads % tp:
-        raise InputError(f"tensor parallelism {tp} must divide the linear-attention heads")
-    if tp > 1 and hardware.interconnect_bandwidth <= 0:
-        raise InputError(f"{hardware.name} has no interconnect bandwidth; use --tp 1")
-    if tp > hardware.gpus_per_node:
-        raise InputError(
-            f"--tp {tp} exceeds {hardware.name}'s {hardware.gpus_per_node} GPUs per node; "
-            "inter-node links are not modelled"
-        )
+    check_tensor_parallel(card, hardware, tp)
     if dtype not in DTYPE_BYTES:
         raise InputError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPE_BYTES)}")
     if dtype not in hardware.peak_flops:

@@ -55,6 +55,7 @@ from kinetics_cli.engine.roofline import (
     StepSetup,
     _collective,
     _Op,
+    check_tensor_parallel,
     embedding_width,
     held_bytes,
     operators_seconds,
@@ -62,6 +63,7 @@ from kinetics_cli.engine.roofline import (
 )
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import Calibration, HardwareProfile, KernelFit, ModelCard
+from kinetics_cli.units import format_plain
 
 EfficiencyMode = Literal["datasheet", "default", "calibrated"]
 EFFICIENCY_MODES: tuple[str, ...] = ("datasheet", "default", "calibrated")
@@ -246,25 +248,9 @@ def step_precision(
 
 def check_deployment(card: ModelCard, profile: HardwareProfile, d: Deployment) -> None:
     """Raise InputError for a deployment no engine could run (see the module contract)."""
-    a = card.architecture
     if d.tp < 1 or d.ep < 1 or d.replicas < 1:
         raise InputError("tp, ep and replicas must be at least 1")
-    if a.attention_heads % d.tp:
-        raise InputError(
-            f"--tp {d.tp} must divide {card.name}'s {a.attention_heads} attention heads"
-        )
-    if card.linear_attention and card.linear_attention.value_heads % d.tp:
-        raise InputError(
-            f"--tp {d.tp} must divide {card.name}'s {card.linear_attention.value_heads} "
-            "linear-attention heads"
-        )
-    if d.tp > profile.gpus_per_node:
-        raise InputError(
-            f"--tp {d.tp} exceeds {profile.name}'s {profile.gpus_per_node} GPUs per node; "
-            "inter-node tensor parallelism is not modelled"
-        )
-    if d.tp > 1 and profile.interconnect_bandwidth <= 0:
-        raise InputError(f"{profile.name} has no interconnect bandwidth; use --tp 1")
+    check_tensor_parallel(card, profile, d.tp)
     if d.ep > 1:
         if card.moe is None:
             raise InputError(f"--ep {d.ep} needs a mixture-of-experts model; {card.name} is dense")
@@ -311,10 +297,20 @@ class Efficiency:
 
 
 def resolve_efficiency(
-    profile: HardwareProfile, mode: str = "default", compute: str = "bf16"
+    profile: HardwareProfile,
+    mode: str = "default",
+    compute: str = "bf16",
+    *,
+    card: ModelCard | None = None,
+    tp: int | None = None,
 ) -> Efficiency:
     """Effective peaks, bandwidths and overheads of `profile` under `mode`, for matmuls whose
-    inputs are `compute` (the peak they run at)."""
+    inputs are `compute` (the peak they run at). With `card` (and `tp`, GPUs per replica) the
+    label names only the fractions that price that model there: MLA attention for an MLA model,
+    grouped experts for a mixture of experts, collectives across more than one GPU."""
+    mla_model = card is None or card.mla is not None
+    moe_model = card is None or card.moe is not None
+    collectives = tp is None or tp > 1
     if mode == "datasheet":
         return Efficiency(
             mode,
@@ -385,17 +381,20 @@ def resolve_efficiency(
             f"default: {profile.name} {compute} matmuls at {gemm:.0%} of peak and "
             f"{e.gemm_bandwidth:.0%} of HBM bandwidth, decode attention at "
             f"{e.attention_bandwidth:.0%}"
-            + ("" if mla is None else f" (MLA {e.mla_attention_bandwidth:.0%})")
+            + ("" if mla is None or not mla_model else f" (MLA {e.mla_attention_bandwidth:.0%})")
             + f", {t0 * 1e6:.3g} µs per kernel, "
             f"{e.step_overhead_seconds * 1e3:.3g} ms per step, host "
-            f"{e.host_seconds_per_sequence * 1e6:.3g} µs per sequence per step (overlapped), "
-            "collectives "
-            f"{e.collective_latency_seconds * 1e6:.3g} µs + {e.collective_bandwidth:.0%} of the "
-            "link"
+            f"{e.host_seconds_per_sequence * 1e6:.3g} µs per sequence per step (overlapped)"
+            + (
+                f", collectives {e.collective_latency_seconds * 1e6:.3g} µs + "
+                f"{e.collective_bandwidth:.0%} of the link"
+                if collectives
+                else ""
+            )
             + (
                 f", MoE experts at {grouped_compute:.0%} of peak and "
                 f"{e.grouped_gemm_bandwidth or e.gemm_bandwidth:.0%} of HBM bandwidth"
-                if grouped is not None
+                if grouped is not None and moe_model
                 else ""
             )
             + " (public kernel measurements; sources in the profile)",
@@ -417,8 +416,12 @@ def resolve_efficiency(
             profile,
             overhead,
             links,
-            f"calibrated: {profile.calibration_note}; collectives from "
-            + ("the [efficiency] table" if e else "the datasheet"),
+            f"calibrated: {profile.calibration_note}"
+            + (
+                "; collectives from " + ("the [efficiency] table" if e else "the datasheet")
+                if collectives
+                else ""
+            ),
         )
     raise InputError(
         f"unknown efficiency mode {mode!r}; choose one of {', '.join(EFFICIENCY_MODES)}"
@@ -1505,7 +1508,7 @@ def _fit_message(
         f"{card.name} does not fit on {profile.name} at "
         f"{d.describe(precision(card, profile, d).describe())}: per GPU weights "
         f"{plan.weights_bytes / gb:.1f} GB + reserve {plan.reserve_bytes / gb:.1f} GB + one "
-        f"sequence of {context:g} tokens {sequence / gb:.2f} GB"
+        f"sequence of {format_plain(context)} tokens {sequence / gb:.2f} GB"
         + (" (whole on one GPU under attention DP)" if whole else "")
         + f" = {need / gb:.1f} GB > {plan.capacity_bytes / gb:.0f} GB; {hint}"
     )
@@ -1576,7 +1579,7 @@ def serve(
     cap = int(min(float(plan.max_sequences), 2**24))
     widths = precision(card, profile, deployment)
     result_layout = deployment.describe(widths.describe())
-    eff = resolve_efficiency(profile, efficiency, widths.compute)
+    eff = resolve_efficiency(profile, efficiency, widths.compute, card=card, tp=deployment.tp)
 
     def costs(batches: np.ndarray) -> RequestCosts:
         return request_costs(
@@ -1600,13 +1603,14 @@ def serve(
             holds = memory_sequences(plan, deployment)
             if holds >= batch:  # memory holds it: only the engine's cap (max_batch) binds
                 raise InputError(
-                    f"batch {batch} exceeds the engine's cap of {deployment.max_batch} concurrent "
-                    f"sequences per replica (--max-batch; memory holds {holds} sequences of "
-                    f"{held:g} tokens); raise --max-batch, or --max-batch 0 for memory alone"
+                    f"batch {batch:,} exceeds the engine's cap of {deployment.max_batch:,} "
+                    f"concurrent sequences per replica (--max-batch; memory holds {holds:,} "
+                    f"sequences of {format_plain(held)} tokens); raise --max-batch, or "
+                    "--max-batch 0 for memory alone"
                 )
             raise DoesNotFit(
-                f"batch {batch} does not fit: {profile.name} holds at most {holds} sequences of "
-                f"{held:g} tokens per replica at {result_layout} (KV "
+                f"batch {batch:,} does not fit: {profile.name} holds at most {holds:,} sequences "
+                f"of {format_plain(held)} tokens per replica at {result_layout} (KV "
                 f"{float(plan.kv_bytes_per_sequence) / 1e9:.3g} GB per sequence per GPU, "
                 f"{plan.kv_capacity_bytes / 1e9:.1f} GB for KV per GPU)"
             )

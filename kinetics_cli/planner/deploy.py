@@ -20,6 +20,7 @@ import numpy as np
 
 from kinetics_cli.accuracy.base import Outcome, Setting
 from kinetics_cli.arrays import keep_freed_temporaries
+from kinetics_cli.engine.formats import WEIGHT_FORMATS
 from kinetics_cli.engine.kinetics import DEFAULT_BLOCK_SIZE
 from kinetics_cli.engine.operators import OpCost
 from kinetics_cli.engine.roofline import (
@@ -104,10 +105,20 @@ class DeployCosts:
     latency_s: np.ndarray
     usd_per_1000: np.ndarray
     joules: np.ndarray
+    # the request shapes the figures rest on: prompt tokens, mean generated tokens per trial
+    # under the limit (which sets GPU time) and the expected longest of the N trials (latency)
+    prompt_tokens: np.ndarray
+    mean_generated_tokens: np.ndarray
+    expected_longest_tokens: np.ndarray
     dropped: dict[str, int] = field(default_factory=dict)  # reason -> configurations
     power_model: str = POWER_MODEL
     batch_rule: str = "memory"
     max_batch: int | None = None  # the engine's cap on sequences per replica, if any
+    # `kinetics serve` options of this pricing that are not its defaults (efficiency mode,
+    # engine cap), and per model the --weights name that stores it as its card does (None:
+    # no single name does; serve's default, the card's widths, is then the one)
+    serve_options: tuple[str, ...] = ()
+    weight_formats: Mapping[str, str | None] = field(default_factory=dict)
 
     @property
     def problems_per_gpu_hour(self) -> np.ndarray:
@@ -158,7 +169,7 @@ class DeployCosts:
             max_batch=self.max_batch,
         )
 
-    def document(self, i: int) -> dict[str, object]:
+    def document(self, i: int) -> dict[str, dict[str, object]]:
         """The deployment and deployable figures of configuration `i`, as JSON writes them."""
         ok = bool(self.fits[i])
 
@@ -186,8 +197,40 @@ class DeployCosts:
                 "latency_s": value(self.latency_s),
                 "tpot_s": value(self.tpot_s),
                 "joules": value(self.joules),
+                "prompt_tokens": float(self.prompt_tokens[i]),
+                "mean_generated_tokens": float(self.mean_generated_tokens[i]),
+                "expected_longest_tokens": float(self.expected_longest_tokens[i]),
             },
         }
+
+    def serve_command(
+        self, i: int, model: str, attention: str, kv_budget: float | None, trials: int
+    ) -> str | None:
+        """The `kinetics serve` command that prices configuration `i` as a steady stream of
+        its requests (None where no replica holds it): its deployment and formats, --isl the
+        prompt, --osl the mean generated tokens per trial, --batch its sequences (problems in
+        flight x N). Its output tokens/s per GPU gives the GPU-seconds per problem, N x --osl /
+        tokens/s, within the length-distribution effect: serve runs every request at --osl
+        tokens and prefills and holds each prompt, where the plan mixes the lengths and prefills
+        and holds a problem's prompt once for its N trials. A sparse budget beyond --isl + --osl
+        is given as --isl + --osl (serve refuses more): every context of serve's requests is
+        within it, so the same tokens are attended."""
+        if not self.fits[i]:
+            return None
+        isl = round(float(self.prompt_tokens[i]))
+        osl = max(round(float(self.mean_generated_tokens[i])), 1)
+        parts = ["kinetics", "serve", model, "-H", self.hardware, "--tp", str(int(self.tp[i]))]
+        if self.ep[i] > 1:
+            parts += ["--ep", str(int(self.ep[i]))]
+        weights = self.weight_formats.get(model)
+        if weights is not None:
+            parts += ["--weights", weights]
+        parts += ["--kv", "bf16"]
+        if attention != "dense" and kv_budget is not None:
+            parts += ["--attention", attention, "--kv-budget", f"{min(kv_budget, isl + osl):g}"]
+        parts += ["--isl", str(isl), "--osl", str(osl)]
+        parts += ["--batch", str(int(self.batch[i]) * trials), *self.serve_options]
+        return " ".join(parts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -726,6 +769,10 @@ def price_settings(
         "tpot": np.full(shape, np.inf),
         "gpu_seconds": np.full(shape, np.inf),
         "latency": np.full(shape, np.inf),
+        # the request shapes priced, whatever the deployment
+        "prompt_tokens": np.zeros(shape),
+        "mean_generated_tokens": np.zeros(shape),
+        "expected_longest_tokens": np.zeros(shape),
     }
     efficiencies: dict[str, Efficiency] = {}  # per compute dtype
     by_model: dict[str, dict[str, list[int]]] = {}
@@ -751,6 +798,10 @@ def price_settings(
         # lists its settings), else copies written into `out` once at the end
         rows = _rows([i for _, c in chunks for i in c])
         tables = {key: table[rows] for key, table in out.items()}
+        for span, chunk_shapes in zip(spans, shapes, strict=True):
+            tables["prompt_tokens"][span] = chunk_shapes.prompt[:, None, None]
+            tables["mean_generated_tokens"][span] = chunk_shapes.mean_len[:, None, :]
+            tables["expected_longest_tokens"][span] = chunk_shapes.longest
         open_ = np.ones((bounds[-1], trials.size, limits.size), dtype=bool)
         weights_fit = [False] * len(chunks)
         for group in candidate_deployments(card, profile, options.max_batch_on(profile)):
@@ -883,13 +934,15 @@ def deploy_costs(
     limit_index: np.ndarray,
     sampled: np.ndarray | None = None,
     trials: np.ndarray | None = None,
+    weight_formats: Mapping[str, str | None] | None = None,
 ) -> DeployCosts:
     """Gather the [setting, N, L] tables onto a grid's configurations and add dollars, energy
     and the count of configurations no replica holds, by reason. `sampled`: the fraction of
     the N trials a configuration runs on average (early stopping; 1 otherwise), which scales
     its GPU time; memory, batch and latency stay those of N trials. `trials`: each
     configuration's N, which names the engine's cap on sequences as the reason where a
-    problem's N trials exceed it (whatever the replica, since the cap is per replica)."""
+    problem's N trials exceed it (whatever the replica, since the cap is per replica).
+    `weight_formats`: per model, weights_option on `profile` (for serve_command)."""
     at = (setting, trial_index, limit_index)
     fits = tables["fits"][at]
     gpu_s = tables["gpu_seconds"][at]
@@ -947,10 +1000,38 @@ def deploy_costs(
         latency_s=tables["latency"][at],
         usd_per_1000=usd,
         joules=joules,
+        prompt_tokens=tables["prompt_tokens"][at],
+        mean_generated_tokens=tables["mean_generated_tokens"][at],
+        expected_longest_tokens=tables["expected_longest_tokens"][at],
         dropped=dropped,
         batch_rule="memory" if options.max_tpot is None else "max-tpot",
-        max_batch=options.max_batch_on(profile),
+        max_batch=cap,
+        serve_options=_serve_options(profile, eff.mode, cap),
+        weight_formats=weight_formats or {},
     )
+
+
+def _serve_options(profile: HardwareProfile, mode: str, cap: int | None) -> tuple[str, ...]:
+    """The `kinetics serve` options that price as this plan does where serve's defaults do
+    not: the efficiency mode, and the engine's cap on sequences (0: memory only)."""
+    out: tuple[str, ...] = () if mode == "default" else ("--efficiency", mode)
+    if cap != resolve_max_batch(ENGINE_DEFAULT, profile):
+        out += ("--max-batch", str(0 if cap is None else cap))
+    return out
+
+
+def weights_option(card: ModelCard, profile: HardwareProfile) -> str | None:
+    """The `--weights` name that stores `card` on `profile` exactly as its card does (every
+    width and the matmul peak), or None where none does (mixed widths: gpt-oss's MXFP4 experts
+    beside bf16 attention)."""
+    stored = precision(card, profile, Deployment())
+    for name in WEIGHT_FORMATS:
+        try:
+            if precision(card, profile, Deployment(weights=name)) == stored:
+                return name
+        except InputError:  # a format this accelerator has no peak for
+            continue
+    return None
 
 
 @dataclass
@@ -1019,8 +1100,11 @@ def price_grid(
             bytes_cache=memory,
             prefill_ops=prefill_ops,
         )
+        formats = {model: weights_option(card, profile) for model, card in cards.items()}
         out.append(
-            deploy_costs(tables, profile, chosen, grid_setting, ti, li, sampled, grid_trials)
+            deploy_costs(
+                tables, profile, chosen, grid_setting, ti, li, sampled, grid_trials, formats
+            )
         )
         if on_progress is not None:
             on_progress(n + 1, len(profiles))

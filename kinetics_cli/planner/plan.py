@@ -573,6 +573,12 @@ def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
     seconds = float(grid.seconds[i])
     rate = pricing.usd_per_second
     kv = grid.kv_budget(i)
+    deployed: dict[str, dict[str, object]] = {}
+    if pricing.deploy is not None:
+        deployed = pricing.deploy.document(i)
+        deployed["deployable"]["serve_command"] = pricing.deploy.serve_command(
+            i, grid.model(i), grid.attention(i), kv, int(grid.trials[i])
+        )
     return {
         "model": grid.model(i),
         "strategy": grid.strategy(i),
@@ -593,7 +599,7 @@ def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
         "seconds": seconds,
         "usd_per_1000": None if rate is None else seconds * rate,
         "active_params": float(grid.params[int(grid.setting[i])]),
-        **({} if pricing.deploy is None else pricing.deploy.document(i)),
+        **deployed,
     }
 
 

@@ -87,6 +87,37 @@ def say(text: str) -> None:
         _print(text, markup=False, soft_wrap=False, overflow="fold")
 
 
+def say_command(lead: str, command: str) -> None:
+    """`lead` on a line of its own, then a shell command indented and broken between words with
+    a trailing backslash where it is wider than the console, so that it pastes as one command;
+    with --format markdown the command as code, with csv both on stderr."""
+    fmt = _STATE.format
+    if fmt == "csv":
+        sys.stderr.write(f"{lead}\n{command}\n")
+        return
+    if fmt == "markdown":
+        sys.stdout.write(f"{_markdown_text(lead)}\n\n    {command}\n\n")
+        return
+    # an option stays with its value: a line breaks only before a word that starts with '-'
+    groups: list[str] = []
+    for word in command.split(" "):
+        if groups and not word.startswith("-"):
+            groups[-1] += f" {word}"
+        else:
+            groups.append(word)
+    width = console().width
+    lines, line = [], "  " + groups[0]
+    for group in groups[1:]:
+        # room for the group and, but on the last line, " \"
+        if len(line) + 1 + len(group) + 2 > width:
+            lines.append(line + " \\")
+            line = "    " + group
+        else:
+            line += f" {group}"
+    lines.append(line)
+    sys.stdout.write(lead + "\n" + "\n".join(lines) + "\n")
+
+
 def warn(message: str) -> None:
     """One warning line on stderr (plain text, so it never wraps into a box)."""
     sys.stderr.write(f"warning: {message}\n")

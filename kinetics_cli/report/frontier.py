@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 from kinetics_cli.report.format import plural
 from kinetics_cli.report.plan import (
     DEPLOY_COLUMNS,
-    ORACLE_NOTE,
     attention_label,
     compact_table,
     deploy_cells,
     deploy_summary,
     mixed_kinds,
-    needs_oracle_note,
+    say_oracle_note,
     source_line,
     source_words,
 )
@@ -234,8 +233,7 @@ def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: 
                 columns,
                 _rows(option, frontier, points, priced),
             )
-    if needs_oracle_note(docs):
-        say(ORACLE_NOTE)
+    say_oracle_note(docs)
 
 
 def plot_deployable_frontier(

@@ -49,13 +49,35 @@ FLOPS_LAW_UNIT_WORDS = {
     "latency": "of compute-only time per problem",
     "joules": "per problem at compute-only time and board power",
 }
-ORACLE_NOTE = (
-    "Oracles, as in the paper: BoN-N coverage counts a problem solved when any of the N answers "
-    "is right, as if a perfect verifier chose; topk (oracle) attends the B highest-scoring cached "
-    "tokens found at no cost. Both are upper bounds; block-topk charges its page search, as a "
-    "deployed kernel does, and majority, verifier and early-stop selections need no oracle "
-    "(--selection chooses the rules searched)."
+# The oracles' sentences; oracle_note says those of the oracles a table shows.
+COVERAGE_ORACLE = (
+    "BoN-N coverage counts a problem solved when any of the N answers is right, as if a perfect "
+    "verifier chose"
 )
+TOPK_ORACLE = "topk (oracle) attends the B highest-scoring cached tokens found at no cost"
+TOPK_DEPLOYED = "block-topk charges its page search, as a deployed kernel does"
+SELECTION_DEPLOYED = (
+    "majority, verifier and early-stop selections need no oracle (--selection chooses the rules "
+    "searched)"
+)
+ORACLE_NOTE = (
+    f"Oracles, as in the paper: {COVERAGE_ORACLE}; {TOPK_ORACLE}. Both are upper bounds; "
+    f"{TOPK_DEPLOYED}, and {SELECTION_DEPLOYED}."
+)
+
+
+def oracle_note(coverage: bool, topk: bool) -> str | None:
+    """The closing note on the oracles shown: Best-of-N coverage (`coverage`), oracle top-k
+    attention (`topk`), both (ORACLE_NOTE) or neither (None); each with what needs no oracle."""
+    if coverage and topk:
+        return ORACLE_NOTE
+    if coverage:
+        return f"Oracle, as in the paper: {COVERAGE_ORACLE}. It is an upper bound; {SELECTION_DEPLOYED}."
+    if topk:
+        return f"Oracle, as in the paper: {TOPK_ORACLE}. It is an upper bound; {TOPK_DEPLOYED}."
+    return None
+
+
 SELECTION_WORDS = {
     "coverage": "coverage (oracle)",
     "majority": "majority vote",
@@ -122,11 +144,25 @@ def attention_label(attention: str) -> str:
     return f"{attention} (oracle)" if attention == ORACLE_ATTENTION else attention
 
 
-def needs_oracle_note(docs: list[dict[str, Any]]) -> bool:
-    """Whether any shown configuration relies on an oracle (Best-of-N coverage, top-k)."""
+def docs_oracle_note(docs: list[dict[str, Any]]) -> str | None:
+    """oracle_note for the configurations shown: Best-of-N coverage where one selects by it, top-k
+    where one attends by it."""
     from kinetics_cli.planner.plan import ORACLE_ATTENTION
 
-    return any(d.get("oracle", d["trials"] > 1) or d["attention"] == ORACLE_ATTENTION for d in docs)
+    coverage = any(
+        d.get("selection_oracle", d["trials"] > 1 and d.get("selection", "coverage") == "coverage")
+        for d in docs
+    )
+    return oracle_note(coverage, any(d["attention"] == ORACLE_ATTENTION for d in docs))
+
+
+def say_oracle_note(docs: list[dict[str, Any]]) -> None:
+    """Say docs_oracle_note, where any applies."""
+    from kinetics_cli.report.console import say
+
+    note = docs_oracle_note(docs)
+    if note is not None:
+        say(note)
 
 
 def allocation_document(allocation: Allocation | None) -> dict[str, Any] | None:
@@ -333,6 +369,8 @@ def print_plan(
 
     best = doc["best"]
     say(f"Best: {_pick_text(best, priced)}")
+    if deployable:
+        _say_serve_line(best, explain=True)
     ties = doc["indistinguishable"]
     top = doc["most_accurate"]
     if ties["count"]:
@@ -369,19 +407,23 @@ def print_plan(
             f"it cannot be told apart from the most accurate ({accuracy_text(strongest)}): too "
             "few problems to separate them. Evaluate more problems before relying on this pick."
         )
-    deployable = doc["best_without_oracle"]
-    if deployable != best:
-        say(f"Best without oracle top-k: {_pick_text(deployable, priced)}")
+    no_topk = doc["best_without_oracle"]
+    if no_topk != best:
+        say(f"Best without oracle top-k: {_pick_text(no_topk, priced)}")
+        if deployable:
+            _say_serve_line(no_topk)
     fully = doc["best_deployable"]
     if fully != best:
         say(
             f"Best without any oracle (no oracle selection, no oracle attention; rules searched: "
             f"{', '.join(doc['selection_rules'])}): {_pick_text(fully, priced)}"
         )
+        if deployable and fully != no_topk:
+            _say_serve_line(fully)
 
     shown = [("best", best)] + [(f"alt {n}", alt) for n, alt in enumerate(doc["alternatives"], 1)]
-    if deployable is not None and all(deployable != d for _, d in shown):
-        shown.append(("no oracle top-k", deployable))
+    if no_topk is not None and all(no_topk != d for _, d in shown):
+        shown.append(("no oracle top-k", no_topk))
     if fully is not None and all(fully != d for _, d in shown):
         shown.append(("no oracle", fully))
     flops_pick = doc["flops_law_pick"]
@@ -394,13 +436,19 @@ def print_plan(
     if equal is not None and flops_pick is not None and equal not in (kinetics_pick, flops_pick):
         shown.append(("same accuracy", equal))
     mixed = mixed_kinds(setup.grid)  # say per row what each accuracy rests on
+    searched = plural(doc["configurations"], "configuration")
+    # what 'alt' means where the table has alternatives (--top 0 asks for none)
+    alt = (
+        f"; alt = best of another model or attention kind ({searched})"
+        if doc["alternatives"]
+        else f"; {searched}"
+    )
     if deploy is not None:
         compact_table(
             f"Per problem: eFLOPs by the Kinetics law; replica (TPn xB: B problems in flight), "
             f"GPU-seconds, latency, joules "
             f"and dollars deployable ({deploy.efficiency_mode} efficiencies on "
-            f"{deploy.hardware}); alt = best of another model or attention kind "
-            f"({plural(doc['configurations'], 'configuration')})",
+            f"{deploy.hardware}){alt}",
             DEPLOY_COLUMNS + ([">$/1k"] if priced else []),
             [[label, *deploy_cells(d, priced, mixed)] for label, d in shown],
         )
@@ -408,16 +456,50 @@ def print_plan(
         columns = ["", "model", "strategy", ">limit", "attention, KV", ">accuracy", ">eFLOPs"]
         columns += [">time", ">$/1k"] if priced else [">time"]
         compact_table(
-            f"Per problem, Kinetics-law costs; alt = best of another model or attention kind "
-            f"({plural(doc['configurations'], 'configuration')})",
+            f"Per problem, Kinetics-law costs{alt}",
             columns,
             [[label, *config_cells(d, d["eflops"], priced, mixed)] for label, d in shown],
         )
     _print_comparison(answer, doc)
     if allocation is not None:
         print_allocation(allocation)
-    if needs_oracle_note([d for _, d in shown]):
-        say(ORACLE_NOTE)
+    say_oracle_note([d for _, d in shown])
+
+
+def serve_note(doc: dict[str, Any]) -> str:
+    """How `kinetics serve`'s figures for a configuration's serve_command give the plan's
+    GPU-seconds and latency per problem."""
+    f = doc["deployable"]
+    trials = doc.get("expected_trials") or doc["trials"]
+    n = f"{trials:g}" if float(trials).is_integer() else f"~{trials:.1f}"
+    longest = (
+        f"the expected longest of {doc['trials']} trials"
+        if doc["trials"] > 1
+        else "one trial's mean length"
+    )
+    return (
+        f"--osl is the mean generated tokens per trial under the limit: GPU-seconds per problem "
+        f"= {n} x {tokens(round(f['mean_generated_tokens']))} tokens / serve's output tokens/s "
+        f"per GPU, latency = TTFT + {tokens(round(f['expected_longest_tokens']))} tokens "
+        f"({longest}) x TPOT. serve runs every request at that one length and prefills each "
+        "prompt, where the plan mixes the lengths and prefills a problem's prompt once for its "
+        "trials: the two agree to within that difference."
+    )
+
+
+def _say_serve_line(doc: dict[str, Any] | None, *, explain: bool = False) -> None:
+    """'Reproduce with: kinetics serve ...' (DeployCosts.serve_command) under a pick, unbroken;
+    `explain`: and how serve's figures give the plan's."""
+    from kinetics_cli.report.console import say, say_command
+
+    if doc is None or "deployable" not in doc:
+        return
+    command = doc["deployable"].get("serve_command")
+    if command is None:
+        return
+    say_command("Reproduce with kinetics serve:", command)
+    if explain:
+        say(serve_note(doc))
 
 
 def _where(config: dict[str, Any]) -> str:
@@ -861,6 +943,7 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
         f"Best: {doc['best_hardware']}, {describe(best)}: accuracy {sourced_accuracy(best)}, "
         + deploy_text(best)
     )
+    _say_serve_line(best, explain=True)
     most = doc["most_accurate"]
     if (
         most is not None
@@ -913,8 +996,7 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
         ],
         rows,
     )
-    if needs_oracle_note([r["best"] for r in doc["by_hardware"] if r["best"] is not None]):
-        say(ORACLE_NOTE)
+    say_oracle_note([r["best"] for r in doc["by_hardware"] if r["best"] is not None])
 
 
 # ---- frontier --------------------------------------------------------------------------------
@@ -963,6 +1045,7 @@ def print_frontier(
     """The human answer to `frontier`, on stdout through rich."""
     import numpy as np
 
+    from kinetics_cli.accuracy.selection import ORACLE_RULES
     from kinetics_cli.planner.pareto import best_within, frontier_order
     from kinetics_cli.planner.plan import ORACLE_ATTENTION, configuration
     from kinetics_cli.report.console import say, table_fits
@@ -1084,8 +1167,14 @@ def print_frontier(
             say(f"long-first rule: {allocation.adaptive_source}")
         for note in allocation.notes:
             say(f"Not available: {note}.")
-    if np.any(grid.trials > 1) or any(a == ORACLE_ATTENTION for _, a in keys):
-        say(ORACLE_NOTE)
+    rules = [r in ORACLE_RULES for r in (*grid.rules, "single")]  # index -1: one trial
+    assert grid.selection is not None
+    closing = oracle_note(
+        bool(np.any(np.asarray(rules)[grid.selection] & (grid.trials > 1))),
+        any(a == ORACLE_ATTENTION for _, a in keys),
+    )
+    if closing is not None:
+        say(closing)
 
 
 def _accuracy_cell(grid: Grid, i: int) -> str:
