@@ -24,7 +24,7 @@ from kinetics_cli.cli.params import (
     plot_option,
     whole_tokens,
 )
-from kinetics_cli.limits import BATCH, TENSOR_PARALLEL
+from kinetics_cli.limits import BATCH, TENSOR_PARALLEL, TRIALS
 
 
 def serve(
@@ -76,13 +76,23 @@ def serve(
         callback=at_least(1),
         help="Generated tokens per request (k = 1024 tokens).",
     ),
+    trials: int = typer.Option(
+        1,
+        "--trials",
+        "-n",
+        metavar="N",
+        parser=bounded(TRIALS, whole=True),
+        help="Sequences per prompt: requests come as groups of N (a problem's Best-of-N trials) "
+        "sharing one prompt, its KV cache held once per group and prefilled once.",
+    ),
     batch: int | None = typer.Option(
         None,
         "--batch",
         "-b",
         metavar="B",
         parser=bounded(BATCH, whole=True),
-        help="Concurrent sequences per replica (default: the largest that fits).",
+        help="Concurrent sequences per replica, a multiple of --trials (default: the largest "
+        "that fits).",
     ),
     max_tpot: float | None = typer.Option(
         None,
@@ -153,6 +163,7 @@ def serve(
         prompt_len=isl,
         gen_len=osl,
         batch=batch,
+        trials=trials,
         max_tpot=max_tpot,
         max_ttft=max_ttft,
         attention=attention,

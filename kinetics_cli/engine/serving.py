@@ -1342,6 +1342,10 @@ class ServeResult:
     memory: MemoryPlan  # at the final context
     kv_bytes: float  # per GPU, the batch's cache at the final context
     sweep: RequestCosts | None = None  # over `sweep_batches` when asked
+    # sequences per prompt: requests come as groups of `trials` sequences sharing one prompt,
+    # its cache held once per group and prefilled once (a problem's N trials); batch and
+    # max_batch are whole groups
+    trials: int = 1
 
     @property
     def layout(self) -> str:
@@ -1350,8 +1354,17 @@ class ServeResult:
 
     @property
     def memory_batch(self) -> int:
-        """The sequences memory alone holds per replica at the final context (no engine cap)."""
-        return memory_sequences(self.memory, self.deployment)
+        """The sequences memory alone holds per replica at the final context (no engine cap):
+        whole groups of `trials` (memory_problems x trials) when they share a prompt."""
+        if self.trials == 1:
+            return memory_sequences(self.memory, self.deployment)
+        return memory_problems(self.memory, self.deployment) * self.trials
+
+    @property
+    def problems_per_s(self) -> float:
+        """Groups (problems of `trials` sequences) finished per second per replica:
+        requests_per_s / trials."""
+        return float(self.costs.requests_per_s) / self.trials
 
     def as_dict(self) -> dict[str, object]:
         c = self.costs
@@ -1371,6 +1384,7 @@ class ServeResult:
             "gpus_per_replica": self.deployment.gpus_per_replica,
             "isl": self.prompt_len,
             "osl": self.gen_len,
+            "trials": self.trials,
             "batch": self.batch,
             "batch_rule": self.batch_rule,
             "max_batch": self.max_batch,
@@ -1378,6 +1392,7 @@ class ServeResult:
             "output_tokens_per_s_per_gpu": float(c.output_tokens_per_s_per_gpu),
             "output_tokens_per_s_total": float(c.output_tokens_per_s) * self.deployment.replicas,
             "requests_per_s": float(c.requests_per_s),
+            "problems_per_s": self.problems_per_s,
             "ttft_s": float(c.ttft_seconds),
             "tpot_s": float(c.tpot_seconds),
             "decode_step_s": float(c.decode_step_seconds),
@@ -1393,6 +1408,7 @@ class ServeResult:
                 "kv_capacity_bytes": self.memory.kv_capacity_bytes,
                 "kv_bytes_per_token": self.memory.kv_bytes_per_token,
                 "kv_bytes_per_sequence": float(self.memory.kv_bytes_per_sequence),
+                "kv_bytes_per_group": float(self.memory.problem_bytes),
             },
         }
         if self.sweep is not None:
@@ -1459,22 +1475,26 @@ def smallest_fitting_layout(
     deployment: Deployment,
     context: float,
     *,
+    prompt_len: float = 0.0,
+    trials: float = 1.0,
     attention: str = "dense",
     block_size: float = DEFAULT_BLOCK_SIZE,
 ) -> tuple[int, int] | None:
-    """(tp, ep) of the smallest TP that holds one sequence of `context` tokens: at the
-    deployment's EP, else (an MoE deployment under attention data-parallel, where every GPU holds
-    the non-expert weights whole) at EP 1 with attention tensor-parallel, which splits them; None
-    when neither fits on a node."""
+    """(tp, ep) of the smallest TP that holds one sequence of `context` tokens (one group of
+    `trials` sharing `prompt_len` tokens of prompt, smallest_fitting_tp): at the deployment's EP,
+    else (an MoE deployment under attention data-parallel, where every GPU holds the non-expert
+    weights whole) at EP 1 with attention tensor-parallel, which splits them; None when neither
+    fits on a node."""
+    group = {"prompt_len": prompt_len, "trials": trials}
     tp = smallest_fitting_tp(
-        card, profile, deployment, context, attention=attention, block_size=block_size
+        card, profile, deployment, context, **group, attention=attention, block_size=block_size
     )
     if tp is not None:
         return tp, deployment.ep
     if deployment.data_parallel_attention():
         split = replace(deployment, ep=1, attention_dp=False)
         tp = smallest_fitting_tp(
-            card, profile, split, context, attention=attention, block_size=block_size
+            card, profile, split, context, **group, attention=attention, block_size=block_size
         )
         if tp is not None:
             return tp, 1
@@ -1522,6 +1542,50 @@ def memory_sequences(plan: MemoryPlan, d: Deployment) -> int:
     return int(min(float(whole_sequences(plan.kv_capacity_bytes, per_seq, d)), 2**24))
 
 
+def memory_problems(plan: MemoryPlan, d: Deployment) -> int:
+    """The groups of `plan.trials` sequences sharing `plan.prompt_len` tokens of prompt cache
+    that memory alone holds per replica at the plan's (one) context, before the engine's cap
+    (`MemoryPlan.max_problems` is after it): whole_problems of the KV capacity, as the planner
+    counts them; at most 2^24 sequences."""
+    held = whole_problems(
+        plan.kv_capacity_bytes,
+        np.max(plan.problem_bytes),
+        np.max(plan.kv_bytes_per_sequence),
+        d,
+    )
+    return int(min(float(held), (2**24) // plan.trials))
+
+
+def _group_message(
+    card: ModelCard,
+    profile: HardwareProfile,
+    d: Deployment,
+    plan: MemoryPlan,
+    context: float,
+    suggestion: tuple[int, int] | None,
+) -> str:
+    """Why one group of `plan.trials` sequences sharing a prompt does not fit, where one
+    sequence does: its cache against the KV capacity per GPU, and the smallest layout that holds
+    it."""
+    gb = 1e9
+    n = round(plan.trials)
+    group = float(np.max(plan.problem_bytes))
+    if suggestion is None:
+        hint = f"no TP up to {profile.gpus_per_node} on one node holds it; try fewer --trials"
+    elif suggestion[1] != d.ep:
+        hint = f"--tp {suggestion[0]} --ep {suggestion[1]} would hold it"
+    else:
+        hint = f"--tp {suggestion[0]} would hold it"
+    return (
+        f"one group of {n} sequences of {format_plain(context)} tokens sharing a "
+        f"{format_plain(plan.prompt_len)}-token prompt does not fit on {profile.name} at "
+        f"{d.describe(precision(card, profile, d).describe())}: per GPU its KV cache "
+        f"{group / gb:.2f} GB ({n} x {float(np.max(plan.kv_bytes_per_sequence)) / gb:.3g} GB less "
+        f"{n - 1} copies of the prompt's) > {max(plan.kv_capacity_bytes, 0.0) / gb:.2f} GB for KV; "
+        f"{hint}"
+    )
+
+
 def sweep_batches(max_batch: int, points: int = 24) -> np.ndarray:
     """Batches 1 .. max_batch, geometric, whole and distinct."""
     if max_batch <= 1:
@@ -1538,6 +1602,7 @@ def serve(
     prompt_len: float,
     gen_len: float,
     batch: int | None = None,
+    trials: int = 1,
     max_tpot: float | None = None,
     max_ttft: float | None = None,
     attention: str = "dense",
@@ -1548,11 +1613,18 @@ def serve(
 ) -> ServeResult:
     """Serve requests of `prompt_len` + `gen_len` tokens at one batch per replica: `batch` if
     given (it must fit), else the largest that fits at the final context, lowered to the largest
-    meeting `max_tpot` and `max_ttft` (seconds) when given. Raises DoesNotFit (with the memory
-    arithmetic and the smallest TP that fits) or InputError (targets no batch meets)."""
+    meeting `max_tpot` and `max_ttft` (seconds) when given. `trials` N > 1: requests come as
+    groups of N sequences sharing one prompt (a problem's N trials), its cache held once per
+    group (memory_plan's max_problems, as the planner holds a problem) and prefilled once
+    (request_costs' prompts_per_sequence 1 / N); batches are whole groups, N x problems
+    sequences. Raises DoesNotFit (with the memory arithmetic and the smallest TP that fits) or
+    InputError (targets no batch meets, a batch not a multiple of N)."""
     check_deployment(card, profile, deployment)
     if prompt_len <= 0 or gen_len <= 0:
         raise InputError("--isl and --osl must be positive")
+    if trials < 1 or trials != int(trials):
+        raise InputError(f"--trials must be a whole number of at least 1 (got {trials:g})")
+    trials = int(trials)
     check_context(
         card,
         prompt_len + gen_len,
@@ -1560,6 +1632,19 @@ def serve(
     )
     if batch is not None and (max_tpot is not None or max_ttft is not None):
         raise InputError("give --batch or latency targets (--max-tpot, --max-ttft), not both")
+    if batch is not None and batch % trials:
+        low = batch // trials * trials
+        nearest = f"{low:,} or {low + trials:,}" if low else f"{trials:,}"
+        raise InputError(
+            f"--batch {batch:,} is not a whole number of groups of --trials {trials} sequences "
+            f"sharing a prompt: give a multiple of {trials} ({nearest})"
+        )
+    if deployment.max_batch is not None and deployment.max_batch < trials:
+        raise InputError(
+            f"one group of --trials {trials} sequences exceeds the engine's cap of "
+            f"{deployment.max_batch:,} concurrent sequences per replica (--max-batch); raise "
+            "--max-batch, or --max-batch 0 for memory alone"
+        )
     final = prompt_len + gen_len
     held = final if deployment.kv_admission == "full" else prompt_len + gen_len / 2
     plan = memory_plan(
@@ -1567,16 +1652,41 @@ def serve(
         profile,
         deployment,
         context=held,
+        prompt_len=prompt_len,
+        trials=trials,
         attention=attention,
         kv_budget=kv_budget,
         block_size=block_size,
     )
     if not plan.fits:
         hint = smallest_fitting_layout(
-            card, profile, deployment, held, attention=attention, block_size=block_size
+            card,
+            profile,
+            deployment,
+            held,
+            prompt_len=prompt_len,
+            trials=trials,
+            attention=attention,
+            block_size=block_size,
         )
         raise DoesNotFit(_fit_message(card, profile, deployment, plan, held, hint))
-    cap = int(min(float(plan.max_sequences), 2**24))
+    if trials == 1:
+        groups = int(min(float(plan.max_sequences), 2**24))
+    else:
+        groups = int(min(float(plan.max_problems), (2**24) // trials))
+        if memory_problems(plan, deployment) < 1:
+            hint = smallest_fitting_layout(
+                card,
+                profile,
+                deployment,
+                held,
+                prompt_len=prompt_len,
+                trials=trials,
+                attention=attention,
+                block_size=block_size,
+            )
+            raise DoesNotFit(_group_message(card, profile, deployment, plan, held, hint))
+    cap = groups * trials  # sequences: whole groups
     widths = precision(card, profile, deployment)
     result_layout = deployment.describe(widths.describe())
     eff = resolve_efficiency(profile, efficiency, widths.compute, card=card, tp=deployment.tp)
@@ -1589,6 +1699,7 @@ def serve(
             prompt_len=prompt_len,
             gen_lens=gen_len,
             batch=batches,
+            prompts_per_sequence=1.0 / trials,
             attention=attention,
             kv_budget=kv_budget,
             block_size=block_size,
@@ -1600,29 +1711,38 @@ def serve(
         if batch < 1:
             raise InputError("--batch must be at least 1")
         if batch > cap:
-            holds = memory_sequences(plan, deployment)
+            if trials == 1:
+                holds = memory_sequences(plan, deployment)
+                held_what = f"sequences of {format_plain(held)} tokens"
+                per_what = f"{float(plan.kv_bytes_per_sequence) / 1e9:.3g} GB per sequence"
+            else:
+                holds = memory_problems(plan, deployment) * trials
+                held_what = (
+                    f"sequences of {format_plain(held)} tokens in groups of {trials} sharing a "
+                    f"{format_plain(prompt_len)}-token prompt"
+                )
+                per_what = f"{float(plan.problem_bytes) / 1e9:.3g} GB per group"
             if holds >= batch:  # memory holds it: only the engine's cap (max_batch) binds
                 raise InputError(
                     f"batch {batch:,} exceeds the engine's cap of {deployment.max_batch:,} "
                     f"concurrent sequences per replica (--max-batch; memory holds {holds:,} "
-                    f"sequences of {format_plain(held)} tokens); raise --max-batch, or "
-                    "--max-batch 0 for memory alone"
+                    f"{held_what}); raise --max-batch, or --max-batch 0 for memory alone"
                 )
             raise DoesNotFit(
-                f"batch {batch:,} does not fit: {profile.name} holds at most {holds:,} sequences "
-                f"of {format_plain(held)} tokens per replica at {result_layout} (KV "
-                f"{float(plan.kv_bytes_per_sequence) / 1e9:.3g} GB per sequence per GPU, "
+                f"batch {batch:,} does not fit: {profile.name} holds at most {holds:,} "
+                f"{held_what} per replica at {result_layout} (KV {per_what} per GPU, "
                 f"{plan.kv_capacity_bytes / 1e9:.1f} GB for KV per GPU)"
             )
         chosen, rule = batch, "given"
     elif max_tpot is None and max_ttft is None:
         chosen = cap
-        if deployment.max_batch is not None and cap >= deployment.max_batch:
-            rule = "max-batch"  # the engine's cap binds before memory does
+        if deployment.max_batch is not None and cap + trials > deployment.max_batch:
+            rule = "max-batch"  # the engine's cap binds before memory does (no group more)
     else:
-        dense_part = np.arange(1, min(cap, 4096) + 1, dtype=float)
-        tail = np.round(np.geomspace(4096, cap, 2000)) if cap > 4096 else np.empty(0)
-        grid = np.unique(np.concatenate([dense_part, tail]))
+        # whole groups, 1 .. the most that fit, as sequences
+        dense_part = np.arange(1, min(groups, 4096) + 1, dtype=float)
+        tail = np.round(np.geomspace(4096, groups, 2000)) if groups > 4096 else np.empty(0)
+        grid = np.unique(np.concatenate([dense_part, tail])) * trials
         all_costs = costs(grid)
         ok = np.ones(grid.shape, dtype=bool)
         if max_tpot is not None:
@@ -1640,8 +1760,8 @@ def serve(
                 if value is not None
             ]
             raise InputError(
-                f"no batch meets the latency targets ({', '.join(targets)}): at batch 1, the "
-                "fastest, TPOT is "
+                f"no batch meets the latency targets ({', '.join(targets)}): at batch "
+                f"{trials}{' (one group)' if trials > 1 else ''}, the fastest, TPOT is "
                 f"{format_si(best_tpot, 's')} and TTFT {format_si(best_ttft, 's')} "
                 f"({eff.mode} efficiencies)"
             )
@@ -1662,6 +1782,7 @@ def serve(
         max_batch=cap,
         costs=point,
         memory=plan,
-        kv_bytes=float(plan.kv_bytes_per_sequence) * chosen,
-        sweep=costs(sweep_batches(cap)) if sweep else None,
+        kv_bytes=float(plan.problem_bytes) * (chosen // trials),
+        sweep=costs(sweep_batches(groups) * trials) if sweep else None,
+        trials=trials,
     )

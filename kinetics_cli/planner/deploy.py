@@ -207,14 +207,14 @@ class DeployCosts:
         self, i: int, model: str, attention: str, kv_budget: float | None, trials: int
     ) -> str | None:
         """The `kinetics serve` command that prices configuration `i` as a steady stream of
-        its requests (None where no replica holds it): its deployment and formats, --isl the
-        prompt, --osl the mean generated tokens per trial, --batch its sequences (problems in
-        flight x N). Its output tokens/s per GPU gives the GPU-seconds per problem, N x --osl /
-        tokens/s, within the length-distribution effect: serve runs every request at --osl
-        tokens and prefills and holds each prompt, where the plan mixes the lengths and prefills
-        and holds a problem's prompt once for its N trials. A sparse budget beyond --isl + --osl
-        is given as --isl + --osl (serve refuses more): every context of serve's requests is
-        within it, so the same tokens are attended."""
+        its problems (None where no replica holds it): its deployment and formats, --isl the
+        prompt, --osl the mean generated tokens per trial, --trials N (groups of N sequences
+        sharing the prompt, held and prefilled once, as here; left out for one), --batch its
+        sequences (problems in flight x N). Its output tokens/s per GPU gives the GPU-seconds
+        per problem, N x --osl / tokens/s, within the length-distribution effect: serve runs
+        every request at --osl tokens, where the plan mixes the lengths. A sparse budget beyond
+        --isl + --osl is given as --isl + --osl (serve refuses more): every context of serve's
+        requests is within it, so the same tokens are attended."""
         if not self.fits[i]:
             return None
         isl = round(float(self.prompt_tokens[i]))
@@ -229,6 +229,8 @@ class DeployCosts:
         if attention != "dense" and kv_budget is not None:
             parts += ["--attention", attention, "--kv-budget", f"{min(kv_budget, isl + osl):g}"]
         parts += ["--isl", str(isl), "--osl", str(osl)]
+        if trials > 1:
+            parts += ["--trials", str(trials)]
         parts += ["--batch", str(int(self.batch[i]) * trials), *self.serve_options]
         return " ".join(parts)
 

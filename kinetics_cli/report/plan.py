@@ -481,9 +481,8 @@ def serve_note(doc: dict[str, Any]) -> str:
         f"--osl is the mean generated tokens per trial under the limit: GPU-seconds per problem "
         f"= {n} x {tokens(round(f['mean_generated_tokens']))} tokens / serve's output tokens/s "
         f"per GPU, latency = TTFT + {tokens(round(f['expected_longest_tokens']))} tokens "
-        f"({longest}) x TPOT. serve runs every request at that one length and prefills each "
-        "prompt, where the plan mixes the lengths and prefills a problem's prompt once for its "
-        "trials: the two agree to within that difference."
+        f"({longest}) x TPOT. serve runs every request at that one length, where the plan "
+        "mixes the lengths: the two agree to within that difference."
     )
 
 

@@ -35,6 +35,7 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
 
     d, c, m = result.deployment, result.costs, result.memory
     gpus = d.gpus_per_replica
+    n = result.trials
     mode = f"{result.efficiency_mode} efficiencies"  # what each modelled figure rests on
     gpu_seconds = float(c.decode_step_seconds) + float(c.prefill_step_seconds)
     rows = [
@@ -42,11 +43,19 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
         (
             "request",
             f"{tokens(round(result.prompt_len))} prompt + {tokens(round(result.gen_len))} "
-            "generated tokens",
+            "generated tokens"
+            + (
+                f"; groups of {n} sequences sharing the prompt (its KV cache held once per "
+                "group, prefilled once)"
+                if n > 1
+                else ""
+            ),
         ),
         (
             "batch",
-            f"{result.batch:,} sequences per replica ({RULES[result.batch_rule]}; "
+            f"{result.batch:,} sequences per replica"
+            + (f", {plural(result.batch // n, 'group')} of {n}" if n > 1 else "")
+            + f" ({RULES[result.batch_rule]}; "
             + (
                 f"memory holds {result.memory_batch:,})"
                 if result.batch_rule == "max-batch"
@@ -58,7 +67,10 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
         ),
         ("output tokens/s per replica", f"{float(c.output_tokens_per_s):,.0f} ({mode})"),
         ("output tokens/s per GPU", f"{float(c.output_tokens_per_s_per_gpu):,.0f} ({mode})"),
-        ("requests/s per replica", f"{float(c.requests_per_s):,.2f} ({mode})"),
+        (
+            "requests/s per replica",
+            f"{float(c.requests_per_s):,.2f} ({'sequences; ' if n > 1 else ''}{mode})",
+        ),
         (
             "TPOT",
             f"{duration(float(c.tpot_seconds))} (decode step "
@@ -75,6 +87,14 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
         ),
         ("prefill share of GPU time", f"{100 * float(c.prefill_share):.1f}%"),
     ]
+    if n > 1:
+        rows.insert(
+            6,
+            (
+                "problems/s per replica",
+                f"{result.problems_per_s:,.2f} (groups of {n}: requests/s / {n}; {mode})",
+            ),
+        )
     if d.replicas > 1:
         rows.insert(
             4,
@@ -111,6 +131,14 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
         ("KV per sequence at the final context", share(float(m.kv_bytes_per_sequence))),
         ("KV of the batch", format_bytes(result.kv_bytes)),
     ]
+    if n > 1:
+        memory.insert(
+            6,
+            (
+                f"KV per group of {n} at the final context (prompt held once)",
+                share(float(m.problem_bytes)),
+            ),
+        )
     show_table("Memory per GPU", ["part", ">bytes"], memory, wrap=("part",))
     if sweep and result.sweep is not None:
         table = [
