@@ -217,6 +217,10 @@ def test_does_not_fit_names_the_arithmetic_and_the_smallest_tp():
         ([*FP8_8B, "--max-tpot", "1s", "--batch", "4"], "not both"),
         ([*FP8_8B, "--efficiency", "best"], "unknown efficiency mode"),
         ([*FP8_8B, "--max-ttft", "fast"], "--max-ttft"),
+        ([*FP8_8B, "--trials", "4", "--batch", "6"], "give a multiple of 4 (4 or 8)"),
+        ([*FP8_8B, "--trials", "0"], "--trials"),
+        ([*FP8_8B, "--trials", "2", "--max-batch", "1"], "one group of --trials 2 sequences"),
+        ([*FP8_8B, "--trials", "2", "--max-tpot", "1ms"], "at batch 2 (one group), the fastest"),
     ],
 )
 def test_bad_input_is_one_line(args, message):
@@ -304,3 +308,33 @@ def test_the_efficiency_line_names_only_the_fractions_that_price_the_model():
     assert "MLA" not in moe["efficiency"]
     mla = json.loads(run("deepseek-v3", "-H", "b200", "--tp", "8", "--json").stdout)
     assert "(MLA 90%)" in mla["efficiency"] and "MoE experts" in mla["efficiency"]
+
+
+def test_trials_hold_a_groups_prompt_once_and_say_problems_per_second():
+    """qwen3-32b on a B200 at 500 + 2,000 tokens (bf16): 95.3 GB for KV per GPU; a sequence
+    holds 2,500 x 262,144 B = 655 MB, so one prompt each 145 fit; best-of-2 groups hold the
+    prompt once, 2 x 655.36 - 500 x 0.262144 = 1,179.6 MB, so 80 groups, 160 sequences (the
+    plan's count for the same problems). Problems/s = requests/s / 2; --json says trials."""
+    args = ["qwen3-32b", "-H", "b200", "--isl", "500", "--osl", "2000"]
+    alone = json.loads(run(*args, "--json").stdout)
+    doc = json.loads(run(*args, "--trials", "2", "--json").stdout)
+    per_token = 64 * 8 * 128 * 2 * 2  # 64 layers x 8 KV heads x 128 x (K, V) x 2 B
+    assert doc["memory"]["kv_bytes_per_token"] == per_token == 262_144
+    group = 2 * 2500 * per_token - 500 * per_token
+    assert doc["memory"]["kv_bytes_per_group"] == group == 1_179_648_000
+    free = doc["memory"]["kv_capacity_bytes"]
+    assert (alone["trials"], alone["batch"]) == (1, int(free // (2500 * per_token))) == (1, 145)
+    assert (doc["trials"], doc["batch"]) == (2, 2 * int(free // group)) == (2, 160)
+    assert doc["memory"]["kv_bytes"] == pytest.approx(80 * group)
+    assert doc["problems_per_s"] == pytest.approx(doc["requests_per_s"] / 2, rel=1e-12)
+    assert alone["problems_per_s"] == alone["requests_per_s"]
+    assert run(*args, "--trials", "2", "--batch", "160").exit_code == 0
+    out = " ".join(run(*args, "--trials", "2").stdout.split())
+    assert "groups of 2 sequences sharing the prompt (its KV cache held once per group" in out
+    assert "160 sequences per replica, 80 groups of 2 (the largest that fits" in out
+    assert f"problems/s per replica {doc['problems_per_s']:,.2f} (groups of 2" in out
+    assert "KV per group of 2 at the final context (prompt held once) 1.18 GB" in out
+    single = " ".join(run(*args).stdout.split())
+    assert "problems/s" not in single and "group" not in single
+    refused = one_line_error(run(*args, "--batch", "160"))
+    assert "holds at most 145 sequences of 2,500 tokens" in refused

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from functools import partial
 
 import engine_catalog
 import numpy as np
@@ -440,6 +441,101 @@ def test_serve_picks_the_largest_batch_that_fits_and_refuses_what_does_not():
     small = GPU.model_copy(update={"hbm_capacity": 60_000.0})
     with pytest.raises(DoesNotFit, match="--tp 2 would fit"):
         serve(GQA, small, SMALL_CHUNK, prompt_len=60, gen_len=40, efficiency="datasheet")
+
+
+def test_serve_holds_groups_of_trials_sharing_a_prompt():
+    """serve --trials 4 at 60 + 40 tokens: a group holds 4 x 100 x 128 - 3 x 60 x 128 = 28,160 B
+    of cache (the prompt's once), so 841,824 // 28,160 = 29 groups fit, 116 sequences (65 one
+    prompt each); the batch and the sequences it holds are whole groups, and the figures are
+    problem_costs' for 29 problems of 4 trials of 40 tokens (one prompt prefilled per group)."""
+    from kinetics_cli.engine.serving import DoesNotFit
+
+    serve = partial(serving.serve, efficiency="datasheet")
+
+    r = serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=40, trials=4)
+    assert (r.trials, r.batch, r.max_batch, r.batch_rule) == (4, 116, 116, "memory")
+    assert r.memory_batch == 116 and r.kv_bytes == 29 * 28_160
+    p = problem_costs(
+        GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_lens=40.0, trials=4, efficiency="datasheet"
+    )
+    assert float(p.problems) == 29
+    assert float(r.costs.tpot_seconds) == float(p.tpot_seconds)
+    # GPU-seconds per problem: 1 GPU x 4 trials x 40 tokens / output tokens/s
+    tokens_per_s = float(r.costs.output_tokens_per_s_per_gpu)
+    assert 4 * 40 / tokens_per_s == pytest.approx(float(p.gpu_seconds_per_problem), rel=1e-12)
+    assert r.problems_per_s == pytest.approx(float(r.costs.requests_per_s) / 4, rel=1e-12)
+    assert r.as_dict()["trials"] == 4 and r.as_dict()["problems_per_s"] == r.problems_per_s
+    # one prompt prefilled per group: a request's share is a quarter of serve's one each
+    alone = serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=40, batch=8)
+    grouped = serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=40, batch=8, trials=4)
+    assert grouped.costs.prefill_seconds_per_request == pytest.approx(
+        alone.costs.prefill_seconds_per_request / 4, rel=1e-12
+    )
+    assert float(grouped.costs.tpot_seconds) < float(alone.costs.tpot_seconds)
+    assert grouped.kv_bytes == 2 * 28_160  # two groups, not 8 x 12,800
+    with pytest.raises(InputError, match=r"--batch 117 is not .* multiple of 4 \(116 or 120\)"):
+        serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=40, batch=117, trials=4)
+    with pytest.raises(
+        DoesNotFit, match="holds at most 116 sequences of 100 tokens in groups of 4"
+    ):
+        serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=40, batch=120, trials=4)
+
+
+def test_serve_groups_under_the_engine_cap_latency_targets_and_sweep():
+    """A cap of 10 sequences holds 2 groups of 4 (8); a cap below one group is refused; the
+    latency search and the sweep step in whole groups."""
+    serve = partial(serving.serve, efficiency="datasheet")
+
+    capped = replace(SMALL_CHUNK, max_batch=10)
+    r = serve(GQA, GPU, capped, prompt_len=60, gen_len=40, trials=4, sweep=True)
+    assert (r.batch, r.max_batch, r.batch_rule, r.memory_batch) == (8, 8, "max-batch", 116)
+    assert r.sweep is not None and r.sweep.batch.tolist() == [4.0, 8.0]
+    with pytest.raises(InputError, match=r"one group of --trials 4 sequences exceeds .* cap of 3"):
+        serve(GQA, GPU, replace(SMALL_CHUNK, max_batch=3), prompt_len=60, gen_len=40, trials=4)
+    full = serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=40, trials=4, sweep=True)
+    assert full.sweep is not None and np.all(full.sweep.batch % 4 == 0)
+    assert full.sweep.batch[0] == 4 and full.sweep.batch[-1] == 116
+    # TPOT grows with the batch: a target between 12 and 16 sequences' TPOT gives 3 groups
+    twelve, sixteen = (
+        float(
+            serve(
+                GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=40, batch=b, trials=4
+            ).costs.tpot_seconds
+        )
+        for b in (12, 16)
+    )
+    target = (twelve + sixteen) / 2
+    met = serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=40, trials=4, max_tpot=target)
+    assert (met.batch, met.batch_rule) == (12, "max-tpot")
+
+
+def test_serve_refuses_a_group_larger_than_memory_and_names_the_tp_that_holds_it():
+    """At 60 + 2,000 tokens one sequence (2,060 x 128 = 263,680 B) fits in 841,824 B, a group of
+    4 (4 x 263,680 - 3 x 60 x 128 = 1,031,680 B) does not; TP 2 halves the weights and cache."""
+    from kinetics_cli.engine.serving import DoesNotFit
+
+    serve = partial(serving.serve, efficiency="datasheet")
+
+    with pytest.raises(DoesNotFit) as caught:
+        serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=2000, trials=4)
+    message = str(caught.value)
+    assert "one group of 4 sequences of 2,060 tokens sharing a 60-token prompt" in message
+    assert "1.03 MB (4 x 264 kB less 3 copies of the prompt's) > 842 kB" in message
+    assert message.endswith("--tp 2 would hold it")
+    assert serve(GQA, GPU, SMALL_CHUNK, prompt_len=60, gen_len=2000).batch == 3
+
+
+def test_serve_counts_groups_as_the_planner_under_attention_dp():
+    """Under attention data-parallel a group's trials may spread over the ranks (whole_problems):
+    tiny-moe at TP 2 EP 2, 20 + 80 tokens, groups of 4 hold memory_plan's max_problems x 4
+    sequences (24 x 4 = 96), more than the 84 one-prompt sequences whole_sequences holds."""
+    serve = partial(serving.serve, efficiency="datasheet")
+
+    d = Deployment(tp=2, ep=2, prefill_chunk_tokens=16, max_batch=None)
+    plan = memory_plan(MOE, GPU, d, context=100, prompt_len=20, trials=4)
+    grouped = serve(MOE, GPU, d, prompt_len=20, gen_len=80, trials=4)
+    assert grouped.batch == 4 * float(plan.max_problems) == 96
+    assert serve(MOE, GPU, d, prompt_len=20, gen_len=80).batch == float(plan.max_sequences) == 84
 
 
 def test_prefix_sharing_holds_more_problems():

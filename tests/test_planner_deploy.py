@@ -693,7 +693,8 @@ def test_request_shapes_are_those_priced(catalog: Catalog) -> None:
 def test_serve_command_names_the_deployment_and_formats(catalog: Catalog) -> None:
     """--weights where one name stores the model as its card does (qwen3-8b: bf16), none where
     none does (gpt-oss-20b: MXFP4 experts beside bf16 attention); --ep under expert parallelism;
-    --batch in sequences; serve's non-defaults (efficiency mode, engine cap) appended."""
+    --trials N for N > 1 (none for one trial), --batch in sequences (problems x N); serve's
+    non-defaults (efficiency mode, engine cap) appended."""
     grid, costs, *_ = priced(catalog, "h100-sxm", DeployOptions(efficiency="datasheet"))
     assert costs.weight_formats["qwen3-8b"] == "bf16"
     assert costs.weight_formats["gpt-oss-20b"] is None
@@ -705,10 +706,14 @@ def test_serve_command_names_the_deployment_and_formats(catalog: Catalog) -> Non
         assert command.startswith(f"kinetics serve {model} -H h100-sxm --tp {int(costs.tp[i])} ")
         assert ("--weights" in command) is (model != "gpt-oss-20b")
         assert ("--ep" in command) is bool(costs.ep[i] > 1)
-        assert f" --batch {int(costs.batch[i]) * n} --efficiency datasheet" in command
+        trials = f" --trials {n}" if n > 1 else ""
+        assert f"{trials} --batch {int(costs.batch[i]) * n} --efficiency datasheet" in command
+        assert ("--trials" in command) is (n > 1)
+        seen.add(("trials", n > 1))
         assert "--max-batch" not in command  # the default cap, 1,024 on an H100
         seen.add((model, bool(costs.ep[i] > 1)))
     assert ("qwen3-30b-a3b", True) in seen or ("qwen3-next-80b-a3b", True) in seen
+    assert {("trials", True), ("trials", False)} <= seen
     capped = priced(catalog, "h100-sxm", DeployOptions(max_batch=None))[1]
     i = int(np.flatnonzero(capped.fits)[0])
     assert capped.serve_command(i, grid.model(i), "dense", None, 1).endswith("--max-batch 0")

@@ -63,7 +63,7 @@ from kinetics_cli.engine.roofline import (
 )
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import Calibration, HardwareProfile, KernelFit, ModelCard
-from kinetics_cli.units import format_plain
+from kinetics_cli.units import format_bytes, format_plain
 
 EfficiencyMode = Literal["datasheet", "default", "calibrated"]
 EFFICIENCY_MODES: tuple[str, ...] = ("datasheet", "default", "calibrated")
@@ -1567,9 +1567,9 @@ def _group_message(
     """Why one group of `plan.trials` sequences sharing a prompt does not fit, where one
     sequence does: its cache against the KV capacity per GPU, and the smallest layout that holds
     it."""
-    gb = 1e9
     n = round(plan.trials)
     group = float(np.max(plan.problem_bytes))
+    sequence = float(np.max(plan.kv_bytes_per_sequence))
     if suggestion is None:
         hint = f"no TP up to {profile.gpus_per_node} on one node holds it; try fewer --trials"
     elif suggestion[1] != d.ep:
@@ -1580,9 +1580,8 @@ def _group_message(
         f"one group of {n} sequences of {format_plain(context)} tokens sharing a "
         f"{format_plain(plan.prompt_len)}-token prompt does not fit on {profile.name} at "
         f"{d.describe(precision(card, profile, d).describe())}: per GPU its KV cache "
-        f"{group / gb:.2f} GB ({n} x {float(np.max(plan.kv_bytes_per_sequence)) / gb:.3g} GB less "
-        f"{n - 1} copies of the prompt's) > {max(plan.kv_capacity_bytes, 0.0) / gb:.2f} GB for KV; "
-        f"{hint}"
+        f"{format_bytes(group)} ({n} x {format_bytes(sequence)} less {n - 1} copies of the "
+        f"prompt's) > {format_bytes(max(plan.kv_capacity_bytes, 0.0))} for KV; {hint}"
     )
 
 
