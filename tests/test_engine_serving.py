@@ -182,6 +182,21 @@ def test_attention_dp_spreads_a_problems_trials_over_the_ranks():
     assert float(long.max_problems) == 0  # 960,000 B whole on one rank > its 816,096 B
 
 
+def test_attention_dp_holds_a_one_trial_problem_whole_on_one_rank():
+    """A problem of one trial is one sequence, which cannot spread over ranks: tiny-moe at TP 2
+    with attention DP, 250 tokens (48,000 B whole, 24,000 B per GPU as the share), 815,072 B of
+    room per GPU. Each rank holds floor(815,072 / 48,000) = 16, the replica 32, as serve counts
+    sequences; pooling the replica's cache would give floor(815,072 / 24,000) = 33, a sequence
+    split over two ranks."""
+    d = Deployment(tp=2, ep=2, prefill_chunk_tokens=16, max_batch=None)
+    plan = memory_plan(MOE, GPU, d, context=250, prompt_len=50, trials=1)
+    assert plan.kv_capacity_bytes == 815_072 and float(plan.kv_bytes_per_sequence) == 24_000
+    assert float(plan.max_problems) == float(plan.max_sequences) == 2 * (815_072 // 48_000) == 32
+    grouped = memory_plan(MOE, GPU, d, context=250, prompt_len=50, trials=2)
+    # two trials share the 50-token prompt: 2 x 24,000 - 50 x 96 = 43,200 B, pooled: 18
+    assert float(grouped.max_problems) == 815_072 // 43_200 == 18
+
+
 def test_step_precision_changes_only_the_kinds_given_apart():
     """`roofline --dtype D --weights W --kv K`: W and K replace their own widths only."""
     fp4_gpu = GPU.model_copy(update={"peak_flops": {**GPU.peak_flops, "fp4": 4000.0}})

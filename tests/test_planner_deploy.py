@@ -114,16 +114,24 @@ def test_attention_dp_spreads_a_problems_trials_over_the_ranks(catalog: Catalog)
     """Under attention data-parallel (ep = tp) each trial lives whole on one rank, but a
     problem's trials may sit on different ranks: the replica holds floor(free / per-GPU share of
     a problem) problems (serving.whole_problems), as serve's memory plan counts, provided one
-    whole trial fits a rank's room; a problem larger than one rank is not dropped for that."""
+    whole trial fits a rank's room; a problem larger than one rank is not dropped for that. A
+    problem of one trial is one sequence, whole on one rank: tp x floor(free / (tp x share))."""
     grid, costs, log, cards, profile = priced(catalog, "h100-sxm", DeployOptions(max_batch=None))
     dp = np.flatnonzero(costs.fits & (costs.ep > 1))
     assert dp.size
+    seen_one = False
     for i in dp:
         m = library_costs(grid, costs, log, cards, profile, i).memory
         tp = int(costs.tp[i])
         problem = float(np.max(m.problem_bytes))
-        assert costs.batch[i] == m.kv_capacity_bytes // problem
-        assert tp * float(np.max(m.kv_bytes_per_sequence)) <= m.kv_capacity_bytes
+        sequence = float(np.max(m.kv_bytes_per_sequence))
+        if grid.trials[i] == 1:
+            assert costs.batch[i] == tp * (m.kv_capacity_bytes // (tp * sequence))
+            seen_one = True
+        else:
+            assert costs.batch[i] == m.kv_capacity_bytes // problem
+        assert tp * sequence <= m.kv_capacity_bytes
+    assert seen_one
 
 
 @pytest.mark.parametrize("hardware, cap", [("h100-sxm", 1024), ("l40s", 256)])

@@ -586,13 +586,17 @@ def whole_problems(
     in `free` bytes per GPU: floor(free / per_problem). A problem's trials need not share a rank
     (under attention data-parallel they spread over the ranks, each trial whole on one), so the
     replica's cache is pooled; under attention DP none fit where one whole sequence
-    (tp x `per_sequence`) exceeds a rank's room. No bytes: inf."""
+    (tp x `per_sequence`) exceeds a rank's room, and a problem of one trial (`per_problem` equal
+    to `per_sequence`) is one sequence whole on one rank: whole_sequences' count. No bytes:
+    inf."""
     per = np.asarray(per_problem, dtype=float)
     room = max(free, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(per > 0, np.floor(room / per), np.inf)
     if d.data_parallel_attention():
-        out = np.where(d.tp * np.asarray(per_sequence, dtype=float) > room, 0.0, out)
+        sequence = np.asarray(per_sequence, dtype=float)
+        out = np.where(d.tp * sequence > room, 0.0, out)
+        out = np.where(per == sequence, whole_sequences(free, sequence, d), out)
     return out
 
 
