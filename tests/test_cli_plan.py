@@ -995,3 +995,50 @@ def test_the_oracle_note_names_only_the_oracles_shown(
     assert ("--selection chooses the rules searched" in note) is coverage
     assert ("block-topk charges its page search" in note) is topk
     assert note.startswith("Oracles, as in" if coverage and topk else "Oracle, as in")
+
+
+def test_verifier_rule_deployable_figures_include_its_scoring_pass(tmp_path: Path) -> None:
+    """Under a deployable cost the verifier configuration (best-of-4 at L 16,384, the only
+    one searched) costs its coverage twin plus the verifier's scoring pass, which the JSON
+    shows in `deployable.verifier`."""
+    path = tmp_path / "evals.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in answer_rows()))
+    args = ["frontier", "--task", "mytask", "--evals", str(path), "--strategy", "best-of-n"]
+    args += ["--trials", "4", "--gen-limits", "16384", "--cost", "gpu-seconds", "--json"]
+    verifier = ["--verifier-recall", "0.9", "--verifier-precision", "0.8"]
+    verifier += ["--verifier-model", "qwen3-0.6b"]
+    scored = run(*args, "--selection", "verifier", *verifier)
+    assert scored.exit_code == 0, scored.output
+    doc = json.loads(scored.stdout)
+    (point,) = doc["combined"]
+    (twin,) = json.loads(run(*args, "--selection", "coverage").stdout)["combined"]
+    assert (point["trials"], point["gen_len"], point["selection"]) == (4, 16384, "verifier")
+    assert (twin["trials"], twin["gen_len"], twin["selection"]) == (4, 16384, "coverage")
+    assert "verifier" not in twin["deployable"]
+    part = point["deployable"]["verifier"]
+    assert part["model"] == "qwen3-0.6b" and part["tp"] == 1 and part["gpu_seconds"] > 0
+    assert (
+        point["deployable"]["gpu_seconds"]
+        == twin["deployable"]["gpu_seconds"] + part["gpu_seconds"]
+    )
+    assert point["deployable"]["latency_s"] == twin["deployable"]["latency_s"] + part["latency_s"]
+    (hardware,) = doc["by_hardware"]
+    assert (
+        hardware["verifier"]["model"] == "qwen3-0.6b" and hardware["verifier"]["replica"] == "own"
+    )
+
+
+def test_plan_says_what_the_verifier_scoring_adds(tmp_path: Path) -> None:
+    path = tmp_path / "evals.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in answer_rows()))
+    result = run(
+        "plan", "--task", "mytask", "--evals", str(path), "--strategy", "best-of-n",
+        "--trials", "4", "--gen-limits", "16384", "--budget-seconds", "1000", "--selection",
+        "verifier", "--verifier-recall", "0.9", "--verifier-precision", "0.8",
+        "--verifier-model", "qwen3-0.6b",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "verifier: qwen3-0.6b on its own replica of the same accelerator" in text
+    assert "of which the verifier qwen3-0.6b's scoring (b200 TP1," in text
+    assert "The command prices the generation alone" in text

@@ -967,3 +967,42 @@ def test_precision_cache_matches_uncached_and_keeps_errors() -> None:
     twin = HardwareProfile.model_validate(GPU.model_dump())
     assert precision(GQA, twin, Deployment()) == precision(GQA, GPU, Deployment())
     assert precision(GQA, twin, Deployment()) is not precision(GQA, GPU, Deployment())
+
+
+def test_prefill_pass_seconds_is_prefill_seconds_element_by_element() -> None:
+    """New tokens per sequence as an array, with batch and cached tokens, price as one
+    prefill_seconds call each (dense, MoE, attention data-parallel)."""
+    batch = np.array([[3.0, 1.0], [1.0, 15.0]])
+    new = np.array([[10.0, 300.0], [16.0, 7.0]])
+    cached = np.array([[0.0, 16.0], [32.0, 0.0]])
+    for card, d in ((GQA, SMALL_CHUNK), (MOE, SMALL_CHUNK), (MOE, Deployment(tp=2, ep=2))):
+        eff = resolve_efficiency(EFFICIENT, "default", "bf16")
+        got = serving.prefill_pass_seconds(card, EFFICIENT, d, eff, batch, new, cached)
+        for k in np.ndindex(batch.shape):
+            one = prefill_seconds(
+                card, EFFICIENT, d, batch[k], new[k], cached=cached[k], efficiency="default"
+            )
+            assert got[k] == pytest.approx(float(one.seconds), rel=1e-12)
+
+
+def test_chunked_prefill_takes_a_long_sequence_in_chunks() -> None:
+    """Chunks of 16 tokens: 40 tokens take three passes (16 new on 0 cached, 16 on 16, 8 on
+    32); 12 tokens one pass, here of 3 sequences together (23,368.25 s on the tiny GPU). Each
+    pass no shorter than the host's work: 10,000 s a sequence makes that pass 30,000 s."""
+    eff = resolve_efficiency(EFFICIENT, "default", "bf16")
+
+    def one(batch: float, new: float, cached: float = 0.0) -> float:
+        step = prefill_seconds(GQA, EFFICIENT, SMALL_CHUNK, batch, new, cached=cached)
+        return float(step.seconds)
+
+    got = serving.chunked_prefill_seconds(
+        GQA, EFFICIENT, SMALL_CHUNK, eff, np.array([40.0, 12.0]), np.array([1.0, 3.0])
+    )
+    assert got[0] == pytest.approx(one(1, 16) + one(1, 16, 16) + one(1, 8, 32), rel=1e-12)
+    assert got[1] == pytest.approx(one(3, 12), rel=1e-12)
+    assert one(3, 12) == 23_368.25
+    slow = replace(eff, host_seconds_per_sequence=10_000.0)
+    host = serving.chunked_prefill_seconds(GQA, EFFICIENT, SMALL_CHUNK, slow, 12.0, 3.0)
+    assert float(host) == 30_000.0
+    with pytest.raises(InputError, match="positive"):
+        serving.chunked_prefill_seconds(GQA, EFFICIENT, SMALL_CHUNK, eff, 0.0)

@@ -23,6 +23,7 @@ from kinetics_cli.planner.deploy import (
     expected_longest_grid,
     law_grid_on,
     price_grid,
+    price_verifier,
 )
 from kinetics_cli.planner.grid import evaluate_grid
 from kinetics_cli.planner.plan import Pricing, make_plan
@@ -728,3 +729,180 @@ def test_serve_command_names_the_deployment_and_formats(catalog: Catalog) -> Non
     unheld = np.flatnonzero(~costs.fits)
     if unheld.size:
         assert costs.serve_command(int(unheld[0]), "x", "dense", None, 1) is None
+
+
+# --------------------------------------------------------------------------------------------
+# The verifier rule's scoring pass
+# --------------------------------------------------------------------------------------------
+
+
+def tiny_gpu(capacity: float):  # type: ignore[no-untyped-def]
+    """tests/engine_catalog's tiny-gpu (1000 FLOP/s, 10 B/s, 4 GPUs a node) with `capacity`
+    bytes of HBM per GPU, $3.6 per GPU-hour and 100 W a board."""
+    from tests import engine_catalog
+
+    return engine_catalog.hardware().model_copy(
+        update={"hbm_capacity": capacity, "price_per_gpu_hour": 3.6, "tdp_watts": 100.0}
+    )
+
+
+def tiny_pass(profile, d, batch: float, new: float, cached: float = 0.0) -> float:  # type: ignore[no-untyped-def]
+    """One prefill pass of `batch` sequences of `new` tokens on `cached` (serving's)."""
+    from tests import engine_catalog
+
+    card = engine_catalog.card("tiny-gqa")
+    step = serving.prefill_seconds(
+        card, profile, d, batch, new, cached=cached, efficiency="datasheet"
+    )
+    return float(step.seconds)
+
+
+def test_verifier_scoring_pass_by_hand() -> None:
+    """tiny-gqa scores 5 candidates on a tiny-gpu of 100 MB: TP1 holds it (weights 49,984 B,
+    reserve 10 MB + a chunk's activations 8,192 x (4 x 32 + 2 x 64) x 2 = 4,194,304 B, room
+    for 223 candidates of 3,000 tokens at 128 B a token). Prefill chunks are 8,192 tokens:
+    a pass packs floor(8,192 / 3,000) = 2 candidates of 3,000; one of 20,000 takes three passes,
+    8,192 new tokens on 0, 8,192 on 8,192 and 3,616 on 16,384."""
+    from tests import engine_catalog
+
+    card = engine_catalog.card("tiny-gqa")
+    profile = tiny_gpu(1e8)
+    tokens = np.array([[3000.0], [20000.0]])
+    out = price_verifier(
+        card, profile, tokens, np.array([[1.0, 5.0]]), DeployOptions(efficiency="datasheet")
+    )
+    d = Deployment(tp=1)
+    assert out["fits"].all() and (out["tp"] == 1).all()
+    two, one = tiny_pass(profile, d, 2, 3000), tiny_pass(profile, d, 1, 3000)
+    # GPU time: a steady stream packs every pass, so N x pass(2) / 2 on one GPU
+    assert out["gpu_seconds"][0, 0] == pytest.approx(1 * two / 2, rel=1e-12)
+    assert out["gpu_seconds"][0, 1] == pytest.approx(5 * two / 2, rel=1e-12)
+    # latency: N = 1 is one pass of one; N = 5 is ceil(5 / 2) = 3 passes, 2 of two and 1 of one
+    assert out["latency"][0, 0] == pytest.approx(one, rel=1e-12)
+    assert out["latency"][0, 1] == pytest.approx(2 * two + one, rel=1e-12)
+    long = (
+        tiny_pass(profile, d, 1, 8192)
+        + tiny_pass(profile, d, 1, 8192, 8192)
+        + tiny_pass(profile, d, 1, 3616, 16384)
+    )
+    np.testing.assert_allclose(out["gpu_seconds"][1], [long, 5 * long], rtol=1e-12)
+    np.testing.assert_allclose(out["latency"][1], [long, 5 * long], rtol=1e-12)
+
+
+def test_verifier_replica_is_the_smallest_that_holds_a_candidate() -> None:
+    """On 3.9 MB GPUs TP1 cannot hold tiny-gqa's weights and reserve (0.9 x 3.9e6 - 4,194,304
+    - 49,984 < 0); TP2 (a chunk's activations 8,192 x (128 + 64) x 2 = 3,145,728 B, weights
+    24,992 B a GPU) leaves 0.9 x 3.9e6 - 3,145,728 - 24,992 = 339,280 B, one candidate of
+    3,000 tokens (64 B a token a GPU, 192,000 B) and not two: the pass holds one, so the 5
+    candidates take 5 passes, on 2 GPUs. 20,000 tokens (1,280,000 B a GPU, the 2 KV heads
+    split no further at TP4) fit no replica of the node."""
+    from tests import engine_catalog
+
+    card = engine_catalog.card("tiny-gqa")
+    profile = tiny_gpu(3.9e6)
+    out = price_verifier(
+        card,
+        profile,
+        np.array([[3000.0], [20000.0]]),
+        np.array([[5.0]]),
+        DeployOptions(efficiency="datasheet"),
+    )
+    one = tiny_pass(profile, Deployment(tp=2), 1, 3000)
+    assert out["tp"][0, 0] == 2
+    assert out["gpu_seconds"][0, 0] == pytest.approx(2 * 5 * one, rel=1e-12)
+    assert out["latency"][0, 0] == pytest.approx(5 * one, rel=1e-12)
+    assert not out["fits"][1, 0] and out["weights_fit"][1, 0]
+    assert out["gpu_seconds"][1, 0] == np.inf
+
+
+def verifier_setup(catalog: Catalog, verifier: str, hardware: str = "b200"):  # type: ignore[no-untyped-def]
+    from kinetics_cli.planner.setup import grid_options
+
+    return build_setup(
+        task="aime25",
+        catalog=catalog,
+        hardware=hardware,
+        models=["qwen3-8b", "qwen3-32b"],
+        options=grid_options(
+            selection=["coverage", "verifier"],
+            trials=[1, 4, 64],
+            gen_limits=[4096, 32768],
+            attention=["dense"],
+            verifier_recall=0.9,
+            verifier_precision=0.8,
+            verifier_model=verifier,
+        ),
+        deploy=DeployOptions(),
+    )
+
+
+def pairs(grid):  # type: ignore[no-untyped-def]
+    """(verifier row, coverage row) at the same setting, N and L."""
+    rules = list(grid.rules)
+    cover = {
+        (int(grid.setting[i]), grid.trials[i], grid.gen_len[i]): i
+        for i in np.flatnonzero(grid.selection == rules.index("coverage"))
+    }
+    return [
+        (int(i), cover[(int(grid.setting[i]), grid.trials[i], grid.gen_len[i])])
+        for i in np.flatnonzero(grid.selection == rules.index("verifier"))
+    ]
+
+
+def test_the_verifier_rule_costs_coverage_plus_its_scoring_pass(catalog: Catalog) -> None:
+    """At the same model, N, L and attention the verifier rule runs the same generation as
+    coverage plus the verifier's scoring: its GPU-seconds and latency exceed coverage's by
+    exactly the verifier's part, its dollars and joules by that part's, and the part is
+    price_verifier's at the prompt + mean generated tokens per candidate."""
+    setup = verifier_setup(catalog, "qwen3-0.6b")
+    grid, deploy = setup.grid, setup.pricing.deploy
+    assert deploy is not None and deploy.verifier is not None
+    v = deploy.verifier
+    profile = catalog.hardware.get("b200").spec
+    card = catalog.models.get("qwen3-0.6b").spec
+    found = pairs(grid)
+    assert len(found) == 8  # 2 models x N 4, 64 x 2 limits
+    for i, c in found:
+        assert deploy.fits[i] and deploy.fits[c] and v.fits[i] and v.gpu_seconds[i] > 0
+        assert deploy.gpu_seconds[i] == deploy.gpu_seconds[c] + v.gpu_seconds[i]
+        assert deploy.latency_s[i] == deploy.latency_s[c] + v.latency_s[i]
+        assert deploy.usd_per_1000[i] - deploy.usd_per_1000[c] == pytest.approx(
+            v.gpu_seconds[i] * profile.price_per_gpu_hour / 3600 * 1000, rel=1e-9
+        )
+        assert deploy.joules[i] - deploy.joules[c] == pytest.approx(
+            v.gpu_seconds[i] * profile.tdp_watts, rel=1e-9
+        )
+        # the same deployment of the generating model
+        assert (deploy.tp[i], deploy.batch[i]) == (deploy.tp[c], deploy.batch[c])
+        tokens = deploy.prompt_tokens[i] + deploy.mean_generated_tokens[i]
+        assert v.tokens[i] == tokens
+        alone = price_verifier(
+            card, profile, np.array([tokens]), np.array([grid.trials[i]]), DeployOptions()
+        )
+        assert v.gpu_seconds[i] == alone["gpu_seconds"][0]
+        assert v.latency_s[i] == alone["latency"][0] and v.tp[i] == alone["tp"][0]
+        doc = deploy.document(i)["deployable"]["verifier"]
+        assert doc["gpu_seconds"] == v.gpu_seconds[i] and doc["latency_s"] == v.latency_s[i]
+        assert doc["tp"] == 1 and doc["model"] == "qwen3-0.6b"
+        assert "verifier" not in deploy.document(c)["deployable"]
+    # the coverage rows are those of a plan without the verifier rule
+    rules = list(grid.rules)
+    assert not v.rows[grid.selection != rules.index("verifier")].any()
+
+
+def test_a_verifier_no_replica_holds_drops_its_configurations(catalog: Catalog) -> None:
+    """qwen3-235b-a22b's 470 GB of bf16 weights exceed an L40S node (8 x 48 GB): every
+    verifier configuration whose generation fits is dropped, counted under that reason; the
+    coverage ones are priced as before."""
+    setup = verifier_setup(catalog, "qwen3-235b-a22b", "l40s")
+    grid, deploy = setup.grid, setup.pricing.deploy
+    assert deploy is not None and deploy.verifier is not None
+    generated = [c for _, c in pairs(grid) if deploy.fits[c]]
+    assert generated
+    assert not deploy.fits[[i for i, _ in pairs(grid)]].any()
+    (reason,) = [k for k in deploy.dropped if "verifier" in k]
+    assert "qwen3-235b-a22b's weights and reserve exceed a whole l40s node" in reason
+    assert deploy.dropped[reason] == len(generated)
+    doc = deploy.document(pairs(grid)[0][0])["deployable"]
+    assert doc["fits"] is False and doc["gpu_seconds"] is None
+    assert doc["verifier"]["fits"] is False and doc["verifier"]["tp"] is None

@@ -961,6 +961,55 @@ def prefill_seconds(
     return _step(s, np.asarray(batch, dtype=float), eff)
 
 
+def prefill_pass_seconds(
+    card: ModelCard,
+    profile: HardwareProfile,
+    d: Deployment,
+    eff: Efficiency,
+    batch: ArrayLike,
+    new_tokens: ArrayLike,
+    cached: ArrayLike = 0.0,
+) -> np.ndarray:
+    """`prefill_seconds` element by element over arrays of batch, new tokens per sequence and
+    cached tokens (broadcast together), at an efficiency already resolved: the roofline's
+    operators take the new tokens as an array as they take the context, so one pricing pass
+    serves every shape."""
+    s = _setup(card, profile, d, context=cached, phase="prefill", prompt_len=1.0, efficiency=eff)
+    s = replace(s, prompt_len=np.asarray(new_tokens, dtype=float))  # type: ignore[arg-type]
+    return np.asarray(_step(s, np.asarray(batch, dtype=float), eff).seconds)
+
+
+def chunked_prefill_seconds(
+    card: ModelCard,
+    profile: HardwareProfile,
+    d: Deployment,
+    eff: Efficiency,
+    tokens: ArrayLike,
+    batch: ArrayLike = 1.0,
+) -> np.ndarray:
+    """Seconds to prefill `batch` sequences of `tokens` tokens each, whole (arrays, broadcast
+    together), in passes of at most prefill_chunk_tokens C per sequence: pass j takes tokens
+    jC + 1 .. min(T, (j + 1) C) of each sequence on the jC before it, cached, so a sequence
+    longer than the chunk takes ceil(T / C) passes (the engine's chunked prefill). Each pass
+    takes at least the host's seconds for its sequences (`host_seconds`). The caller keeps the
+    batch within the pass's token budget (one sequence where T > C)."""
+    t = np.asarray(tokens, dtype=float)
+    b = np.asarray(batch, dtype=float)
+    if np.any(t <= 0) or np.any(b <= 0):
+        raise InputError("a prefill needs positive tokens and sequences")
+    chunk = float(d.prefill_chunk_tokens)
+    total = np.zeros(np.broadcast_shapes(t.shape, b.shape))
+    for j in range(math.ceil(float(t.max()) / chunk)):
+        new = np.clip(t - j * chunk, 0.0, chunk)
+        live = new > 0
+        seconds = prefill_pass_seconds(
+            card, profile, d, eff, b, np.where(live, new, chunk), j * chunk
+        )
+        seconds = np.maximum(seconds, host_seconds(eff, d, b))
+        total += np.where(live, seconds, 0.0)
+    return total
+
+
 class PrefillCharge(NamedTuple):
     """Prefill charged per prompt under chunked prefill (`_prefill_per_prompt`)."""
 

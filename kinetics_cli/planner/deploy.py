@@ -42,6 +42,7 @@ from kinetics_cli.engine.serving import (
     _setup,
     activation_workspace_bytes,
     check_deployment,
+    chunked_prefill_seconds,
     engine_operators,
     held_bytes_per_gpu,
     host_seconds,
@@ -51,6 +52,7 @@ from kinetics_cli.engine.serving import (
     resolve_efficiency,
     resolve_max_batch,
     whole_problems,
+    whole_sequences,
 )
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
@@ -79,6 +81,30 @@ class DeployOptions:
     def max_batch_on(self, profile: HardwareProfile) -> int | None:
         """The cap on `profile`'s accelerator."""
         return resolve_max_batch(self.max_batch, profile)
+
+
+@dataclass(frozen=True)
+class VerifierCosts:
+    """What scoring the candidates adds to the verifier rule's configurations, as parallel
+    arrays over the grid: the verifier model on its own replica of the accelerator (the
+    smallest that holds its weights and a scoring pass; `price_verifier`), each of the N
+    candidates scored as a prefill of the prompt and that candidate's generated tokens.
+
+    `rows` marks the verifier rule's configurations; elsewhere every figure is 0 (tp 0), and
+    where no replica holds the verifier, fits is False and the figures are infinite.
+    gpu_seconds: replica GPUs x the replica's seconds of prefill per problem (N candidates,
+    passes packed as a steady stream packs them); latency_s: the N candidates' own passes,
+    after the longest trial has finished; tokens: per candidate, prompt + mean generated.
+    """
+
+    model: str
+    rows: np.ndarray
+    fits: np.ndarray
+    tp: np.ndarray
+    ep: np.ndarray
+    tokens: np.ndarray
+    gpu_seconds: np.ndarray
+    latency_s: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -119,6 +145,8 @@ class DeployCosts:
     # no single name does; serve's default, the card's widths, is then the one)
     serve_options: tuple[str, ...] = ()
     weight_formats: Mapping[str, str | None] = field(default_factory=dict)
+    # the verifier rule's scoring pass, included in the figures above (None without the rule)
+    verifier: VerifierCosts | None = None
 
     @property
     def problems_per_gpu_hour(self) -> np.ndarray:
@@ -177,7 +205,7 @@ class DeployCosts:
             v = float(x[i])
             return v if ok and np.isfinite(v) else None
 
-        return {
+        out: dict[str, dict[str, object]] = {
             "deployment": {
                 "hardware": self.hardware,
                 "tp": int(self.tp[i]) if ok else None,
@@ -201,6 +229,33 @@ class DeployCosts:
                 "mean_generated_tokens": float(self.mean_generated_tokens[i]),
                 "expected_longest_tokens": float(self.expected_longest_tokens[i]),
             },
+        }
+        v = self.verifier
+        if v is not None and v.rows[i]:
+            out["deployable"]["verifier"] = self.verifier_document(i)
+        return out
+
+    def verifier_document(self, i: int) -> dict[str, object]:
+        """What the verifier's scoring pass adds to configuration `i` (a verifier-rule row):
+        its model and replica, the tokens it prefills per candidate, and its GPU-seconds,
+        latency, dollars per 1,000 problems and joules per problem (included in the
+        configuration's figures); null where no replica holds it."""
+        v = self.verifier
+        assert v is not None
+        ok = bool(v.fits[i])
+        gpu_s = float(v.gpu_seconds[i])
+        price, watts = self.price_per_gpu_hour, self.tdp_watts
+        return {
+            "model": v.model,
+            "hardware": self.hardware,
+            "fits": ok,
+            "tp": int(v.tp[i]) if ok else None,
+            "ep": int(v.ep[i]) if ok else None,
+            "tokens_per_candidate": float(v.tokens[i]),
+            "gpu_seconds": gpu_s if ok else None,
+            "latency_s": float(v.latency_s[i]) if ok else None,
+            "usd_per_1000": gpu_s * price / 3600.0 * 1000.0 if ok and price is not None else None,
+            "joules": gpu_s * watts if ok and watts is not None else None,
         }
 
     def serve_command(
@@ -261,6 +316,92 @@ def candidate_deployments(
                 group.append(Deployment(tp=tp, ep=tp, max_batch=max_batch))
             out.append(group)
         tp *= 2
+    return out
+
+
+def verifier_deployments(
+    card: ModelCard, profile: HardwareProfile, max_batch: int | None = None
+) -> list[list[Deployment]]:
+    """candidate_deployments for the verifier's scoring replica, with attention tensor-parallel
+    (EP = TP keeps its experts split): a scoring pass holds a few long candidates, which
+    attention data-parallel would leave on one rank while the others wait."""
+    return [
+        [replace(d, attention_dp=False) for d in group]
+        for group in candidate_deployments(card, profile, max_batch)
+    ]
+
+
+def price_verifier(
+    card: ModelCard,
+    profile: HardwareProfile,
+    tokens: np.ndarray,
+    trials: np.ndarray,
+    options: DeployOptions,
+) -> dict[str, np.ndarray]:
+    """The verifier's scoring pass per problem, as tables over `tokens` (per candidate: prompt
+    + generated) broadcast with `trials` (N candidates per problem).
+
+    The verifier model runs on its own replica of `profile`: the smallest (TP 1, 2, 4, ...
+    within a node, `verifier_deployments`) whose per-GPU memory holds its weights, the reserve
+    (a prefill chunk's activations included) and the cache of one candidate of T tokens; of the
+    deployments of that size, the one with fewer GPU-seconds. A candidate is a prefill of T
+    tokens (serving.chunked_prefill_seconds): a pass packs k = min(floor(C / T), the
+    candidates the memory holds, the engine's cap) of them (at least one; C the prefill chunk),
+    and one longer than C takes ceil(T / C) passes.
+
+    gpu_seconds = TP x N x pass(k) / k: a steady stream of problems fills every pass, as the
+    serving model charges a prompt's prefill. latency = the N candidates' own passes one after
+    another, ceil(N / k) - 1 of k and the last of the rest, no queueing. Keys: fits,
+    weights_fit (the weights and reserve leave room for a cache on some replica), tp, ep,
+    gpu_seconds, latency (inf where nothing holds it)."""
+    t = np.asarray(tokens, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    shape = np.broadcast_shapes(t.shape, n.shape)
+    out = {
+        "fits": np.zeros(shape, dtype=bool),
+        "weights_fit": np.zeros(shape, dtype=bool),
+        "tp": np.zeros(shape, dtype=int),
+        "ep": np.zeros(shape, dtype=int),
+        "gpu_seconds": np.full(shape, np.inf),
+        "latency": np.full(shape, np.inf),
+    }
+    open_ = np.ones(shape, dtype=bool)
+    for group in verifier_deployments(card, profile, options.max_batch_on(profile)):
+        chosen = np.zeros(shape, dtype=bool)
+        for d in group:
+            compute = precision(card, profile, d).compute
+            eff = resolve_efficiency(profile, options.efficiency, compute)
+            weights, per_sequence = held_bytes_per_gpu(card, profile, d, context=t.ravel())
+            free = kv_capacity(profile, d, weights, activation_workspace_bytes(card, d))[1]
+            out["weights_fit"] |= free > 0
+            held = whole_sequences(free, per_sequence.reshape(t.shape), d)
+            fits = held >= 1
+            pack = np.maximum(np.floor(d.prefill_chunk_tokens / t), 1.0)
+            if d.max_batch is not None:
+                pack = np.minimum(pack, d.max_batch)
+            pack = np.where(fits, np.minimum(pack, held), 1.0)
+            full = chunked_prefill_seconds(card, profile, d, eff, t, pack)
+            gpu_s = d.tp * n * full / pack
+            passes = np.ceil(n / pack)
+            rest = n - (passes - 1.0) * pack
+            latency = (passes - 1.0) * full + chunked_prefill_seconds(
+                card, profile, d, eff, t, rest
+            )
+            take = open_ & fits & (~chosen | (gpu_s < out["gpu_seconds"]))
+            if not take.any():
+                continue
+            chosen |= take
+            for key, value in (
+                ("tp", d.tp),
+                ("ep", d.ep),
+                ("gpu_seconds", gpu_s),
+                ("latency", latency),
+            ):
+                np.copyto(out[key], value, where=take)
+            out["fits"] |= take
+        open_ &= ~chosen
+        if not open_.any():
+            break
     return out
 
 
@@ -937,6 +1078,7 @@ def deploy_costs(
     sampled: np.ndarray | None = None,
     trials: np.ndarray | None = None,
     weight_formats: Mapping[str, str | None] | None = None,
+    verifier: tuple[str, dict[str, np.ndarray], np.ndarray, np.ndarray] | None = None,
 ) -> DeployCosts:
     """Gather the [setting, N, L] tables onto a grid's configurations and add dollars, energy
     and the count of configurations no replica holds, by reason. `sampled`: the fraction of
@@ -944,15 +1086,35 @@ def deploy_costs(
     its GPU time; memory, batch and latency stay those of N trials. `trials`: each
     configuration's N, which names the engine's cap on sequences as the reason where a
     problem's N trials exceed it (whatever the replica, since the cap is per replica).
-    `weight_formats`: per model, weights_option on `profile` (for serve_command)."""
+    `weight_formats`: per model, weights_option on `profile` (for serve_command). `verifier`:
+    the verifier model's name, its price_verifier tables [setting, N, L], the tokens it
+    prefills per candidate [setting, N, L] and which configurations are the verifier rule's:
+    their GPU-seconds and latency gain the scoring pass (dollars and joules follow from the
+    GPU-seconds), and they are dropped where no replica holds the verifier."""
     at = (setting, trial_index, limit_index)
     fits = tables["fits"][at]
     gpu_s = tables["gpu_seconds"][at]
+    latency = tables["latency"][at]
     if sampled is not None:
         gpu_s = gpu_s * sampled
-    price, watts = profile.price_per_gpu_hour, profile.tdp_watts
-    usd = gpu_s * price / 3600.0 * 1000.0 if price is not None else np.full(gpu_s.shape, np.nan)
-    joules = gpu_s * watts if watts is not None else np.full(gpu_s.shape, np.nan)
+    scoring = None
+    if verifier is not None:
+        name, scored, tokens, rows = verifier
+        v_fits = np.where(rows, scored["fits"][at], False)
+        v_gpu = np.where(rows, scored["gpu_seconds"][at], 0.0)
+        v_latency = np.where(rows, scored["latency"][at], 0.0)
+        scoring = VerifierCosts(
+            model=name,
+            rows=rows,
+            fits=v_fits,
+            tp=np.where(v_fits, scored["tp"][at], 0),
+            ep=np.where(v_fits, scored["ep"][at], 0),
+            tokens=np.where(rows, tokens[at], 0.0),
+            gpu_seconds=v_gpu,
+            latency_s=v_latency,
+        )
+        gpu_s = np.where(rows, gpu_s + v_gpu, gpu_s)
+        latency = np.where(rows, latency + v_latency, latency)
     weights_fit = tables["weights_fit"][at]
     dropped: dict[str, int] = {}
     no_weights = int(np.sum(~fits & ~weights_fit))
@@ -985,6 +1147,31 @@ def deploy_costs(
             f"the weights and reserve exceed a whole {profile.name} node "
             f"({profile.gpus_per_node} x {profile.hbm_capacity / 1e9:.0f} GB)"
         ] = no_weights
+    if verifier is not None and scoring is not None:
+        # configurations the generating model fits but no replica holds the verifier for
+        unscored = fits & scoring.rows & ~scoring.fits
+        no_room = verifier[1]["weights_fit"][at]
+        for count, why in (
+            (
+                int(np.sum(unscored & ~no_room)),
+                f"the verifier {scoring.model}'s weights and reserve exceed a whole "
+                f"{profile.name} node",
+            ),
+            (
+                int(np.sum(unscored & no_room)),
+                f"one candidate's prefill (prompt + answer) through the verifier "
+                f"{scoring.model} needs more KV cache than a whole {profile.name} node leaves "
+                "after its weights and reserve",
+            ),
+        ):
+            if count:
+                dropped[why] = count
+        fits = fits & ~unscored
+        gpu_s = np.where(fits, gpu_s, np.inf)
+        latency = np.where(fits, latency, np.inf)
+    price, watts = profile.price_per_gpu_hour, profile.tdp_watts
+    usd = gpu_s * price / 3600.0 * 1000.0 if price is not None else np.full(gpu_s.shape, np.nan)
+    joules = gpu_s * watts if watts is not None else np.full(gpu_s.shape, np.nan)
     eff = resolve_efficiency(profile, options.efficiency, "bf16")
     return DeployCosts(
         hardware=profile.name,
@@ -999,7 +1186,7 @@ def deploy_costs(
         batch=tables["batch"][at],
         tpot_s=tables["tpot"][at],
         gpu_seconds=gpu_s,
-        latency_s=tables["latency"][at],
+        latency_s=latency,
         usd_per_1000=usd,
         joules=joules,
         prompt_tokens=tables["prompt_tokens"][at],
@@ -1010,6 +1197,7 @@ def deploy_costs(
         max_batch=cap,
         serve_options=_serve_options(profile, eff.mode, cap),
         weight_formats=weight_formats or {},
+        verifier=scoring,
     )
 
 
@@ -1071,9 +1259,14 @@ def price_grid(
     grid_samples: np.ndarray | None = None,
     block_size: float = DEFAULT_BLOCK_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
+    verifier_card: ModelCard | None = None,
+    grid_verifier: np.ndarray | None = None,
 ) -> tuple[DeployCosts, ...]:
     """Deployable costs of a grid's configurations on each profile. `grid_samples`: expected
-    trials sampled per configuration (Grid.samples; fewer than N with early stopping). Its
+    trials sampled per configuration (Grid.samples; fewer than N with early stopping).
+    `verifier_card` and `grid_verifier` (which configurations are the verifier rule's): those
+    configurations gain the verifier's scoring pass (price_verifier, at each setting and
+    limit's prompt + mean generated tokens per candidate, on the same accelerator). Its
     temporaries (life contexts of a few hundred KB) are kept for reuse once freed
     (arrays.keep_freed_temporaries) rather than faulted in again call after call."""
     keep_freed_temporaries()
@@ -1103,9 +1296,30 @@ def price_grid(
             prefill_ops=prefill_ops,
         )
         formats = {model: weights_option(card, profile) for model, card in cards.items()}
+        scored = None
+        if verifier_card is not None and grid_verifier is not None and grid_verifier.any():
+            # the verifier reads each candidate whole: prompt + the mean generated tokens
+            tokens = tables["prompt_tokens"] + tables["mean_generated_tokens"]
+            scored = (
+                verifier_card.name,
+                price_verifier(
+                    verifier_card, profile, tokens[:, :1], log.trials[None, :, None], chosen
+                ),
+                tokens,
+                np.asarray(grid_verifier, dtype=bool),
+            )
         out.append(
             deploy_costs(
-                tables, profile, chosen, grid_setting, ti, li, sampled, grid_trials, formats
+                tables,
+                profile,
+                chosen,
+                grid_setting,
+                ti,
+                li,
+                sampled,
+                grid_trials,
+                formats,
+                scored,
             )
         )
         if on_progress is not None:

@@ -161,6 +161,14 @@ class Grid:
         k = int(self.selection[i])
         return "single" if k < 0 else self.rules[k]
 
+    def rule_rows(self, rule: str) -> np.ndarray | None:
+        """True where configurations use the selection rule `rule` (None where the grid does
+        not search it)."""
+        assert self.selection is not None
+        if rule not in self.rules:
+            return None
+        return np.asarray(self.selection == self.rules.index(rule))
+
     def oracle_selection(self) -> np.ndarray:
         """True where the accuracy assumes an oracle selection rule (coverage, N >= 2)."""
         assert self.selection is not None

@@ -450,6 +450,8 @@ def build_setup(
         deploy,
         grid_samples=grid.samples,
         on_progress=on_deploy_progress,
+        verifier_card=verifier_card,
+        grid_verifier=grid.rule_rows("verifier"),
     )
     choices = []
     for n, (p, costs) in enumerate(zip(profiles, priced, strict=True)):

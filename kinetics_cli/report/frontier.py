@@ -20,6 +20,7 @@ from kinetics_cli.report.plan import (
     say_oracle_note,
     source_line,
     source_words,
+    verifier_note,
 )
 
 if TYPE_CHECKING:
@@ -184,6 +185,9 @@ def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: 
     )
     if unit == "joules":
         say(f"energy: {first.power_model}")
+    note = verifier_note(first)
+    if note:
+        say(note)
     for h in setup.hardware:
         dropped = sum(h.deploy.dropped.values())
         if dropped and h.profile.name not in frontiers.skipped:  # a skip names its own reason

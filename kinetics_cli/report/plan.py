@@ -269,6 +269,18 @@ def deploy_summary(deploy: DeployCosts | None) -> dict[str, Any]:
         "batch_rule": deploy.batch_rule,
         "deployable_configurations": int(deploy.fits.sum()),
         "dropped": [{"reason": why, "configurations": n} for why, n in deploy.dropped.items()],
+        **(
+            {}
+            if deploy.verifier is None
+            else {
+                "verifier": {
+                    "model": deploy.verifier.model,
+                    "replica": "own",
+                    "scoring": "a prefill of the prompt and the mean generated tokens per "
+                    "candidate, N candidates per problem",
+                }
+            }
+        ),
     }
 
 
@@ -483,6 +495,12 @@ def serve_note(doc: dict[str, Any]) -> str:
         f"per GPU, latency = TTFT + {tokens(round(f['expected_longest_tokens']))} tokens "
         f"({longest}) x TPOT. serve runs every request at that one length, where the plan "
         "mixes the lengths: the two agree to within that difference."
+        + (
+            " The command prices the generation alone: the plan adds the verifier's scoring "
+            "pass, on its own replica."
+            if f.get("verifier") is not None
+            else ""
+        )
     )
 
 
@@ -639,6 +657,15 @@ def deploy_text(doc: dict[str, Any]) -> str:
     )
     if f["usd_per_1000"] is not None:
         text += f", {format_cost(f['usd_per_1000'], 'usd')} per 1,000 problems"
+    scoring = f.get("verifier")
+    if scoring is not None and scoring["fits"]:
+        v_ep = f" EP{scoring['ep']}" if scoring["ep"] > 1 else ""
+        text += (
+            f"; of which the verifier {scoring['model']}'s scoring ({scoring['hardware']} "
+            f"TP{scoring['tp']}{v_ep}, {tokens(round(scoring['tokens_per_candidate']))} tokens a "
+            f"candidate): {duration(scoring['gpu_seconds'])} GPU time, "
+            f"{duration(scoring['latency_s'])} latency"
+        )
     return (
         f"{law}; deployable ({d['efficiency_mode']} efficiencies, {d['hardware']} TP{d['tp']}{ep}, "
         f"{d['batch']:,} problem{'s' if d['batch'] != 1 else ''} in flight): {text}"
@@ -673,6 +700,19 @@ def deploy_cells(doc: dict[str, Any], priced: bool, mixed: bool = False) -> list
     return cells
 
 
+def verifier_note(deploy: DeployCosts) -> str | None:
+    """How the verifier rule's scoring pass is priced (None without the rule)."""
+    if deploy.verifier is None:
+        return None
+    return (
+        f"verifier: {deploy.verifier.model} on its own replica of the same accelerator (the "
+        "smallest that holds its weights and one candidate's prefill), each candidate scored as "
+        "a prefill of the prompt and its mean generated tokens; its GPU-seconds, dollars and "
+        "joules are added to the verifier rule's, its scoring passes (after the longest trial) "
+        "to the latency"
+    )
+
+
 def print_deploy_notes(deploy: DeployCosts, configurations: int) -> None:
     """What the deployable figures assume, and which configurations no replica holds."""
     from kinetics_cli.report.console import say
@@ -685,6 +725,9 @@ def print_deploy_notes(deploy: DeployCosts, configurations: int) -> None:
         + f"; {deploy.efficiency_label}"
     )
     say(f"energy: {deploy.power_model}")
+    note = verifier_note(deploy)
+    if note:
+        say(note)
     dropped = sum(deploy.dropped.values())
     if dropped:
         reasons = "; ".join(f"{n:,}: {why}" for why, n in deploy.dropped.items())
@@ -928,6 +971,9 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
         say(f"skipped {name}: {why}")
     if first is not None:
         say(f"energy: {first.power_model}")
+        note = verifier_note(first)
+        if note:
+            say(note)
     best = doc["best"]
     if best is None:
         cheapest = doc["cheapest"]
