@@ -209,3 +209,17 @@ def test_planner_imports_without_typer_or_rich() -> None:
         "assert 'matplotlib' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_votes_do_not_ask_the_source_without_a_vote_rule() -> None:
+    """Without majority or early stopping there is no census to take, and the source is not
+    asked for its rows: a cached source would load itself (its measurements and priors) to
+    answer, the whole cost a cached run avoids."""
+    from kinetics_cli.planner.setup import _votes
+
+    class Untouchable:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"the source was asked for {name!r}")
+
+    grid = object()  # not read either
+    assert _votes(Untouchable(), grid, ["coverage"], []) is None  # type: ignore[arg-type]

@@ -486,8 +486,10 @@ def _votes(
     trials include some without a final answer (they do not vote, which raises the vote)."""
     from kinetics_cli.accuracy.selection import VOTE_RULES, answer_census, silent_note
 
+    if not any(r in VOTE_RULES for r in rules):
+        return None  # before asking the source: a cached one would load itself to answer
     rows_by_setting = getattr(source, "trials_by_setting", None)
-    if not rows_by_setting or not any(r in VOTE_RULES for r in rules):
+    if not rows_by_setting:
         return None
     out: list[dict[str, object]] = []
     for setting in grid.settings:
