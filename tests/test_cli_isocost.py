@@ -289,3 +289,25 @@ def test_lists_are_comma_separated_or_repeated(catalog):
         ("block-topk", 64),
         ("block-topk", 128),
     }
+
+
+def test_nothing_affordable_and_the_search_ceiling_are_said() -> None:
+    """qwen3-8b (P = 7.568e9) needs 2P = 1.5e10 FLOPs for one token, so 1e9 buys none: the 0 is
+    named on stderr, not left to read as a solved length. 1e30 FLOPs would buy about 3.7e12
+    tokens, past the search ceiling of 1e12: the table shows '>= 1,000,000,000,000' and the
+    ratio from it as a floor, and a warning says so."""
+    none = CliRunner().invoke(app, ["isocost", "--budget", "1e9", "-m", "qwen3-8b"])
+    assert none.exit_code == 0, none.output
+    (line,) = none.stderr.splitlines()
+    assert line.startswith("warning: not even one generated token fits the budget (1e9)")
+    assert "qwen3-8b dense (kinetics law); qwen3-8b dense (flops law)" in line
+    args = ["isocost", "--budget", "1e13", "-m", "qwen3-8b", "--strategy", "best-of-n"]
+    trials = CliRunner().invoke(app, [*args, "--gen-len", "8k", "--json"])
+    assert "not even one trial of 8,192 tokens fits" in trials.stderr
+    huge = CliRunner().invoke(app, ["isocost", "--budget", "1e30", "-m", "qwen3-8b"])
+    assert huge.exit_code == 0, huge.output
+    assert ">= 1,000,000,000,000" in huge.stdout and ">= 4.59x" in huge.stdout
+    assert "search ceiling of 1,000,000,000,000 tokens" in huge.stderr
+    assert "qwen3-8b dense (flops law)" in huge.stderr.splitlines()[0]
+    fine = CliRunner().invoke(app, ["isocost", "--budget", "1e14", "-m", "qwen3-8b"])
+    assert fine.stderr == "" and ">=" not in fine.stdout
