@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -311,3 +312,42 @@ def test_nothing_affordable_and_the_search_ceiling_are_said() -> None:
     assert "qwen3-8b dense (flops law)" in huge.stderr.splitlines()[0]
     fine = CliRunner().invoke(app, ["isocost", "--budget", "1e14", "-m", "qwen3-8b"])
     assert fine.stderr == "" and ">=" not in fine.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        # 20,000 to 1.5M tokens: two decades, whose 1-2-5 labels overprinted one another
+        ["-m", "qwen3-0.6b,qwen3-8b,deepseek-v3", "--attention", "block-topk", "--kv-budget", "1k"],
+        # two models on a short figure, whose y label ran past its top and bottom
+        ["-m", "qwen3-8b,deepseek-v3", "--strategy", "best-of-n", "--gen-len", "8k"],
+    ],
+)
+def test_plot_labels_do_not_collide_or_leave_the_figure(tmp_path, monkeypatch, args):
+    pytest.importorskip("matplotlib")
+    import kinetics_cli.report.isocost as report
+
+    kept = []
+
+    def keep(fig, path, force=False):  # type: ignore[no-untyped-def]
+        fig.canvas.draw()
+        kept.append(fig)
+        return path
+
+    monkeypatch.setattr(report, "save_figure", keep)
+    path = tmp_path / "iso.png"
+    result = CliRunner().invoke(app, ["isocost", "--budget", "1e16", *args, "--plot", str(path)])
+    assert result.exit_code == 0, result.output
+    (fig,) = kept
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    boxes = [
+        t.get_window_extent(renderer)
+        for t in ax.get_xticklabels()
+        if t.get_text() and ax.get_xlim()[0] <= t.get_position()[0] <= ax.get_xlim()[1]
+    ]
+    assert len(boxes) >= 2
+    boxes.sort(key=lambda b: b.x0)
+    assert all(a.x1 < b.x0 for a, b in itertools.pairwise(boxes))
+    label = ax.yaxis.label.get_window_extent(renderer)
+    assert label.y0 >= 0 and label.y1 <= fig.bbox.height

@@ -205,7 +205,8 @@ def isocost_plot(
     models = list(dict.fromkeys(r.model for r in sorted(rows, key=lambda r: r.params)))
     params = {r.model: r.params for r in rows}
     settings = list(dict.fromkeys((r.attention, r.kv_budget) for r in rows))
-    fig, ax = new_figure(7.5, 1.6 + 0.3 * len(models) * max(1, len(settings)) ** 0.5)
+    # at least 3 inches: the y label is set along the axis and must fit beside it
+    fig, ax = new_figure(7.5, max(3.0, 1.6 + 0.3 * len(models) * max(1, len(settings)) ** 0.5))
     field = "gen_len" if rows[0].strategy == "long-cot" else "trials"
     style = {
         s: (f"C{n % 10}", MARKER_SHAPES[n % len(MARKER_SHAPES)]) for n, s in enumerate(settings)
@@ -280,7 +281,12 @@ def isocost_plot(
     # they overprint one another ('2x10^4 3x10^4 ...'): label 1, 2 and 5 per decade, plainly.
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    # 1, 2 and 5 per decade while they have room (at 7 points, 7- to 9-digit labels overprint
+    # one another beyond about 1.2 decades), then 1 and 3, then the decades alone
+    low, high = ax.get_xlim()
+    decades = float(np.log10(max(high, 1.0) / max(low, 0.5)))
+    subs = (1.0, 2.0, 5.0) if decades <= 1.2 else (1.0, 3.0) if decades <= 2.5 else (1.0,)
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
     # (below 1 is the left edge where nothing-affordable rows sit, not a value: unlabelled)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}" if x >= 1 else ""))
     ax.xaxis.set_minor_formatter(NullFormatter())
@@ -290,7 +296,7 @@ def isocost_plot(
         if field == "gen_len"
         else "affordable trials N (log scale)"
     )
-    ax.set_ylabel("model (active parameters), smallest first")
+    ax.set_ylabel("model (active parameters),\nsmallest first")
     ax.grid(True, axis="x", which="major", alpha=0.3)
     ax.set_title(
         textwrap.fill(title or "Iso-cost: what each model affords within the budget", 90),
