@@ -353,3 +353,34 @@ def test_block_size_is_block_top_ks_page() -> None:
     assert eflops("--block-size", "64") < eflops()  # the default: 16-token pages
     dense = CliRunner().invoke(app, [*base, "--block-size", "64"])
     assert dense.exit_code == 2 and "--block-size applies to block-topk" in dense.stderr
+
+
+def test_footer_names_the_overridden_params_and_intensity() -> None:
+    """With --params and --intensity the footer says which figures the law used: the profile's
+    intensity alone beside eFLOPs counted at 562.5 read as if 281.25 had priced them."""
+    args = ["cost", "qwen3-8b", "--prompt-len", "1000", "--gen-len", "8192"]
+    plain = CliRunner().invoke(app, args)
+    assert plain.exit_code == 0, plain.output
+    assert "--params" not in plain.stdout and "--intensity" not in plain.stdout
+    paper = CliRunner().invoke(app, [*args, "--params", "8.19e9", "--intensity", "562.5"])
+    assert paper.exit_code == 0, paper.output
+    footer = " ".join(paper.stdout.split("time on one b200")[1].split())
+    assert "P = 8.19B active parameters (--params; the card's 7.568B)" in footer
+    assert "b200 intensity 281.25 FLOPs/byte" in footer
+    assert "the law above uses --intensity 562.5" in footer
+    flops_law = CliRunner().invoke(app, [*args, "--law", "flops"])  # I = 0: no intensity used
+    assert "--intensity" not in flops_law.stdout
+
+
+def test_linear_attention_state_includes_the_convolution() -> None:
+    """qwen3-next-80b-a3b at L_in 1,000, L_out 8,192, N 4 (docs/cost-model.md section 3): the 12
+    full layers cache 24,576 bytes a token, 24,576 x (1,000 x 8,192 + 4 x 8,192^2 / 2) =
+    3,499,861,475,328; each of the 36 Gated DeltaNet layers reads and writes its 32 x 128 x 128
+    fp32 state (2,097,152 bytes) and its convolution's 3 x (2 x 16 x 128 + 32 x 128) bf16 inputs
+    (49,152 bytes) every step: 36 x 2 x 2,146,304 x 8,192 x 4 = 5,063,766,441,984."""
+    args = ["cost", "qwen3-next-80b-a3b", "--prompt-len", "1000", "--gen-len", "8192"]
+    result = CliRunner().invoke(app, [*args, "-n", "4", "--json"])
+    assert result.exit_code == 0, result.output
+    full = 24_576 * (1_000 * 8_192 + 4 * 8_192**2 / 2)
+    state = 36 * 2 * (32 * 128 * 128 * 4 + 3 * (2 * 16 * 128 + 32 * 128) * 2) * 8_192 * 4
+    assert json.loads(result.stdout)["kv_bytes"] == pytest.approx(full + state, rel=1e-12)

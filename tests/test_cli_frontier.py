@@ -39,6 +39,7 @@ def test_default_output_is_the_law_frontier(fake: FakeSource) -> None:
         "accuracy_source",
         "selection_rules",
         "configurations",
+        "left_out",
         "allocation",
     }
     assert not any("deployment" in c for c in doc["configurations"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -289,3 +290,64 @@ def test_lists_are_comma_separated_or_repeated(catalog):
         ("block-topk", 64),
         ("block-topk", 128),
     }
+
+
+def test_nothing_affordable_and_the_search_ceiling_are_said() -> None:
+    """qwen3-8b (P = 7.568e9) needs 2P = 1.5e10 FLOPs for one token, so 1e9 buys none: the 0 is
+    named on stderr, not left to read as a solved length. 1e30 FLOPs would buy about 3.7e12
+    tokens, past the search ceiling of 1e12: the table shows '>= 1,000,000,000,000' and the
+    ratio from it as a floor, and a warning says so."""
+    none = CliRunner().invoke(app, ["isocost", "--budget", "1e9", "-m", "qwen3-8b"])
+    assert none.exit_code == 0, none.output
+    (line,) = none.stderr.splitlines()
+    assert line.startswith("warning: not even one generated token fits the budget (1e9)")
+    assert "qwen3-8b dense (kinetics law); qwen3-8b dense (flops law)" in line
+    args = ["isocost", "--budget", "1e13", "-m", "qwen3-8b", "--strategy", "best-of-n"]
+    trials = CliRunner().invoke(app, [*args, "--gen-len", "8k", "--json"])
+    assert "not even one trial of 8,192 tokens fits" in trials.stderr
+    huge = CliRunner().invoke(app, ["isocost", "--budget", "1e30", "-m", "qwen3-8b"])
+    assert huge.exit_code == 0, huge.output
+    assert ">= 1,000,000,000,000" in huge.stdout and ">= 4.59x" in huge.stdout
+    assert "search ceiling of 1,000,000,000,000 tokens" in huge.stderr
+    assert "qwen3-8b dense (flops law)" in huge.stderr.splitlines()[0]
+    fine = CliRunner().invoke(app, ["isocost", "--budget", "1e14", "-m", "qwen3-8b"])
+    assert fine.stderr == "" and ">=" not in fine.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        # 20,000 to 1.5M tokens: two decades, whose 1-2-5 labels overprinted one another
+        ["-m", "qwen3-0.6b,qwen3-8b,deepseek-v3", "--attention", "block-topk", "--kv-budget", "1k"],
+        # two models on a short figure, whose y label ran past its top and bottom
+        ["-m", "qwen3-8b,deepseek-v3", "--strategy", "best-of-n", "--gen-len", "8k"],
+    ],
+)
+def test_plot_labels_do_not_collide_or_leave_the_figure(tmp_path, monkeypatch, args):
+    pytest.importorskip("matplotlib")
+    import kinetics_cli.report.isocost as report
+
+    kept = []
+
+    def keep(fig, path, force=False):  # type: ignore[no-untyped-def]
+        fig.canvas.draw()
+        kept.append(fig)
+        return path
+
+    monkeypatch.setattr(report, "save_figure", keep)
+    path = tmp_path / "iso.png"
+    result = CliRunner().invoke(app, ["isocost", "--budget", "1e16", *args, "--plot", str(path)])
+    assert result.exit_code == 0, result.output
+    (fig,) = kept
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    boxes = [
+        t.get_window_extent(renderer)
+        for t in ax.get_xticklabels()
+        if t.get_text() and ax.get_xlim()[0] <= t.get_position()[0] <= ax.get_xlim()[1]
+    ]
+    assert len(boxes) >= 2
+    boxes.sort(key=lambda b: b.x0)
+    assert all(a.x1 < b.x0 for a, b in itertools.pairwise(boxes))
+    label = ax.yaxis.label.get_window_extent(renderer)
+    assert label.y0 >= 0 and label.y1 <= fig.bbox.height

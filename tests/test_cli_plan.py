@@ -1042,3 +1042,59 @@ def test_plan_says_what_the_verifier_scoring_adds(tmp_path: Path) -> None:
     assert "verifier: qwen3-0.6b on its own replica of the same accelerator" in text
     assert "of which the verifier qwen3-0.6b's scoring (b200 TP1," in text
     assert "The command prices the generation alone" in text
+
+
+VERIFIER_BEYOND = [
+    "--task", "aime25", "--models", "deepseek-r1-distill-qwen-7b", "--attention", "dense",
+    "--trials", "4", "--gen-limits", "32k,64k", "--selection", "coverage,verifier",
+    "--verifier-recall", "0.9", "--verifier-precision", "0.8", "--verifier-model", "qwen3-8b",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["plan", "--budget", "1e17"],
+        ["plan", "--budget-seconds", "600"],
+        ["frontier"],
+        ["frontier", "--cost", "gpu-seconds"],
+    ],
+)
+def test_verifier_rule_beyond_the_verifiers_window_is_left_out(command: list[str]) -> None:
+    """deepseek-r1-distill-qwen-7b generates 160 + 65,536 tokens within its 131,072-token window,
+    but a qwen3-8b verifier (40,960) cannot read such a candidate: on the eFLOPs and the deployable
+    paths alike the best-of-4 verifier configuration at L 64K is left out (its coverage twin
+    stays), with one warning and `left_out` in the JSON."""
+    result = run(*command, *VERIFIER_BEYOND, "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["left_out"] == [
+        {
+            "reason": "prompt + generation limit beyond the verifier qwen3-8b's context window "
+            "of 40,960 tokens (max_position_embeddings)",
+            "role": "verifier",
+            "model": "qwen3-8b",
+            "context_window": 40960,
+            "gen_len": 65536.0,
+            "configurations": 1,
+        }
+    ]
+    # 2 limits x (N = 1, coverage N = 4) + the verifier at 32K
+    count = doc["configurations"]  # frontier --json lists them, the others count them
+    assert (count if isinstance(count, int) else len(count)) == 5
+    if command == ["frontier"]:
+        rows = {(c["gen_len"], c["selection"]) for c in doc["configurations"]}
+        assert (65536, "coverage") in rows and (32768, "verifier") in rows
+        assert (65536, "verifier") not in rows
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("warning: 1 verifier-rule configuration left out at generation limit")
+    assert "65,536" in line and "qwen3-8b" in line and "40,960" in line
+
+
+def test_verifier_rule_refused_where_every_candidate_is_beyond_its_window() -> None:
+    args = [a if a != "32k,64k" else "64k" for a in VERIFIER_BEYOND]
+    args = [a if a != "coverage,verifier" else "verifier" for a in args]
+    result = run("plan", "--budget", "1e17", "--strategy", "best-of-n", *args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: every configuration is beyond the verifier's context")
+    assert result.stderr.count("\n") == 1 and "40,960" in result.stderr

@@ -906,3 +906,36 @@ def test_a_verifier_no_replica_holds_drops_its_configurations(catalog: Catalog) 
     doc = deploy.document(pairs(grid)[0][0])["deployable"]
     assert doc["fits"] is False and doc["gpu_seconds"] is None
     assert doc["verifier"]["fits"] is False and doc["verifier"]["tp"] is None
+
+
+def test_a_candidate_beyond_the_verifiers_window_is_never_priced(catalog: Catalog) -> None:
+    """The deployable path prices the grid's configurations: with a qwen3-8b verifier (40,960
+    tokens) deepseek-r1-distill-qwen-7b's verifier rows at L 64K (160 + 65,536 tokens a
+    candidate at most) are not there to price, so every scored row is at L 32K, the coverage
+    rows at 64K are priced as before, and nothing is dropped for want of a replica."""
+    from kinetics_cli.planner.setup import grid_options
+
+    setup = build_setup(
+        task="aime25",
+        catalog=catalog,
+        hardware="b200",
+        models=["deepseek-r1-distill-qwen-7b"],
+        options=grid_options(
+            selection=["coverage", "verifier"],
+            trials=[4, 16],
+            gen_limits=[32768, 65536],
+            attention=["dense"],
+            verifier_recall=0.9,
+            verifier_precision=0.8,
+            verifier_model="qwen3-8b",
+        ),
+        deploy=DeployOptions(),
+    )
+    grid, deploy = setup.grid, setup.pricing.deploy
+    assert deploy is not None and deploy.verifier is not None and deploy.dropped == {}
+    scored = np.flatnonzero(deploy.verifier.rows)
+    assert set(grid.gen_len[scored]) == {32768} and len(scored) == 2  # N 4 and 16
+    assert deploy.verifier.fits[scored].all()
+    cover = grid.selection == list(grid.rules).index("coverage")
+    assert set(grid.gen_len[cover]) == {32768, 65536} and deploy.fits[cover].all()
+    assert sum(b.configurations for b in grid.left_out) == 2

@@ -128,3 +128,55 @@ def test_derived_arrays_are_computed_once_read_only_and_per_grid(setup: Setup) -
     assert np.array_equal(g.subset(keep).eflops(i), first[keep])
     doubled = replace(g, memory_bytes=2 * g.memory_bytes)
     assert np.array_equal(doubled.eflops(i), g.compute_flops + i * 2 * g.memory_bytes)
+
+
+def _verifier_grid(generator: str, verifier: str, limits: list[int]) -> Setup:
+    return build_setup(
+        task="aime25",
+        catalog=load_catalog(),
+        hardware="b200",
+        models=[generator],
+        options=grid_options(
+            selection=["coverage,verifier"],
+            trials=[1, 4, 16],
+            gen_limits=limits,
+            attention=["dense"],
+            verifier_recall=0.9,
+            verifier_precision=0.8,
+            verifier_model=verifier,
+        ),
+    )
+
+
+def test_verifier_rule_left_out_beyond_the_verifiers_context_window() -> None:
+    """The verifier prefills each candidate whole: deepseek-r1-distill-qwen-7b (131,072-token
+    window) generates at L 64K, but a qwen3-8b verifier (40,960) cannot read 160 + 65,536 tokens,
+    so the verifier rule's configurations there (N 4 and 16) are left out and counted; at L 32K
+    (160 + 32,768 = 32,928 <= 40,960) they stay, and coverage keeps both limits."""
+    from kinetics_cli.planner.grid import BeyondWindow
+
+    g = _verifier_grid("deepseek-r1-distill-qwen-7b", "qwen3-8b", [32768, 65536]).grid
+    by_rule: dict[str, set[tuple[float, float]]] = {}
+    for i in range(len(g)):
+        by_rule.setdefault(g.rule(i), set()).add((g.trials[i], g.gen_len[i]))
+    assert by_rule["verifier"] == {(4, 32768), (16, 32768)}
+    assert by_rule["coverage"] == {(n, lim) for n in (4, 16) for lim in (32768, 65536)}
+    assert by_rule["single"] == {(1, 32768), (1, 65536)}
+    assert g.beyond_context == ()  # the generating model's own window holds both
+    assert g.left_out == (BeyondWindow("verifier", "qwen3-8b", 40960, 65536.0, 2),)
+    assert "beyond the verifier qwen3-8b's context window of 40,960" in g.left_out[0].reason
+    # a verifier with a longer window (qwen3-next-80b-a3b: 262,144) scores both limits
+    wide = _verifier_grid("deepseek-r1-distill-qwen-7b", "qwen3-next-80b-a3b", [32768, 65536])
+    assert wide.grid.left_out == () and wide.warnings == ()
+    assert int(np.sum(wide.grid.selection == wide.grid.rules.index("verifier"))) == 4
+
+
+def test_generation_beyond_the_models_window_is_counted_per_rule() -> None:
+    """qwen3-8b (40,960) cannot generate 160 + 65,536 tokens: at L 64K every configuration goes,
+    N = 1 once and N 4, 16 under each of the two rules, 1 + 2 x 2 = 5, counted as the generating
+    model's (the verifier's window, the same 40,960, is not counted twice)."""
+    from kinetics_cli.planner.grid import BeyondWindow
+
+    setup = _verifier_grid("qwen3-8b", "qwen3-8b", [32768, 65536])
+    assert set(setup.grid.gen_len) == {32768}
+    assert setup.grid.left_out == (BeyondWindow("generation", "qwen3-8b", 40960, 65536.0, 5),)

@@ -159,4 +159,4 @@ def cost(
     if json:
         emit_json(doc)
         return
-    print_cost(doc, profile.calibration is not None, attention_note(card))
+    print_cost(doc, profile.calibration is not None, attention_note(card), card.active_params)

@@ -110,6 +110,7 @@ def isocost(
         beyond_context_warning,
         budget_label,
         match_label,
+        out_of_range_warnings,
         print_isocost,
     )
 
@@ -216,6 +217,8 @@ def isocost(
     if law is not None:
         rows = [r for r in rows if r.law == law]
     windows = {c.name: c.architecture.max_position_embeddings for c in cards}
+    for line in out_of_range_warnings(rows):
+        warn(line)
     if strategy == "long-cot":
         beyond = beyond_context_warning(rows, windows, l_in)
         if beyond:

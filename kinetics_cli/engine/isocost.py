@@ -29,7 +29,8 @@ STRATEGIES = ("long-cot", "best-of-n")
 # (Qwen3 159, R1-Distill 164; accuracy/priors/aime24.toml prompt_tokens, docs/accuracy-priors.md).
 DEFAULT_PROMPT_LEN = 160.0
 _ITERATIONS = 64
-_MAX_VALUE = 1e12  # search ceiling for L_out or N (a budget beyond it reports this ceiling)
+# search ceiling for L_out or N (a budget beyond it reports this ceiling)
+SEARCH_CEILING = _MAX_VALUE = 1e12
 
 
 def _cost(

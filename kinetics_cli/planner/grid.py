@@ -41,6 +41,32 @@ DEFAULT_KV_BUDGETS = (256, 512, 1024, 2048, 4096)
 
 
 @dataclass(frozen=True)
+class BeyondWindow:
+    """Configurations left out at one generation limit because the mean prompt plus the limit is
+    beyond a model's context window (max_position_embeddings): the generating model's (`role`
+    "generation", every rule) or the verifier's (`role` "verifier", the verifier rule's, whose
+    scoring pass prefills each candidate whole)."""
+
+    role: str
+    model: str
+    window: int
+    gen_len: float
+    configurations: int
+
+    @property
+    def reason(self) -> str:
+        if self.role == "verifier":
+            return (
+                f"prompt + generation limit beyond the verifier {self.model}'s context window "
+                f"of {self.window:,} tokens (max_position_embeddings)"
+            )
+        return (
+            f"prompt + generation limit beyond {self.model}'s context window of "
+            f"{self.window:,} tokens (max_position_embeddings)"
+        )
+
+
+@dataclass(frozen=True)
 class Grid:
     """Every evaluated configuration, as parallel arrays (one entry per configuration).
 
@@ -77,6 +103,9 @@ class Grid:
     # (model, generation limit, context window) left out because the mean prompt plus the limit
     # is beyond the model's context window (max_position_embeddings).
     beyond_context: tuple[tuple[str, float, int], ...] = ()
+    # Every configuration so left out, counted per (model, window, limit): the generating model's
+    # window (above) and, for the verifier rule, the verifier's, which reads each candidate whole.
+    left_out: tuple[BeyondWindow, ...] = ()
     # Grid-sized arrays derived once per grid (eFLOPs per intensity, accuracy levels per
     # resolution), read-only: the budget answer and the frontiers of one grid share them.
     _derived: dict[tuple[str, float], np.ndarray] = field(
@@ -136,7 +165,16 @@ class Grid:
             for f in fields(self)
             if f.init
             and f.name
-            not in ("settings", "params", "pairings", "notes", "kinds", "rules", "beyond_context")
+            not in (
+                "settings",
+                "params",
+                "pairings",
+                "notes",
+                "kinds",
+                "rules",
+                "beyond_context",
+                "left_out",
+            )
         }
         return replace(self, **arrays)
 
@@ -580,8 +618,10 @@ def evaluate_grid(
     and one broadcast cost call per setting over the (N, L, length point) grid. One trial
     (N = 1) appears once, with no selection. Configurations the source gives no accuracy for
     (NaN, e.g. more trials than were sampled) are left out, and so are generation limits that
-    with the mean prompt exceed the model's context window (listed in Grid.beyond_context), and
-    the limits a prior's sparse budget holds whole with the prompt (dense attention, which the
+    with the mean prompt exceed the model's context window (listed in Grid.beyond_context), the
+    verifier rule's configurations at limits that with the mean prompt exceed the verifier's
+    context window (it prefills each candidate whole), both counted in Grid.left_out, and the
+    limits a prior's sparse budget holds whole with the prompt (dense attention, which the
     dense setting answers).
     `on_outcome(k, outcome, trials, limits)` sees each setting's answer (the deployable costs
     reuse its lengths)."""
@@ -615,6 +655,18 @@ def evaluate_grid(
     # Card figures once per model, not once per setting.
     shapes = {m: CostShape.of(cards[m]) for m in dict.fromkeys(s.model for s in settings)}
     beyond: dict[tuple[str, float], int] = {}
+    # configurations left out per (role, model, window, limit): BeyondWindow
+    left: dict[tuple[str, str, int, float], int] = {}
+
+    def count_left(role: str, model: str, window: int, dropped: np.ndarray) -> None:
+        for j in np.flatnonzero(dropped.any(axis=0)):
+            key = (role, model, window, float(lim[j]))
+            left[key] = left.get(key, 0) + int(dropped[:, j].sum())
+
+    verifier_window = None
+    if "verifier" in rules:
+        assert selection.verifier_card is not None
+        verifier_window = selection.verifier_card.architecture.max_position_embeddings
     for run in _runs(settings):
         # the accuracy of each setting of one model and attention, then their costs together
         outcomes = []
@@ -642,6 +694,13 @@ def evaluate_grid(
                 fits = lim + float(outcome.prompt_len) <= window
                 for limit in lim[~fits]:
                     beyond[(setting.model, float(limit))] = window
+            in_window = fits
+            # the verifier prefills each candidate whole (prompt + up to L generated tokens):
+            # as for the generating model, a limit that with the mean prompt is beyond its
+            # window leaves the verifier rule's configurations out there
+            verifier_fits = np.ones(lim.size, dtype=bool)
+            if verifier_window is not None:
+                verifier_fits = lim + float(outcome.prompt_len) <= verifier_window
             if _covers_context(setting, outcome, source):
                 # a prior's sparse setting whose budget holds the prompt and the whole generation
                 # attends every token: it is the dense configuration, which the grid has (the
@@ -707,7 +766,19 @@ def evaluate_grid(
                         )
                     )
                 flops, nbytes, seconds, compute_seconds = terms[id(mean)]
-                keep = np.isfinite(acc) & fits[None, :]
+                answered = np.isfinite(acc)
+                if window is not None:
+                    count_left("generation", setting.model, window, answered & ~in_window)
+                keep = answered & fits[None, :]
+                if isinstance(rule_of, int) and rule_of >= 0 and rules[rule_of] == "verifier":
+                    assert selection.verifier_card is not None and verifier_window is not None
+                    count_left(
+                        "verifier",
+                        selection.verifier_card.name,
+                        verifier_window,
+                        keep & ~verifier_fits[None, :],
+                    )
+                    keep &= verifier_fits[None, :]
                 part = slice(filled, filled + int(keep.sum()))
                 filled = part.stop
                 counts.append(part.stop - part.start)
@@ -756,6 +827,7 @@ def evaluate_grid(
         rules=rules,
         **{name: array[:filled] for name, array in out.items()},
         beyond_context=tuple((m, limit, w) for (m, limit), w in beyond.items()),
+        left_out=tuple(BeyondWindow(*key, count) for key, count in left.items()),
     )
 
 

@@ -57,6 +57,22 @@ class Setup:
     votes: tuple[dict[str, object], ...] | None = None
 
     @property
+    def left_out_document(self) -> list[dict[str, object]]:
+        """The configurations left out for a context window, as the JSON documents write them:
+        per (role, model, generation limit) why and how many (Grid.left_out)."""
+        return [
+            {
+                "reason": b.reason,
+                "role": b.role,
+                "model": b.model,
+                "context_window": b.window,
+                "gen_len": b.gen_len,
+                "configurations": b.configurations,
+            }
+            for b in self.grid.left_out
+        ]
+
+    @property
     def source_document(self) -> dict[str, object]:
         """Where the accuracies come from, as the JSON documents write it: the source, and per
         evaluated setting which kind of data answers for it (measured, evaluations, priors)."""
@@ -421,6 +437,25 @@ def build_setup(
         warnings.append(
             f"generation limits left out, the prompt plus the limit being beyond the model's "
             f"context window: {listed}"
+        )
+    scored_beyond = [b for b in grid.left_out if b.role == "verifier"]
+    if scored_beyond:
+        first = scored_beyond[0]
+        count = sum(b.configurations for b in scored_beyond)
+        at = ", ".join(f"{b.gen_len:,.0f}" for b in sorted(scored_beyond, key=lambda b: b.gen_len))
+        what = (
+            f"the verifier {first.model} reads each candidate whole (prompt + generated tokens) "
+            f"and its context window (max_position_embeddings) is {first.window:,} tokens"
+        )
+        if len(grid) == 0:
+            raise InputError(
+                f"every configuration is beyond the verifier's context window: {what}; every "
+                f"generation limit searched with the prompt is longer ({at})"
+            )
+        limits = "limit" if len(scored_beyond) == 1 else "limits"
+        warnings.append(
+            f"{count:,} verifier-rule configuration{'' if count == 1 else 's'} left out at "
+            f"generation {limits} {at}: {what}"
         )
     warnings += _uncovered(options, source, grid)
     votes = _votes(source, grid, options.selection, warnings)

@@ -67,9 +67,12 @@ def attention_note(card: ModelCard) -> str:
     )
 
 
-def print_cost(doc: dict[str, Any], calibrated: bool, note: str = "") -> None:
+def print_cost(
+    doc: dict[str, Any], calibrated: bool, note: str = "", card_params: float | None = None
+) -> None:
     """The human answer to `cost`: the terms of the law with their shares, and the time;
-    `note` (attention_note) under the table where the formulas are not the card's own."""
+    `note` (attention_note) under the table where the formulas are not the card's own;
+    `card_params`: the card's active parameters, named where `--params` replaced them."""
     from kinetics_cli.report.console import say, show_table
     from kinetics_cli.report.format import duration, flops, format_bytes, format_count, intensity
     from kinetics_cli.report.format import tokens as format_tokens
@@ -140,7 +143,13 @@ def print_cost(doc: dict[str, Any], calibrated: bool, note: str = "") -> None:
     if calibrated:
         line += f"; {doc['calibration']}: {duration(doc['calibrated_seconds'])}"
     say(line)
-    say(
-        f"P = {format_count(doc['params'])} active parameters; {doc['hardware']} intensity "
-        f"{intensity(doc['hardware_intensity'])} FLOPs/byte (bf16 peak / HBM)"
+    p_text = f"P = {format_count(doc['params'])} active parameters"
+    if card_params is not None and doc["params"] != card_params:
+        p_text += f" (--params; the card's {format_count(card_params)})"
+    i_text = (
+        f"{doc['hardware']} intensity {intensity(doc['hardware_intensity'])} FLOPs/byte "
+        "(bf16 peak / HBM)"
     )
+    if doc["law"] == "kinetics" and i != doc["hardware_intensity"]:
+        i_text += f"; the law above uses --intensity {intensity(i)}"
+    say(f"{p_text}; {i_text}")

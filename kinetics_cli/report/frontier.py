@@ -137,6 +137,7 @@ def deployable_frontier_document(
         "accuracy_source": setup.source_document,
         "selection_rules": list(setup.grid.rules),
         "configurations": len(setup.grid),
+        "left_out": setup.left_out_document,
         "by_hardware": rows,
         "combined": combined,
         "skipped_hardware": [{"hardware": k, "reason": v} for k, v in frontiers.skipped.items()],

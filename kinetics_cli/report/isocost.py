@@ -78,16 +78,57 @@ def beyond_context_warning(
     )
 
 
+def out_of_range_warnings(rows: Sequence[IsoCostRow]) -> list[str]:
+    """Warnings for rows whose answer is not a solved value: 0 where not even one token (one
+    trial) fits the budget, and the search ceiling (isocost.SEARCH_CEILING) where the budget
+    affords more than the search looks for, so the figure shown is a floor (and so is a
+    flops / kinetics ratio from it)."""
+    from kinetics_cli.engine.isocost import SEARCH_CEILING
+    from kinetics_cli.report.format import flops
+
+    if not rows:
+        return []
+    field = "gen_len" if rows[0].strategy == "long-cot" else "trials"
+    unit = "generated token" if field == "gen_len" else f"trial of {rows[0].gen_len:,.0f} tokens"
+
+    def names(chosen: list[IsoCostRow]) -> str:
+        return "; ".join(
+            f"{r.model} {setting_label(r.attention, r.kv_budget)} ({r.law} law)" for r in chosen
+        )
+
+    out = []
+    none = [r for r in rows if getattr(r, field) < 1]
+    if none:
+        out.append(
+            f"not even one {unit} fits the budget ({', '.join(sorted({flops(r.budget, 4) for r in none}))}), "
+            f"so the answer is 0: {names(none)}"
+        )
+    capped = [r for r in rows if getattr(r, field) >= SEARCH_CEILING]
+    if capped:
+        what = "tokens" if field == "gen_len" else "trials"
+        out.append(
+            f"the budget affords more than the search ceiling of {SEARCH_CEILING:,.0f} {what}, "
+            f"shown as '>= {SEARCH_CEILING:,.0f}' (a floor, as is a flops / kinetics ratio "
+            f"from it): {names(capped)}"
+        )
+    return out
+
+
 def print_isocost(
     rows: list[IsoCostRow], label: str, intensity: float, strategy: str, prompt_len: float
 ) -> None:
     """The human answer to `isocost`: one row per model and attention setting, both laws side by
     side."""
+    from kinetics_cli.engine.isocost import SEARCH_CEILING
     from kinetics_cli.report.console import say, show_table
     from kinetics_cli.report.format import flops, format_count, tokens
     from kinetics_cli.report.format import intensity as format_intensity
 
     field = "gen_len" if strategy == "long-cot" else "trials"
+
+    def solved(value: float) -> str:
+        return (">= " if value >= SEARCH_CEILING else "") + tokens(round(value))
+
     laws = list(dict.fromkeys(r.law for r in rows))
     grouped: dict[tuple[str, str, float | None], dict[str, IsoCostRow]] = {}
     for r in rows:
@@ -98,11 +139,15 @@ def print_isocost(
         cells: list[object] = [model, format_count(first.params), setting_label(attention, budget)]
         for name in laws:
             row = by_law.get(name)
-            cells.append(tokens(round(getattr(row, field))) if row else "-")
+            cells.append(solved(getattr(row, field)) if row else "-")
             cells.append(flops(row.cost) if row else "-")
         if len(laws) == 2:
             ratio = first.law_ratio
-            cells.append("-" if ratio is None else f"{ratio:.2f}x")
+            capped = [getattr(by_law[n], field) >= SEARCH_CEILING for n in ("flops", "kinetics")]
+            if ratio is None or capped[1]:
+                cells.append("-")  # no figure (nothing affordable) or a ceiling over a ceiling
+            else:
+                cells.append(f"{'>= ' if capped[0] else ''}{ratio:.2f}x")
         table.append(cells)
     what = "L_out" if field == "gen_len" else "N"
     columns = ["model", ">active", "attention"]
@@ -160,7 +205,8 @@ def isocost_plot(
     models = list(dict.fromkeys(r.model for r in sorted(rows, key=lambda r: r.params)))
     params = {r.model: r.params for r in rows}
     settings = list(dict.fromkeys((r.attention, r.kv_budget) for r in rows))
-    fig, ax = new_figure(7.5, 1.6 + 0.3 * len(models) * max(1, len(settings)) ** 0.5)
+    # at least 3 inches: the y label is set along the axis and must fit beside it
+    fig, ax = new_figure(7.5, max(3.0, 1.6 + 0.3 * len(models) * max(1, len(settings)) ** 0.5))
     field = "gen_len" if rows[0].strategy == "long-cot" else "trials"
     style = {
         s: (f"C{n % 10}", MARKER_SHAPES[n % len(MARKER_SHAPES)]) for n, s in enumerate(settings)
@@ -235,7 +281,12 @@ def isocost_plot(
     # they overprint one another ('2x10^4 3x10^4 ...'): label 1, 2 and 5 per decade, plainly.
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    # 1, 2 and 5 per decade while they have room (at 7 points, 7- to 9-digit labels overprint
+    # one another beyond about 1.2 decades), then 1 and 3, then the decades alone
+    low, high = ax.get_xlim()
+    decades = float(np.log10(max(high, 1.0) / max(low, 0.5)))
+    subs = (1.0, 2.0, 5.0) if decades <= 1.2 else (1.0, 3.0) if decades <= 2.5 else (1.0,)
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
     # (below 1 is the left edge where nothing-affordable rows sit, not a value: unlabelled)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}" if x >= 1 else ""))
     ax.xaxis.set_minor_formatter(NullFormatter())
@@ -245,7 +296,7 @@ def isocost_plot(
         if field == "gen_len"
         else "affordable trials N (log scale)"
     )
-    ax.set_ylabel("model (active parameters), smallest first")
+    ax.set_ylabel("model (active parameters),\nsmallest first")
     ax.grid(True, axis="x", which="major", alpha=0.3)
     ax.set_title(
         textwrap.fill(title or "Iso-cost: what each model affords within the budget", 90),

@@ -252,6 +252,7 @@ def plan_document(
         "best_deployable": config(answer.best_deployable),
         "cheapest": config(answer.cheapest),
         "configurations": len(grid),
+        "left_out": setup.left_out_document,
         "selection_rules": list(grid.rules),
         "allocation": allocation_document(allocation),
         **deploy_summary(pricing.deploy),
@@ -940,6 +941,7 @@ def comparison_document(setup: Setup, comparison: HardwareComparison) -> dict[st
         "by_hardware": rows,
         "skipped_hardware": [{"hardware": k, "reason": v} for k, v in comparison.skipped.items()],
         "configurations": len(setup.grid),
+        "left_out": setup.left_out_document,
     }
 
 
@@ -1068,6 +1070,7 @@ def frontier_document(
         "accuracy_source": setup.source_document,
         "selection_rules": list(setup.grid.rules),
         "configurations": configurations,
+        "left_out": setup.left_out_document,
         "allocation": allocation_document(allocation),
     }
 
