@@ -98,6 +98,9 @@ def test_rows_and_ratio():
     assert len(rows) == 2 * 2 * 2
     keys = {"model", "attention", "kv_budget", "law", "gen_len", "trials", "cost", "cost_unit"}
     assert keys <= set(rows[0].as_dict())
+    # the solve floors L_out and N: JSON says them as integers, as cost --json says its trials
+    assert all(type(r.as_dict()["gen_len"]) is int for r in rows)
+    assert all(type(r.as_dict()["trials"]) is int for r in rows)
     by = {(r.model, r.attention, r.law): r for r in rows}
     for model in ("tiny-gqa", "tiny-big"):
         for attention in ("dense", "block-topk"):

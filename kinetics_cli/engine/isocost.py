@@ -152,7 +152,13 @@ class IsoCostRow:
     block_size: float = DEFAULT_BLOCK_SIZE  # block top-k's page, tokens
 
     def as_dict(self) -> dict[str, object]:
-        return dict(self.__dict__)
+        """The row's fields; token and trial counts as integers where whole (the solve floors
+        them), as `cost --json` writes its trials."""
+        out: dict[str, object] = dict(self.__dict__)
+        for name in ("gen_len", "trials"):
+            value = float(getattr(self, name))
+            out[name] = int(value) if value.is_integer() else value
+        return out
 
 
 def isocost_rows(
