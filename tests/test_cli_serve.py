@@ -106,6 +106,39 @@ def test_the_deployment_names_the_formats_the_card_stores_and_the_matmul_peak():
     assert "at TP1, bf16 weights, bf16 KV, bf16 activations, bf16 matmuls:" in error
 
 
+def test_the_request_names_the_attention_it_was_priced_at():
+    """A sparse request is priced at its KV budget; the output said '1,000 prompt + 1,000
+    generated tokens' and the JSON had no attention key, so a block top-k figure read as dense.
+    Oracle top-k is labelled as plan labels it."""
+    block = " ".join(
+        run(
+            "qwen3-8b", "-H", "b200", "--attention", "block-topk", "--kv-budget", "1024"
+        ).stdout.split()
+    )
+    assert (
+        "1,000 prompt + 1,000 generated tokens; block-topk attention, KV budget 1,024 tokens "
+        "(pages of 16)" in block
+    )
+    topk = " ".join(
+        run("qwen3-8b", "-H", "b200", "--attention", "topk", "--kv-budget", "512").stdout.split()
+    )
+    assert "generated tokens; topk (oracle) attention, KV budget 512 tokens" in topk
+    dense = " ".join(run("qwen3-8b", "-H", "b200").stdout.split())
+    assert "1,000 prompt + 1,000 generated tokens batch" in dense  # nothing added for dense
+    doc = json.loads(
+        run(
+            "qwen3-8b", "-H", "b200", "--attention", "block-topk", "--kv-budget", "1024", "--json"
+        ).stdout
+    )
+    assert (doc["attention"], doc["kv_budget"], doc["block_size"]) == ("block-topk", 1024, 16)
+    doc = json.loads(
+        run("qwen3-8b", "-H", "b200", "--attention", "topk", "--kv-budget", "512", "--json").stdout
+    )
+    assert (doc["attention"], doc["kv_budget"], doc["block_size"]) == ("topk", 512, None)
+    doc = json.loads(run("qwen3-8b", "-H", "b200", "--json").stdout)
+    assert (doc["attention"], doc["kv_budget"], doc["block_size"]) == ("dense", None, None)
+
+
 def test_a_batch_refused_by_the_engine_cap_is_not_called_a_memory_misfit():
     short = [*FP8_8B, "--isl", "128", "--osl", "128"]
     memory_only = json.loads(run(*short, "--max-batch", "0", "--json").stdout)["batch"]

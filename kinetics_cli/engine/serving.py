@@ -1399,6 +1399,11 @@ class ServeResult:
     # its cache held once per group and prefilled once (a problem's N trials); batch and
     # max_batch are whole groups
     trials: int = 1
+    # the attention priced: dense, topk or block-topk, its KV budget (tokens attended per step)
+    # and page size (block top-k only)
+    attention: str = "dense"
+    kv_budget: float | None = None
+    block_size: float | None = None
 
     @property
     def layout(self) -> str:
@@ -1438,6 +1443,9 @@ class ServeResult:
             "isl": self.prompt_len,
             "osl": self.gen_len,
             "trials": self.trials,
+            "attention": self.attention,
+            "kv_budget": self.kv_budget,
+            "block_size": self.block_size,
             "batch": self.batch,
             "batch_rule": self.batch_rule,
             "max_batch": self.max_batch,
@@ -1837,4 +1845,7 @@ def serve(
         kv_bytes=float(plan.problem_bytes) * (chosen // trials),
         sweep=costs(sweep_batches(groups) * trials) if sweep else None,
         trials=trials,
+        attention=attention,
+        kv_budget=None if attention == "dense" else kv_budget,
+        block_size=block_size if attention == "block-topk" else None,
     )

@@ -28,6 +28,16 @@ def serve_document(result: ServeResult) -> dict[str, Any]:
     return result.as_dict()
 
 
+def _attention_text(result: ServeResult) -> str:
+    """'; block-topk attention, KV budget 1,024 tokens (pages of 16)' for a sparse request
+    ('topk (oracle)': found at no cost, as plan labels it); nothing for dense attention."""
+    if result.attention == "dense" or result.kv_budget is None:
+        return ""
+    name = "topk (oracle)" if result.attention == "topk" else result.attention
+    pages = f" (pages of {result.block_size:g})" if result.block_size is not None else ""
+    return f"; {name} attention, KV budget {result.kv_budget:,.0f} tokens{pages}"
+
+
 def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
     """The human answer to `serve`, on stdout."""
     from kinetics_cli.report.console import say, show_table
@@ -44,6 +54,7 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
             "request",
             f"{tokens(round(result.prompt_len))} prompt + {tokens(round(result.gen_len))} "
             "generated tokens"
+            + _attention_text(result)
             + (
                 f"; groups of {n} sequences sharing the prompt (its KV cache held once per "
                 "group, prefilled once)"
