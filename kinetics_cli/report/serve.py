@@ -38,6 +38,23 @@ def _attention_text(result: ServeResult) -> str:
     return f"; {name} attention, KV budget {result.kv_budget:,.0f} tokens{pages}"
 
 
+def plot_title(result: ServeResult) -> str:
+    """The serve plot's title: model, accelerator and layout, then the request as priced (its
+    lengths, its groups of trials, its attention), so a sparse curve never reads as dense."""
+    from kinetics_cli.report.format import tokens
+
+    return (
+        f"{result.model} on {result.hardware}, {result.layout}\n"
+        f"ISL {tokens(round(result.prompt_len))} / OSL {tokens(round(result.gen_len))}"
+        f"{_trials_text(result)}{_attention_text(result)}"
+    )
+
+
+def _trials_text(result: ServeResult) -> str:
+    """', groups of 4 trials sharing a prompt' where requests come in groups (serve --trials)."""
+    return f", groups of {result.trials} trials sharing a prompt" if result.trials > 1 else ""
+
+
 def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
     """The human answer to `serve`, on stdout."""
     from kinetics_cli.report.console import say, show_table
@@ -172,7 +189,6 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
 
 def serve_plot(result: ServeResult, path: Path, *, force: bool = False) -> Path:
     """Output tokens/s per GPU against TPOT over the sweep's batches, the chosen batch marked."""
-    from kinetics_cli.report.format import tokens
 
     assert result.sweep is not None
     s = result.sweep
@@ -207,11 +223,7 @@ def serve_plot(result: ServeResult, path: Path, *, force: bool = False) -> Path:
             )
     ax.set_xlabel("time per output token (ms)")
     ax.set_ylabel("output tokens/s per GPU")
-    ax.set_title(
-        f"{result.model} on {result.hardware}, {result.layout}\n"
-        f"ISL {tokens(round(result.prompt_len))} / OSL {tokens(round(result.gen_len))}",
-        fontsize=9,
-    )
+    ax.set_title(plot_title(result), fontsize=9)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     return save_figure(fig, path, force=force)
