@@ -257,16 +257,18 @@ def test_attention_dp_problem_packing_by_hand(ranks, room, own, prompt, trials, 
 def _best_packing(ranks: int, room: int, own: int, prompt: int, trials: int) -> int:
     """The most problems any placement of their trials holds: each problem's N trials split
     over the ranks every way, a rank paying `prompt` for each problem it holds a trial of."""
-    from functools import lru_cache
+    from functools import cache
     from itertools import product
 
     splits = [c for c in product(range(trials + 1), repeat=ranks) if sum(c) == trials]
 
-    @lru_cache(maxsize=None)
+    @cache
     def most(used: tuple[int, ...]) -> int:
         best = 0
         for split in splits:
-            after = tuple(u + (n * own + prompt if n else 0) for u, n in zip(used, split))
+            after = tuple(
+                u + (n * own + prompt if n else 0) for u, n in zip(used, split, strict=True)
+            )
             if max(after) <= room:
                 best = max(best, 1 + most(tuple(sorted(after))))
         return best

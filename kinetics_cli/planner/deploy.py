@@ -673,7 +673,7 @@ _HeldBytes = dict[
         float,
         float,
         np.ndarray,
-        dict[bytes, tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]],
+        dict[bytes, tuple[list[np.ndarray], np.ndarray, list[np.ndarray], list[np.ndarray]]],
     ],
 ]
 
