@@ -182,6 +182,112 @@ def test_attention_dp_spreads_a_problems_trials_over_the_ranks():
     assert float(long.max_problems) == 0  # 960,000 B whole on one rank > its 816,096 B
 
 
+def test_attention_dp_keeps_a_prompt_copy_on_every_rank_a_problem_touches():
+    """tiny-moe at TP 2 with attention DP (192 B a token whole on one rank, 815,072 B of room a
+    rank), problems of N = 3 trials of 1,000 tokens sharing a 200-token prompt: a trial's own
+    a = 800 x 192 = 153,600 B, the prompt q = 200 x 192 = 38,400 B, a whole problem on one rank
+    3a + q = 499,200 B. Rank 0: one whole problem (815,072 - 499,200 = 315,872 B left), then
+    floor((315,872 - 38,400) / 153,600) = 1 trial of the next with its own prompt copy. Rank 1
+    starts 1 trial into that problem: its other 2 trials and a prompt (345,600 B), then
+    floor((815,072 - 345,600 - 38,400) / 153,600) = 2 trials of a third. 4 + 4 = 8 trials: 2
+    whole problems. 3 are no packing: 9 trials over 2 ranks put 5 on one, and 5 trials touch two
+    problems (5 x 153,600 + 2 x 38,400 = 844,800 B > 815,072 B), while 4 on each hold only 8.
+    Counting the prompt once a problem (floor(815,072 / 249,600), the per-GPU share of 499,200)
+    gave 3."""
+    d = Deployment(tp=2, ep=2, prefill_chunk_tokens=16, max_batch=None)
+    plan = memory_plan(MOE, GPU, d, context=1000, prompt_len=200, trials=3)
+    assert plan.kv_capacity_bytes == 815_072
+    assert float(plan.problem_bytes) == (3 * 153_600 + 38_400) / 2 == 249_600
+    assert plan.prompt_bytes == 200 * 96
+    assert float(plan.max_problems) == 2
+    assert 815_072 // 249_600 == 3  # the old, optimistic count
+    # serve holds the same groups: 2 x 3 sequences in flight, 2 groups from memory alone
+    served = serving.serve(
+        MOE, GPU, d, prompt_len=200, gen_len=800, trials=3, efficiency="datasheet"
+    )
+    assert served.batch == 6
+    assert serving.memory_problems(plan, d) == 2
+    # tensor-parallel attention shards every sequence over both GPUs: one prompt copy a problem
+    tp = Deployment(tp=2, prefill_chunk_tokens=16, max_batch=None)
+    split = memory_plan(MOE, GPU, tp, context=1000, prompt_len=200, trials=3)
+    assert float(split.max_problems) == split.kv_capacity_bytes // float(split.problem_bytes)
+
+
+def _dp_problems(ranks: int, room: int, own: int, prompt: int, trials: int) -> float:
+    """whole_problems under attention DP for ranks of `room` bytes, trials of `own` bytes each
+    whole on a rank, and a `prompt` a rank keeps once for each problem it holds a trial of."""
+    d = Deployment(tp=ranks, ep=ranks)
+    share = (own + prompt) / ranks  # per-GPU share of one whole trial
+    problem = (trials * own + prompt) / ranks
+    held = serving.whole_problems(
+        float(room), np.array(problem), np.array(share), d, prompt=prompt / ranks, trials=trials
+    )
+    return float(held)
+
+
+@pytest.mark.parametrize(
+    "ranks, room, own, prompt, trials, held",
+    [
+        # ranks of 9 B, trials of 2 B, prompts of 1 B, N = 5: a whole problem is 11 B, on no
+        # rank. Rank 0: 4 trials of the first and its prompt (9 B); rank 1: its 5th and 2 of
+        # the second, two prompts (3 x 2 + 2 = 8 B): 7 trials, 1 problem. 2 would be 20 B of
+        # trials and 4 prompts (each problem split), 24 B > 18 B.
+        (2, 9, 2, 1, 5, 1),
+        # a third rank takes the second's last 3 and a prompt (7 B): 10 trials, 2 problems; 3
+        # would be 30 B of trials and 6 prompts, 36 B > 27 B
+        (3, 9, 2, 1, 5, 2),
+        # no prompt: trials pool over the ranks, 4 a rank (8 B): floor(8 / 3) = 2
+        (2, 8, 2, 0, 3, 2),
+        # ranks of 20 B, N = 3 trials of 2 B, prompts of 4 B: 10 B a problem whole, 2 a rank
+        (2, 20, 2, 4, 3, 4),
+        # ranks of 23 B: 2 whole (20 B) and 3 B left, short of a trial and its prompt (6 B)
+        (2, 23, 2, 4, 3, 4),
+        # ranks of 27 B: rank 0 holds 2 whole and 1 trial of a third (7 x 2 + 3 x 4 = 26 B);
+        # rank 1 the third's other 2, a fourth whole and 2 of a fifth (26 B): 14 trials, 4
+        # problems. 5 would put 8 of their 15 trials on one rank, touching 3 problems
+        # (8 x 2 + 3 x 4 = 28 B > 27 B); one prompt a problem would count floor(54 / 10) = 5
+        (2, 27, 2, 4, 3, 4),
+    ],
+)
+def test_attention_dp_problem_packing_by_hand(ranks, room, own, prompt, trials, held):
+    """whole_problems under attention DP on sizes small enough to pack by hand."""
+    assert _dp_problems(ranks, room, own, prompt, trials) == held
+
+
+def _best_packing(ranks: int, room: int, own: int, prompt: int, trials: int) -> int:
+    """The most problems any placement of their trials holds: each problem's N trials split
+    over the ranks every way, a rank paying `prompt` for each problem it holds a trial of."""
+    from functools import cache
+    from itertools import product
+
+    splits = [c for c in product(range(trials + 1), repeat=ranks) if sum(c) == trials]
+
+    @cache
+    def most(used: tuple[int, ...]) -> int:
+        best = 0
+        for split in splits:
+            after = tuple(
+                u + (n * own + prompt if n else 0) for u, n in zip(used, split, strict=True)
+            )
+            if max(after) <= room:
+                best = max(best, 1 + most(tuple(sorted(after))))
+        return best
+
+    return most((0,) * ranks)
+
+
+def test_attention_dp_problem_count_is_the_best_packing_on_two_and_three_ranks():
+    """On 2 and 3 ranks the ranks filled in turn hold as many problems as the best placement,
+    found by trying every split of every problem; never more than one prompt a problem allows."""
+    for ranks in (2, 3):
+        for trials in (2, 3, 4):
+            for own, prompt in ((1, 1), (2, 1), (2, 3), (3, 2)):
+                for room in range(own + prompt - 1, 16):
+                    got = _dp_problems(ranks, room, own, prompt, trials)
+                    assert got == _best_packing(ranks, room, own, prompt, trials)
+                    assert got <= ranks * room // (trials * own + prompt)
+
+
 def test_attention_dp_holds_a_one_trial_problem_whole_on_one_rank():
     """A problem of one trial is one sequence, which cannot spread over ranks: tiny-moe at TP 2
     with attention DP, 250 tokens (48,000 B whole, 24,000 B per GPU as the share), 815,072 B of

@@ -113,10 +113,11 @@ def test_every_configuration_equals_problem_costs(catalog: Catalog, hardware: st
 
 def test_attention_dp_spreads_a_problems_trials_over_the_ranks(catalog: Catalog) -> None:
     """Under attention data-parallel (ep = tp) each trial lives whole on one rank, but a
-    problem's trials may sit on different ranks: the replica holds floor(free / per-GPU share of
-    a problem) problems (serving.whole_problems), as serve's memory plan counts, provided one
-    whole trial fits a rank's room; a problem larger than one rank is not dropped for that. A
-    problem of one trial is one sequence, whole on one rank: tp x floor(free / (tp x share))."""
+    problem's trials may sit on different ranks, each keeping a copy of the prompt: the replica
+    holds serving.whole_problems of its room, as serve's memory plan counts, at most the
+    floor(free / per-GPU share of a problem) one prompt a problem would give, and none unless
+    one whole trial fits a rank's room; a problem larger than one rank is not dropped for that.
+    A problem of one trial is one sequence, whole on one rank: tp x floor(free / (tp x share))."""
     grid, costs, log, cards, profile = priced(catalog, "h100-sxm", DeployOptions(max_batch=None))
     dp = np.flatnonzero(costs.fits & (costs.ep > 1))
     assert dp.size
@@ -130,7 +131,8 @@ def test_attention_dp_spreads_a_problems_trials_over_the_ranks(catalog: Catalog)
             assert costs.batch[i] == tp * (m.kv_capacity_bytes // (tp * sequence))
             seen_one = True
         else:
-            assert costs.batch[i] == m.kv_capacity_bytes // problem
+            assert costs.batch[i] == float(m.max_problems)
+            assert costs.batch[i] <= m.kv_capacity_bytes // problem
         assert tp * sequence <= m.kv_capacity_bytes
     assert seen_one
 

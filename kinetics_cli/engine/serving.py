@@ -534,6 +534,7 @@ class MemoryPlan:
     problem_bytes: np.ndarray  # per GPU: one problem's N trials sharing the prompt's cache
     max_problems: np.ndarray  # per replica
     fits: bool  # weights + reserve leave room for at least one sequence at the context
+    prompt_bytes: float = 0.0  # per GPU: the prompt's cache, one copy a problem (or a rank)
 
     def as_dict(self) -> dict[str, object]:
         def plain(x: np.ndarray | float) -> object:
@@ -580,24 +581,61 @@ def whole_sequences(free: float, per_sequence: np.ndarray, d: Deployment) -> np.
 
 
 def whole_problems(
-    free: float, per_problem: np.ndarray, per_sequence: np.ndarray, d: Deployment
+    free: float,
+    per_problem: np.ndarray,
+    per_sequence: np.ndarray,
+    d: Deployment,
+    *,
+    prompt: np.ndarray | float = 0.0,
+    trials: np.ndarray | float = 1.0,
 ) -> np.ndarray:
-    """Problems of N trials (`per_problem` cache bytes per GPU, prompt shared) one replica holds
-    in `free` bytes per GPU: floor(free / per_problem). A problem's trials need not share a rank
-    (under attention data-parallel they spread over the ranks, each trial whole on one), so the
-    replica's cache is pooled; under attention DP none fit where one whole sequence
-    (tp x `per_sequence`) exceeds a rank's room, and a problem of one trial (`per_problem` equal
-    to `per_sequence`) is one sequence whole on one rank: whole_sequences' count. No bytes:
-    inf."""
+    """Problems of N = `trials` trials (`per_problem` cache bytes per GPU, the `prompt` bytes per
+    GPU of the prompt's cache shared) one replica holds in `free` bytes per GPU.
+
+    Without attention data-parallel every GPU holds its shard of every sequence, one prompt copy
+    a problem: floor(free / per_problem). Under attention data-parallel each trial lives whole on
+    one of the R = tp ranks, and a rank keeps a copy of the prompt's cache for every problem it
+    holds a trial of: with a = R (per_sequence - prompt) bytes a trial's own and q = R x prompt
+    bytes of prompt on a rank of F = free bytes, a rank holding t trials of m problems needs
+    t a + m q <= F. The ranks are filled in turn, a problem's trials in order, each rank taking
+    as many as fit and the next carrying on where it stops (a problem split over a rank's end
+    keeps a prompt on both): a rank starting o trials into a problem ends at
+    y = max over m of min(m N, o + floor((F - m q) / a)), m = floor((F + o a) / (N a + q)) or one
+    more (m problems touched, ceil(y / N) = m), and the replica holds floor(sum of trials / N)
+    problems. A problem of one trial (`per_problem` equal to `per_sequence`) is one sequence:
+    whole_sequences' count. No bytes: inf.
+    """
     per = np.asarray(per_problem, dtype=float)
     room = max(free, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(per > 0, np.floor(room / per), np.inf)
-    if d.data_parallel_attention():
-        sequence = np.asarray(per_sequence, dtype=float)
-        out = np.where(d.tp * sequence > room, 0.0, out)
-        out = np.where(per == sequence, whole_sequences(free, sequence, d), out)
-    return out
+    if not d.data_parallel_attention():
+        return out
+    sequence = np.asarray(per_sequence, dtype=float)
+    ranks = d.tp
+    n = np.asarray(trials, dtype=float)
+    q = ranks * np.asarray(prompt, dtype=float)
+    a = ranks * sequence - q
+    shape = np.broadcast_shapes(per.shape, sequence.shape, n.shape, q.shape)
+    n, q, a = (np.broadcast_to(x, shape) for x in (n, q, a))
+    placed = np.zeros(shape)  # trials placed on the ranks filled so far
+    offset = np.zeros(shape)  # how far into its problem the next rank starts
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        first = np.floor(room / (n * a + q))
+        for _ in range(ranks):
+            end = offset
+            touched = np.floor((room + offset * a) / (n * a + q))
+            for m in (touched, touched + 1):
+                left = room - m * q
+                reach = np.minimum(m * n, offset + np.floor(left / a))
+                end = np.where((m >= 1) & (left >= 0), np.maximum(end, reach), end)
+            placed = placed + (end - offset)
+            offset = np.mod(end, n)
+        spread = np.floor(placed / n)
+        # a trial of no bytes of its own (a <= 0): a rank holds floor(F / q) problems whole
+        spread = np.where(a > 0, spread, ranks * first)
+    out = np.where(per > 0, spread, out)
+    return np.where(per == sequence, whole_sequences(free, sequence, d), out)
 
 
 def held_bytes_per_gpu(
@@ -665,7 +703,8 @@ def memory_plan(
     per_seq = kv(ctx)
     problem = trials * per_seq - (trials - 1.0) * (kv(prompt) - fixed)
     max_seq = whole_sequences(free, per_seq, deployment)
-    max_prob = whole_problems(free, problem, per_seq, deployment)
+    shared = kv(prompt) - fixed
+    max_prob = whole_problems(free, problem, per_seq, deployment, prompt=shared, trials=trials)
     if deployment.max_batch is not None:
         max_seq = np.minimum(max_seq, deployment.max_batch)
         max_prob = np.minimum(max_prob, np.floor(deployment.max_batch / trials))
@@ -683,6 +722,7 @@ def memory_plan(
         problem_bytes=problem,
         max_problems=max_prob,
         fits=bool(np.all(max_seq >= 1)),
+        prompt_bytes=float(np.max(shared)) if shared.size else 0.0,
     )
 
 
@@ -1613,6 +1653,8 @@ def memory_problems(plan: MemoryPlan, d: Deployment) -> int:
         np.max(plan.problem_bytes),
         np.max(plan.kv_bytes_per_sequence),
         d,
+        prompt=plan.prompt_bytes,
+        trials=plan.trials,
     )
     return int(min(float(held), (2**24) // plan.trials))
 

@@ -673,7 +673,7 @@ _HeldBytes = dict[
         float,
         float,
         np.ndarray,
-        dict[bytes, tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]],
+        dict[bytes, tuple[list[np.ndarray], np.ndarray, list[np.ndarray], list[np.ndarray]]],
     ],
 ]
 
@@ -724,20 +724,23 @@ def _problem_caps(
     if shaped is None:
         shaped = _problem_bytes(chunks, per_seq, trials, d.max_batch)
         per_trials[trial_key] = shaped
-    problems, most, sequences = shaped
+    problems, most, sequences, prompts = shaped
     caps = [
-        np.minimum(whole_problems(free, problem, sequence, d), most)
-        for problem, sequence in zip(problems, sequences, strict=True)
+        np.minimum(
+            whole_problems(free, problem, sequence, d, prompt=prompt, trials=trials[None, :, None]),
+            most,
+        )
+        for problem, sequence, prompt in zip(problems, sequences, prompts, strict=True)
     ]
     return caps, kv_capacity_bytes > 0
 
 
 def _problem_bytes(
     chunks: list[_Shapes], per_seq: np.ndarray, trials: np.ndarray, max_batch: int | None
-) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray], list[np.ndarray]]:
     """Cache bytes of one problem of N trials (prompt cache shared) per chunk, [S, N, L], the
-    sequence caps per N, and one trial's bytes at the limit per chunk, [S, 1, L]: what
-    _problem_caps hands serving.whole_problems, the same on every accelerator (only the free
+    sequence caps per N, one trial's bytes at the limit per chunk, [S, 1, L], and the prompt's
+    shared bytes per chunk, [S, 1, 1]: what _problem_caps hands serving.whole_problems, the same on every accelerator (only the free
     bytes differ)."""
     fixed = per_seq[0]
     n = trials[None, :, None]
@@ -747,7 +750,7 @@ def _problem_bytes(
     if max_batch is not None:
         most = np.minimum(np.floor(max_batch / n), most)
     at = 1 + sum(c.prompt.size for c in chunks)
-    problems, sequences, start = [], [], 1
+    problems, sequences, prompts, start = [], [], [], 1
     with np.errstate(divide="ignore", invalid="ignore"):
         for c in chunks:
             kv_prompt = per_seq[start : start + c.prompt.size]
@@ -757,7 +760,8 @@ def _problem_bytes(
             problem = n * kv_held[:, None, :] - shared * (kv_prompt - fixed)[:, None, None]
             problems.append(problem)
             sequences.append(kv_held[:, None, :])
-    return problems, most, sequences
+            prompts.append((kv_prompt - fixed)[:, None, None])
+    return problems, most, sequences, prompts
 
 
 def _price_rows(
