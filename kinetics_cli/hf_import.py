@@ -42,6 +42,10 @@ _DTYPE_BYTES = {
 # Bytes per weight for quantized checkpoints, by quantization_config.quant_method. MXFP4 is 4-bit
 # values plus one 8-bit shared scale per 32 values: 4.25 bits.
 _QUANT_BYTES = {"fp8": 1.0, "mxfp4": 4.25 / 8}
+# Integer formats that store, per group of `group_size` input weights of each output column, one
+# FP16 scale and one `bits`-wide zero point (AutoGPTQ / AutoAWQ `scales` and `qzeros`): 4-bit with
+# group 128 is 4 + 20/128 = 4.15625 bits.
+_GROUPED_INT = ("gptq", "awq")
 
 
 def _get(config: Mapping[str, Any], key: str, model_type: str) -> Any:
@@ -101,7 +105,14 @@ def _index_list(config: Mapping[str, Any], key: str, layers: int) -> list[int]:
     return sorted(set(value))
 
 
+# The layer types each model type's modelling code builds; any other entry of `layer_types` would be
+# read as something the model does not have (a Qwen3 layer marked linear is still full attention).
+_LAYER_TYPES = {"qwen3_next": ("full_attention", "linear_attention")}
+_DEFAULT_LAYER_TYPES = ("full_attention", "sliding_attention")
+
+
 def _layer_types(config: Mapping[str, Any], layers: int) -> list[str] | None:
+    model_type = str(config.get("model_type"))
     types = config.get("layer_types")
     if types is None:
         return None
@@ -111,12 +122,12 @@ def _layer_types(config: Mapping[str, Any], layers: int) -> list[str] | None:
         raise InputError(
             f"config field 'layer_types' has {len(types)} entries for {layers} hidden layers"
         )
-    known = {"full_attention", "sliding_attention", "linear_attention"}
-    unknown = sorted(set(types) - known)
+    known = _LAYER_TYPES.get(model_type, _DEFAULT_LAYER_TYPES)
+    unknown = sorted(set(types) - set(known))
     if unknown:
         raise InputError(
-            f"config field 'layer_types': unsupported layer type(s) {', '.join(unknown)} "
-            f"(supported: {', '.join(sorted(known))})"
+            f"config field 'layer_types': layer type(s) {', '.join(unknown)} are not supported "
+            f"for model_type {model_type!r} (expected: {', '.join(known)})"
         )
     return types
 
@@ -138,12 +149,26 @@ def weight_bytes_from_config(config: Mapping[str, Any]) -> float:
                     f"config field 'quantization_config.bits': expected {low:g} to {high:g} bits "
                     "per weight"
                 )
+            group = quant.get("group_size")
+            if (
+                method in _GROUPED_INT
+                and isinstance(group, int)
+                and not isinstance(group, bool)
+                and group > 0  # -1: one scale per output column, negligible
+            ):
+                return (float(bits) + (16 + float(bits)) / group) / 8
             return float(bits) / 8
         raise InputError(
             f"unsupported quantization_config.quant_method {method or '(none)'!r}; known: "
             f"{', '.join(sorted(_QUANT_BYTES))} or a 'bits' field. Remove the quantization_config "
             "block to import the model at its torch_dtype width"
         )
+    return dtype_bytes_from_config(config)
+
+
+def dtype_bytes_from_config(config: Mapping[str, Any]) -> float:
+    """Bytes per weight of the checkpoint's unquantized tensors: torch_dtype (or `dtype`),
+    default bfloat16."""
     dtype = config.get("torch_dtype", config.get("dtype")) or "bfloat16"
     dtype = str(dtype).removeprefix("torch.")
     if dtype not in _DTYPE_BYTES:
@@ -212,6 +237,9 @@ def _architecture(config: Mapping[str, Any], model_type: str) -> dict[str, Any]:
         "attention_output_gate": model_type == "qwen3_next",
         "gated_mlp": True,
         "weight_bytes": weight_bytes_from_config(config),
+        # Quantization narrows the blocks' matmuls only: the embedding, LM head and norms stay at
+        # the checkpoint's torch_dtype (FP32 ones included).
+        "embedding_bytes": dtype_bytes_from_config(config),
     }
 
 
@@ -330,6 +358,19 @@ def _linear_attention(
     }
 
 
+def import_notes(config: Mapping[str, Any]) -> list[str]:
+    """What the config describes that the card leaves out, one line each (the import prints them)."""
+    notes = []
+    mtp = config.get("num_nextn_predict_layers")
+    if isinstance(mtp, int) and not isinstance(mtp, bool) and mtp > 0:
+        notes.append(
+            f"num_nextn_predict_layers = {mtp}: the multi-token-prediction layer"
+            f"{'s are' if mtp > 1 else ' is'} not modelled and not counted in the parameters or "
+            "weights (docs/catalog.md, Known simplifications)"
+        )
+    return notes
+
+
 def hf_id_of(config: Mapping[str, Any]) -> str:
     """The `owner/name` Hugging Face id in `_name_or_path`, or '' when it is a local path."""
     value = config.get("_name_or_path")
@@ -362,8 +403,7 @@ def _split_expert_width(config: Mapping[str, Any], card: dict[str, Any]) -> None
     if method != "mxfp4" or card.get("moe") is None:
         return
     card["moe"]["expert_weight_bytes"] = _QUANT_BYTES["mxfp4"]
-    dtype = str(config.get("torch_dtype", config.get("dtype")) or "bfloat16").removeprefix("torch.")
-    card["architecture"]["weight_bytes"] = _DTYPE_BYTES.get(dtype, 2.0)
+    card["architecture"]["weight_bytes"] = dtype_bytes_from_config(config)
 
 
 def card_from_hf_config(
@@ -396,9 +436,24 @@ def _card(config: Mapping[str, Any], name: str, source: str) -> dict[str, Any]:
         raise InputError(
             "config has no 'model_type'; supported: " + ", ".join(SUPPORTED_MODEL_TYPES)
         )
-    if model_type not in SUPPORTED_MODEL_TYPES:
+    if not isinstance(model_type, str):
         raise InputError(
-            f"unsupported model_type {model_type!r}; supported: {', '.join(SUPPORTED_MODEL_TYPES)}"
+            f"config field 'model_type': expected a string such as 'qwen3', got {model_type!r}"
+        )
+    if model_type not in SUPPORTED_MODEL_TYPES:
+        hint = ""
+        if isinstance(config.get("text_config"), Mapping):
+            hint = (
+                "; this config wraps its language model in 'text_config' (a multimodal model): "
+                "only decoder-only text models are supported"
+            )
+        raise InputError(
+            f"unsupported model_type {model_type!r}; supported: "
+            f"{', '.join(SUPPORTED_MODEL_TYPES)}{hint}"
+        )
+    if _flag(config, "is_encoder_decoder"):
+        raise InputError(
+            "config field 'is_encoder_decoder' is true: only decoder-only models are supported"
         )
     architecture = _architecture(config, model_type)
     layers = architecture["layers"]

@@ -189,8 +189,67 @@ QWEN3_NEXT: dict[str, Any] = {
     "torch_dtype": "bfloat16",
 }
 
+# huggingface.co/Qwen/Qwen3-0.6B config.json: the tied dense size
+QWEN3_0_6B: dict[str, Any] = dict(
+    QWEN3_8B,
+    _name_or_path="Qwen/Qwen3-0.6B",
+    hidden_size=1024,
+    num_hidden_layers=28,
+    num_attention_heads=16,
+    num_key_value_heads=8,
+    intermediate_size=3072,
+    max_window_layers=28,
+    tie_word_embeddings=True,
+)
+
+# huggingface.co/Qwen/Qwen3-235B-A22B config.json
+QWEN3_235B_A22B: dict[str, Any] = dict(
+    QWEN3_30B_A3B,
+    hidden_size=4096,
+    num_hidden_layers=94,
+    num_attention_heads=64,
+    num_key_value_heads=4,
+    intermediate_size=12288,
+    moe_intermediate_size=1536,
+    max_position_embeddings=40960,
+)
+
+# huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Qwen-7B config.json (Qwen2 layout: q/k/v bias; the
+# sliding_window value is inert while use_sliding_window is false)
+R1_DISTILL_QWEN_7B: dict[str, Any] = {
+    "_name_or_path": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B",
+    "architectures": ["Qwen2ForCausalLM"],
+    "model_type": "qwen2",
+    "hidden_size": 3584,
+    "num_hidden_layers": 28,
+    "num_attention_heads": 28,
+    "num_key_value_heads": 4,
+    "intermediate_size": 18944,
+    "vocab_size": 152064,
+    "max_position_embeddings": 131072,
+    "rope_theta": 10000,
+    "sliding_window": 4096,
+    "use_sliding_window": False,
+    "max_window_layers": 28,
+    "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+}
+
 # (fixture, imported name, bundled card it must reproduce)
 ROUND_TRIPS = [
+    (QWEN3_0_6B, "qwen3-0.6b", "qwen3-0.6b"),
+    (QWEN3_235B_A22B, "qwen3-235b-a22b", "qwen3-235b-a22b"),
+    (R1_DISTILL_QWEN_7B, "r1-distill-qwen-7b", "deepseek-r1-distill-qwen-7b"),
+    (
+        dict(
+            GPT_OSS_20B,
+            num_hidden_layers=36,
+            num_local_experts=128,
+            layer_types=["sliding_attention", "full_attention"] * 18,
+        ),
+        "gpt-oss-120b",
+        "gpt-oss-120b",
+    ),
     (QWEN3_8B, "qwen3-8b", "qwen3-8b"),
     (QWEN3_30B_A3B, "qwen3-30b-a3b", "qwen3-30b-a3b"),
     (DEEPSEEK_V3, "deepseek-v3", "deepseek-v3"),
@@ -431,6 +490,13 @@ def test_deepseek_structure_from_config() -> None:
         ({"quantization_config": {"quant_method": "fp8"}}, 1.0),
         ({"quantization_config": {"quant_method": "mxfp4"}}, 0.53125),  # 4 bits + 8-bit scale / 32
         ({"quantization_config": {"quant_method": "gptq", "bits": 4}}, 0.5),
+        # one FP16 scale and one 4-bit zero point per 128 weights: (4 + 20/128) / 8
+        (
+            {"quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": 128}},
+            0.51953125,
+        ),
+        ({"quantization_config": {"quant_method": "awq", "bits": 4, "group_size": 64}}, 0.5390625),
+        ({"quantization_config": {"quant_method": "gptq", "bits": 8, "group_size": -1}}, 1.0),
     ],
 )
 def test_weight_bytes(patch: dict[str, Any], expected: float) -> None:
@@ -453,6 +519,13 @@ def test_unknown_quantization_and_dtype_are_refused() -> None:
         ({"layer_types": ["full_attention"] * 3}, "3 entries for 32 hidden layers"),
         ({"layer_types": ["sliding_attention"] * 32}, "'sliding_window'"),
         ({"model_type": None}, "no 'model_type'"),
+        ({"model_type": ["llama"]}, "'model_type': expected a string"),
+        ({"is_encoder_decoder": True}, "only decoder-only models"),
+        # a layer type Llama does not build would otherwise be priced as full attention
+        (
+            {"layer_types": ["linear_attention", "full_attention"] * 16},
+            "linear_attention are not supported for model_type 'llama'",
+        ),
     ],
 )
 def test_invalid_configs(patch: dict[str, Any], message: str) -> None:
@@ -608,3 +681,45 @@ def test_importing_another_architecture_under_a_bundled_name_needs_force(
     assert "overrides the bundled card" in forced.stderr
     same = write_config(tmp_path / "same", QWEN3_8B)  # the same shape: no question asked
     assert invoke("models", "import", str(same), "--name", "qwen3-8b", "--force").exit_code == 0
+
+
+def test_tied_dense_golden_counts() -> None:
+    """Qwen3-0.6B, tied: embedding 151936 * 1024 = 155,582,464 counted once. Per layer: q 1024*2048
+    + k, v 2*1024*1024 + o 2048*1024 = 6,291,456; MLP 3*1024*3072 = 9,437,184; norms 2*1024 +
+    QK-norm 2*128 = 2,304; 15,730,944 * 28 = 440,466,432, + final norm 1,024 = 440,467,456
+    non-embedding (the card: 0.44B); total 596,049,920. KV: 2 * 28 * 8 * 128 * 2 = 114,688 B."""
+    spec = ModelCard.model_validate(card_from_hf_config(QWEN3_0_6B, name="q"))
+    assert spec.non_embedding_params == 440_467_456
+    assert spec.total_params == 596_049_920
+    assert spec.kv_bytes_per_token == 114_688
+    assert spec.weight_bytes == 596_049_920 * 2
+
+
+def test_float32_checkpoint_keeps_embedding_at_float32() -> None:
+    """An FP32 checkpoint stores every tensor at 4 bytes: Qwen3-8B's 8,190,735,360 weights are
+    32,762,941,440 bytes (the embedding and LM head at 2 bytes would give 30.27e9)."""
+    spec = ModelCard.model_validate(
+        card_from_hf_config(dict(QWEN3_8B, torch_dtype="float32"), name="q")
+    )
+    assert spec.total_params == 8_190_735_360
+    assert spec.weight_bytes == 8_190_735_360 * 4
+    fp8 = card_from_hf_config(dict(QWEN3_8B, quantization_config={"quant_method": "fp8"}), name="q")
+    assert fp8["architecture"]["embedding_bytes"] == 2.0  # only the matmuls are quantized
+
+
+def test_multimodal_config_is_named(config_home: Path, tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path / "vl", {"model_type": "qwen2_5_vl", "text_config": {"model_type": "qwen2"}}
+    )
+    line = one_error_line(invoke("models", "import", str(path)))
+    assert str(path.resolve()) in line and "'qwen2_5_vl'" in line and "text_config" in line
+
+
+def test_multi_token_prediction_layers_are_said(config_home: Path, tmp_path: Path) -> None:
+    """DeepSeek-V3's config has one MTP layer, which the card (671B, as published) leaves out."""
+    path = write_config(tmp_path / "dsv3", DEEPSEEK_V3)
+    result = invoke("models", "import", str(path), "--name", "dsv3")
+    assert result.exit_code == 0, result.output
+    assert "num_nextn_predict_layers = 1" in result.stderr and "not modelled" in result.stderr
+    quiet = invoke("models", "import", str(write_config(tmp_path / "q", QWEN3_8B)), "--name", "q")
+    assert "not modelled" not in quiet.stderr

@@ -79,6 +79,7 @@ def import_model(
         card_from_hf_config,
         card_toml,
         default_name,
+        import_notes,
         read_config,
         shape_differences,
     )
@@ -127,7 +128,7 @@ def import_model(
             )
     write_atomic(target, card_toml(card, config.resolve(), config.read_bytes()), force=force)
     entry = Entry(load_spec(target, ModelCard), target, "user")
-    for line in dropped:
+    for line in dropped + import_notes(data):
         warn(line)
     if same_name is not None and same_name.spec.name.lower() == card_name.lower():
         if same_name.origin == "bundled":
