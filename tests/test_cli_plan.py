@@ -1098,3 +1098,102 @@ def test_verifier_rule_refused_where_every_candidate_is_beyond_its_window() -> N
     assert result.exit_code == 2
     assert result.stderr.startswith("error: every configuration is beyond the verifier's context")
     assert result.stderr.count("\n") == 1 and "40,960" in result.stderr
+
+
+def _three_problems(tmp_path: Path) -> Path:
+    """qwen3-0.6b dense, 100-token prompts, 4 trials per problem: 'easy' right at every length
+    (800-1,100 tokens), 'hard' right only in its 3,000 and 3,800-token trials, 'never' never."""
+    trials = {
+        "easy": ([800, 900, 1000, 1100], [True] * 4, ["7"] * 4),
+        "hard": ([3000, 3800, 3500, 1000], [True, True, False, False], ["12", "12", "5", "6"]),
+        "never": ([4000, 2000, 3900, 1500], [False] * 4, ["1", "2", "1", "3"]),
+    }
+    path = tmp_path / "three.jsonl"
+    rows = [
+        {
+            "task": "three", "model": "qwen3-0.6b", "attention": "dense", "kv_budget": None,
+            "problem": problem, "prompt_tokens": 100, "gen_tokens": g, "correct": ok, "answer": a,
+        }
+        for problem, columns in trials.items()
+        for g, ok, a in zip(*columns, strict=True)
+    ]  # fmt: skip
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def _qwen3_06b_eflops(trials: int, gen: float, prompt: float = 100.0) -> float:
+    """docs/cost-model.md for dense GQA on b200 (I = 281.25): 2 N P L + 4 h N (L_in L +
+    L^2 / 2) + I 4 d (L_in L + N L^2 / 2), P = 596,049,920 (tied LM head counted), h = 28 x 16
+    x 128, d = 28 x 8 x 128."""
+    p, h, d = 596_049_920, 28 * 16 * 128, 28 * 8 * 128
+    attended = prompt * gen + gen * gen / 2
+    kv = prompt * gen + trials * gen * gen / 2
+    return 2 * trials * p * gen + 4 * h * attended * trials + 281.25 * 4 * d * kv
+
+
+THREE_LENGTHS = {
+    "easy": [800, 900, 1000, 1100],
+    "hard": [3000, 3800, 3500, 1000],
+    "never": [4000, 2000, 3900, 1500],
+}
+
+
+def _three_mean_cost(problem: str, trials: int, limit: int) -> float:
+    """A problem's cost: the mean over its trials of N trials of min(gen, L) tokens."""
+    gens = THREE_LENGTHS[problem]
+    return float(np.mean([_qwen3_06b_eflops(trials, min(g, limit)) for g in gens]))
+
+
+def test_allocation_on_three_problems_matches_hand_arithmetic(tmp_path: Path) -> None:
+    """Limits 1,024 and 4,096, N 1 and 2. Per problem, cost = mean over its 4 trials of N
+    trials of min(gen, L). The oracle capped at 3e14: easy long-CoT L 4,096 (1.0, its trials'
+    own lengths), hard long-CoT L 4,096 (pass@1 = 2/4 at ~1.6e14; best-of-2 costs ~3.1e14 >
+    3e14), never nothing: 1.5 / 3 = 50.0%. Held to a mean of 3e14: hard best-of-2 (pass@2 =
+    1 - C(2,2)/C(4,2) = 5/6), (1 + 5/6) / 3 = 61.1%. Uniform: best-of-2 at L 4,096, 61.1% at
+    its mean over the three problems. At 2e14 the uniform pick is one trial: long-CoT."""
+    evals = _three_problems(tmp_path)
+    lengths, mean_cost = THREE_LENGTHS, _three_mean_cost
+
+    args = ["--evals", str(evals), "--task", "three", "--gen-limits", "1024,4096"]
+    args += ["--trials", "2", "--selection", "coverage,majority", "--allocation"]
+    args += ["oracle-per-problem"]
+    result = run("plan", *args, "--budget", "3e14", "--json")
+    assert result.exit_code == 0, result.output
+    allocation = json.loads(result.stdout)["allocation"]
+    easy, hard = mean_cost("easy", 1, 4096), mean_cost("hard", 1, 4096)
+    assert allocation["oracle_per_problem"]["accuracy"] == pytest.approx(0.5)
+    assert allocation["oracle_per_problem"]["mean_cost"] == pytest.approx((easy + hard) / 3, 1e-4)
+    held = allocation["oracle_per_problem_mean_cost"]
+    assert held["accuracy"] == pytest.approx((1 + 5 / 6) / 3)
+    hard_two = mean_cost("hard", 2, 4096)
+    assert held["mean_cost"] == pytest.approx((easy + hard_two) / 3, 1e-4)
+    uniform = allocation["uniform"]
+    assert uniform["configuration"]["trials"] == 2 and uniform["configuration"]["gen_len"] == 4096
+    everyone = sum(mean_cost(p, 2, 4096) for p in lengths) / 3
+    assert uniform["accuracy"] == pytest.approx((1 + 5 / 6) / 3)
+    assert uniform["cost"] == pytest.approx(everyone, 1e-4)
+
+    human = run("plan", *args, "--budget", "2e14")
+    assert human.exit_code == 0, human.output
+    text = " ".join(human.stdout.split())
+    assert "L 4,096, long-CoT, " in text and "best-of-1" not in text
+
+
+def test_allocation_frontier_places_each_allocation_at_its_own_cost(tmp_path: Path) -> None:
+    """At the level 1e15 the best uniform configuration (best-of-2 at L 4,096) spends its mean
+    cost, ~2.2e14, not 1e15: the JSON and the table give that cost beside its accuracy."""
+    evals = _three_problems(tmp_path)
+    args = ["frontier", "--evals", str(evals), "--task", "three", "--gen-limits", "1024,4096"]
+    args += ["--trials", "2", "--allocation", "oracle-per-problem"]
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    allocation = json.loads(result.stdout)["allocation"]
+    level = allocation["levels"].index(1e15)
+    uniform_cost = allocation["uniform_level_cost"][level]
+    assert allocation["uniform_levels"][level] == pytest.approx((1 + 5 / 6) / 3)
+    everyone = np.mean([_three_mean_cost(p, 2, 4096) for p in THREE_LENGTHS])
+    assert uniform_cost == pytest.approx(everyone, 1e-4)
+    assert 1e14 < uniform_cost < 1e15
+    assert 0 < allocation["adaptive_level_cost"][level] <= 1e15
+    table = run(*args)
+    assert "its expected cost" in table.stdout and "  its mean cost" in table.stdout

@@ -293,3 +293,12 @@ def test_long_first_under_priors(catalog) -> None:  # type: ignore[no-untyped-de
     order = np.argsort(out.first_cap)
     assert np.all(np.diff(out.samples[order]) < 0)
     assert np.all(np.diff(cost[order][1:]) < 0)
+
+
+def test_paper_oracle_takes_the_cheapest_of_tied_groups() -> None:
+    """Two groups (models), one problem: both solve it (accuracy 1), group 0 at cost 10,
+    group 1 at cost 4. At a cap of 20 the frontier is 100% at mean cost 4, not 10."""
+    accuracy = np.array([[1.0], [1.0]])
+    cost = np.array([[10.0], [4.0]])
+    acc, mean, group = paper_oracle(accuracy, cost, np.array([0, 1]), np.array([20.0]))
+    assert acc.tolist() == [1.0] and mean.tolist() == [4.0] and group.tolist() == [1]

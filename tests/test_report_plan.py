@@ -63,8 +63,9 @@ def test_labels_and_costs() -> None:
 
 
 def test_allocation_curves_leave_out_levels_without_a_figure() -> None:
-    """Each curve keeps the levels where both its cost and accuracy are known: the oracle at its
-    mean cost, uniform and long-first at the level itself."""
+    """Each curve keeps the levels where both its cost and accuracy are known, each at the cost
+    it spends there (never at the level: the uniform pick at level 1e16 costs 6e15, and a
+    marker at 1e16 would price it at a cost no configuration has)."""
     import numpy as np
 
     from kinetics_cli.planner.allocation import Allocation
@@ -85,14 +86,16 @@ def test_allocation_curves_leave_out_levels_without_a_figure() -> None:
         oracle_levels=np.array([nan, 0.5, 0.75]),
         oracle_level_cost=np.array([nan, 4e14, 3e15]),
         uniform_levels=np.array([0.25, nan, 0.5]),
+        uniform_level_cost=np.array([8e13, nan, 6e15]),
         adaptive_levels=np.array([nan, nan, nan]),
+        adaptive_level_cost=np.array([nan, nan, nan]),
     )
     curves = {
         label: (cost.tolist(), acc.tolist()) for label, cost, acc in allocation_curves(allocation)
     }
     assert curves == {
         "oracle per problem (mean cost)": ([4e14, 3e15], [0.5, 0.75]),
-        "best uniform, same data": ([1e14, 1e16], [0.25, 0.5]),
+        "best uniform, same data": ([8e13, 6e15], [0.25, 0.5]),
     }
 
 

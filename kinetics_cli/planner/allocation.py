@@ -397,13 +397,16 @@ def paper_oracle(
     accuracy: np.ndarray, cost: np.ndarray, groups: np.ndarray, levels: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The notebook's frontier: the per-problem oracle within each group (model and attention
-    kind), then at each level the group with the highest accuracy. Returns (accuracy, mean
-    cost, group) per level (no smoothing; the notebook draws a 3-point moving average)."""
+    kind), then at each level the group with the highest accuracy, the cheapest (lowest mean
+    cost) of the groups that tie on it. Returns (accuracy, mean cost, group) per level (no
+    smoothing; the notebook draws a 3-point moving average)."""
     labels = np.unique(groups)
     per = [oracle_per_problem(accuracy[groups == g], cost[groups == g], levels) for g in labels]
     accs = np.stack([a for a, _ in per])
     means = np.stack([m for _, m in per])
-    best = np.argmax(accs, axis=0)
+    # accuracies are means of pass@N fractions: equal ones may differ in the last bits
+    tied = accs >= accs.max(axis=0, keepdims=True) - 1e-12
+    best = np.argmin(np.where(tied, means, np.inf), axis=0)
     cols = np.arange(accs.shape[1])
     return accs[best, cols], means[best, cols], labels[best]
 
@@ -843,7 +846,9 @@ class Allocation:
     oracle_levels: np.ndarray  # oracle accuracy at each level (cap)
     oracle_level_cost: np.ndarray  # its mean cost
     uniform_levels: np.ndarray
+    uniform_level_cost: np.ndarray  # its mean cost (the configuration's, at most the level)
     adaptive_levels: np.ndarray
+    adaptive_level_cost: np.ndarray  # its expected cost
     notes: tuple[str, ...] = ()
 
 
@@ -926,7 +931,7 @@ def allocation_report(
     pp, why = _per_problem(setup)
     empty = np.full(lv.size, np.nan)
     oracle_cap = oracle_mean = uniform = None
-    o_levels, o_cost, u_levels = empty, empty, empty
+    o_levels, o_cost, u_levels, u_cost = empty, empty, empty, empty
     if pp is None:
         notes.append(f"per-problem allocation: {why}")
     else:
@@ -941,11 +946,12 @@ def allocation_report(
                 uniform = (float(ua[0]), float(uc[0]), pp.describe(int(ui[0])))
         if lv.size:
             o_levels, o_cost, _ = paper_oracle(pp.accuracy, cost, groups, lv)
-            u_levels, _, ui = uniform_best(pp.accuracy, cost, lv)
+            u_levels, u_cost, ui = uniform_best(pp.accuracy, cost, lv)
             u_levels = np.where(ui >= 0, u_levels, np.nan)
+            u_cost = np.where(ui >= 0, u_cost, np.nan)
     adaptive_grid, why = _adaptive(setup)
     adaptive = None
-    a_levels = empty
+    a_levels, a_level_cost = empty, empty
     if adaptive_grid is None:
         notes.append(f"long-first rule: {why}")
     else:
@@ -964,6 +970,7 @@ def allocation_report(
         if lv.size:
             picks = [best_within(a_cost, score, float(c)) for c in lv]
             a_levels = np.array([np.nan if i is None else adaptive_grid.accuracy[i] for i in picks])
+            a_level_cost = np.array([np.nan if i is None else a_cost[i] for i in picks])
     return Allocation(
         unit=unit,
         per_problem_source=None if pp is None else pp.source,
@@ -978,6 +985,8 @@ def allocation_report(
         oracle_levels=o_levels,
         oracle_level_cost=o_cost,
         uniform_levels=u_levels,
+        uniform_level_cost=u_cost,
         adaptive_levels=a_levels,
+        adaptive_level_cost=a_level_cost,
         notes=tuple(notes),
     )

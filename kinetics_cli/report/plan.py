@@ -198,7 +198,9 @@ def allocation_document(allocation: Allocation | None) -> dict[str, Any] | None:
         "oracle_levels": floats(allocation.oracle_levels),
         "oracle_level_mean_cost": floats(allocation.oracle_level_cost),
         "uniform_levels": floats(allocation.uniform_levels),
+        "uniform_level_cost": floats(allocation.uniform_level_cost),
         "adaptive_levels": floats(allocation.adaptive_levels),
+        "adaptive_level_cost": floats(allocation.adaptive_level_cost),
         "notes": list(allocation.notes),
     }
 
@@ -526,6 +528,11 @@ def _where(config: dict[str, Any]) -> str:
     return f"{config['model']}, {attention_label(config['attention'])}{kv}{limit}"
 
 
+def _uniform_strategy(trials: int) -> str:
+    """A uniform allocation's strategy: one trial is long-CoT, more are Best-of-N coverage."""
+    return "long-CoT" if trials == 1 else f"best-of-{trials} coverage"
+
+
 def print_allocation(allocation: Allocation) -> None:
     """The headroom of per-problem allocation at the budget, and the deployable adaptive rule."""
     from kinetics_cli.report.console import say
@@ -546,7 +553,7 @@ def print_allocation(allocation: Allocation) -> None:
             u_acc, u_cost, u_conf = allocation.uniform
             line += (
                 f"; the best uniform configuration on the same data reaches {u_acc:.1%}: "
-                f"{_where(u_conf)}, best-of-{u_conf['trials']} coverage, "
+                f"{_where(u_conf)}, {_uniform_strategy(u_conf['trials'])}, "
                 f"{format_cost(u_cost, unit)}."
             )
         else:
@@ -1192,15 +1199,19 @@ def print_frontier(
             rows_a.append(
                 [
                     "  its mean cost",
-                    *(format_cost(v, "eflops") for v in allocation.oracle_level_cost),
+                    *map(_level_cost, allocation.oracle_level_cost),
                 ]
             )
             rows_a.append(
                 ["best uniform, same data", *(_pct(v) for v in allocation.uniform_levels)]
             )
+            rows_a.append(["  its mean cost", *map(_level_cost, allocation.uniform_level_cost)])
         if allocation.adaptive_source is not None:
             rows_a.append(
                 ["long-first (deployable)", *(_pct(v) for v in allocation.adaptive_levels)]
+            )
+            rows_a.append(
+                ["  its expected cost", *map(_level_cost, allocation.adaptive_level_cost)]
             )
         compact_table(
             "Allocation within each cost per problem (eFLOPs): the per-problem oracle (the "
@@ -1398,10 +1409,18 @@ def frontier_plot(
     return save_figure(fig, path, force=force)
 
 
+def _level_cost(value: float) -> str:
+    """A cost cell of the allocation table: '-' where the level has no figure."""
+    import math
+
+    return "-" if math.isnan(value) else format_cost(value, "eflops")
+
+
 def allocation_curves(allocation: Allocation) -> list[tuple[str, Any, Any]]:
-    """(label, cost, accuracy) of each allocation the report computed, at its cost levels: the
-    per-problem oracle at its mean cost (each problem within the level), the best uniform
-    configuration and the long-first rule at the level; levels without a figure left out."""
+    """(label, cost, accuracy) of each allocation the report computed, at its cost levels, each
+    at the cost it spends there: the per-problem oracle at its mean cost (each problem within
+    the level), the best uniform configuration at its mean cost and the long-first rule at its
+    expected cost (both at most the level); levels without a figure left out."""
     import numpy as np
 
     curves = []
@@ -1413,9 +1432,21 @@ def allocation_curves(allocation: Allocation) -> list[tuple[str, Any, Any]]:
                 allocation.oracle_levels,
             )
         )
-        curves.append(("best uniform, same data", allocation.levels, allocation.uniform_levels))
+        curves.append(
+            (
+                "best uniform, same data",
+                allocation.uniform_level_cost,
+                allocation.uniform_levels,
+            )
+        )
     if allocation.adaptive_source is not None:
-        curves.append(("long-first (deployable)", allocation.levels, allocation.adaptive_levels))
+        curves.append(
+            (
+                "long-first (deployable)",
+                allocation.adaptive_level_cost,
+                allocation.adaptive_levels,
+            )
+        )
     out = []
     for label, cost, accuracy in curves:
         cost, accuracy = np.asarray(cost, dtype=float), np.asarray(accuracy, dtype=float)
