@@ -84,8 +84,28 @@ def test_decode_refuses_what_encode_did_not_write(raw: bytes) -> None:
 def test_decode_refuses_a_truncated_file() -> None:
     outcome = Outcome(np.ones((2, 2)), np.ones((2, 1)), np.ones((2, 1)), 1.0)
     raw = cache.encode({}, {Setting("m", "dense", None): outcome})
-    with pytest.raises(ValueError, match="truncated"):
-        cache.decode(raw[:-8])
+    for cut in (len(raw) - 8, len(raw) - 1, len(cache.FORMAT) + 4):
+        with pytest.raises(ValueError, match="truncated"):
+            cache.decode(raw[:cut])
+    # torn: the right length, the tail never written (zeros)
+    torn = raw[: len(raw) - 16] + bytes(16)
+    with pytest.raises(ValueError, match="CRC-32"):
+        cache.decode(torn)
+
+
+def test_decode_refuses_a_damaged_file() -> None:
+    """One flipped bit in an accuracy value (a plausible number still) or in the JSON line is
+    refused, not read as outcomes."""
+    outcome = Outcome(np.full((2, 2), 0.5), np.ones((2, 1)), np.ones((2, 1)), 160.0)
+    raw = cache.encode({}, {Setting("m", "dense", None): outcome})
+    cache.decode(raw)  # whole: read
+    value = raw.index(np.float64(0.5).tobytes())  # the first accuracy's bytes
+    prompt = raw.index(b"160.0")
+    for at, bit in ((value + 6, 0x01), (prompt, 0x02)):  # 0.5 -> 0.25; "160" -> "360"
+        damaged = bytearray(raw)
+        damaged[at] ^= bit
+        with pytest.raises(ValueError, match="CRC-32"):
+            cache.decode(damaged)
 
 
 def test_cached_outcomes_equal_the_source_and_skip_loading_it(tmp_path: Path) -> None:
@@ -137,7 +157,7 @@ def test_a_changed_input_file_changes_the_digest(
     package = Path(cache.__file__).resolve().parent.parent
     copy = tmp_path / "kinetics_cli"
     shutil.copytree(package / "accuracy", copy / "accuracy")
-    for name in ("arrays.py", "errors.py", "tomlio.py", "__init__.py"):
+    for name in cache._INPUTS[1:]:
         shutil.copy(package / name, copy / name)
     monkeypatch.setattr(cache, "_PACKAGE", copy)
     before = cache.source_digest("aime24")
@@ -145,6 +165,47 @@ def test_a_changed_input_file_changes_the_digest(
     priors = copy / "accuracy" / "priors" / "aime24.toml"
     priors.write_text(priors.read_text() + "\n# an edit\n")
     assert cache.source_digest("aime24") != before
+    # a module outside accuracy/ that reads the measurements' CSV (fsutil.read_text)
+    edited = cache.source_digest("aime24")
+    helper = copy / "fsutil.py"
+    helper.write_text(helper.read_text() + "\n# an edit\n")
+    assert cache.source_digest("aime24") != edited
+
+
+def _package_imports(path: Path) -> set[str]:
+    """The kinetics_cli modules a source file imports (anywhere in it), as file names relative
+    to the package: "fsutil.py", "accuracy/priors.py"."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        for name in names:
+            if name == "kinetics_cli":
+                found.add("__init__.py")
+            elif name.startswith("kinetics_cli."):
+                found.add(name.removeprefix("kinetics_cli.").replace(".", "/") + ".py")
+    return found
+
+
+def test_the_hashed_inputs_are_every_module_the_accuracy_code_imports() -> None:
+    """An outcome depends on every module the accuracy code reaches (fsutil reads the measured
+    CSV): one left out of the digest would let an upgrade that changes it read old outcomes."""
+    package = Path(cache.__file__).resolve().parent.parent
+    seen: set[str] = set()
+    todo = [str(p.relative_to(package)) for p in (package / "accuracy").glob("*.py")]
+    while todo:
+        name = todo.pop()
+        if name in seen or not (package / name).is_file():
+            continue  # "kinetics_cli.accuracy.cache" as a package attribute, not a file
+        seen.add(name)
+        todo.extend(_package_imports(package / name))
+    hashed = {str(p.relative_to(package)) for p in cache._input_files()}
+    assert seen <= hashed, sorted(seen - hashed)
 
 
 def test_a_damaged_file_is_recomputed_and_rewritten(tmp_path: Path) -> None:
@@ -237,7 +298,25 @@ def test_a_header_missing_a_field_is_rewritten_not_trusted(tmp_path: Path) -> No
     assert again.settings() == plain.settings() and load.calls == 1  # from the source
     again.outcome(some_settings(plain)[1], TRIALS, LIMITS)
     again.save()
-    assert cache._valid_header(json.loads(header.read_text())) is not None  # rewritten whole
+    assert cache.read_header(header.read_bytes()) is not None  # rewritten whole
+
+
+def test_a_changed_header_is_not_trusted(tmp_path: Path) -> None:
+    """A source file whose text changed since it was written (one letter of the description) is
+    not read: the source's own fields are."""
+    plain = bundled()
+    first = cache.CachedSource("aime24", bundled, tmp_path)
+    first.outcome(some_settings(plain)[0], TRIALS, LIMITS)
+    first.save()
+    (header,) = tmp_path.glob("*.json")
+    fields = json.loads(header.read_bytes())
+    assert cache.read_header(header.read_bytes()) is not None
+    fields["description"] = "x" + fields["description"][1:]
+    header.write_text(json.dumps(fields))
+    assert cache.read_header(header.read_bytes()) is None
+    load = Counting()
+    again = cache.CachedSource("aime24", load, tmp_path)
+    assert again.description == plain.description and load.calls == 1
 
 
 def test_an_install_without_sources_caches_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

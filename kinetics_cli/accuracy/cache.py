@@ -8,9 +8,10 @@ source itself only for what the file lacks. The file's name is a hash of everyth
 are computed from: the bytes of the accuracy code and data (kinetics_cli/accuracy/ and the modules
 it imports), the package, numpy and Python versions, the machine (architecture and the SIMD
 features numpy dispatches to), the task and the grid. A change to any of them is a new file,
-never a stale answer; an unreadable, truncated or incomplete file is ignored and rewritten (the
-files are trusted as this module wrote them: the cache folder is the user's own). An install
-without its Python sources caches nothing. docs/performance.md has the figures.
+never a stale answer. Every file carries a CRC-32 of its contents: an unreadable, truncated,
+damaged or incomplete file is ignored and rewritten, never read as outcomes (files are written
+to a temporary name and renamed, so a reader sees a whole file or none). An install without its
+Python sources caches nothing. docs/performance.md has the figures.
 
 Where: $KINETICS_CACHE_DIR, else the platform's cache folder (platformdirs: ~/.cache/kinetics on
 Linux, ~/Library/Caches/kinetics on macOS, %LOCALAPPDATA%\\kinetics\\Cache on Windows).
@@ -26,6 +27,7 @@ import json
 import os
 import sys
 import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -36,14 +38,15 @@ from kinetics_cli.accuracy.base import AccuracySource, AttentionName, Outcome, S
 
 ENV_DIR = "KINETICS_CACHE_DIR"
 ENV_OFF = "KINETICS_NO_CACHE"
-FORMAT = b"kinetics-outcomes 1\n"  # first line of every file: format and version
+FORMAT = b"kinetics-outcomes 2\n"  # first line of every file: format and version
+_CHECK = 9  # the second line: the CRC-32 of the rest of the file, 8 hex digits and a newline
 KEEP_GRIDS = 16  # grids kept per task and version (a few MB each): the most recently written
 KEEP_VERSIONS = 3  # code or data versions kept per task (installs that share the folder)
 _ARRAYS = ("accuracy", "gen_lengths", "gen_weights", "accuracy_ci", "replicates")
 _PACKAGE = Path(__file__).resolve().parent.parent
 # The files an outcome is computed from: the accuracy package (code, priors, measurements) and the
-# package modules it imports.
-_INPUTS = ("accuracy", "arrays.py", "errors.py", "tomlio.py", "__init__.py")
+# package modules it imports (a test follows its imports and holds this list to them).
+_INPUTS = ("accuracy", "arrays.py", "errors.py", "fsutil.py", "tomlio.py", "__init__.py")
 
 
 _ON = ("", "0", "false", "no", "off")  # KINETICS_NO_CACHE values that leave the cache on
@@ -138,8 +141,9 @@ def _setting(key: list[Any]) -> Setting:
 
 
 def encode(header: dict[str, Any], outcomes: dict[Setting, Outcome]) -> bytes:
-    """The file's bytes: FORMAT, a JSON line (the source's fields, each outcome's scalars and
-    where its arrays lie: dtype, byte offset, shape), then the arrays back to back."""
+    """The file's bytes: FORMAT, the CRC-32 of what follows it (8 hex digits), a JSON line (the
+    source's fields, each outcome's scalars and where its arrays lie: dtype, byte offset,
+    shape), then the arrays back to back."""
     blocks: list[bytes] = []
     offset = 0
     entries = []
@@ -166,17 +170,25 @@ def encode(header: dict[str, Any], outcomes: dict[Setting, Outcome]) -> bytes:
             }
         )
     line = json.dumps({**header, "outcomes": entries}).encode()
-    line += b" " * (-(len(FORMAT) + len(line) + 1) % 8) + b"\n"  # the arrays start aligned
-    return FORMAT + line + b"".join(blocks)
+    line += b" " * (-(len(FORMAT) + _CHECK + len(line) + 1) % 8) + b"\n"  # arrays start aligned
+    body = line + b"".join(blocks)
+    return FORMAT + b"%08x\n" % zlib.crc32(body) + body
 
 
 def decode(raw: bytes | bytearray) -> tuple[dict[str, Any], dict[Setting, Outcome]]:
     """What `encode` wrote (arrays are views of `raw`: writeable when it is a bytearray);
-    ValueError, KeyError or TypeError for anything else."""
+    ValueError, KeyError or TypeError for anything else, a damaged or truncated file included
+    (its CRC-32 differs)."""
     if not raw.startswith(FORMAT):
         raise ValueError("not an outcomes file")
-    end = raw.index(b"\n", len(FORMAT)) + 1
-    header = json.loads(raw[len(FORMAT) : end])
+    start = len(FORMAT) + _CHECK
+    check = bytes(raw[len(FORMAT) : start])
+    if len(check) != _CHECK or not check.endswith(b"\n"):
+        raise ValueError("truncated outcomes file")
+    if int(check[:-1], 16) != zlib.crc32(memoryview(raw)[start:]):
+        raise ValueError("damaged or truncated outcomes file (its CRC-32 differs)")
+    end = raw.index(b"\n", start) + 1
+    header = json.loads(raw[start:end])
     outcomes = {}
     for entry in header.pop("outcomes"):
         arrays = {}
@@ -224,6 +236,23 @@ def _write(path: Path, raw: bytes) -> None:
         raise
 
 
+def header_bytes(header: dict[str, Any]) -> bytes:
+    """The source file's bytes: its fields as JSON, with the CRC-32 of their JSON text."""
+    return json.dumps({**header, "crc32": zlib.crc32(json.dumps(header).encode())}).encode()
+
+
+def read_header(raw: bytes) -> dict[str, Any] | None:
+    """The fields `header_bytes` wrote, or None for anything else: not JSON, a field missing or
+    of another type, or text changed since (its CRC-32 differs)."""
+    fields = json.loads(raw)
+    if not isinstance(fields, dict):
+        return None
+    check = fields.pop("crc32", None)
+    if check != zlib.crc32(json.dumps(fields).encode()):
+        return None
+    return _valid_header(fields)
+
+
 def _valid_header(header: object) -> dict[str, Any] | None:
     """The source file's fields when every one is there with its type, else None (the file is
     then rewritten from the source)."""
@@ -259,7 +288,7 @@ class CachedSource:
         self._outcomes: dict[str, dict[Setting, Outcome]] = {}
         self._new: set[str] = set()
         with contextlib.suppress(OSError, ValueError):  # none, unreadable or not ours: rewritten
-            self._header = _valid_header(json.loads(self._source_file.read_bytes()))
+            self._header = read_header(self._source_file.read_bytes())
 
     @property
     def _source_file(self) -> Path:
@@ -344,7 +373,7 @@ class CachedSource:
         }
         try:
             if self._header is None:
-                _write(self._source_file, json.dumps(header).encode())
+                _write(self._source_file, header_bytes(header))
                 self._header = header
             for key in sorted(self._new):
                 _write(self._grid_file(key), encode({}, self._outcomes[key]))
