@@ -1172,6 +1172,10 @@ def test_allocation_on_three_problems_matches_hand_arithmetic(tmp_path: Path) ->
     everyone = sum(mean_cost(p, 2, 4096) for p in lengths) / 3
     assert uniform["accuracy"] == pytest.approx((1 + 5 / 6) / 3)
     assert uniform["cost"] == pytest.approx(everyone, 1e-4)
+    # the same accuracy for less: 0 points, uniform's cost over the oracle's mean cost
+    headroom = allocation["headroom"]
+    assert headroom["accuracy_points"] == pytest.approx(0.0, abs=1e-12)
+    assert headroom["cost_ratio"] == pytest.approx(everyone / ((easy + hard_two) / 3), 1e-4)
 
     human = run("plan", *args, "--budget", "2e14")
     assert human.exit_code == 0, human.output

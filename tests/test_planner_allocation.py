@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -19,6 +20,7 @@ from kinetics_cli.catalog import load_catalog
 from kinetics_cli.engine.kinetics import problem_cost
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.allocation import (
+    Allocation,
     check_allocation,
     load_paper_per_problem,
     long_first_from_prior,
@@ -302,3 +304,40 @@ def test_paper_oracle_takes_the_cheapest_of_tied_groups() -> None:
     cost = np.array([[10.0], [4.0]])
     acc, mean, group = paper_oracle(accuracy, cost, np.array([0, 1]), np.array([20.0]))
     assert acc.tolist() == [1.0] and mean.tolist() == [4.0] and group.tolist() == [1]
+
+
+def _allocation(
+    oracle_mean: tuple[float, float, float], uniform_at: tuple[float, float]
+) -> Allocation:
+    none = np.zeros(0)
+    return Allocation(
+        unit="eflops",
+        per_problem_source="hand",
+        problems=3,
+        budget=3e14,
+        oracle_cap=None,
+        oracle_mean=oracle_mean,
+        uniform=(*uniform_at, {}),
+        adaptive=None,
+        adaptive_source=None,
+        levels=none,
+        oracle_levels=none,
+        oracle_level_cost=none,
+        uniform_levels=none,
+        uniform_level_cost=none,
+        adaptive_levels=none,
+        adaptive_level_cost=none,
+    )
+
+
+def test_headroom_over_uniform() -> None:
+    """The three-problem case of test_cli_plan: the oracle holding its mean to 3e14 reaches
+    (1 + 5/6 + 0) / 3 = 61.1% at a mean 1.110e14; uniform best-of-2 at L 4096 the same 61.1% at
+    2.2313e14: 0 points, 2.2313 / 1.110 = 2.01x less cost."""
+    same = _allocation((11 / 18, 1.110e14, 3.139e14), (11 / 18, 2.2313e14))
+    assert same.headroom == (0.0, pytest.approx(2.2313 / 1.110))
+    # an oracle below uniform's accuracy has no equal-accuracy cost ratio
+    lower = _allocation((0.5, 1.0e14, 3e14), (11 / 18, 2.2313e14))
+    points, ratio = lower.headroom  # type: ignore[misc]
+    assert points == pytest.approx(0.5 - 11 / 18) and ratio is None
+    assert replace(same, uniform=None).headroom is None

@@ -851,6 +851,19 @@ class Allocation:
     adaptive_level_cost: np.ndarray  # its expected cost
     notes: tuple[str, ...] = ()
 
+    @property
+    def headroom(self) -> tuple[float, float | None] | None:
+        """Per-problem allocation over uniform at the budget, both on the same data: (accuracy
+        points the oracle holding its mean cost to the budget gains over the best uniform
+        configuration, uniform's cost / the oracle's mean cost where the oracle is at least as
+        accurate, else None). None without both figures."""
+        if self.oracle_mean is None or self.uniform is None:
+            return None
+        m_acc, m_cost, _ = self.oracle_mean
+        u_acc, u_cost, _ = self.uniform
+        ratio = u_cost / m_cost if m_acc >= u_acc and m_cost > 0 else None
+        return m_acc - u_acc, ratio
+
 
 def _per_problem(setup: Any) -> tuple[PerProblemGrid | None, str]:
     """The per-problem data for a setup: the user's trials, or the paper's AIME24 table."""

@@ -191,6 +191,7 @@ def allocation_document(allocation: Allocation | None) -> dict[str, Any] | None:
             allocation.oracle_mean, ("accuracy", "mean_cost", "cap")
         ),
         "uniform": pair(allocation.uniform, ("accuracy", "cost", "configuration")),
+        "headroom": pair(allocation.headroom, ("accuracy_points", "cost_ratio")),
         "adaptive": pair(allocation.adaptive, ("accuracy", "expected_cost", "configuration")),
         "adaptive_source": allocation.adaptive_source,
         "oracle": {"oracle_per_problem": True, "uniform": True, "adaptive": False},
@@ -558,6 +559,18 @@ def print_allocation(allocation: Allocation) -> None:
             )
         else:
             line += "; no uniform configuration of that data fits the budget."
+        headroom = allocation.headroom
+        if headroom is not None:
+            points, ratio = headroom
+            line += (
+                f" Headroom of per-problem allocation over uniform (both oracles, same data): "
+                f"{points * 100:+.1f} points at no more mean cost"
+            )
+            line += (
+                f", and {ratio:.2f}x less cost per problem for at least the same accuracy."
+                if ratio is not None
+                else "."
+            )
         say(line)
     if allocation.adaptive is not None:
         a_acc, a_cost, conf = allocation.adaptive
