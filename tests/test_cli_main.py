@@ -42,3 +42,28 @@ def test_unknown_command_suggests_the_close_name() -> None:
     result = CliRunner().invoke(app, ["plann"])
     assert result.exit_code == 2
     assert "Did you mean 'plan'?" in result.output
+
+
+def _command_paths(command: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and subcommand of the tree, as the arguments that name it."""
+    paths = [path]
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        paths += _command_paths(sub, (*path, name))
+    return paths
+
+
+def test_every_help_fits_80_columns_and_keeps_hyphenated_words_whole() -> None:
+    """At 80 columns no help line is wider than the terminal, and none ends after a hyphen inside
+    a word: values such as block-topk, best-of-n and gpt-oss are typed as written, so they stay
+    on one line (click's default wrapping gave "block-" on one line and "topk" on the next)."""
+    runner = CliRunner()
+    paths = _command_paths(typer.main.get_command(app))
+    assert ("plan",) in paths and ("calibrate", "reference") in paths
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+        assert result.exit_code == 0, (path, result.output)
+        for line in result.output.splitlines():
+            assert len(line) <= 80, (path, line)
+            assert not (line.endswith("-") and line[-2:-1].isalnum()), (path, line)
+    plan_help = runner.invoke(app, ["plan", "--help"], env={"COLUMNS": "80"}).output
+    assert "best-of-n" in plan_help and "block-topk" in plan_help

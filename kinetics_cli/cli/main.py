@@ -34,6 +34,24 @@ _UsageError: type[Exception] = next(
 )
 
 
+def _wrap_help_at_spaces_only() -> None:
+    """Help text breaks lines at spaces, never after a hyphen inside a word.
+
+    Click wraps with textwrap's default, which also breaks after hyphens: at 80 columns
+    `block-topk`, `best-of-n` and `gpt-oss`, values to type as written, came out split over two
+    lines ("block-" then "topk"). Its wrapper class is a subclass of textwrap's, so the split
+    pattern is set on that subclass alone.
+    """
+    import importlib
+
+    package = _UsageError.__module__.rsplit(".", 1)[0]  # click, or typer's vendored copy
+    wrapper = importlib.import_module(f"{package}._textwrap").TextWrapper
+    wrapper.wordsep_re = wrapper.wordsep_simple_re
+
+
+_wrap_help_at_spaces_only()
+
+
 def _fail(message: str) -> NoReturn:
     """One line on stderr, exit code 2."""
     sys.stderr.write("error: " + " ".join(message.split()) + "\n")
