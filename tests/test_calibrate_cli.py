@@ -469,3 +469,27 @@ def test_calibrate_commands_take_json_and_name_their_file_argument(command: str)
     assert "file" not in usage
     if command != "run":
         assert "FILE" in usage
+
+
+def test_repeats_help_gives_the_counts_the_run_uses() -> None:
+    """`calibrate run --repeats` sets the calls of each micro-kernel only; the decode steps take
+    run.COMPOSITE_REPEATS calls in run.ROUNDS rounds and the bare pipeline run.REPEATS, and the
+    help says so with those numbers."""
+    result = runner.invoke(app, ["calibrate", "run", "--help"], env={"COLUMNS": "200"})
+    text = " ".join(result.stdout.split())
+    assert "Timed calls per micro-kernel (median kept)" in text
+    assert f"timed {run_module.COMPOSITE_REPEATS} times in {run_module.ROUNDS} rounds" in text
+    assert f"times {run_module.REPEATS} per micro-kernel" in text
+    assert "[default: 5]" in text
+
+
+def test_check_tolerance_default_comes_from_the_sidecar_as_the_help_says() -> None:
+    """The shipped numpy file's sidecar sets tolerance = 0.10: that is the limit applied, not the
+    0.25 the help used to give as the default, so the help names the sidecar first."""
+    data = bundled_root() / "hardware_profiles" / "measurements" / "numpy-amd-epyc-2cpu.jsonl"
+    result = runner.invoke(app, ["calibrate", "check", str(data), "--json"])
+    assert json.loads(result.stdout)["tolerance"] == 0.10
+    for command in ("check", "reference"):
+        help_text = runner.invoke(app, ["calibrate", command, "--help"], env={"COLUMNS": "200"})
+        line = " ".join(help_text.stdout.split())
+        assert "(default: the tolerance in the file's <stem>.check.toml, else 0." in line

@@ -130,7 +130,9 @@ def run_command(
         metavar="N",
         parser=count,
         callback=at_least(1),
-        help="Timed calls per kernel (median kept).",
+        # run.COMPOSITE_REPEATS and run.ROUNDS (not imported here: numpy and pydantic at start)
+        help="Timed calls per micro-kernel (median kept); each held-out decode step is timed "
+        "10 times in 5 rounds whatever N is. Bare `kinetics calibrate` times 3 per micro-kernel.",
     ),
     out: Path | None = typer.Option(
         None,
@@ -275,10 +277,15 @@ def check_command(
         "--tolerance",
         metavar="FRACTION",
         parser=quantity,
-        help="Largest median relative error that passes (default 0.25).",
+        help="Largest median relative error that passes (default: the tolerance in the file's "
+        "<stem>.check.toml, else 0.25).",
     ),
     kernel: list[str] = typer.Option(
-        [], "--kernel", metavar="KIND", help="Check only rows of this kernel class; repeatable."
+        [],
+        "--kernel",
+        metavar="KIND",
+        help="Check only rows of this kernel class; repeatable (default: the classes the "
+        "file's <stem>.check.toml lists, else every class).",
     ),
     json: bool = JSON_OPTION,
     output_format: str = FORMAT_OPTION,
@@ -333,7 +340,8 @@ def reference_command(
         metavar="FRACTION",
         parser=quantity,
         help="Largest median distance from the published range that counts as agreement "
-        "(default 0.10); beyond it: exit 1, outside the published range.",
+        "(default: the tolerance in the file's <stem>.check.toml, else 0.10); beyond it: exit 1, "
+        "outside the published range.",
     ),
     json: bool = JSON_OPTION,
     output_format: str = FORMAT_OPTION,
