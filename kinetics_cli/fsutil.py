@@ -1,13 +1,15 @@
-"""Atomic file writes: a temporary file in the target folder, fsync, then rename over the target.
+"""Atomic file writes: a temporary file in the target folder, fsync, then publish it at the target.
 
 One rule for every file the tool writes (profiles, cards, measurements, evaluation rows, plots):
 check the target before any work (`check_target`), write it whole or not at all
 (`write_atomic` for text, `atomic_output` for a writer that needs a path, such as matplotlib),
-and never replace an existing file without --force.
+and never replace an existing file without --force, not even one that another run wrote while
+this one was working (the file is published with a hard link, which fails on an existing name).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -40,14 +42,47 @@ def check_target(path: Path, *, force: bool = False, option: str | None = None) 
     return path
 
 
+# link() errors that mean "no hard links on this file system" (FAT, exFAT, some network and
+# FUSE file systems: Linux says EPERM, others EOPNOTSUPP, ENOSYS or EINVAL)
+_NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EINVAL}
+
+
+def _publish(tmp: str, path: Path, force: bool) -> None:
+    """Give the finished temporary file `tmp` the name `path`. With `force`, a rename over
+    whatever is there. Without it, a hard link then the temporary name's removal: link() fails
+    with FileExistsError when `path` exists, so a file another run published after
+    `check_target` is never replaced. Where the file system has no hard links the check and
+    the rename are two steps (a check, then os.replace): two runs finishing at the same moment
+    can then still both pass the check, and the later rename wins."""
+    if force:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except (OSError, NotImplementedError, AttributeError) as exc:
+        if isinstance(exc, OSError) and exc.errno not in _NO_LINKS:
+            raise
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
+
+
 def atomic_output(
     path: Path, write: Callable[[Path], object], *, force: bool = False, option: str | None = None
 ) -> Path:
-    """Call `write(tmp)` on a temporary file in `path`'s folder, fsync it, then rename it over
+    """Call `write(tmp)` on a temporary file in `path`'s folder, fsync it, then publish it as
     `path`, so readers see the old file or the whole new one, never a part (a killed run leaves
-    no empty file). Refuses an existing file unless `force`; the file gets the permissions a
-    plain write would give it. File-system errors become InputError naming the path."""
+    no empty file). Refuses an existing file unless `force`: before the work and again when
+    publishing, where a file that appeared meanwhile (another run's) is kept and the refusal is
+    the same (see `_publish`; with `force` the rename replaces it). The file gets the
+    permissions a plain write would give it. File-system errors become InputError naming the
+    path."""
     path = check_target(path, force=force, option=option)
+    where = f"{option} {path}" if option else str(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -59,9 +94,11 @@ def atomic_output(
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.chmod(tmp, _new_file_mode(path))
-        os.replace(tmp, path)
+        _publish(tmp, path, force)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, FileExistsError) and not force:
+            raise InputError(f"{where} already exists; pass --force to overwrite it") from None
         if isinstance(exc, OSError):
             raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
         raise

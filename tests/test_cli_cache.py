@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from kinetics_cli.accuracy import cache as outcome_cache
 from kinetics_cli.cli.main import app
 
 runner = CliRunner()
@@ -54,6 +57,25 @@ def test_cache_says_when_its_folder_is_a_file(
     assert "unusable" in runner.invoke(app, ["cache"]).stdout
 
 
+def test_cache_says_when_its_folder_cannot_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """KINETICS_CACHE_DIR under a file: the folder can never be made, so nothing is kept."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a file")
+    monkeypatch.setenv("KINETICS_NO_CACHE", "0")
+    monkeypatch.setenv("KINETICS_CACHE_DIR", str(blocker / "sub" / "cache"))
+    doc = json.loads(runner.invoke(app, ["cache", "--json"]).stdout)
+    assert doc["problem"] == (
+        f"{blocker} is not a folder, so {blocker / 'sub' / 'cache'} cannot be made: "
+        "nothing is cached"
+    )
+    assert "unusable" in runner.invoke(app, ["cache"]).stdout
+    # a folder still to be made is no problem: the first write makes it
+    monkeypatch.setenv("KINETICS_CACHE_DIR", str(tmp_path / "new" / "cache"))
+    assert json.loads(runner.invoke(app, ["cache", "--json"]).stdout)["problem"] is None
+
+
 def test_cache_clear_removes_only_its_files(folder: Path) -> None:
     result = runner.invoke(app, ["cache", "--clear", "--json"])
     assert result.exit_code == 0, result.output
@@ -84,6 +106,37 @@ def test_cache_warm_says_when_nothing_could_be_written(
     monkeypatch.setenv("KINETICS_CACHE_DIR", str(blocker))
     result = runner.invoke(app, ["cache", "--warm", "--task", "aime25"])
     assert result.exit_code == 2 and "cannot write the outcome cache" in result.stderr
+
+
+def test_cache_warm_reports_a_grid_it_could_not_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The task's source file is written but its grid is not (a folder in the grid file's place,
+    a full disk): --warm filled nothing a plan can read, and says so."""
+    monkeypatch.setenv("KINETICS_NO_CACHE", "0")
+    monkeypatch.setenv("KINETICS_CACHE_DIR", str(tmp_path))
+    assert runner.invoke(app, ["cache", "--warm", "--task", "aime25"]).exit_code == 0
+    (grid,) = tmp_path.glob("aime25-*-*.bin")
+    assert runner.invoke(app, ["cache", "--clear"]).exit_code == 0
+    grid.mkdir()
+    result = runner.invoke(app, ["cache", "--warm", "--task", "aime25"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot write the outcome cache in {tmp_path}: {grid}: cannot write: Is a directory"
+    ]
+    assert len(list(tmp_path.glob("aime25-*.json"))) == 1  # the source file alone was written
+
+    def disk_full(path: Path, raw: bytes) -> None:
+        if path.suffix == ".bin":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        outcome_cache_write(path, raw)
+
+    grid.rmdir()
+    outcome_cache_write = outcome_cache._write
+    monkeypatch.setattr(outcome_cache, "_write", disk_full)
+    result = runner.invoke(app, ["cache", "--warm", "--task", "aime25"])
+    assert result.exit_code == 2
+    assert f"{grid}: cannot write: No space left on device" in result.stderr
 
 
 def test_cache_warm_fills_what_a_default_plan_reads(

@@ -389,6 +389,28 @@ def test_refuses_to_overwrite_without_force(config_home: Path, tmp_path: Path) -
 # ---- bad input: one line on stderr, exit code 2 -----------------------------------------------
 
 
+def test_a_card_written_meanwhile_is_not_replaced(
+    config_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two imports of one name started together both find no card; the later to finish is
+    refused, as if the card had been there from the start, and the first's card stays."""
+    import os
+
+    path = write_config(tmp_path / "q", QWEN3_8B)
+    target = config_home / "kinetics" / "model_cards" / "q8.toml"
+    link = os.link
+
+    def other_run_first(src: str, dst: str) -> None:
+        Path(dst).write_text("the other run's card\n")
+        link(src, dst)
+
+    monkeypatch.setattr(os, "link", other_run_first)
+    line = one_error_line(invoke("models", "import", str(path), "--name", "q8"))
+    assert line == f"error: {target} already exists; pass --force to overwrite it"
+    assert target.read_text() == "the other run's card\n"
+    assert [p.name for p in target.parent.iterdir()] == ["q8.toml"]
+
+
 def test_missing_field(config_home: Path, tmp_path: Path) -> None:
     broken = {k: v for k, v in QWEN3_8B.items() if k != "num_hidden_layers"}
     line = one_error_line(invoke("models", "import", str(write_config(tmp_path / "b", broken))))

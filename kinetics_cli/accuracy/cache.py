@@ -287,6 +287,7 @@ class CachedSource:
         self._header: dict[str, Any] | None = None
         self._outcomes: dict[str, dict[Setting, Outcome]] = {}
         self._new: set[str] = set()
+        self.save_error: str | None = None  # why the last save wrote nothing, else None
         with contextlib.suppress(OSError, ValueError):  # none, unreadable or not ours: rewritten
             self._header = read_header(self._source_file.read_bytes())
 
@@ -362,7 +363,9 @@ class CachedSource:
 
     def save(self) -> bool:
         """Write the source's fields and the grids that gained outcomes in this run; False when a
-        write failed (a read-only folder, a full disk), which costs only the next run's speed."""
+        write failed (a read-only folder, a full disk), which costs only the next run's speed;
+        `save_error` then says which file and why."""
+        self.save_error = None
         if not self._new:
             return True
         header = {
@@ -371,14 +374,18 @@ class CachedSource:
             "parametric": self.parametric,
             "settings": self._field("settings"),
         }
+        target = self._source_file
         try:
             if self._header is None:
-                _write(self._source_file, header_bytes(header))
+                _write(target, header_bytes(header))
                 self._header = header
             for key in sorted(self._new):
-                _write(self._grid_file(key), encode({}, self._outcomes[key]))
+                target = self._grid_file(key)
+                _write(target, encode({}, self._outcomes[key]))
             self._prune(self._new)
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError, TypeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            self.save_error = f"{target}: cannot write: {reason}"
             return False
         finally:
             self._new.clear()
@@ -448,6 +455,21 @@ def cache_files(folder: Path) -> list[Path]:
     except OSError:
         return []
     return sorted(p for p in entries if pattern.fullmatch(p.name) and p.is_file())
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why no file can be kept in `folder`, else None: it, or the nearest of its ancestors that
+    exists (the folder is made on the first write), is not a folder. A folder this process cannot
+    write into is no problem: a cache warmed while building an image is read by users who may
+    not write it."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        if existing == folder:
+            return f"{folder} is not a folder: nothing is cached"
+        return f"{existing} is not a folder, so {folder} cannot be made: nothing is cached"
+    return None
 
 
 def clear(folder: Path) -> tuple[int, int]:

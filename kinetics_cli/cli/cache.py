@@ -77,10 +77,15 @@ def _warm(tasks: list[str], folder: Path) -> list[str]:
         )
     catalog = context.catalog()
     for task in chosen or known:
-        build_setup(task=task, catalog=catalog, hardware=DEFAULT_HARDWARE)
-        kept = folder / f"{task}-{outcome_cache.source_digest(task)}.json"
-        if not kept.is_file():
+        source = build_setup(task=task, catalog=catalog, hardware=DEFAULT_HARDWARE).source
+        if not isinstance(source, outcome_cache.CachedSource):  # no sources to hash: none kept
             raise InputError(
-                f"cannot write the outcome cache in {folder} (is it a writable folder?)"
+                f"cannot write the outcome cache in {folder}: this install lacks the Python "
+                "sources its files are keyed by"
+            )
+        if source.save_error is not None:  # a grid or source file not written (a full disk)
+            problem = outcome_cache.folder_problem(folder)
+            raise InputError(
+                f"cannot write the outcome cache in {folder}: {problem or source.save_error}"
             )
     return chosen or known

@@ -16,6 +16,8 @@ def cache_document(
     """The `cache --json` document: folder, enabled (false under KINETICS_NO_CACHE), files,
     bytes, problem (why the folder cannot hold files, else None); with --clear the files and
     bytes removed, with --warm the tasks computed."""
+    from kinetics_cli.accuracy.cache import folder_problem
+
     sizes = []
     for path in files:
         try:
@@ -27,10 +29,8 @@ def cache_document(
         "enabled": enabled,
         "files": len(files),
         "bytes": sum(sizes),
-        # why nothing can be kept there (a file in the folder's place), else None
-        "problem": f"{folder} is not a folder: nothing is cached"
-        if folder.exists() and not folder.is_dir()
-        else None,
+        # why nothing can be kept there (a file in the folder's place or an ancestor's), else None
+        "problem": folder_problem(folder),
     }
     if removed is not None:
         document["removed_files"], document["removed_bytes"] = removed
