@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from kinetics_cli.accuracy import available_tasks, load_accuracy
+from kinetics_cli.accuracy import available_tasks, load_accuracy, priors
 from kinetics_cli.accuracy.base import Setting
 from kinetics_cli.accuracy.priors import PriorSource, load_profile, model_accuracy, spread_note
 from kinetics_cli.errors import InputError
@@ -383,3 +383,12 @@ def test_spread_note_is_one_flat_phrase() -> None:
     setting = Setting("qwen3-30b-a3b", "topk", 512)
     note = source.outcome(setting, np.array([1, 8]), np.array([8192.0])).note
     assert note.startswith("prior, interval from") and "(" not in note
+
+
+def test_length_table_cdf_at_is_the_cdf_of_parts():
+    # model_lengths reads the CDF alone at the limits; it must be parts()'s first half, bit for bit
+    prior = load_profile("aime24").models["qwen3-8b"]
+    table = priors._length_table(prior)
+    y = np.log(np.array([1024.0, 4096.0, 32768.0])) - 0.2
+    cdf, _ = table.parts(y, 0.7, 0.9)
+    np.testing.assert_array_equal(table.cdf_at(y, 0.7, 0.9), cdf)

@@ -71,22 +71,27 @@ def normal_cdf(z: np.ndarray | float) -> np.ndarray:
 
 
 def _normal_cdf_block(z: np.ndarray) -> np.ndarray:
-    """normal_cdf of a 1-d block."""
-    x = -z / np.sqrt(2.0)
-    a = np.abs(x)
+    """normal_cdf of a 1-d block: with x = -z / sqrt(2), Phi(z) = erfc(x) / 2, and
+    erfc(x) = 2 - erfc(|x|) for x < 0 (z > 0). The sign is taken from z (|x| = |z| / sqrt(2)
+    exactly) and the halving is done before the fold, 1 - erfc(|x|) / 2 = (2 - erfc(|x|)) / 2
+    exactly (halving is exact), so each value has the bits of the expression as written."""
+    a = np.abs(z)
+    a /= np.sqrt(2.0)  # |x|
     t = 0.5 * a
     t += 1.0
     np.reciprocal(t, out=t)
-    poly = np.full_like(t, _ERFC_COEFFS[0])
-    for c in _ERFC_COEFFS[1:]:
+    poly = t * _ERFC_COEFFS[0]
+    poly += _ERFC_COEFFS[1]
+    for c in _ERFC_COEFFS[2:]:
         poly *= t
         poly += c
     a *= a
     poly -= a  # -a^2 + P(t)
     np.exp(poly, out=poly)
     poly *= t  # erfc(|x|)
-    erfc_x = np.where(x >= 0, poly, 2.0 - poly)
-    return 0.5 * erfc_x
+    poly *= 0.5
+    np.subtract(1.0, poly, out=poly, where=z > 0)  # x < 0
+    return poly
 
 
 @lru_cache(maxsize=512)

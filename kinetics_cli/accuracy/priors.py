@@ -389,6 +389,10 @@ class _LengthTable:
         """The mixture CDF on the table's own y grid (no interpolation)."""
         return self._mix(self.cdf, r, q)
 
+    def cdf_at(self, y: np.ndarray, r: float, q: float = 1.0) -> np.ndarray:
+        """The mixture CDF at log-lengths y (the first of `parts`, without the partial means)."""
+        return self._mix(tuple(np.interp(y, self.y, t) for t in self.cdf), r, q)
+
     def parts(self, y: np.ndarray, r: float, q: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """(CDF, partial mean without the g factor) of the mixture at log-lengths y."""
         cdf = tuple(np.interp(y, self.y, t) for t in self.cdf)
@@ -465,7 +469,7 @@ def model_lengths(
     finish = 1.0 - runaway
     f_grid = np.maximum.accumulate(table.on_grid(r, keep))
     x_grid = np.exp(table.y + log_shift)
-    f_lim, _ = table.parts(np.log(lim) - log_shift, r, keep)  # (G,)
+    f_lim = table.cdf_at(np.log(lim) - log_shift, r, keep)  # (G,)
     levels = f_lim[:, None] * np.linspace(0.0, 1.0, points)[None, :]  # (G, points)
     edges = np.interp(levels, f_grid, x_grid)
     edges[:, -1] = lim
