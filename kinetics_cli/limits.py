@@ -71,6 +71,12 @@ TRIALS = (1, 2**20)
 # Sequences in one serving step, tensor-parallel GPUs per replica, alternatives shown.
 BATCH = (1, 2**20)
 TENSOR_PARALLEL = (1, 1024)
+# Data-parallel replicas of one deployment: the largest training clusters hold about 1e5 GPUs.
+REPLICAS = (1, 2**20)
+# An engine's cap on sequences per replica (0: memory only): vLLM 1,024, TensorRT-LLM 2,048.
+MAX_BATCH = (0, 2**20)
+# Timed calls per calibration micro-kernel: the default is 5; each call takes up to seconds.
+REPEATS = (1, 10_000)
 TOP = (0, 1000)
 # Tokens per KV page for block top-k: vLLM and SGLang use 1 to 256.
 BLOCK_SIZE = (1, 2**16)

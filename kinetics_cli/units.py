@@ -71,28 +71,47 @@ def parse_quantity(text: str | float | int, *, what: str = "value", unit: bool =
                 if given.startswith("b") and given != "bytes"
                 else " as a number"
             )
-            raise InputError(
-                f"{what}: cannot read {text!r}{bits}; expected plain or scientific notation "
+            forms = (
                 "with an optional SI or binary suffix (e.g. 2.5e15, 2.5P, 80G, 80GiB, 3.35T/s)"
+                if unit
+                else "with an optional SI prefix, no unit (e.g. 8, 2.5e3, 2k)"
+            )
+            raise InputError(
+                f"{what}: cannot read {shown(text)}{bits}; expected plain or scientific notation "
+                + forms
             )
         if not unit and match.group("unit"):
             raise InputError(
-                f"{what}: {text!r} has a unit; a count takes a number with an optional SI "
+                f"{what}: {shown(text)} has a unit; a count takes a number with an optional SI "
                 "prefix only (e.g. 8.2e9 or 8.2G)"
             )
         prefix = match.group("prefix") or ""
         mantissa = match.group("mantissa").replace("_", "")
         exponent_text = match.group("exponent") or "0"
         if len(exponent_text.lstrip("+-")) > 6:  # far outside any float; int() may refuse it
-            raise InputError(f"{what}: expected a number of sensible size, got {text!r}")
+            raise InputError(
+                f"{what}: {shown(text)} has an exponent out of range (a number here lies within "
+                "1e-308 to 1e308 in size)"
+            )
         exponent = int(exponent_text)
         if prefix in _BINARY:
             value = float(f"{mantissa}e{exponent}") * _BINARY[prefix]
         else:  # shift the decimal exponent, so '8.2G' is the float nearest 8.2e9, as '8.2e9' is
             value = float(f"{mantissa}e{exponent + _DECIMAL_EXPONENT[prefix]}")
     if not math.isfinite(value):
+        if isinstance(text, str):  # finite digits beyond the largest float: '1e309', 400 digits
+            raise InputError(f"{what}: {shown(text)} is too large (a number here is at most 1e308)")
         raise InputError(f"{what}: expected a finite number, got {text!r}")
     return value
+
+
+def shown(text: object, width: int = 24) -> str:
+    """`text` quoted as an error message shows it: whole when short, else its first and last
+    characters and its length, so a 400-digit number is not echoed back in full."""
+    quoted = repr(text)
+    if not isinstance(text, str) or len(text) <= width:
+        return quoted
+    return f"{text[:12]!r}...{text[-4:]!r} ({len(text):,} characters)"
 
 
 # What each quantity option takes: the unit after an optional SI prefix, with its factor to the
@@ -144,9 +163,16 @@ def parse_kind(text: str | float | int, kind: str, *, what: str = "value") -> fl
     match = _QUANTITY.match(body)
     unit = match.group("unit") if match is not None else None
     if unit is None:
-        raise InputError(f"{what}: cannot read {text!r} as a number; it takes {accepted}")
+        raise InputError(f"{what}: cannot read {shown(text)} as a number; it takes {accepted}")
     if unit not in units:
-        raise InputError(f"{what}: {text!r}: this option takes no {unit!r}; it takes {accepted}")
+        raise InputError(
+            f"{what}: {shown(text)}: this option takes no {unit!r}; it takes {accepted}"
+        )
+    prefix = match.group("prefix") if match is not None else None
+    if kind == "money" and prefix not in (None, "k", "K", "M"):
+        raise InputError(
+            f"{what}: {shown(text)}: this option takes no {prefix!r}; it takes {accepted}"
+        )
     number = parse_quantity(body[: len(body) - len(unit)] if unit else body, what=what, unit=False)
     factor = units[unit]  # divide by 1,000 rather than multiply by 1e-3: '5us' is exactly 5e-06
     return number * factor if factor >= 1 else number / round(1 / factor)
@@ -179,13 +205,13 @@ def parse_tokens(text: str | float | int, *, what: str = "value") -> float:
         match = _QUANTITY.match(text)
         if match is None or match.group("unit") not in ("", "tok"):
             raise InputError(
-                f"{what}: cannot read {text!r} as a token count; expected a number with an "
+                f"{what}: cannot read {shown(text)} as a token count; expected a number with an "
                 "optional k, M or G suffix (powers of 1024: 32k = 32,768 tokens)"
             )
         prefix = match.group("prefix") or ""
         if prefix and prefix not in _TOKEN_PREFIX:
             raise InputError(
-                f"{what}: {text!r}: token counts take the suffixes k, M or G (powers of 1024: "
+                f"{what}: {shown(text)}: token counts take the suffixes k, M or G (powers of 1024: "
                 f"32k = 32,768 tokens), not {prefix!r}"
             )
         plain = text.strip()
@@ -195,10 +221,10 @@ def parse_tokens(text: str | float | int, *, what: str = "value") -> float:
     else:
         value = parse_quantity(text, what=what, unit=False)
     if value < 0:
-        raise InputError(f"{what}: a token count must not be negative (got {text!r})")
+        raise InputError(f"{what}: a token count must not be negative (got {shown(text)})")
     if value > MAX_TOKENS:
         raise InputError(
-            f"{what}: {text!r} is more than {MAX_TOKENS:,} tokens (2**27), far beyond any "
+            f"{what}: {shown(text)} is more than {MAX_TOKENS:,} tokens (2**27), far beyond any "
             "model's context window"
         )
     return value

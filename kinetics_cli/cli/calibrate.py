@@ -11,7 +11,8 @@ from pathlib import Path
 
 import typer
 
-from kinetics_cli.cli.params import FORMAT_OPTION, JSON_OPTION, at_least, count, quantity
+from kinetics_cli.cli.params import FORMAT_OPTION, JSON_OPTION, bounded, quantity
+from kinetics_cli.limits import REPEATS
 
 app = typer.Typer(
     help="Measure kernels on this machine, fit efficiencies and overheads to the roofline, and "
@@ -128,8 +129,7 @@ def run_command(
         5,
         "--repeats",
         metavar="N",
-        parser=count,
-        callback=at_least(1),
+        parser=bounded(REPEATS, whole=True),
         # run.COMPOSITE_REPEATS and run.ROUNDS (not imported here: numpy and pydantic at start)
         help="Timed calls per micro-kernel (median kept); each held-out decode step is timed "
         "10 times in 5 rounds whatever N is. Bare `kinetics calibrate` times 3 per micro-kernel.",

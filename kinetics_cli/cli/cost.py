@@ -13,6 +13,7 @@ from kinetics_cli.cli.params import (
     intensity_option,
     model_argument,
     page_size,
+    positive_tokens,
     tokens,
 )
 from kinetics_cli.limits import PARAMETERS, TRIALS
@@ -25,7 +26,7 @@ ATTENTION_OPTION = typer.Option(
 KV_BUDGET_OPTION = typer.Option(
     None,
     "--kv-budget",
-    parser=tokens,
+    parser=positive_tokens,
     metavar="B",
     help="KV tokens each step attends to under sparse attention, local window included "
     "(k = 1024 tokens).",

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from kinetics_cli.limits import MAX_BATCH
+
 if TYPE_CHECKING:
     from kinetics_cli.engine.serving import MaxBatch
 
@@ -122,6 +124,17 @@ def tokens(text: str) -> float:
         raise typer.BadParameter(str(exc).split(": ", 1)[-1]) from None
 
 
+def positive_tokens(text: str) -> float:
+    """Typer parser for a KV budget: a token count above zero (a sparse step attends to at least
+    one token)."""
+    value = tokens(text)
+    if not value > 0:
+        raise typer.BadParameter(
+            f"must be positive (got {text!r}): a sparse step attends to at least one token"
+        )
+    return value
+
+
 def whole_tokens(text: str) -> int:
     """Typer parser for whole token counts ('32k' -> 32768)."""
     value = tokens(text)
@@ -146,8 +159,7 @@ JSON_OPTION = typer.Option(False, "--json", help="Write one JSON document to std
 MAX_BATCH_OPTION = typer.Option(
     None,
     "--max-batch",
-    parser=count,
-    callback=at_least(0),
+    parser=bounded(MAX_BATCH, whole=True),
     metavar="N",
     help="The engine's cap on concurrent sequences per replica (default: vLLM's max_num_seqs "
     "for the accelerator, 1,024 on GPUs of 70 GiB or more that are not A100s, else 256; "

@@ -15,7 +15,6 @@ from kinetics_cli.cli.params import (
     at_least,
     block_size_option,
     bounded,
-    count,
     duration,
     engine_max_batch,
     hardware_option,
@@ -24,7 +23,7 @@ from kinetics_cli.cli.params import (
     plot_option,
     whole_tokens,
 )
-from kinetics_cli.limits import BATCH, TENSOR_PARALLEL, TRIALS
+from kinetics_cli.limits import BATCH, REPLICAS, TENSOR_PARALLEL, TRIALS
 
 
 def serve(
@@ -48,8 +47,7 @@ def serve(
         1,
         "--replicas",
         metavar="R",
-        parser=count,
-        callback=at_least(1),
+        parser=bounded(REPLICAS, whole=True),
         help="Data-parallel replicas.",
     ),
     weights: str | None = typer.Option(
