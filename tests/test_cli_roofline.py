@@ -291,12 +291,16 @@ def test_title_and_json_name_every_format_not_only_the_peak(catalog):
     # activations bf16 (--dtype bf16). The title used to say only the peak's dtype.
     args = ("tiny-gqa", "-H", "tiny-gpu", "--context", "100", "--weights", "fp8", "--kv", "fp8")
     doc = json.loads(run(catalog, *args, "--json").stdout)
-    assert doc["formats"] == "fp8 weights, fp8 KV, bf16 activations, fp8 matmuls"
+    # the embedding, LM head and norms stay at the card's 16 bits under a quantised format
+    formats = "fp8 weights (bf16 embedding and LM head), fp8 KV, bf16 activations, fp8 matmuls"
+    assert doc["formats"] == formats
     title = " ".join(run(catalog, *args).stdout.split("\n\n")[0].split())
-    assert "fp8 weights, fp8 KV, bf16 activations, fp8 matmuls" in title
+    assert formats in title
     # weight-only: fp4 weights where the profile lists no fp4 peak run at bf16
     fp4 = json.loads(run(catalog, *args[:5], "--weights", "fp4", "--json").stdout)
-    assert fp4["formats"] == "nvfp4 weights, bf16 KV, bf16 activations, bf16 matmuls"
+    assert fp4["formats"] == (
+        "nvfp4 weights (bf16 embedding and LM head), bf16 KV, bf16 activations, bf16 matmuls"
+    )
     assert fp4["dtype"] == "bf16"
 
 

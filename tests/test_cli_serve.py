@@ -101,7 +101,10 @@ def test_the_deployment_names_the_formats_the_card_stores_and_the_matmul_peak():
     assert "TP1, bf16 weights (mxfp4 experts), bf16 KV, bf16 activations, bf16 matmuls" in line
     doc = json.loads(run(*FP8_8B, "--json").stdout)
     assert doc["weights"] == "fp8"
-    assert doc["formats"] == "fp8 weights, fp8 KV, bf16 activations, fp8 matmuls"
+    assert (
+        doc["formats"]
+        == "fp8 weights (bf16 embedding and LM head), fp8 KV, bf16 activations, fp8 matmuls"
+    )
     error = one_line_error(run("llama-3.1-70b", "-H", "h100"))
     assert "at TP1, bf16 weights, bf16 KV, bf16 activations, bf16 matmuls:" in error
 

@@ -193,10 +193,16 @@ class Precision:
 
     def describe(self) -> str:
         """'nvfp4 weights, fp8 KV, bf16 activations, bf16 matmuls': each width by its format's
-        name (routed experts named apart where they differ), and the peak the matmuls run at."""
+        name (routed experts, and the embedding, LM head and norms, named apart where they
+        differ), and the peak the matmuls run at."""
         weights = f"{width_name(self.weight)} weights"
+        apart = []
         if self.expert != self.weight:
-            weights += f" ({width_name(self.expert)} experts)"
+            apart.append(f"{width_name(self.expert)} experts")
+        if self.embedding_bytes != self.weight:
+            apart.append(f"{width_name(self.embedding_bytes)} embedding and LM head")
+        if apart:
+            weights += f" ({', '.join(apart)})"
         return (
             f"{weights}, {width_name(self.kv)} KV, {width_name(self.act)} activations, "
             f"{self.compute} matmuls"

@@ -135,7 +135,7 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
         f"Serving {result.model} on {result.hardware}",
         ["figure", "value"],
         rows,
-        wrap=("figure", "value"),
+        wrap=("value",),  # labels whole; the values break between words
     )
 
     def share(nbytes: float) -> str:
