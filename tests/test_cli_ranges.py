@@ -13,6 +13,7 @@ HUGE = "1" + "0" * 400  # a finite integer no float holds
 SERVE = ["serve", "qwen3-8b"]
 COST = ["cost", "qwen3-8b", "--prompt-len", "100", "--gen-len", "1k"]
 PLAN = ["plan", "-m", "qwen3-0.6b", "--json"]
+VERIFIER = ["--selection", "verifier", "--verifier-model", "qwen3-0.6b"]
 
 # (argv, option named in the message, a fragment of the message)
 BAD: list[tuple[list[str], str, str]] = [
@@ -48,6 +49,22 @@ BAD: list[tuple[list[str], str, str]] = [
     ([*PLAN, "--budget-joules", "5s"], "--budget-joules", "no 's'"),
     ([*PLAN, "--budget", "1e16", "--gen-limits", "1k,nan"], "--gen-limits", "cannot read"),
     ([*PLAN, "--budget", "1e16", "--trials", f"2,{HUGE}"], "--trials", "too large"),
+    # a verifier's recall and precision are shares: the range is named for unreadable text too
+    (
+        [*PLAN, "--budget", "1e16", *VERIFIER, "--verifier-recall", "0.9k"],
+        "--verifier-recall",
+        "expected a number in (0, 1]",
+    ),
+    (
+        [*PLAN, "--budget", "1e16", *VERIFIER, "--verifier-recall", "nan"],
+        "--verifier-recall",
+        "must lie in (0, 1]",
+    ),
+    (
+        ["frontier", "-m", "qwen3-0.6b", *VERIFIER, "--verifier-precision", "0"],
+        "--verifier-precision",
+        "must lie in (0, 1]",
+    ),
 ]
 
 

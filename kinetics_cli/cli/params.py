@@ -113,6 +113,20 @@ def bounded(
     return parse
 
 
+def fraction(text: str) -> float:
+    """Typer parser for a share in (0, 1] (a verifier's recall or precision): a plain number,
+    refused with the range named when it does not read as one or lies outside."""
+    import math
+
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"expected a number in (0, 1], e.g. 0.9 (got {text!r})") from None
+    if not (math.isfinite(value) and 0.0 < value <= 1.0):
+        raise typer.BadParameter(f"must lie in (0, 1] (got {text!r})")
+    return value
+
+
 def tokens(text: str) -> float:
     """Typer parser for token counts: k, M, G are powers of 1024 ('32k' -> 32768), at most 2**27."""
     from kinetics_cli.errors import InputError

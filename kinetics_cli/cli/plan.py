@@ -15,6 +15,7 @@ from kinetics_cli.cli.params import (
     bounded,
     duration,
     engine_max_batch,
+    fraction,
     hardware_option,
     intensity_option,
     plot_option,
@@ -97,12 +98,14 @@ VERIFIER_RECALL_OPTION = typer.Option(
     None,
     "--verifier-recall",
     metavar="R",
+    parser=fraction,
     help="The verifier's stated recall (share of right candidates it accepts), for --selection verifier.",
 )
 VERIFIER_PRECISION_OPTION = typer.Option(
     None,
     "--verifier-precision",
     metavar="P",
+    parser=fraction,
     help="The verifier's stated precision on the candidates it scores, for --selection verifier.",
 )
 VERIFIER_MODEL_OPTION = typer.Option(
