@@ -9,7 +9,7 @@ sequence, tensor parallelism and its all-reduces. Operator time is engine.timing
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -624,6 +624,19 @@ def _ridges(s: StepSetup) -> tuple[int | None, int | None]:
     return first(step), first(linear)
 
 
+def tensor_parallel_degrees(card: ModelCard, hardware: HardwareProfile) -> Iterator[int]:
+    """The TP degrees that split `card` on one node of `hardware`, ascending: each divides the
+    attention heads (and linear-attention heads); past 1 only with an interconnect. The rule
+    check_tensor_parallel states as errors."""
+    linear = card.linear_attention
+    for tp in range(1, hardware.gpus_per_node + 1):
+        if tp > 1 and hardware.interconnect_bandwidth <= 0:
+            return
+        if card.architecture.attention_heads % tp or (linear and linear.value_heads % tp):
+            continue
+        yield tp
+
+
 def check_tensor_parallel(card: ModelCard, hardware: HardwareProfile, tp: int) -> None:
     """Raise InputError where `tp` GPUs cannot split `card` on `hardware`: the attention heads
     (and linear-attention heads) must divide evenly, more than one GPU needs an interconnect,
@@ -839,16 +852,9 @@ def decode_step(
 def smallest_tp_holding(s: StepSetup, batch: int) -> int | None:
     """The smallest TP up to one node (dividing the attention and linear-attention heads) whose
     GPUs each hold the weights and the cache of `batch` sequences of `s` (held_bytes), or None."""
-    card, hardware = s.card, s.hardware
-    for tp in range(1, hardware.gpus_per_node + 1):
-        if card.architecture.attention_heads % tp:
-            continue
-        if card.linear_attention and card.linear_attention.value_heads % tp:
-            continue
-        if tp > 1 and hardware.interconnect_bandwidth <= 0:
-            break
+    for tp in tensor_parallel_degrees(s.card, s.hardware):
         weights, per_seq = held_bytes(replace(s, tp=tp))
-        if weights + float(per_seq) * batch <= hardware.hbm_capacity:
+        if weights + float(per_seq) * batch <= s.hardware.hbm_capacity:
             return tp
     return None
 

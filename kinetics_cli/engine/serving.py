@@ -60,6 +60,7 @@ from kinetics_cli.engine.roofline import (
     held_bytes,
     operators_seconds,
     step_operators,
+    tensor_parallel_degrees,
 )
 from kinetics_cli.errors import InputError
 from kinetics_cli.specs import Calibration, HardwareProfile, KernelFit, ModelCard
@@ -1548,13 +1549,9 @@ def smallest_fitting_tp(
     """The smallest TP (same formats, EP dividing it) whose replica holds one problem of `trials`
     sequences of `context` tokens sharing `prompt_len` tokens of prompt (one sequence by
     default), or None when not even a whole node does."""
-    for tp in range(1, profile.gpus_per_node + 1):
-        if card.architecture.attention_heads % tp or tp % deployment.ep:
+    for tp in tensor_parallel_degrees(card, profile):
+        if tp % deployment.ep:
             continue
-        if card.linear_attention and card.linear_attention.value_heads % tp:
-            continue
-        if tp > 1 and profile.interconnect_bandwidth <= 0:
-            break
         plan = memory_plan(
             card,
             profile,

@@ -30,6 +30,7 @@ from kinetics_cli.engine.roofline import (
     operator_seconds,
     operators_seconds,
     step_operators,
+    tensor_parallel_degrees,
 )
 from kinetics_cli.engine.serving import (
     ENGINE_DEFAULT,
@@ -301,21 +302,14 @@ def candidate_deployments(
     """Deployments to try, grouped by replica size (ascending): TP 1, 2, 4, ... within a node
     where TP divides the heads; for MoE models with TP > 1 also EP = TP with attention data-
     parallel where EP divides the experts."""
-    a = card.architecture
     out: list[list[Deployment]] = []
-    tp = 1
-    while tp <= profile.gpus_per_node:
-        if tp > 1 and profile.interconnect_bandwidth <= 0:
-            break
-        heads_ok = a.attention_heads % tp == 0 and (
-            card.linear_attention is None or card.linear_attention.value_heads % tp == 0
-        )
-        if heads_ok:
-            group = [Deployment(tp=tp, max_batch=max_batch)]
-            if card.moe is not None and tp > 1 and card.moe.experts % tp == 0:
-                group.append(Deployment(tp=tp, ep=tp, max_batch=max_batch))
-            out.append(group)
-        tp *= 2
+    for tp in tensor_parallel_degrees(card, profile):
+        if tp & (tp - 1):  # powers of two only
+            continue
+        group = [Deployment(tp=tp, max_batch=max_batch)]
+        if card.moe is not None and tp > 1 and card.moe.experts % tp == 0:
+            group.append(Deployment(tp=tp, ep=tp, max_batch=max_batch))
+        out.append(group)
     return out
 
 
