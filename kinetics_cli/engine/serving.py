@@ -1583,19 +1583,22 @@ def smallest_fitting_layout(
     else (an MoE deployment under attention data-parallel, where every GPU holds the non-expert
     weights whole) at EP 1 with attention tensor-parallel, which splits them; None when neither
     fits on a node."""
-    group = {"prompt_len": prompt_len, "trials": trials}
-    tp = smallest_fitting_tp(
-        card, profile, deployment, context, **group, attention=attention, block_size=block_size
-    )
-    if tp is not None:
-        return tp, deployment.ep
+    layouts = [deployment]
     if deployment.data_parallel_attention():
-        split = replace(deployment, ep=1, attention_dp=False)
+        layouts.append(replace(deployment, ep=1, attention_dp=False))
+    for layout in layouts:
         tp = smallest_fitting_tp(
-            card, profile, split, context, **group, attention=attention, block_size=block_size
+            card,
+            profile,
+            layout,
+            context,
+            prompt_len=prompt_len,
+            trials=trials,
+            attention=attention,
+            block_size=block_size,
         )
         if tp is not None:
-            return tp, 1
+            return tp, layout.ep
     return None
 
 
