@@ -73,6 +73,29 @@ def test_encode_decode_keeps_every_field() -> None:
     assert back[key].accuracy.flags.writeable  # views of a bytearray: writeable like the source's
 
 
+def test_file_written_in_pieces_is_the_encoded_bytes(tmp_path: Path) -> None:
+    """save() writes the pieces of `encoded_parts` (views of the arrays, a running CRC-32): the
+    file holds `encode`'s bytes, padding after an odd-sized array and a non-contiguous array
+    included."""
+    outcome = Outcome(
+        accuracy=np.arange(6, dtype=float).reshape(3, 2).T,  # a transposed view
+        gen_lengths=np.ones((2, 1)),
+        gen_weights=np.ones((2, 1)),
+        prompt_len=1.0,
+        accuracy_ci=np.zeros((2, 0, 2)),  # no values
+        replicates=np.arange(3, dtype=np.float32),  # 12 bytes: 4 of padding follow
+    )
+    outcomes = {Setting("m", "dense", None): outcome, Setting("m", "topk", 64.0): outcome}
+    path = tmp_path / "grid.bin"
+    cache._write(path, cache.encoded_parts({"x": 1}, outcomes))
+    raw = path.read_bytes()
+    assert raw == cache.encode({"x": 1}, outcomes)
+    header, back = cache.decode(raw)
+    assert header == {"x": 1}
+    for kept in back.values():
+        same(kept, outcome)
+
+
 @pytest.mark.parametrize(
     "raw", [b"", b"something else\n", cache.FORMAT + b"{not json\n", cache.FORMAT + b"{}\n"]
 )

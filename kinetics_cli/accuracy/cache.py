@@ -28,7 +28,7 @@ import os
 import sys
 import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -47,6 +47,7 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 # The files an outcome is computed from: the accuracy package (code, priors, measurements) and the
 # package modules it imports (a test follows its imports and holds this list to them).
 _INPUTS = ("accuracy", "arrays.py", "errors.py", "fsutil.py", "tomlio.py", "__init__.py")
+Piece = bytes | memoryview  # a part of a file's bytes: bytes, or a view of an array's
 
 
 _ON = ("", "0", "false", "no", "off")  # KINETICS_NO_CACHE values that leave the cache on
@@ -144,7 +145,14 @@ def encode(header: dict[str, Any], outcomes: dict[Setting, Outcome]) -> bytes:
     """The file's bytes: FORMAT, the CRC-32 of what follows it (8 hex digits), a JSON line (the
     source's fields, each outcome's scalars and where its arrays lie: dtype, byte offset,
     shape), then the arrays back to back."""
-    blocks: list[bytes] = []
+    return b"".join(encoded_parts(header, outcomes))
+
+
+def encoded_parts(header: dict[str, Any], outcomes: dict[Setting, Outcome]) -> list[Piece]:
+    """`encode`'s bytes in pieces, for a file written piece by piece: the head (FORMAT, CRC-32,
+    JSON line), then each array's bytes (views of the outcomes' arrays, not copies) and its
+    padding. The CRC-32 runs over the pieces in turn, as over their join."""
+    blocks: list[Piece] = []
     offset = 0
     entries = []
     for setting, outcome in outcomes.items():
@@ -155,10 +163,11 @@ def encode(header: dict[str, Any], outcomes: dict[Setting, Outcome]) -> bytes:
                 continue
             data = np.ascontiguousarray(value)
             arrays[name] = [data.dtype.str, offset, list(data.shape)]
-            raw = data.tobytes()
-            raw += b"\0" * (-len(raw) % 8)  # every array starts on an 8-byte boundary
-            blocks.append(raw)
-            offset += len(raw)
+            blocks.append(data.reshape(-1).view(np.uint8).data)  # its bytes, not a copy
+            pad = -data.nbytes % 8  # every array starts on an 8-byte boundary
+            if pad:
+                blocks.append(b"\0" * pad)
+            offset += data.nbytes + pad
         entries.append(
             {
                 "setting": _setting_key(setting),
@@ -171,8 +180,10 @@ def encode(header: dict[str, Any], outcomes: dict[Setting, Outcome]) -> bytes:
         )
     line = json.dumps({**header, "outcomes": entries}).encode()
     line += b" " * (-(len(FORMAT) + _CHECK + len(line) + 1) % 8) + b"\n"  # arrays start aligned
-    body = line + b"".join(blocks)
-    return FORMAT + b"%08x\n" % zlib.crc32(body) + body
+    check = zlib.crc32(line)
+    for block in blocks:
+        check = zlib.crc32(block, check)
+    return [FORMAT + b"%08x\n" % check + line, *blocks]
 
 
 def decode(raw: bytes | bytearray) -> tuple[dict[str, Any], dict[Setting, Outcome]]:
@@ -218,13 +229,14 @@ def _read_file(path: Path) -> bytearray:
     return buffer
 
 
-def _write(path: Path, raw: bytes) -> None:
-    """Write `raw` to `path` whole or not at all (a temporary file renamed over it)."""
+def _write(path: Path, pieces: Sequence[Piece]) -> None:
+    """Write `pieces` one after the other to `path`, whole or not at all (a temporary file
+    renamed over it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
+            handle.writelines(pieces)
         # the mode a plain write would give (mkstemp's is 0600): a cache warmed by one user, say
         # while building an image, is read by the users who run it
         umask = os.umask(0)
@@ -377,11 +389,11 @@ class CachedSource:
         target = self._source_file
         try:
             if self._header is None:
-                _write(target, header_bytes(header))
+                _write(target, [header_bytes(header)])
                 self._header = header
             for key in sorted(self._new):
                 target = self._grid_file(key)
-                _write(target, encode({}, self._outcomes[key]))
+                _write(target, encoded_parts({}, self._outcomes[key]))
             self._prune(self._new)
         except (OSError, ValueError, TypeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc

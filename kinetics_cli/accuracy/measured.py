@@ -137,8 +137,8 @@ class CompositeSource:
 
     def settings(self) -> list[Setting]:
         prior = self.priors.settings()
-        extra = [s for s in self.measured.settings() if s not in set(prior)]
-        return prior + extra
+        known = set(prior)
+        return prior + [s for s in self.measured.settings() if s not in known]
 
     def prior(self, model: str) -> object:
         """The prior of `model` (as PriorSource.prior)."""
