@@ -76,6 +76,26 @@ def test_truncation_pairs_the_correct_samples_with_the_shortest(tmp_path):
     assert mean == pytest.approx(np.mean(lengths))
 
 
+def test_quoted_commas_read_as_the_plain_split(tmp_path):
+    """Rows with a quoted comma go through the csv module; the tables are the plain split's."""
+    rows = [r for r in csv.DictReader(MEASURED_FILE.open(newline="")) if r["model"] == "qwen3-8b"]
+    plain, quoted = tmp_path / "plain.csv", tmp_path / "quoted.csv"
+    for path, note in ((plain, ""), (quoted, ", copied")):
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows({**r, "source_file": r["source_file"] + note} for r in rows)
+    assert ', copied"' in quoted.read_text()  # a quoted comma
+    a, b = read_measured(plain), read_measured(quoted)
+    assert list(a) == list(b) and len(a) > 1
+    for setting, table in a.items():
+        other = b[setting]
+        assert (table.ids, table.paired, table.fixed_limit) == (other.ids, other.paired, None)
+        for name in ("problem", "prompt", "gen", "correct", "n"):
+            x, y = getattr(table, name), getattr(other, name)
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), name
+
+
 def test_block_topk_rows_count_only_at_the_planned_page_size():
     settings = load_measured().settings()
     blocks = [s for s in settings if s.attention == "block-topk"]

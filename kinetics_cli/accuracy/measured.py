@@ -50,41 +50,46 @@ def read_measured(
     text = read_text(path)
     lines = text.splitlines()
     header = lines[0].split(",") if lines else []
-    split = [line.split(",") for line in lines[1:] if line]
-    if all(len(parts) == len(header) for parts in split):  # no quoted commas: plain split
-        rows = [dict(zip(header, parts, strict=True)) for parts in split]
-    else:
-        rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    grouped: dict[Setting, list[dict[str, str]]] = defaultdict(list)
+    rows = [line.split(",") for line in lines[1:] if line]
+    if not all(len(parts) == len(header) for parts in rows):  # quoted commas: the csv module
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = list(reader.fieldnames or [])
+        rows = [[r[name] for name in header] for r in reader]
+    column = {name: i for i, name in enumerate(header)}
+    fields = "model attention kv_budget block_size problem n_samples n_correct gen_lengths"
+    model, attention, budget, block, problem, samples, correct, lengths = (
+        column[name] for name in fields.split()
+    )
+    grouped: dict[tuple[str, str, float | None], list[list[str]]] = defaultdict(list)
     for r in rows:
-        attention = r["attention"]
-        if attention == "block-topk" and int(r["block_size"]) != MEASURED_PAGE_TOKENS:
+        if r[attention] == "block-topk" and int(r[block]) != MEASURED_PAGE_TOKENS:
             continue
-        budget = None if attention == "dense" else float(r["kv_budget"])
-        grouped[Setting(r["model"], cast(AttentionName, attention), budget)].append(r)
+        kv = None if r[attention] == "dense" else float(r[budget])
+        grouped[r[model], r[attention], kv].append(r)
     tables: dict[Setting, _Table] = {}
-    for setting, group in grouped.items():
-        group.sort(key=lambda r: int(r["problem"]))
-        n = np.array([int(r["n_samples"]) for r in group])
-        texts = [r["gen_lengths"] for r in group]
+    for (name, kind, kv), group in grouped.items():
+        setting = Setting(name, cast(AttentionName, kind), kv)
+        group.sort(key=lambda r: int(r[problem]))
+        n = np.array([int(r[samples]) for r in group])
+        texts = [r[lengths] for r in group]
         flat = np.array(";".join(texts).split(";"), dtype=float)  # one conversion per setting
         if flat.size != n.sum() or any(
             t.count(";") + 1 != k for t, k in zip(texts, n, strict=True)
         ):
             raise InputError(f"{path}: {setting.label}: n_samples and gen_lengths disagree")
-        problem = np.repeat(np.arange(len(group)), n)
+        index = np.repeat(np.arange(len(group)), n)
         starts = np.concatenate([[0], np.cumsum(n)[:-1]])
         # each problem's lengths ascending (lexsort by problem, then length)
-        order = np.lexsort((flat, problem))
+        order = np.lexsort((flat, index))
         gen = flat[order]
-        rank = np.arange(flat.size) - starts[problem]
-        counts = np.array([int(r["n_correct"]) for r in group])
+        rank = np.arange(flat.size) - starts[index]
+        counts = np.array([int(r[correct]) for r in group])
         tables[setting] = _Table(
-            ids=tuple(f"{int(r['problem']):02d}" for r in group),
-            problem=problem,
-            prompt=np.full(problem.size, float(prompt_tokens)),
+            ids=tuple(f"{int(r[problem]):02d}" for r in group),
+            problem=index,
+            prompt=np.full(index.size, float(prompt_tokens)),
             gen=gen,
-            correct=rank < counts[problem],
+            correct=rank < counts[index],
             n=n.astype(float),
             paired=True,
             fixed_limit=None,
