@@ -1,9 +1,11 @@
-"""One parser and formatter for quantities across the CLI and data files (2.5e15, 2.5P, 80G, 80GiB, 3.35T/s)."""
+"""One parser and formatter for quantities across the CLI and data files (2.5e15, 2.5P, 80G, 80GiB, 3.35T/s),
+and for the comma-separated lists the CLI's options take."""
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 
 from kinetics_cli.errors import InputError
 
@@ -291,3 +293,24 @@ def format_count(value: float, digits: int = 4) -> str:
 def format_bytes(value: float, digits: int = 3) -> str:
     """Format a byte count in decimal units: 8.0e10 -> '80 GB'."""
     return format_si(value, "B", digits)
+
+
+def split_values(values: Iterable[str], what: str) -> list[str]:
+    """The comma-separated items of every text, stripped. A wholly blank text gives none (the
+    callers then say no values were given) and one trailing comma is harmless ('4k,8k,'); an
+    empty item before or between values ('4k,,8k', ',4k') is refused, naming the option `what`,
+    since a value was most likely left out."""
+    out: list[str] = []
+    for text in values:
+        items = [p.strip() for p in text.split(",")]
+        if not any(items):
+            continue
+        if len(items) > 1 and not items[-1]:
+            items.pop()
+        if not all(items):
+            raise InputError(
+                f"{what}: empty item in {text.strip()!r} (a value left out between commas? "
+                "give comma-separated values, e.g. a,b)"
+            )
+        out.extend(items)
+    return out

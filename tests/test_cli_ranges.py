@@ -114,13 +114,33 @@ def grid_size(*extra: str) -> int:
     ("option", "plain", "written"),
     [
         ("--gen-limits", "1k,2k", "1k, 1024,2k,"),  # a duplicate, a space, a trailing comma
-        ("--trials", "2,4", "2,,4,4"),
+        ("--trials", "2,4", "2, 4,4"),
         ("--kv-budgets", "512,1k", "512, 0.5k,1024"),
         ("--attention", "dense,topk", "dense, topk,dense"),
     ],
 )
 def test_list_items_are_counted_once(option: str, plain: str, written: str) -> None:
     assert grid_size(option, written) == grid_size(option, plain)
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "written"),
+    [
+        (["plan", "--budget", "1e16"], "--gen-limits", "1k,,2k"),
+        (["plan", "--budget", "1e16"], "--trials", ",4"),
+        (["frontier"], "--models", "qwen3-8b,,qwen3-14b"),
+        (["plan", "--budget-usd", "5"], "--hardware", "b200,,h100"),
+        (["isocost", "--budget", "1e16", "--attention", "topk"], "--kv-budget", "512,,1k"),
+        (["isocost", "--budget", "1e16"], "--models", "qwen3-8b,,qwen3-14b"),
+    ],
+)
+def test_an_empty_list_item_is_refused(command: list[str], option: str, written: str) -> None:
+    result = CliRunner().invoke(app, [*command, option, written])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {option}: empty item in {written!r} (a value left out between commas? give "
+        "comma-separated values, e.g. a,b)"
+    ]
 
 
 def test_repeated_and_comma_separated_lists_agree() -> None:

@@ -13,12 +13,8 @@ from kinetics_cli.catalog import load_catalog
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import DEFAULT_LIMITS, DEFAULT_TRIALS, STRATEGIES
 from kinetics_cli.planner.plan import make_plan
-from kinetics_cli.planner.setup import GridOptions, build_setup, grid_options, split_values
+from kinetics_cli.planner.setup import GridOptions, build_setup, grid_options
 from kinetics_cli.report.plan import plan_document
-
-
-def test_split_values() -> None:
-    assert split_values(["a, b", "", "c,", " d "]) == ["a", "b", "c", "d"]
 
 
 def test_grid_options_defaults() -> None:

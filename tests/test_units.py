@@ -17,6 +17,7 @@ from kinetics_cli.units import (
     format_si,
     parse_kind,
     parse_quantity,
+    split_values,
 )
 
 
@@ -250,3 +251,21 @@ def test_parse_kind_refuses_what_is_no_number() -> None:
 )
 def test_format_plain(value: float, expected: str) -> None:
     assert format_plain(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["a, b", "", "c,", " d "], ["a", "b", "c", "d"]),  # blank text none, trailing comma
+        ([" , "], []),
+        ([], []),
+    ],
+)
+def test_split_values(texts: list[str], expected: list[str]) -> None:
+    assert split_values(texts, "--x") == expected
+
+
+@pytest.mark.parametrize("text", ["a,,b", ",a", "a, ,b", "a,,"])
+def test_split_values_refuses_an_empty_item(text: str) -> None:
+    with pytest.raises(InputError, match=rf"^--x: empty item in '{re.escape(text)}'"):
+        split_values([text], "--x")

@@ -64,10 +64,11 @@ def _warm(tasks: list[str], folder: Path) -> list[str]:
     from kinetics_cli.cli import context
     from kinetics_cli.cli.params import DEFAULT_HARDWARE
     from kinetics_cli.errors import InputError
-    from kinetics_cli.planner.setup import build_setup, split_values
+    from kinetics_cli.planner.setup import build_setup
+    from kinetics_cli.units import split_values
 
     known = available_tasks()
-    chosen = [t.strip().lower() for t in split_values(tasks)]
+    chosen = [t.strip().lower() for t in split_values(tasks, "--task")]
     if tasks and not chosen:
         raise InputError("--task: no values given (leave the option out for every bundled task)")
     unknown = [t for t in chosen if t not in known]

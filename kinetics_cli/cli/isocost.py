@@ -145,19 +145,16 @@ def isocost(
     l_in = DEFAULT_PROMPT_LEN if prompt_len is None else prompt_len
 
     # Comma-separated or repeated, as plan and frontier take their lists.
-    from kinetics_cli.units import parse_tokens
+    from kinetics_cli.units import parse_tokens, split_values
 
     kv_values = [
-        parse_tokens(v.strip(), what="--kv-budget")
-        for text in kv_budget
-        for v in text.split(",")
-        if v.strip()
+        parse_tokens(v, what="--kv-budget") for v in split_values(kv_budget, "--kv-budget")
     ]
     if kv_budget and not kv_values:
         raise InputError("--kv-budget: no values given (leave the option out for dense only)")
     if any(b <= 0 for b in kv_values):
         raise InputError("--kv-budget: values must be positive")
-    names = [n.strip() for text in attention for n in text.split(",") if n.strip()]
+    names = split_values(attention, "--attention")
     if attention and not names:
         raise InputError("--attention: no values given (leave the option out for dense only)")
     block_size = page_size(block_size, names)
@@ -273,9 +270,9 @@ def _select(patterns: list[str], catalog):  # type: ignore[no-untyped-def]
     if not patterns:
         return entries
     chosen: dict[str, object] = {}
-    for pattern in (p.strip() for text in patterns for p in text.split(",")):
-        if not pattern:
-            continue
+    from kinetics_cli.units import split_values
+
+    for pattern in split_values(patterns, "--models"):
         if any(ch in pattern for ch in "*?["):
             hits = [
                 e

@@ -30,6 +30,7 @@ from kinetics_cli.planner.grid import (
     trials_for,
 )
 from kinetics_cli.planner.plan import Pricing
+from kinetics_cli.units import split_values
 
 if TYPE_CHECKING:
     from kinetics_cli.accuracy.base import AccuracySource
@@ -164,11 +165,6 @@ def _uncovered(options: GridOptions, source: AccuracySource, grid: Grid) -> list
     return lines
 
 
-def split_values(values: Iterable[str]) -> list[str]:
-    """The comma-separated items of every text, stripped, empty ones dropped."""
-    return [p.strip() for text in values for p in text.split(",") if p.strip()]
-
-
 def _numbers(
     values: Iterable[str | float], option: str, bounds: tuple[float, float] | None = None
 ) -> list[float]:
@@ -181,7 +177,7 @@ def _numbers(
     given = list(values)
     out: list[float] = []
     for value in given:
-        texts = split_values([value]) if isinstance(value, str) else [value]
+        texts = split_values([value], option) if isinstance(value, str) else [value]
         for v in texts:
             if bounds is None:
                 out.append(parse_tokens(v, what=option))
@@ -233,7 +229,7 @@ def grid_options(
     trial_values = given_trials or list(DEFAULT_TRIALS)
     budgets = _numbers(kv_budgets, "--kv-budgets")
     attention = list(attention)
-    attentions = split_values(attention)
+    attentions = split_values(attention, "--attention")
     if attention and not attentions:
         raise InputError("--attention: no values given (leave the option out for every kind)")
     if budgets and attentions and set(attentions) == {"dense"}:
@@ -249,10 +245,11 @@ def grid_options(
             f"{DEFAULT_BLOCK_SIZE}, or --attention topk for smaller ones)"
         )
     selection = list(selection)
-    if selection and not split_values(selection):
+    chosen_rules = split_values(selection, "--selection")
+    if selection and not chosen_rules:
         raise InputError("--selection: no values given (leave the option out for the defaults)")
-    rules = check_rules(split_values(selection)) if split_values(selection) else DEFAULT_RULES
-    if split_values(selection) and strategies == ("long-cot",):
+    rules = check_rules(chosen_rules) if chosen_rules else DEFAULT_RULES
+    if chosen_rules and strategies == ("long-cot",):
         raise InputError(
             "--selection chooses among the N >= 2 answers of best-of-n; --strategy long-cot runs "
             "one trial per problem (drop --selection, or use --strategy best-of-n or all)"
@@ -307,7 +304,7 @@ def _pick_models(
     import fnmatch
 
     chosen: dict[str, None] = {}
-    for pattern in split_values(patterns):
+    for pattern in split_values(patterns, "--models"):
         if any(ch in pattern for ch in "*?["):
             hits = [
                 m
@@ -376,7 +373,7 @@ def build_setup(
         return catalog.models.find(name) is not None
 
     covered = list(dict.fromkeys(s.model for s in source.settings() if has_card(s.model)))
-    if models and not split_values(models):
+    if models and not split_values(models, "--models"):
         raise InputError("--models: no values given (leave the option out for every model)")
     wanted = _pick_models(models, covered, catalog, source.task) if models else None
     budgets = list(options.kv_budgets)
@@ -548,7 +545,7 @@ def _votes(
 def hardware_names(text: str, catalog: Catalog) -> list[str]:
     """Profile names from `--hardware`: one name or alias, several comma-separated, or `all`
     (every profile of the catalog); duplicates dropped, order kept."""
-    parts = split_values([text])
+    parts = split_values([text], "--hardware")
     if not parts:
         raise InputError("--hardware needs a profile name")
     if parts == ["all"]:
