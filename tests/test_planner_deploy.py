@@ -941,3 +941,28 @@ def test_a_candidate_beyond_the_verifiers_window_is_never_priced(catalog: Catalo
     cover = grid.selection == list(grid.rules).index("coverage")
     assert set(grid.gen_len[cover]) == {32768, 65536} and deploy.fits[cover].all()
     assert sum(b.configurations for b in grid.left_out) == 2
+
+
+def test_chunks_computed_together_keep_their_own_shapes() -> None:
+    """_chunk_shapes stacks chunks of as many length points: each chunk's figures are the bits
+    it has alone, whatever the chunks beside it (and chunks of other sizes apart)."""
+    from kinetics_cli.accuracy.base import Outcome, Setting
+    from kinetics_cli.planner.deploy import _chunk_shapes, _shapes
+
+    rng = np.random.default_rng(7)
+    acc = np.zeros((3, 2))
+
+    def outcome(points: int, prompt: float) -> Outcome:
+        lens = np.sort(rng.uniform(50.0, 8000.0, (2, points)), axis=-1)
+        return Outcome(acc, lens, rng.uniform(0.1, 1.0, (2, points)), prompt)
+
+    outcomes = {0: outcome(3, 50.0), 1: outcome(3, 80.0), 2: outcome(5, 60.0), 3: outcome(3, 70.0)}
+    settings = [Setting("m", "topk", b) for b in (256.0, 512.0, 1024.0, 2048.0)]
+    trials = np.array([1.0, 2.0, 8.0])
+    chunks = [[0, 1], [2], [3]]
+    together = _chunk_shapes(chunks, outcomes, settings, trials)
+    for chunk, got in zip(chunks, together, strict=True):
+        alone = _shapes(chunk, outcomes, settings, trials)
+        assert got.settings == chunk
+        for name in ("budgets", "prompt", "lens", "probs", "held", "mean_len", "longest"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(alone, name))

@@ -449,7 +449,7 @@ def expected_longest_grid(lens: np.ndarray, probs: np.ndarray, trials: np.ndarra
     step = np.empty_like(power)
     np.subtract(power[..., :1], np.zeros_like(cdf[:, None, ..., :1]) ** n, out=step[..., :1])
     np.subtract(power[..., 1:], power[..., :-1], out=step[..., 1:])
-    return np.sum(lo[:, None] * step, axis=-1)
+    return np.sum(np.multiply(lo[:, None], step, out=step), axis=-1)
 
 
 def _life(prompt: np.ndarray, lens: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -557,7 +557,11 @@ def _one_sequence(
     two), they are the costs on one GPU divided by tp: every term of the attention kernels carries
     one factor of heads per rank (or of sequences per rank, with attention data-parallel), and a
     division by a power of two is exact in floating point, so the figures keep their bits (a test
-    holds them to the ones computed at tp)."""
+    holds them to the ones computed at tp). The attention kernels do not read how the routed
+    experts are dealt (ep), nor does any operator's name: the costs are those at ep = 1, which a
+    deployment with expert parallelism shares with the one without."""
+    if s0.ep != 1:
+        s0 = replace(s0, ep=1)
     # everything the operators' FLOPs and bytes read, apart from the hardware and the links
     # (the shapes by identity: the caller keeps them for as long as the cache)
     key = (s0.card.name, id(shapes), shapes.budgets.tobytes(), *_COUNT_FIELDS(s0))
@@ -848,29 +852,59 @@ def _shapes(
 ) -> _Shapes:
     """The request shapes of `indices`; distributions with fewer points are padded with
     zero-weight copies of their longest length (which changes none of the figures)."""
-    lens_list = [np.asarray(outcomes[i].gen_lengths, dtype=float) for i in indices]
-    probs_list = [np.asarray(outcomes[i].gen_weights, dtype=float) for i in indices]
-    q = max(x.shape[-1] for x in lens_list)
-    for j, (x, p) in enumerate(zip(lens_list, probs_list, strict=True)):
-        if x.shape[-1] < q:
-            pad = q - x.shape[-1]
-            top = x.max(axis=-1, keepdims=True)
-            lens_list[j] = np.concatenate([x, np.repeat(top, pad, axis=-1)], axis=-1)
-            probs_list[j] = np.concatenate([p, np.zeros((p.shape[0], pad))], axis=-1)
-    lens, raw = np.stack(lens_list), np.stack(probs_list)
-    probs = raw / raw.sum(axis=-1, keepdims=True)
-    prompt = np.array([float(outcomes[i].prompt_len) for i in indices])
-    budgets = np.array([_budget(settings[i]) for i in indices])
-    return _Shapes(
-        settings=indices,
-        budgets=budgets,
-        prompt=prompt,
-        lens=lens,
-        probs=probs,
-        held=prompt[:, None] + lens.max(axis=-1),
-        mean_len=np.sum(lens * probs, axis=-1),
-        longest=expected_longest_grid(lens, probs, trials),
-    )
+    return _chunk_shapes([indices], outcomes, settings, trials)[0]
+
+
+def _chunk_shapes(
+    chunks: Sequence[list[int]],
+    outcomes: Mapping[int, Outcome],
+    settings: Sequence[Setting],
+    trials: np.ndarray,
+) -> list[_Shapes]:
+    """_shapes of each chunk of setting indices. Chunks whose distributions have as many points
+    (after each chunk's own padding) are stacked and computed together: every figure is a row's
+    own (element-wise, or reduced along the points of its row), so each chunk's are those it has
+    alone, in a few array passes instead of a few per chunk. Each chunk's arrays are views of
+    the stacked ones."""
+    padded: list[tuple[np.ndarray, np.ndarray]] = []
+    for indices in chunks:
+        lens_list = [np.asarray(outcomes[i].gen_lengths, dtype=float) for i in indices]
+        probs_list = [np.asarray(outcomes[i].gen_weights, dtype=float) for i in indices]
+        q = max(x.shape[-1] for x in lens_list)
+        for j, (x, p) in enumerate(zip(lens_list, probs_list, strict=True)):
+            if x.shape[-1] < q:
+                pad = q - x.shape[-1]
+                top = x.max(axis=-1, keepdims=True)
+                lens_list[j] = np.concatenate([x, np.repeat(top, pad, axis=-1)], axis=-1)
+                probs_list[j] = np.concatenate([p, np.zeros((p.shape[0], pad))], axis=-1)
+        padded.append((np.stack(lens_list), np.stack(probs_list)))
+    by_points: dict[int, list[int]] = {}
+    for j, (lens, _) in enumerate(padded):
+        by_points.setdefault(lens.shape[-1], []).append(j)
+    out: list[_Shapes | None] = [None] * len(chunks)
+    for members in by_points.values():
+        lens = np.concatenate([padded[j][0] for j in members])
+        raw = np.concatenate([padded[j][1] for j in members])
+        probs = raw / raw.sum(axis=-1, keepdims=True)
+        order = [i for j in members for i in chunks[j]]
+        prompt = np.array([float(outcomes[i].prompt_len) for i in order])
+        budgets = np.array([_budget(settings[i]) for i in order])
+        held = prompt[:, None] + lens.max(axis=-1)
+        mean_len = np.sum(lens * probs, axis=-1)
+        longest = expected_longest_grid(lens, probs, trials)
+        bounds = np.cumsum([0, *(len(chunks[j]) for j in members)]).tolist()
+        for j, (a, b) in zip(members, pairwise(bounds), strict=True):
+            out[j] = _Shapes(
+                settings=chunks[j],
+                budgets=budgets[a:b],
+                prompt=prompt[a:b],
+                lens=lens[a:b],
+                probs=probs[a:b],
+                held=held[a:b],
+                mean_len=mean_len[a:b],
+                longest=longest[a:b],
+            )
+    return out  # type: ignore[return-value]
 
 
 def price_settings(
@@ -919,18 +953,28 @@ def price_settings(
     by_model: dict[str, dict[str, list[int]]] = {}
     for i, s in enumerate(settings):
         by_model.setdefault(s.model, {}).setdefault(s.attention, []).append(i)
-    for model, kinds in by_model.items():
-        card = cards[model]
-        # Budgets broadcast as an array except where sliding windows compare against one.
-        chunks = [
+    # Per model, its chunks: budgets broadcast as an array except where sliding windows compare
+    # against one.
+    model_chunks = {
+        model: [
             (attention, chunk)
             for attention, members in kinds.items()
-            for chunk in ([members] if card.sliding_window is None else [[i] for i in members])
+            for chunk in (
+                [members] if cards[model].sliding_window is None else [[i] for i in members]
+            )
         ]
-        cache = {} if shapes_cache is None else shapes_cache
-        for _, chunk in chunks:  # request shapes depend on the accuracy source only
-            if tuple(chunk) not in cache:
-                cache[tuple(chunk)] = _shapes(chunk, outcomes, settings, trials)
+        for model, kinds in by_model.items()
+    }
+    # request shapes depend on the accuracy source only: every chunk's at once
+    cache = {} if shapes_cache is None else shapes_cache
+    missing = list({tuple(c): c for chunks in model_chunks.values() for _, c in chunks}.values())
+    missing = [c for c in missing if tuple(c) not in cache]
+    for chunk, chunk_shapes in zip(
+        missing, _chunk_shapes(missing, outcomes, settings, trials), strict=True
+    ):
+        cache[tuple(chunk)] = chunk_shapes
+    for model, chunks in model_chunks.items():
+        card = cards[model]
         shapes = [cache[tuple(chunk)] for _, chunk in chunks]
         # The model's chunks stacked in order on the first axis: chunk j holds rows spans[j].
         bounds = [0, *np.cumsum([len(c) for _, c in chunks]).tolist()]
