@@ -671,7 +671,7 @@ _HeldBytes = dict[
         float,
         float,
         np.ndarray,
-        dict[bytes, tuple[list[np.ndarray], np.ndarray, list[np.ndarray], list[np.ndarray]]],
+        dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
     ],
 ]
 
@@ -722,24 +722,24 @@ def _problem_caps(
     if shaped is None:
         shaped = _problem_bytes(chunks, per_seq, trials, d.max_batch)
         per_trials[trial_key] = shaped
-    problems, most, sequences, prompts = shaped
-    caps = [
-        np.minimum(
-            whole_problems(free, problem, sequence, d, prompt=prompt, trials=trials[None, :, None]),
-            most,
-        )
-        for problem, sequence, prompt in zip(problems, sequences, prompts, strict=True)
-    ]
-    return caps, kv_capacity_bytes > 0
+    problem, most, sequence, prompt = shaped
+    # every chunk's rows in one call (whole_problems is element by element), then each chunk's
+    caps = np.minimum(
+        whole_problems(free, problem, sequence, d, prompt=prompt, trials=trials[None, :, None]),
+        most,
+    )
+    bounds = np.cumsum([0, *(c.prompt.size for c in chunks)]).tolist()
+    return [caps[a:b] for a, b in pairwise(bounds)], kv_capacity_bytes > 0
 
 
 def _problem_bytes(
     chunks: list[_Shapes], per_seq: np.ndarray, trials: np.ndarray, max_batch: int | None
-) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """Cache bytes of one problem of N trials (prompt cache shared) per chunk, [S, N, L], the
-    sequence caps per N, one trial's bytes at the limit per chunk, [S, 1, L], and the prompt's
-    shared bytes per chunk, [S, 1, 1]: what _problem_caps hands serving.whole_problems, the same on every accelerator (only the free
-    bytes differ)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cache bytes of one problem of N trials (prompt cache shared), [S, N, L] with the chunks'
+    rows stacked in order, the sequence caps per N, one trial's bytes at the limit, [S, 1, L],
+    and the prompt's shared bytes, [S, 1, 1]: what _problem_caps hands serving.whole_problems,
+    the same on every accelerator (only the free bytes differ). `per_seq` holds the bytes at no
+    context, at each chunk's prompts, then at each chunk's held contexts ([S, L] each)."""
     fixed = per_seq[0]
     n = trials[None, :, None]
     shared = n - 1.0
@@ -747,19 +747,12 @@ def _problem_bytes(
     most = np.floor(MAX_SEQUENCES / n)
     if max_batch is not None:
         most = np.minimum(np.floor(max_batch / n), most)
-    at = 1 + sum(c.prompt.size for c in chunks)
-    problems, sequences, prompts, start = [], [], [], 1
+    rows = sum(c.prompt.size for c in chunks)
+    kv_prompt = per_seq[1 : 1 + rows]
+    kv_held = per_seq[1 + rows :].reshape(rows, -1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for c in chunks:
-            kv_prompt = per_seq[start : start + c.prompt.size]
-            start += c.prompt.size
-            kv_held = per_seq[at : at + c.held.size].reshape(c.held.shape)
-            at += c.held.size
-            problem = n * kv_held[:, None, :] - shared * (kv_prompt - fixed)[:, None, None]
-            problems.append(problem)
-            sequences.append(kv_held[:, None, :])
-            prompts.append((kv_prompt - fixed)[:, None, None])
-    return problems, most, sequences, prompts
+        problem = n * kv_held[:, None, :] - shared * (kv_prompt - fixed)[:, None, None]
+    return problem, most, kv_held[:, None, :], (kv_prompt - fixed)[:, None, None]
 
 
 def _price_rows(
