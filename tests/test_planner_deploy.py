@@ -540,7 +540,8 @@ def test_one_sequence_costs_keep_no_per_context_arrays(catalog: Catalog) -> None
 def test_one_sequence_costs_divided_over_tp_keep_their_bits(catalog: Catalog, model: str) -> None:
     """Where the heads split evenly, the pricing takes a replica's one-sequence attention costs
     as one GPU's divided by tp; they must equal the ones computed at tp bit for bit, for every
-    candidate deployment (EP and attention data-parallel included) and attention kind.
+    candidate deployment (EP, whose deployments share the costs at ep = 1, and attention
+    data-parallel included) and attention kind.
     deepseek-r1-distill-qwen-1.5b (2 KV heads) replicates KV past tp 2, deepseek-v3 (MLA) at any
     tp: those are computed, not divided."""
     from kinetics_cli.engine.roofline import attention_splits_evenly

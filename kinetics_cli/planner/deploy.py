@@ -560,13 +560,13 @@ def _one_sequence(
     holds them to the ones computed at tp). The attention kernels do not read how the routed
     experts are dealt (ep), nor does any operator's name: the costs are those at ep = 1, which a
     deployment with expert parallelism shares with the one without."""
-    if s0.ep != 1:
-        s0 = replace(s0, ep=1)
     # everything the operators' FLOPs and bytes read, apart from the hardware and the links
     # (the shapes by identity: the caller keeps them for as long as the cache)
     key = (s0.card.name, id(shapes), shapes.budgets.tobytes(), *_COUNT_FIELDS(s0))
     if unit_cache is not None and key in unit_cache:
         return unit_cache[key]
+    if s0.ep != 1:
+        s0 = replace(s0, ep=1)
     tp = s0.tp
     units: _Units | None = None
     powers_of_two = tp > 1 and tp & (tp - 1) == 0
@@ -602,8 +602,9 @@ def _one_sequence(
 
 
 # StepSetup fields that change the time of an operator but not its FLOPs or bytes (or, for
-# card and context, stand in the cache key otherwise: by name, and by the shapes' identity)
-_HARDWARE_FIELDS = ("hardware", "links", "card", "context")
+# card and context, stand in the cache key otherwise: by name, and by the shapes' identity),
+# and ep, which changes neither for the attention kernels
+_HARDWARE_FIELDS = ("hardware", "links", "card", "context", "ep")
 # the other fields, read in one call (the key is built for every candidate and attention kind)
 _COUNT_FIELDS = attrgetter(*(f.name for f in fields(StepSetup) if f.name not in _HARDWARE_FIELDS))
 
