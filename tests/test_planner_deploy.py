@@ -540,7 +540,8 @@ def test_one_sequence_costs_keep_no_per_context_arrays(catalog: Catalog) -> None
 def test_one_sequence_costs_divided_over_tp_keep_their_bits(catalog: Catalog, model: str) -> None:
     """Where the heads split evenly, the pricing takes a replica's one-sequence attention costs
     as one GPU's divided by tp; they must equal the ones computed at tp bit for bit, for every
-    candidate deployment (EP and attention data-parallel included) and attention kind.
+    candidate deployment (EP, whose deployments share the costs at ep = 1, and attention
+    data-parallel included) and attention kind.
     deepseek-r1-distill-qwen-1.5b (2 KV heads) replicates KV past tp 2, deepseek-v3 (MLA) at any
     tp: those are computed, not divided."""
     from kinetics_cli.engine.roofline import attention_splits_evenly
@@ -941,3 +942,28 @@ def test_a_candidate_beyond_the_verifiers_window_is_never_priced(catalog: Catalo
     cover = grid.selection == list(grid.rules).index("coverage")
     assert set(grid.gen_len[cover]) == {32768, 65536} and deploy.fits[cover].all()
     assert sum(b.configurations for b in grid.left_out) == 2
+
+
+def test_chunks_computed_together_keep_their_own_shapes() -> None:
+    """_chunk_shapes stacks chunks of as many length points: each chunk's figures are the bits
+    it has alone, whatever the chunks beside it (and chunks of other sizes apart)."""
+    from kinetics_cli.accuracy.base import Outcome, Setting
+    from kinetics_cli.planner.deploy import _chunk_shapes, _shapes
+
+    rng = np.random.default_rng(7)
+    acc = np.zeros((3, 2))
+
+    def outcome(points: int, prompt: float) -> Outcome:
+        lens = np.sort(rng.uniform(50.0, 8000.0, (2, points)), axis=-1)
+        return Outcome(acc, lens, rng.uniform(0.1, 1.0, (2, points)), prompt)
+
+    outcomes = {0: outcome(3, 50.0), 1: outcome(3, 80.0), 2: outcome(5, 60.0), 3: outcome(3, 70.0)}
+    settings = [Setting("m", "topk", b) for b in (256.0, 512.0, 1024.0, 2048.0)]
+    trials = np.array([1.0, 2.0, 8.0])
+    chunks = [[0, 1], [2], [3]]
+    together = _chunk_shapes(chunks, outcomes, settings, trials)
+    for chunk, got in zip(chunks, together, strict=True):
+        alone = _shapes(chunk, outcomes, settings, trials)
+        assert got.settings == chunk
+        for name in ("budgets", "prompt", "lens", "probs", "held", "mean_len", "longest"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(alone, name))

@@ -449,7 +449,7 @@ def expected_longest_grid(lens: np.ndarray, probs: np.ndarray, trials: np.ndarra
     step = np.empty_like(power)
     np.subtract(power[..., :1], np.zeros_like(cdf[:, None, ..., :1]) ** n, out=step[..., :1])
     np.subtract(power[..., 1:], power[..., :-1], out=step[..., 1:])
-    return np.sum(lo[:, None] * step, axis=-1)
+    return np.sum(np.multiply(lo[:, None], step, out=step), axis=-1)
 
 
 def _life(prompt: np.ndarray, lens: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -557,12 +557,16 @@ def _one_sequence(
     two), they are the costs on one GPU divided by tp: every term of the attention kernels carries
     one factor of heads per rank (or of sequences per rank, with attention data-parallel), and a
     division by a power of two is exact in floating point, so the figures keep their bits (a test
-    holds them to the ones computed at tp)."""
+    holds them to the ones computed at tp). The attention kernels do not read how the routed
+    experts are dealt (ep), nor does any operator's name: the costs are those at ep = 1, which a
+    deployment with expert parallelism shares with the one without."""
     # everything the operators' FLOPs and bytes read, apart from the hardware and the links
     # (the shapes by identity: the caller keeps them for as long as the cache)
     key = (s0.card.name, id(shapes), shapes.budgets.tobytes(), *_COUNT_FIELDS(s0))
     if unit_cache is not None and key in unit_cache:
         return unit_cache[key]
+    if s0.ep != 1:
+        s0 = replace(s0, ep=1)
     tp = s0.tp
     units: _Units | None = None
     powers_of_two = tp > 1 and tp & (tp - 1) == 0
@@ -598,8 +602,9 @@ def _one_sequence(
 
 
 # StepSetup fields that change the time of an operator but not its FLOPs or bytes (or, for
-# card and context, stand in the cache key otherwise: by name, and by the shapes' identity)
-_HARDWARE_FIELDS = ("hardware", "links", "card", "context")
+# card and context, stand in the cache key otherwise: by name, and by the shapes' identity),
+# and ep, which changes neither for the attention kernels
+_HARDWARE_FIELDS = ("hardware", "links", "card", "context", "ep")
 # the other fields, read in one call (the key is built for every candidate and attention kind)
 _COUNT_FIELDS = attrgetter(*(f.name for f in fields(StepSetup) if f.name not in _HARDWARE_FIELDS))
 
@@ -667,7 +672,7 @@ _HeldBytes = dict[
         float,
         float,
         np.ndarray,
-        dict[bytes, tuple[list[np.ndarray], np.ndarray, list[np.ndarray], list[np.ndarray]]],
+        dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
     ],
 ]
 
@@ -718,24 +723,24 @@ def _problem_caps(
     if shaped is None:
         shaped = _problem_bytes(chunks, per_seq, trials, d.max_batch)
         per_trials[trial_key] = shaped
-    problems, most, sequences, prompts = shaped
-    caps = [
-        np.minimum(
-            whole_problems(free, problem, sequence, d, prompt=prompt, trials=trials[None, :, None]),
-            most,
-        )
-        for problem, sequence, prompt in zip(problems, sequences, prompts, strict=True)
-    ]
-    return caps, kv_capacity_bytes > 0
+    problem, most, sequence, prompt = shaped
+    # every chunk's rows in one call (whole_problems is element by element), then each chunk's
+    caps = np.minimum(
+        whole_problems(free, problem, sequence, d, prompt=prompt, trials=trials[None, :, None]),
+        most,
+    )
+    bounds = np.cumsum([0, *(c.prompt.size for c in chunks)]).tolist()
+    return [caps[a:b] for a, b in pairwise(bounds)], kv_capacity_bytes > 0
 
 
 def _problem_bytes(
     chunks: list[_Shapes], per_seq: np.ndarray, trials: np.ndarray, max_batch: int | None
-) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """Cache bytes of one problem of N trials (prompt cache shared) per chunk, [S, N, L], the
-    sequence caps per N, one trial's bytes at the limit per chunk, [S, 1, L], and the prompt's
-    shared bytes per chunk, [S, 1, 1]: what _problem_caps hands serving.whole_problems, the same on every accelerator (only the free
-    bytes differ)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cache bytes of one problem of N trials (prompt cache shared), [S, N, L] with the chunks'
+    rows stacked in order, the sequence caps per N, one trial's bytes at the limit, [S, 1, L],
+    and the prompt's shared bytes, [S, 1, 1]: what _problem_caps hands serving.whole_problems,
+    the same on every accelerator (only the free bytes differ). `per_seq` holds the bytes at no
+    context, at each chunk's prompts, then at each chunk's held contexts ([S, L] each)."""
     fixed = per_seq[0]
     n = trials[None, :, None]
     shared = n - 1.0
@@ -743,19 +748,12 @@ def _problem_bytes(
     most = np.floor(MAX_SEQUENCES / n)
     if max_batch is not None:
         most = np.minimum(np.floor(max_batch / n), most)
-    at = 1 + sum(c.prompt.size for c in chunks)
-    problems, sequences, prompts, start = [], [], [], 1
+    rows = sum(c.prompt.size for c in chunks)
+    kv_prompt = per_seq[1 : 1 + rows]
+    kv_held = per_seq[1 + rows :].reshape(rows, -1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for c in chunks:
-            kv_prompt = per_seq[start : start + c.prompt.size]
-            start += c.prompt.size
-            kv_held = per_seq[at : at + c.held.size].reshape(c.held.shape)
-            at += c.held.size
-            problem = n * kv_held[:, None, :] - shared * (kv_prompt - fixed)[:, None, None]
-            problems.append(problem)
-            sequences.append(kv_held[:, None, :])
-            prompts.append((kv_prompt - fixed)[:, None, None])
-    return problems, most, sequences, prompts
+        problem = n * kv_held[:, None, :] - shared * (kv_prompt - fixed)[:, None, None]
+    return problem, most, kv_held[:, None, :], (kv_prompt - fixed)[:, None, None]
 
 
 def _price_rows(
@@ -848,29 +846,59 @@ def _shapes(
 ) -> _Shapes:
     """The request shapes of `indices`; distributions with fewer points are padded with
     zero-weight copies of their longest length (which changes none of the figures)."""
-    lens_list = [np.asarray(outcomes[i].gen_lengths, dtype=float) for i in indices]
-    probs_list = [np.asarray(outcomes[i].gen_weights, dtype=float) for i in indices]
-    q = max(x.shape[-1] for x in lens_list)
-    for j, (x, p) in enumerate(zip(lens_list, probs_list, strict=True)):
-        if x.shape[-1] < q:
-            pad = q - x.shape[-1]
-            top = x.max(axis=-1, keepdims=True)
-            lens_list[j] = np.concatenate([x, np.repeat(top, pad, axis=-1)], axis=-1)
-            probs_list[j] = np.concatenate([p, np.zeros((p.shape[0], pad))], axis=-1)
-    lens, raw = np.stack(lens_list), np.stack(probs_list)
-    probs = raw / raw.sum(axis=-1, keepdims=True)
-    prompt = np.array([float(outcomes[i].prompt_len) for i in indices])
-    budgets = np.array([_budget(settings[i]) for i in indices])
-    return _Shapes(
-        settings=indices,
-        budgets=budgets,
-        prompt=prompt,
-        lens=lens,
-        probs=probs,
-        held=prompt[:, None] + lens.max(axis=-1),
-        mean_len=np.sum(lens * probs, axis=-1),
-        longest=expected_longest_grid(lens, probs, trials),
-    )
+    return _chunk_shapes([indices], outcomes, settings, trials)[0]
+
+
+def _chunk_shapes(
+    chunks: Sequence[list[int]],
+    outcomes: Mapping[int, Outcome],
+    settings: Sequence[Setting],
+    trials: np.ndarray,
+) -> list[_Shapes]:
+    """_shapes of each chunk of setting indices. Chunks whose distributions have as many points
+    (after each chunk's own padding) are stacked and computed together: every figure is a row's
+    own (element-wise, or reduced along the points of its row), so each chunk's are those it has
+    alone, in a few array passes instead of a few per chunk. Each chunk's arrays are views of
+    the stacked ones."""
+    padded: list[tuple[np.ndarray, np.ndarray]] = []
+    for indices in chunks:
+        lens_list = [np.asarray(outcomes[i].gen_lengths, dtype=float) for i in indices]
+        probs_list = [np.asarray(outcomes[i].gen_weights, dtype=float) for i in indices]
+        q = max(x.shape[-1] for x in lens_list)
+        for j, (x, p) in enumerate(zip(lens_list, probs_list, strict=True)):
+            if x.shape[-1] < q:
+                pad = q - x.shape[-1]
+                top = x.max(axis=-1, keepdims=True)
+                lens_list[j] = np.concatenate([x, np.repeat(top, pad, axis=-1)], axis=-1)
+                probs_list[j] = np.concatenate([p, np.zeros((p.shape[0], pad))], axis=-1)
+        padded.append((np.stack(lens_list), np.stack(probs_list)))
+    by_points: dict[int, list[int]] = {}
+    for j, (lens, _) in enumerate(padded):
+        by_points.setdefault(lens.shape[-1], []).append(j)
+    out: list[_Shapes | None] = [None] * len(chunks)
+    for members in by_points.values():
+        lens = np.concatenate([padded[j][0] for j in members])
+        raw = np.concatenate([padded[j][1] for j in members])
+        probs = raw / raw.sum(axis=-1, keepdims=True)
+        order = [i for j in members for i in chunks[j]]
+        prompt = np.array([float(outcomes[i].prompt_len) for i in order])
+        budgets = np.array([_budget(settings[i]) for i in order])
+        held = prompt[:, None] + lens.max(axis=-1)
+        mean_len = np.sum(lens * probs, axis=-1)
+        longest = expected_longest_grid(lens, probs, trials)
+        bounds = np.cumsum([0, *(len(chunks[j]) for j in members)]).tolist()
+        for j, (a, b) in zip(members, pairwise(bounds), strict=True):
+            out[j] = _Shapes(
+                settings=chunks[j],
+                budgets=budgets[a:b],
+                prompt=prompt[a:b],
+                lens=lens[a:b],
+                probs=probs[a:b],
+                held=held[a:b],
+                mean_len=mean_len[a:b],
+                longest=longest[a:b],
+            )
+    return out  # type: ignore[return-value]
 
 
 def price_settings(
@@ -919,18 +947,28 @@ def price_settings(
     by_model: dict[str, dict[str, list[int]]] = {}
     for i, s in enumerate(settings):
         by_model.setdefault(s.model, {}).setdefault(s.attention, []).append(i)
-    for model, kinds in by_model.items():
-        card = cards[model]
-        # Budgets broadcast as an array except where sliding windows compare against one.
-        chunks = [
+    # Per model, its chunks: budgets broadcast as an array except where sliding windows compare
+    # against one.
+    model_chunks = {
+        model: [
             (attention, chunk)
             for attention, members in kinds.items()
-            for chunk in ([members] if card.sliding_window is None else [[i] for i in members])
+            for chunk in (
+                [members] if cards[model].sliding_window is None else [[i] for i in members]
+            )
         ]
-        cache = {} if shapes_cache is None else shapes_cache
-        for _, chunk in chunks:  # request shapes depend on the accuracy source only
-            if tuple(chunk) not in cache:
-                cache[tuple(chunk)] = _shapes(chunk, outcomes, settings, trials)
+        for model, kinds in by_model.items()
+    }
+    # request shapes depend on the accuracy source only: every chunk's at once
+    cache = {} if shapes_cache is None else shapes_cache
+    missing = list({tuple(c): c for chunks in model_chunks.values() for _, c in chunks}.values())
+    missing = [c for c in missing if tuple(c) not in cache]
+    for chunk, chunk_shapes in zip(
+        missing, _chunk_shapes(missing, outcomes, settings, trials), strict=True
+    ):
+        cache[tuple(chunk)] = chunk_shapes
+    for model, chunks in model_chunks.items():
+        card = cards[model]
         shapes = [cache[tuple(chunk)] for _, chunk in chunks]
         # The model's chunks stacked in order on the first axis: chunk j holds rows spans[j].
         bounds = [0, *np.cumsum([len(c) for _, c in chunks]).tolist()]
