@@ -422,24 +422,34 @@ def _length_table(prior: ModelPrior) -> _LengthTable:
     m_w = m_c + lp.wrong_shift
     sd = float(np.hypot(lp.problem_sd, lp.trial_sd))
     y = np.linspace(_Y_MIN, _Y_MAX, _TABLE_POINTS)[:, None]
+    # One (y, node) matrix at a time in one buffer, each reduced before the next is made: four
+    # live matrices of 1,024 x nodes took fresh pages and ran about 1.6x slower.
+    grid = np.empty((y.size, p.size))
 
-    def cdf(mu: np.ndarray) -> np.ndarray:
-        """Phi((y - mu) / sd) on the (y, node) grid."""
-        return normal_cdf((y - mu) / sd)
+    def cdf(mu: np.ndarray, *weights: np.ndarray) -> list[np.ndarray]:
+        """Phi((y - mu) / sd) on the (y, node) grid, summed with each of `weights`."""
+        np.divide(np.subtract(y, mu, out=grid), sd, out=grid)
+        normal_cdf(grid, out=grid)
+        return [grid @ v for v in weights]
 
-    def partial(mu: np.ndarray) -> np.ndarray:
+    def partial(mu: np.ndarray, *weights: np.ndarray) -> list[np.ndarray]:
         """exp(mu + sd^2 / 2) Phi((y - mu - sd^2) / sd): the lognormal's partial mean."""
-        return np.exp(mu + 0.5 * sd * sd) * normal_cdf((y - mu - sd * sd) / sd)
+        np.subtract(np.subtract(y, mu, out=grid), sd * sd, out=grid)
+        normal_cdf(np.divide(grid, sd, out=grid), out=grid)
+        np.multiply(grid, np.exp(mu + 0.5 * sd * sd), out=grid)
+        return [grid @ v for v in weights]
 
-    # Each (y, node) matrix once: the wrong-answer ones serve two weightings.
+    # The wrong-answer matrices serve two weightings each. Never-solved problems: one column.
     m_zero = np.array([lp.log_correct + lp.difficulty_slope + lp.wrong_shift])
-    one = np.ones(1)
-    c_c, c_w, c_z = cdf(m_c), cdf(m_w), cdf(m_zero)
-    p_c, p_w, p_z = partial(m_c), partial(m_w), partial(m_zero)
+    z_cdf = normal_cdf((y - m_zero) / sd)[:, 0]
+    z_partial = (np.exp(m_zero + 0.5 * sd * sd) * normal_cdf((y - m_zero - sd * sd) / sd))[:, 0]
+    wp = w * p
+    (c_a,), (c_b, c_c) = cdf(m_c, wp), cdf(m_w, w, wp)
+    (p_a,), (p_b, p_c) = partial(m_c, wp), partial(m_w, w, wp)
     table = _LengthTable(
         y=y[:, 0],
-        cdf=(c_c @ (w * p), c_w @ w, c_w @ (w * p), c_z @ one),
-        partial=(p_c @ (w * p), p_w @ w, p_w @ (w * p), p_z @ one),
+        cdf=(c_a, c_b, c_c, z_cdf),
+        partial=(p_a, p_b, p_c, z_partial),
         unsolved=1.0 - float(np.sum(w)),
     )
     _tables[id(prior)] = (prior, table)
