@@ -300,8 +300,9 @@ def model_accuracy(
     finished = normal_cdf((log_l[:, None] - nodes["mu_correct"][None, :]) / prior.length.trial_sd)
     s = np.clip(nodes["success"][None, :] * finished, 0.0, 1.0 - 1e-15)  # (G, J)
     miss = _miss_powers(s, n)  # (T, G, J)
+    hit = np.subtract(1.0, miss, out=miss)  # in place: no second (T, G, J) array
     weight = nodes["weight"] * keep_share(keep, keep_slope, nodes["p"])
-    return np.asarray(np.einsum("tgj,j->tg", 1.0 - miss, weight))
+    return np.asarray(np.einsum("tgj,j->tg", hit, weight))
 
 
 def keep_share(keep: float, slope: float, p: np.ndarray) -> np.ndarray:
@@ -348,13 +349,17 @@ def _miss_powers(s: np.ndarray, n: np.ndarray) -> np.ndarray:
     if counts.size == 0 or np.any(counts != np.round(counts)) or counts.max() > 2**20:
         return np.exp(counts[:, None, None] * np.log1p(-s)[None, :, :])
     whole = counts.astype(np.int64).tolist()
-    out = np.ones((len(whole), *s.shape))
+    out = np.empty((len(whole), *s.shape))
+    out[[t for t, count in enumerate(whole) if count == 0]] = 1.0  # (1 - s)^0
     power = 1.0 - s  # (1 - s)^bit
     bit = 1
     while True:
         for t, count in enumerate(whole):
             if count & bit:
-                out[t] *= power  # a view: multiplied in place, no copy
+                if count & (bit - 1):
+                    out[t] *= power  # a view: multiplied in place, no copy
+                else:
+                    out[t] = power  # the lowest bit: the product so far is this power alone
         bit <<= 1
         if bit > max(whole):
             return out
