@@ -130,3 +130,17 @@ def test_normal_cdf_has_the_bits_of_the_expression_as_written():
     )
     got, want = normal_cdf(z), _cdf_as_written(z)
     np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
+
+
+def test_normal_cdf_into_out_keeps_every_value():
+    # written into a given array, or over z itself, block by block: the same bits as a new array
+    z = np.linspace(-12.0, 12.0, 5 * 5000).reshape(-1, 5)  # 25,000 values: three blocks and a bit
+    want = normal_cdf(z)
+    out = np.empty_like(z)
+    assert normal_cdf(z, out=out) is not None
+    np.testing.assert_array_equal(out.view(np.int64), want.view(np.int64))
+    same = z.copy()
+    normal_cdf(same, out=same)
+    np.testing.assert_array_equal(same.view(np.int64), want.view(np.int64))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        normal_cdf(z, out=np.empty((5, z.shape[0])).T)

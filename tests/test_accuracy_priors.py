@@ -253,7 +253,7 @@ def test_whole_trial_counts_by_squaring_match_the_exponential_form():
     from kinetics_cli.accuracy.priors import _miss_powers
 
     s = np.array([[0.0, 1e-9, 0.3, 0.999], [0.5, 0.1, 1 - 1e-15, 0.7]])
-    for counts in (np.array([1.0, 2, 3, 7, 64, 100]), np.array([1.0, 2.5, 8])):
+    for counts in (np.array([1.0, 2, 3, 7, 64, 100, 0]), np.array([1.0, 2.5, 8])):
         want = np.exp(counts[:, None, None] * np.log1p(-s)[None, :, :])
         np.testing.assert_allclose(_miss_powers(s, counts), want, rtol=1e-12, atol=1e-300)
 
