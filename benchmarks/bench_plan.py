@@ -10,7 +10,9 @@ goes in process, and how the planner scales with the number of configurations.
 1. Cold start: `kinetics plan`, `plan --json`, `frontier`, `frontier --json` and a plan over four
    accelerators (`plan -H b200,h100,h200,mi300x --budget-usd 50`) as fresh processes,
    interleaved with the import floor (`python -c 'import numpy, pydantic, rich, typer'`), so a
-   busy machine slows every command alike; prints medians, the spread (fastest to slowest), each
+   busy machine slows every command alike, and with those libraries doing for a bare program
+   what they do for a plan (LIBRARY_FLOOR: typer parsing 32 options, a pydantic model, a rich
+   table), so that what the package's own code adds can be read off; prints medians, the spread (fastest to slowest), each
    median over the floor's and its target, and the CPU time (user + system) each used, which
    a busy machine moves far less than wall time. With --compare DIR, each command also runs
    from DIR.
@@ -65,6 +67,37 @@ os.environ["KINETICS_NO_CACHE"] = "1"
 import numpy as np  # noqa: E402
 
 FLOOR = [sys.executable, "-c", "import numpy, pydantic, rich, typer"]
+# The same libraries doing for a bare program what they do for a plan, with none of kinetics'
+# code: typer parsing a command of 32 options that each have a parser (typer >= 0.29 builds a
+# pydantic TypeAdapter per option), a pydantic model with a validated field, and rich printing
+# a 12-column table of 8 rows and a paragraph. What a plan spends above it is the package's own.
+_LIBRARY_USE = r"""
+import sys, numpy, typer, rich.console, rich.table
+from pydantic import BaseModel, Field
+class Card(BaseModel):
+    name: str
+    layers: int = Field(gt=0)
+Card(name="x", layers=1)
+names = [f"o{i}" for i in range(32)]
+code = "def command(" + ", ".join(
+    f"{n}: float = typer.Option(None, '--{n}', parser=float)" for n in names
+) + "):\n    return None\n"
+scope = {"typer": typer}
+exec(code, scope)
+app = typer.Typer()
+app.command()(scope["command"])
+try:
+    app(["--o0", "1"])
+except SystemExit:
+    pass
+out = rich.console.Console(highlight=False, width=120, file=sys.stdout)
+table = rich.table.Table(*[f"column {i}" for i in range(12)])
+for r in range(8):
+    table.add_row(*[f"{r * i:,}" for i in range(12)])
+out.print(table)
+out.print("word " * 200, markup=False)
+"""
+LIBRARY_FLOOR = [sys.executable, "-c", _LIBRARY_USE]
 
 
 def spread(times: list[float]) -> str:
@@ -139,7 +172,10 @@ def cold_starts(
     trees = {"": here} if compare is None else {"": here, " (--compare)": str(compare.resolve())}
     # (command, tree, outcome cache: None for none, "fresh" for an empty one per run, or the
     # folder the priming run filled)
-    commands: dict[str, tuple[list[str], str, str | None]] = {"import floor": (FLOOR, here, None)}
+    commands: dict[str, tuple[list[str], str, str | None]] = {
+        "import floor": (FLOOR, here, None),
+        "libraries as a plan uses them": (LIBRARY_FLOOR, here, None),
+    }
     for name, rest in args.items():
         for suffix, tree in trees.items():
             for state in ("first run", "cached"):
