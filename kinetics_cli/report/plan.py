@@ -1075,13 +1075,13 @@ def frontier_document(
     setup: Setup, frontier: Frontier, allocation: Allocation | None = None
 ) -> dict[str, Any]:
     """The `frontier --json` document."""
-    from kinetics_cli.planner.plan import configurations as all_configurations
+    from kinetics_cli.planner.plan import configuration_columns
+    from kinetics_cli.report.jsontext import Records
 
-    configurations = all_configurations(setup.grid, setup.pricing)
-    for doc, overall, group in zip(
-        configurations, frontier.overall.tolist(), frontier.per_group.tolist(), strict=True
-    ):
-        doc["pareto"], doc["group_pareto"] = overall, group
+    columns = configuration_columns(setup.grid, setup.pricing)
+    columns["pareto"] = frontier.overall.tolist()
+    columns["group_pareto"] = frontier.per_group.tolist()
+    configurations = Records(columns)
     return {
         "task": setup.task,
         "law": frontier.law,
