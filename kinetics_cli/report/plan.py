@@ -1165,29 +1165,32 @@ def print_frontier(
             picked[label, cut] = "-" if pick is None else _accuracy_cell(grid, int(members[pick]))
         return picked[label, cut]
 
+    # each group's leading cells, the same whatever the cost columns
+    leading = {
+        label: [
+            model,
+            format_count(model_params[model]),
+            attention_label(attention),
+            str(int(per_group[members_of[label]].sum())),
+            str(int(overall[members_of[label]].sum())),
+        ]
+        for label, (model, attention) in ordered
+    }
+    tried: set[tuple[float, ...]] = set()
     for most in range(MAX_COLUMNS, 0, -1):
         cuts = cost_columns(cost, most)
-        table = []
-        for label, (model, attention) in ordered:
-            members = members_of[label]
-            cells = [
-                model,
-                format_count(model_params[model]),
-                attention_label(attention),
-                str(int(per_group[members].sum())),
-                str(int(overall[members].sum())),
-            ]
-            cells += [cell(label, float(cut)) for cut in cuts]
-            table.append(cells)
+        if tuple(cuts) in tried and most > 1:
+            continue  # fewer columns allowed, the same levels: they did not fit
+        tried.add(tuple(cuts))
+        table = [leading[label] + [cell(label, float(cut)) for cut in cuts] for label, _ in ordered]
         header = ["model", ">active", "attention", ">frontier", ">on overall"]
         header += [f">{format_cost(v, 'eflops')}" for v in cuts]
-        fits = table_fits(
+        if most == 1 or table_fits(
             header,
             table,
             wrap=("attention", "frontier", "on overall"),
             optional=("active", ("frontier", "on overall")),
-        )
-        if fits or most == 1:
+        ):
             break
     compact_table(
         "Best accuracy [interval] of each model and attention kind within a cost per "
