@@ -1072,16 +1072,20 @@ MAX_COLUMNS = 9  # cost columns of the per-model table
 
 
 def frontier_document(
-    setup: Setup, frontier: Frontier, allocation: Allocation | None = None
+    setup: Setup, frontier: Frontier, allocation: Allocation | None = None, *, records: bool = False
 ) -> dict[str, Any]:
-    """The `frontier --json` document."""
+    """The `frontier --json` document: plain JSON values, or with `records` its configurations
+    as a jsontext.Records (the same list of dicts, held by column, which `jsontext.dumps` writes
+    without making a dict per configuration; what the CLI writes)."""
     from kinetics_cli.planner.plan import configuration_columns
     from kinetics_cli.report.jsontext import Records
 
     columns = configuration_columns(setup.grid, setup.pricing)
     columns["pareto"] = frontier.overall.tolist()
     columns["group_pareto"] = frontier.per_group.tolist()
-    configurations = Records(columns)
+    configurations: Records | list[dict[str, Any]] = Records(columns)
+    if not records:
+        configurations = list(configurations)
     return {
         "task": setup.task,
         "law": frontier.law,
