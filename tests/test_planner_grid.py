@@ -74,8 +74,10 @@ def test_best_deployable_uses_no_oracle(setup: Setup) -> None:
     "rules", [("coverage",), ("majority", "coverage", "early-stop"), ("verifier", "coverage")]
 )
 def test_settings_costed_together_as_one_by_one(setup: Setup, rules: tuple[str, ...]) -> None:
-    """Settings of one model and attention are costed in one stacked engine call; every column
-    equals the grid of each setting evaluated alone, bit for bit."""
+    """Settings of one model and attention are costed in one stacked engine call, and every
+    setting's configurations gathered into the grid's arrays with the others' in one boolean
+    index per field; every column equals the grid of each setting evaluated alone, bit for
+    bit."""
     from kinetics_cli.accuracy.base import Setting
     from kinetics_cli.accuracy.selection import Verifier
     from kinetics_cli.planner.grid import Grid, Selection, evaluate_grid
@@ -101,12 +103,60 @@ def test_settings_costed_together_as_one_by_one(setup: Setup, rules: tuple[str, 
 
     together = grid(settings)
     alone = [grid([s]) for s in settings]
-    for name in ("trials", "gen_len", "accuracy", "compute_flops", "memory_bytes", "seconds"):
+    for name in (
+        "trials",
+        "gen_len",
+        "accuracy",
+        "compute_flops",
+        "memory_bytes",
+        "seconds",
+        "compute_seconds",
+        "samples",
+        "accuracy_lo",
+        "accuracy_hi",
+        "replicates",
+    ):
         expected = np.concatenate([getattr(g, name) for g in alone])
         np.testing.assert_array_equal(getattr(together, name), expected, err_msg=name)
+        assert getattr(together, name).dtype == expected.dtype
     expected_setting = np.concatenate([np.full(len(g), k) for k, g in enumerate(alone)])
     np.testing.assert_array_equal(together.setting, expected_setting)
     np.testing.assert_array_equal(together.selection, np.concatenate([g.selection for g in alone]))
+
+
+def test_batches_of_blocks_as_one_block_at_a_time(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The grid's arrays gathered a batch of variants at a time equal them gathered one variant
+    at a time (a batch of one block), bit for bit."""
+    from dataclasses import fields
+
+    from kinetics_cli.planner import grid as grid_module
+    from kinetics_cli.planner.grid import Selection, evaluate_grid
+
+    def grid() -> grid_module.Grid:
+        return evaluate_grid(
+            setup.source,
+            setup.cards,
+            list(setup.grid.settings),
+            setup.profile,
+            trials=[1, 4, 16],
+            limits=[1024, 8192, 32768],
+            selection=Selection(("coverage", "majority", "early-stop")),
+        )
+
+    batched = grid()
+    monkeypatch.setattr(grid_module, "_BATCH_VALUES", 1)
+    alone = grid()
+    for f in fields(batched):
+        if f.name.startswith("_"):
+            continue
+        a, b = getattr(batched, f.name), getattr(alone, f.name)
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b, err_msg=f.name)
+            assert a.dtype == b.dtype, f.name
+        else:
+            assert a == b, f.name
 
 
 def test_derived_arrays_are_computed_once_read_only_and_per_grid(setup: Setup) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kinetics_cli.report.jsontext import dumps
+from kinetics_cli.report.jsontext import Records, dumps
 
 
 def jsonable(value: Any) -> Any:
@@ -78,15 +78,26 @@ finite_or_not = st.floats(allow_nan=True, allow_infinity=True)
 
 
 def column(rows: int) -> st.SearchStrategy[list[Any]]:
-    """One column of a table: all floats, all strings, short float lists (intervals, some with
-    non-finite ends), or anything (nested containers, numpy scalars, None)."""
+    """One column of a table: all floats, all strings, booleans, integers (some None), short
+    float lists or [low, high] pairs (intervals, some with non-finite ends), or anything (nested
+    containers, numpy scalars, None)."""
     return st.lists(
         finite_or_not | st.text() | st.lists(finite_or_not, max_size=3) | documents,
         min_size=rows,
         max_size=rows,
-    ) | st.sampled_from([finite_or_not, st.text(), st.lists(finite_or_not, max_size=3)]).flatmap(
-        lambda cell: st.lists(cell, min_size=rows, max_size=rows)
-    )
+    ) | st.sampled_from(
+        [
+            finite_or_not,
+            st.text(),
+            st.booleans(),
+            st.integers(),
+            st.none(),
+            st.integers() | st.none(),
+            st.lists(finite_or_not, max_size=3),
+            st.lists(finite_or_not, min_size=2, max_size=2),
+            st.lists(st.floats() | st.integers(), min_size=2, max_size=2),
+        ]
+    ).flatmap(lambda cell: st.lists(cell, min_size=rows, max_size=rows))
 
 
 @settings(max_examples=60, deadline=None)
@@ -108,3 +119,24 @@ def test_tables_written_by_column_give_the_same_text(
     # a row whose keys come in another order (or differ) is written row by row, the same text
     table[-1] = dict(reversed(table[-1].items()))
     assert dumps(table) == reference(table)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.text(max_size=4), min_size=1, max_size=4, unique=True),
+    st.integers(0, 70),
+    st.data(),
+)
+def test_records_give_the_text_of_their_list_of_dicts(
+    keys: list[str], rows: int, data: st.DataObject
+) -> None:
+    """Records (a list of dicts held as columns) is written as that list of dicts, and reads as
+    it record by record."""
+    columns = {key: data.draw(column(rows)) for key in keys}
+    table = [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    records = Records(columns)
+    assert len(records) == rows
+    assert list(records) == table
+    assert records[-1:] == table[-1:]
+    document = {"configurations": records, "after": [records]}
+    assert dumps(document) == reference({"configurations": table, "after": [table]})

@@ -219,7 +219,7 @@ def law_frontier(
     if plot is not None:
         plot_frontier(setup, frontier, plot, force=force, allocation=report)
     if json:
-        emit_json(frontier_document(setup, frontier, report))
+        emit_json(frontier_document(setup, frontier, report, records=True))
         return
     print_frontier(setup, frontier, full, report)
 

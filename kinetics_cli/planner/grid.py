@@ -567,29 +567,60 @@ def _full(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return value if value.shape == shape else np.broadcast_to(value, shape)
 
 
-def _put(
-    dest: np.ndarray, value: np.ndarray, keep: np.ndarray, rows: slice | None, clip: bool
-) -> None:
-    """dest[:] = value[keep] (N, L), clipped to [0, 1] with `clip`; when `keep` is whole rows
-    (`rows`), they are copied as they are, with no boolean gather and no temporary."""
-    if rows is None:
-        picked, target = value[keep], dest
-    else:
-        picked, target = value[rows], dest.reshape(-1, value.shape[1])
-    if clip:
-        np.clip(picked, 0.0, 1.0, out=target)
-    else:
-        target[...] = picked
+_CLIPPED = ("accuracy", "accuracy_lo", "accuracy_hi")  # accuracies, kept in [0, 1]
+_BATCH_VALUES = 1 << 16  # (N, L) values of a field gathered at a time (at least one block)
 
 
-def _kept_rows(keep: np.ndarray) -> slice | None:
-    """The rows `keep` (N, L) selects when it keeps whole consecutive rows (the usual case: the
-    one-trial row, or all the others), else None."""
-    rows = np.flatnonzero(keep.any(axis=1))
-    if rows.size == 0:
-        return slice(0, 0)
-    span = slice(int(rows[0]), int(rows[-1]) + 1)
-    return span if keep[span].all() else None
+class _Blocks:
+    """The configurations of each variant (a setting with one selection rule): its values on the
+    (N, L) grid, field by field, and which of them it keeps. Written to the grid's arrays `out`
+    (flat, configuration after configuration) a batch of blocks at a time: each field gathered
+    with one boolean index per batch, block after block and row-major within a block, not one
+    per field and variant; the batch buffers are reused."""
+
+    def __init__(self, out: dict[str, np.ndarray], shape: tuple[int, int]) -> None:
+        self.out, self.filled = out, 0
+        self.counts: list[int] = []  # configurations kept per block, every batch's
+        size = (max(1, _BATCH_VALUES // (shape[0] * shape[1])), *shape)
+        self.keep = np.empty(size, dtype=bool)
+        self.values = {
+            name: np.empty(size, dtype=array.dtype)
+            for name, array in out.items()
+            if name != "setting"
+        }
+        self.settings: list[int] = []
+
+    def add(
+        self, setting: int, keep: np.ndarray, values: Sequence[tuple[str, np.ndarray | float]]
+    ) -> None:
+        """One variant of setting index `setting`: `values` (each field's, (N, L) or one for
+        all) where `keep` (N, L) is true."""
+        b = len(self.settings)
+        self.settings.append(setting)
+        self.keep[b] = keep
+        for name, value in values:
+            self.values[name][b] = value
+        if b + 1 == len(self.keep):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the batch's kept configurations after those written before."""
+        count = len(self.settings)
+        if count == 0:
+            return
+        keep = self.keep[:count]
+        counts = keep.sum(axis=(1, 2)).tolist()
+        part = slice(self.filled, self.filled + sum(counts))
+        self.out["setting"][part] = np.repeat(self.settings, counts)
+        flat = keep.reshape(-1)
+        for name, buffer in self.values.items():
+            target = self.out[name][part]
+            np.compress(flat, buffer[:count].reshape(-1), out=target)
+            if name in _CLIPPED:
+                np.clip(target, 0.0, 1.0, out=target)
+        self.counts += counts
+        self.filled = part.stop
+        self.settings.clear()
 
 
 def _covers_context(setting: Setting, outcome: Outcome, source: AccuracySource) -> bool:
@@ -638,18 +669,17 @@ def evaluate_grid(
     if np.any(lim <= 0):
         raise InputError("generation limits must be positive")
     replicate_parts: list[np.ndarray | None] = []
-    counts: list[int] = []
     pairings: list[str] = []
     notes: list[str] = []
     kinds: list[str] = []
     shape = (n.size, lim.size)
-    # Filled variant by variant and trimmed at the end: no second copy of the grid (pages of the
+    # Filled batch by batch and trimmed at the end: no second copy of the grid (pages of the
     # unused capacity are never touched).
     capacity = len(settings) * (1 + len(rules)) * n.size * lim.size
     out = {
         name: np.empty(capacity, dtype=int if name in _INDEX_ARRAYS else float) for name in _ARRAYS
     }
-    filled = 0
+    blocks = _Blocks(out, shape)
     tt, ll = np.meshgrid(n, lim, indexing="ij")
     check_positive("block size", block_size)
     # Card figures once per model, not once per setting.
@@ -779,53 +809,46 @@ def evaluate_grid(
                         keep & ~verifier_fits[None, :],
                     )
                     keep &= verifier_fits[None, :]
-                part = slice(filled, filled + int(keep.sum()))
-                filled = part.stop
-                counts.append(part.stop - part.start)
-                rows = _kept_rows(keep)
-
-                def put(name: str, value: np.ndarray, clip: bool = False) -> None:
-                    _put(out[name][part], _full(value, shape), keep, rows, clip)  # noqa: B023
-
-                out["setting"][part] = k
-                if isinstance(rule_of, int):
-                    out["selection"][part] = rule_of
-                else:
-                    put("selection", rule_of)
-                put("accuracy", acc, clip=True)
-                for name, value in (
-                    ("trials", tt),
-                    ("gen_len", ll),
-                    ("compute_flops", flops),
-                    ("memory_bytes", nbytes),
-                    ("seconds", seconds),
-                    ("compute_seconds", compute_seconds),
-                    ("samples", samples),
-                ):
-                    put(name, value)
                 # intervals and replicates: the source's for coverage (and N = 1), the rule's own
                 # for the other selection rules (NaN where a source gives none)
-                if bounds is None:
-                    out["accuracy_lo"][part] = np.nan
-                    out["accuracy_hi"][part] = np.nan
-                    replicate_parts.append(None)
-                else:
-                    put("accuracy_lo", np.minimum(bounds[0], acc), clip=True)
-                    put("accuracy_hi", np.maximum(bounds[1], acc), clip=True)
-                    replicate_parts.append(
-                        None if rule_reps is None else np.asarray(rule_reps)[:, keep].T
-                    )
+                lo: np.ndarray | float = np.nan
+                hi: np.ndarray | float = np.nan
+                if bounds is not None:
+                    lo, hi = np.minimum(bounds[0], acc), np.maximum(bounds[1], acc)
+                blocks.add(
+                    k,
+                    keep,
+                    (
+                        ("selection", rule_of),
+                        ("accuracy", acc),
+                        ("trials", tt),
+                        ("gen_len", ll),
+                        ("compute_flops", flops),
+                        ("memory_bytes", nbytes),
+                        ("seconds", seconds),
+                        ("compute_seconds", compute_seconds),
+                        ("samples", samples),
+                        ("accuracy_lo", lo),
+                        ("accuracy_hi", hi),
+                    ),
+                )
+                replicate_parts.append(
+                    None
+                    if bounds is None or rule_reps is None
+                    else np.asarray(rule_reps)[:, keep].T
+                )
             if on_progress is not None:
                 on_progress(k + 1, len(settings))
+    blocks.flush()
     return Grid(
         settings=tuple(settings),
         params=tuple(shapes[s.model].params for s in settings),
-        replicates=_stack_replicates(replicate_parts, counts),
+        replicates=_stack_replicates(replicate_parts, blocks.counts),
         pairings=tuple(pairings),
         notes=tuple(notes),
         kinds=tuple(kinds),
         rules=rules,
-        **{name: array[:filled] for name, array in out.items()},
+        **{name: array[: blocks.filled] for name, array in out.items()},
         beyond_context=tuple((m, limit, w) for (m, limit), w in beyond.items()),
         left_out=tuple(BeyondWindow(*key, count) for key, count in left.items()),
     )

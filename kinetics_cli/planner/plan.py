@@ -613,8 +613,17 @@ def _intervals(grid: Grid) -> list[object]:
 
 
 def configurations(grid: Grid, pricing: Pricing) -> list[dict[str, object]]:
-    """Every configuration as `configuration` writes it, built column by column (one pass per
-    field over the grid, not one Python call per configuration)."""
+    """Every configuration as `configuration` writes it (`configuration_columns`, one dict per
+    configuration)."""
+    columns = configuration_columns(grid, pricing)
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def configuration_columns(grid: Grid, pricing: Pricing) -> dict[str, list[object]]:
+    """Every configuration as `configuration` writes it, field by field: each key's values for
+    every configuration, in the grid's order (one pass per field over the grid, not one Python
+    call per configuration)."""
     rate = pricing.usd_per_second
     settings = grid.settings
     kv_budgets: list[object] = [
@@ -652,5 +661,4 @@ def configurations(grid: Grid, pricing: Pricing) -> list[dict[str, object]]:
         "usd_per_1000": [None] * len(grid) if rate is None else (grid.seconds * rate).tolist(),
         "active_params": [float(grid.params[k]) for k in setting],
     }
-    names = list(columns)
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    return columns

@@ -128,7 +128,8 @@ def emit_json(document: Any) -> None:
     floats made JSON-safe, indented by two spaces)."""
     from kinetics_cli.report.jsontext import dumps
 
-    sys.stdout.write(dumps(document) + "\n")
+    sys.stdout.write(dumps(document))  # megabytes for a frontier: not copied to add the newline
+    sys.stdout.write("\n")
 
 
 # ---- tables ----------------------------------------------------------------------------------

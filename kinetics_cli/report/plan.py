@@ -1072,16 +1072,20 @@ MAX_COLUMNS = 9  # cost columns of the per-model table
 
 
 def frontier_document(
-    setup: Setup, frontier: Frontier, allocation: Allocation | None = None
+    setup: Setup, frontier: Frontier, allocation: Allocation | None = None, *, records: bool = False
 ) -> dict[str, Any]:
-    """The `frontier --json` document."""
-    from kinetics_cli.planner.plan import configurations as all_configurations
+    """The `frontier --json` document: plain JSON values, or with `records` its configurations
+    as a jsontext.Records (the same list of dicts, held by column, which `jsontext.dumps` writes
+    without making a dict per configuration; what the CLI writes)."""
+    from kinetics_cli.planner.plan import configuration_columns
+    from kinetics_cli.report.jsontext import Records
 
-    configurations = all_configurations(setup.grid, setup.pricing)
-    for doc, overall, group in zip(
-        configurations, frontier.overall.tolist(), frontier.per_group.tolist(), strict=True
-    ):
-        doc["pareto"], doc["group_pareto"] = overall, group
+    columns = configuration_columns(setup.grid, setup.pricing)
+    columns["pareto"] = frontier.overall.tolist()
+    columns["group_pareto"] = frontier.per_group.tolist()
+    configurations: Records | list[dict[str, Any]] = Records(columns)
+    if not records:
+        configurations = list(configurations)
     return {
         "task": setup.task,
         "law": frontier.law,
@@ -1165,29 +1169,32 @@ def print_frontier(
             picked[label, cut] = "-" if pick is None else _accuracy_cell(grid, int(members[pick]))
         return picked[label, cut]
 
+    # each group's leading cells, the same whatever the cost columns
+    leading = {
+        label: [
+            model,
+            format_count(model_params[model]),
+            attention_label(attention),
+            str(int(per_group[members_of[label]].sum())),
+            str(int(overall[members_of[label]].sum())),
+        ]
+        for label, (model, attention) in ordered
+    }
+    tried: set[tuple[float, ...]] = set()
     for most in range(MAX_COLUMNS, 0, -1):
         cuts = cost_columns(cost, most)
-        table = []
-        for label, (model, attention) in ordered:
-            members = members_of[label]
-            cells = [
-                model,
-                format_count(model_params[model]),
-                attention_label(attention),
-                str(int(per_group[members].sum())),
-                str(int(overall[members].sum())),
-            ]
-            cells += [cell(label, float(cut)) for cut in cuts]
-            table.append(cells)
+        if tuple(cuts) in tried and most > 1:
+            continue  # fewer columns allowed, the same levels: they did not fit
+        tried.add(tuple(cuts))
+        table = [leading[label] + [cell(label, float(cut)) for cut in cuts] for label, _ in ordered]
         header = ["model", ">active", "attention", ">frontier", ">on overall"]
         header += [f">{format_cost(v, 'eflops')}" for v in cuts]
-        fits = table_fits(
+        if most == 1 or table_fits(
             header,
             table,
             wrap=("attention", "frontier", "on overall"),
             optional=("active", ("frontier", "on overall")),
-        )
-        if fits or most == 1:
+        ):
             break
     compact_table(
         "Best accuracy [interval] of each model and attention kind within a cost per "
