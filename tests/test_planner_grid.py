@@ -103,25 +103,15 @@ def test_settings_costed_together_as_one_by_one(setup: Setup, rules: tuple[str, 
 
     together = grid(settings)
     alone = [grid([s]) for s in settings]
-    for name in (
-        "trials",
-        "gen_len",
-        "accuracy",
-        "compute_flops",
-        "memory_bytes",
-        "seconds",
-        "compute_seconds",
-        "samples",
-        "accuracy_lo",
-        "accuracy_hi",
-        "replicates",
-    ):
+    from kinetics_cli.planner.grid import _ARRAYS
+
+    # every per-configuration field (settings are indices, which restart in each alone grid)
+    for name in (*(a for a in _ARRAYS if a != "setting"), "replicates"):
         expected = np.concatenate([getattr(g, name) for g in alone])
         np.testing.assert_array_equal(getattr(together, name), expected, err_msg=name)
         assert getattr(together, name).dtype == expected.dtype
     expected_setting = np.concatenate([np.full(len(g), k) for k, g in enumerate(alone)])
     np.testing.assert_array_equal(together.setting, expected_setting)
-    np.testing.assert_array_equal(together.selection, np.concatenate([g.selection for g in alone]))
 
 
 def test_batches_of_blocks_as_one_block_at_a_time(
