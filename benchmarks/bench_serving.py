@@ -2,6 +2,7 @@
 
     python benchmarks/bench_serving.py [--csv benchmarks/data/serving_throughput.csv] [--quiet]
                                        [--attention-tp]
+    python benchmarks/bench_serving.py --write-checks   # rewrite engine/serving_checks.toml
 
 For every row of the CSV (a fully specified setup with its source), predicts the offline
 max-throughput output tokens/s of one replica with `kinetics serve`'s rule (the largest batch
@@ -10,123 +11,33 @@ worst absolute error per efficiency mode, dense and MoE apart. Modes a profile c
 (no [calibration] table) are reported as such. Prints the time taken; asserts nothing.
 --attention-tp runs every row with attention tensor-parallel instead of the CSV's layout: a
 sensitivity figure for a layout the sources rule out (docs/serving.md section 7), not a fit.
+--write-checks writes the per-slice ratios that `plan` and `serve` print beside their deployable
+figures (kinetics_cli/engine/serving_checks.toml; a test holds it equal to this recomputation).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import functools
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from kinetics_cli.catalog import Catalog, load_catalog
+from kinetics_cli.catalog import load_catalog
+from kinetics_cli.engine.published_runs import (
+    DEFAULT_CSV,
+    checks_document,
+    predict,
+    read_points,
+)
 from kinetics_cli.engine.serving import (
     EFFICIENCY_MODES,
     Deployment,
     decode_step_seconds,
     request_costs,
-    serve,
 )
-from kinetics_cli.errors import KineticsError
-
-DEFAULT_CSV = Path(__file__).parent / "data" / "serving_throughput.csv"
-# The CUDA-graph batch sizes of the published runs, with padding on: the llm_options.yml of
-# github.com/NVIDIA/TensorRT-LLM@00f37686 docs/source/performance/perf-overview.md (the same list
-# for dense and MoE runs: cuda_graph_config enable_padding true, batch_sizes 1 ... 8192).
-GRAPH_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512, 1024, 2048, 4096, 8192)
-
-
-@dataclass(frozen=True)
-class Point:
-    """One published measurement and its setup."""
-
-    model: str
-    hardware: str
-    tp: int
-    ep: int
-    attention_dp: bool  # the published run's layout (the CSV's note gives the evidence)
-    weights: str
-    kv: str
-    isl: float
-    osl: float
-    published: float
-    moe: bool
-    kv_cache_fraction: float | None
-    max_batch: int | None
-    source: str
-
-
-def read_points(path: Path) -> list[Point]:
-    """Rows of the CSV (lines starting with '#' are comments)."""
-    with path.open() as f:
-        lines = [line for line in f if not line.startswith("#")]
-    points = []
-    for row in csv.DictReader(lines):
-        fraction = row.get("kv_cache_fraction") or ""
-        points.append(
-            Point(
-                model=row["model"],
-                hardware=row["hardware"],
-                tp=int(row["tp"]),
-                ep=int(row["ep"]),
-                attention_dp=row["attention_dp"] == "yes",
-                weights=row["weights"],
-                kv=row["kv"],
-                isl=float(row["isl"]),
-                osl=float(row["osl"]),
-                published=float(row["output_tokens_per_s"]),
-                moe=row["moe"] == "yes",
-                kv_cache_fraction=float(fraction) if fraction else None,
-                max_batch=int(row["max_batch"]) if row.get("max_batch") else None,
-                source=row["source"],
-            )
-        )
-    return points
-
-
-@functools.cache
-def catalog() -> Catalog:
-    """The bundled catalog, read once."""
-    return load_catalog()
-
-
-def predict(point: Point, mode: str) -> tuple[float | None, int | None, str]:
-    """(predicted output tokens/s per replica, batch, note) under `mode`."""
-    catalog_ = catalog()
-    card = catalog_.models.get(point.model).spec
-    profile = catalog_.hardware.get(point.hardware).spec
-    deployment = Deployment(
-        tp=point.tp,
-        ep=point.ep,
-        attention_dp=point.attention_dp,
-        weights=point.weights,
-        kv=point.kv,
-        kv_cache_fraction=point.kv_cache_fraction,
-        max_batch=point.max_batch,
-        cuda_graph_batch_sizes=GRAPH_BATCH_SIZES,
-    )
-    try:
-        result = serve(
-            card, profile, deployment, prompt_len=point.isl, gen_len=point.osl, efficiency=mode
-        )
-        # the engine's tokens per iteration (its prefill chunk): batch x (1 + ISL / OSL), at most
-        # 32,768 (trtllm-bench's heuristic, cited in the CSV)
-        chunk = int(min(result.batch * (1 + point.isl / point.osl), 32768))
-        result = serve(
-            card,
-            profile,
-            replace(deployment, prefill_chunk_tokens=max(chunk, 1)),
-            prompt_len=point.isl,
-            gen_len=point.osl,
-            efficiency=mode,
-        )
-    except KineticsError as exc:
-        return None, None, str(exc)
-    return float(result.costs.output_tokens_per_s), result.batch, ""
+from kinetics_cli.engine.serving_checks import CHECKS_FILE
 
 
 def summary(errors: list[float]) -> str:
@@ -150,7 +61,15 @@ def main() -> None:
         action="store_true",
         help="attention tensor-parallel on every row, not the CSV's layout (sensitivity)",
     )
+    parser.add_argument(
+        "--write-checks",
+        action="store_true",
+        help=f"write {CHECKS_FILE.name} from the CSV's runs (the layouts as published)",
+    )
     args = parser.parse_args()
+    if args.write_checks:
+        write_checks(args.csv)
+        return
 
     start = time.perf_counter()
     points = read_points(args.csv)
@@ -209,10 +128,32 @@ def main() -> None:
     grid_speed()
 
 
+CHECKS_HEADER = """\
+How far the serving model's predictions were from published max-throughput runs: per efficiency
+mode, dense or MoE model, and accelerator ("all": every accelerator with runs), the ratio
+predicted / published output tokens/s (above 1: the prediction was too fast; published time per
+token that many times longer), as median, lowest and highest over the slice's runs.
+Written by `python benchmarks/bench_serving.py --write-checks` from
+benchmarks/data/serving_throughput.csv (each run's source in its row; docs/serving.md section 7).
+Nothing is fitted to these runs. tests/test_engine_published_runs.py recomputes this file."""
+
+
+def write_checks(path: Path) -> None:
+    """Write engine/serving_checks.toml from the runs in `path` (atomic: a temporary file, then
+    renamed)."""
+    from kinetics_cli.fsutil import write_atomic
+    from kinetics_cli.tomlio import dumps_toml
+
+    text = dumps_toml(checks_document(read_points(path)), header=CHECKS_HEADER)
+    write_atomic(CHECKS_FILE, text, force=True)
+    print(f"wrote {CHECKS_FILE}")
+
+
 def grid_speed() -> None:
     """Time the vectorised calls on whole grids (best of 3)."""
-    card = catalog().models.get("llama-3.1-70b").spec
-    profile = catalog().hardware.get("h100-sxm").spec
+    catalog = load_catalog()
+    card = catalog.models.get("llama-3.1-70b").spec
+    profile = catalog.hardware.get("h100-sxm").spec
     deployment = Deployment(tp=4, weights="fp8", kv="fp8")
     batch = np.arange(1, 1025, dtype=float)[:, None]
     context = np.geomspace(128, 131072, 100)[None, :]

@@ -1201,3 +1201,33 @@ def test_allocation_frontier_places_each_allocation_at_its_own_cost(tmp_path: Pa
     assert 0 < allocation["adaptive_level_cost"][level] <= 1e15
     table = run(*args)
     assert "its expected cost" in table.stdout and "  its mean cost" in table.stdout
+
+
+def test_deployable_figures_carry_the_published_run_checks_of_their_kind():
+    from kinetics_cli.engine.serving_checks import check_for
+
+    # the bundled aime24 source: one dense and one MoE model
+    result = run("plan", "--budget", "1e16", "--models", "qwen3-32b,qwen3-30b-a3b", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    kinds = [c["family"] for c in doc["serving_checks"]]
+    assert kinds == ["dense", "moe"]
+    best = doc["best"]
+    expected = check_for("default", best["model"] == "qwen3-30b-a3b", "b200")
+    assert expected is not None
+    assert best["deployable"]["checked"] == expected.document()
+    text = run("plan", "--budget", "1e16", "--models", "qwen3-32b,qwen3-30b-a3b")
+    assert text.exit_code == 0, text.stderr
+    flat = " ".join(text.stdout.split())
+    assert "predicted / published output tokens/s with default efficiencies on b200: dense" in flat
+    assert (
+        f"MoE models {expected.low:.2f}-{expected.high:.2f}x" in flat
+        or best["model"] != "qwen3-30b-a3b"
+    )
+
+
+def test_the_datasheet_mode_is_checked_as_itself(fake: FakeSource) -> None:
+    doc = plan_json("--budget", "1e16", "--models", "qwen3-32b", "--efficiency", "datasheet")
+    (check,) = doc["serving_checks"]
+    assert check["efficiency_mode"] == "datasheet" and check["family"] == "dense"
+    assert check["ratio_low"] > 1  # datasheet peaks: every published dense run was slower

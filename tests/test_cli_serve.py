@@ -374,3 +374,16 @@ def test_trials_hold_a_groups_prompt_once_and_say_problems_per_second():
     assert "problems/s" not in single and "group" not in single
     refused = one_line_error(run(*args, "--batch", "160"))
     assert "holds at most 145 sequences of 2,500 tokens" in refused
+
+
+def test_the_answer_says_how_published_runs_of_its_kind_compared():
+    from kinetics_cli.engine.serving_checks import check_for
+
+    doc = json.loads(run(*FP8_8B, "--json").stdout)
+    expected = check_for("default", False, "h100-sxm")
+    assert expected is not None and doc["checked"] == expected.document()
+    text = run("qwen3-30b-a3b", "-H", "mi300x")
+    assert text.exit_code == 0, text.stderr
+    flat = " ".join(text.stdout.split())
+    assert "(none run on mi300x): MoE models" in flat
+    assert "tokens/s and requests/s here are high by that factor" in flat

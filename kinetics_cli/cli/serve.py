@@ -129,6 +129,7 @@ def serve(
     from kinetics_cli.cli import context as cli_context
     from kinetics_cli.engine.serving import Deployment, resolve_max_batch
     from kinetics_cli.engine.serving import serve as run_serve
+    from kinetics_cli.engine.serving_checks import check_for
     from kinetics_cli.report.console import emit_json
     from kinetics_cli.report.plotting import check_plot
     from kinetics_cli.report.serve import print_serve, serve_document, serve_plot
@@ -170,9 +171,10 @@ def serve(
         efficiency=efficiency,
         sweep=sweep or plot is not None,
     )
+    check = check_for(result.efficiency_mode, card.moe is not None, profile.name)
     if plot is not None:
         serve_plot(result, plot, force=force)
     if json:
-        emit_json(serve_document(result))
+        emit_json(serve_document(result, check))
         return
-    print_serve(result, sweep=sweep)
+    print_serve(result, sweep=sweep, check=check)

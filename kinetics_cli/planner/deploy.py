@@ -55,6 +55,7 @@ from kinetics_cli.engine.serving import (
     whole_problems,
     whole_sequences,
 )
+from kinetics_cli.engine.serving_checks import ServingCheck, check_for
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
 from kinetics_cli.planner.plan import Plan, Pricing
@@ -148,6 +149,9 @@ class DeployCosts:
     weight_formats: Mapping[str, str | None] = field(default_factory=dict)
     # the verifier rule's scoring pass, included in the figures above (None without the rule)
     verifier: VerifierCosts | None = None
+    # per model, how this efficiency mode's predictions compared with published runs of its
+    # kind (dense or MoE) on this accelerator (engine/serving_checks.py; None: not checked)
+    checks: Mapping[str, ServingCheck | None] = field(default_factory=dict)
 
     @property
     def problems_per_gpu_hour(self) -> np.ndarray:
@@ -235,6 +239,17 @@ class DeployCosts:
         if v is not None and v.rows[i]:
             out["deployable"]["verifier"] = self.verifier_document(i)
         return out
+
+    def family_checks(self) -> tuple[ServingCheck, ...]:
+        """The checks of the priced models' kinds, dense before MoE, each once."""
+        found = {c.family: c for c in self.checks.values() if c is not None}
+        return tuple(found[f] for f in ("dense", "moe") if f in found)
+
+    def check_document(self, model: str) -> dict[str, object] | None:
+        """How this pricing's predictions for `model`'s kind fared against published runs
+        (ServingCheck.document), or None where none was checked."""
+        check = self.checks.get(model)
+        return None if check is None else check.document()
 
     def verifier_document(self, i: int) -> dict[str, object]:
         """What the verifier's scoring pass adds to configuration `i` (a verifier-rule row):
@@ -1115,6 +1130,7 @@ def deploy_costs(
     trials: np.ndarray | None = None,
     weight_formats: Mapping[str, str | None] | None = None,
     verifier: tuple[str, dict[str, np.ndarray], np.ndarray, np.ndarray] | None = None,
+    checks: Mapping[str, ServingCheck | None] | None = None,
 ) -> DeployCosts:
     """Gather the [setting, N, L] tables onto a grid's configurations and add dollars, energy
     and the count of configurations no replica holds, by reason. `sampled`: the fraction of
@@ -1126,7 +1142,8 @@ def deploy_costs(
     the verifier model's name, its price_verifier tables [setting, N, L], the tokens it
     prefills per candidate [setting, N, L] and which configurations are the verifier rule's:
     their GPU-seconds and latency gain the scoring pass (dollars and joules follow from the
-    GPU-seconds), and they are dropped where no replica holds the verifier."""
+    GPU-seconds), and they are dropped where no replica holds the verifier. `checks`: per
+    model, its ServingCheck on `profile` (carried for the reports)."""
     at = (setting, trial_index, limit_index)
     fits = tables["fits"][at]
     gpu_s = tables["gpu_seconds"][at]
@@ -1233,6 +1250,7 @@ def deploy_costs(
         max_batch=cap,
         serve_options=_serve_options(profile, eff.mode, cap),
         weight_formats=weight_formats or {},
+        checks=checks or {},
         verifier=scoring,
     )
 
@@ -1332,6 +1350,10 @@ def price_grid(
             prefill_ops=prefill_ops,
         )
         formats = {model: weights_option(card, profile) for model, card in cards.items()}
+        checks = {
+            model: check_for(mode, card.moe is not None, profile.name)
+            for model, card in cards.items()
+        }
         scored = None
         if verifier_card is not None and grid_verifier is not None and grid_verifier.any():
             # the verifier reads each candidate whole: prompt + the mean generated tokens
@@ -1356,6 +1378,7 @@ def price_grid(
                 grid_trials,
                 formats,
                 scored,
+                checks,
             )
         )
         if on_progress is not None:

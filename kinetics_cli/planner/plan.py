@@ -579,6 +579,7 @@ def configuration(grid: Grid, i: int, pricing: Pricing) -> dict[str, object]:
         deployed["deployable"]["serve_command"] = pricing.deploy.serve_command(
             i, grid.model(i), grid.attention(i), kv, int(grid.trials[i])
         )
+        deployed["deployable"]["checked"] = pricing.deploy.check_document(grid.model(i))
     return {
         "model": grid.model(i),
         "strategy": grid.strategy(i),

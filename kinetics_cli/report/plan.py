@@ -272,6 +272,7 @@ def deploy_summary(deploy: DeployCosts | None) -> dict[str, Any]:
         "power_model": deploy.power_model,
         "batch_rule": deploy.batch_rule,
         "deployable_configurations": int(deploy.fits.sum()),
+        "serving_checks": [c.document() for c in deploy.family_checks()],
         "dropped": [{"reason": why, "configurations": n} for why, n in deploy.dropped.items()],
         **(
             {}
@@ -734,6 +735,14 @@ def verifier_note(deploy: DeployCosts) -> str | None:
     )
 
 
+def checks_text(deploy: DeployCosts) -> str:
+    """How the pricing's efficiency mode fared against published runs, for the kinds of model
+    it priced (report/checks.py)."""
+    from kinetics_cli.report.checks import checks_sentence, unchecked_sentence
+
+    return checks_sentence(deploy.family_checks()) or unchecked_sentence(deploy.efficiency_mode)
+
+
 def print_deploy_notes(deploy: DeployCosts, configurations: int) -> None:
     """What the deployable figures assume, and which configurations no replica holds."""
     from kinetics_cli.report.console import say
@@ -745,6 +754,7 @@ def print_deploy_notes(deploy: DeployCosts, configurations: int) -> None:
         + ("fit" if deploy.batch_rule == "memory" else "fit and meet the TPOT target")
         + f"; {deploy.efficiency_label}"
     )
+    say(checks_text(deploy))
     say(f"energy: {deploy.power_model}")
     note = verifier_note(deploy)
     if note:
@@ -992,6 +1002,18 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
     for name, why in comparison.skipped.items():
         say(f"skipped {name}: {why}")
     if first is not None:
+        from kinetics_cli.report.checks import comparison_sentence, unchecked_sentence
+
+        say(
+            comparison_sentence(
+                [
+                    (h.profile.name, h.pricing.deploy.family_checks())
+                    for h in setup.hardware
+                    if h.pricing.deploy is not None and h.profile.name not in comparison.skipped
+                ]
+            )
+            or unchecked_sentence(mode)
+        )
         say(f"energy: {first.power_model}")
         note = verifier_note(first)
         if note:

@@ -12,6 +12,7 @@ from kinetics_cli.report.plotting import new_figure, save_figure
 
 if TYPE_CHECKING:
     from kinetics_cli.engine.serving import ServeResult
+    from kinetics_cli.engine.serving_checks import ServingCheck
 
 RULES = {
     "memory": "the largest that fits at the final context",
@@ -23,9 +24,10 @@ RULES = {
 }
 
 
-def serve_document(result: ServeResult) -> dict[str, Any]:
-    """The `serve --json` document (keys: docs/serving.md)."""
-    return result.as_dict()
+def serve_document(result: ServeResult, check: ServingCheck | None = None) -> dict[str, Any]:
+    """The `serve --json` document (keys: docs/serving.md); `checked`: how the efficiency mode's
+    predictions for this kind of model fared against published runs (null: not checked)."""
+    return {**result.as_dict(), "checked": None if check is None else check.document()}
 
 
 def _attention_text(result: ServeResult) -> str:
@@ -55,8 +57,12 @@ def _trials_text(result: ServeResult) -> str:
     return f", groups of {result.trials} trials sharing a prompt" if result.trials > 1 else ""
 
 
-def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
-    """The human answer to `serve`, on stdout."""
+def print_serve(
+    result: ServeResult, *, sweep: bool = False, check: ServingCheck | None = None
+) -> None:
+    """The human answer to `serve`, on stdout; `check`: how the efficiency mode's predictions
+    for this kind of model fared against published runs (None: not checked)."""
+    from kinetics_cli.report.checks import SERVE_CONSEQUENCE, checks_sentence, unchecked_sentence
     from kinetics_cli.report.console import say, show_table
     from kinetics_cli.report.format import duration, format_bytes, plural, tokens
 
@@ -185,6 +191,10 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
             table,
         )
     say(f"efficiency: {result.efficiency_label}")
+    say(
+        (None if check is None else checks_sentence([check], SERVE_CONSEQUENCE))
+        or unchecked_sentence(result.efficiency_mode)
+    )
 
 
 def serve_plot(result: ServeResult, path: Path, *, force: bool = False) -> Path:
