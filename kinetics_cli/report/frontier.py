@@ -13,6 +13,7 @@ from kinetics_cli.report.format import plural
 from kinetics_cli.report.plan import (
     DEPLOY_COLUMNS,
     attention_label,
+    checks_paragraph,
     compact_table,
     deploy_cells,
     deploy_summary,
@@ -184,6 +185,9 @@ def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: 
             else f"each profile's {first.efficiency_mode} efficiencies (their figures in --json)"
         )
     )
+    checked = checks_paragraph([(h.profile.name, h.deploy) for h, _ in options])
+    if checked:
+        say(checked)
     if unit == "joules":
         say(f"energy: {first.power_model}")
     note = verifier_note(first)

@@ -735,12 +735,24 @@ def verifier_note(deploy: DeployCosts) -> str | None:
     )
 
 
-def checks_text(deploy: DeployCosts) -> str:
-    """How the pricing's efficiency mode fared against published runs, for the kinds of model
-    it priced (report/checks.py)."""
-    from kinetics_cli.report.checks import checks_sentence, unchecked_sentence
+def checks_paragraph(pricings: Sequence[tuple[str, DeployCosts]]) -> str | None:
+    """How the pricings' efficiency mode fared against published runs, for the kinds of model
+    they priced: one accelerator's ranges, or each accelerator's in one paragraph
+    (report/checks.py); None without pricings."""
+    from kinetics_cli.report.checks import (
+        checks_sentence,
+        comparison_sentence,
+        unchecked_sentence,
+    )
 
-    return checks_sentence(deploy.family_checks()) or unchecked_sentence(deploy.efficiency_mode)
+    if not pricings:
+        return None
+    text = (
+        checks_sentence(pricings[0][1].family_checks())
+        if len(pricings) == 1
+        else comparison_sentence([(name, d.family_checks()) for name, d in pricings])
+    )
+    return text or unchecked_sentence(pricings[0][1].efficiency_mode)
 
 
 def print_deploy_notes(deploy: DeployCosts, configurations: int) -> None:
@@ -754,7 +766,7 @@ def print_deploy_notes(deploy: DeployCosts, configurations: int) -> None:
         + ("fit" if deploy.batch_rule == "memory" else "fit and meet the TPOT target")
         + f"; {deploy.efficiency_label}"
     )
-    say(checks_text(deploy))
+    say(checks_paragraph([(deploy.hardware, deploy)]) or "")
     say(f"energy: {deploy.power_model}")
     note = verifier_note(deploy)
     if note:
@@ -1002,18 +1014,15 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
     for name, why in comparison.skipped.items():
         say(f"skipped {name}: {why}")
     if first is not None:
-        from kinetics_cli.report.checks import comparison_sentence, unchecked_sentence
-
-        say(
-            comparison_sentence(
-                [
-                    (h.profile.name, h.pricing.deploy.family_checks())
-                    for h in setup.hardware
-                    if h.pricing.deploy is not None and h.profile.name not in comparison.skipped
-                ]
-            )
-            or unchecked_sentence(mode)
+        checked = checks_paragraph(
+            [
+                (h.profile.name, h.pricing.deploy)
+                for h in setup.hardware
+                if h.pricing.deploy is not None and h.profile.name not in comparison.skipped
+            ]
         )
+        if checked:
+            say(checked)
         say(f"energy: {first.power_model}")
         note = verifier_note(first)
         if note:
