@@ -1040,7 +1040,10 @@ def test_plan_says_what_the_verifier_scoring_adds(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
     assert "verifier: qwen3-0.6b on its own replica of the same accelerator" in text
+    assert "the longest candidate's prefill" in text
+    assert "priced over the length distribution" in text
     assert "of which the verifier qwen3-0.6b's scoring (b200 TP1," in text
+    assert "tokens a candidate on average)" in text
     assert "The command prices the generation alone" in text
 
 

@@ -818,6 +818,96 @@ def test_verifier_replica_is_the_smallest_that_holds_a_candidate() -> None:
     assert out["gpu_seconds"][1, 0] == np.inf
 
 
+def test_verifier_prices_the_expectation_over_the_candidates_lengths() -> None:
+    """Half the candidates of 3,000 tokens, half of 20,000 (mean 11,500), N = 5, tiny-gqa on
+    a tiny-gpu of 100 MB (TP1, as above). At 3,000 a pass packs 2 (3,537,179.2 s); at 20,000 a
+    candidate takes three passes (55,309,058.4 s): GPU time 5 x (0.5 x 3,537,179.2 / 2 + 0.5 x
+    55,309,058.4) = 142,694,120 s. At the mean, one candidate of 11,500 in two passes (8,192
+    and 3,308 on 8,192: 19,291,905.6 s) would give 5 x 19,291,905.6 = 96,459,528 s, a third
+    less: attention's quadratic term and the packing make the pass convex in T. Latency: 0.5 x
+    (2 passes of two + one of one, 1,770,752.8 s) + 0.5 x 5 x 55,309,058.4 = 142,695,201.6 s."""
+    from tests import engine_catalog
+
+    card = engine_catalog.card("tiny-gqa")
+    profile = tiny_gpu(1e8)
+    d = Deployment(tp=1)
+    options = DeployOptions(efficiency="datasheet")
+    out = price_verifier(
+        card,
+        profile,
+        np.array([3000.0, 20000.0]),
+        np.array(5.0),
+        options,
+        weights=np.array([0.5, 0.5]),
+    )
+    two, one = tiny_pass(profile, d, 2, 3000), tiny_pass(profile, d, 1, 3000)
+    long = (
+        tiny_pass(profile, d, 1, 8192)
+        + tiny_pass(profile, d, 1, 8192, 8192)
+        + tiny_pass(profile, d, 1, 3616, 16384)
+    )
+    mean = tiny_pass(profile, d, 1, 8192) + tiny_pass(profile, d, 1, 3308, 8192)
+    assert (two, one, long, mean) == pytest.approx(
+        (3_537_179.2, 1_770_752.8, 55_309_058.4, 19_291_905.6), rel=1e-12
+    )
+    assert out["fits"] and out["tp"] == 1
+    assert out["gpu_seconds"] == pytest.approx(5 * (0.5 * two / 2 + 0.5 * long), rel=1e-12)
+    assert out["gpu_seconds"] == pytest.approx(142_694_120.0, rel=1e-12)
+    assert out["latency"] == pytest.approx(0.5 * (2 * two + one) + 0.5 * 5 * long, rel=1e-12)
+    at_mean = price_verifier(card, profile, np.array(11500.0), np.array(5.0), options)
+    assert at_mean["gpu_seconds"] == pytest.approx(5 * mean, rel=1e-12)
+    assert out["gpu_seconds"] / at_mean["gpu_seconds"] == pytest.approx(1.479, abs=1e-3)
+
+
+def test_a_one_point_distribution_is_the_length_priced_alone() -> None:
+    """One point of weight 1 is every candidate at that length: the same figures, bit for
+    bit, as `tokens` without weights (test_verifier_scoring_pass_by_hand's, 3,000 and 20,000
+    tokens at N 1 and 5)."""
+    from tests import engine_catalog
+
+    card = engine_catalog.card("tiny-gqa")
+    profile = tiny_gpu(1e8)
+    options = DeployOptions(efficiency="datasheet")
+    tokens, trials = np.array([[3000.0], [20000.0]]), np.array([[1.0, 5.0]])
+    alone = price_verifier(card, profile, tokens, trials, options)
+    one_point = price_verifier(
+        card, profile, tokens[..., None], trials, options, weights=np.ones((2, 1, 1))
+    )
+    for key, value in alone.items():
+        np.testing.assert_array_equal(one_point[key], value, err_msg=key)
+
+
+def test_the_verifier_replica_holds_the_longest_candidate() -> None:
+    """On 7 MB GPUs TP1 leaves 0.9 x 7e6 - 4,194,304 - 49,984 = 2,055,712 B: one candidate of
+    the mean 11,500 tokens (1,472,000 B at 128 B a token) but not one of 20,000 (2,560,000 B).
+    The candidates of 20,000 are scored too, so the replica is TP2 (3,129,280 B a GPU left,
+    64 B a token a GPU: two of 20,000), where 3,000-token candidates pack 2 a pass:
+    2 GPUs x 5 x (0.5 x pass(2 of 3,000) / 2 + 0.5 x pass(20,000)); latency 0.5 x (2 passes of
+    two + one of one) + 0.5 x 5 x pass(20,000). With `longest` 11,500 (the mean as the memory
+    rule's candidate) TP1 would be taken."""
+    from tests import engine_catalog
+
+    card = engine_catalog.card("tiny-gqa")
+    profile = tiny_gpu(7e6)
+    options = DeployOptions(efficiency="datasheet")
+    points, w = np.array([3000.0, 20000.0]), np.array([0.5, 0.5])
+    out = price_verifier(card, profile, points, np.array(5.0), options, weights=w)
+    d = Deployment(tp=2)
+    two, one = tiny_pass(profile, d, 2, 3000), tiny_pass(profile, d, 1, 3000)
+    long = (
+        tiny_pass(profile, d, 1, 8192)
+        + tiny_pass(profile, d, 1, 8192, 8192)
+        + tiny_pass(profile, d, 1, 3616, 16384)
+    )
+    assert out["fits"] and out["tp"] == 2
+    assert out["gpu_seconds"] == pytest.approx(2 * 5 * (0.5 * two / 2 + 0.5 * long), rel=1e-12)
+    assert out["latency"] == pytest.approx(0.5 * (2 * two + one) + 0.5 * 5 * long, rel=1e-12)
+    held_at_mean = price_verifier(
+        card, profile, points, np.array(5.0), options, weights=w, longest=np.array(11500.0)
+    )
+    assert held_at_mean["tp"] == 1
+
+
 def verifier_setup(catalog: Catalog, verifier: str, hardware: str = "b200"):  # type: ignore[no-untyped-def]
     from kinetics_cli.planner.setup import grid_options
 
@@ -856,7 +946,8 @@ def test_the_verifier_rule_costs_coverage_plus_its_scoring_pass(catalog: Catalog
     """At the same model, N, L and attention the verifier rule runs the same generation as
     coverage plus the verifier's scoring: its GPU-seconds and latency exceed coverage's by
     exactly the verifier's part, its dollars and joules by that part's, and the part is
-    price_verifier's at the prompt + mean generated tokens per candidate."""
+    price_verifier's over the candidates' lengths (prompt + each point of the setting's
+    generated-length distribution at the limit), on a replica that holds the longest."""
     setup = verifier_setup(catalog, "qwen3-0.6b")
     grid, deploy = setup.grid, setup.pricing.deploy
     assert deploy is not None and deploy.verifier is not None
@@ -879,11 +970,32 @@ def test_the_verifier_rule_costs_coverage_plus_its_scoring_pass(catalog: Catalog
         assert (deploy.tp[i], deploy.batch[i]) == (deploy.tp[c], deploy.batch[c])
         tokens = deploy.prompt_tokens[i] + deploy.mean_generated_tokens[i]
         assert v.tokens[i] == tokens
-        alone = price_verifier(
-            card, profile, np.array([tokens]), np.array([grid.trials[i]]), DeployOptions()
+        outcome = setup.source.outcome(
+            grid.settings[int(grid.setting[i])],
+            np.array([grid.trials[i]]),
+            np.array([grid.gen_len[i]]),
         )
-        assert v.gpu_seconds[i] == alone["gpu_seconds"][0]
-        assert v.latency_s[i] == alone["latency"][0] and v.tp[i] == alone["tp"][0]
+        lengths = outcome.prompt_len + np.asarray(outcome.gen_lengths[0], dtype=float)
+        weights = np.asarray(outcome.gen_weights[0], dtype=float)
+        alone = price_verifier(
+            card,
+            profile,
+            lengths,
+            np.array(grid.trials[i]),
+            DeployOptions(),
+            weights=weights / weights.sum(),
+        )
+        assert v.gpu_seconds[i] == pytest.approx(float(alone["gpu_seconds"]), rel=1e-12)
+        assert v.latency_s[i] == pytest.approx(float(alone["latency"]), rel=1e-12)
+        assert v.tp[i] == alone["tp"]
+        if grid.gen_len[i] == 32768:
+            # not the price of the mean candidate: at L 32K the candidates spread from a few
+            # thousand tokens to the limit (means 11,458 and 14,652 tokens), and the long ones'
+            # attention costs the verifier 20 to 27% more than the mean length's
+            at_mean = price_verifier(
+                card, profile, np.array(tokens), np.array(grid.trials[i]), DeployOptions()
+            )
+            assert v.gpu_seconds[i] > 1.15 * float(at_mean["gpu_seconds"])
         doc = deploy.document(i)["deployable"]["verifier"]
         assert doc["gpu_seconds"] == v.gpu_seconds[i] and doc["latency_s"] == v.latency_s[i]
         assert doc["tp"] == 1 and doc["model"] == "qwen3-0.6b"

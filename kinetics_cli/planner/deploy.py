@@ -95,8 +95,9 @@ class VerifierCosts:
     `rows` marks the verifier rule's configurations; elsewhere every figure is 0 (tp 0), and
     where no replica holds the verifier, fits is False and the figures are infinite.
     gpu_seconds: replica GPUs x the replica's seconds of prefill per problem (N candidates,
-    passes packed as a steady stream packs them); latency_s: the N candidates' own passes,
-    after the longest trial has finished; tokens: per candidate, prompt + mean generated.
+    passes packed as a steady stream packs them), latency_s: the N candidates' own passes,
+    after the longest trial has finished, each the expectation over the candidates' length
+    distribution; tokens: per candidate, prompt + mean generated (the mean of that distribution).
     """
 
     model: str
@@ -346,26 +347,47 @@ def price_verifier(
     tokens: np.ndarray,
     trials: np.ndarray,
     options: DeployOptions,
+    *,
+    weights: np.ndarray | None = None,
+    longest: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """The verifier's scoring pass per problem, as tables over `tokens` (per candidate: prompt
-    + generated) broadcast with `trials` (N candidates per problem).
+    """The verifier's scoring pass per problem, as tables over the candidates' lengths `tokens`
+    (per candidate: prompt + generated) broadcast with `trials` (N candidates per problem).
+
+    Without `weights` each entry of `tokens` is one length, every candidate of that length.
+    With `weights`, the last axis of `tokens` holds the points of a length distribution and
+    `weights` (the same shape, summing to 1 along it) their probabilities; the figures are
+    expectations over the points (the pass is not linear in T: packing, passes per candidate
+    and attention's quadratic term), `trials` broadcast with the other axes. `longest`: the
+    longest candidate the replica must hold (by default the longest point).
 
     The verifier model runs on its own replica of `profile`: the smallest (TP 1, 2, 4, ...
     within a node, `verifier_deployments`) whose per-GPU memory holds its weights, the reserve
-    (a prefill chunk's activations included) and the cache of one candidate of T tokens; of the
-    deployments of that size, the one with fewer GPU-seconds. A candidate is a prefill of T
-    tokens (serving.chunked_prefill_seconds): a pass packs k = min(floor(C / T), the
-    candidates the memory holds, the engine's cap) of them (at least one; C the prefill chunk),
-    and one longer than C takes ceil(T / C) passes.
+    (a prefill chunk's activations included) and the cache of one candidate of the longest
+    length; of the deployments of that size, the one with fewer expected GPU-seconds. A
+    candidate is a prefill of T tokens (serving.chunked_prefill_seconds): a pass packs k =
+    min(floor(C / T), the candidates of T the memory holds, the engine's cap) of them (at least
+    one; C the prefill chunk), and one longer than C takes ceil(T / C) passes.
 
-    gpu_seconds = TP x N x pass(k) / k: a steady stream of problems fills every pass, as the
-    serving model charges a prompt's prefill. latency = the N candidates' own passes one after
-    another, ceil(N / k) - 1 of k and the last of the rest, no queueing. Keys: fits,
+    gpu_seconds = TP x N x sum_q w_q pass(k_q) / k_q at T_q: a steady stream of problems fills
+    every pass with candidates of one length, as the serving model charges a prompt's prefill.
+    latency = sum_q w_q x the N candidates' own passes one after another at T_q, ceil(N / k) - 1
+    of k and the last of the rest, no queueing: the expected passes of N candidates drawn from
+    the distribution, exact where each candidate takes its own passes (k = 1, T > C / 2) and
+    packing candidates of one length together where several share a pass. Keys: fits,
     weights_fit (the weights and reserve leave room for a cache on some replica), tp, ep,
     gpu_seconds, latency (inf where nothing holds it)."""
     t = np.asarray(tokens, dtype=float)
+    if weights is None:
+        t = t[..., None]
+        w = np.ones(t.shape)
+    else:
+        w = np.asarray(weights, dtype=float)
+        t, w = np.broadcast_arrays(t, w)
+    top = t.max(axis=-1) if longest is None else np.asarray(longest, dtype=float)
     n = np.asarray(trials, dtype=float)
-    shape = np.broadcast_shapes(t.shape, n.shape)
+    shape = np.broadcast_shapes(t.shape[:-1], top.shape, n.shape)
+    n_q = n[..., None]
     out = {
         "fits": np.zeros(shape, dtype=bool),
         "weights_fit": np.zeros(shape, dtype=bool),
@@ -374,29 +396,41 @@ def price_verifier(
         "gpu_seconds": np.full(shape, np.inf),
         "latency": np.full(shape, np.inf),
     }
+    # the cache at every point (how many a pass holds) and at the longest (whether one fits)
+    contexts = np.concatenate([t.ravel(), top.ravel()])
+    live = w > 0
     open_ = np.ones(shape, dtype=bool)
     for group in verifier_deployments(card, profile, options.max_batch_on(profile)):
         chosen = np.zeros(shape, dtype=bool)
         for d in group:
             compute = precision(card, profile, d).compute
             eff = resolve_efficiency(profile, options.efficiency, compute)
-            weights, per_sequence = held_bytes_per_gpu(card, profile, d, context=t.ravel())
-            free = kv_capacity(profile, d, weights, activation_workspace_bytes(card, d))[1]
+            weight_bytes, per_sequence = held_bytes_per_gpu(card, profile, d, context=contexts)
+            free = kv_capacity(profile, d, weight_bytes, activation_workspace_bytes(card, d))[1]
             out["weights_fit"] |= free > 0
-            held = whole_sequences(free, per_sequence.reshape(t.shape), d)
-            fits = held >= 1
+            held = whole_sequences(free, per_sequence[: t.size].reshape(t.shape), d)
+            fits = whole_sequences(free, per_sequence[t.size :].reshape(top.shape), d) >= 1
             pack = np.maximum(np.floor(d.prefill_chunk_tokens / t), 1.0)
             if d.max_batch is not None:
                 pack = np.minimum(pack, d.max_batch)
-            pack = np.where(fits, np.minimum(pack, held), 1.0)
-            full = chunked_prefill_seconds(card, profile, d, eff, t, pack)
-            gpu_s = d.tp * n * full / pack
-            passes = np.ceil(n / pack)
-            rest = n - (passes - 1.0) * pack
-            latency = (passes - 1.0) * full + chunked_prefill_seconds(
-                card, profile, d, eff, t, rest
-            )
-            take = open_ & fits & (~chosen | (gpu_s < out["gpu_seconds"]))
+            # a point no longer than the longest holds at least as many as it (at least one)
+            pack = np.where(fits[..., None], np.maximum(np.minimum(pack, held), 1.0), 1.0)
+            # a pass at each point of positive weight (the others, padding, weigh nothing)
+            full = np.zeros(t.shape)
+            full[live] = chunked_prefill_seconds(card, profile, d, eff, t[live], pack[live])
+            gpu_s = np.sum(w * (d.tp * n_q * full / pack), axis=-1)
+            passes = np.ceil(n_q / pack)
+            rest = n_q - (passes - 1.0) * pack
+            # the last pass: a full one where the rest is a whole pass (always where a pass
+            # holds one), else priced for the rest alone (short candidates, one chunk each)
+            last = np.array(np.broadcast_to(full, rest.shape))
+            part = (rest < pack) & live
+            if part.any():
+                last[part] = chunked_prefill_seconds(
+                    card, profile, d, eff, np.broadcast_to(t, rest.shape)[part], rest[part]
+                )
+            latency = np.sum(w * ((passes - 1.0) * full + last), axis=-1)
+            take = _cheaper(open_, fits, chosen, gpu_s, out["gpu_seconds"])
             if not take.any():
                 continue
             chosen |= take
@@ -412,6 +446,19 @@ def price_verifier(
         if not open_.any():
             break
     return out
+
+
+def _cheaper(
+    open_: np.ndarray,
+    fits: np.ndarray,
+    chosen: np.ndarray,
+    gpu_seconds: np.ndarray,
+    kept: np.ndarray,
+) -> np.ndarray:
+    """Where a deployment of the replica size being tried is kept: rows still open (no smaller
+    replica holds them) that it fits, not chosen at this size yet or cheaper in GPU-seconds
+    than the one chosen (`kept`). The rule of price_settings and price_verifier alike."""
+    return open_ & fits & (~chosen | (gpu_seconds < kept))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1092,8 +1139,7 @@ def _choose(
     """Keep `d` in `tables` where it is the cheapest fitting deployment so far of the smallest
     replica size that fits: rows still open that it fits, not chosen at this size yet or
     cheaper than the one chosen (`chosen` records them). Arrays are the same rows, in place."""
-    take = open_ & priced.fits
-    take &= ~chosen | (priced.gpu_seconds < tables["gpu_seconds"])
+    take = _cheaper(open_, priced.fits, chosen, priced.gpu_seconds, tables["gpu_seconds"])
     if not take.any():
         return
     chosen |= take
@@ -1319,8 +1365,9 @@ def price_grid(
     """Deployable costs of a grid's configurations on each profile. `grid_samples`: expected
     trials sampled per configuration (Grid.samples; fewer than N with early stopping).
     `verifier_card` and `grid_verifier` (which configurations are the verifier rule's): those
-    configurations gain the verifier's scoring pass (price_verifier, at each setting and
-    limit's prompt + mean generated tokens per candidate, on the same accelerator). Its
+    configurations gain the verifier's scoring pass (price_verifier, its expectation over each
+    setting and limit's candidates, prompt + each point of the generated-length distribution,
+    on a replica of the same accelerator that holds the longest). Its
     temporaries (life contexts of a few hundred KB) are kept for reuse once freed
     (arrays.keep_freed_temporaries) rather than faulted in again call after call."""
     keep_freed_temporaries()
@@ -1332,6 +1379,7 @@ def price_grid(
     units: dict[tuple[object, ...], _Units] = {}
     memory: _HeldBytes = {}
     prefill_ops: dict[tuple[object, ...], list[_Op]] = {}
+    points: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # the verifier's candidates
     for n, profile in enumerate(profiles):
         mode = usable_mode(profile, options.efficiency)
         chosen = replace(options, efficiency=mode)
@@ -1356,14 +1404,23 @@ def price_grid(
         }
         scored = None
         if verifier_card is not None and grid_verifier is not None and grid_verifier.any():
-            # the verifier reads each candidate whole: prompt + the mean generated tokens
-            tokens = tables["prompt_tokens"] + tables["mean_generated_tokens"]
+            # the verifier reads each candidate whole, prompt + generated tokens, priced over
+            # the length distribution (the points [S, 1, L, Q]); the replica holds the longest
+            if points is None:
+                points = _length_points(shapes, len(settings))
+            lengths, weights, longest = points
             scored = (
                 verifier_card.name,
                 price_verifier(
-                    verifier_card, profile, tokens[:, :1], log.trials[None, :, None], chosen
+                    verifier_card,
+                    profile,
+                    lengths[:, None],
+                    log.trials[None, :, None],
+                    chosen,
+                    weights=weights[:, None],
+                    longest=longest[:, None],
                 ),
-                tokens,
+                tables["prompt_tokens"] + tables["mean_generated_tokens"],
                 np.asarray(grid_verifier, dtype=bool),
             )
         out.append(
@@ -1384,6 +1441,34 @@ def price_grid(
         if on_progress is not None:
             on_progress(n + 1, len(profiles))
     return tuple(out)
+
+
+def _length_points(
+    shapes: Mapping[tuple[int, ...], _Shapes], count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The candidates of every setting as price_settings' request shapes give them: prompt +
+    each generated-length point and its weight, [setting, L, Q] (chunks with fewer points
+    padded with zero-weight copies of their longest, which change no expectation), and prompt +
+    the longest point, [setting, L] (the limit, wherever the distribution reaches it: the
+    context the generating model's memory rule holds, `_Shapes.held`)."""
+    parts = [s for s in shapes.values() if s.settings]
+    q = max(s.lens.shape[-1] for s in parts)
+    limits = parts[0].lens.shape[1]
+    lengths = np.zeros((count, limits, q))
+    weights = np.zeros((count, limits, q))
+    longest = np.zeros((count, limits))
+    seen = np.zeros(count, dtype=bool)
+    for s in parts:
+        pad = q - s.lens.shape[-1]
+        lens = s.lens
+        if pad:
+            lens = np.concatenate([lens, np.repeat(lens.max(-1, keepdims=True), pad, -1)], -1)
+        lengths[s.settings] = s.prompt[:, None, None] + lens
+        weights[s.settings, :, : s.probs.shape[-1]] = s.probs
+        longest[s.settings] = s.held
+        seen[s.settings] = True
+    assert seen.all(), "every setting has its request shapes"
+    return lengths, weights, longest
 
 
 def law_grid_on(grid: Grid, profile: HardwareProfile, other: HardwareProfile) -> Grid:

@@ -281,8 +281,9 @@ def deploy_summary(deploy: DeployCosts | None) -> dict[str, Any]:
                 "verifier": {
                     "model": deploy.verifier.model,
                     "replica": "own",
-                    "scoring": "a prefill of the prompt and the mean generated tokens per "
-                    "candidate, N candidates per problem",
+                    "scoring": "a prefill of the prompt and the candidate's generated tokens, "
+                    "N candidates per problem, priced over the generated-length distribution "
+                    "(the expectation of its points); the replica holds the longest",
                 }
             }
         ),
@@ -685,7 +686,7 @@ def deploy_text(doc: dict[str, Any]) -> str:
         text += (
             f"; of which the verifier {scoring['model']}'s scoring ({scoring['hardware']} "
             f"TP{scoring['tp']}{v_ep}, {tokens(round(scoring['tokens_per_candidate']))} tokens a "
-            f"candidate): {duration(scoring['gpu_seconds'])} GPU time, "
+            f"candidate on average): {duration(scoring['gpu_seconds'])} GPU time, "
             f"{duration(scoring['latency_s'])} latency"
         )
     return (
@@ -728,8 +729,9 @@ def verifier_note(deploy: DeployCosts) -> str | None:
         return None
     return (
         f"verifier: {deploy.verifier.model} on its own replica of the same accelerator (the "
-        "smallest that holds its weights and one candidate's prefill), each candidate scored as "
-        "a prefill of the prompt and its mean generated tokens; its GPU-seconds, dollars and "
+        "smallest that holds its weights and the longest candidate's prefill), each candidate "
+        "scored as a prefill of the prompt and its generated tokens, priced over the length "
+        "distribution (the expectation, not the mean length's price); its GPU-seconds, dollars and "
         "joules are added to the verifier rule's, its scoring passes (after the longest trial) "
         "to the latency"
     )
