@@ -116,6 +116,18 @@ def test_tp_that_splits_the_kv_heads_unevenly_is_refused():
     assert list(tensor_parallel_degrees(GQA, GPU)) == [1, 2, 4]
 
 
+def test_per_node_counts_the_whole_replicas_a_node_holds():
+    # 12 heads / 6 KV heads at TP3 on a 4-GPU node: one replica of 3 GPUs, the fourth idle; per
+    # GPU x 4 would count 1.33 replicas
+    card = _gqa_with_heads(12, 6)
+    r = decode_step(card, GPU, batch=1, context=10, tp=3)
+    assert r.tokens_per_second_per_node == pytest.approx(r.tokens_per_second_per_replica * 1)
+    assert r.tokens_per_second_per_node == pytest.approx(r.tokens_per_second * 3)
+    # TP2 divides the node: 2 replicas, per GPU x 4
+    two = decode_step(card, GPU, batch=1, context=10, tp=2)
+    assert two.tokens_per_second_per_node == pytest.approx(two.tokens_per_second_per_replica * 2)
+
+
 def test_moe_reads_only_the_experts_the_batch_touches():
     card = engine_catalog.card("tiny-moe")  # 8 experts, k = 2, expert 3*32*16 = 1536 params
     r = decode_step(card, GPU, batch=4, context=10)

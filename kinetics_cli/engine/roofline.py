@@ -847,7 +847,8 @@ def decode_step(
         tokens_per_step=tokens,
         tokens_per_second=per_replica / s.tp,
         tokens_per_second_per_replica=per_replica,
-        tokens_per_second_per_node=per_replica / s.tp * hardware.gpus_per_node,
+        # the whole replicas one node holds: TP16 on a 72-GPU NVL72 domain is 4 (64 GPUs)
+        tokens_per_second_per_node=per_replica * (hardware.gpus_per_node // s.tp),
         bound=max(totals, key=lambda k: totals[k]),
         compute_seconds=compute_total,
         memory_seconds=memory_total,
