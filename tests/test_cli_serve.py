@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kinetics_cli.cli.main import app
+from kinetics_cli.report.format import rate
 
 FP8_8B = ["llama-3.1-8b", "-H", "h100", "--weights", "fp8", "--kv", "fp8"]
 
@@ -346,6 +347,20 @@ def test_the_efficiency_line_names_only_the_fractions_that_price_the_model():
     assert "(MLA 90%)" in mla["efficiency"] and "MoE experts" in mla["efficiency"]
 
 
+def test_slow_request_rates_keep_three_significant_figures():
+    """8 trials of 30,000 tokens at batch 8: 8 / (30,000 x 18.1 ms TPOT) = 0.0147 requests/s
+    and a problem every 9 minutes, 0.00184/s; two decimals printed them as 0.01 and 0.00."""
+    args = ["qwen3-32b", "-H", "b200", "--isl", "100", "--osl", "30000", "--trials", "8"]
+    doc = json.loads(run(*args, "--batch", "8", "--json").stdout)
+    assert 0 < doc["problems_per_s"] < 0.005  # what two decimals round to 0.00
+    out = " ".join(run(*args, "--batch", "8").stdout.split())
+    requests = re.search(r"requests/s per replica ([0-9.]+) ", out)
+    problems = re.search(r"problems/s per replica ([0-9.]+) ", out)
+    assert requests and problems
+    assert float(requests[1]) == pytest.approx(doc["requests_per_s"], rel=5e-3)
+    assert float(problems[1]) == pytest.approx(doc["problems_per_s"], rel=5e-3)
+
+
 def test_trials_hold_a_groups_prompt_once_and_say_problems_per_second():
     """qwen3-32b on a B200 at 500 + 2,000 tokens (bf16): 95.3 GB for KV per GPU; a sequence
     holds 2,500 x 262,144 B = 655 MB, so one prompt each 145 fit; best-of-2 groups hold the
@@ -368,7 +383,7 @@ def test_trials_hold_a_groups_prompt_once_and_say_problems_per_second():
     out = " ".join(run(*args, "--trials", "2").stdout.split())
     assert "groups of 2 sequences sharing the prompt (its KV cache held once per group" in out
     assert "160 sequences per replica, 80 groups of 2 (the largest that fits" in out
-    assert f"problems/s per replica {doc['problems_per_s']:,.2f} (groups of 2" in out
+    assert f"problems/s per replica {rate(doc['problems_per_s'])} (groups of 2" in out
     assert "KV per group of 2 at the final context (prompt held once) 1.18 GB" in out
     single = " ".join(run(*args).stdout.split())
     assert "problems/s" not in single and "group" not in single

@@ -58,7 +58,7 @@ def _trials_text(result: ServeResult) -> str:
 def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
     """The human answer to `serve`, on stdout."""
     from kinetics_cli.report.console import say, show_table
-    from kinetics_cli.report.format import duration, format_bytes, plural, tokens
+    from kinetics_cli.report.format import duration, format_bytes, plural, rate, tokens
 
     d, c, m = result.deployment, result.costs, result.memory
     gpus = d.gpus_per_replica
@@ -97,7 +97,7 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
         ("output tokens/s per GPU", f"{float(c.output_tokens_per_s_per_gpu):,.0f} ({mode})"),
         (
             "requests/s per replica",
-            f"{float(c.requests_per_s):,.2f} ({'sequences; ' if n > 1 else ''}{mode})",
+            f"{rate(float(c.requests_per_s))} ({'sequences; ' if n > 1 else ''}{mode})",
         ),
         (
             "TPOT",
@@ -120,7 +120,7 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
             6,
             (
                 "problems/s per replica",
-                f"{result.problems_per_s:,.2f} (groups of {n}: requests/s / {n}; {mode})",
+                f"{rate(result.problems_per_s)} (groups of {n}: requests/s / {n}; {mode})",
             ),
         )
     if d.replicas > 1:
