@@ -168,15 +168,28 @@ def test_a_batch_that_does_not_fit_is_written_with_separators():
 
 
 def test_latency_rule_says_when_the_engine_cap_limits_the_batch():
-    table = run(*FP8_8B, "--isl", "128", "--osl", "128", "--max-tpot", "1s").stdout
-    flat = " ".join(table.split())
-    assert "at most 1,024 by the engine's cap, --max-batch; memory holds 3," in flat
-    assert "at most 1,024 fit" not in flat
-    # where memory binds first, the batch line says so as before: (80 GB - 8.74 GB reserve -
-    # 9.08 GB of weights) / (2,000 tokens x 65,536 B) = 474.4 (482 when the embedding and LM
-    # head were counted at 1 B, 1.05 GB less)
-    table = run(*FP8_8B, "--isl", "1000", "--osl", "1000", "--max-tpot", "1s").stdout
-    assert "at most 474 fit" in " ".join(table.split())
+    """A target every batch that fits meets does not set the batch: batch_rule names what did
+    (the engine's cap, or memory), and the batch line says the target is met there."""
+    args = (*FP8_8B, "--isl", "128", "--osl", "128", "--max-tpot", "1s")
+    flat = " ".join(run(*args).stdout.split())
+    assert "(the engine's cap on concurrent sequences, --max-batch; memory holds 3," in flat
+    assert "--max-tpot met at it)" in flat and "the largest meeting" not in flat
+    assert json.loads(run(*args, "--json").stdout)["batch_rule"] == "max-batch"
+    # where memory binds first: (80 GB - 8.74 GB reserve - 9.08 GB of weights) / (2,000 tokens
+    # x 65,536 B) = 474.4 (482 when the embedding and LM head were counted at 1 B, 1.05 GB less)
+    args = (*FP8_8B, "--isl", "1000", "--osl", "1000", "--max-tpot", "1s", "--max-ttft", "1s")
+    flat = " ".join(run(*args).stdout.split())
+    assert "(the largest that fits at the final context; at most 474 fit; --max-tpot and " in flat
+    doc = json.loads(run(*args, "--json").stdout)
+    assert (doc["batch"], doc["batch_rule"]) == (474, "memory")
+    # a target that binds sets the batch, below what fits
+    args = (*FP8_8B, "--isl", "1000", "--osl", "1000", "--max-tpot", "25ms")
+    doc = json.loads(run(*args, "--json").stdout)
+    assert doc["batch_rule"] == "max-tpot" and doc["batch"] < doc["max_batch"] == 474
+    assert doc["tpot_s"] <= 0.025
+    assert "(the largest meeting --max-tpot; at most 474 fit)" in " ".join(
+        run(*args).stdout.split()
+    )
 
 
 def test_host_bound_tpot_is_labelled_as_such():

@@ -85,13 +85,19 @@ def print_serve(result: ServeResult, *, sweep: bool = False) -> None:
             + (f", {plural(result.batch // n, 'group')} of {n}" if n > 1 else "")
             + f" ({RULES[result.batch_rule]}; "
             + (
-                f"memory holds {result.memory_batch:,})"
+                f"memory holds {result.memory_batch:,}"
                 if result.batch_rule == "max-batch"
-                else f"at most {result.max_batch:,} fit)"
+                else f"at most {result.max_batch:,} fit"
                 if result.memory_batch <= result.max_batch
                 else f"at most {result.max_batch:,} by the engine's cap, --max-batch; memory "
-                f"holds {result.memory_batch:,})"
-            ),
+                f"holds {result.memory_batch:,}"
+            )
+            + (
+                f"; {result.targets} met at it"
+                if result.targets and result.batch_rule in ("memory", "max-batch")
+                else ""
+            )
+            + ")",
         ),
         ("output tokens/s per replica", f"{float(c.output_tokens_per_s):,.0f} ({mode})"),
         ("output tokens/s per GPU", f"{float(c.output_tokens_per_s_per_gpu):,.0f} ({mode})"),
