@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import replace
 
 import engine_catalog
 import pytest
+import tomllib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
