@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kinetics_cli.cli.main import app
+from kinetics_cli.report.format import rate
 
 FP8_8B = ["llama-3.1-8b", "-H", "h100", "--weights", "fp8", "--kv", "fp8"]
 
@@ -167,15 +168,28 @@ def test_a_batch_that_does_not_fit_is_written_with_separators():
 
 
 def test_latency_rule_says_when_the_engine_cap_limits_the_batch():
-    table = run(*FP8_8B, "--isl", "128", "--osl", "128", "--max-tpot", "1s").stdout
-    flat = " ".join(table.split())
-    assert "at most 1,024 by the engine's cap, --max-batch; memory holds 3," in flat
-    assert "at most 1,024 fit" not in flat
-    # where memory binds first, the batch line says so as before: (80 GB - 8.74 GB reserve -
-    # 9.08 GB of weights) / (2,000 tokens x 65,536 B) = 474.4 (482 when the embedding and LM
-    # head were counted at 1 B, 1.05 GB less)
-    table = run(*FP8_8B, "--isl", "1000", "--osl", "1000", "--max-tpot", "1s").stdout
-    assert "at most 474 fit" in " ".join(table.split())
+    """A target every batch that fits meets does not set the batch: batch_rule names what did
+    (the engine's cap, or memory), and the batch line says the target is met there."""
+    args = (*FP8_8B, "--isl", "128", "--osl", "128", "--max-tpot", "1s")
+    flat = " ".join(run(*args).stdout.split())
+    assert "(the engine's cap on concurrent sequences, --max-batch; memory holds 3," in flat
+    assert "--max-tpot met at it)" in flat and "the largest meeting" not in flat
+    assert json.loads(run(*args, "--json").stdout)["batch_rule"] == "max-batch"
+    # where memory binds first: (80 GB - 8.74 GB reserve - 9.08 GB of weights) / (2,000 tokens
+    # x 65,536 B) = 474.4 (482 when the embedding and LM head were counted at 1 B, 1.05 GB less)
+    args = (*FP8_8B, "--isl", "1000", "--osl", "1000", "--max-tpot", "1s", "--max-ttft", "1s")
+    flat = " ".join(run(*args).stdout.split())
+    assert "(the largest that fits at the final context; at most 474 fit; --max-tpot and " in flat
+    doc = json.loads(run(*args, "--json").stdout)
+    assert (doc["batch"], doc["batch_rule"]) == (474, "memory")
+    # a target that binds sets the batch, below what fits
+    args = (*FP8_8B, "--isl", "1000", "--osl", "1000", "--max-tpot", "25ms")
+    doc = json.loads(run(*args, "--json").stdout)
+    assert doc["batch_rule"] == "max-tpot" and doc["batch"] < doc["max_batch"] == 474
+    assert doc["tpot_s"] <= 0.025
+    assert "(the largest meeting --max-tpot; at most 474 fit)" in " ".join(
+        run(*args).stdout.split()
+    )
 
 
 def test_host_bound_tpot_is_labelled_as_such():
@@ -346,6 +360,20 @@ def test_the_efficiency_line_names_only_the_fractions_that_price_the_model():
     assert "(MLA 90%)" in mla["efficiency"] and "MoE experts" in mla["efficiency"]
 
 
+def test_slow_request_rates_keep_three_significant_figures():
+    """8 trials of 30,000 tokens at batch 8: 8 / (30,000 x 18.1 ms TPOT) = 0.0147 requests/s
+    and a problem every 9 minutes, 0.00184/s; two decimals printed them as 0.01 and 0.00."""
+    args = ["qwen3-32b", "-H", "b200", "--isl", "100", "--osl", "30000", "--trials", "8"]
+    doc = json.loads(run(*args, "--batch", "8", "--json").stdout)
+    assert 0 < doc["problems_per_s"] < 0.005  # what two decimals round to 0.00
+    out = " ".join(run(*args, "--batch", "8").stdout.split())
+    requests = re.search(r"requests/s per replica ([0-9.]+) ", out)
+    problems = re.search(r"problems/s per replica ([0-9.]+) ", out)
+    assert requests and problems
+    assert float(requests[1]) == pytest.approx(doc["requests_per_s"], rel=5e-3)
+    assert float(problems[1]) == pytest.approx(doc["problems_per_s"], rel=5e-3)
+
+
 def test_trials_hold_a_groups_prompt_once_and_say_problems_per_second():
     """qwen3-32b on a B200 at 500 + 2,000 tokens (bf16): 95.3 GB for KV per GPU; a sequence
     holds 2,500 x 262,144 B = 655 MB, so one prompt each 145 fit; best-of-2 groups hold the
@@ -368,7 +396,7 @@ def test_trials_hold_a_groups_prompt_once_and_say_problems_per_second():
     out = " ".join(run(*args, "--trials", "2").stdout.split())
     assert "groups of 2 sequences sharing the prompt (its KV cache held once per group" in out
     assert "160 sequences per replica, 80 groups of 2 (the largest that fits" in out
-    assert f"problems/s per replica {doc['problems_per_s']:,.2f} (groups of 2" in out
+    assert f"problems/s per replica {rate(doc['problems_per_s'])} (groups of 2" in out
     assert "KV per group of 2 at the final context (prompt held once) 1.18 GB" in out
     single = " ".join(run(*args).stdout.split())
     assert "problems/s" not in single and "group" not in single

@@ -6,12 +6,14 @@ from dataclasses import replace
 
 import engine_catalog
 import pytest
+import tomllib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kinetics_cli.catalog import load_catalog
-from kinetics_cli.engine.roofline import StepReport, decode_step
+from kinetics_cli.engine.roofline import StepReport, decode_step, tensor_parallel_degrees
 from kinetics_cli.errors import CatalogError, InputError
+from kinetics_cli.specs import ModelCard
 
 GPU = engine_catalog.hardware("tiny-gpu")  # 1000 FLOP/s bf16, 10 B/s HBM (I = 100), 1 MB HBM
 GQA = engine_catalog.card("tiny-gqa")
@@ -90,6 +92,40 @@ def test_tensor_parallel_splits_and_adds_all_reduces():
 def test_kv_heads_replicate_when_tp_exceeds_them():
     r = decode_step(GQA, GPU, batch=1, context=100, tp=4)  # 2 KV heads over 4 ranks
     assert r.kv_bytes_per_sequence == 12_800 / 2
+
+
+def _gqa_with_heads(q_heads: int, kv_heads: int) -> ModelCard:
+    """tiny-gqa with other head counts (head_dim 8 kept)."""
+    data = tomllib.loads(engine_catalog.MODELS["tiny-gqa.toml"])
+    data["architecture"].update(attention_heads=q_heads, kv_heads=kv_heads)
+    return ModelCard.model_validate(data)
+
+
+def test_tp_that_splits_the_kv_heads_unevenly_is_refused():
+    # 12 query heads over 3 GPUs is 4 each, but 4 KV heads over 3 leave one rank two and the
+    # others one: no engine runs it (vLLM's QKVParallelLinear asserts divide(4, 3))
+    card = _gqa_with_heads(12, 4)
+    with pytest.raises(InputError, match="--tp 3 must divide tiny-gqa's 4 KV heads or be a mult"):
+        decode_step(card, GPU, batch=1, context=10, tp=3)
+    assert list(tensor_parallel_degrees(card, GPU)) == [1, 2, 4]
+    # 4 KV heads over 2 (split) and over 4 (one each) are whole
+    assert decode_step(card, GPU, batch=1, context=100, tp=2).kv_bytes_per_sequence == (
+        2 * 100 * 2 * 2 * 8 * 2  # layers x tokens x (K, V) x 2 heads x dim x 2 B
+    )
+    # 2 KV heads over 4 GPUs: replicated, each on 2 ranks (the rule's other branch)
+    assert list(tensor_parallel_degrees(GQA, GPU)) == [1, 2, 4]
+
+
+def test_per_node_counts_the_whole_replicas_a_node_holds():
+    # 12 heads / 6 KV heads at TP3 on a 4-GPU node: one replica of 3 GPUs, the fourth idle; per
+    # GPU x 4 would count 1.33 replicas
+    card = _gqa_with_heads(12, 6)
+    r = decode_step(card, GPU, batch=1, context=10, tp=3)
+    assert r.tokens_per_second_per_node == pytest.approx(r.tokens_per_second_per_replica * 1)
+    assert r.tokens_per_second_per_node == pytest.approx(r.tokens_per_second * 3)
+    # TP2 divides the node: 2 replicas, per GPU x 4
+    two = decode_step(card, GPU, batch=1, context=10, tp=2)
+    assert two.tokens_per_second_per_node == pytest.approx(two.tokens_per_second_per_replica * 2)
 
 
 def test_moe_reads_only_the_experts_the_batch_touches():

@@ -626,20 +626,36 @@ def _ridges(s: StepSetup) -> tuple[int | None, int | None]:
 
 def tensor_parallel_degrees(card: ModelCard, hardware: HardwareProfile) -> Iterator[int]:
     """The TP degrees that split `card` on one node of `hardware`, ascending: each divides the
-    attention heads (and linear-attention heads); past 1 only with an interconnect. The rule
-    check_tensor_parallel states as errors."""
+    attention heads (and linear-attention heads) and splits or replicates the KV heads whole;
+    past 1 only with an interconnect. The rule check_tensor_parallel states as errors."""
     linear = card.linear_attention
     for tp in range(1, hardware.gpus_per_node + 1):
         if tp > 1 and hardware.interconnect_bandwidth <= 0:
             return
         if card.architecture.attention_heads % tp or (linear and linear.value_heads % tp):
             continue
+        if _ragged_kv_heads(card, tp) is not None:
+            continue
         yield tp
+
+
+def _ragged_kv_heads(card: ModelCard, tp: int) -> int | None:
+    """The KV-head count `tp` GPUs cannot share out whole, or None. Engines split the KV heads
+    over the TP ranks or, past their count, replicate each on tp / kv_heads ranks; either must
+    come out even (vLLM's QKVParallelLinear: divide(kv_heads, tp), else divide(tp, kv_heads),
+    an assertion; `vllm/model_executor/layers/linear.py`). An MLA latent is one head,
+    replicated on every rank."""
+    for group in card.attention_groups():
+        heads = group.kv_heads
+        if heads % tp and tp % heads:
+            return heads
+    return None
 
 
 def check_tensor_parallel(card: ModelCard, hardware: HardwareProfile, tp: int) -> None:
     """Raise InputError where `tp` GPUs cannot split `card` on `hardware`: the attention heads
-    (and linear-attention heads) must divide evenly, more than one GPU needs an interconnect,
+    (and linear-attention heads) must divide evenly, the KV heads split or replicate whole
+    (`_ragged_kv_heads`), more than one GPU needs an interconnect,
     and the GPUs sit in one node. `roofline` and `serve` both say it this way."""
     if tp < 1:
         raise InputError(f"--tp must be at least 1 (got {tp})")
@@ -650,6 +666,12 @@ def check_tensor_parallel(card: ModelCard, hardware: HardwareProfile, tp: int) -
         raise InputError(
             f"--tp {tp} must divide {card.name}'s {card.linear_attention.value_heads} "
             "linear-attention heads"
+        )
+    ragged = _ragged_kv_heads(card, tp)
+    if ragged is not None:
+        raise InputError(
+            f"--tp {tp} must divide {card.name}'s {ragged} KV heads or be a multiple of them "
+            "(each rank holds whole KV heads: split, or replicated past their count)"
         )
     if tp > 1 and hardware.interconnect_bandwidth <= 0:
         raise InputError(f"{hardware.name} has no interconnect bandwidth; use --tp 1")
@@ -825,7 +847,8 @@ def decode_step(
         tokens_per_step=tokens,
         tokens_per_second=per_replica / s.tp,
         tokens_per_second_per_replica=per_replica,
-        tokens_per_second_per_node=per_replica / s.tp * hardware.gpus_per_node,
+        # the whole replicas one node holds: TP16 on a 72-GPU NVL72 domain is 4 (64 GPUs)
+        tokens_per_second_per_node=per_replica * (hardware.gpus_per_node // s.tp),
         bound=max(totals, key=lambda k: totals[k]),
         compute_seconds=compute_total,
         memory_seconds=memory_total,

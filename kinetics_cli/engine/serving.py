@@ -1445,6 +1445,9 @@ class ServeResult:
     attention: str = "dense"
     kv_budget: float | None = None
     block_size: float | None = None
+    # the latency targets given ("--max-tpot", "--max-ttft" or both, joined by " and "); where
+    # every batch that fits meets them, memory or the engine's cap sets the batch (batch_rule)
+    targets: str = ""
 
     @property
     def layout(self) -> str:
@@ -1838,8 +1841,6 @@ def serve(
         chosen, rule = batch, "given"
     elif max_tpot is None and max_ttft is None:
         chosen = cap
-        if deployment.max_batch is not None and cap + trials > deployment.max_batch:
-            rule = "max-batch"  # the engine's cap binds before memory does (no group more)
     else:
         # whole groups, 1 .. the most that fit, as sequences
         dense_part = np.arange(1, min(groups, 4096) + 1, dtype=float)
@@ -1868,7 +1869,16 @@ def serve(
                 f"({eff.mode} efficiencies)"
             )
         chosen = int(grid[ok][-1])
-        rule = "max-tpot" if max_ttft is None else ("max-ttft" if max_tpot is None else "latency")
+        if chosen < cap:  # the targets bind; where every batch that fits meets them, the cap does
+            rule = (
+                "max-tpot" if max_ttft is None else ("max-ttft" if max_tpot is None else "latency")
+            )
+    if (
+        rule == "memory"
+        and deployment.max_batch is not None
+        and cap + trials > deployment.max_batch
+    ):
+        rule = "max-batch"  # the engine's cap binds before memory does (no group more)
     point = costs(np.asarray(float(chosen)))
     return ServeResult(
         model=card.name,
@@ -1890,4 +1900,9 @@ def serve(
         attention=attention,
         kv_budget=None if attention == "dense" else kv_budget,
         block_size=block_size if attention == "block-topk" else None,
+        targets=" and ".join(
+            flag
+            for flag, value in (("--max-tpot", max_tpot), ("--max-ttft", max_ttft))
+            if value is not None
+        ),
     )

@@ -64,7 +64,7 @@ def print_serve(
     for this kind of model fared against published runs (None: not checked)."""
     from kinetics_cli.report.checks import SERVE_CONSEQUENCE, checks_sentence, unchecked_sentence
     from kinetics_cli.report.console import say, show_table
-    from kinetics_cli.report.format import duration, format_bytes, plural, tokens
+    from kinetics_cli.report.format import duration, format_bytes, plural, rate, tokens
 
     d, c, m = result.deployment, result.costs, result.memory
     gpus = d.gpus_per_replica
@@ -91,19 +91,25 @@ def print_serve(
             + (f", {plural(result.batch // n, 'group')} of {n}" if n > 1 else "")
             + f" ({RULES[result.batch_rule]}; "
             + (
-                f"memory holds {result.memory_batch:,})"
+                f"memory holds {result.memory_batch:,}"
                 if result.batch_rule == "max-batch"
-                else f"at most {result.max_batch:,} fit)"
+                else f"at most {result.max_batch:,} fit"
                 if result.memory_batch <= result.max_batch
                 else f"at most {result.max_batch:,} by the engine's cap, --max-batch; memory "
-                f"holds {result.memory_batch:,})"
-            ),
+                f"holds {result.memory_batch:,}"
+            )
+            + (
+                f"; {result.targets} met at it"
+                if result.targets and result.batch_rule in ("memory", "max-batch")
+                else ""
+            )
+            + ")",
         ),
         ("output tokens/s per replica", f"{float(c.output_tokens_per_s):,.0f} ({mode})"),
         ("output tokens/s per GPU", f"{float(c.output_tokens_per_s_per_gpu):,.0f} ({mode})"),
         (
             "requests/s per replica",
-            f"{float(c.requests_per_s):,.2f} ({'sequences; ' if n > 1 else ''}{mode})",
+            f"{rate(float(c.requests_per_s))} ({'sequences; ' if n > 1 else ''}{mode})",
         ),
         (
             "TPOT",
@@ -126,7 +132,7 @@ def print_serve(
             6,
             (
                 "problems/s per replica",
-                f"{result.problems_per_s:,.2f} (groups of {n}: requests/s / {n}; {mode})",
+                f"{rate(result.problems_per_s)} (groups of {n}: requests/s / {n}; {mode})",
             ),
         )
     if d.replicas > 1:
