@@ -143,7 +143,9 @@ def test_formats(fake: FakeSource) -> None:
     assert csv.exit_code == 0, csv.output
     header = csv.stdout.splitlines()[0]
     assert header.startswith(
-        'hardware,model,strategy,limit,"attention, KV",accuracy,eFLOPs,replica'
+        "hardware,model,strategy,trials,selection,expected trials,limit (tokens),attention,"
+        "KV budget (tokens),accuracy rests on,accuracy (%),accuracy_low (%),accuracy_high (%),"
+        "eFLOPs,tp,ep,problems in flight,GPU-s (s),latency (s),energy (J)"
     )
     md = run("frontier", "--task", "fake", "--cost", "joules", "--format", "markdown", "--full")
     assert md.exit_code == 0, md.output
@@ -209,27 +211,37 @@ def test_a_skipped_accelerator_is_named_once() -> None:
 
 def test_by_model_matrix_shows_intervals_as_the_other_tables(tmp_path: Path) -> None:
     """Each cell of the per-model matrix is the accuracy of one configuration of that model and
-    attention written as plan writes it: 'acc% [lo, hi]' from the JSON's accuracy_ci."""
+    attention written as the JSON has it: accuracy and interval in percent, three columns each
+    cost level, empty where nothing is affordable."""
     import csv
     import io
-
-    from kinetics_cli.report.plan import accuracy_text
 
     args = ["frontier", "--task", "fixed", "--evals", str(fixed_length_evals(tmp_path))]
     result = run(*args, "--format", "csv")
     assert result.exit_code == 0, result.output
     tables = [t for t in result.stdout.split("\n\n") if t.strip()]
-    (matrix,) = [t for t in tables if t.startswith("model,active,")]
+    (matrix,) = [t for t in tables if t.startswith("model,active (parameters),")]
     header, *rows = list(csv.reader(io.StringIO(matrix)))
     first_cost = header.index("on overall") + 1
+    assert header[first_cost].startswith("accuracy within ") and header[first_cost].endswith(
+        " eFLOPs (%)"
+    )
+    assert header[first_cost + 1].startswith("accuracy_low within ")
     doc = json.loads(run(*args, "--json").stdout)
-    written: dict[tuple[str, str], set[str]] = {}
+    written: dict[tuple[str, str], set[tuple[float, float, float]]] = {}
     for c in doc["configurations"]:
-        written.setdefault((c["model"], c["attention"]), set()).add(accuracy_text(c))
-    cells = [(row[0], row[2], cell) for row in rows for cell in row[first_cost:] if cell != "-"]
-    assert any("[" in cell for _, _, cell in cells)  # a zero-width interval is not written
-    for model, attention, cell in cells:
-        assert cell in written[(model, attention.removesuffix(" (oracle)"))], (model, cell)
+        low, high = c["accuracy_ci"]
+        figures = (100 * c["accuracy"], 100 * low, 100 * high)
+        written.setdefault((c["model"], c["attention"]), set()).add(figures)
+    cells = [
+        (row[0], row[2], tuple(map(float, row[i : i + 3])))
+        for row in rows
+        for i in range(first_cost, len(header), 3)
+        if row[i] != ""
+    ]
+    assert any(low < high for _, _, (_, low, high) in cells)
+    for model, attention, figures in cells:
+        assert figures in written[(model, attention.removesuffix(" (oracle)"))], (model, figures)
 
 
 def test_allocation_plot_draws_the_allocation_curves(tmp_path: Path) -> None:

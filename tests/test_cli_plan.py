@@ -756,14 +756,17 @@ def test_every_best_line_says_what_its_accuracy_rests_on() -> None:
 
 
 def test_plan_table_accuracies_carry_their_intervals() -> None:
-    """The deployable table (plan's default) shows each accuracy with its 95% interval, as the
-    Best line and the frontier tables do."""
+    """The deployable table (plan's default) gives each accuracy with its 95% interval, as the
+    Best line and the frontier tables do: in CSV as the JSON's figures, in percent."""
     args = ("plan", "--budget", "1e16", "-m", "qwen3-8b,qwen3-32b")
     doc = json.loads(run(*args, "--json").stdout)
     rows = list(csv.reader(io.StringIO(run(*args, "--format", "csv").stdout)))
     header, best = rows[0], rows[1]
-    assert best[0] == "best" and best[header.index("accuracy")] == accuracy_text(doc["best"])
-    assert "[" in best[header.index("accuracy")]
+    figures = [float(best[header.index(f"accuracy{end} (%)")]) for end in ("", "_low", "_high")]
+    low, high = doc["best"]["accuracy_ci"]
+    assert best[0] == "best"
+    assert figures == [100 * doc["best"]["accuracy"], 100 * low, 100 * high]
+    assert figures[1] < figures[0] < figures[2]  # a prior's interval, several points wide
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import re
 
 import pytest
 from test_cli_contract import RESULT_COMMANDS
@@ -207,3 +209,113 @@ def test_shell_completion_is_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COMP_CWORD", "3")
     result = CliRunner().invoke(app, [], prog_name="kinetics")
     assert result.stdout.split() == ["table", "csv", "markdown"]
+
+
+# ---- CSV: plain numbers, one unit per column ------------------------------------------------
+
+# What a formatted figure looks like: thousands separators, a currency sign, a unit or percent
+# sign after the number, an interval in brackets. No CSV cell outside a text column holds one.
+FORMATTED = re.compile(
+    r"\d,\d{3}|^\$|^-?[\d.]+ ?(%|s|ms|µs|ns|min|hours?|days?|years?|[kMGTP]?B|[kMGT]?J|x)$|\[.*\]"
+)
+# Columns of text: labels, words and a figure/value table's value as shown.
+TEXT_COLUMNS = {"", "pick", "figure", "shown", "term", "formula", "part", "shape", "operator"}
+
+
+def csv_tables(stdout: str) -> list[list[list[str]]]:
+    return [list(csv.reader(io.StringIO(b))) for b in stdout.rstrip("\n").split("\n\n")]
+
+
+# `hardware show` and `models show` list a catalog entry's fields as text, with their sources
+NUMERIC_COMMANDS = {k: v for k, v in WIDE_COMMANDS.items() if not k.endswith(" show")}
+
+
+@pytest.mark.parametrize("args", list(NUMERIC_COMMANDS.values()), ids=list(NUMERIC_COMMANDS))
+def test_csv_cells_are_plain_numbers_with_the_unit_in_the_header(args: list[str]) -> None:
+    """Every column whose header names a unit ('GPU-s (s)', 'accuracy (%)') holds numbers a
+    spreadsheet can sum, or nothing; no cell anywhere is a formatted figure ('6.04 min', '$7.28',
+    '24,576', '83.3% [77.5, 89.1]') but in the text columns."""
+    result = CliRunner().invoke(app, [*args, "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    numeric = 0
+    for header, *rows in csv_tables(result.stdout):
+        for i, name in enumerate(header):
+            column = [row[i] for row in rows]
+            if re.search(r"\((s|%|USD|J|B|B/s|FLOP/s|FLOP/B|tokens|parameters|ratio)\)$", name):
+                numeric += 1
+                for value in column:
+                    assert value == "" or math.isfinite(float(value)), (name, value)
+            if name not in TEXT_COLUMNS:
+                for value in column:
+                    assert not FORMATTED.search(value), (name, value)
+    assert numeric
+
+
+def test_csv_figures_equal_the_json_document() -> None:
+    """plan's best GPU-seconds, latency, dollars and accuracy in CSV are the --json figures, to
+    the last digit (written as the float's repr)."""
+    args = ["plan", "--budget", "1e16", "--models", "qwen3-8b,qwen3-32b"]
+    best = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)["best"]
+    header, row = csv_tables(CliRunner().invoke(app, [*args, "--format", "csv"]).stdout)[0][:2]
+    got = dict(zip(header, row, strict=True))
+    f, d = best["deployable"], best["deployment"]
+    assert got["pick"] == "best" and got["model"] == best["model"]
+    assert float(got["GPU-s (s)"]) == f["gpu_seconds"]
+    assert float(got["latency (s)"]) == f["latency_s"]
+    assert float(got["energy (J)"]) == f["joules"]
+    assert float(got["eFLOPs"]) == best["eflops"]
+    assert float(got["accuracy (%)"]) == 100 * best["accuracy"]
+    assert int(got["limit (tokens)"]) == best["gen_len"] and int(got["trials"]) == best["trials"]
+    assert (int(got["tp"]), int(got["problems in flight"])) == (d["tp"], d["batch"])
+
+
+def test_cells_show_their_text_and_write_their_values(width, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A table of Cells prints exactly as the same table of their texts (terminal and
+    Markdown); in CSV each expands to its values under the headers csv_columns gives."""
+    from kinetics_cli.report import cells
+
+    columns = ["", ">GPU-s", ">accuracy", ">$/1k"]
+    rows = [
+        ["best", cells.seconds(362.5), cells.accuracy(0.9341, (0.8761, 0.9921)), cells.usd(7.2)],
+        ["alt", cells.seconds(6.985), cells.accuracy(0.5, None), "-"],
+    ]
+    texts = [[str(c) for c in row] for row in rows]
+    # 362.5 s is 6.04 min; 0.9341 is 93.4% and its interval 87.6 to 99.2 points
+    assert texts[0] == ["best", "6.04 min", "93.4% [87.6, 99.2]", "$7.20"]
+    for output_format in ("table", "markdown"):
+        width(80, output_format)
+        console.show_table("T", columns, rows)
+        with_cells = capsys.readouterr().out
+        console.show_table("T", columns, texts)
+        assert with_cells == capsys.readouterr().out
+    width(80, "csv")
+    headers = {"GPU-s": ("GPU-s (s)",), "accuracy": cells.accuracy_columns(), "$/1k": ("USD",)}
+    console.show_table("T", columns, rows, csv_columns=headers)
+    assert list(csv.reader(io.StringIO(capsys.readouterr().out))) == [
+        ["", "GPU-s (s)", "accuracy (%)", "accuracy_low (%)", "accuracy_high (%)", "USD"],
+        # 100 x 0.9341 and the interval's ends as Python computes them, never rounded
+        ["best", "362.5", repr(100 * 0.9341), repr(100 * 0.8761), repr(100 * 0.9921), "7.2"],
+        ["alt", "6.985", "50", "", "", ""],  # no interval, no price: empty cells
+    ]
+
+
+def test_csv_text_writes_full_precision_and_empties_what_is_not_a_number() -> None:
+    import numpy as np
+
+    from kinetics_cli.report.cells import csv_text
+
+    assert csv_text(6.9851838646750934) == "6.9851838646750934"  # repr: reads back exactly
+    assert csv_text(24576.0) == "24576" and csv_text(np.int64(20)) == "20"
+    assert csv_text(1e16) == "1e+16"  # past 2^53 a whole float keeps its repr
+    assert csv_text(float("nan")) == csv_text(None) == csv_text(float("inf")) == ""
+    assert csv_text(True) == "true" and csv_text("topk") == "topk"
+
+
+def test_a_cell_with_the_wrong_number_of_values_is_refused(width) -> None:  # type: ignore[no-untyped-def]
+    from kinetics_cli.report.cells import Cell
+
+    width(80, "csv")
+    with pytest.raises(ValueError, match="2 values for 3 CSV columns"):
+        console.show_table(None, [">a"], [[Cell("x", (1, 2))]], csv_columns={"a": ("p", "q", "r")})
+    with pytest.raises(ValueError, match="names no column"):
+        console.show_table(None, [">a"], [["1"]], csv_columns={"b": ("p",)})

@@ -209,8 +209,9 @@ FORMAT_OPTION = typer.Option(
     metavar="table|csv|markdown",
     callback=_set_format,
     autocompletion=lambda: ["table", "csv", "markdown"],
-    help="Tables as a terminal table (default), CSV (tables only on stdout; titles and notes on "
-    "stderr) or Markdown (for reports). --json gives every figure unformatted.",
+    help="Tables as a terminal table (default), CSV (tables only on stdout, plain numbers with "
+    "the unit in each header; titles and notes on stderr) or Markdown (for reports). --json "
+    "gives every figure unformatted.",
 )
 FORCE_PLOT_OPTION = typer.Option(False, "--force", help="Overwrite the --plot file if it exists.")
 

@@ -131,30 +131,46 @@ def pipeline_document(
 # ---------------------------------------------------------------------------------------------
 
 
-def fit_rows(fits: Mapping[str, ClassFit]) -> list[tuple[str, ...]]:
-    """One table row per kernel class; a figure the rows did not identify is in parentheses."""
-    from kinetics_cli.report.format import duration
+# The CSV columns of the fits table: an efficiency, and whether the rows identified it (the
+# table shows an unidentified one in parentheses, 'n/a' where the class has none).
+FIT_CSV_COLUMNS = {
+    "e_c": ("e_c", "e_c identified"),
+    "e_m": ("e_m", "e_m identified"),
+    "t0": ("t0 (s)",),
+    "rms err": ("rms err (%)",),
+    "worst": ("worst (%)",),
+}
 
-    rows: list[tuple[str, ...]] = []
+
+def fit_rows(fits: Mapping[str, ClassFit]) -> list[tuple[Any, ...]]:
+    """One table row per kernel class; a figure the rows did not identify is in parentheses."""
+    from kinetics_cli.report.cells import Cell, percent, seconds
+
+    rows: list[tuple[Any, ...]] = []
     for kernel, f in fits.items():
         # three significant digits: a CPU run fitted against a GPU datasheet gives e ~ 1e-3
-        compute = f"{f.compute_efficiency:.3g}" if f.compute_identified else "n/a"
-        if kernel != "stream" and not f.compute_identified:
-            compute = f"({f.compute_efficiency:.3g})"
+        e_c, e_m = f.compute_efficiency, f.bandwidth_efficiency
+        compute = Cell(f"{e_c:.3g}", (e_c, True))
+        if not f.compute_identified:
+            compute = (
+                Cell("n/a", (None, False))
+                if kernel == "stream"
+                else Cell(f"({e_c:.3g})", (e_c, False))
+            )
         bandwidth = (
-            f"{f.bandwidth_efficiency:.3g}"
+            Cell(f"{e_m:.3g}", (e_m, True))
             if f.bandwidth_identified
-            else f"({f.bandwidth_efficiency:.3g})"
+            else Cell(f"({e_m:.3g})", (e_m, False))
         )
         rows.append(
             (
                 kernel,
                 compute,
                 bandwidth,
-                duration(f.overhead_seconds),
-                f"{f.rms_error:.1%}",
-                f"{f.worst_error:.1%}",
-                str(f.points),
+                seconds(f.overhead_seconds),
+                percent(f.rms_error),
+                percent(f.worst_error),
+                f.points,
             )
         )
     return rows
@@ -258,26 +274,36 @@ def reference_reason_lines(report: ReferenceReport) -> list[str]:
 def print_fits(title: str, fits: Mapping[str, ClassFit]) -> None:
     from kinetics_cli.report.console import show_table
 
-    show_table(title, FIT_COLUMNS, fit_rows(fits), wrap=("kernel",))
+    show_table(title, FIT_COLUMNS, fit_rows(fits), wrap=("kernel",), csv_columns=FIT_CSV_COLUMNS)
 
 
 def print_check(report: CheckReport, title: str) -> None:
     """Measured vs predicted seconds and the signed error, one row per checked row."""
+    from kinetics_cli.report.cells import cell, seconds
     from kinetics_cli.report.console import show_table
-    from kinetics_cli.report.format import duration
 
     rows = [
         (
             str(r.row.line or i + 1),
             KERNEL_LABELS.get(r.row.kernel, r.row.kernel),
             shape_text(dict(r.row.shape)),
-            duration(r.row.seconds),
-            duration(r.predicted),
-            f"{r.error:+.1%}",
+            seconds(r.row.seconds),
+            seconds(r.predicted),
+            cell(f"{r.error:+.1%}", 100 * r.error),
         )
         for i, r in enumerate(report.rows)
     ]
-    show_table(title, CHECK_COLUMNS, rows, wrap=("kernel", "shape"))
+    show_table(
+        title,
+        CHECK_COLUMNS,
+        rows,
+        wrap=("kernel", "shape"),
+        csv_columns={
+            "measured": ("measured (s)",),
+            "predicted": ("predicted (s)",),
+            "error": ("error (%)",),
+        },
+    )
 
 
 def print_fit(fit: FileFit, file: Path, target: Path) -> None:
@@ -321,20 +347,24 @@ def print_pipeline(
 
 def print_references(report: ReferenceReport) -> None:
     """Predicted vs reported ratio per reference row, then the median distance and verdict."""
+    from kinetics_cli.report.cells import cell, seconds
     from kinetics_cli.report.console import say, show_table
-    from kinetics_cli.report.format import duration
 
     checks = report.checks
     table = [
         (
             str(c.row.line),
-            str(c.row.batch),
-            str(c.row.context),
-            duration(c.dense_seconds),
-            duration(c.sparse_seconds),
-            f"{c.predicted:.1f}x",
-            f"{c.row.reported_low:g}-{c.row.reported_high:g}x",
-            f"{c.error:+.0%}",
+            c.row.batch,
+            c.row.context,
+            seconds(c.dense_seconds),
+            seconds(c.sparse_seconds),
+            cell(f"{c.predicted:.1f}x", c.predicted),
+            cell(
+                f"{c.row.reported_low:g}-{c.row.reported_high:g}x",
+                c.row.reported_low,
+                c.row.reported_high,
+            ),
+            cell(f"{c.error:+.0%}", 100 * c.error),
         )
         for _, c in checks
     ]
@@ -349,6 +379,15 @@ def print_references(report: ReferenceReport) -> None:
         f"(tp {joined(r.tp for r in refs)}, KV budget {joined(r.kv_budget for r in refs)})",
         REFERENCE_COLUMNS,
         table,
+        csv_columns={
+            "batch": ("batch (sequences)",),
+            "context": ("context (tokens)",),
+            "dense": ("dense (s)",),
+            "top-k": ("top-k (s)",),
+            "predicted": ("predicted (ratio)",),
+            "reported": ("reported low (ratio)", "reported high (ratio)"),
+            "error": ("error (%)",),
+        },
     )
     say(reference_summary_line(report))
     for line in reference_reason_lines(report):

@@ -27,8 +27,9 @@ def hardware_document(entry: Entry[HardwareProfile]) -> dict[str, Any]:
 
 def print_hardware_list(entries: list[Entry[HardwareProfile]]) -> None:
     """The `hardware list` table: key figures of every profile."""
+    from kinetics_cli.report import cells
     from kinetics_cli.report.console import show_table
-    from kinetics_cli.report.format import format_bytes, format_si, intensity
+    from kinetics_cli.report.format import format_si
 
     rows = []
     for e in entries:
@@ -37,10 +38,10 @@ def print_hardware_list(entries: list[Entry[HardwareProfile]]) -> None:
             (
                 s.name,
                 s.vendor,
-                format_si(s.peak_flops["bf16"], "FLOP/s"),
-                format_si(s.hbm_bandwidth, "B/s"),
-                format_bytes(s.hbm_capacity),
-                intensity(s.intensity),
+                cells.cell(format_si(s.peak_flops["bf16"], "FLOP/s"), s.peak_flops["bf16"]),
+                cells.cell(format_si(s.hbm_bandwidth, "B/s"), s.hbm_bandwidth),
+                cells.byte_count(s.hbm_capacity),
+                cells.intensity(s.intensity),
                 "yes" if s.calibration else "",
                 e.origin,
             )
@@ -60,6 +61,12 @@ def print_hardware_list(entries: list[Entry[HardwareProfile]]) -> None:
         rows,
         wrap=("vendor", "calibrated"),
         optional=("origin", "vendor"),
+        csv_columns={
+            "bf16 dense": ("bf16 dense (FLOP/s)",),
+            "HBM bandwidth": ("HBM bandwidth (B/s)",),
+            "HBM": ("HBM (B)",),
+            "intensity": ("intensity (FLOP/B)",),
+        },
     )
 
 
@@ -168,8 +175,8 @@ def model_document(entry: Entry[ModelCard]) -> dict[str, Any]:
 
 def print_model_list(entries: list[Entry[ModelCard]]) -> None:
     """The `models list` table: derived figures of every card."""
+    from kinetics_cli.report import cells
     from kinetics_cli.report.console import show_table
-    from kinetics_cli.report.format import format_bytes, format_count
 
     rows = []
     for e in entries:
@@ -178,11 +185,11 @@ def print_model_list(entries: list[Entry[ModelCard]]) -> None:
             (
                 s.name,
                 s.family,
-                format_count(s.total_params),
-                format_count(s.active_params),
+                cells.param_count(s.total_params),
+                cells.param_count(s.active_params),
                 s.architecture.layers,
                 s.attention_kind_summary + (" MoE" if s.moe else ""),
-                format_bytes(s.kv_bytes_per_token),
+                cells.byte_count(s.kv_bytes_per_token),
                 e.origin,
             )
         )
@@ -192,6 +199,11 @@ def print_model_list(entries: list[Entry[ModelCard]]) -> None:
         rows,
         wrap=("attention", "KV/token"),
         optional=("origin", "family"),
+        csv_columns={
+            "total": ("total (parameters)",),
+            "active": ("active (parameters)",),
+            "KV/token": ("KV/token (B)",),
+        },
     )
 
 

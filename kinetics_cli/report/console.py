@@ -153,19 +153,25 @@ def show_table(
     wrap: Sequence[str] = (),
     merge: Sequence[Merge] = (),
     optional: Sequence[str | tuple[str, ...]] = (),
+    csv_columns: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Write one table to stdout in the output format.
 
-    Column names starting with '>' are right-aligned numbers. As a terminal table it is fitted
-    to the console's width (see `fit_table`); as CSV (header row, then rows; tables separated by
-    a blank line, titles and prose on stderr) or Markdown (a bold title, then a pipe table) every
-    column is kept.
+    Column names starting with '>' are right-aligned numbers. Cells are text or `cells.Cell`s
+    (their text shown, their plain values written to CSV). As a terminal table it is fitted to
+    the console's width (see `fit_table`); as Markdown (a bold title, then a pipe table) every
+    column is kept, as shown; as CSV (header row, then rows; tables separated by a blank line,
+    titles and prose on stderr) every column is kept, each expanded to the headers
+    `csv_columns` gives it (by name, without the '>'; default: its name) and filled with its
+    cells' plain values (see report/cells.py).
     """
-    cells = [[str(cell) for cell in row] for row in rows]
     fmt = _STATE.format
     if fmt == "csv":
-        _write_csv(title, columns, cells)
-    elif fmt == "markdown":
+        _write_csv(title, columns, [list(row) for row in rows], csv_columns or {})
+        _STATE.tables += 1
+        return
+    cells = [[str(cell) for cell in row] for row in rows]
+    if fmt == "markdown":
         _write_markdown(title, columns, cells)
     else:
         _print(fit_table(title, columns, cells, wrap=wrap, merge=merge, optional=optional))
@@ -178,16 +184,52 @@ def table_width_limit() -> int | None:
     return console().width if _STATE.format == "table" else None
 
 
-def _write_csv(title: str | None, columns: Sequence[str], rows: list[list[str]]) -> None:
+def _write_csv(
+    title: str | None,
+    columns: Sequence[str],
+    rows: list[list[Any]],
+    csv_columns: Mapping[str, Sequence[str]],
+) -> None:
     import csv
+
+    from kinetics_cli.report.cells import Cell, csv_text
+
+    names = [c.lstrip(">") for c in columns]
+    unknown = set(csv_columns) - set(names)
+    if unknown:
+        raise ValueError(f"csv_columns names no column of the table: {sorted(unknown)}")
+    headers = [tuple(csv_columns.get(name, (name,))) for name in names]
+    right = {c.lstrip(">") for c in columns if c.startswith(">")}  # numbers
+
+    def expand(value: Any, wanted: tuple[str, ...], name: str) -> list[str]:
+        if isinstance(value, Cell):
+            if len(value.raw) != len(wanted):
+                raise ValueError(
+                    f"a cell of column {name!r} has {len(value.raw)} values for {len(wanted)} "
+                    "CSV columns"
+                )
+            return [csv_text(v) for v in value.raw]
+        if not isinstance(value, str) and len(wanted) == 1:  # a plain number
+            return [csv_text(value)]
+        text = str(value)
+        if (name in right or len(wanted) > 1) and text.strip() in ("", "-"):
+            return [""] * len(wanted)  # a number not applicable: empty cells
+        return [text] + [""] * (len(wanted) - 1)  # text as it is
 
     if _STATE.tables:
         sys.stdout.write("\n")
     if title:
         sys.stderr.write(f"table {_STATE.tables + 1}: {title}\n")
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow([c.lstrip(">") for c in columns])
-    writer.writerows(rows)
+    writer.writerow([h for group in headers for h in group])
+    for row in rows:
+        writer.writerow(
+            [
+                text
+                for value, wanted, name in zip(row, headers, names, strict=True)
+                for text in expand(value, wanted, name)
+            ]
+        )
 
 
 def _markdown_text(text: str) -> str:

@@ -73,23 +73,25 @@ def print_cost(
     """The human answer to `cost`: the terms of the law with their shares, and the time;
     `note` (attention_note) under the table where the formulas are not the card's own;
     `card_params`: the card's active parameters, named where `--params` replaced them."""
+    from kinetics_cli.report.cells import Cell, cell, percent
     from kinetics_cli.report.console import say, show_table
     from kinetics_cli.report.format import duration, flops, format_bytes, format_count, intensity
     from kinetics_cli.report.format import tokens as format_tokens
 
     i = float(doc["intensity"])
     eflops = float(doc["eflops"])
+    total = "eFLOPs" if doc["law"] == "kinetics" else "FLOPs"
 
-    def share(value: float) -> str:
-        return f"{100 * value / eflops:.1f}%" if eflops else "-"
+    def share(value: float) -> Cell | str:
+        return percent(value / eflops) if eflops else "-"
 
-    def compute(name: str, formula: str, key: str) -> tuple[str, str, str, str]:
+    def compute(name: str, formula: str, key: str, unit: str = "FLOPs") -> tuple[Any, ...]:
         value = float(doc[key])
-        return name, formula, flops(value), share(value)
+        return name, formula, cell(flops(value), value, unit), share(value)
 
-    def memory(name: str, formula: str, key: str) -> tuple[str, str, str, str]:
+    def memory(name: str, formula: str, key: str) -> tuple[Any, ...]:
         value = float(doc[key])
-        return name, formula, format_bytes(value), share(i * value)
+        return name, formula, cell(format_bytes(value), value, "bytes"), share(i * value)
 
     dense = doc["attention"] == "dense"
     rows = [
@@ -107,17 +109,16 @@ def print_cost(
         (
             "memory bytes x I",
             f"I = {intensity(i)} FLOPs/byte",
-            flops(i * float(doc["memory_bytes"])),
+            cell(flops(i * float(doc["memory_bytes"])), i * float(doc["memory_bytes"]), "eFLOPs"),
             share(i * float(doc["memory_bytes"])),
         ),
         (
-            "eFLOPs" if doc["law"] == "kinetics" else "FLOPs",
+            total,
             "Kinetics law" if doc["law"] == "kinetics" else "FLOPs-only law (I = 0)",
-            flops(eflops),
-            "100%",
+            cell(flops(eflops), eflops, total),
+            cell("100%", 100.0),
         ),
     ]
-    total = "eFLOPs" if doc["law"] == "kinetics" else "FLOPs"
     setting = doc["attention"]
     if doc["kv_budget"] is not None:
         setting = f"{setting}, KV budget {format_tokens(doc['kv_budget'])}"
@@ -133,6 +134,7 @@ def print_cost(
         ["term", "formula", ">value", f">share of {total}"],
         rows,
         wrap=("term", "formula", f"share of {total}"),
+        csv_columns={"value": ("value", "unit"), f"share of {total}": (f"share of {total} (%)",)},
     )
     if note:
         say(note)

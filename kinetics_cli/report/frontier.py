@@ -150,7 +150,7 @@ DEPLOY_FRONTIER_COLUMNS = DEPLOY_COLUMNS[1:]  # plan's deployable columns, less 
 
 def _rows(
     option: HardwareOption, frontier: Frontier, indices: Any, priced: bool
-) -> list[list[str]]:
+) -> list[list[Any]]:
     """Table rows of the configurations `indices` on one accelerator: accuracy with its
     interval, the law's eFLOPs and every deployable figure."""
     mixed = mixed_kinds(option.grid)

@@ -120,14 +120,17 @@ def print_isocost(
     """The human answer to `isocost`: one row per model and attention setting, both laws side by
     side."""
     from kinetics_cli.engine.isocost import SEARCH_CEILING
+    from kinetics_cli.report import cells
     from kinetics_cli.report.console import say, show_table
-    from kinetics_cli.report.format import flops, format_count, tokens
+    from kinetics_cli.report.format import flops, tokens
     from kinetics_cli.report.format import intensity as format_intensity
 
     field = "gen_len" if strategy == "long-cot" else "trials"
 
-    def solved(value: float) -> str:
-        return (">= " if value >= SEARCH_CEILING else "") + tokens(round(value))
+    def solved(value: float) -> cells.Cell:
+        """The length or trials; in CSV also whether it is the search's ceiling (at least)."""
+        capped = value >= SEARCH_CEILING
+        return cells.cell((">= " if capped else "") + tokens(round(value)), round(value), capped)
 
     laws = list(dict.fromkeys(r.law for r in rows))
     grouped: dict[tuple[str, str, float | None], dict[str, IsoCostRow]] = {}
@@ -136,27 +139,46 @@ def print_isocost(
     table = []
     for (model, attention, budget), by_law in grouped.items():
         first = next(iter(by_law.values()))
-        cells: list[object] = [model, format_count(first.params), setting_label(attention, budget)]
+        row_cells: list[object] = [
+            model,
+            cells.param_count(first.params),
+            cells.cell(setting_label(attention, budget), attention, budget),
+        ]
         for name in laws:
             row = by_law.get(name)
-            cells.append(solved(getattr(row, field)) if row else "-")
-            cells.append(flops(row.cost) if row else "-")
+            row_cells.append(solved(getattr(row, field)) if row else "-")
+            row_cells.append(cells.flop_count(row.cost) if row else "-")
         if len(laws) == 2:
             ratio = first.law_ratio
             capped = [getattr(by_law[n], field) >= SEARCH_CEILING for n in ("flops", "kinetics")]
             if ratio is None or capped[1]:
-                cells.append("-")  # no figure (nothing affordable) or a ceiling over a ceiling
+                row_cells.append("-")  # no figure (nothing affordable) or a ceiling over a ceiling
             else:
-                cells.append(f"{'>= ' if capped[0] else ''}{ratio:.2f}x")
-        table.append(cells)
+                row_cells.append(
+                    cells.cell(f"{'>= ' if capped[0] else ''}{ratio:.2f}x", ratio, capped[0])
+                )
+        table.append(row_cells)
     what = "L_out" if field == "gen_len" else "N"
     columns = ["model", ">active", "attention"]
     costs = []
+    csv_columns = {
+        "active": ("active (parameters)",),
+        "attention": ("attention", "KV budget (tokens)"),
+    }
     for name in laws:
         columns += [f">{what} ({name})", f">cost ({name})"]
         costs.append(f"cost ({name})")
+        solved_unit = "tokens" if field == "gen_len" else "trials"
+        csv_columns[f"{what} ({name})"] = (
+            f"{what} ({name}) ({solved_unit})",
+            f"{what} ({name}) at the search ceiling",
+        )
+        csv_columns[f"cost ({name})"] = (
+            f"cost ({name}) ({'eFLOPs' if name == 'kinetics' else 'FLOPs'})",
+        )
     if len(laws) == 2:
         columns.append(">flops / kinetics")
+        csv_columns["flops / kinetics"] = ("flops / kinetics (ratio)", "flops / kinetics at least")
     budgets = {r.law: r.budget for r in rows}
     units = {"kinetics": "eFLOPs (Kinetics law)", "flops": "FLOPs (FLOPs-only law)"}
     budget_text = ", ".join(f"{flops(budgets[name])} {units.get(name, name)}" for name in laws)
@@ -171,6 +193,7 @@ def print_isocost(
         table,
         wrap=("attention", *(c.lstrip(">") for c in columns[3:] if "cost" not in c)),
         optional=(tuple(costs), "active"),
+        csv_columns=csv_columns,
     )
     if len(laws) == 2:
         say(

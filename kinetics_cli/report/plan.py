@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kinetics_cli.report import cells
+from kinetics_cli.report.cells import Cell
 from kinetics_cli.report.format import intensity as format_intensity
 from kinetics_cli.report.format import plural, tokens
 
@@ -134,6 +136,21 @@ def format_cost(value: float, unit: str) -> str:
     if unit == "joules":
         return format_si(value, "J")
     return money(value)
+
+
+# The unit a per-problem cost is written in to CSV, by budget unit.
+COST_UNITS = {
+    "eflops": "eFLOPs",
+    "seconds": "s",
+    "latency": "s",
+    "joules": "J",
+    "usd": "USD per 1,000 problems",
+}
+
+
+def cost_cell(value: float, unit: str) -> Cell:
+    """A per-problem cost: format_cost shown, the number (in COST_UNITS[unit]) in CSV."""
+    return Cell(format_cost(value, unit), (value,))
 
 
 def attention_label(attention: str) -> str:
@@ -301,23 +318,46 @@ TIE_RULE = (
 
 def accuracy_text(doc: dict[str, Any]) -> str:
     """'86.7% [80.0, 93.3]' (the interval when there is one)."""
-    ci = doc.get("accuracy_ci")
-    text = f"{doc['accuracy']:.1%}"
-    if ci is not None and ci[1] - ci[0] > 0.0005:
-        text += f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]"
-    return text
+    return accuracy_cell(doc).text
+
+
+def accuracy_cell(doc: dict[str, Any]) -> Cell:
+    """accuracy_text shown; the accuracy and its interval's ends, in percent, in CSV."""
+    return cells.accuracy(doc["accuracy"], doc.get("accuracy_ci"))
 
 
 _KIND_TAGS = {"priors": "prior", "measured": "measured", "evaluations": "evals"}
 
 
-def attention_cell(doc: dict[str, Any], mixed: bool) -> str:
+def attention_cell(doc: dict[str, Any], mixed: bool) -> Cell:
     """A table's attention cell (short_attention), and where the table mixes sources (`mixed`)
     what the row's accuracy rests on: 'topk (oracle) 256; measured', '...; prior' (in the
-    configuration text, which wraps, rather than widening the accuracy column)."""
-    tag = _KIND_TAGS.get(str(doc.get("accuracy_kind", "")), "")
+    configuration text, which wraps, rather than widening the accuracy column). In CSV the
+    attention kind, the KV budget and what the accuracy rests on, in columns of their own."""
+    kind = str(doc.get("accuracy_kind", ""))
+    tag = _KIND_TAGS.get(kind, "")
     text = short_attention(doc)
-    return f"{text}; {tag}" if mixed and tag else text
+    return Cell(
+        f"{text}; {tag}" if mixed and tag else text,
+        (doc["attention"], doc["kv_budget"], tag or kind or None),
+    )
+
+
+# The CSV columns of the configuration tables' columns (report.console.show_table csv_columns).
+CONFIG_CSV_COLUMNS: dict[str, tuple[str, ...]] = {
+    "strategy": ("strategy", "trials", "selection", "expected trials"),
+    "limit": ("limit (tokens)",),
+    "attention, KV": ("attention", "KV budget (tokens)", "accuracy rests on"),
+    "accuracy": cells.accuracy_columns(),
+    "eFLOPs": ("eFLOPs",),
+    "FLOPs": ("FLOPs",),
+    "time": ("time (s)",),
+    "$/1k": ("$/1k (USD)",),
+    "replica": ("tp", "ep", "problems in flight"),
+    "GPU-s": ("GPU-s (s)",),
+    "latency": ("latency (s)",),
+    "energy": ("energy (J)",),
+}
 
 
 def mixed_kinds(grid: Any) -> bool:
@@ -469,6 +509,7 @@ def print_plan(
             f"{deploy.hardware}){alt}",
             DEPLOY_COLUMNS + ([">$/1k"] if priced else []),
             [[label, *deploy_cells(d, priced, mixed)] for label, d in shown],
+            {"": ("pick",)},
         )
     else:
         columns = ["", "model", "strategy", ">limit", "attention, KV", ">accuracy", ">eFLOPs"]
@@ -477,6 +518,7 @@ def print_plan(
             f"Per problem, Kinetics-law costs{alt}",
             columns,
             [[label, *config_cells(d, d["eflops"], priced, mixed)] for label, d in shown],
+            {"": ("pick",)},
         )
     _print_comparison(answer, doc)
     if allocation is not None:
@@ -599,12 +641,19 @@ def config_merge() -> Any:
 WRAPPED = ("", "hardware", "attention", "attention, KV", "replica", "frontier", "on overall")
 
 
-def compact_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+def compact_table(
+    title: str,
+    columns: list[str],
+    rows: list[list[Any]],
+    csv_columns: dict[str, tuple[str, ...]] | None = None,
+) -> None:
     """Show a configuration table (report.console.show_table): labels and attention wrap, and
-    on a narrow console the identifying columns merge into one rather than disappear."""
+    on a narrow console the identifying columns merge into one rather than disappear. In CSV
+    the configuration columns expand as CONFIG_CSV_COLUMNS says, the others as `csv_columns`."""
     from kinetics_cli.report.console import show_table
 
     names = {c.lstrip(">") for c in columns}
+    csv = {k: v for k, v in CONFIG_CSV_COLUMNS.items() if k in names} | (csv_columns or {})
     show_table(
         title,
         columns,
@@ -614,6 +663,7 @@ def compact_table(title: str, columns: list[str], rows: list[list[str]]) -> None
         # Left out in this order while the table is too wide (numbers never fold): the
         # deployable detail first; identifying columns, accuracy and costs stay.
         optional=("active", ("frontier", "on overall"), "energy", "replica", "latency"),
+        csv_columns=csv,
     )
 
 
@@ -695,32 +745,31 @@ def deploy_text(doc: dict[str, Any]) -> str:
     )
 
 
-def deploy_cells(doc: dict[str, Any], priced: bool, mixed: bool = False) -> list[str]:
+def deploy_cells(doc: dict[str, Any], priced: bool, mixed: bool = False) -> list[Any]:
     """Table cells of DEPLOY_COLUMNS (less the label), and dollars per 1,000 when `priced`;
     `mixed`: say what each accuracy rests on (attention_cell)."""
-    from kinetics_cli.report.format import duration, format_si
-
     d, f = doc["deployment"], doc["deployable"]
-    cells = [
+    row: list[Any] = [
         doc["model"],
-        short_strategy(doc),
-        tokens(doc["gen_len"]),
+        strategy_cell(doc),
+        cells.token_count(doc["gen_len"]),
         attention_cell(doc, mixed),
-        accuracy_text(doc),
-        format_cost(doc["eflops"], "eflops"),
+        accuracy_cell(doc),
+        cells.flop_count(doc["eflops"]),
     ]
     if not f["fits"]:
-        return cells + ["does not fit", "-", "-", "-"] + (["-"] if priced else [])
+        unheld = Cell("does not fit", (None, None, None))
+        return row + [unheld, "-", "-", "-"] + (["-"] if priced else [])
     ep = f" EP{d['ep']}" if d["ep"] and d["ep"] > 1 else ""
-    cells += [
-        f"TP{d['tp']}{ep} x{d['batch']:,}",
-        duration(f["gpu_seconds"]),
-        duration(f["latency_s"]),
-        "-" if f["joules"] is None else format_si(f["joules"], "J"),
+    row += [
+        Cell(f"TP{d['tp']}{ep} x{d['batch']:,}", (d["tp"], d["ep"], d["batch"])),
+        cells.seconds(f["gpu_seconds"]),
+        cells.seconds(f["latency_s"]),
+        cells.joules(f["joules"]),
     ]
     if priced:
-        cells.append("-" if f["usd_per_1000"] is None else format_cost(f["usd_per_1000"], "usd"))
-    return cells
+        row.append(cells.usd(f["usd_per_1000"]))
+    return row
 
 
 def verifier_note(deploy: DeployCosts) -> str | None:
@@ -800,6 +849,17 @@ def short_strategy(doc: dict[str, Any]) -> str:
     return f"BoN-{doc['trials']} {rule}"
 
 
+def strategy_cell(doc: dict[str, Any]) -> Cell:
+    """short_strategy shown; in CSV the strategy, trials, selection rule (empty for one trial)
+    and the expected trials run (below the trials for an early-stopped vote)."""
+    rule = doc.get("selection") if doc["strategy"] != "long-cot" else None
+    expected = doc.get("expected_trials")
+    return Cell(
+        short_strategy(doc),
+        (doc["strategy"], doc["trials"], rule, doc["trials"] if expected is None else expected),
+    )
+
+
 def short_attention(doc: dict[str, Any]) -> str:
     label = attention_label(doc["attention"])
     return label if doc["kv_budget"] is None else f"{label} {tokens(doc['kv_budget'])}"
@@ -807,24 +867,22 @@ def short_attention(doc: dict[str, Any]) -> str:
 
 def config_cells(
     doc: dict[str, Any], cost: float, priced: bool = False, mixed: bool = False
-) -> list[str]:
+) -> list[Any]:
     """One configuration as table cells: model, strategy, limit, attention (with what the accuracy
     rests on when `mixed`), accuracy, `cost` (eFLOPs or FLOPs), time, and dollars per 1,000
     problems when `priced`."""
-    from kinetics_cli.report.format import duration
-
-    cells = [
+    row: list[Any] = [
         doc["model"],
-        short_strategy(doc),
-        tokens(doc["gen_len"]),
+        strategy_cell(doc),
+        cells.token_count(doc["gen_len"]),
         attention_cell(doc, mixed),
-        accuracy_text(doc),
-        format_cost(cost, "eflops"),
-        duration(doc["seconds"]),
+        accuracy_cell(doc),
+        cells.flop_count(cost),
+        cells.seconds(doc["seconds"]),
     ]
     if priced:
-        cells.append(format_cost(doc["usd_per_1000"], "usd"))
-    return cells
+        row.append(cells.usd(doc["usd_per_1000"]))
+    return row
 
 
 def _print_comparison(answer: Plan, doc: dict[str, Any]) -> None:
@@ -1067,15 +1125,15 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
             continue
         behind = row["accuracy_points_behind"]
         equal = row["equal_accuracy_cost_ratio"]
-        cells = deploy_cells(b, False, mixed)
+        shown = deploy_cells(b, False, mixed)
         rows.append(
             [
                 row["hardware"],
-                *cells[:5],
-                cells[6],
-                format_cost(b["cost"], unit),
-                "-" if behind is None else f"{-behind:+.1f} pt",
-                "-" if equal is None else f"{equal:.2f}x",
+                *shown[:5],
+                shown[6],
+                cost_cell(b["cost"], unit),
+                "-" if behind is None else Cell(f"{-behind:+.1f} pt", (-behind,)),
+                "-" if equal is None else Cell(f"{equal:.2f}x", (equal,)),
             ]
         )
     compact_table(
@@ -1095,6 +1153,11 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
             ">cost at equal accuracy",
         ],
         rows,
+        csv_columns={
+            "cost": (f"cost ({COST_UNITS[unit]})",),
+            "accuracy vs best": ("accuracy vs best (points)",),
+            "cost at equal accuracy": ("cost at equal accuracy (ratio)",),
+        },
     )
     say_oracle_note([r["best"] for r in doc["by_hardware"] if r["best"] is not None])
 
@@ -1154,7 +1217,6 @@ def print_frontier(
     from kinetics_cli.planner.pareto import best_within, frontier_order
     from kinetics_cli.planner.plan import ORACLE_ATTENTION, configuration
     from kinetics_cli.report.console import say, table_fits
-    from kinetics_cli.units import format_count
 
     grid = setup.grid
     law, cost, levels = frontier.law, frontier.cost, frontier.levels
@@ -1174,7 +1236,7 @@ def print_frontier(
 
     mixed = mixed_kinds(grid)
 
-    def rows(indices: Any) -> list[list[str]]:
+    def rows(indices: Any) -> list[list[Any]]:
         return [
             config_cells(configuration(grid, int(i), setup.pricing), float(cost[i]), mixed=mixed)
             for i in indices
@@ -1193,9 +1255,9 @@ def print_frontier(
     # As many cost columns as the console holds (every one of them in CSV and Markdown); each
     # group's members and each (group, cost) cell found once, whatever the number of columns.
     members_of = {label: np.flatnonzero(groups == label) for label, _ in ordered}
-    picked: dict[tuple[int, float], str] = {}
+    picked: dict[tuple[int, float], Cell | str] = {}
 
-    def cell(label: int, cut: float) -> str:
+    def cell(label: int, cut: float) -> Cell | str:
         if (label, cut) not in picked:
             members = members_of[label]
             pick = best_within(cost[members], levels[members], cut)
@@ -1203,13 +1265,13 @@ def print_frontier(
         return picked[label, cut]
 
     # each group's leading cells, the same whatever the cost columns
-    leading = {
+    leading: dict[int, list[Any]] = {
         label: [
             model,
-            format_count(model_params[model]),
+            cells.param_count(model_params[model]),
             attention_label(attention),
-            str(int(per_group[members_of[label]].sum())),
-            str(int(overall[members_of[label]].sum())),
+            int(per_group[members_of[label]].sum()),
+            int(overall[members_of[label]].sum()),
         ]
         for label, (model, attention) in ordered
     }
@@ -1229,12 +1291,19 @@ def print_frontier(
             optional=("active", ("frontier", "on overall")),
         ):
             break
+    within = {
+        f"{format_cost(v, 'eflops')}": cells.accuracy_columns(
+            f" within {format_cost(v, 'eflops')} {unit}"
+        )
+        for v in cuts
+    }
     compact_table(
         "Best accuracy [interval] of each model and attention kind within a cost per "
         f"problem ({unit}); frontier: its Pareto points, on overall: how many are on the overall frontier; "
         f"Best-of-N selection: the best of {', '.join(SELECTION_WORDS[r] for r in grid.rules)}",
         header,
         table,
+        {"active": ("active (parameters)",), **within},
     )
     if full:
         for label, (model, attention) in ordered:
@@ -1244,34 +1313,37 @@ def print_frontier(
                 f"Frontier of {model} {attention_label(attention)}", columns, rows(points)
             )
     if allocation is not None and allocation.levels.size:
+        # each row's label says, in CSV, the unit of its figures (accuracy or cost)
+        def accuracy_row(label: str, values: Any) -> list[Any]:
+            return [Cell(label, (f"{label}: accuracy (%)",)), *map(cells.percent, values)]
+
+        def cost_row(label: str, of: str, values: Any) -> list[Any]:
+            return [Cell(label, (f"{of}: {label.strip()} (eFLOPs)",)), *map(_level_cost, values)]
+
         rows_a = []
         if allocation.per_problem_source is not None:
-            rows_a.append(
-                ["oracle per problem (cap)", *(_pct(v) for v in allocation.oracle_levels)]
-            )
-            rows_a.append(
-                [
-                    "  its mean cost",
-                    *map(_level_cost, allocation.oracle_level_cost),
-                ]
-            )
-            rows_a.append(
-                ["best uniform, same data", *(_pct(v) for v in allocation.uniform_levels)]
-            )
-            rows_a.append(["  its mean cost", *map(_level_cost, allocation.uniform_level_cost)])
+            oracle, uniform = "oracle per problem (cap)", "best uniform, same data"
+            rows_a.append(accuracy_row(oracle, allocation.oracle_levels))
+            rows_a.append(cost_row("  its mean cost", oracle, allocation.oracle_level_cost))
+            rows_a.append(accuracy_row(uniform, allocation.uniform_levels))
+            rows_a.append(cost_row("  its mean cost", uniform, allocation.uniform_level_cost))
         if allocation.adaptive_source is not None:
-            rows_a.append(
-                ["long-first (deployable)", *(_pct(v) for v in allocation.adaptive_levels)]
-            )
-            rows_a.append(
-                ["  its expected cost", *map(_level_cost, allocation.adaptive_level_cost)]
-            )
+            adaptive = "long-first (deployable)"
+            rows_a.append(accuracy_row(adaptive, allocation.adaptive_levels))
+            rows_a.append(cost_row("  its expected cost", adaptive, allocation.adaptive_level_cost))
         compact_table(
             "Allocation within each cost per problem (eFLOPs): the per-problem oracle (the "
             "paper's frontier) against one configuration for all, and the deployable "
             "long-first rule",
             ["", *(f">{format_cost(v, 'eflops')}" for v in allocation.levels)],
             rows_a,
+            {
+                "": ("allocation",),
+                **{
+                    format_cost(v, "eflops"): (f"within {format_cost(v, 'eflops')} eFLOPs",)
+                    for v in allocation.levels
+                },
+            },
         )
         if allocation.per_problem_source is not None:
             say(f"per-problem data: {allocation.per_problem_source}")
@@ -1289,17 +1361,13 @@ def print_frontier(
         say(closing)
 
 
-def _accuracy_cell(grid: Grid, i: int) -> str:
+def _accuracy_cell(grid: Grid, i: int) -> Cell:
     """Configuration i's accuracy with its interval, as the other tables write it."""
     from kinetics_cli.planner.plan import accuracy_interval
 
-    return accuracy_text(
+    return accuracy_cell(
         {"accuracy": float(grid.accuracy[i]), "accuracy_ci": accuracy_interval(grid, i)}
     )
-
-
-def _pct(value: float) -> str:
-    return "-" if value != value else f"{value:.1%}"
 
 
 def plot_frontier(
@@ -1462,11 +1530,11 @@ def frontier_plot(
     return save_figure(fig, path, force=force)
 
 
-def _level_cost(value: float) -> str:
+def _level_cost(value: float) -> Cell | str:
     """A cost cell of the allocation table: '-' where the level has no figure."""
     import math
 
-    return "-" if math.isnan(value) else format_cost(value, "eflops")
+    return "-" if math.isnan(value) else cost_cell(value, "eflops")
 
 
 def allocation_curves(allocation: Allocation) -> list[tuple[str, Any, Any]]:

@@ -38,8 +38,10 @@ def print_roofline(report: StepReport, profile: HardwareProfile) -> None:
 
 def print_step(r: StepReport) -> None:
     """The operator table and the summary of one step, on stdout through rich."""
+    from kinetics_cli.report import cells
+    from kinetics_cli.report.cells import FIGURE_COLUMNS, figure
     from kinetics_cli.report.console import show_table
-    from kinetics_cli.report.format import duration, flops, format_bytes, intensity, plural
+    from kinetics_cli.report.format import duration, format_bytes, plural
 
     rows = []
     for op in r.operators:
@@ -49,12 +51,12 @@ def print_step(r: StepReport) -> None:
                 op.name,
                 op.kind,
                 op.calls,
-                flops(op.flops),
-                format_bytes(op.bytes),
-                intensity(op.intensity),
+                cells.flop_count(op.flops),
+                cells.byte_count(op.bytes),
+                cells.intensity(op.intensity),
                 op.bound,
-                duration(op.seconds),
-                f"{100 * share:.1f}%",
+                cells.seconds(op.seconds),
+                cells.percent(share),
             )
         )
     shape, setting = describe_step(r)
@@ -75,6 +77,12 @@ def print_step(r: StepReport) -> None:
         rows,
         wrap=("operator",),
         optional=("kind", "calls"),
+        csv_columns={
+            "bytes": ("bytes (B)",),
+            "FLOP/B": ("FLOP/B",),
+            "time": ("time (s)",),
+            "share": ("share (%)",),
+        },
     )
     if r.ridge_batch is not None:
         ridge = f"batch {r.ridge_batch:,}"
@@ -84,39 +92,72 @@ def print_step(r: StepReport) -> None:
             ridge += f"; the weight matmuls alone at batch {r.linear_ridge_batch:,}"
     unit = "tokens" if r.phase == "decode" else "prompt tokens"
     summary = [
-        ("step time", duration(r.step_seconds)),
+        ("step time", figure(duration(r.step_seconds), r.step_seconds, "s")),
         (
             "bound",
-            f"{r.bound} (compute {duration(r.compute_seconds)}, "
-            f"memory {duration(r.memory_seconds)} summed over operators)",
+            figure(
+                f"{r.bound} (compute {duration(r.compute_seconds)}, "
+                f"memory {duration(r.memory_seconds)} summed over operators)"
+            ),
         ),
-        ("throughput per GPU", f"{r.tokens_per_second:,.1f} {unit}/s"),
+        (
+            "throughput per GPU",
+            figure(f"{r.tokens_per_second:,.1f} {unit}/s", r.tokens_per_second, f"{unit}/s"),
+        ),
         (
             "throughput per node",
-            f"{r.tokens_per_second_per_node:,.1f} {unit}/s "
-            f"({plural(round(r.tokens_per_second_per_node / r.tokens_per_second), 'GPU')})",
+            figure(
+                f"{r.tokens_per_second_per_node:,.1f} {unit}/s "
+                f"({plural(round(r.tokens_per_second_per_node / r.tokens_per_second), 'GPU')})",
+                r.tokens_per_second_per_node,
+                f"{unit}/s",
+            ),
         ),
-        ("ridge point", ridge),
+        (
+            "ridge point",
+            figure(ridge) if r.ridge_batch is None else figure(ridge, r.ridge_batch, "sequences"),
+        ),
         (
             "time in attention / parameters",
-            f"{100 * r.attention_share:.1f}% / "
-            f"{100 * r.linear_share:.1f}% (communication {100 * r.communication_share:.1f}%, "
-            f"other {100 * r.other_share:.1f}%)",
+            figure(
+                f"{100 * r.attention_share:.1f}% / "
+                f"{100 * r.linear_share:.1f}% (communication {100 * r.communication_share:.1f}%, "
+                f"other {100 * r.other_share:.1f}%)"
+            ),
         ),
         (
             "bytes read per step",
-            f"weights {format_bytes(r.weight_bytes_read)}, KV {format_bytes(r.kv_bytes_read)}",
+            figure(
+                f"weights {format_bytes(r.weight_bytes_read)}, KV {format_bytes(r.kv_bytes_read)}",
+                r.weight_bytes_read + r.kv_bytes_read,
+                "B",
+            ),
         ),
         (
             "memory per GPU",
-            f"weights {format_bytes(r.weight_bytes)} + KV "
-            f"{format_bytes(r.kv_bytes)} ({format_bytes(r.kv_bytes_per_sequence)} per sequence) "
-            f"of {format_bytes(r.hbm_capacity)}",
+            figure(
+                f"weights {format_bytes(r.weight_bytes)} + KV "
+                f"{format_bytes(r.kv_bytes)} ({format_bytes(r.kv_bytes_per_sequence)} per "
+                f"sequence) of {format_bytes(r.hbm_capacity)}",
+                r.weight_bytes + r.kv_bytes,
+                "B",
+            ),
         ),
-        ("fits", "yes" if r.fits else "NO (see the warning on stderr)"),
-        ("largest batch that fits", "unbounded" if r.max_batch is None else str(r.max_batch)),
+        ("fits", figure("yes" if r.fits else "NO (see the warning on stderr)", r.fits)),
+        (
+            "largest batch that fits",
+            figure("unbounded")
+            if r.max_batch is None
+            else figure(str(r.max_batch), r.max_batch, "sequences"),
+        ),
     ]
-    show_table("Summary", ["figure", "value"], summary, wrap=("figure", "value"))
+    show_table(
+        "Summary",
+        ["figure", "value"],
+        summary,
+        wrap=("figure", "value"),
+        csv_columns={"value": FIGURE_COLUMNS},
+    )
 
 
 def describe_step(report: StepReport) -> tuple[str, str]:

@@ -62,6 +62,8 @@ def print_serve(
 ) -> None:
     """The human answer to `serve`, on stdout; `check`: how the efficiency mode's predictions
     for this kind of model fared against published runs (None: not checked)."""
+    from kinetics_cli.report import cells
+    from kinetics_cli.report.cells import FIGURE_COLUMNS, figure
     from kinetics_cli.report.checks import SERVE_CONSEQUENCE, checks_sentence, unchecked_sentence
     from kinetics_cli.report.console import say, show_table
     from kinetics_cli.report.format import duration, format_bytes, plural, rate, tokens
@@ -72,67 +74,107 @@ def print_serve(
     mode = f"{result.efficiency_mode} efficiencies"  # what each modelled figure rests on
     gpu_seconds = float(c.decode_step_seconds) + float(c.prefill_step_seconds)
     rows = [
-        ("deployment", f"{result.layout}; {plural(gpus, 'GPU')} per replica"),
+        ("deployment", figure(f"{result.layout}; {plural(gpus, 'GPU')} per replica")),
         (
             "request",
-            f"{tokens(round(result.prompt_len))} prompt + {tokens(round(result.gen_len))} "
-            "generated tokens"
-            + _attention_text(result)
-            + (
-                f"; groups of {n} sequences sharing the prompt (its KV cache held once per "
-                "group, prefilled once)"
-                if n > 1
-                else ""
+            figure(
+                f"{tokens(round(result.prompt_len))} prompt + {tokens(round(result.gen_len))} "
+                "generated tokens"
+                + _attention_text(result)
+                + (
+                    f"; groups of {n} sequences sharing the prompt (its KV cache held once per "
+                    "group, prefilled once)"
+                    if n > 1
+                    else ""
+                )
             ),
         ),
         (
             "batch",
-            f"{result.batch:,} sequences per replica"
-            + (f", {plural(result.batch // n, 'group')} of {n}" if n > 1 else "")
-            + f" ({RULES[result.batch_rule]}; "
-            + (
-                f"memory holds {result.memory_batch:,}"
-                if result.batch_rule == "max-batch"
-                else f"at most {result.max_batch:,} fit"
-                if result.memory_batch <= result.max_batch
-                else f"at most {result.max_batch:,} by the engine's cap, --max-batch; memory "
-                f"holds {result.memory_batch:,}"
-            )
-            + (
-                f"; {result.targets} met at it"
-                if result.targets and result.batch_rule in ("memory", "max-batch")
-                else ""
-            )
-            + ")",
+            figure(
+                f"{result.batch:,} sequences per replica"
+                + (f", {plural(result.batch // n, 'group')} of {n}" if n > 1 else "")
+                + f" ({RULES[result.batch_rule]}; "
+                + (
+                    f"memory holds {result.memory_batch:,}"
+                    if result.batch_rule == "max-batch"
+                    else f"at most {result.max_batch:,} fit"
+                    if result.memory_batch <= result.max_batch
+                    else f"at most {result.max_batch:,} by the engine's cap, --max-batch; memory "
+                    f"holds {result.memory_batch:,}"
+                )
+                + (
+                    f"; {result.targets} met at it"
+                    if result.targets and result.batch_rule in ("memory", "max-batch")
+                    else ""
+                )
+                + ")",
+                result.batch,
+                "sequences",
+            ),
         ),
-        ("output tokens/s per replica", f"{float(c.output_tokens_per_s):,.0f} ({mode})"),
-        ("output tokens/s per GPU", f"{float(c.output_tokens_per_s_per_gpu):,.0f} ({mode})"),
+        (
+            "output tokens/s per replica",
+            figure(
+                f"{float(c.output_tokens_per_s):,.0f} ({mode})",
+                float(c.output_tokens_per_s),
+                "tokens/s",
+            ),
+        ),
+        (
+            "output tokens/s per GPU",
+            figure(
+                f"{float(c.output_tokens_per_s_per_gpu):,.0f} ({mode})",
+                float(c.output_tokens_per_s_per_gpu),
+                "tokens/s",
+            ),
+        ),
         (
             "requests/s per replica",
-            f"{rate(float(c.requests_per_s))} ({'sequences; ' if n > 1 else ''}{mode})",
+            figure(
+                f"{rate(float(c.requests_per_s))} ({'sequences; ' if n > 1 else ''}{mode})",
+                float(c.requests_per_s),
+                "requests/s",
+            ),
         ),
         (
             "TPOT",
-            f"{duration(float(c.tpot_seconds))} (decode step "
-            f"{duration(float(c.decode_step_seconds))} + prefill of arriving requests; {mode})"
-            if float(c.tpot_seconds) <= gpu_seconds
-            else f"{duration(float(c.tpot_seconds))} (host-bound: the engine's CPU work per step "
-            f"outlasts the GPUs' {duration(gpu_seconds)}, decode step "
-            f"{duration(float(c.decode_step_seconds))} + prefill "
-            f"{duration(float(c.prefill_step_seconds))}; {mode})",
+            figure(
+                f"{duration(float(c.tpot_seconds))} (decode step "
+                f"{duration(float(c.decode_step_seconds))} + prefill of arriving requests; {mode})"
+                if float(c.tpot_seconds) <= gpu_seconds
+                else f"{duration(float(c.tpot_seconds))} (host-bound: the engine's CPU work per step "
+                f"outlasts the GPUs' {duration(gpu_seconds)}, decode step "
+                f"{duration(float(c.decode_step_seconds))} + prefill "
+                f"{duration(float(c.prefill_step_seconds))}; {mode})",
+                float(c.tpot_seconds),
+                "s",
+            ),
         ),
         (
             "TTFT",
-            f"{duration(float(c.ttft_seconds))} (one prefill pass + one step, no queueing; {mode})",
+            figure(
+                f"{duration(float(c.ttft_seconds))} (one prefill pass + one step, no queueing; "
+                f"{mode})",
+                float(c.ttft_seconds),
+                "s",
+            ),
         ),
-        ("prefill share of GPU time", f"{100 * float(c.prefill_share):.1f}%"),
+        (
+            "prefill share of GPU time",
+            figure(f"{100 * float(c.prefill_share):.1f}%", 100 * float(c.prefill_share), "%"),
+        ),
     ]
     if n > 1:
         rows.insert(
             6,
             (
                 "problems/s per replica",
-                f"{rate(result.problems_per_s)} (groups of {n}: requests/s / {n}; {mode})",
+                figure(
+                    f"{rate(result.problems_per_s)} (groups of {n}: requests/s / {n}; {mode})",
+                    result.problems_per_s,
+                    "problems/s",
+                ),
             ),
         )
     if d.replicas > 1:
@@ -140,7 +182,11 @@ def print_serve(
             4,
             (
                 "output tokens/s, all replicas",
-                f"{float(c.output_tokens_per_s) * d.replicas:,.0f} ({mode})",
+                figure(
+                    f"{float(c.output_tokens_per_s) * d.replicas:,.0f} ({mode})",
+                    float(c.output_tokens_per_s) * d.replicas,
+                    "tokens/s",
+                ),
             ),
         )
     show_table(
@@ -148,13 +194,17 @@ def print_serve(
         ["figure", "value"],
         rows,
         wrap=("value",),  # labels whole; the values break between words
+        csv_columns={"value": FIGURE_COLUMNS},
     )
 
-    def share(nbytes: float) -> str:
+    def share(nbytes: float) -> cells.Cell:
         """A per-GPU cache figure; under attention DP, 1 / tp of what one rank holds whole."""
         if not d.data_parallel_attention():
-            return format_bytes(nbytes)
-        return f"{format_bytes(nbytes)} (1/{d.tp} of {format_bytes(nbytes * d.tp)} on one GPU)"
+            return cells.byte_count(nbytes)
+        return cells.cell(
+            f"{format_bytes(nbytes)} (1/{d.tp} of {format_bytes(nbytes * d.tp)} on one GPU)",
+            nbytes,
+        )
 
     # Windowed and linear layers stop growing: then the first token's KV times the context is
     # not the sequence's, and the label says which token it is.
@@ -163,13 +213,13 @@ def print_serve(
     if abs(growing - float(max(np.ravel(m.kv_bytes_per_sequence)))) > 1e-6 * growing:
         per_token = "KV per token (the first; windowed and linear layers stop growing)"
     memory = [
-        ("capacity", format_bytes(m.capacity_bytes)),
-        ("weights", format_bytes(m.weights_bytes)),
-        ("reserve (engine, activations)", format_bytes(m.reserve_bytes)),
-        ("KV capacity", format_bytes(m.kv_capacity_bytes)),
+        ("capacity", cells.byte_count(m.capacity_bytes)),
+        ("weights", cells.byte_count(m.weights_bytes)),
+        ("reserve (engine, activations)", cells.byte_count(m.reserve_bytes)),
+        ("KV capacity", cells.byte_count(m.kv_capacity_bytes)),
         (per_token, share(m.kv_bytes_per_token)),
         ("KV per sequence at the final context", share(float(m.kv_bytes_per_sequence))),
-        ("KV of the batch", format_bytes(result.kv_bytes)),
+        ("KV of the batch", cells.byte_count(result.kv_bytes)),
     ]
     if n > 1:
         memory.insert(
@@ -179,15 +229,23 @@ def print_serve(
                 share(float(m.problem_bytes)),
             ),
         )
-    show_table("Memory per GPU", ["part", ">bytes"], memory, wrap=("part",))
+    show_table(
+        "Memory per GPU",
+        ["part", ">bytes"],
+        memory,
+        wrap=("part",),
+        csv_columns={"bytes": ("bytes (B)",)},
+    )
     if sweep and result.sweep is not None:
         table = [
             (
-                f"{row['batch']:,}",
-                f"{row['output_tokens_per_s']:,.0f}",
-                f"{row['output_tokens_per_s_per_gpu']:,.0f}",
-                duration(row["tpot_s"]),
-                duration(row["ttft_s"]),
+                cells.count(row["batch"]),
+                cells.cell(f"{row['output_tokens_per_s']:,.0f}", row["output_tokens_per_s"]),
+                cells.cell(
+                    f"{row['output_tokens_per_s_per_gpu']:,.0f}", row["output_tokens_per_s_per_gpu"]
+                ),
+                cells.seconds(row["tpot_s"]),
+                cells.seconds(row["ttft_s"]),
             )
             for row in cast(list[dict[str, Any]], result.as_dict()["sweep"])
         ]
@@ -195,6 +253,13 @@ def print_serve(
             f"Throughput against latency ({mode})",
             [">batch", ">tokens/s per replica", ">per GPU", ">TPOT", ">TTFT"],
             table,
+            csv_columns={
+                "batch": ("batch (sequences)",),
+                "tokens/s per replica": ("output tokens/s per replica",),
+                "per GPU": ("output tokens/s per GPU",),
+                "TPOT": ("TPOT (s)",),
+                "TTFT": ("TTFT (s)",),
+            },
         )
     say(f"efficiency: {result.efficiency_label}")
     say(
