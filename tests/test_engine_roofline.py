@@ -94,10 +94,12 @@ def test_kv_heads_replicate_when_tp_exceeds_them():
     assert r.kv_bytes_per_sequence == 12_800 / 2
 
 
-def _gqa_with_heads(q_heads: int, kv_heads: int) -> ModelCard:
-    """tiny-gqa with other head counts (head_dim 8 kept)."""
+def _gqa_with_heads(q_heads: int, kv_heads: int, mlp_width: int = 64) -> ModelCard:
+    """tiny-gqa with other head counts (head_dim 8 kept) and MLP width."""
     data = tomllib.loads(engine_catalog.MODELS["tiny-gqa.toml"])
-    data["architecture"].update(attention_heads=q_heads, kv_heads=kv_heads)
+    data["architecture"].update(
+        attention_heads=q_heads, kv_heads=kv_heads, intermediate_size=mlp_width
+    )
     return ModelCard.model_validate(data)
 
 
@@ -116,10 +118,20 @@ def test_tp_that_splits_the_kv_heads_unevenly_is_refused():
     assert list(tensor_parallel_degrees(GQA, GPU)) == [1, 2, 4]
 
 
-def test_per_node_counts_the_whole_replicas_a_node_holds():
-    # 12 heads / 6 KV heads at TP3 on a 4-GPU node: one replica of 3 GPUs, the fourth idle; per
-    # GPU x 4 would count 1.33 replicas
+def test_tp_that_splits_the_mlp_width_unevenly_is_refused():
+    # 12 query heads and 6 KV heads split over 3 GPUs whole, but a 64-wide MLP does not (64 / 3):
+    # vLLM's MergedColumnParallelLinear asserts each output size % tp == 0
     card = _gqa_with_heads(12, 6)
+    with pytest.raises(InputError, match="--tp 3 must divide tiny-gqa's MLP width of 64"):
+        decode_step(card, GPU, batch=1, context=10, tp=3)
+    assert list(tensor_parallel_degrees(card, GPU)) == [1, 2]  # TP4: 6 KV heads ragged
+    assert list(tensor_parallel_degrees(_gqa_with_heads(12, 6, mlp_width=96), GPU)) == [1, 2, 3]
+
+
+def test_per_node_counts_the_whole_replicas_a_node_holds():
+    # 12 heads / 6 KV heads (MLP 96 wide) at TP3 on a 4-GPU node: one replica of 3 GPUs, the
+    # fourth idle; per GPU x 4 would count 1.33 replicas
+    card = _gqa_with_heads(12, 6, mlp_width=96)
     r = decode_step(card, GPU, batch=1, context=10, tp=3)
     assert r.tokens_per_second_per_node == pytest.approx(r.tokens_per_second_per_replica * 1)
     assert r.tokens_per_second_per_node == pytest.approx(r.tokens_per_second * 3)

@@ -634,7 +634,7 @@ def tensor_parallel_degrees(card: ModelCard, hardware: HardwareProfile) -> Itera
             return
         if card.architecture.attention_heads % tp or (linear and linear.value_heads % tp):
             continue
-        if _ragged_kv_heads(card, tp) is not None:
+        if _ragged_kv_heads(card, tp) is not None or _ragged_mlp_width(card, tp) is not None:
             continue
         yield tp
 
@@ -652,10 +652,31 @@ def _ragged_kv_heads(card: ModelCard, tp: int) -> int | None:
     return None
 
 
+def _ragged_mlp_width(card: ModelCard, tp: int) -> tuple[str, int] | None:
+    """(what, width) of a tensor-parallel MLP whose width `tp` does not divide, or None. The
+    dense MLP (and a mixture's dense layers and shared experts) is column-parallel: vLLM's
+    MergedColumnParallelLinear asserts every output size % tp == 0
+    (`vllm/model_executor/layers/linear.py` at 0036d38). Routed experts are left to their own
+    layout (expert parallelism, or engines' padding)."""
+    moe = card.moe
+    if moe is None or moe.dense_layers:
+        width = card.architecture.intermediate_size
+        if width % tp:
+            return "MLP width", width
+    if moe is not None and moe.shared_experts:
+        shared = moe.shared_experts * (
+            moe.shared_expert_intermediate_size or moe.expert_intermediate_size
+        )
+        if shared % tp:
+            return "shared-expert width", shared
+    return None
+
+
 def check_tensor_parallel(card: ModelCard, hardware: HardwareProfile, tp: int) -> None:
     """Raise InputError where `tp` GPUs cannot split `card` on `hardware`: the attention heads
     (and linear-attention heads) must divide evenly, the KV heads split or replicate whole
-    (`_ragged_kv_heads`), more than one GPU needs an interconnect,
+    (`_ragged_kv_heads`), the dense MLP's width divide evenly (`_ragged_mlp_width`), more than
+    one GPU needs an interconnect,
     and the GPUs sit in one node. `roofline` and `serve` both say it this way."""
     if tp < 1:
         raise InputError(f"--tp must be at least 1 (got {tp})")
@@ -672,6 +693,12 @@ def check_tensor_parallel(card: ModelCard, hardware: HardwareProfile, tp: int) -
         raise InputError(
             f"--tp {tp} must divide {card.name}'s {ragged} KV heads or be a multiple of them "
             "(each rank holds whole KV heads: split, or replicated past their count)"
+        )
+    mlp = _ragged_mlp_width(card, tp)
+    if mlp is not None:
+        raise InputError(
+            f"--tp {tp} must divide {card.name}'s {mlp[0]} of {mlp[1]:,} (each rank holds an "
+            "equal slice of the column-parallel MLP)"
         )
     if tp > 1 and hardware.interconnect_bandwidth <= 0:
         raise InputError(f"{hardware.name} has no interconnect bandwidth; use --tp 1")
