@@ -415,3 +415,16 @@ def test_the_answer_says_how_published_runs_of_its_kind_compared():
     flat = " ".join(text.stdout.split())
     assert "(none run on mi300x): MoE models" in flat
     assert "tokens/s and requests/s here are high by that factor" in flat
+
+
+def test_a_host_bound_tpot_never_prints_the_same_as_the_gpus_shorter_time():
+    # Llama-3.1-8B FP8 on one H100, 1,024 sequences of 128/128: host 1,024 x 29.4 us = 30.11 ms
+    # against the GPUs' 30.08 ms, both "30.1 ms" at three digits; one more digit tells them apart
+    args = [*FP8_8B, "--isl", "128", "--osl", "128", "--batch", "1024", "--max-batch", "0"]
+    doc = json.loads(run(*args, "--json").stdout)
+    assert doc["tpot_s"] == pytest.approx(1024 * 29.4e-6)
+    assert doc["decode_step_s"] + doc["prefill_s_per_step"] == pytest.approx(30.08e-3, abs=5e-6)
+    flat = " ".join(run(*args).stdout.split())
+    assert (
+        "30.11 ms (host-bound: the engine's CPU work per step outlasts the GPUs' 30.08 ms" in flat
+    )

@@ -44,7 +44,8 @@ def roofline(
         parser=whole_tokens,
         metavar="C",
         help=f"Tokens already cached per sequence (decode default {DEFAULT_CONTEXT:g}, "
-        "prefill default 0; k = 1024 tokens: 32k is 32768; at most the model's context window).",
+        "prefill default 0; k = 1024 tokens: 32k is 32768; with the step's new tokens at most "
+        "the model's context window: window - 1 for a decode step).",
     ),
     prompt_len: float | None = typer.Option(
         None,

@@ -918,7 +918,7 @@ def _misfit_note(
     where = f"{s.card.name} does not fit on {s.hardware.name} at TP{s.tp}"
     arithmetic = (
         f"weights {format_bytes(weights)} + KV {format_bytes(kv_held)} ({batch:,} x "
-        f"{format_bytes(kv_held / batch)}) per GPU exceed {format_bytes(capacity)} of HBM"
+        f"{format_bytes(kv_held / batch)}) per GPU exceed {format_bytes(capacity)} of device memory"
     )
     if weights > capacity:
         room = "the weights alone exceed it"

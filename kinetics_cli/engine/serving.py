@@ -1484,8 +1484,9 @@ class ServeResult:
             "activations": self.deployment.activations,
             "formats": self.formats,
             "gpus_per_replica": self.deployment.gpus_per_replica,
-            "isl": self.prompt_len,
-            "osl": self.gen_len,
+            # whole token counts as JSON integers (1000, not 1000.0); a fractional mean as is
+            "isl": int(self.prompt_len) if float(self.prompt_len).is_integer() else self.prompt_len,
+            "osl": int(self.gen_len) if float(self.gen_len).is_integer() else self.gen_len,
             "trials": self.trials,
             "attention": self.attention,
             "kv_budget": self.kv_budget,

@@ -69,6 +69,16 @@ def print_serve(
     from kinetics_cli.report.format import duration, format_bytes, plural, rate, tokens
 
     d, c, m = result.deployment, result.costs, result.memory
+    # digits enough that a host-bound TPOT and the GPUs' shorter time do not print the same
+    apart = next(
+        (
+            k
+            for k in range(3, 8)
+            if duration(float(c.tpot_seconds), k)
+            != duration(float(c.decode_step_seconds) + float(c.prefill_step_seconds), k)
+        ),
+        3,
+    )
     gpus = d.gpus_per_replica
     n = result.trials
     mode = f"{result.efficiency_mode} efficiencies"  # what each modelled figure rests on
@@ -143,8 +153,8 @@ def print_serve(
                 f"{duration(float(c.tpot_seconds))} (decode step "
                 f"{duration(float(c.decode_step_seconds))} + prefill of arriving requests; {mode})"
                 if float(c.tpot_seconds) <= gpu_seconds
-                else f"{duration(float(c.tpot_seconds))} (host-bound: the engine's CPU work per step "
-                f"outlasts the GPUs' {duration(gpu_seconds)}, decode step "
+                else f"{duration(float(c.tpot_seconds), apart)} (host-bound: the engine's CPU work "
+                f"per step outlasts the GPUs' {duration(gpu_seconds, apart)}, decode step "
                 f"{duration(float(c.decode_step_seconds))} + prefill "
                 f"{duration(float(c.prefill_step_seconds))}; {mode})",
                 float(c.tpot_seconds),
