@@ -84,3 +84,14 @@ def test_slices_group_by_mode_kind_and_accelerator():
     assert (doc["runs"], doc["median"], doc["low"], doc["high"]) == (2, 1.0, 0.9, 1.1)
     assert got["default"]["moe"][ALL_HARDWARE].document()["median"] == 2.0
     assert set(got) == {"default"}
+
+
+def test_the_printed_description_of_the_runs_holds():
+    # report/checks.py says "TensorRT-LLM, ... dense attention": every run is a TensorRT-LLM one,
+    # and the CSV has no sparse-attention column
+    import csv
+
+    with DEFAULT_CSV.open() as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    assert rows and all(r["engine"].startswith("TensorRT-LLM ") for r in rows)
+    assert not any("attention" in key and key != "attention_dp" for key in rows[0])
