@@ -221,9 +221,7 @@ def _architecture(config: Mapping[str, Any], model_type: str) -> dict[str, Any]:
 
     if model_type != "gpt_oss" and _flag(config, "mlp_bias"):
         raise InputError("config has mlp_bias = true; biases in a dense MLP are not modelled")
-    attention_bias = _flag(
-        config, "attention_bias", _DEFAULT_ATTENTION_BIAS.get(model_type, False)
-    )
+    attention_bias = _flag(config, "attention_bias", _DEFAULT_ATTENTION_BIAS.get(model_type, False))
     if model_type == "qwen2":
         qkv_bias, o_bias = True, False  # Qwen2 hard-codes bias on q, k, v only
     elif model_type == "deepseek_v3":

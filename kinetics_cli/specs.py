@@ -115,7 +115,9 @@ def _quantity_in(units: tuple[str, ...], example: str) -> BeforeValidator:
 
 
 _AS_QUANTITY = BeforeValidator(_quantity)
-_AS_FLOP_RATE = _quantity_in(("", "/s", "FLOP/s", "FLOPs/s", "FLOPS"), '"989.4T" or "989.4 TFLOP/s"')
+_AS_FLOP_RATE = _quantity_in(
+    ("", "/s", "FLOP/s", "FLOPs/s", "FLOPS"), '"989.4T" or "989.4 TFLOP/s"'
+)
 _AS_BYTE_RATE = _quantity_in(("", "/s", "B/s"), '"3.35T" or "3.35 TB/s"')
 _AS_BYTES = _quantity_in(("", "B", "bytes"), '"80G" or "80 GB"')
 _AS_WATTS = _quantity_in(("", "W"), '"700" or "700W"')
@@ -266,7 +268,9 @@ class HardwareProfile(CatalogSpec):
         unknown = [dtype for dtype in peaks if dtype not in PEAK_DTYPES]
         if unknown:
             hints = [
-                f"{dtype!r} (write {dtype.lower()!r})" if dtype.lower() in PEAK_DTYPES else repr(dtype)
+                f"{dtype!r} (write {dtype.lower()!r})"
+                if dtype.lower() in PEAK_DTYPES
+                else repr(dtype)
                 for dtype in unknown
             ]
             raise ValueError(

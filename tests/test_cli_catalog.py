@@ -296,7 +296,7 @@ def test_hardware_show_prints_a_hand_written_calibration_whole(tmp_path: Path) -
     (folder / "mine.toml").write_text(
         'name = "mine"\nvendor = "v"\nhbm_bandwidth = 2e12\nhbm_capacity = 80e9\n'
         'sources = ["test"]\n[peak_flops]\nbf16 = 1e15\n'
-        '[calibration]\ncompute_efficiency = 0.8\nbandwidth_efficiency = 0.9\n'
+        "[calibration]\ncompute_efficiency = 0.8\nbandwidth_efficiency = 0.9\n"
         'overhead_seconds = 5e-6\nsource = "x.jsonl"\n'
         "[calibration.kernels.gemm]\ncompute_efficiency = 0.7\n",
         encoding="utf-8",

@@ -175,7 +175,9 @@ def test_a_unit_of_another_kind_is_refused_not_ignored() -> None:
         ("tdp_watts", "700 B"),
         ("price_per_gpu_hour", "2.79W"),
     ]:
-        with pytest.raises(ValidationError, match=rf"{field}\n.*written in '[A-Za-z/]+', not a unit"):
+        with pytest.raises(
+            ValidationError, match=rf"{field}\n.*written in '[A-Za-z/]+', not a unit"
+        ):
             hw(**{field: text})
     with pytest.raises(ValidationError, match=r"peak_flops.bf16\n.*written in 'B/s'"):
         hw(peak_flops={"bf16": "3.35 TB/s"})

@@ -9,7 +9,7 @@ from kinetics_cli.specs import KERNEL_CLASSES, PUBLISHED_TOLERANCE
 
 if TYPE_CHECKING:
     from kinetics_cli.catalog import Entry
-    from kinetics_cli.specs import HardwareProfile, ModelCard
+    from kinetics_cli.specs import HardwareProfile, KernelFit, ModelCard
 
 
 def hardware_document(entry: Entry[HardwareProfile]) -> dict[str, Any]:
@@ -109,7 +109,7 @@ def print_hardware(entry: Entry[HardwareProfile]) -> None:
             )
         )
         timed = [k for k in KERNEL_CLASSES if k != "decode_step"]  # decode_step: held out
-        fits = [(kernel, c.kernels[kernel]) for kernel in timed if kernel in c.kernels]
+        fits: list[tuple[str, KernelFit]] = [(k, c.kernels[k]) for k in timed if k in c.kernels]
         if len(fits) < len(timed):  # the table-wide figures time every other class
             fits.append(("other classes", c.for_kernel("")))
         for kernel, fit in fits:
