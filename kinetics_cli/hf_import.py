@@ -29,6 +29,17 @@ SUPPORTED_MODEL_TYPES = _DENSE + _MOE
 
 _QK_NORM = {"qwen3", "qwen3_moe", "qwen3_next"}
 
+# head_dim when a config leaves it out, as transformers builds the model: its config classes give
+# these model types a fixed default rather than hidden_size / num_attention_heads
+# (github.com/huggingface/transformers@008e574 models/qwen3/configuration_qwen3.py `head_dim: int
+# = 128`, models/qwen3_next/configuration_qwen3_next.py `head_dim: int = 256`; @02b8f42
+# models/gpt_oss/configuration_gpt_oss.py `head_dim: int = 64`). Qwen3-0.6B (hidden 1024, 16
+# heads) has 128, not 64. Other types use hidden_size / num_attention_heads.
+_DEFAULT_HEAD_DIM = {"qwen3": 128, "qwen3_next": 256, "gpt_oss": 64}
+# attention_bias when a config leaves it out: gpt-oss's config class defaults it to true (the same
+# file, `attention_bias: bool = True`); every other type here defaults it to false.
+_DEFAULT_ATTENTION_BIAS = {"gpt_oss": True}
+
 # Bytes per stored weight, from torch_dtype (or `dtype` in newer configs).
 _DTYPE_BYTES = {
     "bfloat16": 2.0,
@@ -189,7 +200,9 @@ def _architecture(config: Mapping[str, Any], model_type: str) -> dict[str, Any]:
             config, "qk_rope_head_dim", model_type
         )
     else:
-        head_dim = _optional_count(config, "head_dim", model_type) or 0
+        head_dim = _optional_count(config, "head_dim", model_type) or _DEFAULT_HEAD_DIM.get(
+            model_type, 0
+        )
         if not head_dim:
             if hidden % heads:
                 raise InputError(
@@ -208,7 +221,7 @@ def _architecture(config: Mapping[str, Any], model_type: str) -> dict[str, Any]:
 
     if model_type != "gpt_oss" and _flag(config, "mlp_bias"):
         raise InputError("config has mlp_bias = true; biases in a dense MLP are not modelled")
-    attention_bias = _flag(config, "attention_bias")
+    attention_bias = _flag(config, "attention_bias", _DEFAULT_ATTENTION_BIAS.get(model_type, False))
     if model_type == "qwen2":
         qkv_bias, o_bias = True, False  # Qwen2 hard-codes bias on q, k, v only
     elif model_type == "deepseek_v3":

@@ -18,12 +18,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    field_validator,
     model_validator,
 )
 
 from kinetics_cli import limits
 from kinetics_cli.errors import InputError
-from kinetics_cli.units import format_plain, parse_quantity
+from kinetics_cli.units import format_plain, parse_quantity, quantity_unit
 
 
 def _parse(value: str, *, unit: bool) -> float:
@@ -95,7 +96,32 @@ def _count_quantity(value: object) -> object:
     return _number(value, text="count")
 
 
+def _quantity_in(units: tuple[str, ...], example: str) -> BeforeValidator:
+    """`_quantity` for a field of one physical kind: a unit written after the number must be one
+    of `units` (they document, they do not convert), so `hbm_bandwidth = "989.4 TFLOP/s"` (a
+    peak in the bandwidth's place) is refused instead of read as 989.4e12 B/s."""
+
+    def check(value: object) -> object:
+        if isinstance(value, str):
+            unit = quantity_unit(value)
+            if unit is not None and unit not in units:
+                raise ValueError(
+                    f"written in {unit!r}, not a unit of this field; expected "
+                    f"{' or '.join(repr(u) for u in units if u)} or no unit (e.g. {example})"
+                )
+        return _quantity(value)
+
+    return BeforeValidator(check)
+
+
 _AS_QUANTITY = BeforeValidator(_quantity)
+_AS_FLOP_RATE = _quantity_in(
+    ("", "/s", "FLOP/s", "FLOPs/s", "FLOPS"), '"989.4T" or "989.4 TFLOP/s"'
+)
+_AS_BYTE_RATE = _quantity_in(("", "/s", "B/s"), '"3.35T" or "3.35 TB/s"')
+_AS_BYTES = _quantity_in(("", "B", "bytes"), '"80G" or "80 GB"')
+_AS_WATTS = _quantity_in(("", "W"), '"700" or "700W"')
+_AS_DOLLARS = _quantity_in(("",), "2.79")
 _AS_WHOLE = BeforeValidator(_whole)
 _AS_NUMBER = BeforeValidator(lambda v: _number(v, text=None))
 
@@ -104,7 +130,7 @@ PositiveCount = Annotated[float, BeforeValidator(_count_quantity), _range(limits
 PositiveQuantity = Annotated[float, _AS_QUANTITY, Field(gt=0, allow_inf_nan=False)]
 Fraction = Annotated[float, _AS_NUMBER, Field(gt=0, le=1.5)]
 NonNegative = Annotated[float, _AS_NUMBER, Field(ge=0, allow_inf_nan=False)]
-ElementBytes = Annotated[float, _AS_QUANTITY, _range(limits.ELEMENT_BYTES)]
+ElementBytes = Annotated[float, _AS_BYTES, _range(limits.ELEMENT_BYTES)]
 Tokens = Annotated[int, _AS_WHOLE, _range(limits.CONTEXT_TOKENS)]
 LayerIndices = Annotated[list[Annotated[int, _AS_WHOLE]], Field(max_length=limits.LAYERS[1])]
 
@@ -206,22 +232,28 @@ class CatalogSpec(_Strict):
     aliases: list[str] = Field(default_factory=list)
 
 
+# The keys of `[peak_flops]`: the engine looks a peak up by these exact names (engine/formats.py
+# COMPUTE_FORMATS; calibrate's row dtypes, fp32 for numpy), so a peak keyed 'FP8' or 'bfloat16'
+# would be listed by `hardware show` and never used.
+PEAK_DTYPES = ("bf16", "fp16", "fp8", "fp6", "fp4", "fp32", "tf32", "fp64", "int8")
+
+
 class HardwareProfile(CatalogSpec):
     """One accelerator: dense peaks per dtype, HBM, scale-up link, power, price, sources."""
 
     vendor: str
     description: str = ""
     # Ranges: kinetics_cli/limits.py (generous but physical; docs/catalog.md).
-    peak_flops: dict[str, Annotated[float, _AS_QUANTITY, _range(limits.PEAK_FLOPS)]]
-    hbm_bandwidth: Annotated[float, _AS_QUANTITY, _range(limits.HBM_BANDWIDTH)]  # bytes/s
-    hbm_capacity: Annotated[float, _AS_QUANTITY, _range(limits.HBM_CAPACITY)]  # bytes
+    peak_flops: dict[str, Annotated[float, _AS_FLOP_RATE, _range(limits.PEAK_FLOPS)]]
+    hbm_bandwidth: Annotated[float, _AS_BYTE_RATE, _range(limits.HBM_BANDWIDTH)]  # bytes/s
+    hbm_capacity: Annotated[float, _AS_BYTES, _range(limits.HBM_CAPACITY)]  # bytes
     interconnect_bandwidth: Annotated[
-        float, _AS_QUANTITY, _range(limits.INTERCONNECT_BANDWIDTH)
+        float, _AS_BYTE_RATE, _range(limits.INTERCONNECT_BANDWIDTH)
     ] = 0.0
     gpus_per_node: Annotated[int, _AS_WHOLE, _range(limits.GPUS_PER_NODE)] = 1
-    tdp_watts: Annotated[float, _AS_QUANTITY, _range(limits.TDP_WATTS)] | None = None
+    tdp_watts: Annotated[float, _AS_WATTS, _range(limits.TDP_WATTS)] | None = None
     # USD, on-demand
-    price_per_gpu_hour: Annotated[float, _AS_QUANTITY, _range(limits.PRICE_PER_GPU_HOUR)] | None = (
+    price_per_gpu_hour: Annotated[float, _AS_DOLLARS, _range(limits.PRICE_PER_GPU_HOUR)] | None = (
         None
     )
     price_source: str = ""
@@ -229,6 +261,23 @@ class HardwareProfile(CatalogSpec):
     notes: str = ""
     calibration: Calibration | None = None
     efficiency: ServingEfficiency | None = None
+
+    @field_validator("peak_flops")
+    @classmethod
+    def _known_dtypes(cls, peaks: dict[str, float]) -> dict[str, float]:
+        unknown = [dtype for dtype in peaks if dtype not in PEAK_DTYPES]
+        if unknown:
+            hints = [
+                f"{dtype!r} (write {dtype.lower()!r})"
+                if dtype.lower() in PEAK_DTYPES
+                else repr(dtype)
+                for dtype in unknown
+            ]
+            raise ValueError(
+                f"unknown dtype {', '.join(hints)}; the keys are the lower-case names "
+                f"{', '.join(PEAK_DTYPES)} (a peak under another key would never be used)"
+            )
+        return peaks
 
     @model_validator(mode="after")
     def _bf16_required(self) -> HardwareProfile:

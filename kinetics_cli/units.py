@@ -107,6 +107,15 @@ def parse_quantity(text: str | float | int, *, what: str = "value", unit: bool =
     return value
 
 
+def quantity_unit(text: str) -> str | None:
+    """The unit written after a quantity's number and prefix ('B/s' in '3.35TB/s', '' in '80G'),
+    or None when parse_quantity would not read the text (it then says why)."""
+    match = _QUANTITY.match(text)
+    if match is None or match.group("unit") not in _UNITS:
+        return None
+    return match.group("unit")
+
+
 def shown(text: object, width: int = 24) -> str:
     """`text` quoted as an error message shows it: whole when short, else its first and last
     characters and its length, so a 400-digit number is not echoed back in full."""

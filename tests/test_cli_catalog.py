@@ -285,3 +285,30 @@ def test_debug_is_accepted_anywhere(args: list[str]) -> None:
 def test_debug_after_a_double_dash_is_an_argument() -> None:
     line = one_error_line(invoke("models", "show", "--", "--debug"))
     assert "unknown model '--debug'" in line
+
+
+def test_hardware_show_prints_a_hand_written_calibration_whole(tmp_path: Path) -> None:
+    """A [calibration] table written by hand has no backend, device or date, and its table-wide
+    figures time every class without a fit of its own (Calibration.for_kernel): `show` says the
+    first plainly (not 'on ,  (x.jsonl)') and prints the second, which it had left out."""
+    folder = tmp_path / "hardware_profiles"
+    folder.mkdir()
+    (folder / "mine.toml").write_text(
+        'name = "mine"\nvendor = "v"\nhbm_bandwidth = 2e12\nhbm_capacity = 80e9\n'
+        'sources = ["test"]\n[peak_flops]\nbf16 = 1e15\n'
+        "[calibration]\ncompute_efficiency = 0.8\nbandwidth_efficiency = 0.9\n"
+        'overhead_seconds = 5e-6\nsource = "x.jsonl"\n'
+        "[calibration.kernels.gemm]\ncompute_efficiency = 0.7\n",
+        encoding="utf-8",
+    )
+    env = {"COLUMNS": "200"}
+    result = runner.invoke(app, ["--catalog", str(tmp_path), "hardware", "show", "mine"], env=env)
+    assert result.exit_code == 0, result.output
+
+    def row(label: str) -> str:
+        return next(line for line in result.stdout.splitlines() if line.strip().startswith(label))
+
+    assert "no backend, device or date recorded; source x.jsonl" in row("calibration ")
+    assert "compute 0.7, bandwidth 1, overhead 0 s" in row("gemm ")
+    assert "compute 0.8, bandwidth 0.9, overhead 5 µs" in row("other classes ")
+    assert " on ," not in result.stdout

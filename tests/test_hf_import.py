@@ -745,3 +745,27 @@ def test_multi_token_prediction_layers_are_said(config_home: Path, tmp_path: Pat
     assert "num_nextn_predict_layers = 1" in result.stderr and "not modelled" in result.stderr
     quiet = invoke("models", "import", str(write_config(tmp_path / "q", QWEN3_8B)), "--name", "q")
     assert "not modelled" not in quiet.stderr
+
+
+def test_a_config_without_head_dim_gets_its_model_types_default() -> None:
+    """transformers builds Qwen3 with head_dim 128, Qwen3-Next with 256 and gpt-oss with 64 when
+    the config leaves head_dim out (their config classes' defaults), not hidden / heads: without
+    the field, Qwen3-0.6B (hidden 1024, 16 heads) is still 596,049,920 parameters and 114,688 KV
+    bytes per token (test_tied_dense_golden_counts), not 508M and 57,344 B at head_dim 64."""
+    trimmed = {k: v for k, v in QWEN3_0_6B.items() if k != "head_dim"}
+    spec = ModelCard.model_validate(card_from_hf_config(trimmed, name="q"))
+    assert spec.architecture.head_dim == 128
+    assert spec.total_params == 596_049_920
+    assert spec.kv_bytes_per_token == 114_688
+    next_arch = card_from_hf_config(
+        {k: v for k, v in QWEN3_NEXT.items() if k != "head_dim"}, name="n"
+    )["architecture"]
+    assert next_arch["head_dim"] == 256  # 2048 / 16 = 128 would halve its full layers' cache
+    oss = {k: v for k, v in GPT_OSS_20B.items() if k not in ("head_dim", "attention_bias")}
+    oss_arch = card_from_hf_config(oss, name="o")["architecture"]
+    assert oss_arch["head_dim"] == 64  # 2880 / 64 = 45
+    assert oss_arch["qkv_bias"] and oss_arch["o_bias"]  # GptOssConfig: attention_bias = True
+    llama = card_from_hf_config(
+        {k: v for k, v in QWEN3_8B.items() if k != "head_dim"} | {"model_type": "llama"}, name="l"
+    )
+    assert llama["architecture"]["head_dim"] == 4096 // 32  # Llama: hidden / heads

@@ -164,6 +164,53 @@ def test_unreadable_quantities_are_validation_errors_of_their_field() -> None:
     assert card(published={"total_params": "8.2G", "source": "s"}).published.total_params == 8.2e9  # type: ignore[union-attr]
 
 
+def test_a_unit_of_another_kind_is_refused_not_ignored() -> None:
+    """A unit documents a figure; one of the wrong kind means the figure is in the wrong place
+    (a peak written where the bandwidth goes would make the intensity 989.4e12 / 989.4e12 = 1),
+    so it is refused naming the field, while each field's own units still read."""
+    for field, text in [
+        ("hbm_bandwidth", "989.4 TFLOP/s"),
+        ("hbm_capacity", "3.35TB/s"),
+        ("interconnect_bandwidth", "80GB"),
+        ("tdp_watts", "700 B"),
+        ("price_per_gpu_hour", "2.79W"),
+    ]:
+        with pytest.raises(
+            ValidationError, match=rf"{field}\n.*written in '[A-Za-z/]+', not a unit"
+        ):
+            hw(**{field: text})
+    with pytest.raises(ValidationError, match=r"peak_flops.bf16\n.*written in 'B/s'"):
+        hw(peak_flops={"bf16": "3.35 TB/s"})
+    with pytest.raises(ValidationError, match=r"weight_bytes\n.*written in 'W'"):
+        card(architecture={**BASE_ARCH, "weight_bytes": "1W"})
+    ok = hw(
+        peak_flops={"bf16": "989.4 TFLOP/s", "fp8": "1.9789PFLOPS"},
+        hbm_bandwidth="3.35 TB/s",
+        hbm_capacity="80GiB",
+        interconnect_bandwidth="450G/s",
+        tdp_watts="700W",
+    )
+    assert ok.peak_flops == {"bf16": 989.4e12, "fp8": 1.9789e15}
+    assert (ok.hbm_bandwidth, ok.interconnect_bandwidth, ok.tdp_watts) == (3.35e12, 450e9, 700.0)
+    assert ok.hbm_capacity == 80 * 2**30
+    assert card(architecture={**BASE_ARCH, "weight_bytes": "1B"}).architecture.weight_bytes == 1.0
+
+
+def test_peak_dtypes_are_the_names_the_engine_looks_up() -> None:
+    """`serve` looks the fp8 peak up as 'fp8': a peak keyed 'FP8' would be shown and never
+    used (an FP8 model would run at the bf16 peak), so an unknown key is refused, with the
+    lower-case spelling when that is all that differs."""
+    with pytest.raises(ValidationError, match=r"peak_flops\n.*unknown dtype 'FP8' \(write 'fp8'\)"):
+        hw(peak_flops={"bf16": "1P", "FP8": "2P"})
+    with pytest.raises(ValidationError, match=r"unknown dtype 'bfloat16'; the keys are"):
+        hw(peak_flops={"bf16": "1P", "bfloat16": "1P"})
+    assert set(hw(peak_flops={"bf16": 1e15, "fp8": 2e15, "fp4": 4e15}).peak_flops) == {
+        "bf16",
+        "fp8",
+        "fp4",
+    }
+
+
 def test_published_figures_are_compared_with_the_derived_counts() -> None:
     """The tiny card derives total 203,584, non-embedding 139,584 (203,584 - 64,000 tied
     embedding) and active 2 x (20,480 + 49,152) + 64,000 = 203,264; a publisher's "activated"
