@@ -572,12 +572,17 @@ class EvaluationSource:
         fixed = [s.label for s, t in self._tables.items() if t.fixed_limit is not None]
         if fixed:
             self.description += (
-                f"; {len(fixed)} settings have no per-sample lengths: coverage only at their own "
-                "gen_limit (pass it in --gen-limits)"
+                f"; {len(fixed)} setting{' has' if len(fixed) == 1 else 's have'} no per-sample "
+                "lengths: coverage only at their own gen_limit (pass it in --gen-limits)"
             )
 
     def settings(self) -> list[Setting]:
         return list(self._tables)
+
+    def fixed_limit(self, setting: Setting) -> float | None:
+        """The one generation limit with a coverage estimate, for a setting whose per-problem
+        rows have no per-sample lengths (gen_limit and mean_gen_tokens); None with lengths."""
+        return self._table(setting).fixed_limit
 
     def max_trials(self, setting: Setting) -> int:
         """The largest N with a coverage estimate: the fewest trials any problem has."""
