@@ -256,3 +256,23 @@ def test_lm_eval_generation_with_a_raw_line_separator_is_one_row(tmp_path):
     assert len(rows) == 3
     # ceil(characters / 4), the three separators and their words counted as characters
     assert rows[0]["gen_tokens"] == -(-len(first["resps"][0][0]) // 4)
+
+
+def test_per_problem_lengths_beyond_the_rows_own_limit_are_refused(tmp_path):
+    """A sample of 9,000 tokens in a run cut at 8,192 means the lengths or the limit belong to
+    another run: the row is refused by line and field. Lengths within it are read as before."""
+    path = tmp_path / "both.csv"
+    header = "task,model,attention,kv_budget,problem,prompt_tokens,samples,correct,gen_lengths,"
+    path.write_text(
+        header + "gen_limit,mean_gen_tokens\n"
+        "t,qwen3-8b,dense,,a,100,2,1,1000;8192,8192,4596\n"
+        "t,qwen3-8b,dense,,b,100,2,1,1000;9000,8192,5000\n"
+    )
+    with pytest.raises(InputError) as err:
+        read_evals(path, same)
+    assert str(err.value) == (
+        f"{path}:3: field 'gen_lengths': a sample of 9,000 tokens is longer than the row's "
+        "gen_limit, 8,192"
+    )
+    path.write_text("\n".join(path.read_text().splitlines()[:2]) + "\n")
+    assert [t.gen_tokens for t in read_evals(path, same)] == [1000.0, 8192.0]

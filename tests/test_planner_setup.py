@@ -267,3 +267,26 @@ def test_only_trials_beyond_the_samples_is_an_error_naming_them() -> None:
             evals=[evals],
             options=grid_options(strategy="best-of-n", trials=[8]),
         )
+
+
+def test_a_setting_known_only_at_a_limit_not_searched_is_named_beside_others(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With a second setting that has every sample's length, the grid is not empty: the
+    limit-only setting is left out with one warning naming it and its limit."""
+    evals = tmp_path / "mixed.csv"
+    evals.write_text(
+        "task,model,attention,kv_budget,problem,prompt_tokens,samples,correct,gen_limit,"
+        "mean_gen_tokens,gen_lengths\n"
+        "lim,qwen3-8b,dense,,a,100,4,3,10000,5000,\n"
+        "lim,qwen3-8b,dense,,b,100,4,1,10000,5000,\n"
+        "lim,qwen3-8b,topk,512,a,100,4,2,,,1000;2000;3000;4000\n"
+    )
+    setup = build_setup(task="lim", catalog=load_catalog(), hardware="b200", evals=[evals])
+    assert {s.label for s in setup.grid.settings} == {"qwen3-8b dense", "qwen3-8b topk@512"}
+    assert {setup.grid.settings[k].label for k in set(setup.grid.setting.tolist())} == {
+        "qwen3-8b topk@512"
+    }
+    assert setup.warnings == (
+        "qwen3-8b dense left out: per-problem rows without per-sample lengths give coverage only "
+        "at their gen_limit, 10,000 tokens, which is not among the generation limits searched "
+        "(add it: --gen-limits 10000)",
+    )

@@ -311,6 +311,15 @@ def _aggregate(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]
         lengths = sorted(_lengths(raw["gen_lengths"], at))
         if len(lengths) != n:
             raise InputError(f"{at}: field 'gen_lengths': {len(lengths)} lengths for {n} samples")
+        if _text(raw.get("gen_limit")) != "":
+            # the row's own limit bounds every sample: a longer one means the lengths or the
+            # limit belong to another run
+            limit = _count(raw["gen_limit"], "gen_limit", at)
+            if lengths[-1] > limit:
+                raise InputError(
+                    f"{at}: field 'gen_lengths': a sample of {lengths[-1]:,} tokens is longer than "
+                    f"the row's gen_limit, {limit:,}"
+                )
         return [trial(float(x), j < c) for j, x in enumerate(lengths)]
     if raw.get("gen_limit") is None or raw.get("mean_gen_tokens") is None:
         raise InputError(
