@@ -196,7 +196,10 @@ def _bool(value: Any, at: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    if text in ("1.0", "0.0"):  # a float column's 1 and 0 (pandas writes a count so), as 1.0 in JSON
+    if text in (
+        "1.0",
+        "0.0",
+    ):  # a float column's 1 and 0 (pandas writes a count so), as 1.0 in JSON
         return text == "1.0"
     raise InputError(
         f"{at}: field 'correct': expected true/false (or 1/0, yes/no), got {_short(value)}"
