@@ -446,3 +446,18 @@ def test_per_problem_sample_bounds_are_written_in_full(tmp_path):
     path = write_jsonl(tmp_path / "e.jsonl", [dict(bad, samples=2)])
     with pytest.raises(InputError, match="within gen_limit 8,192, got 9000"):
         read_evals(path, resolve)
+
+
+def test_a_float_columns_one_and_zero_read_as_right_and_wrong(tmp_path):
+    """pandas writes an integer column that holds a NaN as floats: correct '1.0' / '0.0' beside
+    prompt_tokens '100.0'. The counts were read, the correctness refused; both read now, as
+    JSON's 1.0 does. '0.5' is still refused."""
+    path = tmp_path / "pandas.csv"
+    head = "task,model,attention,kv_budget,problem,prompt_tokens,gen_tokens,correct\n"
+    path.write_text(
+        head + "t,qwen3-8b,dense,,1,100.0,5000.0,1.0\nt,qwen3-8b,dense,,2,100,7000,0.0\n"
+    )
+    assert [t.correct for t in read_evals(path, resolve)] == [True, False]
+    path.write_text(head + "t,qwen3-8b,dense,,1,100,5000,0.5\n")
+    with pytest.raises(InputError, match=r"pandas\.csv:2: field 'correct': .* got '0\.5'"):
+        read_evals(path, resolve)

@@ -222,7 +222,11 @@ def test_imports_keep_the_extracted_answer_and_reject_huge_metrics(tmp_path):
     big["exact_match"] = 10**400
     path = tmp_path / "samples_big.jsonl"
     path.write_text(json.dumps(big) + "\n")
-    assert import_lm_eval([path], "t", "qwen3-8b", approximate_counter())[0]["correct"] is True
+    # a metric is one generation right (1) or wrong (0): anything else is refused, briefly
+    with pytest.raises(
+        InputError, match=r"expected 0 or 1 .* got 1000000000000000000000000000000000000\.\.\.;"
+    ):
+        import_lm_eval([path], "t", "qwen3-8b", approximate_counter())
     big["exact_match"] = "1e999"
     path.write_text(json.dumps(big) + "\n")
     with pytest.raises(InputError, match="expected a number"):
@@ -256,3 +260,89 @@ def test_lm_eval_generation_with_a_raw_line_separator_is_one_row(tmp_path):
     assert len(rows) == 3
     # ceil(characters / 4), the three separators and their words counted as characters
     assert rows[0]["gen_tokens"] == -(-len(first["resps"][0][0]) // 4)
+
+
+def test_per_problem_lengths_beyond_the_rows_own_limit_are_refused(tmp_path):
+    """A sample of 9,000 tokens in a run cut at 8,192 means the lengths or the limit belong to
+    another run: the row is refused by line and field. Lengths within it are read as before."""
+    path = tmp_path / "both.csv"
+    header = "task,model,attention,kv_budget,problem,prompt_tokens,samples,correct,gen_lengths,"
+    path.write_text(
+        header + "gen_limit,mean_gen_tokens\n"
+        "t,qwen3-8b,dense,,a,100,2,1,1000;8192,8192,4596\n"
+        "t,qwen3-8b,dense,,b,100,2,1,1000;9000,8192,5000\n"
+    )
+    with pytest.raises(InputError) as err:
+        read_evals(path, same)
+    assert str(err.value) == (
+        f"{path}:3: field 'gen_lengths': a sample of 9,000 tokens is longer than the row's "
+        "gen_limit, 8,192"
+    )
+    path.write_text("\n".join(path.read_text().splitlines()[:2]) + "\n")
+    assert [t.gen_tokens for t in read_evals(path, same)] == [1000.0, 8192.0]
+
+
+def _qwen_math(tmp_path: Path, *rows: dict) -> Path:  # type: ignore[type-arg]
+    path = tmp_path / "qm.jsonl"
+    base = {"idx": 0, "question": "q", "code": ["a", "b"], "score": [True, False]}
+    path.write_text("".join(json.dumps({**base, **row}) + "\n" for row in rows))
+    return path
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ({"score": [True, 2]}, "field 'score'[1]: expected true/false (or 1/0), got 2"),
+        ({"score": [0.5, False]}, "field 'score'[0]: expected true/false (or 1/0), got 0.5"),
+        ({"idx": None}, "field 'idx': expected a problem id (a string or number), got None"),
+        ({"idx": [3, 4]}, "field 'idx': expected a problem id (a string or number), got [3, 4]"),
+        ({"idx": ""}, "field 'idx': expected a problem id (a string or number), got ''"),
+    ],
+)
+def test_qwen_math_scores_are_right_or_wrong_and_ids_name_a_problem(tmp_path, row, message):
+    """A score of 2 or 0.5 is no trial's right-or-wrong (it had counted as right), and a null or
+    list idx is no problem id (it had become the problem 'None' or '[3, 4]')."""
+    path = _qwen_math(tmp_path, row)
+    with pytest.raises(InputError) as err:
+        import_qwen_math([path], "t", "qwen3-8b", approximate_counter())
+    assert str(err.value) == f"{path}:1: {message}"
+
+
+def test_qwen_math_scores_of_one_and_zero_are_read(tmp_path):
+    path = _qwen_math(tmp_path, {"score": [1.0, 0]}, {"idx": "p1", "score": [False, 1]})
+    rows = import_qwen_math([path], "t", "qwen3-8b", approximate_counter())
+    assert [(r["problem"], r["correct"]) for r in rows] == [
+        ("0", True),
+        ("0", False),
+        ("p1", False),
+        ("p1", True),
+    ]
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        (
+            {"exact_match": 0.25},
+            "metric 'exact_match': expected 0 or 1 (the generation wrong or right), got 0.25",
+        ),
+        (
+            {"exact_match": -1},
+            "metric 'exact_match': expected 0 or 1 (the generation wrong or right), got -1",
+        ),
+        ({"doc_id": None}, "field 'doc_id': expected a problem id (a string or number), got None"),
+        (
+            {"doc_id": {"id": 1}},
+            "field 'doc_id': expected a problem id (a string or number), got {'id': 1}",
+        ),
+    ],
+)
+def test_lm_eval_metric_is_right_or_wrong_and_doc_id_names_a_problem(tmp_path, row, message):
+    """A per-document pass@1 of 0.25 (one of four repeats right) had counted as a right trial,
+    which turns pass@1 into pass@4 for that document; a fraction is refused by line."""
+    first = json.loads((EXAMPLES / "lm_eval_samples_aime24.jsonl").read_text().splitlines()[0])
+    path = tmp_path / "samples.jsonl"
+    path.write_text(json.dumps({**first, **row}) + "\n")
+    with pytest.raises(InputError) as err:
+        import_lm_eval([path], "t", "qwen3-8b", approximate_counter())
+    assert str(err.value).startswith(f"{path}:1: {message}")

@@ -206,3 +206,31 @@ def test_cli_import_refuses_an_existing_output_before_reading(tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "already exists" in result.stderr
     assert "warning" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_question_ids_on_every_trial_or_none(tmp_path):
+    """Without question_id, problems are numbered by query (0, 1, ...). A file mixing both had
+    numbered 'Compute 2^10.' 0, the question_id of another problem, and joined the two; a
+    list id had become the problem '[1]'. Both are refused by line."""
+    lines = [
+        {},
+        {"query": Q1, "prediction": "x" * 8, "score": 100, "question_id": 0},
+        {"query": Q1, "prediction": "x" * 8, "score": 0, "question_id": 0},
+        {"query": Q2, "prediction": "z" * 8, "score": 100},
+    ]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    with pytest.raises(InputError) as err:
+        import_traces(path, "t", "qwen3-8b", approximate_counter())
+    assert str(err.value) == (
+        f"{path}:4: no question_id, while {path}:2 has one: give every trial a question_id or "
+        "none (problems are then numbered by their query text)"
+    )
+    lines[3]["question_id"] = [1]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    with pytest.raises(InputError, match=r"mixed\.jsonl:4: field 'question_id': .* got \[1\]$"):
+        import_traces(path, "t", "qwen3-8b", approximate_counter())
+    lines[3]["question_id"] = "q2"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    rows = import_traces(path, "t", "qwen3-8b", approximate_counter())
+    assert [r["problem"] for r in rows] == ["0", "0", "q2"]

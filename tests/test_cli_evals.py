@@ -132,3 +132,35 @@ def test_json_reports_what_was_written(tmp_path: Path) -> None:
     assert document["problems"] == len({r["problem"] for r in written})
     assert document["settings"] == ["dense"] and document["log_format"] == "qwen-math"
     assert document["model"] == "qwen3-8b" and document["approximate_token_counts"] is True
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_logs_with_answers_on_some_trials_write_no_answer_column(
+    tmp_path: Path, suffix: str
+) -> None:
+    """The first generation's log row has no pred, the second's has one. CSV had raised a
+    traceback ('dict contains fields not in fieldnames') and left no file; now both formats
+    write every row without the answer column (CSV cannot tell a missing answer from an empty
+    one) and say so on stderr."""
+    import json
+
+    log = tmp_path / "qm.jsonl"
+    rows = [
+        {"idx": 0, "question": "q", "code": ["abcd"], "score": [True]},
+        {"idx": 1, "question": "q", "code": ["abcdefgh"], "score": [False], "pred": ["4"]},
+    ]
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / f"rows{suffix}"
+    result = run(
+        "evals", "import", str(log), "--task", "t", "--model", "qwen3-8b", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 of 2 trials have no extracted final answer" in result.stderr
+    text = out.read_text()
+    assert "answer" not in text
+    if suffix == ".csv":
+        assert text.splitlines()[0] == (
+            "task,model,attention,kv_budget,problem,prompt_tokens,gen_tokens,correct,token_counts"
+        )
+        # ceil(4 / 4) = 1 and ceil(8 / 4) = 2 generated tokens
+        assert [line.split(",")[6] for line in text.splitlines()[1:]] == ["1", "2"]

@@ -264,3 +264,20 @@ def test_allocation_plot_refuses_the_flops_axis(fake: FakeSource, tmp_path: Path
     result = run("frontier", "--task", "fake", *args)
     assert result.exit_code == 2 and "drop --law flops or --plot" in result.stderr
     assert not plot.exists()
+
+
+def test_a_grid_left_empty_is_one_error_line(tmp_path: Path) -> None:
+    """Best-of-8 on evaluations with 4 samples per problem leaves nothing to draw: frontier
+    (every --cost, --json too) and plan say why in one line, exit 2, no traceback."""
+    evals = str(Path(__file__).parent / "examples" / "per_problem_mytask.csv")
+    args = ["--task", "mytask", "--evals", evals, "--strategy", "best-of-n", "--trials", "8"]
+    for extra in ([], ["--json"], ["--cost", "usd"], ["--format", "csv"]):
+        result = run("frontier", *args, *extra)
+        assert result.exit_code == 2, result.output
+        assert result.stdout == ""
+        assert result.stderr == (
+            "error: no configuration to evaluate: --trials 8 left out: the accuracy data of the "
+            "chosen settings has fewer samples per problem (never extrapolated)\n"
+        )
+    planned = run("plan", *args, "--budget", "1e16")
+    assert planned.exit_code == 2 and "--trials 8 left out" in planned.stderr

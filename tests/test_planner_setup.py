@@ -219,3 +219,74 @@ def test_votes_do_not_ask_the_source_without_a_vote_rule() -> None:
 
     grid = object()  # not read either
     assert _votes(Untouchable(), grid, ["coverage"], []) is None  # type: ignore[arg-type]
+
+
+def _limit_only_evals(tmp_path, limit: int = 10000):  # type: ignore[no-untyped-def]
+    """Per-problem rows with a gen_limit and a mean length but no per-sample lengths: their
+    coverage is known at `limit` alone."""
+    path = tmp_path / "limit_only.csv"
+    header = "task,model,attention,kv_budget,problem,prompt_tokens,samples,correct,gen_limit,"
+    lines = [header + "mean_gen_tokens"]
+    lines += [f"lim,qwen3-8b,dense,,{p},100,4,{c},{limit},5000" for p, c in (("a", 3), ("b", 1))]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_evaluations_known_only_at_a_limit_not_searched_are_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """10,000 tokens is not a default limit, so the grid is empty: one InputError that names
+    the limit to add, not an empty plan (and a frontier's traceback)."""
+    evals = [_limit_only_evals(tmp_path)]
+    with pytest.raises(InputError) as err:
+        build_setup(task="lim", catalog=load_catalog(), hardware="b200", evals=evals)
+    assert str(err.value) == (
+        "no configuration to evaluate: qwen3-8b dense left out: per-problem rows without "
+        "per-sample lengths give coverage only at their gen_limit, 10,000 tokens, which is not "
+        "among the generation limits searched (add it: --gen-limits 10000)"
+    )
+    setup = build_setup(
+        task="lim",
+        catalog=load_catalog(),
+        hardware="b200",
+        evals=evals,
+        options=grid_options(gen_limits=["8k", 10000]),
+    )
+    assert set(setup.grid.gen_len.tolist()) == {10000.0} and setup.warnings == ()
+    # coverage at 10,000: c / n averaged over the problems, (3/4 + 1/4) / 2 = 1/2
+    assert setup.grid.accuracy[setup.grid.trials == 1] == pytest.approx([0.5])
+
+
+def test_only_trials_beyond_the_samples_is_an_error_naming_them() -> None:
+    from pathlib import Path
+
+    evals = Path(__file__).parent / "examples" / "per_problem_mytask.csv"  # 4 samples
+    with pytest.raises(InputError, match=r"^no configuration to evaluate: --trials 8 left out"):
+        build_setup(
+            task="mytask",
+            catalog=load_catalog(),
+            hardware="b200",
+            evals=[evals],
+            options=grid_options(strategy="best-of-n", trials=[8]),
+        )
+
+
+def test_a_setting_known_only_at_a_limit_not_searched_is_named_beside_others(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With a second setting that has every sample's length, the grid is not empty: the
+    limit-only setting is left out with one warning naming it and its limit."""
+    evals = tmp_path / "mixed.csv"
+    evals.write_text(
+        "task,model,attention,kv_budget,problem,prompt_tokens,samples,correct,gen_limit,"
+        "mean_gen_tokens,gen_lengths\n"
+        "lim,qwen3-8b,dense,,a,100,4,3,10000,5000,\n"
+        "lim,qwen3-8b,dense,,b,100,4,1,10000,5000,\n"
+        "lim,qwen3-8b,topk,512,a,100,4,2,,,1000;2000;3000;4000\n"
+    )
+    setup = build_setup(task="lim", catalog=load_catalog(), hardware="b200", evals=[evals])
+    assert {s.label for s in setup.grid.settings} == {"qwen3-8b dense", "qwen3-8b topk@512"}
+    assert {setup.grid.settings[k].label for k in set(setup.grid.setting.tolist())} == {
+        "qwen3-8b topk@512"
+    }
+    assert setup.warnings == (
+        "qwen3-8b dense left out: per-problem rows without per-sample lengths give coverage only "
+        "at their gen_limit, 10,000 tokens, which is not among the generation limits searched "
+        "(add it: --gen-limits 10000)",
+    )

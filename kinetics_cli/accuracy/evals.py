@@ -196,6 +196,11 @@ def _bool(value: Any, at: str) -> bool:
         return True
     if text in _FALSE:
         return False
+    if text in (
+        "1.0",
+        "0.0",
+    ):  # a float column's 1 and 0 (pandas writes a count so), as 1.0 in JSON
+        return text == "1.0"
     raise InputError(
         f"{at}: field 'correct': expected true/false (or 1/0, yes/no), got {_short(value)}"
     )
@@ -311,6 +316,15 @@ def _aggregate(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]
         lengths = sorted(_lengths(raw["gen_lengths"], at))
         if len(lengths) != n:
             raise InputError(f"{at}: field 'gen_lengths': {len(lengths)} lengths for {n} samples")
+        if _text(raw.get("gen_limit")) != "":
+            # the row's own limit bounds every sample: a longer one means the lengths or the
+            # limit belong to another run
+            limit = _count(raw["gen_limit"], "gen_limit", at)
+            if lengths[-1] > limit:
+                raise InputError(
+                    f"{at}: field 'gen_lengths': a sample of {lengths[-1]:,} tokens is longer than "
+                    f"the row's gen_limit, {limit:,}"
+                )
         return [trial(float(x), j < c) for j, x in enumerate(lengths)]
     if raw.get("gen_limit") is None or raw.get("mean_gen_tokens") is None:
         raise InputError(
@@ -572,12 +586,17 @@ class EvaluationSource:
         fixed = [s.label for s, t in self._tables.items() if t.fixed_limit is not None]
         if fixed:
             self.description += (
-                f"; {len(fixed)} settings have no per-sample lengths: coverage only at their own "
-                "gen_limit (pass it in --gen-limits)"
+                f"; {len(fixed)} setting{' has' if len(fixed) == 1 else 's have'} no per-sample "
+                "lengths: coverage only at their own gen_limit (pass it in --gen-limits)"
             )
 
     def settings(self) -> list[Setting]:
         return list(self._tables)
+
+    def fixed_limit(self, setting: Setting) -> float | None:
+        """The one generation limit with a coverage estimate, for a setting whose per-problem
+        rows have no per-sample lengths (gen_limit and mean_gen_tokens); None with lengths."""
+        return self._table(setting).fixed_limit
 
     def max_trials(self, setting: Setting) -> int:
         """The largest N with a coverage estimate: the fewest trials any problem has."""

@@ -107,6 +107,24 @@ def _require(raw: dict[str, Any], fields: Sequence[str], kind: str, where: str) 
             raise InputError(f"{where}: missing field '{field}' of {kind}")
 
 
+def _short(value: Any) -> str:
+    """repr(value), cut to 40 characters (a message quotes it)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _problem_id(raw: dict[str, Any], field: str, where: str) -> str:
+    """The problem id in `field`: a string or a number, as evaluation rows take it; null, a
+    list or an object would become a text ('None', '[1, 2]') that names no problem."""
+    value = raw[field]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or str(value) == "":
+        raise InputError(
+            f"{where}: field '{field}': expected a problem id (a string or number), got "
+            f"{_short(value)}"
+        )
+    return str(value)
+
+
 def _lm_eval_prompt(arguments: Any, where: str) -> str:
     if isinstance(arguments, dict):  # {"gen_args_0": {"arg_0": prompt, "arg_1": kwargs}}
         first = next(iter(arguments.values()), None)
@@ -161,13 +179,21 @@ def import_lm_eval(
                 raise InputError(
                     f"{where}: metric '{name}': expected a number, got {value!r}"[:200]
                 )
+            if value not in (0, 1):
+                # a fraction is a mean over several generations (pass@1 over repeats) or a
+                # partial grade (f1): counting it as right would make every such document solved
+                raise InputError(
+                    f"{where}: metric '{name}': expected 0 or 1 (the generation wrong or right), "
+                    f"got {_short(value)}; a fraction averages several generations or grades "
+                    "partly: give --metric a right-or-wrong metric"
+                )
             rows.append(
                 _row(
                     task,
                     model,
                     attention,
                     kv_budget,
-                    str(raw["doc_id"]),
+                    _problem_id(raw, "doc_id", where),
                     _lm_eval_prompt(raw.get("arguments", ""), where),
                     _text(raw["resps"], "resps", where),
                     value > 0,
@@ -209,15 +235,18 @@ def import_qwen_math(
             pred_raw = raw.get("pred")
             pred: list[Any] = pred_raw if isinstance(pred_raw, list) else []
             for j, (generation, ok) in enumerate(zip(code, score, strict=True)):
-                if not isinstance(ok, (bool, int, float)):
-                    raise InputError(f"{where}: field 'score'[{j}]: expected true/false")
+                if not isinstance(ok, (bool, int, float)) or ok not in (0, 1):
+                    raise InputError(
+                        f"{where}: field 'score'[{j}]: expected true/false (or 1/0), got "
+                        f"{_short(ok)}"
+                    )
                 rows.append(
                     _row(
                         task,
                         model,
                         attention,
                         kv_budget,
-                        str(raw["idx"]),
+                        _problem_id(raw, "idx", where),
                         _text(prompt, "question", where),
                         _text(generation, "code", where),
                         bool(ok),

@@ -4,7 +4,8 @@ Trace format (JSON Lines, as written by the paper's evaluation scripts): the fir
 {} for dense or {"attn_local": 128, "attn_topk": 64} for top-k or {"attn_local": 128,
 "attn_block_size": 16, "attn_block_topk": 8} for block top-k; every further line is one trial with
 "query" (the problem text), "prediction" (the generated text, or a list whose first item is it),
-"score" (0/100 or 0/1) and optionally "question_id". The KV budget is attn_local + attn_topk, or
+"score" (0/100 or 0/1) and optionally "question_id" (on every trial or none; without it,
+problems are numbered by their query text). The KV budget is attn_local + attn_topk, or
 attn_local + attn_block_topk x attn_block_size, as in the paper's cost scripts.
 
 Token counts come from a tokenizer file (tokenizer.json) when the optional `tokenizers` package
@@ -106,6 +107,7 @@ def import_traces(path: Path, task: str, model: str, counter: TokenCounter) -> l
         raise InputError(f"{path}:1: metadata must be a JSON object")
     attention, budget = _setting(meta, path)
     problem_ids: dict[str, str] = {}
+    first_kind: tuple[str, bool] | None = None  # the first trial's line, and whether it has an id
     rows: list[dict[str, Any]] = []
     for where, raw in json_objects(path, lines[1:], start=2):
         for field in ("query", "prediction", "score"):
@@ -120,8 +122,27 @@ def import_traces(path: Path, task: str, model: str, counter: TokenCounter) -> l
             or score not in (0, 1, 100)
         ):
             raise InputError(f"{where}: field 'score': expected 0, 1 or 100, got {raw['score']!r}")
-        if "question_id" in raw and raw["question_id"] is not None:
-            problem = str(raw["question_id"])
+        qid = raw.get("question_id")
+        if qid is not None and (
+            isinstance(qid, bool) or not isinstance(qid, (str, int, float)) or qid == ""
+        ):
+            shown = repr(qid) if len(repr(qid)) <= 40 else repr(qid)[:37] + "..."
+            raise InputError(
+                f"{where}: field 'question_id': expected a problem id (a string or number), "
+                f"got {shown}"
+            )
+        if first_kind is None:
+            first_kind = (where, qid is not None)
+        elif first_kind[1] != (qid is not None):
+            # ids numbered from the query text (0, 1, ...) could be another row's question_id
+            # and join two problems into one
+            has, lacks = (first_kind[0], where) if first_kind[1] else (where, first_kind[0])
+            raise InputError(
+                f"{lacks}: no question_id, while {has} has one: give every trial a question_id "
+                "or none (problems are then numbered by their query text)"
+            )
+        if qid is not None:
+            problem = str(qid)
         else:
             problem = problem_ids.setdefault(query, str(len(problem_ids)))
         rows.append(

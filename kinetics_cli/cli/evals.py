@@ -152,6 +152,18 @@ def import_command(
         )
     else:
         rows = import_qwen_math(logs, task, name, counter, attention=attention, kv_budget=kv_budget)
+    with_answer = sum("answer" in row for row in rows)
+    if 0 < with_answer < len(rows):
+        # a row without the field is an unknown vote, one with it empty a trial without a final
+        # answer: CSV cannot tell them apart, and a vote over a setting with unknown votes is
+        # refused anyway, so the column goes for every row
+        for row in rows:
+            row.pop("answer", None)
+        warn(
+            f"{len(rows) - with_answer:,} of {len(rows):,} trials have no extracted final answer "
+            "in the logs, so no row has an answer column (majority vote and early stopping need "
+            "one on every trial)"
+        )
     path = write_rows(rows, out, force=force)
     problems = len({r["problem"] for r in rows})
     settings = sorted(

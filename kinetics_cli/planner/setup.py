@@ -162,6 +162,20 @@ def _uncovered(options: GridOptions, source: AccuracySource, grid: Grid) -> list
                 "the prompt and every generation limit is dense attention (the dense settings "
                 "answer it)"
             )
+    fixed_limit = getattr(source, "fixed_limit", None)
+    if fixed_limit is not None:
+        searched = set(options.gen_limits)
+        unsearched: dict[float, list[str]] = {}
+        for setting in grid.settings:
+            limit = fixed_limit(setting)
+            if limit is not None and limit not in searched:
+                unsearched.setdefault(limit, []).append(setting.label)
+        for limit, labels in sorted(unsearched.items()):
+            lines.append(
+                f"{', '.join(labels)} left out: per-problem rows without per-sample lengths give "
+                f"coverage only at their gen_limit, {limit:,.0f} tokens, which is not among the "
+                f"generation limits searched (add it: --gen-limits {limit:.0f})"
+            )
     return lines
 
 
@@ -454,7 +468,17 @@ def build_setup(
             f"{count:,} verifier-rule configuration{'' if count == 1 else 's'} left out at "
             f"generation {limits} {at}: {what}"
         )
-    warnings += _uncovered(options, source, grid)
+    uncovered = _uncovered(options, source, grid)
+    if len(grid) == 0:
+        raise InputError(
+            "no configuration to evaluate: "
+            + (
+                "; ".join(uncovered)
+                or "the accuracy data gives no accuracy for the chosen strategies, trials and "
+                "generation limits"
+            )
+        )
+    warnings += uncovered
     votes = _votes(source, grid, options.selection, warnings)
     if deploy is None or log is None:
         return Setup(
