@@ -95,6 +95,9 @@ _EXPERT_KEYS = {
 # `q_lora_rank = 1536` (an explicit null: no shared expert, as DeepSeek's own modelling code has it,
 # and no query compression).
 _DEEPSEEK_DEFAULTS = {"n_shared_experts": 1, "q_lora_rank": 1536}
+# gpt-oss's experts per token when num_experts_per_tok is left out: GptOssConfig
+# `num_experts_per_tok: int = 4` (its router's top_k reads nothing else).
+_GPT_OSS_TOP_K = 4
 # Qwen3-Next when the config leaves these out: Qwen3NextConfig `shared_expert_intermediate_size:
 # int = 512` (its sparse block always builds the shared expert) and `full_attention_interval` 4
 # (`kwargs.pop("full_attention_interval", 4)` when there is no layer_types).
@@ -362,6 +365,24 @@ def _experts(config: Mapping[str, Any], model_type: str) -> int:
     return next(iter(values.values()))
 
 
+def _gpt_oss_top_k(config: Mapping[str, Any]) -> int:
+    """Experts per token as transformers routes gpt-oss: num_experts_per_tok, default 4
+    (GptOssConfig `num_experts_per_tok: int = 4`). OpenAI's configs also carry
+    experts_per_token, which transformers does not read: one that disagrees is refused."""
+    top_k = _defaulted_count(config, "num_experts_per_tok", "gpt_oss", _GPT_OSS_TOP_K)
+    if top_k is None:
+        raise InputError("config field 'num_experts_per_tok': expected a whole number >= 1")
+    if config.get("experts_per_token") is not None:
+        own = _count(config, "experts_per_token", "gpt_oss")
+        if own != top_k:
+            origin = "" if "num_experts_per_tok" in config else ", transformers' default"
+            raise InputError(
+                f"config fields 'num_experts_per_tok' ({top_k}{origin}) and 'experts_per_token' "
+                f"({own}) disagree: transformers routes by num_experts_per_tok"
+            )
+    return top_k
+
+
 def _moe(config: Mapping[str, Any], model_type: str, layers: int) -> dict[str, Any] | None:
     if model_type in _DENSE:
         return None
@@ -372,12 +393,9 @@ def _moe(config: Mapping[str, Any], model_type: str, layers: int) -> dict[str, A
             "expert_intermediate_size": _count(config, "intermediate_size", model_type),
         }
     if model_type == "gpt_oss":
-        k_key = (
-            "experts_per_token" if "num_experts_per_tok" not in config else "num_experts_per_tok"
-        )
         return {
             "experts": _experts(config, model_type),
-            "experts_per_token": _count(config, k_key, model_type),
+            "experts_per_token": _gpt_oss_top_k(config),
             "expert_intermediate_size": _count(config, "intermediate_size", model_type),
             "router_bias": True,
             "expert_bias": True,

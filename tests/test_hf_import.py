@@ -928,3 +928,20 @@ def test_mlp_bias_is_read_for_llama_only() -> None:
     assert _spec(dict(QWEN3_8B, mlp_bias=True)) == _spec(QWEN3_8B)
     with pytest.raises(InputError, match="mlp_bias"):
         card_from_hf_config(dict(LLAMA_31_8B, mlp_bias=True), name="x")
+
+
+def test_gpt_oss_routes_by_num_experts_per_tok() -> None:
+    """transformers' gpt-oss router reads num_experts_per_tok (default 4), not OpenAI's
+    experts_per_token: without the former the card routes 4 experts per token, and an
+    experts_per_token that says otherwise is refused rather than silently used or dropped."""
+    only_own = _without(GPT_OSS_20B, "num_experts_per_tok")
+    moe = _spec(only_own).moe
+    assert moe is not None and moe.experts_per_token == 4
+    assert _spec(only_own) == _spec(GPT_OSS_20B)
+    with pytest.raises(
+        InputError,
+        match=r"'num_experts_per_tok' \(4, transformers' default\) and 'experts_per_token' \(2\)",
+    ):
+        card_from_hf_config(dict(only_own, experts_per_token=2), name="x")
+    with pytest.raises(InputError, match=r"'num_experts_per_tok' \(8\) and 'experts_per_token'"):
+        card_from_hf_config(dict(GPT_OSS_20B, num_experts_per_tok=8), name="x")
