@@ -40,6 +40,69 @@ _DEFAULT_HEAD_DIM = {"qwen3": 128, "qwen3_next": 256, "gpt_oss": 64}
 # file, `attention_bias: bool = True`); every other type here defaults it to false.
 _DEFAULT_ATTENTION_BIAS = {"gpt_oss": True}
 
+# Where a config leaves out one of the fields below, transformers builds the model from its config
+# class's default, so the card must too. Sources, github.com/huggingface/transformers:
+#   @008e574 models/{llama,qwen2,qwen3,qwen3_moe,qwen3_next,mixtral}/configuration_*.py
+#   @02b8f42 models/gpt_oss/configuration_gpt_oss.py
+#   @001f85b models/mistral/configuration_mistral.py, models/deepseek_v3/configuration_deepseek_v3.py
+#   @16b6c53 models/qwen3_moe/modeling_qwen3_moe.py (Qwen3MoeAttention: `self.sliding_window =
+#            getattr(config, "sliding_window", None)` on every layer; no max_window_layers)
+#   @005a187 models/mistral/modeling_mistral.py (q, k, v and o built with `bias=False`; the window
+#            passed on every layer)
+#
+# num_key_value_heads: a config without the field gets the class's default, which is not
+# num_attention_heads for most types (Qwen3Config `num_key_value_heads: int | None = 32`,
+# Qwen3MoeConfig `= 4`, Qwen3NextConfig `= 2`, GptOssConfig `= 8`, MixtralConfig `= 8`,
+# MistralConfig `num_key_value_heads: int | None = 8`, Qwen2Config `= 32`); an explicit null is
+# num_attention_heads (`if self.num_key_value_heads is None: ... = self.num_attention_heads`).
+# LlamaConfig defaults to None, i.e. num_attention_heads. DeepSeek-V3 (default 128, its own head
+# count) is left at num_attention_heads: MLA does not read the field.
+_DEFAULT_KV_HEADS = {
+    "mistral": 8,
+    "mixtral": 8,
+    "qwen2": 32,
+    "qwen3": 32,
+    "qwen3_moe": 4,
+    "qwen3_next": 2,
+    "gpt_oss": 8,
+}
+# sliding_window when a config leaves it out: GptOssConfig `sliding_window: int | None = 128`,
+# MistralConfig `sliding_window: int | None = 4096`, Qwen2Config / Qwen3Config / Qwen3MoeConfig
+# `sliding_window: int | None = 4096` (used only with use_sliding_window), MixtralConfig `= None`.
+# An explicit null means no window.
+_DEFAULT_SLIDING_WINDOW = {
+    "gpt_oss": 128,
+    "mistral": 4096,
+    "qwen2": 4096,
+    "qwen3": 4096,
+    "qwen3_moe": 4096,
+}
+# max_window_layers when a Qwen2 / Qwen3 config leaves it out: `max_window_layers: int = 28`; with
+# use_sliding_window, layers i >= max_window_layers are sliding (`__post_init__`'s layer_types).
+_DEFAULT_MAX_WINDOW_LAYERS = 28
+# The expert count's names: the config classes' attribute_map makes one an alias of the other
+# (Qwen3MoeConfig and MixtralConfig and GptOssConfig `{"num_experts": "num_local_experts"}`,
+# DeepseekV3Config `{"num_local_experts": "n_routed_experts"}`), so a config saved by a newer
+# transformers names a Qwen3-MoE model's experts `num_local_experts`.
+_EXPERT_KEYS = {
+    "qwen3_moe": ("num_experts", "num_local_experts"),
+    "qwen3_next": ("num_experts",),
+    "mixtral": ("num_local_experts", "num_experts"),
+    "gpt_oss": ("num_local_experts", "num_experts"),
+    "deepseek_v3": ("n_routed_experts", "num_local_experts"),
+}
+# DeepSeek-V3 when the config leaves these out: DeepseekV3Config `n_shared_experts = 1`,
+# `q_lora_rank = 1536` (an explicit null: no shared expert, as DeepSeek's own modelling code has it,
+# and no query compression).
+_DEEPSEEK_DEFAULTS = {"n_shared_experts": 1, "q_lora_rank": 1536}
+# gpt-oss's experts per token when num_experts_per_tok is left out: GptOssConfig
+# `num_experts_per_tok: int = 4` (its router's top_k reads nothing else).
+_GPT_OSS_TOP_K = 4
+# Qwen3-Next when the config leaves these out: Qwen3NextConfig `shared_expert_intermediate_size:
+# int = 512` (its sparse block always builds the shared expert) and `full_attention_interval` 4
+# (`kwargs.pop("full_attention_interval", 4)` when there is no layer_types).
+_QWEN3_NEXT_DEFAULTS = {"shared_expert_intermediate_size": 512, "full_attention_interval": 4}
+
 # Bytes per stored weight, from torch_dtype (or `dtype` in newer configs).
 _DTYPE_BYTES = {
     "bfloat16": 2.0,
@@ -98,6 +161,18 @@ def _optional_count(config: Mapping[str, Any], key: str, model_type: str) -> int
     return _count(config, key, model_type)
 
 
+def _defaulted_count(
+    config: Mapping[str, Any], key: str, model_type: str, default: int | None, *, minimum: int = 1
+) -> int | None:
+    """A count transformers defaults when the config leaves it out: `default` when the key is
+    absent, None when it is null, else the value."""
+    if key not in config:
+        return default
+    if config[key] is None:
+        return None
+    return _count(config, key, model_type, minimum=minimum)
+
+
 def _flag(config: Mapping[str, Any], key: str, default: bool = False) -> bool:
     value = config.get(key, default)
     if value is None:
@@ -118,8 +193,15 @@ def _index_list(config: Mapping[str, Any], key: str, layers: int) -> list[int]:
 
 # The layer types each model type's modelling code builds; any other entry of `layer_types` would be
 # read as something the model does not have (a Qwen3 layer marked linear is still full attention).
-_LAYER_TYPES = {"qwen3_next": ("full_attention", "linear_attention")}
-_DEFAULT_LAYER_TYPES = ("full_attention", "sliding_attention")
+# Llama, Mistral, Mixtral, Qwen3-MoE and DeepSeek-V3 read no layer_types: their layers are alike
+# (Mistral, Mixtral and Qwen3-MoE window every layer or none), so only full_attention entries fit.
+_LAYER_TYPES = {
+    "qwen3_next": ("full_attention", "linear_attention"),
+    "qwen2": ("full_attention", "sliding_attention"),
+    "qwen3": ("full_attention", "sliding_attention"),
+    "gpt_oss": ("full_attention", "sliding_attention"),
+}
+_DEFAULT_LAYER_TYPES = ("full_attention",)
 
 
 def _layer_types(config: Mapping[str, Any], layers: int) -> list[str] | None:
@@ -136,9 +218,10 @@ def _layer_types(config: Mapping[str, Any], layers: int) -> list[str] | None:
     known = _LAYER_TYPES.get(model_type, _DEFAULT_LAYER_TYPES)
     unknown = sorted(set(types) - set(known))
     if unknown:
+        unread = "; its layers are built alike, from no layer_types" if len(known) == 1 else ""
         raise InputError(
             f"config field 'layer_types': layer type(s) {', '.join(unknown)} are not supported "
-            f"for model_type {model_type!r} (expected: {', '.join(known)})"
+            f"for model_type {model_type!r} (expected: {', '.join(known)}{unread})"
         )
     return types
 
@@ -193,7 +276,17 @@ def _architecture(config: Mapping[str, Any], model_type: str) -> dict[str, Any]:
     layers = _count(config, "num_hidden_layers", model_type)
     hidden = _count(config, "hidden_size", model_type)
     heads = _count(config, "num_attention_heads", model_type)
-    kv_heads = _optional_count(config, "num_key_value_heads", model_type) or heads
+    if "num_key_value_heads" in config:
+        kv_heads = _optional_count(config, "num_key_value_heads", model_type) or heads
+        kv_origin = ""
+    else:
+        kv_heads = _DEFAULT_KV_HEADS.get(model_type, heads)
+        kv_origin = (
+            f"; the config has no 'num_key_value_heads' and transformers' {model_type} default "
+            f"is {kv_heads}"
+            if model_type in _DEFAULT_KV_HEADS
+            else ""
+        )
     if model_type == "deepseek_v3":
         # Under MLA the backbone head_dim is not used; keep the q/k width for display.
         head_dim = _count(config, "qk_nope_head_dim", model_type) + _count(
@@ -212,14 +305,17 @@ def _architecture(config: Mapping[str, Any], model_type: str) -> dict[str, Any]:
             head_dim = hidden // heads
     if heads % kv_heads:
         raise InputError(
-            f"num_attention_heads ({heads}) is not a multiple of num_key_value_heads ({kv_heads})"
+            f"num_attention_heads ({heads}) is not a multiple of num_key_value_heads "
+            f"({kv_heads}){kv_origin}"
         )
     if model_type == "qwen3_next" and config.get("intermediate_size") is None:
         intermediate = 0  # every layer is MoE; the dense width is unused
     else:
         intermediate = _count(config, "intermediate_size", model_type)
 
-    if model_type != "gpt_oss" and _flag(config, "mlp_bias"):
+    # Only Llama's MLP reads mlp_bias; the other types build their MLPs with bias=False whatever
+    # the config says (gpt-oss's expert biases are modelled in [moe]).
+    if model_type == "llama" and _flag(config, "mlp_bias"):
         raise InputError("config has mlp_bias = true; biases in a dense MLP are not modelled")
     attention_bias = _flag(config, "attention_bias", _DEFAULT_ATTENTION_BIAS.get(model_type, False))
     if model_type == "qwen2":
@@ -228,9 +324,9 @@ def _architecture(config: Mapping[str, Any], model_type: str) -> dict[str, Any]:
         if attention_bias:
             raise InputError("deepseek_v3 with attention_bias = true is not modelled")
         qkv_bias = o_bias = False
-    elif model_type == "mixtral":
-        qkv_bias = o_bias = False
-    else:  # llama, mistral, qwen3, qwen3_moe, qwen3_next, gpt_oss: one flag for q, k, v and o
+    elif model_type in ("mistral", "mixtral"):
+        qkv_bias = o_bias = False  # built with bias=False; attention_bias is not read
+    else:  # llama, qwen3, qwen3_moe, qwen3_next, gpt_oss: one flag for q, k, v and o
         qkv_bias = o_bias = attention_bias
 
     return {
@@ -256,22 +352,50 @@ def _architecture(config: Mapping[str, Any], model_type: str) -> dict[str, Any]:
     }
 
 
+def _experts(config: Mapping[str, Any], model_type: str) -> int:
+    """The routed-expert count under any of the names transformers accepts for the type."""
+    keys = _EXPERT_KEYS[model_type]
+    values = {key: _count(config, key, model_type) for key in keys if config.get(key) is not None}
+    if not values:
+        names = " or ".join(repr(key) for key in keys)
+        raise InputError(f"config has no {names}, which a {model_type!r} config needs")
+    if len(set(values.values())) > 1:
+        shown = " and ".join(f"{key!r} ({value})" for key, value in values.items())
+        raise InputError(f"config fields {shown} disagree: they name the same expert count")
+    return next(iter(values.values()))
+
+
+def _gpt_oss_top_k(config: Mapping[str, Any]) -> int:
+    """Experts per token as transformers routes gpt-oss: num_experts_per_tok, default 4
+    (GptOssConfig `num_experts_per_tok: int = 4`). OpenAI's configs also carry
+    experts_per_token, which transformers does not read: one that disagrees is refused."""
+    top_k = _defaulted_count(config, "num_experts_per_tok", "gpt_oss", _GPT_OSS_TOP_K)
+    if top_k is None:
+        raise InputError("config field 'num_experts_per_tok': expected a whole number >= 1")
+    if config.get("experts_per_token") is not None:
+        own = _count(config, "experts_per_token", "gpt_oss")
+        if own != top_k:
+            origin = "" if "num_experts_per_tok" in config else ", transformers' default"
+            raise InputError(
+                f"config fields 'num_experts_per_tok' ({top_k}{origin}) and 'experts_per_token' "
+                f"({own}) disagree: transformers routes by num_experts_per_tok"
+            )
+    return top_k
+
+
 def _moe(config: Mapping[str, Any], model_type: str, layers: int) -> dict[str, Any] | None:
     if model_type in _DENSE:
         return None
     if model_type == "mixtral":
         return {
-            "experts": _count(config, "num_local_experts", model_type),
+            "experts": _experts(config, model_type),
             "experts_per_token": _count(config, "num_experts_per_tok", model_type),
             "expert_intermediate_size": _count(config, "intermediate_size", model_type),
         }
     if model_type == "gpt_oss":
-        k_key = (
-            "experts_per_token" if "num_experts_per_tok" not in config else "num_experts_per_tok"
-        )
         return {
-            "experts": _count(config, "num_local_experts", model_type),
-            "experts_per_token": _count(config, k_key, model_type),
+            "experts": _experts(config, model_type),
+            "experts_per_token": _gpt_oss_top_k(config),
             "expert_intermediate_size": _count(config, "intermediate_size", model_type),
             "router_bias": True,
             "expert_bias": True,
@@ -281,10 +405,17 @@ def _moe(config: Mapping[str, Any], model_type: str, layers: int) -> dict[str, A
         freq = _optional_count(config, "moe_layer_freq", model_type) or 1
         dense = [i for i in range(layers) if i < first_dense or i % freq]
         return {
-            "experts": _count(config, "n_routed_experts", model_type),
+            "experts": _experts(config, model_type),
             "experts_per_token": _count(config, "num_experts_per_tok", model_type),
             "expert_intermediate_size": _count(config, "moe_intermediate_size", model_type),
-            "shared_experts": _optional_count(config, "n_shared_experts", model_type) or 0,
+            "shared_experts": _defaulted_count(
+                config,
+                "n_shared_experts",
+                model_type,
+                _DEEPSEEK_DEFAULTS["n_shared_experts"],
+                minimum=0,
+            )
+            or 0,
             "dense_layers": dense,
             "router_bias": True,  # e_score_correction_bias, one per routed expert
         }
@@ -293,20 +424,23 @@ def _moe(config: Mapping[str, Any], model_type: str, layers: int) -> dict[str, A
     mlp_only = set(_index_list(config, "mlp_only_layers", layers))
     dense = [i for i in range(layers) if i in mlp_only or (i + 1) % step]
     moe: dict[str, Any] = {
-        "experts": _count(config, "num_experts", model_type),
+        "experts": _experts(config, model_type),
         "experts_per_token": _count(config, "num_experts_per_tok", model_type),
         "expert_intermediate_size": _count(config, "moe_intermediate_size", model_type),
         "dense_layers": dense,
     }
-    shared = config.get("shared_expert_intermediate_size") or 0
-    if model_type == "qwen3_next" and shared:
-        moe.update(
-            shared_experts=1,
-            shared_expert_intermediate_size=_count(
-                config, "shared_expert_intermediate_size", model_type
-            ),
-            shared_expert_gate=True,
+    if model_type == "qwen3_next":
+        shared = _defaulted_count(
+            config,
+            "shared_expert_intermediate_size",
+            model_type,
+            _QWEN3_NEXT_DEFAULTS["shared_expert_intermediate_size"],
+            minimum=0,
         )
+        if shared:
+            moe.update(
+                shared_experts=1, shared_expert_intermediate_size=shared, shared_expert_gate=True
+            )
     if dense:
         _count(config, "intermediate_size", model_type)  # the dense layers need their width
     return moe
@@ -317,7 +451,9 @@ def _mla(config: Mapping[str, Any], model_type: str) -> dict[str, Any] | None:
         return None
     return {
         "kv_lora_rank": _count(config, "kv_lora_rank", model_type),
-        "q_lora_rank": _optional_count(config, "q_lora_rank", model_type),
+        "q_lora_rank": _defaulted_count(
+            config, "q_lora_rank", model_type, _DEEPSEEK_DEFAULTS["q_lora_rank"]
+        ),
         "qk_rope_head_dim": _count(config, "qk_rope_head_dim", model_type),
         "qk_nope_head_dim": _count(config, "qk_nope_head_dim", model_type),
         "v_head_dim": _count(config, "v_head_dim", model_type),
@@ -325,16 +461,29 @@ def _mla(config: Mapping[str, Any], model_type: str) -> dict[str, Any] | None:
 
 
 def _sliding_layers(config: Mapping[str, Any], model_type: str, layers: int) -> list[int]:
+    """The layers transformers builds with the sliding window (before the window's own value)."""
     types = _layer_types(config, layers)
-    if types is not None:
+    if model_type == "gpt_oss":
+        if types is None:  # GptOssConfig: sliding where (i + 1) % 2, i.e. layers 0, 2, 4, ...
+            types = [
+                "sliding_attention" if (i + 1) % 2 else "full_attention" for i in range(layers)
+            ]
         return [i for i, t in enumerate(types) if t == "sliding_attention"]
-    if model_type in ("mistral", "mixtral") and config.get("sliding_window"):
-        return list(range(layers))  # Mistral-7B-v0.1 style: every layer windowed
-    if model_type in ("qwen2", "qwen3", "qwen3_moe") and _flag(config, "use_sliding_window"):
-        first = config.get("max_window_layers", layers)
+    if model_type in ("qwen2", "qwen3"):
+        # Their config classes null sliding_window unless use_sliding_window, whatever layer_types
+        # says; without layer_types the layers from max_window_layers on are sliding.
+        if not _flag(config, "use_sliding_window"):
+            return []
+        if types is not None:
+            return [i for i, t in enumerate(types) if t == "sliding_attention"]
+        first = config.get("max_window_layers", _DEFAULT_MAX_WINDOW_LAYERS)
         if not isinstance(first, int) or isinstance(first, bool):
             raise InputError("config field 'max_window_layers': expected a whole number")
         return list(range(max(first, 0), layers))
+    if model_type == "qwen3_moe":  # every layer when use_sliding_window; no max_window_layers
+        return list(range(layers)) if _flag(config, "use_sliding_window") else []
+    if model_type in ("mistral", "mixtral"):
+        return list(range(layers))  # Mistral-7B-v0.1 style: every layer windowed, if any window
     return []
 
 
@@ -344,7 +493,11 @@ def _sliding_window(
     sliding = _sliding_layers(config, model_type, layers)
     if not sliding:
         return None
-    window = _count(config, "sliding_window", model_type)
+    window = _defaulted_count(
+        config, "sliding_window", model_type, _DEFAULT_SLIDING_WINDOW.get(model_type), minimum=0
+    )
+    if not window:  # null (or 0): the layers attend to the whole context
+        return None
     return {"window": window, "layers": sliding}
 
 
@@ -357,7 +510,14 @@ def _linear_attention(
     if types is not None:
         linear = [i for i, t in enumerate(types) if t == "linear_attention"]
     else:
-        interval = _count(config, "full_attention_interval", model_type)
+        interval = _defaulted_count(
+            config,
+            "full_attention_interval",
+            model_type,
+            _QWEN3_NEXT_DEFAULTS["full_attention_interval"],
+        )
+        if interval is None:
+            raise InputError("config field 'full_attention_interval': expected a whole number >= 1")
         linear = [i for i in range(layers) if (i + 1) % interval]
     if not linear:
         return None

@@ -539,7 +539,11 @@ def test_unknown_quantization_and_dtype_are_refused() -> None:
         ({"hidden_size": "4096"}, "'hidden_size': expected a whole number"),
         ({"mlp_bias": True}, "mlp_bias"),
         ({"layer_types": ["full_attention"] * 3}, "3 entries for 32 hidden layers"),
-        ({"layer_types": ["sliding_attention"] * 32}, "'sliding_window'"),
+        # Llama builds no sliding-window layer, whatever layer_types says
+        (
+            {"layer_types": ["sliding_attention"] * 32},
+            "sliding_attention are not supported for model_type 'llama'",
+        ),
         ({"model_type": None}, "no 'model_type'"),
         ({"model_type": ["llama"]}, "'model_type': expected a string"),
         ({"is_encoder_decoder": True}, "only decoder-only models"),
@@ -769,3 +773,175 @@ def test_a_config_without_head_dim_gets_its_model_types_default() -> None:
         {k: v for k, v in QWEN3_8B.items() if k != "head_dim"} | {"model_type": "llama"}, name="l"
     )
     assert llama["architecture"]["head_dim"] == 4096 // 32  # Llama: hidden / heads
+
+
+# ---- fields a config leaves out: transformers' config-class defaults ----------------------------
+
+
+def _without(config: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if k not in keys}
+
+
+def _spec(config: dict[str, Any]) -> ModelCard:
+    return ModelCard.model_validate(card_from_hf_config(config, name="x"))
+
+
+def test_gpt_oss_without_layer_types_alternates_sliding_and_full() -> None:
+    """GptOssConfig fills layer_types with sliding where (i + 1) % 2 (layers 0, 2, ..., 22) and
+    sliding_window with 128. gpt-oss-20b: 12 full layers grow the cache by 12 * 2 (K, V) * 8 KV
+    heads * 64 * 2 bytes = 24,576 B per token; the 12 sliding ones hold as much per token, up to
+    128 tokens. Without the default every layer was full: 49,152 B per token, no window."""
+    spec = _spec(_without(GPT_OSS_20B, "layer_types"))
+    assert spec.sliding_window is not None and spec.sliding_window.window == 128
+    assert spec.sliding_window.layers == list(range(0, 24, 2))
+    assert spec.kv_bytes_per_token == 12 * 2 * 8 * 64 * 2 == 24_576
+    assert spec.sliding_kv_bytes_per_token == 24_576
+    assert _spec(_without(GPT_OSS_20B, "layer_types", "sliding_window")) == spec
+    assert _spec(GPT_OSS_20B).kv_bytes_per_token == 24_576  # as the published config spells it
+    assert _spec(dict(GPT_OSS_20B, sliding_window=None)).sliding_window is None  # null: no window
+
+
+def test_qwen3_sliding_window_defaults() -> None:
+    """Qwen3Config: max_window_layers 28 and sliding_window 4096 when left out, used only with
+    use_sliding_window. Qwen3-8B (36 layers) with it on: layers 28..35 slide at 4096, the other
+    28 grow by 28 * 2 * 8 KV heads * 128 * 2 B = 114,688 B per token (not 36 layers' 147,456)."""
+    on = dict(_without(QWEN3_8B, "max_window_layers", "sliding_window"), use_sliding_window=True)
+    spec = _spec(on)
+    assert spec.sliding_window is not None
+    assert spec.sliding_window.window == 4096 and spec.sliding_window.layers == list(range(28, 36))
+    assert spec.kv_bytes_per_token == 28 * 2 * 8 * 128 * 2 == 114_688
+    assert spec.sliding_kv_bytes_per_token == 8 * 2 * 8 * 128 * 2 == 32_768
+    # use_sliding_window false nulls sliding_window, so no layer slides, whatever else is set
+    off = dict(QWEN3_8B, sliding_window=4096, layer_types=["sliding_attention"] * 36)
+    assert _spec(off).sliding_window is None
+    assert _spec(off).kv_bytes_per_token == 36 * 2 * 8 * 128 * 2 == 147_456
+    assert _spec(dict(on, sliding_window=None)).sliding_window is None
+
+
+def test_qwen3_moe_expert_count_under_either_name() -> None:
+    """Qwen3MoeConfig's attribute_map makes num_experts an alias of num_local_experts, and a
+    config saved by a newer transformers carries only the latter: the same card either way."""
+    renamed = dict(_without(QWEN3_30B_A3B, "num_experts"), num_local_experts=128)
+    assert _spec(renamed) == _spec(QWEN3_30B_A3B)
+    both = dict(QWEN3_30B_A3B, num_local_experts=64)
+    with pytest.raises(InputError, match=r"'num_experts' \(128\) and 'num_local_experts' \(64\)"):
+        card_from_hf_config(both, name="x")
+    with pytest.raises(InputError, match="no 'num_experts' or 'num_local_experts'"):
+        card_from_hf_config(_without(QWEN3_30B_A3B, "num_experts"), name="x")
+    mixtral = dict(_without(MIXTRAL_8X7B, "num_local_experts"), num_experts=8)
+    assert _spec(mixtral) == _spec(MIXTRAL_8X7B)
+
+
+def test_qwen3_moe_sliding_window_is_every_layer() -> None:
+    """Qwen3-MoE's attention takes config.sliding_window on every layer (its config class has no
+    max_window_layers): all 48 layers of Qwen3-30B-A3B slide at the default 4096, and nothing
+    grows past the window."""
+    spec = _spec(dict(_without(QWEN3_30B_A3B, "sliding_window"), use_sliding_window=True))
+    assert spec.sliding_window is not None
+    assert spec.sliding_window.window == 4096 and spec.sliding_window.layers == list(range(48))
+    assert spec.kv_bytes_per_token == 0
+    assert spec.sliding_kv_bytes_per_token == 48 * 2 * 4 * 128 * 2 == 98_304
+
+
+def test_missing_kv_heads_take_the_config_class_default() -> None:
+    """MixtralConfig defaults num_key_value_heads to 8, not to num_attention_heads (32): Mixtral
+    8x7B stays 46,702,792,704 parameters and 2 * 32 * 8 * 128 * 2 = 131,072 KV bytes per token
+    (at 32 KV heads: 47,508,099,072 and 524,288). An explicit null is num_attention_heads."""
+    mixtral = _spec(_without(MIXTRAL_8X7B, "num_key_value_heads"))
+    assert mixtral.architecture.kv_heads == 8
+    assert mixtral == _spec(MIXTRAL_8X7B)
+    assert mixtral.kv_bytes_per_token == 2 * 32 * 8 * 128 * 2 == 131_072
+    # 32 layers * (attention 41,943,040 + 8 experts * 176,160,768 + router 4096 * 8 + norms 8192)
+    # + final norm 4096 + embedding and LM head 2 * 32000 * 4096
+    assert mixtral.total_params == 32 * (41_943_040 + 8 * 176_160_768 + 32_768 + 8_192) + (
+        4_096 + 2 * 32_000 * 4_096
+    )
+    assert _spec(dict(MIXTRAL_8X7B, num_key_value_heads=None)).architecture.kv_heads == 32
+    # Qwen3Config's default is 32: a 16-head Qwen3 config without the field is not buildable
+    with pytest.raises(InputError, match="transformers' qwen3 default is 32"):
+        card_from_hf_config(_without(QWEN3_0_6B, "num_key_value_heads"), name="x")
+    llama = _spec(_without(LLAMA_31_8B, "num_key_value_heads"))
+    assert llama.architecture.kv_heads == 32  # LlamaConfig: num_attention_heads
+
+
+def test_mistral_defaults_window_and_ignores_attention_bias() -> None:
+    """MistralConfig's sliding_window defaults to 4096 and its attention is built with
+    bias=False: a Mistral-7B-v0.1 config without sliding_window windows all 32 layers at 4096
+    (2 * 32 * 8 * 128 * 2 = 131,072 B per token, none growing past the window)."""
+    base = {
+        "model_type": "mistral",
+        "hidden_size": 4096,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "intermediate_size": 14336,
+        "vocab_size": 32000,
+    }
+    spec = _spec(base)
+    assert spec.sliding_window is not None
+    assert spec.sliding_window.window == 4096 and spec.sliding_window.layers == list(range(32))
+    assert spec.kv_bytes_per_token == 0
+    assert spec.sliding_kv_bytes_per_token == 131_072
+    assert _spec(dict(base, sliding_window=None)).sliding_window is None  # Mistral-7B-v0.3
+    biased = _spec(dict(base, attention_bias=True, mlp_bias=True))
+    assert not biased.architecture.qkv_bias and not biased.architecture.o_bias
+    assert biased.total_params == spec.total_params
+    with pytest.raises(InputError, match="not supported for model_type 'mistral'"):
+        card_from_hf_config(
+            dict(base, layer_types=["sliding_attention", "full_attention"] * 16), name="x"
+        )
+
+
+def test_deepseek_defaults_shared_expert_and_q_lora() -> None:
+    """DeepseekV3Config defaults n_shared_experts to 1 and q_lora_rank to 1536, DeepSeek-V3's own
+    values: the card is the published config's (671,026,419,200 parameters). A null means none,
+    as DeepSeek's own modelling code has it: 676,243,515,392, i.e. + 61 layers * (q 7168 * 128 *
+    192 - (7168 * 1536 + norm 1536 + 1536 * 128 * 192)) = 7,771,427,328 for the uncompressed
+    query, - 58 MoE layers * 3 * 7168 * 2048 = 2,554,331,136 for the shared expert."""
+    spec = _spec(_without(DEEPSEEK_V3, "n_shared_experts", "q_lora_rank"))
+    assert spec == _spec(DEEPSEEK_V3)
+    assert spec.total_params == 671_026_419_200
+    nulls = _spec(dict(DEEPSEEK_V3, n_shared_experts=None, q_lora_rank=None))
+    assert nulls.moe is not None and nulls.moe.shared_experts == 0
+    assert nulls.mla is not None and nulls.mla.q_lora_rank is None
+    q_full = 7168 * 128 * 192
+    q_lora = 7168 * 1536 + 1536 + 1536 * 128 * 192  # down, its norm, up
+    assert nulls.total_params - spec.total_params == 61 * (q_full - q_lora) - 58 * 3 * 7168 * 2048
+    assert nulls.total_params == 676_243_515_392
+
+
+def test_qwen3_next_defaults_shared_expert_and_interval() -> None:
+    """Qwen3NextConfig: shared_expert_intermediate_size 512 (its sparse block always builds the
+    shared expert) and full_attention_interval 4 when left out: the published card."""
+    trimmed = _without(QWEN3_NEXT, "shared_expert_intermediate_size", "full_attention_interval")
+    spec = _spec(trimmed)
+    assert spec == _spec(QWEN3_NEXT)
+    assert spec.moe is not None and spec.moe.shared_experts == 1
+    assert spec.linear_attention is not None
+    assert spec.linear_attention.layers == [i for i in range(48) if (i + 1) % 4]
+    no_shared = _spec(dict(QWEN3_NEXT, shared_expert_intermediate_size=0))
+    assert no_shared.moe is not None and no_shared.moe.shared_experts == 0
+
+
+def test_mlp_bias_is_read_for_llama_only() -> None:
+    """Only LlamaMLP reads mlp_bias; Qwen3 builds its MLP with bias=False whatever the config."""
+    assert _spec(dict(QWEN3_8B, mlp_bias=True)) == _spec(QWEN3_8B)
+    with pytest.raises(InputError, match="mlp_bias"):
+        card_from_hf_config(dict(LLAMA_31_8B, mlp_bias=True), name="x")
+
+
+def test_gpt_oss_routes_by_num_experts_per_tok() -> None:
+    """transformers' gpt-oss router reads num_experts_per_tok (default 4), not OpenAI's
+    experts_per_token: without the former the card routes 4 experts per token, and an
+    experts_per_token that says otherwise is refused rather than silently used or dropped."""
+    only_own = _without(GPT_OSS_20B, "num_experts_per_tok")
+    moe = _spec(only_own).moe
+    assert moe is not None and moe.experts_per_token == 4
+    assert _spec(only_own) == _spec(GPT_OSS_20B)
+    with pytest.raises(
+        InputError,
+        match=r"'num_experts_per_tok' \(4, transformers' default\) and 'experts_per_token' \(2\)",
+    ):
+        card_from_hf_config(dict(only_own, experts_per_token=2), name="x")
+    with pytest.raises(InputError, match=r"'num_experts_per_tok' \(8\) and 'experts_per_token'"):
+        card_from_hf_config(dict(GPT_OSS_20B, num_experts_per_tok=8), name="x")
