@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -461,3 +462,77 @@ def test_a_float_columns_one_and_zero_read_as_right_and_wrong(tmp_path):
     path.write_text(head + "t,qwen3-8b,dense,,1,100,5000,0.5\n")
     with pytest.raises(InputError, match=r"pandas\.csv:2: field 'correct': .* got '0\.5'"):
         read_evals(path, resolve)
+
+
+# ------------------------------------------------------------------------------ the run's own cap
+
+
+def capped(problem, gen, correct, cap, **extra):  # type: ignore[no-untyped-def]
+    return {**row(problem, gen, correct), "gen_limit": cap, **extra}
+
+
+def test_gen_limit_is_the_settings_cap_the_smallest_when_rows_differ(tmp_path: Path) -> None:
+    """Per-trial rows carry the run's cap as gen_limit; a setting's cap is the smallest of its
+    rows' (a row without one is taken as uncut up to it); none given: None."""
+    rows = [
+        capped("a", 4096, False, 4096),
+        capped("a", 1200, True, 4096),
+        capped("b", 3072, False, 3072),  # another run, capped lower
+        row("b", 900, True),  # no cap
+    ]
+    path = write_jsonl(tmp_path / "e.jsonl", rows)
+    trials = read_evals(path, resolve)
+    assert [t.gen_limit for t in trials] == [4096.0, 4096.0, 3072.0, None]
+    source = load_accuracy("aime24", [path], resolve)
+    dense = Setting("qwen3-8b", "dense", None)
+    assert source.gen_cap(dense) == 3072.0
+    assert source.longest_generation(dense) == 4096.0
+    plain = write_jsonl(tmp_path / "plain.jsonl", [row("a", 1200, True), row("a", 4096, False)])
+    assert load_accuracy("aime24", [plain], resolve).gen_cap(dense) is None
+
+
+@pytest.mark.parametrize("empty", [None, ""])
+def test_an_empty_gen_limit_is_no_cap(tmp_path: Path, empty: object) -> None:
+    path = write_jsonl(tmp_path / "e.jsonl", [capped("a", 1200, True, empty)])
+    assert read_evals(path, resolve)[0].gen_limit is None
+
+
+def test_an_exact_count_above_the_rows_cap_is_refused(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "e.jsonl", [capped("a", 1200, True, 4096), capped("a", 5000, False, 4096)]
+    )
+    with pytest.raises(InputError) as err:
+        read_evals(path, resolve)
+    assert str(err.value) == (
+        f"{path}:2: field 'gen_tokens': 5,000 tokens is longer than the row's gen_limit, 4,096 "
+        "(the run's own generation cap)"
+    )
+
+
+def test_an_approximate_count_above_the_cap_reads_as_the_cap(tmp_path: Path) -> None:
+    """characters / 4 may overshoot a generation the run cut at 4,096: it counts as 4,096."""
+    rows = [capped("a", 4300, True, 4096, token_counts="approximate: ceil(characters / 4)")]
+    trial = read_evals(write_jsonl(tmp_path / "e.jsonl", rows), resolve)[0]
+    assert trial.gen_tokens == 4096 and trial.gen_limit == 4096.0
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "4k", "1.5"])
+def test_a_bad_gen_limit_names_the_field(tmp_path: Path, bad: str) -> None:
+    path = write_jsonl(tmp_path / "e.jsonl", [capped("a", 10, True, bad)])
+    with pytest.raises(
+        InputError, match=rf"^{re.escape(str(path))}:1: field 'gen_limit': expected"
+    ):
+        read_evals(path, resolve)
+
+
+def test_per_problem_rows_gen_limit_is_their_cap(tmp_path: Path) -> None:
+    """A per-problem row's gen_limit is the run's cap too, with lengths or with a mean alone."""
+    lengths = {**row("a", 0, 0), "samples": 2, "correct": 1, "gen_lengths": [900, 2048]}
+    lengths.pop("gen_tokens")
+    lengths["gen_limit"] = 2048
+    mean = {**lengths, "problem": "b", "gen_lengths": None, "mean_gen_tokens": 1500}
+    mean["model"] = "qwen3-32b"
+    path = write_jsonl(tmp_path / "e.jsonl", [lengths, mean])
+    source = load_accuracy("aime24", [path], resolve)
+    assert source.gen_cap(Setting("qwen3-8b", "dense", None)) == 2048.0
+    assert source.gen_cap(Setting("qwen3-32b", "dense", None)) == 2048.0

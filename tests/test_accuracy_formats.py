@@ -346,3 +346,62 @@ def test_lm_eval_metric_is_right_or_wrong_and_doc_id_names_a_problem(tmp_path, r
     with pytest.raises(InputError) as err:
         import_lm_eval([path], "t", "qwen3-8b", approximate_counter())
     assert str(err.value).startswith(f"{path}:1: {message}")
+
+
+def _lm_eval_log(tmp_path: Path, *arguments: object, name: str = "samples.jsonl") -> Path:
+    """The example's first sample once per `arguments` (doc_id 0, 1, ...)."""
+    first = json.loads((EXAMPLES / "lm_eval_samples_aime24.jsonl").read_text().splitlines()[0])
+    path = tmp_path / name
+    lines = [{**first, "doc_id": i, "arguments": a} for i, a in enumerate(arguments)]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def test_lm_eval_max_gen_toks_is_the_rows_cap_in_either_argument_shape(tmp_path):
+    """The run's cap is each request's max_gen_toks: {"gen_args_0": {"arg_1": kwargs}} in newer
+    lm-eval versions, [[prompt, kwargs]] in older ones; a request without it has no cap."""
+    path = _lm_eval_log(
+        tmp_path,
+        {"gen_args_0": {"arg_0": "p", "arg_1": {"max_gen_toks": 4096}}},
+        [["p", {"until": ["</s>"], "max_gen_toks": 2048}]],
+        [["p", {"until": ["</s>"]}]],
+    )
+    rows = import_lm_eval([path], "t", "qwen3-8b", approximate_counter())
+    assert [r.get("gen_limit") for r in rows] == [4096, 2048, None]
+    # --gen-limit fills a request that states none, and must agree with one that does
+    same_cap = _lm_eval_log(
+        tmp_path, [["p", {"max_gen_toks": 4096}]], [["p", {}]], name="same.jsonl"
+    )
+    rows = import_lm_eval([same_cap], "t", "qwen3-8b", approximate_counter(), gen_limit=4096)
+    assert [r["gen_limit"] for r in rows] == [4096, 4096]
+    with pytest.raises(InputError) as err:
+        import_lm_eval([path], "t", "qwen3-8b", approximate_counter(), gen_limit=4096)
+    assert str(err.value) == (
+        f"{path}:2: the log's max_gen_toks is 2,048 tokens, --gen-limit 4,096: the log states the "
+        "run's cap (drop --gen-limit)"
+    )
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "4096", True])
+def test_lm_eval_bad_max_gen_toks_is_refused_by_line(tmp_path, bad):
+    path = _lm_eval_log(tmp_path, [["p", {"max_gen_toks": bad}]])
+    with pytest.raises(
+        InputError, match="^" + str(path) + ":1: gen_kwargs 'max_gen_toks': expected"
+    ):
+        import_lm_eval([path], "t", "qwen3-8b", approximate_counter())
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_import_with_caps_on_some_requests_writes_the_column_on_every_row(tmp_path, suffix):
+    """A CSV needs one set of columns: rows without a cap get an empty gen_limit, which reads
+    back as none; the setting's cap is then the one stated (evals.gen_cap)."""
+    path = _lm_eval_log(tmp_path, [["p", {"max_gen_toks": 4096}]], [["p", {}]])
+    out = tmp_path / f"rows{suffix}"
+    result = run(
+        "evals", "import", str(path), "--task", "t", "--model", "qwen3-8b", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert "generation cap: 4,096 tokens (1 of 2 trials)" in result.stdout
+    trials = read_evals(out, same)
+    assert [t.gen_limit for t in trials] == [4096.0, None]
+    assert load_evaluations("t", [out], same).gen_cap(DENSE) == 4096.0

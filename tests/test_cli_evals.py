@@ -164,3 +164,50 @@ def test_logs_with_answers_on_some_trials_write_no_answer_column(
         )
         # ceil(4 / 4) = 1 and ceil(8 / 4) = 2 generated tokens
         assert [line.split(",")[6] for line in text.splitlines()[1:]] == ["1", "2"]
+
+
+def test_gen_limit_is_written_on_every_row_and_read_back_by_plan(tmp_path: Path) -> None:
+    """`--gen-limit` stamps the run's cap (Qwen2.5-Math outputs carry none) as gen_limit, a count
+    above it written as the cap; `plan --evals` then searches no longer limit."""
+    import json
+
+    out = tmp_path / "rows.jsonl"
+    result = run(*import_args(out, "--gen-limit", "100", "--json"))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["gen_limits"] == [100]
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    plain = tmp_path / "plain.jsonl"
+    assert run(*import_args(plain)).exit_code == 0
+    uncapped = [json.loads(line) for line in plain.read_text().splitlines()]
+    assert all(r["gen_limit"] == 100 for r in rows)
+    assert [r["gen_tokens"] for r in rows] == [min(r["gen_tokens"], 100) for r in uncapped]
+    assert any(r["gen_tokens"] > 100 for r in uncapped)  # some were cut to the cap
+    plan = run(
+        "plan",
+        "--task",
+        "t",
+        "--evals",
+        str(out),
+        "--budget",
+        "1e18",
+        "--gen-limits",
+        "64,100,128",
+        "--json",
+    )
+    assert plan.exit_code == 0, plan.output
+    doc = json.loads(plan.stdout)
+    assert [(b["gen_cap"], b["gen_len"]) for b in doc["left_out"]] == [(100, 128)]
+
+
+def test_without_gen_limit_the_summary_says_how_to_give_it(tmp_path: Path) -> None:
+    result = run(*import_args(tmp_path / "rows.csv"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip().endswith("no generation cap (give the run's with --gen-limit N)")
+    assert "gen_limit" not in (tmp_path / "rows.csv").read_text()
+
+
+@pytest.mark.parametrize("bad", ["0", "1.5"])
+def test_a_bad_gen_limit_is_refused(tmp_path: Path, bad: str) -> None:
+    result = run(*import_args(tmp_path / "rows.jsonl", "--gen-limit", bad))
+    assert result.exit_code == 2
+    assert "--gen-limit" in result.stderr and "Traceback" not in result.output

@@ -1081,6 +1081,7 @@ def test_verifier_rule_beyond_the_verifiers_window_is_left_out(command: list[str
             "role": "verifier",
             "model": "qwen3-8b",
             "context_window": 40960,
+            "gen_cap": None,  # a window, not an evaluation run's cap, leaves it out
             "gen_len": 65536.0,
             "configurations": 1,
         }
@@ -1237,3 +1238,114 @@ def test_the_datasheet_mode_is_checked_as_itself(fake: FakeSource) -> None:
     (check,) = doc["serving_checks"]
     assert check["efficiency_mode"] == "datasheet" and check["family"] == "dense"
     assert check["ratio_low"] > 1  # datasheet peaks: every published dense run was slower
+
+
+# Three problems x 4 trials of a run capped at 4,096 tokens (gen 4,096 = cut there, wrong).
+CAPPED_TRIALS = {
+    "p1": [(1000, True), (2500, True), (4096, False), (3000, False)],
+    "p2": [(4096, False), (4096, False), (3500, True), (2000, False)],
+    "p3": [(1500, True), (1800, True), (2200, True), (4096, False)],
+}
+
+
+def capped_evals(tmp_path: Path, cap: int | None) -> Path:
+    rows = [
+        {
+            "task": "mytask",
+            "model": "qwen3-8b",
+            "attention": "dense",
+            "kv_budget": None,
+            "problem": problem,
+            "prompt_tokens": 200,
+            "gen_tokens": gen,
+            "correct": ok,
+            **({} if cap is None else {"gen_limit": cap}),
+        }
+        for problem, trials in CAPPED_TRIALS.items()
+        for gen, ok in trials
+    ]
+    path = tmp_path / ("capped.jsonl" if cap else "uncapped.jsonl")
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_limits_above_the_runs_own_cap_are_left_out(tmp_path: Path) -> None:
+    """gen_limit 4,096: the default limits 6K-32K are left out (a trial cut at 4,096 might have
+    been right with more room), counted per limit in `left_out` and said in one warning; at the
+    cap itself coverage is the run's. At L = 4,096 the correct trials are p1 2 of 4, p2 1 of 4,
+    p3 3 of 4:
+      pass@1 = (2/4 + 1/4 + 3/4) / 3 = 0.5
+      pass@2 = (1 - C(2,2)/C(4,2) + 1 - C(3,2)/C(4,2) + 1 - 0) / 3 = (5/6 + 1/2 + 1) / 3 = 7/9
+      pass@4 = 1 (every problem has a correct trial)."""
+    path = capped_evals(tmp_path, 4096)
+    result = run("frontier", "--task", "mytask", "--evals", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    configs = doc["configurations"]
+    # N = 1, 2, 4 (4 trials per problem) x the 5 default limits 1,024-4,096
+    assert sorted({c["gen_len"] for c in configs}) == [1024, 1536, 2048, 3072, 4096]
+    assert len(configs) == 3 * 5
+    at_cap = {c["trials"]: c["accuracy"] for c in configs if c["gen_len"] == 4096}
+    assert at_cap == pytest.approx({1: 0.5, 2: 7 / 9, 4: 1.0})
+    above = [6144, 8192, 12288, 16384, 24576, 32768]
+    assert [
+        (b["role"], b["gen_cap"], b["gen_len"], b["configurations"]) for b in doc["left_out"]
+    ] == [("evaluations", 4096, limit, 3) for limit in above]
+    assert doc["left_out"][0]["reason"].startswith(
+        "generation limit above the evaluation run's own generation cap of 4,096 tokens"
+    )
+    assert doc["accuracy_source"]["settings"][0]["gen_cap"] == 4096
+    assert doc["accuracy_source"]["gen_cap_note"] is None
+    (line,) = result.stderr.splitlines()
+    assert line == (
+        "warning: 18 configurations left out at generation limits above the evaluation run's own "
+        "cap (gen_limit; a trial cut there might have been right with more room): qwen3-8b (cap "
+        "4,096): 6,144, 8,192, 12,288, 16,384, 24,576, 32,768"
+    )
+
+
+def test_every_limit_above_the_cap_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = capped_evals(tmp_path, 4096)
+    args = ["--task", "mytask", "--evals", str(path), "--gen-limits", "8k,16k"]
+    result = run("plan", *args, "--budget", "1e18")
+    assert result.exit_code == 2
+    assert "no configuration to evaluate: 6 configurations left out at generation limits above" in (
+        result.stderr
+    )
+    assert (
+        "qwen3-8b (cap 4,096): 8,192, 16,384 (search limits at or below the cap)" in result.stderr
+    )
+
+
+def test_without_a_cap_limits_past_the_longest_generation_are_kept_and_said(
+    tmp_path: Path,
+) -> None:
+    """No gen_limit: the configurations stay (33 = N 1, 2, 4 x 11 limits), and the accuracy line
+    and the JSON say once that limits above 4,096 tokens (the longest generation) assume no trial
+    was cut by the run's own cap, and how to give it."""
+    path = capped_evals(tmp_path, None)
+    result = run("plan", "--task", "mytask", "--evals", str(path), "--budget", "1e18")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    note = (
+        "limits above 4,096 tokens, the longest generation of qwen3-8b dense, assume no trial was "
+        "cut by the run's own generation cap; give the cap (gen_limit on each row, or `kinetics "
+        "evals import --gen-limit N`) to leave longer limits out"
+    )
+    assert f"1 setting; {note}. Intervals" in text
+    assert text.count("assume no trial was cut") == 1
+    doc = plan_json_of("--task", "mytask", "--evals", str(path), "--budget", "1e18")
+    assert doc["configurations"] == 33 and doc["left_out"] == []
+    assert doc["accuracy_source"]["gen_cap_note"] == note
+    assert doc["accuracy_source"]["settings"][0]["gen_cap"] is None
+    # searched only up to the longest generation: nothing is assumed, nothing said
+    short = plan_json_of(
+        "--task", "mytask", "--evals", str(path), "--budget", "1e18", "--gen-limits", "2k,4k"
+    )
+    assert short["accuracy_source"]["gen_cap_note"] is None
+
+
+def plan_json_of(*args: str) -> dict:  # type: ignore[type-arg]
+    result = run("plan", *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)

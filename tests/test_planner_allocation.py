@@ -341,3 +341,25 @@ def test_headroom_over_uniform() -> None:
     points, ratio = lower.headroom  # type: ignore[misc]
     assert points == pytest.approx(0.5 - 11 / 18) and ratio is None
     assert replace(same, uniform=None).headroom is None
+
+
+def test_per_trial_allocations_stop_at_the_runs_own_cap(catalog) -> None:  # type: ignore[no-untyped-def]
+    """TOY run with a 3,500-token cap (its longest trial): per problem and under the long-first
+    rule, a limit of 4,000 is above the cap and gets no accuracy (a trial cut at 3,500 might
+    have been right with more room); 2,600 keeps the figures of the uncapped rows."""
+    from dataclasses import replace
+
+    card = catalog.models.get("qwen3-8b").spec
+    hw = catalog.hardware.get("b200").spec
+    setting = Setting("qwen3-8b", "dense", None)
+    rows = [replace(r, gen_limit=3500.0) for r in TOY]
+    args = ({"qwen3-8b": card}, hw, [1, 2], [2600, 4000])
+    capped = per_problem_from_trials({setting: rows}, *args, source="toy")
+    plain = per_problem_from_trials({setting: TOY}, *args, source="toy")
+    at_cap = capped.gen_len == 2600
+    np.testing.assert_array_equal(capped.accuracy[at_cap], plain.accuracy[at_cap])
+    assert np.isnan(capped.accuracy[~at_cap]).all() and not np.isnan(plain.accuracy).any()
+    first = long_first_from_trials(
+        {setting: rows}, *args[:2], [2, 3], [2600, 4000], [1000], source="toy"
+    )
+    assert set(first.gen_len.tolist()) == {2600.0}

@@ -88,8 +88,15 @@ def test_build_setup_and_plan_without_the_cli(fake: FakeSource) -> None:
         "description": fake.description,
         "confidence": 0.95,
         "settings": [
-            {"model": "qwen3-8b", "attention": "dense", "kv_budget": None, "source": "priors"}
+            {
+                "model": "qwen3-8b",
+                "attention": "dense",
+                "kv_budget": None,
+                "source": "priors",
+                "gen_cap": None,  # a run's own generation cap: evaluation rows only
+            }
         ],
+        "gen_cap_note": None,
         "votes": None,  # no vote counted from evaluation rows
     }
     answer = make_plan(setup.grid, 1e18, pricing=setup.pricing)

@@ -1,7 +1,10 @@
 """Evaluation results a user brings: one row per sampled trial, or one row per problem.
 
 Per-trial rows (JSON keys / CSV columns): task, model, attention (dense | topk | block-topk),
-kv_budget (empty for dense), problem, prompt_tokens, gen_tokens, correct. An optional token_counts
+kv_budget (empty for dense), problem, prompt_tokens, gen_tokens, correct. An optional gen_limit is
+the generation cap the run itself used (max_tokens): a trial cut there might have been right with
+more room, so no coverage is given at a longer limit; a count above it is refused, or read as the
+cap when token_counts says it is approximate. An optional token_counts
 column (written by `kinetics evals import`) marks approximate counts, which the source's
 description then names. An optional answer column (the extracted final answer) lets the selection
 rules of accuracy/selection.py (majority vote, early stopping) count votes: empty or null is a
@@ -14,7 +17,11 @@ correct (how many of the samples were right), and either gen_lengths (every samp
 tokens: a JSON list, or `;`-separated in CSV) or gen_limit and mean_gen_tokens. Which samples were
 correct is not in such a row: the c correct ones are taken to be the c shortest (wrong answers run
 longer, see docs/accuracy-priors.md), which makes truncated coverage an upper bound. Without
-lengths the coverage is known only at the evaluation's own gen_limit. Other columns are ignored.
+lengths the coverage is known only at the evaluation's own gen_limit; with them, gen_limit is the
+run's cap, as on per-trial rows. Other columns are ignored.
+
+A setting's cap is the smallest gen_limit of its rows (rows without one are taken as uncut up to
+it); the planner leaves out the generation limits above it (planner/grid.py).
 
 From the rows:
 
@@ -93,6 +100,7 @@ class Trial:
     answer: str | None = None
     paired: bool = False  # correctness assigned to the shortest samples (per-problem row)
     fixed_limit: float | None = None  # per-problem row without lengths: its generation limit
+    gen_limit: float | None = None  # the run's own generation cap (max_tokens), when given
 
 
 @dataclass(frozen=True)
@@ -268,19 +276,42 @@ def _row(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]) -> l
             f"{', '.join(AGGREGATE_COLUMNS)}, gen_lengths)"
         )
     task, problem = _names(raw, at)
+    gen = _count(raw["gen_tokens"], "gen_tokens", at)
+    approximate = _field(raw, "token_counts", at).lower().startswith("approximate")
+    cap = _cap(raw, at)
+    if cap is not None and gen > cap:
+        if not approximate:
+            # an exact count over the run's own cap: the count or the cap is another run's
+            raise InputError(
+                f"{at}: field 'gen_tokens': {gen:,} tokens is longer than the row's gen_limit, "
+                f"{cap:,.0f} (the run's own generation cap)"
+            )
+        gen = int(cap)  # an estimate (characters / 4) past the cap: the run stopped there
     return [
         Trial(
             task=task,
             setting=_setting(raw, at, resolve_model),
             problem=problem,
             prompt_tokens=_count(raw["prompt_tokens"], "prompt_tokens", at),
-            gen_tokens=_count(raw["gen_tokens"], "gen_tokens", at),
+            gen_tokens=gen,
             correct=_bool(raw["correct"], at),
-            approximate_tokens=_field(raw, "token_counts", at).lower().startswith("approximate"),
+            approximate_tokens=approximate,
             # None: the row has no answer field (unknown vote); '': no final answer (no vote)
             answer=_field(raw, "answer", at)[:1000] if "answer" in raw else None,
+            gen_limit=cap,
         )
     ]
+
+
+def _cap(raw: dict[str, Any], at: str) -> float | None:
+    """The row's gen_limit (the run's own generation cap), None when empty or absent."""
+    value = raw.get("gen_limit")
+    if _text(value).lower() in ("", "none", "null"):
+        return None
+    cap = _count(value, "gen_limit", at)
+    if cap < 1:
+        raise InputError(f"{at}: field 'gen_limit': expected a positive number of tokens, got 0")
+    return float(cap)
 
 
 def _lengths(value: Any, at: str) -> list[int]:
@@ -309,23 +340,34 @@ def _aggregate(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]
         )
     prompt = _count(raw["prompt_tokens"], "prompt_tokens", at)
 
-    def trial(gen: float, correct: bool, limit: float | None = None) -> Trial:
-        return Trial(task, setting, problem, prompt, gen, correct, paired=True, fixed_limit=limit)
+    def trial(gen: float, correct: bool, limit: float | None, cap: float | None) -> Trial:
+        return Trial(
+            task,
+            setting,
+            problem,
+            prompt,
+            gen,
+            correct,
+            paired=True,
+            fixed_limit=limit,
+            gen_limit=cap,
+        )
 
     if _text(raw.get("gen_lengths")) not in ("", "[]"):
         lengths = sorted(_lengths(raw["gen_lengths"], at))
         if len(lengths) != n:
             raise InputError(f"{at}: field 'gen_lengths': {len(lengths)} lengths for {n} samples")
-        if _text(raw.get("gen_limit")) != "":
+        cap = _cap(raw, at)
+        if cap is not None:
             # the row's own limit bounds every sample: a longer one means the lengths or the
             # limit belong to another run
-            limit = _count(raw["gen_limit"], "gen_limit", at)
+            limit = int(cap)
             if lengths[-1] > limit:
                 raise InputError(
                     f"{at}: field 'gen_lengths': a sample of {lengths[-1]:,} tokens is longer than "
                     f"the row's gen_limit, {limit:,}"
                 )
-        return [trial(float(x), j < c) for j, x in enumerate(lengths)]
+        return [trial(float(x), j < c, None, cap) for j, x in enumerate(lengths)]
     if raw.get("gen_limit") is None or raw.get("mean_gen_tokens") is None:
         raise InputError(
             f"{at}: a per-problem row needs gen_lengths (every sample's tokens) or gen_limit "
@@ -341,7 +383,7 @@ def _aggregate(raw: dict[str, Any], at: str, resolve_model: Callable[[str], str]
             f"{at}: field 'mean_gen_tokens': expected a number of tokens within gen_limit "
             f"{limit:,}, got {_short(raw['mean_gen_tokens'])}"
         )
-    return [trial(mean, j < c, float(limit)) for j in range(n)]
+    return [trial(mean, j < c, float(limit), float(limit)) for j in range(n)]
 
 
 def _jsonl_rows(path: Path, handle: Any) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -500,6 +542,7 @@ class _Table:
     n: np.ndarray  # (P,) trials per problem
     paired: bool  # some correctness assigned by length (per-problem rows)
     fixed_limit: float | None  # per-problem rows without lengths: the only limit known
+    gen_cap: float | None = None  # the run's own generation cap: the smallest rows' gen_limit
 
     @classmethod
     def build(cls, trials: Sequence[Trial], label: str) -> _Table:
@@ -521,6 +564,7 @@ class _Table:
             n=np.bincount(problem, minlength=len(ids)).astype(float),
             paired=any(t.paired for t in trials),
             fixed_limit=limits.pop(),
+            gen_cap=gen_cap(trials),
         )
 
     def sample_matrix(self, values: np.ndarray, fill: int = 0) -> np.ndarray:
@@ -598,6 +642,16 @@ class EvaluationSource:
         rows have no per-sample lengths (gen_limit and mean_gen_tokens); None with lengths."""
         return self._table(setting).fixed_limit
 
+    def gen_cap(self, setting: Setting) -> float | None:
+        """The run's own generation cap for `setting` (the smallest gen_limit of its rows), None
+        when no row gives one. Coverage at a longer limit would count trials cut at the cap as
+        if they had finished: the planner leaves such limits out."""
+        return self._table(setting).gen_cap
+
+    def longest_generation(self, setting: Setting) -> float:
+        """The longest generated length of any trial of `setting`, in tokens."""
+        return float(self._table(setting).gen.max())
+
     def max_trials(self, setting: Setting) -> int:
         """The largest N with a coverage estimate: the fewest trials any problem has."""
         return int(self._table(setting).n.min())
@@ -671,6 +725,13 @@ class EvaluationSource:
             note=f"{self.kind}: {tab.samples_text()}",
             point_prompt_lens=prompts,
         )
+
+
+def gen_cap(trials: Sequence[Trial]) -> float | None:
+    """The generation cap of trials of one setting: the smallest gen_limit any of them gives
+    (above it, a trial of that run may have been cut), None when none gives one."""
+    caps = [t.gen_limit for t in trials if t.gen_limit is not None]
+    return min(caps) if caps else None
 
 
 def _length_points(tab: _Table, limits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

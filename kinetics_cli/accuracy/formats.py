@@ -14,6 +14,11 @@
 * the Kinetics paper's released traces: accuracy/traces.py.
 
 Token counts: a tokenizer file when given (exact), else characters / 4, marked in every row.
+
+Generation cap: the max_tokens the run itself used, written as every row's gen_limit. lm-eval
+states it per request (max_gen_toks in the gen_kwargs of `arguments`); the other formats carry
+none, and `kinetics evals import --gen-limit N` stamps it. A generation is at most the cap, so a
+count above it (characters / 4, or a tokenizer re-encoding the decoded text) is written as the cap.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ def _row(
     correct: bool,
     counter: TokenCounter,
     answer: str | None = None,
+    gen_limit: float | None = None,
 ) -> dict[str, Any]:
     row = {
         "task": task,
@@ -75,9 +81,55 @@ def _row(
         "correct": correct,
         "token_counts": counter.source,
     }
+    if gen_limit is not None:
+        stamp_cap(row, gen_limit)
     if answer is not None:
         row["answer"] = answer  # the extracted final answer (for voting-style selection)
     return row
+
+
+def stamp_cap(row: dict[str, Any], gen_limit: float) -> None:
+    """Write the run's generation cap on `row` as its gen_limit; a generated count above it
+    (an estimate or a re-encoding: the run stopped at the cap) becomes the cap."""
+    row["gen_limit"] = int(gen_limit)
+    row["gen_tokens"] = min(int(row["gen_tokens"]), int(gen_limit))
+
+
+def fill_caps(rows: list[dict[str, Any]]) -> list[float]:
+    """Give every row a gen_limit column when some row has one (null / empty on those without:
+    a CSV needs the same columns on every row); the distinct caps, ascending."""
+    caps = sorted({float(r["gen_limit"]) for r in rows if r.get("gen_limit") is not None})
+    if caps:
+        for row in rows:
+            row.setdefault("gen_limit", None)
+    return caps
+
+
+def _max_gen_toks(arguments: Any, where: str) -> float | None:
+    """lm-eval's generation cap for one request: max_gen_toks in its gen_kwargs (the second
+    argument: {"gen_args_0": {"arg_1": kwargs}}, or [[prompt, kwargs]] in older versions), None
+    when the log does not state it (the model's own default applied)."""
+    kwargs: Any = None
+    if isinstance(arguments, dict):
+        first = next(iter(arguments.values()), None)
+        if isinstance(first, dict):
+            kwargs = first.get("arg_1")
+    elif isinstance(arguments, list) and arguments and isinstance(arguments[0], list):
+        kwargs = arguments[0][1] if len(arguments[0]) > 1 else None
+    if not isinstance(kwargs, dict) or kwargs.get("max_gen_toks") is None:
+        return None
+    value = kwargs["max_gen_toks"]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 1 <= value <= 1e9
+        or value != int(value)
+    ):
+        raise InputError(
+            f"{where}: gen_kwargs 'max_gen_toks': expected a positive whole number of tokens, "
+            f"got {_short(value)}"
+        )
+    return float(value)
 
 
 def _answer(value: Any) -> str | None:
@@ -157,8 +209,10 @@ def import_lm_eval(
     kv_budget: float | None = None,
     metric: str | None = None,
     filter_name: str | None = None,
+    gen_limit: float | None = None,
 ) -> list[dict[str, Any]]:
-    """Evaluation rows from lm-evaluation-harness sample logs (one trial per document and file)."""
+    """Evaluation rows from lm-evaluation-harness sample logs (one trial per document and file).
+    The generation cap is each request's max_gen_toks, else `gen_limit`; both given must agree."""
     rows: list[dict[str, Any]] = []
     seen_filters: dict[str, None] = {}
     for path in paths:
@@ -187,6 +241,12 @@ def import_lm_eval(
                     f"got {_short(value)}; a fraction averages several generations or grades "
                     "partly: give --metric a right-or-wrong metric"
                 )
+            cap = _max_gen_toks(raw.get("arguments"), where)
+            if cap is not None and gen_limit is not None and cap != gen_limit:
+                raise InputError(
+                    f"{where}: the log's max_gen_toks is {cap:,.0f} tokens, --gen-limit "
+                    f"{gen_limit:,.0f}: the log states the run's cap (drop --gen-limit)"
+                )
             rows.append(
                 _row(
                     task,
@@ -199,6 +259,7 @@ def import_lm_eval(
                     value > 0,
                     counter,
                     _answer(raw.get("filtered_resps")),
+                    cap if cap is not None else gen_limit,
                 )
             )
     if not rows:
@@ -220,8 +281,10 @@ def import_qwen_math(
     *,
     attention: str = "dense",
     kv_budget: float | None = None,
+    gen_limit: float | None = None,
 ) -> list[dict[str, Any]]:
-    """Evaluation rows from Qwen2.5-Math evaluation outputs (one trial per generation)."""
+    """Evaluation rows from Qwen2.5-Math evaluation outputs (one trial per generation); the
+    outputs do not state the cap (math_eval.py --max_tokens_per_call): `gen_limit` gives it."""
     rows: list[dict[str, Any]] = []
     for path in paths:
         for where, raw in _objects(Path(path)):
@@ -252,6 +315,7 @@ def import_qwen_math(
                         bool(ok),
                         counter,
                         _answer(pred[j] if j < len(pred) else None),
+                        gen_limit,
                     )
                 )
     if not rows:

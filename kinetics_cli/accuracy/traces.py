@@ -89,9 +89,13 @@ def _text(value: Any, field: str, where: str) -> str:
     return value
 
 
-def import_traces(path: Path, task: str, model: str, counter: TokenCounter) -> list[dict[str, Any]]:
-    """Evaluation rows (see kinetics_cli.accuracy.evals) for every trial in one trace file."""
+def import_traces(
+    path: Path, task: str, model: str, counter: TokenCounter, gen_limit: float | None = None
+) -> list[dict[str, Any]]:
+    """Evaluation rows (see kinetics_cli.accuracy.evals) for every trial in one trace file;
+    `gen_limit`, the run's generation cap (the traces do not state it), on every row."""
     from kinetics_cli.accuracy.evals import json_objects
+    from kinetics_cli.accuracy.formats import stamp_cap
     from kinetics_cli.fsutil import jsonl_lines, read_text
 
     path = Path(path)
@@ -158,6 +162,8 @@ def import_traces(path: Path, task: str, model: str, counter: TokenCounter) -> l
                 "token_counts": counter.source,
             }
         )
+        if gen_limit is not None:
+            stamp_cap(rows[-1], gen_limit)
     if not rows:
         raise InputError(f"{path}: no trials after the metadata line")
     return rows

@@ -19,8 +19,9 @@ app = typer.Typer(
 def evals() -> None:
     """Evaluation results for `plan --evals`, JSON Lines or CSV: one row per sampled trial (task,
     model, attention, kv_budget, problem, prompt_tokens, gen_tokens, correct) or one per problem
-    (task, model, attention, kv_budget, problem, prompt_tokens, samples, correct, gen_lengths).
-    docs/accuracy-priors.md describes both."""
+    (task, model, attention, kv_budget, problem, prompt_tokens, samples, correct, gen_lengths),
+    either with an optional gen_limit (the run's own generation cap). docs/accuracy-priors.md
+    describes both."""
 
 
 @app.command("import")
@@ -72,6 +73,14 @@ def import_command(
         metavar="NAME",
         help="lm-eval: the filter whose rows to use (default: the first seen).",
     ),
+    gen_limit: float | None = typer.Option(
+        None,
+        "--gen-limit",
+        parser=tokens,
+        metavar="N",
+        help="The generation cap (max tokens) the run used, written on every row as gen_limit "
+        "(lm-eval logs state theirs as max_gen_toks); plan then searches no longer limit.",
+    ),
     tokenizer: Path | None = typer.Option(
         None,
         "--tokenizer",
@@ -92,6 +101,7 @@ def import_command(
     from kinetics_cli.accuracy.formats import (
         FORMATS,
         detect_format,
+        fill_caps,
         import_lm_eval,
         import_qwen_math,
     )
@@ -125,6 +135,10 @@ def import_command(
         raise InputError(f"--attention {attention} needs --kv-budget B (the tokens it attended)")
     if (attention == "dense") != (kv_budget is None) or (kv_budget is not None and kv_budget <= 0):
         raise InputError("--kv-budget B (positive) goes with --attention topk or block-topk only")
+    if gen_limit is not None and (gen_limit < 1 or gen_limit != int(gen_limit)):
+        raise InputError(
+            f"--gen-limit: expected a positive whole number of tokens (the run's cap), got {gen_limit:g}"
+        )
     name = context.catalog().models.get(model).spec.name
     counter = token_counter(tokenizer)
     kind = detect_format(logs[0]) if log_format == "auto" else log_format
@@ -138,7 +152,7 @@ def import_command(
             "drop --attention and --kv-budget"
         )
     if kind == "kinetics":
-        rows = [row for path in logs for row in import_traces(path, task, name, counter)]
+        rows = [row for path in logs for row in import_traces(path, task, name, counter, gen_limit)]
     elif kind == "lm-eval":
         rows = import_lm_eval(
             logs,
@@ -149,9 +163,13 @@ def import_command(
             kv_budget=kv_budget,
             metric=metric,
             filter_name=filter_name,
+            gen_limit=gen_limit,
         )
     else:
-        rows = import_qwen_math(logs, task, name, counter, attention=attention, kv_budget=kv_budget)
+        rows = import_qwen_math(
+            logs, task, name, counter, attention=attention, kv_budget=kv_budget, gen_limit=gen_limit
+        )
+    caps = fill_caps(rows)
     with_answer = sum("answer" in row for row in rows)
     if 0 < with_answer < len(rows):
         # a row without the field is an unknown vote, one with it empty a trial without a final
@@ -187,10 +205,18 @@ def import_command(
                 "log_format": kind,
                 "token_counts": counter.source,
                 "approximate_token_counts": counter.approximate,
+                "gen_limits": [int(c) for c in caps],
             }
         )
         return
+    if caps:
+        capped = sum(r.get("gen_limit") is not None for r in rows)
+        cap_text = f"generation cap: {', '.join(f'{c:,.0f}' for c in caps)} tokens" + (
+            f" ({capped:,} of {len(rows):,} trials)" if capped < len(rows) else ""
+        )
+    else:
+        cap_text = "no generation cap (give the run's with --gen-limit N)"
     typer.echo(
         f"wrote {len(rows)} trials of {problems} problems ({', '.join(settings)}, {name}, task "
-        f"{task}, {kind} format) to {path}; token counts: {counter.source}"
+        f"{task}, {kind} format) to {path}; token counts: {counter.source}; {cap_text}"
     )

@@ -297,7 +297,9 @@ def per_problem_from_trials(
 ) -> PerProblemGrid:
     """Per-problem grid from per-trial evaluation rows: coverage pass@N of the trials right and
     finished within L, and the mean over the problem's trials of the cost of N trials of
-    min(gen, L) tokens after that trial's prompt."""
+    min(gen, L) tokens after that trial's prompt. NaN at a limit above the setting's own
+    generation cap (evals.gen_cap): a trial cut there might have been right with more room."""
+    from kinetics_cli.accuracy.evals import gen_cap
     from kinetics_cli.accuracy.passk import pass_at_k
     from kinetics_cli.engine.kinetics import problem_cost
 
@@ -323,6 +325,9 @@ def per_problem_from_trials(
         c = np.stack([np.bincount(prob, weights=r, minlength=len(problems)) for r in right])
         acc = np.full((n_trials.size, lim.size, len(problems)), np.nan)
         acc[:, :, have] = pass_at_k(n[None, None, have], c[None, :, have], n_trials[:, None, None])
+        cap = gen_cap(rows)
+        if cap is not None:
+            acc[:, lim > cap, :] = np.nan
         cost = problem_cost(
             shapes[setting.model],
             prompt[None, None, :],
@@ -575,7 +580,9 @@ def long_first_from_trials(
     """The long-first rule evaluated exactly on per-trial rows (which carry length, correctness
     and the final answer). Per problem, the first trial i is any of its n with chance 1/n: when
     it finishes within tau its answer counts; otherwise N fresh trials come from the other n - 1
-    (majority vote, exact), costing the mean over j != i of N trials of min(gen_j, L) tokens."""
+    (majority vote, exact), costing the mean over j != i of N trials of min(gen_j, L) tokens.
+    Limits above a setting's own generation cap (evals.gen_cap) are left out."""
+    from kinetics_cli.accuracy.evals import gen_cap
     from kinetics_cli.accuracy.selection import (
         AnswerCounts,
         answer_census,
@@ -649,8 +656,10 @@ def long_first_from_trials(
         p = len(by_problem)
         k = len(settings)
         settings.append(setting)
-        parts.append(_part(k, keep, (t_grid, g_grid, c_grid), acc / p, samples / p))
-        cost_parts.append(total.map(partial(_masked, mask=keep, scale=float(p))))
+        run_cap = gen_cap(rows)  # the run's own cap (`cap` above: the first trial's)
+        kept = keep if run_cap is None else keep & (g_grid <= run_cap)
+        parts.append(_part(k, kept, (t_grid, g_grid, c_grid), acc / p, samples / p))
+        cost_parts.append(total.map(partial(_masked, mask=kept, scale=float(p))))
     if not settings:
         raise InputError(
             "the long-first rule needs evaluation rows with a final 'answer' and at least two "

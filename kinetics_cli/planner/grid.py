@@ -65,6 +65,33 @@ class BeyondWindow:
             f"{self.window:,} tokens (max_position_embeddings)"
         )
 
+    @property
+    def gen_cap(self) -> None:
+        """No evaluation cap: the window leaves these out (BeyondCap has one)."""
+        return None
+
+
+@dataclass(frozen=True)
+class BeyondCap:
+    """Configurations of evaluated settings left out at one generation limit because it is above
+    the generation cap the evaluation run itself used (the rows' gen_limit): a trial cut at the
+    cap might have been right with more room, so coverage there is not known."""
+
+    model: str
+    gen_cap: float
+    gen_len: float
+    configurations: int
+    role: str = "evaluations"
+    window: None = None
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"generation limit above the evaluation run's own generation cap of "
+            f"{self.gen_cap:,.0f} tokens (gen_limit): a trial cut there might have been right "
+            "with more room"
+        )
+
 
 @dataclass(frozen=True)
 class Grid:
@@ -105,7 +132,9 @@ class Grid:
     beyond_context: tuple[tuple[str, float, int], ...] = ()
     # Every configuration so left out, counted per (model, window, limit): the generating model's
     # window (above) and, for the verifier rule, the verifier's, which reads each candidate whole.
-    left_out: tuple[BeyondWindow, ...] = ()
+    # Configurations of evaluated settings at a limit above the run's own generation cap
+    # (BeyondCap) are counted there too.
+    left_out: tuple[BeyondWindow | BeyondCap, ...] = ()
     # Grid-sized arrays derived once per grid (eFLOPs per intensity, accuracy levels per
     # resolution), read-only: the budget answer and the frontiers of one grid share them.
     _derived: dict[tuple[str, float], np.ndarray] = field(
@@ -651,7 +680,9 @@ def evaluate_grid(
     (NaN, e.g. more trials than were sampled) are left out, and so are generation limits that
     with the mean prompt exceed the model's context window (listed in Grid.beyond_context), the
     verifier rule's configurations at limits that with the mean prompt exceed the verifier's
-    context window (it prefills each candidate whole), both counted in Grid.left_out, and the
+    context window (it prefills each candidate whole), both counted in Grid.left_out, as are the
+    limits above an evaluated setting's own generation cap (a source's `gen_cap(setting)`, the
+    evaluation rows' gen_limit: a trial cut there might have been right with more room), and the
     limits a prior's sparse budget holds whole with the prompt (dense attention, which the
     dense setting answers).
     `on_outcome(k, outcome, trials, limits)` sees each setting's answer (the deployable costs
@@ -693,6 +724,13 @@ def evaluate_grid(
             key = (role, model, window, float(lim[j]))
             left[key] = left.get(key, 0) + int(dropped[:, j].sum())
 
+    # configurations left out per (model, cap, limit): above an evaluation run's own cap
+    above_cap: dict[tuple[str, float, float], int] = {}
+    # only user evaluations carry a cap (a cached bundled source is not loaded to ask)
+    cap_of = (
+        getattr(source, "gen_cap", None) if getattr(source, "kind", "") == "evaluations" else None
+    )
+
     verifier_window = None
     if "verifier" in rules:
         assert selection.verifier_card is not None
@@ -731,6 +769,8 @@ def evaluate_grid(
             verifier_fits = np.ones(lim.size, dtype=bool)
             if verifier_window is not None:
                 verifier_fits = lim + float(outcome.prompt_len) <= verifier_window
+            cap = None if cap_of is None else cap_of(setting)
+            under_cap = np.ones(lim.size, dtype=bool) if cap is None else lim <= cap
             if _covers_context(setting, outcome, source):
                 # a prior's sparse setting whose budget holds the prompt and the whole generation
                 # attends every token: it is the dense configuration, which the grid has (the
@@ -799,7 +839,13 @@ def evaluate_grid(
                 answered = np.isfinite(acc)
                 if window is not None:
                     count_left("generation", setting.model, window, answered & ~in_window)
-                keep = answered & fits[None, :]
+                if cap is not None:
+                    # past the window, the window's reason is the one counted
+                    dropped = answered & (in_window & ~under_cap)[None, :]
+                    for j in np.flatnonzero(dropped.any(axis=0)):
+                        where = (setting.model, float(cap), float(lim[j]))
+                        above_cap[where] = above_cap.get(where, 0) + int(dropped[:, j].sum())
+                keep = answered & (fits & under_cap)[None, :]
                 if isinstance(rule_of, int) and rule_of >= 0 and rules[rule_of] == "verifier":
                     assert selection.verifier_card is not None and verifier_window is not None
                     count_left(
@@ -850,7 +896,10 @@ def evaluate_grid(
         rules=rules,
         **{name: array[: blocks.filled] for name, array in out.items()},
         beyond_context=tuple((m, limit, w) for (m, limit), w in beyond.items()),
-        left_out=tuple(BeyondWindow(*key, count) for key, count in left.items()),
+        left_out=(
+            *(BeyondWindow(*key, count) for key, count in left.items()),
+            *(BeyondCap(*key, count) for key, count in above_cap.items()),
+        ),
     )
 
 

@@ -56,17 +56,22 @@ class Setup:
     # Majority vote or early stopping on evaluation rows: per setting, its trials and how many
     # are wrong with an empty answer (they do not vote); None when no vote is counted from rows.
     votes: tuple[dict[str, object], ...] | None = None
+    # Evaluations without a generation cap searched past their longest generation: one line
+    # saying what those limits assume and how to give the cap ('' when it does not apply).
+    cap_note: str = ""
 
     @property
     def left_out_document(self) -> list[dict[str, object]]:
-        """The configurations left out for a context window, as the JSON documents write them:
-        per (role, model, generation limit) why and how many (Grid.left_out)."""
+        """The configurations left out for a context window or above an evaluation run's own
+        generation cap, as the JSON documents write them: per (role, model, generation limit)
+        why and how many (Grid.left_out)."""
         return [
             {
                 "reason": b.reason,
                 "role": b.role,
                 "model": b.model,
                 "context_window": b.window,
+                "gen_cap": b.gen_cap,
                 "gen_len": b.gen_len,
                 "configurations": b.configurations,
             }
@@ -80,12 +85,16 @@ class Setup:
         from kinetics_cli.accuracy.base import CONFIDENCE
 
         grid = self.grid
+        cap_of = (
+            getattr(self.source, "gen_cap", None) if self.source.kind == "evaluations" else None
+        )
         settings = [
             {
                 "model": s.model,
                 "attention": s.attention,
                 "kv_budget": s.kv_budget,
                 "source": note,
+                "gen_cap": None if cap_of is None else cap_of(s),
             }
             for s, note in zip(grid.settings, grid.notes, strict=True)
         ]
@@ -94,6 +103,7 @@ class Setup:
             "description": self.source.description,
             "confidence": CONFIDENCE,
             "settings": settings,
+            "gen_cap_note": self.cap_note or None,
             "votes": None if self.votes is None else list(self.votes),
         }
 
@@ -470,19 +480,30 @@ def build_setup(
         )
     uncovered = _uncovered(options, source, grid)
     if len(grid) == 0:
+        capped = [f"{line} (search limits at or below the cap)" for line in _above_cap(grid)]
         raise InputError(
             "no configuration to evaluate: "
             + (
-                "; ".join(uncovered)
+                "; ".join(uncovered + capped)
                 or "the accuracy data gives no accuracy for the chosen strategies, trials and "
                 "generation limits"
             )
         )
     warnings += uncovered
+    warnings += _above_cap(grid)
+    cap_note = _cap_note(source, grid)
     votes = _votes(source, grid, options.selection, warnings)
     if deploy is None or log is None:
         return Setup(
-            source.task, source, profile, grid, pricing, tuple(warnings), cards, votes=votes
+            source.task,
+            source,
+            profile,
+            grid,
+            pricing,
+            tuple(warnings),
+            cards,
+            votes=votes,
+            cap_note=cap_note,
         )
     from dataclasses import replace
 
@@ -531,6 +552,71 @@ def build_setup(
         cards,
         hardware=tuple(choices),
         votes=votes,
+        cap_note=cap_note,
+    )
+
+
+def _above_cap(grid: Grid) -> list[str]:
+    """One line for the configurations left out above an evaluation run's own generation cap
+    (Grid.left_out, BeyondCap), or none."""
+    from kinetics_cli.planner.grid import BeyondCap
+
+    above = [b for b in grid.left_out if isinstance(b, BeyondCap)]
+    if not above:
+        return []
+    count = sum(b.configurations for b in above)
+    by_cap: dict[tuple[str, float], list[float]] = {}
+    for b in above:
+        by_cap.setdefault((b.model, b.gen_cap), []).append(b.gen_len)
+    listed = "; ".join(
+        f"{model} (cap {cap:,.0f}): {', '.join(f'{x:,.0f}' for x in sorted(limits))}"
+        for (model, cap), limits in by_cap.items()
+    )
+    return [
+        f"{count:,} configuration{'' if count == 1 else 's'} left out at generation limits above "
+        f"the evaluation run's own cap (gen_limit; a trial cut there might have been right with "
+        f"more room): {listed}"
+    ]
+
+
+def _cap_note(source: AccuracySource, grid: Grid) -> str:
+    """For evaluated settings without a generation cap whose grid searches limits beyond their
+    longest generation: one line saying those limits assume no trial was cut by the run's own
+    cap, and how to give it; '' otherwise."""
+    if source.kind != "evaluations" or len(grid) == 0:
+        return ""
+    cap_of = getattr(source, "gen_cap", None)
+    longest_of = getattr(source, "longest_generation", None)
+    fixed_of = getattr(source, "fixed_limit", None)
+    if cap_of is None or longest_of is None:
+        return ""
+    searched: dict[int, float] = {}
+    for k, limit in zip(grid.setting.tolist(), grid.gen_len.tolist(), strict=True):
+        searched[k] = max(searched.get(k, 0.0), float(limit))
+    longest: list[tuple[float, str]] = []
+    for k, setting in enumerate(grid.settings):
+        if k not in searched or cap_of(setting) is not None:
+            continue
+        if fixed_of is not None and fixed_of(setting) is not None:
+            continue  # coverage only at its own limit: nothing beyond it is searched
+        top = longest_of(setting)
+        if searched[k] > top:
+            longest.append((top, setting.label))
+    if not longest:
+        return ""
+    if len(longest) == 1:
+        (top, label), *_ = longest
+        where = f"{top:,.0f} tokens, the longest generation of {label},"
+    else:
+        where = (
+            "the longest generation of each setting ("
+            + ", ".join(f"{label} {top:,.0f}" for top, label in sorted(longest))
+            + " tokens)"
+        )
+    return (
+        f"limits above {where} assume no trial was cut by the run's own generation cap; give "
+        "the cap (gen_limit on each row, or `kinetics evals import --gen-limit N`) to leave "
+        "longer limits out"
     )
 
 

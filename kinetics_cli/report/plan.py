@@ -112,6 +112,8 @@ def source_line(setup: Setup) -> str:
     if setup.source.kind == "evaluations":
         text = setup.source.description
         text = f"your {text}" if text.startswith("evaluations ") else f"your evaluations: {text}"
+        if setup.cap_note:
+            text += f"; {setup.cap_note}"
         return f"accuracy: {text}.{level}"
     if setup.source.kind == "composite":
         return (
