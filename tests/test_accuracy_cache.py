@@ -365,6 +365,26 @@ def test_plan_prints_the_same_with_the_cache_off_cold_and_warm(
     assert off.stdout == cold.stdout == warm.stdout
 
 
+def test_a_warm_plan_never_loads_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole point of the cache: a later run of a grid reads its outcomes and header and
+    never loads the measurements and priors, whatever the plan asks of the source (votes,
+    per-problem rows, generation caps: each of those once made a cached run load it)."""
+    args = ["plan", "--budget", "1e16", "-m", "qwen3-0.6b,qwen3-4b", "--trials", "1,8"]
+    monkeypatch.setenv("KINETICS_NO_CACHE", "0")
+    monkeypatch.setenv("KINETICS_CACHE_DIR", str(tmp_path))
+    runner = CliRunner()
+    assert runner.invoke(app, args).exit_code == 0  # cold: computes and saves
+
+    def refuse(self: cache.CachedSource) -> AccuracySource:
+        raise AssertionError("a warm run loaded the accuracy source")
+
+    monkeypatch.setattr(cache.CachedSource, "inner", property(refuse))
+    warm = runner.invoke(app, args)
+    assert warm.exit_code == 0, warm.output
+
+
 def test_an_unknown_task_says_so_with_the_cache_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -172,7 +172,9 @@ def _uncovered(options: GridOptions, source: AccuracySource, grid: Grid) -> list
                 "the prompt and every generation limit is dense attention (the dense settings "
                 "answer it)"
             )
-    fixed_limit = getattr(source, "fixed_limit", None)
+    # per-problem rows are the user's evaluations alone: asking any other source (the outcome
+    # cache's included) for the attribute would load it whole for nothing
+    fixed_limit = getattr(source, "fixed_limit", None) if source.kind == "evaluations" else None
     if fixed_limit is not None:
         searched = set(options.gen_limits)
         unsearched: dict[float, list[str]] = {}
