@@ -267,6 +267,7 @@ def test_csv_figures_equal_the_json_document() -> None:
     assert float(got["accuracy (%)"]) == 100 * best["accuracy"]
     assert int(got["limit (tokens)"]) == best["gen_len"] and int(got["trials"]) == best["trials"]
     assert (int(got["tp"]), int(got["problems in flight"])) == (d["tp"], d["batch"])
+    assert got["accuracy rests on"] == best["accuracy_kind"]  # one vocabulary: measured, priors
 
 
 def test_cells_show_their_text_and_write_their_values(width, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -335,13 +335,14 @@ def attention_cell(doc: dict[str, Any], mixed: bool) -> Cell:
     """A table's attention cell (short_attention), and where the table mixes sources (`mixed`)
     what the row's accuracy rests on: 'topk (oracle) 256; measured', '...; prior' (in the
     configuration text, which wraps, rather than widening the accuracy column). In CSV the
-    attention kind, the KV budget and what the accuracy rests on, in columns of their own."""
+    attention kind, the KV budget and what the accuracy rests on (as --json's accuracy_kind
+    names it: measured, priors, evaluations), in columns of their own."""
     kind = str(doc.get("accuracy_kind", ""))
     tag = _KIND_TAGS.get(kind, "")
     text = short_attention(doc)
     return Cell(
         f"{text}; {tag}" if mixed and tag else text,
-        (doc["attention"], doc["kv_budget"], tag or kind or None),
+        (doc["attention"], doc["kv_budget"], kind or None),  # --json's accuracy_kind
     )
 
 
