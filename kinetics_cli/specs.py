@@ -232,6 +232,37 @@ class CatalogSpec(_Strict):
     aliases: list[str] = Field(default_factory=list)
 
 
+PowerFraction = Annotated[float, _AS_NUMBER, Field(gt=0, le=1)]
+
+
+class ServingPower(_Strict):
+    """Measured average board power per GPU while an engine serves (decode-heavy, continuous
+    batching), as a fraction of the profile's tdp_watts; the TDP stays the upper bound.
+
+    `fraction_of_tdp` is what energy figures use; `low` and `high` the measured runs' spread
+    (interquartile range) and `held_out_error` the mean |error| of predicting a model's runs with
+    the fraction fitted to the other models (benchmarks/bench_power.py prints all three).
+    """
+
+    fraction_of_tdp: PowerFraction
+    low: PowerFraction
+    high: PowerFraction
+    held_out_error: Annotated[float, _AS_NUMBER, Field(ge=0, le=10)]
+    runs: Annotated[int, _AS_WHOLE, Field(ge=1)]
+    measured_on: str = Field(min_length=1)  # the part and setup measured
+    sources: list[str] = Field(min_length=1)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ServingPower:
+        if not self.low <= self.fraction_of_tdp <= self.high:
+            raise ValueError(
+                f"serving_power needs low <= fraction_of_tdp <= high; got {self.low:g}, "
+                f"{self.fraction_of_tdp:g}, {self.high:g}"
+            )
+        return self
+
+
 # The keys of `[peak_flops]`: the engine looks a peak up by these exact names (engine/formats.py
 # COMPUTE_FORMATS; calibrate's row dtypes, fp32 for numpy), so a peak keyed 'FP8' or 'bfloat16'
 # would be listed by `hardware show` and never used.
@@ -261,6 +292,8 @@ class HardwareProfile(CatalogSpec):
     notes: str = ""
     calibration: Calibration | None = None
     efficiency: ServingEfficiency | None = None
+    # measured serving power (None: energy at tdp_watts, the upper bound)
+    serving_power: ServingPower | None = None
 
     @field_validator("peak_flops")
     @classmethod
@@ -284,6 +317,44 @@ class HardwareProfile(CatalogSpec):
         if "bf16" not in self.peak_flops:
             raise ValueError("peak_flops must give 'bf16' (dense FLOP/s)")
         return self
+
+    @model_validator(mode="after")
+    def _power_needs_tdp(self) -> HardwareProfile:
+        if self.serving_power is not None and self.tdp_watts is None:
+            raise ValueError("serving_power is a fraction of tdp_watts; give tdp_watts too")
+        return self
+
+    @property
+    def serving_watts(self) -> float | None:
+        """Board power per busy GPU that energy figures use: tdp_watts x the measured
+        serving_power.fraction_of_tdp where the profile has one, else tdp_watts (an upper
+        bound); None without tdp_watts."""
+        if self.tdp_watts is None:
+            return None
+        if self.serving_power is None:
+            return self.tdp_watts
+        return self.tdp_watts * self.serving_power.fraction_of_tdp
+
+    @property
+    def power_model(self) -> str:
+        """The power energy figures use, in words (printed beside them and in --json)."""
+        sp = self.serving_power
+        if self.tdp_watts is None:
+            return f"no board power: hardware profile {self.name!r} has no tdp_watts"
+        if sp is None:
+            return (
+                f"TDP, an upper bound: every GPU of a busy replica draws its tdp_watts "
+                f"({self.tdp_watts:,.0f} W, the datasheet figure) for the whole GPU-second; no "
+                f"serving-power measurement for {self.name} (measured decode-heavy serving on "
+                "H100 and A100 draws 31-51% of TDP, docs/serving.md section 4)"
+            )
+        watts = self.tdp_watts * sp.fraction_of_tdp
+        return (
+            f"measured serving power: {sp.fraction_of_tdp:.2f} x tdp_watts {self.tdp_watts:,.0f} W "
+            f"= {watts:.0f} W per busy GPU ({sp.measured_on}, {sp.runs} runs; runs spread "
+            f"{sp.low:.2f}-{sp.high:.2f} x TDP, held-out error {sp.held_out_error:.0%}); "
+            f"TDP is the upper bound"
+        )
 
     @property
     def intensity(self) -> float:

@@ -964,7 +964,7 @@ def test_the_verifier_rule_costs_coverage_plus_its_scoring_pass(catalog: Catalog
             v.gpu_seconds[i] * profile.price_per_gpu_hour / 3600 * 1000, rel=1e-9
         )
         assert deploy.joules[i] - deploy.joules[c] == pytest.approx(
-            v.gpu_seconds[i] * profile.tdp_watts, rel=1e-9
+            v.gpu_seconds[i] * profile.serving_watts, rel=1e-9
         )
         # the same deployment of the generating model
         assert (deploy.tp[i], deploy.batch[i]) == (deploy.tp[c], deploy.batch[c])
@@ -1079,3 +1079,30 @@ def test_chunks_computed_together_keep_their_own_shapes() -> None:
         assert got.settings == chunk
         for name in ("budgets", "prompt", "lens", "probs", "held", "mean_len", "longest"):
             np.testing.assert_array_equal(getattr(got, name), getattr(alone, name))
+
+
+@pytest.mark.parametrize(
+    ("hardware", "watts", "basis"),
+    [
+        # h100-sxm: measured serving power 0.40 x tdp_watts 700 W = 280 W per busy GPU
+        ("h100-sxm", 0.40 * 700.0, "measured serving power"),
+        # b200: no measurement, tdp_watts 1,000 W (the upper bound)
+        ("b200", 1000.0, "TDP, an upper bound"),
+    ],
+)
+def test_joules_are_gpu_seconds_at_the_profiles_serving_power(
+    catalog: Catalog, hardware: str, watts: float, basis: str
+) -> None:
+    """Energy per problem is GPU-seconds x the profile's serving power: the measured fraction
+    of TDP where the profile has one, TDP elsewhere; the power model says which, and the
+    library's problem_costs agrees (energy and words)."""
+    grid, costs, log, cards, profile = priced(catalog, hardware)
+    assert costs.watts == pytest.approx(watts, rel=1e-12)
+    assert costs.tdp_watts == profile.tdp_watts
+    assert costs.power_model.startswith(basis)
+    fits = np.flatnonzero(costs.fits)
+    np.testing.assert_allclose(costs.joules[fits], costs.gpu_seconds[fits] * watts, rtol=1e-12)
+    lib = library_costs(grid, costs, log, cards, profile, int(fits[0]))
+    assert lib.energy_joules is not None
+    np.testing.assert_allclose(lib.energy_joules, lib.gpu_seconds_per_problem * watts, rtol=1e-12)
+    assert lib.power_model == costs.power_model

@@ -108,3 +108,19 @@ def test_a_configuration_no_replica_runs_names_the_tpot_target_under_one() -> No
     assert unheld(d) == "no replica of b200 holds it or meets the TPOT target"
     assert unheld(d, "") == "no replica of b200 holds or meets the TPOT target"
     assert unheld({**d, "batch_rule": "memory"}) == "no replica of b200 holds it"
+
+
+def test_energy_line_names_each_accelerators_power_when_they_differ() -> None:
+    from types import SimpleNamespace
+
+    from kinetics_cli.report.plan import energy_line
+
+    measured = SimpleNamespace(power_model="measured serving power: 280 W")
+    bound = SimpleNamespace(power_model="TDP, an upper bound: 1,000 W")
+    assert energy_line([]) is None
+    assert (
+        energy_line([("a", measured), ("b", measured)]) == "energy: measured serving power: 280 W"
+    )  # type: ignore[list-item]
+    assert energy_line([("h100-sxm", measured), ("b200", bound)]) == (  # type: ignore[list-item]
+        "energy: h100-sxm: measured serving power: 280 W; b200: TDP, an upper bound: 1,000 W"
+    )

@@ -244,3 +244,41 @@ def test_both_kinds_share_the_catalog_base() -> None:
     assert issubclass(HardwareProfile, CatalogSpec) and issubclass(ModelCard, CatalogSpec)
     assert list(hw().model_dump())[:2] == ["name", "aliases"]
     assert list(card().model_dump())[:2] == ["name", "aliases"]
+
+
+POWER = {
+    "fraction_of_tdp": 0.40,
+    "low": 0.31,
+    "high": 0.42,
+    "held_out_error": 0.19,
+    "runs": 157,
+    "measured_on": "test part",
+    "sources": ["test"],
+}
+
+
+def test_serving_watts_is_the_measured_fraction_of_tdp_else_tdp() -> None:
+    measured = hw(tdp_watts=700, serving_power=POWER)
+    assert measured.serving_watts == pytest.approx(280.0)  # 0.40 x 700 W
+    assert measured.power_model.startswith(
+        "measured serving power: 0.40 x tdp_watts 700 W = 280 W per busy GPU (test part, 157 runs"
+    )
+    assert "TDP is the upper bound" in measured.power_model
+    bound = hw(tdp_watts=1000)
+    assert bound.serving_watts == 1000.0
+    assert bound.power_model.startswith("TDP, an upper bound:") and "1,000 W" in bound.power_model
+    assert hw().serving_watts is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"serving_power": POWER}, "give tdp_watts too"),
+        ({"tdp_watts": 700, "serving_power": {**POWER, "low": 0.45}}, "low <= fraction_of_tdp"),
+        ({"tdp_watts": 700, "serving_power": {**POWER, "fraction_of_tdp": 1.2}}, "less than or"),
+        ({"tdp_watts": 700, "serving_power": {**POWER, "sources": []}}, "sources"),
+    ],
+)
+def test_invalid_serving_power(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        hw(**overrides)

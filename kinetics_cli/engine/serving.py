@@ -18,7 +18,8 @@ API contract (what callers, the planner included, may rely on)
   prefill seconds, TTFT/TPOT, `output_tokens_per_s`, `requests_per_s`. Per GPU throughput is
   per replica / gpus_per_replica; a deployment's total is per replica x replicas.
 * **GPU-seconds** are replica-seconds x gpus_per_replica; energy is GPU-seconds x the profile's
-  board power (`tdp_watts`: an upper bound, every GPU at full board power while busy).
+  `serving_watts`: measured serving power (tdp_watts x serving_power.fraction_of_tdp) where the
+  profile has a measurement, else `tdp_watts` (an upper bound, every GPU at full board power).
 * Functions broadcast over `batch` and `context` (numpy rules) and return arrays of the
   broadcast shape; `batch` may be fractional in the arithmetic, callers pass whole numbers.
 * Every result names its `efficiency_mode`: "datasheet" (100% of peaks, no overheads: the
@@ -34,7 +35,7 @@ API contract (what callers, the planner included, may rely on)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -1305,8 +1306,8 @@ class ProblemCosts:
 
     gpu_seconds_per_problem = gpus_per_replica x (N mean L_out x TPOT / sequences), where
     sequences = problems x N; wall_seconds: prefill + the longest of the N trials (expected
-    maximum of N draws of the length distribution) at TPOT; energy_joules = GPU-seconds x board
-    power (None when the profile has none); usd_per_problem = GPU-seconds x price / 3600 (None
+    maximum of N draws of the length distribution) at TPOT; energy_joules = GPU-seconds x the
+    profile's serving_watts (None when the profile has no tdp_watts), power_model names it; usd_per_problem = GPU-seconds x price / 3600 (None
     without a price).
     """
 
@@ -1323,7 +1324,7 @@ class ProblemCosts:
     memory: MemoryPlan
     requests: RequestCosts
     efficiency_mode: str
-    power_model: str = field(default="board power (tdp_watts) x GPU-seconds: an upper bound")
+    power_model: str = ""  # the power behind energy_joules (HardwareProfile.power_model)
 
 
 def problem_costs(
@@ -1385,7 +1386,8 @@ def problem_costs(
     gpu_s = replica_s * deployment.gpus_per_replica
     longest = expected_longest(lens, probs, trials)
     wall = req.ttft_seconds + longest * req.tpot_seconds
-    energy = None if profile.tdp_watts is None else gpu_s * profile.tdp_watts
+    watts = profile.serving_watts
+    energy = None if watts is None else gpu_s * watts
     usd = None if profile.price_per_gpu_hour is None else gpu_s * profile.price_per_gpu_hour / 3600
     return ProblemCosts(
         problems=n,
@@ -1401,6 +1403,7 @@ def problem_costs(
         memory=mem,
         requests=req,
         efficiency_mode=efficiency,
+        power_model=profile.power_model,
     )
 
 

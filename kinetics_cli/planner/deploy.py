@@ -62,10 +62,6 @@ from kinetics_cli.planner.plan import Plan, Pricing
 from kinetics_cli.specs import HardwareProfile, ModelCard
 
 MAX_SEQUENCES = 2**24  # per replica, as `serve` caps the batch
-POWER_MODEL = (
-    "board power: every GPU of a busy replica draws its tdp_watts (the profile's datasheet "
-    "figure) for the whole GPU-second; an upper bound, decode rarely reaches it"
-)
 DEPLOYABLE_UNITS = ("seconds", "usd", "latency", "joules")
 
 
@@ -116,7 +112,8 @@ class DeployCosts:
 
     Configurations no replica of the profile can hold have fits False, tp 0 and infinite costs.
     Batches are problems in flight per replica (batch x trials sequences). usd_per_1000 is NaN
-    without a price, joules NaN without board power.
+    without a price, joules NaN without board power. Joules are GPU-seconds x `watts`, the
+    profile's serving_watts (measured serving power where it has one, else tdp_watts).
     """
 
     hardware: str
@@ -124,6 +121,8 @@ class DeployCosts:
     efficiency_label: str
     price_per_gpu_hour: float | None
     tdp_watts: float | None
+    watts: float | None  # board power per busy GPU behind joules (HardwareProfile.serving_watts)
+    power_model: str  # that power in words (HardwareProfile.power_model)
     fits: np.ndarray
     tp: np.ndarray
     ep: np.ndarray
@@ -140,7 +139,6 @@ class DeployCosts:
     mean_generated_tokens: np.ndarray
     expected_longest_tokens: np.ndarray
     dropped: dict[str, int] = field(default_factory=dict)  # reason -> configurations
-    power_model: str = POWER_MODEL
     batch_rule: str = "memory"
     max_batch: int | None = None  # the engine's cap on sequences per replica, if any
     # `kinetics serve` options of this pricing that are not its defaults (efficiency mode,
@@ -261,7 +259,7 @@ class DeployCosts:
         assert v is not None
         ok = bool(v.fits[i])
         gpu_s = float(v.gpu_seconds[i])
-        price, watts = self.price_per_gpu_hour, self.tdp_watts
+        price, watts = self.price_per_gpu_hour, self.watts
         return {
             "model": v.model,
             "hardware": self.hardware,
@@ -1268,7 +1266,7 @@ def deploy_costs(
         fits = fits & ~unscored
         gpu_s = np.where(fits, gpu_s, np.inf)
         latency = np.where(fits, latency, np.inf)
-    price, watts = profile.price_per_gpu_hour, profile.tdp_watts
+    price, watts = profile.price_per_gpu_hour, profile.serving_watts
     usd = gpu_s * price / 3600.0 * 1000.0 if price is not None else np.full(gpu_s.shape, np.nan)
     joules = gpu_s * watts if watts is not None else np.full(gpu_s.shape, np.nan)
     eff = resolve_efficiency(profile, options.efficiency, "bf16")
@@ -1277,7 +1275,9 @@ def deploy_costs(
         efficiency_mode=eff.mode,
         efficiency_label=eff.label,
         price_per_gpu_hour=price,
-        tdp_watts=watts,
+        tdp_watts=profile.tdp_watts,
+        watts=watts,
+        power_model=profile.power_model,
         fits=fits,
         tp=tables["tp"][at],
         ep=tables["ep"][at],

@@ -96,7 +96,8 @@ def _deployable_costs(
     grid: Grid, law: str, unit: str, pricing: Pricing, deploy: DeployCosts
 ) -> np.ndarray:
     """Deployable cost in `unit` (Kinetics law), or the FLOPs-law counterfactual: the law's
-    compute-only seconds per problem in the same unit (x price, x board power)."""
+    compute-only seconds per problem in the same unit (x price, x the deployable figures' board
+    power)."""
     if law == "kinetics":
         return deploy.cost(unit)
     seconds = grid.compute_seconds
@@ -108,8 +109,8 @@ def _deployable_costs(
         assert rate is not None
         return seconds * rate
     deploy.cost(unit)
-    assert deploy.tdp_watts is not None
-    return seconds * deploy.tdp_watts
+    assert deploy.watts is not None
+    return seconds * deploy.watts
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,14 @@ def print_hardware(entry: Entry[HardwareProfile]) -> None:
         ("GPUs per node", str(s.gpus_per_node)),
         ("TDP", f"{s.tdp_watts:g} W" if s.tdp_watts else "n/a"),
         (
+            "serving power",
+            f"{s.serving_watts:.0f} W = {s.serving_power.fraction_of_tdp:.2f} x TDP, measured "
+            f"({s.serving_power.runs} runs, {s.serving_power.low:.2f}-{s.serving_power.high:.2f} "
+            "x TDP)"
+            if s.serving_power is not None and s.serving_watts is not None
+            else ("TDP, an upper bound: no measurement" if s.tdp_watts else "n/a"),
+        ),
+        (
             "price",
             f"{money(s.price_per_gpu_hour)} per GPU-hour; source: "
             + (s.price_source or "none given (price_source is empty)")

@@ -17,6 +17,7 @@ from kinetics_cli.report.plan import (
     compact_table,
     deploy_cells,
     deploy_summary,
+    energy_line,
     mixed_kinds,
     say_oracle_note,
     source_line,
@@ -189,7 +190,9 @@ def print_deployable_frontier(setup: Setup, frontiers: HardwareFrontiers, full: 
     if checked:
         say(checked)
     if unit == "joules":
-        say(f"energy: {first.power_model}")
+        energy = energy_line([(h.profile.name, h.deploy) for h, _ in options])
+        if energy:
+            say(energy)
     note = verifier_note(first)
     if note:
         say(note)

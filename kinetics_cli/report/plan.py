@@ -289,6 +289,12 @@ def deploy_summary(deploy: DeployCosts | None) -> dict[str, Any]:
         "efficiency_mode": deploy.efficiency_mode,
         "efficiency": deploy.efficiency_label,
         "power_model": deploy.power_model,
+        "power_watts_per_gpu": deploy.watts,
+        "power_basis": (
+            None
+            if deploy.watts is None
+            else ("tdp" if deploy.watts == deploy.tdp_watts else "measured serving power")
+        ),
         "batch_rule": deploy.batch_rule,
         "deployable_configurations": int(deploy.fits.sum()),
         "serving_checks": [c.document() for c in deploy.family_checks()],
@@ -789,6 +795,18 @@ def verifier_note(deploy: DeployCosts) -> str | None:
     )
 
 
+def energy_line(pricings: Sequence[tuple[str, DeployCosts]]) -> str | None:
+    """The power behind the pricings' joules: one sentence where every accelerator uses the
+    same, else each accelerator's (measured serving power on some, TDP on others); None
+    without pricings."""
+    models = list(dict.fromkeys(d.power_model for _, d in pricings))
+    if not models:
+        return None
+    if len(models) == 1:
+        return f"energy: {models[0]}"
+    return "energy: " + "; ".join(f"{name}: {d.power_model}" for name, d in pricings)
+
+
 def checks_paragraph(pricings: Sequence[tuple[str, DeployCosts]]) -> str | None:
     """How the pricings' efficiency mode fared against published runs, for the kinds of model
     they priced: one accelerator's ranges, or each accelerator's in one paragraph
@@ -1086,7 +1104,15 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
         )
         if checked:
             say(checked)
-        say(f"energy: {first.power_model}")
+        energy = energy_line(
+            [
+                (h.profile.name, h.pricing.deploy)
+                for h in setup.hardware
+                if h.pricing.deploy is not None and h.profile.name not in comparison.skipped
+            ]
+        )
+        if energy:
+            say(energy)
         note = verifier_note(first)
         if note:
             say(note)
