@@ -3,6 +3,7 @@ the click object typer builds for the same registration."""
 
 from __future__ import annotations
 
+import pytest
 import typer.main
 from typer.testing import CliRunner
 
@@ -67,3 +68,42 @@ def test_every_help_fits_80_columns_and_keeps_hyphenated_words_whole() -> None:
             assert not (line.endswith("-") and line[-2:-1].isalnum()), (path, line)
     plan_help = runner.invoke(app, ["plan", "--help"], env={"COLUMNS": "80"}).output
     assert "best-of-n" in plan_help and "block-topk" in plan_help
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # click keeps the last of a repeated single-valued option: the A100 alone would be priced
+        (
+            ["frontier", "--cost", "joules", "-H", "h100-sxm", "-H", "a100"],
+            "error: --hardware given 2 times (h100-sxm, a100); give it once, its values "
+            "comma-separated: --hardware h100-sxm,a100",
+        ),
+        (
+            ["plan", "--budget=1e16", "--budget", "2e16"],
+            "error: --budget given 2 times (1e16, 2e16); it takes one value",
+        ),
+        (
+            ["serve", "qwen3-8b", "--tp", "1", "--tp=2"],
+            "error: --tp given 2 times (1, 2); it takes one value",
+        ),
+        (
+            ["models", "show", "qwen3-8b", "--format", "csv", "--format", "markdown"],
+            "error: --format given 2 times (csv, markdown); it takes one value",
+        ),
+    ],
+)
+def test_a_single_valued_option_given_twice_is_refused(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and not result.stdout
+    assert result.stderr.strip() == message
+
+
+def test_options_that_collect_values_may_repeat() -> None:
+    # --gen-limits collects (a list option): repeating it adds limits, as comma-separating does
+    one = CliRunner().invoke(app, ["plan", "--budget", "1e16", "--gen-limits", "4k,8k", "--json"])
+    two = CliRunner().invoke(
+        app, ["plan", "--budget", "1e16", "--gen-limits", "4k", "--gen-limits", "8k", "--json"]
+    )
+    assert one.exit_code == two.exit_code == 0
+    assert one.stdout == two.stdout

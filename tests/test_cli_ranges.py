@@ -28,7 +28,7 @@ BAD: list[tuple[list[str], str, str]] = [
     ([*COST, "--trials", "1e309"], "--trials", "'1e309' is too large"),
     ([*COST, "--params", "1e309"], "--params", "is too large"),
     ([*COST, "--trials", "nan"], "--trials", "no unit"),
-    ([*COST, "--prompt-len", HUGE], "--prompt-len", "is too large"),
+    (["cost", "qwen3-8b", "--gen-len", "1k", "--prompt-len", HUGE], "--prompt-len", "too large"),
     ([*COST, "--attention", "topk", "--kv-budget", "0"], "--kv-budget", "must be positive"),
     (
         ["roofline", "qwen3-8b", "--attention", "topk", "--kv-budget", "0"],

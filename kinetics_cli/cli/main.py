@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
@@ -66,6 +66,61 @@ def _usage_line(exc: Any) -> str:
     return f"{message} (see '{ctx.command_path} --help')" if ctx is not None else message
 
 
+def _repeated_option(command: Any, args: Sequence[str]) -> str | None:
+    """Why `args` give one of `command`'s single-valued options more than once, or None.
+
+    Click keeps the last value of an option given twice, so `frontier -H h100 -H a100` would
+    price the A100 alone without a word; a list option takes its values comma-separated. A
+    subcommand of a group is checked against its own options (the first word that is not an
+    option names it)."""
+    end = list(args).index("--") if "--" in args else len(args)
+    words = list(args)[:end]
+    by_name: dict[str, Any] = {}
+    for param in getattr(command, "params", ()):
+        if type(param).__name__.endswith("Option") and not (
+            getattr(param, "multiple", False)
+            or getattr(param, "is_flag", False)
+            or getattr(param, "count", False)
+        ):
+            for name in param.opts:
+                by_name[name] = param
+    params = {id(p): p for p in by_name.values()}
+    seen: dict[int, list[str]] = {}
+    skip = False
+    for i, word in enumerate(words):
+        if skip:
+            skip = False
+            continue
+        if not word.startswith("-") or word == "-":
+            sub = getattr(command, "commands", None)
+            if sub is not None and word in sub:  # a group: its subcommand's own options
+                return _repeated_option(command.get_command(None, word), words[i + 1 :])
+            continue
+        name, _, value = word.partition("=")
+        if not name.startswith("--") and len(name) > 2:  # -Hvalue
+            name, value = name[:2], name[2:]
+        param = by_name.get(name)
+        if param is None:
+            continue
+        if not value and i + 1 < len(words):
+            value = words[i + 1]
+            skip = True
+        seen.setdefault(id(param), []).append(value)
+    for key, values in seen.items():
+        if len(values) > 1:
+            param = params[key]
+            name = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+            listed = "comma" in str(param.help or "") or str(param.metavar or "").endswith(",...")
+            # a 400-digit number is not echoed back whole
+            values = [f"{v[:12]}... ({len(v):,} characters)" if len(v) > 24 else v for v in values]
+            return f"{name} given {len(values)} times ({', '.join(values)}); " + (
+                f"give it once, its values comma-separated: {name} {','.join(values)}"
+                if listed
+                else "it takes one value"
+            )
+    return None
+
+
 class _Group(TyperGroup):
     """Turns library, usage and file-system errors into one line on stderr and exit code 2.
 
@@ -93,6 +148,18 @@ class _Group(TyperGroup):
             if "--debug" in args or type(exc).__name__ == "NoArgsIsHelpError":
                 raise
             _fail(_usage_line(exc))
+
+    def resolve_command(self, ctx: Any, args: Any) -> Any:
+        """The subcommand, after refusing a single-valued option given twice
+        (`_repeated_option`)."""
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            why = _repeated_option(command, rest)
+            if why is not None:
+                if context.OPTIONS.debug:
+                    raise _UsageError(why)
+                _fail(why)
+        return name, command, rest
 
     def invoke(self, ctx: Any) -> Any:
         try:
