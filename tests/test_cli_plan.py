@@ -150,6 +150,22 @@ def test_budget_below_every_configuration(fake: FakeSource) -> None:
     assert doc["cheapest"]["eflops"] > 1e6
 
 
+@pytest.mark.parametrize(
+    ("law", "key", "unit"), [("kinetics", "cost", "eFLOPs"), ("flops", "flops_law_cost", "FLOPs")]
+)
+def test_cheapest_cost_names_its_unit(fake: FakeSource, law: str, key: str, unit: str) -> None:
+    """With no answer, the cheapest configuration's cost is the law's: eFLOPs, or FLOPs under
+    --law flops (the table's costs stay Kinetics costs, so a bare number was ambiguous)."""
+    from kinetics_cli.report.format import flops
+
+    args = ("plan", "--task", "fake", "--budget", "1e6", "--law", law)
+    doc = json.loads(run(*args, "--json").stdout)
+    result = run(*args)
+    assert result.exit_code == 1
+    text = " ".join(result.stdout.split())
+    assert f"costs {flops(doc['cheapest'][key])} {unit} (" in text
+
+
 def test_narrowing_options(fake: FakeSource) -> None:
     doc = plan_json(
         "--budget", "1e17", "--models", "qwen3-8b", "--attention", "dense", "--strategy", "long-cot"

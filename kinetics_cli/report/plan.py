@@ -421,10 +421,12 @@ def print_plan(
         print_deploy_notes(deploy, len(setup.grid))
     if doc["best"] is None:
         cheapest = doc["cheapest"]
-        cost = answer.law_cost[answer.cheapest]
+        cost = format_cost(float(answer.law_cost[answer.cheapest]), unit)
+        if unit == "eflops":  # the number alone: eFLOPs, or FLOPs under --law flops
+            cost += " FLOPs" if answer.law == "flops" else " eFLOPs"
         say(
             f"No configuration fits this budget. The cheapest, {describe(cheapest)}, costs "
-            f"{format_cost(float(cost), unit)} ({cheapest['accuracy']:.1%} accuracy)."
+            f"{cost} ({cheapest['accuracy']:.1%} accuracy)."
         )
         return
 
