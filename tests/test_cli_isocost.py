@@ -390,3 +390,16 @@ def test_long_cot_warns_when_the_kv_budget_holds_the_whole_answer() -> None:
     assert "B=256" not in line
     selecting = CliRunner().invoke(app, [*args, "--kv-budget", "256", "--json"])
     assert selecting.exit_code == 0 and selecting.stderr == ""
+
+
+def test_a_one_token_trial_is_singular() -> None:
+    """qwen3-8b, one trial of one token after a 160-token prompt: 2P = 1.514e10 FLOPs,
+    A = 160 + 1/2 = 160.5 attended tokens, 4 h A = 9.47e7 FLOPs and 4 d A = 2.367e7 bytes, x I
+    281.25 = 6.66e9: 2.18e10 eFLOPs, over a 2e10 budget, so the answer is 0 (the FLOPs-only law
+    affords one). The title and the warning say 'token', not '1 tokens'."""
+    args = ["isocost", "--budget", "2e10", "-m", "qwen3-8b", "--strategy", "best-of-n"]
+    result = CliRunner().invoke(app, [*args, "--gen-len", "1"])
+    assert result.exit_code == 0, result.output
+    assert "most trials of 1 token within it" in " ".join(result.stdout.split())
+    assert "not even one trial of 1 token fits the budget (2e10)" in result.stderr
+    assert "1 tokens" not in result.stdout + result.stderr

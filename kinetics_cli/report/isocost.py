@@ -45,7 +45,7 @@ def solved_label(strategy: str, trials: float, gen_len: float) -> str:
 
     if strategy == "long-cot":
         return f"largest L_out per trial at N = {trials:g}"
-    return f"most trials of {tokens(gen_len)} tokens"
+    return f"most trials of {tokens(gen_len)} {'token' if gen_len == 1 else 'tokens'}"
 
 
 def plot_title(label: str, intensity: float, solved: str = "") -> str:
@@ -113,7 +113,12 @@ def out_of_range_warnings(rows: Sequence[IsoCostRow]) -> list[str]:
     if not rows:
         return []
     field = "gen_len" if rows[0].strategy == "long-cot" else "trials"
-    unit = "generated token" if field == "gen_len" else f"trial of {rows[0].gen_len:,.0f} tokens"
+    length = rows[0].gen_len
+    unit = (
+        "generated token"
+        if field == "gen_len"
+        else f"trial of {length:,.0f} {'token' if length == 1 else 'tokens'}"
+    )
 
     def names(chosen: list[IsoCostRow]) -> str:
         return "; ".join(
