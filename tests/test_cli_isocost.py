@@ -351,3 +351,55 @@ def test_plot_labels_do_not_collide_or_leave_the_figure(tmp_path, monkeypatch, a
     assert all(a.x1 < b.x0 for a, b in itertools.pairwise(boxes))
     label = ax.yaxis.label.get_window_extent(renderer)
     assert label.y0 >= 0 and label.y1 <= fig.bbox.height
+
+
+def test_best_of_n_refuses_a_kv_budget_beyond_the_final_context() -> None:
+    """Every best-of-n trial ends at L_in + L_out = 160 + 500 = 660 tokens, so a 4,096-token
+    budget never selects: the law would charge dense attention as unshared sparse reads (N x
+    the prompt's KV instead of once) and answer with fewer trials than dense (617 against 776 at
+    1e16 on qwen3-8b). Refused as `cost` refuses it; a budget of exactly 660 is accepted."""
+    args = ["isocost", "--budget", "1e16", "-m", "qwen3-8b", "--strategy", "best-of-n"]
+    args += ["--gen-len", "500", "--attention", "topk,block-topk"]
+    result = CliRunner().invoke(app, [*args, "--kv-budget", "256,4096", "--json"])
+    assert result.exit_code == 2 and not result.stdout
+    (line,) = result.stderr.splitlines()
+    assert line == (
+        "error: --kv-budget 4096 is larger than the final context (160 + 500 = 660 tokens); "
+        "use dense attention or a smaller budget"
+    )
+    edge = CliRunner().invoke(app, [*args, "--kv-budget", "256,660", "--json"])
+    assert edge.exit_code == 0, edge.output
+    assert {r["kv_budget"] for r in json.loads(edge.stdout)} == {None, 256, 660}
+
+
+def test_long_cot_warns_when_the_kv_budget_holds_the_whole_answer() -> None:
+    """qwen3-8b at 1e13 eFLOPs (P = 7,568,106,496, h = 36 x 32 x 128 = 147,456, d = 36 x 8 x 128
+    = 36,864, I = 281.25, L_in 160): at L_out 343, A = 160 x 343 + 343^2 / 2 = 113,704.5 and
+    2 P 343 + 4 h A + I x 4 d A = 5.192e12 + 6.71e10 + 4.716e12 = 9.97e12 <= 1e13; at 344 it is
+    1.001e13. A budget of 4,096 tokens is above 160 + 343 = 503, so the topk row there is dense
+    attention (343, as the dense row) and is said to be; B = 256 selects from step 96 on and is
+    not named."""
+    args = ["isocost", "--budget", "1e13", "-m", "qwen3-8b", "--attention", "topk"]
+    result = CliRunner().invoke(app, [*args, "--kv-budget", "256,4096", "--json"])
+    assert result.exit_code == 0, result.output
+    out = {(r["kv_budget"], r["law"]): r["gen_len"] for r in json.loads(result.stdout)}
+    assert out[(None, "kinetics")] == out[(4096, "kinetics")] == 343
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("warning: the KV budget holds the prompt and the whole generation")
+    assert "qwen3-8b topk B=4,096 (kinetics law) at L_out 343" in line
+    assert "B=256" not in line
+    selecting = CliRunner().invoke(app, [*args, "--kv-budget", "256", "--json"])
+    assert selecting.exit_code == 0 and selecting.stderr == ""
+
+
+def test_a_one_token_trial_is_singular() -> None:
+    """qwen3-8b, one trial of one token after a 160-token prompt: 2P = 1.514e10 FLOPs,
+    A = 160 + 1/2 = 160.5 attended tokens, 4 h A = 9.47e7 FLOPs and 4 d A = 2.367e7 bytes, x I
+    281.25 = 6.66e9: 2.18e10 eFLOPs, over a 2e10 budget, so the answer is 0 (the FLOPs-only law
+    affords one). The title and the warning say 'token', not '1 tokens'."""
+    args = ["isocost", "--budget", "2e10", "-m", "qwen3-8b", "--strategy", "best-of-n"]
+    result = CliRunner().invoke(app, [*args, "--gen-len", "1"])
+    assert result.exit_code == 0, result.output
+    assert "most trials of 1 token within it" in " ".join(result.stdout.split())
+    assert "not even one trial of 1 token fits the budget (2e10)" in result.stderr
+    assert "1 tokens" not in result.stdout + result.stderr

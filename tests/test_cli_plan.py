@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import shlex
 from pathlib import Path
@@ -148,6 +149,22 @@ def test_budget_below_every_configuration(fake: FakeSource) -> None:
     doc = json.loads(result.stdout)
     assert doc["best"] is None and doc["alternatives"] == []
     assert doc["cheapest"]["eflops"] > 1e6
+
+
+@pytest.mark.parametrize(
+    ("law", "key", "unit"), [("kinetics", "cost", "eFLOPs"), ("flops", "flops_law_cost", "FLOPs")]
+)
+def test_cheapest_cost_names_its_unit(fake: FakeSource, law: str, key: str, unit: str) -> None:
+    """With no answer, the cheapest configuration's cost is the law's: eFLOPs, or FLOPs under
+    --law flops (the table's costs stay Kinetics costs, so a bare number was ambiguous)."""
+    from kinetics_cli.report.format import flops
+
+    args = ("plan", "--task", "fake", "--budget", "1e6", "--law", law)
+    doc = json.loads(run(*args, "--json").stdout)
+    result = run(*args)
+    assert result.exit_code == 1
+    text = " ".join(result.stdout.split())
+    assert f"costs {flops(doc['cheapest'][key])} {unit} (" in text
 
 
 def test_narrowing_options(fake: FakeSource) -> None:
@@ -1349,3 +1366,35 @@ def plan_json_of(*args: str) -> dict:  # type: ignore[type-arg]
     result = run("plan", *args, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
+
+
+def test_tie_rule_text_says_the_priors_of_a_task_are_one_source() -> None:
+    """The bundled priors of a task are one fit for every model (pairing key 'priors:TASK'), so
+    two priors tie only at equal accuracy, across models too: on aime25 at 1e15 the most
+    accurate prior has overlapping intervals with other models' priors within budget (apart by
+    less than the half-widths combined in quadrature) and still no tie. The rule's text said
+    'within one model's priors'; it names the task, the references and the upward closure."""
+    doc = json.loads(run("plan", "--task", "aime25", "--budget", "1e15", "--json").stdout)
+    top = doc["most_accurate"]
+    frontier = json.loads(run("frontier", "--task", "aime25", "--json").stdout)
+
+    def half(c: dict, upper: bool) -> float:
+        lo, hi = c["accuracy_ci"]
+        return hi - c["accuracy"] if upper else c["accuracy"] - lo
+
+    close = [
+        c
+        for c in frontier["configurations"]
+        if c["eflops"] <= 1e15
+        and c["model"] != top["model"]
+        and c["accuracy"] < top["accuracy"]
+        and top["accuracy"] - c["accuracy"] <= math.hypot(half(top, False), half(c, True))
+    ]
+    assert close  # a cross-source rule would tie these
+    assert doc["indistinguishable"]["count"] == 0
+    rule = doc["indistinguishable"]["rule"]
+    assert "one model's" not in rule
+    assert "among one task's bundled priors (every model's: one fit)" in rule
+    from kinetics_cli.planner.plan import REFERENCES_PER_SOURCE
+
+    assert f"{REFERENCES_PER_SOURCE} most accurate configurations of each source" in rule

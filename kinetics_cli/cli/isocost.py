@@ -112,6 +112,7 @@ def isocost(
         match_label,
         out_of_range_warnings,
         print_isocost,
+        unbound_budget_warning,
     )
 
     if plot is not None:
@@ -197,6 +198,19 @@ def isocost(
                 l_in + gen_len,
                 f"--prompt-len + --gen-len ({l_in:,.0f} + {gen_len:,.0f} tokens)",
             )
+        # Every trial ends at L_in + L_out: a budget beyond it never selects, and the law would
+        # charge dense attention as unshared sparse reads (as `cost` refuses it).
+        from kinetics_cli.cli.cost import check_kv_budget
+
+        final = l_in + gen_len
+        for name, b in settings[1:]:
+            check_kv_budget(
+                name,
+                b,
+                final,
+                f"the final context ({l_in:g} + {gen_len:g} = {final:g} tokens)",
+                block_size,
+            )
     else:  # long-cot: a prompt that alone fills the window leaves no length to solve for
         for card in cards:
             check_context(card, l_in + 1, f"--prompt-len ({l_in:,.0f} tokens) + 1 generated")
@@ -220,6 +234,9 @@ def isocost(
         beyond = beyond_context_warning(rows, windows, l_in)
         if beyond:
             warn(beyond)
+        unbound = unbound_budget_warning(rows)
+        if unbound:
+            warn(unbound)
     if plot is not None:
         from kinetics_cli.report.isocost import isocost_plot, plot_title, solved_label
 

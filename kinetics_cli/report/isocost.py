@@ -45,7 +45,7 @@ def solved_label(strategy: str, trials: float, gen_len: float) -> str:
 
     if strategy == "long-cot":
         return f"largest L_out per trial at N = {trials:g}"
-    return f"most trials of {tokens(gen_len)} tokens"
+    return f"most trials of {tokens(gen_len)} {'token' if gen_len == 1 else 'tokens'}"
 
 
 def plot_title(label: str, intensity: float, solved: str = "") -> str:
@@ -78,6 +78,30 @@ def beyond_context_warning(
     )
 
 
+def unbound_budget_warning(rows: Sequence[IsoCostRow]) -> str:
+    """The warning for long-CoT sparse rows whose KV budget is larger than the prompt plus the
+    answer's whole generation ('... qwen3-8b topk B=4,096 (kinetics law) at L_out 343'), or ''.
+    There the budget never selects: the law charges what is dense attention as unshared sparse
+    reads (and block top-k's page search), so such a row reads as no more than the dense one."""
+    unbound = [
+        r
+        for r in rows
+        if r.kv_budget is not None and r.gen_len >= 1 and r.kv_budget > r.prompt_len + r.gen_len
+    ]
+    if not unbound:
+        return ""
+    listed = "; ".join(
+        f"{r.model} {setting_label(r.attention, r.kv_budget)} ({r.law} law) at L_out "
+        f"{r.gen_len:,.0f}"
+        for r in unbound
+    )
+    return (
+        "the KV budget holds the prompt and the whole generation, so sparse attention never "
+        "selects (the row charges dense attention as unshared sparse reads; read the dense row): "
+        f"{listed}"
+    )
+
+
 def out_of_range_warnings(rows: Sequence[IsoCostRow]) -> list[str]:
     """Warnings for rows whose answer is not a solved value: 0 where not even one token (one
     trial) fits the budget, and the search ceiling (isocost.SEARCH_CEILING) where the budget
@@ -89,7 +113,12 @@ def out_of_range_warnings(rows: Sequence[IsoCostRow]) -> list[str]:
     if not rows:
         return []
     field = "gen_len" if rows[0].strategy == "long-cot" else "trials"
-    unit = "generated token" if field == "gen_len" else f"trial of {rows[0].gen_len:,.0f} tokens"
+    length = rows[0].gen_len
+    unit = (
+        "generated token"
+        if field == "gen_len"
+        else f"trial of {length:,.0f} {'token' if length == 1 else 'tokens'}"
+    )
 
     def names(chosen: list[IsoCostRow]) -> str:
         return "; ".join(

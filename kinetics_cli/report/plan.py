@@ -320,7 +320,10 @@ TIE_RULE = (
     "configurations within budget whose accuracy is statistically indistinguishable from the "
     "most accurate one at the stated confidence are ties and the cheapest is chosen: paired "
     "bootstrap over the same problems within one measured or evaluation source, equal accuracy "
-    "within one model's priors, half-widths combined in quadrature across sources"
+    "(0.1 point) among one task's bundled priors (every model's: one fit), half-widths combined "
+    "in quadrature across sources; a tie must also not be significantly worse than any of the "
+    "10 most accurate configurations of each source, and any configuration within budget at "
+    "least as accurate as a tie is one (docs/planning.md section 3)"
 )
 
 
@@ -427,10 +430,12 @@ def print_plan(
         print_deploy_notes(deploy, len(setup.grid))
     if doc["best"] is None:
         cheapest = doc["cheapest"]
-        cost = answer.law_cost[answer.cheapest]
+        cost = format_cost(float(answer.law_cost[answer.cheapest]), unit)
+        if unit == "eflops":  # the number alone: eFLOPs, or FLOPs under --law flops
+            cost += " FLOPs" if answer.law == "flops" else " eFLOPs"
         say(
             f"No configuration fits this budget. The cheapest, {describe(cheapest)}, costs "
-            f"{format_cost(float(cost), unit)} ({cheapest['accuracy']:.1%} accuracy)."
+            f"{cost} ({cheapest['accuracy']:.1%} accuracy)."
         )
         return
 
