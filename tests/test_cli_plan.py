@@ -1398,3 +1398,24 @@ def test_tie_rule_text_says_the_priors_of_a_task_are_one_source() -> None:
     from kinetics_cli.planner.plan import REFERENCES_PER_SOURCE
 
     assert f"{REFERENCES_PER_SOURCE} most accurate configurations of each source" in rule
+
+
+def test_ties_say_which_passed_the_tests_and_which_the_closure_admitted() -> None:
+    """The bundled aime24 at 1e16: of the configurations tied with the most accurate, some pass
+    the tests themselves and the rest join as at least as accurate as the least accurate of
+    those (a measured setting's wide interval); the output says so rather than calling them all
+    indistinguishable by their own intervals."""
+    args = ["plan", "--budget", "1e16", "-m", "qwen3-32b,qwen3-30b-a3b"]
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    ties = json.loads(result.stdout)["indistinguishable"]
+    floor = ties["least_accurate_tested"]
+    assert floor is not None and 1 <= ties["tested"] < ties["count"]
+    # every tie listed is at least as accurate as the floor (accuracies on 0.1-point levels)
+    for doc in ties["configurations"]:
+        assert round(doc["accuracy"], 3) >= round(floor["accuracy"], 3)
+    flat = " ".join(run(*args).stdout.split())
+    assert (
+        f"Of those {ties['count']:,}, {ties['tested']:,} passed the tests themselves; the least "
+        "accurate of them," in flat
+    )

@@ -1539,7 +1539,7 @@ def _statistically_best_per_accelerator(
 
     grid = plans[0][1]
     stacked = np.stack([plan.law_cost for _, _, plan in plans])
-    pick, top, ties = cheapest_tie(
+    pick, top, ties, _, _ = cheapest_tie(
         grid, stacked.min(axis=0), accuracy_levels(grid.accuracy), budget
     )
     if pick is None or top is None:

@@ -14,7 +14,7 @@ pick (`indistinguishable` says when two accuracies are). docs/planning.md has th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 
@@ -137,6 +137,10 @@ class Plan:
     # configurations within budget that could not be told apart from it, most accurate first.
     most_accurate: int | None = None
     ties: tuple[int, ...] = ()
+    # how many of the ties passed the tests themselves, and the least accurate of those: the
+    # others joined as at least as accurate as it (cheapest_tie's upward closure)
+    ties_tested: int = 0
+    tie_floor: int | None = None
     # `best` among configurations relying on no oracle at all (neither top-k nor an oracle
     # selection rule such as coverage): what a deployment without a perfect verifier reaches.
     best_deployable: int | None = None
@@ -359,6 +363,19 @@ class TieContext:
         return cls(pairing_codes(grid), ReplicateSummary.of(grid, where), IntervalReach.of(grid))
 
 
+class TieAnswer(NamedTuple):
+    """cheapest_tie's answer: the pick, the most accurate configuration, the other ties (most
+    accurate first), and how the ties were found: `tested` of them by the tests themselves, the
+    least accurate of those `floor` (None when no other configuration passed them); the rest
+    joined by the upward closure (at least as accurate as `floor`)."""
+
+    pick: int | None
+    top: int | None
+    ties: tuple[int, ...]
+    tested: int = 0
+    floor: int | None = None
+
+
 def cheapest_tie(
     grid: Grid,
     cost: np.ndarray,
@@ -366,9 +383,9 @@ def cheapest_tie(
     budget: float,
     candidates: np.ndarray | None = None,
     context: TieContext | None = None,
-) -> tuple[int | None, int | None, tuple[int, ...]]:
-    """(pick, most accurate, ties) among `candidates` (indices or a mask; default: all) within
-    `budget`. `context`: as the caller computed it for several calls.
+) -> TieAnswer:
+    """(pick, most accurate, ties, ...) among `candidates` (indices or a mask; default: all)
+    within `budget` (TieAnswer). `context`: as the caller computed it for several calls.
 
     The ties are the configurations within budget that cannot be told apart from the most
     accurate one and are not significantly worse than any of the strongest configurations of
@@ -388,7 +405,7 @@ def cheapest_tie(
         fit &= allowed
     pick = best_within(cost, levels, budget, where=fit)
     if pick is None:
-        return None, None, ()
+        return TieAnswer(None, None, ())
     top = int(pick)
     if context is None or (fit & ~context.summary.known).any():
         context = TieContext.of(grid, fit)
@@ -415,16 +432,19 @@ def cheapest_tie(
             apart = ~indistinguishable(grid, ref, group[below], levels, codes, summary)
             keep[np.flatnonzero(below)[apart]] = False
     keep[group == top] = True
+    tested = group[keep]
+    lowest = tested[levels[tested] == levels[tested].min()]
+    floor = None if tested.size == 1 else int(lowest[np.argmin(cost[lowest])])
     # Upward closed: comparisons across sources are not transitive (a prior's ranking stands
     # against another prior, a wide interval ties with a measurement), so a configuration at
     # least as accurate as a member is a member too. The pick is then never dominated.
-    group = np.flatnonzero(fit & (levels >= levels[group[keep]].min()))  # ascending
+    group = np.flatnonzero(fit & (levels >= levels[tested].min()))  # ascending
     # the pick: lowest cost, then highest level, then lowest index (linear passes, no sort)
     cheapest = cost[group] == cost[group].min()
     chosen = int(group[cheapest][np.argmax(levels[group[cheapest]])])
     rest = group[group != chosen]
     rest = rest[np.lexsort((cost[rest], -levels[rest]))]  # stable: equal keys keep index order
-    return chosen, top, tuple(rest.tolist())
+    return TieAnswer(chosen, top, tuple(rest.tolist()), int(tested.size) - 1, floor)
 
 
 # Grid elements per slab of `alternatives`' passes: a slab's temporaries stay in the process's
@@ -515,19 +535,19 @@ def make_plan(
     answers = {
         name: cheapest_tie(grid, by_law[name], levels, budget, None, context) for name in LAWS
     }
-    picks = {name: answers[name][0] for name in LAWS}
-    best, most_accurate, ties = answers[law]
+    picks = {name: answers[name].pick for name in LAWS}
+    best, most_accurate, ties = answers[law].pick, answers[law].top, answers[law].ties
     law_cost = by_law[law]
     f = picks["flops"]
     equal = None if f is None else cheapest_reaching(by_law["kinetics"], levels, float(levels[f]))
     deployable = best
     if best is not None and grid.attention(best) == ORACLE_ATTENTION:
         oracle = np.array([s.attention == ORACLE_ATTENTION for s in grid.settings])[grid.setting]
-        deployable = cheapest_tie(grid, law_cost, levels, budget, ~oracle, context)[0]
+        deployable = cheapest_tie(grid, law_cost, levels, budget, ~oracle, context).pick
     deployable_all = ~(grid.oracle_selection() | oracle_attention(grid))
     pick = None
     if deployable_all.any():
-        pick = cheapest_tie(grid, law_cost, levels, budget, deployable_all, context)[0]
+        pick = cheapest_tie(grid, law_cost, levels, budget, deployable_all, context).pick
     return Plan(
         budget=float(budget),
         unit=unit,
@@ -543,6 +563,8 @@ def make_plan(
         best_without_oracle=deployable,
         most_accurate=most_accurate,
         ties=ties,
+        ties_tested=answers[law].tested,
+        tie_floor=answers[law].floor,
         best_deployable=pick,
     )
 

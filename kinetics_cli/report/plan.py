@@ -263,6 +263,10 @@ def plan_document(
         "indistinguishable": {
             "rule": TIE_RULE,
             "count": len(answer.ties),
+            # of the count, those the tests themselves could not tell apart from the most
+            # accurate, and the least accurate of them; the rest are at least as accurate
+            "tested": answer.ties_tested,
+            "least_accurate_tested": config(answer.tie_floor),
             "configurations": [config(i) for i in answer.ties[:MAX_TIES_SHOWN]],
         },
         "alternatives": [config(i) for i in answer.alternatives],
@@ -454,11 +458,20 @@ def print_plan(
             if top is not None and top != best
             else "It cannot be told apart"
         )
+        floor = ties.get("least_accurate_tested")
+        closure = (
+            f" Of those {ties['count']:,}, {ties['tested']:,} passed the tests themselves; the "
+            f"least accurate of them, {describe(floor)} at {accuracy_text(floor)}, admits every "
+            "configuration at least as accurate as it."
+            if floor is not None and ties["tested"] < ties["count"]
+            else ""
+        )
         say(
             f"{lead} from {plural(ties['count'], 'other configuration')} within budget at "
             f"{doc['confidence']:.0%} confidence, so the cheapest was chosen; among them: {names}"
             + (f" and {more} more" if more > 0 else "")
             + "."
+            + closure
         )
     if answer.law == "flops":
         verdict = (
