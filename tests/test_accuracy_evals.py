@@ -536,3 +536,27 @@ def test_per_problem_rows_gen_limit_is_their_cap(tmp_path: Path) -> None:
     source = load_accuracy("aime24", [path], resolve)
     assert source.gen_cap(Setting("qwen3-8b", "dense", None)) == 2048.0
     assert source.gen_cap(Setting("qwen3-32b", "dense", None)) == 2048.0
+
+
+def test_rows_without_lengths_are_not_said_to_pair_correct_samples_with_short_ones(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """'correct samples taken as the shortest' describes per-problem rows with per-sample
+    lengths; rows known only at their gen_limit have no lengths to pair."""
+    from kinetics_cli.accuracy.evals import load_evaluations
+
+    path = tmp_path / "limit_only.csv"
+    header = "task,model,attention,kv_budget,problem,prompt_tokens,samples,correct,gen_limit,"
+    lines = [header + "mean_gen_tokens"]
+    lines += [f"lim,qwen3-8b,dense,,{p},100,4,{c},8192,5000" for p, c in (("a", 3), ("b", 1))]
+    path.write_text("\n".join(lines) + "\n")
+    source = load_evaluations("lim", [path], lambda name: name)
+    assert "taken as the shortest" not in source.description
+    assert "coverage only at their own gen_limit" in source.description
+    with_lengths = tmp_path / "lengths.csv"
+    with_lengths.write_text(
+        "task,model,attention,kv_budget,problem,prompt_tokens,samples,correct,gen_lengths\n"
+        "lim,qwen3-8b,dense,,a,100,2,1,1000;3000\n"
+    )
+    again = load_evaluations("lim", [with_lengths], lambda name: name)
+    assert "taken as the shortest" in again.description

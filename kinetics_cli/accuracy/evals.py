@@ -622,7 +622,8 @@ class EvaluationSource:
                 f"; token counts approximate (characters / 4) in {approximate} of {len(trials)} "
                 "trials, so costs are too"
             )
-        if any(t.paired for t in self._tables.values()):
+        # rows with per-sample lengths only: without them there is no length to pair
+        if any(t.paired and t.fixed_limit is None for t in self._tables.values()):
             self.description += (
                 "; per-problem rows: correct samples taken as the shortest (truncated coverage "
                 "is an upper bound)"
