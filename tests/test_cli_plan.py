@@ -531,6 +531,30 @@ def test_the_best_across_accelerators_is_the_cheapest_of_one_tie_set() -> None:
         assert ratio is None or ratio >= 1.0 - 1e-12, r["hardware"]
 
 
+def test_accuracy_points_behind_is_signed_one_way_in_json_and_table() -> None:
+    """accuracy_points_behind is the overall best's accuracy minus the row's, in points
+    (positive behind, negative ahead, 0.0 and never -0.0 at the best's accuracy); the table's
+    'accuracy vs best' is the row's minus the best's, so a row 3.2 points more accurate reads
+    +3.2 pt, and the title says which way it counts (it had said 'accuracy behind')."""
+    args = ("plan", "--budget-latency", "2min", "-H", "all")
+    doc = json.loads(run(*args, "--json").stdout)
+    best = doc["best"]["accuracy"]
+    rows = [r for r in doc["by_hardware"][1:] if r["best"] is not None]
+    for r in rows:
+        behind = r["accuracy_points_behind"]
+        assert behind == pytest.approx(100 * (best - r["best"]["accuracy"]), abs=1e-9)
+        assert math.copysign(1.0, behind) == 1.0 or behind < 0, r["hardware"]  # no -0.0
+    assert any(r["accuracy_points_behind"] == 0.0 for r in rows)
+    assert "-0.0" not in json.dumps(doc)
+    out = run(*args).stdout
+    assert "its accuracy minus the overall best's, in points" in " ".join(out.split())
+    assert "accuracy behind the overall best" not in " ".join(out.split())
+    for r in rows:
+        line = next(x for x in out.splitlines() if x.startswith(f"  {r['hardware']} "))
+        assert f"{-r['accuracy_points_behind'] + 0.0:+.1f} pt" in line, line
+    assert "-0.0 pt" not in out
+
+
 def test_tables_say_which_accuracies_are_measured_and_which_are_priors() -> None:
     """The bundled aime24 source mixes the paper's measurements and the priors: each table row
     says which its accuracy rests on (the JSON has accuracy_kind); a priors-only task does not

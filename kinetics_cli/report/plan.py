@@ -1039,7 +1039,8 @@ def comparison_document(setup: Setup, comparison: HardwareComparison) -> dict[st
                 "price_per_gpu_hour": h.profile.price_per_gpu_hour,
                 "intensity": h.pricing.intensity,
                 "best": config(pick.best),
-                "accuracy_points_behind": None if rank == 0 else -pick.accuracy_points,
+                # 0.0 - x, not -x: a tie at the best's accuracy is 0.0 behind, never -0.0
+                "accuracy_points_behind": None if rank == 0 else 0.0 - pick.accuracy_points,
                 "cost_ratio": pick.cost_ratio,
                 "equal_accuracy": config(pick.equal_accuracy),
                 "equal_accuracy_cost_ratio": pick.equal_accuracy_ratio,
@@ -1179,13 +1180,13 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
                 *shown[:5],
                 shown[6],
                 cost_cell(b["cost"], unit),
-                "-" if behind is None else Cell(f"{-behind:+.1f} pt", (-behind,)),
+                "-" if behind is None else Cell(f"{0.0 - behind:+.1f} pt", (0.0 - behind,)),
                 "-" if equal is None else Cell(f"{equal:.2f}x", (equal,)),
             ]
         )
     compact_table(
         f"Best on each accelerator; cost: deployable, {DEPLOYABLE_UNIT_WORDS[unit]}; vs "
-        "best: accuracy behind the overall best, and the cost of reaching its accuracy "
+        "best: its accuracy minus the overall best's, in points, and the cost of reaching the best's accuracy "
         "there over its cost; replica: TPn xB, B problems in flight",
         [
             "hardware",
