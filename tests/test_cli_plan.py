@@ -1123,10 +1123,12 @@ def test_verifier_rule_beyond_the_verifiers_window_is_left_out(command: list[str
             "model": "qwen3-8b",
             "context_window": 40960,
             "gen_cap": None,  # a window, not an evaluation run's cap, leaves it out
-            "gen_len": 65536.0,
+            "gen_len": 65536,
             "configurations": 1,
         }
     ]
+    # a token count is a JSON integer, as each configuration's gen_len is (it had been 65536.0)
+    assert '"gen_len": 65536,' in result.stdout and "65536.0" not in result.stdout
     # 2 limits x (N = 1, coverage N = 4) + the verifier at 32K
     count = doc["configurations"]  # frontier --json lists them, the others count them
     assert (count if isinstance(count, int) else len(count)) == 5
@@ -1337,6 +1339,9 @@ def test_limits_above_the_runs_own_cap_are_left_out(tmp_path: Path) -> None:
     )
     assert doc["accuracy_source"]["settings"][0]["gen_cap"] == 4096
     assert doc["accuracy_source"]["gen_cap_note"] is None
+    # token counts are JSON integers (they had been written 4096.0 and 6144.0)
+    assert '"gen_cap": 4096,' in result.stdout and '"gen_len": 6144,' in result.stdout
+    assert "4096.0" not in result.stdout and "6144.0" not in result.stdout
     (line,) = result.stderr.splitlines()
     assert line == (
         "warning: 18 configurations left out at generation limits above the evaluation run's own "

@@ -71,8 +71,8 @@ class Setup:
                 "role": b.role,
                 "model": b.model,
                 "context_window": b.window,
-                "gen_cap": b.gen_cap,
-                "gen_len": b.gen_len,
+                "gen_cap": _tokens(b.gen_cap),
+                "gen_len": _tokens(b.gen_len),
                 "configurations": b.configurations,
             }
             for b in self.grid.left_out
@@ -94,7 +94,7 @@ class Setup:
                 "attention": s.attention,
                 "kv_budget": s.kv_budget,
                 "source": note,
-                "gen_cap": None if cap_of is None else cap_of(s),
+                "gen_cap": None if cap_of is None else _tokens(cap_of(s)),
             }
             for s, note in zip(grid.settings, grid.notes, strict=True)
         ]
@@ -138,6 +138,14 @@ class GridOptions:
     verifier_recall: float | None = None
     verifier_precision: float | None = None
     verifier_model: str | None = None
+
+
+def _tokens(value: float | None) -> float | None:
+    """A token count as JSON writes it: an integer when whole (65536, not 65536.0), as every
+    configuration's gen_len and kv_budget are."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
 
 
 def _uncovered(options: GridOptions, source: AccuracySource, grid: Grid) -> list[str]:
