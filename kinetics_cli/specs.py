@@ -351,8 +351,8 @@ class HardwareProfile(CatalogSpec):
         watts = self.tdp_watts * sp.fraction_of_tdp
         return (
             f"measured serving power: {sp.fraction_of_tdp:.2f} x tdp_watts {self.tdp_watts:,.0f} W "
-            f"= {watts:.0f} W per busy GPU ({sp.measured_on}, {sp.runs} runs; runs spread "
-            f"{sp.low:.2f}-{sp.high:.2f} x TDP, held-out error {sp.held_out_error:.0%}); "
+            f"= {watts:.0f} W per busy GPU ({sp.measured_on}, {sp.runs} runs; the middle half "
+            f"of runs {sp.low:.2f}-{sp.high:.2f} x TDP, held-out error {sp.held_out_error:.0%}); "
             f"TDP is the upper bound"
         )
 
