@@ -9,6 +9,7 @@ from kinetics_cli.cli.params import (
     JSON_OPTION,
     block_size_option,
     bounded,
+    choices,
     hardware_option,
     intensity_option,
     model_argument,
@@ -21,7 +22,11 @@ from kinetics_cli.limits import PARAMETERS, TRIALS
 # Options `kinetics roofline` shares with `kinetics cost` beyond those of cli/params.py, and
 # below the budget check of the three cost-model commands.
 ATTENTION_OPTION = typer.Option(
-    "dense", "--attention", metavar="KIND", help="dense, topk (oracle top-k) or block-topk."
+    "dense",
+    "--attention",
+    metavar="KIND",
+    help="dense, topk (oracle top-k) or block-topk.",
+    autocompletion=choices("dense", "topk", "block-topk"),
 )
 KV_BUDGET_OPTION = typer.Option(
     None,
@@ -89,7 +94,11 @@ def cost(
     block_size: float | None = block_size_option(),
     intensity: float | None = intensity_option(),
     law: str = typer.Option(
-        "kinetics", "--law", metavar="LAW", help="kinetics (eFLOPs) or flops (I = 0)."
+        "kinetics",
+        "--law",
+        metavar="LAW",
+        help="kinetics (eFLOPs) or flops (I = 0).",
+        autocompletion=choices("kinetics", "flops"),
     ),
     params: float | None = typer.Option(
         None,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from kinetics_cli.cli.params import JSON_OPTION, tokens
+from kinetics_cli.cli.params import JSON_OPTION, choices, tokens
 
 app = typer.Typer(
     help="Evaluation results for `plan --evals`: import evaluation logs into rows.",
@@ -41,6 +41,7 @@ def import_command(
         None,
         "--log-format",
         metavar="FORMAT",
+        autocompletion=choices("auto", "kinetics", "lm-eval", "qwen-math"),
         help="Format of the input logs: kinetics (the paper's traces), lm-eval "
         "(lm-evaluation-harness --log_samples), qwen-math (Qwen2.5-Math evaluation outputs) or "
         "auto (from the first line; the default).",
@@ -52,6 +53,7 @@ def import_command(
         "dense",
         "--attention",
         metavar="KIND",
+        autocompletion=choices("dense", "topk", "block-topk"),
         help="Attention the logs were generated with (lm-eval, qwen-math): dense, topk, block-topk.",
     ),
     kv_budget: float | None = typer.Option(

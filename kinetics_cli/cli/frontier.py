@@ -13,12 +13,14 @@ from kinetics_cli.cli.params import (
     FORMAT_OPTION,
     JSON_OPTION,
     MAX_BATCH_OPTION,
+    choices,
     hardware_option,
     plot_option,
 )
 from kinetics_cli.cli.plan import (
     ALLOCATION_OPTION,
     ATTENTION_OPTION,
+    EFFICIENCY_CHOICES,
     EFFICIENCY_HELP,
     EVALS_OPTION,
     INTENSITY_OPTION,
@@ -61,19 +63,22 @@ def frontier(
     allocation: str = ALLOCATION_OPTION,
     hardware: str = hardware_option(
         "Hardware profile(s): one, or with a deployable --cost several comma-separated "
-        "(b200,h100,h200,mi300x) or all: a frontier on each and one across them."
+        "(b200,h100,h200,mi300x) or all: a frontier on each and one across them.",
+        several=True,
     ),
     intensity: float | None = INTENSITY_OPTION,
     law: str = typer.Option(
         "kinetics",
         "--law",
         metavar="LAW",
+        autocompletion=choices("kinetics", "flops"),
         help="Cost axis: kinetics (eFLOPs) or flops (FLOPs only).",
     ),
     cost: str = typer.Option(
         "eflops",
         "--cost",
         metavar="eflops|gpu-seconds|usd|latency|joules",
+        autocompletion=choices("eflops", "gpu-seconds", "usd", "latency", "joules"),
         help="Cost axis: the law's eFLOPs (default), or a deployable cost as `plan` prices it on "
         "the smallest replica of --hardware: GPU-seconds, US dollars per 1,000 problems, wall "
         "time (latency) or joules per problem.",
@@ -82,6 +87,7 @@ def frontier(
         None,
         "--efficiency",
         metavar="MODE",
+        autocompletion=EFFICIENCY_CHOICES,
         help=EFFICIENCY_HELP + " With a deployable --cost (default: default).",
     ),
     max_tpot: float | None = MAX_TPOT_OPTION,

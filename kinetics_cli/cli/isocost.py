@@ -12,6 +12,8 @@ from kinetics_cli.cli.params import (
     JSON_OPTION,
     block_size_option,
     bounded,
+    catalog_names,
+    choices,
     hardware_option,
     intensity_option,
     page_size,
@@ -41,6 +43,7 @@ def isocost(
         "--models",
         "-m",
         metavar="NAMES",
+        autocompletion=catalog_names("models"),
         help="Models to include: names, aliases or globs, comma-separated or repeated "
         "(default: every model in the catalog).",
     ),
@@ -48,6 +51,7 @@ def isocost(
         "long-cot",
         "--strategy",
         metavar="STRATEGY",
+        autocompletion=choices("long-cot", "best-of-n"),
         help="long-cot: the longest generation per trial (N = --trials); best-of-n: the most "
         "trials (L_out = --gen-len).",
     ),
@@ -78,6 +82,7 @@ def isocost(
         [],
         "--attention",
         metavar="KINDS",
+        autocompletion=choices("topk", "block-topk"),
         help="Sparse variants to add to dense (topk, block-topk), comma-separated or repeated. "
         "Each is solved at every --kv-budget.",
     ),
@@ -91,7 +96,11 @@ def isocost(
     hardware: str = hardware_option("Hardware profile giving the intensity I (name or alias)."),
     intensity: float | None = intensity_option("FLOPs per byte (overrides the profile)."),
     law: str | None = typer.Option(
-        None, "--law", metavar="LAW", help="Keep only the rows of one law (kinetics or flops)."
+        None,
+        "--law",
+        metavar="LAW",
+        help="Keep only the rows of one law (kinetics or flops).",
+        autocompletion=choices("kinetics", "flops"),
     ),
     plot: Path | None = plot_option("Draw what each model affords to FILE (.png or .svg)."),
     force: bool = FORCE_PLOT_OPTION,

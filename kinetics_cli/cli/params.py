@@ -12,7 +12,7 @@ its own wording.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -203,12 +203,55 @@ def _set_format(value: str) -> str:
     return value
 
 
+def _matching(values: Sequence[str], incomplete: str) -> list[str]:
+    """The values that complete `incomplete`; in a comma-separated list ('b200,h1'), those that
+    complete its last item, after the items already given."""
+    head, comma, last = incomplete.rpartition(",")
+    return [f"{head}{comma}{v}" for v in values if v.startswith(last.strip().lower())]
+
+
+def choices(*values: str) -> Callable[..., list[str]]:
+    """Shell completion (`kinetics --install-completion`) of an option with fixed values."""
+
+    def complete(incomplete: str) -> list[str]:
+        return _matching(values, incomplete)
+
+    return complete
+
+
+def catalog_names(kind: str, extra: Sequence[str] = ()) -> Callable[..., list[str]]:
+    """Shell completion of a hardware profile (`kind` "hardware") or model card ("models") name:
+    every entry on the search path, the --catalog folders given before it included."""
+
+    def complete(ctx: typer.Context, incomplete: str) -> list[str]:
+        from pathlib import Path
+
+        from kinetics_cli.catalog import load_catalog
+        from kinetics_cli.errors import KineticsError
+
+        folders = ctx.find_root().params.get("catalog") or []
+        try:  # a catalog that does not load completes nothing; the command will say why
+            names = getattr(load_catalog([Path(f) for f in folders]), kind).names()
+        except (KineticsError, OSError):
+            names = []
+        return _matching([*names, *extra], incomplete)
+
+    return complete
+
+
+def bundled_tasks(incomplete: str) -> list[str]:
+    """Shell completion of --task: the tasks with bundled accuracy data."""
+    from kinetics_cli.accuracy import available_tasks
+
+    return _matching(available_tasks(), incomplete)
+
+
 FORMAT_OPTION = typer.Option(
     "table",
     "--format",
     metavar="table|csv|markdown",
     callback=_set_format,
-    autocompletion=lambda: ["table", "csv", "markdown"],
+    autocompletion=choices("table", "csv", "markdown"),
     help="Tables as a terminal table (default), CSV (tables only on stdout, plain numbers with "
     "the unit in each header; titles and notes on stderr) or Markdown (for reports). --json "
     "gives every figure unformatted.",
@@ -218,19 +261,34 @@ FORCE_PLOT_OPTION = typer.Option(False, "--force", help="Overwrite the --plot fi
 
 def model_argument(example: str = "qwen3-8b") -> Any:
     """The MODEL argument: a model card name or alias."""
-    return typer.Argument(..., metavar="MODEL", help=f"Model card name or alias, e.g. {example}.")
+    return typer.Argument(
+        ...,
+        metavar="MODEL",
+        help=f"Model card name or alias, e.g. {example}.",
+        autocompletion=catalog_names("models"),
+    )
 
 
 def hardware_argument(example: str = "b200, h100") -> Any:
     """The NAME argument of a command about one hardware profile."""
     return typer.Argument(
-        ..., metavar="NAME", help=f"Hardware profile name or alias, e.g. {example}."
+        ...,
+        metavar="NAME",
+        help=f"Hardware profile name or alias, e.g. {example}.",
+        autocompletion=catalog_names("hardware"),
     )
 
 
-def hardware_option(help: str = "Hardware profile (name or alias).") -> Any:
-    """--hardware / -H NAME, default b200."""
-    return typer.Option(DEFAULT_HARDWARE, "--hardware", "-H", metavar="NAME", help=help)
+def hardware_option(help: str = "Hardware profile (name or alias).", several: bool = False) -> Any:
+    """--hardware / -H NAME, default b200; `several`: comma-separated names or `all`."""
+    return typer.Option(
+        DEFAULT_HARDWARE,
+        "--hardware",
+        "-H",
+        metavar="NAME",
+        help=help,
+        autocompletion=catalog_names("hardware", ("all",) if several else ()),
+    )
 
 
 def intensity_option(

@@ -13,6 +13,9 @@ from kinetics_cli.cli.params import (
     JSON_OPTION,
     MAX_BATCH_OPTION,
     bounded,
+    bundled_tasks,
+    catalog_names,
+    choices,
     duration,
     engine_max_batch,
     fraction,
@@ -35,6 +38,7 @@ TASK_OPTION = typer.Option(
     "--task",
     "-t",
     metavar="TASK",
+    autocompletion=bundled_tasks,
     help="Task whose accuracy data to use (bundled: aime24, measured results and priors; aime25 "
     "and livecodebench, priors).",
 )
@@ -49,6 +53,7 @@ MODELS_OPTION = typer.Option(
     "--models",
     "-m",
     metavar="NAMES",
+    autocompletion=catalog_names("models"),
     help="Models to consider: names, aliases or globs, comma-separated or repeated "
     "(default: every catalog model with accuracy data for the task).",
 )
@@ -56,12 +61,14 @@ STRATEGY_OPTION = typer.Option(
     "all",
     "--strategy",
     metavar="STRATEGY",
+    autocompletion=choices("long-cot", "best-of-n", "all"),
     help="long-cot (one trial, generation limits), best-of-n (N >= 2 trials at each limit) or all.",
 )
 ATTENTION_OPTION = typer.Option(
     [],
     "--attention",
     metavar="KINDS",
+    autocompletion=choices("dense", "topk", "block-topk"),
     help="Attention variants: dense, topk (the paper's oracle top-k, an upper bound), block-topk; "
     "comma-separated or repeated (default: all).",
 )
@@ -90,6 +97,7 @@ SELECTION_OPTION = typer.Option(
     [],
     "--selection",
     metavar="RULE,...",
+    autocompletion=choices("coverage", "majority", "verifier", "early-stop"),
     help="Best-of-N selection rules searched: coverage (an oracle: any right answer counts), "
     "majority, verifier, early-stop; comma-separated or repeated (default: coverage). "
     "majority and early-stop need an 'answer' column in --evals rows.",
@@ -112,15 +120,18 @@ VERIFIER_MODEL_OPTION = typer.Option(
     None,
     "--verifier-model",
     metavar="MODEL",
+    autocompletion=catalog_names("models"),
     help="Catalog model whose prefill of every candidate prices the verifier's scoring pass.",
 )
 ALLOCATION_OPTION = typer.Option(
     "uniform",
     "--allocation",
     metavar="NAME",
+    autocompletion=choices("uniform", "oracle-per-problem"),
     help="uniform (one configuration for every problem) or oracle-per-problem (also report the "
     "paper's per-problem oracle frontier, its headroom over uniform and a deployable adaptive rule).",
 )
+EFFICIENCY_CHOICES = choices("default", "datasheet", "calibrated")
 EFFICIENCY_HELP = (
     "Deployable figures at default (kernel-level measured efficiencies), datasheet "
     "(100% of peaks) or calibrated (the profile's [calibration] table) efficiencies."
@@ -138,6 +149,7 @@ LAW_OPTION = typer.Option(
     "kinetics",
     "--law",
     metavar="LAW",
+    autocompletion=choices("kinetics", "flops"),
     help="Law that picks: kinetics (eFLOPs) or flops (FLOPs only; the budget then counts no "
     "memory traffic).",
 )
@@ -187,9 +199,16 @@ def plan(
     evals: list[Path] = EVALS_OPTION,
     hardware: str = hardware_option(
         "Hardware profile(s): one, several comma-separated (b200,h100,h200,mi300x) or all; with "
-        "several, a deployable budget picks the accelerator too."
+        "several, a deployable budget picks the accelerator too.",
+        several=True,
     ),
-    efficiency: str = typer.Option("default", "--efficiency", metavar="MODE", help=EFFICIENCY_HELP),
+    efficiency: str = typer.Option(
+        "default",
+        "--efficiency",
+        metavar="MODE",
+        help=EFFICIENCY_HELP,
+        autocompletion=EFFICIENCY_CHOICES,
+    ),
     max_tpot: float | None = MAX_TPOT_OPTION,
     max_batch: int | None = MAX_BATCH_OPTION,
     law: str = LAW_OPTION,

@@ -13,6 +13,7 @@ from kinetics_cli.cli.params import (
     JSON_OPTION,
     block_size_option,
     bounded,
+    choices,
     hardware_option,
     model_argument,
     page_size,
@@ -28,7 +29,13 @@ DEFAULT_CONTEXT = 8192.0
 def roofline(
     model: str = model_argument("qwen3-32b"),
     hardware: str = hardware_option(),
-    phase: str = typer.Option("decode", "--phase", metavar="PHASE", help="decode or prefill."),
+    phase: str = typer.Option(
+        "decode",
+        "--phase",
+        metavar="PHASE",
+        help="decode or prefill.",
+        autocompletion=choices("decode", "prefill"),
+    ),
     batch: int = typer.Option(
         1,
         "--batch",
@@ -68,6 +75,7 @@ def roofline(
         "bf16",
         "--dtype",
         metavar="DTYPE",
+        autocompletion=choices("bf16", "fp8", "fp4"),
         help="bf16, fp8 or fp4 (where the profile has the peak): the peak used and the width of "
         "weights, cache and activations (weights and KV keep the card's width if narrower; fp4 "
         "means NVFP4 weights at 4.5 bits with an fp8 cache and activations).",
@@ -76,6 +84,7 @@ def roofline(
         None,
         "--weights",
         metavar="DTYPE",
+        autocompletion=choices("bf16", "fp8", "mxfp4", "nvfp4", "fp4"),
         help="Weight format (bf16, fp8, mxfp4, nvfp4 or fp4), overriding --dtype for weights; "
         "the peak follows the format where the profile lists it.",
     ),
@@ -83,6 +92,7 @@ def roofline(
         None,
         "--kv",
         metavar="DTYPE",
+        autocompletion=choices("bf16", "fp8"),
         help="KV-cache format (bf16 or fp8), overriding --dtype for the cache.",
     ),
     plot: Path | None = plot_option("Draw the roofline to FILE (.png or .svg)."),

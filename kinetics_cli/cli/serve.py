@@ -15,6 +15,7 @@ from kinetics_cli.cli.params import (
     at_least,
     block_size_option,
     bounded,
+    choices,
     duration,
     engine_max_batch,
     hardware_option,
@@ -54,10 +55,17 @@ def serve(
         None,
         "--weights",
         metavar="DTYPE",
+        autocompletion=choices("bf16", "fp8", "mxfp4", "nvfp4", "fp4"),
         help="Weight format: bf16, fp8, mxfp4 (4.25 bits), nvfp4 or fp4 (4.5 bits); default: "
         "as the model card stores them.",
     ),
-    kv: str = typer.Option("bf16", "--kv", metavar="DTYPE", help="KV-cache format: bf16 or fp8."),
+    kv: str = typer.Option(
+        "bf16",
+        "--kv",
+        metavar="DTYPE",
+        help="KV-cache format: bf16 or fp8.",
+        autocompletion=choices("bf16", "fp8"),
+    ),
     isl: int = typer.Option(
         1000,
         "--isl",
@@ -111,6 +119,7 @@ def serve(
         "default",
         "--efficiency",
         metavar="MODE",
+        autocompletion=choices("default", "datasheet", "calibrated"),
         help="default (kernel-level measured efficiencies, sources in the profile), datasheet "
         "(100% of peaks) or calibrated (the profile's [calibration] table).",
     ),
