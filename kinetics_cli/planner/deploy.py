@@ -58,7 +58,7 @@ from kinetics_cli.engine.serving import (
 from kinetics_cli.engine.serving_checks import ServingCheck, check_for
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import Grid
-from kinetics_cli.planner.plan import Plan, Pricing
+from kinetics_cli.planner.plan import Plan, Pricing, TieAnswer
 from kinetics_cli.specs import HardwareProfile, ModelCard
 
 MAX_SEQUENCES = 2**24  # per replica, as `serve` caps the batch
@@ -1519,11 +1519,16 @@ class HardwareComparison:
     most_accurate: int | None = None
     most_accurate_hardware: str | None = None
     ties: int = 0
+    # of those, how many the tests themselves could not tell apart from it, and the least
+    # accurate of them, with the accelerator where it is cheapest (cheapest_tie's TieAnswer)
+    ties_tested: int = 0
+    tie_floor: int | None = None
+    tie_floor_hardware: str | None = None
 
 
 def _statistically_best_per_accelerator(
     plans: Sequence[tuple[str, Grid, Plan]], budget: float
-) -> tuple[list[int | None], int | None, int | None, int]:
+) -> tuple[list[int | None], int | None, int | None, TieAnswer]:
     """Per accelerator, the cheapest there of the statistically best configurations across all
     of them (None where it reaches none within the budget).
 
@@ -1534,16 +1539,16 @@ def _statistically_best_per_accelerator(
     then lower index, on equal cost), and the overall best is the cheapest of those: the
     cheapest tie across accelerators, never beaten on both accuracy and cost by another row.
     Also returns the most accurate configuration, the accelerator (position in `plans`) where it
-    is cheapest, and how many others it could not be told apart from."""
+    is cheapest, and the tie answer across accelerators (the others it could not be told apart
+    from, how many by the tests themselves, the least accurate of those)."""
     from kinetics_cli.planner.plan import accuracy_levels, cheapest_tie
 
     grid = plans[0][1]
     stacked = np.stack([plan.law_cost for _, _, plan in plans])
-    pick, top, ties, _, _ = cheapest_tie(
-        grid, stacked.min(axis=0), accuracy_levels(grid.accuracy), budget
-    )
+    answer = cheapest_tie(grid, stacked.min(axis=0), accuracy_levels(grid.accuracy), budget)
+    pick, top, ties = answer.pick, answer.top, answer.ties
     if pick is None or top is None:
-        return [None] * len(plans), None, None, 0
+        return [None] * len(plans), None, None, answer
     members = np.array([pick, *ties], dtype=int)
     levels = accuracy_levels(grid.accuracy)[members]
     out: list[int | None] = []
@@ -1555,7 +1560,7 @@ def _statistically_best_per_accelerator(
             continue
         order = np.lexsort((members, -levels, np.where(inside, cost, np.inf)))
         out.append(int(members[order[0]]))
-    return out, top, int(np.argmin(stacked[:, top])), len(ties)
+    return out, top, int(np.argmin(stacked[:, top])), answer
 
 
 def _rank_key(item: tuple[str, Grid, Plan], best: int | None) -> tuple[float, float]:
@@ -1613,8 +1618,13 @@ def compare_hardware(
             + "; ".join(f"{k}: {v}" for k, v in skipped.items())
         )
 
-    best_on, most_accurate, where, ties = _statistically_best_per_accelerator(plans, budget)
+    best_on, most_accurate, where, tie = _statistically_best_per_accelerator(plans, budget)
     most_accurate_on = None if where is None else plans[where][0]
+    floor_on = (
+        None
+        if tie.floor is None
+        else plans[int(np.argmin([plan.law_cost[tie.floor] for _, _, plan in plans]))][0]
+    )
     order = sorted(
         range(len(plans)),
         key=lambda k: (
@@ -1652,5 +1662,14 @@ def compare_hardware(
             )
         )
     return HardwareComparison(
-        unit, float(budget), tuple(picks), skipped, most_accurate, most_accurate_on, ties
+        unit,
+        float(budget),
+        tuple(picks),
+        skipped,
+        most_accurate,
+        most_accurate_on,
+        len(tie.ties),
+        tie.tested,
+        tie.floor,
+        floor_on,
     )

@@ -458,14 +458,7 @@ def print_plan(
             if top is not None and top != best
             else "It cannot be told apart"
         )
-        floor = ties.get("least_accurate_tested")
-        closure = (
-            f" Of those {ties['count']:,}, {ties['tested']:,} passed the tests themselves; the "
-            f"least accurate of them, {describe(floor)} at {accuracy_text(floor)}, admits every "
-            "configuration at least as accurate as it."
-            if floor is not None and ties["tested"] < ties["count"]
-            else ""
-        )
+        closure = _closure_text(ties["count"], ties["tested"], ties.get("least_accurate_tested"))
         say(
             f"{lead} from {plural(ties['count'], 'other configuration')} within budget at "
             f"{doc['confidence']:.0%} confidence, so the cheapest was chosen; among them: {names}"
@@ -733,6 +726,20 @@ def unheld(deployment: dict[str, Any], it: str = " it") -> str:
     reason), 'or meets the TPOT target'."""
     text = f"no replica of {deployment['hardware']} holds{it}"
     return text + (" or meets the TPOT target" if deployment["batch_rule"] == "max-tpot" else "")
+
+
+def _closure_text(count: int, tested: int, floor: dict[str, Any] | None) -> str:
+    """' Of those 413, 17 passed the tests themselves; the least accurate of them, ..., admits
+    every configuration at least as accurate as it.' where the upward closure added ties; ''
+    otherwise (cheapest_tie)."""
+    if floor is None or tested >= count:
+        return ""
+    where = f"{floor['hardware']}, " if "hardware" in floor else ""  # across accelerators
+    return (
+        f" Of those {count:,}, {tested:,} passed the tests themselves; the least accurate of "
+        f"them, {where}{describe(floor)} at {accuracy_text(floor)}, admits every configuration "
+        "at least as accurate as it."
+    )
 
 
 def deploy_text(doc: dict[str, Any]) -> str:
@@ -1060,6 +1067,12 @@ def comparison_document(setup: Setup, comparison: HardwareComparison) -> dict[st
             hardware=h.profile.name,
             cost=float(pick.plan.true_cost[comparison.most_accurate]),
         )
+    floor = None
+    if comparison.tie_floor is not None and comparison.tie_floor_hardware is not None:
+        h = options[comparison.tie_floor_hardware]
+        pick = next(p for p in comparison.picks if p.hardware == h.profile.name)
+        floor = configuration(h.grid, comparison.tie_floor, h.pricing)
+        floor.update(hardware=h.profile.name, cost=float(pick.plan.true_cost[comparison.tie_floor]))
     # the cheapest configuration on any accelerator, by the cost the law picks by (as `plan`
     # on one accelerator names it): what the budget would have to reach when nothing fits
     law = comparison.picks[0].plan.law
@@ -1079,6 +1092,10 @@ def comparison_document(setup: Setup, comparison: HardwareComparison) -> dict[st
         # is the cheapest of those, on any accelerator
         "most_accurate": most,
         "indistinguishable_count": comparison.ties,
+        # of those, how many the tests themselves could not tell apart from the most accurate,
+        # and the least accurate of them (on the accelerator where it costs least)
+        "indistinguishable_tested": comparison.ties_tested,
+        "least_accurate_tested": floor,
         "cheapest": cheapest,
         "by_hardware": rows,
         "skipped_hardware": [{"hardware": k, "reason": v} for k, v in comparison.skipped.items()],
@@ -1163,6 +1180,11 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
             f"(on some accelerator) at {CONFIDENCE:.0%} "
             "confidence, so the cheapest, on any accelerator, was chosen; each row below is the "
             "cheapest of those its accelerator affords, or its own best where it affords none."
+            + _closure_text(
+                doc["indistinguishable_count"],
+                doc["indistinguishable_tested"],
+                doc["least_accurate_tested"],
+            )
         )
     rows = []
     mixed = mixed_kinds(setup.grid)
