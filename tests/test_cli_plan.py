@@ -954,6 +954,50 @@ def test_the_serve_command_reproduces_best_of_n_exactly(tmp_path: Path) -> None:
     assert "holds at most 145 sequences of 2,500 tokens" in one_each.stderr
 
 
+@pytest.mark.parametrize(
+    ("options", "rules"),
+    [
+        ((), ("memory", "memory")),
+        (("--max-batch", "64"), ("max-batch", "max-batch")),
+        (("--max-tpot", "20ms"), ("memory", "max-tpot")),
+        (("--max-tpot", "1s"), ("memory", "memory")),
+        (("--trials", "2", "--max-batch", "300"), ("max-batch", "memory")),
+    ],
+)
+def test_each_configuration_names_what_set_its_batch_as_serve_does(
+    tmp_path: Path, options: tuple[str, ...], rules: tuple[str, str]
+) -> None:
+    """A configuration's batch_rule (qwen3-8b's, qwen3-32b's) is serve's for its serve_command
+    without --batch (with the plan's --max-tpot), and so is the batch. Fixed-length requests of
+    500 + 2,000 tokens on a B200: memory holds 393 sequences of qwen3-8b and 145 of qwen3-32b,
+    below the engine's default cap of 1,024; --max-batch 64 binds for both; a 20 ms TPOT holds
+    qwen3-32b to 90 sequences, but every batch of qwen3-8b that fits meets it, and 1 s binds
+    neither (memory, as serve says, where the pricing's rule is max-tpot); two trials sharing
+    the prompt: memory holds 218 problems of qwen3-8b and 80 of qwen3-32b, a cap of 300
+    sequences floor(300 / 2) = 150 problems."""
+    path = fixed_length_evals(tmp_path)
+    trials = "--trials" in options
+    args = ["plan", "--task", "fixed", "--evals", str(path), "--gen-limits", "4096"]
+    args += ["--strategy", "best-of-n" if trials else "long-cot", "--budget-usd", "1000"]
+    result = run(*args, *options, "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["batch_rule"] == ("max-tpot" if "--max-tpot" in options else "memory")
+    named = {}
+    for config in [doc["best"], *doc["alternatives"]]:
+        d = config["deployment"]
+        words = shlex.split(config["deployable"]["serve_command"])
+        at = words.index("--batch")
+        assert words[at + 1] == str(d["batch"] * config["trials"])
+        del words[at : at + 2]
+        if "--max-tpot" in options:
+            words += ["--max-tpot", options[1]]
+        s = serve_json(" ".join(words))
+        assert (s["batch"], s["batch_rule"]) == (d["batch"] * config["trials"], d["batch_rule"])
+        named[config["model"]] = d["batch_rule"]
+    assert (named["qwen3-8b"], named["qwen3-32b"]) == rules
+
+
 def doc_command(doc: dict, model: str) -> str:  # type: ignore[type-arg]
     """The serve_command of `model`'s configuration in a plan document."""
     configs = [doc["best"], *doc["alternatives"]]

@@ -62,6 +62,9 @@ from kinetics_cli.planner.plan import Plan, Pricing, TieAnswer
 from kinetics_cli.specs import HardwareProfile, ModelCard
 
 MAX_SEQUENCES = 2**24  # per replica, as `serve` caps the batch
+# what set a configuration's batch, as `kinetics serve`'s batch_rule names it (DeployCosts.rule)
+BATCH_RULES = ("memory", "max-batch", "max-tpot")
+MAX_BATCH_RULE, MAX_TPOT_RULE = 1, 2
 DEPLOYABLE_UNITS = ("seconds", "usd", "latency", "joules")
 
 
@@ -139,7 +142,12 @@ class DeployCosts:
     mean_generated_tokens: np.ndarray
     expected_longest_tokens: np.ndarray
     dropped: dict[str, int] = field(default_factory=dict)  # reason -> configurations
+    # the rule of the whole pricing: "memory", or "max-tpot" under a TPOT target
     batch_rule: str = "memory"
+    # per configuration, what set its batch as `kinetics serve` names it: codes into
+    # BATCH_RULES ("memory", "max-batch": the engine's cap, "max-tpot": the target held it below
+    # what fits); where no replica holds it, the pricing's rule (None: batch_rule everywhere)
+    batch_rules: np.ndarray | None = None
     max_batch: int | None = None  # the engine's cap on sequences per replica, if any
     # `kinetics serve` options of this pricing that are not its defaults (efficiency mode,
     # engine cap), and per model the --weights name that stores it as its card does (None:
@@ -192,6 +200,14 @@ class DeployCosts:
             raise InputError(f"nothing to price on {self.hardware}: {why}")
         return cost
 
+    def rule(self, i: int) -> str:
+        """What set configuration `i`'s batch: "memory" (the most problems that fit),
+        "max-batch" (the engine's cap) or "max-tpot" (the TPOT target held it below those), as
+        `kinetics serve` names it; where no replica holds it, the pricing's rule."""
+        if self.batch_rules is None or not self.fits[i]:
+            return self.batch_rule
+        return BATCH_RULES[int(self.batch_rules[i])]
+
     def deployment(self, i: int) -> Deployment:
         """The Deployment configuration `i` is priced on (replicas: 1)."""
         return Deployment(
@@ -218,7 +234,7 @@ class DeployCosts:
                 "replicas": 1,
                 "gpus_per_replica": int(self.tp[i]) if ok else None,
                 "batch": int(self.batch[i]) if ok else None,
-                "batch_rule": self.batch_rule,
+                "batch_rule": self.rule(i),
                 "efficiency_mode": self.efficiency_mode,
             },
             "deployable": {
@@ -713,6 +729,7 @@ class _Priced:
 
     fits: np.ndarray
     batch: np.ndarray
+    rule: np.ndarray  # what set the batch, codes into BATCH_RULES
     tpot: np.ndarray
     gpu_seconds: np.ndarray
     latency: np.ndarray
@@ -865,6 +882,11 @@ def _price_rows(
         return step, np.maximum(gpu, host_seconds(eff, d, seqs))
 
     batch = np.where(fits, cap, 1.0)
+    # the engine's cap sets the batch where it holds no more problems than memory does (serve's
+    # rule: one more group would exceed it)
+    rule = np.zeros(cap.shape, dtype=np.int8)
+    if d.max_batch is not None:
+        rule[cap >= np.floor(d.max_batch / n)] = MAX_BATCH_RULE
     step, tpot = tpot_at(batch)
     if options.max_tpot is not None:
         # Largest whole number of problems meeting the target (TPOT grows with the batch). Once
@@ -879,6 +901,7 @@ def _price_rows(
             lo = np.where(good, mid, lo)
             hi = np.where(good, hi, mid - 1)
         batch = np.where(ok, batch, lo)
+        rule[batch < cap] = MAX_TPOT_RULE
         fits = fits & meets
         step, tpot = tpot_at(batch)
     seqs = batch * n
@@ -888,6 +911,7 @@ def _price_rows(
     return _Priced(
         fits,
         batch,
+        rule,
         np.where(fits, tpot, np.inf),
         np.where(fits, gpu_s, np.inf),
         np.where(fits, latency, np.inf),
@@ -995,6 +1019,7 @@ def price_settings(
         "ep": np.zeros(shape, dtype=int),
         "attention_dp": np.zeros(shape, dtype=bool),
         "batch": np.zeros(shape),
+        "batch_rule": np.zeros(shape, dtype=np.int8),
         "tpot": np.full(shape, np.inf),
         "gpu_seconds": np.full(shape, np.inf),
         "latency": np.full(shape, np.inf),
@@ -1146,6 +1171,7 @@ def _choose(
         ("ep", d.ep),
         ("attention_dp", d.data_parallel_attention()),
         ("batch", priced.batch),
+        ("batch_rule", priced.rule),
         ("tpot", priced.tpot),
         ("gpu_seconds", priced.gpu_seconds),
         ("latency", priced.latency),
@@ -1293,6 +1319,7 @@ def deploy_costs(
         expected_longest_tokens=tables["expected_longest_tokens"][at],
         dropped=dropped,
         batch_rule="memory" if options.max_tpot is None else "max-tpot",
+        batch_rules=tables["batch_rule"][at],
         max_batch=cap,
         serve_options=_serve_options(profile, eff.mode, cap),
         weight_formats=weight_formats or {},
