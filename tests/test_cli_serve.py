@@ -73,6 +73,28 @@ def test_max_batch_caps_sequences_and_zero_leaves_memory_only():
     assert memory_only["batch"] > 1024  # ~52 GB of KV / (256 tokens x 64 KiB) ~ 3,100
 
 
+def test_max_batch_is_memory_within_the_engine_cap_and_memory_batch_memory_alone():
+    """max_batch is the largest batch allowed, the default: what memory holds at the final
+    context, at most the engine's cap; memory_batch what memory alone holds (the human batch
+    row's "memory holds"). Llama-3.1-8B in FP8 at 128 + 128 tokens on an H100: (80 GB - reserve
+    - 9.08 GB of weights) / (256 tokens x 65,536 B) = 3,706 sequences, capped at vLLM's 1,024;
+    at 1,000 + 1,000 tokens memory binds first, 474 both."""
+    short = json.loads(run(*FP8_8B, "--isl", "128", "--osl", "128", "--json").stdout)
+    mem = short["memory"]
+    free = mem["capacity_bytes"] - mem["reserve_bytes"] - mem["weights_bytes"]
+    assert short["memory_batch"] == int(free // (256 * 65_536)) == 3706
+    assert (short["max_batch"], short["batch_rule"]) == (1024, "max-batch")
+    capped = json.loads(
+        run(*FP8_8B, "--isl", "128", "--osl", "128", "--max-batch", "64", "--json").stdout
+    )
+    assert (capped["max_batch"], capped["memory_batch"]) == (64, 3706)
+    long = json.loads(run(*FP8_8B, "--isl", "1000", "--osl", "1000", "--json").stdout)
+    assert long["max_batch"] == long["memory_batch"] == 474 and long["batch_rule"] == "memory"
+    # the default batch is within the cap, and --help says so
+    said = "(default: the largest that fits, at most --max-batch)"
+    assert "".join(said.split()) in "".join(run("--help").stdout.split())  # wrapped anywhere
+
+
 def test_the_default_cap_is_vllms_for_the_accelerator():
     """vLLM's max_num_seqs: 1,024 on GPUs of at least 70 GiB that are not A100s, else 256
     (EngineArgs.get_batch_defaults). Llama-3.1-8B in FP8 at 128/128 fills either cap."""

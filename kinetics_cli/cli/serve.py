@@ -98,7 +98,7 @@ def serve(
         metavar="B",
         parser=bounded(BATCH, whole=True),
         help="Concurrent sequences per replica, a multiple of --trials (default: the largest "
-        "that fits).",
+        "that fits, at most --max-batch).",
     ),
     max_tpot: float | None = typer.Option(
         None,

@@ -1434,7 +1434,9 @@ class ServeResult:
     gen_len: float
     batch: int
     batch_rule: str  # "given", "memory", "max-batch", "max-tpot", "max-ttft", "latency"
-    max_batch: int  # largest batch allowed: memory at the final context, and the engine's cap
+    # the largest batch allowed (the default): what memory holds at the final context, at most
+    # the engine's cap (memory_batch: memory alone)
+    max_batch: int
     costs: RequestCosts  # at the batch used (0-d arrays)
     memory: MemoryPlan  # at the final context
     kv_bytes: float  # per GPU, the batch's cache at the final context
@@ -1497,6 +1499,7 @@ class ServeResult:
             "batch": self.batch,
             "batch_rule": self.batch_rule,
             "max_batch": self.max_batch,
+            "memory_batch": self.memory_batch,
             "output_tokens_per_s": float(c.output_tokens_per_s),
             "output_tokens_per_s_per_gpu": float(c.output_tokens_per_s_per_gpu),
             "output_tokens_per_s_total": float(c.output_tokens_per_s) * self.deployment.replicas,
