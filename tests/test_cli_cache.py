@@ -155,6 +155,28 @@ def test_cache_warm_fills_what_a_default_plan_reads(
     assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == before
 
 
+def test_cache_warm_says_whether_it_computed_or_found_the_outcomes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first --warm of a task computes its default grid's outcomes; the next finds them in
+    the grid file and says so (computed_tasks empty); a task warmed beside it for the first
+    time is the one computed."""
+    monkeypatch.setenv("KINETICS_NO_CACHE", "0")
+    monkeypatch.setenv("KINETICS_CACHE_DIR", str(tmp_path))
+    first = runner.invoke(app, ["cache", "--warm", "--task", "aime25"])
+    assert first.exit_code == 0, first.output
+    assert "computed the default grid's outcomes of aime25\n" in first.stdout
+    assert "already cached" not in first.stdout
+    again = runner.invoke(app, ["cache", "--warm", "--task", "aime25"])
+    assert again.exit_code == 0, again.output
+    assert "the default grid's outcomes of aime25 were already cached\n" in again.stdout
+    assert "computed" not in again.stdout
+    both = runner.invoke(app, ["cache", "--warm", "--task", "aime25,aime24", "--json"])
+    document = json.loads(both.stdout)
+    assert document["warmed_tasks"] == ["aime25", "aime24"]
+    assert document["computed_tasks"] == ["aime24"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -299,6 +299,7 @@ class CachedSource:
         self._header: dict[str, Any] | None = None
         self._outcomes: dict[str, dict[Setting, Outcome]] = {}
         self._new: set[str] = set()
+        self.computed = 0  # outcomes computed by the source, not read from a grid file
         self.save_error: str | None = None  # why the last save wrote nothing, else None
         with contextlib.suppress(OSError, ValueError):  # none, unreadable or not ours: rewritten
             self._header = read_header(self._source_file.read_bytes())
@@ -369,6 +370,7 @@ class CachedSource:
         if found is not None:
             return found
         outcome = self.inner.outcome(setting, n, lim)
+        self.computed += 1
         kept[setting] = outcome
         self._new.add(key)
         return outcome

@@ -44,9 +44,9 @@ def cache(
         raise InputError("the outcome cache is off (KINETICS_NO_CACHE is set): nothing to fill")
     folder = outcome_cache.cache_folder()  # --clear empties it even while the cache is off
     removed = outcome_cache.clear(folder) if clear else None
-    warmed = _warm(tasks, folder) if warm else None
+    warmed, computed = _warm(tasks, folder) if warm else (None, None)
     files = outcome_cache.cache_files(folder)
-    document = cache_document(folder, enabled, files, removed, warmed)
+    document = cache_document(folder, enabled, files, removed, warmed, computed)
     if json:
         from kinetics_cli.report.console import emit_json
 
@@ -55,10 +55,11 @@ def cache(
     print_cache(document)
 
 
-def _warm(tasks: list[str], folder: Path) -> list[str]:
+def _warm(tasks: list[str], folder: Path) -> tuple[list[str], list[str]]:
     """Build each task's default plan setup (the grid `plan` and `frontier` evaluate without grid
-    options), which computes and keeps its outcomes; the tasks warmed. InputError when a task is
-    not bundled or its outcomes could not be written to `folder`."""
+    options), which computes and keeps its outcomes; the tasks warmed, and of those the ones
+    whose outcomes were computed now (the others' were all read from the cache's files).
+    InputError when a task is not bundled or its outcomes could not be written to `folder`."""
     from kinetics_cli.accuracy import available_tasks
     from kinetics_cli.accuracy import cache as outcome_cache
     from kinetics_cli.cli import context
@@ -77,6 +78,7 @@ def _warm(tasks: list[str], folder: Path) -> list[str]:
             f"--task {', '.join(unknown)}: not a bundled task; known: {', '.join(known)}"
         )
     catalog = context.catalog()
+    computed = []
     for task in chosen or known:
         source = build_setup(task=task, catalog=catalog, hardware=DEFAULT_HARDWARE).source
         if not isinstance(source, outcome_cache.CachedSource):  # no sources to hash: none kept
@@ -89,4 +91,6 @@ def _warm(tasks: list[str], folder: Path) -> list[str]:
             raise InputError(
                 f"cannot write the outcome cache in {folder}: {problem or source.save_error}"
             )
-    return chosen or known
+        if source.computed:
+            computed.append(task)
+    return chosen or known, computed

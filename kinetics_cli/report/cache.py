@@ -12,10 +12,12 @@ def cache_document(
     files: list[Path],
     removed: tuple[int, int] | None,
     warmed: list[str] | None = None,
+    computed: list[str] | None = None,
 ) -> dict[str, Any]:
     """The `cache --json` document: folder, enabled (false under KINETICS_NO_CACHE), files,
     bytes, problem (why the folder cannot hold files, else None); with --clear the files and
-    bytes removed, with --warm the tasks computed."""
+    bytes removed, with --warm the tasks warmed and those whose outcomes were computed now (the
+    others' were already cached)."""
     from kinetics_cli.accuracy.cache import folder_problem
 
     sizes = []
@@ -36,6 +38,7 @@ def cache_document(
         document["removed_files"], document["removed_bytes"] = removed
     if warmed is not None:
         document["warmed_tasks"] = warmed
+        document["computed_tasks"] = computed or []
     return document
 
 
@@ -46,7 +49,12 @@ def print_cache(document: dict[str, Any]) -> None:
     from kinetics_cli.units import format_bytes
 
     if "warmed_tasks" in document:
-        say(f"computed the default grid's outcomes of {', '.join(document['warmed_tasks'])}")
+        computed = document["computed_tasks"]
+        cached = [t for t in document["warmed_tasks"] if t not in computed]
+        if computed:
+            say(f"computed the default grid's outcomes of {', '.join(computed)}")
+        if cached:
+            say(f"the default grid's outcomes of {', '.join(cached)} were already cached")
     if "removed_files" in document:
         say(
             f"removed {plural(document['removed_files'], 'file')} "
