@@ -194,6 +194,11 @@ CASES: list[tuple[str, list[str], Setup]] = [
         [*COST, "--attention", "block-topk", "--kv-budget", "512", "--block-size", "0"],
         None,
     ),
+    (  # a page holds whole tokens
+        "nonsense",
+        [*COST, "--attention", "block-topk", "--kv-budget", "512", "--block-size", "16.5"],
+        None,
+    ),
     ("nonsense", ["roofline", "qwen3-8b", "--batch", "1e9"], None),
     ("nonsense", ["roofline", "qwen3-8b", "--tp", "4096"], None),
     ("nonsense", ["serve", "qwen3-8b", "--isl", "32k", "--osl", "32k"], None),
@@ -303,6 +308,34 @@ CASES: list[tuple[str, list[str], Setup]] = [
     ("contradiction", ["serve", "qwen3-8b", "--attention", "block-topk", "--kv-budget", "8"], None),
     ("contradiction", [*PLAN, "--kv-budgets", "8,256"], None),
     ("contradiction", [*FRONTIER, "--attention", "block-topk", "--kv-budgets", "8"], None),
+    # ... and no fraction of one either: 1000 tokens are 62.5 pages of 16, 15.6 of 64
+    ("contradiction", [*COST, "--attention", "block-topk", "--kv-budget", "1000"], None),
+    (
+        "contradiction",
+        [*COST, "--attention", "block-topk", "--kv-budget", "1000", "--block-size", "64"],
+        None,
+    ),
+    (
+        "contradiction",
+        ["roofline", "qwen3-8b", "--attention", "block-topk", "--kv-budget", "1000"],
+        None,
+    ),
+    (
+        "contradiction",
+        [
+            *["roofline", "qwen3-8b", "--phase", "prefill", "--prompt-len", "4k"],
+            *["--attention", "block-topk", "--kv-budget", "1000"],
+        ],
+        None,
+    ),
+    (
+        "contradiction",
+        ["serve", "qwen3-8b", "--attention", "block-topk", "--kv-budget", "1000"],
+        None,
+    ),
+    ("contradiction", [*ISO, "--attention", "block-topk", "--kv-budget", "1024,1000"], None),
+    ("contradiction", [*PLAN, "--kv-budgets", "1024,1000"], None),
+    ("contradiction", [*FRONTIER, "--attention", "block-topk", "--kv-budgets", "1000"], None),
     ("contradiction", ["roofline", "qwen3-8b", "--kv-budget", "512"], None),
     ("contradiction", ["roofline", "qwen3-8b", "--prompt-len", "100"], None),
     ("contradiction", ["serve", "qwen3-8b", "--kv-budget", "512"], None),

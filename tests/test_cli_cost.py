@@ -102,11 +102,14 @@ def test_sparse_variants_and_si_suffixes(catalog):
         "--kv-budget",
         "50",
         "--block-size",
-        "16",
+        "10",
     )
-    # tests/test_engine_kinetics.py::test_block_topk_golden_values
-    assert doc["search_flops"] == 9_600_000
-    assert doc["search_bytes"] == 4_400_000
+    # tests/test_engine_kinetics.py::test_block_topk_golden_values with 5 pages of 10 tokens
+    # (the command line takes whole pages only): search 2 h (L_in L_out + L_out^2/2) / S * N
+    # = 2*64*(100000 + 500000)/10*2 and 2 d (L_in L_out + N L_out^2/2) / S
+    # = 2*32*(100000 + 1000000)/10; the budget's KV bytes as there
+    assert doc["search_flops"] == 15_360_000
+    assert doc["search_bytes"] == 7_040_000
     assert doc["kv_bytes"] == 12_800_000
     assert doc["kv_budget"] == 50
 
@@ -268,13 +271,15 @@ def test_human_table_fits_80_columns_with_every_share(catalog, monkeypatch):
         "block-topk",
         "--kv-budget",
         "50",
+        "--block-size",
+        "10",
     )
     assert result.exit_code == 0, result.stderr
     table = result.stdout.split("time on one")[0]
     assert max(len(line) for line in table.splitlines()) <= 80
-    # golden values of test_engine_kinetics.py::test_block_topk_golden_values at I = 100:
-    # eFLOPs = compute 2*2*21632*1000 + 25.6e6 + 9.6e6 + 100 * (12.8e6 + 4.4e6)
-    eflops = 2 * 2 * 21632 * 1000 + 25_600_000 + 9_600_000 + 100 * (12_800_000 + 4_400_000)
+    # test_sparse_variants_and_si_suffixes' terms (5 pages of 10 tokens) at I = 100:
+    # eFLOPs = compute 2*2*21632*1000 + 25.6e6 + 15.36e6 + 100 * (12.8e6 + 7.04e6)
+    eflops = 2 * 2 * 21632 * 1000 + 25_600_000 + 15_360_000 + 100 * (12_800_000 + 7_040_000)
     kv_line = next(line for line in table.splitlines() if "KV memory" in line)
     assert f"{100 * 100 * 12_800_000 / eflops:.1f}%" in kv_line
 
@@ -384,3 +389,31 @@ def test_linear_attention_state_includes_the_convolution() -> None:
     full = 24_576 * (1_000 * 8_192 + 4 * 8_192**2 / 2)
     state = 36 * 2 * (32 * 128 * 128 * 4 + 3 * (2 * 16 * 128 + 32 * 128) * 2) * 8_192 * 4
     assert json.loads(result.stdout)["kv_bytes"] == pytest.approx(full + state, rel=1e-12)
+
+
+def test_block_topk_budget_in_whole_pages() -> None:
+    """A kernel selects k whole pages of S tokens: 1000 tokens in pages of 64 are 15.625 pages,
+    refused, naming the whole-page budgets either side (15 x 64 = 960, 16 x 64 = 1024); 1024
+    itself is priced. The law would have priced 15.625 pages."""
+    base = ["cost", "qwen3-8b", "--prompt-len", "1000", "--gen-len", "8k"]
+    base += ["--attention", "block-topk", "--block-size", "64", "--kv-budget"]
+    refused = CliRunner().invoke(app, [*base, "1000"])
+    assert refused.exit_code == 2 and not refused.stdout
+    assert refused.stderr.splitlines() == [
+        "error: block top-k selects whole pages of 64 tokens (--block-size): --kv-budget 1000 "
+        "is not a whole number of pages (the nearest: 960, 15 pages, or 1024, 16 pages)"
+    ]
+    assert CliRunner().invoke(app, [*base, "1024"]).exit_code == 0
+    assert CliRunner().invoke(app, [*base, "960"]).exit_code == 0
+
+
+def test_block_size_reads_k_as_1024_tokens() -> None:
+    """--block-size is a token count as --kv-budget is: '1k' is 1,024 tokens, so a 1k budget is
+    one page of it (it was read as 1,000, which made '--kv-budget 1k --block-size 1k' 1.024
+    pages)."""
+    args = ["cost", "qwen3-8b", "--prompt-len", "1000", "--gen-len", "8k", "--attention"]
+    args += ["block-topk", "--kv-budget", "1k", "--block-size", "1k", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert (doc["kv_budget"], doc["block_size"]) == (1024, 1024)

@@ -357,9 +357,11 @@ def test_best_of_n_refuses_a_kv_budget_beyond_the_final_context() -> None:
     """Every best-of-n trial ends at L_in + L_out = 160 + 500 = 660 tokens, so a 4,096-token
     budget never selects: the law would charge dense attention as unshared sparse reads (N x
     the prompt's KV instead of once) and answer with fewer trials than dense (617 against 776 at
-    1e16 on qwen3-8b). Refused as `cost` refuses it; a budget of exactly 660 is accepted."""
-    args = ["isocost", "--budget", "1e16", "-m", "qwen3-8b", "--strategy", "best-of-n"]
-    args += ["--gen-len", "500", "--attention", "topk,block-topk"]
+    1e16 on qwen3-8b). Refused as `cost` refuses it; a budget of exactly 660 is accepted (by top-k:
+    660 tokens are no whole number of block top-k's 16-token pages)."""
+    base = ["isocost", "--budget", "1e16", "-m", "qwen3-8b", "--strategy", "best-of-n"]
+    base += ["--gen-len", "500", "--attention"]
+    args = [*base, "topk,block-topk"]
     result = CliRunner().invoke(app, [*args, "--kv-budget", "256,4096", "--json"])
     assert result.exit_code == 2 and not result.stdout
     (line,) = result.stderr.splitlines()
@@ -367,7 +369,7 @@ def test_best_of_n_refuses_a_kv_budget_beyond_the_final_context() -> None:
         "error: --kv-budget 4096 is larger than the final context (160 + 500 = 660 tokens); "
         "use dense attention or a smaller budget"
     )
-    edge = CliRunner().invoke(app, [*args, "--kv-budget", "256,660", "--json"])
+    edge = CliRunner().invoke(app, [*base, "topk", "--kv-budget", "256,660", "--json"])
     assert edge.exit_code == 0, edge.output
     assert {r["kv_budget"] for r in json.loads(edge.stdout)} == {None, 256, 660}
 

@@ -17,6 +17,7 @@ from kinetics_cli.engine.kinetics import (
     expected_eflops,
     expected_problem_cost,
     law_intensity,
+    off_page_budget,
     problem_cost,
     problem_eflops,
     split_cost,
@@ -399,6 +400,47 @@ def test_bad_input_raises_input_error(kwargs, message):
     args = {"prompt_len": 100, "gen_len": 10, **kwargs}
     with pytest.raises(InputError, match=message):
         problem_cost(GQA, **args)
+
+
+@pytest.mark.parametrize(
+    ("budget", "block_size", "reason"),
+    [
+        (1024, 16, ""),  # 64 pages
+        (16, 16, ""),  # one page
+        (960, 64, ""),  # 15 pages
+        # 1000 / 64 = 15.625 pages: 15 x 64 = 960 below, 16 x 64 = 1024 above
+        (1000, 64, "--kv-budget 1000 is not a whole number of pages (the nearest: 960, 15 pages, "),
+        (1000, 64, "or 1024, 16 pages)"),
+        (1000.5, 16, "the nearest: 992, 62 pages, or 1008, 63 pages)"),  # 62.53 pages
+        (8, 16, "--kv-budget 8 is less than one page (give at least 16)"),
+        (2**27 - 1, 2**16, "the nearest: 134152192, 2047 pages, or 134217728, 2048 pages"),
+    ],
+)
+def test_block_topk_budgets_are_whole_pages(budget, block_size, reason):
+    """The rule the command line applies (the law itself prices B / S pages continuously): the
+    budgets either side are written as they are typed, without separators."""
+    got = off_page_budget(budget, block_size, "--kv-budget")
+    assert (reason in got) if reason else got == ""
+    if reason:
+        assert got.startswith(f"block top-k selects whole pages of {block_size} tokens: ")
+
+
+def test_off_page_budgets_name_the_page_option_and_other_ways_out():
+    got = off_page_budget(1000, 16, "--kv-budgets", "--block-size", "; or --attention topk")
+    assert got == (
+        "block top-k selects whole pages of 16 tokens (--block-size): --kv-budgets 1000 is not "
+        "a whole number of pages (the nearest: 992, 62 pages, or 1008, 63 pages; or --attention "
+        "topk)"
+    )
+
+
+def test_the_law_prices_a_fraction_of_a_page():
+    """problem_cost keeps the paper's closed form: 1000 tokens in 64-token pages is priced, and
+    its attention terms are 1000 / 1024 of 16 whole pages' (the search does not depend on B)."""
+    part = problem_cost(GQA, 2000, 1000, 1, "block-topk", kv_budget=1000, block_size=64)
+    whole = problem_cost(GQA, 2000, 1000, 1, "block-topk", kv_budget=1024, block_size=64)
+    assert part.kv_bytes == pytest.approx(whole.kv_bytes * 1000 / 1024)
+    assert part.search_flops == whole.search_flops
 
 
 def test_budget_larger_than_the_context_is_capped_in_the_library():

@@ -58,6 +58,13 @@ def test_grid_options_take_text_and_numbers() -> None:
         ({"attention": ["dense"], "kv_budgets": ["512"]}, "--kv-budgets applies to sparse"),
         ({"kv_budgets": ["8,256"]}, "--kv-budgets 8 is less than one page"),  # block top-k too
         ({"attention": ["block-topk"], "kv_budgets": [8]}, "whole pages of 16 tokens"),
+        # 1000 / 16 = 62.5 pages: 62 x 16 = 992 below, 63 x 16 = 1008 above
+        (
+            {"kv_budgets": ["1024,1000"]},
+            "--kv-budgets 1000 is not a whole number of pages (the nearest: 992, 62 pages, or "
+            "1008, 63 pages; or --attention topk alone)",
+        ),
+        ({"attention": ["dense,block-topk"], "kv_budgets": ["1000.5"]}, "992, 62 pages"),
     ],
 )
 def test_grid_options_refuse(kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
@@ -68,6 +75,22 @@ def test_grid_options_refuse(kwargs: dict, message: str) -> None:  # type: ignor
 def test_budgets_below_one_page_are_for_top_k_alone() -> None:
     options = grid_options(attention=["topk"], kv_budgets=["8,256"])
     assert options.kv_budgets == (8.0, 256.0)
+    options = grid_options(attention=["topk"], kv_budgets=["1000"])  # top-k selects tokens
+    assert options.kv_budgets == (1000.0,)
+
+
+def test_default_budgets_are_whole_pages() -> None:
+    """Every budget the planner searches by default, and every sparse budget of the bundled
+    priors, is a whole number of the planner's 16-token pages (so the rule refuses only budgets
+    a user gives)."""
+    from kinetics_cli.accuracy.priors import available_tasks, load_profile
+    from kinetics_cli.engine.kinetics import off_page_budget
+    from kinetics_cli.planner.grid import DEFAULT_BLOCK_SIZE, DEFAULT_KV_BUDGETS
+
+    budgets = set(DEFAULT_KV_BUDGETS)
+    for task in available_tasks():
+        budgets |= set(load_profile(task).sparse_budgets)
+    assert budgets and all(off_page_budget(b, DEFAULT_BLOCK_SIZE, "-") == "" for b in budgets)
 
 
 def test_build_setup_and_plan_without_the_cli(fake: FakeSource) -> None:

@@ -34,7 +34,7 @@ KV_BUDGET_OPTION = typer.Option(
     parser=positive_tokens,
     metavar="B",
     help="KV tokens each step attends to under sparse attention, local window included "
-    "(k = 1024 tokens).",
+    "(k = 1024 tokens; block-topk: whole pages of --block-size).",
 )
 
 
@@ -43,13 +43,14 @@ def check_kv_budget(
 ) -> None:
     """Reject a sparse budget beyond the context (`what` describes it), a budget given with
     dense attention, which would be ignored (an option another option makes meaningless is
-    refused, naming both), and a block top-k budget smaller than one page of `block_size`."""
+    refused, naming both), and a block top-k budget that is not a whole number of pages of
+    `block_size` (params.check_pages; after the context, so that the whole-page budgets it
+    names are not beyond it for want of the other message)."""
     from kinetics_cli.cli.params import check_pages
     from kinetics_cli.errors import InputError
 
     if kv_budget is None:
         return
-    check_pages(attention, [kv_budget], block_size)
     if attention == "dense":
         raise InputError(
             "--kv-budget applies to sparse attention; dense attention attends to the whole "
@@ -60,6 +61,7 @@ def check_kv_budget(
             f"--kv-budget {kv_budget:g} is larger than {what}; use dense attention or a smaller "
             "budget"
         )
+    check_pages(attention, [kv_budget], block_size)
 
 
 def cost(

@@ -304,13 +304,27 @@ def intensity_option(
 
 
 def block_size_option(help: str = "Page size of block top-k (tokens; default 16).") -> Any:
-    """--block-size S (tokens per KV page); None when not given (page_size resolves it)."""
-    from kinetics_cli.limits import BLOCK_SIZE
+    """--block-size S (tokens per KV page); None when not given (page_size resolves it). A whole
+    number of tokens within limits.BLOCK_SIZE, read as every token count is ('1k' is 1,024)."""
+
+    def parse(text: str) -> float:
+        from kinetics_cli.errors import InputError
+        from kinetics_cli.limits import BLOCK_SIZE
+        from kinetics_cli.units import check_range
+
+        value = tokens(text)
+        try:
+            check_range(value, *BLOCK_SIZE, what="value")
+        except InputError as exc:
+            raise typer.BadParameter(str(exc).split(": ", 1)[-1]) from None
+        if value != int(value):
+            raise typer.BadParameter(f"expected a whole number of tokens per page, got {text!r}")
+        return value
 
     return typer.Option(
         None,
         "--block-size",
-        parser=bounded(BLOCK_SIZE, kind="tokens"),
+        parser=parse,
         metavar="S",
         help=help,
         show_default=False,
@@ -341,14 +355,18 @@ def plot_option(help: str = "Draw the figure to FILE (.png or .svg).") -> Any:
     return typer.Option(None, "--plot", metavar="FILE", help=help)
 
 
-def check_pages(attention: str, kv_budgets: list[float], block_size: float) -> None:
-    """Block top-k selects whole pages: refuse a KV budget smaller than one page (the law's
-    closed form would price a fraction of a page that no kernel can select)."""
+def check_pages(
+    attention: str, kv_budgets: list[float], block_size: float, option: str = "--kv-budget"
+) -> None:
+    """Block top-k selects whole pages: refuse a KV budget that is not a whole number of pages
+    of `block_size` (engine.kinetics.off_page_budget: the law's closed form would price a
+    fraction of a page that no kernel can select), naming the whole-page budgets either side."""
+    from kinetics_cli.engine.kinetics import off_page_budget
     from kinetics_cli.errors import InputError
 
-    small = [b for b in kv_budgets if attention == "block-topk" and b < block_size]
-    if small:
-        raise InputError(
-            f"block top-k selects whole pages: a KV budget of {small[0]:g} tokens is less than "
-            f"one page of {block_size:g} (--block-size); give a budget of at least one page"
-        )
+    if attention != "block-topk":
+        return
+    for budget in kv_budgets:
+        reason = off_page_budget(budget, block_size, option, "--block-size")
+        if reason:
+            raise InputError(reason)

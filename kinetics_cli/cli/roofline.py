@@ -13,6 +13,7 @@ from kinetics_cli.cli.params import (
     JSON_OPTION,
     block_size_option,
     bounded,
+    check_pages,
     choices,
     hardware_option,
     model_argument,
@@ -165,6 +166,8 @@ def roofline(
         check_kv_budget(
             attention, kv_budget, cached, f"the context ({cached:g} tokens)", block_size
         )
+    elif kv_budget is not None:  # the setting the header states is still a kernel's: whole pages
+        check_pages(attention, [kv_budget], block_size)
     if not report.fits and not allow_oversubscribe:
         raise InputError(f"{report.notes[0]}; pass --allow-oversubscribe to time it anyway")
     if plot is not None:

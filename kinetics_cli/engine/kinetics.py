@@ -351,6 +351,34 @@ def check_attention(attention: str, kv_budget: ArrayLike | None, block_size: Arr
     check_positive("block size", block_size)
 
 
+def off_page_budget(
+    budget: float, block_size: float, what: str, page_option: str = "", other: str = ""
+) -> str:
+    """Why a block top-k budget of `budget` tokens is no whole number of pages of `block_size`
+    tokens ('' when it is one): a kernel selects k whole pages, so B = k S with k >= 1. `what`
+    names the budget (an option), `page_option` the option that sets the page, if any, and
+    `other` a further way out, closing the parenthesis of alternatives.
+
+    The law itself prices B / S pages continuously (the paper's closed form); the command line
+    refuses what no kernel can select, naming the whole-page budgets on either side."""
+    if budget > 0 and budget % block_size == 0:
+        return ""
+    page = f"{_plain(block_size)} tokens" + (f" ({page_option})" if page_option else "")
+    head = f"block top-k selects whole pages of {page}: {what} {_plain(budget)}"
+    if budget < block_size:
+        return f"{head} is less than one page (give at least {_plain(block_size)}{other})"
+    below = math.floor(budget / block_size)
+    return (
+        f"{head} is not a whole number of pages (the nearest: {_plain(below * block_size)}, "
+        f"{below} pages, or {_plain((below + 1) * block_size)}, {below + 1} pages{other})"
+    )
+
+
+def _plain(tokens: float) -> str:
+    """A token count as it is typed: whole numbers in full, no separators ('1008', '131072')."""
+    return f"{tokens:.0f}" if tokens == int(tokens) else f"{tokens:.10g}"
+
+
 @dataclass(frozen=True)
 class GroupRates:
     """What one attention group's layers cost per unit of work, from the shared operator

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kinetics_cli.accuracy.selection import DEFAULT_RULES, Verifier, check_rules
+from kinetics_cli.engine.kinetics import off_page_budget
 from kinetics_cli.errors import InputError
 from kinetics_cli.planner.grid import (
     DEFAULT_BLOCK_SIZE,
@@ -271,13 +272,14 @@ def grid_options(
             "--kv-budgets applies to sparse attention; --attention dense attends to the whole "
             "context (drop --kv-budgets, or add topk or block-topk)"
         )
-    small = [b for b in budgets if b < DEFAULT_BLOCK_SIZE]
-    if small and (not attentions or "block-topk" in attentions):
-        raise InputError(
-            f"block top-k selects whole pages of {DEFAULT_BLOCK_SIZE} tokens: --kv-budgets "
-            f"{small[0]:g} is less than one page (give budgets of at least "
-            f"{DEFAULT_BLOCK_SIZE}, or --attention topk for smaller ones)"
-        )
+    if not attentions or "block-topk" in attentions:
+        # the planner costs block top-k at DEFAULT_BLOCK_SIZE-token pages (no --block-size)
+        for b in budgets:
+            reason = off_page_budget(
+                b, DEFAULT_BLOCK_SIZE, "--kv-budgets", other="; or --attention topk alone"
+            )
+            if reason:
+                raise InputError(reason)
     selection = list(selection)
     chosen_rules = split_values(selection, "--selection")
     if selection and not chosen_rules:
