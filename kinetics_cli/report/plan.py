@@ -1131,22 +1131,15 @@ def print_comparison(setup: Setup, comparison: HardwareComparison, doc: dict[str
     for name, why in comparison.skipped.items():
         say(f"skipped {name}: {why}")
     if first is not None:
-        checked = checks_paragraph(
-            [
-                (h.profile.name, h.pricing.deploy)
-                for h in setup.hardware
-                if h.pricing.deploy is not None and h.profile.name not in comparison.skipped
-            ]
-        )
+        priced = [
+            (h.profile.name, h.pricing.deploy)
+            for h in setup.hardware
+            if h.pricing.deploy is not None and h.profile.name not in comparison.skipped
+        ]
+        checked = checks_paragraph(priced)
         if checked:
             say(checked)
-        energy = energy_line(
-            [
-                (h.profile.name, h.pricing.deploy)
-                for h in setup.hardware
-                if h.pricing.deploy is not None and h.profile.name not in comparison.skipped
-            ]
-        )
+        energy = energy_line(priced)
         if energy:
             say(energy)
         note = verifier_note(first)
