@@ -107,3 +107,19 @@ def test_completion_reads_the_catalog_folders_given(
     assert complete(monkeypatch, f"kinetics --catalog {tiny_catalog} roofline tiny-lm -H ti") == [
         "tiny-gpu"
     ]
+
+
+def test_fixed_values_complete_as_the_library_accepts_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Completion reads the library's own lists, so it offers exactly what the commands accept
+    (fp16 weights and caches included) and follows any change to them."""
+    from kinetics_cli.engine import formats, kinetics
+
+    assert complete(monkeypatch, "kinetics serve qwen3-8b --weights ") == list(
+        formats.WEIGHT_FORMATS
+    )
+    assert complete(monkeypatch, "kinetics serve qwen3-8b --kv ") == list(formats.KV_FORMATS)
+    assert complete(monkeypatch, "kinetics cost qwen3-8b --law ") == list(kinetics.LAWS)
+    monkeypatch.setattr(formats, "KV_FORMATS", ("bf16", "fp8", "fp6"))
+    assert complete(monkeypatch, "kinetics serve qwen3-8b --kv fp") == ["fp8", "fp6"]

@@ -26,7 +26,7 @@ ATTENTION_OPTION = typer.Option(
     "--attention",
     metavar="KIND",
     help="dense, topk (oracle top-k) or block-topk.",
-    autocompletion=choices("dense", "topk", "block-topk"),
+    autocompletion=choices(source="kinetics_cli.engine.kinetics:ATTENTIONS"),
 )
 KV_BUDGET_OPTION = typer.Option(
     None,
@@ -100,7 +100,7 @@ def cost(
         "--law",
         metavar="LAW",
         help="kinetics (eFLOPs) or flops (I = 0).",
-        autocompletion=choices("kinetics", "flops"),
+        autocompletion=choices(source="kinetics_cli.engine.kinetics:LAWS"),
     ),
     params: float | None = typer.Option(
         None,

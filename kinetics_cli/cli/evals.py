@@ -41,7 +41,7 @@ def import_command(
         None,
         "--log-format",
         metavar="FORMAT",
-        autocompletion=choices("auto", "kinetics", "lm-eval", "qwen-math"),
+        autocompletion=choices(source="kinetics_cli.accuracy.formats:FORMATS"),
         help="Format of the input logs: kinetics (the paper's traces), lm-eval "
         "(lm-evaluation-harness --log_samples), qwen-math (Qwen2.5-Math evaluation outputs) or "
         "auto (from the first line; the default).",
@@ -53,7 +53,7 @@ def import_command(
         "dense",
         "--attention",
         metavar="KIND",
-        autocompletion=choices("dense", "topk", "block-topk"),
+        autocompletion=choices(source="kinetics_cli.engine.kinetics:ATTENTIONS"),
         help="Attention the logs were generated with (lm-eval, qwen-math): dense, topk, block-topk.",
     ),
     kv_budget: float | None = typer.Option(

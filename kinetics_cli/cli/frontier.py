@@ -71,14 +71,14 @@ def frontier(
         "kinetics",
         "--law",
         metavar="LAW",
-        autocompletion=choices("kinetics", "flops"),
+        autocompletion=choices(source="kinetics_cli.engine.kinetics:LAWS"),
         help="Cost axis: kinetics (eFLOPs) or flops (FLOPs only).",
     ),
     cost: str = typer.Option(
         "eflops",
         "--cost",
         metavar="eflops|gpu-seconds|usd|latency|joules",
-        autocompletion=choices("eflops", "gpu-seconds", "usd", "latency", "joules"),
+        autocompletion=choices(source="kinetics_cli.cli.frontier:COST_AXES"),
         help="Cost axis: the law's eFLOPs (default), or a deployable cost as `plan` prices it on "
         "the smallest replica of --hardware: GPU-seconds, US dollars per 1,000 problems, wall "
         "time (latency) or joules per problem.",

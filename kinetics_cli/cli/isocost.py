@@ -51,7 +51,7 @@ def isocost(
         "long-cot",
         "--strategy",
         metavar="STRATEGY",
-        autocompletion=choices("long-cot", "best-of-n"),
+        autocompletion=choices(source="kinetics_cli.engine.isocost:STRATEGIES"),
         help="long-cot: the longest generation per trial (N = --trials); best-of-n: the most "
         "trials (L_out = --gen-len).",
     ),
@@ -100,7 +100,7 @@ def isocost(
         "--law",
         metavar="LAW",
         help="Keep only the rows of one law (kinetics or flops).",
-        autocompletion=choices("kinetics", "flops"),
+        autocompletion=choices(source="kinetics_cli.engine.kinetics:LAWS"),
     ),
     plot: Path | None = plot_option("Draw what each model affords to FILE (.png or .svg)."),
     force: bool = FORCE_PLOT_OPTION,

@@ -210,11 +210,20 @@ def _matching(values: Sequence[str], incomplete: str) -> list[str]:
     return [f"{head}{comma}{v}" for v in values if v.startswith(last.strip().lower())]
 
 
-def choices(*values: str) -> Callable[..., list[str]]:
-    """Shell completion (`kinetics --install-completion`) of an option with fixed values."""
+def choices(*values: str, source: str | None = None) -> Callable[..., list[str]]:
+    """Shell completion (`kinetics --install-completion`) of an option with fixed values:
+    `values`, after those of `source`, "module:NAME", the library's own tuple (or a mapping's
+    keys) of what the option accepts, imported only when a shell asks, so completion follows
+    the library and start-up imports nothing more."""
 
     def complete(incomplete: str) -> list[str]:
-        return _matching(values, incomplete)
+        known: tuple[str, ...] = ()
+        if source is not None:
+            import importlib
+
+            module, _, name = source.partition(":")
+            known = tuple(getattr(importlib.import_module(module), name))
+        return _matching([*known, *values], incomplete)
 
     return complete
 
@@ -251,7 +260,7 @@ FORMAT_OPTION = typer.Option(
     "--format",
     metavar="table|csv|markdown",
     callback=_set_format,
-    autocompletion=choices("table", "csv", "markdown"),
+    autocompletion=choices(source="kinetics_cli.report.console:FORMATS"),
     help="Tables as a terminal table (default), CSV (tables only on stdout, plain numbers with "
     "the unit in each header; titles and notes on stderr) or Markdown (for reports). --json "
     "gives every figure unformatted.",

@@ -61,14 +61,14 @@ STRATEGY_OPTION = typer.Option(
     "all",
     "--strategy",
     metavar="STRATEGY",
-    autocompletion=choices("long-cot", "best-of-n", "all"),
+    autocompletion=choices("all", source="kinetics_cli.planner.grid:STRATEGIES"),
     help="long-cot (one trial, generation limits), best-of-n (N >= 2 trials at each limit) or all.",
 )
 ATTENTION_OPTION = typer.Option(
     [],
     "--attention",
     metavar="KINDS",
-    autocompletion=choices("dense", "topk", "block-topk"),
+    autocompletion=choices(source="kinetics_cli.engine.kinetics:ATTENTIONS"),
     help="Attention variants: dense, topk (the paper's oracle top-k, an upper bound), block-topk; "
     "comma-separated or repeated (default: all).",
 )
@@ -97,7 +97,7 @@ SELECTION_OPTION = typer.Option(
     [],
     "--selection",
     metavar="RULE,...",
-    autocompletion=choices("coverage", "majority", "verifier", "early-stop"),
+    autocompletion=choices(source="kinetics_cli.accuracy.selection:RULES"),
     help="Best-of-N selection rules searched: coverage (an oracle: any right answer counts), "
     "majority, verifier, early-stop; comma-separated or repeated (default: coverage). "
     "majority and early-stop need an 'answer' column in --evals rows.",
@@ -127,11 +127,11 @@ ALLOCATION_OPTION = typer.Option(
     "uniform",
     "--allocation",
     metavar="NAME",
-    autocompletion=choices("uniform", "oracle-per-problem"),
+    autocompletion=choices(source="kinetics_cli.planner.allocation:ALLOCATIONS"),
     help="uniform (one configuration for every problem) or oracle-per-problem (also report the "
     "paper's per-problem oracle frontier, its headroom over uniform and a deployable adaptive rule).",
 )
-EFFICIENCY_CHOICES = choices("default", "datasheet", "calibrated")
+EFFICIENCY_CHOICES = choices(source="kinetics_cli.cli.plan:EFFICIENCY_MODES")
 EFFICIENCY_HELP = (
     "Deployable figures at default (kernel-level measured efficiencies), datasheet "
     "(100% of peaks) or calibrated (the profile's [calibration] table) efficiencies."
@@ -149,7 +149,7 @@ LAW_OPTION = typer.Option(
     "kinetics",
     "--law",
     metavar="LAW",
-    autocompletion=choices("kinetics", "flops"),
+    autocompletion=choices(source="kinetics_cli.engine.kinetics:LAWS"),
     help="Law that picks: kinetics (eFLOPs) or flops (FLOPs only; the budget then counts no "
     "memory traffic).",
 )

@@ -76,7 +76,7 @@ def roofline(
         "bf16",
         "--dtype",
         metavar="DTYPE",
-        autocompletion=choices("bf16", "fp8", "fp4"),
+        autocompletion=choices(source="kinetics_cli.engine.formats:COMPUTE_FORMATS"),
         help="bf16, fp8 or fp4 (where the profile has the peak): the peak used and the width of "
         "weights, cache and activations (weights and KV keep the card's width if narrower; fp4 "
         "means NVFP4 weights at 4.5 bits with an fp8 cache and activations).",
@@ -85,7 +85,7 @@ def roofline(
         None,
         "--weights",
         metavar="DTYPE",
-        autocompletion=choices("bf16", "fp8", "mxfp4", "nvfp4", "fp4"),
+        autocompletion=choices(source="kinetics_cli.engine.formats:WEIGHT_FORMATS"),
         help="Weight format (bf16, fp8, mxfp4, nvfp4 or fp4), overriding --dtype for weights; "
         "the peak follows the format where the profile lists it.",
     ),
@@ -93,7 +93,7 @@ def roofline(
         None,
         "--kv",
         metavar="DTYPE",
-        autocompletion=choices("bf16", "fp8"),
+        autocompletion=choices(source="kinetics_cli.engine.formats:KV_FORMATS"),
         help="KV-cache format (bf16 or fp8), overriding --dtype for the cache.",
     ),
     plot: Path | None = plot_option("Draw the roofline to FILE (.png or .svg)."),

@@ -55,7 +55,7 @@ def serve(
         None,
         "--weights",
         metavar="DTYPE",
-        autocompletion=choices("bf16", "fp8", "mxfp4", "nvfp4", "fp4"),
+        autocompletion=choices(source="kinetics_cli.engine.formats:WEIGHT_FORMATS"),
         help="Weight format: bf16, fp8, mxfp4 (4.25 bits), nvfp4 or fp4 (4.5 bits); default: "
         "as the model card stores them.",
     ),
@@ -64,7 +64,7 @@ def serve(
         "--kv",
         metavar="DTYPE",
         help="KV-cache format: bf16 or fp8.",
-        autocompletion=choices("bf16", "fp8"),
+        autocompletion=choices(source="kinetics_cli.engine.formats:KV_FORMATS"),
     ),
     isl: int = typer.Option(
         1000,
@@ -119,7 +119,7 @@ def serve(
         "default",
         "--efficiency",
         metavar="MODE",
-        autocompletion=choices("default", "datasheet", "calibrated"),
+        autocompletion=choices(source="kinetics_cli.cli.plan:EFFICIENCY_MODES"),
         help="default (kernel-level measured efficiencies, sources in the profile), datasheet "
         "(100% of peaks) or calibrated (the profile's [calibration] table).",
     ),
