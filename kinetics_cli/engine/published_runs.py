@@ -21,6 +21,7 @@ import numpy as np
 
 from kinetics_cli.catalog import Catalog, load_catalog
 from kinetics_cli.engine.serving import EFFICIENCY_MODES, Deployment, serve
+from kinetics_cli.engine.serving_checks import ALL_HARDWARE
 from kinetics_cli.errors import KineticsError
 
 # in a checkout or an sdist; a wheel does not ship the benchmarks
@@ -29,7 +30,6 @@ DEFAULT_CSV = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "ser
 # github.com/NVIDIA/TensorRT-LLM@00f37686 docs/source/performance/perf-overview.md (the same list
 # for dense and MoE runs: cuda_graph_config enable_padding true, batch_sizes 1 ... 8192).
 GRAPH_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512, 1024, 2048, 4096, 8192)
-ALL_HARDWARE = "all"  # the slice over every accelerator with runs
 RATIO_DIGITS = 3  # the summary's ratios are written rounded to this many decimals
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 CHECKS_FILE = Path(__file__).with_name("serving_checks.toml")
-ALL_HARDWARE = "all"  # the slice over every accelerator with runs (published_runs.ALL_HARDWARE)
+ALL_HARDWARE = "all"  # the slice over every accelerator with runs
 
 
 @dataclass(frozen=True)
